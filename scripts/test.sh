@@ -1,0 +1,7 @@
+#!/bin/sh
+# Quick start 2: install Resguardo with its test tools and run the whole test suite.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/setup.sh test
+.venv/bin/ruff check src tests bench tools
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""The ``resguardo`` command line: thin Typer commands over the services."""

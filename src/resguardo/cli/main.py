@@ -1,0 +1,55 @@
+"""Entry point of the ``resguardo`` command.
+
+Each command module exposes ``register(app)``; this file only assembles them
+and turns refusals into exit code 1 with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from resguardo.cli.output import domain_failure
+from resguardo.domain.errors import DomainError
+
+app = typer.Typer(
+    name="resguardo",
+    help="Resguardo: firearms registry, custody, inspections, trace and a tamper-evident ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+#: Command modules, each with a ``register(app)`` function.
+COMMAND_MODULES: list[str] = [
+    "resguardo.cli.reconcile",
+]
+
+
+def _load() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # a command module that is not part of this build
+            raise
+        module.register(app)
+
+
+_load()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=True)
+    except DomainError as exc:  # pragma: no cover - commands catch their own
+        raise SystemExit(domain_failure(exc).exit_code) from exc
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
