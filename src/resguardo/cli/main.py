@@ -7,6 +7,7 @@ and turns refusals into exit code 1 with a one-line reason.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -23,8 +24,31 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+@app.callback()
+def _root(
+    as_user: str | None = typer.Option(
+        None, "--as", metavar="USER",
+        help="Act as this user for the command that follows (same as RESGUARDO_USER)."),
+) -> None:
+    """Resguardo: firearms registry, custody, inspections, trace and a tamper-evident ledger.
+
+    Every write acts as a named user and passes the same role and scope checks as
+    the web interface and the API. Example: resguardo --as armero1 issue ABC123 --to P-0142
+    """
+    if as_user:
+        # commands read their own --as option with RESGUARDO_USER as its default
+        os.environ["RESGUARDO_USER"] = as_user
+
+
 #: Command modules, each with a ``register(app)`` function.
 COMMAND_MODULES: list[str] = [
+    "resguardo.cli.admin",
+    "resguardo.cli.registry",
+    "resguardo.cli.custody",
+    "resguardo.cli.ammo",
+    "resguardo.cli.alerts",
+    "resguardo.cli.ledger",
+    "resguardo.cli.demo",
     "resguardo.cli.reconcile",
 ]
 

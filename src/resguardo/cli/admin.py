@@ -1,0 +1,219 @@
+"""Set-up and administration: init, users, organizations, locations, licences."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from resguardo.cli.context import AsUser, Json, deployment, read, refusals, report_event, write
+from resguardo.cli.output import fail, print_json, print_table
+from resguardo.domain.codes import LocationKind, OrgKind, Role
+from resguardo.services import registry, setup, users
+from resguardo.storage import schema
+from resguardo.storage.database import has_schema
+
+user_app = typer.Typer(help="User accounts (admin only).", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations: the oversight tree down to agencies.",
+                      no_args_is_help=True)
+location_app = typer.Typer(help="Locations where an agency keeps weapons.", no_args_is_help=True)
+licence_app = typer.Typer(help="Collective carry licences (LOC).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def _password(stdin: bool, prompt: str) -> str:
+    if stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise fail("no password on standard input", code=2)
+        return value
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+@refusals
+def init(
+    admin: Annotated[str, typer.Option(help="Username of the first administrator.")] = "admin",
+    admin_password_stdin: Annotated[bool, typer.Option(
+        "--admin-password-stdin", help="Read the admin password from standard input.")] = False,
+    root_code: Annotated[str, typer.Option(help="Code of the national authority (tree root).")] = "NACIONAL",
+    root_name: Annotated[str, typer.Option(help="Name of the national authority.")] = "Autoridad nacional",
+    as_json: Json = False,
+) -> None:
+    """Create the database schema, the national authority and the first admin.
+
+    Example: echo 'a-long-secret' | resguardo init --admin-password-stdin
+    """
+    app = deployment()
+    if has_schema(app.engine):
+        with app.read(None) as uow:
+            if uow.repo.log_size() > 0:
+                raise fail(f"{app.settings.database_url} is already initialized")
+    password = _password(admin_password_stdin, "Password for the first admin")
+    result = setup.initialize(app, admin, password, root_code, root_name)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"Initialized {app.settings.database_url}: root {root_code}, admin {admin}.")
+        for line in result.get("notes", []):
+            typer.echo(line)
+
+
+@db_app.command("upgrade")
+@refusals
+def db_upgrade() -> None:
+    """Apply pending schema migrations. Example: resguardo db upgrade"""
+    schema.upgrade(deployment().engine)
+    typer.echo(f"Schema at revision {schema.current_revision(deployment().engine)}.")
+
+
+@user_app.command("add")
+@refusals
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="Role of the account.")],
+    scope: Annotated[str, typer.Option(help="Organization code the user sees (and below).")],
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Create a user account.
+
+    Example: resguardo --as admin user add jperez --role armorer --scope MUN-01 --password-stdin
+    """
+    password = _password(password_stdin, f"Password for {username}")
+    user_id = write(as_user, users.add_user, username, password, role, scope, name)
+    if as_json:
+        print_json({"id": user_id, "username": username.lower(), "role": role.value,
+                    "scope": scope})
+    else:
+        typer.echo(f"User {username.lower()} ({role.value}, scope {scope}) created.")
+
+
+@user_app.command("list")
+@refusals
+def user_list(as_user: AsUser = None, as_json: Json = False) -> None:
+    """List user accounts in your scope. Example: resguardo --as admin user list"""
+    rows = read(as_user, lambda uow: uow.repo.users())
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Users", ["username", "name", "role", "scope", "active"],
+                    [(r["username"], r["display_name"], r["role"], r["scope"], r["active"])
+                     for r in rows])
+
+
+@org_app.command("add")
+@refusals
+def org_add(
+    code: str,
+    name: Annotated[str, typer.Option(help="Full name.")],
+    kind: Annotated[OrgKind, typer.Option(help="Node kind.")],
+    parent: Annotated[str, typer.Option(help="Code of the parent organization.")],
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Add an organization below a parent.
+
+    Example: resguardo --as admin org add MUN-01 --name "Policía Municipal" --kind agency --parent SSP-JAL
+    """
+    ev = write(as_user, registry.add_organization, code, name, kind, parent)
+    report_event(ev, as_json, f"Organization {code} created")
+
+
+@org_app.command("list")
+@refusals
+def org_list(as_user: AsUser = None, as_json: Json = False) -> None:
+    """List organizations in your scope. Example: resguardo --as admin org list"""
+    orgs = read(as_user, lambda uow: uow.repo.orgs())
+    if as_json:
+        print_json([{"id": o.id, "code": o.code, "name": o.name, "kind": o.kind.value,
+                     "parent_id": o.parent_id} for o in orgs])
+    else:
+        print_table("Organizations", ["code", "name", "kind", "depth"],
+                    [(("  " * (o.path.count("/") - 2)) + o.code, o.name, o.kind.value,
+                      o.path.count("/") - 1) for o in orgs])
+
+
+@location_app.command("add")
+@refusals
+def location_add(
+    code: str,
+    name: Annotated[str, typer.Option(help="Full name.")],
+    agency: Annotated[str, typer.Option(help="Agency code.")],
+    kind: Annotated[LocationKind, typer.Option(help="What kind of place.")] = LocationKind.ARMORY,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Add a location (armory, vault, station...) to an agency.
+
+    Example: resguardo --as admin location add ARM-1 --name "Armería central" --agency MUN-01
+    """
+    ev = write(as_user, registry.add_location, agency, code, name, kind.value)
+    report_event(ev, as_json, f"Location {code} created in {agency}")
+
+
+@location_app.command("list")
+@refusals
+def location_list(agency: Annotated[str | None, typer.Option(help="Agency code.")] = None,
+                  as_user: AsUser = None, as_json: Json = False) -> None:
+    """List locations in your scope. Example: resguardo --as chief1 location list"""
+    def run(uow):  # type: ignore[no-untyped-def]
+        agency_id = uow.repo.org(agency).id if agency else None
+        locs = uow.repo.locations(agency_id)
+        names = uow.repo.org_names([loc.agency_id for loc in locs])
+        return [{"agency": names[loc.agency_id], "code": loc.code, "name": loc.name,
+                 "kind": loc.kind} for loc in locs]
+    rows = read(as_user, run)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Locations", ["agency", "code", "name", "kind"],
+                    [tuple(r.values()) for r in rows])
+
+
+@licence_app.command("add")
+@refusals
+def licence_add(
+    number: str,
+    holder: Annotated[str, typer.Option(help="Organization holding the licence.")],
+    agency: Annotated[list[str], typer.Option(help="Agency covered (repeat the option).")],
+    valid_from: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    valid_to: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")],
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Register a collective carry licence and the agencies it covers.
+
+    Example: resguardo --as admin licence add LOC-042 --holder SSP-JAL --agency MUN-01 --valid-from 2024-01-01 --valid-to 2026-12-31
+    """
+    try:
+        start, end = date.fromisoformat(valid_from), date.fromisoformat(valid_to)
+    except ValueError:
+        raise fail("--valid-from and --valid-to must be dates YYYY-MM-DD", code=2) from None
+    ev = write(as_user, registry.add_licence, number, holder, agency, start, end)
+    report_event(ev, as_json, f"Licence {number} registered")
+
+
+@licence_app.command("list")
+@refusals
+def licence_list(as_user: AsUser = None, as_json: Json = False) -> None:
+    """List licences in your scope. Example: resguardo --as supervisor1 licence list"""
+    rows = read(as_user, lambda uow: uow.repo.licences())
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Licences", ["number", "valid from", "valid to"],
+                    [(r["number"], r["valid_from"], r["valid_to"]) for r in rows])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")
+    app.add_typer(org_app, name="org")
+    app.add_typer(location_app, name="location")
+    app.add_typer(licence_app, name="licence")

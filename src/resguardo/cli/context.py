@@ -1,0 +1,104 @@
+"""What every command shares: the deployment, the acting user, running a
+unit of work and turning refusals into exit codes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from resguardo.cli.output import domain_failure, fail, print_json
+from resguardo.domain.errors import DomainError
+from resguardo.domain.events import Event
+from resguardo.services.app import Resguardo
+from resguardo.storage.database import has_schema
+from resguardo.storage.uow import UnitOfWork
+
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", envvar="RESGUARDO_USER", metavar="USER",
+                 help="Act as this user (or set RESGUARDO_USER). Every write is checked "
+                      "against the user's role and scope."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+_app: Resguardo | None = None
+T = TypeVar("T")
+
+
+def deployment() -> Resguardo:
+    global _app
+    if _app is None:
+        _app = Resguardo()
+    return _app
+
+
+def set_deployment(app: Resguardo | None) -> None:
+    """Tests and the demo point the CLI at a deployment of their own."""
+    global _app
+    _app = app
+
+
+def refusals(fn: Callable[..., T]) -> Callable[..., T]:
+    """Exit 1 with a one-line reason on a refused operation."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            raise domain_failure(exc) from None
+        except (OperationalError, ProgrammingError) as exc:
+            app = deployment()
+            try:
+                ready = has_schema(app.engine)
+            except Exception:  # noqa: BLE001 - the database itself is unreachable
+                ready = False
+            if not ready:
+                raise fail(f"no Resguardo database at {app.settings.database_url}; "
+                           "run `resguardo init` first") from None
+            raise fail(f"database error: {exc.orig}") from None
+    return wrapper
+
+
+def require_user(as_user: str | None) -> str:
+    if not as_user:
+        raise fail("say who is acting: --as USER or RESGUARDO_USER", code=2)
+    return as_user
+
+
+def write(as_user: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one service call in one transaction as the named user, and commit."""
+    user = require_user(as_user)
+    with deployment().work(user) as uow:
+        result = fn(uow, *args, **kwargs)
+        uow.commit()
+        return result
+
+
+def read(as_user: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    user = require_user(as_user)
+    with deployment().read(user) as uow:
+        return fn(uow, *args, **kwargs)
+
+
+def agency_of(uow: UnitOfWork, given: str | None) -> str:
+    """The agency a command means: the one given, or the acting user's own agency."""
+    if given:
+        return given
+    if uow.actor is not None and uow.actor.scope.holds_weapons:
+        return uow.actor.scope.code
+    raise fail("give --agency CODE (your scope is not a single agency)", code=2)
+
+
+def event_dict(ev: Event) -> dict[str, Any]:
+    return ev.document()
+
+
+def report_event(ev: Event, as_json: bool, message: str) -> None:
+    if as_json:
+        print_json(event_dict(ev))
+    else:
+        typer.echo(f"{message} (entry {ev.position})")

@@ -1,0 +1,252 @@
+"""Custody commands: issue, return, move, repair, transfer, loss, recovery,
+decommission, overrides and corrections."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+
+from resguardo.cli.context import AsUser, Json, agency_of, refusals, report_event, write
+from resguardo.cli.output import fail
+from resguardo.domain.timefmt import parse_instant
+from resguardo.services import custody
+
+Make = Annotated[str | None, typer.Option(help="Make, when several makes share the serial.")]
+repair_app = typer.Typer(help="Send weapons to repair and take them back.", no_args_is_help=True)
+transfer_app = typer.Typer(help="Transfers between agencies (request, approve, receive).",
+                           no_args_is_help=True)
+approve_app = typer.Typer(help="Approve a pending decommission or transfer (second person).",
+                          no_args_is_help=True)
+
+
+def _instant(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise fail(f"{option} must be a date and time, e.g. 2024-03-07T14:00:00Z", code=2) from None
+
+
+@refusals
+def issue(serial: str,
+          to: Annotated[str, typer.Option("--to", help="Badge of the receiving officer.")],
+          make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Issue a stored weapon to an officer.
+
+    Example: resguardo --as armero1 issue ABC123 --to P-0142
+    """
+    ev = write(as_user, custody.issue, serial, to, make=make)
+    report_event(ev, as_json, f"{serial} issued to {to.upper()}")
+
+
+@refusals
+def return_(serial: str,
+            location: Annotated[str, typer.Option(help="Location code it goes back to.")],
+            make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Return an issued weapon to storage.
+
+    Example: resguardo --as armero1 return ABC123 --location ARM-1
+    """
+    ev = write(as_user, custody.return_, serial, location, make=make)
+    report_event(ev, as_json, f"{serial} returned to {location}")
+
+
+@refusals
+def move(serial: str,
+         to: Annotated[str, typer.Option("--to", help="Destination location code.")],
+         reason: Annotated[str | None, typer.Option(help="Why it moves.")] = None,
+         make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Move a stored weapon to another location of its agency.
+
+    Example: resguardo --as armero1 move ABC123 --to VAULT-2
+    """
+    ev = write(as_user, custody.move, serial, to, make=make, reason=reason)
+    report_event(ev, as_json, f"{serial} moved to {to}")
+
+
+@repair_app.command("send")
+@refusals
+def repair_send(serial: str, shop: Annotated[str, typer.Option(help="Repair shop.")],
+                reason: Annotated[str | None, typer.Option(help="What is wrong.")] = None,
+                make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Send a stored weapon to repair. Example: resguardo --as armero1 repair send ABC123 --shop "Taller SEDENA" """
+    ev = write(as_user, custody.send_to_repair, serial, shop, make=make, reason=reason)
+    report_event(ev, as_json, f"{serial} sent to repair")
+
+
+@repair_app.command("return")
+@refusals
+def repair_return(serial: str, location: Annotated[str, typer.Option(help="Location code.")],
+                  make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Book a weapon back from repair. Example: resguardo --as armero1 repair return ABC123 --location ARM-1"""
+    ev = write(as_user, custody.return_from_repair, serial, location, make=make)
+    report_event(ev, as_json, f"{serial} back from repair")
+
+
+@transfer_app.command("request")
+@refusals
+def transfer_request(serial: str, to: Annotated[str, typer.Option("--to", help="Receiving agency code.")],
+                     reason: Annotated[str, typer.Option(help="Why it is transferred.")],
+                     make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Ask for a transfer to another agency (a chief or supervisor approves).
+
+    Example: resguardo --as armero1 transfer request ABC123 --to MUN-02 --reason "reasignación"
+    """
+    ev = write(as_user, custody.request_transfer, serial, to, reason, make=make)
+    report_event(ev, as_json, f"Transfer of {serial} to {to} requested")
+
+
+@transfer_app.command("receive")
+@refusals
+def transfer_receive(serial: str, location: Annotated[str, typer.Option(help="Location code at the receiving agency.")],
+                     make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Book in a weapon sent by another agency. Example: resguardo --as armero2 transfer receive ABC123 --location ARM-1"""
+    ev = write(as_user, custody.receive_transfer, serial, location, make=make)
+    report_event(ev, as_json, f"{serial} received into {location}")
+
+
+@approve_app.command("transfer")
+@refusals
+def approve_transfer(serial: str, make: Make = None, as_user: AsUser = None,
+                     as_json: Json = False) -> None:
+    """Approve a requested transfer: the weapon leaves, in transit. Example: resguardo --as chief1 approve transfer ABC123"""
+    ev = write(as_user, custody.approve_transfer, serial, make=make)
+    report_event(ev, as_json, f"Transfer of {serial} approved; in transit")
+
+
+@approve_app.command("decommission")
+@refusals
+def approve_decommission(serial: str, make: Make = None, as_user: AsUser = None,
+                         as_json: Json = False) -> None:
+    """Approve a requested decommission. Example: resguardo --as chief1 approve decommission ABC123"""
+    ev = write(as_user, custody.approve_decommission, serial, make=make)
+    report_event(ev, as_json, f"{serial} decommissioned")
+
+
+@refusals
+def reject(kind: Annotated[str, typer.Argument(help="decommission or transfer")], serial: str,
+           reason: Annotated[str, typer.Option(help="Why it is rejected.")],
+           make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Reject a pending decommission or transfer. Example: resguardo --as chief1 reject transfer ABC123 --reason "..." """
+    if kind not in ("decommission", "transfer"):
+        raise fail("KIND must be decommission or transfer", code=2)
+    ev = write(as_user, custody.reject_request, serial, kind, reason, make=make)
+    report_event(ev, as_json, f"{kind.capitalize()} of {serial} rejected")
+
+
+@refusals
+def report_loss(
+    serial: str,
+    occurred: Annotated[str, typer.Option(help="Date it happened, YYYY-MM-DD.")],
+    place: Annotated[str, typer.Option(help="Where it happened.")],
+    stolen: Annotated[bool, typer.Option("--stolen", help="A theft rather than a loss.")] = False,
+    on_duty: Annotated[bool, typer.Option("--on-duty/--off-duty", help="Was the officer on duty.")] = True,
+    complaint: Annotated[str | None, typer.Option(help="Criminal complaint number.")] = None,
+    notified_at: Annotated[str | None, typer.Option(help="When the military authority was notified (UTC).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Circumstances.")] = None,
+    make: Make = None, as_user: AsUser = None, as_json: Json = False,
+) -> None:
+    """Report a weapon lost or stolen.
+
+    Example: resguardo --as armero1 report-loss ABC123 --stolen --occurred 2024-03-07 --place "Col. Centro" --complaint FED/JAL/123/2024
+    """
+    try:
+        day = date.fromisoformat(occurred)
+    except ValueError:
+        raise fail("--occurred must be a date YYYY-MM-DD", code=2) from None
+    ev = write(as_user, custody.report_missing, serial, stolen=stolen, occurred_on=day,
+               place=place, on_duty=on_duty, complaint_number=complaint,
+               notified_at=_instant(notified_at, "--notified-at"), make=make, reason=reason)
+    report_event(ev, as_json, f"{serial} reported {'stolen' if stolen else 'lost'}")
+
+
+@refusals
+def notify(serial: str,
+           at: Annotated[str | None, typer.Option(help="When the military authority was notified (default now).")] = None,
+           reference: Annotated[str | None, typer.Option(help="Notice number or reference.")] = None,
+           make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Record that the military authority was notified of a loss or theft.
+
+    Example: resguardo --as armero1 notify ABC123 --reference "OF-2024-881"
+    """
+    def run(uow):  # type: ignore[no-untyped-def]
+        when = _instant(at, "--at") or uow.now()
+        return custody.record_notification(uow, serial, when, reference=reference, make=make)
+    ev = write(as_user, run)
+    report_event(ev, as_json, f"Notification of {serial} recorded")
+
+
+@refusals
+def recover(serial: str, location: Annotated[str, typer.Option(help="Location code it is stored at.")],
+            reason: Annotated[str, typer.Option(help="How and where it was recovered.")],
+            make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Recover a lost or stolen weapon (the report stays on record).
+
+    Example: resguardo --as armero1 recover ABC123 --location ARM-1 --reason "Asegurada por FGE"
+    """
+    ev = write(as_user, custody.recover, serial, location, reason, make=make)
+    report_event(ev, as_json, f"{serial} recovered")
+
+
+@refusals
+def decommission(serial: str, reason: Annotated[str, typer.Option(help="Why it is retired.")],
+                 make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Ask to decommission a weapon (a chief approves with `approve decommission`).
+
+    Example: resguardo --as armero1 decommission ABC123 --reason "Cañón fracturado"
+    """
+    ev = write(as_user, custody.request_decommission, serial, reason, make=make)
+    report_event(ev, as_json, f"Decommission of {serial} requested")
+
+
+@refusals
+def override(badge: str,
+             reason: Annotated[str, typer.Option(help="Written reason (at least 10 characters).")],
+             hours: Annotated[float, typer.Option(help="How long it is valid.")] = 12.0,
+             agency: Annotated[str | None, typer.Option(help="Agency code.")] = None,
+             as_user: AsUser = None, as_json: Json = False) -> None:
+    """Allow one issue to an officer who is not eligible (chief only, recorded).
+
+    Example: resguardo --as chief1 override P-0142 --reason "Requalification booked; operation X"
+    """
+    ev = write(as_user, lambda uow: custody.grant_override(uow, agency_of(uow, agency), badge,
+                                                           reason, hours))
+    report_event(ev, as_json, f"Override granted for {badge.upper()}")
+
+
+@refusals
+def correct(position: Annotated[int, typer.Argument(help="Entry number to correct.")],
+            changes: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs.")],
+            reason: Annotated[str, typer.Option(help="Why the entry was wrong.")],
+            as_user: AsUser = None, as_json: Json = False) -> None:
+    """Correct fields of an earlier entry (nothing is edited; a correction is recorded).
+
+    Example: resguardo --as armero1 correct 1042 model=G17 calibre=9x19mm --reason "typo at registration"
+    """
+    parsed = {}
+    for item in changes:
+        if "=" not in item:
+            raise fail(f"{item!r}: write FIELD=VALUE", code=2)
+        key, value = item.split("=", 1)
+        parsed[key.strip()] = value
+    ev = write(as_user, custody.correct, position, parsed, reason)
+    report_event(ev, as_json, f"Entry {position} corrected")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("issue")(issue)
+    app.command("return")(return_)
+    app.command("move")(move)
+    app.add_typer(repair_app, name="repair")
+    app.add_typer(transfer_app, name="transfer")
+    app.add_typer(approve_app, name="approve")
+    app.command("reject")(reject)
+    app.command("report-loss")(report_loss)
+    app.command("notify")(notify)
+    app.command("recover")(recover)
+    app.command("decommission")(decommission)
+    app.command("override")(override)
+    app.command("correct")(correct)

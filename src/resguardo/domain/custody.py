@@ -1,0 +1,373 @@
+"""The custody state machine: which change is allowed from which status.
+
+Every function here is a decision: it takes snapshots, refuses with a
+``DomainError`` or returns the ``NewEvent`` that records the change. Storage
+applies the event to the projection; nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
+from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
+from resguardo.domain.errors import (
+    InvalidTransition,
+    OfficerHoldsWeapons,
+    OfficerNotEligible,
+    SeparationOfDuties,
+    ValidationFailed,
+)
+from resguardo.domain.timefmt import iso, iso_date
+
+S = FirearmStatus
+
+#: event type -> statuses it may start from -> status it leads to
+TRANSITIONS: dict[str, tuple[frozenset[FirearmStatus], FirearmStatus | None]] = {
+    "custody.issued": (frozenset({S.IN_STORAGE}), S.ISSUED),
+    "custody.returned": (frozenset({S.ISSUED}), S.IN_STORAGE),
+    "firearm.moved": (frozenset({S.IN_STORAGE}), S.IN_STORAGE),
+    "firearm.repair_sent": (frozenset({S.IN_STORAGE}), S.IN_REPAIR),
+    "firearm.repair_returned": (frozenset({S.IN_REPAIR}), S.IN_STORAGE),
+    "firearm.transfer_requested": (frozenset({S.IN_STORAGE}), None),
+    "firearm.transfer_sent": (frozenset({S.IN_STORAGE}), S.IN_TRANSIT),
+    "firearm.transfer_received": (frozenset({S.IN_TRANSIT}), S.IN_STORAGE),
+    "firearm.reported_lost": (
+        frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR, S.IN_TRANSIT}),
+        S.LOST,
+    ),
+    "firearm.reported_stolen": (
+        frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR, S.IN_TRANSIT, S.LOST}),
+        S.STOLEN,
+    ),
+    "firearm.recovered": (frozenset({S.LOST, S.STOLEN}), S.IN_STORAGE),
+    "firearm.decommission_requested": (
+        frozenset({S.IN_STORAGE, S.IN_REPAIR, S.LOST, S.STOLEN}),
+        None,
+    ),
+    "firearm.decommissioned": (
+        frozenset({S.IN_STORAGE, S.IN_REPAIR, S.LOST, S.STOLEN}),
+        S.DECOMMISSIONED,
+    ),
+}
+
+_VERBS = {
+    "custody.issued": "issued",
+    "custody.returned": "returned",
+    "firearm.moved": "moved",
+    "firearm.repair_sent": "sent to repair",
+    "firearm.repair_returned": "returned from repair",
+    "firearm.transfer_requested": "put up for transfer",
+    "firearm.transfer_sent": "sent on transfer",
+    "firearm.transfer_received": "received on transfer",
+    "firearm.reported_lost": "reported lost",
+    "firearm.reported_stolen": "reported stolen",
+    "firearm.recovered": "recovered",
+    "firearm.decommission_requested": "put up for decommission",
+    "firearm.decommissioned": "decommissioned",
+}
+
+
+def check_transition(firearm: Firearm, event_type: str) -> FirearmStatus:
+    """Refuse a change the state machine does not allow; return the status it leads to."""
+    allowed_from, to = TRANSITIONS[event_type]
+    if firearm.status not in allowed_from:
+        why = ""
+        if firearm.status in GONE_STATUSES:
+            why = f"; it is recorded {firearm.status.value.replace('_', ' ')}"
+        raise InvalidTransition(
+            f"firearm {firearm.serial} ({firearm.make}) cannot be {_VERBS[event_type]} "
+            f"while {firearm.status.value.replace('_', ' ')}{why}",
+            serial=firearm.serial,
+            status=firearm.status.value,
+            action=event_type,
+        )
+    return to if to is not None else firearm.status
+
+
+def eligibility_problems(officer: Officer, today: date) -> list[str]:
+    """Why an officer may not receive a weapon today (empty when eligible)."""
+    problems: list[str] = []
+    if officer.status == OfficerStatus.SUSPENDED:
+        problems.append("officer is suspended")
+    elif officer.status == OfficerStatus.SEPARATED:
+        problems.append("officer is separated from the agency")
+    if officer.credential_expiry is None:
+        problems.append("officer has no carry credential on record")
+    elif officer.credential_expiry < today:
+        problems.append(f"carry credential expired on {officer.credential_expiry.isoformat()}")
+    if officer.qualification_expiry is None:
+        problems.append("officer has no firearms qualification on record")
+    elif officer.qualification_expiry < today:
+        problems.append(f"qualification expired on {officer.qualification_expiry.isoformat()}")
+    return problems
+
+
+def _same_agency(firearm: Firearm, other_agency_id: int, what: str) -> None:
+    if firearm.agency_id != other_agency_id:
+        raise ValidationFailed(f"{what} belongs to another agency", field=what)
+
+
+def issue(
+    firearm: Firearm,
+    officer: Officer,
+    now: datetime,
+    override: Override | None = None,
+    rounds: int = 0,
+) -> NewEvent:
+    """Issue a stored weapon to an eligible officer (or one covered by a chief's override)."""
+    check_transition(firearm, "custody.issued")
+    _same_agency(firearm, officer.agency_id, "officer")
+    problems = eligibility_problems(officer, now.date())
+    payload: dict = {
+        "firearm_id": firearm.id,
+        "officer_id": officer.id,
+        "from_location_id": firearm.location_id,
+    }
+    if problems:
+        usable = (
+            override is not None
+            and not override.used
+            and override.officer_id == officer.id
+            and override.expires_at >= now
+        )
+        if officer.status == OfficerStatus.SEPARATED or not usable:
+            raise OfficerNotEligible(
+                f"cannot issue {firearm.serial} to {officer.badge} {officer.name}: "
+                + "; ".join(problems),
+                badge=officer.badge,
+                problems=problems,
+            )
+        assert override is not None
+        payload["override_id"] = override.id
+    return NewEvent(
+        "custody.issued", payload, org_id=firearm.agency_id,
+        subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def return_(firearm: Firearm, location: Location) -> NewEvent:
+    """Return an issued weapon to storage at a location of its agency."""
+    check_transition(firearm, "custody.returned")
+    _same_agency(firearm, location.agency_id, "location")
+    return NewEvent(
+        "custody.returned",
+        {"firearm_id": firearm.id, "officer_id": firearm.custodian_id, "location_id": location.id},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def move(firearm: Firearm, location: Location, reason: str | None = None) -> NewEvent:
+    check_transition(firearm, "firearm.moved")
+    _same_agency(firearm, location.agency_id, "location")
+    if location.id == firearm.location_id:
+        raise InvalidTransition(f"firearm {firearm.serial} is already at {location.code}")
+    return NewEvent(
+        "firearm.moved",
+        {"firearm_id": firearm.id, "from_location_id": firearm.location_id, "location_id": location.id},
+        reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def send_to_repair(firearm: Firearm, shop: str, reason: str | None) -> NewEvent:
+    check_transition(firearm, "firearm.repair_sent")
+    if not shop.strip():
+        raise ValidationFailed("the repair shop is required", field="shop")
+    return NewEvent(
+        "firearm.repair_sent",
+        {"firearm_id": firearm.id, "from_location_id": firearm.location_id, "shop": shop.strip()},
+        reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def return_from_repair(firearm: Firearm, location: Location) -> NewEvent:
+    check_transition(firearm, "firearm.repair_returned")
+    _same_agency(firearm, location.agency_id, "location")
+    return NewEvent(
+        "firearm.repair_returned", {"firearm_id": firearm.id, "location_id": location.id},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def report_missing(
+    firearm: Firearm,
+    *,
+    stolen: bool,
+    occurred_on: date,
+    place: str,
+    on_duty: bool,
+    complaint_number: str | None,
+    notified_at: datetime | None,
+    now: datetime,
+    reason: str | None = None,
+) -> NewEvent:
+    """Report a loss or theft: date, place, on duty or not, complaint number."""
+    event_type = "firearm.reported_stolen" if stolen else "firearm.reported_lost"
+    check_transition(firearm, event_type)
+    if not place.strip():
+        raise ValidationFailed("the place where it happened is required", field="place")
+    if occurred_on > now.date():
+        raise ValidationFailed("the date of the loss cannot be in the future", field="occurred_on")
+    if stolen and not (complaint_number or "").strip():
+        raise ValidationFailed(
+            "a theft needs the criminal complaint number", field="complaint_number"
+        )
+    if notified_at is not None and notified_at > now:
+        raise ValidationFailed("the notification time cannot be in the future", field="notified_at")
+    return NewEvent(
+        event_type,
+        {
+            "firearm_id": firearm.id,
+            "previous_status": firearm.status.value,
+            "officer_id": firearm.custodian_id,
+            "location_id": firearm.location_id,
+            "occurred_on": iso_date(occurred_on),
+            "place": place.strip(),
+            "on_duty": on_duty,
+            "complaint_number": (complaint_number or "").strip() or None,
+            "notified_at": iso(notified_at) if notified_at else None,
+        },
+        reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def record_notification(report_id: int, firearm: Firearm, notified_at: datetime,
+                        now: datetime, reference: str | None) -> NewEvent:
+    """Record when the military authority was told of a loss or theft."""
+    if notified_at > now:
+        raise ValidationFailed("the notification time cannot be in the future", field="notified_at")
+    return NewEvent(
+        "firearm.loss_notified",
+        {"report_id": report_id, "firearm_id": firearm.id, "notified_at": iso(notified_at),
+         "reference": reference},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def recover(firearm: Firearm, location: Location, circumstances: str) -> NewEvent:
+    """Bring a lost or stolen weapon back to storage; the report stays on record."""
+    check_transition(firearm, "firearm.recovered")
+    _same_agency(firearm, location.agency_id, "location")
+    if not circumstances.strip():
+        raise ValidationFailed("say how and where it was recovered", field="reason")
+    return NewEvent(
+        "firearm.recovered",
+        {"firearm_id": firearm.id, "previous_status": firearm.status.value, "location_id": location.id},
+        reason=circumstances.strip(), org_id=firearm.agency_id,
+        subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def request_decommission(firearm: Firearm, reason: str) -> NewEvent:
+    check_transition(firearm, "firearm.decommission_requested")
+    if not reason.strip():
+        raise ValidationFailed("a decommission needs a written reason", field="reason")
+    return NewEvent(
+        "firearm.decommission_requested", {"firearm_id": firearm.id}, reason=reason.strip(),
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def approve(requested_by: int | None, approver_id: int | None, what: str) -> None:
+    """Two-person rule: whoever asked for it cannot approve it."""
+    if requested_by is not None and requested_by == approver_id:
+        raise SeparationOfDuties(f"the person who requested this {what} cannot approve it")
+
+
+def decommission(firearm: Firearm, request_id: int, requested_by: int | None,
+                 approver_id: int | None) -> NewEvent:
+    approve(requested_by, approver_id, "decommission")
+    check_transition(firearm, "firearm.decommissioned")
+    return NewEvent(
+        "firearm.decommissioned", {"firearm_id": firearm.id, "request_id": request_id,
+                                   "previous_status": firearm.status.value},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def request_transfer(firearm: Firearm, to_agency: Organization, reason: str) -> NewEvent:
+    check_transition(firearm, "firearm.transfer_requested")
+    if not to_agency.holds_weapons:
+        raise ValidationFailed(f"{to_agency.code} is not an agency that holds weapons",
+                               field="to_agency")
+    if to_agency.id == firearm.agency_id:
+        raise ValidationFailed("a transfer must go to another agency", field="to_agency")
+    if not reason.strip():
+        raise ValidationFailed("a transfer needs a written reason", field="reason")
+    return NewEvent(
+        "firearm.transfer_requested", {"firearm_id": firearm.id, "to_agency_id": to_agency.id},
+        reason=reason.strip(), org_id=firearm.agency_id, subject_type="firearm",
+        subject_id=firearm.id,
+    )
+
+
+def send_transfer(firearm: Firearm, request_id: int, to_agency_id: int,
+                  requested_by: int | None, approver_id: int | None) -> NewEvent:
+    approve(requested_by, approver_id, "transfer")
+    check_transition(firearm, "firearm.transfer_sent")
+    return NewEvent(
+        "firearm.transfer_sent",
+        {"firearm_id": firearm.id, "request_id": request_id, "from_agency_id": firearm.agency_id,
+         "from_location_id": firearm.location_id, "to_agency_id": to_agency_id},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def receive_transfer(firearm: Firearm, to_agency_id: int, location: Location) -> NewEvent:
+    check_transition(firearm, "firearm.transfer_received")
+    if location.agency_id != to_agency_id:
+        raise ValidationFailed("the receiving location must belong to the receiving agency",
+                               field="location")
+    return NewEvent(
+        "firearm.transfer_received",
+        {"firearm_id": firearm.id, "from_agency_id": firearm.agency_id,
+         "to_agency_id": to_agency_id, "location_id": location.id},
+        org_id=to_agency_id, subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def separate(officer: Officer, weapons_held: int, reason: str) -> NewEvent:
+    """Separate an officer; refused while any weapon is still issued to them."""
+    if officer.status == OfficerStatus.SEPARATED:
+        raise InvalidTransition(f"officer {officer.badge} is already separated")
+    if weapons_held:
+        raise OfficerHoldsWeapons(
+            f"officer {officer.badge} still holds {weapons_held} issued weapon(s); "
+            "the separation waits for their return",
+            badge=officer.badge, weapons=weapons_held,
+        )
+    if not reason.strip():
+        raise ValidationFailed("a separation needs a written reason", field="reason")
+    return NewEvent("officer.separated", {"officer_id": officer.id}, reason=reason.strip(),
+                    org_id=officer.agency_id, subject_type="officer", subject_id=officer.id)
+
+
+def suspend(officer: Officer, reason: str) -> NewEvent:
+    if officer.status != OfficerStatus.ACTIVE:
+        raise InvalidTransition(f"officer {officer.badge} is {officer.status.value}, not active")
+    if not reason.strip():
+        raise ValidationFailed("a suspension needs a written reason", field="reason")
+    return NewEvent("officer.suspended", {"officer_id": officer.id}, reason=reason.strip(),
+                    org_id=officer.agency_id, subject_type="officer", subject_id=officer.id)
+
+
+def reinstate(officer: Officer, reason: str) -> NewEvent:
+    if officer.status != OfficerStatus.SUSPENDED:
+        raise InvalidTransition(f"officer {officer.badge} is {officer.status.value}, not suspended")
+    return NewEvent("officer.reinstated", {"officer_id": officer.id}, reason=reason.strip() or None,
+                    org_id=officer.agency_id, subject_type="officer", subject_id=officer.id)
+
+
+def grant_override(officer: Officer, reason: str, now: datetime, expires_at: datetime) -> NewEvent:
+    """A chief's written permission to issue to an officer who is not eligible."""
+    if officer.status == OfficerStatus.SEPARATED:
+        raise OfficerNotEligible(f"officer {officer.badge} is separated: no override possible")
+    if len(reason.strip()) < 10:
+        raise ValidationFailed("an override needs a written reason (at least 10 characters)",
+                               field="reason")
+    if expires_at <= now:
+        raise ValidationFailed("the override must expire in the future", field="expires_at")
+    return NewEvent("custody.override_granted",
+                    {"officer_id": officer.id, "expires_at": iso(expires_at)},
+                    reason=reason.strip(), org_id=officer.agency_id,
+                    subject_type="officer", subject_id=officer.id)

@@ -1,0 +1,201 @@
+"""Decisions that add things to the registry: organizations, locations,
+licences, officers and firearms. Each validates its input and returns the event."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
+from resguardo.domain.entities import NewEvent, Organization
+from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.serials import make_key, serial_key
+from resguardo.domain.timefmt import iso_date
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_TEXT = 200
+
+
+def _text(value: str | None, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise ValidationFailed(f"{field} is required", field=field)
+        return None
+    if len(text) > limit:
+        raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
+    if any(ord(c) < 32 for c in text):
+        raise ValidationFailed(f"{field} contains control characters", field=field)
+    return text
+
+
+def _code(value: str, field: str = "code") -> str:
+    code = (value or "").strip()
+    if not _CODE.match(code):
+        raise ValidationFailed(
+            f"{field} must be 1-64 letters, digits, dots, hyphens or underscores", field=field
+        )
+    return code
+
+
+def create_organization(code: str, name: str, kind: OrgKind, parent: Organization | None) -> NewEvent:
+    if kind != OrgKind.NATIONAL and parent is None:
+        raise ValidationFailed("every organization but the national authority needs a parent",
+                               field="parent")
+    if parent is not None and parent.kind == OrgKind.AGENCY:
+        raise ValidationFailed("an agency cannot have organizations below it", field="parent")
+    return NewEvent(
+        "organization.created",
+        {"code": _code(code), "name": _text(name, "name", required=True), "kind": kind.value,
+         "parent_id": parent.id if parent else None},
+        org_id=parent.id if parent else None, subject_type="organization",
+    )
+
+
+def create_location(agency: Organization, code: str, name: str, kind: str) -> NewEvent:
+    if not agency.holds_weapons:
+        raise ValidationFailed(f"{agency.code} is not an agency; locations belong to agencies",
+                               field="agency")
+    try:
+        kind_code = LocationKind(kind).value
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown location kind {kind!r}; use one of "
+            + ", ".join(k.value for k in LocationKind), field="kind") from None
+    return NewEvent(
+        "location.created",
+        {"agency_id": agency.id, "code": _code(code), "name": _text(name, "name", required=True),
+         "kind": kind_code},
+        org_id=agency.id, subject_type="location",
+    )
+
+
+def create_licence(number: str, holder: Organization, agencies: list[Organization],
+                   valid_from: date, valid_to: date) -> NewEvent:
+    if valid_to < valid_from:
+        raise ValidationFailed("the licence ends before it starts", field="valid_to")
+    for agency in agencies:
+        if not agency.holds_weapons:
+            raise ValidationFailed(f"{agency.code} is not an agency", field="agencies")
+        if not holder.contains(agency.path):
+            raise ValidationFailed(f"{agency.code} is not below the holder {holder.code}",
+                                   field="agencies")
+    return NewEvent(
+        "licence.created",
+        {"number": _text(number, "number", required=True), "holder_id": holder.id,
+         "agency_ids": sorted({a.id for a in agencies}),
+         "valid_from": iso_date(valid_from), "valid_to": iso_date(valid_to)},
+        org_id=holder.id, subject_type="licence",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerInput:
+    badge: str
+    name: str
+    cuip: str | None = None
+    credential_folio: str | None = None
+    credential_expiry: date | None = None
+    qualification_expiry: date | None = None
+    licence_id: int | None = None
+
+
+def register_officer(agency: Organization, data: OfficerInput) -> NewEvent:
+    if not agency.holds_weapons:
+        raise ValidationFailed(f"{agency.code} is not an agency", field="agency")
+    badge = _text(data.badge, "badge", required=True, limit=32)
+    assert badge is not None
+    return NewEvent(
+        "officer.registered",
+        {"agency_id": agency.id, "badge": badge.upper(), "name": _text(data.name, "name", required=True),
+         "cuip": _text(data.cuip, "cuip", limit=32),
+         "credential_folio": _text(data.credential_folio, "credential_folio", limit=64),
+         "credential_expiry": iso_date(data.credential_expiry),
+         "qualification_expiry": iso_date(data.qualification_expiry),
+         "licence_id": data.licence_id},
+        org_id=agency.id, subject_type="officer",
+    )
+
+
+def renew_officer(officer_id: int, agency_id: int, *, credential_folio: str | None,
+                  credential_expiry: date | None, qualification_expiry: date | None) -> NewEvent:
+    if credential_expiry is None and qualification_expiry is None:
+        raise ValidationFailed("give a new credential expiry or qualification expiry",
+                               field="credential_expiry")
+    payload: dict = {"officer_id": officer_id}
+    if credential_expiry is not None:
+        payload["credential_expiry"] = iso_date(credential_expiry)
+        payload["credential_folio"] = _text(credential_folio, "credential_folio", limit=64)
+    if qualification_expiry is not None:
+        payload["qualification_expiry"] = iso_date(qualification_expiry)
+    return NewEvent("officer.renewed", payload, org_id=agency_id, subject_type="officer",
+                    subject_id=officer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FirearmInput:
+    serial: str
+    make: str
+    calibre: str
+    kind: FirearmKind | str
+    model: str | None = None
+    folio: str | None = None
+    barrel_serial: str | None = None
+    ballistic_id: str | None = None
+    licence_id: int | None = None
+    acquired_on: date | None = None
+    supplier: str | None = None
+    purchase_ref: str | None = None
+    notes: dict | None = None
+
+
+def parse_kind(value: FirearmKind | str) -> FirearmKind:
+    if isinstance(value, FirearmKind):
+        return value
+    key = (value or "").strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        return FirearmKind(key)
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown kind {value!r}; use one of " + ", ".join(k.value for k in FirearmKind),
+            field="kind") from None
+
+
+def validate_firearm(data: FirearmInput, today: date) -> dict:
+    """Check a firearm's fields and return the normalized registration payload part."""
+    serial = _text(data.serial, "serial", required=True, limit=40)
+    assert serial is not None
+    key = serial_key(serial)
+    if not key:
+        raise ValidationFailed("serial has no letters or digits", field="serial")
+    make = _text(data.make, "make", required=True, limit=60)
+    assert make is not None
+    calibre = _text(data.calibre, "calibre", required=True, limit=40)
+    if data.acquired_on is not None and data.acquired_on > today:
+        raise ValidationFailed("the acquisition date is in the future", field="acquired")
+    payload = {
+        "serial": serial, "serial_key": key, "make": make, "make_key": make_key(make),
+        "model": _text(data.model, "model", limit=60), "calibre": calibre,
+        "kind": parse_kind(data.kind).value, "folio": _text(data.folio, "folio", limit=64),
+        "barrel_serial": _text(data.barrel_serial, "barrel_serial", limit=40),
+        "ballistic_id": _text(data.ballistic_id, "ballistic_id", limit=64),
+        "licence_id": data.licence_id, "acquired_on": iso_date(data.acquired_on),
+        "supplier": _text(data.supplier, "supplier"),
+        "purchase_ref": _text(data.purchase_ref, "purchase_ref", limit=64),
+    }
+    if data.notes:
+        payload["notes"] = {str(k): str(v) for k, v in data.notes.items()}
+    return payload
+
+
+def register_firearm(agency: Organization, data: FirearmInput, location_id: int,
+                     today: date) -> NewEvent:
+    """Register a weapon into storage at one of the agency's locations."""
+    if not agency.holds_weapons:
+        raise ValidationFailed(f"{agency.code} is not an agency that holds weapons",
+                               field="agency")
+    payload = validate_firearm(data, today)
+    payload.update({"agency_id": agency.id, "location_id": location_id,
+                    "status": FirearmStatus.IN_STORAGE.value})
+    return NewEvent("firearm.registered", payload, org_id=agency.id, subject_type="firearm")

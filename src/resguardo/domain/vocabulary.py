@@ -1,0 +1,121 @@
+"""Words people write for firearm kinds and statuses, in Spanish and English.
+
+Spreadsheets say ``En armería``, ``asignada`` or ``in storage``; the domain
+speaks in stable codes. Matching ignores case, accents, repeated spaces,
+hyphens and underscores, so ``EN ARMERIA`` and ``en_armería`` are the same
+word. The stored code itself (``in_storage``) is always accepted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import TypeVar
+
+from resguardo.domain.codes import FirearmKind, FirearmStatus
+from resguardo.domain.errors import ValidationFailed
+
+
+def fold_text(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of free text (places, badges, words)."""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+def _fold_word(text: str) -> str:
+    return fold_text(text.replace("_", " ").replace("-", " "))
+
+
+_STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
+    FirearmStatus.IN_STORAGE: (
+        "in storage",
+        "stored",
+        "en armería",
+        "en resguardo de armería",
+        "almacenada",
+        "almacenado",
+    ),
+    FirearmStatus.ISSUED: (
+        "issued",
+        "asignada",
+        "asignado",
+        "en resguardo de elemento",
+    ),
+    FirearmStatus.IN_REPAIR: ("in repair", "en reparación"),
+    FirearmStatus.IN_TRANSIT: ("in transit", "en tránsito"),
+    FirearmStatus.LOST: ("lost", "extraviada", "extraviado"),
+    FirearmStatus.STOLEN: ("stolen", "robada", "robado"),
+    FirearmStatus.DECOMMISSIONED: ("decommissioned", "baja", "dada de baja", "de baja"),
+}
+
+_KIND_WORDS: dict[FirearmKind, tuple[str, ...]] = {
+    FirearmKind.PISTOL: ("pistol", "pistola"),
+    FirearmKind.REVOLVER: ("revolver", "revólver"),
+    FirearmKind.RIFLE: ("rifle", "fusil"),
+    FirearmKind.CARBINE: ("carbine", "carabina"),
+    FirearmKind.SHOTGUN: ("shotgun", "escopeta"),
+    FirearmKind.SUBMACHINE_GUN: ("submachine gun", "subametralladora"),
+    FirearmKind.OTHER: ("other", "otra", "otro"),
+}
+
+
+_Code = TypeVar("_Code", FirearmStatus, FirearmKind)
+
+
+def _table(words: Mapping[_Code, tuple[str, ...]]) -> dict[str, _Code]:
+    table: dict[str, _Code] = {}
+    for code, spellings in words.items():
+        for spelling in (code.value, *spellings):
+            table[_fold_word(spelling)] = code
+    return table
+
+
+_STATUS_BY_WORD = _table(_STATUS_WORDS)
+_KIND_BY_WORD = _table(_KIND_WORDS)
+
+#: Raw spelling -> code, filled as values are met; spreadsheets repeat a handful of words.
+_status_seen: dict[str, FirearmStatus] = {}
+_kind_seen: dict[str, FirearmKind] = {}
+
+
+def status_words() -> dict[FirearmStatus, tuple[str, ...]]:
+    """The accepted spellings of each status (besides the code), for messages and help."""
+    return dict(_STATUS_WORDS)
+
+
+def kind_words() -> dict[FirearmKind, tuple[str, ...]]:
+    """The accepted spellings of each kind (besides the code), for messages and help."""
+    return dict(_KIND_WORDS)
+
+
+def parse_status(text: str) -> FirearmStatus:
+    """The status code a person meant by ``text``; ``ValidationFailed`` when it is none."""
+    code = _status_seen.get(text)
+    if code is None:
+        code = _STATUS_BY_WORD.get(_fold_word(text))
+        if code is None:
+            accepted = ", ".join(w for words in _STATUS_WORDS.values() for w in words)
+            raise ValidationFailed(
+                f"unknown status {text!r}; accepted: {accepted}", field="status", value=text
+            )
+        if len(_status_seen) < 4096:
+            _status_seen[text] = code
+    return code
+
+
+def parse_kind(text: str) -> FirearmKind:
+    """The firearm kind a person meant by ``text``; ``ValidationFailed`` when it is none."""
+    code = _kind_seen.get(text)
+    if code is None:
+        code = _KIND_BY_WORD.get(_fold_word(text))
+        if code is None:
+            accepted = ", ".join(w for words in _KIND_WORDS.values() for w in words)
+            raise ValidationFailed(
+                f"unknown kind {text!r}; accepted: {accepted}", field="kind", value=text
+            )
+        if len(_kind_seen) < 4096:
+            _kind_seen[text] = code
+    return code

@@ -1,0 +1,41 @@
+"""The deployment as the entry points see it: settings, engine, units of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from resguardo.config import Settings
+from resguardo.domain.entities import Actor
+from resguardo.domain.timefmt import utcnow
+from resguardo.storage.database import make_engine
+from resguardo.storage.uow import UnitOfWork
+
+
+class Resguardo:
+    """One deployment: where its database is and how to open work on it."""
+
+    def __init__(self, settings: Settings | None = None, *, engine: Engine | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings or Settings.from_env()
+        self._engine = engine
+        self.clock = clock
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        return make_engine(self.settings.database_url,
+                           synchronous=self.settings.sqlite_synchronous)
+
+    def work(self, actor: Actor | str | None, *, write: bool = True,
+             request_id: str | None = None) -> UnitOfWork:
+        """A unit of work acting as ``actor`` (a username, an Actor, or None for the system)."""
+        return UnitOfWork(self.engine, actor, write=write, clock=self.clock,
+                          request_id=request_id)
+
+    def read(self, actor: Actor | str | None) -> UnitOfWork:
+        return self.work(actor, write=False)

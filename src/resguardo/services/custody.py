@@ -1,0 +1,231 @@
+"""Custody operations: issue, return, move, repair, transfer, loss, recovery,
+decommission, overrides and corrections. Each takes the writer's lock first,
+loads the current state, asks the domain and appends the event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from resguardo.domain import corrections, custody
+from resguardo.domain.entities import Firearm, Location
+from resguardo.domain.errors import NotFound, ValidationFailed
+from resguardo.domain.events import Event
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.timefmt import iso
+from resguardo.storage.uow import UnitOfWork
+
+#: Checks run before any custody movement at an agency (the inspections
+#: lockdown registers itself here). Each gets (uow, agency_id, action).
+CUSTODY_GUARDS: list[Callable[[UnitOfWork, int, str], None]] = []
+
+
+def _authorize(uow: UnitOfWork, action: Action, agency_id: int) -> None:
+    if uow.actor is not None:
+        authorize(uow.actor, action, uow.repo.org_unscoped(agency_id).path, "firearm")
+
+
+def _load(uow: UnitOfWork, serial: str, make: str | None, action: Action) -> Firearm:
+    uow.lock()
+    firearm = uow.repo.firearm(serial, make)
+    _authorize(uow, action, firearm.agency_id)
+    return firearm
+
+
+def _guard(uow: UnitOfWork, agency_id: int, action: Action) -> None:
+    for guard in CUSTODY_GUARDS:
+        guard(uow, agency_id, action.value)
+
+
+def _location(uow: UnitOfWork, firearm: Firearm, code: str) -> Location:
+    return uow.repo.location(firearm.agency_id, code)
+
+
+def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) -> Event:
+    """Issue a weapon from storage to an officer of the same agency."""
+    firearm = _load(uow, serial, make, Action.CUSTODY_ISSUE)
+    _guard(uow, firearm.agency_id, Action.CUSTODY_ISSUE)
+    officer = uow.repo.officer(firearm.agency_id, badge)
+    now = uow.now()
+    override = None
+    if custody.eligibility_problems(officer, now.date()):
+        override = uow.repo.usable_override(officer.id, iso(now))
+    return uow.append(custody.issue(firearm, officer, now, override))
+
+
+def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.CUSTODY_RETURN)
+    _guard(uow, firearm.agency_id, Action.CUSTODY_RETURN)
+    return uow.append(custody.return_(firearm, _location(uow, firearm, location_code)))
+
+
+def move(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,
+         reason: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.FIREARM_MOVE)
+    _guard(uow, firearm.agency_id, Action.FIREARM_MOVE)
+    return uow.append(custody.move(firearm, _location(uow, firearm, location_code), reason))
+
+
+def send_to_repair(uow: UnitOfWork, serial: str, shop: str, *, make: str | None = None,
+                   reason: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
+    _guard(uow, firearm.agency_id, Action.FIREARM_REPAIR)
+    return uow.append(custody.send_to_repair(firearm, shop, reason))
+
+
+def return_from_repair(uow: UnitOfWork, serial: str, location_code: str, *,
+                       make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
+    _guard(uow, firearm.agency_id, Action.FIREARM_REPAIR)
+    return uow.append(custody.return_from_repair(firearm, _location(uow, firearm, location_code)))
+
+
+def report_missing(uow: UnitOfWork, serial: str, *, stolen: bool, occurred_on: date, place: str,
+                   on_duty: bool, complaint_number: str | None,
+                   notified_at: datetime | None = None, make: str | None = None,
+                   reason: str | None = None) -> Event:
+    """Report a loss or theft. Not guarded by the lockdown: a loss is always reportable."""
+    firearm = _load(uow, serial, make, Action.FIREARM_REPORT_LOSS)
+    return uow.append(custody.report_missing(
+        firearm, stolen=stolen, occurred_on=occurred_on, place=place, on_duty=on_duty,
+        complaint_number=complaint_number, notified_at=notified_at, now=uow.now(),
+        reason=reason))
+
+
+def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,
+                        reference: str | None = None, make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.FIREARM_NOTIFY_LOSS)
+    report = uow.repo.open_loss_report(firearm.id)
+    if report["notified_at"] is not None:
+        raise ValidationFailed(f"the military authority was already notified at {report['notified_at']}",
+                               field="notified_at")
+    return uow.append(custody.record_notification(report["id"], firearm, notified_at, uow.now(),
+                                                  reference))
+
+
+def recover(uow: UnitOfWork, serial: str, location_code: str, circumstances: str, *,
+            make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.FIREARM_RECOVER)
+    return uow.append(custody.recover(firearm, _location(uow, firearm, location_code),
+                                      circumstances))
+
+
+def request_decommission(uow: UnitOfWork, serial: str, reason: str, *,
+                         make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.DECOMMISSION_REQUEST)
+    try:
+        uow.repo.pending_request(firearm.id, "decommission")
+    except NotFound:
+        return uow.append(custody.request_decommission(firearm, reason))
+    raise ValidationFailed(f"a decommission of {firearm.serial} is already awaiting approval",
+                           field="serial")
+
+
+def approve_decommission(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.DECOMMISSION_APPROVE)
+    request = uow.repo.pending_request(firearm.id, "decommission")
+    approver = uow.actor.user_id if uow.actor else None
+    return uow.append(custody.decommission(firearm, request["id"], request["requested_by"],
+                                           approver))
+
+
+def reject_request(uow: UnitOfWork, serial: str, kind: str, reason: str, *,
+                   make: str | None = None) -> Event:
+    action = Action.DECOMMISSION_APPROVE if kind == "decommission" else Action.TRANSFER_APPROVE
+    firearm = _load(uow, serial, make, action)
+    request = uow.repo.pending_request(firearm.id, kind)
+    if not reason.strip():
+        raise ValidationFailed("say why the request is rejected", field="reason")
+    from resguardo.domain.entities import NewEvent
+    return uow.append(NewEvent("request.rejected", {"request_id": request["id"],
+                                                    "firearm_id": firearm.id, "kind": kind},
+                               reason=reason.strip(), org_id=firearm.agency_id,
+                               subject_type="firearm", subject_id=firearm.id))
+
+
+def request_transfer(uow: UnitOfWork, serial: str, to_agency_code: str, reason: str, *,
+                     make: str | None = None) -> Event:
+    firearm = _load(uow, serial, make, Action.TRANSFER_REQUEST)
+    _guard(uow, firearm.agency_id, Action.TRANSFER_REQUEST)
+    # the receiving agency may lie outside the armorer's scope: look it up system-wide
+    to_agency = _org_anywhere(uow, to_agency_code)
+    try:
+        uow.repo.pending_request(firearm.id, "transfer")
+    except NotFound:
+        return uow.append(custody.request_transfer(firearm, to_agency, reason))
+    raise ValidationFailed(f"a transfer of {firearm.serial} is already awaiting approval",
+                           field="serial")
+
+
+def _org_anywhere(uow: UnitOfWork, code: str):  # type: ignore[no-untyped-def]
+    from resguardo.storage.repositories import Repositories
+    return Repositories(uow.conn, None).org(code)
+
+
+def approve_transfer(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
+    """Chief (sending agency) or supervisor approves: the weapon leaves, in transit."""
+    firearm = _load(uow, serial, make, Action.TRANSFER_APPROVE)
+    _guard(uow, firearm.agency_id, Action.TRANSFER_APPROVE)
+    request = uow.repo.pending_request(firearm.id, "transfer")
+    approver = uow.actor.user_id if uow.actor else None
+    return uow.append(custody.send_transfer(firearm, request["id"], request["to_agency_id"],
+                                            request["requested_by"], approver))
+
+
+def receive_transfer(uow: UnitOfWork, serial: str, location_code: str, *,
+                     make: str | None = None) -> Event:
+    """The receiving agency (armorer) or a supervisor books the weapon in."""
+    from resguardo.storage.repositories import Repositories
+    uow.lock()
+    system = Repositories(uow.conn, None)
+    firearm = system.firearm(serial, make)
+    request = _last_transfer(uow, firearm)
+    to_agency = system.org_unscoped(request["to_agency_id"])
+    if uow.actor is not None:
+        authorize(uow.actor, Action.TRANSFER_RECEIVE, to_agency.path, "firearm")
+    _guard(uow, to_agency.id, Action.TRANSFER_RECEIVE)
+    location = system.location(to_agency.id, location_code)
+    return uow.append(custody.receive_transfer(firearm, to_agency.id, location))
+
+
+def _last_transfer(uow: UnitOfWork, firearm: Firearm) -> dict:
+    from resguardo.storage.repositories import Repositories
+    for req in reversed(Repositories(uow.conn, None).requests(state="approved")):
+        if req["firearm_id"] == firearm.id and req["kind"] == "transfer":
+            return req
+    raise NotFound(f"firearm {firearm.serial} not found", serial=firearm.serial)
+
+
+def grant_override(uow: UnitOfWork, agency_code: str, badge: str, reason: str,
+                   hours: float = 12.0) -> Event:
+    agency = uow.repo.org(agency_code)
+    if uow.actor is not None:
+        authorize(uow.actor, Action.OVERRIDE_GRANT, agency.path, "organization")
+    uow.lock()
+    officer = uow.repo.officer(agency.id, badge)
+    now = uow.now()
+    if not 0 < hours <= 72:
+        raise ValidationFailed("an override lasts between a moment and 72 hours", field="hours")
+    return uow.append(custody.grant_override(officer, reason, now, now + timedelta(hours=hours)))
+
+
+def correct(uow: UnitOfWork, position: int, changes: dict[str, str], reason: str) -> Event:
+    """Correct fields recorded by an earlier entry; the entry itself stays as it was."""
+    uow.lock()
+    target = uow.repo.event(position)
+    if target.org_id is not None:
+        _authorize(uow, Action.CORRECT, target.org_id)
+    elif uow.actor is not None:
+        raise NotFound(f"entry {position} not found")
+    current = corrections.apply_corrections(
+        target.payload, [c.payload for c in uow.repo.corrections_of([position]).get(position, [])])
+    new = corrections.correct(position, target.type, current, changes, reason,
+                              target.subject_type, target.subject_id, target.org_id)
+    if "serial_key" in new.payload["changes"] or "make_key" in new.payload["changes"]:
+        mk = new.payload["changes"].get("make_key", current.get("make_key"))
+        sk = new.payload["changes"].get("serial_key", current.get("serial_key"))
+        holder = uow.repo.firearm_holder_anywhere(mk, sk)
+        if holder is not None:
+            from resguardo.domain.errors import DuplicateSerial
+            raise DuplicateSerial("the corrected make and serial are already registered")
+    return uow.append(new)

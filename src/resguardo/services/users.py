@@ -1,0 +1,84 @@
+"""Accounts: creation with argon2-hashed passwords, roles and scopes."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import insert, update
+
+from resguardo.domain.codes import OrgKind, Role
+from resguardo.domain.entities import NewEvent
+from resguardo.domain.errors import Conflict, ValidationFailed
+from resguardo.domain.policy import AGENCY_ROLES, Action, authorize
+from resguardo.domain.timefmt import iso
+from resguardo.storage import tables as t
+from resguardo.storage.uow import UnitOfWork
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
+                               field="password")
+
+
+def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, scope_code: str,
+             display_name: str | None = None) -> int:
+    """Create an account; only an admin may, and only within the admin's scope."""
+    name = (username or "").strip().lower()
+    if not _USERNAME.match(name):
+        raise ValidationFailed("username: 2-64 lower-case letters, digits, dots, hyphens",
+                               field="username")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed("role must be one of " + ", ".join(r.value for r in Role),
+                               field="role") from None
+    check_password_strength(password)
+    scope = uow.repo.org(scope_code)
+    if uow.actor is not None:
+        authorize(uow.actor, Action.USER_MANAGE, scope.path, "organization")
+    if role in AGENCY_ROLES and scope.kind != OrgKind.AGENCY:
+        raise ValidationFailed(f"a {role.value} must be scoped to one agency", field="scope")
+    if uow.repo.user_row(name) is not None:
+        raise Conflict(f"user {name} already exists", field="username")
+    uow.lock()
+    result = uow.conn.execute(insert(t.users).values(
+        username=name, display_name=(display_name or name).strip(),
+        password_hash=hash_password(password), role=role.value, scope_id=scope.id, active=True,
+        failed_logins=0, created_at=iso(uow.now())))
+    user_id = int(result.inserted_primary_key[0])
+    uow.append(NewEvent("user.created", {"user_id": user_id, "username": name,
+                                         "role": role.value, "scope_id": scope.id},
+                        org_id=scope.id))
+    return user_id
+
+
+def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    check_password_strength(password)
+    row = uow.repo.user_row(username)
+    if row is None:
+        raise ValidationFailed(f"user {username} not found", field="username")
+    if uow.actor is not None and uow.actor.username != row.username:
+        authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(row.scope_id).path, "user")
+    uow.lock()
+    uow.conn.execute(update(t.users).where(t.users.c.id == row.id)
+                     .values(password_hash=hash_password(password), failed_logins=0,
+                             locked_until=None))
+    uow.append(NewEvent("user.password_changed", {"user_id": row.id}, org_id=row.scope_id))

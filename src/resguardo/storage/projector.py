@@ -1,0 +1,297 @@
+"""Applies events to the projection tables.
+
+The same code runs when an event is appended (in its transaction) and when
+the log is replayed into a scratch database by the rebuild check, so the
+projection can always be derived from the log alone. Handlers read nothing
+but the event and the projection itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, and_, select
+
+from resguardo.domain.events import AUDIT_PREFIXES, Event
+from resguardo.storage import tables as t
+
+Handler = Callable[[Connection, Event], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in types:
+            HANDLERS[name] = fn
+        return fn
+    return register
+
+
+def apply(conn: Connection, ev: Event) -> None:
+    """Apply one event; audit-only events change nothing."""
+    handler = HANDLERS.get(ev.type)
+    if handler is not None:
+        handler(conn, ev)
+    elif not ev.type.startswith(AUDIT_PREFIXES):
+        raise ValueError(f"no projection rule for event type {ev.type!r}")
+
+
+def _firearm(conn: Connection, ev: Event, **values: object) -> None:
+    p = ev.payload
+    values.setdefault("status_since", ev.at)
+    values["last_event"] = ev.position
+    conn.execute(t.firearms.update().where(t.firearms.c.id == p["firearm_id"]).values(**values))
+
+
+# --- organizations -------------------------------------------------------------
+
+@handles("organization.created")
+def _org_created(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    parent_path = "/"
+    if p["parent_id"] is not None:
+        parent_path = conn.execute(
+            select(t.organizations.c.path).where(t.organizations.c.id == p["parent_id"])
+        ).scalar_one()
+    conn.execute(t.organizations.insert().values(
+        id=ev.position, code=p["code"], name=p["name"], kind=p["kind"],
+        parent_id=p["parent_id"], path=f"{parent_path}{ev.position}/"))
+
+
+@handles("location.created")
+def _location_created(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.locations.insert().values(
+        id=ev.position, agency_id=p["agency_id"], code=p["code"], name=p["name"], kind=p["kind"]))
+
+
+@handles("licence.created")
+def _licence_created(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.licences.insert().values(
+        id=ev.position, number=p["number"], holder_id=p["holder_id"],
+        valid_from=p["valid_from"], valid_to=p["valid_to"]))
+    for agency_id in p["agency_ids"]:
+        conn.execute(t.licence_agencies.insert().values(licence_id=ev.position, agency_id=agency_id))
+
+
+# --- officers ------------------------------------------------------------------
+
+@handles("officer.registered")
+def _officer_registered(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.officers.insert().values(
+        id=ev.position, agency_id=p["agency_id"], badge=p["badge"], name=p["name"],
+        cuip=p["cuip"], status="active", credential_folio=p["credential_folio"],
+        credential_expiry=p["credential_expiry"], qualification_expiry=p["qualification_expiry"],
+        licence_id=p["licence_id"]))
+
+
+def _officer_status(status: str) -> Handler:
+    def handler(conn: Connection, ev: Event) -> None:
+        conn.execute(t.officers.update().where(t.officers.c.id == ev.payload["officer_id"])
+                     .values(status=status))
+    return handler
+
+
+HANDLERS["officer.suspended"] = _officer_status("suspended")
+HANDLERS["officer.reinstated"] = _officer_status("active")
+HANDLERS["officer.separated"] = _officer_status("separated")
+
+
+@handles("officer.renewed")
+def _officer_renewed(conn: Connection, ev: Event) -> None:
+    values = {k: v for k, v in ev.payload.items() if k != "officer_id"}
+    conn.execute(t.officers.update().where(t.officers.c.id == ev.payload["officer_id"])
+                 .values(**values))
+
+
+@handles("custody.override_granted")
+def _override(conn: Connection, ev: Event) -> None:
+    conn.execute(t.overrides.insert().values(
+        id=ev.position, officer_id=ev.payload["officer_id"], granted_by=ev.actor_id,
+        reason=ev.reason or "", expires_at=ev.payload["expires_at"]))
+
+
+# --- firearms and custody --------------------------------------------------------
+
+@handles("firearm.registered")
+def _registered(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.firearms.insert().values(
+        id=ev.position, serial=p["serial"], serial_key=p["serial_key"], make=p["make"],
+        make_key=p["make_key"], model=p["model"], calibre=p["calibre"], kind=p["kind"],
+        folio=p["folio"], barrel_serial=p["barrel_serial"], ballistic_id=p["ballistic_id"],
+        licence_id=p["licence_id"], acquired_on=p["acquired_on"], supplier=p["supplier"],
+        purchase_ref=p["purchase_ref"], agency_id=p["agency_id"], status=p["status"],
+        location_id=p["location_id"], custodian_id=None, status_since=ev.at,
+        last_event=ev.position))
+
+
+@handles("custody.issued")
+def _issued(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="issued", custodian_id=ev.payload["officer_id"], location_id=None)
+    if ev.payload.get("override_id") is not None:
+        conn.execute(t.overrides.update().where(t.overrides.c.id == ev.payload["override_id"])
+                     .values(used_by_event=ev.position))
+
+
+@handles("custody.returned", "firearm.repair_returned")
+def _to_storage(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_storage", custodian_id=None,
+             location_id=ev.payload["location_id"])
+
+
+@handles("firearm.moved")
+def _moved(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, location_id=ev.payload["location_id"])
+
+
+@handles("firearm.repair_sent")
+def _repair_sent(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_repair", location_id=None)
+
+
+def _open_request(kind: str) -> Handler:
+    def handler(conn: Connection, ev: Event) -> None:
+        agency_id = conn.execute(select(t.firearms.c.agency_id)
+                                 .where(t.firearms.c.id == ev.payload["firearm_id"])).scalar_one()
+        conn.execute(t.requests.insert().values(
+            id=ev.position, kind=kind, firearm_id=ev.payload["firearm_id"], agency_id=agency_id,
+            to_agency_id=ev.payload.get("to_agency_id"), requested_by=ev.actor_id,
+            requested_at=ev.at, reason=ev.reason, state="pending"))
+    return handler
+
+
+HANDLERS["firearm.transfer_requested"] = _open_request("transfer")
+HANDLERS["firearm.decommission_requested"] = _open_request("decommission")
+
+
+def _close_request(conn: Connection, ev: Event, state: str) -> None:
+    conn.execute(t.requests.update().where(t.requests.c.id == ev.payload["request_id"])
+                 .values(state=state, decided_by=ev.actor_id, decided_at=ev.at))
+
+
+@handles("request.rejected")
+def _rejected(conn: Connection, ev: Event) -> None:
+    _close_request(conn, ev, "rejected")
+
+
+@handles("firearm.transfer_sent")
+def _transfer_sent(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_transit", location_id=None)
+    _close_request(conn, ev, "approved")
+
+
+@handles("firearm.transfer_received")
+def _transfer_received(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_storage", agency_id=ev.payload["to_agency_id"],
+             location_id=ev.payload["location_id"])
+
+
+@handles("firearm.decommissioned")
+def _decommissioned(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="decommissioned", location_id=None, custodian_id=None)
+    _close_request(conn, ev, "approved")
+
+
+@handles("firearm.reported_lost", "firearm.reported_stolen")
+def _reported(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    stolen = ev.type == "firearm.reported_stolen"
+    _firearm(conn, ev, status="stolen" if stolen else "lost", location_id=None, custodian_id=None)
+    agency_id = conn.execute(select(t.firearms.c.agency_id)
+                             .where(t.firearms.c.id == p["firearm_id"])).scalar_one()
+    if stolen and p["previous_status"] == "lost":
+        # a loss later found to be a theft: the open report is superseded
+        conn.execute(t.loss_reports.update().where(and_(
+            t.loss_reports.c.firearm_id == p["firearm_id"],
+            t.loss_reports.c.recovered_at.is_(None))).values(recovered_at=ev.at))
+    conn.execute(t.loss_reports.insert().values(
+        id=ev.position, firearm_id=p["firearm_id"], agency_id=agency_id, stolen=stolen,
+        occurred_on=p["occurred_on"], place=p["place"], on_duty=p["on_duty"],
+        complaint_number=p["complaint_number"], officer_id=p["officer_id"], reported_at=ev.at,
+        notified_at=p["notified_at"]))
+
+
+@handles("firearm.loss_notified")
+def _notified(conn: Connection, ev: Event) -> None:
+    conn.execute(t.loss_reports.update().where(t.loss_reports.c.id == ev.payload["report_id"])
+                 .values(notified_at=ev.payload["notified_at"],
+                         notification_ref=ev.payload.get("reference")))
+
+
+@handles("firearm.recovered")
+def _recovered(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
+    conn.execute(t.loss_reports.update().where(and_(
+        t.loss_reports.c.firearm_id == ev.payload["firearm_id"],
+        t.loss_reports.c.recovered_at.is_(None))).values(recovered_at=ev.at))
+
+
+# --- ammunition --------------------------------------------------------------------
+
+def _add(conn: Connection, table, keys: dict, delta: int) -> None:
+    where = and_(*[table.c[k] == v for k, v in keys.items()])
+    current = conn.execute(select(table.c.quantity).where(where)).scalar_one_or_none()
+    if current is None:
+        conn.execute(table.insert().values(**keys, quantity=delta))
+    else:
+        conn.execute(table.update().where(where).values(quantity=current + delta))
+
+
+def _stock(ev: Event) -> dict:
+    p = ev.payload
+    return {"location_id": p["location_id"], "calibre": p["calibre"], "lot": p["lot"]}
+
+
+def _out(ev: Event) -> dict:
+    p = ev.payload
+    return {"officer_id": p["officer_id"], "calibre": p["calibre"], "lot": p["lot"]}
+
+
+@handles("ammunition.received")
+def _ammo_received(conn: Connection, ev: Event) -> None:
+    _add(conn, t.ammo_stock, _stock(ev), ev.payload["quantity"])
+
+
+@handles("ammunition.issued")
+def _ammo_issued(conn: Connection, ev: Event) -> None:
+    _add(conn, t.ammo_stock, _stock(ev), -ev.payload["quantity"])
+    _add(conn, t.ammo_out, _out(ev), ev.payload["quantity"])
+
+
+@handles("ammunition.returned")
+def _ammo_returned(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    _add(conn, t.ammo_out, _out(ev), -(p["returned"] + p["consumed"]))
+    if p["returned"]:
+        _add(conn, t.ammo_stock, _stock(ev), p["returned"])
+
+
+@handles("ammunition.consumed")
+def _ammo_consumed(conn: Connection, ev: Event) -> None:
+    _add(conn, t.ammo_stock, _stock(ev), -ev.payload["quantity"])
+
+
+# --- alerts and corrections ------------------------------------------------------------
+
+@handles("alert.acknowledged")
+def _acked(conn: Connection, ev: Event) -> None:
+    conn.execute(t.alert_acks.insert().values(
+        alert_key=ev.payload["alert_key"], acked_by=ev.actor_id, acked_at=ev.at,
+        note=ev.reason))
+
+
+_CORRECTION_TARGETS = {
+    "firearm.registered": (t.firearms, lambda ev: ev.subject_id),
+    "officer.registered": (t.officers, lambda ev: ev.subject_id),
+    "firearm.reported_lost": (t.loss_reports, lambda ev: ev.corrects),
+    "firearm.reported_stolen": (t.loss_reports, lambda ev: ev.corrects),
+}
+
+
+@handles("entry.corrected")
+def _corrected(conn: Connection, ev: Event) -> None:
+    table, key = _CORRECTION_TARGETS[ev.payload["corrected_type"]]
+    conn.execute(table.update().where(table.c.id == key(ev)).values(**ev.payload["changes"]))

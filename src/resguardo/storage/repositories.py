@@ -1,0 +1,472 @@
+"""Every query lives here, and every read of agency data goes through one
+scope clause built from the acting user, so scope is never an inline WHERE
+someone can forget. ``actor=None`` is the system itself (init, demo, replay)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
+from sqlalchemy.sql import Select
+
+from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus, OrgKind, Role
+from resguardo.domain.entities import Actor, Firearm, Location, Officer, Organization, Override
+from resguardo.domain.errors import NotFound
+from resguardo.domain.events import Event
+from resguardo.domain.serials import make_key, serial_key
+from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.storage import tables as t
+
+
+def org_from_row(row: Any) -> Organization:
+    return Organization(id=row.id, code=row.code, name=row.name, kind=OrgKind(row.kind),
+                        parent_id=row.parent_id, path=row.path)
+
+
+def officer_from_row(row: Any) -> Officer:
+    return Officer(id=row.id, agency_id=row.agency_id, badge=row.badge, name=row.name,
+                   status=OfficerStatus(row.status), cuip=row.cuip,
+                   credential_folio=row.credential_folio,
+                   credential_expiry=parse_date(row.credential_expiry),
+                   qualification_expiry=parse_date(row.qualification_expiry),
+                   licence_id=row.licence_id)
+
+
+def firearm_from_row(row: Any) -> Firearm:
+    return Firearm(
+        id=row.id, serial=row.serial, serial_key=row.serial_key, make=row.make,
+        calibre=row.calibre, kind=FirearmKind(row.kind), agency_id=row.agency_id,
+        status=FirearmStatus(row.status), model=row.model, folio=row.folio,
+        location_id=row.location_id, custodian_id=row.custodian_id,
+        barrel_serial=row.barrel_serial, ballistic_id=row.ballistic_id,
+        licence_id=row.licence_id, acquired_on=parse_date(row.acquired_on),
+        supplier=row.supplier, purchase_ref=row.purchase_ref,
+        status_since=parse_instant(row.status_since))
+
+
+def event_from_row(row: Any) -> Event:
+    return Event(position=row.position, type=row.type, at=row.at, actor_id=row.actor_id,
+                 actor=row.actor, org_id=row.org_id, subject_type=row.subject_type,
+                 subject_id=row.subject_id, corrects=row.corrects, reason=row.reason,
+                 request_id=row.request_id, payload=json.loads(row.payload))
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    offset: int
+    limit: int
+
+
+class Repositories:
+    """Queries on one connection, restricted to one actor's scope."""
+
+    def __init__(self, conn: Connection, actor: Actor | None) -> None:
+        self.conn = conn
+        self.actor = actor
+
+    # --- scope ---------------------------------------------------------------------
+
+    def in_scope(self, org_col: ColumnElement) -> ColumnElement[bool]:
+        """A clause true for rows whose organization lies in the actor's scope."""
+        if self.actor is None:
+            return true()
+        scope = self.actor.scope
+        if scope.kind == OrgKind.AGENCY:
+            return org_col == scope.id
+        sub = select(t.organizations.c.id).where(t.organizations.c.path.startswith(scope.path))
+        return org_col.in_(sub)
+
+    # --- organizations ------------------------------------------------------------------
+
+    def org(self, code_or_id: str | int) -> Organization:
+        c = t.organizations.c
+        cond = c.id == code_or_id if isinstance(code_or_id, int) else c.code == code_or_id
+        row = self.conn.execute(select(t.organizations).where(cond, self.in_scope(c.id))).first()
+        if row is None:
+            raise NotFound(f"organization {code_or_id} not found", organization=str(code_or_id))
+        return org_from_row(row)
+
+    def org_unscoped(self, org_id: int) -> Organization:
+        row = self.conn.execute(select(t.organizations).where(t.organizations.c.id == org_id)).one()
+        return org_from_row(row)
+
+    def orgs(self, kind: OrgKind | None = None) -> list[Organization]:
+        c = t.organizations.c
+        stmt = select(t.organizations).where(self.in_scope(c.id)).order_by(c.path)
+        if kind is not None:
+            stmt = stmt.where(c.kind == kind.value)
+        return [org_from_row(r) for r in self.conn.execute(stmt)]
+
+    def org_code_taken(self, code: str) -> bool:
+        c = t.organizations.c
+        return self.conn.execute(select(c.id).where(c.code == code)).first() is not None
+
+    def org_names(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        c = t.organizations.c
+        rows = self.conn.execute(select(c.id, c.code).where(c.id.in_(set(ids))))
+        return {r.id: r.code for r in rows}
+
+    # --- locations ------------------------------------------------------------------
+
+    def location(self, agency_id: int, code: str) -> Location:
+        c = t.locations.c
+        row = self.conn.execute(select(t.locations).where(
+            c.agency_id == agency_id, c.code == code, self.in_scope(c.agency_id))).first()
+        if row is None:
+            raise NotFound(f"location {code} not found in this agency", location=code)
+        return Location(row.id, row.agency_id, row.code, row.name, row.kind)
+
+    def location_by_id(self, location_id: int) -> Location:
+        row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).one()
+        return Location(row.id, row.agency_id, row.code, row.name, row.kind)
+
+    def locations(self, agency_id: int | None = None) -> list[Location]:
+        c = t.locations.c
+        stmt = select(t.locations).where(self.in_scope(c.agency_id)).order_by(c.agency_id, c.code)
+        if agency_id is not None:
+            stmt = stmt.where(c.agency_id == agency_id)
+        return [Location(r.id, r.agency_id, r.code, r.name, r.kind) for r in self.conn.execute(stmt)]
+
+    def location_codes(self, ids: Sequence[int | None]) -> dict[int, str]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        c = t.locations.c
+        return {r.id: r.code for r in self.conn.execute(select(c.id, c.code).where(c.id.in_(wanted)))}
+
+    # --- licences --------------------------------------------------------------------
+
+    def licence_id(self, number: str) -> int:
+        c = t.licences.c
+        row = self.conn.execute(select(c.id).where(c.number == number,
+                                                   self.in_scope(c.holder_id))).first()
+        if row is None:
+            raise NotFound(f"licence {number} not found", licence=number)
+        return int(row.id)
+
+    def licence_taken(self, number: str) -> bool:
+        c = t.licences.c
+        return self.conn.execute(select(c.id).where(c.number == number)).first() is not None
+
+    def licences(self) -> list[dict]:
+        c = t.licences.c
+        rows = self.conn.execute(select(t.licences).where(self.in_scope(c.holder_id))
+                                 .order_by(c.number))
+        return [dict(r._mapping) for r in rows]
+
+    # --- officers -----------------------------------------------------------------------
+
+    def officer(self, agency_id: int, badge: str) -> Officer:
+        c = t.officers.c
+        row = self.conn.execute(select(t.officers).where(
+            c.agency_id == agency_id, c.badge == badge.strip().upper(),
+            self.in_scope(c.agency_id))).first()
+        if row is None:
+            raise NotFound(f"officer with badge {badge} not found in this agency", badge=badge)
+        return officer_from_row(row)
+
+    def officer_by_id(self, officer_id: int) -> Officer:
+        c = t.officers.c
+        row = self.conn.execute(select(t.officers).where(
+            c.id == officer_id, self.in_scope(c.agency_id))).first()
+        if row is None:
+            raise NotFound("officer not found")
+        return officer_from_row(row)
+
+    def officers_by_id(self, ids: Sequence[int | None]) -> dict[int, Officer]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(t.officers).where(t.officers.c.id.in_(wanted)))
+        return {r.id: officer_from_row(r) for r in rows}
+
+    def badge_taken(self, agency_id: int, badge: str) -> bool:
+        c = t.officers.c
+        return self.conn.execute(select(c.id).where(
+            c.agency_id == agency_id, c.badge == badge.strip().upper())).first() is not None
+
+    def officers(self, *, agency_id: int | None = None, status: str | None = None,
+                 offset: int = 0, limit: int = 100) -> Page:
+        c = t.officers.c
+        cond = [self.in_scope(c.agency_id)]
+        if agency_id is not None:
+            cond.append(c.agency_id == agency_id)
+        if status:
+            cond.append(c.status == status)
+        total = self.conn.execute(select(func.count()).select_from(t.officers).where(*cond)).scalar_one()
+        rows = self.conn.execute(select(t.officers).where(*cond)
+                                 .order_by(c.agency_id, c.badge).offset(offset).limit(limit))
+        return Page([officer_from_row(r) for r in rows], total, offset, limit)
+
+    def weapons_held(self, officer_id: int) -> list[Firearm]:
+        c = t.firearms.c
+        rows = self.conn.execute(select(t.firearms).where(c.custodian_id == officer_id,
+                                                          c.status == "issued"))
+        return [firearm_from_row(r) for r in rows]
+
+    def usable_override(self, officer_id: int, now_iso: str) -> Override | None:
+        c = t.overrides.c
+        row = self.conn.execute(select(t.overrides).where(
+            c.officer_id == officer_id, c.used_by_event.is_(None), c.expires_at >= now_iso)
+            .order_by(c.id.desc())).first()
+        if row is None:
+            return None
+        return Override(row.id, row.officer_id, row.granted_by, row.reason,
+                        parse_instant(row.expires_at), row.used_by_event is not None)
+
+    # --- firearms ----------------------------------------------------------------------------
+
+    def firearm(self, serial: str, make: str | None = None) -> Firearm:
+        """The firearm with this serial (and make, when several makes share it) in scope."""
+        c = t.firearms.c
+        stmt = select(t.firearms).where(c.serial_key == serial_key(serial),
+                                        self.in_scope(c.agency_id))
+        if make:
+            stmt = stmt.where(c.make_key == make_key(make))
+        rows = self.conn.execute(stmt.limit(3)).all()
+        if not rows:
+            raise NotFound(f"firearm {serial} not found", serial=serial)
+        if len(rows) > 1:
+            from resguardo.domain.errors import ValidationFailed
+            makes = ", ".join(sorted(r.make for r in rows))
+            raise ValidationFailed(f"serial {serial} is registered under several makes ({makes}); "
+                                   "give --make", field="make")
+        return firearm_from_row(rows[0])
+
+    def firearm_by_id(self, firearm_id: int) -> Firearm:
+        c = t.firearms.c
+        row = self.conn.execute(select(t.firearms).where(
+            c.id == firearm_id, self.in_scope(c.agency_id))).first()
+        if row is None:
+            raise NotFound("firearm not found")
+        return firearm_from_row(row)
+
+    def firearm_holder_anywhere(self, make_key_: str, serial_key_: str) -> int | None:
+        """The agency holding (make, serial) anywhere in the system (uniqueness is global)."""
+        c = t.firearms.c
+        row = self.conn.execute(select(c.agency_id).where(
+            c.make_key == make_key_, c.serial_key == serial_key_)).first()
+        return None if row is None else int(row.agency_id)
+
+    def firearms_query(self, *, agency_id: int | None = None, status: str | None = None,
+                       kind: str | None = None, make: str | None = None,
+                       calibre: str | None = None, location_id: int | None = None,
+                       custodian_id: int | None = None, search: str | None = None) -> Select:
+        c = t.firearms.c
+        cond: list[ColumnElement[bool]] = [self.in_scope(c.agency_id)]
+        if agency_id is not None:
+            cond.append(c.agency_id == agency_id)
+        if status:
+            cond.append(c.status == status)
+        if kind:
+            cond.append(c.kind == kind)
+        if make:
+            cond.append(c.make_key == make_key(make))
+        if calibre:
+            cond.append(c.calibre == calibre)
+        if location_id is not None:
+            cond.append(c.location_id == location_id)
+        if custodian_id is not None:
+            cond.append(c.custodian_id == custodian_id)
+        if search:
+            key = serial_key(search)
+            cond.append(or_(c.serial_key.contains(key, autoescape=True),
+                            c.folio == search.strip()))
+        return select(t.firearms).where(and_(*cond))
+
+    def firearms(self, *, offset: int = 0, limit: int = 100, order: str = "serial",
+                 **filters: Any) -> Page:
+        stmt = self.firearms_query(**filters)
+        total = self.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        c = t.firearms.c
+        orders = {"serial": c.serial_key, "make": c.make_key, "status": c.status,
+                  "since": c.status_since.desc(), "calibre": c.calibre, "kind": c.kind}
+        key = orders.get(order.lstrip("-"), c.serial_key)
+        if order.startswith("-"):
+            key = key.desc()
+        rows = self.conn.execute(stmt.order_by(key, c.id).offset(offset).limit(limit))
+        return Page([firearm_from_row(r) for r in rows], total, offset, limit)
+
+    def status_counts(self) -> dict[tuple[int, str], int]:
+        c = t.firearms.c
+        rows = self.conn.execute(select(c.agency_id, c.status, func.count())
+                                 .where(self.in_scope(c.agency_id)).group_by(c.agency_id, c.status))
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    # --- loss reports and requests ---------------------------------------------------------------
+
+    def open_loss_report(self, firearm_id: int) -> dict:
+        c = t.loss_reports.c
+        row = self.conn.execute(select(t.loss_reports).where(
+            c.firearm_id == firearm_id, c.recovered_at.is_(None), self.in_scope(c.agency_id))
+            .order_by(c.id.desc())).first()
+        if row is None:
+            raise NotFound("no open loss or theft report for this firearm")
+        return dict(row._mapping)
+
+    def loss_reports(self, *, open_only: bool = False) -> list[dict]:
+        c = t.loss_reports.c
+        stmt = select(t.loss_reports, t.firearms.c.serial, t.firearms.c.make).join(
+            t.firearms, t.firearms.c.id == c.firearm_id).where(self.in_scope(c.agency_id))
+        if open_only:
+            stmt = stmt.where(c.recovered_at.is_(None))
+        return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
+
+    def pending_request(self, firearm_id: int, kind: str) -> dict:
+        c = t.requests.c
+        row = self.conn.execute(select(t.requests).where(
+            c.firearm_id == firearm_id, c.kind == kind, c.state == "pending",
+            self.in_scope(c.agency_id))).first()
+        if row is None:
+            raise NotFound(f"no pending {kind} request for this firearm")
+        return dict(row._mapping)
+
+    def requests(self, state: str | None = "pending") -> list[dict]:
+        c = t.requests.c
+        stmt = select(t.requests, t.firearms.c.serial, t.firearms.c.make).join(
+            t.firearms, t.firearms.c.id == c.firearm_id).where(
+            or_(self.in_scope(c.agency_id), self.in_scope(c.to_agency_id)))
+        if state:
+            stmt = stmt.where(c.state == state)
+        return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
+
+    # --- ammunition -------------------------------------------------------------------------------
+
+    def ammo_balance(self, location_id: int, calibre: str, lot: str) -> int:
+        c = t.ammo_stock.c
+        value = self.conn.execute(select(c.quantity).where(
+            c.location_id == location_id, c.calibre == calibre, c.lot == lot)).scalar_one_or_none()
+        return int(value or 0)
+
+    def ammo_outstanding(self, officer_id: int, calibre: str, lot: str) -> int:
+        c = t.ammo_out.c
+        value = self.conn.execute(select(c.quantity).where(
+            c.officer_id == officer_id, c.calibre == calibre, c.lot == lot)).scalar_one_or_none()
+        return int(value or 0)
+
+    def ammo_stock(self, agency_id: int | None = None) -> list[dict]:
+        s, loc = t.ammo_stock.c, t.locations.c
+        stmt = (select(loc.agency_id, loc.code.label("location"), s.calibre, s.lot, s.quantity)
+                .join(t.locations, loc.id == s.location_id)
+                .where(self.in_scope(loc.agency_id), s.quantity != 0)
+                .order_by(loc.agency_id, loc.code, s.calibre, s.lot))
+        if agency_id is not None:
+            stmt = stmt.where(loc.agency_id == agency_id)
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def ammo_held(self, agency_id: int | None = None) -> list[dict]:
+        a, o = t.ammo_out.c, t.officers.c
+        stmt = (select(o.agency_id, o.badge, a.calibre, a.lot, a.quantity)
+                .join(t.officers, o.id == a.officer_id)
+                .where(self.in_scope(o.agency_id), a.quantity != 0)
+                .order_by(o.agency_id, o.badge))
+        if agency_id is not None:
+            stmt = stmt.where(o.agency_id == agency_id)
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    # --- alert candidates ---------------------------------------------------------------------------
+
+    def unnotified_losses(self) -> list[dict]:
+        c, f, o = t.loss_reports.c, t.firearms.c, t.organizations.c
+        stmt = (select(c.id, c.agency_id, o.code.label("agency"), f.serial, f.make, c.stolen,
+                       c.reported_at)
+                .join(t.firearms, f.id == c.firearm_id).join(t.organizations, o.id == c.agency_id)
+                .where(c.notified_at.is_(None), c.recovered_at.is_(None),
+                       self.in_scope(c.agency_id)))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def issued_weapons(self) -> list[dict]:
+        f, of, o = t.firearms.c, t.officers.c, t.organizations.c
+        stmt = (select(f.id.label("firearm_id"), f.agency_id, o.code.label("agency"), f.serial,
+                       f.make, of.badge, of.name.label("officer_name"),
+                       of.status.label("officer_status"), of.credential_expiry,
+                       of.qualification_expiry, f.status_since.label("issued_at"))
+                .join(t.officers, of.id == f.custodian_id)
+                .join(t.organizations, o.id == f.agency_id)
+                .where(f.status == "issued", self.in_scope(f.agency_id)))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def acknowledged(self) -> set[str]:
+        return {r[0] for r in self.conn.execute(select(t.alert_acks.c.alert_key))}
+
+    # --- events ----------------------------------------------------------------------------------------
+
+    def event(self, position: int) -> Event:
+        row = self.conn.execute(select(t.events).where(t.events.c.position == position)).first()
+        if row is None:
+            raise NotFound(f"entry {position} not found", position=position)
+        ev = event_from_row(row)
+        if ev.org_id is not None and self.actor is not None:
+            path = self.conn.execute(select(t.organizations.c.path).where(
+                t.organizations.c.id == ev.org_id)).scalar_one_or_none()
+            if path is None or not self.actor.in_scope(path):
+                raise NotFound(f"entry {position} not found", position=position)
+        return ev
+
+    def history(self, subject_type: str, subject_id: int) -> list[Event]:
+        c = t.events.c
+        rows = self.conn.execute(select(t.events).where(
+            c.subject_type == subject_type, c.subject_id == subject_id).order_by(c.position))
+        return [event_from_row(r) for r in rows]
+
+    def firearm_history(self, firearm_id: int) -> list[Event]:
+        """Events about a firearm, including officer events are not; ordered by position."""
+        return self.history("firearm", firearm_id)
+
+    def corrections_of(self, positions: Sequence[int]) -> dict[int, list[Event]]:
+        if not positions:
+            return {}
+        c = t.events.c
+        rows = self.conn.execute(select(t.events).where(
+            c.type == "entry.corrected", c.corrects.in_(set(positions))).order_by(c.position))
+        out: dict[int, list[Event]] = {}
+        for row in rows:
+            ev = event_from_row(row)
+            out.setdefault(int(ev.corrects or 0), []).append(ev)
+        return out
+
+    def iter_events(self, start: int = 0, stop: int | None = None,
+                    batch: int = 5000) -> Iterator[Event]:
+        c = t.events.c
+        pos = start
+        while True:
+            stmt = select(t.events).where(c.position >= pos).order_by(c.position).limit(batch)
+            if stop is not None:
+                stmt = stmt.where(c.position < stop)
+            rows = self.conn.execute(stmt).all()
+            if not rows:
+                return
+            for row in rows:
+                yield event_from_row(row)
+            pos = rows[-1].position + 1
+
+    def log_size(self) -> int:
+        return int(self.conn.execute(select(t.log_head.c.size).where(t.log_head.c.id == 1))
+                   .scalar_one())
+
+    # --- users ------------------------------------------------------------------------------------------
+
+    def user_row(self, username: str) -> Any:
+        return self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
+
+    def actor_for(self, username: str) -> Actor:
+        row = self.user_row(username)
+        if row is None or not row.active:
+            raise NotFound(f"user {username} not found or disabled", user=username)
+        scope = self.org_unscoped(row.scope_id)
+        return Actor(user_id=row.id, username=row.username, role=Role(row.role), scope=scope)
+
+    def users(self) -> list[dict]:
+        u, o = t.users.c, t.organizations.c
+        stmt = (select(u.id, u.username, u.display_name, u.role, o.code.label("scope"), u.active,
+                       u.created_at)
+                .join(t.organizations, o.id == u.scope_id)
+                .where(self.in_scope(u.scope_id)).order_by(u.username))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]

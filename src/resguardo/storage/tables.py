@@ -1,0 +1,231 @@
+"""Tables. Instants are UTC text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``) and dates
+ISO text, so SQLite and PostgreSQL store and hash them identically.
+
+``events`` is the source of truth. The *projection* tables answer "where is
+it now" and are derived from events by ``projector.py``; ``PROJECTION`` lists
+them for the rebuild check. Entity ids are the position of the event that
+created the entity, so a replay reproduces them exactly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Instant = String(27)
+Day = String(10)
+
+# --- the log -------------------------------------------------------------
+
+log_head = Table(
+    "log_head", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("actor_id", Integer, nullable=True),
+    Column("actor", String(80), nullable=False),
+    Column("org_id", BigInteger, nullable=True),
+    Column("subject_type", String(32), nullable=True),
+    Column("subject_id", BigInteger, nullable=True),
+    Column("corrects", BigInteger, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("payload", Text, nullable=False),
+    Index("ix_events_subject", "subject_type", "subject_id", "position"),
+    Index("ix_events_type_position", "type", "position"),
+)
+
+# --- users (accounts, not part of the replayed projection) ----------------
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("scope_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", Instant, nullable=True),
+    Column("created_at", Instant, nullable=False),
+)
+
+# --- projection ------------------------------------------------------------
+
+organizations = Table(
+    "organizations", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("parent_id", BigInteger, ForeignKey("organizations.id"), nullable=True),
+    Column("path", String(400), nullable=False, index=True),
+)
+
+locations = Table(
+    "locations", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    UniqueConstraint("agency_id", "code"),
+)
+
+licences = Table(
+    "licences", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("number", String(200), nullable=False, unique=True),
+    Column("holder_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("valid_from", Day, nullable=False),
+    Column("valid_to", Day, nullable=False),
+)
+
+licence_agencies = Table(
+    "licence_agencies", metadata,
+    Column("licence_id", BigInteger, ForeignKey("licences.id"), primary_key=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), primary_key=True),
+)
+
+officers = Table(
+    "officers", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("badge", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("cuip", String(32), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("credential_folio", String(64), nullable=True),
+    Column("credential_expiry", Day, nullable=True),
+    Column("qualification_expiry", Day, nullable=True),
+    Column("licence_id", BigInteger, ForeignKey("licences.id"), nullable=True),
+    UniqueConstraint("agency_id", "badge"),
+)
+
+firearms = Table(
+    "firearms", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("serial", String(40), nullable=False),
+    Column("serial_key", String(40), nullable=False, index=True),
+    Column("make", String(60), nullable=False),
+    Column("make_key", String(60), nullable=False),
+    Column("model", String(60), nullable=True),
+    Column("calibre", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("folio", String(64), nullable=True),
+    Column("barrel_serial", String(40), nullable=True),
+    Column("ballistic_id", String(64), nullable=True),
+    Column("licence_id", BigInteger, ForeignKey("licences.id"), nullable=True),
+    Column("acquired_on", Day, nullable=True),
+    Column("supplier", String(200), nullable=True),
+    Column("purchase_ref", String(64), nullable=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=True),
+    Column("custodian_id", BigInteger, ForeignKey("officers.id"), nullable=True),
+    Column("status_since", Instant, nullable=False),
+    Column("last_event", BigInteger, nullable=False),
+    UniqueConstraint("make_key", "serial_key"),
+    Index("ix_firearms_agency_status", "agency_id", "status"),
+    Index("ix_firearms_custodian", "custodian_id"),
+)
+
+loss_reports = Table(
+    "loss_reports", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("firearm_id", BigInteger, ForeignKey("firearms.id"), nullable=False, index=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("stolen", Boolean, nullable=False),
+    Column("occurred_on", Day, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("on_duty", Boolean, nullable=False),
+    Column("complaint_number", String(200), nullable=True),
+    Column("officer_id", BigInteger, nullable=True),
+    Column("reported_at", Instant, nullable=False),
+    Column("notified_at", Instant, nullable=True),
+    Column("notification_ref", String(200), nullable=True),
+    Column("recovered_at", Instant, nullable=True),
+)
+
+requests = Table(  # decommissions and transfers awaiting a second person
+    "requests", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("firearm_id", BigInteger, ForeignKey("firearms.id"), nullable=False, index=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("to_agency_id", BigInteger, ForeignKey("organizations.id"), nullable=True),
+    Column("requested_by", Integer, nullable=True),
+    Column("requested_at", Instant, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("decided_by", Integer, nullable=True),
+    Column("decided_at", Instant, nullable=True),
+)
+
+overrides = Table(
+    "overrides", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("officer_id", BigInteger, ForeignKey("officers.id"), nullable=False, index=True),
+    Column("granted_by", Integer, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Column("used_by_event", BigInteger, nullable=True),
+)
+
+ammo_stock = Table(
+    "ammo_stock", metadata,
+    Column("location_id", BigInteger, ForeignKey("locations.id"), primary_key=True),
+    Column("calibre", String(40), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+ammo_out = Table(
+    "ammo_out", metadata,
+    Column("officer_id", BigInteger, ForeignKey("officers.id"), primary_key=True),
+    Column("calibre", String(40), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+alert_acks = Table(
+    "alert_acks", metadata,
+    Column("alert_key", String(120), primary_key=True),
+    Column("acked_by", Integer, nullable=True),
+    Column("acked_at", Instant, nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+#: Tables derived from the log; the rebuild check replays and compares them.
+PROJECTION: tuple[Table, ...] = (
+    organizations, locations, licences, licence_agencies, officers, firearms, loss_reports,
+    requests, overrides, ammo_stock, ammo_out, alert_acks,
+)

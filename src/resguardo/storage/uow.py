@@ -1,0 +1,130 @@
+"""The unit of work: one transaction, the acting user, the log appender and
+the repositories. Entry points commit; services never do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, select, update
+
+from resguardo.domain.entities import Actor, NewEvent
+from resguardo.domain.events import Event, canonical
+from resguardo.domain.timefmt import iso, utcnow
+from resguardo.storage import projector
+from resguardo.storage import tables as t
+from resguardo.storage.database import WRITE, is_sqlite
+from resguardo.storage.repositories import Repositories
+
+#: Called with (connection, event) after an event is appended, in its transaction.
+AppendHook = Callable[[Connection, Event], None]
+APPEND_HOOKS: list[AppendHook] = []
+
+
+class UnitOfWork:
+    """One transaction on behalf of one actor (``None`` for the system itself)."""
+
+    def __init__(self, engine: Engine, actor: Actor | str | None, *, write: bool = True,
+                 clock: Callable[[], datetime] = utcnow, request_id: str | None = None,
+                 system_name: str = "system") -> None:
+        self.engine = engine
+        self._actor_spec = actor
+        self.actor: Actor | None = actor if isinstance(actor, Actor) else None
+        self.write = write
+        self.clock = clock
+        self.request_id = request_id
+        self.system_name = system_name
+        self._size: int | None = None
+        self._dirty = False
+        self.appended: list[Event] = []
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.engine.connect()
+        if self.write:
+            conn = conn.execution_options(**{WRITE: True})
+        self.conn = conn
+        self._tx = conn.begin()
+        try:
+            if isinstance(self._actor_spec, str):
+                self.actor = Repositories(conn, None).actor_for(self._actor_spec)
+        except BaseException:
+            self._tx.rollback()
+            conn.close()
+            raise
+        self.repo = Repositories(conn, self.actor)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    # --- time -------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # --- the log ------------------------------------------------------------------
+
+    def _head(self) -> int:
+        if self._size is None:
+            if not self.write:
+                raise RuntimeError("a read-only unit of work cannot append events")
+            stmt = select(t.log_head.c.size).where(t.log_head.c.id == 1)
+            if not is_sqlite(self.engine):
+                # Every writer queues on this row: appends get consecutive positions
+                # and each writer sees the state its predecessor committed.
+                stmt = stmt.with_for_update()
+            self._size = int(self.conn.execute(stmt).scalar_one())
+        return self._size
+
+    def lock(self) -> None:
+        """Take the writer's lock now (before reading state that a decision depends on)."""
+        self._head()
+
+    def append(self, new: NewEvent, *, at: datetime | None = None) -> Event:
+        """Record one event and apply it to the projection, in this transaction."""
+        position = self._head()
+        actor = self.actor
+        subject_id = new.subject_id
+        if subject_id is None and new.subject_type is not None:
+            subject_id = position  # the event creates its subject
+        payload = json.loads(canonical(new.payload))  # plain JSON types only
+        ev = Event(
+            position=position, type=new.type, at=iso(at or self.now()),
+            actor_id=actor.user_id if actor else None,
+            actor=actor.username if actor else self.system_name,
+            org_id=new.org_id, subject_type=new.subject_type, subject_id=subject_id,
+            corrects=new.corrects, reason=new.reason, request_id=self.request_id,
+            payload=payload,
+        )
+        self.conn.execute(t.events.insert().values(
+            position=ev.position, type=ev.type, at=ev.at, actor_id=ev.actor_id, actor=ev.actor,
+            org_id=ev.org_id, subject_type=ev.subject_type, subject_id=ev.subject_id,
+            corrects=ev.corrects, reason=ev.reason, request_id=ev.request_id,
+            payload=canonical(ev.payload)))
+        projector.apply(self.conn, ev)
+        for hook in APPEND_HOOKS:
+            hook(self.conn, ev)
+        self._size = position + 1
+        self._dirty = True
+        self.appended.append(ev)
+        return ev
+
+    def commit(self) -> None:
+        if self._dirty:
+            self.conn.execute(update(t.log_head).where(t.log_head.c.id == 1)
+                              .values(size=self._size))
+        self._tx.commit()
+        self._dirty = False
+
+    def rollback(self) -> None:
+        self._tx.rollback()
+        self._size = None
+        self._dirty = False
+        self.appended.clear()
