@@ -1,0 +1,98 @@
+"""Shared fixtures: fresh databases on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+
+from pg import PostgresServer
+from resguardo.services import users
+
+# Password hashing stays argon2, with the cheapest parameters: tests check who may
+# do what, not how long a hash takes to compute.
+users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+    except (FileNotFoundError, OSError, Exception) as exc:  # noqa: BLE001
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and could not start: {exc}")
+        pytest.skip(f"PostgreSQL not available here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, empty database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'resguardo.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'resguardo.db'}"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def world_templates(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One built world per database kind; each test gets a copy."""
+    return {}
+
+
+@pytest.fixture
+def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no-untyped-def]
+    """The small test deployment of tests/world.py, fresh for each test (SQLite and PostgreSQL)."""
+    import shutil
+
+    from world import build_world, make_app
+
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    if kind not in world_templates:
+        if kind == "sqlite":
+            path = tmp_path.parent / "world-template.db"
+            app = build_world(f"sqlite:///{path}", clock, tmp_path)
+            app.engine.dispose()
+            world_templates[kind] = path
+        else:
+            server = request.getfixturevalue("postgres")
+            url = server.new_database()
+            app = build_world(url, clock, tmp_path)
+            app.engine.dispose()
+            world_templates[kind] = url.split("@/", 1)[1].split("?", 1)[0]
+    if kind == "sqlite":
+        target = db_url.split("///", 1)[1]
+        shutil.copy(world_templates[kind], target)
+        return make_app(db_url, clock, tmp_path)
+    server = request.getfixturevalue("postgres")
+    url = server.new_database(template=world_templates[kind])
+    return make_app(url, clock, tmp_path)

@@ -1,0 +1,73 @@
+"""A private, throwaway PostgreSQL server for the test session (never mocked)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+
+def find_bin(name: str) -> str | None:
+    for candidate in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True):
+        return candidate
+    return shutil.which(name)
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="resguardo-pg-"))
+        self.port = 55000 + os.getpid() % 1000
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *cmd: str) -> None:
+        if self.as_root:
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> None:
+        initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+        if not initdb or not pg_ctl:
+            raise FileNotFoundError("PostgreSQL binaries (initdb, pg_ctl) not found")
+        if self.as_root:
+            shutil.chown(self.dir, "postgres")
+        self.pg_ctl = pg_ctl
+        self._run(initdb, "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres",
+                  "--no-sync", "-E", "UTF8")
+        self._run(pg_ctl, "-D", str(self.dir / "data"), "-w", "-l", str(self.dir / "log"),
+                  "-o", f"-k {self.dir} -p {self.port} -c listen_addresses='' -c fsync=off "
+                  "-c max_connections=200", "start")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(self.dsn("postgres"), autocommit=True):
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def dsn(self, db: str) -> str:
+        return f"host={self.dir} port={self.port} user=postgres dbname={db}"
+
+    def url(self, db: str) -> str:
+        return f"postgresql+psycopg://postgres@/{db}?host={self.dir}&port={self.port}"
+
+    def new_database(self, template: str | None = None) -> str:
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run(self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
