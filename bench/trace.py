@@ -1,0 +1,235 @@
+"""Trace benchmark: SerialIndex against a rapidfuzz full scan on damaged serials.
+
+Generates registered serials in the formats of several makes (fixed seed),
+builds the index, then runs queries made by damaging known serials with up to
+two look-alikes, unreadable characters, missing, extra or substituted
+characters. Prints build time, index memory, queries per second, recall (the
+true firearm among the top 3) and the speed-up over the anchor: rapidfuzz
+``process.extract`` with Levenshtein distance against every serial, timed on
+a sample of the same queries and scaled to all of them.
+
+    .venv/bin/python bench/trace.py                      # 1,000,000 serials, 10,000 queries
+    .venv/bin/python bench/trace.py --serials 50000 --queries 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import resource
+import string
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from resguardo.domain.serials import lookalikes, serial_key
+from resguardo.domain.trace import SerialIndex
+
+LETTERS = string.ascii_uppercase
+DIGITS = string.digits
+
+
+def letters(rng: random.Random, k: int) -> str:
+    return "".join(rng.choices(LETTERS, k=k))
+
+
+def digits(rng: random.Random, k: int) -> str:
+    return "".join(rng.choices(DIGITS, k=k))
+
+
+#: (make, example, generator): serial shapes as stamped by each maker.
+FORMATS: list[tuple[str, str, Callable[[random.Random], str]]] = [
+    ("Glock", "BKR123", lambda r: letters(r, 3) + digits(r, 3)),
+    ("Glock", "BKRT123", lambda r: letters(r, 4) + digits(r, 3)),
+    ("Glock", "AAB123US", lambda r: letters(r, 3) + digits(r, 3) + "US"),
+    ("Beretta", "PX12345", lambda r: letters(r, 2) + digits(r, 5)),
+    ("Beretta", "BER123456Z", lambda r: "BER" + digits(r, 6) + letters(r, 1)),
+    ("Colt", "LE123456", lambda r: r.choice(["LE", "LW", "CV", "FX"]) + digits(r, 6)),
+    ("SIG Sauer", "58A123456", lambda r: digits(r, 2) + letters(r, 1) + digits(r, 6)),
+    ("SIG Sauer", "EAK123456", lambda r: "E" + letters(r, 2) + digits(r, 6)),
+    ("Heckler & Koch", "24-123456", lambda r: digits(r, 2) + "-" + digits(r, 6)),
+    ("FN Herstal", "386123456", lambda r: digits(r, 9)),
+    ("Smith & Wesson", "DVS1234", lambda r: letters(r, 3) + digits(r, 4)),
+    ("Taurus", "ABC123456", lambda r: letters(r, 3) + digits(r, 6)),
+    ("Remington", "RA12345A", lambda r: "R" + letters(r, 1) + digits(r, 5) + letters(r, 1)),
+    ("Ruger", "1234-56789", lambda r: digits(r, 4) + "-" + digits(r, 5)),
+    ("Mossberg", "V1234567", lambda r: letters(r, 1) + digits(r, 7)),
+]
+
+
+def registry(count: int, seed: int) -> list[tuple[int, str, str]]:
+    """``count`` firearms (id, serial, make) with distinct serial keys."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    rows: list[tuple[int, str, str]] = []
+    while len(rows) < count:
+        make, _, shape = rng.choice(FORMATS)
+        serial = shape(rng)
+        key = serial_key(serial)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append((len(rows), serial, make))
+    return rows
+
+
+ALPHABET = LETTERS + DIGITS
+
+
+def _lookalike(rng: random.Random, chars: list[str]) -> bool:
+    spots = [i for i, ch in enumerate(chars) if lookalikes(ch)]
+    if not spots:
+        return False
+    pos = rng.choice(spots)
+    chars[pos] = rng.choice(sorted(lookalikes(chars[pos])))
+    return True
+
+
+def _unreadable(rng: random.Random, chars: list[str]) -> bool:
+    spots = [i for i, ch in enumerate(chars) if ch != "?"]
+    chars[rng.choice(spots)] = "?"
+    return True
+
+
+def _missing(rng: random.Random, chars: list[str]) -> bool:
+    del chars[rng.randrange(len(chars))]
+    return True
+
+
+def _extra(rng: random.Random, chars: list[str]) -> bool:
+    chars.insert(rng.randrange(len(chars) + 1), rng.choice(ALPHABET))
+    return True
+
+
+def _substitution(rng: random.Random, chars: list[str]) -> bool:
+    pos = rng.randrange(len(chars))
+    others = [c for c in ALPHABET if c != chars[pos] and c not in lookalikes(chars[pos])]
+    chars[pos] = rng.choice(others)
+    return True
+
+
+DAMAGE = {
+    "lookalike": _lookalike,
+    "unreadable": _unreadable,
+    "missing": _missing,
+    "extra": _extra,
+    "substitution": _substitution,
+}
+
+#: Damage mixes, each at most two edits, look-alikes or unreadable characters.
+KINDS: list[tuple[str, ...]] = [
+    ("lookalike",),
+    ("lookalike", "lookalike"),
+    ("unreadable",),
+    ("unreadable", "unreadable"),
+    ("missing",),
+    ("extra",),
+    ("substitution",),
+    ("lookalike", "unreadable"),
+    ("lookalike", "missing"),
+    ("unreadable", "extra"),
+    ("substitution", "lookalike"),
+    ("missing", "extra"),
+]
+
+
+def queries(rows: list[tuple[int, str, str]], count: int, seed: int) -> list[tuple[str, int, str]]:
+    """``count`` (query, true firearm id, damage kind) made from registered serials."""
+    rng = random.Random(seed)
+    made: list[tuple[str, int, str]] = []
+    while len(made) < count:
+        firearm_id, serial, _ = rng.choice(rows)
+        kind = rng.choice(KINDS)
+        chars = list(serial_key(serial))
+        if all(DAMAGE[step](rng, chars) for step in kind) and "".join(chars).strip("?"):
+            made.append(("".join(chars), firearm_id, "+".join(kind)))
+    return made
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serials", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=10_000)
+    parser.add_argument("--anchor-sample", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=20240607)
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also measure the build with tracemalloc (slow)"
+    )
+    args = parser.parse_args(argv)
+
+    rows = registry(args.serials, args.seed)
+    work = queries(rows, args.queries, args.seed + 1)
+    print(
+        f"serials: {len(rows):,} in {len(FORMATS)} formats of {len({m for _, _, m in rows})} makes"
+    )
+    print(f"queries: {len(work):,} in {len(KINDS)} damage mixes")
+
+    gc.collect()
+    rss_before = rss_bytes()
+    if args.tracemalloc:
+        tracemalloc.start()
+    started = time.perf_counter()
+    index = SerialIndex(rows)
+    index.compact()
+    build = time.perf_counter() - started
+    traced = tracemalloc.get_traced_memory() if args.tracemalloc else None
+    if args.tracemalloc:
+        tracemalloc.stop()
+    gc.collect()
+    held = rss_bytes() - rss_before
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
+    print(f"build: {build:.1f} s")
+    print(f"index memory (RSS delta after build): {held / 2**20:,.0f} MiB")
+    print(f"peak RSS delta during build: {max(peak, held) / 2**20:,.0f} MiB")
+    if traced is not None:
+        print(
+            f"tracemalloc: current {traced[0] / 2**20:,.0f} MiB, peak {traced[1] / 2**20:,.0f} MiB"
+        )
+
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    started = time.perf_counter()
+    for query, firearm_id, kind in work:
+        found = index.search(query, limit=3)
+        totals[kind] += 1
+        if any(c.id == firearm_id for c in found):
+            hits[kind] += 1
+    elapsed = time.perf_counter() - started
+    recall = sum(hits.values()) / len(work)
+    print(f"index: {elapsed:.2f} s for {len(work):,} queries, {len(work) / elapsed:,.0f} q/s")
+    print(f"recall (true firearm in top 3): {recall:.2%}")
+    for kind in sorted(totals):
+        print(f"  {kind:<24} {hits[kind] / totals[kind]:7.2%}  of {totals[kind]:,}")
+
+    keys = [serial_key(serial) for _, serial, _ in rows]
+    sample = work[: args.anchor_sample]
+    anchor_hits = 0
+    started = time.perf_counter()
+    for query, firearm_id, _ in sample:
+        best = process.extract(query, keys, scorer=Levenshtein.distance, limit=3)
+        anchor_hits += any(position == firearm_id for _, _, position in best)
+    anchor = (time.perf_counter() - started) / len(sample) * len(work)
+    print(
+        f"anchor (rapidfuzz process.extract, Levenshtein, every serial): "
+        f"{anchor / len(work) * 1000:.1f} ms/query on {len(sample)} queries, "
+        f"{anchor:,.0f} s scaled to {len(work):,}; its top-3 recall on the sample "
+        f"{anchor_hits / len(sample):.0%}"
+    )
+    print(f"speed-up (anchor time / index time): {anchor / elapsed:,.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
