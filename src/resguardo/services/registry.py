@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from resguardo.domain import custody, registry
@@ -65,7 +66,7 @@ def add_officer(uow: UnitOfWork, agency_code: str, data: OfficerInput,
     agency = uow.repo.org(agency_code)
     _check(uow, Action.OFFICER_MANAGE, agency, "organization")
     if licence_number:
-        data = OfficerInput(**{**data.__dict__, "licence_id": uow.repo.licence_id(licence_number)})
+        data = dataclasses.replace(data, licence_id=uow.repo.licence_id(licence_number))
     uow.lock()
     if uow.repo.badge_taken(agency.id, data.badge):
         raise Conflict(f"badge {data.badge} is already registered in {agency.code}", field="badge")
@@ -109,7 +110,7 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
     _check(uow, Action.FIREARM_REGISTER, agency, "organization")
     location = uow.repo.location(agency.id, location_code)
     if licence_number:
-        data = FirearmInput(**{**data.__dict__, "licence_id": uow.repo.licence_id(licence_number)})
+        data = dataclasses.replace(data, licence_id=uow.repo.licence_id(licence_number))
     new = registry.register_firearm(agency, data, location.id, uow.now().date())
     uow.lock()
     holder = uow.repo.firearm_holder_anywhere(new.payload["make_key"], new.payload["serial_key"])

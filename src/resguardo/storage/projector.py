@@ -9,8 +9,9 @@ but the event and the projection itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Update, and_, bindparam, select
 
 from resguardo.domain.events import AUDIT_PREFIXES, Event
 from resguardo.storage import tables as t
@@ -36,11 +37,17 @@ def apply(conn: Connection, ev: Event) -> None:
         raise ValueError(f"no projection rule for event type {ev.type!r}")
 
 
+@cache
+def _firearm_update(columns: tuple[str, ...]) -> Update:
+    return (t.firearms.update().where(t.firearms.c.id == bindparam("fid"))
+            .values({c: bindparam(f"v_{c}") for c in columns}))
+
+
 def _firearm(conn: Connection, ev: Event, **values: object) -> None:
-    p = ev.payload
     values.setdefault("status_since", ev.at)
     values["last_event"] = ev.position
-    conn.execute(t.firearms.update().where(t.firearms.c.id == p["firearm_id"]).values(**values))
+    stmt = _firearm_update(tuple(sorted(values)))
+    conn.execute(stmt, {"fid": ev.payload["firearm_id"], **{f"v_{k}": v for k, v in values.items()}})
 
 
 # --- organizations -------------------------------------------------------------

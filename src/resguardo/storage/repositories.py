@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus, OrgKind, Role
@@ -62,12 +63,65 @@ class Page:
     limit: int
 
 
+def _scope_clause(kind: str, org_col: ColumnElement) -> ColumnElement[bool]:
+    """The scope restriction with bound parameters, so the statement can be prebuilt."""
+    if kind == "all":
+        return true()
+    if kind == "agency":
+        return org_col == bindparam("scope_id")
+    sub = select(t.organizations.c.id).where(t.organizations.c.path.like(bindparam("scope_like")))
+    return org_col.in_(sub)
+
+
+@cache
+def _firearm_by_key(kind: str, with_make: bool) -> Select:
+    c = t.firearms.c
+    stmt = select(t.firearms).where(c.serial_key == bindparam("key"),
+                                    _scope_clause(kind, c.agency_id))
+    if with_make:
+        stmt = stmt.where(c.make_key == bindparam("make_key"))
+    return stmt.limit(3)
+
+
+@cache
+def _officer_by_badge(kind: str) -> Select:
+    c = t.officers.c
+    return select(t.officers).where(c.agency_id == bindparam("agency_id"),
+                                    c.badge == bindparam("badge"),
+                                    _scope_clause(kind, c.agency_id))
+
+
+@cache
+def _location_by_code(kind: str) -> Select:
+    c = t.locations.c
+    return select(t.locations).where(c.agency_id == bindparam("agency_id"),
+                                     c.code == bindparam("code"),
+                                     _scope_clause(kind, c.agency_id))
+
+
+_USER_WITH_SCOPE = (
+    select(t.users.c.id, t.users.c.username, t.users.c.role, t.users.c.active,
+           t.organizations.c.id.label("org_id"), t.organizations.c.code, t.organizations.c.name,
+           t.organizations.c.kind, t.organizations.c.parent_id, t.organizations.c.path)
+    .join(t.organizations, t.organizations.c.id == t.users.c.scope_id)
+    .where(t.users.c.username == bindparam("username"))
+)
+_ORG_BY_ID = select(t.organizations).where(t.organizations.c.id == bindparam("org_id"))
+_PATH_CACHE = "resguardo_org_paths"
+
+
 class Repositories:
     """Queries on one connection, restricted to one actor's scope."""
 
     def __init__(self, conn: Connection, actor: Actor | None) -> None:
         self.conn = conn
         self.actor = actor
+        if actor is None:
+            self.scope_kind, self.scope_params = "all", {}
+        elif actor.scope.kind == OrgKind.AGENCY:
+            self.scope_kind, self.scope_params = "agency", {"scope_id": actor.scope.id}
+        else:
+            self.scope_kind, self.scope_params = "tree", {"scope_like": actor.scope.path + "%"}
 
     # --- scope ---------------------------------------------------------------------
 
@@ -92,8 +146,16 @@ class Repositories:
         return org_from_row(row)
 
     def org_unscoped(self, org_id: int) -> Organization:
-        row = self.conn.execute(select(t.organizations).where(t.organizations.c.id == org_id)).one()
-        return org_from_row(row)
+        """Any organization by id, ignoring scope (for checks that then apply scope)."""
+        if self.actor is not None and self.actor.scope.id == org_id:
+            return self.actor.scope
+        cache = self.conn.info.setdefault(_PATH_CACHE, {})
+        org = cache.get(org_id)
+        if org is None:
+            # organizations never move or change kind, so a cached copy stays right
+            org = org_from_row(self.conn.execute(_ORG_BY_ID, {"org_id": org_id}).one())
+            cache[org_id] = org
+        return org
 
     def orgs(self, kind: OrgKind | None = None) -> list[Organization]:
         c = t.organizations.c
@@ -116,9 +178,8 @@ class Repositories:
     # --- locations ------------------------------------------------------------------
 
     def location(self, agency_id: int, code: str) -> Location:
-        c = t.locations.c
-        row = self.conn.execute(select(t.locations).where(
-            c.agency_id == agency_id, c.code == code, self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(_location_by_code(self.scope_kind),
+                                {"agency_id": agency_id, "code": code, **self.scope_params}).first()
         if row is None:
             raise NotFound(f"location {code} not found in this agency", location=code)
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
@@ -164,10 +225,9 @@ class Repositories:
     # --- officers -----------------------------------------------------------------------
 
     def officer(self, agency_id: int, badge: str) -> Officer:
-        c = t.officers.c
-        row = self.conn.execute(select(t.officers).where(
-            c.agency_id == agency_id, c.badge == badge.strip().upper(),
-            self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(_officer_by_badge(self.scope_kind),
+                                {"agency_id": agency_id, "badge": badge.strip().upper(),
+                                 **self.scope_params}).first()
         if row is None:
             raise NotFound(f"officer with badge {badge} not found in this agency", badge=badge)
         return officer_from_row(row)
@@ -225,12 +285,10 @@ class Repositories:
 
     def firearm(self, serial: str, make: str | None = None) -> Firearm:
         """The firearm with this serial (and make, when several makes share it) in scope."""
-        c = t.firearms.c
-        stmt = select(t.firearms).where(c.serial_key == serial_key(serial),
-                                        self.in_scope(c.agency_id))
+        params = {"key": serial_key(serial), **self.scope_params}
         if make:
-            stmt = stmt.where(c.make_key == make_key(make))
-        rows = self.conn.execute(stmt.limit(3)).all()
+            params["make_key"] = make_key(make)
+        rows = self.conn.execute(_firearm_by_key(self.scope_kind, bool(make)), params).all()
         if not rows:
             raise NotFound(f"firearm {serial} not found", serial=serial)
         if len(rows) > 1:
@@ -457,10 +515,11 @@ class Repositories:
         return self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
 
     def actor_for(self, username: str) -> Actor:
-        row = self.user_row(username)
+        row = self.conn.execute(_USER_WITH_SCOPE, {"username": username}).first()
         if row is None or not row.active:
             raise NotFound(f"user {username} not found or disabled", user=username)
-        scope = self.org_unscoped(row.scope_id)
+        scope = Organization(id=row.org_id, code=row.code, name=row.name, kind=OrgKind(row.kind),
+                             parent_id=row.parent_id, path=row.path)
         return Actor(user_id=row.id, username=row.username, role=Role(row.role), scope=scope)
 
     def users(self) -> list[dict]:

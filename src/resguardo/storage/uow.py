@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
@@ -17,6 +17,11 @@ from resguardo.storage import projector
 from resguardo.storage import tables as t
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
+
+_HEAD = select(t.log_head.c.size).where(t.log_head.c.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_SET_HEAD = update(t.log_head).where(t.log_head.c.id == 1).values(size=bindparam("size"))
+_INSERT_EVENT = t.events.insert()
 
 #: Called with (connection, event) after an event is appended, in its transaction.
 AppendHook = Callable[[Connection, Event], None]
@@ -75,11 +80,9 @@ class UnitOfWork:
         if self._size is None:
             if not self.write:
                 raise RuntimeError("a read-only unit of work cannot append events")
-            stmt = select(t.log_head.c.size).where(t.log_head.c.id == 1)
-            if not is_sqlite(self.engine):
-                # Every writer queues on this row: appends get consecutive positions
-                # and each writer sees the state its predecessor committed.
-                stmt = stmt.with_for_update()
+            # On PostgreSQL every writer queues on this row: appends get consecutive
+            # positions and each writer sees the state its predecessor committed.
+            stmt = _HEAD if is_sqlite(self.engine) else _HEAD_FOR_UPDATE
             self._size = int(self.conn.execute(stmt).scalar_one())
         return self._size
 
@@ -103,11 +106,11 @@ class UnitOfWork:
             corrects=new.corrects, reason=new.reason, request_id=self.request_id,
             payload=payload,
         )
-        self.conn.execute(t.events.insert().values(
-            position=ev.position, type=ev.type, at=ev.at, actor_id=ev.actor_id, actor=ev.actor,
-            org_id=ev.org_id, subject_type=ev.subject_type, subject_id=ev.subject_id,
-            corrects=ev.corrects, reason=ev.reason, request_id=ev.request_id,
-            payload=canonical(ev.payload)))
+        self.conn.execute(_INSERT_EVENT, {
+            "position": ev.position, "type": ev.type, "at": ev.at, "actor_id": ev.actor_id,
+            "actor": ev.actor, "org_id": ev.org_id, "subject_type": ev.subject_type,
+            "subject_id": ev.subject_id, "corrects": ev.corrects, "reason": ev.reason,
+            "request_id": ev.request_id, "payload": canonical(ev.payload)})
         projector.apply(self.conn, ev)
         for hook in APPEND_HOOKS:
             hook(self.conn, ev)
@@ -118,8 +121,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         if self._dirty:
-            self.conn.execute(update(t.log_head).where(t.log_head.c.id == 1)
-                              .values(size=self._size))
+            self.conn.execute(_SET_HEAD, {"size": self._size})
         self._tx.commit()
         self._dirty = False
 

@@ -1,0 +1,271 @@
+"""A realistic demonstration deployment: a state secretariat, a military zone,
+four municipal agencies of different sizes, about 2,000 firearms of real makes
+and serial formats, 900 officers, a year of daily issue and return, a few losses
+(one not yet notified) and one suspended officer still holding a weapon."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from resguardo.domain.errors import DomainError
+from resguardo.domain.registry import FirearmInput, OfficerInput
+from resguardo.services import ammunition, custody, registry, setup, users
+
+# (make, model, calibre, kind, serial pattern, share) - patterns: A letter, 9 digit, literal else
+CATALOGUE = [
+    ("Glock", "17", "9x19mm", "pistol", "AAAA999", 26),
+    ("Glock", "19", "9x19mm", "pistol", "AAA999", 10),
+    ("Beretta", "92FS", "9x19mm", "pistol", "BER999999Z", 10),
+    ("Beretta", "PX4 Storm", "9x19mm", "pistol", "PX99999", 5),
+    ("SIG Sauer", "P320", "9x19mm", "pistol", "58A999999", 8),
+    ("Smith & Wesson", "M&P9", "9x19mm", "pistol", "AAA9999", 6),
+    ("Taurus", "PT92", "9x19mm", "pistol", "TAA99999", 6),
+    ("Colt", "M4 Commando", "5.56x45mm", "carbine", "LE999999", 8),
+    ("Colt", "AR-15 A2", "5.56x45mm", "rifle", "GC999999", 4),
+    ("Heckler & Koch", "MP5", "9x19mm", "submachine_gun", "99-999999", 4),
+    ("Heckler & Koch", "G36", "5.56x45mm", "rifle", "99-99999", 3),
+    ("FN Herstal", "FNX-9", "9x19mm", "pistol", "FX999999", 4),
+    ("Remington", "870", "12 GA", "shotgun", "RS99999A", 4),
+    ("CZ", "P-07", "9x19mm", "pistol", "C999999", 2),
+]
+
+AGENCIES = [  # code, name, firearms, officers
+    ("MUN-GDL", "Comisaría de la Policía de Guadalajara", 1000, 450),
+    ("MUN-ZAP", "Comisaría de Seguridad Pública de Zapopan", 520, 250),
+    ("MUN-TLQ", "Comisaría de San Pedro Tlaquepaque", 300, 130),
+    ("MUN-TON", "Comisaría de Tonalá", 180, 70),
+]
+
+FIRST = ["José", "María", "Juan", "Guadalupe", "Luis", "Ana", "Carlos", "Rosa", "Jorge", "Laura",
+         "Miguel", "Patricia", "Francisco", "Alejandra", "Jesús", "Adriana", "Pedro", "Verónica",
+         "Ricardo", "Claudia", "Fernando", "Mónica", "Raúl", "Gabriela", "Arturo", "Leticia",
+         "Sergio", "Sofía", "Eduardo", "Daniela", "Roberto", "Araceli", "Manuel", "Norma"]
+LAST = ["Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
+        "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres",
+        "Díaz", "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo",
+        "Romero", "Álvarez", "Méndez", "Chávez", "Rivera", "Juárez", "Ramos", "Domínguez"]
+
+ROLES = [  # username, role, scope, name
+    ("admin", "admin", "NACIONAL", "Administración del sistema"),
+    ("armero", "armorer", "MUN-GDL", "Armero de Guadalajara"),
+    ("jefe", "chief", "MUN-GDL", "Comisario de Guadalajara"),
+    ("supervisor", "supervisor", "SSP-JAL", "Supervisión estatal"),
+    ("inspector", "inspector", "SSP-JAL", "Inspector de la 15a Zona Militar"),
+    ("investigador", "investigator", "SSP-JAL", "Fiscalía: unidad de rastreo"),
+    ("auditor", "auditor", "NACIONAL", "Auditoría externa"),
+]
+
+
+@dataclass
+class DemoClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class DemoResult:
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
+    firearms: int = 0
+    officers: int = 0
+    events: int = 0
+    days: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _serial(rng: random.Random, pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch == "A":
+            out.append(rng.choice(string.ascii_uppercase.replace("O", "").replace("I", "")))
+        elif ch == "9":
+            out.append(rng.choice(string.digits))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # type: ignore[no-untyped-def]
+          password: str | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
+    """Fill an empty deployment with demonstration data (uses ``app.clock`` as the demo clock)."""
+    rng = random.Random(seed)
+    result = DemoResult(days=days)
+    today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=days)
+    clock = DemoClock(start - timedelta(days=30))
+    app.clock = clock
+    note = progress or (lambda stage, done, total: None)
+
+    pw = {name: password or secrets.token_urlsafe(9) for name, *_ in ROLES}
+    setup.initialize(app, "admin", pw["admin"], "NACIONAL", "Sistema Nacional de Seguridad Pública")
+    with app.work(None) as uow:
+        registry.add_organization(uow, "ZM-15", "15a Zona Militar (Jalisco)", "military_zone",
+                                  "NACIONAL")
+        registry.add_organization(uow, "SSP-JAL", "Secretaría de Seguridad del Estado de Jalisco",
+                                  "state", "NACIONAL")
+        for code, name, *_ in AGENCIES:
+            registry.add_organization(uow, code, name, "agency", "SSP-JAL")
+            registry.add_location(uow, code, "ARM-1", "Armería central", "armory")
+            registry.add_location(uow, code, "BOV-1", "Bóveda de resguardo", "vault")
+        registry.add_licence(uow, "LOC-JAL-0042", "SSP-JAL", [a[0] for a in AGENCIES],
+                             date(start.year - 1, 1, 1), date(today.year + 1, 12, 31))
+        for name, role, scope, display in ROLES[1:]:
+            users.add_user(uow, name, pw[name], role, scope, display)
+        uow.commit()
+    result.logins = [(name, pw[name], role, scope) for name, role, scope, _ in ROLES]
+
+    weights = [c[5] for c in CATALOGUE]
+    seen: set[tuple[str, str]] = set()
+    officers: dict[str, list[str]] = {}
+    armory: dict[str, list[str]] = {}
+    total_arms = sum(a[2] for a in AGENCIES)
+    done = 0
+    for code, _name, n_arms, n_officers in AGENCIES:
+        with app.work(None) as uow:
+            badges = []
+            for i in range(n_officers):
+                badge = f"{code[4:]}-{i + 1:04d}"
+                credential = (today + timedelta(days=rng.randint(60, 900))).date()
+                qualification = (today + timedelta(days=rng.randint(30, 500))).date()
+                registry.add_officer(uow, code, OfficerInput(
+                    badge=badge,
+                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
+                    cuip="".join(rng.choice(string.ascii_uppercase + string.digits)
+                                 for _ in range(18)),
+                    credential_folio=f"CP-{rng.randint(100000, 999999)}",
+                    credential_expiry=credential, qualification_expiry=qualification),
+                    "LOC-JAL-0042")
+                badges.append(badge)
+            officers[code] = badges
+            serials = []
+            for _ in range(n_arms):
+                make, model, calibre, kind, pattern, _w = rng.choices(CATALOGUE, weights)[0]
+                serial = _serial(rng, pattern)
+                while (make, serial) in seen:
+                    serial = _serial(rng, pattern)
+                seen.add((make, serial))
+                acquired = (start - timedelta(days=rng.randint(30, 3000))).date()
+                registry.register_firearm(uow, code, rng.choice(["ARM-1", "ARM-1", "BOV-1"]),
+                                          FirearmInput(
+                    serial=serial, make=make, model=model, calibre=calibre, kind=kind,
+                    folio=f"RFA-{rng.randint(1000000, 9999999)}", acquired_on=acquired,
+                    supplier="DCAM SEDENA", purchase_ref=f"OC-{acquired.year}-{rng.randint(1, 999):03d}"),
+                    "LOC-JAL-0042")
+                serials.append(serial)
+                done += 1
+                if done % 100 == 0:
+                    note("Registering firearms", done, total_arms)
+            ammunition.receive(uow, code, "ARM-1", "9x19mm", "L-2291", 20000, "DCAM SEDENA")
+            ammunition.receive(uow, code, "ARM-1", "5.56x45mm", "L-1187", 8000, "DCAM SEDENA")
+            uow.commit()
+        armory[code] = serials
+    result.firearms, result.officers = len(seen), sum(len(b) for b in officers.values())
+
+    # a year of shifts: day shift out at 07:00, back at 19:00
+    for day in range(days):
+        base = start + timedelta(days=day)
+        for code, *_ in AGENCIES:
+            on_duty = rng.sample(officers[code], max(2, int(len(officers[code]) * shift_share)))
+            issued: list[tuple[str, str]] = []
+            clock.now = base + timedelta(hours=1, minutes=rng.randint(0, 50))
+            with app.work(None) as uow:
+                pool = rng.sample(armory[code], len(on_duty) * 2)
+                for badge in on_duty:
+                    while pool:
+                        serial = pool.pop()
+                        try:
+                            custody.issue(uow, serial, badge)
+                            issued.append((serial, badge))
+                            break
+                        except DomainError:
+                            continue
+                uow.commit()
+            clock.now = base + timedelta(hours=13, minutes=rng.randint(0, 50))
+            with app.work(None) as uow:
+                for serial, _badge in issued:
+                    custody.return_(uow, serial, "ARM-1")
+                if day % 30 == 0:
+                    ammunition.consume(uow, code, "ARM-1", "9x19mm", "L-2291", 600, "training")
+                uow.commit()
+        note("A year of shifts", day + 1, days)
+
+    _incidents(app, clock, rng, today, armory, officers, result)
+    with app.read(None) as uow:
+        result.events = uow.repo.log_size()
+    return result
+
+
+def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # type: ignore[no-untyped-def]
+    """Losses (one not notified), a recovery, a decommission, a suspended officer holding a weapon."""
+    gdl, zap = armory["MUN-GDL"], armory["MUN-ZAP"]
+
+    def at(days_ago: float) -> None:
+        clock.now = today - timedelta(days=days_ago)
+
+    def notify(serial: str, hours: float, reference: str) -> None:
+        clock.now += timedelta(hours=hours)
+        with app.work("armero" if serial in gdl else None) as uow:
+            custody.record_notification(uow, serial, clock.now, reference=reference)
+            uow.commit()
+
+    at(200)
+    with app.work("armero") as uow:
+        custody.report_missing(uow, gdl[10], stolen=True, occurred_on=clock.now.date(),
+                               place="Av. Vallarta y Av. Chapultepec, Guadalajara", on_duty=True,
+                               complaint_number="FGE/JAL/UIDV/1182/2026")
+        uow.commit()
+    notify(gdl[10], 3, "OF-ZM15-0311/2026")
+    at(120)
+    with app.work("armero") as uow:
+        custody.report_missing(uow, gdl[11], stolen=False, occurred_on=clock.now.date(),
+                               place="Patrulla GDL-214, colonia Oblatos", on_duty=True,
+                               complaint_number="FGE/JAL/4410/2026")
+        uow.commit()
+    notify(gdl[11], 20, "OF-ZM15-0588/2026")
+    at(60)
+    with app.work("armero") as uow:
+        custody.recover(uow, gdl[11], "ARM-1", "Entregada por un vecino en la base Oblatos")
+        uow.commit()
+    at(45)
+    with app.work(None) as uow:
+        custody.report_missing(uow, zap[3], stolen=True, occurred_on=clock.now.date(),
+                               place="Domicilio particular, Zapopan", on_duty=False,
+                               complaint_number="FGE/JAL/ZAP/877/2026")
+        uow.commit()
+    notify(zap[3], 10, "OF-ZM15-0702/2026")
+    at(30)
+    with app.work("armero") as uow:
+        custody.request_decommission(uow, gdl[20], "Corredera fracturada, dictamen técnico DT-77")
+        uow.commit()
+    with app.work("jefe") as uow:
+        custody.approve_decommission(uow, gdl[20])
+        uow.commit()
+    # the unnotified loss: three days ago, nobody told the military zone
+    at(3)
+    with app.work("armero") as uow:
+        custody.report_missing(uow, gdl[30], stolen=False, occurred_on=clock.now.date(),
+                               place="Estación Centro, Guadalajara", on_duty=True,
+                               complaint_number="FGE/JAL/9921/2026")
+        uow.commit()
+    # an officer suspended while still holding a weapon
+    at(1)
+    holder = officers["MUN-GDL"][5]
+    with app.work("armero") as uow:
+        custody.issue(uow, gdl[40], holder)
+        uow.commit()
+    at(0.5)
+    with app.work("jefe") as uow:
+        registry.suspend_officer(uow, "MUN-GDL", holder, "Investigación de asuntos internos AI-311")
+        uow.commit()
+    clock.now = datetime.now(UTC)
+    result.notes = [
+        f"Unnotified loss: {gdl[30]} (Guadalajara), reported 3 days ago",
+        f"Suspended officer {holder} still holds {gdl[40]}",
+    ]
