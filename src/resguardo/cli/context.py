@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from resguardo.cli.output import domain_failure, fail, print_json
 from resguardo.domain.errors import DomainError
 from resguardo.domain.events import Event
 from resguardo.services.app import Resguardo
-from resguardo.storage.database import has_schema
+from resguardo.storage.database import DATABASE_ERRORS, has_schema
 from resguardo.storage.uow import UnitOfWork
 
 AsUser = Annotated[
@@ -50,7 +49,7 @@ def refusals(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
         except DomainError as exc:
             raise domain_failure(exc) from None
-        except (OperationalError, ProgrammingError) as exc:
+        except DATABASE_ERRORS as exc:
             app = deployment()
             try:
                 ready = has_schema(app.engine)
@@ -59,7 +58,7 @@ def refusals(fn: Callable[..., T]) -> Callable[..., T]:
             if not ready:
                 raise fail(f"no Resguardo database at {app.settings.database_url}; "
                            "run `resguardo init` first") from None
-            raise fail(f"database error: {exc.orig}") from None
+            raise fail(f"database error: {getattr(exc, 'orig', exc)}") from None
     return wrapper
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-
-from sqlalchemy import Engine
+from typing import Any
 
 from resguardo.config import Settings
 from resguardo.domain.entities import Actor
@@ -18,14 +17,14 @@ from resguardo.storage.uow import UnitOfWork
 class Resguardo:
     """One deployment: where its database is and how to open work on it."""
 
-    def __init__(self, settings: Settings | None = None, *, engine: Engine | None = None,
+    def __init__(self, settings: Settings | None = None, *, engine: Any = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings or Settings.from_env()
         self._engine = engine
         self.clock = clock
 
     @cached_property
-    def engine(self) -> Engine:
+    def engine(self) -> Any:
         if self._engine is not None:
             return self._engine
         return make_engine(self.settings.database_url,

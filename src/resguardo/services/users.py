@@ -6,14 +6,12 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import insert, update
 
 from resguardo.domain.codes import OrgKind, Role
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import Conflict, ValidationFailed
 from resguardo.domain.policy import AGENCY_ROLES, Action, authorize
 from resguardo.domain.timefmt import iso
-from resguardo.storage import tables as t
 from resguardo.storage.uow import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -59,11 +57,10 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, sc
     if uow.repo.user_row(name) is not None:
         raise Conflict(f"user {name} already exists", field="username")
     uow.lock()
-    result = uow.conn.execute(insert(t.users).values(
+    user_id = uow.repo.insert_user(
         username=name, display_name=(display_name or name).strip(),
-        password_hash=hash_password(password), role=role.value, scope_id=scope.id, active=True,
-        failed_logins=0, created_at=iso(uow.now())))
-    user_id = int(result.inserted_primary_key[0])
+        password_hash=hash_password(password), role=role.value, scope_id=scope.id,
+        created_at=iso(uow.now()))
     uow.append(NewEvent("user.created", {"user_id": user_id, "username": name,
                                          "role": role.value, "scope_id": scope.id},
                         org_id=scope.id))
@@ -78,7 +75,5 @@ def set_password(uow: UnitOfWork, username: str, password: str) -> None:
     if uow.actor is not None and uow.actor.username != row.username:
         authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(row.scope_id).path, "user")
     uow.lock()
-    uow.conn.execute(update(t.users).where(t.users.c.id == row.id)
-                     .values(password_hash=hash_password(password), failed_logins=0,
-                             locked_until=None))
+    uow.repo.set_password_hash(row.id, hash_password(password))
     uow.append(NewEvent("user.password_changed", {"user_id": row.id}, org_id=row.scope_id))

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
+
+#: Errors that mean the database is unreachable or lacks the schema.
+DATABASE_ERRORS = (OperationalError, ProgrammingError)
 
 WRITE = "resguardo_write"
 

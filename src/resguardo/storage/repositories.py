@@ -529,3 +529,14 @@ class Repositories:
                 .join(t.organizations, o.id == u.scope_id)
                 .where(self.in_scope(u.scope_id)).order_by(u.username))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def insert_user(self, *, username: str, display_name: str, password_hash: str, role: str,
+                    scope_id: int, created_at: str) -> int:
+        result = self.conn.execute(t.users.insert().values(
+            username=username, display_name=display_name, password_hash=password_hash,
+            role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at))
+        return int(result.inserted_primary_key[0])
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.conn.execute(t.users.update().where(t.users.c.id == user_id).values(
+            password_hash=password_hash, failed_logins=0, locked_until=None))

@@ -1,0 +1,45 @@
+"""The functional core stays pure and only storage talks to the database."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "resguardo"
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((SRC / package).rglob("*.py"))
+
+
+def test_the_domain_core_imports_nothing_but_the_standard_library_and_itself():
+    forbidden = ("sqlalchemy", "fastapi", "typer", "jinja2", "rich", "psycopg", "httpx",
+                 "resguardo.storage", "resguardo.services", "resguardo.api", "resguardo.web",
+                 "resguardo.cli")
+    offenders = {
+        str(path.relative_to(SRC)): sorted(m for m in imports_of(path) if m.startswith(forbidden))
+        for path in modules("domain")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_storage_package_imports_sqlalchemy():
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] in ("storage",):
+            continue
+        if any(m == "sqlalchemy" or m.startswith("sqlalchemy.") for m in imports_of(path)):
+            offenders.append(str(rel))
+    assert sorted(offenders) == []
