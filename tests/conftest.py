@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from pg import PostgresServer
 from resguardo.services import users
+
+from pg import PostgresServer
 
 # Password hashing stays argon2, with the cheapest parameters: tests check who may
 # do what, not how long a hash takes to compute.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from world import do, look
 
 from resguardo.domain.errors import (
     DuplicateSerial,
@@ -19,6 +18,8 @@ from resguardo.domain.errors import (
 )
 from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.services import custody, history, registry
+
+from world import do, look
 
 
 @pytest.fixture

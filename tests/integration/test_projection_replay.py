@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from resguardo.domain.errors import DomainError, InvalidTransition
 from resguardo.services import ammunition, custody, registry
 from resguardo.storage import rebuild
+
 from world import do, look
 
 SERIALS = ["GLK-A100", "GLK-A200", "GLK-A300", "GLK-A400", "GLK-A500"]

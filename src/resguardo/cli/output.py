@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from resguardo.domain.errors import DomainError
@@ -41,13 +42,13 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else escape(str(v)) for v in row])
     console.print(table)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line reason on stderr and return the Exit to raise."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -1,0 +1,148 @@
+"""The command line as a script or a person uses it: help, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from resguardo.cli import context
+from resguardo.cli.main import app
+
+from world import PASSWORD
+
+runner = CliRunner()
+
+
+def all_commands(group, prefix: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    if hasattr(group, "commands"):
+        for name, cmd in group.commands.items():
+            yield from all_commands(cmd, (*prefix, name))
+    else:
+        yield prefix, group
+
+
+def test_every_command_has_help_with_an_example():
+    missing = []
+    for path, cmd in all_commands(typer.main.get_command(app)):
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        if "Example:" not in (cmd.help or ""):
+            missing.append(" ".join(path))
+    assert missing == []
+
+
+@pytest.fixture
+def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI against the test deployment."""
+    context.set_deployment(world)
+    monkeypatch.delenv("RESGUARDO_USER", raising=False)
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input)
+    yield invoke
+    context.set_deployment(None)
+
+
+def test_issue_and_return_print_json_and_exit_zero(cli):
+    result = cli("--as", "armero1", "issue", "GLK-A100", "--to", "p1", "--json")
+    assert result.exit_code == 0, result.output
+    event = json.loads(result.stdout)
+    assert event["type"] == "custody.issued" and event["actor"] == "armero1"
+    result = cli("--as", "armero1", "return", "glk a100", "--location", "ARM2")
+    assert result.exit_code == 0 and "returned to ARM2" in result.stdout
+
+
+def test_a_refused_operation_exits_one_with_the_reason_on_one_line(cli):
+    cli("--as", "jefe1", "officer", "suspend", "P1", "--reason", "Investigación interna")
+    result = cli("--as", "armero1", "issue", "GLK-A100", "--to", "P1")
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "officer is suspended" in lines[0]
+    assert "officer_not_eligible" in lines[0]
+
+
+def test_acting_without_a_user_is_bad_usage(cli):
+    result = cli("issue", "GLK-A100", "--to", "P1")
+    assert result.exit_code == 2 and "--as USER" in result.stderr
+
+
+def test_an_unknown_option_is_bad_usage(cli):
+    assert cli("--as", "armero1", "issue", "GLK-A100", "--bogus").exit_code == 2
+
+
+def test_firearm_list_is_paginated_and_scoped(cli):
+    result = cli("--as", "armero2", "firearm", "list", "--json")
+    data = json.loads(result.stdout)
+    assert data["total"] == 1 and data["items"][0]["serial"] == "BER-B100"
+    result = cli("--as", "supervisor", "firearm", "list", "--json", "--limit", "2")
+    data = json.loads(result.stdout)
+    assert data["total"] == 6 and len(data["items"]) == 2
+
+
+def test_firearm_show_prints_the_custody_history(cli):
+    cli("--as", "armero1", "issue", "GLK-A100", "--to", "P2")
+    result = cli("--as", "jefe1", "firearm", "show", "GLK-A100", "--json")
+    data = json.loads(result.stdout)
+    assert [e["event"] for e in data["history"]] == ["firearm.registered", "custody.issued"]
+    assert data["custodian"] == {"badge": "P2", "name": "Luis Mora"}
+
+
+def test_alerts_list_an_unnotified_loss_after_the_deadline(cli, clock):
+    cli("--as", "armero1", "report-loss", "GLK-A200", "--occurred", "2025-03-02",
+        "--place", "Patrulla 7")
+    assert json.loads(cli("--as", "jefe1", "alerts", "--json").stdout) == []
+    clock.advance(hours=25)
+    alerts = json.loads(cli("--as", "jefe1", "alerts", "--json").stdout)
+    assert [a["kind"] for a in alerts] == ["loss_unnotified"]
+    key = alerts[0]["key"]
+    # another agency's chief does not see it
+    assert json.loads(cli("--as", "jefe2", "alerts", "--json").stdout) == []
+    result = cli("--as", "jefe1", "alerts", "--ack", key, "--note", "Oficio enviado")
+    assert result.exit_code == 0
+    assert json.loads(cli("--as", "jefe1", "alerts", "--json").stdout) == []
+
+
+def test_alerts_list_weapons_held_by_suspended_officers_and_overdue_returns(cli, clock):
+    cli("--as", "armero1", "issue", "GLK-A100", "--to", "P1")
+    cli("--as", "jefe1", "officer", "suspend", "P1", "--reason", "Investigación")
+    clock.advance(hours=13)
+    kinds = sorted(a["kind"] for a in json.loads(cli("--as", "jefe1", "alerts", "--json").stdout))
+    assert kinds == ["issued_to_ineligible", "overdue_return"]
+
+
+def test_ammunition_balance_never_goes_negative(cli):
+    common = ["--calibre", "9x19mm", "--lot", "L1", "--location", "ARM1"]
+    assert cli("--as", "armero1", "ammo", "receive", "100", *common).exit_code == 0
+    assert cli("--as", "armero1", "ammo", "issue", "30", "--to", "P1", *common).exit_code == 0
+    result = cli("--as", "armero1", "ammo", "issue", "80", "--to", "P2", *common)
+    assert result.exit_code == 1 and "only 70 rounds" in result.stderr
+    result = cli("--as", "armero1", "ammo", "return", "25", "--by", "P1", "--consumed", "5",
+                 "--justification", "duty_discharge", *common)
+    assert result.exit_code == 1 and "incident number" in result.stderr
+    result = cli("--as", "armero1", "ammo", "return", "25", "--by", "P1", "--consumed", "5",
+                 "--justification", "duty_discharge", "--incident", "INC-9", *common)
+    assert result.exit_code == 0
+    balance = json.loads(cli("--as", "jefe1", "ammo", "balance", "--json").stdout)
+    assert balance["stock"][0]["quantity"] == 95 and balance["held"] == []
+
+
+def test_init_refuses_a_database_that_is_already_initialized(cli):
+    result = cli("init", "--admin-password-stdin", input=PASSWORD + "\n")
+    assert result.exit_code == 1 and "already initialized" in result.stderr
+
+
+def test_commands_on_a_missing_database_say_to_run_init(tmp_path, monkeypatch):
+    monkeypatch.setenv("RESGUARDO_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    context.set_deployment(None)
+    result = runner.invoke(app, ["--as", "x", "firearm", "list"])
+    context.set_deployment(None)
+    assert result.exit_code == 1 and "resguardo init" in result.stderr
+
+
+def test_ledger_rebuild_check_passes_on_an_untouched_database(cli):
+    cli("--as", "armero1", "issue", "GLK-A100", "--to", "P1")
+    result = cli("--as", "auditor", "ledger", "rebuild", "--check", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
