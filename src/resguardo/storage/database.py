@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-#: Errors that mean the database is unreachable or lacks the schema.
-DATABASE_ERRORS = (OperationalError, ProgrammingError)
+#: Errors that mean the database is unreachable or lacks the schema (through SQLAlchemy,
+#: or from the driver directly on the hot path in ``fast.py``).
+DATABASE_ERRORS = (OperationalError, ProgrammingError, sqlite3.OperationalError,
+                   psycopg.OperationalError, psycopg.ProgrammingError)
 
 WRITE = "resguardo_write"
 

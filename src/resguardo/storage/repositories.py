@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
@@ -20,6 +19,7 @@ from resguardo.domain.events import Event
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.storage import tables as t
+from resguardo.storage.fast import Raw
 
 
 def org_from_row(row: Any) -> Organization:
@@ -63,49 +63,6 @@ class Page:
     limit: int
 
 
-def _scope_clause(kind: str, org_col: ColumnElement) -> ColumnElement[bool]:
-    """The scope restriction with bound parameters, so the statement can be prebuilt."""
-    if kind == "all":
-        return true()
-    if kind == "agency":
-        return org_col == bindparam("scope_id")
-    sub = select(t.organizations.c.id).where(t.organizations.c.path.like(bindparam("scope_like")))
-    return org_col.in_(sub)
-
-
-@cache
-def _firearm_by_key(kind: str, with_make: bool) -> Select:
-    c = t.firearms.c
-    stmt = select(t.firearms).where(c.serial_key == bindparam("key"),
-                                    _scope_clause(kind, c.agency_id))
-    if with_make:
-        stmt = stmt.where(c.make_key == bindparam("make_key"))
-    return stmt.limit(3)
-
-
-@cache
-def _officer_by_badge(kind: str) -> Select:
-    c = t.officers.c
-    return select(t.officers).where(c.agency_id == bindparam("agency_id"),
-                                    c.badge == bindparam("badge"),
-                                    _scope_clause(kind, c.agency_id))
-
-
-@cache
-def _location_by_code(kind: str) -> Select:
-    c = t.locations.c
-    return select(t.locations).where(c.agency_id == bindparam("agency_id"),
-                                     c.code == bindparam("code"),
-                                     _scope_clause(kind, c.agency_id))
-
-
-_USER_WITH_SCOPE = (
-    select(t.users.c.id, t.users.c.username, t.users.c.role, t.users.c.active,
-           t.organizations.c.id.label("org_id"), t.organizations.c.code, t.organizations.c.name,
-           t.organizations.c.kind, t.organizations.c.parent_id, t.organizations.c.path)
-    .join(t.organizations, t.organizations.c.id == t.users.c.scope_id)
-    .where(t.users.c.username == bindparam("username"))
-)
 _ORG_BY_ID = select(t.organizations).where(t.organizations.c.id == bindparam("org_id"))
 _PATH_CACHE = "resguardo_org_paths"
 
@@ -116,12 +73,14 @@ class Repositories:
     def __init__(self, conn: Connection, actor: Actor | None) -> None:
         self.conn = conn
         self.actor = actor
+        self.raw = Raw(conn)
         if actor is None:
-            self.scope_kind, self.scope_params = "all", {}
+            self._scope_sql, self._scope_args = "", ()
         elif actor.scope.kind == OrgKind.AGENCY:
-            self.scope_kind, self.scope_params = "agency", {"scope_id": actor.scope.id}
+            self._scope_sql, self._scope_args = " AND agency_id = ?", (actor.scope.id,)
         else:
-            self.scope_kind, self.scope_params = "tree", {"scope_like": actor.scope.path + "%"}
+            self._scope_sql = " AND agency_id IN (SELECT id FROM organizations WHERE path LIKE ?)"
+            self._scope_args = (actor.scope.path + "%",)
 
     # --- scope ---------------------------------------------------------------------
 
@@ -178,8 +137,8 @@ class Repositories:
     # --- locations ------------------------------------------------------------------
 
     def location(self, agency_id: int, code: str) -> Location:
-        row = self.conn.execute(_location_by_code(self.scope_kind),
-                                {"agency_id": agency_id, "code": code, **self.scope_params}).first()
+        row = self.raw.first("SELECT * FROM locations WHERE agency_id = ? AND code = ?"
+                             + self._scope_sql, (agency_id, code, *self._scope_args))
         if row is None:
             raise NotFound(f"location {code} not found in this agency", location=code)
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
@@ -225,9 +184,9 @@ class Repositories:
     # --- officers -----------------------------------------------------------------------
 
     def officer(self, agency_id: int, badge: str) -> Officer:
-        row = self.conn.execute(_officer_by_badge(self.scope_kind),
-                                {"agency_id": agency_id, "badge": badge.strip().upper(),
-                                 **self.scope_params}).first()
+        row = self.raw.first("SELECT * FROM officers WHERE agency_id = ? AND badge = ?"
+                             + self._scope_sql,
+                             (agency_id, badge.strip().upper(), *self._scope_args))
         if row is None:
             raise NotFound(f"officer with badge {badge} not found in this agency", badge=badge)
         return officer_from_row(row)
@@ -285,10 +244,12 @@ class Repositories:
 
     def firearm(self, serial: str, make: str | None = None) -> Firearm:
         """The firearm with this serial (and make, when several makes share it) in scope."""
-        params = {"key": serial_key(serial), **self.scope_params}
+        sql = "SELECT * FROM firearms WHERE serial_key = ?" + self._scope_sql
+        args: tuple = (serial_key(serial), *self._scope_args)
         if make:
-            params["make_key"] = make_key(make)
-        rows = self.conn.execute(_firearm_by_key(self.scope_kind, bool(make)), params).all()
+            sql += " AND make_key = ?"
+            args += (make_key(make),)
+        rows = self.raw.rows(sql + " LIMIT 3", args)
         if not rows:
             raise NotFound(f"firearm {serial} not found", serial=serial)
         if len(rows) > 1:
@@ -515,7 +476,10 @@ class Repositories:
         return self.conn.execute(select(t.users).where(t.users.c.username == username)).first()
 
     def actor_for(self, username: str) -> Actor:
-        row = self.conn.execute(_USER_WITH_SCOPE, {"username": username}).first()
+        row = self.raw.first(
+            "SELECT u.id, u.username, u.role, u.active, o.id AS org_id, o.code, o.name, o.kind,"
+            " o.parent_id, o.path FROM users u JOIN organizations o ON o.id = u.scope_id"
+            " WHERE u.username = ?", (username,))
         if row is None or not row.active:
             raise NotFound(f"user {username} not found or disabled", user=username)
         scope = Organization(id=row.org_id, code=row.code, name=row.name, kind=OrgKind(row.kind),

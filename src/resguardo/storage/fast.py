@@ -1,0 +1,63 @@
+"""The custody hot path's few statements, on the driver's own cursor.
+
+SQLAlchemy costs tens of microseconds per statement; at a shift change with a
+scanner that is most of an operation. These statements run on the DBAPI
+connection underneath the same SQLAlchemy connection, so they share its
+transaction. Written once with ``?`` placeholders; psycopg gets ``%s``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+
+
+@lru_cache(maxsize=256)
+def _for_postgres(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class Raw:
+    """Plain statements on the driver connection behind ``conn``."""
+
+    __slots__ = ("_dbapi", "_pg")
+
+    def __init__(self, conn: Connection) -> None:
+        self._dbapi = conn.connection.driver_connection
+        self._pg = conn.dialect.name == "postgresql"
+
+    def _sql(self, sql: str) -> str:
+        return _for_postgres(sql) if self._pg else sql
+
+    def rows(self, sql: str, params: tuple = ()) -> list[SimpleNamespace]:
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(self._sql(sql), params)
+            names = [d[0] for d in cur.description]
+            return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+        finally:
+            cur.close()
+
+    def first(self, sql: str, params: tuple = ()) -> SimpleNamespace | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def scalar(self, sql: str, params: tuple = ()) -> Any:
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(self._sql(sql), params)
+            row = cur.fetchone()
+            return None if row is None else row[0]
+        finally:
+            cur.close()
+
+    def execute(self, sql: str, params: tuple = ()) -> int:
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute(self._sql(sql), params)
+            return cur.rowcount
+        finally:
+            cur.close()
