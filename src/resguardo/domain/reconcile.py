@@ -187,9 +187,15 @@ class _Folded:
         return a == b or self(a) == self(b)
 
 
-def _key(serial: str) -> str:
-    # serial_key is a regex substitution; almost every serial is plain alphanumeric.
-    return serial.upper() if serial.isalnum() else serial_key(serial)
+def fast_serial_key(serial: str) -> str:
+    """``serial_key``, without its regular expression for the usual shapes of serial."""
+    if serial.isalnum():
+        return serial.upper()
+    # Alphanumeric once hyphens and spaces are gone: no other separator is left to remove.
+    bare = serial.replace("-", "").replace(" ", "")
+    if bare.isalnum():
+        return bare.upper()
+    return serial_key(serial)
 
 
 _REPAIR_OR_TRANSIT = frozenset({FirearmStatus.IN_REPAIR, FirearmStatus.IN_TRANSIT})
@@ -211,17 +217,32 @@ def reconcile(
     return _Reconciler(agency).run(registry, scans)
 
 
+#: A weapon's count so far: the weapon, its class (None: matched), and the order, holder
+#: and location of its first scan; the scan itself only when it is a finding's evidence.
+_Seen = tuple[RegistryEntry, FindingKind | None, int, str | None, str | None, Scan | None]
+
+
 class _Reconciler:
+    """One reconciliation run.
+
+    The serial-key index holds, per key, the unseen ``RegistryEntry``; once
+    scanned, a ``_Seen`` tuple classified on the spot; or, for a key several
+    weapons share, the list of them (their ``_Seen`` live in ``shared_seen``).
+    Keeping the state in the index slot the lookup just found, classifying
+    while the scan is at hand, and letting go of the scans of matched weapons
+    keep memory traffic low: at a million rows the cost is cache misses and
+    allocation far more than instructions.
+    """
+
     def __init__(self, agency: str | None) -> None:
         self.own = fold_text(agency) if agency else None
         self.place = _Folded(fold_text)
         self.makes = _Folded(make_key)
-        self.entries: list[RegistryEntry] = []
-        self.index: dict[str, int] = {}
-        self.shared: dict[str, list[int]] = {}
-        self.theirs: set[int] = set()
-        self.first: list[Scan | None] = []
-        self.moved: dict[int, Scan] = {}
+        self.index: dict[str, RegistryEntry | _Seen | list[RegistryEntry]] = {}
+        self.shared_seen: dict[int, _Seen] = {}
+        self.their_agencies: set[str] = set()
+        self.in_scope = 0
+        self.moved: dict[int, tuple[RegistryEntry, Scan]] = {}
         self.location_seen: dict[int, str] = {}
         self.unregistered: dict[tuple[str, str], Scan] = {}
         self.unregistered_moved: dict[tuple[str, str], Scan] = {}
@@ -231,75 +252,152 @@ class _Reconciler:
     # -- the registry -------------------------------------------------------------------
 
     def load(self, registry: Iterable[RegistryEntry]) -> None:
-        entries = self.entries
-        append = entries.append
-        setdefault = self.index.setdefault
-        shared = self.shared
+        index = self.index
+        setdefault = index.setdefault
         own = self.own
-        ours_by_agency: dict[str, bool] = {}
-        i = 0
+        agencies: dict[str | None, bool] = {None: True}
+        n = theirs = 0
         for e in registry:
-            append(e)
+            n += 1
             s = e.serial
-            k = s.upper() if s.isalnum() else serial_key(s)
-            j = setdefault(k, i)
-            if j != i:
-                if k in shared:
-                    shared[k].append(i)
+            k = s.upper() if s.isalnum() else fast_serial_key(s)
+            v = setdefault(k, e)
+            if v is not e:
+                if type(v) is list:
+                    v.append(e)
                 else:
-                    shared[k] = [j, i]
-            if own is not None and e.agency is not None:
-                ours = ours_by_agency.get(e.agency)
+                    index[k] = [v, e]  # type: ignore[list-item]
+            if own is not None:
+                ours = agencies.get(e.agency)
                 if ours is None:
-                    ours = ours_by_agency[e.agency] = fold_text(e.agency) in ("", own)
+                    ours = agencies[e.agency] = fold_text(e.agency) in ("", own)  # type: ignore[arg-type]
+                    if not ours:
+                        self.their_agencies.add(e.agency)  # type: ignore[arg-type]
                 if not ours:
-                    self.theirs.add(i)
-            i += 1
-        self.first = [None] * i
+                    theirs += 1
+        self.in_scope = n - theirs
 
     # -- the count ----------------------------------------------------------------------
 
     def count(self, scans: Iterable[Scan]) -> int:
-        entries = self.entries
-        index_get = self.index.get
-        shared = self.shared
-        first = self.first
+        index = self.index
+        index_get = index.get
         same_make = self.makes.same
+        place_same = self.place.same
+        their_agencies = self.their_agencies
+        in_storage, issued = FirearmStatus.IN_STORAGE, FirearmStatus.ISSUED
+        entry_type = RegistryEntry
         n = 0
         for s in scans:
             n += 1
             raw = s.serial
-            k = raw.upper() if raw.isalnum() else serial_key(raw)
-            i = index_get(k)
-            if i is not None:
-                if k in shared:
-                    i = self._pick(k, s)
-                elif s.make is not None and not same_make(s.make, entries[i].make):
-                    i = None
-            if i is None:
+            k = raw.upper() if raw.isalnum() else fast_serial_key(raw)
+            v = index_get(k)
+            if v is None:
                 self._unregistered(k, s)
                 continue
-            f = first[i]
-            if f is None:
-                first[i] = s
+            if type(v) is not entry_type:
+                if type(v) is tuple:
+                    index[k] = self._observe(v[0], v, s)
+                else:
+                    self._shared(k, v, s)  # type: ignore[arg-type]
+                continue
+            # The first scan of a weapon whose key no other weapon has: the hot path.
+            m = s.make
+            if m is not None and m is not v.make and not same_make(m, v.make):
+                self._unregistered(k, s)
+                continue
+            st = v.status
+            if their_agencies and v.agency in their_agencies:
+                kind: FindingKind | None = FindingKind.FOREIGN
+            elif st is in_storage:
+                if s.holder is not None:
+                    kind = FindingKind.CUSTODY_MISMATCH
+                else:
+                    seen, recorded = s.location, v.location
+                    kind = (
+                        None
+                        if seen is None
+                        or recorded is None
+                        or seen == recorded
+                        or place_same(recorded, seen)
+                        else FindingKind.MISLOCATED
+                    )
+            elif st is issued:
+                holder, custodian = s.holder, v.custodian
+                kind = (
+                    None
+                    if holder is not None
+                    and (custodian is None or holder == custodian or place_same(custodian, holder))
+                    else FindingKind.CUSTODY_MISMATCH
+                )
             else:
-                self._again(i, f, s)
+                kind = self._classify(v, s)
+            index[k] = (v, kind, s.order, s.holder, s.location, None if kind is None else s)
         return n
 
-    def _pick(self, k: str, s: Scan) -> int | None:
-        entries = self.entries
-        candidates = self.shared[k]
+    def _classify(self, e: RegistryEntry, s: Scan) -> FindingKind | None:
+        """The class of a seen weapon by the scan that counts for it (None: matched)."""
+        if self.their_agencies and e.agency in self.their_agencies:
+            return FindingKind.FOREIGN
+        st = e.status
+        if st is FirearmStatus.IN_STORAGE:
+            if s.holder is not None:
+                return FindingKind.CUSTODY_MISMATCH
+            return None if self._same_location(e.location, s.location) else FindingKind.MISLOCATED
+        if st is FirearmStatus.ISSUED:
+            return None if self._holds(e.custodian, s.holder) else FindingKind.CUSTODY_MISMATCH
+        if st in GONE_STATUSES:
+            return FindingKind.STATUS_CONFLICT
+        return None  # in repair or in transit: location and holder are not compared
+
+    def _observe(self, e: RegistryEntry, seen: _Seen | None, s: Scan) -> _Seen:
+        """The weapon's state after scan ``s``: duplicates noted, the first scan kept."""
+        if seen is not None:
+            _, _, order, holder, location, _ = seen
+            ident = id(e)
+            reference = location if location is not None else self.location_seen.get(ident)
+            if ident not in self.moved:
+                moved, new_reference = self._moved(holder, s, reference)
+                if moved:
+                    self.moved[ident] = (e, s)
+                elif new_reference is not reference and new_reference is not None:
+                    self.location_seen[ident] = new_reference
+            if s.order >= order:
+                return seen
+            if s.location is None and reference is not None:
+                self.location_seen.setdefault(ident, reference)
+        kind = self._classify(e, s)
+        return (e, kind, s.order, s.holder, s.location, None if kind is None else s)
+
+    def _shared(self, k: str, weapons: list[RegistryEntry], s: Scan) -> None:
+        e = self._pick(k, weapons, s)
+        if e is None:
+            self._unregistered(k, s)
+            return
+        ident = id(e)
+        self.shared_seen[ident] = self._observe(e, self.shared_seen.get(ident), s)
+
+    def _pick(self, k: str, weapons: list[RegistryEntry], s: Scan) -> RegistryEntry | None:
+        candidates = weapons
         if s.make is not None:
-            candidates = [c for c in candidates if self.makes.same(s.make, entries[c].make)]
+            make = s.make
+            candidates = [e for e in weapons if self.makes.same(make, e.make)]
             if not candidates:
                 return None
         if len(candidates) == 1:
             return candidates[0]
         self.ambiguous.setdefault(k, s)
-        theirs, first = self.theirs, self.first
+        theirs, seen = self.their_agencies, self.shared_seen
+        order = {id(e): n for n, e in enumerate(candidates)}
         return min(
             candidates,
-            key=lambda c: (c in theirs, not self._agrees(entries[c], s), first[c] is not None, c),
+            key=lambda e: (
+                e.agency in theirs,
+                not self._agrees(e, s),
+                id(e) in seen,
+                order[id(e)],
+            ),
         )
 
     def _agrees(self, e: RegistryEntry, s: Scan) -> bool:
@@ -318,10 +416,11 @@ class _Reconciler:
             return False
         return custodian is None or self.place.same(custodian, holder)
 
-    def _moved(self, f: Scan, s: Scan, reference: str | None) -> tuple[bool, str | None]:
-        """Whether ``s`` is at another place than ``f``; and the reference location after it."""
-        if f.holder != s.holder and (
-            f.holder is None or s.holder is None or not self.place.same(f.holder, s.holder)
+    def _moved(self, holder: str | None, s: Scan, reference: str | None) -> tuple[bool, str | None]:
+        """Whether ``s`` is at another place than the first scan (its ``holder`` and
+        ``reference`` location); and the reference location after ``s``."""
+        if holder != s.holder and (
+            holder is None or s.holder is None or not self.place.same(holder, s.holder)
         ):
             return True, reference
         if s.location is None:
@@ -329,19 +428,6 @@ class _Reconciler:
         if reference is None:
             return False, s.location
         return not self.place.same(reference, s.location), reference
-
-    def _again(self, i: int, f: Scan, s: Scan) -> None:
-        reference = f.location if f.location is not None else self.location_seen.get(i)
-        if i not in self.moved:
-            moved, new_reference = self._moved(f, s, reference)
-            if moved:
-                self.moved[i] = s
-            elif new_reference is not reference and new_reference is not None:
-                self.location_seen[i] = new_reference
-        if s.order < f.order:
-            self.first[i] = s
-            if s.location is None and reference is not None:
-                self.location_seen.setdefault(i, reference)
 
     def _unregistered(self, k: str, s: Scan) -> None:
         ident = (k, "" if s.make is None else self.makes(s.make))
@@ -351,7 +437,7 @@ class _Reconciler:
             return
         if ident not in self.unregistered_moved:
             reference = f.location or self.unregistered_location.get(ident)
-            moved, new_reference = self._moved(f, s, reference)
+            moved, new_reference = self._moved(f.holder, s, reference)
             if moved:
                 self.unregistered_moved[ident] = s
             elif new_reference is not reference and new_reference is not None:
@@ -361,88 +447,82 @@ class _Reconciler:
 
     # -- classification -----------------------------------------------------------------
 
+    def _unseen(self, e: RegistryEntry) -> FindingKind | None:
+        """The class of a weapon nobody scanned (None: expected absent, or not ours)."""
+        if self.their_agencies and e.agency in self.their_agencies:
+            return None
+        st = e.status
+        if st is FirearmStatus.IN_STORAGE or st is FirearmStatus.ISSUED:
+            return FindingKind.MISSING
+        if st in _REPAIR_OR_TRANSIT:
+            return FindingKind.EXPLAINED
+        return None
+
     def run(self, registry: Iterable[RegistryEntry], scans: Iterable[Scan]) -> Reconciliation:
         self.load(registry)
         n_scans = self.count(scans)
-        entries, first, theirs = self.entries, self.first, self.theirs
-        place_same = self.place.same
-        in_storage, issued = FirearmStatus.IN_STORAGE, FirearmStatus.ISSUED
-        weapon_kinds: list[tuple[FindingKind, int]] = []
-        missing: list[int] = []
-        explained: list[int] = []
+        classified: list[tuple[FindingKind, RegistryEntry, Scan]] = []
+        missing: list[RegistryEntry] = []
+        explained: list[RegistryEntry] = []
         matched = 0
-        for i, e in enumerate(entries):
-            s = first[i]
-            st = e.status
-            if s is None:
-                if theirs and i in theirs:
-                    continue
-                if st is in_storage or st is issued:
-                    missing.append(i)
-                elif st in _REPAIR_OR_TRANSIT:
-                    explained.append(i)
+        entry_type = RegistryEntry
+        for v in self.index.values():
+            if type(v) is tuple:
+                kind = v[1]
+                if kind is None:
+                    matched += 1
+                else:
+                    classified.append((kind, v[0], v[5]))  # type: ignore[arg-type]
                 continue
-            if theirs and i in theirs:
-                weapon_kinds.append((FindingKind.FOREIGN, i))
-            elif st is in_storage:
-                if s.holder is not None:
-                    weapon_kinds.append((FindingKind.CUSTODY_MISMATCH, i))
-                elif s.location is None or e.location is None or place_same(e.location, s.location):
-                    matched += 1
-                else:
-                    weapon_kinds.append((FindingKind.MISLOCATED, i))
-            elif st is issued:
-                if self._holds(e.custodian, s.holder):
-                    matched += 1
-                else:
-                    weapon_kinds.append((FindingKind.CUSTODY_MISMATCH, i))
-            elif st in GONE_STATUSES:
-                weapon_kinds.append((FindingKind.STATUS_CONFLICT, i))
-            else:
-                matched += 1
+            for e in (v,) if type(v) is entry_type else v:  # type: ignore[union-attr]
+                seen = self.shared_seen.get(id(e)) if type(v) is not entry_type else None
+                if seen is not None:
+                    if seen[1] is None:
+                        matched += 1
+                    else:
+                        classified.append((seen[1], e, seen[5]))  # type: ignore[arg-type]
+                    continue
+                unseen = self._unseen(e)  # type: ignore[arg-type]
+                if unseen is FindingKind.MISSING:
+                    missing.append(e)  # type: ignore[arg-type]
+                elif unseen is FindingKind.EXPLAINED:
+                    explained.append(e)  # type: ignore[arg-type]
 
         unregistered = sorted(self.unregistered.items(), key=lambda item: item[1].order)
         to_scan, to_weapon = self._suggestions(missing, unregistered)
 
         findings: dict[FindingKind, list[Finding]] = {kind: [] for kind in FindingKind}
-        for i in missing:
-            e = entries[i]
+        for n, e in enumerate(missing):
             findings[FindingKind.MISSING].append(
-                Finding(FindingKind.MISSING, e.serial, e.make, e, None, to_scan.get(i))
+                Finding(FindingKind.MISSING, e.serial, e.make, e, None, to_scan.get(n))
             )
-        for i in explained:
-            e = entries[i]
+        for e in explained:
             findings[FindingKind.EXPLAINED].append(
                 Finding(FindingKind.EXPLAINED, e.serial, e.make, e, None)
             )
-        for kind, i in weapon_kinds:
-            e = entries[i]
-            findings[kind].append(Finding(kind, e.serial, e.make, e, first[i]))
+        for kind, e, s in classified:
+            findings[kind].append(Finding(kind, e.serial, e.make, e, s))
         for pos, (_, s) in enumerate(unregistered):
             findings[FindingKind.UNREGISTERED].append(
                 Finding(FindingKind.UNREGISTERED, s.serial, s.make, None, s, to_weapon.get(pos))
             )
         duplicates = findings[FindingKind.DUPLICATE_SCAN]
-        for i in sorted(self.moved):
-            e = entries[i]
-            duplicates.append(
-                Finding(FindingKind.DUPLICATE_SCAN, e.serial, e.make, e, self.moved[i])
-            )
+        for e, witness in sorted(self.moved.values(), key=lambda item: item[1].order):
+            duplicates.append(Finding(FindingKind.DUPLICATE_SCAN, e.serial, e.make, e, witness))
         for ident, first_scan in unregistered:
-            witness = self.unregistered_moved.get(ident)
-            if witness is not None:
+            second = self.unregistered_moved.get(ident)
+            if second is not None:
                 duplicates.append(
                     Finding(
                         FindingKind.DUPLICATE_SCAN,
                         first_scan.serial,
                         first_scan.make,
                         None,
-                        witness,
+                        second,
                     )
                 )
 
-        in_scope = len(entries) - len(theirs)
-        summary: dict[str, int] = {"registry": in_scope, "scans": n_scans, "matched": matched}
+        summary: dict[str, int] = {"registry": self.in_scope, "scans": n_scans, "matched": matched}
         for kind in FindingKind:
             summary[kind.value] = len(findings[kind])
         ordered = tuple(f for kind in FindingKind for f in findings[kind])
@@ -451,26 +531,24 @@ class _Reconciler:
     # -- suggestions --------------------------------------------------------------------
 
     def _suggestions(
-        self, missing: list[int], unregistered: list[tuple[tuple[str, str], Scan]]
+        self, missing: list[RegistryEntry], unregistered: list[tuple[tuple[str, str], Scan]]
     ) -> tuple[dict[int, SuggestedMatch], dict[int, SuggestedMatch]]:
-        """Best unregistered scan for each missing weapon, and the reverse."""
-        entries = self.entries
+        """Best unregistered scan for each missing weapon, and the reverse (by position)."""
         to_scan: dict[int, SuggestedMatch] = {}
         to_weapon: dict[int, SuggestedMatch] = {}
         if missing and unregistered:
-            weapon_keys = [_key(entries[i].serial) for i in missing]
+            weapon_keys = [fast_serial_key(e.serial) for e in missing]
             scan_keys = [ident[0] for ident, _ in unregistered]
             best_for_weapon: dict[int, tuple[int, int, int]] = {}
             best_for_scan: dict[int, tuple[int, int, int]] = {}
             for w, u, distance in neighbours(weapon_keys, scan_keys):
-                weapon = entries[missing[w]]
                 scan = unregistered[u][1]
                 if (
                     distance
                     and scan.make is not None
-                    and not self.makes.same(scan.make, weapon.make)
+                    and not self.makes.same(scan.make, missing[w].make)
                 ):
-                    continue
+                    continue  # a misread serial, but of another make: not this weapon
                 lookalike = distance == 1 and _lookalike_pair(weapon_keys[w], scan_keys[u])
                 rank = (distance, 0 if lookalike else 1)
                 if (*rank, u) < best_for_weapon.get(w, (9, 9, 0)):
@@ -478,18 +556,17 @@ class _Reconciler:
                 if (*rank, w) < best_for_scan.get(u, (9, 9, 0)):
                     best_for_scan[u] = (*rank, w)
             for w, (distance, kind, u) in best_for_weapon.items():
-                to_scan[missing[w]] = SuggestedMatch(unregistered[u][1].serial, distance, kind == 0)
+                to_scan[w] = SuggestedMatch(unregistered[u][1].serial, distance, kind == 0)
             for u, (distance, kind, w) in best_for_scan.items():
-                to_weapon[u] = SuggestedMatch(entries[missing[w]].serial, distance, kind == 0)
+                to_weapon[u] = SuggestedMatch(missing[w].serial, distance, kind == 0)
         if self.ambiguous:
-            for i in missing:
-                if i not in to_scan:
-                    e = entries[i]
-                    scan = self.ambiguous.get(_key(e.serial))
-                    if scan is not None and (
-                        scan.make is None or self.makes.same(scan.make, e.make)
+            for w, e in enumerate(missing):
+                if w not in to_scan:
+                    other = self.ambiguous.get(fast_serial_key(e.serial))
+                    if other is not None and (
+                        other.make is None or self.makes.same(other.make, e.make)
                     ):
-                        to_scan[i] = SuggestedMatch(scan.serial, 0)
+                        to_scan[w] = SuggestedMatch(other.serial, 0)
         return to_scan, to_weapon
 
 

@@ -9,8 +9,6 @@ word. The stored code itself (``in_storage``) is always accepted.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
-from typing import TypeVar
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.errors import ValidationFailed
@@ -62,19 +60,12 @@ _KIND_WORDS: dict[FirearmKind, tuple[str, ...]] = {
 }
 
 
-_Code = TypeVar("_Code", FirearmStatus, FirearmKind)
-
-
-def _table(words: Mapping[_Code, tuple[str, ...]]) -> dict[str, _Code]:
-    table: dict[str, _Code] = {}
-    for code, spellings in words.items():
-        for spelling in (code.value, *spellings):
-            table[_fold_word(spelling)] = code
-    return table
-
-
-_STATUS_BY_WORD = _table(_STATUS_WORDS)
-_KIND_BY_WORD = _table(_KIND_WORDS)
+_STATUS_BY_WORD: dict[str, FirearmStatus] = {
+    _fold_word(word): code for code, words in _STATUS_WORDS.items() for word in (code, *words)
+}
+_KIND_BY_WORD: dict[str, FirearmKind] = {
+    _fold_word(word): code for code, words in _KIND_WORDS.items() for word in (code, *words)
+}
 
 #: Raw spelling -> code, filled as values are met; spreadsheets repeat a handful of words.
 _status_seen: dict[str, FirearmStatus] = {}
