@@ -50,6 +50,7 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.ledger",
     "resguardo.cli.demo",
     "resguardo.cli.reconcile",
+    "resguardo.cli.inspections",
 ]
 
 

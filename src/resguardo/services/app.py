@@ -13,6 +13,9 @@ from resguardo.domain.timefmt import utcnow
 from resguardo.storage.database import make_engine
 from resguardo.storage.uow import UnitOfWork
 
+# Importing registers the inspection lockdown guard and the open-findings alerts.
+from resguardo.services import inspections as _inspections  # noqa: E402,F401  isort: skip
+
 
 class Resguardo:
     """One deployment: where its database is and how to open work on it."""

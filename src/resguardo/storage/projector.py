@@ -13,7 +13,7 @@ from functools import cache
 
 from sqlalchemy import Connection, Update, and_, bindparam, select
 
-from resguardo.domain.events import AUDIT_PREFIXES, Event
+from resguardo.domain.events import AUDIT_PREFIXES, Event, canonical
 from resguardo.storage import tables as t
 
 Handler = Callable[[Connection, Event], None]
@@ -302,3 +302,85 @@ _CORRECTION_TARGETS = {
 def _corrected(conn: Connection, ev: Event) -> None:
     table, key = _CORRECTION_TARGETS[ev.payload["corrected_type"]]
     conn.execute(table.update().where(table.c.id == key(ev)).values(**ev.payload["changes"]))
+
+
+# --- inspections ---------------------------------------------------------------------
+
+@handles("inspection.planned")
+def _inspection_planned(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.inspections.insert().values(
+        id=ev.position, authority_id=p["authority_id"], agency_id=p["agency_id"],
+        planned_on=p["planned_on"], sealed=p["sealed"], state="planned",
+        locations=canonical(p["locations"]), people=canonical(p["people"]),
+        ordered_by=ev.actor_id, planned_at=ev.at, revealed=False, refused_movements=0))
+
+
+def _inspection(conn: Connection, ev: Event, **values: object) -> None:
+    conn.execute(t.inspections.update().where(t.inspections.c.id == ev.payload["inspection_id"])
+                 .values(**values))
+
+
+@handles("inspection.opened")
+def _inspection_opened(conn: Connection, ev: Event) -> None:
+    people = ev.payload["people"]
+    if people:
+        _inspection(conn, ev, state="open", opened_at=ev.at, people=canonical(people))
+    else:
+        _inspection(conn, ev, state="open", opened_at=ev.at)
+
+
+@handles("inspection.scanned")
+def _inspection_scanned(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    from resguardo.domain.serials import serial_key
+    conn.execute(t.inspection_scans.insert().values(
+        id=ev.position, inspection_id=p["inspection_id"], serial=p["serial"],
+        serial_key=serial_key(p["serial"]), make=p["make"], location=p["location"],
+        holder=p["holder"], note=p["note"], source=p["source"], observed_at=p["observed_at"],
+        scanned_by=ev.actor))
+
+
+@handles("inspection.rounds_counted")
+def _rounds_counted(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    keys = {"inspection_id": p["inspection_id"], "location": p["location"],
+            "calibre": p["calibre"], "lot": p["lot"]}
+    where = and_(*[t.inspection_rounds.c[k] == v for k, v in keys.items()])
+    if conn.execute(select(t.inspection_rounds.c.quantity).where(where)).first() is None:
+        conn.execute(t.inspection_rounds.insert().values(**keys, quantity=p["quantity"]))
+    else:
+        conn.execute(t.inspection_rounds.update().where(where).values(quantity=p["quantity"]))
+
+
+@handles("inspection.revealed")
+def _revealed(conn: Connection, ev: Event) -> None:
+    _inspection(conn, ev, revealed=True)
+
+
+@handles("inspection.lockdown_refused")
+def _lockdown_refused(conn: Connection, ev: Event) -> None:
+    conn.execute(t.inspections.update().where(t.inspections.c.id == ev.payload["inspection_id"])
+                 .values(refused_movements=t.inspections.c.refused_movements + 1))
+
+
+@handles("inspection.closed")
+def _inspection_closed(conn: Connection, ev: Event) -> None:
+    from resguardo.domain.inspections import ACTIONABLE
+    p = ev.payload
+    _inspection(conn, ev, state="closed", closed_at=p["closed_at"],
+                summary=canonical(p["summary"]), acta_sha256=p["acta_sha256"])
+    for seq, finding in enumerate(p["findings"], 1):
+        conn.execute(t.inspection_findings.insert().values(
+            inspection_id=p["inspection_id"], seq=seq, agency_id=ev.org_id,
+            kind=finding["kind"], serial=finding.get("serial"), make=finding.get("make"),
+            details=canonical(finding), actionable=finding["kind"] in ACTIONABLE))
+
+
+@handles("inspection.finding_answered")
+def _finding_answered(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.inspection_findings.update().where(and_(
+        t.inspection_findings.c.inspection_id == p["inspection_id"],
+        t.inspection_findings.c.seq == p["finding_id"])).values(
+        resolution=p["resolution"], answered_at=ev.at, answered_by=ev.actor))

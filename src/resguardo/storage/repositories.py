@@ -504,3 +504,15 @@ class Repositories:
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.conn.execute(t.users.update().where(t.users.c.id == user_id).values(
             password_hash=password_hash, failed_logins=0, locked_until=None))
+
+    def store_acta(self, inspection_id: int, lang: str, sha256: str, pdf: bytes) -> None:
+        self.conn.execute(t.inspection_actas.insert().values(
+            inspection_id=inspection_id, lang=lang, sha256=sha256, pdf=pdf))
+
+    def acta(self, inspection_id: int) -> tuple[bytes, str]:
+        """The stored acta and the hash recorded by the closing entry."""
+        pdf = self.conn.execute(select(t.inspection_actas.c.pdf).where(
+            t.inspection_actas.c.inspection_id == inspection_id)).scalar_one()
+        recorded = self.conn.execute(select(t.inspections.c.acta_sha256).where(
+            t.inspections.c.id == inspection_id)).scalar_one()
+        return bytes(pdf), recorded

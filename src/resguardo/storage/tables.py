@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -224,8 +225,80 @@ alert_acks = Table(
     Column("note", Text, nullable=True),
 )
 
+# --- inspections ----------------------------------------------------------------
+
+inspections = Table(
+    "inspections", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("authority_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("planned_on", Day, nullable=False),
+    Column("sealed", Boolean, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("locations", Text, nullable=False),  # JSON list of location codes; [] = all
+    Column("people", Text, nullable=False),  # JSON list of names present
+    Column("ordered_by", Integer, nullable=True),
+    Column("planned_at", Instant, nullable=False),
+    Column("opened_at", Instant, nullable=True),
+    Column("closed_at", Instant, nullable=True),
+    Column("revealed", Boolean, nullable=False),
+    Column("refused_movements", Integer, nullable=False),
+    Column("summary", Text, nullable=True),  # JSON, when closed
+    Column("acta_sha256", String(64), nullable=True),
+)
+
+inspection_scans = Table(
+    "inspection_scans", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("inspection_id", BigInteger, ForeignKey("inspections.id"), nullable=False),
+    Column("serial", String(60), nullable=False),
+    Column("serial_key", String(60), nullable=False),
+    Column("make", String(60), nullable=True),
+    Column("location", String(64), nullable=True),
+    Column("holder", String(32), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("observed_at", Instant, nullable=False),
+    Column("scanned_by", String(80), nullable=False),
+    Index("ix_inspection_scans_inspection", "inspection_id", "id"),
+)
+
+inspection_rounds = Table(
+    "inspection_rounds", metadata,
+    Column("inspection_id", BigInteger, ForeignKey("inspections.id"), primary_key=True),
+    Column("location", String(64), primary_key=True),
+    Column("calibre", String(40), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+inspection_findings = Table(
+    "inspection_findings", metadata,
+    Column("inspection_id", BigInteger, ForeignKey("inspections.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("serial", String(60), nullable=True),
+    Column("make", String(60), nullable=True),
+    Column("details", Text, nullable=False),  # the finding as JSON (FORMATS.md shape)
+    Column("actionable", Boolean, nullable=False),
+    Column("resolution", String(20), nullable=True),
+    Column("answered_at", Instant, nullable=True),
+    Column("answered_by", String(80), nullable=True),
+    Index("ix_inspection_findings_open", "agency_id", "resolution"),
+)
+
+inspection_actas = Table(  # the signed document itself; its hash is in the ledger
+    "inspection_actas", metadata,
+    Column("inspection_id", BigInteger, ForeignKey("inspections.id"), primary_key=True),
+    Column("lang", String(2), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+)
+
 #: Tables derived from the log; the rebuild check replays and compares them.
 PROJECTION: tuple[Table, ...] = (
     organizations, locations, licences, licence_agencies, officers, firearms, loss_reports,
-    requests, overrides, ammo_stock, ammo_out, alert_acks,
+    requests, overrides, ammo_stock, ammo_out, alert_acks, inspections, inspection_scans,
+    inspection_rounds, inspection_findings,
 )

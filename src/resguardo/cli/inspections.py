@@ -1,0 +1,248 @@
+"""Inspection commands: plan, open, scan (typed, wedge or file), reveal, close, acta."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from resguardo.cli.context import AsUser, Json, read, refusals, report_event, require_user, write
+from resguardo.cli.output import fail, print_json, print_table
+from resguardo.domain.errors import DomainError
+from resguardo.services import inspections
+
+inspection_app = typer.Typer(help="Inspections (revistas): physical counts against the books.",
+                             no_args_is_help=True)
+Id = Annotated[int, typer.Argument(help="Inspection number.")]
+
+
+@inspection_app.command("plan")
+@refusals
+def plan(agency: Annotated[str, typer.Option(help="Agency to inspect.")],
+         date: Annotated[str, typer.Option(help="Planned date, YYYY-MM-DD.")],
+         sealed: Annotated[bool, typer.Option("--sealed", help="A surprise inspection: hidden "
+                                              "from the agency's staff until it opens.")] = False,
+         location: Annotated[list[str] | None, typer.Option(
+             help="Limit to this location (repeat); default all.")] = None,
+         present: Annotated[list[str] | None, typer.Option(
+             help="Person who will be present (repeat).")] = None,
+         as_user: AsUser = None, as_json: Json = False) -> None:
+    """Plan an inspection of an agency.
+
+    Example: resguardo --as inspector inspection plan --agency MUN-GDL --date 2026-12-03 --sealed
+    """
+    day = inspections.planned_date(date)
+    ev = write(as_user, inspections.plan, agency, day, sealed=sealed, locations=location or [],
+               people=present or [])
+    report_event(ev, as_json, f"Inspection {ev.position} planned for {agency} on {date}"
+                 + (" (sealed)" if sealed else ""))
+
+
+@inspection_app.command("open")
+@refusals
+def open_(inspection: Id,
+          present: Annotated[list[str] | None, typer.Option(help="Person present (repeat).")] = None,
+          as_user: AsUser = None, as_json: Json = False) -> None:
+    """Open an inspection: the agency's custody movements freeze until it closes.
+
+    Example: resguardo --as inspector inspection open 4411 --present "Cap. J. Ortega" --present "Lic. M. Díaz"
+    """
+    ev = write(as_user, inspections.open_, inspection, present or [])
+    report_event(ev, as_json, f"Inspection {inspection} open: lockdown in force")
+
+
+@inspection_app.command("scan")
+@refusals
+def scan(inspection: Id,
+         serial: Annotated[list[str] | None, typer.Argument(
+             help="Serial(s) as read. Omit to read one per line from a scanner (keyboard wedge) "
+                  "or standard input until end of input.")] = None,
+         location: Annotated[str | None, typer.Option(help="Where the weapons are seen.")] = None,
+         holder: Annotated[str | None, typer.Option(help="Badge of the officer presenting it.")] = None,
+         make: Annotated[str | None, typer.Option(help="Make, if read.")] = None,
+         note: Annotated[str | None, typer.Option(help="Observation.")] = None,
+         file: Annotated[Path | None, typer.Option(
+             help="A count sheet (CSV or XLSX) to record as scans.", exists=True,
+             dir_okay=False)] = None,
+         month_first: Annotated[bool, typer.Option(help="Dates in the file are month-first.")] = False,
+         as_user: AsUser = None, as_json: Json = False) -> None:
+    """Record scans. The screen shows the running count, never the expected list.
+
+    Example: resguardo --as inspector inspection scan 4411 --location ARM-1 ABC123 DEF456
+    Example: resguardo --as inspector inspection scan 4411 --file conteo.xlsx
+    """
+    if file is not None:
+        view = write(as_user, inspections.scan_file, inspection, file, month_first=month_first)
+        _blind(view, as_json)
+        return
+    if serial:
+        view = {}
+        for s in serial:
+            view = write(as_user, inspections.scan, inspection, s, location=location,
+                         holder=holder, make=make, note=note)
+        _blind(view, as_json)
+        return
+    user = require_user(as_user)
+    interactive = sys.stdin.isatty() and not as_json
+    if interactive:
+        typer.echo("Scan serials (Enter after each; Ctrl-D to finish).")
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            view = write(user, inspections.scan, inspection, text, location=location,
+                         holder=holder, make=make, note=note, source="scanner")
+        except DomainError as exc:
+            typer.secho(f"  {text}: {exc.message}", fg="red", err=True)
+            continue
+        if as_json:
+            print_json(view)
+        else:
+            typer.echo(f"  {text}  ✓  scans: {view['scans']}  weapons: {view['weapons_seen']}")
+
+
+def _blind(view: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+        return
+    if "imported" in view:
+        typer.echo(f"{view['imported']} rows recorded from the file.")
+    typer.echo(f"Inspection {view['inspection']}: {view['scans']} scans, "
+               f"{view['weapons_seen']} distinct weapons seen.")
+    print_table("Last scans", ["serial", "location", "holder", "at"],
+                [(s["serial"], s["location"], s["holder"], s["at"]) for s in view["last"]])
+
+
+@inspection_app.command("count-rounds")
+@refusals
+def count_rounds(inspection: Id, quantity: int,
+                 location: Annotated[str, typer.Option(help="Location code.")],
+                 calibre: Annotated[str, typer.Option(help="Calibre.")],
+                 lot: Annotated[str, typer.Option(help="Lot.")],
+                 as_user: AsUser = None, as_json: Json = False) -> None:
+    """Record the rounds counted for one calibre and lot at a location.
+
+    Example: resguardo --as inspector inspection count-rounds 4411 19400 --location ARM-1 --calibre 9x19mm --lot L-2291
+    """
+    ev = write(as_user, inspections.count_rounds, inspection, location, calibre, lot, quantity)
+    report_event(ev, as_json, f"{quantity} rounds counted")
+
+
+@inspection_app.command("reveal")
+@refusals
+def reveal(inspection: Id, reason: Annotated[str, typer.Option(help="Why the blind count is revealed.")],
+           as_user: AsUser = None, as_json: Json = False) -> None:
+    """Show the expected list during a count (recorded in the log).
+
+    Example: resguardo --as inspector inspection reveal 4411 --reason "Conteo concluido, verificación"
+    """
+    data = write(as_user, inspections.reveal, inspection, reason)
+    if as_json:
+        print_json(data)
+        return
+    print_table("Expected on the books", ["serial", "make", "status", "location", "custodian"],
+                [(e["serial"], e["make"], e["status"], e["location"], e["custodian"])
+                 for e in data["expected"]])
+
+
+@inspection_app.command("close")
+@refusals
+def close(inspection: Id,
+          lang: Annotated[str, typer.Option(help="Language of the acta: es or en.")] = "es",
+          pdf: Annotated[Path | None, typer.Option(help="Also write the acta PDF here.")] = None,
+          as_user: AsUser = None, as_json: Json = False) -> None:
+    """Close an inspection: findings frozen, acta issued and its hash recorded.
+
+    Example: resguardo --as inspector inspection close 4411 --pdf acta-4411.pdf
+    """
+    if lang not in ("es", "en"):
+        raise fail("--lang must be es or en", code=2)
+    result = write(as_user, inspections.close, inspection, lang=lang)
+    if pdf is not None:
+        data, _ = read(as_user, inspections.acta, inspection)
+        pdf.write_bytes(data)
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"Inspection {inspection} closed (entry {result['entry']}); "
+               f"acta SHA-256 {result['acta_sha256']}")
+    print_table("Summary", ["", "count"], list(result["summary"].items()))
+
+
+@inspection_app.command("acta")
+@refusals
+def acta(inspection: Id, pdf: Annotated[Path, typer.Option(help="Where to write the PDF.")],
+         as_user: AsUser = None, as_json: Json = False) -> None:
+    """Write the acta of a closed inspection, as signed (its hash is checked first).
+
+    Example: resguardo --as inspector inspection acta 4411 --pdf acta-4411.pdf
+    """
+    data, digest = write(as_user, inspections.acta, inspection)
+    pdf.write_bytes(data)
+    if as_json:
+        print_json({"inspection": inspection, "pdf": str(pdf), "sha256": digest})
+    else:
+        typer.echo(f"Wrote {pdf} (SHA-256 {digest}, matches the ledger)")
+
+
+@inspection_app.command("show")
+@refusals
+def show(inspection: Id, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Show an inspection: the running count while open, the findings once closed.
+
+    Example: resguardo --as inspector inspection show 4411
+    """
+    data = write(as_user, inspections.show, inspection)
+    if as_json:
+        print_json(data)
+        return
+    for key in ("id", "agency", "authority", "state", "sealed", "planned_on", "opened_at",
+                "closed_at", "refused_movements"):
+        typer.echo(f"{key:18} {data[key] if data[key] is not None else '-'}")
+    if "count" in data:
+        _blind(data["count"], False)
+    if "findings" in data:
+        print_table("Findings", ["id", "kind", "serial", "make", "answered"],
+                    [(f["id"], f["kind"], f.get("serial"), f.get("make"), f["resolution"] or "")
+                     for f in data["findings"]])
+
+
+@inspection_app.command("list")
+@refusals
+def list_(state: Annotated[str | None, typer.Option(help="planned, open or closed.")] = None,
+          as_user: AsUser = None, as_json: Json = False) -> None:
+    """List the inspections you may see. Example: resguardo --as supervisor inspection list --state planned"""
+    rows = write(as_user, inspections.list_, state)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No inspections.")
+        return
+    print_table("Inspections", ["id", "agency", "state", "sealed", "planned"],
+                [(r["id"], r["agency"], r["state"], "yes" if r["sealed"] else "",
+                  r["planned_on"]) for r in rows])
+
+
+@inspection_app.command("answer")
+@refusals
+def answer(inspection: Id, finding: Annotated[int, typer.Argument(help="Finding number.")],
+           resolution: Annotated[str, typer.Option(
+               help="found, reported_lost, reported_stolen, corrected, registered, seized, no_action")],
+           reason: Annotated[str, typer.Option(help="Explanation.")],
+           as_user: AsUser = None, as_json: Json = False) -> None:
+    """Answer a finding after the inspection (the agency's side).
+
+    Example: resguardo --as armero inspection answer 4411 3 --resolution reported_lost --reason "Denuncia FGE/123"
+    """
+    ev = write(as_user, inspections.answer, inspection, finding, resolution, reason)
+    report_event(ev, as_json, f"Finding {finding} answered")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(inspection_app, name="inspection")
+
+
