@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -186,6 +192,34 @@ def test_additions_after_a_search_and_merges_are_found() -> None:
     assert ids(index.search("AAA11?", limit=None)) == [1, 7]
     index.compact()
     assert ids(index.search("AAA11?", limit=None)) == [1, 7]
+
+
+def test_a_pickled_index_answers_alike_in_a_process_with_another_hash_seed(
+    tmp_path: Path,
+) -> None:
+    packed = SerialIndex(REGISTRY)
+    packed.compact()
+    fresh = SerialIndex(REGISTRY)
+    fresh.search("PX12345")
+    script = (
+        "import pickle, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    index = pickle.loads(open(path, 'rb').read())\n"
+        "    print([(c.id, c.distance) for c in index.search('PXI2345')])\n"
+    )
+    paths = []
+    for name, index in (("packed", packed), ("fresh", fresh)):
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(pickle.dumps(index))
+    for seed in ("1", "2"):
+        run = subprocess.run(
+            [sys.executable, "-c", script, *map(str, paths)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert run.stdout.split("\n")[:2] == ["[(1, 0.5)]", "[(1, 0.5)]"]
 
 
 # --- the index never misses what a full scan with the same distance finds ---

@@ -40,8 +40,9 @@ whole edits of the query in folded form. Two filters find those serials and
 the exact weighted distance is then computed for each candidate only:
 
 * a symmetric-deletion index: every folded serial with up to two characters
-  deleted, hashed to 32 bits and packed with its slot into one sorted
-  ``array('Q')``; a query looks up its own deletion variants (``?`` are
+  deleted, hashed with CRC-32 (stable across processes, so a pickled index
+  works anywhere) and packed with its slot into sorted ``array('d')`` runs; a
+  query looks up its own deletion variants (``?`` are
   deleted, or spelled out over the alphabet when that is cheap) - used for
   queries with both ends known;
 * bit-parallel edit distance over columns of bits: for each serial length,
@@ -58,8 +59,10 @@ import itertools
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import AnyStr
+from zlib import crc32
 
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.serials import LOOKALIKE_GROUPS, lookalikes, make_key, serial_key
@@ -87,15 +90,18 @@ _C_INDEL = 10
 _DEPTH = 2
 #: Most deletion variants one query may look up before the bit-parallel filter is cheaper.
 _LOOKUP_CAP = 1500
-_HASH_MASK = 0xFFFFFFFF
 _NO_ROW = 0xFFFFFFFF
-# A packed entry is the float hash32 * 2**21 + local slot: exact below 2**53, and
-# CPython sorts floats about twice as fast as two-digit ints. One run of packed
-# entries per 2**21 slots.
-_RUN_BITS = 21
+# A packed entry is hash32 << 32 | gaps << 24 | slot within its run: one run per
+# 2**24 slots. ``gaps`` tells where the serial's deletions fell, counted in
+# characters of the variant kept before them, so that a lookup can tell the
+# alignment a shared variant implies and skip serials that would cost too much.
+_RUN_BITS = 24
 _RUN_SLOTS = 1 << _RUN_BITS
-_RUN_SCALE = float(_RUN_SLOTS)
-_TOP_SHIFT = 24 + _RUN_BITS  # the hash's top byte partitions a run while it is sorted
+_LOCAL_MASK = _RUN_SLOTS - 1
+_NO_GAPS = 0xFF  # the serial itself
+_ONE_GAP = 0xF0  # | gap (0..14): one deletion
+_UNKNOWN_GAPS = 0xEF  # a deletion too far right to encode: never skipped
+# two deletions: first gap << 4 | second gap, both 0..14
 _CHUNK = 1 << 16
 
 _FOLD_TABLE = {ord(ch): group[0] for group in LOOKALIKE_GROUPS for ch in group}
@@ -297,24 +303,95 @@ def trace_distance(
     return None if tenths is None else tenths / _TENTHS
 
 
-def _deletions(text: str, depth: int) -> set[str]:
-    """``text`` with up to ``depth`` characters deleted, each variant once."""
-    found = {text}
-    frontier = {text}
-    for _ in range(depth):
-        frontier = {s[:i] + s[i + 1 :] for s in frontier for i in range(len(s))}
-        found |= frontier
+def _text_hash(text: str) -> int:
+    """CRC-32 of the UTF-8 form: unlike ``hash()``, the same in every process."""
+    return crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def _serial_entries(folded: str) -> set[int]:
+    """``hash << 8 | gaps`` of a folded serial and its variants with one or two deletions."""
+    if folded.isascii():  # deleting a byte is deleting a character
+        return _entries(folded.encode("ascii"), crc32)
+    return _entries(folded, _text_hash)
+
+
+def _entries(text: AnyStr, digest: Callable[[AnyStr], int]) -> set[int]:
+    size = len(text)
+    ones = [text[:i] + text[i + 1 :] for i in range(size)]
+    if size <= 15:
+        found = {
+            digest(once[:j] + once[j + 1 :]) << 8 | i << 4 | j
+            for i, once in enumerate(ones)
+            for j in range(i, size - 1)
+        }
+        found.update(digest(once) << 8 | _ONE_GAP | i for i, once in enumerate(ones))
+    else:
+        found = {
+            digest(once[:j] + once[j + 1 :]) << 8 | (i << 4 | j if j < 15 else _UNKNOWN_GAPS)
+            for i, once in enumerate(ones)
+            for j in range(i, size - 1)
+        }
+        found.update(
+            digest(once) << 8 | (_ONE_GAP | i if i < 15 else _UNKNOWN_GAPS)
+            for i, once in enumerate(ones)
+        )
+    found.add(digest(text) << 8 | _NO_GAPS)
     return found
 
 
-def _variants(folded: str) -> set[str]:
-    """A folded serial with up to two characters deleted, each variant once."""
-    size = len(folded)
-    ones = [folded[:i] + folded[i + 1 :] for i in range(size)]
-    found = {once[:j] + once[j + 1 :] for i, once in enumerate(ones) for j in range(i, size - 1)}
-    found.update(ones)
-    found.add(folded)
-    return found
+def _serial_gaps(code: int) -> tuple[int, ...] | None:
+    """The gaps a packed ``gaps`` byte stands for (None: unknown)."""
+    if code == _NO_GAPS:
+        return ()
+    if code >= _ONE_GAP:
+        return (code & 0xF,)
+    if code == _UNKNOWN_GAPS:
+        return None
+    return (code >> 4, code & 0xF)
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryVariant:
+    """A query with some characters deleted, and where the deletions fell.
+
+    ``at_gap`` maps a gap (characters of the variant before it) to the number
+    of deleted read characters and of deleted unreadable marks there.
+    """
+
+    text: str
+    at_gap: dict[int, tuple[int, int]]
+    deleted: int
+
+    def hard_edits(self, serial_gaps: tuple[int, ...]) -> int:
+        """Fewest whole edits of the alignment where the variant's characters all match.
+
+        In each gap the serial's deleted characters pair first with unreadable
+        marks (free), then with deleted read characters (one substitution
+        each); whatever is left over is a missing or extra character.
+        """
+        total = self.deleted
+        for gap in set(serial_gaps):
+            count = serial_gaps.count(gap)
+            read, unreadable = self.at_gap.get(gap, (0, 0))
+            paired = min(unreadable, count)
+            total += max(read + unreadable - paired, count - paired) - read - unreadable
+        return total
+
+
+def _query_variants(base: str, marks: list[int], extra: int) -> Iterator[_QueryVariant]:
+    """``base`` with up to ``extra`` characters deleted; ``marks`` are gaps of deleted ``?``."""
+    for depth in range(min(extra, len(base)) + 1):
+        for gone in itertools.combinations(range(len(base)), depth):
+            text = "".join(ch for i, ch in enumerate(base) if i not in gone)
+            at_gap: dict[int, tuple[int, int]] = {}
+            for rank, pos in enumerate(gone):
+                read, unreadable = at_gap.get(pos - rank, (0, 0))
+                at_gap[pos - rank] = (read + 1, unreadable)
+            for mark in marks:
+                gap = mark - sum(1 for pos in gone if pos < mark)
+                read, unreadable = at_gap.get(gap, (0, 0))
+                at_gap[gap] = (read, unreadable + 1)
+            yield _QueryVariant(text, at_gap, depth + len(marks))
 
 
 def _deletion_plan(unreadable: int, max_tenths: int) -> tuple[int, int] | None:
@@ -475,8 +552,9 @@ class SerialIndex:
         self._make_codes: dict[str, int] = {}
         self._make_names: list[str] = []
         self._alphabet: set[str] = set()
-        self._runs: list[array[float]] = []
-        self._delta: dict[int, list[int]] = {}
+        self._runs: list[array[int]] = []
+        self._offsets: list[array[int]] = []
+        self._delta: dict[int, list[tuple[int, int]]] = {}
         self._delta_slots: list[int] = []
         self._pending: list[int] = []
         self._groups: dict[int, _LengthGroup] = {}
@@ -556,8 +634,8 @@ class SerialIndex:
             return
         delta = self._delta
         for slot in pending:
-            for variant in _variants(_fold(keys[slot] or "")):
-                delta.setdefault(hash(variant) & _HASH_MASK, []).append(slot)
+            for entry in _serial_entries(_fold(keys[slot] or "")):
+                delta.setdefault(entry >> 8, []).append((entry & 0xFF, slot))
         self._delta_slots.extend(pending)
 
     def _index_rows(self, slots: list[int]) -> None:
@@ -580,35 +658,41 @@ class SerialIndex:
             by_run.setdefault(slot >> _RUN_BITS, []).append(slot)
         for run, members in sorted(by_run.items()):
             while len(self._runs) <= run:
-                self._runs.append(array("d"))
-            self._runs[run] = self._merge_run(self._runs[run], members, run * _RUN_SLOTS)
+                self._runs.append(array("Q"))
+                self._offsets.append(array("I"))
+            merged = self._merge_run(self._runs[run], members, run * _RUN_SLOTS)
+            self._runs[run] = merged
+            # Where each 16-bit hash prefix starts, so a lookup bisects a few hundred entries.
+            self._offsets[run] = array(
+                "I", (bisect_left(merged, top << 48) for top in range(1 << 16 | 1))
+            )
 
-    def _merge_run(self, old: array[float], slots: list[int], base: int) -> array[float]:
-        keys, mask, scale = self._keys, _HASH_MASK, _RUN_SCALE
-        parts: list[list[array[float]]] = [[] for _ in range(256)]
+    def _merge_run(self, old: array[int], slots: list[int], base: int) -> array[int]:
+        keys = self._keys
+        parts: list[list[array[int]]] = [[] for _ in range(256)]
         for first in range(0, len(slots), _CHUNK):
-            packed: list[float] = []
+            packed: list[int] = []
             for slot in slots[first : first + _CHUNK]:
                 key = keys[slot]
                 if key is not None:
                     local = slot - base
-                    packed += [(hash(v) & mask) * scale + local for v in _variants(_fold(key))]
+                    packed += [entry << 24 | local for entry in _serial_entries(_fold(key))]
             packed.sort()
-            chunk = array("d", packed)
+            chunk = array("Q", packed)
             lo = 0
             for top in range(256):
-                hi = bisect_left(packed, float((top + 1) << _TOP_SHIFT), lo)
+                hi = bisect_left(packed, (top + 1) << 56, lo)
                 if hi > lo:
                     parts[top].append(chunk[lo:hi])
                 lo = hi
-        merged = array("d", [0.0]) * (len(old) + sum(len(c) for runs in parts for c in runs))
+        merged = array("Q", [0]) * (len(old) + sum(len(c) for runs in parts for c in runs))
         start = old_lo = 0
         for top in range(256):
-            old_hi = bisect_left(old, float((top + 1) << _TOP_SHIFT), old_lo)
+            old_hi = bisect_left(old, (top + 1) << 56, old_lo)
             # Every piece is sorted, so sorted() merges runs rather than sorting from scratch.
             block = sorted(itertools.chain(old[old_lo:old_hi], *parts[top]))
             parts[top] = []
-            merged[start : start + len(block)] = array("d", block)
+            merged[start : start + len(block)] = array("Q", block)
             start += len(block)
             old_lo = old_hi
         return merged
@@ -638,7 +722,8 @@ class SerialIndex:
         if parsed.known_start and parsed.known_end:
             plan = _deletion_plan(parsed.unreadable, max_tenths)
         if plan is not None and self._lookups(parsed, plan) <= _LOOKUP_CAP:
-            found = self._verify(self._deletion_candidates(parsed, plan), matcher, make_code)
+            slots = self._deletion_candidates(parsed, plan, hard)
+            found = self._verify(slots, matcher, make_code)
         else:
             found = []
             for level, slots in enumerate(self._bit_candidates(parsed, hard, make_code)):
@@ -672,40 +757,54 @@ class SerialIndex:
         variants = sum(math.comb(kept, d) for d in range(min(extra, kept) + 1))
         return len(self._alphabet) ** spelled * variants
 
-    def _deletion_candidates(self, query: TraceQuery, plan: tuple[int, int]) -> set[int]:
+    def _deletion_candidates(self, query: TraceQuery, plan: tuple[int, int], hard: int) -> set[int]:
+        """Slots sharing a deletion variant with the query through an alignment within ``hard``."""
         spelled, extra = plan
         chars: list[str] = []
         holes: list[int] = []
+        marks: list[int] = []
         for ch in _fold(query.body):
             if ch != UNREADABLE:
                 chars.append(ch)
             elif len(holes) < spelled:
                 holes.append(len(chars))
                 chars.append(ch)
-        variants: set[str] = set()
+            else:
+                marks.append(len(chars))
+        variants: dict[tuple[str, tuple[tuple[int, tuple[int, int]], ...]], _QueryVariant] = {}
         for fill in itertools.product(sorted(self._alphabet), repeat=spelled):
             for hole, ch in zip(holes, fill, strict=True):
                 chars[hole] = ch
-            variants |= _deletions("".join(chars), extra)
-        runs, delta, scale = self._runs, self._delta, _RUN_SCALE
-        slots: set[int] = set()
-        for variant in variants:
-            h = hash(variant) & _HASH_MASK
-            low, high = h * scale, (h + 1) * scale
+            for variant in _query_variants("".join(chars), marks, extra):
+                variants.setdefault((variant.text, tuple(sorted(variant.at_gap.items()))), variant)
+        runs, offsets, delta = self._runs, self._offsets, self._delta
+        found: set[int] = set()
+        for variant in variants.values():
+            h = _text_hash(variant.text)
+            easy = hard - variant.deleted  # serial deletions that never need checking
             for number, run in enumerate(runs):
-                pos = bisect_left(run, low)
-                size = len(run)
+                top = offsets[number]
+                end = top[(h >> 16) + 1]
+                pos = bisect_left(run, h << 32, top[h >> 16], end)
                 base = number * _RUN_SLOTS
-                while pos < size:
+                beyond = (h + 1) << 32
+                while pos < end:
                     packed = run[pos]
-                    if packed >= high:
+                    if packed >= beyond:
                         break
-                    slots.add(base + int(packed - low))
                     pos += 1
-            more = delta.get(h)
-            if more:
-                slots.update(more)
-        return slots
+                    slot = base + (packed & _LOCAL_MASK)
+                    if slot in found:
+                        continue
+                    code = packed >> 24 & 0xFF
+                    gaps = _serial_gaps(code)
+                    if gaps is None or len(gaps) <= easy or variant.hard_edits(gaps) <= hard:
+                        found.add(slot)
+            for code, slot in delta.get(h, ()):
+                gaps = _serial_gaps(code)
+                if gaps is None or len(gaps) <= easy or variant.hard_edits(gaps) <= hard:
+                    found.add(slot)
+        return found
 
     def _bit_candidates(
         self, query: TraceQuery, hard: int, make_code: int | None
