@@ -51,6 +51,7 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.demo",
     "resguardo.cli.reconcile",
     "resguardo.cli.inspections",
+    "resguardo.cli.serve",
 ]
 
 

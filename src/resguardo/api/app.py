@@ -1,0 +1,105 @@
+"""The FastAPI application: every resource under ``/api/v1``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from resguardo import __version__
+from resguardo.api import errors
+from resguardo.api.dependencies import RequestIdMiddleware
+from resguardo.api.routers import access, auth, custody, firearms, officers, operations
+from resguardo.api.routers import organizations as registry
+from resguardo.api.webhooks import DeliveryWorker
+from resguardo.services.app import Resguardo
+from resguardo.services.auth import AuthSettings
+
+PREFIX = "/api/v1"
+log = logging.getLogger("resguardo.api")
+
+DESCRIPTION = """\
+Firearms registry, custody, ammunition and alerts for police agencies and the
+authorities that oversee them.
+
+**Authentication.** `POST /api/v1/auth/token` with a username and password (and
+a TOTP code when the account has one) returns a bearer token; integrations use
+a long-lived token an admin creates. Send `Authorization: Bearer <token>`.
+
+**Authorization.** Every operation checks the caller's role (its
+`x-resguardo-action` names the permission) and scope: an object outside your
+scope answers 404, exactly like one that does not exist.
+
+**Errors.** Every error has one shape,
+`{"error": {"code": "...", "message": "...", "details": {...}}}`, with a stable
+code; 422 is only for payloads that fail validation.
+
+**Idempotency.** Writes accept an `Idempotency-Key` header: a retry with the
+same key and request gets the first answer (with `Idempotent-Replayed: true`)
+instead of writing twice.
+
+**Request ids.** Every answer carries `X-Request-ID` (yours, when you send a
+well-formed one); every entry a request writes to the log records it.
+"""
+
+
+def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = None,
+               webhooks: bool = True, worker_options: dict[str, Any] | None = None) -> FastAPI:
+    """The API for one deployment. ``webhooks`` starts the delivery worker with the app."""
+    worker: DeliveryWorker | None = None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal worker
+        if webhooks:
+            worker = DeliveryWorker(resguardo, **(worker_options or {}))
+            worker.start()
+            app.state.webhook_worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(title="Resguardo API", version=__version__, description=DESCRIPTION,
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
+                  redoc_url=None, lifespan=lifespan)
+    app.state.resguardo = resguardo
+    app.state.auth_settings = auth_settings or AuthSettings.from_env()
+    errors.install(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (auth.router, registry.orgs, registry.locations, registry.licences,
+                   officers.officers, firearms.firearms, custody.actions, operations.ammo,
+                   operations.alerts, operations.requests, operations.losses,
+                   operations.entries, access.accounts, access.tokens, access.hooks):
+        app.include_router(router, prefix=PREFIX)
+
+    @app.get(f"{PREFIX}/health", include_in_schema=False)
+    def health() -> JSONResponse:
+        """Liveness and database reachability, for load balancers (no sign-in)."""
+        with resguardo.read(None) as uow:
+            uow.repo.log_size()
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The deployment configured by the environment, as ``resguardo serve`` runs it.
+
+    When the web interface is installed (``resguardo.web.mount``), it is served
+    by the same process.
+    """
+    resguardo = Resguardo()
+    app = create_app(resguardo)
+    try:
+        from resguardo.web import mount  # type: ignore[attr-defined]
+    except ImportError:
+        mount = None
+    if mount is not None:
+        mount(app, resguardo)
+    return app

@@ -1,0 +1,208 @@
+"""Who is calling, and running their request in one unit of work.
+
+``reader`` and ``writer`` turn the bearer token into a ``Caller``; the caller
+opens units of work as its user (so every query is scoped to that user) and
+tags every event with the request id. ``Caller.write`` is the one way a route
+writes: one transaction, committed once, and, when the client sent an
+``Idempotency-Key``, the answer stored in that same transaction so a retry
+gets the stored answer instead of a second write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from resguardo.domain.errors import AuthenticationFailed, Conflict, NotFound
+from resguardo.domain.timefmt import iso
+from resguardo.services import auth
+from resguardo.services.app import Resguardo
+from resguardo.storage import api_queries as q
+from resguardo.storage.uow import UnitOfWork
+
+T = TypeVar("T")
+
+#: How long a stored idempotent answer is replayed.
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description=(
+    "A session token from `POST /api/v1/auth/token`, or an integration token "
+    "created by an admin (`resguardo token create`)."))
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was already used for a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the client's ``X-Request-ID`` when well formed).
+
+    The id is recorded on every event the request appends and sent back in the
+    ``X-Request-ID`` response header, so a client can find its writes in the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+                break
+        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        raw = request_id.encode("ascii")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", raw)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+@dataclass
+class Caller:
+    """An authenticated request: the deployment, the bearer token and the request id."""
+
+    app: Resguardo
+    token: str
+    request_id: str
+    method: str
+    path: str
+    settings: auth.AuthSettings
+    idempotency_key: str | None = None
+    _username: str | None = field(default=None, repr=False)
+
+    @property
+    def username(self) -> str:
+        if self._username is None:
+            self._username = auth.bearer_username(self.app, self.token, self.settings)
+        return self._username
+
+    @contextmanager
+    def _unit(self, write: bool) -> Iterator[UnitOfWork]:
+        uow = self.app.work(self.username, write=write, request_id=self.request_id)
+        try:
+            uow.__enter__()
+        except NotFound:
+            raise AuthenticationFailed("the account behind this token is disabled") from None
+        try:
+            yield uow
+        finally:
+            uow.__exit__(None, None, None)
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """A read-only unit of work as the caller."""
+        with self._unit(write=False) as uow:
+            yield uow
+
+    def write(self, fn: Callable[[UnitOfWork], T],
+              render: Callable[[UnitOfWork, T], BaseModel | dict[str, Any]], *,
+              status: int = 201, body: BaseModel | None = None) -> Response:
+        """Run ``fn`` in one transaction, render its result, commit, answer ``status``."""
+        with self._unit(write=True) as uow:
+            key = self.idempotency_key
+            assert uow.actor is not None
+            user_id = int(uow.actor.user_id or 0)
+            if key is not None:
+                digest = self._request_hash(body)
+                if not q.claim_idempotency_key(uow.repo, user_id, key, digest, iso(uow.now())):
+                    return self._replay(uow, user_id, key, digest)
+            result = fn(uow)
+            rendered = render(uow, result)
+            data = (rendered.model_dump(mode="json") if isinstance(rendered, BaseModel)
+                    else jsonable_encoder(rendered))
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            if key is not None:
+                q.store_idempotent_response(uow.repo, user_id, key, status, text)
+            uow.commit()
+        return Response(text, status_code=status, media_type="application/json")
+
+    def _request_hash(self, body: BaseModel | None) -> str:
+        data = body.model_dump(mode="json") if body is not None else None
+        text = json.dumps([self.method, self.path, data], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _replay(self, uow: UnitOfWork, user_id: int, key: str, digest: str) -> Response:
+        assert self.idempotency_key is not None
+        record = q.idempotency_record(uow.repo, user_id, key)
+        if record is None or record["status_code"] == 0:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry",
+                           idempotency_key=key)
+        if record["request_hash"] != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", idempotency_key=key)
+        return Response(record["response_body"], status_code=int(record["status_code"]),
+                        media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationFailed("sign in first: send Authorization: Bearer <token>")
+    return credentials.credentials
+
+
+async def reader(request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                 ) -> Caller:
+    """The authenticated caller of a read."""
+    state = request.app.state
+    return Caller(state.resguardo, _token(credentials), request.state.request_id,
+                  request.method, request.url.path, state.auth_settings)
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+    description="Any unique string (a UUID). A retry with the same key and the same request "
+                "gets the first answer again instead of writing twice; a different request "
+                "with a used key is refused (`idempotency_key_reused`). Answers are kept "
+                "24 hours; a refused request keeps nothing, so its retry is judged afresh.")]
+
+
+async def writer(request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                 idempotency_key: IdempotencyKey = None) -> Caller:
+    """The authenticated caller of a write, with its Idempotency-Key if any."""
+    state = request.app.state
+    return Caller(state.resguardo, _token(credentials), request.state.request_id,
+                  request.method, request.url.path, state.auth_settings,
+                  idempotency_key=idempotency_key)
+
+
+async def plain_writer(request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                              Depends(bearer)]) -> Caller:
+    """A writer whose answer holds a secret shown once: never stored for replay."""
+    state = request.app.state
+    return Caller(state.resguardo, _token(credentials), request.state.request_id,
+                  request.method, request.url.path, state.auth_settings)
+
+
+Reader = Annotated[Caller, Depends(reader)]
+Writer = Annotated[Caller, Depends(writer)]
+SecretWriter = Annotated[Caller, Depends(plain_writer)]

@@ -1,0 +1,195 @@
+"""Custody actions on one firearm. Each appends one entry to the log and answers with it.
+
+Every action looks the firearm up in the caller's scope first: a weapon of
+another agency answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from resguardo.api import render
+from resguardo.api.dependencies import Writer
+from resguardo.api.routing import FirearmId, firearm, needs, router
+from resguardo.api.schemas.common import EventOut
+from resguardo.api.schemas.custody import (
+    IssueIn,
+    LocationRefIn,
+    LossIn,
+    MoveIn,
+    NotificationIn,
+    ReasonIn,
+    RecoverIn,
+    RepairIn,
+    TransferIn,
+)
+from resguardo.domain.errors import NotFound
+from resguardo.domain.policy import Action
+from resguardo.services import custody
+from resguardo.storage import api_queries as q
+
+actions = router("/firearms", "custody")
+_EVENT = {"response_model": EventOut, "status_code": 201}
+
+
+@actions.post("/{firearm_id}/issue", **_EVENT, openapi_extra=needs(Action.CUSTODY_ISSUE))
+def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
+    """Issue a stored weapon to an eligible officer of the same agency."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.issue(uow, f.serial, body.badge, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/return", **_EVENT, openapi_extra=needs(Action.CUSTODY_RETURN))
+def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
+    """Return an issued weapon to storage at a location of its agency."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.return_(uow, f.serial, body.location, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/move", **_EVENT, openapi_extra=needs(Action.FIREARM_MOVE))
+def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
+    """Move a stored weapon to another location of its agency."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.move(uow, f.serial, body.location, make=f.make, reason=body.reason)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/repair", **_EVENT, openapi_extra=needs(Action.FIREARM_REPAIR))
+def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> object:
+    """Send a stored weapon to a repair shop."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.send_to_repair(uow, f.serial, body.shop, make=f.make, reason=body.reason)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/repair/return", **_EVENT,
+              openapi_extra=needs(Action.FIREARM_REPAIR))
+def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
+    """Book a weapon back from repair into a location."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.return_from_repair(uow, f.serial, body.location, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/report-loss", **_EVENT,
+              openapi_extra=needs(Action.FIREARM_REPORT_LOSS))
+def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
+    """Report the weapon lost or stolen (always allowed, even during an inspection)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.report_missing(
+            uow, f.serial, stolen=body.stolen, occurred_on=body.occurred_on, place=body.place,
+            on_duty=body.on_duty, complaint_number=body.complaint_number,
+            notified_at=body.notified_at, make=f.make, reason=body.reason)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/notification", **_EVENT,
+              openapi_extra=needs(Action.FIREARM_NOTIFY_LOSS))
+def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Writer) -> object:
+    """Record that the military authority was notified of the loss or theft."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.record_notification(uow, f.serial, body.notified_at or uow.now(),
+                                           reference=body.reference, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/recover", **_EVENT, openapi_extra=needs(Action.FIREARM_RECOVER))
+def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
+    """Recover a lost or stolen weapon into storage (the report stays on record)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.recover(uow, f.serial, body.location, body.circumstances, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/decommission", **_EVENT,
+              openapi_extra=needs(Action.DECOMMISSION_REQUEST))
+def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
+    """Ask to decommission the weapon; another person (a chief) approves."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.request_decommission(uow, f.serial, body.reason, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/decommission/approve", **_EVENT,
+              openapi_extra=needs(Action.DECOMMISSION_APPROVE))
+def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
+    """Approve a pending decommission (not by whoever asked for it)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.approve_decommission(uow, f.serial, make=f.make)
+    return caller.write(run, render.event)
+
+
+@actions.post("/{firearm_id}/decommission/reject", **_EVENT,
+              openapi_extra=needs(Action.DECOMMISSION_APPROVE))
+def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
+    """Reject a pending decommission, saying why."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.reject_request(uow, f.serial, "decommission", body.reason, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/transfer", **_EVENT, openapi_extra=needs(Action.TRANSFER_REQUEST))
+def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) -> object:
+    """Ask to transfer the weapon to another agency; a chief or supervisor approves."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.request_transfer(uow, f.serial, body.to_agency, body.reason, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/transfer/approve", **_EVENT,
+              openapi_extra=needs(Action.TRANSFER_APPROVE))
+def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
+    """Approve a requested transfer: the weapon leaves, in transit."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.approve_transfer(uow, f.serial, make=f.make)
+    return caller.write(run, render.event)
+
+
+@actions.post("/{firearm_id}/transfer/reject", **_EVENT,
+              openapi_extra=needs(Action.TRANSFER_APPROVE))
+def reject_transfer(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
+    """Reject a pending transfer, saying why."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        f = firearm(uow, firearm_id)
+        return custody.reject_request(uow, f.serial, "transfer", body.reason, make=f.make)
+    return caller.write(run, render.event, body=body)
+
+
+@actions.post("/{firearm_id}/transfer/receive", **_EVENT,
+              openapi_extra=needs(Action.TRANSFER_RECEIVE))
+def receive_transfer(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
+    """Book in a weapon sent to your agency (it is not in your scope until it arrives)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        serial = _in_transit_serial(uow, firearm_id)
+        try:
+            return custody.receive_transfer(uow, serial[0], body.location, make=serial[1])
+        except NotFound as exc:
+            if exc.message.startswith("location"):
+                raise
+            raise NotFound("firearm not found") from None
+    return caller.write(run, render.event, body=body)
+
+
+def _in_transit_serial(uow, firearm_id: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Serial and make of a weapon the caller may receive; the same 404 otherwise.
+
+    The receiving agency cannot see the weapon until it arrives, so the look-up
+    goes through the approved transfer, whose destination must be in scope.
+    """
+    found = q.transfer_to_scope(uow.repo, firearm_id)
+    if found is None:
+        raise NotFound("firearm not found")
+    return found["serial"], found["make"]

@@ -1,0 +1,245 @@
+"""Organizations, locations, licences, officers and firearms: what comes in and goes out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from resguardo.api.schemas.common import (
+    PRINTABLE,
+    Badge,
+    Code,
+    Name,
+    Ref,
+    Serial,
+    Strict,
+    _Encodable,
+)
+from resguardo.domain.codes import FirearmKind, LocationKind, OfficerStatus, OrgKind
+
+Make = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=PRINTABLE),
+                 _Encodable]
+Calibre = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=PRINTABLE),
+                    _Encodable]
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+class OrganizationIn(Strict):
+    model_config = _examples({"code": "MUN9", "name": "Policía Municipal 9", "kind": "agency",
+                              "parent": "SSP"})
+
+    code: Code
+    name: Name
+    kind: OrgKind
+    parent: Code = Field(description="Code of the parent organization.")
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: OrgKind
+    parent_id: int | None
+    parent: str | None = Field(description="Code of the parent organization.")
+
+
+# --- locations -----------------------------------------------------------------------------------
+
+class LocationIn(Strict):
+    model_config = _examples({"agency": "MUN1", "code": "VAULT9", "name": "Bóveda 9",
+                              "kind": "vault"})
+
+    agency: Code | None = Field(None, description="Agency code (default: your own agency).")
+    code: Code
+    name: Name
+    kind: LocationKind = LocationKind.ARMORY
+
+
+class LocationOut(BaseModel):
+    id: int
+    agency_id: int
+    agency: str
+    code: str
+    name: str
+    kind: str
+
+
+# --- licences ----------------------------------------------------------------------------------------
+
+class LicenceIn(Strict):
+    model_config = _examples({"number": "LOC-999", "holder": "SSP", "agencies": ["MUN1"],
+                              "valid_from": "2025-01-01", "valid_to": "2027-12-31"})
+
+    number: Name
+    holder: Code = Field(description="Organization holding the licence.")
+    agencies: list[Code] = Field(min_length=1, max_length=200,
+                                 description="Agencies the licence covers.")
+    valid_from: date
+    valid_to: date
+
+
+class LicenceOut(BaseModel):
+    id: int
+    number: str
+    holder_id: int
+    holder: str
+    valid_from: date
+    valid_to: date
+    agencies: list[str]
+
+
+# --- officers ------------------------------------------------------------------------------------------
+
+class OfficerIn(Strict):
+    model_config = _examples({"agency": "MUN1", "badge": "P99", "name": "Iris Vega",
+                              "credential_expiry": "2030-01-01",
+                              "qualification_expiry": "2030-01-01"})
+
+    agency: Code | None = Field(None, description="Agency code (default: your own agency).")
+    badge: Badge
+    name: Name
+    cuip: Badge | None = None
+    credential_folio: Ref | None = None
+    credential_expiry: date | None = None
+    qualification_expiry: date | None = None
+    licence: Name | None = Field(None, description="Number of the licence covering the officer.")
+
+
+class OfficerOut(BaseModel):
+    id: int
+    agency_id: int
+    agency: str
+    badge: str
+    name: str
+    cuip: str | None
+    status: OfficerStatus
+    credential_folio: str | None
+    credential_expiry: date | None
+    qualification_expiry: date | None
+    licence_id: int | None
+
+
+class OfficerReasonIn(Strict):
+    model_config = _examples({"reason": "Procedimiento administrativo 14/2025"})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=PRINTABLE),
+                      _Encodable]
+
+
+class RenewIn(Strict):
+    model_config = _examples({"credential_folio": "CRED-2031", "credential_expiry": "2031-06-30",
+                              "qualification_expiry": "2031-06-30"})
+
+    credential_folio: Ref | None = None
+    credential_expiry: date | None = None
+    qualification_expiry: date | None = None
+
+
+class OverrideIn(Strict):
+    model_config = _examples({"reason": "Requalification booked; operation Tormenta",
+                              "hours": 12})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=PRINTABLE),
+                      _Encodable]
+    hours: float = Field(12.0, gt=0, le=72, description="How long the override lasts.")
+
+
+# --- firearms ------------------------------------------------------------------------------------------------
+
+class FirearmIn(Strict):
+    model_config = _examples({"agency": "MUN1", "location": "ARM1", "serial": "GLK-Z900",
+                              "make": "Glock", "model": "19", "calibre": "9x19mm",
+                              "kind": "pistol", "folio": "F-0099"})
+
+    agency: Code | None = Field(None, description="Agency code (default: your own agency).")
+    location: Code = Field(description="Location code where it is stored.")
+    serial: Serial
+    make: Make
+    calibre: Calibre
+    kind: FirearmKind
+    model: Make | None = None
+    folio: Ref | None = None
+    barrel_serial: Serial | None = None
+    ballistic_id: Ref | None = None
+    licence: Name | None = Field(None, description="Number of the licence covering it.")
+    acquired_on: date | None = None
+    supplier: Name | None = None
+    purchase_ref: Ref | None = None
+
+
+class FirearmOut(BaseModel):
+    id: int
+    serial: str
+    make: str
+    model: str | None
+    calibre: str
+    kind: FirearmKind
+    status: str
+    agency_id: int
+    agency: str
+    location_id: int | None
+    location: str | None = Field(description="Location code (when in storage).")
+    custodian_id: int | None
+    custodian: str | None = Field(description="Badge of the officer holding it.")
+    folio: str | None
+    barrel_serial: str | None
+    ballistic_id: str | None
+    licence_id: int | None
+    acquired_on: date | None
+    supplier: str | None
+    purchase_ref: str | None
+    status_since: datetime | None
+
+
+class CorrectionOut(BaseModel):
+    position: int
+    at: str
+    actor: str
+    reason: str | None
+    changes: dict[str, Any]
+    previous: dict[str, Any]
+
+
+class HistoryEntryOut(BaseModel):
+    position: int
+    at: str
+    event: str
+    actor: str
+    reason: str | None
+    officer: str | None
+    location: str | None
+    to_agency: str | None = None
+    place: str | None = None
+    complaint_number: str | None = None
+    occurred_on: str | None = None
+    shop: str | None = None
+    notified_at: str | None = None
+    serial: str | None = None
+    make: str | None = None
+    model: str | None = None
+    corrections: list[CorrectionOut] | None = None
+    as_recorded: dict[str, Any] | None = None
+
+
+class CustodianOut(BaseModel):
+    badge: str
+    name: str
+
+
+class FirearmHistoryOut(BaseModel):
+    id: int
+    serial: str
+    make: str
+    agency: str | None
+    status: str
+    location: str | None
+    custodian: CustodianOut | None
+    since: datetime | None
+    history: list[HistoryEntryOut]

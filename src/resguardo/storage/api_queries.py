@@ -1,0 +1,531 @@
+"""Queries the HTTP API needs beyond ``Repositories``.
+
+Each function takes the unit of work's ``Repositories`` and, for anything an
+agency owns, restricts rows with its ``in_scope`` clause: the same single scope
+path every other read goes through. Lists return a ``Page``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from resguardo.domain.serials import serial_key
+from resguardo.storage import tables as t
+from resguardo.storage.api_tables import (
+    api_secrets,
+    api_tokens,
+    auth_failures,
+    idempotency_keys,
+    webhook_attempts,
+    webhook_deliveries,
+    webhooks,
+)
+from resguardo.storage.repositories import Page, Repositories, officer_from_row
+
+#: Rows a list answers with at most, whatever the client asks.
+MAX_LIMIT = 500
+
+
+def _insert_ignoring_conflicts(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
+    """Insert unless the primary key or a unique key is taken; True when inserted.
+
+    On PostgreSQL a concurrent transaction holding the same key makes this wait
+    until it ends, so the caller sees either its own row or the committed one.
+    """
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    result = conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+def _page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
+          limit: int) -> tuple[list[Any], int]:
+    total = repo.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = repo.conn.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
+    return rows, int(total)
+
+
+def _rows_page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
+               limit: int) -> Page:
+    rows, total = _page(repo, stmt, order, offset, limit)
+    return Page([dict(r._mapping) for r in rows], total, offset, limit)
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+def secret(repo: Repositories, name: str, candidate: str, now: str) -> str:
+    """The stored secret called ``name``; ``candidate`` becomes it when there is none yet."""
+    _insert_ignoring_conflicts(repo.conn, api_secrets,
+                               {"name": name, "value": candidate, "created_at": now})
+    return str(repo.conn.execute(select(api_secrets.c.value)
+                                 .where(api_secrets.c.name == name)).scalar_one())
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+def count_login_failure(repo: Repositories, user_id: int) -> int:
+    """Add one to the user's consecutive failures and return the new count."""
+    u = t.users.c
+    repo.conn.execute(update(t.users).where(u.id == user_id)
+                      .values(failed_logins=u.failed_logins + 1))
+    return int(repo.conn.execute(select(u.failed_logins).where(u.id == user_id)).scalar_one())
+
+
+def set_lock(repo: Repositories, user_id: int, locked_until: str | None) -> None:
+    """Lock the account until the given instant (None unlocks); failures start over."""
+    repo.conn.execute(update(t.users).where(t.users.c.id == user_id)
+                      .values(failed_logins=0, locked_until=locked_until))
+
+
+def set_totp_secret(repo: Repositories, user_id: int, totp_secret: str | None) -> None:
+    repo.conn.execute(update(t.users).where(t.users.c.id == user_id)
+                      .values(totp_secret=totp_secret))
+
+
+def add_address_failure(repo: Repositories, address: str, username: str | None,
+                        at: str) -> None:
+    repo.conn.execute(auth_failures.insert().values(address=address[:64],
+                                                    username=(username or None) and username[:80],
+                                                    at=at))
+
+
+def address_failures_since(repo: Repositories, address: str, since: str) -> int:
+    c = auth_failures.c
+    return int(repo.conn.execute(select(func.count()).select_from(auth_failures).where(
+        c.address == address[:64], c.at >= since)).scalar_one())
+
+
+def prune_address_failures(repo: Repositories, before: str) -> None:
+    repo.conn.execute(delete(auth_failures).where(auth_failures.c.at < before))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+_USER_COLUMNS = (t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
+                 t.users.c.active, t.users.c.created_at, t.users.c.locked_until,
+                 t.users.c.failed_logins, t.users.c.scope_id,
+                 (t.users.c.totp_secret.is_not(None)).label("totp_enrolled"),
+                 t.organizations.c.code.label("scope"))
+
+
+def _users_stmt(repo: Repositories) -> Select:
+    return (select(*_USER_COLUMNS)
+            .join(t.organizations, t.organizations.c.id == t.users.c.scope_id)
+            .where(repo.in_scope(t.users.c.scope_id)))
+
+
+def users_page(repo: Repositories, *, role: str | None = None, offset: int = 0,
+               limit: int = 100) -> Page:
+    stmt = _users_stmt(repo)
+    if role:
+        stmt = stmt.where(t.users.c.role == role)
+    return _rows_page(repo, stmt, [t.users.c.username], offset, limit)
+
+
+def user_in_scope(repo: Repositories, username: str) -> dict | None:
+    row = repo.conn.execute(_users_stmt(repo).where(t.users.c.username == username)).first()
+    return None if row is None else dict(row._mapping)
+
+
+# --- integration tokens -------------------------------------------------------------------------
+
+def insert_token(repo: Repositories, *, user_id: int, name: str, token_hash: str, prefix: str,
+                 created_at: str, created_by: int | None, expires_at: str | None) -> int:
+    result = repo.conn.execute(api_tokens.insert().values(
+        user_id=user_id, name=name, token_hash=token_hash, prefix=prefix,
+        created_at=created_at, created_by=created_by, expires_at=expires_at))
+    return int(result.inserted_primary_key[0])
+
+
+def token_owner(repo: Repositories, token_hash: str) -> dict | None:
+    """The live token with this hash and its owner's name, or None."""
+    k, u = api_tokens.c, t.users.c
+    row = repo.conn.execute(
+        select(k.id, k.expires_at, k.revoked_at, u.username, u.active)
+        .join(t.users, u.id == k.user_id).where(k.token_hash == token_hash)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _tokens_stmt(repo: Repositories) -> Select:
+    k, u = api_tokens.c, t.users.c
+    return (select(k.id, k.name, k.prefix, k.created_at, k.expires_at, k.revoked_at,
+                   u.username, t.organizations.c.code.label("scope"))
+            .join(t.users, u.id == k.user_id)
+            .join(t.organizations, t.organizations.c.id == u.scope_id)
+            .where(repo.in_scope(u.scope_id)))
+
+
+def tokens_page(repo: Repositories, *, username: str | None = None, active_only: bool = False,
+                offset: int = 0, limit: int = 100) -> Page:
+    stmt = _tokens_stmt(repo)
+    if username:
+        stmt = stmt.where(t.users.c.username == username)
+    if active_only:
+        stmt = stmt.where(api_tokens.c.revoked_at.is_(None))
+    return _rows_page(repo, stmt, [api_tokens.c.id], offset, limit)
+
+
+def token_in_scope(repo: Repositories, token_id: int) -> dict | None:
+    row = repo.conn.execute(_tokens_stmt(repo).where(api_tokens.c.id == token_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def revoke_token(repo: Repositories, token_id: int, at: str, by: int | None) -> None:
+    repo.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id,
+                                               api_tokens.c.revoked_at.is_(None))
+                      .values(revoked_at=at, revoked_by=by))
+
+
+# --- idempotency ----------------------------------------------------------------------------------
+
+def claim_idempotency_key(repo: Repositories, user_id: int, key: str, request_hash: str,
+                          now: str) -> bool:
+    """Reserve the key in this transaction; False when another request holds it."""
+    return _insert_ignoring_conflicts(repo.conn, idempotency_keys, {
+        "user_id": user_id, "key": key, "request_hash": request_hash, "status_code": 0,
+        "response_body": "", "created_at": now})
+
+
+def idempotency_record(repo: Repositories, user_id: int, key: str) -> dict | None:
+    c = idempotency_keys.c
+    row = repo.conn.execute(select(idempotency_keys).where(c.user_id == user_id,
+                                                           c.key == key)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def store_idempotent_response(repo: Repositories, user_id: int, key: str, status_code: int,
+                              body: str) -> None:
+    c = idempotency_keys.c
+    repo.conn.execute(update(idempotency_keys).where(c.user_id == user_id, c.key == key)
+                      .values(status_code=status_code, response_body=body))
+
+
+def prune_idempotency_keys(repo: Repositories, before: str) -> None:
+    repo.conn.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < before))
+
+
+# --- registry lists ---------------------------------------------------------------------------------
+
+def organizations_page(repo: Repositories, *, kind: str | None = None, q: str | None = None,
+                       parent_id: int | None = None, offset: int = 0, limit: int = 100) -> Page:
+    c = t.organizations.c
+    stmt = select(t.organizations).where(repo.in_scope(c.id))
+    if kind:
+        stmt = stmt.where(c.kind == kind)
+    if parent_id is not None:
+        stmt = stmt.where(c.parent_id == parent_id)
+    if q:
+        needle = q.strip().lower()
+        stmt = stmt.where(or_(func.lower(c.code).contains(needle, autoescape=True),
+                              func.lower(c.name).contains(needle, autoescape=True)))
+    return _rows_page(repo, stmt, [c.path], offset, limit)
+
+
+def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: str | None = None,
+                   offset: int = 0, limit: int = 100) -> Page:
+    c = t.locations.c
+    stmt = select(t.locations).where(repo.in_scope(c.agency_id))
+    if agency_id is not None:
+        stmt = stmt.where(c.agency_id == agency_id)
+    if kind:
+        stmt = stmt.where(c.kind == kind)
+    return _rows_page(repo, stmt, [c.agency_id, c.code], offset, limit)
+
+
+def location_in_scope(repo: Repositories, location_id: int) -> dict | None:
+    c = t.locations.c
+    row = repo.conn.execute(select(t.locations).where(
+        c.id == location_id, repo.in_scope(c.agency_id))).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _licence_agencies(repo: Repositories, licence_ids: Sequence[int]) -> dict[int, list[str]]:
+    if not licence_ids:
+        return {}
+    la, o = t.licence_agencies.c, t.organizations.c
+    rows = repo.conn.execute(select(la.licence_id, o.code).join(
+        t.organizations, o.id == la.agency_id).where(la.licence_id.in_(set(licence_ids)))
+        .order_by(o.code))
+    out: dict[int, list[str]] = {}
+    for row in rows:
+        out.setdefault(int(row.licence_id), []).append(row.code)
+    return out
+
+
+def _licences_stmt(repo: Repositories) -> Select:
+    c, o = t.licences.c, t.organizations.c
+    return (select(t.licences, o.code.label("holder"))
+            .join(t.organizations, o.id == c.holder_id).where(repo.in_scope(c.holder_id)))
+
+
+def licences_page(repo: Repositories, *, offset: int = 0, limit: int = 100) -> Page:
+    page = _rows_page(repo, _licences_stmt(repo), [t.licences.c.number], offset, limit)
+    agencies = _licence_agencies(repo, [r["id"] for r in page.items])
+    for item in page.items:
+        item["agencies"] = agencies.get(item["id"], [])
+    return page
+
+
+def licence_in_scope(repo: Repositories, licence_id: int) -> dict | None:
+    row = repo.conn.execute(_licences_stmt(repo).where(t.licences.c.id == licence_id)).first()
+    if row is None:
+        return None
+    item = dict(row._mapping)
+    item["agencies"] = _licence_agencies(repo, [licence_id]).get(licence_id, [])
+    return item
+
+
+def officers_matching(repo: Repositories, *, agency_id: int | None = None,
+                      status: str | None = None, q: str | None = None, offset: int = 0,
+                      limit: int = 100) -> Page:
+    """Officers in scope, filtered; ``q`` matches the badge, the name or the CUIP."""
+    c = t.officers.c
+    cond: list[ColumnElement[bool]] = [repo.in_scope(c.agency_id)]
+    if agency_id is not None:
+        cond.append(c.agency_id == agency_id)
+    if status:
+        cond.append(c.status == status)
+    if q:
+        needle = q.strip().lower()
+        cond.append(or_(func.lower(c.badge).contains(needle, autoescape=True),
+                        func.lower(c.name).contains(needle, autoescape=True),
+                        func.lower(c.cuip).contains(needle, autoescape=True)))
+    rows, total = _page(repo, select(t.officers).where(and_(*cond)), [c.agency_id, c.badge],
+                        offset, limit)
+    return Page([officer_from_row(r) for r in rows], total, offset, limit)
+
+
+def firearm_ids_by_serial(repo: Repositories, serial: str) -> list[int]:
+    """Ids of firearms in scope whose serial (normalized) is exactly this one."""
+    c = t.firearms.c
+    rows = repo.conn.execute(select(c.id).where(c.serial_key == serial_key(serial),
+                                                repo.in_scope(c.agency_id)).order_by(c.id))
+    return [int(r.id) for r in rows]
+
+
+def _requests_stmt(repo: Repositories) -> Select:
+    c, f = t.requests.c, t.firearms.c
+    return (select(t.requests, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
+            .where(or_(repo.in_scope(c.agency_id), repo.in_scope(c.to_agency_id))))
+
+
+def requests_page(repo: Repositories, *, state: str | None = None, kind: str | None = None,
+                  offset: int = 0, limit: int = 100) -> Page:
+    c = t.requests.c
+    stmt = _requests_stmt(repo)
+    if state:
+        stmt = stmt.where(c.state == state)
+    if kind:
+        stmt = stmt.where(c.kind == kind)
+    return _rows_page(repo, stmt, [c.id], offset, limit)
+
+
+def transfer_to_scope(repo: Repositories, firearm_id: int) -> dict | None:
+    """The latest approved transfer of this firearm to an agency in the caller's scope."""
+    c, f = t.requests.c, t.firearms.c
+    row = repo.conn.execute(
+        select(c.id, c.to_agency_id, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
+        .where(c.firearm_id == firearm_id, c.kind == "transfer", c.state == "approved",
+               repo.in_scope(c.to_agency_id))
+        .order_by(c.id.desc()).limit(1)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def loss_reports_page(repo: Repositories, *, open_only: bool = False, offset: int = 0,
+                      limit: int = 100) -> Page:
+    c, f = t.loss_reports.c, t.firearms.c
+    stmt = (select(t.loss_reports, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
+            .where(repo.in_scope(c.agency_id)))
+    if open_only:
+        stmt = stmt.where(c.recovered_at.is_(None))
+    return _rows_page(repo, stmt, [c.id], offset, limit)
+
+
+def user_names(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    u = t.users.c
+    return {int(r.id): r.username
+            for r in repo.conn.execute(select(u.id, u.username).where(u.id.in_(wanted)))}
+
+
+def org_codes(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
+    return repo.org_names([i for i in ids if i is not None])
+
+
+# --- webhooks -----------------------------------------------------------------------------------------
+
+def insert_webhook(repo: Repositories, *, url: str, event_types: list[str], secret: str,
+                   owner_id: int | None, scope_id: int, description: str | None, cursor: int,
+                   created_at: str) -> int:
+    result = repo.conn.execute(webhooks.insert().values(
+        url=url, event_types=json.dumps(event_types), secret=secret, owner_id=owner_id,
+        scope_id=scope_id, description=description, active=True, cursor=cursor,
+        created_at=created_at))
+    return int(result.inserted_primary_key[0])
+
+
+def _webhook_dict(row: Any) -> dict:
+    item = dict(row._mapping)
+    item["event_types"] = json.loads(item["event_types"])
+    return item
+
+
+def _webhooks_stmt(repo: Repositories) -> Select:
+    w = webhooks.c
+    return (select(webhooks, t.organizations.c.code.label("scope"),
+                   t.organizations.c.path.label("scope_path"),
+                   t.users.c.role.label("owner_role"))
+            .join(t.organizations, t.organizations.c.id == w.scope_id)
+            .outerjoin(t.users, t.users.c.id == w.owner_id)
+            .where(repo.in_scope(w.scope_id)))
+
+
+def webhooks_page(repo: Repositories, *, active_only: bool = False, offset: int = 0,
+                  limit: int = 100) -> Page:
+    stmt = _webhooks_stmt(repo)
+    if active_only:
+        stmt = stmt.where(webhooks.c.active.is_(True))
+    rows, total = _page(repo, stmt, [webhooks.c.id], offset, limit)
+    return Page([_webhook_dict(r) for r in rows], total, offset, limit)
+
+
+def webhook_in_scope(repo: Repositories, webhook_id: int) -> dict | None:
+    row = repo.conn.execute(_webhooks_stmt(repo).where(webhooks.c.id == webhook_id)).first()
+    return None if row is None else _webhook_dict(row)
+
+
+def deactivate_webhook(repo: Repositories, webhook_id: int) -> None:
+    repo.conn.execute(update(webhooks).where(webhooks.c.id == webhook_id).values(active=False))
+
+
+def active_webhooks(repo: Repositories) -> list[dict]:
+    return [_webhook_dict(r) for r in repo.conn.execute(
+        _webhooks_stmt(repo).where(webhooks.c.active.is_(True)).order_by(webhooks.c.id))]
+
+
+def advance_webhook_cursor(repo: Repositories, webhook_id: int, old: int, new: int) -> bool:
+    """Move the cursor from ``old`` to ``new``; False when another worker moved it first."""
+    w = webhooks.c
+    result = repo.conn.execute(update(webhooks).where(w.id == webhook_id, w.cursor == old)
+                               .values(cursor=new))
+    return bool(result.rowcount)
+
+
+def enqueue_delivery(repo: Repositories, webhook_id: int, position: int, event_type: str,
+                     now: str) -> None:
+    _insert_ignoring_conflicts(repo.conn, webhook_deliveries, {
+        "webhook_id": webhook_id, "event_position": position, "event_type": event_type,
+        "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
+
+
+def due_deliveries(repo: Repositories, now: str, limit: int = 50) -> list[dict]:
+    d = webhook_deliveries.c
+    rows = repo.conn.execute(
+        select(webhook_deliveries).where(d.state == "pending", d.next_attempt_at <= now,
+                                         or_(d.lease_until.is_(None), d.lease_until < now))
+        .order_by(d.next_attempt_at, d.id).limit(limit))
+    return [dict(r._mapping) for r in rows]
+
+
+def claim_delivery(repo: Repositories, delivery_id: int, now: str, lease_until: str) -> bool:
+    """Lease a due delivery to this worker; False when another worker leased it first."""
+    d = webhook_deliveries.c
+    result = repo.conn.execute(update(webhook_deliveries).where(
+        d.id == delivery_id, d.state == "pending",
+        or_(d.lease_until.is_(None), d.lease_until < now)).values(lease_until=lease_until))
+    return bool(result.rowcount)
+
+
+def webhook_by_id(repo: Repositories, webhook_id: int) -> dict | None:
+    row = repo.conn.execute(select(webhooks).where(webhooks.c.id == webhook_id)).first()
+    return None if row is None else _webhook_dict(row)
+
+
+def record_attempt(repo: Repositories, delivery_id: int, *, attempt: int, at: str,
+                   status_code: int | None, error: str | None, duration_ms: int,
+                   state: str, next_attempt_at: str, delivered_at: str | None) -> None:
+    repo.conn.execute(webhook_attempts.insert().values(
+        delivery_id=delivery_id, attempt=attempt, at=at, status_code=status_code,
+        error=error, duration_ms=duration_ms))
+    repo.conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
+                      .values(attempts=attempt, state=state, next_attempt_at=next_attempt_at,
+                              lease_until=None, last_status=status_code, last_error=error,
+                              delivered_at=delivered_at))
+
+
+def deliveries_page(repo: Repositories, webhook_id: int, *, state: str | None = None,
+                    offset: int = 0, limit: int = 100) -> Page:
+    d = webhook_deliveries.c
+    stmt = select(webhook_deliveries).where(d.webhook_id == webhook_id)
+    if state:
+        stmt = stmt.where(d.state == state)
+    page = _rows_page(repo, stmt, [d.id.desc()], offset, limit)
+    attempts = attempts_of(repo, [item["id"] for item in page.items])
+    for item in page.items:
+        item["attempt_log"] = attempts.get(item["id"], [])
+    return page
+
+
+def attempts_of(repo: Repositories, delivery_ids: Sequence[int]) -> dict[int, list[dict]]:
+    if not delivery_ids:
+        return {}
+    a = webhook_attempts.c
+    rows = repo.conn.execute(select(webhook_attempts).where(a.delivery_id.in_(set(delivery_ids)))
+                             .order_by(a.delivery_id, a.attempt))
+    out: dict[int, list[dict]] = {}
+    for row in rows:
+        out.setdefault(int(row.delivery_id), []).append(dict(row._mapping))
+    return out
+
+
+def redeliver(repo: Repositories, delivery_id: int, now: str) -> None:
+    """Put a failed or delivered delivery back in the queue (an admin asked again)."""
+    repo.conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
+                      .values(state="pending", next_attempt_at=now, lease_until=None))
+
+
+def delivery_of(repo: Repositories, webhook_id: int, delivery_id: int) -> dict | None:
+    d = webhook_deliveries.c
+    row = repo.conn.execute(select(webhook_deliveries).where(
+        d.id == delivery_id, d.webhook_id == webhook_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+# --- the log --------------------------------------------------------------------------------------------
+
+def org_paths(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
+    """Paths of organizations by id (for matching events against a subscriber's scope)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    o = t.organizations.c
+    return {int(r.id): r.path
+            for r in repo.conn.execute(select(o.id, o.path).where(o.id.in_(wanted)))}
+
+
+def events_with_request_ids(repo: Repositories, request_ids: Sequence[str]) -> dict[str, int]:
+    """How many events carry each of these request ids (for crash-recovery checks)."""
+    if not request_ids:
+        return {}
+    c = t.events.c
+    out: dict[str, int] = {}
+    for start in range(0, len(request_ids), 500):
+        chunk = list(request_ids[start:start + 500])
+        rows = repo.conn.execute(select(c.request_id, func.count()).where(
+            c.request_id.in_(chunk)).group_by(c.request_id))
+        for rid, n in rows:
+            out[rid] = int(n)
+    return out
+
+
+def event_count(repo: Repositories) -> tuple[int, int | None, int | None]:
+    """Number of event rows, the smallest and the largest position."""
+    c = t.events.c
+    row = repo.conn.execute(select(func.count(), func.min(c.position), func.max(c.position))).one()
+    return int(row[0]), row[1], row[2]
