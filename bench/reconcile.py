@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -290,17 +291,57 @@ def anchor(registry: str, count: str, agency: str) -> dict[str, int]:
     return summary
 
 
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants, in MB (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [c for c, p in parents.items() if p == pid and c not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def run_child(args: list[str], stdout_path: Path) -> tuple[float, float, int, float]:
-    """Run a child; return (wall seconds, peak RSS in MB, exit status, CPU seconds)."""
+    """Run a child; return (wall seconds, peak RSS in MB, exit status, CPU seconds).
+
+    Peak RSS is the larger of the kernel's figure for the child and the peak of
+    the child's whole process tree sampled every 50 ms, so that the memory of
+    processes it forks counts too.
+    """
+    peak = [0.0]
+    done = threading.Event()
     with open(stdout_path, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE)
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if os.path.isdir("/proc"):
+            sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        done.set()
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0 and proc.stderr is not None:
             sys.stderr.write(proc.stderr.read().decode(errors="replace"))
-    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
+    rss = max(usage.ru_maxrss / 1024, peak[0])
+    return wall, rss, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:

@@ -17,9 +17,11 @@ from resguardo.domain.reconcile import (
     FindingKind,
     RegistryEntry,
     Scan,
+    combine,
     fast_serial_key,
     neighbours,
     reconcile,
+    tally,
 )
 from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import fold_text, parse_kind, parse_status
@@ -590,3 +592,22 @@ def test_a_weapon_seen_once_or_at_one_place_is_never_a_duplicate_scan(case):
     for finding in result.of_kind(FindingKind.DUPLICATE_SCAN):
         seen = places_by_key[serial_key(finding.observed.serial)]
         assert len(seen) > 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(registries_and_counts(), st.integers(2, 3))
+def test_tallies_of_disjoint_serial_key_shards_combine_into_the_whole(case, shards):
+    registry, scans, agency = case
+
+    def shard(serial: str) -> int:
+        return sum(map(ord, serial_key(serial))) % shards
+
+    parts = [
+        tally(
+            [e for e in registry if shard(e.serial) == n],
+            [s for s in scans if shard(s.serial) == n],
+            agency=agency,
+        )
+        for n in range(shards)
+    ]
+    assert combine(parts).as_dict() == reconcile(registry, scans, agency=agency).as_dict()

@@ -33,7 +33,7 @@ number of scans and weapons, never quadratic.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -214,7 +214,7 @@ def reconcile(
     agency belongs to the inspected one. Without ``agency`` every weapon is in
     scope. Scans are consumed as a stream; only the registry is held.
     """
-    return _Reconciler(agency).run(registry, scans)
+    return combine([_Reconciler(agency).tally(registry, scans)])
 
 
 #: A weapon's count so far: the weapon, its class (None: matched), and the order, holder
@@ -458,12 +458,10 @@ class _Reconciler:
             return FindingKind.EXPLAINED
         return None
 
-    def run(self, registry: Iterable[RegistryEntry], scans: Iterable[Scan]) -> Reconciliation:
+    def tally(self, registry: Iterable[RegistryEntry], scans: Iterable[Scan]) -> Tally:
         self.load(registry)
-        n_scans = self.count(scans)
-        classified: list[tuple[FindingKind, RegistryEntry, Scan]] = []
-        missing: list[RegistryEntry] = []
-        explained: list[RegistryEntry] = []
+        result = Tally(registry=self.in_scope, scans=self.count(scans))
+        weapons = result.weapons
         matched = 0
         entry_type = RegistryEntry
         for v in self.index.values():
@@ -472,7 +470,7 @@ class _Reconciler:
                 if kind is None:
                     matched += 1
                 else:
-                    classified.append((kind, v[0], v[5]))  # type: ignore[arg-type]
+                    weapons.append((kind, v[0], v[5]))
                 continue
             for e in (v,) if type(v) is entry_type else v:  # type: ignore[union-attr]
                 seen = self.shared_seen.get(id(e)) if type(v) is not entry_type else None
@@ -480,94 +478,152 @@ class _Reconciler:
                     if seen[1] is None:
                         matched += 1
                     else:
-                        classified.append((seen[1], e, seen[5]))  # type: ignore[arg-type]
+                        weapons.append((seen[1], e, seen[5]))  # type: ignore[arg-type]
                     continue
                 unseen = self._unseen(e)  # type: ignore[arg-type]
-                if unseen is FindingKind.MISSING:
-                    missing.append(e)  # type: ignore[arg-type]
-                elif unseen is FindingKind.EXPLAINED:
-                    explained.append(e)  # type: ignore[arg-type]
+                if unseen is not None:
+                    weapons.append((unseen, e, None))  # type: ignore[arg-type]
+        result.matched = matched
+        result.unregistered = [
+            (first, self.unregistered_moved.get(ident))
+            for ident, first in self.unregistered.items()
+        ]
+        result.moved = list(self.moved.values())
+        result.ambiguous = self.ambiguous
+        return result
 
-        unregistered = sorted(self.unregistered.items(), key=lambda item: item[1].order)
-        to_scan, to_weapon = self._suggestions(missing, unregistered)
 
-        findings: dict[FindingKind, list[Finding]] = {kind: [] for kind in FindingKind}
-        for n, e in enumerate(missing):
-            findings[FindingKind.MISSING].append(
-                Finding(FindingKind.MISSING, e.serial, e.make, e, None, to_scan.get(n))
-            )
-        for e in explained:
-            findings[FindingKind.EXPLAINED].append(
-                Finding(FindingKind.EXPLAINED, e.serial, e.make, e, None)
-            )
-        for kind, e, s in classified:
-            findings[kind].append(Finding(kind, e.serial, e.make, e, s))
-        for pos, (_, s) in enumerate(unregistered):
-            findings[FindingKind.UNREGISTERED].append(
-                Finding(FindingKind.UNREGISTERED, s.serial, s.make, None, s, to_weapon.get(pos))
-            )
-        duplicates = findings[FindingKind.DUPLICATE_SCAN]
-        for e, witness in sorted(self.moved.values(), key=lambda item: item[1].order):
-            duplicates.append(Finding(FindingKind.DUPLICATE_SCAN, e.serial, e.make, e, witness))
-        for ident, first_scan in unregistered:
-            second = self.unregistered_moved.get(ident)
-            if second is not None:
-                duplicates.append(
-                    Finding(
-                        FindingKind.DUPLICATE_SCAN,
-                        first_scan.serial,
-                        first_scan.make,
-                        None,
-                        second,
-                    )
-                )
+@dataclass(slots=True)
+class Tally:
+    """A pass over a registry and a count, or over one shard of their serial keys.
 
-        summary: dict[str, int] = {"registry": self.in_scope, "scans": n_scans, "matched": matched}
-        for kind in FindingKind:
-            summary[kind.value] = len(findings[kind])
-        ordered = tuple(f for kind in FindingKind for f in findings[kind])
-        return Reconciliation(summary, ordered)
+    Tallies of disjoint shards add up to the tally of the whole; ``combine``
+    adds them and pairs missing weapons with unregistered scans, which may lie
+    in different shards (a misread serial hashes elsewhere).
+    """
 
-    # -- suggestions --------------------------------------------------------------------
+    registry: int = 0
+    scans: int = 0
+    matched: int = 0
+    #: (class, weapon, the scan it was classified by; None when it was not seen)
+    weapons: list[tuple[FindingKind, RegistryEntry, Scan | None]] = field(default_factory=list)
+    #: (first scan of an unregistered weapon, a scan of it at another place or None)
+    unregistered: list[tuple[Scan, Scan | None]] = field(default_factory=list)
+    #: (weapon, a scan of it at another place than its first)
+    moved: list[tuple[RegistryEntry, Scan]] = field(default_factory=list)
+    #: serial key -> a scan that could not tell apart the weapons sharing that key
+    ambiguous: dict[str, Scan] = field(default_factory=dict)
 
-    def _suggestions(
-        self, missing: list[RegistryEntry], unregistered: list[tuple[tuple[str, str], Scan]]
-    ) -> tuple[dict[int, SuggestedMatch], dict[int, SuggestedMatch]]:
-        """Best unregistered scan for each missing weapon, and the reverse (by position)."""
-        to_scan: dict[int, SuggestedMatch] = {}
-        to_weapon: dict[int, SuggestedMatch] = {}
-        if missing and unregistered:
-            weapon_keys = [fast_serial_key(e.serial) for e in missing]
-            scan_keys = [ident[0] for ident, _ in unregistered]
-            best_for_weapon: dict[int, tuple[int, int, int]] = {}
-            best_for_scan: dict[int, tuple[int, int, int]] = {}
-            for w, u, distance in neighbours(weapon_keys, scan_keys):
-                scan = unregistered[u][1]
-                if (
-                    distance
-                    and scan.make is not None
-                    and not self.makes.same(scan.make, missing[w].make)
-                ):
-                    continue  # a misread serial, but of another make: not this weapon
-                lookalike = distance == 1 and _lookalike_pair(weapon_keys[w], scan_keys[u])
-                rank = (distance, 0 if lookalike else 1)
-                if (*rank, u) < best_for_weapon.get(w, (9, 9, 0)):
-                    best_for_weapon[w] = (*rank, u)
-                if (*rank, w) < best_for_scan.get(u, (9, 9, 0)):
-                    best_for_scan[u] = (*rank, w)
-            for w, (distance, kind, u) in best_for_weapon.items():
-                to_scan[w] = SuggestedMatch(unregistered[u][1].serial, distance, kind == 0)
-            for u, (distance, kind, w) in best_for_scan.items():
-                to_weapon[u] = SuggestedMatch(missing[w].serial, distance, kind == 0)
-        if self.ambiguous:
-            for w, e in enumerate(missing):
-                if w not in to_scan:
-                    other = self.ambiguous.get(fast_serial_key(e.serial))
-                    if other is not None and (
-                        other.make is None or self.makes.same(other.make, e.make)
-                    ):
-                        to_scan[w] = SuggestedMatch(other.serial, 0)
-        return to_scan, to_weapon
+
+def tally(
+    registry: Iterable[RegistryEntry], scans: Iterable[Scan], *, agency: str | None = None
+) -> Tally:
+    """The classification of ``registry`` and ``scans`` before suggestions (see ``reconcile``)."""
+    return _Reconciler(agency).tally(registry, scans)
+
+
+def combine(tallies: Iterable[Tally]) -> Reconciliation:
+    """Add up tallies of disjoint shards of serial keys, suggest matches, order the findings.
+
+    Findings come by kind; a kind's weapons by serial key and make, its scans
+    by their order (then serial), so the result does not depend on how the
+    work was split.
+    """
+    total = Tally()
+    for part in tallies:
+        total.registry += part.registry
+        total.scans += part.scans
+        total.matched += part.matched
+        total.weapons.extend(part.weapons)
+        total.unregistered.extend(part.unregistered)
+        total.moved.extend(part.moved)
+        total.ambiguous.update(part.ambiguous)
+    makes = _Folded(make_key)
+
+    by_kind: dict[FindingKind, list[tuple[FindingKind, RegistryEntry, Scan | None]]] = {
+        kind: [] for kind in FindingKind
+    }
+    for item in sorted(
+        total.weapons, key=lambda w: (fast_serial_key(w[1].serial), makes(w[1].make))
+    ):
+        by_kind[item[0]].append(item)
+    missing = [e for _, e, _ in by_kind[FindingKind.MISSING]]
+
+    def scan_order(s: Scan) -> tuple[int, str, str, str]:
+        return (s.order, fast_serial_key(s.serial), makes(s.make or ""), s.serial)
+
+    unregistered = sorted(total.unregistered, key=lambda u: scan_order(u[0]))
+    to_scan, to_weapon = _suggestions(missing, [u[0] for u in unregistered], total.ambiguous, makes)
+
+    findings: dict[FindingKind, list[Finding]] = {kind: [] for kind in FindingKind}
+    for kind, items in by_kind.items():
+        out = findings[kind]
+        if kind is FindingKind.MISSING:
+            for w, (_, e, _) in enumerate(items):
+                out.append(Finding(kind, e.serial, e.make, e, None, to_scan.get(w)))
+        else:
+            out.extend(Finding(kind, e.serial, e.make, e, s) for _, e, s in items)
+    for u, (s, _) in enumerate(unregistered):
+        findings[FindingKind.UNREGISTERED].append(
+            Finding(FindingKind.UNREGISTERED, s.serial, s.make, None, s, to_weapon.get(u))
+        )
+    duplicates: list[tuple[tuple[int, str, str, str], Finding]] = [
+        (scan_order(second), Finding(FindingKind.DUPLICATE_SCAN, e.serial, e.make, e, second))
+        for e, second in total.moved
+    ]
+    duplicates.extend(
+        (scan_order(second), Finding(FindingKind.DUPLICATE_SCAN, s.serial, s.make, None, second))
+        for s, second in unregistered
+        if second is not None
+    )
+    duplicates.sort(key=lambda d: d[0])
+    findings[FindingKind.DUPLICATE_SCAN] = [f for _, f in duplicates]
+
+    summary: dict[str, int] = {
+        "registry": total.registry,
+        "scans": total.scans,
+        "matched": total.matched,
+    }
+    for kind in FindingKind:
+        summary[kind.value] = len(findings[kind])
+    return Reconciliation(summary, tuple(f for kind in FindingKind for f in findings[kind]))
+
+
+def _suggestions(
+    missing: list[RegistryEntry],
+    unregistered: list[Scan],
+    ambiguous: Mapping[str, Scan],
+    makes: _Folded,
+) -> tuple[dict[int, SuggestedMatch], dict[int, SuggestedMatch]]:
+    """Best unregistered scan for each missing weapon, and the reverse (by position)."""
+    to_scan: dict[int, SuggestedMatch] = {}
+    to_weapon: dict[int, SuggestedMatch] = {}
+    if missing and unregistered:
+        weapon_keys = [fast_serial_key(e.serial) for e in missing]
+        scan_keys = [fast_serial_key(s.serial) for s in unregistered]
+        best_for_weapon: dict[int, tuple[int, int, int]] = {}
+        best_for_scan: dict[int, tuple[int, int, int]] = {}
+        for w, u, distance in neighbours(weapon_keys, scan_keys):
+            scan = unregistered[u]
+            if distance and scan.make is not None and not makes.same(scan.make, missing[w].make):
+                continue  # a misread serial, but of another make: not this weapon
+            lookalike = distance == 1 and _lookalike_pair(weapon_keys[w], scan_keys[u])
+            rank = (distance, 0 if lookalike else 1)
+            if (*rank, u) < best_for_weapon.get(w, (9, 9, 0)):
+                best_for_weapon[w] = (*rank, u)
+            if (*rank, w) < best_for_scan.get(u, (9, 9, 0)):
+                best_for_scan[u] = (*rank, w)
+        for w, (distance, kind, u) in best_for_weapon.items():
+            to_scan[w] = SuggestedMatch(unregistered[u].serial, distance, kind == 0)
+        for u, (distance, kind, w) in best_for_scan.items():
+            to_weapon[u] = SuggestedMatch(missing[w].serial, distance, kind == 0)
+    if ambiguous:
+        for w, e in enumerate(missing):
+            if w not in to_scan:
+                other = ambiguous.get(fast_serial_key(e.serial))
+                if other is not None and (other.make is None or makes.same(other.make, e.make)):
+                    to_scan[w] = SuggestedMatch(other.serial, 0)
+    return to_scan, to_weapon
 
 
 def _lookalike_pair(a: str, b: str) -> bool:
@@ -579,7 +635,9 @@ def _lookalike_pair(a: str, b: str) -> bool:
 
 
 _WILDCARD = "\x00"
-_CHUNK = 50_000
+#: Keys indexed at once. Each costs about 2L+1 dictionary entries (L its length):
+#: 100,000 keys of 10 characters hold roughly 200 MB while the index lives.
+_CHUNK = 100_000
 
 
 def neighbours(left: list[str], right: list[str]) -> Iterator[tuple[int, int, int]]:
@@ -597,33 +655,63 @@ def neighbours(left: list[str], right: list[str]) -> Iterator[tuple[int, int, in
             yield l_, r, distance
 
 
+def _add(index: dict[str, int | list[int]], key: str, a: int) -> None:
+    # Most variants belong to one key: an int, and a list only on a collision.
+    found = index.setdefault(key, a)
+    if found is not a:
+        if type(found) is list:
+            found.append(a)
+        else:
+            index[key] = [found, a]  # type: ignore[list-item]
+
+
+def _ids(found: int | list[int] | None) -> tuple[int, ...] | list[int]:
+    if found is None:
+        return ()
+    return found if type(found) is list else (found,)  # type: ignore[return-value]
+
+
 def _neighbours(small: list[str], large: list[str]) -> Iterator[tuple[int, int, int]]:
+    wildcard = _WILDCARD
     for start in range(0, len(small), _CHUNK):
-        exact: dict[str, list[int]] = {}
-        deleted: dict[str, list[int]] = {}
-        wild: dict[str, list[int]] = {}
+        exact: dict[str, int | list[int]] = {}
+        deleted: dict[str, int | list[int]] = {}
+        wild: dict[str, int | list[int]] = {}
         for a in range(start, min(start + _CHUNK, len(small))):
             key = small[a]
-            exact.setdefault(key, []).append(a)
-            variants_d = {key[:p] + key[p + 1 :] for p in range(len(key))}
-            for v in variants_d:
-                deleted.setdefault(v, []).append(a)
+            _add(exact, key, a)
+            previous = None
             for p in range(len(key)):
-                wild.setdefault(key[:p] + _WILDCARD + key[p + 1 :], []).append(a)
+                head, tail = key[:p], key[p + 1 :]
+                shorter = head + tail
+                if shorter != previous:  # deleting either of two equal neighbours: one variant
+                    _add(deleted, shorter, a)
+                    previous = shorter
+                _add(wild, head + wildcard + tail, a)
+        exact_get, deleted_get, wild_get = exact.get, deleted.get, wild.get
         for b, key in enumerate(large):
             found: dict[int, int] = {}
-            for a in exact.get(key, ()):
-                found[a] = 0
-            for a in deleted.get(key, ()):
-                found.setdefault(a, 1)
-            seen_d: set[str] = set()
-            for p in range(len(key)):
-                shorter = key[:p] + key[p + 1 :]
-                if shorter not in seen_d:
-                    seen_d.add(shorter)
-                    for a in exact.get(shorter, ()):
-                        found.setdefault(a, 1)
-                for a in wild.get(key[:p] + _WILDCARD + key[p + 1 :], ()):
+            hit = exact_get(key)
+            if hit is not None:
+                for a in _ids(hit):
+                    found[a] = 0
+            hit = deleted_get(key)
+            if hit is not None:
+                for a in _ids(hit):
                     found.setdefault(a, 1)
+            previous = None
+            for p in range(len(key)):
+                head, tail = key[:p], key[p + 1 :]
+                shorter = head + tail
+                if shorter != previous:
+                    previous = shorter
+                    hit = exact_get(shorter)
+                    if hit is not None:
+                        for a in _ids(hit):
+                            found.setdefault(a, 1)
+                hit = wild_get(head + wildcard + tail)
+                if hit is not None:
+                    for a in _ids(hit):
+                        found.setdefault(a, 1)
             for a, distance in found.items():
                 yield a, b, distance
