@@ -39,33 +39,30 @@ least 0.1 and 1, so a serial within distance *d* is within ``floor(d)``
 whole edits of the query in folded form. Two filters find those serials and
 the exact weighted distance is then computed for each candidate only:
 
-* a symmetric-deletion index: every folded serial with up to two characters
-  deleted, hashed with CRC-32 (stable across processes, so a pickled index
-  works anywhere) and packed with its slot into sorted ``array('d')`` runs; a
-  query looks up its own deletion variants (``?`` are
-  deleted, or spelled out over the alphabet when that is cheap) - used for
-  queries with both ends known;
-* bit-parallel edit distance over columns of bits: for each serial length,
-  position and folded character a Python ``int`` whose bit *r* is set when
-  row *r* has that character there; the edit-distance table is computed for
-  all serials of one length at once, its cell values kept as saturating
-  thermometer bit-planes - used for prefix, suffix and many-``?`` queries and
-  for maximum distances of 3 or more.
+* :mod:`~resguardo.domain.trace_deletions`: every folded serial with up to
+  two characters deleted, in sorted packed int arrays; a query looks up its
+  own deletion variants (each ``?`` deleted, or spelled out over the alphabet
+  when that is cheap) and skips serials whose implied alignment needs too
+  many edits - used for queries with both ends known;
+* :mod:`~resguardo.domain.trace_columns`: bit-parallel edit distance over
+  every serial of one length at once - used for prefix, suffix and middle
+  queries, three or more ``?`` and maximum distances of 3 or more.
+
+A search never reads every serial key: the first filter touches a few
+hundred packed entries, the second only whole-int operations.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import AnyStr
-from zlib import crc32
 
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
-from resguardo.domain.serials import LOOKALIKE_GROUPS, lookalikes, make_key, serial_key
+from resguardo.domain.serials import lookalikes, make_key, serial_key
+from resguardo.domain.trace_columns import LengthGroup, set_bits
+from resguardo.domain.trace_deletions import LOOKUP_CAP, DeletionIndex, deletion_plan, fold
 
 UNREADABLE = "?"
 REST_UNKNOWN = "*"
@@ -86,31 +83,7 @@ _C_LOOKALIKE = 5
 _C_OTHER = 10
 _C_INDEL = 10
 
-#: Deletions stored per serial in the symmetric-deletion index.
-_DEPTH = 2
-#: Most deletion variants one query may look up before the bit-parallel filter is cheaper.
-_LOOKUP_CAP = 1500
 _NO_ROW = 0xFFFFFFFF
-# A packed entry is hash32 << 32 | gaps << 23 | slot within its run: one run per
-# 2**23 slots. ``gaps`` tells where the serial's deletions fell, counted in
-# characters of the variant kept before them, so that a lookup can tell the
-# alignment a shared variant implies and skip serials that would cost too much.
-_RUN_BITS = 23
-_GAPS_SHIFT = _RUN_BITS
-_RUN_SLOTS = 1 << _RUN_BITS
-_LOCAL_MASK = _RUN_SLOTS - 1
-_NO_GAPS = 0xFF  # the serial itself
-_ONE_GAP = 0xF0  # | gap (0..14): one deletion
-_UNKNOWN_GAPS = 0xEF  # a deletion too far right to encode: never skipped
-# two deletions: first gap << 4 | second gap, both 0..14
-_CHUNK = 1 << 16
-
-_FOLD_TABLE = {ord(ch): group[0] for group in LOOKALIKE_GROUPS for ch in group}
-
-
-def _fold(text: str) -> str:
-    """Each character replaced by the first character of its look-alike group."""
-    return text.translate(_FOLD_TABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,242 +277,6 @@ def trace_distance(
     return None if tenths is None else tenths / _TENTHS
 
 
-def _text_hash(text: str) -> int:
-    """CRC-32 of the UTF-8 form: unlike ``hash()``, the same in every process."""
-    return crc32(text.encode("utf-8", "surrogatepass"))
-
-
-def _serial_entries(folded: str) -> set[int]:
-    """``hash << 32 | gaps << 23`` of a folded serial and its variants with one or two deletions.
-
-    The part below the hash stays under 2**31, so ``float()`` of a packed
-    entry (which rounds away at most the lowest 11 bits) never reaches the
-    next hash: sorting by ``key=float`` (twice as fast as comparing 64-bit
-    ints) still groups every hash together in hash order.
-    """
-    if folded.isascii():  # deleting a byte is deleting a character
-        return _entries(folded.encode("ascii"), crc32)
-    return _entries(folded, _text_hash)
-
-
-def _entries(text: AnyStr, digest: Callable[[AnyStr], int]) -> set[int]:
-    size = len(text)
-    ones = [text[:i] + text[i + 1 :] for i in range(size)]
-    if size <= 15:
-        found = {
-            digest(once[:j] + once[j + 1 :]) << 32 | (i << 4 | j) << 23
-            for i, once in enumerate(ones)
-            for j in range(i, size - 1)
-        }
-        found.update(digest(once) << 32 | (_ONE_GAP | i) << 23 for i, once in enumerate(ones))
-    else:
-        found = {
-            digest(once[:j] + once[j + 1 :]) << 32 | (i << 4 | j if j < 15 else _UNKNOWN_GAPS) << 23
-            for i, once in enumerate(ones)
-            for j in range(i, size - 1)
-        }
-        found.update(
-            digest(once) << 32 | (_ONE_GAP | i if i < 15 else _UNKNOWN_GAPS) << 23
-            for i, once in enumerate(ones)
-        )
-    found.add(digest(text) << 32 | _NO_GAPS << 23)
-    return found
-
-
-def _serial_gaps(code: int) -> tuple[int, ...] | None:
-    """The gaps a packed ``gaps`` byte stands for (None: unknown)."""
-    if code == _NO_GAPS:
-        return ()
-    if code >= _ONE_GAP:
-        return (code & 0xF,)
-    if code == _UNKNOWN_GAPS:
-        return None
-    return (code >> 4, code & 0xF)
-
-
-@dataclass(slots=True)
-class _QueryVariant:
-    """Which characters of a query stay in one of its deletion variants, and where the rest fell.
-
-    ``at_gap`` maps a gap (characters of the variant before it) to the number
-    of deleted read characters and of deleted unreadable marks there.
-    ``verdicts`` caches :meth:`fits` per packed ``gaps`` byte.
-    """
-
-    kept: tuple[int, ...]
-    at_gap: dict[int, tuple[int, int]]
-    deleted: int
-    verdicts: dict[int, bool]
-
-    def hard_edits(self, serial_gaps: tuple[int, ...]) -> int:
-        """Fewest whole edits of the alignment where the variant's characters all match.
-
-        In each gap the serial's deleted characters pair first with unreadable
-        marks (free), then with deleted read characters (one substitution
-        each); whatever is left over is a missing or extra character.
-        """
-        total = self.deleted
-        for gap in set(serial_gaps):
-            count = serial_gaps.count(gap)
-            read, unreadable = self.at_gap.get(gap, (0, 0))
-            paired = min(unreadable, count)
-            total += max(read + unreadable - paired, count - paired) - read - unreadable
-        return total
-
-    def fits(self, code: int, hard: int) -> bool:
-        """Whether a serial whose deletions fell at ``code`` may be within ``hard`` edits."""
-        gaps = _serial_gaps(code)
-        verdict = self.verdicts[code] = gaps is None or self.hard_edits(gaps) <= hard
-        return verdict
-
-
-def _query_variants(size: int, marks: list[int], extra: int) -> Iterator[_QueryVariant]:
-    """A query of ``size`` characters with up to ``extra`` deleted; ``marks``: gaps of deleted ``?``."""
-    for depth in range(min(extra, size) + 1):
-        for gone in itertools.combinations(range(size), depth):
-            at_gap: dict[int, tuple[int, int]] = {}
-            for rank, pos in enumerate(gone):
-                read, unreadable = at_gap.get(pos - rank, (0, 0))
-                at_gap[pos - rank] = (read + 1, unreadable)
-            for mark in marks:
-                gap = mark - sum(1 for pos in gone if pos < mark)
-                read, unreadable = at_gap.get(gap, (0, 0))
-                at_gap[gap] = (read, unreadable + 1)
-            kept = tuple(i for i in range(size) if i not in gone)
-            yield _QueryVariant(kept, at_gap, depth + len(marks), {})
-
-
-def _deletion_plan(unreadable: int, max_tenths: int) -> tuple[int, int] | None:
-    """How to look a query up in the deletion index: (``?`` to spell out, extra deletions).
-
-    A ``?`` that is not spelled out is deleted from the query; when it stands
-    for a character, that character must be deleted from the serial too, and
-    the index holds serials with at most ``_DEPTH`` deletions. Spelling a
-    ``?`` out over the alphabet avoids that. Returns None when even spelling
-    every ``?`` out needs more serial deletions than the index holds.
-    """
-    for spelled in range(unreadable + 1):
-        forced = unreadable - spelled
-        serial_side = query_side = -1
-        for spelled_read, forced_read in itertools.product(range(spelled + 1), range(forced + 1)):
-            spelled_gone = spelled - spelled_read
-            base = (spelled_read + forced_read) * _C_UNREADABLE + _C_INDEL * (
-                spelled_gone + forced - forced_read
-            )
-            if base > max_tenths:
-                continue
-            edits = (max_tenths - base) // _C_INDEL
-            serial_side = max(serial_side, forced_read + edits)
-            query_side = max(query_side, spelled_gone + edits)
-        if serial_side < 0:
-            return 0, 0  # nothing can be within reach; one exact lookup answers
-        if serial_side <= _DEPTH:
-            return spelled, query_side
-    return None
-
-
-def _set_bits(bits: int) -> Iterator[int]:
-    """Positions of the set bits of ``bits``, lowest first."""
-    digits = bin(bits)[:1:-1]
-    pos = digits.find("1")
-    while pos >= 0:
-        yield pos
-        pos = digits.find("1", pos + 1)
-
-
-def _or_bits(column: dict[str, int], text: str, shift: int) -> None:
-    """For each character of ``text``, OR the bits of its positions (shifted) into ``column``."""
-    table = dict.fromkeys(map(ord, set(text)), "0")
-    for code in table:
-        table[code] = "1"
-        ch = chr(code)
-        column[ch] = column.get(ch, 0) | int(text.translate(table), 2) << shift
-        table[code] = "0"
-
-
-class _LengthGroup:
-    """Serials of one length as bit columns: bit r of ``columns[p][c]`` is row r's char at p."""
-
-    __slots__ = ("rows", "alive", "columns", "makes")
-
-    def __init__(self, length: int) -> None:
-        self.rows = array("I")
-        self.alive = 0
-        self.columns: list[dict[str, int]] = [{} for _ in range(length)]
-        self.makes: dict[int, int] = {}
-
-    def extend(self, entries: list[tuple[int, str, int]]) -> int:
-        """Append (slot, folded key, make code) rows; returns the first new row number."""
-        base = len(self.rows)
-        self.rows.extend(slot for slot, _, _ in entries)
-        for position, column in enumerate(self.columns):
-            # Reversed, so that row 0 is the lowest bit of int(..., 2).
-            text = "".join([folded[position] for _, folded, _ in reversed(entries)])
-            _or_bits(column, text, base)
-        makes: dict[str, int] = {}
-        _or_bits(makes, "".join([chr(make) for _, _, make in reversed(entries)]), 0)
-        for ch, bits in makes.items():
-            self.makes[ord(ch)] = self.makes.get(ord(ch), 0) | bits << base
-        self.alive |= ((1 << len(entries)) - 1) << base
-        return base
-
-    def distances(
-        self, pattern: str, query: TraceQuery, everyone: int, hard: int
-    ) -> list[int] | None:
-        """Thermometer planes [>=1, ..., >=hard+1] of the folded unit edit distance, per row.
-
-        ``pattern`` is the folded query body; ``?`` matches any character at no
-        cost (it is a lower bound of the weighted distance); look-alikes are
-        equal after folding. Returns None when no row is within ``hard``.
-        """
-        levels = hard + 1
-        length = len(self.columns)
-        columns = self.columns
-        if query.known_start:
-            order = list(range(length))
-        elif query.known_end:
-            pattern, order = pattern[::-1], list(range(length - 1, -1, -1))
-        else:
-            order = list(range(length))
-        free_start = not query.known_start and not query.known_end
-        free_end = not (query.known_start and query.known_end)
-        full = [everyone] * levels
-
-        def at_least(value: int) -> list[int]:
-            return [everyone if value > k else 0 for k in range(levels)] if value <= hard else full
-
-        if free_start:
-            prev = [[0] * levels] * (length + 1)
-        else:
-            prev = [at_least(j) for j in range(length + 1)]
-        for i in range(1, len(pattern) + 1):
-            ch = pattern[i - 1]
-            cur = [full] * (length + 1)
-            cur[0] = left = at_least(i)
-            lo, hi = (1, length) if free_start else (max(1, i - hard), min(length, i + hard))
-            if lo > 1:
-                left = full
-            none_close = cur[0][hard]
-            for j in range(lo, hi + 1):
-                diag, up = prev[j - 1], prev[j]
-                miss = 0 if ch == UNREADABLE else everyone & ~columns[order[j - 1]].get(ch, 0)
-                cell = [diag[0] | miss]
-                for k in range(1, levels):
-                    cell.append((diag[k] | (miss & diag[k - 1])) & up[k - 1] & left[k - 1])
-                cur[j] = left = cell
-                none_close &= cell[hard]
-            if none_close == everyone:
-                return None
-            prev = cur
-        if not free_end:
-            return prev[length]
-        best = list(prev[0])
-        for cell in prev[1:]:
-            for k in range(levels):
-                best[k] &= cell[k]
-        return best
-
-
 class SerialIndex:
     """In-memory trace index of (firearm id, serial key, make key).
 
@@ -566,13 +303,10 @@ class SerialIndex:
         self._slot_of: dict[Hashable, int] = {}
         self._make_codes: dict[str, int] = {}
         self._make_names: list[str] = []
-        self._alphabet: set[str] = set()
-        self._runs: list[array[int]] = []
-        self._offsets: list[array[int]] = []
-        self._delta: dict[int, list[tuple[int, int]]] = {}
+        self._deletions = DeletionIndex(UNREADABLE)
         self._delta_slots: list[int] = []
         self._pending: list[int] = []
-        self._groups: dict[int, _LengthGroup] = {}
+        self._groups: dict[int, LengthGroup] = {}
         self._dead = 0
 
     def __len__(self) -> int:
@@ -599,7 +333,7 @@ class SerialIndex:
         self._makes.append(code)
         self._rows.append(_NO_ROW)
         self._slot_of[firearm_id] = slot
-        self._alphabet.update(_fold(key))
+        self._deletions.note(fold(key))
         self._pending.append(slot)
 
     def remove(self, firearm_id: Hashable) -> None:
@@ -643,74 +377,24 @@ class SerialIndex:
         self._index_rows(pending)
         if merge or len(pending) + len(self._delta_slots) > self._merge_after:
             slots = self._delta_slots + pending
-            self._delta, self._delta_slots = {}, []
-            if slots:
-                self._merge(slots)
-            return
-        delta = self._delta
-        for slot in pending:
-            for entry in _serial_entries(_fold(keys[slot] or "")):
-                delta.setdefault(entry >> 32, []).append((entry >> _GAPS_SHIFT & 0xFF, slot))
-        self._delta_slots.extend(pending)
+            self._delta_slots = []
+            self._deletions.merge([(slot, fold(key)) for slot in slots if (key := keys[slot])])
+        else:
+            self._deletions.stage([(slot, fold(keys[slot] or "")) for slot in pending])
+            self._delta_slots.extend(pending)
 
     def _index_rows(self, slots: list[int]) -> None:
         by_length: dict[int, list[tuple[int, str, int]]] = {}
         for slot in slots:
             key = self._keys[slot] or ""
-            by_length.setdefault(len(key), []).append((slot, _fold(key), self._makes[slot]))
+            by_length.setdefault(len(key), []).append((slot, fold(key), self._makes[slot]))
         for length, entries in by_length.items():
             group = self._groups.get(length)
             if group is None:
-                group = self._groups[length] = _LengthGroup(length)
+                group = self._groups[length] = LengthGroup(length)
             base = group.extend(entries)
             for offset, (slot, _, _) in enumerate(entries):
                 self._rows[slot] = base + offset
-
-    def _merge(self, slots: list[int]) -> None:
-        """Add the deletion variants of ``slots`` to the sorted runs of packed entries."""
-        by_run: dict[int, list[int]] = {}
-        for slot in slots:
-            by_run.setdefault(slot >> _RUN_BITS, []).append(slot)
-        for run, members in sorted(by_run.items()):
-            while len(self._runs) <= run:
-                self._runs.append(array("Q"))
-                self._offsets.append(array("I"))
-            merged = self._merge_run(self._runs[run], members, run * _RUN_SLOTS)
-            self._runs[run] = merged
-            # Where each 16-bit hash prefix starts, so a lookup bisects a few hundred entries.
-            self._offsets[run] = array(
-                "I", (bisect_left(merged, top << 48) for top in range(1 << 16 | 1))
-            )
-
-    def _merge_run(self, old: array[int], slots: list[int], base: int) -> array[int]:
-        keys = self._keys
-        parts: list[list[array[int]]] = [[] for _ in range(256)]
-        for first in range(0, len(slots), _CHUNK):
-            packed: list[int] = []
-            for slot in slots[first : first + _CHUNK]:
-                key = keys[slot]
-                if key is not None:
-                    local = slot - base
-                    packed += [entry | local for entry in _serial_entries(_fold(key))]
-            packed.sort(key=float)
-            chunk = array("Q", packed)
-            lo = 0
-            for top in range(256):
-                hi = bisect_left(packed, (top + 1) << 56, lo)
-                if hi > lo:
-                    parts[top].append(chunk[lo:hi])
-                lo = hi
-        merged = array("Q", [0]) * (len(old) + sum(len(c) for runs in parts for c in runs))
-        start = old_lo = 0
-        for top in range(256):
-            old_hi = bisect_left(old, (top + 1) << 56, old_lo)
-            # Every piece is sorted, so sorted() merges runs rather than sorting from scratch.
-            block = sorted(itertools.chain(old[old_lo:old_hi], *parts[top]), key=float)
-            parts[top] = []
-            merged[start : start + len(block)] = array("Q", block)
-            start += len(block)
-            old_lo = old_hi
-        return merged
 
     def search(
         self,
@@ -735,9 +419,15 @@ class SerialIndex:
         hard = max_tenths // _C_INDEL
         plan = None
         if parsed.known_start and parsed.known_end:
-            plan = _deletion_plan(parsed.unreadable, max_tenths)
-        if plan is not None and self._lookups(parsed, plan) <= _LOOKUP_CAP:
-            slots = self._deletion_candidates(parsed, plan, hard)
+            plan = deletion_plan(
+                parsed.unreadable,
+                max_tenths,
+                unreadable_cost=_C_UNREADABLE,
+                indel_cost=_C_INDEL,
+            )
+        pattern = fold(parsed.body)
+        if plan is not None and self._deletions.lookups(pattern, plan) <= LOOKUP_CAP:
+            slots = self._deletions.candidates(pattern, plan, hard)
             found = self._verify(slots, matcher, make_code)
         else:
             found = []
@@ -766,71 +456,11 @@ class SerialIndex:
                 found.append((tenths, slot))
         return found
 
-    def _lookups(self, query: TraceQuery, plan: tuple[int, int]) -> int:
-        spelled, extra = plan
-        kept = len(query.body) - query.unreadable + spelled
-        variants = sum(math.comb(kept, d) for d in range(min(extra, kept) + 1))
-        return len(self._alphabet) ** spelled * variants
-
-    def _deletion_candidates(self, query: TraceQuery, plan: tuple[int, int], hard: int) -> set[int]:
-        """Slots sharing a deletion variant with the query through an alignment within ``hard``."""
-        spelled, extra = plan
-        chars: list[str] = []
-        holes: list[int] = []
-        marks: list[int] = []
-        for ch in _fold(query.body):
-            if ch != UNREADABLE:
-                chars.append(ch)
-            elif len(holes) < spelled:
-                holes.append(len(chars))
-                chars.append(ch)
-            else:
-                marks.append(len(chars))
-        templates = [
-            (variant, tuple(sorted(variant.at_gap.items())))
-            for variant in _query_variants(len(chars), marks, extra)
-        ]
-        lookups: dict[tuple[str, tuple[tuple[int, tuple[int, int]], ...]], _QueryVariant] = {}
-        for fill in itertools.product(sorted(self._alphabet), repeat=spelled):
-            for hole, ch in zip(holes, fill, strict=True):
-                chars[hole] = ch
-            for template, profile in templates:
-                lookups.setdefault(("".join([chars[i] for i in template.kept]), profile), template)
-        runs, offsets, delta = self._runs, self._offsets, self._delta
-        found: set[int] = set()
-        for (text, _), variant in lookups.items():
-            h = _text_hash(text)
-            verdicts = variant.verdicts
-            for number, run in enumerate(runs):
-                top = offsets[number]
-                end = top[(h >> 16) + 1]
-                pos = bisect_left(run, h << 32, top[h >> 16], end)
-                base = number * _RUN_SLOTS
-                beyond = (h + 1) << 32
-                while pos < end:
-                    packed = run[pos]
-                    if packed >= beyond:
-                        break
-                    pos += 1
-                    code = packed >> _GAPS_SHIFT & 0xFF
-                    verdict = verdicts.get(code)
-                    if verdict is None:
-                        verdict = variant.fits(code, hard)
-                    if verdict:
-                        found.add(base + (packed & _LOCAL_MASK))
-            for code, slot in delta.get(h, ()):
-                verdict = verdicts.get(code)
-                if verdict is None:
-                    verdict = variant.fits(code, hard)
-                if verdict:
-                    found.add(slot)
-        return found
-
     def _bit_candidates(
         self, query: TraceQuery, hard: int, make_code: int | None
     ) -> list[list[int]]:
         """Slots by folded unit edit distance 0..hard (a lower bound of the weighted one)."""
-        pattern = _fold(query.body)
+        pattern = fold(query.body)
         size = len(pattern)
         both = query.known_start and query.known_end
         levels: list[list[int]] = [[] for _ in range(hard + 1)]
@@ -843,12 +473,19 @@ class SerialIndex:
                 everyone &= group.makes.get(make_code, 0)
             if not everyone:
                 continue
-            planes = group.distances(pattern, query, everyone, hard)
+            planes = group.distances(
+                pattern,
+                wildcard=UNREADABLE,
+                known_start=query.known_start,
+                known_end=query.known_end,
+                everyone=everyone,
+                hard=hard,
+            )
             if planes is None:
                 continue
             below = everyone
             for level in range(hard + 1):
                 exact = below & ~planes[level]
                 below = planes[level]
-                levels[level].extend(group.rows[row] for row in _set_bits(exact))
+                levels[level].extend(group.rows[row] for row in set_bits(exact))
         return levels
