@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from resguardo.api import create_app
 from resguardo.services.auth import AuthSettings
@@ -15,10 +17,41 @@ from world import PASSWORD
 SETTINGS = AuthSettings()
 
 
+class AsgiClient:
+    """A synchronous client calling the ASGI app in-process.
+
+    Starlette's TestClient hops threads on every request (several milliseconds
+    each here); this drives ``httpx.ASGITransport`` on a private event loop.
+    The application's lifespan does not run (no webhook worker).
+    """
+
+    def __init__(self, app: Any, *, raise_server_exceptions: bool = True) -> None:
+        self._loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_server_exceptions,
+                                        client=("testclient", 50000))
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+
 class Api:
     """A test client plus a cache of session tokens per user."""
 
-    def __init__(self, app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, client: AsgiClient) -> None:  # type: ignore[no-untyped-def]
         self.app = app
         self.client = client
         self._tokens: dict[str, str] = {}
@@ -50,10 +83,21 @@ class Api:
 
 
 @pytest.fixture
-def api(world) -> Api:  # type: ignore[no-untyped-def]
-    app = create_app(world, auth_settings=SETTINGS, webhooks=False)
-    with TestClient(app, raise_server_exceptions=True) as client:
-        yield Api(world, client)
+def asgi_client() -> Iterator[Callable[..., AsgiClient]]:
+    """Make in-process clients for FastAPI apps; closed after the test."""
+    made: list[AsgiClient] = []
+
+    def make(app: Any, **kwargs: Any) -> AsgiClient:
+        made.append(AsgiClient(app, **kwargs))
+        return made[-1]
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def api(world, asgi_client) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    yield Api(world, asgi_client(create_app(world, auth_settings=SETTINGS, webhooks=False)))
     world.engine.dispose()
 
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from fastapi.testclient import TestClient
 
 from resguardo.api import create_app
 from resguardo.services import auth
@@ -67,21 +66,21 @@ def test_five_failures_lock_the_account_until_the_lock_expires(api, clock):
     assert login(api, "armero1").status_code == 200
 
 
-def test_failures_from_one_address_are_rate_limited_across_usernames(world, clock):
+def test_failures_from_one_address_are_rate_limited_across_usernames(world, clock, asgi_client):
     settings = dataclasses.replace(auth.AuthSettings(), address_limit=6)
-    with TestClient(create_app(world, auth_settings=settings, webhooks=False)) as client:
-        for i in range(6):
-            r = client.post("/api/v1/auth/token",
-                            json={"username": f"guess{i}", "password": "wrong-password!"})
-            assert r.status_code == 401
+    client = asgi_client(create_app(world, auth_settings=settings, webhooks=False))
+    for i in range(6):
         r = client.post("/api/v1/auth/token",
-                        json={"username": "armero1", "password": PASSWORD})
-        assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
-        assert int(r.headers["Retry-After"]) > 0
-        assert _events(world, "auth.rate_limited")
-        clock.advance(minutes=16)
-        assert client.post("/api/v1/auth/token", json={"username": "armero1",
-                                                       "password": PASSWORD}).status_code == 200
+                        json={"username": f"guess{i}", "password": "wrong-password!"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/token",
+                    json={"username": "armero1", "password": PASSWORD})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
+    assert int(r.headers["Retry-After"]) > 0
+    assert _events(world, "auth.rate_limited")
+    clock.advance(minutes=16)
+    assert client.post("/api/v1/auth/token", json={"username": "armero1",
+                                                   "password": PASSWORD}).status_code == 200
     world.engine.dispose()
 
 
@@ -94,32 +93,32 @@ def test_an_admin_unlocks_a_locked_account(api):
     assert login(api, "armero2").status_code == 200
 
 
-def test_the_deployment_can_require_totp_for_oversight_roles(world, clock):
+def test_the_deployment_can_require_totp_for_oversight_roles(world, clock, asgi_client):
     settings = dataclasses.replace(auth.AuthSettings(), require_totp=True)
-    with TestClient(create_app(world, auth_settings=settings, webhooks=False)) as client:
-        def sign_in(user, **extra):  # type: ignore[no-untyped-def]
-            return client.post("/api/v1/auth/token",
-                               json={"username": user, "password": PASSWORD, **extra})
-        # armorers and chiefs are not required to have a second factor
-        assert sign_in("armero1").status_code == 200
-        r = sign_in("supervisor")
-        assert r.status_code == 401 and r.json()["error"]["code"] == "totp_not_enrolled"
-        # the supervisor cannot sign in, so an admin (signed in with a second factor) enrols
-        with world.work("admin") as uow:
-            admin_secret, _ = auth.enroll_totp(uow, "admin")
-            uow.commit()
-        admin_code = pyotp.TOTP(admin_secret).at(clock.now)
-        assert sign_in("admin").json()["error"]["code"] == "totp_required"
-        token = sign_in("admin", totp=admin_code).json()["access_token"]
-        r = client.post("/api/v1/users/supervisor/totp",
-                        headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 201 and r.json()["uri"].startswith("otpauth://totp/")
-        secret = r.json()["secret"]
-        assert sign_in("supervisor", totp="000000").json()["error"]["code"] in {
-            "authentication_failed"}
-        ok = sign_in("supervisor", totp=pyotp.TOTP(secret).at(clock.now))
-        assert ok.status_code == 200
-        assert _events(world, "auth.login")[-1].payload["method"] == "password+totp"
+    client = asgi_client(create_app(world, auth_settings=settings, webhooks=False))
+    def sign_in(user, **extra):  # type: ignore[no-untyped-def]
+        return client.post("/api/v1/auth/token",
+                           json={"username": user, "password": PASSWORD, **extra})
+    # armorers and chiefs are not required to have a second factor
+    assert sign_in("armero1").status_code == 200
+    r = sign_in("supervisor")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "totp_not_enrolled"
+    # the supervisor cannot sign in, so an admin (signed in with a second factor) enrols
+    with world.work("admin") as uow:
+        admin_secret, _ = auth.enroll_totp(uow, "admin")
+        uow.commit()
+    admin_code = pyotp.TOTP(admin_secret).at(clock.now)
+    assert sign_in("admin").json()["error"]["code"] == "totp_required"
+    token = sign_in("admin", totp=admin_code).json()["access_token"]
+    r = client.post("/api/v1/users/supervisor/totp",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201 and r.json()["uri"].startswith("otpauth://totp/")
+    secret = r.json()["secret"]
+    assert sign_in("supervisor", totp="000000").json()["error"]["code"] in {
+        "authentication_failed"}
+    ok = sign_in("supervisor", totp=pyotp.TOTP(secret).at(clock.now))
+    assert ok.status_code == 200
+    assert _events(world, "auth.login")[-1].payload["method"] == "password+totp"
     world.engine.dispose()
 
 
