@@ -1,24 +1,327 @@
-"""The ledger commands: rebuild check (and, with the ledger, checkpoints and proofs)."""
+"""The ledger commands: key, checkpoints, verification, proofs, witnesses, export, rebuild check."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from resguardo.cli.context import AsUser, Json, read, refusals
-from resguardo.cli.output import fail, print_json
+from resguardo.cli.context import AsUser, Json, deployment, read, refusals, write
+from resguardo.cli.output import dumps, fail, print_json, print_table
+from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
+from resguardo.services import ledger, ledger_verify
 from resguardo.storage import rebuild
 
-ledger_app = typer.Typer(help="The tamper-evident log: rebuild check, checkpoints, proofs.",
-                         no_args_is_help=True)
+ledger_app = typer.Typer(
+    help="The tamper-evident log: signing key, checkpoints, verification, inclusion and "
+         "consistency proofs, witness cosignatures, event export, rebuild check.",
+    no_args_is_help=True)
+
+Make = Annotated[str | None, typer.Option(help="Make, when several makes share the serial.")]
 
 
 def _progress(enabled: bool) -> Progress:
+    """A progress bar on stderr, shown only when stderr is a terminal."""
+    console = Console(stderr=True)
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), disable=not enabled, transient=True)
+                    TimeRemainingColumn(), console=console, transient=True,
+                    disable=not (enabled and console.is_terminal))
+
+
+def _key() -> ledger.LedgerKey:
+    return ledger.attach(deployment())
+
+
+def _checkpoint_text(stored: Any) -> str:
+    return f"checkpoint {stored.id}: size {stored.size}, signed {stored.created_at}"
+
+
+@ledger_app.command("key")
+@refusals
+def key_command(as_json: Json = False) -> None:
+    """Print the log's public key as a C2SP verifier key (name+hash+base64key).
+
+    Overseers copy it once and check every checkpoint against it.
+    Example: resguardo ledger key > log.vkey
+    """
+    verifier = _key().verifier()
+    if as_json:
+        print_json({"vkey": verifier.vkey(), "name": verifier.name,
+                    "key_hash": f"{verifier.key_hash:08x}", "origin": deployment().settings.log_origin})
+    else:
+        typer.echo(verifier.vkey())
+
+
+@ledger_app.command("checkpoint")
+@refusals
+def checkpoint_command(
+    latest: Annotated[bool, typer.Option("--latest", help="Print the newest stored checkpoint "
+                                         "instead of signing one (any reader).")] = False,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Sign and keep a checkpoint of the whole log now, and print it (auditor, admin).
+
+    The output is a C2SP signed note that overseers save (tools/witness.py save).
+    Example: resguardo --as auditor ledger checkpoint > checkpoint.txt
+    """
+    key = _key()
+    stored = read(as_user, ledger.latest) if latest else write(as_user, ledger.checkpoint, key)
+    if as_json:
+        print_json(ledger.checkpoint_dict(stored))
+    else:
+        sys.stdout.write(stored.note)
+        typer.echo(_checkpoint_text(stored), err=True)
+
+
+@ledger_app.command("verify")
+@refusals
+def verify_command(
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--checkpoint", metavar="FILE",
+        help="A signed checkpoint an overseer kept; the log must still produce its root "
+             "and extend it. Repeat for several.")] = None,
+    vkey: Annotated[str | None, typer.Option(
+        "--vkey", help="The log's verifier key (or a file holding it) to check signatures "
+                       "with, instead of the key file on this server.")] = None,
+    projection: Annotated[bool, typer.Option(
+        "--projection/--no-projection", help="Also replay the log and compare the "
+                                             "projection (default: yes).")] = True,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Recompute the ledger from the event rows and check it against everything kept.
+
+    Checks every leaf, tree node and root against the stored tree, every stored
+    checkpoint and the given ones, and replays the projection. Prints what was checked and, on failure, the first index that disagrees and why;
+    exit status 1 on any disagreement (auditor, admin).
+    Example: resguardo --as auditor ledger verify --checkpoint copies/120.checkpoint
+    """
+    key = _key()
+    supplied = []
+    for path in checkpoint or []:
+        try:
+            supplied.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read checkpoint {path}: {exc}", code=2) from None
+    if vkey is not None:
+        verifier = ledger.parse_vkey(vkey)
+    else:
+        try:
+            verifier = key.verifier()
+        except NotFound:
+            verifier = None
+
+    def run(uow):  # type: ignore[no-untyped-def]
+        with _progress(not as_json) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    label = "Hashing the log" if phase == "leaves" else "Replaying the log"
+                    tasks[phase] = bar.add_task(label, total=total)
+                bar.update(tasks[phase], completed=done)
+
+            return ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
+                                        supplied=supplied, projection=projection,
+                                        progress=progress)
+
+    report = read(as_user, run)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ledger_verify.VerifyReport) -> None:
+    checked = (f"Checked {report.events} event rows against a log of {report.size} entries: "
+               f"{report.leaves} leaves, {report.nodes} tree nodes, {report.checkpoints} stored "
+               f"checkpoint(s), {len(report.supplied)} supplied checkpoint(s)"
+               + (", projection replayed." if report.projection else "; projection not replayed."))
+    typer.echo(checked)
+    if report.latest is not None:
+        state = "verifies" if report.latest["ok"] else "does NOT verify"
+        typer.echo(f"Latest checkpoint {report.latest['id']} (size {report.latest['size']}) "
+                   f"{state}.")
+    for entry in report.supplied:
+        typer.echo(f"Supplied {entry['source']} (size {entry['size']}): "
+                   + ("the log extends it." if entry["ok"] else "does NOT hold."))
+    for note in report.notes:
+        typer.echo(f"Note: {note}")
+    if report.ok:
+        typer.echo("OK: the ledger verifies.")
+        return
+    total = len(report.findings) + sum(report.omitted.values())
+    typer.echo(f"FAILED: {total} disagreement(s).")
+    if report.first_bad_index is not None:
+        typer.echo(f"First bad index: {report.first_bad_index}")
+    bad_range = report.first_bad_range
+    if bad_range is not None:
+        typer.echo(f"First disagreement (from checkpoints) lies in entries "
+                   f"{bad_range[0]}..{bad_range[1]}")
+    for finding in report.findings:
+        typer.echo(f"  [{finding.kind}] {finding.message}")
+    for kind, count in sorted(report.omitted.items()):
+        typer.echo(f"  ... and {count} more {kind} finding(s)")
+
+
+def _target(target: str, serial: bool) -> dict[str, Any]:
+    if not serial and target.isdigit():
+        return {"index": int(target)}
+    return {"serial": target}
+
+
+@ledger_app.command("prove")
+@refusals
+def prove_command(
+    target: Annotated[str, typer.Argument(metavar="SERIAL-or-INDEX",
+                                          help="An entry index (digits), or a firearm serial "
+                                               "(its registration entry).")],
+    serial: Annotated[bool, typer.Option("--serial", help="Read TARGET as a serial even if it "
+                                                          "is all digits.")] = False,
+    make: Make = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Inclusion proof of an entry in the latest checkpoint (RFC 9162, base64 hashes).
+
+    Example: resguardo --as armero1 ledger prove GLK-A100 --json > proof.json
+    """
+    _key()
+    found = read(as_user, lambda uow: ledger.prove(uow, make=make, **_target(target, serial)))
+    if as_json:
+        print_json(found.as_dict())
+        return
+    ev = found.event
+    typer.echo(f"Entry {ev.position} ({ev.type}, {ev.at}, by {ev.actor}) is leaf {ev.position} "
+               f"of checkpoint {found.checkpoint.id} (size {found.checkpoint.size}).")
+    typer.echo(f"leaf hash: {ledger.b64(found.leaf_hash)}")
+    typer.echo(f"root:      {ledger.b64(found.checkpoint.root)}")
+    typer.echo(f"proof ({len(found.proof)} hashes, bottom-up):")
+    for item in found.proof:
+        typer.echo(f"  {ledger.b64(item)}")
+    typer.echo("checkpoint:")
+    sys.stdout.write(found.checkpoint.note)
+
+
+@ledger_app.command("consistency")
+@refusals
+def consistency_command(
+    old: Annotated[int, typer.Argument(metavar="OLD", help="The older tree size.")],
+    new: Annotated[int | None, typer.Argument(metavar="NEW", help="The newer tree size "
+                                              "(default: the latest checkpoint's).")] = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Consistency proof that the log of size NEW extends the log of size OLD.
+
+    --json prints the form tools/witness.py check --proof reads.
+    Example: resguardo --as auditor ledger consistency 120 --json > proof.json
+    """
+    found = read(as_user, ledger.consistency, old, new)
+    if as_json:
+        print_json(found.as_dict())
+        return
+    typer.echo(f"Size {found.size1} -> {found.size2}")
+    typer.echo(f"root {found.size1}: {ledger.b64(found.root1)}")
+    typer.echo(f"root {found.size2}: {ledger.b64(found.root2)}")
+    typer.echo(f"proof ({len(found.proof)} hashes):")
+    for item in found.proof:
+        typer.echo(f"  {ledger.b64(item)}")
+
+
+@ledger_app.command("cosign")
+@refusals
+def cosign_command(
+    checkpoint_id: Annotated[int, typer.Argument(metavar="CHECKPOINT_ID")],
+    line: Annotated[str, typer.Option("--line", help="The witness's cosignature line, as "
+                                      "tools/witness.py cosign prints it.")],
+    witness_vkey: Annotated[str, typer.Option("--witness-vkey", help="The witness's verifier "
+                                              "key (type 0x04), or a file holding it.")],
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Keep a witness's cosignature of a stored checkpoint, after checking it (auditor, admin).
+
+    Example: resguardo --as auditor ledger cosign 7 --line "$(cat cosig.txt)" --witness-vkey w1.vkey
+    """
+    kept = write(as_user, ledger.cosign, checkpoint_id, line, witness_vkey)
+    if as_json:
+        print_json({"checkpoint_id": kept.checkpoint_id, "witness": kept.witness,
+                    "vkey": kept.vkey, "timestamp": kept.timestamp, "line": kept.line})
+    else:
+        typer.echo(f"Kept the cosignature of {kept.witness} on checkpoint {kept.checkpoint_id} "
+                   f"(time {kept.timestamp}).")
+
+
+@ledger_app.command("cosignatures")
+@refusals
+def cosignatures_command(
+    checkpoint_id: Annotated[int | None, typer.Argument(
+        metavar="[CHECKPOINT_ID]", help="Default: the latest checkpoint.")] = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Print a checkpoint with every witness cosignature the log keeps for it.
+
+    Witnesses compare these notes to catch a split view.
+    Example: resguardo --as inspector ledger cosignatures 7 > cosigned.txt
+    """
+    found = read(as_user, ledger.cosigned, checkpoint_id)
+    if as_json:
+        print_json(found.as_dict())
+    else:
+        sys.stdout.write(found.note)
+        typer.echo(f"{_checkpoint_text(found.checkpoint)}; {len(found.cosignatures)} "
+                   "cosignature(s)", err=True)
+
+
+@ledger_app.command("events")
+@refusals
+def events_command(
+    start: Annotated[int, typer.Option("--from", help="First entry index.")],
+    stop: Annotated[int, typer.Option("--to", help="End of the range (not included): the "
+                                      "entries that take the tree from size FROM to size TO.")],
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Export the entries FROM..TO-1 with their canonical leaves, to rehash independently.
+
+    Entries outside your scope come as their leaf hash only (auditor, admin).
+    Example: resguardo --as auditor ledger events --from 0 --to 1000 --json > events.json
+    """
+    def run(uow):  # type: ignore[no-untyped-def]
+        items = ledger.export_events(uow, start, stop)
+        if as_json:
+            out = sys.stdout
+            out.write(f'{{"from": {start}, "to": {stop}, "events": [')
+            for n, item in enumerate(items):
+                out.write(("," if n else "") + "\n  " + dumps(item, indent=None))
+            out.write("\n]}\n")
+            return
+        rows = []
+        for item in items:
+            event = item.get("event")
+            if item.get("missing"):
+                rows.append((item["index"], "(missing)", "", "", ""))
+            elif "unreadable" in item:
+                rows.append((item["index"], f"(unreadable: {item['unreadable']})", "", "", ""))
+            elif event is None:
+                rows.append((item["index"], "(outside your scope)", "", "", item["leaf_hash"]))
+            else:
+                rows.append((item["index"], event["type"], event["at"], event["actor"],
+                             item["leaf_hash"]))
+        print_table(f"Entries {start}..{stop - 1}", ["index", "type", "at", "actor",
+                                                     "leaf hash"], rows)
+
+    read(as_user, run)
 
 
 @ledger_app.command("rebuild")
@@ -64,3 +367,4 @@ def rebuild_command(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(ledger_app, name="ledger")
+

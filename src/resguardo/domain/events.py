@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from resguardo.ledger import canonical_json
 
 #: Event types that only record reads or sign-ins; they change no projection.
 AUDIT_PREFIXES = ("access.", "auth.", "user.", "token.", "import.", "export.", "ledger.")
 
 
 def canonical(obj: Any) -> str:
-    """Canonical JSON text (RFC 8785 for the str/int/bool/null/list/dict data events hold)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    """RFC 8785 canonical JSON text: how a payload is stored, byte for byte as in the leaf."""
+    return canonical_json(obj).decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +42,5 @@ class Event:
         }
 
     def leaf(self) -> bytes:
-        return canonical(self.document()).encode("utf-8")
+        """The ledger leaf: RFC 8785 canonical JSON of `document()`."""
+        return canonical_json(self.document())

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, select
 
+from resguardo.storage import ledger_tables  # noqa: F401  (the ledger's tables join the metadata)
 from resguardo.storage import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"

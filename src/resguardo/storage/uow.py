@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso, utcnow
-from resguardo.storage import projector
+from resguardo.storage import ledger_store, projector
 from resguardo.storage import tables as t
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
@@ -112,6 +112,7 @@ class UnitOfWork:
             "subject_id": ev.subject_id, "corrects": ev.corrects, "reason": ev.reason,
             "request_id": ev.request_id, "payload": canonical(ev.payload)})
         projector.apply(self.conn, ev)
+        ledger_store.append(self.conn, ev)
         for hook in APPEND_HOOKS:
             hook(self.conn, ev)
         self._size = position + 1

@@ -1,0 +1,321 @@
+"""The ledger in the database: tree nodes, checkpoints, cosignatures, and the reads verify needs.
+
+`append` runs inside `UnitOfWork.append`, in the event's transaction: it reads the
+tree's right edge (O(log n) nodes, one query) and writes the new leaf and the subtrees
+it completes (amortized two rows). `DbNodeStore` serves the `resguardo.ledger` tree
+functions with one query per root or proof.
+
+The verification reads (`leaf_texts`, `node_hashes`, ...) go through the raw DB-API
+cursor in bounded position ranges, and have the database assemble each event's
+canonical JSON leaf from its columns (`json_quote` on SQLite, `pg_catalog.to_json` on
+PostgreSQL), so that a million rows cost one short string each rather than a
+SQLAlchemy row and a Python serializer. The caller hashes that text; where it does not
+match the stored leaf hash, it recomputes the leaf with `Event.leaf()`, which defines it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, make_url, select
+
+from resguardo.domain.events import Event
+from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
+from resguardo.storage import ledger_tables as lt
+from resguardo.storage import tables as t
+from resguardo.storage.database import normalize_url
+from resguardo.storage.repositories import event_from_row
+
+_NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
+_LATEST = "SELECT size, created_at FROM checkpoints ORDER BY id DESC LIMIT 1"
+
+# The keys of Event.document() in RFC 8785 order (UTF-16 code units; all ASCII here).
+_LEAF_FIELDS = ("actor", "actor_id", "at", "corrects", "org_id", "payload", "position",
+                "reason", "request_id", "subject_id", "subject_type", "type")
+
+
+def database_identity(target: Engine | str) -> str:
+    """One string per database, from an engine or a settings URL (password hidden)."""
+    url = make_url(normalize_url(target)) if isinstance(target, str) else target.url
+    return url.render_as_string(hide_password=True)
+
+
+def _leaf_sql(dialect: str) -> str:
+    """SQL expression building an event row's canonical leaf text from its columns.
+
+    Strings and numbers go through the database's own JSON quoting, which escapes
+    exactly as RFC 8785 does (tests compare it with `canonical_json` on hostile text);
+    the payload column already holds canonical JSON and is spliced in as it is. On
+    PostgreSQL every function is schema-qualified so a search_path cannot redirect it.
+    """
+    parts = []
+    for i, name in enumerate(_LEAF_FIELDS):
+        prefix = ("{" if i == 0 else ",") + f'"{name}":'
+        if name == "payload":
+            value = "payload"
+        elif dialect == "sqlite":
+            value = f"json_quote({name})"
+        else:
+            value = f"coalesce(pg_catalog.to_json({name}), 'null'::pg_catalog.json)"
+        parts.append(f"'{prefix}'")
+        parts.append(value)
+    parts.append("'}'")
+    if dialect == "sqlite":
+        return " || ".join(parts)
+    return f"pg_catalog.concat({', '.join(parts)})"
+
+
+def _sql(conn: Connection, text: str) -> str:
+    """`?` placeholders in the DB-API's own style (psycopg takes `%s`)."""
+    return text if conn.dialect.paramstyle == "qmark" else text.replace("?", "%s")
+
+
+def _raw_fetch(conn: Connection, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run one query on the DB-API cursor of `conn`'s transaction; rows as plain tuples."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_sql(conn, text), tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+class DbNodeStore:
+    """The tree's complete-subtree hashes in `merkle_nodes`, read through one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_many(self, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+        """Hashes of those `keys` that are stored, in one query."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+        params = [v for key in wanted for v in key]
+        rows = _raw_fetch(self.conn, f"SELECT level, idx, hash FROM merkle_nodes WHERE {where}",
+                          params)
+        return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+
+
+def write_nodes(conn: Connection, nodes: Sequence[Node]) -> None:
+    """Insert tree nodes; a node already stored is an integrity error (the tree only grows)."""
+    if nodes:
+        conn.exec_driver_sql(_sql(conn, _NODE_INSERT), list(nodes))
+
+
+def append(conn: Connection, event: Event) -> bytes:
+    """Add `event` as leaf `event.position` of the tree, in the caller's transaction.
+
+    Returns the leaf hash. Fails (and so fails the append) if the tree's right edge is
+    missing or the leaf is already stored: the node store no longer matches the log.
+    """
+    leaf = leaf_hash(event.leaf())
+    write_nodes(conn, append_leaves(DbNodeStore(conn), event.position, [leaf]))
+    return leaf
+
+
+def append_leaf_hashes(conn: Connection, size: int, leaves: Sequence[bytes]) -> None:
+    """Extend the tree of `size` leaves by already hashed leaves (bulk loading)."""
+    write_nodes(conn, append_leaves(DbNodeStore(conn), size, leaves))
+
+
+# --- checkpoints ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as the log keeps it."""
+
+    id: int
+    size: int
+    root: bytes
+    note: str
+    created_at: str
+
+
+def _checkpoint(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(id=int(row.id), size=int(row.size), root=bytes(row.root),
+                            note=row.note, created_at=row.created_at)
+
+
+def store_checkpoint(conn: Connection, size: int, root: bytes, note: str,
+                     created_at: str) -> StoredCheckpoint:
+    """Keep a signed checkpoint; returns it with its id."""
+    result = conn.execute(insert(lt.checkpoints).values(
+        size=size, root=root, note=note, created_at=created_at))
+    return StoredCheckpoint(int(result.inserted_primary_key[0]), size, root, note, created_at)
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    """The checkpoint signed last, if any."""
+    c = lt.checkpoints.c
+    row = conn.execute(select(lt.checkpoints).order_by(c.id.desc()).limit(1)).first()
+    return None if row is None else _checkpoint(row)
+
+
+def latest_checkpoint_head(conn: Connection) -> tuple[int, str] | None:
+    """(size, created_at) of the checkpoint signed last: what the append path checks."""
+    rows = _raw_fetch(conn, _LATEST, ())
+    return (int(rows[0][0]), rows[0][1]) if rows else None
+
+
+def checkpoint_by_id(conn: Connection, checkpoint_id: int) -> StoredCheckpoint | None:
+    row = conn.execute(select(lt.checkpoints).where(lt.checkpoints.c.id == checkpoint_id)).first()
+    return None if row is None else _checkpoint(row)
+
+
+def all_checkpoints(conn: Connection) -> list[StoredCheckpoint]:
+    """Every stored checkpoint, oldest first."""
+    c = lt.checkpoints.c
+    return [_checkpoint(r) for r in conn.execute(select(lt.checkpoints).order_by(c.id))]
+
+
+def checkpoint_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(lt.checkpoints)).scalar_one())
+
+
+# --- cosignatures -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCosignature:
+    """A witness's cosignature line on a stored checkpoint, and the key it verified with."""
+
+    checkpoint_id: int
+    witness: str
+    vkey: str
+    line: str
+    timestamp: int
+
+
+def _cosignature(row: Any) -> StoredCosignature:
+    return StoredCosignature(int(row.checkpoint_id), row.witness, row.vkey, row.line,
+                             int(row.timestamp))
+
+
+def add_cosignature(conn: Connection, cosignature: StoredCosignature) -> None:
+    conn.execute(insert(lt.cosignatures).values(
+        checkpoint_id=cosignature.checkpoint_id, witness=cosignature.witness,
+        vkey=cosignature.vkey, line=cosignature.line, timestamp=cosignature.timestamp))
+
+
+def cosignature_of(conn: Connection, checkpoint_id: int, witness: str) -> StoredCosignature | None:
+    c = lt.cosignatures.c
+    row = conn.execute(select(lt.cosignatures).where(
+        c.checkpoint_id == checkpoint_id, c.witness == witness)).first()
+    return None if row is None else _cosignature(row)
+
+
+def cosignatures(conn: Connection, checkpoint_id: int | None = None) -> list[StoredCosignature]:
+    """Cosignatures of one checkpoint, or of all, by checkpoint then witness."""
+    c = lt.cosignatures.c
+    stmt = select(lt.cosignatures).order_by(c.checkpoint_id, c.witness)
+    if checkpoint_id is not None:
+        stmt = stmt.where(c.checkpoint_id == checkpoint_id)
+    return [_cosignature(r) for r in conn.execute(stmt)]
+
+
+# --- reads for verification and export --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogBounds:
+    """What the tables say about the log's extent."""
+
+    head: int
+    """Size recorded in log_head."""
+    events_end: int
+    """One past the highest event position (0 without events)."""
+    event_count: int
+    leaves_end: int
+    """One past the highest stored leaf (level-0 node) index."""
+
+
+def log_bounds(conn: Connection) -> LogBounds:
+    head = _raw_fetch(conn, "SELECT size FROM log_head WHERE id = 1", ())
+    top, count = _raw_fetch(conn, "SELECT max(position), count(*) FROM events", ())[0]
+    leaves = _raw_fetch(conn, "SELECT max(idx) FROM merkle_nodes WHERE level = 0", ())[0][0]
+    return LogBounds(head=int(head[0][0]) if head else 0,
+                     events_end=-1 if top is None else int(top) + 1,
+                     event_count=int(count),
+                     leaves_end=0 if leaves is None else int(leaves) + 1)
+
+
+def first_position_from(conn: Connection, position: int) -> int:
+    """The lowest event position at or after `position` (`position` itself if there is none)."""
+    found = _raw_fetch(conn, "SELECT min(position) FROM events WHERE position >= ?",
+                       (position,))[0][0]
+    return position if found is None else int(found)
+
+
+def leaf_texts(conn: Connection, lo: int, hi: int) -> list[tuple[int, str | None]]:
+    """(position, canonical leaf text) of the event rows with lo <= position < hi, in order."""
+    sql = (f"SELECT position, {_leaf_sql(conn.dialect.name)} FROM events "
+           "WHERE position >= ? AND position < ? ORDER BY position")
+    return _raw_fetch(conn, sql, (lo, hi))
+
+
+def node_hashes(conn: Connection, level: int, lo: int, hi: int) -> list[bytes]:
+    """Hashes of the stored nodes (level, idx) with lo <= idx < hi, in index order."""
+    rows = _raw_fetch(conn, "SELECT hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
+                      "AND idx < ? ORDER BY idx", (level, lo, hi))
+    return [bytes(r[0]) for r in rows]
+
+
+def node_rows(conn: Connection, level: int, lo: int, hi: int) -> dict[int, bytes]:
+    """idx -> hash of the stored nodes (level, idx) with lo <= idx < hi."""
+    rows = _raw_fetch(conn, "SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
+                      "AND idx < ?", (level, lo, hi))
+    return {int(idx): bytes(h) for idx, h in rows}
+
+
+def nodes_above(conn: Connection, level: int) -> dict[NodeKey, bytes]:
+    """Every stored node above `level` (few: one per 2**level leaves)."""
+    rows = _raw_fetch(conn, "SELECT level, idx, hash FROM merkle_nodes WHERE level > ?", (level,))
+    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
+
+
+def events_at(conn: Connection, positions: Iterable[int]) -> dict[int, Any]:
+    """The stored rows at these positions (for the rare leaf the fast path cannot match)."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(t.events).where(t.events.c.position.in_(wanted)))
+    return {int(r.position): r for r in rows}
+
+
+def event_of_row(row: Any) -> Event:
+    """The Event a stored row holds; ValueError if its payload is not a JSON object."""
+    try:
+        event = event_from_row(row)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"payload is not JSON ({exc.msg})") from None
+    if not isinstance(event.payload, dict):
+        raise ValueError("payload is not a JSON object")
+    return event
+
+
+def event_rows(conn: Connection, lo: int, hi: int) -> list[Any]:
+    """The stored event rows with lo <= position < hi, in order (for export)."""
+    c = t.events.c
+    return list(conn.execute(select(t.events).where(c.position >= lo, c.position < hi)
+                             .order_by(c.position)))
+
+
+def organization_paths(conn: Connection) -> dict[int, str]:
+    return {int(r.id): r.path for r in conn.execute(select(t.organizations.c.id,
+                                                           t.organizations.c.path))}
+
+
+def firearm_last_events(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
+    """firearm id -> last_event, to name the entry a differing projection row points at."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    f = t.firearms.c
+    return {int(r.id): int(r.last_event)
+            for r in conn.execute(select(f.id, f.last_event).where(f.id.in_(wanted)))}
