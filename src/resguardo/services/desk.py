@@ -1,0 +1,145 @@
+"""The armory's shift desk: badge, then serial, then the officer's PIN.
+
+``plan`` works out what the two scans mean (issue a stored weapon, or take back
+one the officer holds) and refuses early, with the same domain decisions the
+operation itself makes, so the armorer sees the reason before asking for the
+PIN. ``perform`` checks everything again under the writer's lock, verifies the
+PIN and records the issue or return through ``services.custody``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from resguardo.domain import custody as rules
+from resguardo.domain.codes import FirearmStatus
+from resguardo.domain.entities import Firearm, Location, Officer, Organization
+from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
+from resguardo.domain.events import Event
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.timefmt import iso
+from resguardo.services import custody, pins
+from resguardo.storage.uow import UnitOfWork
+
+ISSUE = "issue"
+RETURN = "return"
+
+
+@dataclass(frozen=True)
+class OfficerCard:
+    """What the armorer sees after scanning a badge."""
+
+    officer: Officer
+    held: list[Firearm]
+    problems: list[str]
+    has_pin: bool
+    today: date
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class DeskPlan:
+    """What the two scans will do once the officer confirms."""
+
+    action: str
+    card: OfficerCard
+    firearm: Firearm
+    location: Location | None  # where it is kept now (issue) or goes back to (return)
+    notes: list[str] = field(default_factory=list)
+
+
+def desk_agency(uow: UnitOfWork) -> Organization:
+    """The agency whose desk this is: the acting armorer's own agency."""
+    actor = uow.actor
+    if actor is None:
+        raise ValidationFailed("the shift desk acts for a person", field="user")
+    authorize(actor, Action.CUSTODY_ISSUE)
+    if not actor.scope.holds_weapons:
+        raise ValidationFailed("the shift desk works within one agency", field="scope")
+    return actor.scope
+
+
+def desk_locations(uow: UnitOfWork) -> list[Location]:
+    """Where weapons come back to at this desk (armories first)."""
+    agency = desk_agency(uow)
+    found = uow.repo.locations(agency.id)
+    return sorted(found, key=lambda loc: (loc.kind != "armory", loc.code))
+
+
+def officer_card(uow: UnitOfWork, badge: str) -> OfficerCard:
+    agency = desk_agency(uow)
+    badge = (badge or "").strip()
+    if not badge:
+        raise ValidationFailed("scan or type the officer's badge", field="badge")
+    officer = uow.repo.officer(agency.id, badge)
+    now = uow.now()
+    problems = rules.eligibility_problems(officer, now.date())
+    override = bool(problems) and uow.repo.usable_override(officer.id, iso(now)) is not None
+    return OfficerCard(officer=officer, held=uow.repo.weapons_held(officer.id),
+                       problems=problems, has_pin=bool(pins.has_pin(uow, [officer.id])),
+                       today=now.date(), override=override)
+
+
+def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None) -> DeskPlan:
+    """Refuse now, or say what confirming will do."""
+    card = officer_card(uow, badge)
+    serial = (serial or "").strip()
+    if not serial:
+        raise ValidationFailed("scan or type the weapon's serial", field="serial")
+    firearm = uow.repo.firearm(serial)
+    officer = card.officer
+    if firearm.agency_id != officer.agency_id:
+        raise NotFound(f"firearm {serial} not found", serial=serial)
+    if uow.write:
+        # the guards (an open inspection's lockdown) record a refused attempt: they need a
+        # unit of work that writes, as the web's serial step and ``perform`` use
+        for guard in custody.CUSTODY_GUARDS:
+            guard(uow, firearm.agency_id,
+                  (Action.CUSTODY_RETURN if firearm.status == FirearmStatus.ISSUED
+                   else Action.CUSTODY_ISSUE).value)
+    if firearm.status == FirearmStatus.ISSUED:
+        if firearm.custodian_id != officer.id:
+            holder = uow.repo.officers_by_id([firearm.custodian_id]).get(firearm.custodian_id or -1)
+            raise InvalidTransition(
+                f"firearm {firearm.serial} is issued to another officer",
+                serial=firearm.serial, status="issued", action="custody.returned",
+                holder=f"{holder.badge} {holder.name}" if holder else None)
+        location = _return_location(uow, firearm, return_to)
+        rules.return_(firearm, location)
+        return DeskPlan(RETURN, card, firearm, location)
+    now = uow.now()
+    override = None
+    if card.problems:
+        override = uow.repo.usable_override(officer.id, iso(now))
+    rules.issue(firearm, officer, now, override)
+    location = (uow.repo.location_by_id(firearm.location_id)
+                if firearm.location_id is not None else None)
+    notes = ["override"] if override is not None else []
+    return DeskPlan(ISSUE, card, firearm, location, notes)
+
+
+def _return_location(uow: UnitOfWork, firearm: Firearm, code: str | None) -> Location:
+    if code:
+        return uow.repo.location(firearm.agency_id, code)
+    options = desk_locations(uow)
+    if not options:
+        raise ValidationFailed("this agency has no location to return weapons to",
+                               field="location")
+    return options[0]
+
+
+def perform(uow: UnitOfWork, badge: str, serial: str, pin: str,
+            return_to: str | None = None) -> tuple[DeskPlan, Event]:
+    """Check again under the writer's lock, verify the PIN, and record the movement."""
+    uow.lock()
+    decided = plan(uow, badge, serial, return_to)
+    pins.verify_pin(uow, decided.card.officer, pin)
+    if decided.action == ISSUE:
+        ev = custody.issue(uow, decided.firearm.serial, decided.card.officer.badge,
+                           make=decided.firearm.make)
+    else:
+        assert decided.location is not None
+        ev = custody.return_(uow, decided.firearm.serial, decided.location.code,
+                             make=decided.firearm.make)
+    return decided, ev

@@ -1,0 +1,159 @@
+"""Labels for the stable codes the domain stores (translated where they are shown)."""
+
+from __future__ import annotations
+
+from resguardo.web.i18n import N_
+
+STATUS = {
+    "in_storage": N_("In storage"),
+    "issued": N_("Issued"),
+    "in_repair": N_("In repair"),
+    "in_transit": N_("In transit"),
+    "lost": N_("Lost"),
+    "stolen": N_("Stolen"),
+    "decommissioned": N_("Decommissioned"),
+}
+
+KIND = {
+    "pistol": N_("Pistol"),
+    "revolver": N_("Revolver"),
+    "rifle": N_("Rifle"),
+    "carbine": N_("Carbine"),
+    "shotgun": N_("Shotgun"),
+    "submachine_gun": N_("Submachine gun"),
+    "other": N_("Other"),
+}
+
+OFFICER_STATUS = {
+    "active": N_("Active"),
+    "suspended": N_("Suspended"),
+    "separated": N_("Separated"),
+}
+
+ROLE = {
+    "armorer": N_("Armorer"),
+    "chief": N_("Chief"),
+    "supervisor": N_("Supervisor"),
+    "inspector": N_("Inspector"),
+    "investigator": N_("Investigator"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+}
+
+ORG_KIND = {
+    "national": N_("National authority"),
+    "military_zone": N_("Military zone"),
+    "state": N_("State secretariat"),
+    "agency": N_("Agency"),
+}
+
+LOCATION_KIND = {
+    "armory": N_("Armory"),
+    "vault": N_("Vault"),
+    "station": N_("Station"),
+    "vehicle": N_("Vehicle"),
+    "repair_shop": N_("Repair shop"),
+}
+
+ALERT_KIND = {
+    "loss_unnotified": N_("Loss not notified"),
+    "issued_to_ineligible": N_("Suspended officer holds a weapon"),
+    "credential_expired": N_("Expired credential"),
+    "overdue_return": N_("Overdue return"),
+    "open_finding": N_("Open finding"),
+}
+
+EVENT = {
+    "firearm.registered": N_("Registered"),
+    "custody.issued": N_("Issued to officer"),
+    "custody.returned": N_("Returned to storage"),
+    "firearm.moved": N_("Moved"),
+    "firearm.repair_sent": N_("Sent to repair"),
+    "firearm.repair_returned": N_("Back from repair"),
+    "firearm.transfer_requested": N_("Transfer requested"),
+    "firearm.transfer_sent": N_("Transfer sent"),
+    "firearm.transfer_received": N_("Transfer received"),
+    "firearm.reported_lost": N_("Reported lost"),
+    "firearm.reported_stolen": N_("Reported stolen"),
+    "firearm.loss_notified": N_("Military authority notified"),
+    "firearm.recovered": N_("Recovered"),
+    "firearm.decommission_requested": N_("Decommission requested"),
+    "firearm.decommissioned": N_("Decommissioned"),
+    "request.rejected": N_("Request rejected"),
+    "entry.corrected": N_("Entry corrected"),
+    "officer.registered": N_("Officer registered"),
+    "officer.suspended": N_("Suspended"),
+    "officer.reinstated": N_("Reinstated"),
+    "officer.separated": N_("Separated"),
+    "officer.renewed": N_("Credentials renewed"),
+    "custody.override_granted": N_("Override granted by a chief"),
+    "auth.pin_set": N_("Desk PIN set"),
+    "auth.pin_failed": N_("Wrong desk PIN"),
+}
+
+#: Fields an entry may show, with their labels.
+FIELD = {
+    "officer": N_("Officer"),
+    "location": N_("Location"),
+    "to_agency": N_("Receiving agency"),
+    "place": N_("Place"),
+    "complaint_number": N_("Complaint number"),
+    "occurred_on": N_("Date it happened"),
+    "shop": N_("Repair shop"),
+    "notified_at": N_("Military authority notified"),
+    "serial": N_("Serial"),
+    "make": N_("Make"),
+    "model": N_("Model"),
+    "calibre": N_("Calibre"),
+    "kind": N_("Kind"),
+    "folio": N_("Registration folio"),
+    "reason": N_("Reason"),
+    "acquired_on": N_("Acquisition date"),
+    "credential_expiry": N_("Credential expiry"),
+    "qualification_expiry": N_("Qualification expiry"),
+    "planned_on": N_("Planned date"),
+    "badge": N_("Badge"),
+    "name": N_("Name"),
+    "code": N_("Code"),
+    "number": N_("Number"),
+    "cuip": N_("CUIP"),
+    "credential_folio": N_("Credential folio"),
+    "barrel_serial": N_("Barrel serial"),
+    "purchase_ref": N_("Purchase reference"),
+    "supplier": N_("Supplier"),
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The (untranslated) label of a code, or the code itself when none is known."""
+    if code is None:
+        return ""
+    return table.get(code, code.replace("_", " "))
+
+INSPECTION_STATE = {
+    "planned": N_("Planned"),
+    "open": N_("Open"),
+    "closed": N_("Closed"),
+}
+
+FINDING = {
+    "missing": N_("Missing"),
+    "unregistered": N_("Not registered"),
+    "foreign": N_("Registered to another agency"),
+    "status_conflict": N_("Status conflict"),
+    "mislocated": N_("In another location"),
+    "custody_mismatch": N_("Custody mismatch"),
+    "duplicate_scan": N_("Seen twice"),
+    "explained": N_("Absence explained"),
+    "ammunition_difference": N_("Rounds differ"),
+}
+
+RESOLUTION = {
+    "found": N_("Found"),
+    "reported_lost": N_("Reported lost"),
+    "reported_stolen": N_("Reported stolen"),
+    "corrected": N_("Records corrected"),
+    "registered": N_("Registered"),
+    "seized": N_("Seized"),
+    "no_action": N_("No action needed"),
+}

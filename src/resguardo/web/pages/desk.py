@@ -1,0 +1,108 @@
+"""The shift desk: badge scan, serial scan, the officer's PIN; keyboard only.
+
+One form, three steps. Each scan ends with Enter (as a keyboard-wedge scanner
+sends it); the page answers with the next field focused. A refusal is shown in
+red and puts the cursor back in the field to scan again. Esc starts over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from resguardo.domain.errors import DomainError
+from resguardo.services import desk, pins
+from resguardo.web.site import Ctx, Site, form_data, form_value
+
+
+def _render(site: Site, ctx: Ctx, step: str, *, status: int = 200, **values: Any) -> Response:
+    with site.rg.read(ctx.actor) as uow:
+        locations = desk.desk_locations(uow)
+        firearm_id = ctx.request.query_params.get("firearm")
+        last = None
+        if firearm_id and firearm_id.isdigit():
+            try:
+                last = uow.repo.firearm_by_id(int(firearm_id))
+            except DomainError:
+                last = None
+    values.setdefault("card", None)
+    values.setdefault("plan", None)
+    values.setdefault("error", None)
+    values.setdefault("badge", "")
+    values.setdefault("serial", "")
+    values.setdefault("location", locations[0].code if locations else "")
+    values.setdefault("attempts_left", None)
+    return ctx.render("desk.html", status=status, step=step, locations=locations, last=last,
+                      **values)
+
+
+def register(router: APIRouter, site: Site) -> None:
+
+    @router.get("/desk")
+    def desk_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        return _render(site, ctx, "badge")
+
+    @router.post("/desk")
+    def desk_step(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        badge = form_value(form, "badge")
+        serial = form_value(form, "serial")
+        pin = form_value(form, "pin")
+        location = form_value(form, "location") or None
+        if not serial:
+            try:
+                with site.rg.read(ctx.actor) as uow:
+                    card = desk.officer_card(uow, badge)
+            except DomainError as exc:
+                return _render(site, ctx, "badge", status=422, badge=badge,
+                               error=ctx.explain(exc))
+            return _render(site, ctx, "serial", badge=card.officer.badge, card=card)
+        if not pin:
+            try:
+                with site.rg.work(ctx.actor) as uow:  # writes only a refused lockdown attempt
+                    card = desk.officer_card(uow, badge)
+                    plan = desk.plan(uow, badge, serial, location)
+            except DomainError as exc:
+                return _refused(site, ctx, badge, exc)
+            return _render(site, ctx, "pin", badge=card.officer.badge, card=card, plan=plan,
+                           serial=plan.firearm.serial,
+                           location=plan.location.code if plan.location else location)
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                plan, _event = desk.perform(uow, badge, serial, pin, location)
+                uow.commit()
+        except pins.PinRejected as exc:
+            left = None
+            if exc.details.get("reason") == "wrong":
+                with site.rg.work(ctx.actor) as uow:
+                    officer = uow.repo.officer(ctx.actor.scope.id, badge)
+                    left = pins.count_failure(uow, officer.id, officer.agency_id)
+                    uow.commit()
+            with site.rg.read(ctx.actor) as uow:
+                try:
+                    card = desk.officer_card(uow, badge)
+                    plan = desk.plan(uow, badge, serial, location)
+                except DomainError as again:
+                    return _refused(site, ctx, badge, again)
+            return _render(site, ctx, "pin", status=422, badge=card.officer.badge, card=card,
+                           plan=plan, serial=plan.firearm.serial, error=ctx.explain(exc),
+                           attempts_left=left, location=location or "")
+        except DomainError as exc:
+            return _refused(site, ctx, badge, exc)
+        done = "issued" if plan.action == desk.ISSUE else "returned"
+        return ctx.redirect(f"/desk?firearm={plan.firearm.id}", done)
+
+
+def _refused(site: Site, ctx: Ctx, badge: str, exc: DomainError) -> Response:
+    """Back to the serial step (or the badge step, when the badge itself is the problem)."""
+    try:
+        with site.rg.read(ctx.actor) as uow:
+            card = desk.officer_card(uow, badge)
+    except DomainError:
+        return _render(site, ctx, "badge", status=422, badge=badge, error=ctx.explain(exc))
+    return _render(site, ctx, "serial", status=422, badge=card.officer.badge, card=card,
+                   error=ctx.explain(exc))

@@ -1,0 +1,212 @@
+"""Firearms: the list (search, filters, sorting, pages), one weapon's record
+with its custody timeline, registration, loss and theft reports, and PDFs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
+from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.registry import FirearmInput
+from resguardo.services import custody, history, registry
+from resguardo.web.paging import (
+    PER_PAGE,
+    Pager,
+    clean_params,
+    page_number,
+    parse_day,
+    parse_local_instant,
+)
+from resguardo.web.site import Ctx, Site, form_data, form_value
+
+FILTERS = ("q", "status", "kind", "agency", "location", "make", "calibre", "sort")
+SORTS = ("serial", "make", "status", "since", "calibre", "kind")
+VIEWS = ("both", "corrected", "recorded")
+
+
+def list_firearms(site: Site, ctx: Ctx, params: dict[str, str], page: int,
+                  per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the list: a fixed number of queries, whatever the number of rows."""
+    filters: dict[str, Any] = {}
+    if params["q"]:
+        filters["search"] = params["q"]
+    if params["status"] in {s.value for s in FirearmStatus}:
+        filters["status"] = params["status"]
+    if params["kind"] in {k.value for k in FirearmKind}:
+        filters["kind"] = params["kind"]
+    if params["make"]:
+        filters["make"] = params["make"]
+    if params["calibre"]:
+        filters["calibre"] = params["calibre"]
+    sort = params["sort"] if params["sort"].lstrip("-") in SORTS else "serial"
+    if sort == "-since":
+        sort = "since"  # the repository sorts by date newest first and has no reverse for it
+    with site.rg.read(ctx.actor) as uow:
+        agencies = uow.repo.orgs(OrgKind.AGENCY)
+        by_code = {a.code: a for a in agencies}
+        agency = by_code.get(params["agency"])
+        if agency is not None:
+            filters["agency_id"] = agency.id
+        locations = uow.repo.locations(agency.id if agency else None)
+        location_by_key = {f"{loc.agency_id}:{loc.code}": loc for loc in locations}
+        chosen = location_by_key.get(params["location"])
+        if chosen is not None:
+            filters["location_id"] = chosen.id
+        found = uow.repo.firearms(offset=(page - 1) * per_page, limit=per_page, order=sort,
+                                  **filters)
+        holders = uow.repo.officers_by_id([f.custodian_id for f in found.items])
+    names = {a.id: a for a in agencies}
+    where = {loc.id: loc for loc in locations}
+    rows = []
+    for f in found.items:
+        holder = holders.get(f.custodian_id or -1)
+        rows.append({"f": f, "agency": names.get(f.agency_id),
+                     "location": where.get(f.location_id or -1), "holder": holder})
+    return {"rows": rows, "total": found.total, "agencies": agencies, "locations": locations,
+            "pager": Pager(found.total, page, per_page, params, "/firearms"),
+            "filtered": any(params[k] for k in FILTERS if k != "sort"), "params": params,
+            "statuses": [s.value for s in FirearmStatus], "kinds": [k.value for k in FirearmKind]}
+
+
+def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str, Any]:
+    with site.rg.read(ctx.actor) as uow:
+        firearm = uow.repo.firearm_by_id(firearm_id)
+        detail = history.firearm_detail(uow, firearm.serial, make=firearm.make, view=view)
+        try:
+            loss = uow.repo.open_loss_report(firearm.id)
+        except NotFound:
+            loss = None
+        locations = uow.repo.locations(firearm.agency_id)
+        agency = uow.repo.org_unscoped(firearm.agency_id)
+    history_rows = list(reversed(detail["history"]))
+    return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
+            "locations": locations, "agency": agency, "view": view}
+
+
+def register(router: APIRouter, site: Site) -> None:
+
+    @router.get("/firearms")
+    def firearms_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        params = clean_params(request.query_params, FILTERS)
+        data = list_firearms(site, ctx, params, page_number(request.query_params))
+        return ctx.render("firearms/list.html", **data)
+
+    @router.get("/firearms/new")
+    def new_firearm_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        authorize(ctx.actor, Action.FIREARM_REGISTER)  # say so now, not after the form
+        return _new_form(site, ctx, {}, None)
+
+    @router.post("/firearms/new")
+    def new_firearm(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (
+            "agency", "location", "serial", "make", "model", "calibre", "kind", "folio",
+            "barrel_serial", "acquired_on", "supplier", "purchase_ref", "licence")}
+        try:
+            data = FirearmInput(
+                serial=values["serial"], make=values["make"], model=values["model"] or None,
+                calibre=values["calibre"], kind=values["kind"] or "pistol",
+                folio=values["folio"] or None, barrel_serial=values["barrel_serial"] or None,
+                acquired_on=parse_day(values["acquired_on"], "acquired_on"),
+                supplier=values["supplier"] or None, purchase_ref=values["purchase_ref"] or None)
+            with site.rg.work(ctx.actor) as uow:
+                agency = values["agency"] or ctx.actor.scope.code
+                ev = registry.register_firearm(uow, agency, values["location"], data,
+                                               values["licence"] or None)
+                uow.commit()
+        except DomainError as exc:
+            return _new_form(site, ctx, values, ctx.explain(exc), status=422)
+        return ctx.redirect(f"/firearms/{ev.subject_id}", "firearm_added")
+
+    @router.get("/firearms/{firearm_id:int}")
+    def firearm_page(request: Request, firearm_id: int) -> Response:
+        ctx = site.viewer(request)
+        view = request.query_params.get("view", "both")
+        view = view if view in VIEWS else "both"
+        return ctx.render("firearms/detail.html", **firearm_record(site, ctx, firearm_id, view),
+                          error=None, form={})
+
+    @router.post("/firearms/{firearm_id:int}/loss")
+    def report_loss(request: Request, firearm_id: int,
+                    form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (
+            "what", "occurred_on", "place", "on_duty", "complaint_number", "notified_at",
+            "reason")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                occurred = parse_day(values["occurred_on"], "occurred_on")
+                if occurred is None:
+                    raise ValidationFailed("occurred_on is required", field="occurred_on")
+                if values["what"] not in ("lost", "stolen"):
+                    raise ValidationFailed("say whether it was lost or stolen", field="what")
+                if values["on_duty"] not in ("yes", "no"):
+                    raise ValidationFailed("say whether it happened on duty", field="on_duty")
+                custody.report_missing(
+                    uow, firearm.serial, make=firearm.make, stolen=values["what"] == "stolen",
+                    occurred_on=occurred, place=values["place"],
+                    on_duty=values["on_duty"] == "yes",
+                    complaint_number=values["complaint_number"] or None,
+                    notified_at=parse_local_instant(values["notified_at"], "notified_at"),
+                    reason=values["reason"] or None)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "loss")
+        return ctx.redirect(f"/firearms/{firearm_id}", "reported")
+
+    @router.post("/firearms/{firearm_id:int}/notify")
+    def record_notification(request: Request, firearm_id: int,
+                            form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("notified_at", "reference")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                when = parse_local_instant(values["notified_at"], "notified_at") or uow.now()
+                custody.record_notification(uow, firearm.serial, when, make=firearm.make,
+                                            reference=values["reference"] or None)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "notify")
+        return ctx.redirect(f"/firearms/{firearm_id}", "notified")
+
+    @router.post("/firearms/{firearm_id:int}/recover")
+    def recover(request: Request, firearm_id: int,
+                form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("location", "circumstances")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                custody.recover(uow, firearm.serial, values["location"],
+                                values["circumstances"], make=firearm.make)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "recover")
+        return ctx.redirect(f"/firearms/{firearm_id}", "recovered")
+
+
+def _detail_with_error(site: Site, ctx: Ctx, firearm_id: int, exc: DomainError,
+                       values: dict[str, str], which: str) -> Response:
+    return ctx.render("firearms/detail.html", status=422,
+                      **firearm_record(site, ctx, firearm_id, "both"),
+                      error=ctx.explain(exc), form={**values, "which": which})
+
+
+def _new_form(site: Site, ctx: Ctx, values: dict[str, str], error: str | None,
+              status: int = 200) -> Response:
+    with site.rg.read(ctx.actor) as uow:
+        agencies = uow.repo.orgs(OrgKind.AGENCY)
+        locations = uow.repo.locations()
+        licences = uow.repo.licences()
+    return ctx.render("firearms/new.html", status=status, values=values, error=error,
+                      agencies=agencies, locations=locations, licences=licences,
+                      kinds=[k.value for k in FirearmKind])

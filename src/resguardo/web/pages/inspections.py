@@ -1,0 +1,169 @@
+"""Inspections: plan, open, the blind scanning screen (phone or wedge scanner),
+close, findings and the acta.
+
+Reading a sealed inspection is itself recorded (``access.*``), so even the
+pages that only show one run in a unit of work that commits. An agency's own
+staff never learn that a sealed inspection of their agency exists: the
+service answers them exactly as for a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from resguardo.domain.codes import OrgKind
+from resguardo.domain.errors import DomainError, ValidationFailed
+from resguardo.domain.inspections import ANSWERS, Resolution
+from resguardo.domain.policy import Action, may
+from resguardo.services import inspections
+from resguardo.web.paging import parse_day
+from resguardo.web.site import Ctx, Site, form_data, form_value
+
+
+def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = None,
+               values: dict[str, str] | None = None) -> Response:
+    with site.rg.work(ctx.actor) as uow:
+        found = inspections.list_(uow)
+        agencies = uow.repo.orgs(OrgKind.AGENCY) if may(ctx.actor, Action.INSPECTION_ORDER) \
+            else []
+        locations = uow.repo.locations() if agencies else []
+        names = {o.code: o.name for o in uow.repo.orgs(OrgKind.AGENCY)}
+        today = uow.now().date()
+        uow.commit()  # the reads of sealed inspections are on record
+    found.sort(key=lambda i: ({"open": 0, "planned": 1, "closed": 2}[i["state"]],
+                              i["planned_on"]))
+    return ctx.render("inspections/list.html", status=status, inspections=found,
+                      agencies=agencies, locations=locations, names=names, error=error,
+                      values=values or {}, today=today, codes={a.id: a.code for a in agencies},
+                      can_plan=may(ctx.actor, Action.INSPECTION_ORDER))
+
+
+def _detail(site: Site, ctx: Ctx, inspection_id: int) -> dict[str, Any]:
+    with site.rg.work(ctx.actor) as uow:
+        data = inspections.show(uow, inspection_id)
+        agency = uow.repo.org(data["agency"])
+        locations = uow.repo.locations(agency.id)
+        uow.commit()
+    if data.get("locations"):
+        locations = [loc for loc in locations if loc.code in data["locations"]]
+    return {"i": data, "agency": agency, "locations": locations,
+            "can_conduct": may(ctx.actor, Action.INSPECTION_CONDUCT),
+            "can_answer": may(ctx.actor, Action.FINDING_ANSWER),
+            "answers": {k: sorted(r.value for r in v) for k, v in ANSWERS.items()},
+            "default_answers": [Resolution.CORRECTED.value, Resolution.FOUND.value,
+                                Resolution.NO_ACTION.value]}
+
+
+def register(router: APIRouter, site: Site) -> None:
+
+    @router.get("/inspections")
+    def inspections_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        return _list_page(site, ctx)
+
+    @router.post("/inspections")
+    def plan(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("agency", "planned_on", "people")}
+        sealed = form_value(form, "sealed") == "yes"
+        locations = [v for v in form.getlist("locations") if isinstance(v, str) and v]
+        try:
+            day = parse_day(values["planned_on"], "planned_on")
+            if day is None:
+                raise ValidationFailed("the planned date is required", field="planned_on")
+            agency_locations = [code.split(":", 1)[1] for code in locations
+                                if code.split(":", 1)[0] == values["agency"]]
+            with site.rg.work(ctx.actor) as uow:
+                ev = inspections.plan(uow, values["agency"], day, sealed=sealed,
+                                      locations=agency_locations,
+                                      people=[p for p in values["people"].splitlines()])
+                uow.commit()
+        except DomainError as exc:
+            return _list_page(site, ctx, status=422, error=ctx.explain(exc),
+                              values={**values, "sealed": "yes" if sealed else ""})
+        return ctx.redirect(f"/inspections/{ev.subject_id}", "inspection_planned")
+
+    @router.get("/inspections/{inspection_id:int}")
+    def inspection_page(request: Request, inspection_id: int) -> Response:
+        ctx = site.viewer(request)
+        return ctx.render("inspections/detail.html", **_detail(site, ctx, inspection_id),
+                          error=None)
+
+    @router.post("/inspections/{inspection_id:int}/{action}")
+    def inspection_action(request: Request, inspection_id: int, action: str,
+                          form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        target = f"/inspections/{inspection_id}"
+        notice = None
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                if action == "open":
+                    inspections.open_(uow, inspection_id,
+                                      form_value(form, "people").splitlines())
+                    target, notice = f"{target}/scan", "inspection_opened"
+                elif action == "close":
+                    inspections.close(uow, inspection_id, lang=ctx.lang.code)
+                    notice = "inspection_closed"
+                elif action == "answer":
+                    seq = form_value(form, "finding")
+                    if not seq.isdigit():
+                        raise ValidationFailed("choose a finding", field="finding")
+                    inspections.answer(uow, inspection_id, int(seq),
+                                       form_value(form, "resolution"),
+                                       form_value(form, "reason"))
+                    notice = "finding_answered"
+                else:
+                    from resguardo.domain.errors import NotFound
+                    raise NotFound("page not found")
+                uow.commit()
+        except DomainError as exc:
+            return ctx.render("inspections/detail.html", status=422,
+                              **_detail(site, ctx, inspection_id), error=ctx.explain(exc))
+        return ctx.redirect(target, notice)
+
+    @router.get("/inspections/{inspection_id:int}/scan")
+    def scan_page(request: Request, inspection_id: int) -> Response:
+        ctx = site.viewer(request)
+        return _scan_page(site, ctx, inspection_id, location=request.query_params.get(
+            "location", ""))
+
+    @router.post("/inspections/{inspection_id:int}/scan")
+    def scan(request: Request, inspection_id: int,
+             form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        location = form_value(form, "location")
+        source = form_value(form, "source")
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                inspections.scan(uow, inspection_id, form_value(form, "serial"),
+                                 location=location or None,
+                                 holder=form_value(form, "holder") or None,
+                                 source=source if source in ("camera", "wedge") else "typed")
+                uow.commit()
+        except DomainError as exc:
+            return _scan_page(site, ctx, inspection_id, location=location, status=422,
+                              error=ctx.explain(exc))
+        return _scan_page(site, ctx, inspection_id, location=location, scanned=True)
+
+    @router.get("/inspections/{inspection_id:int}/acta.pdf")
+    def acta(request: Request, inspection_id: int) -> Response:
+        ctx = site.viewer(request)
+        with site.rg.work(ctx.actor) as uow:
+            pdf, digest = inspections.acta(uow, inspection_id)
+            uow.commit()
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="acta-{inspection_id}.pdf"',
+            "X-Acta-SHA256": digest})
+
+
+def _scan_page(site: Site, ctx: Ctx, inspection_id: int, *, location: str, status: int = 200,
+               error: str | None = None, scanned: bool = False) -> Response:
+    data = _detail(site, ctx, inspection_id)
+    if not location and data["locations"]:
+        location = data["locations"][0].code
+    return ctx.render("inspections/scan.html", status=status, **data, error=error,
+                      location=location, scanned=scanned)

@@ -1,0 +1,162 @@
+"""Officers: the list, one officer's record (weapons held now, history), and
+what a chief does for them: register, set the desk PIN, suspend, reinstate,
+separate, renew credentials, grant an override."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from resguardo.domain.codes import OfficerStatus, OrgKind
+from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.registry import OfficerInput
+from resguardo.services import custody, pins, registry
+from resguardo.web.paging import PER_PAGE, Pager, clean_params, page_number, parse_day
+from resguardo.web.site import Ctx, Site, form_data, form_value
+
+FILTERS = ("agency", "status", "badge")
+ACTIONS = {
+    "suspend": registry.suspend_officer,
+    "reinstate": registry.reinstate_officer,
+    "separate": registry.separate_officer,
+}
+
+
+def officer_record(site: Site, ctx: Ctx, officer_id: int) -> dict[str, Any]:
+    with site.rg.read(ctx.actor) as uow:
+        officer = uow.repo.officer_by_id(officer_id)
+        held = uow.repo.weapons_held(officer.id)
+        events = uow.repo.history("officer", officer.id)
+        agency = uow.repo.org_unscoped(officer.agency_id)
+        has_pin = bool(pins.has_pin(uow, [officer.id]))
+        licences = {row["id"]: row["number"] for row in uow.repo.licences()}
+        today = uow.now().date()
+    return {"officer": officer, "held": held, "events": list(reversed(events)),
+            "agency": agency, "has_pin": has_pin, "today": today,
+            "licence": licences.get(officer.licence_id) if officer.licence_id else None}
+
+
+def register(router: APIRouter, site: Site) -> None:
+
+    @router.get("/officers")
+    def officers_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        params = clean_params(request.query_params, FILTERS)
+        page = page_number(request.query_params)
+        with site.rg.read(ctx.actor) as uow:
+            agencies = uow.repo.orgs(OrgKind.AGENCY)
+            by_code = {a.code: a for a in agencies}
+            agency = by_code.get(params["agency"])
+            if params["badge"]:
+                target = agency or (ctx.actor.scope if ctx.actor.scope.holds_weapons else None)
+                candidates = [target] if target else agencies
+                for candidate in candidates:
+                    try:
+                        found = uow.repo.officer(candidate.id, params["badge"])
+                    except NotFound:
+                        continue
+                    return ctx.redirect(f"/officers/{found.id}")
+            status = params["status"] if params["status"] in {s.value for s in OfficerStatus} \
+                else None
+            listing = uow.repo.officers(agency_id=agency.id if agency else None, status=status,
+                                        offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+            # one query for the whole page: weapons out now, counted per officer
+            held = Counter((r["agency_id"], r["badge"]) for r in uow.repo.issued_weapons())
+        names = {a.id: a for a in agencies}
+        not_found = params["badge"] if params["badge"] else None
+        return ctx.render("officers/list.html", officers=listing.items, total=listing.total,
+                          pager=Pager(listing.total, page, PER_PAGE, params, "/officers"),
+                          agencies=agencies, names=names, params=params, not_found=not_found,
+                          statuses=[s.value for s in OfficerStatus], held=held)
+
+    @router.get("/officers/new")
+    def new_officer_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        authorize(ctx.actor, Action.OFFICER_MANAGE)  # say so now, not after the form
+        return _new_form(site, ctx, {}, None)
+
+    @router.post("/officers/new")
+    def new_officer(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (
+            "agency", "badge", "name", "cuip", "credential_folio", "credential_expiry",
+            "qualification_expiry", "licence")}
+        try:
+            data = OfficerInput(
+                badge=values["badge"], name=values["name"], cuip=values["cuip"] or None,
+                credential_folio=values["credential_folio"] or None,
+                credential_expiry=parse_day(values["credential_expiry"], "credential_expiry"),
+                qualification_expiry=parse_day(values["qualification_expiry"],
+                                               "qualification_expiry"))
+            with site.rg.work(ctx.actor) as uow:
+                agency = values["agency"] or ctx.actor.scope.code
+                ev = registry.add_officer(uow, agency, data, values["licence"] or None)
+                uow.commit()
+        except DomainError as exc:
+            return _new_form(site, ctx, values, ctx.explain(exc), status=422)
+        return ctx.redirect(f"/officers/{ev.subject_id}", "officer_added")
+
+    @router.get("/officers/{officer_id:int}")
+    def officer_page(request: Request, officer_id: int) -> Response:
+        ctx = site.viewer(request)
+        return ctx.render("officers/detail.html", **officer_record(site, ctx, officer_id),
+                          error=None, form={})
+
+    @router.post("/officers/{officer_id:int}/{action}")
+    def officer_action(request: Request, officer_id: int, action: str,
+                       form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (
+            "reason", "pin", "pin2", "credential_folio", "credential_expiry",
+            "qualification_expiry", "hours")}
+        notice = "officer_changed"
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                officer = uow.repo.officer_by_id(officer_id)
+                agency = uow.repo.org_unscoped(officer.agency_id).code
+                if action in ACTIONS:
+                    ACTIONS[action](uow, agency, officer.badge, values["reason"])
+                elif action == "pin":
+                    if values["pin"] != values["pin2"]:
+                        raise ValidationFailed("the two PINs differ", field="pin")
+                    pins.set_pin(uow, agency, officer.badge, values["pin"])
+                    notice = "pin_set"
+                elif action == "renew":
+                    registry.renew_officer(
+                        uow, agency, officer.badge,
+                        credential_folio=values["credential_folio"] or None,
+                        credential_expiry=parse_day(values["credential_expiry"],
+                                                    "credential_expiry"),
+                        qualification_expiry=parse_day(values["qualification_expiry"],
+                                                       "qualification_expiry"))
+                elif action == "override":
+                    try:
+                        hours = float(values["hours"] or 12)
+                    except ValueError:
+                        raise ValidationFailed("hours must be a number", field="hours") from None
+                    custody.grant_override(uow, agency, officer.badge, values["reason"], hours)
+                    notice = "override_granted"
+                else:
+                    raise NotFound("page not found")
+                uow.commit()
+        except DomainError as exc:
+            values.pop("pin", None)
+            values.pop("pin2", None)
+            return ctx.render("officers/detail.html", status=422,
+                              **officer_record(site, ctx, officer_id), error=ctx.explain(exc),
+                              form={**values, "which": action})
+        return ctx.redirect(f"/officers/{officer_id}", notice)
+
+
+def _new_form(site: Site, ctx: Ctx, values: dict[str, str], error: str | None,
+              status: int = 200) -> Response:
+    with site.rg.read(ctx.actor) as uow:
+        agencies = uow.repo.orgs(OrgKind.AGENCY)
+        licences = uow.repo.licences()
+    return ctx.render("officers/new.html", status=status, values=values, error=error,
+                      agencies=agencies, licences=licences)

@@ -1,0 +1,260 @@
+"""Refusals in words an armorer understands, translated by error code.
+
+Every ``DomainError`` carries a stable ``code`` and details; the sentence shown
+is chosen here from the code and details, in the visitor's language. Messages
+the domain writes as fixed sentences are listed below so they are extracted
+into the catalogue and translated as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from resguardo.domain.errors import DomainError
+from resguardo.web import labels
+from resguardo.web.i18n import N_, Lang
+
+#: Fixed sentences the domain and services refuse with (translated by message).
+DOMAIN_MESSAGES = (
+    N_("a correction needs a written reason"),
+    N_("a decommission needs a written reason"),
+    N_("a duty discharge needs the incident number"),
+    N_("a separation needs a written reason"),
+    N_("a suspension needs a written reason"),
+    N_("a theft needs the criminal complaint number"),
+    N_("a transfer must go to another agency"),
+    N_("a transfer needs a written reason"),
+    N_("an agency cannot have organizations below it"),
+    N_("an override lasts between a moment and 72 hours"),
+    N_("an override needs a written reason (at least 10 characters)"),
+    N_("every organization but the national authority needs a parent"),
+    N_("give a new credential expiry or qualification expiry"),
+    N_("officer belongs to another agency"),
+    N_("location belongs to another agency"),
+    N_("say how and where it was recovered"),
+    N_("say what was done about the alert"),
+    N_("say why the request is rejected"),
+    N_("scan or type the officer's badge"),
+    N_("scan or type the weapon's serial"),
+    N_("serial has no letters or digits"),
+    N_("serial is empty"),
+    N_("the PIN cannot repeat one digit"),
+    N_("the PIN must be 4 to 8 digits"),
+    N_("the acquisition date is in the future"),
+    N_("the date of the loss cannot be in the future"),
+    N_("the licence ends before it starts"),
+    N_("the notification time cannot be in the future"),
+    N_("the override must expire in the future"),
+    N_("the place where it happened is required"),
+    N_("the receiving location must belong to the receiving agency"),
+    N_("the repair shop is required"),
+    N_("the shift desk acts for a person"),
+    N_("the shift desk works within one agency"),
+    N_("this agency has no location to return weapons to"),
+    N_("username: 2-64 lower-case letters, digits, dots, hyphens"),
+    N_("wrong authenticator code"),
+    N_("wrong username or password"),
+    N_("enter the code from your authenticator app"),
+    # raised by the web pages themselves
+    N_("the two PINs differ"),
+    N_("hours must be a number"),
+    N_("say whether it was lost or stolen"),
+    N_("say whether it happened on duty"),
+    N_("the planned date is required"),
+    N_("give the dates the licence is valid"),
+    N_("choose a finding"),
+    N_("narrow the list before printing labels (up to 20 sheets at a time)"),
+    N_("the weapon is not issued to anyone now"),
+    # inspections
+    N_("the planned date is in the past"),
+    N_("the scanned serial is empty"),
+    N_("the scanned serial is longer than 60 characters"),
+    N_("explain the answer"),
+    N_("say why the blind count is revealed"),
+    N_("the acta exists once the inspection is closed"),
+    N_("the planned date must be YYYY-MM-DD"),
+    N_("quantity cannot be negative"),
+    N_("location, calibre and lot are required"),
+)
+
+#: Said when the role may not do something the page does not name.
+SOMETHING = N_("do this")
+
+ACTIONS = {
+    "read": N_("see this"),
+    "firearm.register": N_("register firearms"),
+    "custody.issue": N_("issue weapons"),
+    "custody.return": N_("take weapons back"),
+    "firearm.move": N_("move weapons"),
+    "firearm.repair": N_("send weapons to repair"),
+    "firearm.report_loss": N_("report a loss or theft"),
+    "firearm.notify_loss": N_("record the notification to the military authority"),
+    "firearm.recover": N_("record a recovery"),
+    "decommission.request": N_("ask for a decommission"),
+    "decommission.approve": N_("approve a decommission"),
+    "transfer.request": N_("ask for a transfer"),
+    "transfer.approve": N_("approve a transfer"),
+    "transfer.receive": N_("receive a transfer"),
+    "entry.correct": N_("correct an entry"),
+    "override.grant": N_("grant an override"),
+    "officer.manage": N_("manage officers"),
+    "ammunition.manage": N_("manage ammunition"),
+    "alert.ack": N_("acknowledge alerts"),
+    "inspection.order": N_("order inspections"),
+    "inspection.conduct": N_("conduct inspections"),
+    "trace": N_("trace weapons"),
+    "ledger.verify": N_("verify the ledger"),
+    "access_log.read": N_("read the access log"),
+    "organization.manage": N_("manage organizations"),
+    "location.manage": N_("manage locations"),
+    "licence.manage": N_("manage licences"),
+    "user.manage": N_("manage users"),
+}
+
+_VERBS = {
+    "custody.issued": N_("issued"),
+    "custody.returned": N_("taken back"),
+    "firearm.moved": N_("moved"),
+    "firearm.repair_sent": N_("sent to repair"),
+    "firearm.repair_returned": N_("booked back from repair"),
+    "firearm.transfer_requested": N_("put up for transfer"),
+    "firearm.transfer_sent": N_("sent on transfer"),
+    "firearm.transfer_received": N_("received on transfer"),
+    "firearm.reported_lost": N_("reported lost"),
+    "firearm.reported_stolen": N_("reported stolen"),
+    "firearm.recovered": N_("recovered"),
+    "firearm.decommission_requested": N_("put up for decommission"),
+    "firearm.decommissioned": N_("decommissioned"),
+}
+
+_PROBLEMS = [
+    (re.compile(r"^officer is suspended$"), N_("the officer is suspended")),
+    (re.compile(r"^officer is separated from the agency$"),
+     N_("the officer is separated from the agency")),
+    (re.compile(r"^officer has no carry credential on record$"),
+     N_("there is no carry credential on record")),
+    (re.compile(r"^carry credential expired on (?P<date>[\d-]+)$"),
+     N_("the carry credential expired on %(date)s")),
+    (re.compile(r"^officer has no firearms qualification on record$"),
+     N_("there is no firearms qualification on record")),
+    (re.compile(r"^qualification expired on (?P<date>[\d-]+)$"),
+     N_("the firearms qualification expired on %(date)s")),
+]
+
+_FIELD_PATTERNS = [
+    (re.compile(r"^(?P<field>[a-z_]+) is required$"), N_("%(field)s is required")),
+    (re.compile(r"^(?P<field>[a-z_]+) is longer than (?P<n>\d+) characters$"),
+     N_("%(field)s is longer than %(n)s characters")),
+    (re.compile(r"^(?P<field>[a-z_]+) contains control characters$"),
+     N_("%(field)s contains characters that are not allowed")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be a date$"), N_("%(field)s must be a date")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be 1-64 letters, digits, dots, hyphens or "
+                r"underscores$"),
+     N_("%(field)s: use 1 to 64 letters, digits, dots, hyphens or underscores")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be a date and time$"),
+     N_("%(field)s must be a date and time")),
+]
+
+
+def problem(text: str, lang: Lang) -> str:
+    """One reason an officer may not receive a weapon, in the visitor's language."""
+    for pattern, message in _PROBLEMS:
+        m = pattern.match(text)
+        if m:
+            values = {k: lang.date(v) for k, v in m.groupdict().items()}
+            return lang.gettext(message, **values)
+    return lang.gettext(text)
+
+
+def explain(exc: DomainError, lang: Lang) -> str:
+    """The sentence shown for a refusal."""
+    _ = lang.gettext
+    d = exc.details
+    code = exc.code
+    if code == "not_found":
+        if "serial" in d:
+            return _("No weapon with serial %(serial)s in your registry.", serial=d["serial"])
+        if "badge" in d:
+            return _("No officer with badge %(badge)s in this agency.", badge=d["badge"])
+        if "location" in d:
+            return _("No location %(location)s in this agency.", location=d["location"])
+        if "organization" in d:
+            return _("No organization %(code)s in your scope.", code=d["organization"])
+        return _("Not found, or outside what you may see.")
+    if code == "permission_denied":
+        role = _(labels.label(labels.ROLE, d.get("role")))
+        action = _(ACTIONS.get(d.get("action", ""), SOMETHING))
+        return _("Your role (%(role)s) may not %(action)s.", role=role, action=action)
+    if code == "invalid_transition":
+        serial = d.get("serial", "")
+        status = _(labels.label(labels.STATUS, d.get("status"))).lower()
+        if d.get("holder"):
+            return _("%(serial)s is issued to %(holder)s. It must be returned by that officer "
+                     "first.", serial=serial, holder=d["holder"])
+        if d.get("status") in ("lost", "stolen", "decommissioned"):
+            return _("%(serial)s is recorded as %(status)s: it cannot be issued or moved.",
+                     serial=serial, status=status)
+        if "action" in d:
+            verb = _(_VERBS.get(d["action"], d["action"]))
+            return _("%(serial)s cannot be %(verb)s while it is %(status)s.", serial=serial,
+                     verb=verb, status=status)
+        return _("That change is not possible from the weapon's current status.")
+    if code == "officer_not_eligible":
+        reasons = "; ".join(problem(p, lang) for p in d.get("problems", []))
+        return _("Cannot issue to %(badge)s: %(reasons)s.", badge=d.get("badge", ""),
+                 reasons=reasons)
+    if code == "officer_holds_weapons":
+        return lang.ngettext("Officer %(badge)s still holds %(num)s weapon; it must be returned "
+                             "first.",
+                             "Officer %(badge)s still holds %(num)s weapons; they must be "
+                             "returned first.", int(d.get("weapons", 0)), badge=d.get("badge"))
+    if code == "separation_of_duties":
+        return _("Whoever asked for this cannot approve it; another person must.")
+    if code == "lockdown":
+        return _("An inspection is open at this agency: custody movements are frozen until it "
+                 "closes.")
+    if code == "duplicate_serial":
+        if "serial" in d:
+            return _("%(make)s %(serial)s is already registered.", make=d.get("make", ""),
+                     serial=d["serial"])
+        return _("That make and serial are already registered.")
+    if code == "insufficient_ammunition":
+        return _("There are not enough rounds for that.")
+    if code == "pin_rejected":
+        reason = d.get("reason")
+        if reason == "missing":
+            return _("Officer %(badge)s has no desk PIN yet. A chief sets it on the officer's "
+                     "page.", badge=d.get("badge", ""))
+        if reason == "locked":
+            return _("Too many wrong PINs: the PIN of %(badge)s is locked for a while. Ask a "
+                     "chief.", badge=d.get("badge", ""))
+        return _("Wrong PIN. The officer must type their own PIN.")
+    if code == "account_locked":
+        return _("This account is locked after repeated failed sign-ins. Wait a few minutes or "
+                 "ask an administrator to unlock it.")
+    if code == "too_many_attempts":
+        return _("Too many failed sign-ins from this computer. Wait a few minutes and try again.")
+    if code == "totp_not_enrolled":
+        return _("Your role needs an authenticator app and none is set up for you. Ask an "
+                 "administrator to enrol one.")
+    if code in ("authentication_failed", "totp_required"):
+        text = _(exc.message)
+        return sentence(text) if text != exc.message else _("Wrong username or password.")
+    text = _(exc.message)
+    if text == exc.message:
+        for pattern, message in _FIELD_PATTERNS:
+            m = pattern.match(exc.message)
+            if m:
+                values = m.groupdict()
+                values["field"] = _(labels.label(labels.FIELD, values["field"]))
+                return sentence(_(message, **values))
+    return sentence(text)
+
+
+def sentence(text: str) -> str:
+    """A refusal as a sentence: capital first letter, full stop at the end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
