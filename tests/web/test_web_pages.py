@@ -229,3 +229,22 @@ def test_officers_list_and_record(signed_in, sqlite_world):
     assert found.url.path.startswith("/officers/")
     assert "GLK-A200" in found.text
     assert "Sin asignar: el elemento no puede confirmar en la armería" in found.text
+
+
+def test_the_pages_mount_beside_the_api_in_one_application(sqlite_world):
+    from fastapi.testclient import TestClient
+
+    from resguardo.api import create_app
+    from resguardo.web import mount
+
+    app = create_app(sqlite_world, webhooks=False)
+    mount(app, sqlite_world)
+    client = TestClient(app)
+    assert client.get("/api/v1/health").json() == {"status": "ok"}
+    page = client.get("/")
+    assert page.url.path == "/login" and "Iniciar sesión" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    signed = client.post("/login", data={"csrf": csrf_of(page.text), "username": "armero1",
+                                         "password": "correct-horse-battery"})
+    assert "Tablero" in signed.text
+    assert "content-security-policy" not in client.get("/api/v1/health").headers
