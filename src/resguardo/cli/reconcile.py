@@ -6,6 +6,8 @@ The stateless mode for an inspector who arrives with two spreadsheets.
 from __future__ import annotations
 
 import gc
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -14,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from resguardo.cli.output import console, domain_failure, fail, print_json, print_table
+from resguardo.cli.output import console, domain_failure, fail, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.domain.reconcile import SUMMARY_KEYS, Reconciliation, reconcile
 from resguardo.reports.reconciliation import finding_cells, labels, write_csv, write_pdf
@@ -136,7 +138,7 @@ def reconcile_command(
         raise fail(f"{exc.filename or registry}: cannot read ({exc.strerror or exc})") from None
 
     if as_json:
-        print_json(result.as_dict())
+        _print_json(result)
         return
     try:
         if csv_out is not None:
@@ -159,6 +161,23 @@ def reconcile_command(
         _print_findings(result, lang.value)
     else:
         console.print(f"{csv_out or pdf_out}", highlight=False)
+
+
+def _print_json(result: Reconciliation) -> None:
+    """The JSON of FORMATS.md, one finding per line.
+
+    ``json.dumps`` with an indent runs in pure Python; a finding per line keeps
+    the C encoder for the thousands of findings a large count can produce, and
+    stays readable and easy to grep.
+    """
+    data = result.as_dict()
+    write = sys.stdout.write
+    write('{"summary": ' + json.dumps(data["summary"], ensure_ascii=False) + ',\n "findings": [')
+    separator = "\n  "
+    for finding in data["findings"]:
+        write(separator + json.dumps(finding, ensure_ascii=False))
+        separator = ",\n  "
+    write("\n ]}\n" if data["findings"] else "]}\n")
 
 
 def _print_summary(result: Reconciliation, lang: str) -> None:

@@ -260,7 +260,11 @@ class _Reconciler:
         for e in registry:
             n += 1
             s = e.serial
-            k = s.upper() if s.isalnum() else fast_serial_key(s)
+            if s.isalnum():
+                k = s.upper()
+            else:  # fast_serial_key inlined for the common hyphenated serial
+                k = s.replace("-", "")
+                k = k.upper() if k.isalnum() else fast_serial_key(s)
             v = setdefault(k, e)
             if v is not e:
                 if type(v) is list:
@@ -291,7 +295,11 @@ class _Reconciler:
         for s in scans:
             n += 1
             raw = s.serial
-            k = raw.upper() if raw.isalnum() else fast_serial_key(raw)
+            if raw.isalnum():
+                k = raw.upper()
+            else:
+                k = raw.replace("-", "")
+                k = k.upper() if k.isalnum() else fast_serial_key(raw)
             v = index_get(k)
             if v is None:
                 self._unregistered(k, s)

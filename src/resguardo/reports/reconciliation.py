@@ -218,7 +218,7 @@ _DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 #: Findings table: (column, width in mm) on an A4 landscape page (277 mm usable).
 _PDF_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("col_no", 10),
+    ("col_no", 14),
     ("col_kind", 34),
     ("col_serial", 30),
     ("col_make", 24),
@@ -228,7 +228,7 @@ _PDF_COLUMNS: tuple[tuple[str, float], ...] = (
     ("col_seen_location", 30),
     ("col_seen_holder", 22),
     ("col_seen_line", 14),
-    ("col_suggested", 37),
+    ("col_suggested", 33),
 )
 
 
@@ -335,43 +335,92 @@ def write_pdf(
 
 
 def _fit(pdf: Any, text: str, width: float, ellipsis: str) -> str:
-    room = width - 2 * pdf.c_margin
-    if len(text) * 1.2 < room or pdf.get_string_width(text) <= room:
+    room = width - 2.2
+    # No glyph is wider than the font size (in mm): shorter texts fit unmeasured.
+    if len(text) * pdf.font_size < room or pdf.get_string_width(text) <= room:
         return text
     while text and pdf.get_string_width(text + ellipsis) > room:
         text = text[:-1]
     return text + ellipsis
 
 
+def _wrap(pdf: Any, text: str, width: float, ellipsis: str) -> list[str]:
+    """At most two lines of ``text`` that fit ``width`` (the second cut if it must be)."""
+    words = text.split()
+    first = ""
+    while words:
+        candidate = f"{first} {words[0]}".strip()
+        if first and _fit(pdf, candidate, width, ellipsis) != candidate:
+            break
+        first = candidate
+        words.pop(0)
+    lines = [_fit(pdf, first, width, ellipsis)]
+    if words:
+        lines.append(_fit(pdf, " ".join(words), width, ellipsis))
+    return lines
+
+
 def _findings_table(
     pdf: Any, findings: Sequence[Finding], lang: str, family: str, fix: Any, ellipsis: str
 ) -> None:
+    # Drawn with text() and ruled lines, not bordered cell()s: several times faster,
+    # which matters for an acta of thousands of findings.
     t = labels(lang)
-    height = 5.5
+    height, pad, baseline = 5.5, 1.0, 3.9
+    left = pdf.l_margin
+    xs: list[float] = []
+    x = left
+    for _, width in _PDF_COLUMNS:
+        xs.append(x)
+        x += width
+    right = x
+    bottom = pdf.h - 16
+    pdf.set_auto_page_break(False)
+    pdf.set_draw_color(150, 150, 150)
 
-    def header() -> None:
+    def header(y: float) -> float:
         pdf.set_font(family, "B", 8)
         pdf.set_fill_color(225, 225, 225)
-        for key, width in _PDF_COLUMNS:
-            pdf.cell(
-                width, height + 1, _fit(pdf, fix(t[key]), width, ellipsis), border=1, fill=True
-            )
-        pdf.ln()
+        pdf.rect(left, y, right - left, 2 * height, style="DF")
+        for (key, width), x0 in zip(_PDF_COLUMNS, xs, strict=True):
+            for n, line in enumerate(_wrap(pdf, fix(t[key]), width, ellipsis)):
+                pdf.text(x0 + pad, y + baseline + 0.3 + n * (height - 1.5), line)
         pdf.set_font(family, "", 8)
+        return y + 2 * height
 
-    header()
+    def rule_columns(top: float, y: float) -> None:
+        for x0 in (*xs, right):
+            pdf.line(x0, top, x0, y)
+
+    fits: dict[tuple[str, float], str] = {}  # labels, makes and places repeat: measure once
+    top = y = pdf.get_y()
+    y = header(y)
     for number, finding in enumerate(findings, start=1):
-        if pdf.will_page_break(height):
+        if y + height > bottom:
+            rule_columns(top, y)
             pdf.add_page()
-            header()
+            top = y = pdf.get_y()
+            y = header(y)
         cells = finding_cells(finding, lang)
         cells["col_no"] = str(number)
         sug = finding.suggested_match
         if sug is not None:
             cells["col_suggested"] = f"{sug.serial} (d={sug.distance})"
-        for key, width in _PDF_COLUMNS:
-            pdf.cell(width, height, _fit(pdf, fix(cells[key]), width, ellipsis), border=1)
-        pdf.ln()
+        for (key, width), x0 in zip(_PDF_COLUMNS, xs, strict=True):
+            text = cells[key]
+            if text:
+                fitted = fits.get((text, width))
+                if fitted is None:
+                    fitted = _fit(pdf, fix(text), width, ellipsis)
+                    if len(fits) < 100_000:
+                        fits[(text, width)] = fitted
+                pdf.text(x0 + pad, y + baseline, fitted)
+        y += height
+        pdf.line(left, y, right, y)
+    rule_columns(top, y)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_y(y)
+    pdf.set_auto_page_break(True, margin=16)
 
 
 def _signatures(pdf: Any, t: dict[str, str], family: str, fix: Any) -> None:

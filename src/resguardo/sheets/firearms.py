@@ -43,8 +43,10 @@ def read_registry(
     entries: a reconciliation does not use them, and at a million rows the
     strings cost memory and time.
     """
-    with open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name) as sheet:
-        yield from registry_entries(sheet, errors, details=details)
+    # The generator owns the sheet and closes it when done: no extra generator layer.
+    return registry_entries(
+        open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name), errors, details=details, close=True
+    )
 
 
 def read_count(
@@ -55,8 +57,12 @@ def read_count(
     errors: list[ValidationFailed] | None = None,
 ) -> Iterator[Scan]:
     """Stream the scans of a count sheet; each scan's ``order`` is its line."""
-    with open_sheet(path, COUNT_SHEET, sheet_name=sheet_name) as sheet:
-        yield from count_scans(sheet, month_first=month_first, errors=errors)
+    return count_scans(
+        open_sheet(path, COUNT_SHEET, sheet_name=sheet_name),
+        month_first=month_first,
+        errors=errors,
+        close=True,
+    )
 
 
 def _check_serial(sheet: Sheet, line: int, serial: str) -> None:
@@ -65,9 +71,16 @@ def _check_serial(sheet: Sheet, line: int, serial: str) -> None:
 
 
 def registry_entries(
-    sheet: Sheet, errors: list[ValidationFailed] | None = None, *, details: bool = True
+    sheet: Sheet,
+    errors: list[ValidationFailed] | None = None,
+    *,
+    details: bool = True,
+    close: bool = False,
 ) -> Iterator[RegistryEntry]:
-    """``RegistryEntry`` for each row of an open registry sheet (see ``read_registry``)."""
+    """``RegistryEntry`` for each row of an open registry sheet (see ``read_registry``).
+
+    ``close``: close the sheet when the rows are exhausted or the generator is closed.
+    """
     col, width = sheet.columns, sheet.width
     i_serial, i_make, i_calibre, i_kind = col["serial"], col["make"], col["calibre"], col["kind"]
     i_model, i_status = col.get("model"), col.get("status")
@@ -78,86 +91,94 @@ def registry_entries(
     if not details:
         i_model = None
     location = custodian = agency = model = None
-    for line, cells in sheet.raw_rows():
-        try:
-            if len(cells) < width:
-                if is_blank(cells):
-                    continue
-                cells = [*cells, *([""] * (width - len(cells)))]
-            serial = cells[i_serial].strip()
-            make = cells[i_make].strip()
-            calibre = cells[i_calibre].strip()
-            kind_text = cells[i_kind]
-            if not serial or not make or not calibre or not kind_text:
-                if is_blank(cells):
-                    continue
-                for name, value in (
-                    ("serial", serial),
-                    ("make", make),
-                    ("calibre", calibre),
-                    ("kind", kind_text.strip()),
-                ):
-                    if not value:
-                        raise sheet.error(line, name, f"{name} is required")
-            if not serial[0].isalnum():
-                _check_serial(sheet, line, serial)
-            kind = kinds.get(kind_text)
-            if kind is None:
-                kind = _vocabulary(sheet, line, "kind", kind_text, parse_kind)
-                if len(kinds) < _MEMO_LIMIT:
-                    kinds[kind_text] = kind
-            if i_status is None:
-                status = FirearmStatus.IN_STORAGE
-            else:
-                status_text = cells[i_status]
-                known = statuses.get(status_text)
-                if known is None:
-                    known = (
-                        _vocabulary(sheet, line, "status", status_text, parse_status)
-                        if status_text.strip()
-                        else FirearmStatus.IN_STORAGE
+    try:
+        for line, cells in sheet.raw_rows():
+            try:
+                if len(cells) < width:
+                    if is_blank(cells):
+                        continue
+                    cells = [*cells, *([""] * (width - len(cells)))]
+                serial = cells[i_serial].strip()
+                make = cells[i_make].strip()
+                calibre = cells[i_calibre].strip()
+                kind_text = cells[i_kind]
+                if not serial or not make or not calibre or not kind_text:
+                    if is_blank(cells):
+                        continue
+                    for name, value in (
+                        ("serial", serial),
+                        ("make", make),
+                        ("calibre", calibre),
+                        ("kind", kind_text.strip()),
+                    ):
+                        if not value:
+                            raise sheet.error(line, name, f"{name} is required")
+                if not serial[0].isalnum():
+                    _check_serial(sheet, line, serial)
+                kind = kinds.get(kind_text)
+                if kind is None:
+                    kind = _vocabulary(sheet, line, "kind", kind_text, parse_kind)
+                    if len(kinds) < _MEMO_LIMIT:
+                        kinds[kind_text] = kind
+                if i_status is None:
+                    status = FirearmStatus.IN_STORAGE
+                else:
+                    status_text = cells[i_status]
+                    known = statuses.get(status_text)
+                    if known is None:
+                        known = (
+                            _vocabulary(sheet, line, "status", status_text, parse_status)
+                            if status_text.strip()
+                            else FirearmStatus.IN_STORAGE
+                        )
+                        if len(statuses) < _MEMO_LIMIT:
+                            statuses[status_text] = known
+                    status = known
+                # Interned: a million rows repeat a few makes, places and badges, and the
+                # reconciliation can then compare most of them by identity.
+                if i_location is not None:
+                    location = cells[i_location].strip()
+                    location = intern(location) if location else None
+                if i_custodian is not None:
+                    custodian = cells[i_custodian].strip()
+                    custodian = intern(custodian) if custodian else None
+                if i_agency is not None:
+                    agency = cells[i_agency].strip()
+                    agency = intern(agency) if agency else None
+                if i_model is not None:
+                    model = cells[i_model].strip()
+                    model = intern(model) if model else None
+                if details:
+                    yield entry(
+                        serial,
+                        intern(make),
+                        status,
+                        location,
+                        custodian,
+                        agency,
+                        model,
+                        intern(calibre),
+                        kind,
                     )
-                    if len(statuses) < _MEMO_LIMIT:
-                        statuses[status_text] = known
-                status = known
-            # Interned: a million rows repeat a few makes, places and badges, and the
-            # reconciliation can then compare most of them by identity.
-            if i_location is not None:
-                location = cells[i_location].strip()
-                location = intern(location) if location else None
-            if i_custodian is not None:
-                custodian = cells[i_custodian].strip()
-                custodian = intern(custodian) if custodian else None
-            if i_agency is not None:
-                agency = cells[i_agency].strip()
-                agency = intern(agency) if agency else None
-            if i_model is not None:
-                model = cells[i_model].strip()
-                model = intern(model) if model else None
-            if details:
-                yield entry(
-                    serial,
-                    intern(make),
-                    status,
-                    location,
-                    custodian,
-                    agency,
-                    model,
-                    intern(calibre),
-                    kind,
-                )
-            else:
-                yield entry(serial, intern(make), status, location, custodian, agency)
-        except ValidationFailed as exc:
-            if errors is None:
-                raise
-            errors.append(exc)
+                else:
+                    yield entry(serial, intern(make), status, location, custodian, agency)
+            except ValidationFailed as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+    finally:
+        if close:
+            sheet.close()
 
 
 def count_scans(
-    sheet: Sheet, *, month_first: bool = False, errors: list[ValidationFailed] | None = None
+    sheet: Sheet,
+    *,
+    month_first: bool = False,
+    errors: list[ValidationFailed] | None = None,
+    close: bool = False,
 ) -> Iterator[Scan]:
-    """``Scan`` for each row of an open count sheet."""
+    """``Scan`` for each row of an open count sheet (``close`` as for ``registry_entries``)."""
     col, width = sheet.columns, sheet.width
     i_serial = col["serial"]
     i_location, i_holder, i_make = col.get("location"), col.get("holder"), col.get("make")
@@ -165,46 +186,54 @@ def count_scans(
     moments: dict[str, datetime | date | time | None] = {"": None}
     scan, intern = Scan, sys.intern
     location = holder = make = at = note = None
-    for line, cells in sheet.raw_rows():
-        try:
-            if len(cells) < width:
-                if is_blank(cells):
-                    continue
-                cells = [*cells, *([""] * (width - len(cells)))]
-            serial = cells[i_serial].strip()
-            if not serial:
-                if is_blank(cells):
-                    continue
-                raise sheet.error(line, "serial", "serial is required")
-            if not serial[0].isalnum():
-                _check_serial(sheet, line, serial)
-            if i_location is not None:
-                location = cells[i_location].strip()
-                location = intern(location) if location else None
-            if i_holder is not None:
-                holder = cells[i_holder].strip()
-                holder = intern(holder) if holder else None
-            if i_make is not None:
-                make = cells[i_make].strip()
-                make = intern(make) if make else None
-            if i_at is not None:
-                text = cells[i_at]
-                if text in moments:
-                    at = moments[text]
-                else:
-                    try:
-                        at = parse_moment(text, month_first=month_first) if text.strip() else None
-                    except DateError as exc:
-                        raise sheet.error(line, "observed_at", str(exc)) from None
-                    if len(moments) < _MEMO_LIMIT:
-                        moments[text] = at
-            if i_note is not None:
-                note = cells[i_note].strip() or None
-            yield scan(serial, location, holder, make, at, note, line)
-        except ValidationFailed as exc:
-            if errors is None:
-                raise
-            errors.append(exc)
+    try:
+        for line, cells in sheet.raw_rows():
+            try:
+                if len(cells) < width:
+                    if is_blank(cells):
+                        continue
+                    cells = [*cells, *([""] * (width - len(cells)))]
+                serial = cells[i_serial].strip()
+                if not serial:
+                    if is_blank(cells):
+                        continue
+                    raise sheet.error(line, "serial", "serial is required")
+                if not serial[0].isalnum():
+                    _check_serial(sheet, line, serial)
+                if i_location is not None:
+                    location = cells[i_location].strip()
+                    location = intern(location) if location else None
+                if i_holder is not None:
+                    holder = cells[i_holder].strip()
+                    holder = intern(holder) if holder else None
+                if i_make is not None:
+                    make = cells[i_make].strip()
+                    make = intern(make) if make else None
+                if i_at is not None:
+                    text = cells[i_at]
+                    if text in moments:
+                        at = moments[text]
+                    else:
+                        try:
+                            at = (
+                                parse_moment(text, month_first=month_first)
+                                if text.strip()
+                                else None
+                            )
+                        except DateError as exc:
+                            raise sheet.error(line, "observed_at", str(exc)) from None
+                        if len(moments) < _MEMO_LIMIT:
+                            moments[text] = at
+                if i_note is not None:
+                    note = cells[i_note].strip() or None
+                yield scan(serial, location, holder, make, at, note, line)
+            except ValidationFailed as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+    finally:
+        if close:
+            sheet.close()
 
 
 def _vocabulary(sheet: Sheet, line: int, column: str, text: str, parse: Callable[[str], _T]) -> _T:
