@@ -112,6 +112,11 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # the framework could not even parse the body: a payload that fails validation
+        return error_json(422, "validation_failed", "the request body could not be parsed",
+                          {"errors": [{"field": "", "location": "body",
+                                       "message": str(exc.detail), "type": "parse_error"}]})
     code = {404: "not_found", 405: "method_not_allowed", 401: "authentication_failed"}.get(
         exc.status_code, f"http_{exc.status_code}")
     message = {404: "no such resource", 405: "method not allowed on this resource"}.get(
