@@ -212,7 +212,8 @@ def reconcile(
     ``agency``: the inspected agency. Weapons recorded under another agency are
     out of scope unless scanned, when they are ``foreign``; a weapon with no
     agency belongs to the inspected one. Without ``agency`` every weapon is in
-    scope. Scans are consumed as a stream; only the registry is held.
+    scope. Scans are consumed as a stream: the registry is held, and of the
+    scans only those that end up as a finding's evidence.
     """
     return combine([_Reconciler(agency).tally(registry, scans)])
 
