@@ -12,7 +12,6 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, repo
 from resguardo.cli.output import fail, print_json, print_table
 from resguardo.domain.codes import LocationKind, OrgKind, Role
 from resguardo.services import registry, setup, users
-from resguardo.storage import schema
 from resguardo.storage.database import has_schema
 
 user_app = typer.Typer(help="User accounts (admin only).", no_args_is_help=True)
@@ -64,6 +63,7 @@ def init(
 @refusals
 def db_upgrade() -> None:
     """Apply pending schema migrations. Example: resguardo db upgrade"""
+    from resguardo.storage import schema
     schema.upgrade(deployment().engine)
     typer.echo(f"Schema at revision {schema.current_revision(deployment().engine)}.")
 

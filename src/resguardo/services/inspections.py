@@ -21,7 +21,6 @@ from resguardo.domain.policy import Action, authorize
 from resguardo.domain.reconcile import RegistryEntry, Scan, reconcile
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import parse_instant
-from resguardo.reports import acta as acta_report
 from resguardo.services import alerts as alert_service
 from resguardo.services import custody
 from resguardo.storage import inspection_queries as q
@@ -153,6 +152,7 @@ def _reconcile(uow: UnitOfWork, inspection: Inspection) -> Any:
 
 def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es") -> dict[str, Any]:
     """Freeze the findings, render the acta and record its SHA-256 with the closing event."""
+    from resguardo.reports import acta as acta_report
     inspection = _conducting(uow, inspection_id, "close")
     if inspection.state != InspectionState.OPEN:
         raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; only an "

@@ -7,7 +7,6 @@ from typing import Any
 from resguardo.domain.codes import OrgKind, Role
 from resguardo.domain.registry import create_organization
 from resguardo.services import users
-from resguardo.storage import schema
 
 #: Called with the deployment after the schema and admin exist (the ledger adds its key).
 INIT_HOOKS: list = []
@@ -15,6 +14,7 @@ INIT_HOOKS: list = []
 
 def initialize(app: Any, admin: str, password: str, root_code: str, root_name: str) -> dict:
     """Schema, national authority and first admin, in one transaction."""
+    from resguardo.storage import schema
     users.check_password_strength(password)
     schema.upgrade(app.engine)
     with app.work(None) as uow:
