@@ -22,6 +22,7 @@ from ledger_world import (
 from resguardo.domain.errors import Conflict
 from resguardo.ledger import Checkpoint, generate_signer, sign_checkpoint
 from resguardo.services import custody, ledger
+from resguardo.services.ledger_verify import verify
 
 from world import do
 
@@ -221,3 +222,40 @@ def test_a_supplied_checkpoint_from_another_key_is_not_accepted(app):
     note = sign_checkpoint(Checkpoint(app.settings.log_origin, stored.size, stored.root), forger)
     report = run_verify(app, supplied=[("forged", note)], projection=False)
     assert kinds(report) == {"supplied_signature"}
+
+
+def test_a_corrupted_tree_node_is_reported_with_the_entries_under_it(app):
+    sql(app, "UPDATE merkle_nodes SET hash = :h WHERE level = 2 AND idx = 3", h=bytes(32))
+    report = run_verify(app, projection=False)
+    assert kinds(report) == {"node_mismatch"}
+    (finding,) = report.findings
+    assert (finding.first, finding.last, finding.exact) == (12, 15, False)
+    with app.read("auditor") as uow, pytest.raises(Conflict, match="does not prove"):
+        ledger.prove(uow, index=9)  # its path passes node (2, 3)
+
+
+def test_verify_in_parallel_processes_reports_what_one_process_does(app):
+    sql(app, "UPDATE events SET reason = 'x' WHERE position = 5")
+    sql(app, "DELETE FROM events WHERE position = 20")
+    sql(app, "UPDATE merkle_nodes SET hash = :h WHERE level = 1 AND idx = 15", h=bytes(32))
+    key = ledger.LedgerKey.of(app.settings)
+
+    def run(**options):  # type: ignore[no-untyped-def]
+        with app.read("auditor") as uow:
+            return verify(uow, verifier=key.verifier(), origin=key.origin, projection=False,
+                          **options).as_dict()
+
+    alone = run(workers=1, chunk_level=3)
+    assert alone == run(workers=2, chunk_level=3)
+    assert alone["first_bad_index"] == 5
+    assert {f["kind"] for f in alone["findings"]} >= {"leaf_mismatch", "gap", "node_mismatch"}
+    whole = run(workers=1)
+    assert whole["first_bad_index"] == 5 and whole["findings"] == alone["findings"]
+
+
+def test_a_value_of_the_wrong_type_in_a_sqlite_column_is_reported(sqlite_url, clock, tmp_path,
+                                                                   monkeypatch):
+    app = build_ledger_world(sqlite_url, clock, tmp_path, monkeypatch, rounds=1)
+    sql(app, "UPDATE events SET actor_id = 'x' WHERE position = 3")  # SQLite stores it as text
+    report = run_verify(app, projection=False)
+    assert report.first_bad_index == 3 and "leaf_mismatch" in kinds(report)

@@ -92,6 +92,9 @@ def verify_command(
     projection: Annotated[bool, typer.Option(
         "--projection/--no-projection", help="Also replay the log and compare the "
                                              "projection (default: yes).")] = True,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Processes that rehash the log in parallel (default: one "
+                                 "per CPU, up to 4, for logs of 65,536 entries or more).")] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
@@ -129,7 +132,7 @@ def verify_command(
 
             return ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
                                         supplied=supplied, projection=projection,
-                                        progress=progress)
+                                        progress=progress, workers=workers)
 
     report = read(as_user, run)
     if as_json:

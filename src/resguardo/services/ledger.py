@@ -150,6 +150,8 @@ def parse_vkey(text: str) -> Verifier:
 class _Deployment:
     key: LedgerKey
     warned: bool = field(default=False)
+    refused_at: int | None = field(default=None)
+    """The checkpoint the log was last found not to extend (reported once)."""
 
 
 _BY_DATABASE: dict[str, _Deployment | None] = {}
@@ -221,11 +223,8 @@ def _env_number(name: str, default: Any, kind: type) -> Any:
     return value
 
 
-def _extends_last(conn: Any, size: int, root: bytes) -> str | None:
-    """Why the tree of `size` does not extend the last signed checkpoint (None if it does)."""
-    last = ledger_store.latest_checkpoint(conn)
-    if last is None:
-        return None
+def _refusal(conn: Any, last: StoredCheckpoint, size: int, root: bytes) -> str | None:
+    """Why the tree of `size` with `root` does not extend checkpoint `last` (None if it does)."""
     if size < last.size:
         return f"the log has {size} entries, fewer than checkpoint {last.id} signed ({last.size})"
     if last.size == 0:
@@ -241,10 +240,11 @@ def _extends_last(conn: Any, size: int, root: bytes) -> str | None:
 def _sign(conn: Any, signer: Signer, origin: str, size: int, created_at: str
           ) -> StoredCheckpoint:
     root = tree_root(DbNodeStore(conn), size)
-    reason = _extends_last(conn, size, root)
+    last = ledger_store.latest_checkpoint(conn)
+    reason = None if last is None else _refusal(conn, last, size, root)
     if reason is not None:
         raise Conflict(f"refusing to sign a checkpoint: {reason}; run `resguardo ledger verify`",
-                       size=size)
+                       size=size, checkpoint_id=last.id if last else None)
     note = sign_checkpoint(Checkpoint(origin, size, root), signer)
     return ledger_store.store_checkpoint(conn, size, root, note, created_at)
 
@@ -298,8 +298,10 @@ def _auto_checkpoint(conn: Any, event: Event) -> None:
     try:
         _sign(conn, signer, key.origin, size, event.at)
     except Conflict as exc:
-        # Custody goes on; the refusal is what `ledger verify` will explain.
-        log.error("ledger: %s", exc.message)
+        # Custody goes on; `ledger verify` explains the refusal. Said once, not per event.
+        if deployment.refused_at != exc.details.get("checkpoint_id"):
+            log.error("ledger: %s", exc.message)
+            deployment.refused_at = exc.details.get("checkpoint_id")
 
 
 APPEND_HOOKS.append(_auto_checkpoint)

@@ -2,7 +2,8 @@
 the stored tree, every stored checkpoint, the checkpoints overseers kept, and the
 projection; name the first index that disagrees and why.
 
-What is checked, in one pass over the log in aligned chunks of 2**14 entries:
+What is checked, in one pass over the log in aligned chunks of 2**14 entries
+(`ledger_scan`, in parallel processes for large logs):
 
 - every position from 0 to the end of the log has an event row (a deleted event is a
   `gap`), and none lies beyond the size the log head records (`beyond_head`);
@@ -22,15 +23,16 @@ What is checked, in one pass over the log in aligned chunks of 2**14 entries:
 A finding names the first index it implicates. Row and tree findings are exact. A
 checkpoint finding, where nothing else shows the damage (a log truncated and regrown
 through the application recomputes its own tree), gives the narrowest range the
-evidence allows: from the size of the last checkpoint that still verifies below it to
-the bad checkpoint's size minus one. A projection finding implicates no log index; it
-names the entry that last wrote the row.
+evidence allows: from the size of the last good checkpoint the bad one extended (for
+the log's own, a smaller one signed before it, since the log refuses to sign a
+checkpoint that does not extend the last; for an overseer's, a smaller copy it also
+supplied) to the bad checkpoint's size minus one. A projection finding implicates no
+log index; it names the entry that last wrote the row.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,45 +51,18 @@ from resguardo.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
+from resguardo.services import ledger_scan
 from resguardo.services.ledger import b64
+from resguardo.services.ledger_scan import LISTED, Finding
 from resguardo.storage import ledger_store, rebuild
 from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import UnitOfWork
 
-CHUNK_LEVEL = 14
-CHUNK = 1 << CHUNK_LEVEL
-LISTED = 20
-"""Findings listed per kind; the rest are counted in `omitted`."""
-RECHECKS_PER_CHUNK = 256
-"""Leaves per chunk whose fast text is re-derived with Event.leaf() before being reported."""
-
 Progress = Callable[[str, int, int], None]
-
-_sha256 = hashlib.sha256
 
 #: Finding kinds whose range says where the log's entries first disagree.
 RANGE_KINDS = frozenset({"checkpoint_root", "checkpoint_beyond_log", "supplied_root",
                          "supplied_beyond_log", "supplied_inconsistent"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One disagreement: what, where (first and last index implicated) and why."""
-
-    kind: str
-    message: str
-    first: int | None = None
-    last: int | None = None
-    exact: bool = True
-    """True when `first` is the disagreeing index itself, False for a range holding it."""
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "first_index": self.first,
-                "last_index": self.last, "exact": self.exact, **self.detail}
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass
@@ -159,49 +134,35 @@ class _Claim:
     good: bool = False
 
 
-class _Recomputed:
-    """NodeReader over the recomputed tree: the current chunk's levels and the nodes above."""
+class _Nodes:
+    """NodeReader over recomputed nodes (absent or None: unknown)."""
 
-    def __init__(self, levels: list[list[bytes | None]], lo: int,
-                 upper: dict[NodeKey, bytes | None]) -> None:
-        self.levels, self.lo, self.upper = levels, lo, upper
+    def __init__(self, *layers: dict[NodeKey, bytes | None]) -> None:
+        self.layers = layers
 
     def get_many(self, keys: Any) -> dict[NodeKey, bytes]:
         found: dict[NodeKey, bytes] = {}
-        for level, idx in keys:
-            value: bytes | None
-            if level <= CHUNK_LEVEL and idx << level >= self.lo:
-                row = self.levels[level]
-                j = idx - (self.lo >> level)
-                value = row[j] if 0 <= j < len(row) else None
-            else:
-                value = self.upper.get((level, idx))
-            if value is not None:
-                found[(level, idx)] = value
+        for key in keys:
+            for layer in self.layers:
+                value = layer.get(key)
+                if value is not None:
+                    found[key] = value
+                    break
         return found
 
 
-def _parent(left: bytes | None, right: bytes | None) -> bytes | None:
-    if left is None or right is None:
-        return None
-    return _sha256(b"\x01" + left + right).digest()
-
-
 class _Verifier:
-    def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
+    def __init__(self, uow: UnitOfWork, progress: Progress | None, workers: int | None,
+                 chunk_level: int) -> None:
         self.uow = uow
         self.conn = uow.conn
         self.report = VerifyReport()
         self.progress = progress
+        self.workers = workers
+        self.chunk_level = chunk_level
         self.bad_leaves: list[int] = []  # ascending: leaves with a row or tree finding
         self.head = 0
         self.end = 0
-
-    # --- findings ---
-
-    def leaf_finding(self, kind: str, index: int, message: str, **detail: Any) -> None:
-        bisect.insort(self.bad_leaves, index)
-        self.report.add(Finding(kind, message, index, index, True, detail))
 
     def explained(self, lo: int, hi: int) -> bool:
         """True if a leaf in [lo, hi) was already reported, or the range passes the head."""
@@ -210,145 +171,42 @@ class _Verifier:
         i = bisect.bisect_left(self.bad_leaves, lo)
         return i < len(self.bad_leaves) and self.bad_leaves[i] < hi
 
-    # --- leaves ---
-
-    def recheck(self, positions: Sequence[int]) -> dict[int, bytes | str]:
-        """Leaf hash by Event.leaf() (or why the row cannot be read) at these positions."""
-        rows = ledger_store.events_at(self.conn, positions)
-        out: dict[int, bytes | str] = {}
-        for position in positions:
-            row = rows.get(position)
-            if row is None:
-                out[position] = "no event row"
-                continue
-            try:
-                out[position] = _sha256(b"\x00" + ledger_store.event_of_row(row).leaf()).digest()
-            except (ValueError, TypeError) as exc:
-                out[position] = str(exc)
-        return out
-
-    def chunk_leaves(self, lo: int, hi: int) -> list[bytes | None]:
-        rows = ledger_store.leaf_texts(self.conn, lo, hi)
-        stored = ledger_store.node_hashes(self.conn, 0, lo, hi)
-        n = hi - lo
-        self.report.events += len(rows)
-        self.report.leaves += len(rows)
-        if len(rows) == n and len(stored) == n and rows[0][0] == lo and rows[-1][0] == hi - 1:
-            leaves: list[bytes | None] = [
-                _sha256(b"\x00" + (text or "").encode("utf-8")).digest() for _, text in rows]
-            if leaves == stored:
-                return leaves
-            self.compare_leaves(lo, leaves, dict(enumerate(stored, lo)),
-                                {lo + i for i in range(n)})
-            return leaves
-        present = {int(p): text for p, text in rows}
-        stored_map = ledger_store.node_rows(self.conn, 0, lo, hi)
-        leaves = []
-        for position in range(lo, hi):
-            text = present.get(position)
-            if text is None and position not in present:
-                leaves.append(stored_map.get(position))  # nothing to recompute it from
-                self.leaf_finding("gap", position, f"entry {position} is missing: no event row "
-                                  "holds this position (deleted behind the application's back)")
-            else:
-                leaves.append(_sha256(b"\x00" + (text or "").encode("utf-8")).digest())
-        self.compare_leaves(lo, leaves, stored_map, set(present))
-        return leaves
-
-    def compare_leaves(self, lo: int, leaves: list[bytes | None], stored: dict[int, bytes],
-                       present: set[int]) -> None:
-        """Report rows whose leaf is not the stored one, re-deriving suspects with Event.leaf()."""
-        suspects = []
-        for i, leaf in enumerate(leaves):
-            position = lo + i
-            if position not in present:
-                continue
-            held = stored.get(position)
-            if held is None:
-                if position < self.head:
-                    self.leaf_finding("leaf_missing", position, f"entry {position} has an event "
-                                      "row but the tree holds no leaf for it")
-                else:
-                    bisect.insort(self.bad_leaves, position)
-            elif leaf != held:
-                suspects.append(position)
-        rechecked = self.recheck(suspects[:RECHECKS_PER_CHUNK])
-        for position in suspects:
-            result = rechecked.get(position)
-            if isinstance(result, bytes) and result == stored[position]:
-                leaves[position - lo] = result  # stored text not canonical, same event
-            elif isinstance(result, str) and result != "no event row":
-                self.leaf_finding("bad_row", position, f"entry {position} is not a readable "
-                                  f"event: {result}")
-            else:
-                self.leaf_finding("leaf_mismatch", position, f"entry {position} does not hash "
-                                  "to the leaf recorded when it was appended: its row was "
-                                  "edited, replaced, moved or forged")
-
-    # --- interior nodes ---
-
-    def compare_level(self, level: int, lo_idx: int, computed: list[bytes | None]) -> None:
-        hi_idx = lo_idx + len(computed)
-        self.report.nodes += len(computed)
-        stored = ledger_store.node_hashes(self.conn, level, lo_idx, hi_idx)
-        if stored == computed:
-            return
-        rows = ledger_store.node_rows(self.conn, level, lo_idx, hi_idx)
-        for i, value in enumerate(computed):
-            idx = lo_idx + i
-            self.compare_node(level, idx, value, rows.get(idx))
-
-    def compare_node(self, level: int, idx: int, value: bytes | None, held: bytes | None) -> None:
-        first, last = idx << level, ((idx + 1) << level) - 1
-        if value is None or held == value or self.explained(first, last + 1):
-            return
-        what = "is missing" if held is None else "differs from the hash of the leaves below it"
-        kind = "node_missing" if held is None else "node_mismatch"
-        self.report.add(Finding(kind, f"tree node ({level}, {idx}) over entries {first}..{last} "
-                                f"{what}: proofs through it would not verify", first, last,
-                                False, {"level": level, "idx": idx}))
-
-    # --- the scan ---
-
     def scan(self, sizes: Sequence[int]) -> dict[int, bytes | None]:
         """Check rows and tree; return the recomputed root at each of `sizes` (None: unknown)."""
         wanted = sorted(s for s in set(sizes) if 0 < s <= self.end)
         roots: dict[int, bytes | None] = {0: EMPTY_ROOT}
         upper: dict[NodeKey, bytes | None] = {}
-        w = 0
-        for lo in range(0, self.end, CHUNK):
-            hi = min(self.end, lo + CHUNK)
-            levels: list[list[bytes | None]] = [self.chunk_leaves(lo, hi)]
-            for level in range(1, CHUNK_LEVEL + 1):
-                below = levels[-1]
-                if None in below:
-                    row = [_parent(a, b) for a, b in zip(below[0::2], below[1::2], strict=False)]
-                else:
-                    row = [_sha256(b"\x01" + a + b).digest()  # type: ignore[operator]
-                           for a, b in zip(below[0::2], below[1::2], strict=False)]
-                levels.append(row)
-                self.compare_level(level, lo >> level, row)
-            if hi - lo == CHUNK:
-                level, idx = CHUNK_LEVEL, lo >> CHUNK_LEVEL
-                upper[(level, idx)] = levels[CHUNK_LEVEL][0]
+        report, top_level = self.report, self.chunk_level
+        for chunk in ledger_scan.scan(self.conn, head=self.head, end=self.end, sizes=wanted,
+                                      workers=self.workers, chunk_level=top_level):
+            report.events += chunk.events
+            report.leaves += chunk.events
+            report.nodes += chunk.nodes
+            for finding in chunk.findings:
+                report.add(finding)
+            report.omitted.update(chunk.omitted)
+            self.bad_leaves.extend(chunk.bad_leaves)
+            if chunk.top is not None:
+                level, idx = top_level, chunk.lo >> top_level
+                upper[(level, idx)] = chunk.top
                 while idx & 1:
-                    upper[(level + 1, idx >> 1)] = _parent(upper[(level, idx - 1)],
-                                                           upper[(level, idx)])
+                    upper[(level + 1, idx >> 1)] = ledger_scan.parent(upper[(level, idx - 1)],
+                                                                      upper[(level, idx)])
                     level, idx = level + 1, idx >> 1
-            reader = _Recomputed(levels, lo, upper)
-            while w < len(wanted) and wanted[w] <= hi:
+            for size in (s for s in wanted if chunk.lo < s <= chunk.hi):
                 try:
-                    roots[wanted[w]] = tree_root(reader, wanted[w])
+                    roots[size] = tree_root(_Nodes(chunk.subtrees, upper), size)
                 except LedgerError:
-                    roots[wanted[w]] = None  # a leaf is gone from both the log and the tree
-                w += 1
+                    roots[size] = None  # a leaf is gone from both the log and the tree
             if self.progress is not None:
-                self.progress("leaves", hi, self.end)
-        stored_upper = ledger_store.nodes_above(self.conn, CHUNK_LEVEL)
+                self.progress("leaves", chunk.hi, self.end)
+        stored_upper = ledger_store.nodes_above(self.conn, top_level)
         for (level, idx), value in sorted(upper.items()):
-            if level > CHUNK_LEVEL:
-                self.report.nodes += 1
-                self.compare_node(level, idx, value, stored_upper.get((level, idx)))
+            if level > top_level:
+                report.nodes += 1
+                bad = ledger_scan.node_finding(level, idx, value, stored_upper.get((level, idx)))
+                if bad is not None and not self.explained(idx << level, (idx + 1) << level):
+                    report.add(bad)
         return roots
 
     # --- checkpoints ---
@@ -442,12 +300,17 @@ class _Verifier:
 
 def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
            supplied: Sequence[tuple[str, str]] = (), projection: bool = True,
-           progress: Progress | None = None) -> VerifyReport:
-    """Check the whole ledger (auditor, admin). `supplied` is (name, note text) of
-    checkpoints an overseer kept; `verifier` the log's public key (None: unknown)."""
+           progress: Progress | None = None, workers: int | None = None,
+           chunk_level: int = ledger_scan.CHUNK_LEVEL) -> VerifyReport:
+    """Check the whole ledger (auditor, admin).
+
+    `supplied` is (name, note text) of checkpoints an overseer kept; `verifier` the log's
+    public key (None: unknown); `workers` the processes that hash the log (default: one
+    per CPU, up to 4, once the log has a few chunks; 1: this process only).
+    """
     if uow.actor is not None:
         authorize(uow.actor, Action.LEDGER_VERIFY)
-    v = _Verifier(uow, progress)
+    v = _Verifier(uow, progress, workers, chunk_level)
     report = v.report
     conn = uow.conn
     bounds = ledger_store.log_bounds(conn)
@@ -492,6 +355,8 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
     v.consistency(given, latest_good)
     if projection:
         _projection(uow, report, progress)
+    # Entries in log order, then what implicates no single entry.
+    report.findings.sort(key=lambda f: (f.first is None, f.first or 0, f.kind))
     return report
 
 

@@ -6,18 +6,22 @@ it completes (amortized two rows). `DbNodeStore` serves the `resguardo.ledger` t
 functions with one query per root or proof.
 
 The verification reads (`leaf_texts`, `node_hashes`, ...) go through the raw DB-API
-cursor in bounded position ranges, and have the database assemble each event's
-canonical JSON leaf from its columns (`json_quote` on SQLite, `pg_catalog.to_json` on
-PostgreSQL), so that a million rows cost one short string each rather than a
-SQLAlchemy row and a Python serializer. The caller hashes that text; where it does not
-match the stored leaf hash, it recomputes the leaf with `Event.leaf()`, which defines it.
+cursor in bounded position ranges and assemble each event's canonical JSON leaf
+straight from its columns, without a SQLAlchemy row or a general serializer:
+PostgreSQL builds the text itself (`pg_catalog.to_json` quotes exactly as RFC 8785
+does); on SQLite, whose JSON functions are slower than Python's string escaping, the
+columns come back as a tuple and one format string builds it. The caller hashes that
+text; where it does not match the stored leaf hash, it recomputes the leaf with
+`Event.leaf()`, which defines it, so this fast path can only cost time, never a verdict.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, make_url, select
@@ -26,7 +30,7 @@ from resguardo.domain.events import Event
 from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
-from resguardo.storage.database import normalize_url
+from resguardo.storage.database import make_engine, normalize_url
 from resguardo.storage.repositories import event_from_row
 
 _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
@@ -43,29 +47,50 @@ def database_identity(target: Engine | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _leaf_sql(dialect: str) -> str:
-    """SQL expression building an event row's canonical leaf text from its columns.
+def _leaf_sql() -> str:
+    """PostgreSQL expression building an event row's canonical leaf text from its columns.
 
-    Strings and numbers go through the database's own JSON quoting, which escapes
-    exactly as RFC 8785 does (tests compare it with `canonical_json` on hostile text);
-    the payload column already holds canonical JSON and is spliced in as it is. On
-    PostgreSQL every function is schema-qualified so a search_path cannot redirect it.
+    Strings and numbers go through PostgreSQL's JSON quoting, which escapes exactly as
+    RFC 8785 does (tests compare it with `canonical_json` on hostile text); the payload
+    column already holds canonical JSON and is spliced in as it is. Every function is
+    schema-qualified so that a search_path cannot redirect it.
     """
     parts = []
     for i, name in enumerate(_LEAF_FIELDS):
-        prefix = ("{" if i == 0 else ",") + f'"{name}":'
-        if name == "payload":
-            value = "payload"
-        elif dialect == "sqlite":
-            value = f"json_quote({name})"
-        else:
-            value = f"coalesce(pg_catalog.to_json({name}), 'null'::pg_catalog.json)"
-        parts.append(f"'{prefix}'")
-        parts.append(value)
+        parts.append("'" + ("{" if i == 0 else ",") + f'"{name}":' + "'")
+        parts.append("payload" if name == "payload" else
+                     f"coalesce(pg_catalog.to_json({name}), 'null'::pg_catalog.json)")
     parts.append("'}'")
-    if dialect == "sqlite":
-        return " || ".join(parts)
     return f"pg_catalog.concat({', '.join(parts)})"
+
+
+# SQLite keeps any value in any column, so a row is only assembled fast when every
+# column has the type the application writes (one check per row, in SQL).
+_LEAF_COLUMNS = (
+    "SELECT typeof(position) = 'integer' AND typeof(actor) = 'text' "
+    "AND typeof(actor_id) IN ('integer', 'null') AND typeof(at) = 'text' "
+    "AND typeof(corrects) IN ('integer', 'null') AND typeof(org_id) IN ('integer', 'null') "
+    "AND typeof(payload) = 'text' AND typeof(reason) IN ('text', 'null') "
+    "AND typeof(request_id) IN ('text', 'null') AND typeof(subject_id) IN ('integer', 'null') "
+    "AND typeof(subject_type) IN ('text', 'null') AND typeof(type) = 'text', "
+    "position, actor, actor_id, at, corrects, org_id, payload, reason, request_id, "
+    "subject_id, subject_type, type FROM events "
+    "WHERE position >= ? AND position < ? ORDER BY position")
+_NOT_CANONICAL = "\x00"  # never in canonical JSON unescaped: such a row takes the slow path
+
+
+def _sqlite_leaf_texts(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    """(position, canonical leaf text) of rows of `_LEAF_COLUMNS`, in one comprehension."""
+    e = encode_basestring  # JSON string escaping exactly as RFC 8785 has it
+    return [
+        (p, f'{{"actor":{e(a)},"actor_id":{"null" if ai is None else ai},"at":{e(at)},'
+            f'"corrects":{"null" if c is None else c},"org_id":{"null" if o is None else o},'
+            f'"payload":{pl},"position":{p},"reason":{"null" if r is None else e(r)},'
+            f'"request_id":{"null" if rq is None else e(rq)},'
+            f'"subject_id":{"null" if si is None else si},'
+            f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
+        if ok else (p, _NOT_CANONICAL)
+        for ok, p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
 
 
 def _sql(conn: Connection, text: str) -> str:
@@ -147,7 +172,9 @@ def store_checkpoint(conn: Connection, size: int, root: bytes, note: str,
     """Keep a signed checkpoint; returns it with its id."""
     result = conn.execute(insert(lt.checkpoints).values(
         size=size, root=root, note=note, created_at=created_at))
-    return StoredCheckpoint(int(result.inserted_primary_key[0]), size, root, note, created_at)
+    key = result.inserted_primary_key
+    assert key is not None
+    return StoredCheckpoint(int(key[0]), size, root, note, created_at)
 
 
 def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
@@ -245,6 +272,27 @@ def log_bounds(conn: Connection) -> LogBounds:
                      leaves_end=0 if leaves is None else int(leaves) + 1)
 
 
+def shareable_url(conn: Connection) -> str | None:
+    """A URL another process can open the same database with (None for in-memory SQLite)."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+_READERS: dict[str, Engine] = {}
+
+
+@contextmanager
+def reader(url: str) -> Iterator[Connection]:
+    """A read transaction on the database at `url` (engines kept per process)."""
+    engine = _READERS.get(url)
+    if engine is None:
+        engine = _READERS[url] = make_engine(url)
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
 def first_position_from(conn: Connection, position: int) -> int:
     """The lowest event position at or after `position` (`position` itself if there is none)."""
     found = _raw_fetch(conn, "SELECT min(position) FROM events WHERE position >= ?",
@@ -252,9 +300,16 @@ def first_position_from(conn: Connection, position: int) -> int:
     return position if found is None else int(found)
 
 
-def leaf_texts(conn: Connection, lo: int, hi: int) -> list[tuple[int, str | None]]:
-    """(position, canonical leaf text) of the event rows with lo <= position < hi, in order."""
-    sql = (f"SELECT position, {_leaf_sql(conn.dialect.name)} FROM events "
+def leaf_texts(conn: Connection, lo: int, hi: int) -> list[tuple[int, str]]:
+    """(position, canonical leaf text) of the event rows with lo <= position < hi, in order.
+
+    The text is the leaf `Event.leaf()` gives whenever the row is intact and its payload
+    column holds canonical JSON (as the application writes it); anything else yields a
+    text that does not hash to the stored leaf.
+    """
+    if conn.dialect.name == "sqlite":
+        return _sqlite_leaf_texts(_raw_fetch(conn, _LEAF_COLUMNS, (lo, hi)))
+    sql = (f"SELECT position, {_leaf_sql()} FROM events "
            "WHERE position >= ? AND position < ? ORDER BY position")
     return _raw_fetch(conn, sql, (lo, hi))
 
