@@ -1,0 +1,283 @@
+"""HTTP API throughput: concurrent clients issuing and returning weapons over HTTP,
+next to an anchor measured in the same run on the same server stack.
+
+The server is ``resguardo.api`` under uvicorn, in its own process, on a SQLite
+file at the product's default durability (synchronous=FULL). The anchor is a
+minimal endpoint added to that same server: the same uvicorn, FastAPI, bearer
+token check and SQLAlchemy engine, inserting one row and committing per
+request. Each client is one keep-alive connection; every request carries a
+fresh ``X-Request-ID``.
+
+    python bench/api.py                       # 50 clients, 30 s per phase
+    python bench/api.py --clients 20 --seconds 10
+
+Prints requests per second, p50 and p99 latency for both and the ratio
+(target: issue/return at least half the anchor's throughput, zero errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+from fastapi.responses import JSONResponse
+
+from resguardo.api.dependencies import Writer, writer_gate
+from resguardo.config import Settings
+from resguardo.domain.registry import FirearmInput, OfficerInput
+from resguardo.services import registry, setup, users
+from resguardo.services.app import Resguardo
+from resguardo.storage.database import make_engine
+
+PASSWORD = "benchmark-password"
+ANCHOR_TABLE = "bench_anchor"
+
+
+# --- the server process -------------------------------------------------------------------
+
+def serve(db: Path, port: int) -> None:
+    """Run the API plus the anchor endpoint (this is the child process)."""
+    import uvicorn
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from resguardo.api import create_app
+    from resguardo.storage.database import WRITE
+
+    deployment = Resguardo()
+    app = create_app(deployment, webhooks=False)
+    anchor = Table(ANCHOR_TABLE, MetaData(), Column("id", Integer, primary_key=True),
+                   Column("request_id", String(64), nullable=False))
+    insert = anchor.insert()
+
+    @app.post("/api/v1/bench/anchor", status_code=201, include_in_schema=False)
+    def anchor_endpoint(caller: Writer) -> JSONResponse:
+        """Insert one row and commit: the floor any write on this stack stands on."""
+        assert caller.username  # the same token check as every other endpoint
+        with writer_gate(deployment), deployment.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE: True})  # BEGIN IMMEDIATE, as writes do
+            with conn.begin():
+                row = conn.execute(insert, {"request_id": caller.request_id})
+        return JSONResponse({"id": row.inserted_primary_key[0]}, status_code=201)
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def build(db: Path, clients: int, per_client: int) -> None:
+    """A deployment with one agency, an officer per client and its firearms."""
+    url = f"sqlite:///{db}"
+    settings = dataclasses.replace(Settings.from_env(), database_url=url,
+                                   signing_key=db.with_suffix(".key"),
+                                   sqlite_synchronous="OFF")
+    app = Resguardo(settings, engine=make_engine(url, synchronous="OFF"))
+    setup.initialize(app, "admin", PASSWORD, "NACIONAL", "Nacional")
+    far = date(2099, 1, 1)
+    with app.work(None) as uow:
+        registry.add_organization(uow, "SSP", "Secretaría", "state", "NACIONAL")
+        registry.add_organization(uow, "MUN", "Municipal", "agency", "SSP")
+        registry.add_location(uow, "MUN", "ARM1", "Armería", "armory")
+        users.add_user(uow, "armero", PASSWORD, "armorer", "MUN")
+        for c in range(clients):
+            registry.add_officer(uow, "MUN", OfficerInput(f"B{c:04d}", f"Officer {c}",
+                                                          credential_expiry=far,
+                                                          qualification_expiry=far))
+            for n in range(per_client):
+                registry.register_firearm(uow, "MUN", "ARM1", FirearmInput(
+                    serial=f"BENCH-{c:04d}-{n}", make="Glock", calibre="9x19mm",
+                    kind="pistol"))
+        uow.commit()
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {ANCHOR_TABLE} (id INTEGER PRIMARY KEY, "
+                             "request_id VARCHAR(64) NOT NULL)")
+    app.engine.dispose()
+
+
+def firearm_ids(db: Path, clients: int, per_client: int) -> list[list[int]]:
+    import sqlite3
+    with sqlite3.connect(db) as conn:
+        ids = dict(conn.execute("select serial, id from firearms"))
+    return [[ids[f"BENCH-{c:04d}-{n}"] for n in range(per_client)] for c in range(clients)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "RESGUARDO_DATABASE_URL": f"sqlite:///{db}",
+           "RESGUARDO_SIGNING_KEY": str(db.with_suffix(".key"))}
+    env.pop("RESGUARDO_SQLITE_SYNCHRONOUS", None)  # the product default: FULL
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(db), "--port", str(port)],
+                            env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the server exited")
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+# --- the clients --------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    ok: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = dataclasses.field(default_factory=list)
+    first_error: str | None = None
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "requests": self.ok, "errors": self.errors,
+                "seconds": round(self.elapsed, 2), "per_second": round(self.throughput, 1),
+                "p50_ms": round(self.percentile(50), 2), "p99_ms": round(self.percentile(99), 2),
+                "mean_ms": round(statistics.fmean(self.latencies) * 1000, 2)
+                if self.latencies else None}
+
+
+async def run_phase(name: str, base: str, token: str, plans: list[list[tuple[str, dict]]],
+                    seconds: float, warmup: float) -> Result:
+    """Each client cycles through its plan of (path, body) as fast as answers come back."""
+    result = Result(name)
+    start_at = time.monotonic() + warmup
+    stop_at = start_at + seconds
+
+    async def client(plan: list[tuple[str, dict]]) -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60,
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
+            n = 0
+            while True:
+                path, body = plan[n % len(plan)]
+                n += 1
+                began = time.monotonic()
+                if began >= stop_at:
+                    return
+                try:
+                    r = await http.post(path, json=body,
+                                        headers={"X-Request-ID": uuid.uuid4().hex})
+                    good = r.status_code == 201
+                    problem = None if good else f"{r.status_code} {r.text[:200]}"
+                except httpx.HTTPError as exc:
+                    good, problem = False, f"{type(exc).__name__}: {exc}"
+                ended = time.monotonic()
+                if began < start_at or ended > stop_at:
+                    continue  # warm-up, or finished after the measured window
+                if good:
+                    result.ok += 1
+                    result.latencies.append(ended - began)
+                else:
+                    result.errors += 1
+                    result.first_error = result.first_error or problem
+
+    await asyncio.gather(*(client(plan) for plan in plans))
+    result.elapsed = seconds
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured time per phase")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured start per phase")
+    parser.add_argument("--firearms-per-client", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out",
+                        help="where the database goes (use a real disk, not tmpfs)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return 0
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    db = args.dir / "api.db"
+    for path in args.dir.glob("api.db*"):
+        path.unlink()
+    db.with_suffix(".key").unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    build(db, args.clients, args.firearms_per_client)
+    ids = firearm_ids(db, args.clients, args.firearms_per_client)
+    print(f"set-up: {args.clients} officers, {args.clients * args.firearms_per_client} firearms "
+          f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+    proc, base = start_server(db)
+    try:
+        token = httpx.post(f"{base}/api/v1/auth/token",
+                           json={"username": "armero", "password": PASSWORD}).json()
+        token = token["access_token"]
+        anchor_plans = [[("/api/v1/bench/anchor", {})] for _ in range(args.clients)]
+        custody_plans = []
+        for c, owned in enumerate(ids):
+            plan: list[tuple[str, dict]] = []
+            for fid in owned:
+                plan.append((f"/api/v1/firearms/{fid}/issue", {"badge": f"B{c:04d}"}))
+                plan.append((f"/api/v1/firearms/{fid}/return", {"location": "ARM1"}))
+            custody_plans.append(plan)
+        print(f"anchor: {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
+        anchor = asyncio.run(run_phase("anchor: insert one row", base, token, anchor_plans,
+                                       args.seconds, args.warmup))
+        print(f"issue/return: {args.clients} clients for {args.seconds:.0f} s ...",
+              file=sys.stderr)
+        custody = asyncio.run(run_phase("issue/return", base, token, custody_plans,
+                                        args.seconds, args.warmup))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    ratio = custody.throughput / anchor.throughput if anchor.throughput else 0.0
+    met = ratio >= 0.5 and custody.errors == 0 and anchor.errors == 0
+    if args.json:
+        print(json.dumps({"clients": args.clients, "anchor": anchor.as_dict(),
+                          "issue_return": custody.as_dict(), "ratio": round(ratio, 3),
+                          "target_met": met}, indent=2))
+    else:
+        print(f"{args.clients} concurrent clients, {args.seconds:.0f} s each, SQLite "
+              "synchronous=FULL, one uvicorn process")
+        print(f"{'':24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+        for r in (anchor, custody):
+            print(f"{r.name:24}{r.throughput:10.1f}{r.percentile(50):10.1f}"
+                  f"{r.percentile(99):10.1f}{r.errors:8d}")
+        print(f"ratio issue/return : anchor = {ratio:.2f}  (target >= 0.50, zero errors: "
+              f"{'met' if met else 'NOT met'})")
+        for r in (anchor, custody):
+            if r.first_error:
+                print(f"first error ({r.name}): {r.first_error}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
