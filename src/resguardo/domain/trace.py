@@ -192,32 +192,30 @@ class _Matcher:
         low = min(0, delta) - spare
         width = abs(delta) + 2 * spare + 1
         over = limit + 1
-        prev = [d * _C_INDEL if 0 <= d <= m else over for d in range(low, low + width)]
+        # One spare cell on the right stands for the band's edge (always over).
+        prev = [d * _C_INDEL if 0 <= d <= m else over for d in range(low, low + width)] + [over]
         for i in range(1, n + 1):
             costs = rows[i - 1]
-            cur = [over] * width
-            best = over
-            for k in range(width):
-                j = i + low + k
-                if j < 0 or j > m:
-                    continue
-                if j == 0:
-                    value = i * _C_INDEL if i <= band else over
-                else:
-                    value = prev[k] + (
-                        _C_UNREADABLE if costs is None else costs.get(target[j - 1], _C_OTHER)
-                    )
-                    if k + 1 < width:
-                        step = prev[k + 1] + _C_INDEL
-                        if step < value:
-                            value = step
-                    if k:
-                        step = cur[k - 1] + _C_INDEL
-                        if step < value:
-                            value = step
-                    if value > over:
-                        value = over
-                cur[k] = value
+            cur = [over] * (width + 1)
+            edge = -i - low  # the cell in column 0, if the band reaches it
+            start = max(0, edge + 1)
+            stop = min(width, m - i - low + 1)
+            left = best = over
+            if edge >= 0:
+                left = best = cur[edge] = i * _C_INDEL if i <= band else over
+            for k in range(start, stop):
+                value = prev[k] + (
+                    _C_UNREADABLE if costs is None else costs.get(target[i + low + k - 1], _C_OTHER)
+                )
+                step = prev[k + 1] + _C_INDEL
+                if step < value:
+                    value = step
+                step = left + _C_INDEL
+                if step < value:
+                    value = step
+                if value > over:
+                    value = over
+                cur[k] = left = value
                 if value < best:
                     best = value
             if best > limit:
@@ -427,15 +425,19 @@ class SerialIndex:
             )
         pattern = fold(parsed.body)
         if plan is not None and self._deletions.lookups(pattern, plan) <= LOOKUP_CAP:
-            slots = self._deletions.candidates(pattern, plan, hard)
-            found = self._verify(slots, matcher, make_code)
+            levels: list[list[int]] = [[] for _ in range(hard + 1)]
+            for slot, edits in self._deletions.candidates(pattern, plan, hard).items():
+                levels[edits].append(slot)
         else:
-            found = []
-            for level, slots in enumerate(self._bit_candidates(parsed, hard, make_code)):
-                found += self._verify(slots, matcher, None)
-                closer = sum(1 for tenths, _ in found if tenths < (level + 1) * _C_INDEL)
-                if limit is not None and closer >= limit:
-                    break
+            levels = self._bit_candidates(parsed, hard, make_code)
+        # A serial at level k needs k whole edits, so its distance is at least k: once
+        # ``limit`` serials are closer than the next level, the rest cannot displace them.
+        found: list[tuple[int, int]] = []
+        for level, slots in enumerate(levels):
+            found += self._verify(slots, matcher, make_code)
+            closer = sum(1 for tenths, _ in found if tenths < (level + 1) * _C_INDEL)
+            if limit is not None and closer >= limit:
+                break
         keys, ids, makes, names = self._keys, self._ids, self._makes, self._make_names
         found.sort(key=lambda hit: (hit[0], keys[hit[1]], names[makes[hit[1]]], repr(ids[hit[1]])))
         if limit is not None:

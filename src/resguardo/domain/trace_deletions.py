@@ -12,11 +12,12 @@ edits than allowed are skipped without computing any distance.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import AnyStr
 from zlib import crc32
@@ -103,19 +104,27 @@ def _serial_gaps(code: int) -> tuple[int, ...] | None:
     return (code >> 4, code & 0xF)
 
 
+_UNDECIDED = 254
+_TOO_FAR = 255
+
+
 @dataclass(slots=True)
 class _QueryVariant:
     """Which characters of a query stay in one of its deletion variants, and where the rest fell.
 
     ``at_gap`` maps a gap (characters of the variant before it) to the number
     of deleted read characters and of deleted unreadable marks there.
-    ``verdicts`` caches :meth:`fits` per packed ``gaps`` byte.
+    ``verdicts[code]`` is the whole edits of the implied alignment with a
+    serial whose deletions fell at the packed ``gaps`` byte ``code`` (0 when
+    unknown), ``_TOO_FAR`` beyond ``hard``, ``_UNDECIDED`` until first needed.
     """
 
     kept: tuple[int, ...]
+    profile: tuple[tuple[int, tuple[int, int]], ...]
     at_gap: dict[int, tuple[int, int]]
     deleted: int
-    verdicts: dict[int, bool]
+    hard: int
+    verdicts: bytearray
 
     def hard_edits(self, serial_gaps: tuple[int, ...]) -> int:
         """Fewest whole edits of the alignment where the variant's characters all match.
@@ -132,15 +141,23 @@ class _QueryVariant:
             total += max(read + unreadable - paired, count - paired) - read - unreadable
         return total
 
-    def fits(self, code: int, hard: int) -> bool:
-        """Whether a serial whose deletions fell at ``code`` may be within ``hard`` edits."""
+    def decide(self, code: int) -> int:
+        """Fill in and return ``verdicts[code]``."""
         gaps = _serial_gaps(code)
-        verdict = self.verdicts[code] = gaps is None or self.hard_edits(gaps) <= hard
+        edits = 0 if gaps is None else self.hard_edits(gaps)
+        verdict = self.verdicts[code] = edits if edits <= self.hard else _TOO_FAR
         return verdict
 
 
-def _query_variants(size: int, marks: list[int], extra: int) -> Iterator[_QueryVariant]:
-    """A query of ``size`` characters with up to ``extra`` deleted; ``marks``: gaps of deleted ``?``."""
+@functools.lru_cache(maxsize=4096)
+def _query_variants(
+    size: int, marks: tuple[int, ...], extra: int, hard: int
+) -> tuple[_QueryVariant, ...]:
+    """A query of ``size`` characters with up to ``extra`` deleted; ``marks``: gaps of deleted ``?``.
+
+    Cached: the variants and their verdicts depend only on these arguments.
+    """
+    found = []
     for depth in range(min(extra, size) + 1):
         for gone in itertools.combinations(range(size), depth):
             at_gap: dict[int, tuple[int, int]] = {}
@@ -152,7 +169,10 @@ def _query_variants(size: int, marks: list[int], extra: int) -> Iterator[_QueryV
                 read, unreadable = at_gap.get(gap, (0, 0))
                 at_gap[gap] = (read, unreadable + 1)
             kept = tuple(i for i in range(size) if i not in gone)
-            yield _QueryVariant(kept, at_gap, depth + len(marks), {})
+            profile = tuple(sorted(at_gap.items()))
+            verdicts = bytearray([_UNDECIDED]) * 256
+            found.append(_QueryVariant(kept, profile, at_gap, depth + len(marks), hard, verdicts))
+    return tuple(found)
 
 
 def deletion_plan(
@@ -264,12 +284,14 @@ class DeletionIndex:
         variants = sum(math.comb(kept, d) for d in range(min(extra, kept) + 1))
         return len(self.alphabet) ** spelled * variants
 
-    def candidates(self, pattern: str, plan: tuple[int, int], hard: int) -> set[int]:
+    def candidates(self, pattern: str, plan: tuple[int, int], hard: int) -> dict[int, int]:
         """Slots sharing a variant with folded ``pattern`` through an alignment within ``hard``.
 
         ``plan`` comes from :func:`deletion_plan`; ``hard`` is the most whole
         edits (not look-alikes, not unreadable marks read as a character) a
-        match may need.
+        match may need. Each slot maps to the fewest whole edits over its
+        shared variants, a lower bound of its distance in whole units (and
+        exactly its folded edit distance, unless a serial is longer than 15).
         """
         spelled, extra = plan
         chars: list[str] = []
@@ -283,18 +305,16 @@ class DeletionIndex:
                 chars.append(ch)
             else:
                 marks.append(len(chars))
-        templates = [
-            (variant, tuple(sorted(variant.at_gap.items())))
-            for variant in _query_variants(len(chars), marks, extra)
-        ]
+        templates = _query_variants(len(chars), tuple(marks), extra, hard)
         lookups: dict[tuple[str, tuple[tuple[int, tuple[int, int]], ...]], _QueryVariant] = {}
         for fill in itertools.product(sorted(self.alphabet), repeat=spelled):
             for hole, ch in zip(holes, fill, strict=True):
                 chars[hole] = ch
-            for template, profile in templates:
-                lookups.setdefault(("".join([chars[i] for i in template.kept]), profile), template)
+            for template in templates:
+                text = "".join([chars[i] for i in template.kept])
+                lookups.setdefault((text, template.profile), template)
         runs, offsets, delta = self._runs, self._offsets, self._delta
-        found: set[int] = set()
+        found: dict[int, int] = {}
         for (text, _), variant in lookups.items():
             h = _text_hash(text)
             verdicts = variant.verdicts
@@ -309,16 +329,17 @@ class DeletionIndex:
                     if packed >= beyond:
                         break
                     pos += 1
-                    code = packed >> _GAPS_SHIFT & 0xFF
-                    verdict = verdicts.get(code)
-                    if verdict is None:
-                        verdict = variant.fits(code, hard)
-                    if verdict:
-                        found.add(base + (packed & _LOCAL_MASK))
+                    edits = verdicts[packed >> _GAPS_SHIFT & 0xFF]
+                    if edits == _UNDECIDED:
+                        edits = variant.decide(packed >> _GAPS_SHIFT & 0xFF)
+                    if edits <= hard:
+                        slot = base + (packed & _LOCAL_MASK)
+                        if edits < found.get(slot, _TOO_FAR):
+                            found[slot] = edits
             for code, slot in delta.get(h, ()):
-                verdict = verdicts.get(code)
-                if verdict is None:
-                    verdict = variant.fits(code, hard)
-                if verdict:
-                    found.add(slot)
+                edits = verdicts[code]
+                if edits == _UNDECIDED:
+                    edits = variant.decide(code)
+                if edits < found.get(slot, _TOO_FAR):
+                    found[slot] = edits
         return found
