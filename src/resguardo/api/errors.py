@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -110,8 +110,11 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(422, "validation_failed", message, {"errors": errors})
 
 
-def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    site = getattr(request.app.state, "resguardo_web", None)
+    if site is not None and not request.url.path.startswith("/api/"):
+        return _web_error_page(site, request, exc.status_code)
     if exc.status_code == 400:
         # the framework could not even parse the body: a payload that fails validation
         return error_json(422, "validation_failed", "the request body could not be parsed",
@@ -122,6 +125,16 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = {404: "no such resource", 405: "method not allowed on this resource"}.get(
         exc.status_code, str(exc.detail))
     return error_json(exc.status_code, code, message, {}, getattr(exc, "headers", None))
+
+
+def _web_error_page(site: Any, request: Request, status: int) -> Response:
+    """Outside /api, the web interface (when mounted beside the API) answers in HTML."""
+    from resguardo.web.i18n import Lang, pick_language
+    from resguardo.web.site import LANG_COOKIE
+    lang = Lang(pick_language(request.cookies.get(LANG_COOKIE)))
+    message = (lang.gettext("There is no page at this address.") if status == 404
+               else lang.gettext("The address or the form is not valid."))
+    return site.error_page(request, status, message)
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:

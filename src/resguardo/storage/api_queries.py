@@ -38,8 +38,10 @@ def _insert_ignoring_conflicts(conn: Connection, table: Any, values: dict[str, A
     until it ends, so the caller sees either its own row or the committed one.
     """
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    result = conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    first_key = next(iter(table.primary_key.columns))
+    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # rowcount is not reliable here on every driver; RETURNING says whether a row went in
+    return conn.execute(stmt.returning(first_key)).first() is not None
 
 
 def _page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
@@ -202,6 +204,13 @@ def store_idempotent_response(repo: Repositories, user_id: int, key: str, status
     c = idempotency_keys.c
     repo.conn.execute(update(idempotency_keys).where(c.user_id == user_id, c.key == key)
                       .values(status_code=status_code, response_body=body))
+
+
+def forget_idempotency_key(repo: Repositories, user_id: int, key: str) -> None:
+    """Drop a reservation that never got its answer (the request was refused)."""
+    c = idempotency_keys.c
+    repo.conn.execute(delete(idempotency_keys).where(c.user_id == user_id, c.key == key,
+                                                     c.status_code == 0))
 
 
 def prune_idempotency_keys(repo: Repositories, before: str) -> None:
