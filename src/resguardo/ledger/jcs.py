@@ -19,13 +19,34 @@ def canonical_json(obj: object) -> bytes:
     ValueError for NaN, infinities, inexact integers and strings that are not valid Unicode
     (lone surrogates); TypeError for other types or non-str keys.
     """
-    parts: list[str] = []
-    _serialize(obj, parts)
-    text = "".join(parts)
+    if _plain(obj):
+        # Only strings, safe integers, booleans, nulls, lists and objects whose keys sort the
+        # same by code point as by UTF-16 unit: json.dumps writes exactly the JCS bytes.
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    else:
+        parts: list[str] = []
+        _serialize(obj, parts)
+        text = "".join(parts)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("string contains a lone surrogate, not valid Unicode") from exc
+
+
+def _plain(obj: object) -> bool:
+    """True when the fast path gives the canonical form (no floats, big ints or odd keys)."""
+    if obj is None or obj is True or obj is False or type(obj) is str:
+        return True
+    if type(obj) is int:
+        return -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER  # type: ignore[operator]
+    if type(obj) is dict:
+        for key, value in obj.items():
+            if type(key) is not str or (key and max(key) >= "\ud800") or not _plain(value):
+                return False
+        return True
+    if type(obj) is list or type(obj) is tuple:
+        return all(_plain(item) for item in obj)  # type: ignore[attr-defined]
+    return False
 
 
 def _serialize(obj: object, out: list[str]) -> None:

@@ -48,9 +48,10 @@ def in_scope(repo: Repositories, state: str | None = None) -> list[Inspection]:
 
 
 def open_at(repo: Repositories, agency_id: int) -> Inspection | None:
-    i = t.inspections.c
-    row = repo.conn.execute(_base().where(i.agency_id == agency_id, i.state == "open")).first()
-    return None if row is None else _inspection(row)
+    """The inspection open at an agency, if any (checked before every custody movement)."""
+    found = repo.raw.scalar("SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'",
+                            (agency_id,))
+    return None if found is None else get(repo, int(found))
 
 
 def details(repo: Repositories, inspection_id: int) -> dict:

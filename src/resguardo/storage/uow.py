@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine
 
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
@@ -18,9 +18,7 @@ from resguardo.storage import tables as t
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
 
-_HEAD = select(t.log_head.c.size).where(t.log_head.c.id == 1)
-_HEAD_FOR_UPDATE = _HEAD.with_for_update()
-_SET_HEAD = update(t.log_head).where(t.log_head.c.id == 1).values(size=bindparam("size"))
+_HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
 _INSERT_EVENT = t.events.insert()
 
 #: Called with (connection, event) after an event is appended, in its transaction.
@@ -82,8 +80,8 @@ class UnitOfWork:
                 raise RuntimeError("a read-only unit of work cannot append events")
             # On PostgreSQL every writer queues on this row: appends get consecutive
             # positions and each writer sees the state its predecessor committed.
-            stmt = _HEAD if is_sqlite(self.engine) else _HEAD_FOR_UPDATE
-            self._size = int(self.conn.execute(stmt).scalar_one())
+            sql = _HEAD_SQL if is_sqlite(self.engine) else _HEAD_SQL + " FOR UPDATE"
+            self._size = int(self.repo.raw.scalar(sql))
         return self._size
 
     def lock(self) -> None:
@@ -97,7 +95,8 @@ class UnitOfWork:
         subject_id = new.subject_id
         if subject_id is None and new.subject_type is not None:
             subject_id = position  # the event creates its subject
-        payload = json.loads(canonical(new.payload))  # plain JSON types only
+        text = canonical(new.payload)
+        payload = json.loads(text)  # plain JSON types only, as a reader of the log sees them
         ev = Event(
             position=position, type=new.type, at=iso(at or self.now()),
             actor_id=actor.user_id if actor else None,
@@ -110,7 +109,7 @@ class UnitOfWork:
             "position": ev.position, "type": ev.type, "at": ev.at, "actor_id": ev.actor_id,
             "actor": ev.actor, "org_id": ev.org_id, "subject_type": ev.subject_type,
             "subject_id": ev.subject_id, "corrects": ev.corrects, "reason": ev.reason,
-            "request_id": ev.request_id, "payload": canonical(ev.payload)})
+            "request_id": ev.request_id, "payload": text})
         projector.apply(self.conn, ev)
         ledger_store.append(self.conn, ev)
         for hook in APPEND_HOOKS:
@@ -122,7 +121,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         if self._dirty:
-            self.conn.execute(_SET_HEAD, {"size": self._size})
+            self.repo.raw.execute("UPDATE log_head SET size = ? WHERE id = 1", (self._size,))
         self._tx.commit()
         self._dirty = False
 
