@@ -29,7 +29,7 @@ from resguardo.api.webhooks import DeliveryWorker
 from resguardo.domain.codes import Role
 from resguardo.domain.policy import PERMISSIONS, Action
 from resguardo.domain.registry import FirearmInput, OfficerInput
-from resguardo.services import custody, registry, users
+from resguardo.services import custody, inspections, ledger, registry, users
 from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, USERS
@@ -50,6 +50,12 @@ ROLES: dict[str, tuple[str, str | None]] = {
 #: body fields that name the organization an operation acts in
 AGENCY_FIELDS = ("agency", "holder", "scope", "parent")
 RECEIVE = "/api/v1/firearms/{firearm_id}/transfer/receive"
+#: path parameters naming objects that belong to no agency
+GLOBAL_PARAMS = ("webhook_id", "delivery_id", "checkpoint_id")
+#: query parameters that name an agency's object, and the object they name
+BOUND_QUERY = {"agency": "code", "index": "position"}
+#: values for other required query parameters
+QUERY_VALUES = {"start": 0, "stop": 10, "old": 1}
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Objects:
     in_transit_to: dict[str, int] = field(default_factory=dict)
     webhook_id: int = 0
     delivery_id: int = 0
+    checkpoint_id: int = 0
     visible: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -101,7 +108,22 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
             ev = custody.approve_transfer(uow, serial)
             objs.in_transit_to[to] = ev.payload["firearm_id"]
             uow.commit()
+    # one closed inspection per agency (so it has findings and an acta)
+    with app.work("admin") as uow:
+        users.add_user(uow, "inspector-n", PASSWORD, "inspector", "NACIONAL")
+        uow.commit()
+    inspection_ids = {}
+    for code in AGENCIES:
+        with app.work("inspector-n") as uow:
+            planned = inspections.plan(uow, code, clock.now.date())
+            inspections.open_(uow, planned.position)
+            inspections.close(uow, planned.position)
+            inspection_ids[code] = planned.position
+            uow.commit()
     clock.advance(hours=25)
+    with app.work("auditor") as uow:
+        objs.checkpoint_id = ledger.checkpoint(uow, ledger.LedgerKey.of(app.settings)).id
+        uow.commit()
     with app.read(None) as uow:
         repo = uow.repo
         keys = {r["agency_id"]: f"loss_unnotified:{r['id']}" for r in repo.loss_reports()}
@@ -117,7 +139,8 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
                 "officer_id": repo.officer(agency.id, badges[code]).id,
                 "location_id": repo.location(agency.id, "ARM1").id,
                 "licence_id": licences[agency.id], "username": f"extra{n}",
-                "key": keys[agency.id],
+                "key": keys[agency.id], "inspection_id": inspection_ids[code],
+                "finding_id": 1,
             }
         for user in ROLES:
             scope = repo.actor_for(user).scope
@@ -146,6 +169,7 @@ class Operation:
     action: str
     path_params: tuple[str, ...]
     query_params: tuple[str, ...]
+    required_query: tuple[str, ...]
     body: dict | None
 
     def __str__(self) -> str:
@@ -167,7 +191,9 @@ def operations(doc: dict) -> list[Operation]:
             found.append(Operation(
                 method, path, op["x-resguardo-action"],
                 tuple(p["name"] for p in params if p["in"] == "path"),
-                tuple(p["name"] for p in params if p["in"] == "query"), body))
+                tuple(p["name"] for p in params if p["in"] == "query"),
+                tuple(p["name"] for p in params if p["in"] == "query" and p.get("required")),
+                body))
     return found
 
 
@@ -180,18 +206,21 @@ def _fill(op: Operation, objs: Objects, agency: str | None, missing: bool = Fals
             value: Any = MISSING["int"]
             if name in ("code", "username", "key"):
                 value = MISSING[name]
-        elif name == "webhook_id":
-            value = objs.webhook_id
-        elif name == "delivery_id":
-            value = objs.delivery_id
+        elif name in GLOBAL_PARAMS:
+            value = getattr(objs, name)
         elif op.path == RECEIVE and name == "firearm_id":
             value = objs.in_transit_to[agency]  # type: ignore[index]
         else:
             value = values[name]
         path = path.replace("{" + name + "}", str(value))
-    query = {}
-    if "agency" in op.query_params and home is None:
-        query["agency"] = MISSING["code"] if missing else agency
+    query: dict[str, Any] = {name: QUERY_VALUES[name] for name in op.required_query}
+    for name, kind in BOUND_QUERY.items():
+        if name in op.query_params and (home is None or name in op.required_query
+                                        or name == "index"):
+            if missing:
+                query[name] = MISSING["int"] if kind == "position" else MISSING["code"]
+            else:
+                query[name] = values[kind]
     body = copy.deepcopy(op.body)
     if body is not None:
         target = MISSING["code"] if missing else agency
@@ -205,9 +234,9 @@ def _fill(op: Operation, objs: Objects, agency: str | None, missing: bool = Fals
 
 def _bound(op: Operation) -> bool:
     """Does the operation name an object (or an organization) that belongs to an agency?"""
-    names = set(op.path_params) - {"webhook_id", "delivery_id"}
+    names = set(op.path_params) - set(GLOBAL_PARAMS)
     fields = set(op.body or {}) & {*AGENCY_FIELDS, "agencies"}
-    return bool(names or fields or "agency" in op.query_params)
+    return bool(names or fields or set(BOUND_QUERY) & set(op.query_params))
 
 
 def _normalized(text: str, *values: Any) -> str:

@@ -13,7 +13,16 @@ from fastapi.responses import JSONResponse
 from resguardo import __version__
 from resguardo.api import errors
 from resguardo.api.dependencies import RequestIdMiddleware
-from resguardo.api.routers import access, auth, custody, firearms, officers, operations
+from resguardo.api.routers import (
+    access,
+    auth,
+    custody,
+    firearms,
+    inspections,
+    ledger,
+    officers,
+    operations,
+)
 from resguardo.api.routers import organizations as registry
 from resguardo.api.webhooks import DeliveryWorker
 from resguardo.services.app import Resguardo
@@ -75,7 +84,8 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
     for router in (auth.router, registry.orgs, registry.locations, registry.licences,
                    officers.officers, firearms.firearms, custody.actions, operations.ammo,
                    operations.alerts, operations.requests, operations.losses,
-                   operations.entries, access.accounts, access.tokens, access.hooks):
+                   operations.entries, inspections.inspections, ledger.ledger,
+                   access.accounts, access.tokens, access.hooks):
         app.include_router(router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)

@@ -185,6 +185,15 @@ class Caller:
             q.forget_idempotency_key(cleanup.repo, user_id, key)
             cleanup.commit()
 
+    def recorded_read(self, fn: Callable[[UnitOfWork], T],
+                      render: Callable[[UnitOfWork, T], BaseModel | dict[str, Any]]
+                      ) -> BaseModel | dict[str, Any]:
+        """A read that is itself recorded (sealed inspections): one committed transaction."""
+        with self._unit(write=True) as uow:
+            rendered = render(uow, fn(uow))
+            uow.commit()
+        return rendered
+
     def _request_hash(self, body: BaseModel | None) -> str:
         data = body.model_dump(mode="json") if body is not None else None
         text = json.dumps([self.method, self.path, data], sort_keys=True, separators=(",", ":"))

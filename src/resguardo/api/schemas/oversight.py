@@ -1,0 +1,211 @@
+"""Inspections and the ledger: what comes in and goes out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from resguardo.api.schemas.common import PRINTABLE, Code, Name, Reason, Ref, Serial, _Encodable
+from resguardo.domain.inspections import Resolution
+
+Person = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE),
+                   _Encodable]
+Calibre = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=PRINTABLE),
+                    _Encodable]
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+# --- inspections ------------------------------------------------------------------------
+
+class InspectionIn(BaseModel):
+    model_config = _examples({"agency": "MUN1", "planned_on": "2026-06-01", "sealed": False,
+                              "locations": ["ARM1"], "people": ["Cap. Ruiz (SEDENA)"]})
+
+    agency: Code = Field(description="The agency to inspect.")
+    planned_on: date
+    sealed: bool = Field(False, description="A surprise inspection: hidden from the agency's "
+                                            "own staff until it opens; every read recorded.")
+    locations: list[Code] = Field(default_factory=list, max_length=200,
+                                  description="Locations in scope (empty: all).")
+    people: list[Person] = Field(default_factory=list, max_length=50)
+
+
+class OpenIn(BaseModel):
+    model_config = _examples({"people": ["Tte. Soto (SEDENA)"]})
+
+    people: list[Person] = Field(default_factory=list, max_length=50)
+
+
+class ScanIn(BaseModel):
+    model_config = _examples({"serial": "GLK-A100", "location": "ARM1", "source": "scanner"})
+
+    serial: Serial = Field(description="As read from the weapon.")
+    location: Code | None = None
+    holder: Ref | None = Field(None, description="Badge of the officer holding it, if any.")
+    make: Name | None = None
+    note: Name | None = None
+    source: Literal["typed", "scanner", "camera", "file"] = "typed"
+
+
+class RoundsIn(BaseModel):
+    model_config = _examples({"location": "ARM1", "calibre": "9x19mm", "lot": "L-2291",
+                              "quantity": 4800})
+
+    location: Code
+    calibre: Calibre
+    lot: Ref
+    quantity: int = Field(ge=0, le=1_000_000_000)
+
+
+class RevealIn(BaseModel):
+    model_config = _examples({"reason": "Discrepancia en la bóveda 2"})
+
+    reason: Reason
+
+
+class CloseIn(BaseModel):
+    model_config = _examples({"lang": "es"})
+
+    lang: Literal["es", "en"] = Field("es", description="Language of the acta.")
+
+
+class AnswerIn(BaseModel):
+    model_config = _examples({"resolution": "found", "reason": "Estaba en el taller"})
+
+    resolution: Resolution
+    reason: Reason
+
+
+class InspectionSummaryOut(BaseModel):
+    id: int
+    agency: str
+    state: str
+    sealed: bool
+    planned_on: date
+    locations: list[str]
+
+
+class ScanOut(BaseModel):
+    serial: str
+    location: str | None
+    holder: str | None
+    at: str
+
+
+class BlindCountOut(BaseModel):
+    """While open: how many scans and weapons, never what is expected."""
+
+    inspection: int
+    state: str
+    scans: int
+    weapons_seen: int
+    last: list[ScanOut]
+
+
+class InspectionOut(BaseModel):
+    id: int
+    agency: str
+    authority: str
+    state: str
+    sealed: bool
+    planned_on: date
+    locations: list[str]
+    people: list[str]
+    opened_at: str | None
+    closed_at: str | None
+    refused_movements: int
+    revealed: bool
+    count: BlindCountOut | None = None
+    summary: dict[str, Any] | None = None
+    acta_sha256: str | None = None
+    findings: list[dict[str, Any]] | None = None
+
+
+class ExpectedOut(BaseModel):
+    serial: str
+    make: str
+    status: str
+    location: str | None
+    custodian: str | None
+
+
+class RevealOut(BaseModel):
+    expected: list[ExpectedOut]
+
+
+class ClosedOut(BaseModel):
+    inspection: int
+    entry: int = Field(description="The log entry that closed it (with the acta's hash).")
+    acta_sha256: str
+    summary: dict[str, Any]
+    findings: list[dict[str, Any]]
+
+
+# --- ledger ---------------------------------------------------------------------------------
+
+class CosignatureOut(BaseModel):
+    witness: str
+    vkey: str
+    timestamp: int
+    line: str
+
+
+class CheckpointOut(BaseModel):
+    checkpoint_id: int
+    size: int
+    root: str = Field(description="Base64 Merkle root (RFC 9162).")
+    note: str = Field(description="The C2SP signed note, with any witness cosignatures.")
+    cosignatures: list[CosignatureOut]
+
+
+class SignedCheckpointOut(BaseModel):
+    id: int
+    size: int
+    root: str
+    created_at: str
+    note: str
+
+
+class InclusionOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    proof: list[str]
+    root: str
+    checkpoint_id: int
+    checkpoint: str
+    leaf: str = Field(description="The entry's canonical JSON (RFC 8785), the hashed leaf.")
+    event: dict[str, Any]
+
+
+class ConsistencyOut(BaseModel):
+    from_: int = Field(alias="from")
+    to: int
+    proof: list[str]
+    root1: str
+    root2: str
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class CosignatureIn(BaseModel):
+    model_config = _examples({"line": "— witness.example/w1 AAAA...",
+                              "witness_vkey": "witness.example/w1+abcd1234+BAAA..."})
+
+    line: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=PRINTABLE)]
+    witness_vkey: Annotated[str, StringConstraints(min_length=1, max_length=400,
+                                                   pattern=PRINTABLE)]
+
+
+class LedgerEntryOut(BaseModel):
+    index: int
+    leaf_hash: str | None = None
+    leaf: str | None = None
+    event: dict[str, Any] | None = None
+    missing: bool | None = None
+    unreadable: str | None = None
