@@ -259,3 +259,13 @@ def test_a_value_of_the_wrong_type_in_a_sqlite_column_is_reported(sqlite_url, cl
     sql(app, "UPDATE events SET actor_id = 'x' WHERE position = 3")  # SQLite stores it as text
     report = run_verify(app, projection=False)
     assert report.first_bad_index == 3 and "leaf_mismatch" in kinds(report)
+
+
+def test_a_row_at_a_fractional_position_in_sqlite_is_reported(sqlite_url, clock, tmp_path,
+                                                              monkeypatch):
+    app = build_ledger_world(sqlite_url, clock, tmp_path, monkeypatch, rounds=1)
+    sql(app, "INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type, "
+             "subject_id, payload) SELECT 12.5, type, at, actor_id, actor, org_id, subject_type,"
+             " subject_id, payload FROM events WHERE position = 12")
+    report = run_verify(app, projection=False)
+    assert report.first_bad_index == 12 and kinds(report) == {"bad_row"}

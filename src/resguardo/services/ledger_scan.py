@@ -131,7 +131,13 @@ class _ChunkScan:
             if leaves != stored:
                 self.compare_leaves(leaves, dict(enumerate(stored, lo)), set(range(lo, hi)))
             return leaves
-        present = {int(p): text for p, text in rows}
+        present: dict[int, str] = {}
+        for p, text in rows:
+            if type(p) is not int:  # SQLite keeps a fractional position: a forged row
+                self.leaf_finding("bad_row", int(p), f"an event row sits at position {p!r}, "
+                                  "which is not an entry index")
+            else:
+                present[p] = text
         stored_map = ledger_store.node_rows(self.conn, 0, lo, hi)
         leaves = []
         for position in range(lo, hi):

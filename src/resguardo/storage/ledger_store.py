@@ -64,33 +64,48 @@ def _leaf_sql() -> str:
     return f"pg_catalog.concat({', '.join(parts)})"
 
 
-# SQLite keeps any value in any column, so a row is only assembled fast when every
-# column has the type the application writes (one check per row, in SQL).
-_LEAF_COLUMNS = (
-    "SELECT typeof(position) = 'integer' AND typeof(actor) = 'text' "
-    "AND typeof(actor_id) IN ('integer', 'null') AND typeof(at) = 'text' "
-    "AND typeof(corrects) IN ('integer', 'null') AND typeof(org_id) IN ('integer', 'null') "
-    "AND typeof(payload) = 'text' AND typeof(reason) IN ('text', 'null') "
-    "AND typeof(request_id) IN ('text', 'null') AND typeof(subject_id) IN ('integer', 'null') "
-    "AND typeof(subject_type) IN ('text', 'null') AND typeof(type) = 'text', "
-    "position, actor, actor_id, at, corrects, org_id, payload, reason, request_id, "
-    "subject_id, subject_type, type FROM events "
-    "WHERE position >= ? AND position < ? ORDER BY position")
+_LEAF_COLUMNS = ("SELECT position, actor, actor_id, at, corrects, org_id, payload, reason, "
+                 "request_id, subject_id, subject_type, type FROM events "
+                 "WHERE position >= ? AND position < ? ORDER BY position")
 _NOT_CANONICAL = "\x00"  # never in canonical JSON unescaped: such a row takes the slow path
+_I = int
 
 
 def _sqlite_leaf_texts(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
-    """(position, canonical leaf text) of rows of `_LEAF_COLUMNS`, in one comprehension."""
-    e = encode_basestring  # JSON string escaping exactly as RFC 8785 has it
+    """(position, canonical leaf text) of rows of `_LEAF_COLUMNS`.
+
+    SQLite keeps any value in any column, so a row only takes this fast form when each
+    column holds the type the application writes: JSON string escaping (exactly as
+    RFC 8785 has it) refuses anything but text, and a number column holding anything but
+    an integer yields a character canonical JSON never has unescaped.
+    """
+    try:
+        return _leaf_texts_of(rows)
+    except TypeError:  # a text column holds something else: take the rows one by one
+        return [_one_leaf_text(row) for row in rows]
+
+
+def _one_leaf_text(row: tuple[Any, ...]) -> tuple[int, str]:
+    try:
+        return _leaf_texts_of([row])[0]
+    except TypeError:
+        return row[0], _NOT_CANONICAL
+
+
+def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    e, x = encode_basestring, _NOT_CANONICAL
     return [
-        (p, f'{{"actor":{e(a)},"actor_id":{"null" if ai is None else ai},"at":{e(at)},'
-            f'"corrects":{"null" if c is None else c},"org_id":{"null" if o is None else o},'
-            f'"payload":{pl},"position":{p},"reason":{"null" if r is None else e(r)},'
+        (p, f'{{"actor":{e(a)},'
+            f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
+            f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
+            f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
+            f'"payload":{pl if pl.__class__ is str else x},'
+            f'"position":{p if p.__class__ is _I else x},'
+            f'"reason":{"null" if r is None else e(r)},'
             f'"request_id":{"null" if rq is None else e(rq)},'
-            f'"subject_id":{"null" if si is None else si},'
+            f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
             f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
-        if ok else (p, _NOT_CANONICAL)
-        for ok, p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
+        for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
 
 
 def _sql(conn: Connection, text: str) -> str:
