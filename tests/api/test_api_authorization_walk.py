@@ -121,8 +121,11 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
             inspection_ids[code] = planned.position
             uow.commit()
     clock.advance(hours=25)
+    key = ledger.LedgerKey.of(app.settings)
+    if not key.exists():  # the world is a copy; its key stayed with the original
+        key.create()
     with app.work("auditor") as uow:
-        objs.checkpoint_id = ledger.checkpoint(uow, ledger.LedgerKey.of(app.settings)).id
+        objs.checkpoint_id = ledger.checkpoint(uow, key).id
         uow.commit()
     with app.read(None) as uow:
         repo = uow.repo
