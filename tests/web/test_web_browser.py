@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import set_pin, shot
-from world import PASSWORD
+from resguardo.services import custody, ledger, registry, setup
+
+from conftest import LiveServer, set_pin, shot
+from world import PASSWORD, build_world, do, look
 
 pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
 
 
 def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
@@ -23,15 +28,26 @@ def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-
     page.wait_for_url(f"{base}/")
 
 
+def new_page(chromium, viewport=DESKTOP):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport=viewport, accept_downloads=True, locale="es-MX")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # script errors, not 4xx answers
+    page.errors = errors
+    return context, page
+
+
 def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium, live,
                                                                         sqlite_world):
     set_pin(sqlite_world, "MUN1", "P1", "4821")
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P3", "asuntos internos")
+    context, page = new_page(chromium)
     sign_in(page, live.url, "armero1")
     shot(page, "dashboard-armorer")
     page.goto(f"{live.url}/desk")
     shot(page, "desk-1-badge")
+    # issue: badge, Enter, serial, Enter, PIN, Enter
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
@@ -44,4 +60,150 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     page.keyboard.press("Enter")
     page.get_by_text("Entregada. El elemento puede llevarse el arma.").wait_for()
     shot(page, "desk-4-issued")
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
+        == "issued"
+    # return: the same two scans and the PIN
+    page.keyboard.type("P1")
+    page.keyboard.press("Enter")
+    page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    page.keyboard.type("GLK-A100")
+    page.keyboard.press("Enter")
+    page.get_by_text("Recibir GLK-A100").wait_for()
+    shot(page, "desk-5-return")
+    page.keyboard.type("4821")
+    page.keyboard.press("Enter")
+    page.get_by_text("Devuelta a la armería.").wait_for()
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
+        == "in_storage"
+    # a refusal: red, with the reason, and Esc starts over
+    page.keyboard.type("P3")
+    page.keyboard.press("Enter")
+    page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    page.keyboard.type("GLK-A200")
+    page.keyboard.press("Enter")
+    refusal = page.locator(".refusal").first
+    refusal.wait_for()
+    assert "el elemento está suspendido" in refusal.inner_text()
+    assert refusal.evaluate("e => getComputedStyle(e).color") == "rgb(122, 20, 16)"
+    shot(page, "desk-6-refused")
+    page.keyboard.press("Escape")
+    page.get_by_label("Lea o escriba la placa del elemento").wait_for()
+    assert page.evaluate("document.activeElement.name") == "badge"
+    assert not page.errors, page.errors
+    context.close()
+
+
+def test_inspector_runs_a_sealed_inspection_the_agency_cannot_see(chromium, live, sqlite_world):
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "inspector")
+    page.goto(f"{live.url}/inspections")
+    page.locator("select[name=agency]").select_option("MUN1")
+    page.get_by_label("Fecha").fill("2025-03-10")
+    page.get_by_label("Sellada (sorpresa)", exact=False).check()
+    page.get_by_role("button", name="Programar").click()
+    page.get_by_text("Revista programada.").wait_for()
+    inspection_url = page.url.split("?")[0]
+    shot(page, "inspection-planned")
+
+    armorer_context, armorer = new_page(chromium)
+    sign_in(armorer, live.url, "armero1")
+    armorer.goto(f"{live.url}/inspections")
+    assert "No hay revistas que mostrar." in armorer.content()
+    shot(armorer, "inspections-armorer-sealed-hidden")
+    hidden = armorer.goto(inspection_url)
+    assert hidden is not None and hidden.status == 404
+    armorer_context.close()
+
+    page.get_by_role("button", name="Abrir ahora").click()
+    page.wait_for_url("**/scan*")
+    shot(page, "inspection-scan-empty")
+    for serial in ("GLK-A100", "GLK-A200", "GLK-A300", "XYZ-999"):
+        page.get_by_label("Matrícula").fill(serial)
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Registrada: {serial}").wait_for()
+    assert page.locator(".kpi .value").first.inner_text() == "4"
+    shot(page, "inspection-scanning")
+    page.get_by_role("button", name="Cerrar y emitir el acta").click()
+    page.get_by_text("Revista cerrada").wait_for()
+    shot(page, "inspection-closed-findings")
+    text = page.content()
+    assert "Faltante" in text and "No registrada" in text and "XYZ-999" in text
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar el acta (PDF)").click()
+    acta = download.value.path()
+    assert acta.read_bytes()[:5] == b"%PDF-"
+    assert not page.errors, page.errors
+    context.close()
+
+
+def test_supervisor_sees_every_agency_and_english_translates_the_page(chromium, live,
+                                                                      sqlite_world, clock):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+    do(sqlite_world, "armero2", custody.report_missing, "BER-B100", stolen=True,
+       occurred_on=clock.now.date(), place="Centro", on_duty=False, complaint_number="FGE/7")
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "supervisor")
+    chart = page.get_by_role("img", name="Armas por corporación y estatus")
+    assert "Policía Municipal 1" in chart.inner_html()
+    assert "Policía Municipal 2" in chart.inner_html()
+    shot(page, "dashboard-supervisor")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    assert page.get_by_role("img", name="Weapons by agency and status").count() == 1
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Tablero" not in page.inner_text("main")
+    shot(page, "dashboard-supervisor-english")
+    page.goto(f"{live.url}/firearms")
+    page.get_by_role("heading", name="Firearms").wait_for()
+    shot(page, "firearms-english")
+    page.goto(f"{live.url}/losses")
+    shot(page, "losses-english")
+    page.get_by_role("button", name="Español").click()
+    page.get_by_role("heading", name="Extravíos y robos").wait_for()
+    context.close()
+
+
+def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+    context, page = new_page(chromium, PHONE)
+    sign_in(page, live.url, "jefe1")
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    officer = look(sqlite_world, None,
+                   lambda uow: uow.repo.officer(uow.repo.org("MUN1").id, "P1").id)
+    for name, path in (("dashboard", "/"), ("firearms", "/firearms"),
+                       ("firearm", f"/firearms/{fid}"), ("officers", "/officers"),
+                       ("officer", f"/officers/{officer}"), ("alerts", "/alerts"),
+                       ("losses", "/losses"), ("inspections", "/inspections")):
+        page.goto(f"{live.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)
+        shot(page, f"phone-{name}")
+    assert not page.errors, page.errors
+    context.close()
+
+
+def test_admin_and_auditor_pages(chromium, tmp_path, clock):
+    # a world of its own, built with the ledger's set-up hook (registered by importing
+    # services.ledger): its own key signs its checkpoints
+    assert ledger.init_hook in setup.INIT_HOOKS
+    app = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", clock, tmp_path)
+    with LiveServer(app) as live:
+        admin_and_auditor_journey(chromium, live)
+
+
+def admin_and_auditor_journey(chromium, live) -> None:  # type: ignore[no-untyped-def]
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "admin")
+    for tab in ("users", "tokens", "organizations", "locations", "licences"):
+        page.goto(f"{live.url}/admin/{tab}")
+        shot(page, f"admin-{tab}")
+    context.close()
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "auditor")
+    page.goto(f"{live.url}/ledger")
+    page.get_by_role("button", name="Firmar un punto de control ahora").click()
+    page.get_by_text("Punto de control firmado.").wait_for()
+    page.get_by_role("button", name="Verificar la bitácora ahora").click()
+    page.get_by_text("La bitácora es íntegra.").wait_for()
+    shot(page, "ledger-verified")
     context.close()

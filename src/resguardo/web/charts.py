@@ -37,8 +37,10 @@ def _nice_max(value: float) -> float:
 
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
+    # width and height give the natural size: the chart shrinks on a phone, never grows
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" '
         f'aria-label="{escape(label)}" preserveAspectRatio="xMinYMin meet">'
         f"<title>{escape(label)}</title>{''.join(body)}</svg>")
 
@@ -52,7 +54,7 @@ def stacked_bars(rows: Sequence[tuple[str, dict[str, int]]], order: Sequence[str
                  colours: dict[str, str], label: str, fmt: Fmt,
                  names: dict[str, str] | None = None) -> Markup:
     """One horizontal bar per row, split by key (e.g. agencies by weapon status)."""
-    width, label_w, bar_h, gap = 640, 150, 22, 10
+    width, label_w, bar_h, gap = 900, 270, 22, 10
     total_max = max((sum(parts.values()) for _, parts in rows), default=0)
     top = _nice_max(total_max)
     plot_w = width - label_w - 60
@@ -60,7 +62,7 @@ def stacked_bars(rows: Sequence[tuple[str, dict[str, int]]], order: Sequence[str
     body = []
     for i, (name, parts) in enumerate(rows):
         y = i * (bar_h + gap) + 4
-        short = name if len(name) <= 22 else name[:21] + "…"
+        short = name if len(name) <= 40 else name[:39] + "…"
         body.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">'
                     f"{escape(short)}</text>")
         x = float(label_w)

@@ -65,6 +65,11 @@ DOMAIN_MESSAGES = (
     N_("choose a finding"),
     N_("narrow the list before printing labels (up to 20 sheets at a time)"),
     N_("the weapon is not issued to anyone now"),
+    N_("choose what to do"),
+    N_("choose a token"),
+    N_("name the token (1-200 printable characters)"),
+    N_("the expiry is in the past"),
+    N_("the token is already revoked"),
     # inspections
     N_("the planned date is in the past"),
     N_("the scanned serial is empty"),

@@ -86,6 +86,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/alerts", N_("Alerts"), ("armorer", "chief", "supervisor", "inspector", "auditor", "admin")),
     ("/losses", N_("Losses"), ("armorer", "chief", "supervisor", "inspector", "investigator",
                                "auditor")),
+    ("/ledger", N_("Ledger"), ("auditor", "admin", "supervisor", "inspector")),
     ("/admin", N_("Administration"), ("admin",)),
 ]
 
@@ -294,6 +295,9 @@ NOTICES = {
                             "it closes. Start scanning."),
     "inspection_closed": N_("Inspection closed: findings frozen and the acta issued."),
     "finding_answered": N_("Answer recorded."),
+    "checkpoint_signed": N_("Checkpoint signed."),
+    "account_changed": N_("Account updated."),
+    "token_revoked": N_("Token revoked: it stopped working at once."),
 }
 
 

@@ -4,33 +4,40 @@ refuse anyone whose role may not make it."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
+import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from resguardo.domain.codes import LocationKind, OrgKind, Role
 from resguardo.domain.errors import DomainError, ValidationFailed
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import registry, users
+from resguardo.services import auth, registry, users
+from resguardo.storage import api_queries
+from resguardo.web.i18n import timezone
 from resguardo.web.paging import parse_day
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
-TABS = ("users", "organizations", "locations", "licences")
+TABS = ("users", "tokens", "organizations", "locations", "licences")
 
 
 def _page(site: Site, ctx: Ctx, tab: str, *, status: int = 200, error: str | None = None,
-          values: dict[str, str] | None = None) -> Response:
+          values: dict[str, str] | None = None, shown: dict[str, Any] | None = None) -> Response:
     data: dict[str, Any] = {}
-    if tab == "users":
-        # the list of accounts is for those who manage them
+    if tab in ("users", "tokens"):
+        # accounts and their tokens are for those who manage them
         authorize(ctx.actor, Action.USER_MANAGE)
     with site.rg.read(ctx.actor) as uow:
         orgs = uow.repo.orgs()
         data["orgs"] = orgs
-        if tab == "users":
+        if tab in ("users", "tokens"):
             data["users"] = uow.repo.users()
+        if tab == "tokens":
+            data["tokens"] = api_queries.tokens_page(uow.repo, limit=500).items
         elif tab == "locations":
             data["locations"] = uow.repo.locations()
         elif tab == "licences":
@@ -41,7 +48,7 @@ def _page(site: Site, ctx: Ctx, tab: str, *, status: int = 200, error: str | Non
                       values=values or {}, names=names, by_code=by_code,
                       agencies=[o for o in orgs if o.kind == OrgKind.AGENCY],
                       roles=[r.value for r in Role], org_kinds=[k.value for k in OrgKind],
-                      location_kinds=[k.value for k in LocationKind], **data)
+                      location_kinds=[k.value for k in LocationKind], shown=shown or {}, **data)
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -83,6 +90,65 @@ def register(router: APIRouter, site: Site) -> None:
         except DomainError as exc:
             return _page(site, ctx, "users", status=422, error=ctx.explain(exc))
         return ctx.redirect("/admin/users", "password_set")
+
+    @router.post("/admin/users/security")
+    def account_security(request: Request, form: FormData = Depends(form_data)) -> Response:
+        """Enrol or remove an authenticator app, or lift a sign-in lock."""
+        ctx = site.viewer(request, form)
+        username = form_value(form, "username")
+        what = form_value(form, "what")
+        shown: dict[str, Any] = {}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                if what == "enrol":
+                    secret, uri = auth.enroll_totp(uow, username)
+                    shown = {"username": username, "secret": secret, "uri": uri,
+                             "qr": Markup(segno.make_qr(uri, error="m").svg_inline(
+                                 scale=4, dark="#1b2430"))}
+                elif what == "remove":
+                    auth.remove_totp(uow, username)
+                elif what == "unlock":
+                    auth.unlock(uow, username)
+                else:
+                    raise ValidationFailed("choose what to do", field="what")
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, "users", status=422, error=ctx.explain(exc))
+        if shown:
+            # the secret is shown this once, never stored in a page or link
+            return _page(site, ctx, "users", shown=shown)
+        return ctx.redirect("/admin/users", "account_changed")
+
+    @router.post("/admin/tokens")
+    def create_token(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("username", "name", "expires_on")}
+        try:
+            day = parse_day(values["expires_on"], "expires_on")
+            expires = (datetime.combine(day, time(23, 59), tzinfo=timezone())
+                       if day is not None else None)
+            with site.rg.work(ctx.actor) as uow:
+                _token_id, token = auth.create_api_token(uow, values["username"],
+                                                         values["name"], expires_at=expires)
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, "tokens", status=422, error=ctx.explain(exc), values=values)
+        return _page(site, ctx, "tokens", shown={"token": token, "name": values["name"],
+                                                 "username": values["username"]})
+
+    @router.post("/admin/tokens/revoke")
+    def revoke_token(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        raw = form_value(form, "token")
+        try:
+            if not raw.isdigit():
+                raise ValidationFailed("choose a token", field="token")
+            with site.rg.work(ctx.actor) as uow:
+                auth.revoke_api_token(uow, int(raw))
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, "tokens", status=422, error=ctx.explain(exc))
+        return ctx.redirect("/admin/tokens", "token_revoked")
 
     @router.post("/admin/organizations")
     def add_organization(request: Request, form: FormData = Depends(form_data)) -> Response:

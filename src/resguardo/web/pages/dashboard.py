@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from resguardo.domain.codes import FirearmStatus, OrgKind
 from resguardo.services import alerts as alert_service
+from resguardo.services import inspections
 from resguardo.web import charts, labels
 from resguardo.web.site import Ctx, Site
 
@@ -45,6 +46,16 @@ def build(site: Site, ctx: Ctx) -> dict:
         losses = uow.repo.loss_reports()
         pending = uow.repo.requests("pending")
         today = uow.now().date()
+    with site.rg.work(ctx.actor) as uow:
+        # a read of a sealed inspection is itself recorded, so this commits
+        planned = inspections.list_(uow)
+        uow.commit()
+    agency_names = {o.code: o.name for o in agencies.values()}
+    upcoming = sorted((i for i in planned if i["state"] == "planned"),
+                      key=lambda i: i["planned_on"])
+    for item in planned:
+        item["agency_name"] = agency_names.get(item["agency"], item["agency"])
+        item["overdue"] = item["state"] == "planned" and item["planned_on"] < today.isoformat()
     by_status: Counter[str] = Counter()
     by_agency: dict[int, dict[str, int]] = {}
     for (agency_id, status), n in counts.items():
@@ -80,6 +91,9 @@ def build(site: Site, ctx: Ctx) -> dict:
         "alerts": found[:8], "alert_count": len(found), "alert_kinds": alert_kinds,
         "open_losses": len(open_losses), "unnotified": len(unnotified),
         "pending": pending, "agency_count": len(agencies),
+        "open_inspections": [i for i in planned if i["state"] == "open"],
+        "upcoming": upcoming[:8], "overdue": sum(1 for i in upcoming if i["overdue"]),
+        "open_findings": alert_kinds.get("open_finding", 0),
         "agency_names": {a.id: a.name for a in agencies.values()},
     }
 

@@ -10,12 +10,9 @@ from resguardo.domain.errors import ValidationFailed
 from resguardo.reports.labels import LabelData, labels_pdf
 from resguardo.reports.receipt import ReceiptData, receipt_pdf
 from resguardo.web import labels
-from resguardo.web.pages.firearms import FILTERS, list_firearms
+from resguardo.web.pages.firearms import FILTERS, MAX_LABELS, list_firearms
 from resguardo.web.paging import clean_params
 from resguardo.web.site import Ctx, Site
-
-#: A batch of labels stops here (20 sheets); narrow the list for more.
-MAX_LABELS = 480
 
 
 def _pdf(body: bytes, filename: str) -> Response:

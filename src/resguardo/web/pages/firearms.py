@@ -24,6 +24,8 @@ from resguardo.web.paging import (
 )
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
+#: A batch of labels stops here (20 sheets of 24); narrow the list for more.
+MAX_LABELS = 480
 FILTERS = ("q", "status", "kind", "agency", "location", "make", "calibre", "sort")
 SORTS = ("serial", "make", "status", "since", "calibre", "kind")
 VIEWS = ("both", "corrected", "recorded")
@@ -95,7 +97,7 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request)
         params = clean_params(request.query_params, FILTERS)
         data = list_firearms(site, ctx, params, page_number(request.query_params))
-        return ctx.render("firearms/list.html", **data)
+        return ctx.render("firearms/list.html", max_labels=MAX_LABELS, **data)
 
     @router.get("/firearms/new")
     def new_firearm_page(request: Request) -> Response:

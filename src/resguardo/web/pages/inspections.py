@@ -93,6 +93,31 @@ def register(router: APIRouter, site: Site) -> None:
         return ctx.render("inspections/detail.html", **_detail(site, ctx, inspection_id),
                           error=None)
 
+    @router.get("/inspections/{inspection_id:int}/scan")
+    def scan_page(request: Request, inspection_id: int) -> Response:
+        ctx = site.viewer(request)
+        return _scan_page(site, ctx, inspection_id, location=request.query_params.get(
+            "location", ""))
+
+    @router.post("/inspections/{inspection_id:int}/scan")
+    def scan(request: Request, inspection_id: int,
+             form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        location = form_value(form, "location")
+        source = form_value(form, "source")
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                inspections.scan(uow, inspection_id, form_value(form, "serial"),
+                                 location=location or None,
+                                 holder=form_value(form, "holder") or None,
+                                 source=source if source in ("camera", "wedge") else "typed")
+                uow.commit()
+        except DomainError as exc:
+            return _scan_page(site, ctx, inspection_id, location=location, status=422,
+                              error=ctx.explain(exc))
+        return _scan_page(site, ctx, inspection_id, location=location, scanned=True)
+
+    # after the scan routes: /{action} would otherwise take /scan as an action
     @router.post("/inspections/{inspection_id:int}/{action}")
     def inspection_action(request: Request, inspection_id: int, action: str,
                           form: FormData = Depends(form_data)) -> Response:
@@ -124,30 +149,6 @@ def register(router: APIRouter, site: Site) -> None:
             return ctx.render("inspections/detail.html", status=422,
                               **_detail(site, ctx, inspection_id), error=ctx.explain(exc))
         return ctx.redirect(target, notice)
-
-    @router.get("/inspections/{inspection_id:int}/scan")
-    def scan_page(request: Request, inspection_id: int) -> Response:
-        ctx = site.viewer(request)
-        return _scan_page(site, ctx, inspection_id, location=request.query_params.get(
-            "location", ""))
-
-    @router.post("/inspections/{inspection_id:int}/scan")
-    def scan(request: Request, inspection_id: int,
-             form: FormData = Depends(form_data)) -> Response:
-        ctx = site.viewer(request, form)
-        location = form_value(form, "location")
-        source = form_value(form, "source")
-        try:
-            with site.rg.work(ctx.actor) as uow:
-                inspections.scan(uow, inspection_id, form_value(form, "serial"),
-                                 location=location or None,
-                                 holder=form_value(form, "holder") or None,
-                                 source=source if source in ("camera", "wedge") else "typed")
-                uow.commit()
-        except DomainError as exc:
-            return _scan_page(site, ctx, inspection_id, location=location, status=422,
-                              error=ctx.explain(exc))
-        return _scan_page(site, ctx, inspection_id, location=location, scanned=True)
 
     @router.get("/inspections/{inspection_id:int}/acta.pdf")
     def acta(request: Request, inspection_id: int) -> Response:

@@ -63,14 +63,18 @@
     var el = cameraElements();
     if (!el.button) { return; }
     if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
-    el.button.hidden = false;
-    if (camera.stream && el.video) {
-      el.video.srcObject = camera.stream;
-      el.video.hidden = false;
-      el.video.play();
-      el.button.hidden = true;
-    }
-    el.button.addEventListener("click", startCamera);
+    // Some browsers have the API but read no format: keep typed and wedge input only.
+    window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (!formats.length) { return; }
+      if (camera.stream && el.video) {
+        el.video.srcObject = camera.stream;
+        el.video.hidden = false;
+        el.video.play();
+        return;
+      }
+      el.button.hidden = false;
+      el.button.addEventListener("click", startCamera);
+    });
   }
 
   function startCamera() {

@@ -1,0 +1,90 @@
+"""The ledger: the latest signed checkpoint (to read, copy or download), a
+button that verifies the whole log now, and signing a new checkpoint."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
+
+from resguardo.domain.errors import DomainError, NotFound
+from resguardo.domain.policy import Action, may
+from resguardo.services import ledger, ledger_verify
+from resguardo.web.site import Ctx, Site, form_data
+
+
+def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
+    with site.rg.read(ctx.actor) as uow:
+        size = uow.repo.log_size()
+        try:
+            latest = ledger.latest(uow)
+        except NotFound:
+            latest = None
+    return {"size": size, "latest": latest,
+            "root": ledger.b64(latest.root) if latest else None,
+            "can_verify": may(ctx.actor, Action.LEDGER_VERIFY)}
+
+
+def _page(site: Site, ctx: Ctx, *, status: int = 200, report: Any = None,
+          error: str | None = None) -> Response:
+    return ctx.render("ledger.html", status=status, report=report, error=error,
+                      **_state(site, ctx))
+
+
+def register(router: APIRouter, site: Site) -> None:
+    ledger.attach(site.rg)  # appends made through these pages sign checkpoints when due
+
+    @router.get("/ledger")
+    def ledger_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        return _page(site, ctx)
+
+    @router.get("/ledger/checkpoint.txt")
+    def download_checkpoint(request: Request) -> Response:
+        ctx = site.viewer(request)
+        with site.rg.read(ctx.actor) as uow:
+            latest = ledger.latest(uow)
+        return Response(latest.note, media_type="text/plain; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="checkpoint-{latest.size}.txt"'})
+
+    @router.post("/ledger/verify")
+    async def verify(request: Request, form: FormData = Depends(form_data)) -> Response:
+        from starlette.concurrency import run_in_threadpool
+        supplied = []
+        upload = form.get("kept")
+        if isinstance(upload, UploadFile) and upload.filename:
+            body = (await upload.read(64 * 1024)).decode("utf-8", "replace")
+            supplied.append((upload.filename, body))
+        return await run_in_threadpool(_verify, site, request, form, supplied)
+
+    @router.post("/ledger/checkpoint")
+    def sign_checkpoint(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        key = ledger.LedgerKey.of(site.rg.settings)
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                ledger.checkpoint(uow, key)
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, status=422, error=ctx.explain(exc))
+        return ctx.redirect("/ledger", "checkpoint_signed")
+
+
+def _verify(site: Site, request: Request, form: FormData,
+            supplied: list[tuple[str, str]]) -> Response:
+    ctx = site.viewer(request, form)
+    key = ledger.LedgerKey.of(site.rg.settings)
+    try:
+        verifier = key.verifier()
+    except DomainError:
+        verifier = None
+    options: dict[str, Any] = {}
+    if "workers" in inspect.signature(ledger_verify.verify).parameters:
+        options["workers"] = 1  # hash in this process: a web worker does not fork helpers
+    with site.rg.read(ctx.actor) as uow:
+        report = ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
+                                      supplied=supplied, projection=True, **options)
+    return _page(site, ctx, status=200 if report.ok else 409, report=report)

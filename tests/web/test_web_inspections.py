@@ -1,0 +1,72 @@
+"""Inspection pages: plan, the agency's staff never see a sealed one, open,
+blind scanning, close, findings, answers, acta."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from resguardo.services import custody, inspections
+
+from world import do, look
+
+
+def planned(app, sealed: bool = True) -> int:  # type: ignore[no-untyped-def]
+    return do(app, "inspector", inspections.plan, "MUN1", date(2025, 3, 10),
+              sealed=sealed).position
+
+
+def test_a_sealed_inspection_is_invisible_to_the_agency_and_every_read_is_recorded(
+        sqlite_world, signed_in):
+    number = planned(sqlite_world)
+    for user in ("armero1", "jefe1"):
+        staff = signed_in(user)
+        assert "No hay revistas que mostrar." in staff.get("/inspections").text
+        assert staff.get(f"/inspections/{number}").status_code == 404
+        assert "Revista" not in staff.get("/").text.split("<main")[1].split("Alertas abiertas")[0]
+    inspector = signed_in("inspector")
+    page = inspector.get(f"/inspections/{number}")
+    assert page.status_code == 200 and "Sellada" in page.text
+    reads = look(sqlite_world, None, lambda uow: [
+        e for e in uow.repo.history("inspection", number) if e.type == "access.inspection_read"])
+    assert reads and {e.actor for e in reads} == {"inspector"}
+
+
+def test_planning_refuses_a_date_in_the_past(signed_in):
+    inspector = signed_in("inspector")
+    refused = inspector.post("/inspections", {"agency": "MUN1", "planned_on": "2025-01-01"})
+    assert refused.status_code == 422
+    assert "La fecha programada ya pasó." in refused.text
+
+
+def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A500", "P1")
+    number = planned(sqlite_world, sealed=False)
+    inspector = signed_in("inspector")
+    opened = inspector.post(f"/inspections/{number}/open", {"people": "Cap. J. Ortega"},
+                            page=f"/inspections/{number}")
+    assert opened.url.path == f"/inspections/{number}/scan"
+    assert "Conteo a ciegas" in opened.text and "GLK-A200" not in opened.text
+    armorer = signed_in("armero1")
+    desk = armorer.post("/desk", {"badge": "P1", "serial": "GLK-A100"})
+    assert "Hay una revista abierta en esta corporación" in desk.text
+    for serial in ("GLK-A100", "glk a200", "NOT-ON-BOOKS"):
+        page = inspector.post(f"/inspections/{number}/scan",
+                              {"serial": serial, "location": "ARM1"},
+                              page=f"/inspections/{number}/scan")
+        assert page.status_code == 200
+    assert "Registrada: NOT-ON-BOOKS" in page.text
+    assert "GLK-A300" not in page.text  # blind: what is expected is never shown
+    closed = inspector.post(f"/inspections/{number}/close", page=f"/inspections/{number}")
+    assert "Revista cerrada" in closed.text
+    assert "Faltante" in closed.text and "No registrada" in closed.text
+    acta = inspector.get(f"/inspections/{number}/acta.pdf")
+    assert acta.headers["content-type"] == "application/pdf" and acta.content[:5] == b"%PDF-"
+    chief = signed_in("jefe1")
+    record = chief.get(f"/inspections/{number}").text
+    finding = record.split('name="finding" value="')[1].split('"')[0]
+    answered = chief.post(f"/inspections/{number}/answer",
+                          {"finding": finding, "resolution": "found",
+                           "reason": "Estaba en el taller de la base norte"},
+                          page=f"/inspections/{number}")
+    assert "Respuesta registrada." in answered.text
+    assert "Localizada" in answered.text
