@@ -64,14 +64,20 @@ class Api:
             self._tokens[username] = r.json()["access_token"]
         return self._tokens[username]
 
+    def sign_in_again(self) -> None:
+        """Forget the session tokens (after moving the clock past their expiry)."""
+        self._tokens.clear()
+
     def headers(self, username: str | None, **extra: str) -> dict[str, str]:
         out = dict(extra)
         if username is not None:
             out["Authorization"] = f"Bearer {self.token(username)}"
         return out
 
-    def get(self, username: str | None, path: str, **kwargs):  # type: ignore[no-untyped-def]
-        return self.client.get("/api/v1" + path, headers=self.headers(username), **kwargs)
+    def get(self, username: str | None, path: str,  # type: ignore[no-untyped-def]
+            headers: dict[str, str] | None = None):
+        return self.client.get("/api/v1" + path,
+                               headers={**self.headers(username), **(headers or {})})
 
     def post(self, username: str | None, path: str, json=None,  # type: ignore[no-untyped-def]
              headers: dict[str, str] | None = None):
