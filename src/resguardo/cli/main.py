@@ -52,6 +52,8 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.reconcile",
     "resguardo.cli.inspections",
     "resguardo.cli.serve",
+    "resguardo.cli.imports",
+    "resguardo.cli.exports",
 ]
 
 

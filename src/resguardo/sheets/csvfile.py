@@ -34,17 +34,19 @@ def _fail(path: str, message: str, line: int | None = None) -> ValidationFailed:
     return ValidationFailed(f"{where}: {message}", file=path, line=line)
 
 
-def detect_encoding(path: str) -> tuple[str, bool]:
+def detect_encoding(path: str, label: str | None = None) -> tuple[str, bool]:
     """The encoding to read ``path`` with, and whether it holds any quote.
 
-    Refuses empty files and NUL bytes.
+    Refuses empty files, NUL bytes, and a UTF-8 byte-order mark on bytes that
+    are not UTF-8. ``label`` names the file in messages (default: the path).
     """
+    name = label or path
     with open(path, "rb") as f:
         head = f.read(4)
         if not head:
-            raise _fail(path, "the file is empty")
+            raise _fail(name, "the file is empty")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", _check_text(path, f, "utf-16")
+            return "utf-16", _check_text(name, f, "utf-16")
         f.seek(0)
         utf8 = codecs.getincrementaldecoder("utf-8")()
         valid_utf8 = True
@@ -54,13 +56,18 @@ def detect_encoding(path: str) -> tuple[str, bool]:
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 raise _fail(
-                    path, "contains a NUL byte (binary file?)", line + chunk.count(b"\n", 0, nul)
+                    name, "contains a NUL byte (binary file?)", line + chunk.count(b"\n", 0, nul)
                 )
             quotes = quotes or b'"' in chunk
             if valid_utf8 and not chunk.isascii():
                 try:
                     utf8.decode(chunk)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as exc:
+                    if head.startswith(codecs.BOM_UTF8):
+                        bad = line + chunk.count(b"\n", 0, exc.start)
+                        raise _fail(
+                            name, f"not valid UTF-8 text (byte 0x{chunk[exc.start]:02X})", bad
+                        ) from None
                     valid_utf8 = False
             line += chunk.count(b"\n")
         if valid_utf8:
@@ -115,9 +122,9 @@ def sniff_delimiter(line: str) -> str:
 class CsvSource:
     """An open CSV file: ``records()`` yields ``(line, cells)`` for every record, blank or not."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.encoding, self.quoted = detect_encoding(path)
+    def __init__(self, path: str, *, label: str | None = None) -> None:
+        self.path = label or path
+        self.encoding, self.quoted = detect_encoding(path, label)
         self._file: IO[str] = open(path, encoding=self.encoding, newline="")  # noqa: SIM115
         try:
             self.delimiter = self._sniff()
@@ -134,6 +141,13 @@ class CsvSource:
 
     def close(self) -> None:
         self._file.close()
+
+    def bytes_read(self) -> int:
+        """Bytes consumed so far (read ahead in chunks: a progress estimate)."""
+        try:
+            return self._file.buffer.tell()
+        except (OSError, ValueError):
+            return 0
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Every record with the line it starts on; cells as written, blank records included."""

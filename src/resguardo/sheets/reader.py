@@ -12,7 +12,7 @@ Rows stream: nothing here holds more than one row at a time.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -41,16 +41,28 @@ class Sheet:
     """An open sheet. Use as a context manager; iterate ``rows()`` or ``records()`` once."""
 
     def __init__(
-        self, path: str | os.PathLike[str], schema: SheetSchema, *, sheet_name: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        schema: SheetSchema,
+        *,
+        sheet_name: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        max_columns: int = 0,
+        label: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        #: How messages name the file (an upload's original name; the path by default).
+        self.label = label or self.path
         self.schema = schema
+        self._mapping = _fold_mapping(schema, mapping) if mapping else None
+        self._max_columns = max_columns
+        self.size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
         self.format = _detect_format(self.path)
         self._source: CsvSource | XlsxSource
         if self.format == "xlsx":
-            self._source = XlsxSource(self.path, sheet_name)
+            self._source = XlsxSource(self.path, sheet_name, label=self.label)
         else:
-            self._source = CsvSource(self.path)
+            self._source = CsvSource(self.path, label=self.label)
         try:
             self._records = self._source.records()
             self._read_header()
@@ -67,14 +79,22 @@ class Sheet:
                 break
         else:
             raise ValidationFailed(
-                f"{self.path}: the file is empty (no header row)", file=self.path
+                f"{self.label}: the file is empty (no header row)", file=self.label
             )
+        while cells and not cells[-1].strip():
+            cells = cells[:-1]  # trailing empty header cells are no columns
         self.headers: list[str] = [c.strip() for c in cells]
+        if self._max_columns and len(self.headers) > self._max_columns:
+            raise self._header_error(
+                f"the header has {len(self.headers):,} columns; the limit is {self._max_columns:,}"
+            )
         self.width = len(self.headers)
         #: field name -> column index
         self.columns: dict[str, int] = {}
         #: column index -> header text, for columns that are not fields (kept as notes)
         self.note_columns: dict[int, str] = {}
+        #: column index -> header text, for columns a mapping said to leave out
+        self.ignored_columns: dict[int, str] = {}
         seen: dict[str, int] = {}
         for index, header in enumerate(self.headers):
             if not header:
@@ -86,7 +106,15 @@ class Sheet:
                     f"columns {seen[folded] + 1} and {index + 1} have the same header {header!r}"
                 )
             seen[folded] = index
-            name = self.schema.match(header)
+            if self._mapping is not None and folded in self._mapping:
+                name = self._mapping[folded]
+                if name == IGNORE:
+                    self.ignored_columns[index] = header
+                    continue
+                if name == NOTE:
+                    name = None
+            else:
+                name = self.schema.match(header)
             if name is None:
                 self.note_columns[index] = header
             elif name in self.columns:
@@ -104,8 +132,8 @@ class Sheet:
 
     def _header_error(self, message: str) -> ValidationFailed:
         return ValidationFailed(
-            f"{self.path}, line {self.header_line}: {message}",
-            file=self.path,
+            f"{self.label}, line {self.header_line}: {message}",
+            file=self.label,
             line=self.header_line,
         )
 
@@ -155,15 +183,19 @@ class Sheet:
         """A ``ValidationFailed`` naming this file, the line and the column."""
         if column is None:
             return ValidationFailed(
-                f"{self.path}, line {line}: {message}", file=self.path, line=line
+                f"{self.label}, line {line}: {message}", file=self.label, line=line
             )
         label = self.column_label(column)
         return ValidationFailed(
-            f"{self.path}, line {line}, column {label!r}: {message}",
-            file=self.path,
+            f"{self.label}, line {line}, column {label!r}: {message}",
+            file=self.label,
             line=line,
             column=label,
         )
+
+    def bytes_read(self) -> int:
+        """How far into the file reading has got, in bytes (for progress)."""
+        return self._source.bytes_read()
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -203,7 +235,40 @@ def _detect_format(path: str) -> str:
 
 
 def open_sheet(
-    path: str | os.PathLike[str], schema: SheetSchema, *, sheet_name: str | None = None
+    path: str | os.PathLike[str],
+    schema: SheetSchema,
+    *,
+    sheet_name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    max_columns: int = 0,
+    label: str | None = None,
 ) -> Sheet:
-    """Open a CSV or XLSX sheet (by its content, not its name) and read its header."""
-    return Sheet(path, schema, sheet_name=sheet_name)
+    """Open a CSV or XLSX sheet (by its content, not its name) and read its header.
+
+    ``mapping`` overrides how headers are understood: header as written ->
+    field name, ``"note"`` (keep as a note) or ``"ignore"`` (leave the column
+    out); headers it does not name are matched by their aliases as usual.
+    """
+    return Sheet(
+        path, schema, sheet_name=sheet_name, mapping=mapping, max_columns=max_columns, label=label
+    )
+
+
+#: Mapping values besides field names.
+NOTE = "note"
+IGNORE = "ignore"
+
+
+def _fold_mapping(schema: SheetSchema, mapping: Mapping[str, str]) -> dict[str, str]:
+    fields = {f.name for f in schema.fields}
+    folded: dict[str, str] = {}
+    for header, target in mapping.items():
+        if target not in fields and target not in (NOTE, IGNORE):
+            accepted = ", ".join([*sorted(fields), NOTE, IGNORE])
+            raise ValidationFailed(
+                f"column {header!r} is mapped to {target!r}, which is not one of {accepted}",
+                field="mapping",
+                column=header,
+            )
+        folded[fold_header(header)] = target
+    return folded

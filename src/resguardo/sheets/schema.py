@@ -91,6 +91,17 @@ REGISTRY_SHEET = SheetSchema(
         ),
         Field("barrel_serial", False, ("barrel serial", "serie del cañón")),
         Field("ballistic_id", False, ("ballistic id", "huella balística", "cihb")),
+        Field(
+            "licence",
+            False,
+            ("licence", "license", "licencia", "loc", "licencia oficial colectiva"),
+        ),
+        Field("supplier", False, ("supplier", "proveedor")),
+        Field(
+            "purchase_ref",
+            False,
+            ("purchase reference", "purchase ref", "referencia de compra", "factura"),
+        ),
     ),
 )
 

@@ -62,31 +62,33 @@ def _zero_padding(cell: Any) -> int:
 class XlsxSource:
     """An open workbook sheet: ``records()`` yields ``(line, cells)`` for every row."""
 
-    def __init__(self, path: str, sheet_name: str | None = None) -> None:
+    def __init__(
+        self, path: str, sheet_name: str | None = None, *, label: str | None = None
+    ) -> None:
         # Imported here so that CSV-only runs do not pay for openpyxl.
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
-        self.path = path
+        self.path = label or path
         # A file object, not the path: openpyxl refuses names not ending in .xlsx.
         self._raw = open(path, "rb")  # noqa: SIM115
         try:
             self._book = load_workbook(self._raw, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
             self._raw.close()
-            raise _fail(path, f"not a readable .xlsx workbook ({exc})") from None
+            raise _fail(self.path, f"not a readable .xlsx workbook ({exc})") from None
         try:
             if sheet_name is None:
                 if not self._book.worksheets:
-                    raise _fail(path, "the workbook has no sheets")
+                    raise _fail(self.path, "the workbook has no sheets")
                 self._sheet = self._book.worksheets[0]
             elif sheet_name in self._book.sheetnames:
                 self._sheet = self._book[sheet_name]
             else:
                 names = ", ".join(repr(n) for n in self._book.sheetnames)
-                raise _fail(path, f"no sheet named {sheet_name!r}; the workbook has {names}")
+                raise _fail(self.path, f"no sheet named {sheet_name!r}; the workbook has {names}")
             if not hasattr(self._sheet, "reset_dimensions"):
-                raise _fail(path, f"sheet {self._sheet.title!r} is a chart, not a table")
+                raise _fail(self.path, f"sheet {self._sheet.title!r} is a chart, not a table")
             # The stored dimension is often wrong in files written by other tools.
             self._sheet.reset_dimensions()
         except BaseException:
@@ -97,6 +99,13 @@ class XlsxSource:
     def close(self) -> None:
         self._book.close()
         self._raw.close()
+
+    def bytes_read(self) -> int:
+        """Position in the workbook file (the sheet streams from it): a progress estimate."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         text = cell_text

@@ -1,0 +1,328 @@
+"""Exports: the registry, roster, locations, custody and findings as tables, now or as of a date.
+
+A table is a header row (Spanish or English) and a stream of rows; the
+entry points write it as CSV, XLSX or JSON (``reports.spreadsheets``). The
+headers and values are the ones the import reads back, so an exported
+registry re-imports to the same registry. ``as_of`` replays the log up to
+the end of that day (UTC) into a scratch projection and reads from it: the
+registry as it stood then.
+
+JSON rows use stable field names and codes (``in_storage``, ``pistol``);
+the spreadsheets use words in the chosen language (``en armería``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.domain.vocabulary import parse_status
+from resguardo.reports.licence import LicenceMovements, Movement
+from resguardo.reports.reconciliation import kind_label
+from resguardo.reports.vocabulary import (
+    KIND_WORDS,
+    LOCATION_KIND_WORDS,
+    OFFICER_STATUS_WORDS,
+    STATUS_WORDS,
+)
+from resguardo.sheets.roster import parse_officer_status
+from resguardo.storage import export_queries as q
+from resguardo.storage.rebuild import replay
+from resguardo.storage.repositories import Repositories
+from resguardo.storage.uow import UnitOfWork
+
+EXPORTS = ("firearms", "officers", "locations", "custody", "findings")
+
+RESOLUTION_WORDS = {"es": {"": "pendiente"}, "en": {"": "open"}}
+
+# key, Spanish header, English header (the Spanish and English headers are import aliases)
+COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "firearms": (
+        ("agency", "Corporación", "Agency"), ("serial", "No. de serie", "Serial"),
+        ("make", "Marca", "Make"), ("model", "Modelo", "Model"),
+        ("calibre", "Calibre", "Calibre"), ("kind", "Tipo", "Kind"),
+        ("folio", "Folio", "Folio"), ("status", "Estatus", "Status"),
+        ("location", "Ubicación", "Location"), ("custodian", "Resguardante", "Custodian"),
+        ("acquired", "Fecha de alta", "Acquired"),
+        ("barrel_serial", "Serie del cañón", "Barrel serial"),
+        ("ballistic_id", "Huella balística", "Ballistic ID"),
+        ("licence", "Licencia", "Licence"), ("supplier", "Proveedor", "Supplier"),
+        ("purchase_ref", "Referencia de compra", "Purchase reference"),
+    ),
+    "officers": (
+        ("agency", "Corporación", "Agency"), ("badge", "Placa", "Badge"),
+        ("name", "Nombre", "Name"), ("cuip", "CUIP", "CUIP"),
+        ("status", "Estatus", "Status"),
+        ("credential_folio", "Folio de credencial", "Credential folio"),
+        ("credential_expiry", "Vigencia de credencial", "Credential expiry"),
+        ("qualification_expiry", "Vigencia de evaluación", "Qualification expiry"),
+        ("licence", "Licencia", "Licence"),
+    ),
+    "locations": (
+        ("agency", "Corporación", "Agency"), ("code", "Código", "Code"),
+        ("name", "Nombre", "Name"), ("kind", "Tipo", "Kind"),
+    ),
+    "custody": (
+        ("agency", "Corporación", "Agency"), ("serial", "No. de serie", "Serial"),
+        ("make", "Marca", "Make"), ("model", "Modelo", "Model"),
+        ("calibre", "Calibre", "Calibre"), ("status", "Estatus", "Status"),
+        ("location", "Ubicación", "Location"), ("custodian", "Resguardante", "Custodian"),
+        ("custodian_name", "Nombre del resguardante", "Custodian name"),
+        ("since", "Desde", "Since"),
+    ),
+    "findings": (
+        ("agency", "Corporación", "Agency"), ("inspection", "Revista", "Inspection"),
+        ("closed", "Cierre", "Closed"), ("kind", "Hallazgo", "Finding"),
+        ("serial", "No. de serie", "Serial"), ("make", "Marca", "Make"),
+        ("recorded_status", "Estatus en registro", "Recorded status"),
+        ("recorded_location", "Ubicación en registro", "Recorded location"),
+        ("recorded_custodian", "Resguardante en registro", "Recorded custodian"),
+        ("seen_location", "Ubicación observada", "Seen at"),
+        ("seen_holder", "Portador observado", "Seen with"),
+        ("suggested", "Posible coincidencia", "Possible match"),
+        ("resolution", "Respuesta", "Answer"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    agency: str | None = None
+    status: str | None = None
+    as_of: date | None = None
+    lang: str = "es"
+
+
+@dataclass
+class Export:
+    """One table: its name, keys, headers in the chosen language and a stream of rows."""
+
+    what: str
+    keys: tuple[str, ...]
+    headers: tuple[str, ...]
+    rows: Iterator[dict[str, Any]]
+    """Rows keyed by ``keys``, with codes (``in_storage``) and dates as ``date``."""
+    lang: str
+    as_of: date | None
+
+    def cells(self) -> Iterator[list[Any]]:
+        """Rows for a spreadsheet: codes as words in the table's language."""
+        words = _WORDS.get(self.what, {})
+        lang = self.lang
+        for row in self.rows:
+            out = []
+            for key in self.keys:
+                value = row.get(key)
+                table = words.get(key)
+                if table is not None and value is not None:
+                    value = table(value, lang)
+                out.append(value)
+            yield out
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Rows for JSON: stable keys and codes, dates as ISO text."""
+        for row in self.rows:
+            yield {k: (v.isoformat() if isinstance(v, date | datetime) else v)
+                   for k, v in ((key, row.get(key)) for key in self.keys)}
+
+
+def _table(words: dict[str, dict[str, str]]) -> Callable[[Any, str], Any]:
+    def word(value: Any, lang: str) -> Any:
+        return words.get(lang, words["en"]).get(str(value), value)
+    return word
+
+
+_WORDS: dict[str, dict[str, Callable[[Any, str], Any]]] = {
+    "firearms": {"kind": _table(KIND_WORDS), "status": _table(STATUS_WORDS)},
+    "officers": {"status": _table(OFFICER_STATUS_WORDS)},
+    "locations": {"kind": _table(LOCATION_KIND_WORDS)},
+    "custody": {"status": _table(STATUS_WORDS)},
+    "findings": {"kind": lambda v, lang: kind_label(v, lang),
+                 "recorded_status": _table(STATUS_WORDS),
+                 "resolution": _table(RESOLUTION_WORDS)},
+}
+
+
+def headers(what: str, lang: str) -> tuple[str, ...]:
+    column = 1 if lang == "es" else 2
+    return tuple(c[column] for c in COLUMNS[what])
+
+
+@contextmanager
+def open_export(uow: UnitOfWork, what: str,
+                options: ExportOptions | None = None) -> Iterator[Export]:
+    """The table ``what`` in the acting user's scope (read it before the block ends)."""
+    options = options or ExportOptions()
+    if what not in EXPORTS:
+        raise ValidationFailed(f"unknown export {what!r}; use one of {', '.join(EXPORTS)}",
+                               field="what")
+    if options.lang not in ("es", "en"):
+        raise ValidationFailed("the language is es or en", field="lang")
+    if uow.actor is not None:
+        authorize(uow.actor, Action.READ)
+    agency_id = uow.repo.org(options.agency).id if options.agency else None
+    status = _status(what, options.status)
+    keys = tuple(c[0] for c in COLUMNS[what])
+    with _projection(uow, options.as_of) as repo:
+        rows = _ROWS[what](repo, agency_id, status)
+        yield Export(what, keys, headers(what, options.lang), rows, options.lang,
+                     options.as_of)
+
+
+def _status(what: str, text: str | None) -> str | None:
+    if not text:
+        return None
+    if what in ("firearms", "custody"):
+        return parse_status(text).value
+    if what == "officers":
+        return parse_officer_status(text).value
+    if what == "findings":
+        folded = text.strip().lower()
+        return "open" if folded in ("open", "pendiente", "pending") else folded
+    raise ValidationFailed(f"--status does not apply to {what}", field="status")
+
+
+def cutoff(as_of: date) -> str:
+    """The first instant after the day ``as_of`` (UTC), as the log writes instants."""
+    return f"{(as_of + timedelta(days=1)).isoformat()}T00:00:00.000000Z"
+
+
+@contextmanager
+def _projection(uow: UnitOfWork, as_of: date | None) -> Iterator[Repositories]:
+    if as_of is None:
+        yield uow.repo
+        return
+    if as_of > uow.now().date():
+        raise ValidationFailed("--as-of is in the future", field="as_of")
+    scratch = replay(q.events_before(uow.conn, cutoff(as_of)))
+    try:
+        yield Repositories(scratch, uow.actor)
+    finally:
+        scratch.close()
+        scratch.engine.dispose()
+
+
+def _firearms(repo: Repositories, agency_id: int | None,
+              status: str | None) -> Iterator[dict[str, Any]]:
+    for r in q.firearm_rows(repo, agency_id=agency_id, status=status):
+        r["acquired"] = parse_date(r["acquired_on"])
+        yield r
+
+
+def _officers(repo: Repositories, agency_id: int | None,
+              status: str | None) -> Iterator[dict[str, Any]]:
+    for r in q.officer_rows(repo, agency_id=agency_id, status=status):
+        r["credential_expiry"] = parse_date(r["credential_expiry"])
+        r["qualification_expiry"] = parse_date(r["qualification_expiry"])
+        yield r
+
+
+def _locations(repo: Repositories, agency_id: int | None,
+               status: str | None) -> Iterator[dict[str, Any]]:
+    yield from q.location_rows(repo, agency_id=agency_id)
+
+
+def _custody(repo: Repositories, agency_id: int | None,
+             status: str | None) -> Iterator[dict[str, Any]]:
+    for r in q.firearm_rows(repo, agency_id=agency_id, status=status):
+        r["since"] = _instant(r["status_since"])
+        yield r
+
+
+def _findings(repo: Repositories, agency_id: int | None,
+              status: str | None) -> Iterator[dict[str, Any]]:
+    for r in q.finding_rows(repo, agency_id=agency_id, resolution=status):
+        details = json.loads(r["details"])
+        recorded = details.get("registry") or {}
+        seen = details.get("observed") or {}
+        suggested = details.get("suggested_match") or {}
+        yield {
+            "agency": r["agency"], "inspection": r["inspection_id"],
+            "closed": _instant(r["closed_at"]), "kind": r["kind"], "serial": r["serial"],
+            "make": r["make"], "recorded_status": recorded.get("status"),
+            "recorded_location": recorded.get("location"),
+            "recorded_custodian": recorded.get("custodian"),
+            "seen_location": seen.get("location"), "seen_holder": seen.get("holder"),
+            "suggested": suggested.get("serial"), "resolution": r["resolution"] or "",
+        }
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return parse_instant(text).replace(tzinfo=None, microsecond=0)
+
+
+_ROWS: dict[str, Callable[[Repositories, int | None, str | None], Iterator[dict[str, Any]]]] = {
+    "firearms": _firearms, "officers": _officers, "locations": _locations,
+    "custody": _custody, "findings": _findings,
+}
+
+
+# --- licences -------------------------------------------------------------------------------
+
+
+_WEAPON_CHANGES = {
+    "firearm.registered": ("added", "registered"), "firearm.recovered": ("added", "recovered"),
+    "firearm.decommissioned": ("removed", "decommissioned"),
+    "firearm.reported_lost": ("removed", "lost"), "firearm.reported_stolen": ("removed", "stolen"),
+    "firearm.transfer_sent": ("removed", "transferred"),
+}
+
+
+def licence_movements(uow: UnitOfWork, number: str, start: date,
+                      end: date) -> LicenceMovements:
+    """Weapons and officers added to or removed from a licence between two dates (inclusive)."""
+    if uow.actor is not None:
+        authorize(uow.actor, Action.READ)
+    if end < start:
+        raise ValidationFailed("the period ends before it starts", field="to")
+    info = q.licence(uow.repo, number)
+    licence_id = info["id"]
+    events = list(q.licence_events(uow.conn, f"{start.isoformat()}T00:00:00.000000Z",
+                                   cutoff(end)))
+    weapons = q.firearms_by_id(uow.repo, [e.subject_id for e in events
+                                          if e.subject_type == "firearm" and e.subject_id])
+    people = q.officers_by_id(uow.repo, [e.subject_id for e in events
+                                         if e.subject_type == "officer" and e.subject_id])
+    orgs = uow.repo.org_names([w["agency_id"] for w in weapons.values()]
+                              + [o["agency_id"] for o in people.values()]
+                              + [e.payload["to_agency_id"] for e in events
+                                 if e.type == "firearm.transfer_sent"])
+    out = LicenceMovements(number=info["number"], holder=info["holder"],
+                           holder_name=info["holder_name"], agencies=info["agencies"],
+                           valid_from=info["valid_from"], valid_to=info["valid_to"],
+                           start=start, end=end, weapons_added=[], weapons_removed=[],
+                           officers_added=[], officers_removed=[])
+    for ev in events:
+        at = parse_instant(ev.at).replace(tzinfo=None, microsecond=0)
+        if ev.type in _WEAPON_CHANGES:
+            weapon = weapons.get(ev.subject_id or -1)
+            if weapon is None or weapon["licence_id"] != licence_id:
+                continue
+            way, change = _WEAPON_CHANGES[ev.type]
+            if ev.type == "firearm.transfer_sent":
+                change = f"transferred:{orgs.get(ev.payload.get('to_agency_id', -1), '')}"
+            move = Movement(at, ev.position, change, orgs.get(weapon["agency_id"], ""), {
+                "serial": weapon["serial"], "make": weapon["make"], "model": weapon["model"],
+                "calibre": weapon["calibre"], "kind": weapon["kind"], "folio": weapon["folio"]})
+            (out.weapons_added if way == "added" else out.weapons_removed).append(move)
+        else:
+            person = people.get(ev.subject_id or -1)
+            if person is None or person["licence_id"] != licence_id:
+                continue
+            registered = ev.type == "officer.registered"
+            move = Movement(at, ev.position, "registered" if registered else "separated",
+                            orgs.get(person["agency_id"], ""), {
+                                "badge": person["badge"], "name": person["name"],
+                                "cuip": person["cuip"],
+                                "credential_folio": person["credential_folio"]})
+            (out.officers_added if registered else out.officers_removed).append(move)
+    return out

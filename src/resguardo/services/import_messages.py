@@ -1,0 +1,215 @@
+"""What an import says about a row, in Spanish or English.
+
+Each problem has a stable code (for scripts and the API) and a message per
+language built from its parameters. Refusals that come from the shared
+domain rules arrive in English; the usual ones are translated here by
+pattern, the rest keep their English text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+LANGS = ("es", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "cell_too_long": {
+        "en": "the cell holds {length:,} characters; the limit is {limit:,}",
+        "es": "la celda tiene {length:,} caracteres; el límite es {limit:,}",
+    },
+    "control_character": {
+        "en": "the cell holds a control character (U+{code})",
+        "es": "la celda contiene un carácter de control (U+{code})",
+    },
+    "required": {
+        "en": "this value is required",
+        "es": "falta este dato obligatorio",
+    },
+    "unknown_kind": {
+        "en": "unknown kind {value!r}; accepted: {accepted}",
+        "es": "tipo desconocido {value!r}; se aceptan: {accepted}",
+    },
+    "unknown_status": {
+        "en": "unknown status {value!r}; accepted: {accepted}",
+        "es": "estatus desconocido {value!r}; se aceptan: {accepted}",
+    },
+    "bad_date": {
+        "en": "not a date: {value!r}; write yyyy-mm-dd or {order}",
+        "es": "fecha no válida: {value!r}; escriba aaaa-mm-dd o {order_es}",
+    },
+    "future_date": {
+        "en": "the date {value} is in the future",
+        "es": "la fecha {value} es futura",
+    },
+    "repeated_in_file": {
+        "en": "{what} is repeated: it is also on line {first}",
+        "es": "{what} se repite: también está en la línea {first}",
+    },
+    "registered_here": {
+        "en": "{make} {serial} is already registered to this agency; import with --update "
+        "to update it",
+        "es": "{make} {serial} ya está registrada en esta corporación; importe con --update "
+        "para actualizarla",
+    },
+    "registered_elsewhere": {
+        "en": "{make} {serial} is already registered to another agency ({agency})",
+        "es": "{make} {serial} ya está registrada en otra corporación ({agency})",
+    },
+    "unknown_custodian": {
+        "en": "no officer with badge {badge} in {agency}; import the officers first, or use "
+        "--create-missing",
+        "es": "no hay elemento con placa {badge} en {agency}; importe primero los elementos, "
+        "o use --create-missing",
+    },
+    "unknown_location": {
+        "en": "no location {value!r} in {agency}; use a location code or name, or "
+        "--create-missing",
+        "es": "no hay ubicación {value!r} en {agency}; use el código o el nombre de una "
+        "ubicación, o --create-missing",
+    },
+    "location_required": {
+        "en": "no location: write one in the file or give --location ({agency} has {count} "
+        "locations)",
+        "es": "sin ubicación: escríbala en el archivo o indique --location ({agency} tiene "
+        "{count} ubicaciones)",
+    },
+    "other_agency": {
+        "en": "the row is for {value!r}, but this import is for {agency}",
+        "es": "la fila es de {value!r}, pero esta importación es para {agency}",
+    },
+    "unknown_licence": {
+        "en": "no licence {value!r} in scope",
+        "es": "no existe la licencia {value!r} en su ámbito",
+    },
+    "status_not_importable": {
+        "en": "a weapon {status} cannot be imported as such: it needs its own record (loss or "
+        "theft report, decommission, transfer); import it as in storage and record that "
+        "with its command",
+        "es": "un arma {status_es} no se puede importar así: requiere su propio registro "
+        "(denuncia de extravío o robo, baja, transferencia); impórtela en armería y registre "
+        "eso con su comando",
+    },
+    "custodian_not_issued": {
+        "en": "a custodian is given but the status is {status}; clear one of them",
+        "es": "hay resguardante pero el estatus es {status_es}; deje solo uno de los dos",
+    },
+    "issued_without_custodian": {
+        "en": "an issued weapon needs its custodian's badge",
+        "es": "un arma asignada requiere la placa de su resguardante",
+    },
+    "not_eligible": {
+        "en": "the weapon cannot be issued to {badge}: {problems}",
+        "es": "el arma no puede asignarse a {badge}: {problems_es}",
+    },
+    "lockdown": {
+        "en": "custody movements are frozen: inspection {inspection} is open at this agency",
+        "es": "los movimientos de resguardo están congelados: la revista {inspection} está "
+        "abierta en esta corporación",
+    },
+    "status_differs": {
+        "en": "the registry has it {current}; the file says {wanted}: record that change with "
+        "its own command",
+        "es": "el registro la tiene {current_es}; el archivo dice {wanted_es}: registre ese "
+        "cambio con su comando",
+    },
+    "badge_taken": {
+        "en": "badge {badge} is already registered in {agency}; import with --update to "
+        "update it",
+        "es": "la placa {badge} ya está registrada en {agency}; importe con --update para "
+        "actualizarla",
+    },
+    "unknown_officer_status": {
+        "en": "unknown officer status {value!r}; accepted: {accepted}",
+        "es": "estatus de elemento desconocido {value!r}; se aceptan: {accepted}",
+    },
+    "location_taken": {
+        "en": "location {code} already exists in {agency}",
+        "es": "la ubicación {code} ya existe en {agency}",
+    },
+    "unknown_location_kind": {
+        "en": "unknown kind of location {value!r}; accepted: {accepted}",
+        "es": "tipo de ubicación desconocido {value!r}; se aceptan: {accepted}",
+    },
+    "refused": {
+        "en": "{message}",
+        "es": "{message_es}",
+    },
+}
+
+_STATUS_ES = {
+    "in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
+    "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
+    "decommissioned": "de baja", "active": "activo", "suspended": "suspendido",
+    "separated": "separado",
+}
+
+# Domain refusals (English) and their Spanish, by pattern.
+_DOMAIN_ES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r) for p, r in (
+        (r"^(\w+) is required$", r"falta \1"),
+        (r"^(\w+) is longer than (\d+) characters$", r"\1 tiene más de \2 caracteres"),
+        (r"^(\w+) contains control characters$", r"\1 contiene caracteres de control"),
+        (r"^serial has no letters or digits$", "la matrícula no tiene letras ni dígitos"),
+        (r"^the acquisition date is in the future$", "la fecha de adquisición es futura"),
+        (r"^(\w+) must be 1-64 letters, digits, dots, hyphens or underscores$",
+         r"\1 debe tener de 1 a 64 letras, dígitos, puntos, guiones o guiones bajos"),
+        (r"^officer is suspended$", "el elemento está suspendido"),
+        (r"^officer is separated from the agency$", "el elemento está separado de la corporación"),
+        (r"^officer has no carry credential on record$",
+         "el elemento no tiene credencial de portación registrada"),
+        (r"^carry credential expired on (.+)$", r"la credencial de portación venció el \1"),
+        (r"^officer has no firearms qualification on record$",
+         "el elemento no tiene evaluación de armas registrada"),
+        (r"^qualification expired on (.+)$", r"la evaluación venció el \1"),
+        (r"^role (\w+) may not (.+)$", r"el rol \1 no puede: \2"),
+    )
+)
+
+
+def spanish(message: str) -> str:
+    """The Spanish of a domain refusal when it is one of the usual ones (else as given)."""
+    for pattern, replacement in _DOMAIN_ES:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+def status_es(code: str) -> str:
+    return _STATUS_ES.get(code, code.replace("_", " "))
+
+
+def render(code: str, params: dict[str, Any], lang: str) -> str:
+    """The message of one problem in ``lang`` (``es`` or ``en``)."""
+    templates = MESSAGES[code]
+    values = dict(params)
+    for key in ("status", "current", "wanted"):
+        if key in values:
+            values[f"{key}_es"] = status_es(str(values[key]))
+            values[key] = str(values[key]).replace("_", " ")
+    if "problems" in values:
+        problems = list(values["problems"])
+        values["problems_es"] = "; ".join(spanish(p) for p in problems)
+        values["problems"] = "; ".join(problems)
+    if "message" in values:
+        values["message_es"] = spanish(str(values["message"]))
+    if "order" not in values:
+        values["order"] = "dd/mm/yyyy"
+    values["order_es"] = "mm/dd/aaaa" if values["order"] == "mm/dd/yyyy" else "dd/mm/aaaa"
+    return templates["es" if lang == "es" else "en"].format(**values)
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name for the 0-based column ``index`` (A, B, ..., Z, AA, ...)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+PLACES = {
+    "en": ("line", "column"),
+    "es": ("línea", "columna"),
+}

@@ -1,0 +1,391 @@
+"""Bulk import: an agency's inventory, roster or locations from a spreadsheet.
+
+Every row is validated before its events are accepted; the report names the
+file line (as a spreadsheet program numbers it), the column and the problem,
+in Spanish or English. Each imported firearm is a ``firearm.registered``
+event decided by the same domain code (``domain.registry.register_firearm``)
+and checked like a single registration (scope, permission, (make, serial)
+unique in the whole system); a weapon the sheet shows issued or in repair
+gets the custody event the custody service would append. The import itself
+is an ``import.completed`` event with the file's name and SHA-256.
+
+One import is one unit of work. The entry point commits only when the report
+says so (``ImportReport.commit``): never on a dry run, and never in the
+default all-or-nothing mode when a row was refused. An interrupted import
+leaves the database as it was, since nothing is committed before the end.
+
+Firearms stream through in batches (``import_firearms``,
+``storage.import_batch``); memory stays flat whatever the file size.
+Officers and locations, a few hundred rows, go through the ordinary
+services one row at a time (``import_roster``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from resguardo.domain.entities import NewEvent, Organization
+from resguardo.domain.errors import DomainError, ValidationFailed
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.vocabulary import fold_text
+from resguardo.services.import_messages import PLACES, column_letter, render
+from resguardo.sheets import Sheet, SheetSchema, open_sheet
+from resguardo.sheets.formulas import restore
+from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
+from resguardo.storage.uow import UnitOfWork
+
+#: Rows between two progress reports.
+PROGRESS_EVERY = 1000
+KINDS = ("firearms", "officers", "locations")
+#: Header of the column the rejected-rows file adds; left out when such a file is re-imported.
+ERROR_COLUMN = "error"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to import one file."""
+
+    agency: str | None = None
+    """Agency code (default: the acting user's own agency)."""
+    dry_run: bool = False
+    skip_invalid: bool = False
+    update: bool = False
+    create_missing: bool = False
+    month_first: bool = False
+    location: str | None = None
+    """Location code for rows that name none."""
+    sheet: str | None = None
+    mapping: Mapping[str, str] | None = None
+    """Header as written -> field name, ``note`` or ``ignore`` (see ``sheets.open_sheet``)."""
+    name: str | None = None
+    """The file's name as the person gave it (default: the path's)."""
+    limits: SheetLimits = field(default_factory=SheetLimits.from_env)
+    max_problems: int = 1000
+    """Problems kept in the report (all are counted, and all reach the rejects sink)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why one row (or one cell of it) was refused."""
+
+    line: int
+    column: str | None
+    index: int | None
+    code: str
+    params: dict[str, Any]
+
+    def message(self, lang: str = "en") -> str:
+        return render(self.code, self.params, lang)
+
+    def text(self, file: str, lang: str = "en") -> str:
+        """``file, line N, column C (header): message`` in ``lang``."""
+        line_word, column_word = PLACES["es" if lang == "es" else "en"]
+        where = f"{file}, {line_word} {self.line}"
+        if self.index is not None:
+            where += f", {column_word} {column_letter(self.index)}"
+            if self.column:
+                where += f" ({self.column})"
+        elif self.column:
+            where += f", {column_word} {self.column}"
+        return f"{where}: {self.message(lang)}"
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"line": self.line, "column": self.column,
+                "column_letter": column_letter(self.index) if self.index is not None else None,
+                "code": self.code, "message": self.message(lang)}
+
+
+class RejectSink(Protocol):
+    """Where refused rows go, as read, with their problems (the rejected-rows file)."""
+
+    def header(self, headers: list[str]) -> None: ...
+
+    def row(self, line: int, cells: list[str], problems: list[Problem]) -> None: ...
+
+
+Progress = Callable[[int, int, int], None]
+"""Called with (rows read, bytes read, file size) as an import advances."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or would do (dry run), and what it refused."""
+
+    kind: str
+    file: str
+    sha256: str
+    agency: str
+    dry_run: bool
+    skip_invalid: bool
+    update: bool
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    created_locations: list[str] = field(default_factory=list)
+    created_officers: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    """Header as written -> the field it was read as (``note`` for notes)."""
+    entry: int | None = None
+    """Position of the ``import.completed`` event (when committed)."""
+    first_position: int | None = None
+    last_position: int | None = None
+    deferred: list[NewEvent] = field(default_factory=list)
+    """Events a refusing guard asked to record; appended after the import (``record_deferred``)."""
+
+    @property
+    def failed(self) -> bool:
+        """All-or-nothing refused: some row is invalid and --skip-invalid was not given."""
+        return self.rejected > 0 and not self.skip_invalid
+
+    @property
+    def commit(self) -> bool:
+        """Whether the entry point should commit the unit of work."""
+        return not self.dry_run and not self.failed
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "kind": self.kind, "file": self.file, "sha256": self.sha256, "agency": self.agency,
+            "dry_run": self.dry_run,
+            "mode": "skip_invalid" if self.skip_invalid else "all_or_nothing",
+            "update": self.update, "committed": self.commit and self.entry is not None,
+            "rows": self.rows, "imported": self.imported, "updated": self.updated,
+            "unchanged": self.unchanged, "rejected": self.rejected,
+            "created": {"locations": self.created_locations, "officers": self.created_officers},
+            "entry": self.entry, "headers": self.headers, "mapping": self.mapping,
+            "problem_count": self.problem_count,
+            "problems": [p.as_dict(lang) for p in self.problems],
+        }
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def agency_for(uow: UnitOfWork, given: str | None) -> Organization:
+    """The agency an import is for: the one given, or the acting user's own agency."""
+    if given:
+        return uow.repo.org(given)
+    if uow.actor is not None and uow.actor.scope.holds_weapons:
+        return uow.actor.scope
+    raise ValidationFailed("give the agency (your scope is not a single agency)", field="agency")
+
+
+def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
+                options: ImportOptions | None = None, *, progress: Progress | None = None,
+                rejects: RejectSink | None = None) -> ImportReport:
+    """Import ``path`` (``kind``: firearms, officers or locations) in this unit of work.
+
+    Refuses the whole file (``ValidationFailed``) when it is hostile, its header
+    cannot be understood, or it has more rows than the limit; otherwise refused
+    rows are in the report. The caller commits when ``report.commit``.
+    """
+    options = options or ImportOptions()
+    if kind not in KINDS:
+        raise ValidationFailed(f"unknown import {kind!r}; use one of {', '.join(KINDS)}",
+                               field="kind")
+    name = options.name or Path(path).name
+    agency = agency_for(uow, options.agency)
+    action = {"firearms": Action.FIREARM_REGISTER, "officers": Action.OFFICER_MANAGE,
+              "locations": Action.LOCATION_MANAGE}[kind]
+    if uow.actor is not None:
+        authorize(uow.actor, action, agency.path, "organization")
+    if not agency.holds_weapons:
+        raise ValidationFailed(f"{agency.code} is not an agency; imports are per agency",
+                               field="agency")
+    check_file(path, options.limits, name=name)
+    report = ImportReport(kind=kind, file=name, sha256=file_sha256(path), agency=agency.code,
+                          dry_run=options.dry_run, skip_invalid=options.skip_invalid,
+                          update=options.update)
+    uow.lock()
+    report.first_position = uow._head()  # noqa: SLF001 - where this import's entries begin
+    if kind == "firearms":
+        from resguardo.services import import_firearms as runner
+    else:
+        from resguardo.services import import_roster as runner  # type: ignore[no-redef]
+    sheet = open_sheet(path, runner.SCHEMAS[kind], sheet_name=options.sheet,
+                       mapping=options.mapping, max_columns=options.limits.max_columns,
+                       label=name)
+    with sheet:
+        _describe(sheet, report)
+        if rejects is not None:
+            rejects.header(sheet.headers)
+        runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
+    report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
+    if report.commit:
+        report.last_position = uow._head() - 1  # noqa: SLF001
+        ev = uow.append(NewEvent("import.completed", {
+            "kind": kind, "file": name, "sha256": report.sha256, "rows": report.rows,
+            "imported": report.imported, "updated": report.updated,
+            "unchanged": report.unchanged, "rejected": report.rejected,
+            "skip_invalid": options.skip_invalid, "update": options.update,
+            "first_position": report.first_position,
+            "last_position": report.last_position,
+            "created_locations": report.created_locations,
+            "created_officers": report.created_officers,
+        }, org_id=agency.id))
+        report.entry = ev.position
+    return report
+
+
+def record_deferred(uow: UnitOfWork, report: ImportReport) -> None:
+    """Append what a refusing guard asked to record (in a new unit of work, after the import)."""
+    for new in report.deferred:
+        uow.append(new)
+
+
+def _describe(sheet: Sheet, report: ImportReport) -> None:
+    report.headers = list(sheet.headers)
+    for name, index in sheet.columns.items():
+        report.mapping[sheet.headers[index]] = name
+    for index, label in sheet.note_columns.items():
+        if index < len(sheet.headers) and sheet.headers[index]:
+            report.mapping[label] = "ignore" if _is_error_column(label) else "note"
+    for label in sheet.ignored_columns.values():
+        report.mapping[label] = "ignore"
+
+
+def _is_error_column(header: str) -> bool:
+    return fold_text(header) in {"error", "errores", "errors"}
+
+
+# --- what every row-by-row import shares -------------------------------------------------
+
+
+class RowImport:
+    """Reading rows, checking cells, counting and reporting problems."""
+
+    schema: SheetSchema
+
+    def __init__(self, uow: UnitOfWork, agency: Organization, sheet: Sheet,
+                 options: ImportOptions, report: ImportReport, progress: Progress | None,
+                 rejects: RejectSink | None) -> None:
+        self.uow = uow
+        self.agency = agency
+        self.sheet = sheet
+        self.options = options
+        self.report = report
+        self.progress = progress
+        self.rejects = rejects
+        self.limits = options.limits
+        self.csv = sheet.format == "csv"
+        self.width = sheet.width
+        self.notes = [(i, label) for i, label in sheet.note_columns.items()
+                      if not _is_error_column(label)]
+        self.today = uow.now().date()
+        self.reason = f"import of {report.file}"
+        self._agency_names = {fold_text(agency.code), fold_text(agency.name)}
+
+    # -- rows ------------------------------------------------------------------------
+
+    def rows(self) -> Any:
+        """``(line, cells)`` of each non-blank data row, padded; counts and limits them."""
+        limit = self.limits.max_rows
+        width = self.width
+        report = self.report
+        progress = self.progress
+        size = self.sheet.size
+        for line, cells in self.sheet.raw_rows():
+            if len(cells) < width:
+                if not any(c.strip() for c in cells):
+                    continue
+                cells = [*cells, *([""] * (width - len(cells)))]
+            elif not cells[0].strip() and not any(c.strip() for c in cells):
+                continue
+            report.rows += 1
+            if limit and report.rows > limit:
+                raise ValidationFailed(
+                    f"{report.file}: more than {limit:,} rows; the limit is {limit:,} "
+                    "(RESGUARDO_IMPORT_MAX_ROWS)", file=report.file, line=line)
+            if progress is not None and report.rows % PROGRESS_EVERY == 0:
+                progress(report.rows, self.sheet.bytes_read(), size)
+            yield line, cells
+        if progress is not None:
+            progress(report.rows, size, size)
+
+    def cell_problems(self, line: int, cells: list[str]) -> list[Problem]:
+        """Cells too long or holding control characters."""
+        limit = self.limits.max_cell
+        if (not limit or max(map(len, cells)) <= limit) and CONTROL_CHARACTERS.search(
+                "\n".join(cells)) is None:
+            return []
+        found = []
+        for index, cell in enumerate(cells):
+            if limit and len(cell) > limit:
+                found.append(self.problem(line, index, "cell_too_long",
+                                          length=len(cell), limit=limit))
+                continue
+            bad = CONTROL_CHARACTERS.search(cell)
+            if bad is not None:
+                found.append(self.problem(line, index, "control_character",
+                                          code=f"{ord(bad.group()):04X}"))
+        return found
+
+    def value(self, cells: list[str], index: int | None) -> str:
+        if index is None:
+            return ""
+        text = cells[index].strip()
+        return restore(text) if self.csv and text[:1] == "'" else text
+
+    def note_values(self, cells: list[str]) -> dict[str, str] | None:
+        notes = {}
+        for index, label in self.notes:
+            if index < len(cells):
+                text = self.value(cells, index)
+                if text:
+                    notes[label] = text
+        for index in range(self.width, len(cells)):
+            text = self.value(cells, index)
+            if text:
+                notes[f"column {index + 1}"] = text
+        return notes or None
+
+    def problem(self, line: int, column: str | int | None, code: str,
+                **params: Any) -> Problem:
+        if isinstance(column, str):
+            index = self.sheet.columns.get(column)
+            label = self.sheet.headers[index] if index is not None else column
+        elif column is None:
+            index, label = None, None
+        else:
+            index = column
+            label = self.sheet.headers[column] if column < self.width else None
+        return Problem(line, label, index, code, params)
+
+    def domain_problem(self, line: int, exc: DomainError, default: str | None = None) -> Problem:
+        """A refusal from the shared rules, placed in the column of the field it names."""
+        name = exc.details.get("field")
+        column = name if isinstance(name, str) and name in self.sheet.columns else default
+        if column == "acquired_on":
+            column = "acquired"
+        return self.problem(line, column, "refused", message=exc.message)
+
+    def reject(self, line: int, cells: list[str], problems: list[Problem]) -> None:
+        report = self.report
+        report.rejected += 1
+        report.problem_count += len(problems)
+        room = self.options.max_problems - len(report.problems)
+        if room > 0:
+            report.problems.extend(problems[:room])
+        if self.rejects is not None:
+            self.rejects.row(line, cells, problems)
+
+    def is_this_agency(self, text: str) -> bool:
+        return fold_text(text) in self._agency_names
+
+
+def _accepted(words: dict) -> str:
+    return ", ".join(w for group in words.values() for w in group)

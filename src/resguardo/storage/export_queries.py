@@ -1,0 +1,189 @@
+"""Reads behind the exports: the registry, roster, locations, custody, findings, licences.
+
+Every query is scoped through ``Repositories.in_scope`` (the acting user's
+organization and everything below it) and streams its rows in a stable
+order (agency code, then the natural key), so two exports of the same data
+are identical. The same queries run on the live projection and on a scratch
+projection replayed from the log up to a date (``--as-of``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.sql import Select
+
+from resguardo.domain.events import Event
+from resguardo.storage import tables as t
+from resguardo.storage.repositories import Repositories, event_from_row
+
+#: Rows fetched per round trip while streaming.
+STREAM = 2000
+
+
+def _stream(conn: Connection, stmt: Select) -> Iterator[dict[str, Any]]:
+    result = conn.execution_options(stream_results=True, yield_per=STREAM).execute(stmt)
+    try:
+        for row in result:
+            yield dict(row._mapping)
+    finally:
+        result.close()
+
+
+def firearm_rows(repo: Repositories, *, agency_id: int | None = None,
+                 status: str | None = None) -> Iterator[dict[str, Any]]:
+    """Firearms in scope with their agency, location, custodian and licence."""
+    f, o, loc, of, lic = (t.firearms.c, t.organizations.c, t.locations.c, t.officers.c,
+                          t.licences.c)
+    stmt = (select(t.firearms, o.code.label("agency"), loc.code.label("location"),
+                   of.badge.label("custodian"), of.name.label("custodian_name"),
+                   lic.number.label("licence"))
+            .join(t.organizations, o.id == f.agency_id)
+            .outerjoin(t.locations, loc.id == f.location_id)
+            .outerjoin(t.officers, of.id == f.custodian_id)
+            .outerjoin(t.licences, lic.id == f.licence_id)
+            .where(repo.in_scope(f.agency_id))
+            .order_by(o.code, f.serial_key, f.make_key, f.id))
+    if agency_id is not None:
+        stmt = stmt.where(f.agency_id == agency_id)
+    if status:
+        stmt = stmt.where(f.status == status)
+    return _stream(repo.conn, stmt)
+
+
+def officer_rows(repo: Repositories, *, agency_id: int | None = None,
+                 status: str | None = None) -> Iterator[dict[str, Any]]:
+    """Officers in scope with their agency and licence."""
+    of, o, lic = t.officers.c, t.organizations.c, t.licences.c
+    stmt = (select(t.officers, o.code.label("agency"), lic.number.label("licence"))
+            .join(t.organizations, o.id == of.agency_id)
+            .outerjoin(t.licences, lic.id == of.licence_id)
+            .where(repo.in_scope(of.agency_id))
+            .order_by(o.code, of.badge))
+    if agency_id is not None:
+        stmt = stmt.where(of.agency_id == agency_id)
+    if status:
+        stmt = stmt.where(of.status == status)
+    return _stream(repo.conn, stmt)
+
+
+def location_rows(repo: Repositories, *,
+                  agency_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Locations in scope with their agency."""
+    loc, o = t.locations.c, t.organizations.c
+    stmt = (select(t.locations, o.code.label("agency"))
+            .join(t.organizations, o.id == loc.agency_id)
+            .where(repo.in_scope(loc.agency_id))
+            .order_by(o.code, loc.code))
+    if agency_id is not None:
+        stmt = stmt.where(loc.agency_id == agency_id)
+    return _stream(repo.conn, stmt)
+
+
+def finding_rows(repo: Repositories, *, agency_id: int | None = None,
+                 resolution: str | None = None) -> Iterator[dict[str, Any]]:
+    """Findings of closed inspections at agencies in scope, with the inspection's dates."""
+    fi, i, o = t.inspection_findings.c, t.inspections.c, t.organizations.c
+    stmt = (select(t.inspection_findings, o.code.label("agency"), i.closed_at, i.planned_on)
+            .join(t.inspections, i.id == fi.inspection_id)
+            .join(t.organizations, o.id == fi.agency_id)
+            .where(repo.in_scope(fi.agency_id))
+            .order_by(o.code, fi.inspection_id, fi.seq))
+    if agency_id is not None:
+        stmt = stmt.where(fi.agency_id == agency_id)
+    if resolution == "open":
+        stmt = stmt.where(fi.resolution.is_(None))
+    elif resolution:
+        stmt = stmt.where(fi.resolution == resolution)
+    return _stream(repo.conn, stmt)
+
+
+# --- the log up to a moment -------------------------------------------------------------
+
+
+def events_before(conn: Connection, cutoff: str) -> Iterator[Event]:
+    """The log's entries in order up to the first one recorded at or after ``cutoff``.
+
+    The log is appended in time order, so this prefix is the log as it stood
+    at that instant.
+    """
+    c = t.events.c
+    position = 0
+    while True:
+        rows = conn.execute(select(t.events).where(c.position >= position)
+                            .order_by(c.position).limit(STREAM)).all()
+        if not rows:
+            return
+        for row in rows:
+            if row.at >= cutoff:
+                return
+            yield event_from_row(row)
+        position = rows[-1].position + 1
+
+
+# --- licences ----------------------------------------------------------------------------------
+
+#: Events that add a weapon or an officer to a licence, or remove one.
+LICENCE_EVENTS = (
+    "firearm.registered", "firearm.recovered", "firearm.decommissioned",
+    "firearm.reported_lost", "firearm.reported_stolen", "firearm.transfer_sent",
+    "officer.registered", "officer.separated",
+)
+
+
+def licence(repo: Repositories, number: str) -> dict[str, Any]:
+    """A licence in scope by number, with its holder and the agencies it covers."""
+    lic, o, la = t.licences.c, t.organizations.c, t.licence_agencies.c
+    licence_id = repo.licence_id(number)
+    row = repo.conn.execute(select(t.licences, o.code.label("holder"),
+                                   o.name.label("holder_name"))
+                            .join(t.organizations, o.id == lic.holder_id)
+                            .where(lic.id == licence_id)).one()
+    agencies = [r.code for r in repo.conn.execute(
+        select(o.code).join(t.licence_agencies, la.agency_id == o.id)
+        .where(la.licence_id == licence_id).order_by(o.code))]
+    return {**dict(row._mapping), "agencies": agencies}
+
+
+def licence_events(conn: Connection, start: str, end: str) -> Iterator[Event]:
+    """Entries that may change a licence's weapons or officers, recorded in [start, end)."""
+    c = t.events.c
+    stmt = (select(t.events).where(c.type.in_(LICENCE_EVENTS), c.at >= start, c.at < end)
+            .order_by(c.position))
+    for row in _stream(conn, stmt):
+        yield Event(position=row["position"], type=row["type"], at=row["at"],
+                    actor_id=row["actor_id"], actor=row["actor"], org_id=row["org_id"],
+                    subject_type=row["subject_type"], subject_id=row["subject_id"],
+                    corrects=row["corrects"], reason=row["reason"],
+                    request_id=row["request_id"], payload=json.loads(row["payload"]))
+
+
+def firearms_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Firearms in scope by id, with their agency code."""
+    f, o = t.firearms.c, t.organizations.c
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = repo.conn.execute(select(t.firearms, o.code.label("agency"))
+                                 .join(t.organizations, o.id == f.agency_id)
+                                 .where(f.id.in_(chunk), repo.in_scope(f.agency_id)))
+        out.update((r.id, dict(r._mapping)) for r in rows)
+    return out
+
+
+def officers_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Officers in scope by id, with their agency code."""
+    of, o = t.officers.c, t.organizations.c
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = repo.conn.execute(select(t.officers, o.code.label("agency"))
+                                 .join(t.organizations, o.id == of.agency_id)
+                                 .where(of.id.in_(chunk), repo.in_scope(of.agency_id)))
+        out.update((r.id, dict(r._mapping)) for r in rows)
+    return out

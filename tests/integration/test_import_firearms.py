@@ -1,0 +1,373 @@
+"""Importing an agency's inventory: every quirk of FORMATS.md, checked in the stored values.
+
+Runs on SQLite and PostgreSQL (the ``world`` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from resguardo.domain.errors import PermissionDenied, ValidationFailed
+from resguardo.domain.registry import OfficerInput
+from resguardo.services import import_firearms, imports, inspections, registry
+from resguardo.services.imports import ImportOptions, import_file
+from resguardo.services.ledger_verify import verify
+from resguardo.storage.rebuild import compare, replay
+
+from world import do
+
+
+def run(app, path: Path, user: str = "armero1", **options):  # type: ignore[no-untyped-def]
+    """Import as the CLI does: commit only when the report says so."""
+    with app.work(user) as uow:
+        report = import_file(uow, "firearms", path, ImportOptions(**options))
+        if report.commit:
+            uow.commit()
+    return report
+
+
+def csv_file(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "inv.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def stored(app, serial: str):  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        return uow.repo.firearm(serial)
+
+
+def log_size(app) -> int:  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        return uow.repo.log_size()
+
+
+def firearm_count(app) -> int:  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        return uow.repo.firearms(limit=1).total
+
+
+def events(app, start: int):  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        return list(uow.repo.iter_events(start))
+
+
+def check_log(app) -> None:  # type: ignore[no-untyped-def]
+    """The projection replays from the log and the ledger verifies."""
+    with app.read(None) as uow:
+        scratch = replay(uow.repo.iter_events())
+        assert compare(uow.conn, scratch) == []
+    with app.read("auditor") as uow:
+        report = verify(uow, verifier=None,
+                        origin=app.settings.log_origin, projection=False)
+        # (the test deployment's copy has no signing key to check checkpoint signatures with)
+        assert [f for f in report.findings if f.kind not in ("checkpoint_signature", "no_key")] == []
+
+
+# --- the quirks ---------------------------------------------------------------------------
+
+
+def test_a_semicolon_latin1_crlf_file_with_spanish_headers_is_stored_as_typed(world, tmp_path):
+    path = csv_file(tmp_path, (
+        "No. de Serie;Marca;Modelo;Calibre;Tipo;Folio;Estatus;Ubicación;Fecha de alta\r\n"
+        "00123;Smith & Wesson;Modelo 10;.38 Especial;Revólver;F-001;En armería;"
+        "Armería norte;07/03/2024\r\n"
+        "ÑU-45;Heckler & Koch;MP5;9x19mm;subametralladora;;;ARM1;2023-12-31\r\n"), "cp1252")
+    report = run(world, path)
+    assert (report.imported, report.rejected) == (2, 0)
+    first = stored(world, "00123")
+    assert (first.serial, first.make, first.model, first.calibre) == (
+        "00123", "Smith & Wesson", "Modelo 10", ".38 Especial")
+    assert first.kind.value == "revolver" and first.folio == "F-001"
+    assert first.acquired_on == date(2024, 3, 7)  # day first
+    with world.read(None) as uow:
+        assert uow.repo.location_by_id(first.location_id).code == "ARM2"  # by its name
+    second = stored(world, "ÑU-45")
+    assert second.make == "Heckler & Koch" and second.kind.value == "submachine_gun"
+    assert second.acquired_on == date(2023, 12, 31)
+    check_log(world)
+
+
+def test_a_utf8_file_with_a_bom_quoted_newlines_and_headers_without_accents(world, tmp_path):
+    path = csv_file(tmp_path, (
+        "\ufeffMatricula,Marca,Calibre,Tipo,Ubicacion,Observaciones\n"
+        'AB-1,Glock,9x19mm,pistola,ARM1,"cacha rota,\nreparar ""pronto"""\n'
+        "AB-2,Glock,9x19mm,pistola,ARM1,\n"))
+    report = run(world, path)
+    assert (report.imported, report.rejected) == (2, 0)
+    assert report.mapping["Matricula"] == "serial" and report.mapping["Observaciones"] == "note"
+    assert stored(world, "AB-1").serial == "AB-1"
+    registered = [e for e in events(world, report.first_position)
+                  if e.type == "firearm.registered"]
+    assert registered[0].payload["notes"] == {"Observaciones": 'cacha rota,\nreparar "pronto"'}
+    assert "notes" not in registered[1].payload
+
+
+def test_a_tab_separated_english_file_and_month_first_dates(world, tmp_path):
+    path = csv_file(tmp_path, "Serial\tManufacturer\tCaliber\tType\tAcquisition date\n"
+                              "US-1\tColt\t5.56mm\tcarbine\t03/07/2024\n")
+    run(world, path, month_first=True, location="ARM1")
+    assert stored(world, "US-1").acquired_on == date(2024, 3, 7)
+
+
+def test_an_xlsx_keeps_serials_as_typed_and_reads_date_cells(world, tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append([])  # the header is the first non-empty row
+    sheet.append(["Matrícula", "Marca", "Calibre", "Tipo", "Fecha de adquisición", "Ubicación"])
+    sheet.append(["00077", "Beretta", "9x19mm", "pistola", datetime(2021, 5, 4), "ARM1"])
+    sheet.append([456, "Beretta", "9x19mm", "pistola", date(2020, 1, 2), "ARM1"])
+    sheet["A4"].number_format = "000000"
+    sheet.append([1234, "Beretta", "9x19mm", "pistola", "04/05/2021", "ARM1"])
+    path = tmp_path / "inventario.xlsx"
+    book.save(path)
+    report = run(world, path)
+    assert report.imported == 3
+    assert stored(world, "00077").acquired_on == date(2021, 5, 4)
+    assert stored(world, "000456").serial == "000456"  # zero-padded number format
+    assert stored(world, "000456").acquired_on == date(2020, 1, 2)
+    assert stored(world, "1234").serial == "1234"  # no ".0"
+    assert stored(world, "1234").acquired_on == date(2021, 5, 4)
+
+
+def test_status_and_custodian_put_the_weapon_where_the_sheet_says(world, tmp_path):
+    path = csv_file(tmp_path, (
+        "Serie,Marca,Calibre,Tipo,Estatus,Ubicación,Resguardante\n"
+        "S-1,Glock,9mm,pistola,asignada,,p2\n"
+        "S-2,Glock,9mm,pistola,,,P3\n"
+        "S-3,Glock,9mm,pistola,en reparación,Taller Armas del Norte,\n"
+        "S-4,Glock,9mm,pistola,en armería,ARM2,\n"))
+    report = run(world, path, location="ARM1")
+    assert report.imported == 4
+    with world.read(None) as uow:
+        p2 = uow.repo.officer(uow.repo.org("MUN1").id, "P2")
+        p3 = uow.repo.officer(uow.repo.org("MUN1").id, "P3")
+    issued = stored(world, "S-1")
+    assert issued.status.value == "issued" and issued.custodian_id == p2.id
+    assert issued.location_id is None
+    assert stored(world, "S-2").custodian_id == p3.id  # a custodian means issued
+    assert stored(world, "S-3").status.value == "in_repair"
+    types = [e.type for e in events(world, report.first_position)]
+    assert types == ["firearm.registered", "custody.issued", "firearm.registered",
+                     "custody.issued", "firearm.registered", "firearm.repair_sent",
+                     "firearm.registered", "import.completed"]
+    shop = [e for e in events(world, report.first_position) if e.type == "firearm.repair_sent"]
+    assert shop[0].payload["shop"] == "Taller Armas del Norte"
+    check_log(world)
+
+
+def test_the_import_is_an_entry_with_the_file_name_and_sha256(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nH-1,Glock,9mm,pistola\n")
+    report = run(world, path, location="ARM1")
+    (ev,) = [e for e in events(world, report.first_position) if e.type == "import.completed"]
+    assert ev.position == report.entry and ev.actor == "armero1"
+    assert ev.payload["file"] == "inv.csv"
+    assert ev.payload["sha256"] == imports.file_sha256(path)
+    assert (ev.payload["imported"], ev.payload["rejected"]) == (1, 0)
+    registered = [e for e in events(world, report.first_position)
+                  if e.type == "firearm.registered"]
+    assert registered[0].actor == "armero1" and registered[0].reason is None
+
+
+# --- refusals, all or nothing ------------------------------------------------------------
+
+
+BAD = (
+    "Serie;Marca;Calibre;Tipo;Estatus;Ubicación;Resguardante;Fecha de alta;Corporación\n"
+    "B-1;Glock;9mm;pistola;;ARM1;;;MUN1\n"
+    "B-2;Glock;9mm;pistolón;;ARM1;;;\n"
+    "B-3;Glock;;pistola;;ARM1;;;\n"
+    "B-4;Glock;9mm;pistola;perdida;ARM1;;;\n"
+    "B-5;Glock;9mm;pistola;;ARM1;;31/02/2024;\n"
+    "B-1;glock;9mm;pistola;;ARM1;;;\n"
+    "GLK-A100;Glock;9mm;pistola;;ARM1;;;\n"
+    "BER-B100;Beretta;9mm;pistola;;ARM1;;;\n"
+    "B-6;Glock;9mm;pistola;asignada;ARM1;P99;;\n"
+    "B-7;Glock;9mm;pistola;;ARM1;;;MUN2\n"
+    "B-8;Glock;9mm;pistola;;Bodega X;;;\n"
+    "B-9;Glock;9mm;pistola;;ARM1;;01/01/2099;\n"
+)
+
+
+def test_each_bad_row_is_named_by_line_and_column_and_nothing_is_imported(world, tmp_path):
+    path = csv_file(tmp_path, BAD)
+    before, count = log_size(world), firearm_count(world)
+    report = run(world, path)
+    assert report.failed and not report.commit
+    assert (log_size(world), firearm_count(world)) == (before, count)
+    found = {(p.line, p.column, p.code) for p in report.problems}
+    assert found == {
+        (3, "Tipo", "unknown_kind"),
+        (4, "Calibre", "required"),
+        (5, "Estatus", "unknown_status"),
+        (6, "Fecha de alta", "bad_date"),
+        (7, "Serie", "repeated_in_file"),
+        (8, "Serie", "registered_here"),
+        (9, "Serie", "registered_elsewhere"),
+        (10, "Resguardante", "unknown_custodian"),
+        (11, "Corporación", "other_agency"),
+        (12, "Ubicación", "unknown_location"),
+        (13, "Fecha de alta", "future_date"),
+    }
+    by_line = {p.line: p for p in report.problems}
+    assert by_line[7].params["first"] == 2
+    assert "MUN2" in by_line[9].message("en") and "MUN2" in by_line[9].message("es")
+    assert by_line[3].text("inv.csv", "es").startswith("inv.csv, línea 3, columna D (Tipo): ")
+    assert by_line[3].text("inv.csv", "en").startswith("inv.csv, line 3, column D (Tipo): ")
+
+
+def test_skip_invalid_imports_the_valid_rows_in_one_transaction(world, tmp_path):
+    report = run(world, csv_file(tmp_path, BAD), skip_invalid=True)
+    assert report.commit and (report.imported, report.rejected, report.rows) == (1, 11, 12)
+    assert stored(world, "B-1").make == "Glock"
+    data = report.as_dict("es")
+    assert data["mode"] == "skip_invalid" and data["committed"] is True
+    assert data["problems"][0] == {"line": 3, "column": "Tipo", "column_letter": "D",
+                                   "code": "unknown_kind",
+                                   "message": data["problems"][0]["message"]}
+    assert data["problems"][0]["message"].startswith("tipo desconocido 'pistolón'")
+    check_log(world)
+
+
+def test_a_dry_run_checks_every_row_and_imports_nothing(world, tmp_path):
+    before = log_size(world)
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nD-1,Glock,9mm,pistola\n"
+                              "D-1,Glock,9mm,pistola\n")
+    report = run(world, path, dry_run=True, location="ARM1", skip_invalid=True)
+    assert (report.imported, report.rejected) == (1, 1) and not report.commit
+    assert log_size(world) == before
+
+
+def test_a_serial_repeated_in_another_batch_is_caught(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(import_firearms, "BATCH", 3)
+    rows = "".join(f"R-{n},Glock,9mm,pistola\n" for n in range(8))
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\n" + rows + "r 2,GLOCK,9mm,pistola\n")
+    report = run(world, path, location="ARM1", skip_invalid=True)
+    assert report.imported == 8
+    (problem,) = report.problems
+    assert (problem.line, problem.code, problem.params["first"]) == (10, "repeated_in_file", 4)
+    check_log(world)
+
+
+def test_the_same_serial_under_another_make_is_another_weapon(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nGLK-A100,Colt,9mm,pistola\n")
+    assert run(world, path, location="ARM1").imported == 1
+
+
+def test_an_ineligible_custodian_refuses_the_row(world, tmp_path):
+    do(world, "jefe1", registry.suspend_officer, "MUN1", "P1", "investigación interna")
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Resguardante\nE-1,Glock,9mm,pistola,P1\n")
+    report = run(world, path, location="ARM1")
+    (problem,) = report.problems
+    assert (problem.code, problem.column) == ("not_eligible", "Resguardante")
+    assert "suspendido" in problem.message("es")
+
+
+def test_rows_without_a_location_need_one(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nL-1,Glock,9mm,pistola\n")
+    (problem,) = run(world, path).problems
+    assert problem.code == "location_required"
+    assert run(world, path, location="arm2").imported == 1
+
+
+def test_an_armorer_may_not_import_into_another_agency(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nZ-1,Glock,9mm,pistola\n")
+    with pytest.raises(Exception) as caught:
+        run(world, path, agency="MUN2", location="ARM1")
+    assert caught.value.__class__.__name__ == "NotFound"
+    with pytest.raises(PermissionDenied):
+        run(world, path, user="jefe1", location="ARM1")
+
+
+def test_a_file_without_a_required_column_is_refused_whole(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Tipo\nZ-1,Glock,pistola\n")
+    with pytest.raises(ValidationFailed) as caught:
+        run(world, path, location="ARM1")
+    assert "line 1" in caught.value.message and "calibre" in caught.value.message
+
+
+def test_create_missing_is_held_to_the_roles_permissions(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\nC-1,Glock,9mm,pistola,"
+                              "Bóveda Sur\n")
+    (problem,) = run(world, path, create_missing=True).problems
+    assert problem.column == "Ubicación" and "may not" in problem.message("en")
+    with world.work(None) as uow:  # the system itself (as `resguardo demo` acts)
+        report = import_file(uow, "firearms", path, ImportOptions(agency="MUN1",
+                                                                  create_missing=True))
+        uow.commit()
+    assert report.created_locations == ["BOVEDA-SUR"] and report.imported == 1
+    with world.read(None) as uow:
+        created = uow.repo.location(uow.repo.org("MUN1").id, "BOVEDA-SUR")
+    assert created.name == "Bóveda Sur" and stored(world, "C-1").location_id == created.id
+    check_log(world)
+
+
+# --- --update ------------------------------------------------------------------------------
+
+
+def test_update_corrects_details_and_moves_weapons_through_the_services(world, tmp_path):
+    path = csv_file(tmp_path, (
+        "Serie,Marca,Modelo,Calibre,Tipo,Folio,Ubicación,Resguardante\n"
+        "GLK-A100,Glock,17 Gen5,9x19mm,pistola,F-9,ARM2,\n"
+        "GLK-A200,Glock,17,9x19mm,pistola,,,P1\n"
+        "GLK-A300,Glock,17,9x19mm,pistola,,ARM1,\n"))
+    assert run(world, path).rejected == 3  # without --update: refused
+    report = run(world, path, update=True)
+    assert report.problems == []
+    assert (report.updated, report.unchanged, report.rejected) == (2, 1, 0)
+    moved = stored(world, "GLK-A100")
+    assert (moved.model, moved.folio) == ("17 Gen5", "F-9")
+    with world.read(None) as uow:
+        assert uow.repo.location_by_id(moved.location_id).code == "ARM2"
+    assert stored(world, "GLK-A200").status.value == "issued"
+    types = [e.type for e in events(world, report.first_position)]
+    assert types == ["entry.corrected", "firearm.moved", "custody.issued", "import.completed"]
+    check_log(world)
+
+
+def test_an_open_inspection_freezes_the_custody_rows_and_records_the_refusal(world, tmp_path):
+    do(world, "supervisor", inspections.plan, "MUN1", date(2025, 3, 3))
+    with world.read(None) as uow:
+        planned = max(e.position for e in uow.repo.iter_events()
+                      if e.type == "inspection.planned")
+    do(world, "inspector", inspections.open_, planned)
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Resguardante\n"
+                              "K-1,Glock,9mm,pistola,\nK-2,Glock,9mm,pistola,P1\n")
+    with world.work("armero1") as uow:
+        report = import_file(uow, "firearms", path,
+                             ImportOptions(location="ARM1", skip_invalid=True))
+        uow.commit()
+    (problem,) = report.problems
+    assert (problem.line, problem.code) == (3, "lockdown")
+    assert report.imported == 1 and len(report.deferred) == 1
+    with world.work("armero1") as uow:
+        imports.record_deferred(uow, report)
+        uow.commit()
+    with world.read(None) as uow:
+        assert [e.type for e in uow.repo.iter_events(report.entry)] == [
+            "import.completed", "inspection.lockdown_refused"]
+
+
+def test_the_import_report_is_json_serializable(world, tmp_path):
+    report = run(world, csv_file(tmp_path, BAD), skip_invalid=True)
+    text = json.dumps(report.as_dict("en"))
+    assert '"code": "registered_elsewhere"' in text
+
+
+def test_officers_named_only_by_badge_are_created_with_create_missing(world, tmp_path):
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Resguardante\nN-1,Glock,9mm,pistola,P77\n")
+    with world.work(None) as uow:
+        report = import_file(uow, "firearms", path, ImportOptions(
+            agency="MUN1", location="ARM1", create_missing=True))
+    assert report.created_officers == ["P77"]
+    (problem,) = report.problems  # created without a credential: cannot hold a weapon
+    assert problem.code == "not_eligible"
+    do(world, "jefe1", registry.add_officer, "MUN1",
+       OfficerInput("P77", "Ana", credential_expiry=date(2030, 1, 1),
+                    qualification_expiry=date(2030, 1, 1)))
+    assert run(world, path, location="ARM1").imported == 1
