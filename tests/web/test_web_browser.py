@@ -7,6 +7,8 @@ main page under test-artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from resguardo.services import custody, ledger, registry, setup
@@ -75,17 +77,25 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     page.get_by_text("Devuelta a la armería.").wait_for()
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
         == "in_storage"
-    # a refusal: red, with the reason, and Esc starts over
+    # a refusal: red, with the reason, at once; the next badge can be scanned straight away
     page.keyboard.type("P3")
     page.keyboard.press("Enter")
-    page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
-    page.keyboard.type("GLK-A200")
-    page.keyboard.press("Enter")
-    refusal = page.locator(".refusal").first
+    refusal = page.locator(".refusal", has_text="No se puede asignar a P3")
     refusal.wait_for()
     assert "el elemento está suspendido" in refusal.inner_text()
     assert refusal.evaluate("e => getComputedStyle(e).color") == "rgb(122, 20, 16)"
+    assert page.evaluate("document.activeElement.name") == "badge"
     shot(page, "desk-6-refused")
+    # a lost weapon is refused at the serial scan; Esc starts over
+    do(sqlite_world, "armero1", custody.report_missing, "GLK-A300", stolen=False,
+       occurred_on=date(2025, 3, 2), place="Patrulla 12", on_duty=True, complaint_number=None)
+    page.keyboard.type("P1")
+    page.keyboard.press("Enter")
+    page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    page.keyboard.type("GLK-A300")
+    page.keyboard.press("Enter")
+    page.locator(".refusal", has_text="GLK-A300 está registrada como extraviada").wait_for()
+    shot(page, "desk-7-lost-weapon")
     page.keyboard.press("Escape")
     page.get_by_label("Lea o escriba la placa del elemento").wait_for()
     assert page.evaluate("document.activeElement.name") == "badge"

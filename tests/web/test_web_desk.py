@@ -63,8 +63,10 @@ def test_an_unknown_badge_is_refused_and_the_badge_asked_again(armorer):
 
 def test_a_suspended_officer_is_refused_with_the_reason(armorer, sqlite_world):
     do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P1", "asuntos internos")
-    card = scan(armorer, badge="P1")
-    assert "No puede recibir un arma:" in card.text and "el elemento está suspendido" in card.text
+    at_once = scan(armorer, badge="P1")
+    assert at_once.status_code == 422
+    assert refusal(at_once.text) == "No se puede asignar a P1: el elemento está suspendido."
+    assert 'name="badge"' in at_once.text and 'name="serial"' not in at_once.text
     refused = scan(armorer, badge="P1", serial="GLK-A100")
     assert refused.status_code == 422
     assert refusal(refused.text) == "No se puede asignar a P1: el elemento está suspendido."
@@ -86,6 +88,18 @@ def test_a_lost_weapon_is_refused(armorer, sqlite_world, clock):
     refused = scan(armorer, badge="P1", serial="GLK-A300")
     assert refusal(refused.text) == ("GLK-A300 está registrada como extraviada: no puede "
                                      "asignarse ni moverse.")
+
+
+def test_a_suspended_officer_can_still_return_what_they_hold(armorer, sqlite_world):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+    do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P1", "asuntos internos")
+    card = scan(armorer, badge="P1")
+    assert "No puede recibir un arma:" in card.text
+    assert "El elemento sí puede devolver lo que tiene." in card.text
+    back = scan(armorer, badge="P1", serial="GLK-A100")
+    assert "Recibir GLK-A100" in back.text
+    done = scan(armorer, badge="P1", serial="GLK-A100", pin="4821")
+    assert "Devuelta a la armería." in done.text
 
 
 def test_a_weapon_held_by_another_officer_names_its_holder(armorer, sqlite_world):

@@ -320,7 +320,12 @@ def route_class(site: Site) -> type[APIRoute]:
                     if request.method != "GET":
                         # after signing in, go back to the page the form was on
                         target = _same_site_path(request, request.headers.get("referer"))
-                    response = RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
+                    login = f"/login?{urlencode({'next': target})}"
+                    if request.headers.get("HX-Request") == "true":
+                        # a fragment request: have htmx load the sign-in page as a whole page
+                        response = Response(status_code=200, headers={"HX-Redirect": login})
+                    else:
+                        response = RedirectResponse(login, 303)
                 except CsrfRejected:
                     lang = Lang(pick_language(request.cookies.get(LANG_COOKIE)))
                     response = await run_in_threadpool(site.error_page, request, 403, lang.gettext(

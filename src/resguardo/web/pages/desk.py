@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from resguardo.domain.errors import DomainError
+from resguardo.domain.errors import DomainError, OfficerNotEligible
 from resguardo.services import desk, pins
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -60,6 +60,12 @@ def register(router: APIRouter, site: Site) -> None:
             except DomainError as exc:
                 return _render(site, ctx, "badge", status=422, badge=badge,
                                error=ctx.explain(exc))
+            if card.problems and not card.override and not card.held:
+                # nothing to take back and nothing may go out: say so before any serial scan
+                refused = OfficerNotEligible("officer may not receive a weapon",
+                                             badge=card.officer.badge, problems=card.problems)
+                return _render(site, ctx, "badge", status=422, card=card,
+                               error=ctx.explain(refused))
             return _render(site, ctx, "serial", badge=card.officer.badge, card=card)
         if not pin:
             try:
