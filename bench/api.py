@@ -47,9 +47,8 @@ ANCHOR_TABLE = "bench_anchor"
 
 # --- the server process -------------------------------------------------------------------
 
-def serve(db: Path, port: int) -> None:
-    """Run the API plus the anchor endpoint (this is the child process)."""
-    import uvicorn
+def bench_app():  # type: ignore[no-untyped-def]
+    """The API plus the anchor endpoint, on RESGUARDO_DATABASE_URL (in each server process)."""
     from sqlalchemy import Column, Integer, MetaData, String, Table
 
     from resguardo.api import create_app
@@ -71,7 +70,15 @@ def serve(db: Path, port: int) -> None:
                 row = conn.execute(insert, {"request_id": caller.request_id})
         return JSONResponse({"id": row.inserted_primary_key[0]}, status_code=201)
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return app
+
+
+def serve(port: int, workers: int) -> None:
+    """Run the server (this is the child process)."""
+    import uvicorn
+    sys.path.insert(0, str(Path(__file__).parent))
+    uvicorn.run("api:bench_app", factory=True, host="127.0.0.1", port=port, workers=workers,
+                log_level="warning", access_log=False)
 
 
 def build(db: Path, clients: int, per_client: int) -> None:
@@ -116,13 +123,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "RESGUARDO_DATABASE_URL": f"sqlite:///{db}",
            "RESGUARDO_SIGNING_KEY": str(db.with_suffix(".key"))}
     env.pop("RESGUARDO_SQLITE_SYNCHRONOUS", None)  # the product default: FULL
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(db), "--port", str(port)],
-                            env=env)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port),
+                             "--workers", str(workers)], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -217,11 +224,13 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out",
                         help="where the database goes (use a real disk, not tmpfs)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn server processes (default 1)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.port, args.workers)
         return 0
 
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -235,7 +244,7 @@ def main() -> int:
     print(f"set-up: {args.clients} officers, {args.clients * args.firearms_per_client} firearms "
           f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
-    proc, base = start_server(db)
+    proc, base = start_server(db, args.workers)
     try:
         token = httpx.post(f"{base}/api/v1/auth/token",
                            json={"username": "armero", "password": PASSWORD}).json()
@@ -261,12 +270,13 @@ def main() -> int:
     ratio = custody.throughput / anchor.throughput if anchor.throughput else 0.0
     met = ratio >= 0.5 and custody.errors == 0 and anchor.errors == 0
     if args.json:
-        print(json.dumps({"clients": args.clients, "anchor": anchor.as_dict(),
+        print(json.dumps({"clients": args.clients, "workers": args.workers,
+                          "anchor": anchor.as_dict(),
                           "issue_return": custody.as_dict(), "ratio": round(ratio, 3),
                           "target_met": met}, indent=2))
     else:
         print(f"{args.clients} concurrent clients, {args.seconds:.0f} s each, SQLite "
-              "synchronous=FULL, one uvicorn process")
+              f"synchronous=FULL, {args.workers} uvicorn process(es), {os.cpu_count()} CPUs")
         print(f"{'':24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
         for r in (anchor, custody):
             print(f"{r.name:24}{r.throughput:10.1f}{r.percentile(50):10.1f}"

@@ -10,8 +10,10 @@ gets the stored answer instead of a second write.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
 import threading
 import uuid
@@ -53,26 +55,55 @@ class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 
 
-_GATES: dict[int, threading.Lock] = {}
+class _WriterGate:
+    """One writer at a time per SQLite file: a lock for this process's threads, and an
+    advisory file lock for the other server processes on the same file."""
+
+    def __init__(self, path: str | None) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        if path and path != ":memory:":
+            self._fd = os.open(path + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+_GATES: dict[str, _WriterGate] = {}
 _GATES_LOCK = threading.Lock()
 
 
 def writer_gate(app: Resguardo) -> AbstractContextManager[Any]:
-    """Hold this while writing: on SQLite, this process's writers queue here.
+    """Hold this while writing: on SQLite, writers queue here, in and across processes.
 
     SQLite admits one writer at a time and makes the others retry with growing
     sleeps; with dozens of request threads most of them sleep while the database
-    is free. Queuing on a lock in the process instead hands the database to the
-    next writer the moment the previous one commits. (Other processes still
-    wait on SQLite's own lock.) PostgreSQL needs no gate.
+    is free. Queuing on a lock instead hands the database to the next writer the
+    moment the previous one commits. PostgreSQL needs no gate.
     """
     if not is_sqlite(app.engine):
         return nullcontext()
-    key = id(app.engine)
-    gate = _GATES.get(key)
+    url = app.settings.database_url
+    gate = _GATES.get(url)
     if gate is None:
         with _GATES_LOCK:
-            gate = _GATES.setdefault(key, threading.Lock())
+            gate = _GATES.get(url)
+            if gate is None:
+                path = url.split("///", 1)[1] if "///" in url else None
+                gate = _GATES[url] = _WriterGate(path)
     return gate
 
 

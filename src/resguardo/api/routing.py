@@ -69,6 +69,14 @@ def firearm(uow: UnitOfWork, firearm_id: int) -> Firearm:
         raise NotFound("firearm not found") from None
 
 
+def firearm_ref(uow: UnitOfWork, firearm_id: int) -> tuple[str, str]:
+    """Serial and make of the firearm, if it is in the caller's scope (the same 404 else)."""
+    found = q.firearm_ref(uow.repo, firearm_id)
+    if found is None:
+        raise NotFound("firearm not found")
+    return found
+
+
 def officer(uow: UnitOfWork, officer_id: int) -> Officer:
     try:
         return uow.repo.officer_by_id(officer_id)

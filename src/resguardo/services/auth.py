@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -255,18 +257,34 @@ def issue_session(app: Any, actor: Actor, settings: AuthSettings | None = None) 
     return Session(SESSION_PREFIX + str(body), expires)
 
 
+#: Signatures already checked: (signing key, token) -> (username, expiry). A token is
+#: immutable, so its signature needs checking once; its expiry is checked every time.
+_VERIFIED: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
+_VERIFIED_MAX = 4096
+_VERIFIED_LOCK = threading.Lock()
+
+
 def session_username(app: Any, token: str, settings: AuthSettings | None = None) -> str:
     """The username a session token was issued to, if the token is genuine and current."""
     settings = settings or AuthSettings.from_env()
-    try:
-        data = _serializer(app, settings).loads(token.removeprefix(SESSION_PREFIX))
-    except BadSignature:
-        raise AuthenticationFailed("the token is not valid") from None
-    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
-        raise AuthenticationFailed("the token is not valid")
-    if int(data.get("e", 0)) <= app.clock().timestamp():
+    serializer = _serializer(app, settings)
+    key = (id(serializer), token)
+    found = _VERIFIED.get(key)
+    if found is None:
+        try:
+            data = serializer.loads(token.removeprefix(SESSION_PREFIX))
+        except BadSignature:
+            raise AuthenticationFailed("the token is not valid") from None
+        if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+            raise AuthenticationFailed("the token is not valid")
+        found = (data["n"], int(data.get("e", 0)))
+        with _VERIFIED_LOCK:
+            _VERIFIED[key] = found
+            while len(_VERIFIED) > _VERIFIED_MAX:
+                _VERIFIED.popitem(last=False)
+    if found[1] <= app.clock().timestamp():
         raise AuthenticationFailed("the token has expired; sign in again")
-    return data["n"]
+    return found[0]
 
 
 # --- integration tokens ----------------------------------------------------------------------------

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from resguardo.domain.codes import OrgKind
 from resguardo.domain.serials import serial_key
 from resguardo.storage import tables as t
 from resguardo.storage.api_tables import (
@@ -306,6 +320,41 @@ def officers_matching(repo: Repositories, *, agency_id: int | None = None,
     rows, total = _page(repo, select(t.officers).where(and_(*cond)), [c.agency_id, c.badge],
                         offset, limit)
     return Page([officer_from_row(r) for r in rows], total, offset, limit)
+
+
+def _scope_args(repo: Repositories) -> tuple[str, dict[str, Any]]:
+    """The kind of the actor's scope and the parameters ``_scoped`` binds for it."""
+    actor = repo.actor
+    if actor is None:
+        return "all", {}
+    if actor.scope.kind == OrgKind.AGENCY:
+        return "agency", {"scope_id": actor.scope.id}
+    return "tree", {"scope_like": actor.scope.path + "%"}
+
+
+def _scoped(kind: str, org_col: ColumnElement) -> ColumnElement[bool]:
+    """The actor's scope (the same rule as ``Repositories.in_scope``) as bound parameters,
+    so a statement using it is built once and stays in SQLAlchemy's compiled cache."""
+    if kind == "all":
+        return true()
+    if kind == "agency":
+        return org_col == bindparam("scope_id")
+    sub = select(t.organizations.c.id).where(t.organizations.c.path.like(bindparam("scope_like")))
+    return org_col.in_(sub)
+
+
+@cache
+def _firearm_ref(kind: str) -> Select:
+    c = t.firearms.c
+    return select(c.serial, c.make).where(c.id == bindparam("firearm_id"),
+                                          _scoped(kind, c.agency_id))
+
+
+def firearm_ref(repo: Repositories, firearm_id: int) -> tuple[str, str] | None:
+    """Serial and make of a firearm in the caller's scope (the hot path of custody writes)."""
+    kind, args = _scope_args(repo)
+    row = repo.conn.execute(_firearm_ref(kind), {"firearm_id": firearm_id, **args}).first()
+    return None if row is None else (row.serial, row.make)
 
 
 def firearm_ids_by_serial(repo: Repositories, serial: str) -> list[int]:

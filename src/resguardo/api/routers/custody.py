@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from resguardo.api import render
 from resguardo.api.dependencies import Writer
-from resguardo.api.routing import FirearmId, firearm, needs, router
+from resguardo.api.routing import FirearmId, firearm_ref, needs, router
 from resguardo.api.schemas.common import EventOut
 from resguardo.api.schemas.custody import (
     IssueIn,
@@ -34,8 +34,8 @@ _EVENT = {"response_model": EventOut, "status_code": 201}
 def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
     """Issue a stored weapon to an eligible officer of the same agency."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.issue(uow, f.serial, body.badge, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.issue(uow, serial, body.badge, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -43,8 +43,8 @@ def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
 def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Return an issued weapon to storage at a location of its agency."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.return_(uow, f.serial, body.location, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.return_(uow, serial, body.location, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -52,8 +52,8 @@ def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> objec
 def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
     """Move a stored weapon to another location of its agency."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.move(uow, f.serial, body.location, make=f.make, reason=body.reason)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.move(uow, serial, body.location, make=make, reason=body.reason)
     return caller.write(run, render.event, body=body)
 
 
@@ -61,8 +61,8 @@ def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
 def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> object:
     """Send a stored weapon to a repair shop."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.send_to_repair(uow, f.serial, body.shop, make=f.make, reason=body.reason)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.send_to_repair(uow, serial, body.shop, make=make, reason=body.reason)
     return caller.write(run, render.event, body=body)
 
 
@@ -71,8 +71,8 @@ def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> obj
 def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Book a weapon back from repair into a location."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.return_from_repair(uow, f.serial, body.location, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.return_from_repair(uow, serial, body.location, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -81,11 +81,11 @@ def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Write
 def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
     """Report the weapon lost or stolen (always allowed, even during an inspection)."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
+        serial, make = firearm_ref(uow, firearm_id)
         return custody.report_missing(
-            uow, f.serial, stolen=body.stolen, occurred_on=body.occurred_on, place=body.place,
+            uow, serial, stolen=body.stolen, occurred_on=body.occurred_on, place=body.place,
             on_duty=body.on_duty, complaint_number=body.complaint_number,
-            notified_at=body.notified_at, make=f.make, reason=body.reason)
+            notified_at=body.notified_at, make=make, reason=body.reason)
     return caller.write(run, render.event, body=body)
 
 
@@ -94,9 +94,9 @@ def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
 def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Writer) -> object:
     """Record that the military authority was notified of the loss or theft."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.record_notification(uow, f.serial, body.notified_at or uow.now(),
-                                           reference=body.reference, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.record_notification(uow, serial, body.notified_at or uow.now(),
+                                           reference=body.reference, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -104,8 +104,8 @@ def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Wri
 def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
     """Recover a lost or stolen weapon into storage (the report stays on record)."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.recover(uow, f.serial, body.location, body.circumstances, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.recover(uow, serial, body.location, body.circumstances, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -114,8 +114,8 @@ def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
 def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Ask to decommission the weapon; another person (a chief) approves."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.request_decommission(uow, f.serial, body.reason, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.request_decommission(uow, serial, body.reason, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -124,8 +124,8 @@ def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) 
 def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a pending decommission (not by whoever asked for it)."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.approve_decommission(uow, f.serial, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.approve_decommission(uow, serial, make=make)
     return caller.write(run, render.event)
 
 
@@ -134,8 +134,8 @@ def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
 def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending decommission, saying why."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.reject_request(uow, f.serial, "decommission", body.reason, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.reject_request(uow, serial, "decommission", body.reason, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -143,8 +143,8 @@ def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -
 def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) -> object:
     """Ask to transfer the weapon to another agency; a chief or supervisor approves."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.request_transfer(uow, f.serial, body.to_agency, body.reason, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.request_transfer(uow, serial, body.to_agency, body.reason, make=make)
     return caller.write(run, render.event, body=body)
 
 
@@ -153,8 +153,8 @@ def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) ->
 def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a requested transfer: the weapon leaves, in transit."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.approve_transfer(uow, f.serial, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.approve_transfer(uow, serial, make=make)
     return caller.write(run, render.event)
 
 
@@ -163,8 +163,8 @@ def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
 def reject_transfer(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending transfer, saying why."""
     def run(uow):  # type: ignore[no-untyped-def]
-        f = firearm(uow, firearm_id)
-        return custody.reject_request(uow, f.serial, "transfer", body.reason, make=f.make)
+        serial, make = firearm_ref(uow, firearm_id)
+        return custody.reject_request(uow, serial, "transfer", body.reason, make=make)
     return caller.write(run, render.event, body=body)
 
 
