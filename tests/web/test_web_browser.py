@@ -217,3 +217,30 @@ def admin_and_auditor_journey(chromium, live) -> None:  # type: ignore[no-untype
     page.get_by_text("La bitácora es íntegra.").wait_for()
     shot(page, "ledger-verified")
     context.close()
+
+
+def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world, tmp_path):
+    sheet = tmp_path / "inventario.csv"
+    sheet.write_text("Matrícula,Marca,Modelo,Calibre,Tipo,Ubicación\r\n"
+                     "IMP-001,Glock,17,9x19mm,pistola,ARM1\r\n"
+                     "GLK-A100,Glock,17,9x19mm,pistola,ARM1\r\n", encoding="utf-8")
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "armero1")
+    page.goto(f"{live.url}/import")
+    shot(page, "import-1-upload")
+    page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
+    page.get_by_role("button", name="Vista previa").click()
+    page.get_by_text("Vista previa de inventario.csv").wait_for()
+    shot(page, "import-2-preview")
+    page.get_by_role("button", name="Importar ahora").click()
+    page.locator(".refusal", has_text="No se importó nada.").wait_for()
+    page.goto(f"{live.url}/import")
+    page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
+    page.get_by_label("Importar los válidos y listar los demás").check()
+    page.get_by_role("button", name="Vista previa").click()
+    page.get_by_role("button", name="Importar ahora").click()
+    page.get_by_text("Importación registrada en la bitácora").wait_for()
+    shot(page, "import-3-done")
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("IMP-001").status.value) \
+        == "in_storage"
+    context.close()

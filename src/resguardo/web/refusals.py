@@ -66,6 +66,11 @@ DOMAIN_MESSAGES = (
     N_("narrow the list before printing labels (up to 20 sheets at a time)"),
     N_("the weapon is not issued to anyone now"),
     N_("choose what to do"),
+    N_("choose what the file holds"),
+    N_("choose the file to import"),
+    N_("the file is larger than 64 MB; import it with the `resguardo import` command"),
+    N_("the uploaded file is no longer here; upload it again"),
+    N_("give the agency (your scope is not a single agency)"),
     N_("choose a token"),
     N_("name the token (1-200 printable characters)"),
     N_("the expiry is in the past"),
@@ -185,6 +190,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
             return _("No location %(location)s in this agency.", location=d["location"])
         if "organization" in d:
             return _("No organization %(code)s in your scope.", code=d["organization"])
+        known = _(exc.message)
+        if known != exc.message:
+            return sentence(known)
         return _("Not found, or outside what you may see.")
     if code == "permission_denied":
         role = _(labels.label(labels.ROLE, d.get("role")))

@@ -86,6 +86,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/alerts", N_("Alerts"), ("armorer", "chief", "supervisor", "inspector", "auditor", "admin")),
     ("/losses", N_("Losses"), ("armorer", "chief", "supervisor", "inspector", "investigator",
                                "auditor")),
+    ("/import", N_("Import"), ("armorer", "chief", "admin")),
     ("/ledger", N_("Ledger"), ("auditor", "admin", "supervisor", "inspector")),
     ("/admin", N_("Administration"), ("admin",)),
 ]
