@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from resguardo.services import inspections
 
 
@@ -217,3 +219,16 @@ def test_a_sealed_inspection_is_hidden_from_the_agency_and_every_read_is_recorde
     acta = api.get("jefe1", f"/inspections/{sealed}/acta")
     assert acta.headers["content-type"] == "application/pdf"
     assert acta.headers["X-Acta-SHA256"] == closed.json()["acta_sha256"]
+
+
+def test_a_trace_finds_a_damaged_serial_within_scope_and_is_recorded(api):
+    pytest.importorskip("resguardo.services.trace")
+    r = api.post("investigador", "/trace", {"serial": "GLK-A1?0", "reason": "FED/77"})
+    assert r.status_code == 200, r.text
+    assert r.json()["candidates"][0]["serial"] == "GLK-A100"
+    assert r.json()["candidates"][0]["agency"] == "MUN1"
+    elsewhere = api.post("investigador2", "/trace", {"serial": "GLK-A100"}).json()
+    assert all(c["agency"] == "MUN3" for c in elsewhere["candidates"])
+    assert api.post("armero1", "/trace", {"serial": "GLK-A100"}).status_code == 403
+    log = api.get("investigador", "/trace/log").json()
+    assert log["total"] == 1 and log["items"][0]["query"] == "GLK-A1?0"

@@ -28,6 +28,13 @@ from resguardo.api.webhooks import DeliveryWorker
 from resguardo.services.app import Resguardo
 from resguardo.services.auth import AuthSettings
 
+try:  # trace arrives with its own service; the API serves it when it is installed
+    from resguardo.api.routers import trace as trace_routes
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith("resguardo."):
+        raise
+    trace_routes = None  # type: ignore[assignment]
+
 PREFIX = "/api/v1"
 log = logging.getLogger("resguardo.api")
 
@@ -87,6 +94,8 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
                    operations.entries, inspections.inspections, ledger.ledger,
                    access.accounts, access.tokens, access.hooks):
         app.include_router(router, prefix=PREFIX)
+    if trace_routes is not None:
+        app.include_router(trace_routes.traces, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)
     def health() -> JSONResponse:
