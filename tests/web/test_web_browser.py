@@ -174,7 +174,10 @@ def test_supervisor_sees_every_agency_and_english_translates_the_page(chromium, 
 
 
 def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
+    from resguardo.services import inspections
     do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+    number = do(sqlite_world, "inspector", inspections.plan, "MUN2", date(2025, 3, 3)).position
+    do(sqlite_world, "inspector", inspections.open_, number)
     context, page = new_page(chromium, PHONE)
     sign_in(page, live.url, "jefe1")
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
@@ -189,6 +192,16 @@ def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
         assert width <= 360, (path, width)
         shot(page, f"phone-{name}")
     assert not page.errors, page.errors
+    context.close()
+    # the inspector counts with a phone
+    context, page = new_page(chromium, PHONE)
+    sign_in(page, live.url, "inspector")
+    page.goto(f"{live.url}/inspections/{number}/scan")
+    page.get_by_label("Matrícula").fill("BER-B100")
+    page.keyboard.press("Enter")
+    page.get_by_text("Registrada: BER-B100").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "phone-inspection-scanning")
     context.close()
 
 

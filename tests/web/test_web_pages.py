@@ -248,3 +248,42 @@ def test_the_pages_mount_beside_the_api_in_one_application(sqlite_world):
                                          "password": "correct-horse-battery"})
     assert "Tablero" in signed.text
     assert "content-security-policy" not in client.get("/api/v1/health").headers
+
+
+def test_an_account_with_an_authenticator_app_signs_in_with_its_code(sqlite_world, signed_in,
+                                                                     clock):
+    import pyotp
+
+    admin = signed_in("admin")
+    enrolled = admin.post("/admin/users/security", {"username": "auditor", "what": "enrol"},
+                          page="/admin/users")
+    assert "Aplicación autenticadora de auditor" in enrolled.text
+    assert "<svg" in enrolled.text.split("Aplicación autenticadora de auditor")[1]
+    secret = re.search(r'<p class="mono">([A-Z2-7]{16,})</p>', enrolled.text).group(1)
+    visitor = Browser(sqlite_world)
+    asked = visitor.sign_in("auditor")
+    assert 'name="totp"' in asked.text and "código de 6 dígitos" in asked.text
+    wrong = visitor.client.post("/login", data={"csrf": csrf_of(asked.text),
+                                                "username": "auditor",
+                                                "password": "correct-horse-battery",
+                                                "totp": "000000"})
+    assert wrong.status_code == 401 and "Código del autenticador incorrecto." in wrong.text
+    code = pyotp.TOTP(secret).at(clock.now)
+    done = visitor.client.post("/login", data={"csrf": csrf_of(wrong.text),
+                                               "username": "auditor",
+                                               "password": "correct-horse-battery",
+                                               "totp": code})
+    assert done.url.path == "/" and "Tablero" in done.text
+
+
+def test_htmx_is_served_from_the_npm_package_when_installed(web):
+    from resguardo.web.pages.assets import htmx_path
+
+    response = web.get("/static/vendor/htmx.min.js")
+    if htmx_path() is None:
+        assert response.status_code == 404  # the pages work without it: plain forms
+        return
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert "htmx" in response.text[:2000]
+    assert web.get("/static/app.css").headers["x-content-type-options"] == "nosniff"
