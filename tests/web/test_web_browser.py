@@ -257,3 +257,18 @@ def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("IMP-001").status.value) \
         == "in_storage"
     context.close()
+
+
+def test_investigator_traces_a_damaged_serial(chromium, live, sqlite_world):
+    pytest.importorskip("resguardo.services.trace")
+    do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "investigador")
+    page.goto(f"{live.url}/trace")
+    page.get_by_label("Matrícula leída").fill("GLK-A2?0")
+    page.get_by_label("Carpeta de investigación o motivo").fill("CI/0077/2025")
+    page.keyboard.press("Enter")
+    page.get_by_text("P2 · Luis Mora").wait_for()
+    page.locator("details.panel summary").first.click()
+    shot(page, "trace-result")
+    context.close()

@@ -86,6 +86,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/alerts", N_("Alerts"), ("armorer", "chief", "supervisor", "inspector", "auditor", "admin")),
     ("/losses", N_("Losses"), ("armorer", "chief", "supervisor", "inspector", "investigator",
                                "auditor")),
+    ("/trace", N_("Trace"), ("investigator", "auditor")),
     ("/import", N_("Import"), ("armorer", "chief", "admin")),
     ("/ledger", N_("Ledger"), ("auditor", "admin", "supervisor", "inspector")),
     ("/admin", N_("Administration"), ("admin",)),
@@ -163,6 +164,8 @@ class Site:
 
     def __init__(self, resguardo: Resguardo) -> None:
         self.rg = resguardo
+        #: Pages that exist only when their service is installed add their path here.
+        self.available: set[str] = set()
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=jinja2.select_autoescape(["html", "svg"]),
@@ -248,6 +251,8 @@ class Site:
         if viewer is not None:
             path = ctx.request.url.path
             for href, text, roles in NAV:
+                if href in OPTIONAL and href not in self.available:
+                    continue
                 if viewer.role in roles:
                     active = path == href if href == "/" else path.startswith(href)
                     nav.append((href, lang.gettext(text), active))
@@ -271,6 +276,9 @@ class Site:
         title = ctx.lang.gettext(titles.get(status, N_("Refused")))
         return ctx.render("error.html", status=status, title=title, message=message)
 
+
+#: Pages served only when the service behind them is installed.
+OPTIONAL = frozenset({"/trace"})
 
 #: Short confirmations shown after a redirect (``?done=key``).
 NOTICES = {

@@ -47,6 +47,9 @@ def _detail(site: Site, ctx: Ctx, inspection_id: int) -> dict[str, Any]:
         data = inspections.show(uow, inspection_id)
         agency = uow.repo.org(data["agency"])
         locations = uow.repo.locations(agency.id)
+        # the ordering authority by name when the viewer's scope includes it
+        names = {o.code: o.name for o in uow.repo.orgs()}
+        data["authority_name"] = names.get(data["authority"], data["authority"])
         uow.commit()
     if data.get("locations"):
         locations = [loc for loc in locations if loc.code in data["locations"]]

@@ -1,0 +1,33 @@
+"""The trace page (served when the trace service is installed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from resguardo.services import custody
+
+from world import do, look
+
+pytest.importorskip("resguardo.services.trace")
+
+
+def test_an_investigator_traces_a_damaged_serial_and_the_trace_is_recorded(sqlite_world,
+                                                                           signed_in):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")
+    investigator = signed_in("investigador")
+    assert "Rastreo" in investigator.get("/").text.split("</nav>")[0]
+    page = investigator.post("/trace", {"serial": "GLK-A2?0", "reason": "CI/0077/2025"})
+    assert page.status_code == 200, page.text
+    found = page.text.split("Rastreos recientes")[0]
+    assert "GLK-A200" in found and "P2 · Luis Mora" in found
+    recorded = look(sqlite_world, None, lambda uow: [
+        e for e in uow.repo.iter_events() if e.type == "access.trace"])
+    assert recorded and recorded[-1].actor == "investigador"
+    assert recorded[-1].reason == "CI/0077/2025"
+    assert "CI/0077/2025" in page.text.split("Rastreos recientes")[1]
+
+
+def test_an_armorer_may_not_trace(signed_in):
+    armorer = signed_in("armero1")
+    assert "/trace" not in armorer.get("/").text.split("</nav>")[0]
+    assert armorer.get("/trace").status_code == 403
