@@ -39,6 +39,7 @@ from resguardo.storage.database import is_sqlite
 from resguardo.storage.uow import UnitOfWork
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: How long a stored idempotent answer is replayed.
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -217,8 +218,7 @@ class Caller:
             cleanup.commit()
 
     def recorded_read(self, fn: Callable[[UnitOfWork], T],
-                      render: Callable[[UnitOfWork, T], BaseModel | dict[str, Any]]
-                      ) -> BaseModel | dict[str, Any]:
+                      render: Callable[[UnitOfWork, T], R]) -> R:
         """A read that is itself recorded (sealed inspections): one committed transaction."""
         with self._unit(write=True) as uow:
             rendered = render(uow, fn(uow))

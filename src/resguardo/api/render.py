@@ -28,9 +28,10 @@ def event(uow: UnitOfWork, ev: Event) -> EventOut:
 
 
 def organizations(uow: UnitOfWork, orgs: Sequence[Organization | dict]) -> list[OrganizationOut]:
-    rows = [o if isinstance(o, dict) else {"id": o.id, "code": o.code, "name": o.name,
-                                           "kind": o.kind.value, "parent_id": o.parent_id}
-            for o in orgs]
+    rows: list[dict[str, Any]] = [
+        o if isinstance(o, dict) else {"id": o.id, "code": o.code, "name": o.name,
+                                       "kind": o.kind.value, "parent_id": o.parent_id}
+        for o in orgs]
     parents = uow.repo.org_names([r["parent_id"] for r in rows if r["parent_id"] is not None])
     return [OrganizationOut(id=r["id"], code=r["code"], name=r["name"], kind=r["kind"],
                             parent_id=r["parent_id"], parent=parents.get(r["parent_id"] or -1))

@@ -62,7 +62,7 @@ def _page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
           limit: int) -> tuple[list[Any], int]:
     total = repo.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = repo.conn.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
-    return rows, int(total)
+    return list(rows), int(total)
 
 
 def _rows_page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
@@ -154,6 +154,7 @@ def insert_token(repo: Repositories, *, user_id: int, name: str, token_hash: str
     result = repo.conn.execute(api_tokens.insert().values(
         user_id=user_id, name=name, token_hash=token_hash, prefix=prefix,
         created_at=created_at, created_by=created_by, expires_at=expires_at))
+    assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 
@@ -425,6 +426,7 @@ def insert_webhook(repo: Repositories, *, url: str, event_types: list[str], secr
         url=url, event_types=json.dumps(event_types), secret=secret, owner_id=owner_id,
         scope_id=scope_id, description=description, active=True, cursor=cursor,
         created_at=created_at))
+    assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 

@@ -27,10 +27,10 @@ from resguardo.services import custody
 from resguardo.storage import api_queries as q
 
 actions = router("/firearms", "custody")
-_EVENT = {"response_model": EventOut, "status_code": 201}
 
 
-@actions.post("/{firearm_id}/issue", **_EVENT, openapi_extra=needs(Action.CUSTODY_ISSUE))
+@actions.post("/{firearm_id}/issue", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.CUSTODY_ISSUE))
 def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
     """Issue a stored weapon to an eligible officer of the same agency."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -39,7 +39,8 @@ def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/return", **_EVENT, openapi_extra=needs(Action.CUSTODY_RETURN))
+@actions.post("/{firearm_id}/return", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.CUSTODY_RETURN))
 def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Return an issued weapon to storage at a location of its agency."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -48,7 +49,8 @@ def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> objec
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/move", **_EVENT, openapi_extra=needs(Action.FIREARM_MOVE))
+@actions.post("/{firearm_id}/move", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.FIREARM_MOVE))
 def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
     """Move a stored weapon to another location of its agency."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -57,7 +59,8 @@ def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/repair", **_EVENT, openapi_extra=needs(Action.FIREARM_REPAIR))
+@actions.post("/{firearm_id}/repair", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.FIREARM_REPAIR))
 def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> object:
     """Send a stored weapon to a repair shop."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -66,7 +69,7 @@ def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> obj
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/repair/return", **_EVENT,
+@actions.post("/{firearm_id}/repair/return", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_REPAIR))
 def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Book a weapon back from repair into a location."""
@@ -76,7 +79,7 @@ def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Write
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/report-loss", **_EVENT,
+@actions.post("/{firearm_id}/report-loss", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_REPORT_LOSS))
 def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
     """Report the weapon lost or stolen (always allowed, even during an inspection)."""
@@ -89,7 +92,7 @@ def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/notification", **_EVENT,
+@actions.post("/{firearm_id}/notification", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_NOTIFY_LOSS))
 def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Writer) -> object:
     """Record that the military authority was notified of the loss or theft."""
@@ -100,7 +103,8 @@ def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Wri
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/recover", **_EVENT, openapi_extra=needs(Action.FIREARM_RECOVER))
+@actions.post("/{firearm_id}/recover", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.FIREARM_RECOVER))
 def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
     """Recover a lost or stolen weapon into storage (the report stays on record)."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -109,7 +113,7 @@ def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/decommission", **_EVENT,
+@actions.post("/{firearm_id}/decommission", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_REQUEST))
 def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Ask to decommission the weapon; another person (a chief) approves."""
@@ -119,7 +123,7 @@ def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) 
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/decommission/approve", **_EVENT,
+@actions.post("/{firearm_id}/decommission/approve", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_APPROVE))
 def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a pending decommission (not by whoever asked for it)."""
@@ -129,7 +133,7 @@ def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
     return caller.write(run, render.event)
 
 
-@actions.post("/{firearm_id}/decommission/reject", **_EVENT,
+@actions.post("/{firearm_id}/decommission/reject", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_APPROVE))
 def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending decommission, saying why."""
@@ -139,7 +143,8 @@ def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/transfer", **_EVENT, openapi_extra=needs(Action.TRANSFER_REQUEST))
+@actions.post("/{firearm_id}/transfer", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.TRANSFER_REQUEST))
 def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) -> object:
     """Ask to transfer the weapon to another agency; a chief or supervisor approves."""
     def run(uow):  # type: ignore[no-untyped-def]
@@ -148,7 +153,7 @@ def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) ->
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/transfer/approve", **_EVENT,
+@actions.post("/{firearm_id}/transfer/approve", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_APPROVE))
 def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a requested transfer: the weapon leaves, in transit."""
@@ -158,7 +163,7 @@ def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
     return caller.write(run, render.event)
 
 
-@actions.post("/{firearm_id}/transfer/reject", **_EVENT,
+@actions.post("/{firearm_id}/transfer/reject", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_APPROVE))
 def reject_transfer(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending transfer, saying why."""
@@ -168,7 +173,7 @@ def reject_transfer(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> ob
     return caller.write(run, render.event, body=body)
 
 
-@actions.post("/{firearm_id}/transfer/receive", **_EVENT,
+@actions.post("/{firearm_id}/transfer/receive", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_RECEIVE))
 def receive_transfer(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Book in a weapon sent to your agency (it is not in your scope until it arrives)."""
