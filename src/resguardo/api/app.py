@@ -18,6 +18,7 @@ from resguardo.api.routers import (
     auth,
     custody,
     firearms,
+    imports,
     inspections,
     ledger,
     officers,
@@ -92,7 +93,7 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
                    officers.officers, firearms.firearms, custody.actions, operations.ammo,
                    operations.alerts, operations.requests, operations.losses,
                    operations.entries, inspections.inspections, ledger.ledger,
-                   access.accounts, access.tokens, access.hooks):
+                   access.accounts, access.tokens, access.hooks, imports.imports):
         app.include_router(router, prefix=PREFIX)
     if trace_routes is not None:
         app.include_router(trace_routes.traces, prefix=PREFIX)
@@ -116,9 +117,8 @@ def app_from_env() -> FastAPI:
     resguardo = Resguardo()
     app = create_app(resguardo)
     try:
-        from resguardo.web import mount  # type: ignore[attr-defined]
+        from resguardo.web import mount
     except ImportError:
-        mount = None
-    if mount is not None:
-        mount(app, resguardo)
+        return app
+    mount(app, resguardo)
     return app

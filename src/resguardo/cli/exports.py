@@ -17,7 +17,6 @@ import typer
 
 from resguardo.cli.context import AsUser, read, refusals
 from resguardo.cli.output import fail
-from resguardo.reports import licence as licence_report
 from resguardo.reports.spreadsheets import Table, json_lines, write_csv, write_xlsx
 from resguardo.services import exports
 from resguardo.services.exports import ExportOptions
@@ -154,6 +153,8 @@ def export_licence(
     assert first is not None and last is not None
     if fmt is not LicenceFormat.csv and out is None:
         raise fail(f"--format {fmt.value} needs --out FILE", code=2)
+    from resguardo.reports import licence as licence_report  # fpdf2 only when asked for
+
     data = read(as_user, exports.licence_movements, number, first, last)
     try:
         if fmt is LicenceFormat.pdf:

@@ -25,7 +25,7 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
         return None
     if len(text) > limit:
         raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
-    if any(ord(c) < 32 for c in text):
+    if not text.isprintable() and any(ord(c) < 32 for c in text):  # printable: the fast case
         raise ValidationFailed(f"{field} contains control characters", field=field)
     return text
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from resguardo.reports.pdf_text import fit, new_pdf
 from resguardo.reports.spreadsheets import Table
 from resguardo.reports.vocabulary import KIND_WORDS
 
@@ -142,6 +141,8 @@ def flat_table(data: LicenceMovements, lang: str = "es") -> Table:
 def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str = "es",
               issued_at: datetime | None = None) -> None:
     """The printable sheet: header, the four lists, totals and signature lines."""
+    from resguardo.reports.pdf_text import fit, new_pdf  # fpdf2 only when a PDF is made
+
     t = TEXT[lang]
     pdf, family, unicode_font = new_pdf(t["title"])
     pdf.set_auto_page_break(auto=True, margin=16)

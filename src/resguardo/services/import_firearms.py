@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from resguardo.domain import custody as custody_rules
@@ -39,6 +40,7 @@ from resguardo.services.imports import (
     _accepted,
 )
 from resguardo.sheets import REGISTRY_SHEET, DateError, Sheet, SheetSchema, parse_date
+from resguardo.sheets.formulas import restore
 from resguardo.storage.import_batch import LogWriter, Registered, savepoint
 from resguardo.storage.uow import UnitOfWork
 
@@ -78,10 +80,12 @@ class FirearmImport(RowImport):
         super().__init__(*args)
         uow, agency = self.uow, self.agency
         cols = self.sheet.columns
-        self.i = {name: cols.get(name) for name in (
+        #: field -> column index (-1: the sheet has no such column; ``texts`` ends with "")
+        self.x = SimpleNamespace(**{name: cols.get(name, -1) for name in (
             "serial", "make", "model", "calibre", "kind", "folio", "status", "location",
             "custodian", "agency", "acquired", "barrel_serial", "ballistic_id", "licence",
-            "supplier", "purchase_ref")}
+            "supplier", "purchase_ref")})
+        self.places: dict[str, tuple[Location | None, str | None]] = {}
         self.writer = LogWriter(uow)
         locations = uow.repo.locations(agency.id)
         self.locations: dict[str, Location] = {loc.code.upper(): loc for loc in locations}
@@ -117,6 +121,16 @@ class FirearmImport(RowImport):
         self.status_memo: dict[str, FirearmStatus | None] = {}
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.writer.close()  # never leave a batch being written behind an error
+
+    def sync(self) -> None:
+        """Before using the connection: let the batch being written finish."""
+        self.writer.wait()
+
+    def _run(self) -> None:
         for line, cells in self.rows():
             problems = self.cell_problems(line, cells)
             planned = None if problems else self.plan(line, cells, problems)
@@ -135,17 +149,28 @@ class FirearmImport(RowImport):
             if len(self.pending) >= BATCH:
                 self.flush()
         self.flush()
+        self.sync()
 
     # -- one row ---------------------------------------------------------------------
 
+    def texts(self, cells: list[str]) -> list[str]:
+        """The row's cells stripped (and, from CSV, un-neutralized), plus ``""`` at the end
+        for the fields the sheet lacks (their index is -1)."""
+        texts = [c.strip() for c in cells]
+        if self.csv and "\n'" in "\n" + "\n".join(texts):  # rarely: an apostrophe leads
+            texts = [restore(t) if t[:1] == "'" else t for t in texts]
+        texts.append("")
+        return texts
+
     def plan(self, line: int, cells: list[str], problems: list[Problem]) -> _Planned | None:
-        i, value = self.i, self.value
-        serial, make = value(cells, i["serial"]), value(cells, i["make"])
-        calibre, kind_text = value(cells, i["calibre"]), value(cells, i["kind"])
-        for name, text in (("serial", serial), ("make", make), ("calibre", calibre),
-                           ("kind", kind_text)):
-            if not text:
-                problems.append(self.problem(line, name, "required"))
+        x = self.x
+        v = self.texts(cells)
+        serial, make, calibre, kind_text = v[x.serial], v[x.make], v[x.calibre], v[x.kind]
+        if not (serial and make and calibre and kind_text):
+            for name, text in (("serial", serial), ("make", make), ("calibre", calibre),
+                               ("kind", kind_text)):
+                if not text:
+                    problems.append(self.problem(line, name, "required"))
         kind = None
         if kind_text:
             kind = self.kinds.get(kind_text)
@@ -159,16 +184,15 @@ class FirearmImport(RowImport):
             if kind is None:
                 problems.append(self.problem(line, "kind", "unknown_kind", value=kind_text,
                                              accepted=_accepted(kind_words())))
-        badge = value(cells, i["custodian"]).upper()
-        status_text = value(cells, i["status"])
-        status = self.status(line, status_text, bool(badge), problems)
-        acquired = self.acquired(line, value(cells, i["acquired"]), problems)
-        agency_text = value(cells, i["agency"])
+        badge = v[x.custodian].upper()
+        status = self.status(line, v[x.status], bool(badge), problems)
+        acquired = self.acquired(line, v[x.acquired], problems) if v[x.acquired] else None
+        agency_text = v[x.agency]
         if agency_text and not self.is_this_agency(agency_text):
             problems.append(self.problem(line, "agency", "other_agency", value=agency_text,
                                          agency=self.agency.code))
-        licence_id = self.licence(line, value(cells, i["licence"]), problems)
-        location_text = value(cells, i["location"])
+        licence_id = self.licence(line, v[x.licence], problems) if v[x.licence] else None
+        location_text = v[x.location]
         location, shop, to_create = None, None, None
         if status is S.IN_REPAIR:
             shop = location_text or _NO_SHOP
@@ -180,14 +204,18 @@ class FirearmImport(RowImport):
             officer = self.officer(line, badge, problems)
         if problems:
             return None
+        notes = None
+        if self.notes:
+            notes = {label: v[i] for i, label in self.notes if v[i]} or None
+        if len(cells) > self.width:
+            extra = {f"column {i + 1}": v[i] for i in range(self.width, len(cells)) if v[i]}
+            notes = {**(notes or {}), **extra} or None
         data = registry_rules.FirearmInput(
             serial=serial, make=make, calibre=calibre, kind=kind or kind_text,
-            model=value(cells, i["model"]) or None, folio=value(cells, i["folio"]) or None,
-            barrel_serial=value(cells, i["barrel_serial"]) or None,
-            ballistic_id=value(cells, i["ballistic_id"]) or None, licence_id=licence_id,
-            acquired_on=acquired, supplier=value(cells, i["supplier"]) or None,
-            purchase_ref=value(cells, i["purchase_ref"]) or None,
-            notes=self.note_values(cells))
+            model=v[x.model] or None, folio=v[x.folio] or None,
+            barrel_serial=v[x.barrel_serial] or None, ballistic_id=v[x.ballistic_id] or None,
+            licence_id=licence_id, acquired_on=acquired, supplier=v[x.supplier] or None,
+            purchase_ref=v[x.purchase_ref] or None, notes=notes)
         try:
             new = registry_rules.register_firearm(
                 self.agency, data, location.id if location is not None else -1, self.today)
@@ -259,6 +287,7 @@ class FirearmImport(RowImport):
         if not text:
             return None
         if text not in self.licences:
+            self.sync()
             try:
                 self.licences[text] = self.uow.repo.licence_id(text)
             except DomainError:
@@ -285,8 +314,13 @@ class FirearmImport(RowImport):
         """The location a cell names (by code or name), or the one to create."""
         if not text:
             return self.home(line, problems), None
+        known = self.places.get(text)
+        if known is not None:
+            return known
         found = self.locations.get(text.upper()) or self.location_names.get(fold_text(text))
         if found is not None:
+            if len(self.places) < 10_000:
+                self.places[text] = (found, None)
             return found, None
         if self.options.create_missing:
             return None, text
@@ -300,6 +334,7 @@ class FirearmImport(RowImport):
             return found
         if self.options.create_missing:
             self.flush()  # the rows read so far come first in the log
+            self.sync()
             try:
                 with savepoint(self.uow):
                     ev = registry_service.add_officer(
@@ -319,6 +354,7 @@ class FirearmImport(RowImport):
     def create_location(self, line: int, text: str, problems: list[Problem]) -> Location | None:
         code = _location_code(text, self.locations)
         self.flush()  # the rows read so far come first in the log
+        self.sync()
         try:
             with savepoint(self.uow):
                 ev = registry_service.add_location(self.uow, self.agency.code, code, text,
@@ -356,6 +392,7 @@ class FirearmImport(RowImport):
                 now = self.uow.now()
                 override = None
                 if custody_rules.eligibility_problems(officer, now.date()):
+                    self.sync()
                     override = self.uow.repo.usable_override(officer.id, iso(now))
                     if override is not None and override.id in self.used_overrides:
                         override = None
@@ -381,6 +418,7 @@ class FirearmImport(RowImport):
         if self.probed:
             return self.frozen
         self.probed = True
+        self.sync()
         stand_in = _GuardProbe(self.uow)
         try:
             for check in custody_service.CUSTODY_GUARDS:
@@ -436,6 +474,8 @@ class FirearmImport(RowImport):
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])
+        if updates:
+            self.sync()
         for planned, hit in updates:
             self.update(planned, hit)
 

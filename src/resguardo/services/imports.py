@@ -220,7 +220,7 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
                        mapping=options.mapping, max_columns=options.limits.max_columns,
                        label=name)
     with sheet:
-        _describe(sheet, report)
+        describe(sheet, report)
         if rejects is not None:
             rejects.header(sheet.headers)
         runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
@@ -247,7 +247,8 @@ def record_deferred(uow: UnitOfWork, report: ImportReport) -> None:
         uow.append(new)
 
 
-def _describe(sheet: Sheet, report: ImportReport) -> None:
+def describe(sheet: Sheet, report: ImportReport) -> None:
+    """Record in the report the headers and the field each column is read as."""
     report.headers = list(sheet.headers)
     for name, index in sheet.columns.items():
         report.mapping[sheet.headers[index]] = name
@@ -288,6 +289,7 @@ class RowImport:
         self.today = uow.now().date()
         self.reason = f"import of {report.file}"
         self._agency_names = {fold_text(agency.code), fold_text(agency.name)}
+        self._agency_seen: dict[str, bool] = {}
 
     # -- rows ------------------------------------------------------------------------
 
@@ -384,7 +386,12 @@ class RowImport:
             self.rejects.row(line, cells, problems)
 
     def is_this_agency(self, text: str) -> bool:
-        return fold_text(text) in self._agency_names
+        known = self._agency_seen.get(text)
+        if known is None:
+            known = fold_text(text) in self._agency_names
+            if len(self._agency_seen) < 1000:
+                self._agency_seen[text] = known
+        return known
 
 
 def _accepted(words: dict) -> str:

@@ -49,8 +49,10 @@ class Sheet:
         mapping: Mapping[str, str] | None = None,
         max_columns: int = 0,
         label: str | None = None,
+        require: bool = True,
     ) -> None:
         self.path = os.fspath(path)
+        self._require = require
         #: How messages name the file (an upload's original name; the path by default).
         self.label = label or self.path
         self.schema = schema
@@ -124,8 +126,12 @@ class Sheet:
                 )
             else:
                 self.columns[name] = index
-        missing = [f for f in self.schema.fields if f.required and f.name not in self.columns]
-        if missing:
+        #: required fields no column gives (refused at open unless ``require=False``)
+        self.missing = [
+            f.name for f in self.schema.fields if f.required and f.name not in self.columns
+        ]
+        missing = [f for f in self.schema.fields if f.name in self.missing]
+        if missing and self._require:
             parts = [f"{f.name!r} (accepted headers: {', '.join(f.aliases)})" for f in missing]
             noun = "column" if len(missing) == 1 else "columns"
             raise self._header_error(f"missing required {noun} {'; '.join(parts)}")
@@ -242,15 +248,24 @@ def open_sheet(
     mapping: Mapping[str, str] | None = None,
     max_columns: int = 0,
     label: str | None = None,
+    require: bool = True,
 ) -> Sheet:
     """Open a CSV or XLSX sheet (by its content, not its name) and read its header.
 
     ``mapping`` overrides how headers are understood: header as written ->
     field name, ``"note"`` (keep as a note) or ``"ignore"`` (leave the column
     out); headers it does not name are matched by their aliases as usual.
+    ``require=False`` opens a sheet that lacks required columns (to show it
+    before a mapping is chosen); ``Sheet.missing`` names them.
     """
     return Sheet(
-        path, schema, sheet_name=sheet_name, mapping=mapping, max_columns=max_columns, label=label
+        path,
+        schema,
+        sheet_name=sheet_name,
+        mapping=mapping,
+        max_columns=max_columns,
+        label=label,
+        require=require,
     )
 
 

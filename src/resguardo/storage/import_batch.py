@@ -17,6 +17,11 @@ the driver cursor of the unit of work's own transaction:
 - the append hooks (automatic checkpoints) run once per batch, with its last
   event, rather than once per event.
 
+A batch is written on a thread of its own while the caller reads and judges
+the next one (the drivers release the interpreter while a statement runs);
+one batch at most is in flight, and ``wait`` must be called before anything
+else touches the connection (``registered`` does so itself).
+
 The payload text is built by ``flat_canonical``, which gives the RFC 8785
 text ``canonical`` gives for flat payloads (checked against it on the first
 event of every batch; the tests compare them on hostile text), and the leaf
@@ -34,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -63,52 +69,43 @@ _SHA256 = hashlib.sha256
 
 # --- canonical payload text --------------------------------------------------------------
 
-_TEMPLATES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                          check_circular=False, allow_nan=False).encode
 
 
-def _template(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    found = _TEMPLATES.get(keys)
-    if found is None:
-        if not all(k.isascii() for k in keys):
-            raise ValueError("flat_canonical takes ASCII keys")
-        ordered = sorted(keys)  # ASCII: code-unit order is byte order
-        found = tuple((("{" if i == 0 else ",") + encode_basestring(k) + ":", k)
-                      for i, k in enumerate(ordered))
-        if len(_TEMPLATES) < 64:
-            _TEMPLATES[keys] = found
-    return found
-
-
-def _value(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if kind is int and -_MAX_SAFE <= value <= _MAX_SAFE:
-        return str(value)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return canonical(value)  # anything else (a notes object, ...): the general serializer
+_SIMPLE = frozenset({str, int, bool, type(None)})
+_WITH_DICT = _SIMPLE | {dict}
+_ASCII_KEYS: dict[tuple[str, ...], bool] = {}
 
 
 def flat_canonical(payload: dict[str, Any]) -> str:
-    """RFC 8785 text of a payload with ASCII keys (what ``canonical(payload)`` returns)."""
-    if not payload:
-        return "{}"
-    value = _value
-    return "".join([prefix + value(payload[key])
-                    for prefix, key in _template(tuple(payload))]) + "}"
+    """RFC 8785 text of a payload (what ``canonical(payload)`` returns), quickly.
+
+    For ASCII keys, and values that are text, integers within +/-(2**53 - 1),
+    booleans, null or an object of text keyed by text below U+10000, the C JSON
+    encoder with sorted keys writes exactly the RFC 8785 form: the same escapes
+    (the two-character forms and lower-case ``\\u00xx``), code-point order
+    (equal to UTF-16 order below U+10000), integers as digits. Anything else
+    goes to ``canonical``.
+    """
+    keys = tuple(payload)
+    ascii_keys = _ASCII_KEYS.get(keys)
+    if ascii_keys is None:
+        ascii_keys = _ASCII_KEYS[keys] = "".join(keys).isascii()
+    values = payload.values()
+    kinds = set(map(type, values))
+    if not ascii_keys or not kinds <= _SIMPLE and not (
+            kinds <= _WITH_DICT and all(_flat_text(v) for v in values if type(v) is dict)):
+        return canonical(payload)
+    if int in kinds and not all(-_MAX_SAFE <= v <= _MAX_SAFE for v in values
+                                if type(v) is int):
+        return canonical(payload)
+    return _dumps(payload)
 
 
-def _n(value: int | None) -> str:
-    return "null" if value is None else str(value)
-
-
-def _s(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
+def _flat_text(value: dict[Any, Any]) -> bool:
+    return all(type(k) is str and type(v) is str and (not k or max(k) < "\U00010000")
+               for k, v in value.items())
 
 
 def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: str,
@@ -120,11 +117,16 @@ def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: s
     The keys of ``Event.document()`` in RFC 8785 order; integers are ids and
     positions, far below 2**53.
     """
-    return (f'{{"actor":{encode_basestring(actor)},"actor_id":{_n(actor_id)},'
-            f'"at":{encode_basestring(at)},"corrects":{_n(corrects)},"org_id":{_n(org_id)},'
-            f'"payload":{payload_text},"position":{position},"reason":{_s(reason)},'
-            f'"request_id":{_s(request_id)},"subject_id":{_n(subject_id)},'
-            f'"subject_type":{_s(subject_type)},"type":{encode_basestring(type_)}}}')
+    enc = encode_basestring
+    return (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
+            f'"at":{enc(at)},"corrects":{"null" if corrects is None else corrects},'
+            f'"org_id":{"null" if org_id is None else org_id},'
+            f'"payload":{payload_text},"position":{position},'
+            f'"reason":{"null" if reason is None else enc(reason)},'
+            f'"request_id":{"null" if request_id is None else enc(request_id)},'
+            f'"subject_id":{"null" if subject_id is None else subject_id},'
+            f'"subject_type":{"null" if subject_type is None else enc(subject_type)},'
+            f'"type":{enc(type_)}}}')
 
 
 # --- looking up what is already registered ------------------------------------------------
@@ -145,7 +147,7 @@ class Registered:
 class LogWriter:
     """Bulk appends in one unit of work (see the module docstring)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, *, background: bool = True) -> None:
         self.uow = uow
         self.conn = uow.conn
         self._dbapi = uow.conn.connection.driver_connection
@@ -154,6 +156,12 @@ class LogWriter:
         self._actor_id = actor.user_id if actor else None
         self._actor = actor.username if actor else uow.system_name
         self.written = 0
+        # sqlite3 and psycopg let other threads run while a statement executes: the
+        # database writes one batch while this thread judges the next.
+        self._pool: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            if background else None)
+        self._pending: Future[None] | None = None
 
     def _cursor(self) -> Any:
         return self._dbapi.cursor()
@@ -162,6 +170,7 @@ class LogWriter:
 
     def registered(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Registered]:
         """The firearms registered anywhere (any agency) under these (make_key, serial_key)."""
+        self.wait()
         wanted = set(keys)
         by_serial: dict[str, list[str]] = {}
         for make, serial in wanted:
@@ -254,6 +263,23 @@ class LogWriter:
                 p["licence_id"], p["acquired_on"], p["supplier"], p["purchase_ref"],
                 p["agency_id"], status, location_id, custodian_id, at, last_event))
         self._check(event_rows[0], items[0][0].payload, leaves[0])
+        assert last is not None
+        pos, typ, stype, sid, reason, org_id, payload = last
+        tail = Event(position=pos, type=typ, at=at, actor_id=actor_id, actor=actor,
+                     org_id=org_id, subject_type=stype, subject_id=sid, corrects=None,
+                     reason=reason, request_id=request_id, payload=payload)
+        self.wait()  # one batch in flight: the previous one is written before this one
+        self._advance(position)
+        self.written += position - start
+        if self._pool is None:
+            self._write(event_rows, firearm_rows, later, start, leaves, tail)
+        else:
+            self._pending = self._pool.submit(self._write, event_rows, firearm_rows, later,
+                                              start, leaves, tail)
+        return ids
+
+    def _write(self, event_rows: list[tuple], firearm_rows: list[tuple], later: list[Event],
+               start: int, leaves: list[bytes], tail: Event) -> None:
         cur = self._cursor()
         try:
             cur.executemany(_sql(self._pg, _EVENT_INSERT), event_rows)
@@ -263,16 +289,27 @@ class LogWriter:
         for ev in later:
             projector.apply(self.conn, ev)
         write_nodes(self.conn, append_leaves(DbNodeStore(self.conn), start, leaves))
-        self._advance(position)
-        assert last is not None
-        pos, typ, stype, sid, reason, org_id, payload = last
-        tail = Event(position=pos, type=typ, at=at, actor_id=actor_id, actor=actor,
-                     org_id=org_id, subject_type=stype, subject_id=sid, corrects=None,
-                     reason=reason, request_id=request_id, payload=payload)
         for hook in APPEND_HOOKS:
             hook(self.conn, tail)
-        self.written += position - start
-        return ids
+
+    def wait(self) -> None:
+        """Return once the batch being written is written (raising what made it fail).
+
+        Call before anything else uses the connection: a batch is written on a
+        thread of its own while the next one is read and judged.
+        """
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the last batch and stop the writing thread."""
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
     def _event(self, position: int, new: NewEvent, at: str) -> Event:
         return Event(position=position, type=new.type, at=at, actor_id=self._actor_id,

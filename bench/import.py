@@ -1,0 +1,181 @@
+"""Benchmark: ``resguardo import firearms`` of a large registry CSV into a fresh SQLite database.
+
+Generates a registry CSV (1,000,000 rows by default, Spanish headers, the
+way an agency's inventory looks), prepares a fresh deployment (one agency,
+three locations, an armorer), then runs, each as a child process so that
+wall time and peak memory are measured alike:
+
+- ``resguardo import firearms FILE --json``: every row validated, one
+  ``firearm.registered`` event per row with its ledger leaf and Merkle
+  nodes, the projection, the import's own event, all in one transaction;
+- the anchor: the same file parsed with Python's ``csv`` module and written
+  with ``sqlite3`` ``executemany`` into a table of its columns, in one
+  transaction (no validation, no events), with the product's PRAGMAs.
+
+Prints rows per second and peak RSS for both and the ratio, checks that
+every row was imported, and exits 1 when a target is missed. Targets: at
+least one third of the anchor's rate; peak memory under 300 MB.
+
+    .venv/bin/python bench/import.py                  # 1,000,000 rows
+    .venv/bin/python bench/import.py --rows 50000     # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MAKES = ("Glock", "Beretta", "SIG Sauer", "Smith & Wesson", "Colt", "Heckler & Koch", "CZ",
+         "Taurus")
+MODELS = ("17", "19", "92FS", "P320", "M&P9", "MP5", "75 B", "PT92", "AR-15", "G3")
+KINDS = ("pistola", "pistola", "pistola", "fusil", "carabina", "escopeta", "subametralladora",
+         "revólver")
+CALIBRES = ("9x19mm", "5.56x45mm", ".38 Especial", "12 GA", ".223", "7.62x51mm")
+LOCATIONS = ("ARM1", "Armería Norte", "Bóveda Sur")
+HEADER = ["No. de serie", "Marca", "Modelo", "Calibre", "Tipo", "Folio", "Estatus", "Ubicación",
+          "Fecha de alta", "Observaciones"]
+TARGET_RATIO = 1 / 3
+TARGET_MB = 300.0
+
+
+def generate(path: Path, rows: int, seed: int = 11) -> None:
+    """A registry CSV with unique (make, serial) pairs and the mix of a real inventory."""
+    rnd = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f, lineterminator="\r\n")
+        out.writerow(HEADER)
+        for n in range(rows):
+            out.writerow([
+                f"{rnd.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{rnd.choice('ABCDEFGHJKLMN')}-{n:07d}",
+                rnd.choice(MAKES), rnd.choice(MODELS), rnd.choice(CALIBRES), rnd.choice(KINDS),
+                f"F-{2000 + n % 25}-{n:07d}", "en armería", rnd.choice(LOCATIONS),
+                f"{1 + n % 28:02d}/{1 + n % 12:02d}/{2000 + n % 25}",
+                "cacha reparada" if n % 97 == 0 else "",
+            ])
+
+
+def prepare(directory: Path) -> dict[str, str]:
+    """A fresh deployment (SQLite) with one agency, three locations and an armorer."""
+    from resguardo.config import Settings
+    from resguardo.services import registry, setup, users
+    from resguardo.services.app import Resguardo
+
+    db = directory / "resguardo.db"
+    env = {"RESGUARDO_DATABASE_URL": f"sqlite:///{db}",
+           "RESGUARDO_SIGNING_KEY": str(directory / "signing.key")}
+    os.environ.update(env)
+    app = Resguardo(Settings.from_env())
+    setup.initialize(app, "admin", "bench-password-1", "NACIONAL", "Autoridad nacional")
+    with app.work("admin") as uow:
+        registry.add_organization(uow, "SSP", "Secretaría de Seguridad", "state", "NACIONAL")
+        registry.add_organization(uow, "MUN", "Policía Municipal", "agency", "SSP")
+        registry.add_location(uow, "MUN", "ARM1", "Armería central", "armory")
+        registry.add_location(uow, "MUN", "ARM2", "Armería Norte", "armory")
+        registry.add_location(uow, "MUN", "BOV1", "Bóveda Sur", "vault")
+        users.add_user(uow, "armero", "bench-password-1", "armorer", "MUN")
+        uow.commit()
+    app.engine.dispose()
+    return env
+
+
+ANCHOR = r"""
+import csv, sqlite3, sys
+db = sqlite3.connect(sys.argv[2], isolation_level=None)
+for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+    db.execute("PRAGMA " + pragma)
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    rows = csv.reader(f)
+    header = next(rows)
+    db.execute("CREATE TABLE registry (" + ", ".join(f"c{i} TEXT" for i in range(len(header)))
+               + ")")
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO registry VALUES (" + ", ".join("?" * len(header)) + ")", rows)
+    db.execute("COMMIT")
+print(db.execute("SELECT count(*) FROM registry").fetchone()[0])
+"""
+
+
+def run_child(args: list[str], env: dict[str, str],
+              out: Path) -> tuple[float, float, float, int]:
+    """Run a child; (wall seconds, CPU seconds, its peak RSS in MB, exit status)."""
+    with open(out, "wb") as stdout:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=stdout, stderr=subprocess.PIPE,
+                                env={**os.environ, **env})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode("utf-8", "replace")
+        proc.stderr.close()
+        if proc.returncode:
+            sys.stderr.write(err[-3000:])
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="Keep the files and databases.")
+    parser.add_argument("--prepare", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        # In a child of its own: the parent stays small, so that the children it
+        # forks start small and their peak memory is their own.
+        print(json.dumps(prepare(Path(args.prepare))))
+        return 0
+    directory = Path(tempfile.mkdtemp(prefix="resguardo-import-bench-"))
+    try:
+        registry = directory / "inventario.csv"
+        t0 = time.perf_counter()
+        generate(registry, args.rows)
+        print(f"generated {args.rows:,} rows ({registry.stat().st_size / 2**20:,.0f} MiB) in "
+              f"{time.perf_counter() - t0:,.1f} s")
+        python = sys.executable
+        env = json.loads(subprocess.run(
+            [python, __file__, "--prepare", str(directory / "product")], check=True,
+            capture_output=True, text=True).stdout)
+        anchor_db = directory / "anchor.db"
+        a_wall, a_cpu, a_mb, a_status = run_child([python, "-c", ANCHOR, str(registry),
+                                            str(anchor_db)], {}, directory / "anchor.out")
+        if a_status:
+            print("the anchor failed")
+            return 1
+        i_wall, i_cpu, i_mb, i_status = run_child(
+            [python, "-m", "resguardo.cli.main", "--as", "armero", "import", "firearms",
+             str(registry), "--json"], env, directory / "import.json")
+        report = json.loads((directory / "import.json").read_text(encoding="utf-8") or "{}")
+        a_rate, i_rate = args.rows / a_wall, args.rows / i_wall
+        ratio = i_rate / a_rate
+        print(f"anchor (csv + sqlite3 executemany): {a_wall:8.1f} s  {a_rate:10,.0f} rows/s  "
+              f"peak {a_mb:6.0f} MB  (CPU {a_cpu:.1f} s)")
+        print(f"resguardo import firearms:          {i_wall:8.1f} s  {i_rate:10,.0f} rows/s  "
+              f"peak {i_mb:6.0f} MB  (CPU {i_cpu:.1f} s)")
+        print(f"CPU time ratio (anchor / import): {a_cpu / i_cpu:.3f}; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"rate ratio (import / anchor): {ratio:.3f} (target >= {TARGET_RATIO:.3f}); "
+              f"peak memory {i_mb:.0f} MB (target < {TARGET_MB:.0f} MB)")
+        imported = report.get("imported")
+        print(f"imported {imported} of {args.rows:,} rows; entry {report.get('entry')}")
+        ok = (i_status == 0 and imported == args.rows and ratio >= TARGET_RATIO
+              and i_mb < TARGET_MB)
+        print("targets met" if ok else "TARGET MISSED")
+        return 0 if ok else 1
+    finally:
+        if args.keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

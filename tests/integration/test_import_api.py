@@ -1,0 +1,161 @@
+"""Import over HTTP: upload, preview with a column mapping, commit (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from resguardo.api import create_app
+from resguardo.services.auth import AuthSettings
+
+from world import PASSWORD
+
+INVENTORY = (
+    "Núm. de arma;Marca;Calibre;Tipo;Ubicación;Resguardante\r\n"
+    "API-1;Glock;9x19mm;pistola;ARM1;\r\n"
+    "API-2;Glock;9x19mm;pistola;;P1\r\n"
+    "API-3;Glock;9x19mm;cañón;ARM1;\r\n"
+).encode("cp1252")
+
+
+class Client:
+    """The API in-process, with a token per user."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(app, auth_settings=AuthSettings(),
+                                                         webhooks=False),
+                                          client=("testclient", 50000)),
+            base_url="http://testserver")
+        self.tokens: dict[str, str] = {}
+
+    def call(self, user: str | None, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {})
+        if user is not None:
+            if user not in self.tokens:
+                r = self.loop.run_until_complete(self.http.post(
+                    "/api/v1/auth/token", json={"username": user, "password": PASSWORD}))
+                self.tokens[user] = r.json()["access_token"]
+            headers["Authorization"] = f"Bearer {self.tokens[user]}"
+        return self.loop.run_until_complete(
+            self.http.request(method, "/api/v1" + path, headers=headers, **kwargs))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.http.aclose())
+        self.loop.close()
+
+
+@pytest.fixture
+def client(world, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RESGUARDO_IMPORT_DIR", str(tmp_path / "uploads"))
+    made = Client(world)
+    yield made
+    made.close()
+    world.engine.dispose()
+
+
+def log_size(app) -> int:  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        return uow.repo.log_size()
+
+
+def upload(client: Client, data: bytes, name: str = "inventario.csv",
+           user: str = "armero1") -> httpx.Response:
+    return client.call(user, "POST", "/imports/firearms", params={"filename": name},
+                       content=data, headers={"Content-Type": "application/octet-stream"})
+
+
+def test_upload_preview_with_a_mapping_and_commit(client, world, tmp_path):
+    r = upload(client, INVENTORY)
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["format"] == "csv" and up["agency"] == "MUN1"
+    assert up["headers"][0] == "Núm. de arma"
+    assert up["mapping"]["Núm. de arma"] == "note"  # not a serial header by itself
+    assert up["missing"] == ["serial"]
+    assert up["sample"][0][:2] == ["API-1", "Glock"]
+    assert {f["name"] for f in up["fields"]} >= {"serial", "make", "calibre", "kind"}
+
+    before = log_size(world)
+    body = {"upload": up["upload"], "location": "ARM1", "lang": "en"}
+    r = client.call("armero1", "POST", "/imports/firearms/preview", json=body)
+    assert r.status_code == 422, r.text  # without a mapping the serial column is missing
+    body["mapping"] = {"Núm. de arma": "serial"}
+    r = client.call("armero1", "POST", "/imports/firearms/preview", json=body)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["dry_run"], report["rows"], report["imported"], report["rejected"]) == (
+        True, 3, 2, 1)
+    assert report["problems"] == [{"line": 4, "column": "Tipo", "column_letter": "D",
+                                   "code": "unknown_kind",
+                                   "message": report["problems"][0]["message"]}]
+    assert report["mapping"]["Núm. de arma"] == "serial"
+    assert log_size(world) == before
+
+    r = client.call("armero1", "POST", "/imports/firearms/commit", json=body)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert error["details"]["report"]["problems"][0]["line"] == 4
+    assert log_size(world) == before
+
+    r = client.call("armero1", "POST", "/imports/firearms/commit",
+                    json={**body, "skip_invalid": True})
+    assert r.status_code == 201, r.text
+    done = r.json()
+    assert done["committed"] and done["imported"] == 2 and done["entry"] is not None
+    with world.read(None) as uow:
+        assert uow.repo.firearm("API-2").status.value == "issued"
+        (event,) = [e for e in uow.repo.iter_events(done["entry"])]
+    assert event.type == "import.completed" and event.payload["file"] == "inventario.csv"
+    assert event.request_id  # the request is named on every entry it wrote
+    r = client.call("armero1", "POST", "/imports/firearms/preview", json=body)
+    assert r.status_code == 404  # a committed upload is gone
+
+
+def test_an_upload_is_only_its_senders(client):
+    up = upload(client, INVENTORY).json()
+    body = {"upload": up["upload"], "mapping": {"Núm. de arma": "serial"}}
+    r = client.call("armero2", "POST", "/imports/firearms/preview",
+                    json=body)
+    assert r.status_code == 404
+    r = client.call("armero1", "POST", "/imports/officers/preview", json=body)
+    assert r.status_code == 403  # an armorer does not manage officers
+    r = client.call("jefe1", "POST", "/imports/officers/preview", json=body)
+    assert r.status_code == 404  # and an upload is for one kind of import
+
+
+def test_uploads_are_refused_by_role_scope_and_content(client, tmp_path):
+    assert upload(client, INVENTORY, user="jefe1").status_code == 403
+    r = client.call("armero1", "POST", "/imports/firearms", params={"agency": "MUN2"},
+                    content=INVENTORY)
+    assert r.status_code == 404
+    r = upload(client, b"PK\x03\x04 not really a workbook", name="inventario.xlsx")
+    assert r.status_code == 422 and "workbook" in r.json()["error"]["message"]
+    r = upload(client, b"")
+    assert r.status_code == 422
+    assert not any((tmp_path / "uploads").iterdir())  # nothing refused is kept
+
+
+def test_officers_and_locations_import_over_http(client, world):
+    r = client.call("jefe1", "POST", "/imports/locations", params={"filename": "u.csv"},
+                    content="Clave,Nombre,Tipo\nBOV9,Bóveda 9,bóveda\n".encode())
+    assert r.status_code == 201, r.text
+    r = client.call("jefe1", "POST", "/imports/locations/commit",
+                    json={"upload": r.json()["upload"]})
+    assert r.status_code == 201 and r.json()["imported"] == 1
+    r = client.call("jefe1", "POST", "/imports/officers", params={"filename": "e.csv"},
+                    content=b"Placa,Nombre,Vigencia de credencial\nP50,Ana Gil,31/12/2030\n"
+)
+    r = client.call("jefe1", "POST", "/imports/officers/commit",
+                    json={"upload": r.json()["upload"]})
+    assert r.status_code == 201 and r.json()["imported"] == 1
+    with world.read(None) as uow:
+        mun1 = uow.repo.org("MUN1").id
+        assert uow.repo.location(mun1, "BOV9").kind == "vault"
+        assert str(uow.repo.officer(mun1, "P50").credential_expiry) == "2030-12-31"
