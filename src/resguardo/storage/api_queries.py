@@ -28,7 +28,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from resguardo.domain.codes import OrgKind
-from resguardo.domain.serials import serial_key
 from resguardo.storage import tables as t
 from resguardo.storage.api_tables import (
     api_secrets,
@@ -356,14 +355,6 @@ def firearm_ref(repo: Repositories, firearm_id: int) -> tuple[str, str] | None:
     kind, args = _scope_args(repo)
     row = repo.conn.execute(_firearm_ref(kind), {"firearm_id": firearm_id, **args}).first()
     return None if row is None else (row.serial, row.make)
-
-
-def firearm_ids_by_serial(repo: Repositories, serial: str) -> list[int]:
-    """Ids of firearms in scope whose serial (normalized) is exactly this one."""
-    c = t.firearms.c
-    rows = repo.conn.execute(select(c.id).where(c.serial_key == serial_key(serial),
-                                                repo.in_scope(c.agency_id)).order_by(c.id))
-    return [int(r.id) for r in rows]
 
 
 def _requests_stmt(repo: Repositories) -> Select:
