@@ -55,7 +55,7 @@ GLOBAL_PARAMS = ("webhook_id", "delivery_id", "checkpoint_id")
 #: query parameters that name an agency's object, and the object they name
 BOUND_QUERY = {"agency": "code", "index": "position"}
 #: values for other required query parameters
-QUERY_VALUES = {"start": 0, "stop": 10, "old": 1}
+QUERY_VALUES = {"start": 0, "stop": 10, "old": 1, "serial": "GLK-A1O0"}
 
 
 @dataclass

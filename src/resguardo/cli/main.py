@@ -54,6 +54,7 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.serve",
     "resguardo.cli.imports",
     "resguardo.cli.exports",
+    "resguardo.cli.trace",
 ]
 
 

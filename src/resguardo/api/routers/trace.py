@@ -12,20 +12,23 @@ from fastapi import Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from resguardo.api.dependencies import Reader
+from resguardo.api.dependencies import Caller, Reader
 from resguardo.api.routing import AgencyFilter, Limit, Offset, needs, router
 from resguardo.api.schemas.common import PRINTABLE, Page, _Encodable
-from resguardo.api.schemas.trace import TraceLogEntryOut, TraceOut
+from resguardo.api.schemas.trace import (
+    MAX_CANDIDATES,
+    MOMENT_HELP,
+    MOMENT_PATTERN,
+    TraceIn,
+    TraceLogEntryOut,
+    TraceOut,
+)
 from resguardo.domain.codes import FirearmKind
 from resguardo.domain.policy import Action
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE, MAX_MAX_DISTANCE
 from resguardo.services import trace as service
 
 traces = router("/trace", "trace")
-
-_MOMENT = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-           r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$")
-Text = _Encodable
 
 
 @traces.get("", response_model=TraceOut, openapi_extra=needs(Action.TRACE))
@@ -34,35 +37,46 @@ def trace(
     serial: Annotated[str, Query(min_length=1, max_length=60, pattern=PRINTABLE,
                                  description="The serial as read: '?' for each unreadable "
                                              "character, '*' at an end for an unknown rest."),
-                      Text],
+                      _Encodable],
     make: Annotated[str | None, Query(min_length=1, max_length=60, pattern=PRINTABLE,
-                                      description="Only this make."), Text] = None,
+                                      description="Only this make."), _Encodable] = None,
     calibre: Annotated[str | None, Query(min_length=1, max_length=40, pattern=PRINTABLE,
-                                         description="Only this calibre."), Text] = None,
+                                         description="Only this calibre."), _Encodable] = None,
     kind: FirearmKind | None = None,
     agency: AgencyFilter = None,
-    date: Annotated[str | None, Query(pattern=_MOMENT, description=(
-        "Who held each weapon then: YYYY-MM-DD (a whole UTC day: its last holder that day) or "
-        "YYYY-MM-DDTHH:MM (UTC unless an offset is given). Default: now."))] = None,
+    date: Annotated[str | None, Query(pattern=MOMENT_PATTERN, description=MOMENT_HELP)] = None,
     max_distance: Annotated[float, Query(ge=0, le=MAX_MAX_DISTANCE, description=(
         "Largest weighted distance (look-alike 0.5, '?' 0.1, other edit 1)."))
     ] = DEFAULT_MAX_DISTANCE,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES,
                                 description="Most candidates.")] = DEFAULT_LIMIT,
     reason: Annotated[str | None, Query(min_length=1, max_length=200, pattern=PRINTABLE,
                                         description="Case number or purpose, recorded."),
-                      Text] = None,
+                      _Encodable] = None,
 ) -> JSONResponse:
     """Candidates in your scope, nearest first, each with its custody chain and holder on a date.
 
     The trace is recorded (who, the query, the candidates returned).
     """
-    ask = service.TraceInput(serial, make=make, calibre=calibre,
-                             kind=kind.value if kind else None, agency=agency, date=date,
-                             max_distance=max_distance, limit=limit)
-    answer = caller.recorded_read(lambda uow: service.trace(uow, ask, reason=reason),
+    # The parameters are validated already, with the same limits as the body of the POST.
+    return _answer(caller, TraceIn.model_construct(
+        serial=serial, make=make, calibre=calibre, kind=kind, agency=agency, date=date,
+        max_distance=max_distance, limit=limit, reason=reason))
+
+
+@traces.post("", response_model=TraceOut, openapi_extra=needs(Action.TRACE))
+def trace_body(body: TraceIn, caller: Reader) -> JSONResponse:
+    """The same trace with the question in a JSON body (recorded; answers 200, not 201)."""
+    return _answer(caller, body)
+
+
+def _answer(caller: Caller, body: TraceIn) -> JSONResponse:
+    ask = service.TraceInput(body.serial, make=body.make, calibre=body.calibre,
+                             kind=body.kind.value if body.kind else None, agency=body.agency,
+                             date=body.date, max_distance=body.max_distance, limit=body.limit)
+    answer = caller.recorded_read(lambda uow: service.trace(uow, ask, reason=body.reason),
                                   lambda uow, found: found)
-    # The answer is returned as built: entries carry only the details of their kind.
+    # Returned as built: each custody entry carries only the details of its kind.
     return JSONResponse(jsonable_encoder(answer))
 
 

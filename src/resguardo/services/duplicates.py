@@ -1,0 +1,110 @@
+"""Cross-agency checks of the registry: the same weapon registered twice, and likely typing errors.
+
+The registry refuses a second (make, serial) with the same normalized keys,
+but the same weapon still gets in twice when its make is spelled another way
+(``SIG-Sauer`` and ``Sig Sauer``, ``Smith & Wesson`` and ``Smith and Wesson``)
+or when one agency typed a look-alike (``GLK-A1O0`` for ``GLK-A100``). This
+check compares every firearm in the caller's scope under a looser make key
+(letters and digits only, ``&`` read as ``AND``) and reports:
+
+``two_agencies``
+    the same serial and make registered under two agencies;
+``registered_twice``
+    the same serial and make registered twice under one agency;
+``lookalike``
+    two serials of the same make, of the same length, that differ in exactly
+    one character, and that character is a look-alike pair (O/0/D/Q,
+    I/1/L/T, S/5, B/8, Z/2, G/6): one of them is probably mistyped.
+
+Only firearms in the caller's scope are compared, so a finding never names a
+weapon the caller may not see. Findings are pairs, sorted by kind, make and
+serial.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from typing import Any
+
+from resguardo.domain.policy import Action, authorize
+from resguardo.domain.trace_deletions import fold
+from resguardo.storage import trace_queries as q
+from resguardo.storage.uow import UnitOfWork
+
+KINDS = ("two_agencies", "registered_twice", "lookalike")
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+
+
+def loose_make(make_key: str) -> str:
+    """A make compared without punctuation or spacing; ``&`` reads as ``AND``."""
+    return _NOT_ALNUM.sub("", make_key.upper().replace("&", "AND"))
+
+
+def _one_lookalike_apart(a: str, b: str) -> bool:
+    """Equal length, one differing position (the folds are equal, so it is a look-alike)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+# A firearm as the check keeps it (a tuple: a million of them must fit in memory).
+_Row = tuple[int, str, str, str, str]  # id, serial, make, agency, status
+
+
+def _side(row: _Row) -> dict[str, Any]:
+    return {"serial": row[1], "make": row[2], "agency": row[3], "status": row[4]}
+
+
+def check_duplicates(uow: UnitOfWork) -> dict[str, Any]:
+    """Duplicate and look-alike registrations among the firearms in the caller's scope."""
+    if uow.actor is not None:
+        authorize(uow.actor, Action.READ)
+    same: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    near: dict[tuple[str, str], set[str]] = defaultdict(set)
+    count = 0
+    for row in q.registry_in_scope(uow.repo):
+        count += 1
+        make = loose_make(row["make_key"])
+        key = row["serial_key"]
+        same[(make, key)].append((row["id"], row["serial"], row["make"], row["agency"],
+                                  row["status"]))
+        near[(make, fold(key))].add(key)
+    findings: list[dict[str, Any]] = []
+    for rows in same.values():
+        if len(rows) < 2:
+            continue
+        for a, b in itertools.combinations(sorted(rows), 2):
+            kind = "registered_twice" if a[3] == b[3] else "two_agencies"
+            findings.append({"kind": kind, "make": a[2], "first": _side(a),
+                             "second": _side(b)})
+    for (make, _), keys in near.items():
+        if len(keys) < 2:
+            continue
+        for ka, kb in itertools.combinations(sorted(keys), 2):
+            if not _one_lookalike_apart(ka, kb):
+                continue
+            for a in same[(make, ka)]:
+                for b in same[(make, kb)]:
+                    findings.append({"kind": "lookalike", "make": a[2], "first": _side(a),
+                                     "second": _side(b)})
+    findings.sort(key=lambda f: (KINDS.index(f["kind"]), loose_make(f["make"]),
+                                 f["first"]["serial"], f["second"]["serial"],
+                                 f["first"]["agency"], f["second"]["agency"]))
+    summary = {"firearms": count, **{kind: 0 for kind in KINDS}}
+    for finding in findings:
+        summary[finding["kind"]] += 1
+    return {"summary": summary, "findings": findings}
+
+
+CSV_COLUMNS = ("kind", "make", "serial", "agency", "status", "other_serial", "other_make",
+               "other_agency", "other_status")
+
+
+def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """One row per finding, in :data:`CSV_COLUMNS` order."""
+    rows = []
+    for f in result["findings"]:
+        a, b = f["first"], f["second"]
+        rows.append((f["kind"], a["make"], a["serial"], a["agency"], a["status"], b["serial"],
+                     b["make"], b["agency"], b["status"]))
+    return rows

@@ -1,0 +1,413 @@
+"""Trace: from a serial read off a recovered weapon to its agency and the officer who held it.
+
+A trace runs in four steps:
+
+1. **Match** the query against every registered serial with the deployment's
+   :mod:`trace index <resguardo.services.trace_index>` (weighted distance of
+   :mod:`resguardo.domain.trace`: look-alike 0.5, ``?`` 0.1, any other edit 1;
+   exact matches first), restricted to the make when one is given.
+2. **Scope**: only firearms whose agency lies in the caller's scope survive,
+   then the calibre, kind and agency (any organization: an agency, or a state
+   for all its agencies) filters. An investigator of one state never sees
+   another state's weapons, not even as a count. When scope or filters remove
+   candidates the index is asked again without a limit, so the ranking is the
+   one a full scan of the caller's scope would give.
+3. **Custody on the date**: each candidate's entries are replayed
+   (:mod:`resguardo.domain.trace_custody`) up to the date asked about (now
+   when none is given) for who held it or where it was stored, and listed as
+   its full custody chain, with loss and theft reports (place, date, complaint
+   number, whether and when the military authority was notified).
+4. **Record**: every trace appends ``access.trace`` (who, the query, its
+   filters and the candidates returned) in the caller's transaction; the
+   entry point commits it with the answer. Investigators read back their own
+   traces, auditors every trace in their scope (:func:`trace_log`).
+
+The answer has the shape of FORMATS.md ("Trace"): ``query`` and
+``candidates`` with serial, make, model, calibre, distance, agency, status,
+``custodian_on_date`` ({badge, name} or null) and ``custody`` ({at, event,
+officer, location}); each candidate also carries ``kind``,
+``status_on_date`` and ``location_on_date`` (where it was stored), and
+custody entries carry the details of their kind (``to_agency``, ``shop``,
+loss ``place``/``occurred_on``/``complaint_number``/``notified_at``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from resguardo.domain.corrections import apply_corrections
+from resguardo.domain.entities import NewEvent, Organization
+from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from resguardo.domain.events import Event
+from resguardo.domain.policy import Action, authorize, may
+from resguardo.domain.registry import parse_kind
+from resguardo.domain.trace import (
+    DEFAULT_LIMIT,
+    DEFAULT_MAX_DISTANCE,
+    MAX_MAX_DISTANCE,
+    Candidate,
+    TraceQuery,
+    parse_query,
+)
+from resguardo.domain.trace_custody import (
+    CUSTODY_EVENTS,
+    TraceMoment,
+    custody_on,
+    moment_at,
+    parse_moment,
+)
+from resguardo.services import trace_index
+from resguardo.storage import trace_queries as q
+from resguardo.storage.uow import UnitOfWork
+
+#: Most candidates one trace returns.
+MAX_LIMIT = 100
+LOSS_TYPES = ("firearm.reported_lost", "firearm.reported_stolen")
+_CALIBRE_SEPARATORS = re.compile(r"[\s.,_-]+")
+
+
+@dataclass(frozen=True)
+class TraceInput:
+    """One trace question: the serial as read and the optional filters."""
+
+    serial: str
+    make: str | None = None
+    calibre: str | None = None
+    kind: str | None = None
+    agency: str | None = None
+    date: str | None = None
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    limit: int = DEFAULT_LIMIT
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ask: TraceInput
+    query: TraceQuery
+    moment: TraceMoment
+    kind: str | None
+    calibre: str | None
+    within: Organization | None
+
+
+def calibre_key(calibre: str) -> str:
+    """Calibre compared without case, spaces, dots or hyphens (``9 x 19 mm`` = ``9x19MM``)."""
+    return _CALIBRE_SEPARATORS.sub("", calibre).upper()
+
+
+def _authorize(uow: UnitOfWork) -> None:
+    if uow.actor is not None:
+        authorize(uow.actor, Action.TRACE)
+
+
+def _plan(uow: UnitOfWork, ask: TraceInput) -> _Plan:
+    """Validate one question (nothing is searched or recorded when any part is wrong)."""
+    if not 1 <= ask.limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", field="limit",
+                               value=ask.limit)
+    query = parse_query(ask.serial)
+    if not 0.0 <= ask.max_distance <= MAX_MAX_DISTANCE:  # also refuses NaN
+        raise ValidationFailed(f"max_distance must be between 0 and {MAX_MAX_DISTANCE:g}",
+                               field="max_distance", value=ask.max_distance)
+    moment = parse_moment(ask.date) if ask.date else moment_at(uow.now())
+    kind = parse_kind(ask.kind).value if ask.kind else None
+    calibre = calibre_key(ask.calibre) if ask.calibre and ask.calibre.strip() else None
+    within = None
+    if ask.agency:
+        try:
+            within = uow.repo.org(ask.agency.strip())
+        except NotFound:
+            raise NotFound("organization not found") from None
+    return _Plan(ask, query, moment, kind, calibre, within)
+
+
+def validate(uow: UnitOfWork, ask: TraceInput) -> None:
+    """Refuse a question as a trace would, without searching or recording anything."""
+    _authorize(uow)
+    _plan(uow, ask)
+
+
+def trace(uow: UnitOfWork, ask: TraceInput, *, reason: str | None = None) -> dict[str, Any]:
+    """Candidates for one serial, in the FORMATS.md trace shape; the trace is recorded."""
+    return trace_many(uow, [ask], reason=reason)[0]
+
+
+def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
+               reason: str | None = None) -> list[dict[str, Any]]:
+    """One answer per question, in order; each question is recorded as its own entry."""
+    _authorize(uow)
+    plans = [_plan(uow, ask) for ask in asks]
+    found = _search(uow, plans)
+    histories = q.firearm_entries(uow.conn, sorted({c["id"] for hits in found for c in hits}))
+    names = _Names(uow, histories.values())
+    answers = []
+    for plan, hits in zip(plans, found, strict=True):
+        answer = {"query": plan.ask.serial,
+                  "candidates": [_candidate(hit, histories.get(hit["id"], []), plan.moment, names)
+                                 for hit in hits]}
+        uow.append(_record(uow, plan, hits, reason))
+        answers.append(answer)
+    return answers
+
+
+def _search(uow: UnitOfWork, plans: list[_Plan]) -> list[list[dict[str, Any]]]:
+    """Each plan's candidates in scope, ranked, with their firearm rows."""
+    results = []
+    with trace_index.current(uow) as entry:
+        for plan in plans:
+            ask = plan.ask
+            window = ask.limit * 4 + 16
+            hits = entry.index.search(plan.query, max_distance=ask.max_distance, make=ask.make,
+                                      limit=window)
+            kept = _keep(uow, plan, hits)
+            if len(kept) < ask.limit and len(hits) == window:
+                # Scope or filters removed candidates: rank the whole neighbourhood instead.
+                hits = entry.index.search(plan.query, max_distance=ask.max_distance,
+                                          make=ask.make, limit=None)
+                kept = _keep(uow, plan, hits)
+            results.append(kept[:ask.limit])
+    return results
+
+
+def _keep(uow: UnitOfWork, plan: _Plan, hits: list[Candidate]) -> list[dict[str, Any]]:
+    rows = q.candidate_rows(uow.repo, [_id(hit) for hit in hits])
+    kept = []
+    for hit in hits:
+        row = rows.get(_id(hit))
+        if row is None:
+            continue  # outside the caller's scope
+        if plan.kind is not None and row["kind"] != plan.kind:
+            continue
+        if plan.calibre is not None and calibre_key(row["calibre"]) != plan.calibre:
+            continue
+        if plan.within is not None and not row["agency_path"].startswith(plan.within.path):
+            continue
+        kept.append({**row, "distance": hit.distance})
+    return kept
+
+
+def _id(hit: Candidate) -> int:
+    assert isinstance(hit.id, int)  # the index holds firearm ids
+    return hit.id
+
+
+class _Names:
+    """Officers, locations and organizations named by a set of entries, loaded at once."""
+
+    def __init__(self, uow: UnitOfWork, histories: Iterable[list[Event]]) -> None:
+        officers: set[int] = set()
+        locations: set[int] = set()
+        orgs: set[int] = set()
+        for events in histories:
+            for ev in events:
+                p = ev.payload
+                for key, into in (("officer_id", officers), ("location_id", locations),
+                                  ("from_location_id", locations), ("to_agency_id", orgs),
+                                  ("agency_id", orgs)):
+                    value = p.get(key)
+                    if isinstance(value, int):
+                        into.add(value)
+        self.officers = uow.repo.officers_by_id(sorted(officers))
+        self.locations = uow.repo.location_codes(sorted(locations))
+        self.orgs = uow.repo.org_names(sorted(orgs))
+
+    def officer(self, officer_id: int | None) -> dict[str, str] | None:
+        found = self.officers.get(officer_id) if officer_id is not None else None
+        return None if found is None else {"badge": found.badge, "name": found.name}
+
+    def officer_text(self, officer_id: int | None) -> str | None:
+        found = self.officer(officer_id)
+        return None if found is None else f"{found['badge']} {found['name']}"
+
+    def location(self, location_id: int | None) -> str | None:
+        return self.locations.get(location_id) if location_id is not None else None
+
+    def org(self, org_id: int | None) -> str | None:
+        return self.orgs.get(org_id) if org_id is not None else None
+
+
+def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
+               names: _Names) -> dict[str, Any]:
+    custody = [ev for ev in events if ev.type in CUSTODY_EVENTS]
+    on_date = custody_on(((ev.type, ev.at, ev.payload) for ev in custody), moment)
+    return {
+        "serial": hit["serial"], "make": hit["make"], "model": hit["model"],
+        "calibre": hit["calibre"], "distance": hit["distance"], "agency": hit["agency"],
+        "status": hit["status"],
+        "custodian_on_date": names.officer(on_date.custodian_id),
+        "custody": custody_chain(events, names),
+        "kind": hit["kind"],
+        "status_on_date": on_date.state.status,
+        "location_on_date": names.location(on_date.state.location_id),
+    }
+
+
+def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
+    """The custody entries of one firearm, oldest first, loss reports as corrected."""
+    fixes: dict[int, list[dict]] = {}
+    notified: dict[int, str] = {}
+    for ev in events:
+        if ev.type == "entry.corrected" and ev.corrects is not None:
+            fixes.setdefault(ev.corrects, []).append(ev.payload)
+        elif ev.type == "firearm.loss_notified":
+            notified.setdefault(int(ev.payload["report_id"]), ev.payload["notified_at"])
+    chain = []
+    for ev in events:
+        if ev.type not in CUSTODY_EVENTS:
+            continue
+        p = apply_corrections(ev.payload, fixes.get(ev.position, []))
+        location = p.get("location_id", p.get("from_location_id"))
+        entry: dict[str, Any] = {"at": ev.at, "event": ev.type,
+                                 "officer": names.officer_text(p.get("officer_id")),
+                                 "location": names.location(location)}
+        if ev.type == "firearm.registered":
+            entry["to_agency"] = names.org(p.get("agency_id"))
+        elif ev.type in ("firearm.transfer_sent", "firearm.transfer_received"):
+            entry["to_agency"] = names.org(p.get("to_agency_id"))
+        elif ev.type == "firearm.repair_sent":
+            entry["shop"] = p.get("shop")
+        elif ev.type in LOSS_TYPES:
+            when = p.get("notified_at") or notified.get(ev.position)
+            entry.update({"occurred_on": p.get("occurred_on"), "place": p.get("place"),
+                          "on_duty": p.get("on_duty"),
+                          "complaint_number": p.get("complaint_number"),
+                          "notified": when is not None, "notified_at": when})
+        elif ev.type == "firearm.loss_notified":
+            entry.update({"notified_at": p.get("notified_at"), "reference": p.get("reference")})
+        chain.append(entry)
+    return chain
+
+
+def _record(uow: UnitOfWork, plan: _Plan, hits: list[dict[str, Any]],
+            reason: str | None) -> NewEvent:
+    ask = plan.ask
+    filters = {k: v for k, v in (("make", ask.make), ("calibre", ask.calibre),
+                                 ("kind", plan.kind), ("agency", ask.agency),
+                                 ("date", ask.date)) if v}
+    payload = {
+        "query": ask.serial, "filters": filters, "max_distance": ask.max_distance,
+        "limit": ask.limit,
+        "candidates": [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
+                        "agency": h["agency"], "distance": h["distance"]} for h in hits],
+    }
+    actor = uow.actor
+    return NewEvent("access.trace", payload, reason=(reason or "").strip() or None,
+                    org_id=actor.scope.id if actor is not None else None)
+
+
+# --- the access log of traces ------------------------------------------------------------------
+
+def trace_log(uow: UnitOfWork, *, offset: int = 0, limit: int = 50,
+              user: str | None = None) -> dict[str, Any]:
+    """Recorded traces, newest first: an auditor's scope, or only an investigator's own."""
+    actor = uow.actor
+    actor_id = _user_id(uow, user) if user else None
+    if actor is not None and not may(actor, Action.ACCESS_LOG_READ):
+        authorize(actor, Action.TRACE)
+        if user and user != actor.username:
+            raise PermissionDenied("an investigator reads only their own traces",
+                                   role=actor.role.value, action=Action.ACCESS_LOG_READ.value)
+        actor_id = actor.user_id
+    events, total = q.trace_log(uow.repo, actor_id=actor_id, offset=offset, limit=limit)
+    return {"items": [log_entry(ev) for ev in events], "total": total, "offset": offset,
+            "limit": limit}
+
+
+def _user_id(uow: UnitOfWork, username: str) -> int:
+    """The account's id, disabled or not (-1, matching nothing, when there is none)."""
+    row = uow.repo.user_row(username.strip())
+    return -1 if row is None else int(row.id)
+
+
+def log_entry(ev: Event) -> dict[str, Any]:
+    """A recorded trace as the access log shows it."""
+    p = ev.payload
+    return {"position": ev.position, "at": ev.at, "actor": ev.actor,
+            "kind": "request" if ev.type == "access.trace_request" else "trace",
+            "query": p.get("query") or p.get("serial") or "", "filters": p.get("filters", {}),
+            "reason": ev.reason, "candidates": p.get("candidates", [])}
+
+
+# --- trace requests to a national tracing centre -----------------------------------------------
+
+@dataclass(frozen=True)
+class RecoveredFirearm:
+    """What an investigator reads off a recovered weapon, for a national tracing centre."""
+
+    serial: str = ""  # as read, '?' for each unreadable character; empty when fully obliterated
+    obliterated: bool = False
+    make: str | None = None
+    model: str | None = None
+    calibre: str | None = None
+    kind: str | None = None
+    country_of_origin: str | None = None
+    importer: str | None = None
+    markings: str | None = None
+    recovered_place: str | None = None
+    recovered_on: date | None = None
+
+
+_REQUEST_TEXT = (("make", 60), ("model", 60), ("calibre", 40), ("country_of_origin", 80),
+                 ("importer", 200), ("markings", 2000), ("recovered_place", 200))
+
+
+def _request_fields(data: RecoveredFirearm) -> dict[str, Any]:
+    fields: dict[str, Any] = {"serial": (data.serial or "").strip(),
+                              "obliterated": bool(data.obliterated)}
+    if len(fields["serial"]) > 40:
+        raise ValidationFailed("serial is longer than 40 characters", field="serial")
+    if not fields["serial"] and not data.obliterated:
+        raise ValidationFailed("give the serial as read, or say it is obliterated",
+                               field="serial")
+    for name, limit in _REQUEST_TEXT:
+        value = (getattr(data, name) or "").strip()
+        if len(value) > limit:
+            raise ValidationFailed(f"{name} is longer than {limit} characters", field=name)
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise ValidationFailed(f"{name} contains control characters", field=name)
+        fields[name] = value or None
+    fields["kind"] = parse_kind(data.kind).value if data.kind else None
+    fields["recovered_on"] = data.recovered_on.isoformat() if data.recovered_on else None
+    return fields
+
+
+def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None = None,
+                  max_distance: float = DEFAULT_MAX_DISTANCE) -> dict[str, Any]:
+    """Record a trace request (``access.trace_request``) with this registry's own candidates.
+
+    When the serial has readable characters the registry is traced first (the
+    caller's scope, the make given, custody on the recovery date), so the
+    request says what was already searched and found here.
+    """
+    _authorize(uow)
+    fields = _request_fields(data)
+    hits: list[dict[str, Any]] = []
+    shown: list[dict[str, Any]] = []
+    if fields["serial"].replace("?", "").strip(" -./*"):
+        plan = _plan(uow, TraceInput(fields["serial"], make=fields["make"],
+                                     date=fields["recovered_on"], max_distance=max_distance,
+                                     limit=10))
+        hits = _search(uow, [plan])[0]
+        histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
+        names = _Names(uow, histories.values())
+        shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names) for h in hits]
+    actor = uow.actor
+    candidates = [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
+                   "agency": h["agency"], "distance": h["distance"]} for h in hits]
+    ev = uow.append(NewEvent(
+        "access.trace_request", {**fields, "max_distance": max_distance,
+                                 "candidates": candidates},
+        reason=(reason or "").strip() or None,
+        org_id=actor.scope.id if actor is not None else None))
+    return {"request": ev.position, "at": ev.at, "requested_by": ev.actor,
+            "organization": actor.scope.name if actor is not None else None,
+            "reason": ev.reason, **fields,
+            "candidates": [{"serial": c["serial"], "make": c["make"], "agency": c["agency"],
+                            "distance": c["distance"], "status": c["status"],
+                            "custodian_on_date": c["custodian_on_date"],
+                            "status_on_date": c["status_on_date"]}
+                           for c in shown]}

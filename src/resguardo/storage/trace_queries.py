@@ -1,0 +1,159 @@
+"""Queries for trace, the trace index and the duplicate check (beside the main repositories).
+
+Reads of agency data go through ``repo.in_scope`` like every other query;
+the few unscoped ones feed the system-wide trace index, whose results are
+filtered by scope before anyone sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from resguardo.domain.events import Event
+from resguardo.storage import tables as t
+from resguardo.storage.repositories import Repositories, event_from_row
+
+#: Entries that add a serial to the registry or may change one.
+REGISTRY_CHANGES = ("firearm.registered", "entry.corrected")
+TRACE_EVENTS = ("access.trace", "access.trace_request")
+_BATCH = 50_000
+_IN_CHUNK = 500
+
+
+def _chunks(ids: Iterable[int], size: int = _IN_CHUNK) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for value in ids:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- the system-wide index (unscoped: filtered by scope after every search) ------------
+
+def registry_keys(conn: Connection) -> Iterator[tuple[int, str, str]]:
+    """(firearm id, serial key, make key) of every registered firearm, by id, in batches."""
+    c = t.firearms.c
+    last = -1
+    while True:
+        rows = conn.execute(select(c.id, c.serial_key, c.make_key).where(c.id > last)
+                            .order_by(c.id).limit(_BATCH)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield int(row.id), row.serial_key, row.make_key
+        last = int(rows[-1].id)
+
+
+def registry_changes(conn: Connection, start: int, stop: int) -> Iterator[tuple[int, str, int, dict]]:
+    """(position, type, subject id, payload) of registrations and corrections in [start, stop)."""
+    c = t.events.c
+    pos = start
+    while pos < stop:
+        rows = conn.execute(select(c.position, c.type, c.subject_id, c.payload).where(
+            c.type.in_(REGISTRY_CHANGES), c.position >= pos, c.position < stop)
+            .order_by(c.position).limit(_BATCH)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield int(row.position), row.type, int(row.subject_id or 0), json.loads(row.payload)
+        pos = int(rows[-1].position) + 1
+
+
+def firearm_keys(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Current (serial key, make key) of these firearms, wherever they are."""
+    c = t.firearms.c
+    out: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(select(c.id, c.serial_key, c.make_key).where(c.id.in_(chunk))):
+            out[int(row.id)] = (row.serial_key, row.make_key)
+    return out
+
+
+def entry_hash(conn: Connection, position: int) -> str | None:
+    """SHA-256 of the ledger leaf at ``position`` (None when the log is shorter)."""
+    row = conn.execute(select(t.events).where(t.events.c.position == position)).first()
+    if row is None:
+        return None
+    return hashlib.sha256(event_from_row(row).leaf()).hexdigest()
+
+
+# --- candidates, in scope ------------------------------------------------------------------
+
+def candidate_rows(repo: Repositories, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Firearms with these ids that lie in the actor's scope, with their agency code and path."""
+    f, o = t.firearms.c, t.organizations.c
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        stmt = (select(f.id, f.serial, f.make, f.model, f.calibre, f.kind, f.status,
+                       f.agency_id, o.code.label("agency"), o.path.label("agency_path"))
+                .join(t.organizations, o.id == f.agency_id)
+                .where(f.id.in_(chunk), repo.in_scope(f.agency_id)))
+        for row in repo.conn.execute(stmt):
+            out[int(row.id)] = dict(row._mapping)
+    return out
+
+
+def firearm_entries(conn: Connection, ids: Iterable[int]) -> dict[int, list[Event]]:
+    """Every entry about each of these firearms (custody, requests, corrections), in log order.
+
+    Callers pass only firearms already found in the actor's scope.
+    """
+    c = t.events.c
+    out: dict[int, list[Event]] = {}
+    for chunk in _chunks(ids, 100):
+        rows = conn.execute(select(t.events).where(
+            c.subject_type == "firearm", c.subject_id.in_(chunk))
+            .order_by(c.subject_id, c.position))
+        for row in rows:
+            out.setdefault(int(row.subject_id), []).append(event_from_row(row))
+    return out
+
+
+# --- the access log of traces ------------------------------------------------------------------
+
+def trace_log(repo: Repositories, *, actor_id: int | None, offset: int, limit: int
+              ) -> tuple[list[Event], int]:
+    """Recorded traces in scope, newest first (only ``actor_id``'s when given), and the total."""
+    c = t.events.c
+    cond = [c.type.in_(TRACE_EVENTS), repo.in_scope(c.org_id)]
+    if actor_id is not None:
+        cond.append(c.actor_id == actor_id)
+    total = repo.conn.execute(select(func.count()).select_from(t.events).where(*cond)).scalar_one()
+    rows = repo.conn.execute(select(t.events).where(*cond).order_by(c.position.desc())
+                             .offset(offset).limit(limit))
+    return [event_from_row(r) for r in rows], int(total)
+
+
+def trace_entry(repo: Repositories, position: int) -> Event | None:
+    """One recorded trace or trace request in scope, by position."""
+    c = t.events.c
+    row = repo.conn.execute(select(t.events).where(
+        c.position == position, c.type.in_(TRACE_EVENTS), repo.in_scope(c.org_id))).first()
+    return None if row is None else event_from_row(row)
+
+
+# --- the registry in scope, for the duplicate check ------------------------------------------
+
+def registry_in_scope(repo: Repositories) -> Iterator[dict[str, Any]]:
+    """Every firearm in scope: id, serial, serial key, make, make key, agency code, status."""
+    f, o = t.firearms.c, t.organizations.c
+    last = -1
+    while True:
+        rows = repo.conn.execute(
+            select(f.id, f.serial, f.serial_key, f.make, f.make_key, f.status,
+                   o.code.label("agency"))
+            .join(t.organizations, o.id == f.agency_id)
+            .where(repo.in_scope(f.agency_id), f.id > last).order_by(f.id).limit(_BATCH)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row._mapping)
+        last = int(rows[-1].id)
