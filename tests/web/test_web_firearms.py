@@ -218,3 +218,30 @@ def test_the_dashboard_draws_its_charts(sqlite_world, signed_in, clock, language
     assert ("Armas por corporación y estatus" if language == "es"
             else "Weapons by agency and status") in html
     assert "Policía Municipal 1" in html and "Policía Municipal 2" in html
+
+
+def test_forms_a_role_may_not_use_are_not_offered_and_refused_when_posted(sqlite_world,
+                                                                          signed_in, clock):
+    do(sqlite_world, "armero1", custody.report_missing, "GLK-A400", stolen=False,
+       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number=None)
+    clock.advance(hours=25)
+    armorer = signed_in("armero1")
+    alerts = armorer.get("/alerts").text
+    assert "GLK-A400" in alerts and 'action="/alerts/ack"' not in alerts
+    key = look(sqlite_world, "jefe1", lambda uow: [
+        a.key for a in __import__("resguardo.services.alerts", fromlist=["x"]).open_alerts(
+            uow, loss_deadline=sqlite_world.settings.loss_notify_deadline,
+            shift_length=sqlite_world.settings.shift_length)][0])
+    refused = armorer.post("/alerts/ack", {"key": key, "note": "yo lo atiendo"}, page="/alerts")
+    assert refused.status_code == 403
+    assert "Su rol (Armero) no puede atender alertas." in refused.text
+    supervisor = signed_in("supervisor")
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    record = supervisor.get(f"/firearms/{fid}").text
+    assert f'action="/firearms/{fid}/loss"' not in record
+    posted = supervisor.post(f"/firearms/{fid}/loss", {
+        "what": "lost", "occurred_on": "2025-03-02", "place": "X", "on_duty": "no"},
+        page=f"/firearms/{fid}")
+    assert posted.status_code == 403
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
+        == "in_storage"

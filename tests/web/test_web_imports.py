@@ -68,5 +68,5 @@ def test_another_persons_upload_cannot_be_imported(signed_in):
 
 def test_a_role_that_may_not_register_is_refused(signed_in):
     refused = preview(signed_in("supervisor"), agency="MUN1")
-    assert refused.status_code == 422
+    assert refused.status_code == 403
     assert "no puede registrar armas" in refused.text

@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import DomainError, NotFound
+from resguardo.domain.policy import Action, may
 from resguardo.services import sessions
 from resguardo.services.app import Resguardo
 from resguardo.web import labels
@@ -104,6 +105,7 @@ class Ctx:
     csrf: str
     set_csrf_cookie: bool = False
     notices: list[tuple[str, str]] = field(default_factory=list)
+    refused: DomainError | None = None
 
     @property
     def actor(self) -> Actor:
@@ -117,9 +119,12 @@ class Ctx:
         self.notices.append((kind, message))
 
     def explain(self, exc: DomainError) -> str:
+        self.refused = exc
         return explain(exc, self.lang)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        if status == 422 and self.refused is not None and self.refused.code == "permission_denied":
+            status = 403  # the page shows the refusal; the status says what kind it is
         partial = self.request.headers.get("HX-Request") == "true" and values.pop("partial", None)
         html = self.site.render(self, partial or template, values)
         response = HTMLResponse(html, status_code=status)
@@ -263,6 +268,8 @@ class Site:
             "here": str(ctx.request.url.path) + (f"?{ctx.request.url.query}"
                                                    if ctx.request.url.query else ""),
             "problem": lambda text: problem(text, lang),
+            # offers a form only to roles that may use it; the services decide either way
+            "may": lambda action: viewer is not None and may(viewer.actor, Action(action)),
         }
         return self.env.get_template(template).render({**page, **values})
 
