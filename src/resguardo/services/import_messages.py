@@ -19,8 +19,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "la celda tiene {length:,} caracteres; el límite es {limit:,}",
     },
     "control_character": {
-        "en": "the cell holds a control character (U+{code})",
-        "es": "la celda contiene un carácter de control (U+{code})",
+        "en": "the cell holds a control character (U+{char})",
+        "es": "la celda contiene un carácter de control (U+{char})",
     },
     "required": {
         "en": "this value is required",

@@ -333,7 +333,7 @@ class RowImport:
             bad = CONTROL_CHARACTERS.search(cell)
             if bad is not None:
                 found.append(self.problem(line, index, "control_character",
-                                          code=f"{ord(bad.group()):04X}"))
+                                          char=f"{ord(bad.group()):04X}"))
         return found
 
     def value(self, cells: list[str], index: int | None) -> str:
@@ -364,7 +364,7 @@ class RowImport:
             index, label = None, None
         else:
             index = column
-            label = self.sheet.headers[column] if column < self.width else None
+            label = (self.sheet.headers[column] or None) if column < self.width else None
         return Problem(line, label, index, code, params)
 
     def domain_problem(self, line: int, exc: DomainError, default: str | None = None) -> Problem:

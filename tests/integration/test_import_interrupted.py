@@ -1,0 +1,95 @@
+"""An import killed half-way (SIGKILL, or Ctrl-C) leaves the database exactly as it was.
+
+The import runs as ``resguardo import firearms`` in a child process against
+the test deployment (SQLite and PostgreSQL); the test waits until the child
+is writing rows inside its transaction, stops it, and compares.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from resguardo.services.imports import ImportOptions, import_file
+from resguardo.services.ledger_verify import verify
+
+pytestmark = pytest.mark.slow
+
+ROWS = 150_000
+
+
+def inventory(path: Path, rows: int) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("No. de serie,Marca,Calibre,Tipo,Ubicación\r\n")
+        for n in range(rows):
+            f.write(f"K{n:07d},Glock,9x19mm,pistola,{'ARM1' if n % 2 else 'ARM2'}\r\n")
+    return path
+
+
+def snapshot(app) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with app.read(None) as uow:
+        nodes = uow.conn.execute(text("SELECT count(*) FROM merkle_nodes")).scalar_one()
+        return uow.repo.log_size(), uow.repo.firearms(limit=1).total, int(nodes)
+
+
+def writing(app, url: str, wal: Path | None, wal_start: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the child is inside its transaction, writing rows."""
+    if wal is not None:
+        return wal.exists() and wal.stat().st_size > wal_start + (4 << 20)
+    with app.engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND xact_start < now() - interval '2 seconds' "
+            "AND state IN ('active', 'idle in transaction')")).scalar_one())
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, how):
+    path = inventory(tmp_path / "inventario.csv", ROWS)
+    url = world.settings.database_url
+    wal = Path(url.split("///", 1)[1] + "-wal") if url.startswith("sqlite") else None
+    wal_start = wal.stat().st_size if wal is not None and wal.exists() else 0
+    world.engine.dispose()
+    before = snapshot(world)
+    env = {**os.environ, "RESGUARDO_DATABASE_URL": url,
+           "RESGUARDO_SIGNING_KEY": str(world.settings.signing_key)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "resguardo.cli.main", "--as", "armero1", "import", "firearms",
+         str(path), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 600
+        while not writing(world, url, wal, wal_start):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the import never started writing"
+            time.sleep(0.1)
+        child.send_signal(how)
+        child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode != 0
+    world.engine.dispose()
+    if wal is None:  # PostgreSQL rolls back once it notices the connection is gone
+        deadline = time.monotonic() + 60
+        while writing(world, url, None, 0) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert snapshot(world) == before
+    with world.read("auditor") as uow:
+        report = verify(uow, verifier=None, origin=world.settings.log_origin)
+    assert [f.kind for f in report.findings if f.kind not in ("no_key",
+                                                              "checkpoint_signature")] == []
+    # and the next import goes through as if nothing had happened
+    small = inventory(tmp_path / "pequeño.csv", 10)
+    with world.work("armero1") as uow:
+        report = import_file(uow, "firearms", small, ImportOptions())
+        uow.commit()
+    assert report.imported == 10
+    assert snapshot(world)[1] == before[1] + 10
