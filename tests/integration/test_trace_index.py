@@ -179,3 +179,17 @@ def test_the_file_can_be_placed_anywhere_or_turned_off(monkeypatch, tmp_path):
     assert trace_index.index_path("sqlite:///data/a.db") == Path("data/a.db.trace-index")
     assert trace_index.index_path("sqlite:///:memory:") is None
     assert trace_index.index_path("postgresql+psycopg://x@/db") is None
+
+
+def test_prepare_loads_the_index_before_any_transaction_and_a_refusal_loads_nothing(world):
+    from resguardo.domain.errors import PermissionDenied
+
+    trace_index.forget(world.engine)
+    with pytest.raises(PermissionDenied):
+        ranked(world, "GLK-A100", user="armero1")
+    assert world.engine not in trace_index._CACHE
+    trace_index.prepare(world.engine)
+    entry = cached(world)
+    assert entry.watermark > 0 and "GLKA100" in entry.index._keys
+    assert ranked(world, "GLK-A100")[0] == ("GLK-A100", 0.0)
+    assert cached(world) is entry

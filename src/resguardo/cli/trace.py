@@ -23,7 +23,7 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, requ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE
-from resguardo.services import duplicates
+from resguardo.services import duplicates, trace_index
 from resguardo.services import trace as service
 
 #: Queries of a file traced (and recorded) per transaction before their answers are printed.
@@ -102,6 +102,8 @@ def search_command(
     if file is not None:
         _trace_file(file, base, as_user, as_json, reason)
         return
+    read(as_user, service.validate, base)  # a refusal costs nothing
+    trace_index.prepare(deployment().engine)  # outside the write lock: it may take a while
     answer = write(as_user, service.trace, base, reason=reason)
     if as_json:
         print_json(answer)
@@ -119,6 +121,7 @@ def _trace_file(path: Path, base: service.TraceInput, as_user: str | None, as_js
                 service.validate(uow, ask)
             except DomainError as exc:
                 raise fail(f"{path.name} line {line}: {exc.message} [{exc.code}]") from None
+    trace_index.prepare(deployment().engine)
     writer = None if as_json else csv.writer(sys.stdout, lineterminator="\n")
     if writer is not None:
         writer.writerow(CSV_COLUMNS)
@@ -264,6 +267,8 @@ def request_command(
         serial=serial, obliterated=obliterated, make=make, model=model, calibre=calibre,
         kind=kind, country_of_origin=country, importer=importer, markings=markings,
         recovered_place=recovered_at, recovered_on=day)
+    read(as_user, service.may_trace)
+    trace_index.prepare(deployment().engine)
     record = write(as_user, service.trace_request, data, reason=reason)
     if pdf is not None:
         from resguardo.reports.trace_request import render

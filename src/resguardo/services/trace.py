@@ -10,8 +10,8 @@ A trace runs in four steps:
    then the calibre, kind and agency (any organization: an agency, or a state
    for all its agencies) filters. An investigator of one state never sees
    another state's weapons, not even as a count. When scope or filters remove
-   candidates the index is asked again without a limit, so the ranking is the
-   one a full scan of the caller's scope would give.
+   candidates the index is asked for more (up to ``MAX_WINDOW`` system-wide),
+   so the ranking is the one a full scan of the caller's scope would give.
 3. **Custody on the date**: each candidate's entries are replayed
    (:mod:`resguardo.domain.trace_custody`) up to the date asked about (now
    when none is given) for who held it or where it was stored, and listed as
@@ -66,6 +66,8 @@ from resguardo.storage.uow import UnitOfWork
 
 #: Most candidates one trace returns.
 MAX_LIMIT = 100
+#: Most system-wide candidates examined for one trace before scope and filters.
+MAX_WINDOW = 40_000
 LOSS_TYPES = ("firearm.reported_lost", "firearm.reported_stolen")
 _CALIBRE_SEPARATORS = re.compile(r"[\s.,_-]+")
 
@@ -99,9 +101,11 @@ def calibre_key(calibre: str) -> str:
     return _CALIBRE_SEPARATORS.sub("", calibre).upper()
 
 
-def _authorize(uow: UnitOfWork) -> None:
+def may_trace(uow: UnitOfWork) -> None:
+    """Refuse a caller whose role may not trace."""
     if uow.actor is not None:
         authorize(uow.actor, Action.TRACE)
+
 
 
 def _plan(uow: UnitOfWork, ask: TraceInput) -> _Plan:
@@ -127,7 +131,7 @@ def _plan(uow: UnitOfWork, ask: TraceInput) -> _Plan:
 
 def validate(uow: UnitOfWork, ask: TraceInput) -> None:
     """Refuse a question as a trace would, without searching or recording anything."""
-    _authorize(uow)
+    may_trace(uow)
     _plan(uow, ask)
 
 
@@ -139,7 +143,7 @@ def trace(uow: UnitOfWork, ask: TraceInput, *, reason: str | None = None) -> dic
 def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
                reason: str | None = None) -> list[dict[str, Any]]:
     """One answer per question, in order; each question is recorded as its own entry."""
-    _authorize(uow)
+    may_trace(uow)
     plans = [_plan(uow, ask) for ask in asks]
     found = _search(uow, plans)
     histories = q.firearm_entries(uow.conn, sorted({c["id"] for hits in found for c in hits}))
@@ -161,14 +165,16 @@ def _search(uow: UnitOfWork, plans: list[_Plan]) -> list[list[dict[str, Any]]]:
         for plan in plans:
             ask = plan.ask
             window = ask.limit * 4 + 16
-            hits = entry.index.search(plan.query, max_distance=ask.max_distance, make=ask.make,
-                                      limit=window)
-            kept = _keep(uow, plan, hits)
-            if len(kept) < ask.limit and len(hits) == window:
-                # Scope or filters removed candidates: rank the whole neighbourhood instead.
+            while True:
                 hits = entry.index.search(plan.query, max_distance=ask.max_distance,
-                                          make=ask.make, limit=None)
+                                          make=ask.make, limit=window)
                 kept = _keep(uow, plan, hits)
+                # Every serial past the window is at least as far as the last one in it, so
+                # the kept ones are the nearest in scope; when scope or filters left too few,
+                # look further (a bounded number of times: a one-letter prefix matches all).
+                if len(kept) >= ask.limit or len(hits) < window or window >= MAX_WINDOW:
+                    break
+                window = min(window * 16, MAX_WINDOW)
             results.append(kept[:ask.limit])
     return results
 
@@ -383,7 +389,7 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None
     caller's scope, the make given, custody on the recovery date), so the
     request says what was already searched and found here.
     """
-    _authorize(uow)
+    may_trace(uow)
     fields = _request_fields(data)
     hits: list[dict[str, Any]] = []
     shown: list[dict[str, Any]] = []

@@ -16,13 +16,17 @@ process cannot pay on every run. So the index is also **persisted** to a
 file next to the database (``<database file>.trace-index`` for SQLite, or the
 path in ``RESGUARDO_TRACE_INDEX``; ``off`` disables it). The file holds the
 index, its watermark, and the SHA-256 of the ledger leaves at position 0 and
-at the watermark, so that a file left over from another database, or from a
+just below the watermark, so that a file left over from another database, or from a
 log that was restored to an earlier state, is recognized and ignored. A
 process loads the file (seconds), catches up from its watermark and, when it
 had to build the index or caught up on at least ``SAVE_AFTER`` changes,
 writes the file back (atomically, mode 0600). The file is a cache: deleting
 it is always safe. Because it is a pickle, it is loaded only when it belongs
 to the user running Resguardo and nobody else may write it.
+
+Loading or building happens on a read-only connection of its own; entry
+points call :func:`prepare` before opening a trace's unit of work, so the
+first trace of a process never holds a writer's lock meanwhile.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ class TraceIndex:
     watermark: int = 0
     genesis: str | None = None
     unsaved: int = 0  # changes applied since the persisted file was written
-    source: str = "built"  # "built" from the database, or "file"
+    source: str = "built"  # "built" from the database, "file" (as saved), or "unsaved"
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
@@ -78,25 +82,41 @@ def index_path(database_url: str) -> Path | None:
     return None
 
 
+def _entry(engine: Any) -> TraceIndex:
+    with _CACHE_LOCK:
+        entry = _CACHE.get(engine)
+        if entry is None:
+            entry = _CACHE[engine] = TraceIndex(SerialIndex(), watermark=-1)
+        return entry
+
+
+def prepare(engine: Any) -> None:
+    """Load or build the process's index now, outside any transaction.
+
+    Entry points call this before they open the unit of work of a trace, so
+    that the first trace of a process does not hold a writer's lock (SQLite
+    takes it when a write transaction begins; the API queues its writers in
+    the process) for the seconds a load, or the minutes a build, can take.
+    """
+    entry = _entry(engine)
+    with entry.lock:
+        if entry.watermark < 0:
+            _initialize(engine, entry)
+
+
 @contextlib.contextmanager
 def current(uow: UnitOfWork) -> Iterator[TraceIndex]:
     """The deployment's index, caught up with the log as ``uow`` sees it, held for one search.
 
     Searches of one process take turns (a search also indexes pending additions).
     """
-    with _CACHE_LOCK:
-        entry = _CACHE.get(uow.engine)
-        if entry is None:
-            entry = _CACHE[uow.engine] = TraceIndex(SerialIndex(), watermark=-1)
+    entry = _entry(uow.engine)
     with entry.lock:
-        path = index_path(str(uow.engine.url))
         if entry.watermark < 0:
-            # Built or loaded on a connection of its own, so that a writer's lock (SQLite
-            # takes it when a write transaction begins) is not held for that long.
-            with UnitOfWork(uow.engine, None, write=False) as reader:
-                _initialize(reader, entry, path)
+            _initialize(uow.engine, entry)
         catch_up(uow, entry)
-        if path is not None and entry.unsaved >= (1 if entry.source == "built" else SAVE_AFTER):
+        path = index_path(str(uow.engine.url))
+        if path is not None and entry.unsaved >= SAVE_AFTER:
             with UnitOfWork(uow.engine, None, write=False) as reader:
                 save(reader, entry, path)
         yield entry
@@ -108,13 +128,18 @@ def forget(engine: Any) -> None:
         _CACHE.pop(engine, None)
 
 
-def _initialize(uow: UnitOfWork, entry: TraceIndex, path: Path | None) -> None:
-    loaded = load(path, uow) if path is not None else None
-    if loaded is not None:
-        entry.index, entry.watermark, entry.genesis = loaded.index, loaded.watermark, loaded.genesis
-        entry.unsaved, entry.source = 0, "file"
-        return
-    build(uow, entry)
+def _initialize(engine: Any, entry: TraceIndex) -> None:
+    """Load the persisted index, or build it, on a read-only connection of its own."""
+    path = index_path(str(engine.url))
+    with UnitOfWork(engine, None, write=False) as reader:
+        loaded = load(path, reader) if path is not None else None
+        if loaded is not None:
+            entry.index, entry.watermark = loaded.index, loaded.watermark
+            entry.genesis, entry.unsaved, entry.source = loaded.genesis, 0, "file"
+            return
+        build(reader, entry)
+        if path is not None:
+            save(reader, entry, path)
 
 
 def build(uow: UnitOfWork, entry: TraceIndex) -> None:
@@ -161,8 +186,11 @@ def catch_up(uow: UnitOfWork, entry: TraceIndex) -> int:
 # --- the persisted file ------------------------------------------------------------------------
 
 def save(uow: UnitOfWork, entry: TraceIndex, path: Path) -> None:
-    """Write the index and its watermark atomically (a reader sees the old file or the new)."""
-    entry.index.compact()
+    """Write the index and its watermark atomically (a reader sees the old file or the new).
+
+    Additions not yet merged into the packed arrays are saved as they are; the
+    index merges them itself when there are enough of them.
+    """
     tail = q.entry_hash(uow.conn, entry.watermark - 1) if entry.watermark > 0 else None
     data = {"format": FILE_FORMAT, "watermark": entry.watermark, "genesis": entry.genesis,
             "tail": tail, "index": entry.index}

@@ -27,6 +27,7 @@ from resguardo.domain.codes import FirearmKind
 from resguardo.domain.policy import Action
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE, MAX_MAX_DISTANCE
 from resguardo.services import trace as service
+from resguardo.services import trace_index
 
 traces = router("/trace", "trace")
 
@@ -74,6 +75,9 @@ def _answer(caller: Caller, body: TraceIn) -> JSONResponse:
     ask = service.TraceInput(body.serial, make=body.make, calibre=body.calibre,
                              kind=body.kind.value if body.kind else None, agency=body.agency,
                              date=body.date, max_distance=body.max_distance, limit=body.limit)
+    with caller.read() as uow:
+        service.validate(uow, ask)  # refused or invalid: nothing loaded, nothing recorded
+    trace_index.prepare(caller.app.engine)  # outside the writer's lock: may take a while
     answer = caller.recorded_read(lambda uow: service.trace(uow, ask, reason=body.reason),
                                   lambda uow, found: found)
     # Returned as built: each custody entry carries only the details of its kind.
