@@ -281,6 +281,9 @@ def test_investigators_read_their_own_traces_and_auditors_all(world):
     own = look(world, "investigador", service.trace_log)
     assert [(e["actor"], e["query"], e["reason"]) for e in own["items"]] == [
         ("investigador", "GLK-A100", "caso 1")]
+    assert [(c["serial"], c["distance"]) for c in own["items"][0]["candidates"]][:2] == [
+        ("GLK-A100", 0.0), ("GLK-A200", 1.0)]
+    assert all(isinstance(c["distance"], float) for c in own["items"][0]["candidates"])
     assert [e["query"] for e in look(world, "investigador2", service.trace_log)["items"]] == [
         "SIG-C100"]
     everyone = look(world, "auditor", service.trace_log)

@@ -335,7 +335,10 @@ def log_entry(ev: Event) -> dict[str, Any]:
     return {"position": ev.position, "at": ev.at, "actor": ev.actor,
             "kind": "request" if ev.type == "access.trace_request" else "trace",
             "query": p.get("query") or p.get("serial") or "", "filters": p.get("filters", {}),
-            "reason": ev.reason, "candidates": p.get("candidates", [])}
+            "reason": ev.reason,
+            # the log keeps canonical JSON, where 1.0 is written 1
+            "candidates": [{**c, "distance": float(c["distance"])}
+                           for c in p.get("candidates", [])]}
 
 
 # --- trace requests to a national tracing centre -----------------------------------------------
