@@ -113,10 +113,13 @@ def test_the_file_is_written_again_after_enough_changes(persisted, monkeypatch):
     monkeypatch.setattr(trace_index, "SAVE_AFTER", 2)
     app = fresh_process(persisted)
     register(app, "QRS-98764")
+    trace_index.prepare(app.engine)  # as every entry point does before a trace
     ranked(app, "GLK-A100")
     assert "QRS98764" not in pickle.loads(index_file(app).read_bytes())["index"]._keys
     register(app, "QRS-98765")
-    ranked(app, "GLK-A100")
+    ranked(app, "GLK-A100")  # a trace's own transaction never writes the file
+    assert "QRS98765" not in pickle.loads(index_file(app).read_bytes())["index"]._keys
+    trace_index.prepare(app.engine)
     assert "QRS98765" in pickle.loads(index_file(app).read_bytes())["index"]._keys
 
 

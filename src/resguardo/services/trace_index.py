@@ -20,13 +20,14 @@ just below the watermark, so that a file left over from another database, or fro
 log that was restored to an earlier state, is recognized and ignored. A
 process loads the file (seconds), catches up from its watermark and, when it
 had to build the index or caught up on at least ``SAVE_AFTER`` changes,
-writes the file back (atomically, mode 0600). The file is a cache: deleting
+writes the file back (atomically, mode 0600; in :func:`prepare`, never while
+a trace's transaction is open). The file is a cache: deleting
 it is always safe. Because it is a pickle, it is loaded only when it belongs
 to the user running Resguardo and nobody else may write it.
 
-Loading or building happens on a read-only connection of its own; entry
-points call :func:`prepare` before opening a trace's unit of work, so the
-first trace of a process never holds a writer's lock meanwhile.
+Loading, building and saving happen on a read-only connection of their own;
+entry points call :func:`prepare` before opening a trace's unit of work, so
+no trace holds a writer's lock meanwhile.
 """
 
 from __future__ import annotations
@@ -91,17 +92,23 @@ def _entry(engine: Any) -> TraceIndex:
 
 
 def prepare(engine: Any) -> None:
-    """Load or build the process's index now, outside any transaction.
+    """Load or build the process's index, catch up and save it, outside any transaction.
 
     Entry points call this before they open the unit of work of a trace, so
     that the first trace of a process does not hold a writer's lock (SQLite
     takes it when a write transaction begins; the API queues its writers in
-    the process) for the seconds a load, or the minutes a build, can take.
+    the process) for the seconds a load, or the minutes a build, can take,
+    and no trace holds it while the file is written.
     """
     entry = _entry(engine)
     with entry.lock:
         if entry.watermark < 0:
             _initialize(engine, entry)
+        path = index_path(str(engine.url))
+        with UnitOfWork(engine, None, write=False) as reader:
+            catch_up(reader, entry)
+            if path is not None and entry.unsaved >= SAVE_AFTER:
+                save(reader, entry, path)
 
 
 @contextlib.contextmanager
@@ -115,10 +122,6 @@ def current(uow: UnitOfWork) -> Iterator[TraceIndex]:
         if entry.watermark < 0:
             _initialize(uow.engine, entry)
         catch_up(uow, entry)
-        path = index_path(str(uow.engine.url))
-        if path is not None and entry.unsaved >= SAVE_AFTER:
-            with UnitOfWork(uow.engine, None, write=False) as reader:
-                save(reader, entry, path)
         yield entry
 
 
