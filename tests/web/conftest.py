@@ -1,28 +1,20 @@
-"""Fixtures for the web interface: the small world on SQLite, a signed-in test
-client, and (for browser tests) the site served by uvicorn on a free port with
-Debian's headless Chromium driven by Playwright."""
+"""Fixtures for the web interface: the small world on SQLite, signed-in test
+clients, and for browser tests the site served by uvicorn with Debian's
+headless Chromium driven by Playwright. Helpers live in ``web_support``."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from web_support import CHROMIUM, Browser, LiveServer
 
 from resguardo.services.app import Resguardo
-from resguardo.web import create_site
 
-from world import PASSWORD, build_world, do, make_app
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-CHROMIUM = "/usr/bin/chromium"
+from world import build_world, make_app
 
 
 @pytest.fixture
@@ -35,33 +27,6 @@ def sqlite_world(clock, tmp_path, world_templates, sqlite_url) -> Resguardo:  # 
         world_templates["sqlite"] = path
     shutil.copy(world_templates["sqlite"], sqlite_url.split("///", 1)[1])
     return make_app(sqlite_url, clock, tmp_path)
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-class Browser:
-    """A test client that signs in like a person does."""
-
-    def __init__(self, app: Resguardo, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.client = TestClient(create_site(app), follow_redirects=True, **kwargs)
-
-    def sign_in(self, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-        page = self.client.get("/login")
-        return self.client.post("/login", data={"csrf": csrf_of(page.text),
-                                                 "username": username, "password": password})
-
-    def get(self, url: str, **kw):  # type: ignore[no-untyped-def]
-        return self.client.get(url, **kw)
-
-    def post(self, url: str, data: dict | None = None, *, page: str | None = None,
-             **kw):  # type: ignore[no-untyped-def]
-        """Submit a form found on ``page`` (default: the same URL), token included."""
-        html = self.client.get(page or url).text
-        return self.client.post(url, data={"csrf": csrf_of(html), **(data or {})}, **kw)
 
 
 @pytest.fixture
@@ -78,43 +43,6 @@ def signed_in(sqlite_world):  # type: ignore[no-untyped-def]
         assert response.status_code == 200, response.text
         return browser
     return make
-
-
-def set_pin(app: Resguardo, agency: str, badge: str, pin: str, chief: str = "jefe1") -> None:
-    from resguardo.services import pins
-    do(app, chief, pins.set_pin, agency, badge, pin)
-
-
-# --- a live server and a real browser ---------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, app: Resguardo) -> None:
-        import uvicorn
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_site(app), host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the site did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -139,11 +67,3 @@ def chromium() -> Iterator[object]:
 def live(sqlite_world) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     with LiveServer(sqlite_world) as server:
         yield server
-
-
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
-    """Save a full-page screenshot under test-artifacts/web/."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

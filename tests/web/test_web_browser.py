@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from web_support import LiveServer, set_pin, shot
 
 from resguardo.services import custody, ledger, registry, setup
 
-from conftest import LiveServer, set_pin, shot
 from world import PASSWORD, build_world, do, look
 
 pytestmark = pytest.mark.browser

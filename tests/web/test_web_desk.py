@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from web_support import csrf_of, set_pin
 
 from resguardo.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from resguardo.services import custody, desk, pins, registry
 
-from conftest import csrf_of, set_pin
 from world import do, look
 
 

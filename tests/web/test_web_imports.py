@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_of
+from web_support import csrf_of
+
 from world import look
 
 CSV = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from web_support import Browser, csrf_of
 
-from conftest import Browser, csrf_of
 from world import USERS, do
 
 
@@ -287,3 +287,16 @@ def test_htmx_is_served_from_the_npm_package_when_installed(web):
     assert response.headers["content-type"].startswith("text/javascript")
     assert "htmx" in response.text[:2000]
     assert web.get("/static/app.css").headers["x-content-type-options"] == "nosniff"
+
+
+def test_refusals_built_around_a_name_are_translated_too(signed_in):
+    admin = signed_in("admin")
+    taken = admin.post("/admin/locations", {"agency": "MUN1", "code": "ARM1",
+                                            "name": "Otra", "kind": "armory"},
+                       page="/admin/locations")
+    assert "Policía Municipal 1 ya tiene una ubicación ARM1." in taken.text \
+        or "MUN1 ya tiene una ubicación ARM1." in taken.text
+    short = admin.post("/admin/users", {"username": "nuevo", "role": "auditor",
+                                        "scope": "NACIONAL", "password": "corta"},
+                       page="/admin/users")
+    assert "La contraseña necesita al menos 10 caracteres." in short.text

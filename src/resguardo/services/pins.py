@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from resguardo.domain.entities import NewEvent, Officer
-from resguardo.domain.errors import DomainError, ValidationFailed
+from resguardo.domain.errors import AuthenticationFailed, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
@@ -30,11 +30,12 @@ LOCK_MINUTES = 15
 _hasher = PasswordHasher()
 
 
-class PinRejected(DomainError):
-    """The officer's PIN is missing, wrong or locked; ``details['reason']`` says which."""
+class PinRejected(AuthenticationFailed):
+    """The officer's PIN is missing, wrong or locked; ``details['reason']`` says which.
 
-    code = "pin_rejected"
-    status = 403
+    It keeps the code of ``AuthenticationFailed``: a desk PIN is a credential, and
+    the error model (documented with the API) needs no code of its own for it.
+    """
 
 
 def set_pin(uow: UnitOfWork, agency_code: str, badge: str, pin: str) -> Event:
@@ -70,16 +71,17 @@ def verify_pin(uow: UnitOfWork, officer: Officer, pin: str) -> None:
     row = WebStore(uow.conn).pin(officer.id)
     if row is None:
         raise PinRejected(f"officer {officer.badge} has no PIN on record", reason="missing",
-                          badge=officer.badge)
+                          badge=officer.badge, pin=True)
     now = uow.now()
     if row["locked_until"] and parse_instant(row["locked_until"]) > now:
         raise PinRejected(f"the PIN of {officer.badge} is locked after too many wrong attempts",
-                          reason="locked", badge=officer.badge, until=row["locked_until"])
+                          reason="locked", badge=officer.badge, until=row["locked_until"],
+                          pin=True)
     try:
         _hasher.verify(row["pin_hash"], (pin or "").strip())
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise PinRejected(f"wrong PIN for {officer.badge}", reason="wrong",
-                          badge=officer.badge, officer_id=officer.id) from None
+                          badge=officer.badge, officer_id=officer.id, pin=True) from None
     if row["failed"]:
         WebStore(uow.conn).pin_failed(officer.id, 0, None)
 

@@ -166,6 +166,34 @@ _FIELD_PATTERNS = [
 ]
 
 
+#: Sentences the services build around a name or number, matched to translate them.
+_DYNAMIC = [
+    (re.compile(r"^organization code (?P<code>\S+) is already in use$"),
+     N_("The code %(code)s is already in use by another organization.")),
+    (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),
+     N_("%(agency)s already has a location %(code)s.")),
+    (re.compile(r"^licence (?P<number>.+) already exists$"),
+     N_("Licence %(number)s already exists.")),
+    (re.compile(r"^badge (?P<badge>\S+) is already registered in (?P<agency>\S+)$"),
+     N_("Badge %(badge)s is already registered in %(agency)s.")),
+    (re.compile(r"^user (?P<user>\S+) already exists$"), N_("User %(user)s already exists.")),
+    (re.compile(r"^a (?P<role>[a-z]+) must be scoped to one agency$"),
+     N_("This role works within one agency: choose an agency as its scope.")),
+    (re.compile(r"^the password needs at least (?P<n>\d+) characters$"),
+     N_("The password needs at least %(n)s characters.")),
+    (re.compile(r"^inspection (?P<n>\d+) is already open at this agency$"),
+     N_("Another inspection is already open at this agency.")),
+    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+), not active$"),
+     N_("Officer %(badge)s is not active.")),
+    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+), not suspended$"),
+     N_("Officer %(badge)s is not suspended.")),
+    (re.compile(r"^officer (?P<badge>\S+) is already separated$"),
+     N_("Officer %(badge)s is already separated.")),
+    (re.compile(r"^(?P<code>\S+) is not an agency that holds weapons$"),
+     N_("%(code)s is not an agency that holds weapons.")),
+]
+
+
 def problem(text: str, lang: Lang) -> str:
     """One reason an officer may not receive a weapon, in the visitor's language."""
     for pattern, message in _PROBLEMS:
@@ -233,7 +261,7 @@ def explain(exc: DomainError, lang: Lang) -> str:
         return _("That make and serial are already registered.")
     if code == "insufficient_ammunition":
         return _("There are not enough rounds for that.")
-    if code == "pin_rejected":
+    if code == "authentication_failed" and d.get("pin"):
         reason = d.get("reason")
         if reason == "missing":
             return _("Officer %(badge)s has no desk PIN yet. A chief sets it on the officer's "
@@ -255,6 +283,10 @@ def explain(exc: DomainError, lang: Lang) -> str:
         return sentence(text) if text != exc.message else _("Wrong username or password.")
     text = _(exc.message)
     if text == exc.message:
+        for pattern, message in _DYNAMIC:
+            m = pattern.match(exc.message)
+            if m:
+                return _(message, **m.groupdict())
         for pattern, message in _FIELD_PATTERNS:
             m = pattern.match(exc.message)
             if m:
