@@ -3,40 +3,39 @@
 The cookie carries a random token; the database keeps only its SHA-256, the
 user it belongs to, a CSRF token bound to it and its expiry. Signing out or
 disabling the account ends the session on the server, not just in the browser.
-Password, lockout and TOTP checks are ``services.auth.authenticate``'s job when
-that module is present; until then ``check_password`` below does the password
-and TOTP part.
+Checking the password, the lockout and the TOTP code is
+``services.auth.authenticate``'s job; a session starts once it has said yes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from resguardo.domain.entities import Actor, NewEvent
-from resguardo.domain.errors import AuthenticationFailed
 from resguardo.domain.timefmt import iso, parse_instant
-from resguardo.services import users
 from resguardo.storage.uow import UnitOfWork
 from resguardo.storage.web_tables import WebStore
 
-#: A session ends this long after sign-in (a long shift), or after this long idle.
-LIFETIME = timedelta(hours=12)
+#: A session ends after this long idle, or ``lifetime()`` after signing in.
 IDLE = timedelta(hours=2)
+
+
+def lifetime() -> timedelta:
+    """How long a session lasts: RESGUARDO_SESSION_MINUTES (as for API sessions), default 8 h."""
+    raw = os.environ.get("RESGUARDO_SESSION_MINUTES") or ""
+    try:
+        minutes = float(raw) if raw.strip() else 480.0
+    except ValueError:
+        minutes = 480.0
+    return timedelta(minutes=max(minutes, 5.0))
+
+
 _TOUCH_EVERY = timedelta(minutes=5)
-
-# Verified against when the username is unknown, so both cases take as long.
-_DUMMY_HASH = users.hash_password("not a real password, only for timing")
-
-
-class TotpRequired(AuthenticationFailed):
-    """The password was right; the account also needs its authenticator code."""
-
-    code = "totp_required"
 
 
 @dataclass(frozen=True)
@@ -51,32 +50,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def check_password(uow: UnitOfWork, username: str, password: str, totp: str | None) -> Any:
-    """The user row when the password (and TOTP code, when the account has one) is right."""
-    name = (username or "").strip().lower()
-    row = uow.repo.user_row(name) if name else None
-    ok = users.verify_password(row.password_hash if row else _DUMMY_HASH, password or "")
-    if row is None or not ok or not row.active:
-        raise AuthenticationFailed("wrong username or password")
-    if row.totp_secret:
-        import pyotp
-        code = (totp or "").replace(" ", "")
-        if not code:
-            raise TotpRequired("enter the code from your authenticator app")
-        if not pyotp.TOTP(row.totp_secret).verify(code, for_time=uow.now(), valid_window=1):
-            raise AuthenticationFailed("wrong authenticator code")
-    return row
-
-
-def record_sign_in(uow: UnitOfWork, client: str | None) -> None:
-    """Record a sign-in checked by ``check_password`` (``services.auth`` records its own)."""
-    actor = uow.actor
-    assert actor is not None
-    uow.append(NewEvent("auth.login", {"user_id": actor.user_id, "username": actor.username,
-                                       "address": client, "method": "password"},
-                        org_id=actor.scope.id))
-
-
 def open_session(uow: UnitOfWork, actor: Actor) -> str:
     """Start a session for someone whose credentials were checked; returns the cookie token."""
     assert actor.user_id is not None
@@ -85,7 +58,7 @@ def open_session(uow: UnitOfWork, actor: Actor) -> str:
     store = WebStore(uow.conn)
     store.drop_expired_sessions(iso(now))
     store.add_session(_digest(token), actor.user_id, actor.username, secrets.token_urlsafe(32),
-                      iso(now), iso(now + LIFETIME))
+                      iso(now), iso(now + lifetime()))
     return token
 
 

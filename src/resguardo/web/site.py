@@ -125,8 +125,7 @@ class Ctx:
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         if status == 422 and self.refused is not None and self.refused.code == "permission_denied":
             status = 403  # the page shows the refusal; the status says what kind it is
-        partial = self.request.headers.get("HX-Request") == "true" and values.pop("partial", None)
-        html = self.site.render(self, partial or template, values)
+        html = self.site.render(self, template, values)
         response = HTMLResponse(html, status_code=status)
         self.cookies(response)
         return response

@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import DomainError
-from resguardo.services import sessions
+from resguardo.services import auth, sessions
 from resguardo.web.i18n import LANGUAGES
 from resguardo.web.site import (
     LANG_COOKIE,
@@ -29,22 +29,8 @@ def safe_next(target: str | None) -> str:
 
 def authenticate(site: Site, username: str, password: str, totp: str | None,
                  client: str | None) -> Actor:
-    """Check the credentials; ``services.auth.authenticate`` decides when it exists
-    (rate limits, lockout, TOTP policy), else the password and TOTP check here."""
-    try:
-        from resguardo.services import auth  # written alongside the API
-    except ImportError:
-        auth = None  # type: ignore[assignment]
-    if auth is not None and hasattr(auth, "authenticate"):
-        return auth.authenticate(site.rg, username, password, client or "unknown", totp=totp)
-    with site.rg.read(None) as uow:
-        row = sessions.check_password(uow, username, password, totp)
-    with site.rg.work(row.username) as uow:
-        sessions.record_sign_in(uow, client)
-        actor = uow.actor
-        uow.commit()
-    assert actor is not None
-    return actor
+    """Check the credentials (rate limits, lockout, TOTP) as the API does."""
+    return auth.authenticate(site.rg, username, password, client or "unknown", totp=totp)
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -79,7 +65,7 @@ def register(router: APIRouter, site: Site) -> None:
         response = ctx.redirect(target)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                             secure=is_https(request), path="/", max_age=int(
-                                sessions.LIFETIME.total_seconds()))
+                                sessions.lifetime().total_seconds()))
         return response
 
     @router.post("/logout")
