@@ -254,8 +254,9 @@ def test_every_trace_is_recorded_with_who_the_query_and_the_candidates(world):
     assert (ev.type, ev.actor, ev.reason) == ("access.trace", "investigador", "FED/77")
     assert ev.payload["query"] == "GLK-A1?0"
     assert ev.payload["filters"] == {"make": "Glock", "date": "2025-03-03"}
-    assert [(c["serial"], c["agency"], c["distance"]) for c in ev.payload["candidates"]] == [
-        ("GLK-A100", "MUN1", 0.1), ("GLK-A200", "MUN1", 1.1)]
+    assert [(c["serial"], c["agency"], c["distance_tenths"])
+            for c in ev.payload["candidates"]] == [("GLK-A100", "MUN1", 1), ("GLK-A200", "MUN1", 11)]
+    assert ev.payload["max_distance_tenths"] == 20
 
 
 def test_a_trace_with_no_candidates_is_recorded_too(world):

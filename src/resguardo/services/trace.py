@@ -33,6 +33,7 @@ loss ``place``/``occurred_on``/``complaint_number``/``notified_at``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -160,27 +161,39 @@ def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
 
 def _search(uow: UnitOfWork, plans: list[_Plan]) -> list[list[dict[str, Any]]]:
     """Each plan's candidates in scope, ranked, with their firearm rows."""
+    rows: dict[int, dict[str, Any]] = {}  # firearms in scope, among those looked up
+    looked: set[int] = set()
+
+    def look_up(hits: list[Candidate]) -> None:
+        fresh = {_id(hit) for hit in hits} - looked
+        rows.update(q.candidate_rows(uow.repo, sorted(fresh)))  # one query for many plans
+        looked.update(fresh)
+
     results = []
     with trace_index.current(uow) as entry:
-        for plan in plans:
-            ask = plan.ask
-            window = ask.limit * 4 + 16
-            while True:
-                hits = entry.index.search(plan.query, max_distance=ask.max_distance,
-                                          make=ask.make, limit=window)
-                kept = _keep(uow, plan, hits)
-                # Every serial past the window is at least as far as the last one in it, so
-                # the kept ones are the nearest in scope; when scope or filters left too few,
-                # look further (a bounded number of times: a one-letter prefix matches all).
-                if len(kept) >= ask.limit or len(hits) < window or window >= MAX_WINDOW:
-                    break
+        windows = [plan.ask.limit * 4 + 16 for plan in plans]
+        first = [entry.index.search(plan.query, max_distance=plan.ask.max_distance,
+                                    make=plan.ask.make, limit=window)
+                 for plan, window in zip(plans, windows, strict=True)]
+        look_up([hit for hits in first for hit in hits])
+        for plan, window, hits in zip(plans, windows, first, strict=True):
+            limit = plan.ask.limit
+            kept = _keep(plan, hits, rows)
+            # Every serial past the window is at least as far as the last one in it, so
+            # the kept ones are the nearest in scope; when scope or filters left too few,
+            # look further (a bounded number of times: a one-letter prefix matches all).
+            while len(kept) < limit and len(hits) == window and window < MAX_WINDOW:
                 window = min(window * 16, MAX_WINDOW)
-            results.append(kept[:ask.limit])
+                hits = entry.index.search(plan.query, max_distance=plan.ask.max_distance,
+                                          make=plan.ask.make, limit=window)
+                look_up(hits)
+                kept = _keep(plan, hits, rows)
+            results.append(kept[:limit])
     return results
 
 
-def _keep(uow: UnitOfWork, plan: _Plan, hits: list[Candidate]) -> list[dict[str, Any]]:
-    rows = q.candidate_rows(uow.repo, [_id(hit) for hit in hits])
+def _keep(plan: _Plan, hits: list[Candidate],
+          rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     kept = []
     for hit in hits:
         row = rows.get(_id(hit))
@@ -288,6 +301,16 @@ def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
     return chain
 
 
+def _tenths(distance: float) -> int:
+    """A distance as the whole tenths it is counted in (the log stores no floats)."""
+    return round(distance * 10)
+
+
+def _limit_tenths(max_distance: float) -> int:
+    """The largest distance allowed, in whole tenths, as the matching counts it."""
+    return math.floor(max_distance * 10 + 1e-9)
+
+
 def _record(uow: UnitOfWork, plan: _Plan, hits: list[dict[str, Any]],
             reason: str | None) -> NewEvent:
     ask = plan.ask
@@ -295,10 +318,11 @@ def _record(uow: UnitOfWork, plan: _Plan, hits: list[dict[str, Any]],
                                  ("kind", plan.kind), ("agency", ask.agency),
                                  ("date", ask.date)) if v}
     payload = {
-        "query": ask.serial, "filters": filters, "max_distance": ask.max_distance,
+        "query": ask.serial, "filters": filters, "max_distance_tenths": _limit_tenths(ask.max_distance),
         "limit": ask.limit,
         "candidates": [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
-                        "agency": h["agency"], "distance": h["distance"]} for h in hits],
+                        "agency": h["agency"], "distance_tenths": _tenths(h["distance"])}
+                       for h in hits],
     }
     actor = uow.actor
     return NewEvent("access.trace", payload, reason=(reason or "").strip() or None,
@@ -336,8 +360,9 @@ def log_entry(ev: Event) -> dict[str, Any]:
             "kind": "request" if ev.type == "access.trace_request" else "trace",
             "query": p.get("query") or p.get("serial") or "", "filters": p.get("filters", {}),
             "reason": ev.reason,
-            # the log keeps canonical JSON, where 1.0 is written 1
-            "candidates": [{**c, "distance": float(c["distance"])}
+            "candidates": [{"firearm_id": c["firearm_id"], "serial": c["serial"],
+                            "make": c["make"], "agency": c["agency"],
+                            "distance": c["distance_tenths"] / 10}
                            for c in p.get("candidates", [])]}
 
 
@@ -406,9 +431,10 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None
         shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names) for h in hits]
     actor = uow.actor
     candidates = [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
-                   "agency": h["agency"], "distance": h["distance"]} for h in hits]
+                   "agency": h["agency"], "distance_tenths": _tenths(h["distance"])}
+                  for h in hits]
     ev = uow.append(NewEvent(
-        "access.trace_request", {**fields, "max_distance": max_distance,
+        "access.trace_request", {**fields, "max_distance_tenths": _limit_tenths(max_distance),
                                  "candidates": candidates},
         reason=(reason or "").strip() or None,
         org_id=actor.scope.id if actor is not None else None))
