@@ -245,3 +245,28 @@ def test_forms_a_role_may_not_use_are_not_offered_and_refused_when_posted(sqlite
     assert posted.status_code == 403
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
         == "in_storage"
+
+
+def test_movements_and_the_two_person_rule_from_the_weapons_page(sqlite_world, signed_in):
+    armorer = signed_in("armero1")
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").id)
+    page = f"/firearms/{fid}"
+    moved = armorer.post(f"{page}/movement", {"action": "move", "location": "ARM2"}, page=page)
+    assert "Trasladada a su nueva ubicación." in moved.text
+    sent = armorer.post(f"{page}/movement", {"action": "repair_send", "shop": "Taller SEDENA"},
+                        page=page)
+    assert "Enviada a reparación." in sent.text
+    back = armorer.post(f"{page}/movement", {"action": "repair_return", "location": "ARM1"},
+                        page=page)
+    assert "De regreso de reparación" in back.text
+    asked = armorer.post(f"{page}/movement", {"action": "decommission_request",
+                                              "reason": "Corredera fracturada"}, page=page)
+    assert "Baja solicitada" in asked.text and "Baja en espera de aprobación" in asked.text
+    own = armorer.post(f"{page}/movement", {"action": "decommission_approve"}, page=page)
+    assert own.status_code == 403
+    chief = signed_in("jefe1")
+    assert "GLK-A300" in chief.get("/").text.split("En espera de una segunda persona")[1]
+    approved = chief.post(f"{page}/movement", {"action": "decommission_approve"}, page=page)
+    assert "Dada de baja." in approved.text
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").status.value) \
+        == "decommissioned"

@@ -85,9 +85,18 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str
             loss = None
         locations = uow.repo.locations(firearm.agency_id)
         agency = uow.repo.org_unscoped(firearm.agency_id)
+        pending = []
+        for kind in ("decommission", "transfer"):
+            try:
+                pending.append(uow.repo.pending_request(firearm.id, kind))
+            except NotFound:
+                continue
+        ids = [p["to_agency_id"] for p in pending if p.get("to_agency_id")]
+        destinations = {i: uow.repo.org_unscoped(i).name for i in ids}
     history_rows = list(reversed(detail["history"]))
     return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
-            "locations": locations, "agency": agency, "view": view}
+            "locations": locations, "agency": agency, "view": view, "pending": pending,
+            "destinations": destinations}
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -180,6 +189,24 @@ def register(router: APIRouter, site: Site) -> None:
             return _detail_with_error(site, ctx, firearm_id, exc, values, "notify")
         return ctx.redirect(f"/firearms/{firearm_id}", "notified")
 
+    @router.post("/firearms/{firearm_id:int}/movement")
+    def movement(request: Request, firearm_id: int,
+                 form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (
+            "action", "location", "shop", "reason", "to_agency", "kind")}
+        try:
+            if values["action"] not in MOVEMENTS:
+                raise ValidationFailed("choose what to do", field="action")
+            call, notice = MOVEMENTS[values["action"]]
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                call(uow, firearm, values)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, values["action"])
+        return ctx.redirect(f"/firearms/{firearm_id}", notice)
+
     @router.post("/firearms/{firearm_id:int}/recover")
     def recover(request: Request, firearm_id: int,
                 form: FormData = Depends(form_data)) -> Response:
@@ -194,6 +221,27 @@ def register(router: APIRouter, site: Site) -> None:
         except DomainError as exc:
             return _detail_with_error(site, ctx, firearm_id, exc, values, "recover")
         return ctx.redirect(f"/firearms/{firearm_id}", "recovered")
+
+
+#: Movements recorded from the weapon's page: action -> (service call, notice).
+MOVEMENTS: dict[str, tuple[Any, str]] = {
+    "move": (lambda uow, f, v: custody.move(uow, f.serial, v["location"], make=f.make,
+                                            reason=v["reason"] or None), "moved"),
+    "repair_send": (lambda uow, f, v: custody.send_to_repair(
+        uow, f.serial, v["shop"], make=f.make, reason=v["reason"] or None), "repair_sent"),
+    "repair_return": (lambda uow, f, v: custody.return_from_repair(
+        uow, f.serial, v["location"], make=f.make), "repair_returned"),
+    "decommission_request": (lambda uow, f, v: custody.request_decommission(
+        uow, f.serial, v["reason"], make=f.make), "decommission_requested"),
+    "decommission_approve": (lambda uow, f, v: custody.approve_decommission(
+        uow, f.serial, make=f.make), "decommissioned"),
+    "transfer_request": (lambda uow, f, v: custody.request_transfer(
+        uow, f.serial, v["to_agency"], v["reason"], make=f.make), "transfer_requested"),
+    "transfer_approve": (lambda uow, f, v: custody.approve_transfer(
+        uow, f.serial, make=f.make), "transfer_sent"),
+    "reject": (lambda uow, f, v: custody.reject_request(
+        uow, f.serial, v["kind"], v["reason"], make=f.make), "request_rejected"),
+}
 
 
 def _detail_with_error(site: Site, ctx: Ctx, firearm_id: int, exc: DomainError,
