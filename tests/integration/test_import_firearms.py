@@ -371,3 +371,26 @@ def test_officers_named_only_by_badge_are_created_with_create_missing(world, tmp
        OfficerInput("P77", "Ana", credential_expiry=date(2030, 1, 1),
                     qualification_expiry=date(2030, 1, 1)))
     assert run(world, path, location="ARM1").imported == 1
+
+
+# --- the same events as a single registration ----------------------------------------------
+
+
+def test_an_imported_row_is_the_very_entry_a_single_registration_appends(world, tmp_path):
+    """Same position, same instant (the test clock stands still), same leaf hash."""
+    from resguardo.domain.registry import FirearmInput
+    from resguardo.services import custody
+
+    with world.work("armero1") as uow:  # the single path, rolled back afterwards
+        registered = registry.register_firearm(uow, "MUN1", "ARM2", FirearmInput(
+            serial="EQ-1", make="Glock", calibre="9x19mm", kind="pistol", model="19",
+            folio="F-7", acquired_on=date(2024, 3, 7)))
+        issued = custody.issue(uow, "EQ-1", "P2")
+        single = [registered.leaf(), issued.leaf()]
+    path = csv_file(tmp_path, "Serie,Marca,Modelo,Calibre,Tipo,Folio,Fecha de alta,Ubicación,"
+                              "Resguardante\nEQ-1,Glock,19,9x19mm,pistola,F-7,07/03/2024,ARM2,P2\n")
+    report = run(world, path)
+    imported = events(world, report.first_position)[:2]
+    assert [e.type for e in imported] == ["firearm.registered", "custody.issued"]
+    assert [e.leaf() for e in imported] == single
+    check_log(world)

@@ -200,7 +200,7 @@ def test_a_ten_thousand_character_cell_is_refused_and_the_limit_is_configurable(
     assert check_cell(cell, SheetLimits(max_cell=0)) is None
 
 
-@pytest.mark.parametrize("text", ["a\x00b", "a\x1bb", "\x7f", "caf\x85"])
+@pytest.mark.parametrize("text", ["a\x00b", "a\x1bb", "\x7f", "caf\x85", "a\ud800b"])
 def test_control_characters_in_a_cell_are_refused(text):
     assert "control character" in (check_cell(text, LIMITS) or "")
 

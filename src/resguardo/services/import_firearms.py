@@ -37,7 +37,7 @@ from resguardo.services.imports import (
     Progress,
     RejectSink,
     RowImport,
-    _accepted,
+    accepted_words,
 )
 from resguardo.sheets import REGISTRY_SHEET, DateError, Sheet, SheetSchema, parse_date
 from resguardo.sheets.formulas import restore
@@ -183,7 +183,7 @@ class FirearmImport(RowImport):
                     self.kinds[kind_text] = kind
             if kind is None:
                 problems.append(self.problem(line, "kind", "unknown_kind", value=kind_text,
-                                             accepted=_accepted(kind_words())))
+                                             accepted=accepted_words(kind_words())))
         badge = v[x.custodian].upper()
         status = self.status(line, v[x.status], bool(badge), problems)
         acquired = self.acquired(line, v[x.acquired], problems) if v[x.acquired] else None
@@ -245,7 +245,7 @@ class FirearmImport(RowImport):
                 status = parse_status(text)
             except ValidationFailed:
                 problems.append(self.problem(line, "status", "unknown_status", value=text,
-                                             accepted=_accepted(_status_words())))
+                                             accepted=accepted_words(_status_words())))
                 return None
             if len(self.status_memo) < 10_000:
                 self.status_memo[text] = status

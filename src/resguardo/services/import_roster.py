@@ -24,13 +24,14 @@ from resguardo.services.imports import (
     Progress,
     RejectSink,
     RowImport,
+    accepted_words,
 )
 from resguardo.sheets import DateError, Sheet, SheetSchema, parse_date
 from resguardo.sheets.roster import (
-    _LOCATION_KIND_WORDS,
-    _OFFICER_STATUS_WORDS,
     LOCATION_SHEET,
     OFFICER_SHEET,
+    location_kind_words,
+    officer_status_words,
     parse_location_kind,
     parse_officer_status,
 )
@@ -45,10 +46,6 @@ def run(kind: str, uow: UnitOfWork, agency: Any, sheet: Sheet, options: ImportOp
     """Import every row of an open officers or locations sheet into ``agency``."""
     cls = OfficerImport if kind == "officers" else LocationImport
     cls(uow, agency, sheet, options, report, progress, rejects).run()
-
-
-def _accepted(words: dict) -> str:
-    return ", ".join(w for group in words.values() for w in group)
 
 
 class _Refused(Exception):
@@ -141,7 +138,7 @@ class OfficerImport(_RosterImport):
             except DomainError:
                 problems.append(self.problem(line, "status", "unknown_officer_status",
                                              value=status_text,
-                                             accepted=_accepted(_OFFICER_STATUS_WORDS)))
+                                             accepted=accepted_words(officer_status_words())))
         credential = self._date(line, cells, "credential_expiry", problems)
         qualification = self._date(line, cells, "qualification_expiry", problems)
         self.check_agency(line, cells, problems)
@@ -216,7 +213,7 @@ class LocationImport(_RosterImport):
             except DomainError:
                 problems.append(self.problem(line, "kind", "unknown_location_kind",
                                              value=kind_text,
-                                             accepted=_accepted(_LOCATION_KIND_WORDS)))
+                                             accepted=accepted_words(location_kind_words())))
         self.check_agency(line, cells, problems)
         if problems:
             raise _Refused(problems)

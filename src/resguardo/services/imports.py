@@ -37,6 +37,7 @@ from resguardo.services.import_messages import PLACES, column_letter, render
 from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
+from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
 #: Rows between two progress reports.
@@ -210,8 +211,7 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     report = ImportReport(kind=kind, file=name, sha256=file_sha256(path), agency=agency.code,
                           dry_run=options.dry_run, skip_invalid=options.skip_invalid,
                           update=options.update)
-    uow.lock()
-    report.first_position = uow._head()  # noqa: SLF001 - where this import's entries begin
+    report.first_position = log_position(uow)  # where this import's entries begin
     if kind == "firearms":
         from resguardo.services import import_firearms as runner
     else:
@@ -226,7 +226,7 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
         runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
     report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
     if report.commit:
-        report.last_position = uow._head() - 1  # noqa: SLF001
+        report.last_position = log_position(uow) - 1
         ev = uow.append(NewEvent("import.completed", {
             "kind": kind, "file": name, "sha256": report.sha256, "rows": report.rows,
             "imported": report.imported, "updated": report.updated,
@@ -342,20 +342,7 @@ class RowImport:
         text = cells[index].strip()
         return restore(text) if self.csv and text[:1] == "'" else text
 
-    def note_values(self, cells: list[str]) -> dict[str, str] | None:
-        notes = {}
-        for index, label in self.notes:
-            if index < len(cells):
-                text = self.value(cells, index)
-                if text:
-                    notes[label] = text
-        for index in range(self.width, len(cells)):
-            text = self.value(cells, index)
-            if text:
-                notes[f"column {index + 1}"] = text
-        return notes or None
-
-    def problem(self, line: int, column: str | int | None, code: str,
+    def problem(self, line: int, column: str | int | None, code: str, /,
                 **params: Any) -> Problem:
         if isinstance(column, str):
             index = self.sheet.columns.get(column)
@@ -394,5 +381,6 @@ class RowImport:
         return known
 
 
-def _accepted(words: dict) -> str:
+def accepted_words(words: dict) -> str:
+    """The accepted spellings of a vocabulary, for a message."""
     return ", ".join(w for group in words.values() for w in group)

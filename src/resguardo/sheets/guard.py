@@ -51,8 +51,9 @@ _TEXT_NAMES = (".csv", ".txt", ".tsv", ".tab")
 # mean the file is in some other encoding or damaged.
 _CP1252_HOLES = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 # Control characters nobody types into a cell (tab, line feed and carriage return
-# are structure; the C1 range comes from bytes misread as Latin-1).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# are structure; the C1 range comes from bytes misread as Latin-1), and halves of
+# surrogate pairs, which no text holds (a workbook can spell one as _xD800_).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)

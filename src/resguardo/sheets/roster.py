@@ -93,6 +93,16 @@ _LOCATION_KIND = {
 }
 
 
+def officer_status_words() -> dict[OfficerStatus, tuple[str, ...]]:
+    """The accepted spellings of each officer status (besides the code)."""
+    return dict(_OFFICER_STATUS_WORDS)
+
+
+def location_kind_words() -> dict[LocationKind, tuple[str, ...]]:
+    """The accepted spellings of each kind of location (besides the code)."""
+    return dict(_LOCATION_KIND_WORDS)
+
+
 def parse_officer_status(text: str) -> OfficerStatus:
     """The officer status a person meant; ``ValidationFailed`` when it is none."""
     code = _OFFICER_STATUS.get(_fold(text))

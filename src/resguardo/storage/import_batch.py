@@ -91,7 +91,9 @@ def flat_canonical(payload: dict[str, Any]) -> str:
     keys = tuple(payload)
     ascii_keys = _ASCII_KEYS.get(keys)
     if ascii_keys is None:
-        ascii_keys = _ASCII_KEYS[keys] = "".join(keys).isascii()
+        ascii_keys = "".join(keys).isascii()
+        if len(_ASCII_KEYS) < 256:
+            _ASCII_KEYS[keys] = ascii_keys
     values = payload.values()
     kinds = set(map(type, values))
     if not ascii_keys or not kinds <= _SIMPLE and not (
@@ -163,6 +165,7 @@ class LogWriter:
             if background else None)
         self._pending: Future[None] | None = None
 
+
     def _cursor(self) -> Any:
         return self._dbapi.cursor()
 
@@ -195,8 +198,7 @@ class LogWriter:
 
     def next_position(self) -> int:
         """The position the next appended event will take."""
-        self.uow.lock()
-        return self.uow._head()  # noqa: SLF001 - the unit of work's own counter
+        return log_position(self.uow)
 
     def append_registrations(self, items: Sequence[tuple[NewEvent, NewEvent | None]],
                              at: str) -> list[int]:
@@ -311,6 +313,7 @@ class LogWriter:
                 self._pool.shutdown(wait=True)
                 self._pool = None
 
+
     def _event(self, position: int, new: NewEvent, at: str) -> Event:
         return Event(position=position, type=new.type, at=at, actor_id=self._actor_id,
                      actor=self._actor, org_id=new.org_id, subject_type=new.subject_type,
@@ -339,6 +342,12 @@ class LogWriter:
 # --- the log's counters, for undoing one row of an import -----------------------------------
 
 
+def log_position(uow: UnitOfWork) -> int:
+    """The position the next event appended in ``uow`` will take (takes the writer's lock)."""
+    uow.lock()
+    return uow._head()  # noqa: SLF001 - the unit of work's own counter
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     size: int
@@ -347,8 +356,7 @@ class Mark:
 
 def mark(uow: UnitOfWork) -> Mark:
     """Where the unit of work's log stands (with ``undo``: one row's savepoint)."""
-    uow.lock()
-    return Mark(uow._head(), len(uow.appended))  # noqa: SLF001
+    return Mark(log_position(uow), len(uow.appended))
 
 
 def undo(uow: UnitOfWork, to: Mark) -> None:

@@ -278,7 +278,10 @@ async def _upload(request: Request, caller: Caller, kind: str, agency: str | Non
         if size == 0:
             raise ValidationFailed("the file is empty: send it as the request body",
                                    field="body")
-        name = filename or f"upload.{'xlsx' if data.read_bytes()[:2] == b'PK' else 'csv'}"
+        if filename is None:
+            with open(data, "rb") as f:
+                filename = f"upload.{'xlsx' if f.read(2) == b'PK' else 'csv'}"
+        name = filename
         described = await run_in_threadpool(_describe, data, kind, name, limits)
         meta = {"user": caller.username, "kind": kind, "agency": code, "file": name,
                 "size": size, "sha256": await run_in_threadpool(file_sha256, data)}
