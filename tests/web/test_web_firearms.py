@@ -270,3 +270,22 @@ def test_movements_and_the_two_person_rule_from_the_weapons_page(sqlite_world, s
     assert "Dada de baja." in approved.text
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").status.value) \
         == "decommissioned"
+
+
+def test_the_officers_list_also_takes_the_same_queries_whatever_it_shows(sqlite_world,
+                                                                         signed_in):
+    from datetime import date
+
+    from resguardo.domain.registry import OfficerInput
+    browser = signed_in("supervisor")
+    few, _ = queries_for(sqlite_world, browser, "/officers")
+    with sqlite_world.work("jefe1") as uow:
+        for i in range(60):
+            registry.add_officer(uow, "MUN1", OfficerInput(
+                f"X{i:03d}", f"Elemento {i}", credential_expiry=date(2030, 1, 1),
+                qualification_expiry=date(2030, 1, 1)))
+        uow.commit()
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "X001")
+    many, html = queries_for(sqlite_world, browser, "/officers")
+    assert html.count('href="/officers/') >= 50
+    assert many == few

@@ -225,7 +225,7 @@ def test_officers_list_and_record(signed_in, sqlite_world):
     chief = signed_in("jefe1")
     listing = chief.get("/officers")
     assert "Ana Ruiz" in listing.text and "Luis Mora" in listing.text
-    found = chief.get("/officers?badge=p2")
+    found = chief.get("/officers?q=p2")
     assert found.url.path.startswith("/officers/")
     assert "GLK-A200" in found.text
     assert "Sin asignar: el elemento no puede confirmar en la armería" in found.text
@@ -300,3 +300,11 @@ def test_refusals_built_around_a_name_are_translated_too(signed_in):
                                         "scope": "NACIONAL", "password": "corta"},
                        page="/admin/users")
     assert "La contraseña necesita al menos 10 caracteres." in short.text
+
+
+def test_officers_are_found_by_name_and_a_miss_says_so(signed_in):
+    chief = signed_in("jefe1")
+    by_name = chief.get("/officers?q=mora")
+    assert by_name.url.path.startswith("/officers/") and "Luis Mora" in by_name.text
+    missing = chief.get("/officers?q=zzz")
+    assert "Ningún elemento coincide con zzz." in missing.text

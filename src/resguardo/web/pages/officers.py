@@ -16,10 +16,11 @@ from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import OfficerInput
 from resguardo.services import custody, pins, registry
+from resguardo.storage import api_queries
 from resguardo.web.paging import PER_PAGE, Pager, clean_params, page_number, parse_day
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
-FILTERS = ("agency", "status", "badge")
+FILTERS = ("agency", "status", "q")
 ACTIONS = {
     "suspend": registry.suspend_officer,
     "reinstate": registry.reinstate_officer,
@@ -52,23 +53,17 @@ def register(router: APIRouter, site: Site) -> None:
             agencies = uow.repo.orgs(OrgKind.AGENCY)
             by_code = {a.code: a for a in agencies}
             agency = by_code.get(params["agency"])
-            if params["badge"]:
-                target = agency or (ctx.actor.scope if ctx.actor.scope.holds_weapons else None)
-                candidates = [target] if target else agencies
-                for candidate in candidates:
-                    try:
-                        found = uow.repo.officer(candidate.id, params["badge"])
-                    except NotFound:
-                        continue
-                    return ctx.redirect(f"/officers/{found.id}")
             status = params["status"] if params["status"] in {s.value for s in OfficerStatus} \
                 else None
-            listing = uow.repo.officers(agency_id=agency.id if agency else None, status=status,
-                                        offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+            listing = api_queries.officers_matching(
+                uow.repo, agency_id=agency.id if agency else None, status=status,
+                q=params["q"] or None, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+            if params["q"] and listing.total == 1:
+                return ctx.redirect(f"/officers/{listing.items[0].id}")  # a badge scan
             # one query for the whole page: weapons out now, counted per officer
             held = Counter((r["agency_id"], r["badge"]) for r in uow.repo.issued_weapons())
         names = {a.id: a for a in agencies}
-        not_found = params["badge"] if params["badge"] else None
+        not_found = params["q"] if params["q"] and not listing.total else None
         return ctx.render("officers/list.html", officers=listing.items, total=listing.total,
                           pager=Pager(listing.total, page, PER_PAGE, params, "/officers"),
                           agencies=agencies, names=names, params=params, not_found=not_found,
