@@ -1,0 +1,68 @@
+"""``GET /api/v1/trace`` and ``/trace/log`` over HTTP, in process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from resguardo.api import create_app
+from resguardo.services import custody
+from resguardo.services.auth import AuthSettings
+
+from world import PASSWORD, do
+
+
+@pytest.fixture
+def http(world):  # type: ignore[no-untyped-def]
+    loop = asyncio.new_event_loop()
+    app = create_app(world, auth_settings=AuthSettings(), webhooks=False)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("t", 1)),
+                               base_url="http://testserver/api/v1")
+    tokens: dict[str, str] = {}
+
+    def get(user: str, path: str, **params):  # type: ignore[no-untyped-def]
+        if user not in tokens:
+            r = loop.run_until_complete(client.post(
+                "/auth/token", json={"username": user, "password": PASSWORD}))
+            tokens[user] = r.json()["access_token"]
+        return loop.run_until_complete(client.get(
+            path, params=params, headers={"Authorization": f"Bearer {tokens[user]}"}))
+    yield get
+    loop.run_until_complete(client.aclose())
+    loop.close()
+    world.engine.dispose()
+
+
+def test_get_trace_answers_the_formats_md_shape_and_records_it(world, http):
+    do(world, "armero1", custody.issue, "GLK-A100", "P1")
+    r = http("investigador", "/trace", serial="GLK-AI00", date="2025-03-03T08:30", limit=1)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert list(answer) == ["query", "candidates"]
+    c = answer["candidates"][0]
+    assert (c["serial"], c["distance"], c["agency"], c["custodian_on_date"]) == (
+        "GLK-A100", 0.5, "MUN1", {"badge": "P1", "name": "Ana Ruiz"})
+    assert [e["event"] for e in c["custody"]] == ["firearm.registered", "custody.issued"]
+    assert "shop" not in c["custody"][0]  # entries carry only their own details
+    log = http("investigador", "/trace/log").json()
+    assert log["total"] == 1
+    assert log["items"][0]["candidates"] == [{"firearm_id": glk_a100_id(world), "serial": "GLK-A100",
+                                              "make": "Glock", "agency": "MUN1",
+                                              "distance": 0.5}]
+
+
+def glk_a100_id(world) -> int:  # type: ignore[no-untyped-def]
+    with world.read(None) as uow:
+        return uow.repo.firearm("GLK-A100").id
+
+
+def test_get_trace_keeps_to_scope_and_refuses_other_roles(http):
+    assert http("investigador2", "/trace", serial="GLK-A100").json()["candidates"] == []
+    r = http("investigador2", "/trace", serial="GLK-A100", agency="MUN1")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert http("armero1", "/trace", serial="GLK-A100").status_code == 403
+    assert http("investigador", "/trace", serial="???").status_code == 422
+    assert http("investigador", "/trace", serial="GLK", date="2025-02-30").status_code == 422
+    assert http("investigador2", "/trace/log").json()["total"] == 1
