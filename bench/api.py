@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -128,12 +130,14 @@ def start_server(db: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "RESGUARDO_DATABASE_URL": f"sqlite:///{db}",
            "RESGUARDO_SIGNING_KEY": str(db.with_suffix(".key"))}
     env.pop("RESGUARDO_SQLITE_SYNCHRONOUS", None)  # the product default: FULL
+    # its own process group: stopping it stops every uvicorn worker it started
     proc = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port),
-                             "--workers", str(workers)], env=env)
+                             "--workers", str(workers)], env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            stop_server(proc)
             raise SystemExit("the server exited")
         try:
             if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
@@ -141,8 +145,22 @@ def start_server(db: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.kill()
+    stop_server(proc)
     raise SystemExit("the server did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the server and its workers (the whole process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # any worker left behind
 
 
 # --- the clients --------------------------------------------------------------------------------
@@ -233,10 +251,10 @@ async def run_phase(name: str, base: str, token: str, plans: list[list[tuple[str
                 if began >= stop_at:
                     return
                 try:
-                    status, answer = await conn.post(path, body)
+                    status, answer = await asyncio.wait_for(conn.post(path, body), 120)
                     good = status == 201
                     problem = None if good else f"{status} {answer[:200]!r}"
-                except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+                except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
                     good, problem = False, f"{type(exc).__name__}: {exc}"
                     conn.close()
                     conn = Connection(host, int(port), token)
@@ -308,8 +326,7 @@ def main() -> int:
         custody = asyncio.run(run_phase("issue/return", base, token, custody_plans,
                                         args.seconds, args.warmup))
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_server(proc)
     ratio = custody.throughput / anchor.throughput if anchor.throughput else 0.0
     met = ratio >= 0.5 and custody.errors == 0 and anchor.errors == 0
     if args.json:
