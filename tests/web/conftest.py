@@ -45,9 +45,13 @@ def signed_in(sqlite_world):  # type: ignore[no-untyped-def]
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the session (Debian's; Playwright cannot download one)."""
+    """One headless Chromium per module (Debian's; Playwright cannot download one).
+
+    Not per session: Playwright's sync API keeps an event loop running in this thread
+    until it stops, and later tests that run their own loop would find it busy.
+    """
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
