@@ -25,16 +25,10 @@ from resguardo.api.routers import (
     operations,
 )
 from resguardo.api.routers import organizations as registry
+from resguardo.api.routers import trace as trace_routes
 from resguardo.api.webhooks import DeliveryWorker
 from resguardo.services.app import Resguardo
 from resguardo.services.auth import AuthSettings
-
-try:  # trace arrives with its own service; the API serves it when it is installed
-    from resguardo.api.routers import trace as trace_routes
-except ModuleNotFoundError as exc:
-    if not (exc.name or "").startswith("resguardo."):
-        raise
-    trace_routes = None  # type: ignore[assignment]
 
 PREFIX = "/api/v1"
 log = logging.getLogger("resguardo.api")
@@ -95,8 +89,7 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
                    operations.entries, inspections.inspections, ledger.ledger,
                    access.accounts, access.tokens, access.hooks, imports.imports):
         app.include_router(router, prefix=PREFIX)
-    if trace_routes is not None:
-        app.include_router(trace_routes.traces, prefix=PREFIX)
+    app.include_router(trace_routes.traces, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)
     def health() -> JSONResponse:

@@ -306,9 +306,11 @@ class Repositories:
         total = self.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         c = t.firearms.c
         orders = {"serial": c.serial_key, "make": c.make_key, "status": c.status,
-                  "since": c.status_since.desc(), "calibre": c.calibre, "kind": c.kind}
-        key = orders.get(order.lstrip("-"), c.serial_key)
-        if order.startswith("-"):
+                  "since": c.status_since, "calibre": c.calibre, "kind": c.kind}
+        name = order.lstrip("-")
+        key = orders.get(name, c.serial_key)
+        # "since" lists the latest change first; a leading "-" reverses any order
+        if order.startswith("-") != (name == "since"):
             key = key.desc()
         rows = self.conn.execute(stmt.order_by(key, c.id).offset(offset).limit(limit))
         return Page([firearm_from_row(r) for r in rows], total, offset, limit)
