@@ -194,6 +194,11 @@ def main() -> int:
             service += run_service(app, plan[start:start + chunk])
             anchor += anchor_side.run(anchor_plan[start:start + chunk])
             bar.update(task, completed=2 * min(len(plan), start + chunk))
+            done = 2 * min(len(plan), start + chunk)
+            if not sys.stderr.isatty() and (start // chunk) % 50 == 49:
+                print(f"{done:,} operations: resguardo {done / service:,.0f} ops/s, "
+                      f"anchor {done / anchor:,.0f} ops/s, ratio "
+                      f"{anchor / service:.2f}", file=sys.stderr, flush=True)
     ops = len(plan) * 2
     ours, theirs = ops / service, ops / anchor
     print(f"firearms: {args.firearms:,}   officers: {args.officers:,}")
