@@ -16,7 +16,7 @@ from resguardo.services.app import Resguardo
 from resguardo.web.site import Site, route_class, secure
 
 PAGE_MODULES = ("assets", "auth", "dashboard", "desk", "firearms", "documents", "officers",
-                "inspections", "alerts", "trace", "imports", "ledger", "admin")
+                "transfers", "ammunition", "inspections", "alerts", "trace", "imports", "ledger", "admin")
 
 
 def mount(app: FastAPI, resguardo: Resguardo) -> None:

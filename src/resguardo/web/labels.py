@@ -45,6 +45,8 @@ ORG_KIND = {
     "military_zone": N_("Military zone"),
     "state": N_("State secretariat"),
     "agency": N_("Agency"),
+    "max_distance": N_("Maximum distance"),
+    "limit": N_("Number of candidates"),
 }
 
 LOCATION_KIND = {
@@ -89,6 +91,20 @@ EVENT = {
     "custody.override_granted": N_("Override granted by a chief"),
     "auth.pin_set": N_("Desk PIN set"),
     "auth.pin_failed": N_("Wrong desk PIN"),
+    "ammunition.received": N_("Rounds received"),
+    "ammunition.issued": N_("Rounds issued"),
+    "ammunition.returned": N_("Rounds returned"),
+    "ammunition.consumed": N_("Rounds used from stock"),
+    "alert.acknowledged": N_("Alert acknowledged"),
+    "inspection.finding_answered": N_("Inspection finding answered"),
+    "import.completed": N_("Imported"),
+}
+
+#: Why rounds did not come back (ammunition justifications).
+JUSTIFICATION = {
+    "training": N_("Training"),
+    "duty_discharge": N_("Duty discharge"),
+    "damaged": N_("Damaged"),
 }
 
 #: Fields an entry may show, with their labels.
@@ -121,6 +137,16 @@ FIELD = {
     "barrel_serial": N_("Barrel serial"),
     "purchase_ref": N_("Purchase reference"),
     "supplier": N_("Supplier"),
+    "lot": N_("Lot"),
+    "quantity": N_("Rounds"),
+    "returned": N_("Rounds returned"),
+    "consumed": N_("Rounds not returned"),
+    "justification": N_("Justification"),
+    "incident": N_("Incident number"),
+    "firearm": N_("Weapon"),
+    "agency": N_("Agency"),
+    "max_distance": N_("Maximum distance"),
+    "limit": N_("Number of candidates"),
 }
 
 

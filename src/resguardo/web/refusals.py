@@ -85,6 +85,22 @@ DOMAIN_MESSAGES = (
     N_("the planned date must be YYYY-MM-DD"),
     N_("quantity cannot be negative"),
     N_("location, calibre and lot are required"),
+    # ammunition, transfers and the other refusals a page can meet
+    N_("nothing returned or consumed"),
+    N_("choose the weapon to receive"),
+    N_("choose where the weapon is stored"),
+    N_("no weapon on its way to your agency with that reference"),
+    N_("no open loss or theft report for this firearm"),
+    N_("no pending transfer request for this firearm"),
+    N_("no pending decommission request for this firearm"),
+    N_("the corrected values equal the recorded ones"),
+    N_("the corrected make and serial are already registered"),
+    N_("expectations can be revealed only during an open inspection; after closing they are "
+       "in the findings"),
+    N_("'*' may only stand at the start or the end of a trace query"),
+    N_("a trace query needs at least one readable character"),
+    N_("give the serial as read, or say it is obliterated"),
+    N_("an investigator reads only their own traces"),
 )
 
 #: Said when the role may not do something the page does not name.
@@ -163,6 +179,15 @@ _FIELD_PATTERNS = [
      N_("%(field)s: use 1 to 64 letters, digits, dots, hyphens or underscores")),
     (re.compile(r"^(?P<field>[a-z_]+) must be a date and time$"),
      N_("%(field)s must be a date and time")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be a whole number of rounds$"),
+     N_("%(field)s: write a whole number of rounds")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be a positive number of rounds$"),
+     N_("%(field)s: write a number of rounds above zero")),
+    (re.compile(r"^(?P<field>[a-z_]+) is implausibly large$"),
+     N_("%(field)s is far larger than any real count; check the number")),
+    (re.compile(r"^(?P<field>[a-z_]+) cannot be empty$"), N_("%(field)s cannot be empty")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be a date YYYY-MM-DD$"),
+     N_("%(field)s must be a date")),
 ]
 
 
@@ -191,6 +216,52 @@ _DYNAMIC = [
      N_("Officer %(badge)s is already separated.")),
     (re.compile(r"^(?P<code>\S+) is not an agency that holds weapons$"),
      N_("%(code)s is not an agency that holds weapons.")),
+    (re.compile(r"^(?P<code>\S+) is not an agency; locations belong to agencies$"),
+     N_("%(code)s is not an agency: locations belong to agencies.")),
+    (re.compile(r"^(?P<code>\S+) is not an agency(; imports are per agency)?$"),
+     N_("%(code)s is not an agency.")),
+    (re.compile(r"^(?P<code>\S+) is not below the holder (?P<holder>\S+)$"),
+     N_("%(code)s is not below the licence holder %(holder)s.")),
+    (re.compile(r"^a (?P<what>transfer|decommission) of (?P<serial>.+) is already awaiting "
+                r"approval$"),
+     N_("A request for %(serial)s is already awaiting approval.")),
+    (re.compile(r"^firearm (?P<serial>.+) is already at (?P<location>\S+)$"),
+     N_("%(serial)s is already at %(location)s.")),
+    (re.compile(r"^the military authority was already notified at (?P<when>.+)$"),
+     N_("The military authority's notification is already recorded.")),
+    (re.compile(r"^firearm (?P<serial>.+) is issued to another officer$"),
+     N_("%(serial)s is issued to another officer.")),
+    (re.compile(r"^alert (?P<key>.+) is already acknowledged$"),
+     N_("This alert is already acknowledged.")),
+    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only a planned inspection can "
+                r"be opened$"), N_("Only a planned inspection can be opened.")),
+    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); scans are recorded only while "
+                r"it is open$"), N_("Scans are recorded only while the inspection is open.")),
+    (re.compile(r"^inspection (?P<n>\d+) is not open$"), N_("The inspection is not open.")),
+    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only an open inspection can be "
+                r"closed"), N_("Only an open inspection can be closed.")),
+    (re.compile(r"^location (?P<location>\S+) is outside this inspection's scope"),
+     N_("Location %(location)s is outside this inspection's scope.")),
+    (re.compile(r"^finding (?P<n>\d+) is already answered$"),
+     N_("This finding is already answered.")),
+    (re.compile(r"^a (?P<kind>[a-z_]+) finding needs no answer$"),
+     N_("This kind of finding needs no answer.")),
+    (re.compile(r"^officer (?P<badge>\S+) is separated: no override possible$"),
+     N_("Officer %(badge)s is separated: no override is possible.")),
+    (re.compile(r"^consumed rounds need a justification"),
+     N_("Rounds not returned need a justification: training, duty discharge or damaged.")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be between (?P<a>[\d.]+) and (?P<b>[\d.]+)$"),
+     N_("%(field)s must be between %(a)s and %(b)s.")),
+]
+
+#: Shortfalls of rounds, with the counts the armorer needs to see.
+_ROUNDS = [
+    (re.compile(r"^only (?P<n>\d+) rounds of (?P<calibre>.+) lot (?P<lot>.+) at "
+                r"(?P<location>\S+); cannot (issue|consume) (?P<q>\d+)$"),
+     N_("Only %(n)s rounds of %(calibre)s lot %(lot)s at %(location)s.")),
+    (re.compile(r"^officer (?P<badge>\S+) holds (?P<n>\d+) rounds of (?P<calibre>.+) lot "
+                r"(?P<lot>.+); cannot account for (?P<q>\d+)$"),
+     N_("Officer %(badge)s holds only %(n)s rounds of %(calibre)s lot %(lot)s.")),
 ]
 
 
@@ -260,6 +331,14 @@ def explain(exc: DomainError, lang: Lang) -> str:
                      serial=d["serial"])
         return _("That make and serial are already registered.")
     if code == "insufficient_ammunition":
+        for pattern, message in _ROUNDS:
+            m = pattern.match(exc.message)
+            if m:
+                values = {k: v for k, v in m.groupdict().items()}
+                for k in ("n", "q"):
+                    if values.get(k):
+                        values[k] = lang.number(int(values[k]))
+                return _(message, **values)
         return _("There are not enough rounds for that.")
     if code == "authentication_failed" and d.get("pin"):
         reason = d.get("reason")
@@ -286,7 +365,10 @@ def explain(exc: DomainError, lang: Lang) -> str:
         for pattern, message in _DYNAMIC:
             m = pattern.match(exc.message)
             if m:
-                return _(message, **m.groupdict())
+                values = m.groupdict()
+                if values.get("field"):
+                    values["field"] = _(labels.label(labels.FIELD, values["field"]))
+                return sentence(_(message, **values))
         for pattern, message in _FIELD_PATTERNS:
             m = pattern.match(exc.message)
             if m:

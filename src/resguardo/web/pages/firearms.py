@@ -14,6 +14,7 @@ from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import FirearmInput
 from resguardo.services import custody, history, registry
+from resguardo.storage import web_queries
 from resguardo.web.paging import (
     PER_PAGE,
     Pager,
@@ -91,12 +92,20 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str
                 pending.append(uow.repo.pending_request(firearm.id, kind))
             except NotFound:
                 continue
-        ids = [p["to_agency_id"] for p in pending if p.get("to_agency_id")]
+        transit = None
+        receive_at: list = []
+        if firearm.status == FirearmStatus.IN_TRANSIT:
+            transit = web_queries.transfer_in_transit(uow.repo, firearm.id)
+        ids = [p["to_agency_id"] for p in [*pending, *([transit] if transit else [])]
+               if p.get("to_agency_id")]
         destinations = {i: uow.repo.org_unscoped(i).name for i in ids}
+        if transit is not None:
+            # empty unless the receiving agency lies in the viewer's scope
+            receive_at = uow.repo.locations(transit["to_agency_id"])
     history_rows = list(reversed(detail["history"]))
     return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
             "locations": locations, "agency": agency, "view": view, "pending": pending,
-            "destinations": destinations}
+            "destinations": destinations, "transit": transit, "receive_at": receive_at}
 
 
 def register(router: APIRouter, site: Site) -> None:

@@ -16,7 +16,7 @@ from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import OfficerInput
 from resguardo.services import custody, pins, registry
-from resguardo.storage import api_queries
+from resguardo.storage import api_queries, web_queries
 from resguardo.web.paging import PER_PAGE, Pager, clean_params, page_number, parse_day
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -28,7 +28,13 @@ ACTIONS = {
 }
 
 
-def officer_record(site: Site, ctx: Ctx, officer_id: int) -> dict[str, Any]:
+#: Custody entries per page of an officer's record.
+CUSTODY_PAGE = 25
+
+
+def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
+                   ) -> dict[str, Any]:
+    offset = (custody_page - 1) * CUSTODY_PAGE
     with site.rg.read(ctx.actor) as uow:
         officer = uow.repo.officer_by_id(officer_id)
         held = uow.repo.weapons_held(officer.id)
@@ -37,9 +43,18 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int) -> dict[str, Any]:
         has_pin = bool(pins.has_pin(uow, [officer.id]))
         licences = {row["id"]: row["number"] for row in uow.repo.licences()}
         today = uow.now().date()
+        moves, older = web_queries.officer_custody(uow.repo, officer.id, officer.agency_id,
+                                                   offset=offset, limit=CUSTODY_PAGE)
+        weapons = web_queries.firearms_by_id(uow.repo, [e.payload.get("firearm_id")
+                                                        for e in moves])
+        places = uow.repo.location_codes([e.payload.get("location_id") for e in moves])
+    custody_rows = [{"e": e, "firearm": weapons.get(e.payload.get("firearm_id") or -1),
+                     "location": places.get(e.payload.get("location_id") or -1)}
+                    for e in moves]
     return {"officer": officer, "held": held, "events": list(reversed(events)),
             "agency": agency, "has_pin": has_pin, "today": today,
-            "licence": licences.get(officer.licence_id) if officer.licence_id else None}
+            "licence": licences.get(officer.licence_id) if officer.licence_id else None,
+            "custody": custody_rows, "custody_page": custody_page, "custody_older": older}
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -99,8 +114,8 @@ def register(router: APIRouter, site: Site) -> None:
     @router.get("/officers/{officer_id:int}")
     def officer_page(request: Request, officer_id: int) -> Response:
         ctx = site.viewer(request)
-        return ctx.render("officers/detail.html", **officer_record(site, ctx, officer_id),
-                          error=None, form={})
+        record = officer_record(site, ctx, officer_id, page_number(request.query_params))
+        return ctx.render("officers/detail.html", **record, error=None, form={})
 
     @router.post("/officers/{officer_id:int}/{action}")
     def officer_action(request: Request, officer_id: int, action: str,

@@ -1,0 +1,120 @@
+"""Read queries the web pages need beyond the shared repositories: an officer's
+custody history, transfers on their way, ammunition movements. Each is one
+bounded statement, scoped through ``Repositories.in_scope`` like every read.
+
+Pages of entries are fetched one row beyond the page, so a page knows whether
+an older one exists without counting the whole log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from resguardo.domain.events import Event
+from resguardo.storage import tables as t
+from resguardo.storage.repositories import Repositories, event_from_row
+
+CUSTODY_TYPES = ("custody.issued", "custody.returned")
+AMMO_TYPES = ("ammunition.received", "ammunition.issued", "ammunition.returned",
+              "ammunition.consumed")
+
+
+def _page(rows: list[Any], limit: int) -> tuple[list[Event], bool]:
+    events = [event_from_row(r) for r in rows[:limit]]
+    return events, len(rows) > limit
+
+
+def officer_custody(repo: Repositories, officer_id: int, agency_id: int, *, offset: int = 0,
+                    limit: int = 25) -> tuple[list[Event], bool]:
+    """Issues to and returns by one officer, newest first, and whether older ones exist.
+
+    The officer is in the payload (the entries are about the weapon), written as
+    canonical JSON: ``"officer_id":<id>`` followed by ``,`` or ``}``.
+    """
+    c = t.events.c
+    key = f'%"officer_id":{int(officer_id)}'
+    stmt = (select(t.events)
+            .where(c.type.in_(CUSTODY_TYPES), c.org_id == agency_id,
+                   repo.in_scope(c.org_id),
+                   or_(c.payload.like(key + ",%"), c.payload.like(key + "}%")))
+            .order_by(c.position.desc()).offset(offset).limit(limit + 1))
+    return _page(list(repo.conn.execute(stmt)), limit)
+
+
+def ammunition_movements(repo: Repositories, agency_id: int | None = None, *, offset: int = 0,
+                         limit: int = 50) -> tuple[list[Event], bool]:
+    """Ammunition received, issued, returned and consumed, newest first."""
+    c = t.events.c
+    stmt = (select(t.events).where(c.type.in_(AMMO_TYPES), repo.in_scope(c.org_id))
+            .order_by(c.position.desc()).offset(offset).limit(limit + 1))
+    if agency_id is not None:
+        stmt = stmt.where(c.org_id == agency_id)
+    return _page(list(repo.conn.execute(stmt)), limit)
+
+
+def firearms_by_id(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]:
+    """Serial, make and model of weapons named by entries the viewer may already read."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    f = t.firearms.c
+    rows = repo.conn.execute(select(f.id, f.serial, f.make, f.model, f.calibre, f.agency_id)
+                             .where(f.id.in_(wanted)))
+    return {r.id: dict(r._mapping) for r in rows}
+
+
+def transfers_in_transit(repo: Repositories, *, incoming: bool, limit: int = 200) -> list[dict]:
+    """Approved transfers whose weapon has left and not yet arrived.
+
+    ``incoming``: those addressed to an agency in the viewer's scope; otherwise
+    those sent by one. The weapon still belongs to the sending agency until it
+    is received, so this is the receiving side's only view of it.
+    """
+    r, f = t.requests.c, t.firearms.c
+    side = r.to_agency_id if incoming else r.agency_id
+    latest = t.requests.alias("later")
+    newer = (select(latest.c.id).where(latest.c.firearm_id == r.firearm_id,
+                                       latest.c.kind == "transfer", latest.c.id > r.id)
+             .exists())
+    stmt = (select(r.id, r.firearm_id, r.agency_id, r.to_agency_id, r.reason, r.requested_at,
+                   r.decided_at, f.serial, f.make, f.model, f.calibre, f.kind)
+            .join(t.firearms, f.id == r.firearm_id)
+            .where(r.kind == "transfer", r.state == "approved", f.status == "in_transit",
+                   f.agency_id == r.agency_id, ~newer, repo.in_scope(side))
+            .order_by(r.decided_at, r.id).limit(limit))
+    return [dict(row._mapping) for row in repo.conn.execute(stmt)]
+
+
+def transfers_pending(repo: Repositories, limit: int = 200) -> list[dict]:
+    """Transfer requests awaiting a second person, sent from or addressed to the viewer's scope."""
+    r, f = t.requests.c, t.firearms.c
+    stmt = (select(r.id, r.firearm_id, r.agency_id, r.to_agency_id, r.reason, r.requested_at,
+                   f.serial, f.make, f.model)
+            .join(t.firearms, f.id == r.firearm_id)
+            .where(r.kind == "transfer", r.state == "pending",
+                   or_(repo.in_scope(r.agency_id), repo.in_scope(r.to_agency_id)))
+            .order_by(r.requested_at, r.id).limit(limit))
+    return [dict(row._mapping) for row in repo.conn.execute(stmt)]
+
+
+def transfer_in_transit(repo: Repositories, firearm_id: int) -> dict | None:
+    """The approved transfer a weapon in transit is on (None when it is not travelling)."""
+    r = t.requests.c
+    row = repo.conn.execute(
+        select(r.id, r.agency_id, r.to_agency_id, r.decided_at)
+        .where(r.firearm_id == firearm_id, r.kind == "transfer", r.state == "approved")
+        .order_by(r.id.desc()).limit(1)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def org_labels(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]:
+    """Code and name of the organizations at either end of entries the viewer may read."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    o = t.organizations.c
+    rows = repo.conn.execute(select(o.id, o.code, o.name).where(o.id.in_(wanted)))
+    return {r.id: {"code": r.code, "name": r.name} for r in rows}

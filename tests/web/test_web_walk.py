@@ -1,0 +1,182 @@
+"""A real headless Chromium walks every page as every role, and the new
+journeys: a transfer received by the receiving agency, rounds received, issued
+and taken back. Screenshots go under test-artifacts/web/ (walk-<role>-<page>)
+for a person to look at; the walk asserts what a person would notice at once:
+an error page, a raw code or identifier, English on a Spanish page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from test_web_browser import new_page, sign_in
+from web_support import set_pin, shot
+
+from resguardo.services import ammunition, custody, inspections
+
+from world import USERS, do, look
+
+pytestmark = pytest.mark.browser
+
+#: Stored codes and internal names that must never reach a page's text.
+RAW = re.compile(r"\b(in_storage|in_transit|in_repair|custody\.\w+|firearm\.\w+|ammunition\.\w+|"
+                 r"officer\.\w+|duty_discharge|permission_denied|not_found|None|Traceback|"
+                 r"undefined)\b")
+#: English words that would betray an untranslated sentence on a Spanish page.
+ENGLISH = re.compile(r"\b(the|and|with|weapon|officer|agency|rounds|found|must|cannot|"
+                     r"should|page)\b", re.IGNORECASE)
+
+
+def lived_in(app, clock) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The small world with a day of work in it: custody, a loss, a transfer, rounds."""
+    set_pin(app, "MUN1", "P1", "4821")
+    do(app, "armero1", custody.issue, "GLK-A100", "P1")
+    do(app, "armero1", custody.issue, "GLK-A200", "P2")
+    clock.advance(hours=2)
+    do(app, "armero1", custody.return_, "GLK-A200", "ARM1")
+    do(app, "armero1", custody.report_missing, "GLK-A300", stolen=False,
+       occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True, complaint_number=None)
+    do(app, "armero1", custody.request_transfer, "GLK-A500", "MUN2", "Reasignación")
+    do(app, "jefe1", custody.approve_transfer, "GLK-A500")
+    do(app, "armero1", ammunition.receive, "MUN1", "ARM1", "9x19mm", "L-2025-01", 500)
+    do(app, "armero1", ammunition.issue, "MUN1", "ARM1", "P1", "9x19mm", "L-2025-01", 30)
+    number = do(app, "inspector", inspections.plan, "MUN2", date(2025, 3, 20)).position
+    ids = look(app, None, lambda uow: {
+        "firearm": uow.repo.firearm("GLK-A100").id,
+        "officer": uow.repo.officer(uow.repo.org("MUN1").id, "P1").id,
+        "theirs": uow.repo.firearm("BER-B100").id,
+        "theirs_officer": uow.repo.officer(uow.repo.org("MUN2").id, "Q1").id})
+    ids["inspection"] = number
+    return ids
+
+
+def pages_for(ids: dict[str, int]) -> list[tuple[str, str]]:
+    return [
+        ("dashboard", "/"), ("desk", "/desk"), ("firearms", "/firearms"),
+        ("firearm", f"/firearms/{ids['firearm']}"), ("firearm-mun2", f"/firearms/{ids['theirs']}"),
+        ("firearm-new", "/firearms/new"), ("officers", "/officers"),
+        ("officer", f"/officers/{ids['officer']}"),
+        ("officer-mun2", f"/officers/{ids['theirs_officer']}"), ("officer-new", "/officers/new"),
+        ("transfers", "/transfers"), ("ammunition", "/ammunition"),
+        ("inspections", "/inspections"), ("inspection", f"/inspections/{ids['inspection']}"),
+        ("alerts", "/alerts"), ("losses", "/losses"), ("trace", "/trace"), ("import", "/import"),
+        ("ledger", "/ledger"), ("admin-users", "/admin/users"),
+        ("admin-locations", "/admin/locations"), ("no-such-page", "/no/such/page"),
+    ]
+
+
+def test_every_page_as_every_role_looks_finished(chromium, live, sqlite_world, clock):
+    ids = lived_in(sqlite_world, clock)
+    problems: list[str] = []
+    for username in ("admin", *USERS):
+        if username in ("armero3", "jefe2", "investigador2"):
+            continue  # the same roles as others, in another scope
+        context, page = new_page(chromium)
+        sign_in(page, live.url, username)
+        for name, path in pages_for(ids):
+            response = page.goto(f"{live.url}{path}")
+            assert response is not None
+            status = response.status
+            shot(page, f"walk-{username}-{name}")
+            text = page.inner_text("main")
+            where = f"{username} {path} ({status})"
+            if status >= 500:
+                problems.append(f"{where}: server error")
+            if status in (403, 404) and not page.locator(".refusal, .empty").count():
+                problems.append(f"{where}: refused without saying why")
+            found = RAW.search(text)
+            if found:
+                problems.append(f"{where}: raw text {found.group(0)!r}")
+            english = ENGLISH.findall(text)
+            if english:
+                problems.append(f"{where}: English on a Spanish page: {sorted(set(english))}")
+            if page.locator("h1").count() == 0:
+                problems.append(f"{where}: no heading")
+        assert not page.errors, (username, page.errors)
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_a_transfer_is_asked_approved_and_received_in_the_browser(chromium, live,
+                                                                  sqlite_world):
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A400").id)
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "armero1")
+    page.goto(f"{live.url}/firearms/{fid}")
+    page.locator("summary", has_text="Otros movimientos").click()
+    page.get_by_label("Corporación que recibe (clave)").fill("MUN2")
+    form = page.locator("form", has=page.get_by_label("Corporación que recibe (clave)"))
+    form.get_by_label("Motivo por escrito").fill("Reasignación a zona sur")
+    page.get_by_role("button", name="Solicitar la transferencia").click()
+    page.get_by_text("Transferencia solicitada: un jefe o supervisor debe aprobarla.").wait_for()
+    context.close()
+
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "jefe1")
+    page.goto(f"{live.url}/transfers")
+    page.get_by_role("link", name="GLK-A400").click()
+    page.get_by_role("button", name="Aprobar").click()
+    page.get_by_text("Transferencia aprobada").wait_for()
+    shot(page, "transfer-1-sent")
+    context.close()
+
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "armero2")
+    page.get_by_role("link", name="Transferencias").click()
+    page.get_by_role("heading", name="En camino a su corporación").wait_for()
+    shot(page, "transfer-2-incoming")
+    page.get_by_label("Guardarla en").select_option("ARM1")
+    page.get_by_role("button", name="Recibir GLK-A400").click()
+    page.get_by_text("Transferencia recibida").wait_for()
+    page.get_by_text("Ningún arma viene en camino a su corporación.").wait_for()
+    shot(page, "transfer-3-received")
+    page.goto(f"{live.url}/firearms/{fid}")
+    page.get_by_text("Policía Municipal 2").first.wait_for()
+    assert not page.errors, page.errors
+    context.close()
+    moved = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A400"))
+    assert moved.status.value == "in_storage"
+
+
+def test_the_armorer_keeps_the_rounds_with_the_keyboard(chromium, live, sqlite_world):
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "armero1")
+    page.get_by_role("link", name="Cartuchos").click()
+    page.get_by_role("heading", name="Cartuchos").first.wait_for()
+    shot(page, "ammunition-1-empty")
+    receive = page.locator("form[action='/ammunition/receive']")
+    receive.get_by_label("Calibre").fill("9x19mm")
+    receive.get_by_label("Lote").fill("L-2025-01")
+    receive.get_by_label("Cartuchos").fill("500")
+    receive.get_by_label("Cartuchos").press("Enter")
+    page.get_by_text("Cartuchos recibidos en existencia.").wait_for()
+    page.locator("summary", has_text="Entregar cartuchos a un elemento").click()
+    issue = page.locator("form[action='/ammunition/issue']")
+    issue.get_by_label("Placa del elemento").fill("P1")
+    issue.get_by_label("Calibre").fill("9x19mm")
+    issue.get_by_label("Lote").fill("L-2025-01")
+    issue.get_by_label("Cartuchos").fill("600")
+    issue.get_by_label("Cartuchos").press("Enter")
+    refusal = page.locator(".refusal", has_text="Solo hay 500 cartuchos de 9x19mm")
+    refusal.wait_for()
+    shot(page, "ammunition-2-refused")
+    issue = page.locator("form[action='/ammunition/issue']")
+    issue.get_by_label("Cartuchos").fill("50")
+    issue.get_by_label("Cartuchos").press("Enter")
+    page.get_by_text("Cartuchos entregados al elemento.").wait_for()
+    page.locator("summary", has_text="Recibir cartuchos de un elemento").click()
+    back = page.locator("form[action='/ammunition/return']")
+    back.get_by_label("Placa del elemento").fill("P1")
+    back.get_by_label("Calibre").fill("9x19mm")
+    back.get_by_label("Lote").fill("L-2025-01")
+    back.get_by_label("Cartuchos devueltos").fill("48")
+    back.get_by_label("Cartuchos no devueltos").fill("2")
+    back.get_by_label("Justificación").select_option("training")
+    back.get_by_role("button", name="Registrar la devolución").click()
+    page.get_by_text("Cartuchos conciliados.").wait_for()
+    shot(page, "ammunition-3-movements")
+    stock = page.locator("section", has=page.get_by_role("heading", name="En existencia"))
+    assert "498" in stock.inner_text()
+    assert not page.errors, page.errors
+    context.close()
