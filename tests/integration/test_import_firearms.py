@@ -394,3 +394,33 @@ def test_an_imported_row_is_the_very_entry_a_single_registration_appends(world, 
     assert [e.type for e in imported] == ["firearm.registered", "custody.issued"]
     assert [e.leaf() for e in imported] == single
     check_log(world)
+
+
+def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(world, tmp_path):
+    """The plain reading of a row (the words met in an earlier row, no custody event)
+    against the single path, on odd text."""
+    import csv
+    import io
+
+    from resguardo.domain.registry import FirearmInput
+
+    rows = [("EQ-1", "Glock", "19", "cacha nueva"),
+            ('EQ-"2\\/', "Smith  & Wesson", "M&P 😀 ñ", 'cacha "nueva"\tazul')]
+    with world.work("armero1") as uow:  # the single path, rolled back afterwards
+        single = [registry.register_firearm(uow, "MUN1", "ARM2", FirearmInput(
+            serial=serial, make=make, calibre=".38", kind="pistol", model=model,
+            folio="F-8", acquired_on=date(2024, 3, 7), notes={"Observaciones": note})).leaf()
+            for serial, make, model, note in rows]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Serie", "Marca", "Modelo", "Calibre", "Tipo", "Folio", "Fecha de alta",
+                     "Ubicación", "Observaciones"])
+    for serial, make, model, note in rows:
+        writer.writerow([serial, make, model, ".38", "pistola", "F-8", "07/03/2024", "ARM2",
+                         note])
+    report = run(world, csv_file(tmp_path, out.getvalue()))
+    assert report.imported == 2
+    imported = events(world, report.first_position)[:2]
+    assert [e.type for e in imported] == ["firearm.registered"] * 2
+    assert [e.leaf() for e in imported] == single
+    check_log(world)

@@ -25,11 +25,12 @@ from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, NotFound, OfficerNotEligible, ValidationFailed
 from resguardo.domain.policy import Action
-from resguardo.domain.timefmt import iso
+from resguardo.domain.timefmt import iso, iso_date
 from resguardo.domain.vocabulary import fold_text, kind_words, parse_kind, parse_status
 from resguardo.domain.vocabulary import status_words as _status_words
 from resguardo.services import custody as custody_service
 from resguardo.services import registry as registry_service
+from resguardo.services.import_plain import MEMO, PlainRows
 from resguardo.services.imports import (
     ImportOptions,
     ImportReport,
@@ -41,7 +42,13 @@ from resguardo.services.imports import (
 )
 from resguardo.sheets import REGISTRY_SHEET, DateError, Sheet, SheetSchema, parse_date
 from resguardo.sheets.formulas import restore
-from resguardo.storage.import_batch import LogWriter, Registered, savepoint
+from resguardo.storage.import_batch import (
+    LogWriter,
+    Registered,
+    Registration,
+    registration_of,
+    savepoint,
+)
 from resguardo.storage.uow import UnitOfWork
 
 #: Firearms appended per batch.
@@ -65,15 +72,24 @@ class _Planned:
     line: int
     cells: list[str]
     key: tuple[str, str]
-    registration: NewEvent
+    registration: NewEvent | None
+    """The domain's event (None for a plain row: ``full`` asks the domain when needed)."""
     follow: NewEvent | None
     status: FirearmStatus
     location: Location | None
     officer: Officer | None
     shop: str | None
+    item: Registration
+    """The registration (and its custody event) as the log writer takes it."""
+
+    @property
+    def what(self) -> str:
+        """``make serial`` as the row gives them."""
+        fields = self.item[1]
+        return f"{fields[2]} {fields[0]}"
 
 
-class FirearmImport(RowImport):
+class FirearmImport(PlainRows, RowImport):
     """The registry sheet: one firearm per row, streamed in batches."""
 
     def __init__(self, *args: Any) -> None:
@@ -119,6 +135,9 @@ class FirearmImport(RowImport):
         self.frozen: DomainError | None = None
         self.probed = False
         self.status_memo: dict[str, FirearmStatus | None] = {}
+        self.plain_dates: dict[str, str] = {}
+        self.make_keys: dict[str, str] = {}
+        self.planned_type = _Planned
 
     def run(self) -> None:
         try:
@@ -133,16 +152,16 @@ class FirearmImport(RowImport):
     def _run(self) -> None:
         for line, cells in self.rows():
             problems = self.cell_problems(line, cells)
-            planned = None if problems else self.plan(line, cells, problems)
+            planned = None if problems else self.plain(line, cells)
             if planned is None:
-                self.reject(line, cells, problems)
-                continue
+                planned = None if problems else self.plan(line, cells, problems)
+                if planned is None:
+                    self.reject(line, cells, problems)
+                    continue
             first = self.batch_keys.get(planned.key)
             if first is not None:
                 self.reject(line, cells, [self.problem(
-                    line, "serial", "repeated_in_file",
-                    what=f"{planned.registration.payload['make']} "
-                         f"{planned.registration.payload['serial']}", first=first)])
+                    line, "serial", "repeated_in_file", what=planned.what, first=first)])
                 continue
             self.batch_keys[planned.key] = line
             self.pending.append(planned)
@@ -232,8 +251,9 @@ class FirearmImport(RowImport):
                 return None
             new = registry_rules.register_firearm(self.agency, data, location.id, self.today)
         p = new.payload
+        text, fields, location_id, _ = registration_of(new)
         return _Planned(line, cells, (p["make_key"], p["serial_key"]), new, follow, status,
-                        location, officer, shop)
+                        location, officer, shop, (text, fields, location_id, follow))
 
     def status(self, line: int, text: str, has_custodian: bool,
                problems: list[Problem]) -> FirearmStatus | None:
@@ -281,6 +301,8 @@ class FirearmImport(RowImport):
             problems.append(self.problem(line, "acquired", "future_date",
                                          value=found.isoformat()))
             return None
+        if len(self.plain_dates) < MEMO:
+            self.plain_dates[text] = iso_date(found)  # type: ignore[assignment]
         return found
 
     def licence(self, line: int, text: str, problems: list[Problem]) -> int | None:
@@ -436,48 +458,70 @@ class FirearmImport(RowImport):
             return
         self.pending = []
         self.batch_keys = {}
-        found = self.writer.registered(p.key for p in pending)
+        self.check_plain(pending)
+        at = iso(self.uow.now())
+        # Prepared while the previous batch is still being written, on the likely
+        # outcome (no row is already registered); prepared again if some row is.
+        hopeful = [planned for planned in pending if planned.location is not None]
+        batch = self.writer.prepare([planned.item for planned in hopeful], at)
+        found = self.writer.registered(planned.key for planned in pending)
         first = self.report.first_position or 0
         accepted: list[_Planned] = []
         updates: list[tuple[_Planned, Registered]] = []
         refused: list[tuple[_Planned, Problem]] = []
         for planned in pending:
-            hit = found.get(planned.key)
+            hit = found.get(planned.key) if found else None
             if hit is None:
                 if planned.location is None:
                     refused.append((planned, self.no_location(planned.line)))
                 else:
                     accepted.append(planned)
                 continue
-            p = planned.registration.payload
+            fields = planned.item[1]
             if hit.id >= first and self._line_of(hit.id) is not None:
                 refused.append((planned, self.problem(
-                    planned.line, "serial", "repeated_in_file",
-                    what=f"{p['make']} {p['serial']}", first=self._line_of(hit.id))))
+                    planned.line, "serial", "repeated_in_file", what=planned.what,
+                    first=self._line_of(hit.id))))
             elif hit.agency_id != self.agency.id:
                 other = self.uow.repo.org_unscoped(hit.agency_id).code
                 refused.append((planned, self.problem(
-                    planned.line, "serial", "registered_elsewhere", make=p["make"],
-                    serial=p["serial"], agency=other)))
+                    planned.line, "serial", "registered_elsewhere", make=fields[2],
+                    serial=fields[0], agency=other)))
             elif not self.options.update:
                 refused.append((planned, self.problem(
-                    planned.line, "serial", "registered_here", make=p["make"],
-                    serial=p["serial"])))
+                    planned.line, "serial", "registered_here", make=fields[2],
+                    serial=fields[0])))
             else:
                 updates.append((planned, hit))
-        at = iso(self.uow.now())
-        ids = self.writer.append_registrations(
-            [(p.registration, p.follow) for p in accepted], at)
-        for planned, fid in zip(accepted, ids, strict=True):
-            self.ids.append(fid)
-            self.lines.append(planned.line)
+        if len(accepted) != len(hopeful):
+            batch = self.writer.prepare([planned.item for planned in accepted], at)
+        if batch is not None:
+            self.writer.write(batch)
+            self.ids.extend(batch.ids)
+            self.lines.extend(planned.line for planned in accepted)
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])
         if updates:
             self.sync()
         for planned, hit in updates:
-            self.update(planned, hit)
+            self.update(self.full(planned), hit)
+
+    def full(self, planned: _Planned) -> _Planned:
+        """The row as the domain judges it (``plan``); a plain row is judged again."""
+        if planned.registration is not None:
+            return planned
+        judged = self.plan(planned.line, planned.cells, [])
+        if judged is None or judged.item != planned.item:
+            raise RuntimeError(f"line {planned.line}: the plain reading differs from the domain's")
+        return judged
+
+    def check_plain(self, pending: list[_Planned]) -> None:
+        """The first plain row of a batch against the domain's own registration."""
+        for planned in pending:
+            if planned.registration is None:
+                self.full(planned)
+                return
 
     def _line_of(self, fid: int) -> int | None:
         at = bisect_left(self.ids, fid)
@@ -511,6 +555,7 @@ class FirearmImport(RowImport):
     def _update(self, planned: _Planned, hit: Registered) -> bool:
         uow = self.uow
         current = uow.repo.firearm_by_id(hit.id)
+        assert planned.registration is not None  # full(): judged by the domain
         wanted = planned.registration.payload
         changes: dict[str, str] = {}
         recorded = {

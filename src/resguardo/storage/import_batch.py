@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -47,20 +46,13 @@ from typing import Any
 
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.events import Event, canonical
-from resguardo.ledger import append_leaves
+from resguardo.ledger import append_leaves, root_node_keys
 from resguardo.storage import projector
-from resguardo.storage.ledger_store import DbNodeStore, write_nodes
+from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
+from resguardo.storage.bulk import BatchWriter
+from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import APPEND_HOOKS, UnitOfWork
 
-_EVENT_INSERT = (
-    "INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type, subject_id,"
-    " corrects, reason, request_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_FIREARM_COLUMNS = (
-    "id", "serial", "serial_key", "make", "make_key", "model", "calibre", "kind", "folio",
-    "barrel_serial", "ballistic_id", "licence_id", "acquired_on", "supplier", "purchase_ref",
-    "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event")
-_FIREARM_INSERT = (f"INSERT INTO firearms ({', '.join(_FIREARM_COLUMNS)}) VALUES "
-                   f"({', '.join('?' * len(_FIREARM_COLUMNS))})")
 _MAX_SAFE = 2**53 - 1
 _KEY_CHUNK = 400
 _LEAF_PREFIX = b"\x00"
@@ -110,6 +102,35 @@ def _flat_text(value: dict[Any, Any]) -> bool:
                for k, v in value.items())
 
 
+def registration_text(fields: Sequence[Any], location_id: int,
+                      notes_text: str | None = None) -> str:
+    """RFC 8785 text of a ``firearm.registered`` payload into storage, from its parts.
+
+    ``fields`` are the ``REGISTRATION_FIELDS`` values (text or None, the licence and
+    agency ids as integers), ``notes_text`` the canonical text of the notes object
+    (None: no notes). The keys are written in their RFC 8785 order; text goes through
+    the JSON string encoder, which escapes as RFC 8785 does. The import checks this
+    text against ``canonical`` of the payload the domain decides once per batch, and
+    the tests compare them on hostile text.
+    """
+    (serial, serial_key, make, make_key, model, calibre, kind, folio, barrel_serial,
+     ballistic_id, licence_id, acquired_on, supplier, purchase_ref, agency_id) = fields
+    e = encode_basestring
+    notes = "" if notes_text is None else f'"notes":{notes_text},'
+    return (
+        f'{{"acquired_on":{"null" if acquired_on is None else e(acquired_on)},'
+        f'"agency_id":{int(agency_id)},'
+        f'"ballistic_id":{"null" if ballistic_id is None else e(ballistic_id)},'
+        f'"barrel_serial":{"null" if barrel_serial is None else e(barrel_serial)},'
+        f'"calibre":{e(calibre)},"folio":{"null" if folio is None else e(folio)},'
+        f'"kind":{e(kind)},"licence_id":{"null" if licence_id is None else int(licence_id)},'
+        f'"location_id":{int(location_id)},"make":{e(make)},"make_key":{e(make_key)},'
+        f'"model":{"null" if model is None else e(model)},{notes}'
+        f'"purchase_ref":{"null" if purchase_ref is None else e(purchase_ref)},'
+        f'"serial":{e(serial)},"serial_key":{e(serial_key)},"status":"in_storage",'
+        f'"supplier":{"null" if supplier is None else e(supplier)}}}')
+
+
 def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: str,
               org_id: int | None, subject_type: str | None, subject_id: int | None,
               corrects: int | None, reason: str | None, request_id: str | None,
@@ -146,6 +167,50 @@ class Registered:
     agency_id: int
 
 
+Registration = tuple[str, tuple, int, "NewEvent | None"]
+"""One firearm to register: (canonical payload text, its ``REGISTRATION_FIELDS`` values,
+location id, the custody event that follows it or None). The registration is the event
+``domain.registry.register_firearm`` decides: organization the agency, no reason."""
+
+#: The registration payload's values a ``Registration`` carries, in ``firearms`` column order.
+REGISTRATION_FIELDS = _FIREARM_COLUMNS[1:16]
+
+
+def registration_of(new: NewEvent) -> Registration:
+    """A ``firearm.registered`` event the domain decided, as ``append_registrations`` takes it."""
+    p = new.payload
+    if new.org_id != p["agency_id"] or new.reason is not None or p["status"] != "in_storage":
+        raise ValueError("not a registration as domain.registry.register_firearm decides it")
+    return (flat_canonical(p), tuple(p[name] for name in REGISTRATION_FIELDS),
+            p["location_id"], None)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows of one batch of registrations, ready to be written (``LogWriter.write``)."""
+
+    start: int
+    end: int
+    ids: list[int]
+    events: list[tuple]
+    firearms: list[tuple]
+    nodes: list[tuple]
+    frontier: dict[tuple[int, int], bytes]
+    later: list[Event]
+    tail: Event
+
+
+class _Frontier:
+    """The tree's right edge kept in memory between batches (a NodeReader)."""
+
+    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
+        self.nodes = nodes
+
+    def get_many(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        nodes = self.nodes
+        return {k: nodes[k] for k in keys if k in nodes}
+
+
 class LogWriter:
     """Bulk appends in one unit of work (see the module docstring)."""
 
@@ -158,13 +223,10 @@ class LogWriter:
         self._actor_id = actor.user_id if actor else None
         self._actor = actor.username if actor else uow.system_name
         self.written = 0
-        # sqlite3 and psycopg let other threads run while a statement executes: the
-        # database writes one batch while this thread judges the next.
-        self._pool: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-            if background else None)
-        self._pending: Future[None] | None = None
-
+        self._rows = BatchWriter(uow.conn, background=background)
+        #: The tree's right edge after this writer's last batch, and that batch's end.
+        self._frontier: dict[tuple[int, int], bytes] | None = None
+        self._tree_size = -1
 
     def _cursor(self) -> Any:
         return self._dbapi.cursor()
@@ -200,39 +262,42 @@ class LogWriter:
         """The position the next appended event will take."""
         return log_position(self.uow)
 
-    def append_registrations(self, items: Sequence[tuple[NewEvent, NewEvent | None]],
-                             at: str) -> list[int]:
-        """Append each ``firearm.registered`` event, each followed by its custody event if any.
+    def prepare(self, items: Sequence[Registration], at: str) -> Batch | None:
+        """The rows that append ``items`` at the log's head (nothing is written yet).
 
-        A follow-up event's ``firearm_id`` and ``subject_id`` are set to the
-        position its registration takes. Returns the registrations' positions
-        (the new firearms' ids).
+        Each ``firearm.registered`` event is followed by its custody event if any,
+        whose ``firearm_id`` and ``subject_id`` are set to the position its
+        registration takes (the new firearm's id). May run while the previous
+        batch is being written: it reads the database only when events were
+        appended since this writer's last batch.
         """
         if not items:
-            return []
+            return None
         start = position = self.next_position()
         actor_id, actor = self._actor_id, self._actor
         request_id = self.uow.request_id
-        sha256, prefix, leaf = _SHA256, _LEAF_PREFIX, leaf_text
+        sha256, prefix = _SHA256, _LEAF_PREFIX
+        enc = encode_basestring
+        # The leaf of a registration: what leaf_text() writes, its constant parts once.
+        head = (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
+                f'"at":{enc(at)},"corrects":null,"org_id":')
+        tail_text = (f',"reason":null,"request_id":'
+                     f'{"null" if request_id is None else enc(request_id)},"subject_id":')
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
         leaves: list[bytes] = []
         ids: list[int] = []
         later: list[Event] = []
-        last: tuple[int, str, str | None, int | None, str | None, int | None, dict] | None = None
-        for registration, follow in items:
-            p = registration.payload
-            text = flat_canonical(p)
+        last: tuple[int, str, str | None, int | None, str | None, int | None, str] | None = None
+        for text, fields, location_id, follow in items:
             fid = position
-            org = registration.org_id
-            row = (fid, "firearm.registered", at, actor_id, actor, org, "firearm", fid, None,
-                   registration.reason, request_id, text)
-            event_rows.append(row)
-            leaves.append(sha256(prefix + leaf(
-                fid, "firearm.registered", at, actor_id, actor, org, "firearm", fid, None,
-                registration.reason, request_id, text).encode("utf-8")).digest())
-            status, location_id, custodian_id, last_event = (
-                p["status"], p["location_id"], None, fid)
+            org = fields[14]
+            event_rows.append((fid, "firearm.registered", at, actor_id, actor, org, "firearm",
+                               fid, None, None, request_id, text))
+            leaves.append(sha256(prefix + (
+                f'{head}{org},"payload":{text},"position":{fid}{tail_text}{fid},'
+                '"subject_type":"firearm","type":"firearm.registered"}').encode()).digest())
+            status, custodian_id, last_event = "in_storage", None, fid
             position += 1
             ids.append(fid)
             if follow is not None:
@@ -243,7 +308,7 @@ class LogWriter:
                 event_rows.append((position, follow.type, at, actor_id, actor, follow.org_id,
                                    follow.subject_type, fid, follow.corrects, follow.reason,
                                    request_id, ftext))
-                leaves.append(sha256(prefix + leaf(
+                leaves.append(sha256(prefix + leaf_text(
                     position, follow.type, at, actor_id, actor, follow.org_id,
                     follow.subject_type, fid, follow.corrects, follow.reason, request_id,
                     ftext).encode("utf-8")).digest())
@@ -255,44 +320,61 @@ class LogWriter:
                 else:
                     later.append(self._event(position, follow, at))
                 last = (position, follow.type, follow.subject_type, fid, follow.reason,
-                        follow.org_id, f)
+                        follow.org_id, ftext)
                 position += 1
             else:
-                last = (fid, "firearm.registered", "firearm", fid, registration.reason, org, p)
-            firearm_rows.append((
-                fid, p["serial"], p["serial_key"], p["make"], p["make_key"], p["model"],
-                p["calibre"], p["kind"], p["folio"], p["barrel_serial"], p["ballistic_id"],
-                p["licence_id"], p["acquired_on"], p["supplier"], p["purchase_ref"],
-                p["agency_id"], status, location_id, custodian_id, at, last_event))
-        self._check(event_rows[0], items[0][0].payload, leaves[0])
+                last = (fid, "firearm.registered", "firearm", fid, None, org, text)
+            firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
+                                 last_event))
+        self._check(event_rows[0], leaves[0])
         assert last is not None
-        pos, typ, stype, sid, reason, org_id, payload = last
+        pos, typ, stype, sid, reason, org_id, payload_text = last
         tail = Event(position=pos, type=typ, at=at, actor_id=actor_id, actor=actor,
                      org_id=org_id, subject_type=stype, subject_id=sid, corrects=None,
-                     reason=reason, request_id=request_id, payload=payload)
-        self.wait()  # one batch in flight: the previous one is written before this one
-        self._advance(position)
-        self.written += position - start
-        if self._pool is None:
-            self._write(event_rows, firearm_rows, later, start, leaves, tail)
-        else:
-            self._pending = self._pool.submit(self._write, event_rows, firearm_rows, later,
-                                              start, leaves, tail)
-        return ids
+                     reason=reason, request_id=request_id, payload=json.loads(payload_text))
+        nodes, frontier = self._nodes(start, leaves)
+        return Batch(start, position, ids, event_rows, firearm_rows, nodes, frontier, later,
+                     tail)
 
-    def _write(self, event_rows: list[tuple], firearm_rows: list[tuple], later: list[Event],
-               start: int, leaves: list[bytes], tail: Event) -> None:
-        cur = self._cursor()
-        try:
-            cur.executemany(_sql(self._pg, _EVENT_INSERT), event_rows)
-            cur.executemany(_sql(self._pg, _FIREARM_INSERT), firearm_rows)
-        finally:
-            cur.close()
-        for ev in later:
-            projector.apply(self.conn, ev)
-        write_nodes(self.conn, append_leaves(DbNodeStore(self.conn), start, leaves))
-        for hook in APPEND_HOOKS:
-            hook(self.conn, tail)
+    def write(self, batch: Batch) -> None:
+        """Append a prepared batch (written on the writer's thread on SQLite; see ``wait``)."""
+        self.wait()
+        if batch.start != self.next_position():
+            raise RuntimeError("the log moved on since this batch was prepared")
+        self._advance(batch.end)
+        self.written += batch.end - batch.start
+        self._frontier, self._tree_size = batch.frontier, batch.end
+        conn, later, tail = self.conn, batch.later, batch.tail
+
+        def after() -> None:
+            for ev in later:
+                projector.apply(conn, ev)
+            for hook in APPEND_HOOKS:
+                hook(conn, tail)
+
+        self._rows.write(batch.events, batch.firearms, batch.nodes, after)
+
+    def append_registrations(self, items: Sequence[Registration], at: str) -> list[int]:
+        """Append ``items`` now (``prepare`` then ``write``); returns the new firearms' ids."""
+        batch = self.prepare(items, at)
+        if batch is None:
+            return []
+        self.write(batch)
+        return batch.ids
+
+    def _nodes(self, start: int, leaves: list[bytes]
+               ) -> tuple[list[tuple], dict[tuple[int, int], bytes]]:
+        """Tree nodes the leaves complete, and the tree's right edge after them."""
+        if self._frontier is not None and self._tree_size == start:
+            store: Any = _Frontier(self._frontier)
+        else:  # events were appended one by one since: read the edge from the database
+            self.wait()
+            store = _Frontier(DbNodeStore(self.conn).get_many(root_node_keys(start)))
+        nodes = append_leaves(store, start, leaves)
+        known = dict(store.nodes)
+        known.update(((level, index), h) for level, index, h in nodes)
+        frontier = {key: known[key] for key in root_node_keys(start + len(leaves))}
+        return nodes, frontier
 
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).
@@ -300,19 +382,11 @@ class LogWriter:
         Call before anything else uses the connection: a batch is written on a
         thread of its own while the next one is read and judged.
         """
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        self._rows.wait()
 
     def close(self) -> None:
-        """Wait for the last batch and stop the writing thread."""
-        try:
-            self.wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-
+        """Wait for the last batch; leave the connection as it was found."""
+        self._rows.close()
 
     def _event(self, position: int, new: NewEvent, at: str) -> Event:
         return Event(position=position, type=new.type, at=at, actor_id=self._actor_id,
@@ -322,14 +396,15 @@ class LogWriter:
                      payload=json.loads(canonical(new.payload)))
 
     @staticmethod
-    def _check(row: tuple, payload: dict[str, Any], leaf_hash: bytes) -> None:
+    def _check(row: tuple, leaf_hash: bytes) -> None:
         """The fast texts of one event against the definitions (once per batch)."""
         (position, type_, at, actor_id, actor, org_id, subject_type, subject_id, corrects,
          reason, request_id, text) = row
+        payload = json.loads(text)
         event = Event(position=position, type=type_, at=at, actor_id=actor_id, actor=actor,
                       org_id=org_id, subject_type=subject_type, subject_id=subject_id,
                       corrects=corrects, reason=reason, request_id=request_id,
-                      payload=json.loads(canonical(payload)))
+                      payload=payload)
         if text != canonical(payload) or leaf_hash != _SHA256(_LEAF_PREFIX + event.leaf()).digest():
             raise RuntimeError("bulk event text differs from its canonical form")
 

@@ -1,0 +1,133 @@
+"""The plain registry row, judged without the general machinery.
+
+Most rows of an agency's inventory register a weapon into storage at a known
+location: text cells within their lengths, a kind, status, date, location and
+licence already met in earlier rows. ``PlainRows.plain`` recognizes such a row
+and builds its registration (payload text and projection values) directly;
+for any other row it returns None and the row goes through
+``FirearmImport.plan``, which asks the domain (``domain.registry``,
+``domain.custody``) and names every problem.
+
+``plain`` never refuses a row, it only declines: whatever it accepts the
+domain accepts, with the same payload. The words it recognizes are those
+``plan`` has already judged (its memos), and the lengths are the domain's
+limits. The import checks the first plain row of every batch against the
+domain's own registration (``FirearmImport.check_plain``), and the tests
+compare the two on generated and hostile rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from resguardo.domain.codes import FirearmStatus
+from resguardo.domain.serials import make_key, serial_key
+from resguardo.storage.import_batch import flat_canonical, registration_text
+
+if TYPE_CHECKING:
+    from resguardo.services.import_firearms import _Planned
+
+S = FirearmStatus
+
+#: What ``domain.registry.validate_firearm`` allows each text field (characters).
+LIMITS = {"serial": 40, "make": 60, "calibre": 40, "model": 60, "folio": 64,
+          "barrel_serial": 40, "ballistic_id": 64, "supplier": 200, "purchase_ref": 64}
+_SERIAL, _MAKE, _CALIBRE, _MODEL, _FOLIO, _BARREL, _BALLISTIC, _SUPPLIER, _PURCHASE = (
+    LIMITS[name] for name in ("serial", "make", "calibre", "model", "folio", "barrel_serial",
+                              "ballistic_id", "supplier", "purchase_ref"))
+#: Entries kept in each memo (distinct texts are few in a real inventory).
+MEMO = 10_000
+
+
+class PlainRows:
+    """``plain``: the fast reading of a row (mixed into ``FirearmImport``)."""
+
+    # Set by FirearmImport (see there).
+    x: Any
+    csv: bool
+    width: int
+    notes: list[tuple[int, str]]
+    agency: Any
+    kinds: dict
+    status_memo: dict
+    places: dict
+    licences: dict
+    default_location: Any
+    _agency_seen: dict[str, bool]
+    plain_dates: dict[str, str]
+    make_keys: dict[str, str]
+    planned_type: Any
+
+    def plain(self, line: int, cells: list[str]) -> _Planned | None:
+        """The row's registration, when it is a plain registration into storage; else None."""
+        if len(cells) > self.width:
+            return None
+        v = [c.strip() for c in cells]
+        if self.csv and "\n'" in "\n" + "\n".join(v):  # a neutralized formula: plan() restores
+            return None
+        v.append("")
+        x = self.x
+        if v[x.custodian]:
+            return None
+        text = v[x.status]
+        if text and self.status_memo.get(text) is not S.IN_STORAGE:
+            return None
+        kind = self.kinds.get(v[x.kind])
+        if kind is None:
+            return None
+        text = v[x.acquired]
+        acquired = None
+        if text:
+            acquired = self.plain_dates.get(text)
+            if acquired is None:
+                return None
+        text = v[x.agency]
+        if text and not self._agency_seen.get(text):
+            return None
+        text = v[x.licence]
+        licence_id = None
+        if text:
+            licence_id = self.licences.get(text)
+            if licence_id is None:
+                return None
+        text = v[x.location]
+        if text:
+            known = self.places.get(text)
+            if known is None or known[0] is None:
+                return None
+            location = known[0]
+        else:
+            location = self.default_location
+            if location is None:
+                return None
+        serial, make, calibre = v[x.serial], v[x.make], v[x.calibre]
+        model, folio, barrel, ballistic = v[x.model], v[x.folio], v[x.barrel_serial], \
+            v[x.ballistic_id]
+        supplier, purchase_ref = v[x.supplier], v[x.purchase_ref]
+        if not (0 < len(serial) <= _SERIAL and 0 < len(make) <= _MAKE
+                and 0 < len(calibre) <= _CALIBRE and len(model) <= _MODEL
+                and len(folio) <= _FOLIO and len(barrel) <= _BARREL
+                and len(ballistic) <= _BALLISTIC and len(supplier) <= _SUPPLIER
+                and len(purchase_ref) <= _PURCHASE
+                and (serial + make + calibre + model + folio + barrel + ballistic + supplier
+                     + purchase_ref).isprintable()):
+            return None
+        key = serial_key(serial)
+        if not key:
+            return None
+        mkey = self.make_keys.get(make)
+        if mkey is None:
+            mkey = make_key(make)
+            if len(self.make_keys) < MEMO:
+                self.make_keys[make] = mkey
+        notes_text = None
+        if self.notes:
+            notes = {label: v[i] for i, label in self.notes if v[i]}
+            if notes:
+                notes_text = flat_canonical(notes)
+        fields = (serial, key, make, mkey, model or None, calibre, kind.value, folio or None,
+                  barrel or None, ballistic or None, licence_id, acquired, supplier or None,
+                  purchase_ref or None, self.agency.id)
+        item = (registration_text(fields, location.id, notes_text), fields, location.id, None)
+        return self.planned_type(line, cells, (mkey, key), None, None, S.IN_STORAGE,
+                                 location, None, None, item)

@@ -1,0 +1,67 @@
+"""The bulk import's payload texts are the canonical JSON of the payload the domain decides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from resguardo.domain import registry as rules
+from resguardo.domain.codes import FirearmKind, OrgKind
+from resguardo.domain.entities import Organization
+from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.events import canonical
+from resguardo.services.import_plain import LIMITS
+from resguardo.storage.import_batch import registration_of, registration_text
+
+AGENCY = Organization(id=3, code="MUN", name="Policía Municipal", kind=OrgKind.AGENCY,
+                      parent_id=2, path="/1/2/3/")
+TODAY = date(2026, 1, 1)
+# Quotes, backslashes, accents, a no-break space, characters beyond U+FFFF and the
+# separators RFC 8785 leaves alone, besides letters and digits.
+ODD = st.sampled_from(['"', "\\", "/", "ñ", "É", "\u00a0", "\u2028", "😀", "𝔸", "\u007f", "'",
+                       "<", "&", "€", "ß", "\u0301"])
+TEXT = st.text(st.one_of(st.characters(min_codepoint=32, max_codepoint=0x10FFFF,
+                                       blacklist_categories=("Cs", "Cc")), ODD), max_size=30)
+
+
+def text_of(new):  # type: ignore[no-untyped-def]
+    """The text ``registration_text`` builds from the parts of a domain registration."""
+    _, fields, location_id, _ = registration_of(new)
+    notes = new.payload.get("notes")
+    return registration_text(fields, location_id, canonical(notes) if notes else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(serial=TEXT, make=TEXT, calibre=TEXT, model=TEXT, folio=TEXT, supplier=TEXT,
+       note=TEXT, label=TEXT, licence=st.one_of(st.none(), st.integers(1, 2**40)),
+       acquired=st.one_of(st.none(), st.dates(max_value=TODAY)),
+       kind=st.sampled_from(list(FirearmKind)), location=st.integers(1, 2**40))
+def test_the_registration_text_is_the_canonical_payload(serial, make, calibre, model, folio,
+                                                        supplier, note, label, licence,
+                                                        acquired, kind, location):
+    data = rules.FirearmInput(serial=serial, make=make, calibre=calibre, kind=kind,
+                              model=model, folio=folio, supplier=supplier, licence_id=licence,
+                              acquired_on=acquired, notes={label: note} if note else None)
+    try:
+        new = rules.register_firearm(AGENCY, data, location, TODAY)
+    except ValidationFailed:
+        return
+    assert text_of(new) == canonical(new.payload)
+    assert registration_of(new)[0] == canonical(new.payload)
+
+
+@pytest.mark.parametrize("field", sorted(LIMITS))
+def test_the_plain_reading_uses_the_domains_own_limits(field):
+    """A value at the limit is registered; one character more is refused by the domain."""
+    base = {"serial": "AB-1", "make": "Glock", "calibre": "9x19mm"}
+    for length, accepted in ((LIMITS[field], True), (LIMITS[field] + 1, False)):
+        values = {**base, field: "X" * length}
+        data = rules.FirearmInput(kind="pistol", **values)  # type: ignore[arg-type]
+        if accepted:
+            rules.register_firearm(AGENCY, data, 4, TODAY)
+        else:
+            with pytest.raises(ValidationFailed):
+                rules.register_firearm(AGENCY, data, 4, TODAY)
