@@ -3,20 +3,24 @@
 Generates registered serials in the formats of several makes (fixed seed),
 builds the index, then runs queries made by damaging known serials with up to
 two look-alikes, unreadable characters, missing, extra or substituted
-characters. Prints build time, index memory, queries per second, recall (the
-true firearm among the top 3, per damage mix, why each miss happened, and
-again with the make given) and the speed-up over the anchor: rapidfuzz
-``process.extract`` with Levenshtein distance against every serial, timed on
-a sample of the same queries and scaled to all of them.
+characters, each step on a character no earlier step touched (so no step
+undoes another) and never giving back the serial itself. Prints build time,
+index memory, queries per second, recall (the true firearm among the 3
+candidates returned, per damage mix, why each miss happened, and again with
+the make given; ``--all-mixes`` adds every pair of damage kinds) and the
+speed-up over the anchor: rapidfuzz ``process.extract`` with Levenshtein
+distance against every serial, timed on a sample of the same queries and
+scaled to all of them.
 
     .venv/bin/python bench/trace.py                      # 1,000,000 serials, 10,000 queries
-    .venv/bin/python bench/trace.py --serials 50000 --queries 1000
+    .venv/bin/python bench/trace.py --serials 50000 --queries 1000 --misses 20
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import random
 import resource
@@ -31,7 +35,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from resguardo.domain.serials import lookalikes, serial_key
-from resguardo.domain.trace import SerialIndex, trace_distance
+from resguardo.domain.trace import Candidate, SerialIndex, trace_distance, trace_ways
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits
@@ -84,35 +88,70 @@ def registry(count: int, seed: int) -> list[tuple[int, str, str]]:
 ALPHABET = LETTERS + DIGITS
 
 
-def _lookalike(rng: random.Random, chars: list[str]) -> bool:
-    spots = [i for i, ch in enumerate(chars) if lookalikes(ch)]
+class Reading:
+    """A serial being damaged: its characters, and which ones a damage step already touched.
+
+    Each step acts on a character no earlier step touched (an extra character
+    counts as touched), so a second look-alike never undoes the first and an
+    unreadable mark never hides a look-alike: a query carries the damage its
+    mix names, not less.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.chars = list(key)
+        self.touched = [False] * len(key)
+
+    def spots(self, fits: Callable[[str], bool] = lambda ch: True) -> list[int]:
+        return [i for i, ch in enumerate(self.chars) if not self.touched[i] and fits(ch)]
+
+    def put(self, pos: int, ch: str) -> None:
+        self.chars[pos] = ch
+        self.touched[pos] = True
+
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def _lookalike(rng: random.Random, reading: Reading) -> bool:
+    spots = reading.spots(lambda ch: bool(lookalikes(ch)))
     if not spots:
         return False
     pos = rng.choice(spots)
-    chars[pos] = rng.choice(sorted(lookalikes(chars[pos])))
+    reading.put(pos, rng.choice(sorted(lookalikes(reading.chars[pos]))))
     return True
 
 
-def _unreadable(rng: random.Random, chars: list[str]) -> bool:
-    spots = [i for i, ch in enumerate(chars) if ch != "?"]
-    chars[rng.choice(spots)] = "?"
+def _unreadable(rng: random.Random, reading: Reading) -> bool:
+    spots = reading.spots()
+    if not spots:
+        return False
+    reading.put(rng.choice(spots), "?")
     return True
 
 
-def _missing(rng: random.Random, chars: list[str]) -> bool:
-    del chars[rng.randrange(len(chars))]
+def _missing(rng: random.Random, reading: Reading) -> bool:
+    spots = reading.spots()
+    if len(reading.chars) < 2 or not spots:
+        return False
+    pos = rng.choice(spots)
+    del reading.chars[pos], reading.touched[pos]
     return True
 
 
-def _extra(rng: random.Random, chars: list[str]) -> bool:
-    chars.insert(rng.randrange(len(chars) + 1), rng.choice(ALPHABET))
+def _extra(rng: random.Random, reading: Reading) -> bool:
+    pos = rng.randrange(len(reading.chars) + 1)
+    reading.chars.insert(pos, rng.choice(ALPHABET))
+    reading.touched.insert(pos, True)
     return True
 
 
-def _substitution(rng: random.Random, chars: list[str]) -> bool:
-    pos = rng.randrange(len(chars))
-    others = [c for c in ALPHABET if c != chars[pos] and c not in lookalikes(chars[pos])]
-    chars[pos] = rng.choice(others)
+def _substitution(rng: random.Random, reading: Reading) -> bool:
+    spots = reading.spots()
+    if not spots:
+        return False
+    pos = rng.choice(spots)
+    ch = reading.chars[pos]
+    reading.put(pos, rng.choice([c for c in ALPHABET if c != ch and c not in lookalikes(ch)]))
     return True
 
 
@@ -141,22 +180,88 @@ KINDS: list[tuple[str, ...]] = [
 ]
 
 
-def queries(rows: list[tuple[int, str, str]], count: int, seed: int) -> list[tuple[str, int, str]]:
+#: Every damage kind alone and every pair of them (``--all-mixes``): harder than the issue's
+#: mixes, since it adds two substitutions, two missing or two extra characters and so on.
+ALL_MIXES: list[tuple[str, ...]] = [(kind,) for kind in DAMAGE] + list(
+    itertools.combinations_with_replacement(DAMAGE, 2)
+)
+
+Query = tuple[str, int, str]
+
+
+def queries(
+    rows: list[tuple[int, str, str]], count: int, seed: int, mixes: list[tuple[str, ...]] = KINDS
+) -> list[Query]:
     """``count`` (query, true firearm id, damage kind) made from registered serials."""
     rng = random.Random(seed)
-    made: list[tuple[str, int, str]] = []
+    made: list[Query] = []
     while len(made) < count:
         firearm_id, serial, _ = rng.choice(rows)
-        kind = rng.choice(KINDS)
-        chars = list(serial_key(serial))
-        if all(DAMAGE[step](rng, chars) for step in kind) and "".join(chars).strip("?"):
-            made.append(("".join(chars), firearm_id, "+".join(kind)))
+        kind = rng.choice(mixes)
+        key = serial_key(serial)
+        reading = Reading(key)
+        if not all(DAMAGE[step](rng, reading) for step in kind):
+            continue
+        text = reading.text()
+        # An extra character put back where one went missing can give the serial itself.
+        if text != key and text.strip("?"):
+            made.append((text, firearm_id, "+".join(kind)))
     return made
 
 
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def describe(query: str, row: tuple[int, str, str]) -> str:
+    """A serial with its make, its distance to the query and its ways to it (the tie-break)."""
+    _, serial, make = row
+    return (
+        f"{serial_key(serial)} ({make}) distance {trace_distance(query, serial, max_distance=10)}"
+        f" ways {trace_ways(query, serial, max_distance=10)}"
+    )
+
+
+def report_recall(
+    rows: list[tuple[int, str, str]],
+    work: list[Query],
+    found: list[list[Candidate]],
+    title: str,
+    *,
+    per_mix: bool = True,
+) -> list[Query]:
+    """Print top-3 recall (per damage mix, why each miss happened); returns the misses.
+
+    A hit is the true firearm among the three candidates the index returned:
+    a serial tied with others at the cut counts only when it was returned.
+    """
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    misses: list[Query] = []
+    why: Counter[str] = Counter()
+    for (query, firearm_id, kind), candidates in zip(work, found, strict=True):
+        totals[kind] += 1
+        if any(c.id == firearm_id for c in candidates):
+            hits[kind] += 1
+            continue
+        misses.append((query, firearm_id, kind))
+        # Ambiguity (three other serials as close or closer) or damage beyond the maximum
+        # distance; the index itself returns what a full scan would.
+        true = trace_distance(query, rows[firearm_id][1])
+        if true is None:
+            why["damage beyond max distance"] += 1
+        elif candidates and candidates[-1].distance == true:
+            why["tied with other serials at the same distance"] += 1
+        else:
+            why["other serials strictly closer"] += 1
+    print(f"{title}: {sum(hits.values()) / len(work):.2%}")
+    if per_mix:
+        for kind in sorted(totals):
+            print(f"  {kind:<26} {hits[kind] / totals[kind]:7.2%}  of {totals[kind]:,}")
+    for reason, count in why.most_common():
+        print(f"  missed: {reason}: {count}")
+    return misses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240607)
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also measure the build with tracemalloc (slow)"
+    )
+    parser.add_argument(
+        "--misses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the first N misses: query, true serial and the top 3 with distances",
+    )
+    parser.add_argument(
+        "--all-mixes",
+        action="store_true",
+        help="also report recall over every damage kind and every pair of kinds",
     )
     args = parser.parse_args(argv)
 
@@ -199,41 +316,28 @@ def main(argv: list[str] | None = None) -> int:
             f"tracemalloc: current {traced[0] / 2**20:,.0f} MiB, peak {traced[1] / 2**20:,.0f} MiB"
         )
 
-    hits: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
-    misses: list[tuple[str, int, list[float]]] = []
     started = time.perf_counter()
-    for query, firearm_id, kind in work:
-        found = index.search(query, limit=3)
-        totals[kind] += 1
-        if any(c.id == firearm_id for c in found):
-            hits[kind] += 1
-        else:
-            misses.append((query, firearm_id, [c.distance for c in found]))
+    found = [index.search(query, limit=3) for query, _, _ in work]
     elapsed = time.perf_counter() - started
-    recall = sum(hits.values()) / len(work)
     print(f"index: {elapsed:.2f} s for {len(work):,} queries, {len(work) / elapsed:,.0f} q/s")
-    print(f"recall (true firearm in top 3): {recall:.2%}")
-    for kind in sorted(totals):
-        print(f"  {kind:<24} {hits[kind] / totals[kind]:7.2%}  of {totals[kind]:,}")
-    # A miss is either ambiguity (three other serials as close or closer) or damage
-    # beyond the maximum distance; the index itself returns what a full scan would.
-    why: Counter[str] = Counter()
-    for query, firearm_id, distances in misses:
-        true = trace_distance(query, rows[firearm_id][1])
-        if true is None:
-            why["damage beyond max distance"] += 1
-        elif distances and distances[-1] == true:
-            why["tied with other serials at the same distance"] += 1
-        else:
-            why["other serials strictly closer"] += 1
-    for reason, count in why.most_common():
-        print(f"  missed: {reason}: {count}")
-    with_make = sum(
-        any(c.id == firearm_id for c in index.search(query, limit=3, make=rows[firearm_id][2]))
-        for query, firearm_id, _ in work
+    misses = report_recall(rows, work, found, "recall (true firearm in top 3)")
+    for query, firearm_id, kind in misses[: args.misses]:
+        print(f"  miss {kind}: {query} from {describe(query, rows[firearm_id])}; returned:")
+        for candidate in found[work.index((query, firearm_id, kind))]:
+            assert isinstance(candidate.id, int)  # the benchmark's ids are row numbers
+            print(f"      {describe(query, rows[candidate.id])}")
+    with_make = [index.search(q, limit=3, make=rows[fid][2]) for q, fid, _ in work]
+    report_recall(
+        rows, work, with_make, "recall with the make given (an optional trace input)", per_mix=False
     )
-    print(f"recall with the make given (an optional trace input): {with_make / len(work):.2%}")
+    if args.all_mixes:
+        every = queries(rows, args.queries, args.seed + 2, ALL_MIXES)
+        report_recall(
+            rows,
+            every,
+            [index.search(q, limit=3) for q, _, _ in every],
+            f"recall over every damage kind and pair of kinds ({len(ALL_MIXES)} mixes)",
+        )
 
     keys = [serial_key(serial) for _, serial, _ in rows]
     sample = work[: args.anchor_sample]

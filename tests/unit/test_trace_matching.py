@@ -19,6 +19,7 @@ from resguardo.domain.trace import (
     SerialIndex,
     parse_query,
     trace_distance,
+    trace_ways,
 )
 
 REGISTRY = [
@@ -109,6 +110,36 @@ def test_only_a_fully_read_serial_gets_distance_zero() -> None:
 def test_equal_distances_are_ordered_by_serial_key() -> None:
     index = SerialIndex([(1, "AB1239", "X"), (2, "AB1231", "X"), (3, "AB1235", "X")])
     assert ids(index.search("AB123?")) == [2, 3, 1]
+
+
+def test_at_equal_distance_the_serial_reached_in_more_ways_ranks_first() -> None:
+    # LW690153 is two edits from each: LW604153 either by two misread digits or by
+    # a lost 4 and an extra 9, the others only by two misread digits.
+    index = SerialIndex([(1, "LW090152", "Colt"), (2, "LW600353", "Colt"), (3, "LW604153", "Colt")])
+    assert index.search("LW690153") == [
+        Candidate(3, "LW604153", 2.0),
+        Candidate(1, "LW090152", 2.0),
+        Candidate(2, "LW600353", 2.0),
+    ]
+    assert ids(index.search("LW690153", limit=1)) == [3]
+
+
+def test_more_ways_never_lift_a_serial_above_a_nearer_one() -> None:
+    index = SerialIndex([(1, "LW604153", "Colt"), (2, "LW690152", "Colt")])
+    assert index.search("LW690153") == [
+        Candidate(2, "LW690152", 1.0),
+        Candidate(1, "LW604153", 2.0),
+    ]
+
+
+def test_the_ways_count_each_cheapest_damage_that_turns_the_serial_into_the_reading() -> None:
+    assert trace_ways("LW690153", "LW604153") == 2  # 0->9 and 4->0, or 9 extra and 4 missing
+    assert trace_ways("LW690153", "LW090152") == 1  # 6->0 and 3->2 only
+    assert trace_ways("PX1234", "PX12344") == 2  # either 4 was lost
+    assert trace_ways("PX12345", "PX12345") == 1
+    assert trace_ways("PX1?345", "PX12345") == 1
+    assert trace_ways("XYZ999", "PX12345") == 0  # beyond the maximum distance
+    assert trace_ways("PX1*", "PX12345") == 1
 
 
 def test_serials_beyond_the_maximum_distance_are_left_out(index: SerialIndex) -> None:
@@ -238,11 +269,19 @@ def brute_force(
             continue
         distance = trace_distance(query, serial, max_distance=max_distance)
         if distance is not None:
+            ways = trace_ways(query, serial, max_distance=max_distance)
             hits.append(
-                (distance, serial_key(serial), make_key(firearm_make), repr(firearm_id), firearm_id)
+                (
+                    distance,
+                    -ways,
+                    serial_key(serial),
+                    make_key(firearm_make),
+                    repr(firearm_id),
+                    firearm_id,
+                )
             )
     hits.sort()
-    return [Candidate(fid, key, d) for d, key, _, _, fid in hits]
+    return [Candidate(fid, key, d) for d, _, key, _, _, fid in hits]
 
 
 @st.composite
@@ -384,3 +423,47 @@ def test_the_banded_distance_equals_the_full_table_for_every_kind_of_query(
     full = reference_tenths(query, serial)
     expected = full / 10 if full <= round(max_distance * 10) else None
     assert trace_distance(query, serial, max_distance=max_distance) == expected
+
+
+def reference_ways(query: str, serial: str) -> int:
+    """Cheapest alignments by the plain full table, over every place the serial may start and end."""
+    parsed, key = parse_query(query), serial_key(serial)
+    starts = [0] if parsed.known_start else range(len(key) + 1)
+    tenths = reference_tenths(query, serial)
+
+    def cost(a: str, b: str) -> int:
+        if a == b:
+            return 0
+        if a == "?":
+            return 1
+        return 5 if is_lookalike(a, b) else 10
+
+    total = 0
+    for start in starts:
+        piece = key[start:]
+        # (cost, paths) from the query's first i characters to the piece's first j.
+        row = [(10 * j, 1) for j in range(len(piece) + 1)]
+        for i, a in enumerate(parsed.body, 1):
+            new = [(10 * i, 1)]
+            for j, b in enumerate(piece, 1):
+                steps = [
+                    (row[j - 1][0] + cost(a, b), row[j - 1][1]),
+                    (row[j][0] + 10, row[j][1]),
+                    (new[j - 1][0] + 10, new[j - 1][1]),
+                ]
+                best = min(c for c, _ in steps)
+                new.append((best, sum(n for c, n in steps if c == best)))
+            row = new
+        ends = row[-1:] if parsed.known_end else row
+        total += sum(n for c, n in ends if c == tenths)
+    return total
+
+
+@settings(max_examples=400, deadline=None)
+@given(serials, st.data())
+def test_the_ways_equal_a_count_over_the_full_table_for_every_kind_of_query(
+    serial: str, data: st.DataObject
+) -> None:
+    query = data.draw(damaged(serial))
+    expected = reference_ways(query, serial) if reference_tenths(query, serial) <= 30 else 0
+    assert trace_ways(query, serial, max_distance=3.0) == expected

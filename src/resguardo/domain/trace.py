@@ -28,8 +28,16 @@ unknown part behind a ``*``                            0
 
 ``?`` costs 0.1 rather than 0 so that a serial read completely ranks above
 one that only fits the unreadable marks. Costs are counted in integer tenths,
-so equal alignments give exactly equal distances. Candidates are ranked by
-distance, then serial key, make and id, so exact matches come first and the
+so equal alignments give exactly equal distances.
+
+Candidates are ranked by distance, so exact matches come first. Among equal
+distances, the serial with more cheapest alignments to the query ranks first
+(:func:`trace_ways`): each alignment is one way of damaging that serial into
+the reading, so a serial the reading could have come from in more ways is the
+likelier source (``LW690153`` is two edits from ``LW604153`` either as two
+misread digits or as a lost ``4`` and an extra ``9``, from ``LW090152`` only
+as two misread digits). The distance itself is the cheapest alignment alone
+and never changes. Remaining ties go by serial key, make and id, so the
 order never depends on insertion order.
 
 :class:`SerialIndex` answers trace queries without scanning every serial. Each
@@ -56,6 +64,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
@@ -224,6 +233,57 @@ class _Matcher:
         result = prev[delta - low]
         return result if result <= limit else None
 
+    def ways(self, target: str, tenths: int) -> int:
+        """How many cheapest alignments, each of ``tenths``, turn ``target`` into the query.
+
+        Each alignment is one way the serial could have been damaged into the
+        reading at the trace distance; counted over the same table as the
+        distance, keeping with each cell the number of cheapest paths to it.
+        Only cells within ``tenths`` are kept, since no cheapest path leaves them.
+        """
+        if tenths == 0 and not self.free_start:
+            return 1  # every character matched in turn from the known start: one way only
+        rows, n, m = self.rows, len(self.rows), len(target)
+        if self.reverse:
+            target = target[::-1]
+        free_start = self.free_start
+        band = tenths // _C_INDEL
+        over = tenths + 1
+        if free_start:
+            cost, count = [0] * (m + 1), [1] * (m + 1)
+        else:
+            cost = [j * _C_INDEL if j <= band else over for j in range(m + 1)]
+            count = [1] * (m + 1)
+        for i in range(1, n + 1):
+            row = rows[i - 1]
+            left = i * _C_INDEL if i <= band else over
+            cur, ways = [left] + [over] * m, [1] + [0] * m
+            left_ways = 1
+            lo, hi = (1, m) if free_start else (max(1, i - band), min(m, i + band))
+            if lo > 1:
+                left = over
+            for j in range(lo, hi + 1):
+                diag = cost[j - 1] + (
+                    _C_UNREADABLE if row is None else row.get(target[j - 1], _C_OTHER)
+                )
+                up = cost[j] + _C_INDEL
+                side = left + _C_INDEL
+                best = min(diag, up, side)
+                if best > tenths:
+                    left, left_ways = over, 0
+                    continue
+                total = (
+                    (count[j - 1] if diag == best else 0)
+                    + (count[j] if up == best else 0)
+                    + (left_ways if side == best else 0)
+                )
+                cur[j], ways[j] = best, total
+                left, left_ways = best, total
+            cost, count = cur, ways
+        if self.free_end:
+            return sum(c for value, c in zip(cost, count, strict=True) if value == tenths)
+        return count[m] if cost[m] == tenths else 0
+
     def _semi_global(self, target: str) -> int | None:
         """An unknown rest at one or both ends: the best over where the serial may end."""
         rows, limit, band, free_start = self.rows, self.limit, self.band, self.free_start
@@ -273,6 +333,22 @@ def trace_distance(
     parsed = query if isinstance(query, TraceQuery) else parse_query(query)
     tenths = _Matcher(parsed, _max_tenths(max_distance)).tenths(serial_key(serial))
     return None if tenths is None else tenths / _TENTHS
+
+
+def trace_ways(
+    query: str | TraceQuery, serial: str, *, max_distance: float = DEFAULT_MAX_DISTANCE
+) -> int:
+    """How many cheapest alignments turn ``serial`` into ``query`` (0 above ``max_distance``).
+
+    The tie-break between serials at the same :func:`trace_distance`: each
+    alignment is one way of damaging the serial into the reading, and a serial
+    the reading could have come from in more ways is the likelier source.
+    """
+    parsed = query if isinstance(query, TraceQuery) else parse_query(query)
+    matcher = _Matcher(parsed, _max_tenths(max_distance))
+    key = serial_key(serial)
+    tenths = matcher.tenths(key)
+    return 0 if tenths is None else matcher.ways(key, tenths)
 
 
 class SerialIndex:
@@ -438,11 +514,33 @@ class SerialIndex:
             closer = sum(1 for tenths, _ in found if tenths < (level + 1) * _C_INDEL)
             if limit is not None and closer >= limit:
                 break
+        return self._rank(found, matcher, limit)
+
+    def _rank(
+        self, found: list[tuple[int, int]], matcher: _Matcher, limit: int | None
+    ) -> list[Candidate]:
+        """Nearest first; among equal distances, the serial with more ways to the reading first.
+
+        The ways are counted only for serials that share their distance with
+        another one and can still make the cut, which is a handful per search.
+        """
         keys, ids, makes, names = self._keys, self._ids, self._makes, self._make_names
-        found.sort(key=lambda hit: (hit[0], keys[hit[1]], names[makes[hit[1]]], repr(ids[hit[1]])))
+        found.sort()
+        cut = found[limit - 1][0] if limit is not None and len(found) >= limit else None
+        shared = Counter(tenths for tenths, _ in found)
+        ranked = []
+        for tenths, slot in found:
+            if cut is not None and tenths > cut:
+                break
+            key = keys[slot] or ""
+            ways = matcher.ways(key, tenths) if shared[tenths] > 1 else 1
+            ranked.append((tenths, -ways, key, names[makes[slot]], repr(ids[slot]), slot))
+        ranked.sort()
         if limit is not None:
-            del found[limit:]
-        return [Candidate(ids[slot], keys[slot] or "", tenths / _TENTHS) for tenths, slot in found]
+            del ranked[limit:]
+        return [
+            Candidate(ids[slot], key, tenths / _TENTHS) for tenths, _, key, _, _, slot in ranked
+        ]
 
     def _verify(
         self, slots: Iterable[int], matcher: _Matcher, make_code: int | None
