@@ -173,3 +173,15 @@ def test_check_duplicates_as_json_and_csv(cli, world, tmp_path):
     assert rows[1][:3] == ["lookalike", "Glock", "GLK-A100"]
     assert cli("--as", "supervisor", "check", "duplicates", "--json", "--csv",
                str(out)).exit_code == 2
+
+
+def test_among_equally_near_serials_the_one_the_reading_comes_from_in_more_ways_is_listed_first(
+        cli, world):
+    # LW690153 is two edits from each; only LW604153 is reached two ways (two misread
+    # digits, or a lost 4 and an extra 9): it is listed first although it sorts last.
+    for serial in ("LW090152", "LW600353", "LW604153"):
+        do(world, "armero2", registry.register_firearm, "MUN2", "ARM1", FirearmInput(
+            serial=serial, make="Colt", calibre="5.56x45mm", kind="rifle"))
+    answer = json.loads(cli("--as", "investigador", "trace", "LW690153", "--json").stdout)
+    assert [(c["serial"], c["distance"]) for c in answer["candidates"]] == [
+        ("LW604153", 2.0), ("LW090152", 2.0), ("LW600353", 2.0)]
