@@ -226,3 +226,65 @@ def test_the_help_shows_an_example():
     result = run("--help")
     assert result.exit_code == 0
     assert "Example: resguardo reconcile --registry" in result.stdout
+
+
+def _large_plain_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A registry and a count in plain UTF-8 (no quotes) with findings of every kind."""
+    statuses = ["En armería", "Asignada", "Extraviada", "En reparación", "Baja", "en tránsito"]
+    registry = [REGISTRY.splitlines()[0]]
+    count = ["Matrícula,Ubicación,Portador,Marca,Fecha y hora,Observaciones"]
+    for n in range(400):
+        status = statuses[n % len(statuses)]
+        badge = f"P-{n % 7}" if status == "Asignada" else ""
+        agency = "Estatal" if n % 41 == 0 else "Municipal"
+        make = "Glock" if n % 3 else "Colt"
+        registry.append(f"XY-{n:04d};{make};9mm;Pistola;{status};Armería {n % 5};{badge};{agency}")
+        if n % 11 == 0:
+            registry.append(f"xy{n:04d};Beretta;9mm;Pistola;En armería;Armería 1;;Municipal")
+        if n % 9 == 4:
+            continue  # missing (or expected absent)
+        serial = f"XY-{n:04d}" if n % 13 else f"XY-{n:04d}".replace("0", "O", 1)
+        place, holder = (f"Armería {n % 5}", badge) if n % 17 else ("Armería 9", "P-99")
+        count.append(
+            f"{serial},{place},{holder},{'' if n % 4 else make},07/03/2024 10:{n % 60:02d},"
+        )
+        if n % 23 == 0:
+            count.append(f"xy {n:04d},Armería 8,,,,segunda")
+    count.extend(f"ZZ-{n},Armería 1,,,," for n in range(5))
+    paths = tmp_path / "inventario.csv", tmp_path / "conteo.csv"
+    paths[0].write_text("\n".join(registry) + "\n", encoding="utf-8")
+    paths[1].write_text("\r\n".join(count) + "\r\n", encoding="utf-8-sig")
+    return paths
+
+
+def test_large_files_reconciled_by_two_processes_give_the_same_report(tmp_path, monkeypatch):
+    from resguardo.sheets import columnar
+
+    registry, count = _large_plain_files(tmp_path)
+    args = ("--registry", registry, "--count", count, "--agency", "Municipal", "--json")
+    one = run(*args)
+    monkeypatch.setattr(columnar, "MIN_BYTES", 0)
+    monkeypatch.setattr(reconcile_cli, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reconcile_cli, "_workers", lambda *paths: 2)
+    two = run(*args)
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert json.loads(two.stdout) == json.loads(one.stdout)
+    summary = json.loads(one.stdout)["summary"]
+    assert all(summary[k] for k in SUMMARY_KEYS), summary
+
+
+def test_a_bad_row_in_large_files_is_reported_once_by_two_processes(tmp_path, monkeypatch):
+    from resguardo.sheets import columnar
+
+    registry, count = _large_plain_files(tmp_path)
+    text = registry.read_text(encoding="utf-8").replace("XY-0100;Glock", "XY-0100;", 1)
+    registry.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(columnar, "MIN_BYTES", 0)
+    monkeypatch.setattr(reconcile_cli, "_workers", lambda *paths: 2)
+    result = run("--registry", registry, "--count", count)
+    assert result.exit_code == 1
+    line = (
+        text.splitlines().index(next(r for r in text.splitlines() if r.startswith("XY-0100"))) + 1
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"{registry}, line {line}, column 'Marca': make is required" in result.stderr

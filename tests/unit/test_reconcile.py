@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resguardo.domain import reconcile as reconcile_module
+from resguardo.domain import suggestions as suggestions_module
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.reconcile import (
     SUMMARY_KEYS,
@@ -383,12 +383,12 @@ keys = st.text(alphabet="AB01O", min_size=0, max_size=5)
 @settings(max_examples=200, deadline=None)
 @given(st.lists(keys, max_size=12), st.lists(keys, max_size=12), st.integers(1, 4))
 def test_neighbours_finds_exactly_the_pairs_within_one_edit(left, right, chunk):
-    original = reconcile_module._CHUNK
-    reconcile_module._CHUNK = chunk  # exercise the chunked index too
+    original = suggestions_module._CHUNK
+    suggestions_module._CHUNK = chunk  # exercise the chunked index too
     try:
         found = {(a, b): d for a, b, d in neighbours(left, right)}
     finally:
-        reconcile_module._CHUNK = original
+        suggestions_module._CHUNK = original
     expected = {
         (a, b): 0 if left[a] == right[b] else 1
         for a in range(len(left))

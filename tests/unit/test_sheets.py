@@ -6,14 +6,18 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.serials import serial_key
 from resguardo.sheets import (
     COUNT_SHEET,
     REGISTRY_SHEET,
     DateError,
+    columnar,
     fold_header,
     open_sheet,
     parse_date,
@@ -21,6 +25,7 @@ from resguardo.sheets import (
     read_count,
     read_registry,
 )
+from resguardo.sheets.firearms import SEPARATORS, Shard
 
 REGISTRY_HEADER = "Matrícula,Marca,Calibre,Tipo,Estatus,Ubicación,Resguardante"
 
@@ -432,3 +437,132 @@ def test_an_xlsx_error_names_the_sheet_row_and_header(tmp_path):
     )
     with pytest.raises(ValidationFailed, match="line 3, column 'Tipo': unknown kind 'tanque'"):
         list(read_registry(path))
+
+
+# -- large plain CSV files: the columnar fast path --------------------------------------
+
+
+def _read_both(monkeypatch, reader, path: Path, **kw):  # type: ignore[no-untyped-def]
+    """What ``reader`` gives (rows, or the error message) by the fast path and row by row."""
+    results = []
+    for minimum in (0, 1 << 62):
+        monkeypatch.setattr(columnar, "MIN_BYTES", minimum)
+        try:
+            results.append(list(reader(path, **kw)))
+        except ValidationFailed as exc:
+            results.append(exc.message)
+    return results
+
+
+FAST_REGISTRIES = [
+    REGISTRY_HEADER + "\r\nAB-1,Glock,9mm,Pistola,En armería,Armería 1,\r\n"
+    "ab 2 ,  GLOCK ,9mm, pistola ,ASIGNADA, armería 1 ,P-0142\r\nAB-3,Colt,.38,revólver,,,\r\n",
+    "\n\n"
+    + REGISTRY_HEADER
+    + ",,\nAB1,Glock,9mm,pistola,,,,,\n,,,,,,,,\nAB2,Colt,.38,fusil,baja,,,,\n\n",
+    REGISTRY_HEADER.replace(",", ";")
+    + "\nAB1;Glock;9mm;pistola;;;\r\nAB2;Glock;9mm;pistola;;;\rAB3;x;y;fusil;;;",
+    "\ufeff" + REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\n  \t ,,,,,,\n",
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\nAB2,Glock,9mm,pistola,,\n",  # a short row
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\nAB2,Glock,9mm,pistola,,,,extra\n",
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\nAB2,,9mm,pistola,,,\n",  # make is required
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\n,,,,,,P-1\n",  # a serial is required
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,,,\nAB2,Glock,9mm,  ,,,\n",  # a kind of spaces
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,pistola,perdida,,\n",
+    REGISTRY_HEADER + "\nAB1,Glock,9mm,tanque,,,\n",
+    REGISTRY_HEADER + "\n-/-,Glock,9mm,pistola,,,\n",
+    REGISTRY_HEADER + "\n-AB1,Glock,9mm,pistola,,,\n",
+    'Matrícula,Marca,Calibre,Tipo\nAB1,"Glock",9mm,pistola\n',  # quoted: row by row
+    "Matrícula,Marca,Calibre,Tipo\nAB1,Glöck,9mm,pistola\n".encode().decode("latin-1"),
+]
+
+
+@pytest.mark.parametrize("text", FAST_REGISTRIES)
+@pytest.mark.parametrize("details", [True, False])
+def test_the_fast_path_reads_a_registry_exactly_as_row_by_row(tmp_path, monkeypatch, text, details):
+    path = write(tmp_path, text)
+    fast, slow = _read_both(monkeypatch, read_registry, path, details=details)
+    assert fast == slow
+
+
+FAST_COUNTS = [
+    "Matrícula,Ubicación,Portador,Marca,Fecha y hora,Observaciones\r\n"
+    "AB-1,Armería 1,,GLOCK,07/03/2024 10:20,\r\nab1, armería 1 , P-1 ,,, repetida \r\n"
+    "\r\n,,,,,\r\nZZ-9,,,,2024-03-07,\r\n",
+    "Serie\nAB1\n\n  \nAB2\n",
+    "Serie;Hora\nAB1;10:20\nAB2;25:99\n",  # an impossible time
+    "Serie,Ubicación\nAB1,A\n,B\n",  # a serial is required
+    "Serie,Ubicación\nAB1,A\n..,B\n",
+]
+
+
+@pytest.mark.parametrize("text", FAST_COUNTS)
+@pytest.mark.parametrize("month_first", [True, False])
+def test_the_fast_path_reads_a_count_exactly_as_row_by_row(
+    tmp_path, monkeypatch, text, month_first
+):
+    path = write(tmp_path, text)
+    fast, slow = _read_both(monkeypatch, read_count, path, month_first=month_first)
+    assert fast == slow
+
+
+cells = st.text(alphabet="aZ1-_ .\t;Ñé", max_size=4)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(cells, st.sampled_from(["pistola", "fusil", "asignada", "baja", "07/03/24"])),
+            min_size=0,
+            max_size=8,
+        ),
+        max_size=8,
+    ),
+    delimiter=st.sampled_from([",", ";"]),
+    end=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_any_unquoted_file_reads_the_same_by_either_path(
+    tmp_path, monkeypatch, rows, delimiter, end
+):
+    header = ["Serie", "Marca", "Calibre", "Tipo", "Estatus", "Ubicación", "Hora"]
+    text = end.join(delimiter.join(row) for row in [header, *rows]) + end
+    path = write(tmp_path, text)
+    fast, slow = _read_both(monkeypatch, read_registry, path)
+    assert fast == slow
+    fast, slow = _read_both(monkeypatch, read_count, path)
+    assert fast == slow
+
+
+def test_the_separators_are_whitespace_and_the_usual_marks():
+    import sys
+
+    spaces = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(SEPARATORS) == spaces | set("-./\\_")
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=8))
+def test_every_spelling_of_a_serial_lands_in_the_same_shard(serial):
+    assume(serial_key(serial))
+    spellings = [serial, serial.lower(), serial.upper(), f" {serial}-", serial_key(serial)]
+    for count in (2, 3):
+        parts = {i for i in range(count) for s in spellings if Shard(i, count).holds(s)}
+        assert len(parts) == 1
+        assert Shard(0, count).mask(spellings) == [Shard(0, count).holds(s) for s in spellings]
+
+
+@pytest.mark.parametrize("minimum", [0, 1 << 62])
+def test_the_shards_of_a_sheet_are_its_rows_split_by_serial(tmp_path, monkeypatch, minimum):
+    monkeypatch.setattr(columnar, "MIN_BYTES", minimum)
+    rows = "".join(f"AB-{n},Glock,9mm,pistola,,,\n" for n in range(40))
+    path = write(tmp_path, REGISTRY_HEADER + "\n" + rows + ",,,,,,\nab41,Colt,.38,fusil,,,\n")
+    whole = list(read_registry(path))
+    parts = [list(read_registry(path, shard=Shard(i, 2))) for i in range(2)]
+    assert all(parts)
+    assert sorted(parts[0] + parts[1], key=lambda e: e.serial) == sorted(
+        whole, key=lambda e: e.serial
+    )
+    counts = [list(read_count(path, shard=Shard(i, 2))) for i in range(2)]
+    assert sorted(s.order for s in counts[0] + counts[1]) == [s.order for s in read_count(path)]

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Annotated
 
@@ -18,12 +21,17 @@ import typer
 
 from resguardo.cli.output import console, domain_failure, fail, print_table
 from resguardo.domain.errors import DomainError
-from resguardo.domain.reconcile import SUMMARY_KEYS, Reconciliation, reconcile
+from resguardo.domain.reconcile import SUMMARY_KEYS, Reconciliation, Tally, combine, tally
 from resguardo.reports.reconciliation import finding_cells, labels, write_csv, write_pdf
 from resguardo.sheets import read_count, read_registry
+from resguardo.sheets.firearms import Shard
 
 #: Findings printed on the terminal before the rest is summarized in a note.
 SHOWN_FINDINGS = 200
+
+#: From this combined file size on, two processes share the work, each taking the
+#: serial keys of one shard; below it a fork costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
 
 
 class Lang(StrEnum):
@@ -125,13 +133,17 @@ def reconcile_command(
     ]
     if len(outputs) > 1:
         raise fail(f"use one of --json, --csv, --pdf (got {' and '.join(outputs)})", code=2)
+
+    def part(shard: Shard | None) -> Tally:
+        return tally(
+            read_registry(registry, sheet_name=sheet, details=False, shard=shard),
+            read_count(count, sheet_name=count_sheet, month_first=month_first, shard=shard),
+            agency=agency,
+        )
+
     try:
         with _bulk():
-            result = reconcile(
-                read_registry(registry, sheet_name=sheet, details=False),
-                read_count(count, sheet_name=count_sheet, month_first=month_first),
-                agency=agency,
-            )
+            result = combine(_in_parallel(part, registry, count))
     except DomainError as exc:
         raise domain_failure(exc) from None
     except OSError as exc:
@@ -161,6 +173,57 @@ def reconcile_command(
         _print_findings(result, lang.value)
     else:
         console.print(f"{csv_out or pdf_out}", highlight=False)
+
+
+def _workers(*paths: Path) -> int:
+    if sum(p.stat().st_size for p in paths) < PARALLEL_MIN_BYTES:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(2, cpus or 1)
+
+
+def _in_parallel(part: Callable[[Shard | None], Tally], *paths: Path) -> list[Tally]:
+    """The tallies of the reconciliation, by two processes when the files are large.
+
+    Each process reads both files whole (so each checks every row, and a bad
+    row is reported exactly as by one process) and tallies the weapons and
+    scans of its shard of serial keys; ``combine`` adds the shards up. The
+    child is forked, so it needs nothing pickled but its tally. Should it die
+    without one, its shard is done here.
+    """
+    if _workers(*paths) < 2:
+        return [part(None)]
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(part, Shard(1, 2), send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        mine = part(Shard(0, 2))
+    except BaseException:
+        child.kill()
+        child.join()
+        raise
+    try:
+        theirs: Tally | None = receive.recv()
+    except EOFError:
+        theirs = None
+    finally:
+        receive.close()
+        child.join()
+    return [mine, theirs if theirs is not None else part(Shard(1, 2))]
+
+
+def _child(part: Callable[[Shard | None], Tally], shard: Shard, send: Connection) -> None:
+    try:
+        result: Tally | None = part(shard)
+    except BaseException:
+        # The parent reads every row too, so it meets the same problem and reports it.
+        result = None
+    send.send(result)
+    send.close()
 
 
 def _print_json(result: Reconciliation) -> None:

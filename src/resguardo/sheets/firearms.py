@@ -4,24 +4,31 @@ Both readers stream. A row that cannot be understood raises a
 ``ValidationFailed`` naming the file, line and column; pass ``errors=[]`` to
 collect those errors and skip the rows instead.
 
-This is the hot path of a million-row reconciliation, so it reads cells by
-column index and remembers the few distinct status, kind and time spellings
-a sheet repeats instead of parsing each cell anew.
+This is the hot path of a million-row reconciliation. A large plain CSV file
+is read whole by pyarrow (``columnar``): each distinct cell of a column is
+understood once and the rows are assembled in C; any cell the fast path would
+refuse sends the file back to the row-by-row reader, which gives the message
+or collects the error. That reader reads cells by column index and remembers
+the few distinct status, kind and time spellings a sheet repeats instead of
+parsing each cell anew.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time
-from typing import TypeVar
+from operator import itemgetter
+from typing import NamedTuple, TypeVar
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.reconcile import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import parse_kind, parse_status
+from resguardo.sheets.columnar import Columns, read_columns
 from resguardo.sheets.dates import DateError, parse_moment
 from resguardo.sheets.reader import Sheet, is_blank, open_sheet
 from resguardo.sheets.schema import COUNT_SHEET, REGISTRY_SHEET
@@ -36,16 +43,22 @@ def read_registry(
     sheet_name: str | None = None,
     details: bool = True,
     errors: list[ValidationFailed] | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[RegistryEntry]:
     """Stream the firearms of a registry sheet (status defaults to in storage).
 
     ``details=False`` checks model, calibre and kind but leaves them out of the
     entries: a reconciliation does not use them, and at a million rows the
-    strings cost memory and time.
+    strings cost memory and time. ``shard``: only the firearms whose serial key
+    falls in it (every row is still read and checked).
     """
     # The generator owns the sheet and closes it when done: no extra generator layer.
     return registry_entries(
-        open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name), errors, details=details, close=True
+        open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name),
+        errors,
+        details=details,
+        close=True,
+        shard=shard,
     )
 
 
@@ -55,14 +68,52 @@ def read_count(
     sheet_name: str | None = None,
     month_first: bool = False,
     errors: list[ValidationFailed] | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Scan]:
-    """Stream the scans of a count sheet; each scan's ``order`` is its line."""
+    """Stream the scans of a count sheet; each scan's ``order`` is its line.
+
+    ``shard``: only the scans whose serial key falls in it (every row is still checked).
+    """
     return count_scans(
         open_sheet(path, COUNT_SHEET, sheet_name=sheet_name),
         month_first=month_first,
         errors=errors,
         close=True,
+        shard=shard,
     )
+
+
+#: What ``serial_key`` removes from a serial: Python's whitespace and ``-./\\_``.
+SEPARATORS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000-./\\_"
+)
+
+
+class Shard(NamedTuple):
+    """Part ``index`` of ``count`` disjoint parts of the serial keys.
+
+    A serial's part follows from the last character of its key (``serial_key``),
+    so every spelling of one serial, in the registry and in the count, lands in
+    the same part, and a reconciliation can run part by part (``domain.reconcile.tally``).
+    """
+
+    index: int
+    count: int
+
+    def holds(self, serial: str) -> bool:
+        """Whether ``serial`` (one with a non-empty key) falls in this part."""
+        return self._of(serial.rstrip(SEPARATORS)[-1:]) == self.index
+
+    def _of(self, last: str) -> int:
+        return ord(last.upper()[-1]) % self.count if last else -1
+
+    def mask(self, serials: list[str]) -> list[bool]:
+        """``holds`` for each serial, in C loops; False for an empty one."""
+        stripped = map(str.rstrip, serials, itertools.repeat(SEPARATORS))
+        last = list(map(itemgetter(slice(-1, None)), stripped))
+        part = {c: self._of(c) == self.index for c in set(last)}
+        return list(map(part.__getitem__, last))
 
 
 def _check_serial(sheet: Sheet, line: int, serial: str) -> None:
@@ -76,6 +127,7 @@ def registry_entries(
     *,
     details: bool = True,
     close: bool = False,
+    shard: Shard | None = None,
 ) -> Iterator[RegistryEntry]:
     """``RegistryEntry`` for each row of an open registry sheet (see ``read_registry``).
 
@@ -92,6 +144,10 @@ def registry_entries(
         i_model = None
     location = custodian = agency = model = None
     try:
+        fast = _fast_registry(sheet, details, shard)
+        if fast is not None:
+            yield from fast
+            return
         for line, cells in sheet.raw_rows():
             try:
                 if len(cells) < width:
@@ -148,6 +204,8 @@ def registry_entries(
                 if i_model is not None:
                     model = cells[i_model].strip()
                     model = intern(model) if model else None
+                if shard is not None and not shard.holds(serial):
+                    continue
                 if details:
                     yield entry(
                         serial,
@@ -177,6 +235,7 @@ def count_scans(
     month_first: bool = False,
     errors: list[ValidationFailed] | None = None,
     close: bool = False,
+    shard: Shard | None = None,
 ) -> Iterator[Scan]:
     """``Scan`` for each row of an open count sheet (``close`` as for ``registry_entries``)."""
     col, width = sheet.columns, sheet.width
@@ -187,6 +246,10 @@ def count_scans(
     scan, intern = Scan, sys.intern
     location = holder = make = at = note = None
     try:
+        fast = _fast_count(sheet, month_first, shard)
+        if fast is not None:
+            yield from fast
+            return
         for line, cells in sheet.raw_rows():
             try:
                 if len(cells) < width:
@@ -226,6 +289,8 @@ def count_scans(
                             moments[text] = at
                 if i_note is not None:
                     note = cells[i_note].strip() or None
+                if shard is not None and not shard.holds(serial):
+                    continue
                 yield scan(serial, location, holder, make, at, note, line)
             except ValidationFailed as exc:
                 if errors is None:
@@ -241,3 +306,148 @@ def _vocabulary(sheet: Sheet, line: int, column: str, text: str, parse: Callable
         return parse(text)
     except ValidationFailed as exc:
         raise sheet.error(line, column, exc.message) from None
+
+
+# -- the columnar fast path ---------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A cell the fast path would refuse: the row-by-row reader takes the file over."""
+
+
+def _place(text: str) -> str | None:
+    text = text.strip()
+    return sys.intern(text) if text else None
+
+
+def _required(text: str) -> str:
+    return sys.intern(text.strip())
+
+
+def _note(text: str) -> str | None:
+    return text.strip() or None
+
+
+def _is_empty(text: str) -> bool:
+    return not text
+
+
+def _is_blank_text(text: str) -> bool:
+    return not text.strip()
+
+
+def _vocabulary_value(
+    parse: Callable[[str], _T], blank: Callable[[str], bool]
+) -> Callable[[str], _T | None]:
+    """``parse`` for a column's cells: None for those ``blank`` says are no value."""
+
+    def convert(text: str) -> _T | None:
+        if blank(text):
+            return None
+        try:
+            return parse(text)
+        except ValidationFailed:
+            raise _Refused from None
+
+    return convert
+
+
+class _Rows:
+    """The rows of ``Columns`` a fast read keeps: not blank, and in the shard if one is given."""
+
+    def __init__(self, columns: Columns, serial: int, required: Iterable[int], shard: Shard | None):
+        serials = list(map(str.strip, columns.text(serial)))
+        empty = [n for n, s in enumerate(serials) if not s] if "" in serials else []
+        for index, strip in required:
+            values, codes = columns.coded(index)
+            bad = {n for n, v in enumerate(values) if not (v.strip() if strip else v)}
+            if bad:
+                empty.extend(n for n, code in enumerate(codes) if code in bad)
+        # A row with a required cell empty is skipped when blank, and refused otherwise.
+        if not columns.blank_rows(set(empty)):
+            raise _Refused  # "... is required"
+        odd = {c for c in set(map(itemgetter(slice(0, 1)), serials)) if c and not c.isalnum()}
+        if odd and any(s[:1] in odd and not serial_key(s) for s in serials):
+            raise _Refused  # "has no letters or digits"
+        keep: list[bool] | None = None
+        if shard is not None:
+            keep = shard.mask(serials)  # False for the empty serials of blank rows
+        elif empty:
+            keep = [True] * len(serials)
+            for n in empty:
+                keep[n] = False
+        self.columns = columns
+        self.keep = keep
+        self.serials = serials if keep is None else list(itertools.compress(serials, keep))
+
+    def select(self, values: Iterable[_T]) -> Iterable[_T]:
+        return values if self.keep is None else itertools.compress(values, self.keep)
+
+    def column(self, index: int | None, convert: Callable[[str], _T]) -> Iterable[_T | None]:
+        """``convert`` of each kept cell of column ``index`` (None for each when there is none)."""
+        if index is None:
+            return itertools.repeat(None)
+        return self.select(self.columns.mapped(index, convert))
+
+
+def _fast_registry(
+    sheet: Sheet, details: bool, shard: Shard | None
+) -> Iterator[RegistryEntry] | None:
+    """The entries of a large plain CSV registry, or None to read it row by row."""
+    col = sheet.columns
+    names = ["serial", "make", "calibre", "kind", "status", "location", "custodian", "agency"]
+    if details:
+        names.append("model")
+    columns = read_columns(sheet, [col[n] for n in names if n in col])
+    if columns is None:
+        return None
+    i_status = col.get("status")
+    try:
+        rows = _Rows(
+            columns,
+            col["serial"],
+            [(col["make"], True), (col["calibre"], True), (col["kind"], False)],
+            shard,
+        )
+        # An empty kind is on a skipped row; one of spaces is refused, like any unknown word.
+        kinds = rows.column(col["kind"], _vocabulary_value(parse_kind, _is_empty))
+        statuses: Iterable[FirearmStatus | None] = itertools.repeat(FirearmStatus.IN_STORAGE)
+        if i_status is not None:
+            parse = _vocabulary_value(parse_status, _is_blank_text)
+            statuses = rows.column(i_status, lambda t: parse(t) or FirearmStatus.IN_STORAGE)
+    except _Refused:
+        return None
+    makes = rows.column(col["make"], _required)
+    places = [rows.column(col.get(n), _place) for n in ("location", "custodian", "agency")]
+    if not details:
+        return map(RegistryEntry, rows.serials, makes, statuses, *places)
+    model = rows.column(col.get("model"), _place)
+    calibres = rows.column(col["calibre"], _required)
+    return map(RegistryEntry, rows.serials, makes, statuses, *places, model, calibres, kinds)
+
+
+def _fast_count(sheet: Sheet, month_first: bool, shard: Shard | None) -> Iterator[Scan] | None:
+    """The scans of a large plain CSV count, or None to read it row by row."""
+    col = sheet.columns
+    names = ["serial", "location", "holder", "make", "observed_at", "note"]
+    columns = read_columns(sheet, [col[n] for n in names if n in col])
+    if columns is None:
+        return None
+
+    def moment(text: str) -> datetime | date | time | None:
+        if not text.strip():
+            return None
+        try:
+            return parse_moment(text, month_first=month_first)
+        except DateError:
+            raise _Refused from None
+
+    try:
+        rows = _Rows(columns, col["serial"], (), shard)
+        moments = rows.column(col.get("observed_at"), moment)
+    except _Refused:
+        return None
+    places = [rows.column(col.get(n), _place) for n in ("location", "holder", "make")]
+    notes = rows.column(col.get("note"), _note)
+    lines = rows.select(columns.lines())
+    return map(Scan, rows.serials, *places, moments, notes, lines)

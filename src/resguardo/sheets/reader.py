@@ -83,6 +83,8 @@ class Sheet:
             raise ValidationFailed(
                 f"{self.label}: the file is empty (no header row)", file=self.label
             )
+        #: cells in the header row as written, trailing empty ones included
+        self.raw_width: int = len(cells)
         while cells and not cells[-1].strip():
             cells = cells[:-1]  # trailing empty header cells are no columns
         self.headers: list[str] = [c.strip() for c in cells]
@@ -198,6 +200,10 @@ class Sheet:
             line=line,
             column=label,
         )
+
+    def csv_source(self) -> CsvSource | None:
+        """The CSV file behind the sheet (encoding, delimiter, quotes); None for a workbook."""
+        return self._source if isinstance(self._source, CsvSource) else None
 
     def bytes_read(self) -> int:
         """How far into the file reading has got, in bytes (for progress)."""

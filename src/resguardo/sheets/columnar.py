@@ -1,0 +1,131 @@
+"""A compiled fast path for large plain CSV files: the whole file read at once by pyarrow.
+
+Taken only where it gives exactly what ``csvfile`` gives line by line: a UTF-8
+file (with or without a byte-order mark) that holds no quote, so a record is
+a line and a cell is what lies between two delimiters. pyarrow keeps empty
+lines as rows, so row ``n`` after the header is line ``header_line + 1 + n``,
+as a spreadsheet numbers it. A row narrower or wider than the header makes
+pyarrow refuse the file, and anything else odd (another encoding, quotes,
+XLSX) is left to the ordinary reader: ``read_columns`` returns None and the
+caller reads the file as before, so results and messages never depend on which
+path ran.
+
+Most columns of an inventory repeat a few values (makes, places, statuses), so
+cells come dictionary-encoded: callers map each distinct value once and
+expand the row codes in C, instead of handling a million strings one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from resguardo.sheets.reader import Sheet
+
+_T = TypeVar("_T")
+
+#: Below this size the ordinary reader is as quick, and pyarrow's import is not worth it.
+MIN_BYTES = 1 << 20
+
+
+class Columns:
+    """The data rows of a sheet as columns of raw (unstripped) cells."""
+
+    def __init__(self, sheet: Sheet, table: Any, first_line: int) -> None:
+        self._sheet = sheet
+        self._table = table
+        #: rows in the file after the header, blank ones included
+        self.rows = table.num_rows
+        #: the line of the first row after the header
+        self.first_line = first_line
+
+    def text(self, index: int) -> list[str]:
+        """Every cell of column ``index`` (of the sheet, not of those read), as written."""
+        return self._table.column(f"c{index}").to_pylist()  # type: ignore[no-any-return]
+
+    def coded(self, index: int) -> tuple[list[str], Sequence[int]]:
+        """Column ``index`` as its distinct cells and, per row, the position of its cell."""
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(self._table.column(f"c{index}").combine_chunks())
+        values: list[str] = encoded.dictionary.to_pylist()
+        indices = encoded.indices
+        width = indices.type.byte_width
+        codes = memoryview(indices.buffers()[1]).cast(
+            "b" if width == 1 else "h" if width == 2 else "i"
+        )
+        return values, codes[indices.offset : indices.offset + len(indices)]
+
+    def mapped(self, index: int, convert: Callable[[str], _T]) -> list[_T]:
+        """``convert`` of every cell of column ``index``, called once per distinct cell."""
+        values, codes = self.coded(index)
+        converted = [convert(v) for v in values]
+        return list(map(converted.__getitem__, codes))
+
+    def blank_rows(self, rows: Collection[int]) -> bool:
+        """True when every cell of each of ``rows`` is empty or spaces, in every column."""
+        if not rows:
+            return True
+        whole = _read(self._sheet, None)
+        if whole is None:
+            return False
+        columns = whole.columns
+        return all(
+            not any(c and not c.isspace() for c in (column[n].as_py() for column in columns))
+            for n in rows
+        )
+
+    def lines(self) -> range:
+        """The line number of each row."""
+        return range(self.first_line, self.first_line + self.rows)
+
+
+def read_columns(sheet: Sheet, indices: Collection[int]) -> Columns | None:
+    """Columns ``indices`` of an open CSV sheet; None when it needs the ordinary reader.
+
+    The sheet itself is not advanced: when this returns None, read its rows as usual.
+    """
+    source = sheet.csv_source()
+    if source is None or source.quoted or source.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    if sheet.size < MIN_BYTES:
+        return None
+    table = _read(sheet, indices)
+    return None if table is None else Columns(sheet, table, sheet.header_line + 1)
+
+
+def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:
+    source = sheet.csv_source()
+    if source is None:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:  # the fast path is an optimization; the ordinary reader is complete
+        return None
+    names = [f"c{i}" for i in range(sheet.raw_width)]
+    try:
+        table = pcsv.read_csv(
+            sheet.path,
+            read_options=pcsv.ReadOptions(
+                skip_rows=sheet.header_line, column_names=names, block_size=1 << 22
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=source.delimiter,
+                quote_char=False,
+                escape_char=False,
+                ignore_empty_lines=False,
+                newlines_in_values=False,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                include_columns=None if indices is None else [names[i] for i in sorted(indices)],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None  # a row of another width, for one: the ordinary reader says where
+    return table
