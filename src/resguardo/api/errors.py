@@ -144,7 +144,8 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    # exc_info names the exception itself: the handler runs after it was caught
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_json(500, "internal_error", "unexpected server error; it has been logged")
 
 

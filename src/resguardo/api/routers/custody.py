@@ -6,6 +6,11 @@ another agency answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
 from resguardo.api import render
 from resguardo.api.dependencies import Writer
 from resguardo.api.routing import FirearmId, firearm_ref, needs, router
@@ -25,6 +30,7 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action
 from resguardo.services import custody
 from resguardo.storage import api_queries as q
+from resguardo.storage.uow import UnitOfWork
 
 actions = router("/firearms", "custody")
 
@@ -33,144 +39,116 @@ actions = router("/firearms", "custody")
               openapi_extra=needs(Action.CUSTODY_ISSUE))
 def issue(firearm_id: FirearmId, body: IssueIn, caller: Writer) -> object:
     """Issue a stored weapon to an eligible officer of the same agency."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.issue(uow, serial, body.badge, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.issue(uow, serial, body.badge, make=make)))
 
 
 @actions.post("/{firearm_id}/return", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.CUSTODY_RETURN))
 def return_(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Return an issued weapon to storage at a location of its agency."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.return_(uow, serial, body.location, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.return_(uow, serial, body.location, make=make)))
 
 
 @actions.post("/{firearm_id}/move", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_MOVE))
 def move(firearm_id: FirearmId, body: MoveIn, caller: Writer) -> object:
     """Move a stored weapon to another location of its agency."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.move(uow, serial, body.location, make=make, reason=body.reason)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.move(uow, serial, body.location, make=make, reason=body.reason)))
 
 
 @actions.post("/{firearm_id}/repair", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_REPAIR))
 def send_to_repair(firearm_id: FirearmId, body: RepairIn, caller: Writer) -> object:
     """Send a stored weapon to a repair shop."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.send_to_repair(uow, serial, body.shop, make=make, reason=body.reason)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.send_to_repair(uow, serial, body.shop, make=make, reason=body.reason)))
 
 
 @actions.post("/{firearm_id}/repair/return", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_REPAIR))
 def return_from_repair(firearm_id: FirearmId, body: LocationRefIn, caller: Writer) -> object:
     """Book a weapon back from repair into a location."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.return_from_repair(uow, serial, body.location, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.return_from_repair(uow, serial, body.location, make=make)))
 
 
 @actions.post("/{firearm_id}/report-loss", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_REPORT_LOSS))
 def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
     """Report the weapon lost or stolen (always allowed, even during an inspection)."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.report_missing(
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.report_missing(
             uow, serial, stolen=body.stolen, occurred_on=body.occurred_on, place=body.place,
             on_duty=body.on_duty, complaint_number=body.complaint_number,
-            notified_at=body.notified_at, make=make, reason=body.reason)
-    return caller.write(run, render.event, body=body)
+            notified_at=body.notified_at, make=make, reason=body.reason)))
 
 
 @actions.post("/{firearm_id}/notification", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_NOTIFY_LOSS))
 def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Writer) -> object:
     """Record that the military authority was notified of the loss or theft."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.record_notification(uow, serial, body.notified_at or uow.now(),
-                                           reference=body.reference, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.record_notification(uow, serial, body.notified_at or uow.now(),
+                                           reference=body.reference, make=make)))
 
 
 @actions.post("/{firearm_id}/recover", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_RECOVER))
 def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
     """Recover a lost or stolen weapon into storage (the report stays on record)."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.recover(uow, serial, body.location, body.circumstances, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.recover(uow, serial, body.location, body.circumstances, make=make)))
 
 
 @actions.post("/{firearm_id}/decommission", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_REQUEST))
 def request_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Ask to decommission the weapon; another person (a chief) approves."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.request_decommission(uow, serial, body.reason, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.request_decommission(uow, serial, body.reason, make=make)))
 
 
 @actions.post("/{firearm_id}/decommission/approve", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_APPROVE))
 def approve_decommission(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a pending decommission (not by whoever asked for it)."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.approve_decommission(uow, serial, make=make)
-    return caller.write(run, render.event)
+    return _act(caller, firearm_id, body=None, run=lambda uow, serial, make: (
+        custody.approve_decommission(uow, serial, make=make)))
 
 
 @actions.post("/{firearm_id}/decommission/reject", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.DECOMMISSION_APPROVE))
 def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending decommission, saying why."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.reject_request(uow, serial, "decommission", body.reason, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.reject_request(uow, serial, "decommission", body.reason, make=make)))
 
 
 @actions.post("/{firearm_id}/transfer", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_REQUEST))
 def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) -> object:
     """Ask to transfer the weapon to another agency; a chief or supervisor approves."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.request_transfer(uow, serial, body.to_agency, body.reason, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.request_transfer(uow, serial, body.to_agency, body.reason, make=make)))
 
 
 @actions.post("/{firearm_id}/transfer/approve", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_APPROVE))
 def approve_transfer(firearm_id: FirearmId, caller: Writer) -> object:
     """Approve a requested transfer: the weapon leaves, in transit."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.approve_transfer(uow, serial, make=make)
-    return caller.write(run, render.event)
+    return _act(caller, firearm_id, body=None, run=lambda uow, serial, make: (
+        custody.approve_transfer(uow, serial, make=make)))
 
 
 @actions.post("/{firearm_id}/transfer/reject", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_APPROVE))
 def reject_transfer(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
     """Reject a pending transfer, saying why."""
-    def run(uow):  # type: ignore[no-untyped-def]
-        serial, make = firearm_ref(uow, firearm_id)
-        return custody.reject_request(uow, serial, "transfer", body.reason, make=make)
-    return caller.write(run, render.event, body=body)
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.reject_request(uow, serial, "transfer", body.reason, make=make)))
 
 
 @actions.post("/{firearm_id}/transfer/receive", response_model=EventOut, status_code=201,
@@ -186,6 +164,15 @@ def receive_transfer(firearm_id: FirearmId, body: LocationRefIn, caller: Writer)
                 raise
             raise NotFound("firearm not found") from None
     return caller.write(run, render.event, body=body)
+
+
+def _act(caller: Writer, firearm_id: int, *, body: BaseModel | None,
+         run: Callable[[UnitOfWork, str, str], Any]) -> object:
+    """Look the firearm up in the caller's scope (404 outside it), then run the action."""
+    def write(uow: UnitOfWork) -> Any:
+        serial, make = firearm_ref(uow, firearm_id)
+        return run(uow, serial, make)
+    return caller.write(write, render.event, body=body)
 
 
 def _in_transit_serial(uow, firearm_id: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
