@@ -246,20 +246,30 @@ class _Matcher:
         rows, n, m = self.rows, len(self.rows), len(target)
         if self.reverse:
             target = target[::-1]
-        free_start = self.free_start
-        band = tenths // _C_INDEL
         over = tenths + 1
-        if free_start:
+        # The diagonals (serial index minus query index) a cheapest alignment may use, as in
+        # _global: reaching diagonal d costs |d| indels, and with both ends known, leaving
+        # it for the last cell costs |m - n - d| more.
+        band = tenths // _C_INDEL
+        if self.free_start:
+            low, high = -n, m
+        elif self.free_end:
+            low, high = -band, band
+        else:
+            delta = m - n
+            spare = (band - abs(delta)) // 2
+            low, high = min(0, delta) - spare, max(0, delta) + spare
+        if self.free_start:
             cost, count = [0] * (m + 1), [1] * (m + 1)
         else:
-            cost = [j * _C_INDEL if j <= band else over for j in range(m + 1)]
+            cost = [j * _C_INDEL if j <= high else over for j in range(m + 1)]
             count = [1] * (m + 1)
         for i in range(1, n + 1):
             row = rows[i - 1]
-            left = i * _C_INDEL if i <= band else over
-            cur, ways = [left] + [over] * m, [1] + [0] * m
+            left = i * _C_INDEL if -i >= low else over
             left_ways = 1
-            lo, hi = (1, m) if free_start else (max(1, i - band), min(m, i + band))
+            cur, ways = [left] + [over] * m, [1] + [0] * m
+            lo, hi = max(1, i + low), min(m, i + high)
             if lo > 1:
                 left = over
             for j in range(lo, hi + 1):
@@ -268,17 +278,19 @@ class _Matcher:
                 )
                 up = cost[j] + _C_INDEL
                 side = left + _C_INDEL
-                best = min(diag, up, side)
+                best = diag if diag < up else up
+                if side < best:
+                    best = side
                 if best > tenths:
-                    left, left_ways = over, 0
+                    left = over
                     continue
-                total = (
-                    (count[j - 1] if diag == best else 0)
-                    + (count[j] if up == best else 0)
-                    + (left_ways if side == best else 0)
-                )
-                cur[j], ways[j] = best, total
-                left, left_ways = best, total
+                total = count[j - 1] if diag == best else 0
+                if up == best:
+                    total += count[j]
+                if side == best:
+                    total += left_ways
+                cur[j] = left = best
+                ways[j] = left_ways = total
             cost, count = cur, ways
         if self.free_end:
             return sum(c for value, c in zip(cost, count, strict=True) if value == tenths)
