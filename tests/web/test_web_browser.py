@@ -186,7 +186,8 @@ def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
     for name, path in (("dashboard", "/"), ("firearms", "/firearms"),
                        ("firearm", f"/firearms/{fid}"), ("officers", "/officers"),
                        ("officer", f"/officers/{officer}"), ("alerts", "/alerts"),
-                       ("losses", "/losses"), ("inspections", "/inspections")):
+                       ("losses", "/losses"), ("inspections", "/inspections"),
+                       ("transfers", "/transfers"), ("ammunition", "/ammunition")):
         page.goto(f"{live.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)

@@ -78,6 +78,7 @@ def test_the_receiving_armorer_receives_a_weapon_in_transit_from_the_transfers_p
         sqlite_world, signed_in):
     fid = send(sqlite_world)
     receiver = signed_in("armero2")
+    assert "1 arma en tránsito espera que la reciban." in receiver.get("/").text
     listing = receiver.get("/transfers").text
     incoming = listing.split("En camino a su corporación")[1].split("</section>")[0]
     assert "GLK-A500" in incoming and "Policía Municipal 1" in incoming
@@ -90,6 +91,7 @@ def test_the_receiving_armorer_receives_a_weapon_in_transit_from_the_transfers_p
                          page="/transfers")
     assert "Transferencia recibida" in done.text
     assert "Ningún arma viene en camino a su corporación." in done.text
+    assert "en tránsito espera" not in receiver.get("/").text
     record = receiver.get(f"/firearms/{fid}")
     assert record.status_code == 200 and "En armería" in record.text
     moved = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A500"))
@@ -243,3 +245,33 @@ def test_the_ammunition_page_takes_the_same_queries_for_few_and_many_movements(s
     assert many == few
     moves = html.split("Movimientos")[1].split("</section>")[0]
     assert moves.count("<tr>") == 1 + 50 and 'rel="next"' in moves
+
+
+def test_the_officers_other_entries_are_bounded_to_the_latest(sqlite_world, signed_in):
+    do(sqlite_world, "armero1", ammunition.receive, "MUN1", "ARM1", "9x19mm", "L1", 1000)
+    for _ in range(30):  # 60 entries about the officer
+        do(sqlite_world, "armero1", ammunition.issue, "MUN1", "ARM1", "P3", "9x19mm", "L1", 2)
+        do(sqlite_world, "armero1", ammunition.give_back, "MUN1", "ARM1", "P3", "9x19mm", "L1",
+           2)
+    page = signed_in("jefe1").get(f"/officers/{officer_id(sqlite_world, 'P3')}").text
+    others = page.split("Otros registros")[1].split("</section>")[0]
+    assert others.count("<li") == 50
+    assert "Se muestran los 50 registros más recientes" in others
+    assert "Cartuchos devueltos" in others and "2 devueltos, 0 no" in others
+
+
+def test_the_new_pages_speak_english_when_asked(sqlite_world, signed_in):
+    send(sqlite_world)
+    do(sqlite_world, "armero2", ammunition.receive, "MUN2", "ARM1", "9x19mm", "L1", 10)
+    armorer = signed_in("armero2")
+    armorer.post("/lang", {"lang": "en", "next": "/"}, page="/")
+    transfers = armorer.get("/transfers").text.split("<main")[1]
+    assert "On their way to you" in transfers and "Receive GLK-A500" in transfers
+    assert "corporación" not in transfers and "Recibir" not in transfers
+    rounds = armorer.get("/ammunition").text.split("<main")[1]
+    assert "In stock" in rounds and "Rounds received" in rounds
+    assert "Cartuchos" not in rounds and "existencia" not in rounds
+    refused = armorer.post("/ammunition/issue", {"location": "ARM1", "badge": "Q1",
+                                                 "calibre": "9x19mm", "lot": "L1",
+                                                 "quantity": "11"}, page="/ammunition")
+    assert "Only 10 rounds of 9x19mm lot L1 at ARM1." in refused.text

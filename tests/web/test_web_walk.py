@@ -123,7 +123,8 @@ def test_a_transfer_is_asked_approved_and_received_in_the_browser(chromium, live
 
     context, page = new_page(chromium)
     sign_in(page, live.url, "armero2")
-    page.get_by_role("link", name="Transferencias").click()
+    page.get_by_text("1 arma en tránsito espera que la reciban.").wait_for()
+    page.get_by_role("link", name="Vea la página Transferencias").click()
     page.get_by_role("heading", name="En camino a su corporación").wait_for()
     shot(page, "transfer-2-incoming")
     page.get_by_label("Guardarla en").select_option("ARM1")
@@ -139,7 +140,7 @@ def test_a_transfer_is_asked_approved_and_received_in_the_browser(chromium, live
     assert moved.status.value == "in_storage"
 
 
-def test_the_armorer_keeps_the_rounds_with_the_keyboard(chromium, live, sqlite_world):
+def test_the_armorer_receives_issues_and_takes_back_rounds_in_the_browser(chromium, live, sqlite_world):
     context, page = new_page(chromium)
     sign_in(page, live.url, "armero1")
     page.get_by_role("link", name="Cartuchos").click()
@@ -170,8 +171,8 @@ def test_the_armorer_keeps_the_rounds_with_the_keyboard(chromium, live, sqlite_w
     back.get_by_label("Placa del elemento").fill("P1")
     back.get_by_label("Calibre").fill("9x19mm")
     back.get_by_label("Lote").fill("L-2025-01")
-    back.get_by_label("Cartuchos devueltos").fill("48")
-    back.get_by_label("Cartuchos no devueltos").fill("2")
+    back.get_by_label("Cartuchos devueltos", exact=True).fill("48")
+    back.get_by_label("Cartuchos no devueltos", exact=True).fill("2")
     back.get_by_label("Justificación").select_option("training")
     back.get_by_role("button", name="Registrar la devolución").click()
     page.get_by_text("Cartuchos conciliados.").wait_for()

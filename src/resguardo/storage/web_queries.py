@@ -32,12 +32,14 @@ def officer_custody(repo: Repositories, officer_id: int, agency_id: int, *, offs
     """Issues to and returns by one officer, newest first, and whether older ones exist.
 
     The officer is in the payload (the entries are about the weapon), written as
-    canonical JSON: ``"officer_id":<id>`` followed by ``,`` or ``}``.
+    canonical JSON: ``"officer_id":<id>`` followed by ``,`` or ``}``. No index
+    holds it, so this reads the agency's custody entries from the officer's
+    registration on (an officer's id is the position of that entry).
     """
     c = t.events.c
     key = f'%"officer_id":{int(officer_id)}'
     stmt = (select(t.events)
-            .where(c.type.in_(CUSTODY_TYPES), c.org_id == agency_id,
+            .where(c.type.in_(CUSTODY_TYPES), c.org_id == agency_id, c.position > officer_id,
                    repo.in_scope(c.org_id),
                    or_(c.payload.like(key + ",%"), c.payload.like(key + "}%")))
             .order_by(c.position.desc()).offset(offset).limit(limit + 1))
@@ -118,3 +120,15 @@ def org_labels(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]
     o = t.organizations.c
     rows = repo.conn.execute(select(o.id, o.code, o.name).where(o.id.in_(wanted)))
     return {r.id: {"code": r.code, "name": r.name} for r in rows}
+
+
+def subject_events(repo: Repositories, subject_type: str, subject_id: int, *,
+                   limit: int = 50) -> tuple[list[Event], bool]:
+    """The latest entries about one subject, newest first, and whether older ones exist.
+
+    The caller has already read the subject through its scoped look-up.
+    """
+    c = t.events.c
+    stmt = (select(t.events).where(c.subject_type == subject_type, c.subject_id == subject_id)
+            .order_by(c.position.desc()).limit(limit + 1))
+    return _page(list(repo.conn.execute(stmt)), limit)

@@ -297,6 +297,14 @@ def explain(exc: DomainError, lang: Lang) -> str:
         role = _(labels.label(labels.ROLE, d.get("role")))
         action = _(ACTIONS.get(d.get("action", ""), SOMETHING))
         return _("Your role (%(role)s) may not %(action)s.", role=role, action=action)
+    if code in ("invalid_transition", "officer_not_eligible") and not d:
+        # raised with a sentence and no details: translate the sentence by its shape
+        known = _(exc.message)
+        if known != exc.message:
+            return sentence(known)
+        dynamic = _dynamic(exc.message, lang)
+        if dynamic is not None:
+            return dynamic
     if code == "invalid_transition":
         serial = d.get("serial", "")
         status = _(labels.label(labels.STATUS, d.get("status"))).lower()
@@ -362,13 +370,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
         return sentence(text) if text != exc.message else _("Wrong username or password.")
     text = _(exc.message)
     if text == exc.message:
-        for pattern, message in _DYNAMIC:
-            m = pattern.match(exc.message)
-            if m:
-                values = m.groupdict()
-                if values.get("field"):
-                    values["field"] = _(labels.label(labels.FIELD, values["field"]))
-                return sentence(_(message, **values))
+        dynamic = _dynamic(exc.message, lang)
+        if dynamic is not None:
+            return dynamic
         for pattern, message in _FIELD_PATTERNS:
             m = pattern.match(exc.message)
             if m:
@@ -376,6 +380,18 @@ def explain(exc: DomainError, lang: Lang) -> str:
                 values["field"] = _(labels.label(labels.FIELD, values["field"]))
                 return sentence(_(message, **values))
     return sentence(text)
+
+
+def _dynamic(message: str, lang: Lang) -> str | None:
+    """A sentence built around a name or number, translated; None when none matches."""
+    for pattern, template in _DYNAMIC:
+        m = pattern.match(message)
+        if m:
+            values = m.groupdict()
+            if values.get("field"):
+                values["field"] = lang.gettext(labels.label(labels.FIELD, values["field"]))
+            return sentence(lang.gettext(template, **values))
+    return None
 
 
 def sentence(text: str) -> str:

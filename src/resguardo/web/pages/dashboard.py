@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from resguardo.domain.codes import FirearmStatus, OrgKind
 from resguardo.services import alerts as alert_service
 from resguardo.services import inspections
+from resguardo.storage import web_queries
 from resguardo.web import charts, labels
 from resguardo.web.site import Ctx, Site
 
@@ -45,6 +46,7 @@ def build(site: Site, ctx: Ctx) -> dict:
         found = open_alerts(site, uow)
         losses = uow.repo.loss_reports()
         pending = uow.repo.requests("pending")
+        incoming = web_queries.transfers_in_transit(uow.repo, incoming=True, limit=100)
         today = uow.now().date()
     with site.rg.work(ctx.actor) as uow:
         # a read of a sealed inspection is itself recorded, so this commits
@@ -90,7 +92,7 @@ def build(site: Site, ctx: Ctx) -> dict:
         "losses_year": sum(per_month.get(m, 0) for m in months),
         "alerts": found[:8], "alert_count": len(found), "alert_kinds": alert_kinds,
         "open_losses": len(open_losses), "unnotified": len(unnotified),
-        "pending": pending, "agency_count": len(agencies),
+        "pending": pending, "agency_count": len(agencies), "incoming": len(incoming),
         "open_inspections": [i for i in planned if i["state"] == "open"],
         "upcoming": upcoming[:8], "overdue": sum(1 for i in upcoming if i["overdue"]),
         "open_findings": alert_kinds.get("open_finding", 0),

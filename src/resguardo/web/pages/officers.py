@@ -30,6 +30,8 @@ ACTIONS = {
 
 #: Custody entries per page of an officer's record.
 CUSTODY_PAGE = 25
+#: Other entries about the officer shown (the latest; the ledger keeps them all).
+OTHER_ENTRIES = 50
 
 
 def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
@@ -38,7 +40,8 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
     with site.rg.read(ctx.actor) as uow:
         officer = uow.repo.officer_by_id(officer_id)
         held = uow.repo.weapons_held(officer.id)
-        events = uow.repo.history("officer", officer.id)
+        events, more_events = web_queries.subject_events(uow.repo, "officer", officer.id,
+                                                         limit=OTHER_ENTRIES)
         agency = uow.repo.org_unscoped(officer.agency_id)
         has_pin = bool(pins.has_pin(uow, [officer.id]))
         licences = {row["id"]: row["number"] for row in uow.repo.licences()}
@@ -51,7 +54,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
     custody_rows = [{"e": e, "firearm": weapons.get(e.payload.get("firearm_id") or -1),
                      "location": places.get(e.payload.get("location_id") or -1)}
                     for e in moves]
-    return {"officer": officer, "held": held, "events": list(reversed(events)),
+    return {"officer": officer, "held": held, "events": events, "more_events": more_events,
             "agency": agency, "has_pin": has_pin, "today": today,
             "licence": licences.get(officer.licence_id) if officer.licence_id else None,
             "custody": custody_rows, "custody_page": custody_page, "custody_older": older}
