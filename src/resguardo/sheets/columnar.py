@@ -17,6 +17,7 @@ expand the row codes in C, instead of handling a million strings one by one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,41 +31,57 @@ MIN_BYTES = 1 << 20
 
 
 class Columns:
-    """The data rows of a sheet as columns of raw (unstripped) cells."""
+    """Rows of a sheet as columns of raw (unstripped) cells, each row with its line."""
 
-    def __init__(self, sheet: Sheet, table: Any, first_line: int) -> None:
+    def __init__(self, sheet: Sheet, table: Any, lines: Sequence[int]) -> None:
         self._sheet = sheet
         self._table = table
-        #: rows in the file after the header, blank ones included
-        self.rows = table.num_rows
-        #: the line of the first row after the header
-        self.first_line = first_line
+        #: how many rows (blank ones included, unless ``select`` left them out)
+        self.rows: int = table.num_rows
+        self._lines = lines
+
+    def _column(self, index: int) -> Any:
+        return self._table.column(f"c{index}")
 
     def text(self, index: int) -> list[str]:
         """Every cell of column ``index`` (of the sheet, not of those read), as written."""
-        return self._table.column(f"c{index}").to_pylist()  # type: ignore[no-any-return]
+        return self._column(index).to_pylist()  # type: ignore[no-any-return]
 
-    def coded(self, index: int) -> tuple[list[str], Sequence[int]]:
-        """Column ``index`` as its distinct cells and, per row, the position of its cell."""
+    def distinct(self, index: int) -> list[str]:
+        """The distinct cells of column ``index``."""
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(self._table.column(f"c{index}").combine_chunks())
-        values: list[str] = encoded.dictionary.to_pylist()
-        indices = encoded.indices
-        width = indices.type.byte_width
-        codes = memoryview(indices.buffers()[1]).cast(
-            "b" if width == 1 else "h" if width == 2 else "i"
-        )
-        return values, codes[indices.offset : indices.offset + len(indices)]
+        return pc.unique(self._column(index)).to_pylist()  # type: ignore[no-any-return]
+
+    def where(self, index: int, cells: Collection[str]) -> list[int]:
+        """The rows (by position) whose cell in column ``index`` is one of ``cells``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.is_in(self._column(index), value_set=pa.array(list(cells), pa.string()))
+        return pc.indices_nonzero(found).to_pylist()  # type: ignore[no-any-return]
 
     def mapped(self, index: int, convert: Callable[[str], _T]) -> list[_T]:
         """``convert`` of every cell of column ``index``, called once per distinct cell."""
-        values, codes = self.coded(index)
-        converted = [convert(v) for v in values]
-        return list(map(converted.__getitem__, codes))
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(self._column(index).combine_chunks())
+        converted = [convert(v) for v in encoded.dictionary.to_pylist()]
+        indices = encoded.indices
+        codes = memoryview(indices.buffers()[1]).cast(_CODES[indices.type.byte_width])
+        return list(
+            map(converted.__getitem__, codes[indices.offset : indices.offset + len(indices)])
+        )
+
+    def select(self, keep: list[bool]) -> Columns:
+        """The rows whose ``keep`` is true."""
+        import pyarrow as pa
+
+        table = self._table.filter(pa.array(keep, pa.bool_()))
+        return Columns(self._sheet, table, list(itertools.compress(self._lines, keep)))
 
     def blank_rows(self, rows: Collection[int]) -> bool:
-        """True when every cell of each of ``rows`` is empty or spaces, in every column."""
+        """True when every cell of each of ``rows`` (positions in the file) is empty or spaces."""
         if not rows:
             return True
         whole = _read(self._sheet, None)
@@ -76,9 +93,12 @@ class Columns:
             for n in rows
         )
 
-    def lines(self) -> range:
+    def lines(self) -> Sequence[int]:
         """The line number of each row."""
-        return range(self.first_line, self.first_line + self.rows)
+        return self._lines
+
+
+_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
 
 
 def read_columns(sheet: Sheet, indices: Collection[int]) -> Columns | None:
@@ -92,7 +112,10 @@ def read_columns(sheet: Sheet, indices: Collection[int]) -> Columns | None:
     if sheet.size < MIN_BYTES:
         return None
     table = _read(sheet, indices)
-    return None if table is None else Columns(sheet, table, sheet.header_line + 1)
+    if table is None:
+        return None
+    first = sheet.header_line + 1
+    return Columns(sheet, table, range(first, first + table.num_rows))
 
 
 def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:

@@ -353,22 +353,38 @@ def _vocabulary_value(
 
 
 class _Rows:
-    """The rows of ``Columns`` a fast read keeps: not blank, and in the shard if one is given."""
+    """The rows of ``Columns`` a fast read keeps: not blank, and in the shard if one is given.
 
-    def __init__(self, columns: Columns, serial: int, required: Iterable[int], shard: Shard | None):
+    Every row is checked, whatever the shard: a file is refused (read row by row)
+    for a bad cell anywhere, so each part of a sharded read refuses alike.
+    ``required``: (column, whether spaces count as empty); ``checks``: (column,
+    conversion that raises ``_Refused`` for a cell the row-by-row reader refuses).
+    """
+
+    def __init__(
+        self,
+        columns: Columns,
+        serial: int,
+        shard: Shard | None,
+        required: Iterable[tuple[int, bool]] = (),
+        checks: Iterable[tuple[int | None, Callable[[str], object]]] = (),
+    ) -> None:
         serials = list(map(str.strip, columns.text(serial)))
         empty = [n for n, s in enumerate(serials) if not s] if "" in serials else []
         for index, strip in required:
-            values, codes = columns.coded(index)
-            bad = {n for n, v in enumerate(values) if not (v.strip() if strip else v)}
+            bad = [v for v in columns.distinct(index) if not (v.strip() if strip else v)]
             if bad:
-                empty.extend(n for n, code in enumerate(codes) if code in bad)
+                empty.extend(columns.where(index, bad))
         # A row with a required cell empty is skipped when blank, and refused otherwise.
         if not columns.blank_rows(set(empty)):
             raise _Refused  # "... is required"
         odd = {c for c in set(map(itemgetter(slice(0, 1)), serials)) if c and not c.isalnum()}
         if odd and any(s[:1] in odd and not serial_key(s) for s in serials):
             raise _Refused  # "has no letters or digits"
+        for index, convert in checks:
+            if index is not None:
+                for text in columns.distinct(index):
+                    convert(text)
         keep: list[bool] | None = None
         if shard is not None:
             keep = shard.mask(serials)  # False for the empty serials of blank rows
@@ -376,18 +392,17 @@ class _Rows:
             keep = [True] * len(serials)
             for n in empty:
                 keep[n] = False
+        if keep is not None:
+            serials = list(itertools.compress(serials, keep))
+            columns = columns.select(keep)
         self.columns = columns
-        self.keep = keep
-        self.serials = serials if keep is None else list(itertools.compress(serials, keep))
-
-    def select(self, values: Iterable[_T]) -> Iterable[_T]:
-        return values if self.keep is None else itertools.compress(values, self.keep)
+        self.serials = serials
 
     def column(self, index: int | None, convert: Callable[[str], _T]) -> Iterable[_T | None]:
         """``convert`` of each kept cell of column ``index`` (None for each when there is none)."""
         if index is None:
             return itertools.repeat(None)
-        return self.select(self.columns.mapped(index, convert))
+        return self.columns.mapped(index, convert)
 
 
 def _fast_registry(
@@ -402,27 +417,33 @@ def _fast_registry(
     if columns is None:
         return None
     i_status = col.get("status")
+    # An empty kind is on a skipped row; one of spaces is refused, like any unknown word.
+    kind = _vocabulary_value(parse_kind, _is_empty)
+    parse_state = _vocabulary_value(parse_status, _is_blank_text)
+
+    def status(text: str) -> FirearmStatus:
+        return parse_state(text) or FirearmStatus.IN_STORAGE
+
     try:
         rows = _Rows(
             columns,
             col["serial"],
-            [(col["make"], True), (col["calibre"], True), (col["kind"], False)],
             shard,
+            required=[(col["make"], True), (col["calibre"], True), (col["kind"], False)],
+            checks=[(col["kind"], kind), (i_status, status)],
         )
-        # An empty kind is on a skipped row; one of spaces is refused, like any unknown word.
-        kinds = rows.column(col["kind"], _vocabulary_value(parse_kind, _is_empty))
-        statuses: Iterable[FirearmStatus | None] = itertools.repeat(FirearmStatus.IN_STORAGE)
-        if i_status is not None:
-            parse = _vocabulary_value(parse_status, _is_blank_text)
-            statuses = rows.column(i_status, lambda t: parse(t) or FirearmStatus.IN_STORAGE)
     except _Refused:
         return None
+    statuses: Iterable[FirearmStatus | None] = itertools.repeat(FirearmStatus.IN_STORAGE)
+    if i_status is not None:
+        statuses = rows.column(i_status, status)
     makes = rows.column(col["make"], _required)
     places = [rows.column(col.get(n), _place) for n in ("location", "custodian", "agency")]
     if not details:
         return map(RegistryEntry, rows.serials, makes, statuses, *places)
     model = rows.column(col.get("model"), _place)
     calibres = rows.column(col["calibre"], _required)
+    kinds = rows.column(col["kind"], kind)
     return map(RegistryEntry, rows.serials, makes, statuses, *places, model, calibres, kinds)
 
 
@@ -442,12 +463,12 @@ def _fast_count(sheet: Sheet, month_first: bool, shard: Shard | None) -> Iterato
         except DateError:
             raise _Refused from None
 
+    i_at = col.get("observed_at")
     try:
-        rows = _Rows(columns, col["serial"], (), shard)
-        moments = rows.column(col.get("observed_at"), moment)
+        rows = _Rows(columns, col["serial"], shard, checks=[(i_at, moment)])
     except _Refused:
         return None
     places = [rows.column(col.get(n), _place) for n in ("location", "holder", "make")]
+    moments = rows.column(i_at, moment)
     notes = rows.column(col.get("note"), _note)
-    lines = rows.select(columns.lines())
-    return map(Scan, rows.serials, *places, moments, notes, lines)
+    return map(Scan, rows.serials, *places, moments, notes, rows.columns.lines())
