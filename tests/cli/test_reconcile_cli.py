@@ -288,3 +288,25 @@ def test_a_bad_row_in_large_files_is_reported_once_by_two_processes(tmp_path, mo
     )
     assert len(result.stderr.strip().splitlines()) == 1
     assert f"{registry}, line {line}, column 'Marca': make is required" in result.stderr
+
+
+def test_reconcile_starts_without_loading_the_database_commands(files):
+    import subprocess
+    import sys
+
+    registry, count = files
+    script = (
+        "import sys; sys.argv = ['resguardo', 'reconcile', '--registry', sys.argv[1], "
+        "'--count', sys.argv[2], '--json']\n"
+        "from resguardo.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(registry), str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["summary"]["scans"] == 7
+    assert done.stderr.strip().splitlines()[-1] == "False"

@@ -58,8 +58,14 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+#: Commands that need no other module: run alone, ``resguardo reconcile`` (no database)
+#: skips importing the rest (SQLAlchemy, FastAPI, ...), a second or two of start-up.
+STANDALONE: dict[str, str] = {"reconcile": "resguardo.cli.reconcile"}
+
+
 def _load() -> None:
-    for name in COMMAND_MODULES:
+    alone = STANDALONE.get(sys.argv[1]) if len(sys.argv) > 1 else None
+    for name in [alone] if alone else COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
