@@ -25,7 +25,8 @@ from resguardo.sheets import (
     read_count,
     read_registry,
 )
-from resguardo.sheets.firearms import SEPARATORS, Shard
+from resguardo.sheets.firearms import prepare_count, prepare_registry
+from resguardo.sheets.shards import SEPARATORS, Shard
 
 REGISTRY_HEADER = "Matrícula,Marca,Calibre,Tipo,Estatus,Ubicación,Resguardante"
 
@@ -566,3 +567,26 @@ def test_the_shards_of_a_sheet_are_its_rows_split_by_serial(tmp_path, monkeypatc
     )
     counts = [list(read_count(path, shard=Shard(i, 2))) for i in range(2)]
     assert sorted(s.order for s in counts[0] + counts[1]) == [s.order for s in read_count(path)]
+
+
+@pytest.mark.parametrize("minimum", [0, 1 << 62])
+def test_a_prepared_sheet_gives_its_rows_again_and_by_shard(tmp_path, monkeypatch, minimum):
+    monkeypatch.setattr(columnar, "MIN_BYTES", minimum)
+    rows = "".join(f"AB-{n},Glock,9mm,pistola,asignada,,P-{n}\n" for n in range(30))
+    path = write(tmp_path, REGISTRY_HEADER + "\n" + rows + "\n,,,,,,\n")
+    prepared = prepare_registry(path, details=False)
+    whole = list(read_registry(path, details=False))
+    assert list(prepared.rows()) == list(prepared.rows()) == whole
+    assert list(prepared.rows(Shard(1, 2))) == list(
+        read_registry(path, details=False, shard=Shard(1, 2))
+    )
+    scans = prepare_count(path)
+    assert list(scans.rows(Shard(0, 2))) == list(read_count(path, shard=Shard(0, 2)))
+
+
+def test_a_prepared_sheet_refuses_a_bad_header_at_once_and_a_bad_row_when_read(tmp_path):
+    with pytest.raises(ValidationFailed, match="missing required column"):
+        prepare_count(write(tmp_path, "Ubicación\nA\n"))
+    prepared = prepare_registry(write(tmp_path, REGISTRY_HEADER + "\nAB1,Glock,9mm,tanque,,,\n"))
+    with pytest.raises(ValidationFailed, match="line 2, column 'Tipo': unknown kind 'tanque'"):
+        list(prepared.rows())

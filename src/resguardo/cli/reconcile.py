@@ -23,8 +23,8 @@ from resguardo.cli.output import console, domain_failure, fail, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.domain.reconcile import SUMMARY_KEYS, Reconciliation, Tally, combine, tally
 from resguardo.reports.reconciliation import finding_cells, labels, write_csv, write_pdf
-from resguardo.sheets import read_count, read_registry
-from resguardo.sheets.firearms import Shard
+from resguardo.sheets.firearms import prepare_count, prepare_registry
+from resguardo.sheets.shards import Shard
 
 #: Findings printed on the terminal before the rest is summarized in a note.
 SHOWN_FINDINGS = 200
@@ -133,16 +133,14 @@ def reconcile_command(
     ]
     if len(outputs) > 1:
         raise fail(f"use one of --json, --csv, --pdf (got {' and '.join(outputs)})", code=2)
-
-    def part(shard: Shard | None) -> Tally:
-        return tally(
-            read_registry(registry, sheet_name=sheet, details=False, shard=shard),
-            read_count(count, sheet_name=count_sheet, month_first=month_first, shard=shard),
-            agency=agency,
-        )
-
     try:
         with _bulk():
+            weapons = prepare_registry(registry, sheet_name=sheet, details=False)
+            scans = prepare_count(count, sheet_name=count_sheet, month_first=month_first)
+
+            def part(shard: Shard | None) -> Tally:
+                return tally(weapons.rows(shard), scans.rows(shard), agency=agency)
+
             result = combine(_in_parallel(part, registry, count))
     except DomainError as exc:
         raise domain_failure(exc) from None
@@ -187,11 +185,13 @@ def _workers(*paths: Path) -> int:
 def _in_parallel(part: Callable[[Shard | None], Tally], *paths: Path) -> list[Tally]:
     """The tallies of the reconciliation, by two processes when the files are large.
 
-    Each process reads both files whole (so each checks every row, and a bad
-    row is reported exactly as by one process) and tallies the weapons and
-    scans of its shard of serial keys; ``combine`` adds the shards up. The
-    child is forked, so it needs nothing pickled but its tally. Should it die
-    without one, its shard is done here.
+    ``part`` tallies the weapons and scans of a shard of serial keys, and
+    ``combine`` adds the shards up. The child is forked after the files were
+    read and checked (``prepare_registry``), so it shares them and needs
+    nothing pickled but its tally. A file the fast path does not take is read
+    whole by each process, so each checks every row and a bad row is reported
+    exactly as by one process. Should the child die without a tally, its shard
+    is done here.
     """
     if _workers(*paths) < 2:
         return [part(None)]

@@ -17,14 +17,11 @@ expand the row codes in C, instead of handling a million strings one by one.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from resguardo.sheets.reader import Sheet
-
-_T = TypeVar("_T")
 
 #: Below this size the ordinary reader is as quick, and pyarrow's import is not worth it.
 MIN_BYTES = 1 << 20
@@ -36,7 +33,7 @@ class Columns:
     def __init__(self, sheet: Sheet, table: Any, lines: Sequence[int]) -> None:
         self._sheet = sheet
         self._table = table
-        #: how many rows (blank ones included, unless ``select`` left them out)
+        #: how many rows, blank ones included
         self.rows: int = table.num_rows
         self._lines = lines
 
@@ -61,24 +58,14 @@ class Columns:
         found = pc.is_in(self._column(index), value_set=pa.array(list(cells), pa.string()))
         return pc.indices_nonzero(found).to_pylist()  # type: ignore[no-any-return]
 
-    def mapped(self, index: int, convert: Callable[[str], _T]) -> list[_T]:
-        """``convert`` of every cell of column ``index``, called once per distinct cell."""
+    def coded(self, index: int) -> tuple[list[str], Sequence[int]]:
+        """Column ``index`` as its distinct cells and, per row, the position of its cell."""
         import pyarrow.compute as pc
 
         encoded = pc.dictionary_encode(self._column(index).combine_chunks())
-        converted = [convert(v) for v in encoded.dictionary.to_pylist()]
         indices = encoded.indices
         codes = memoryview(indices.buffers()[1]).cast(_CODES[indices.type.byte_width])
-        return list(
-            map(converted.__getitem__, codes[indices.offset : indices.offset + len(indices)])
-        )
-
-    def select(self, keep: list[bool]) -> Columns:
-        """The rows whose ``keep`` is true."""
-        import pyarrow as pa
-
-        table = self._table.filter(pa.array(keep, pa.bool_()))
-        return Columns(self._sheet, table, list(itertools.compress(self._lines, keep)))
+        return encoded.dictionary.to_pylist(), codes[indices.offset : indices.offset + len(indices)]
 
     def blank_rows(self, rows: Collection[int]) -> bool:
         """True when every cell of each of ``rows`` (positions in the file) is empty or spaces."""

@@ -5,33 +5,44 @@ Both readers stream. A row that cannot be understood raises a
 collect those errors and skip the rows instead.
 
 This is the hot path of a million-row reconciliation. A large plain CSV file
-is read whole by pyarrow (``columnar``): each distinct cell of a column is
-understood once and the rows are assembled in C; any cell the fast path would
-refuse sends the file back to the row-by-row reader, which gives the message
-or collects the error. That reader reads cells by column index and remembers
-the few distinct status, kind and time spellings a sheet repeats instead of
-parsing each cell anew.
+is read whole by pyarrow (``firearms_columns``): each distinct cell of a
+column is understood once and the rows are assembled in C; any cell the fast
+path would refuse sends the file back to the row-by-row reader here, which
+gives the message or collects the error. That reader reads cells by column
+index and remembers the few distinct status, kind and time spellings a sheet
+repeats instead of parsing each cell anew.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
-from operator import itemgetter
-from typing import NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.reconcile import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import parse_kind, parse_status
-from resguardo.sheets.columnar import Columns, read_columns
 from resguardo.sheets.dates import DateError, parse_moment
+from resguardo.sheets.firearms_columns import count_columns, registry_columns
 from resguardo.sheets.reader import Sheet, is_blank, open_sheet
 from resguardo.sheets.schema import COUNT_SHEET, REGISTRY_SHEET
+from resguardo.sheets.shards import SEPARATORS, Shard
+
+__all__ = [
+    "SEPARATORS",
+    "PreparedSheet",
+    "Shard",
+    "count_scans",
+    "prepare_count",
+    "prepare_registry",
+    "read_count",
+    "read_registry",
+    "registry_entries",
+]
 
 _MEMO_LIMIT = 10_000
 _T = TypeVar("_T")
@@ -83,37 +94,53 @@ def read_count(
     )
 
 
-#: What ``serial_key`` removes from a serial: Python's whitespace and ``-./\\_``.
-SEPARATORS = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000-./\\_"
-)
+class PreparedSheet(Generic[_T]):
+    """A sheet to take rows from, whole or a shard at a time (``prepare_registry``)."""
+
+    def __init__(self, read: Callable[[Shard | None], Iterator[_T]]) -> None:
+        self._read = read
+
+    def rows(self, shard: Shard | None = None) -> Iterator[_T]:
+        """The rows, only those whose serial key is in ``shard`` if given."""
+        return self._read(shard)
 
 
-class Shard(NamedTuple):
-    """Part ``index`` of ``count`` disjoint parts of the serial keys.
+def prepare_registry(
+    path: str | os.PathLike[str], *, sheet_name: str | None = None, details: bool = True
+) -> PreparedSheet[RegistryEntry]:
+    """A registry sheet opened, and read and checked once when it is a large plain CSV.
 
-    A serial's part follows from the last character of its key (``serial_key``),
-    so every spelling of one serial, in the registry and in the count, lands in
-    the same part, and a reconciliation can run part by part (``domain.reconcile.tally``).
+    Its ``rows(shard)`` are then what ``read_registry`` gives, and cost no second
+    reading of the file, also in a process forked after this call. Another file
+    is read anew, row by row, by each call of ``rows``. Errors in the header are
+    raised here; errors in a row, by ``rows``.
     """
+    sheet = open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name)
+    try:
+        fast = registry_columns(sheet, details)
+    finally:
+        sheet.close()
+    if fast is not None:
+        return PreparedSheet(fast.rows)
+    return PreparedSheet(
+        lambda shard: read_registry(path, sheet_name=sheet_name, details=details, shard=shard)
+    )
 
-    index: int
-    count: int
 
-    def holds(self, serial: str) -> bool:
-        """Whether ``serial`` (one with a non-empty key) falls in this part."""
-        return self._of(serial.rstrip(SEPARATORS)[-1:]) == self.index
-
-    def _of(self, last: str) -> int:
-        return ord(last.upper()[-1]) % self.count if last else -1
-
-    def mask(self, serials: list[str]) -> list[bool]:
-        """``holds`` for each serial, in C loops; False for an empty one."""
-        stripped = map(str.rstrip, serials, itertools.repeat(SEPARATORS))
-        last = list(map(itemgetter(slice(-1, None)), stripped))
-        part = {c: self._of(c) == self.index for c in set(last)}
-        return list(map(part.__getitem__, last))
+def prepare_count(
+    path: str | os.PathLike[str], *, sheet_name: str | None = None, month_first: bool = False
+) -> PreparedSheet[Scan]:
+    """A count sheet ready to give its scans, as ``prepare_registry`` for a registry."""
+    sheet = open_sheet(path, COUNT_SHEET, sheet_name=sheet_name)
+    try:
+        fast = count_columns(sheet, month_first)
+    finally:
+        sheet.close()
+    if fast is not None:
+        return PreparedSheet(fast.rows)
+    return PreparedSheet(
+        lambda shard: read_count(path, sheet_name=sheet_name, month_first=month_first, shard=shard)
+    )
 
 
 def _check_serial(sheet: Sheet, line: int, serial: str) -> None:
@@ -144,9 +171,9 @@ def registry_entries(
         i_model = None
     location = custodian = agency = model = None
     try:
-        fast = _fast_registry(sheet, details, shard)
+        fast = registry_columns(sheet, details)
         if fast is not None:
-            yield from fast
+            yield from fast.rows(shard)
             return
         for line, cells in sheet.raw_rows():
             try:
@@ -246,9 +273,9 @@ def count_scans(
     scan, intern = Scan, sys.intern
     location = holder = make = at = note = None
     try:
-        fast = _fast_count(sheet, month_first, shard)
+        fast = count_columns(sheet, month_first)
         if fast is not None:
-            yield from fast
+            yield from fast.rows(shard)
             return
         for line, cells in sheet.raw_rows():
             try:
@@ -306,169 +333,3 @@ def _vocabulary(sheet: Sheet, line: int, column: str, text: str, parse: Callable
         return parse(text)
     except ValidationFailed as exc:
         raise sheet.error(line, column, exc.message) from None
-
-
-# -- the columnar fast path ---------------------------------------------------------------
-
-
-class _Refused(Exception):
-    """A cell the fast path would refuse: the row-by-row reader takes the file over."""
-
-
-def _place(text: str) -> str | None:
-    text = text.strip()
-    return sys.intern(text) if text else None
-
-
-def _required(text: str) -> str:
-    return sys.intern(text.strip())
-
-
-def _note(text: str) -> str | None:
-    return text.strip() or None
-
-
-def _is_empty(text: str) -> bool:
-    return not text
-
-
-def _is_blank_text(text: str) -> bool:
-    return not text.strip()
-
-
-def _vocabulary_value(
-    parse: Callable[[str], _T], blank: Callable[[str], bool]
-) -> Callable[[str], _T | None]:
-    """``parse`` for a column's cells: None for those ``blank`` says are no value."""
-
-    def convert(text: str) -> _T | None:
-        if blank(text):
-            return None
-        try:
-            return parse(text)
-        except ValidationFailed:
-            raise _Refused from None
-
-    return convert
-
-
-class _Rows:
-    """The rows of ``Columns`` a fast read keeps: not blank, and in the shard if one is given.
-
-    Every row is checked, whatever the shard: a file is refused (read row by row)
-    for a bad cell anywhere, so each part of a sharded read refuses alike.
-    ``required``: (column, whether spaces count as empty); ``checks``: (column,
-    conversion that raises ``_Refused`` for a cell the row-by-row reader refuses).
-    """
-
-    def __init__(
-        self,
-        columns: Columns,
-        serial: int,
-        shard: Shard | None,
-        required: Iterable[tuple[int, bool]] = (),
-        checks: Iterable[tuple[int | None, Callable[[str], object]]] = (),
-    ) -> None:
-        serials = list(map(str.strip, columns.text(serial)))
-        empty = [n for n, s in enumerate(serials) if not s] if "" in serials else []
-        for index, strip in required:
-            bad = [v for v in columns.distinct(index) if not (v.strip() if strip else v)]
-            if bad:
-                empty.extend(columns.where(index, bad))
-        # A row with a required cell empty is skipped when blank, and refused otherwise.
-        if not columns.blank_rows(set(empty)):
-            raise _Refused  # "... is required"
-        odd = {c for c in set(map(itemgetter(slice(0, 1)), serials)) if c and not c.isalnum()}
-        if odd and any(s[:1] in odd and not serial_key(s) for s in serials):
-            raise _Refused  # "has no letters or digits"
-        for index, convert in checks:
-            if index is not None:
-                for text in columns.distinct(index):
-                    convert(text)
-        keep: list[bool] | None = None
-        if shard is not None:
-            keep = shard.mask(serials)  # False for the empty serials of blank rows
-        elif empty:
-            keep = [True] * len(serials)
-            for n in empty:
-                keep[n] = False
-        if keep is not None:
-            serials = list(itertools.compress(serials, keep))
-            columns = columns.select(keep)
-        self.columns = columns
-        self.serials = serials
-
-    def column(self, index: int | None, convert: Callable[[str], _T]) -> Iterable[_T | None]:
-        """``convert`` of each kept cell of column ``index`` (None for each when there is none)."""
-        if index is None:
-            return itertools.repeat(None)
-        return self.columns.mapped(index, convert)
-
-
-def _fast_registry(
-    sheet: Sheet, details: bool, shard: Shard | None
-) -> Iterator[RegistryEntry] | None:
-    """The entries of a large plain CSV registry, or None to read it row by row."""
-    col = sheet.columns
-    names = ["serial", "make", "calibre", "kind", "status", "location", "custodian", "agency"]
-    if details:
-        names.append("model")
-    columns = read_columns(sheet, [col[n] for n in names if n in col])
-    if columns is None:
-        return None
-    i_status = col.get("status")
-    # An empty kind is on a skipped row; one of spaces is refused, like any unknown word.
-    kind = _vocabulary_value(parse_kind, _is_empty)
-    parse_state = _vocabulary_value(parse_status, _is_blank_text)
-
-    def status(text: str) -> FirearmStatus:
-        return parse_state(text) or FirearmStatus.IN_STORAGE
-
-    try:
-        rows = _Rows(
-            columns,
-            col["serial"],
-            shard,
-            required=[(col["make"], True), (col["calibre"], True), (col["kind"], False)],
-            checks=[(col["kind"], kind), (i_status, status)],
-        )
-    except _Refused:
-        return None
-    statuses: Iterable[FirearmStatus | None] = itertools.repeat(FirearmStatus.IN_STORAGE)
-    if i_status is not None:
-        statuses = rows.column(i_status, status)
-    makes = rows.column(col["make"], _required)
-    places = [rows.column(col.get(n), _place) for n in ("location", "custodian", "agency")]
-    if not details:
-        return map(RegistryEntry, rows.serials, makes, statuses, *places)
-    model = rows.column(col.get("model"), _place)
-    calibres = rows.column(col["calibre"], _required)
-    kinds = rows.column(col["kind"], kind)
-    return map(RegistryEntry, rows.serials, makes, statuses, *places, model, calibres, kinds)
-
-
-def _fast_count(sheet: Sheet, month_first: bool, shard: Shard | None) -> Iterator[Scan] | None:
-    """The scans of a large plain CSV count, or None to read it row by row."""
-    col = sheet.columns
-    names = ["serial", "location", "holder", "make", "observed_at", "note"]
-    columns = read_columns(sheet, [col[n] for n in names if n in col])
-    if columns is None:
-        return None
-
-    def moment(text: str) -> datetime | date | time | None:
-        if not text.strip():
-            return None
-        try:
-            return parse_moment(text, month_first=month_first)
-        except DateError:
-            raise _Refused from None
-
-    i_at = col.get("observed_at")
-    try:
-        rows = _Rows(columns, col["serial"], shard, checks=[(i_at, moment)])
-    except _Refused:
-        return None
-    places = [rows.column(col.get(n), _place) for n in ("location", "holder", "make")]
-    moments = rows.column(i_at, moment)
-    notes = rows.column(col.get("note"), _note)
-    return map(Scan, rows.serials, *places, moments, notes, rows.columns.lines())
