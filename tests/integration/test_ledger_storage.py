@@ -164,5 +164,7 @@ def test_the_leaf_text_the_database_builds_is_the_canonical_leaf(engine, data):
             ":request_id, :payload)"), {**ev.document(),
                                         "payload": canonical_json(ev.payload).decode()})
         ((_, built),) = ledger_store.leaf_texts(conn, ev.position, ev.position + 1)
+        hashed = ledger_store.leaf_hashes(conn, ev.position, ev.position + 1)
         conn.rollback()
     assert built.encode("utf-8") == ev.leaf()
+    assert hashed == [hashlib.sha256(b"\x00" + ev.leaf()).digest()]

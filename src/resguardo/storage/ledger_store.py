@@ -17,6 +17,7 @@ text; where it does not match the stored leaf hash, it recomputes the leaf with
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,11 +65,23 @@ def _leaf_sql() -> str:
     return f"pg_catalog.concat({', '.join(parts)})"
 
 
+def _pg_leaf_texts() -> str:
+    return (f"SELECT position, {_leaf_sql()} FROM events "
+            "WHERE position >= ? AND position < ? ORDER BY position")
+
+
 _LEAF_COLUMNS = ("SELECT position, actor, actor_id, at, corrects, org_id, payload, reason, "
                  "request_id, subject_id, subject_type, type FROM events "
                  "WHERE position >= ? AND position < ? ORDER BY position")
 _NOT_CANONICAL = "\x00"  # never in canonical JSON unescaped: such a row takes the slow path
 _I = int
+_NOT_CANONICAL_LEAF = hashlib.sha256(b"\x00" + _NOT_CANONICAL.encode()).digest()
+_sha256 = hashlib.sha256
+_LEAF_COLUMNS_BY_ROWID = _LEAF_COLUMNS.split(" WHERE ")[0] + " WHERE rowid >= ? AND rowid < ?"
+# Where the rows of [lo, hi) start in rowid order, and how many rows the position index
+# holds in [lo, hi) (a row at a fractional position counts there but is no entry).
+_ROWID_WINDOW = ("SELECT (SELECT rowid FROM events WHERE position = ?), "
+                 "(SELECT count(*) FROM events WHERE position >= ? AND position < ?)")
 
 
 def _sqlite_leaf_texts(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
@@ -106,6 +119,31 @@ def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
             f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
             f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
         for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
+
+
+def _leaf_hashes_of(rows: list[tuple[Any, ...]]) -> list[bytes]:
+    """`_leaf_texts_of` hashed as RFC 9162 leaves in the same pass (0x00 leads the text)."""
+    e, x, h = encode_basestring, _NOT_CANONICAL, _sha256
+    return [
+        h(f'\x00{{"actor":{e(a)},'
+          f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
+          f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
+          f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
+          f'"payload":{pl if pl.__class__ is str else x},'
+          f'"position":{p if p.__class__ is _I else x},'
+          f'"reason":{"null" if r is None else e(r)},'
+          f'"request_id":{"null" if rq is None else e(rq)},'
+          f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
+          f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}'
+          .encode()).digest()
+        for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
+
+
+def _one_leaf_hash(row: tuple[Any, ...]) -> bytes:
+    try:
+        return _leaf_hashes_of([row])[0]
+    except (TypeError, UnicodeEncodeError):
+        return _NOT_CANONICAL_LEAF
 
 
 def _sql(conn: Connection, text: str) -> str:
@@ -324,16 +362,46 @@ def leaf_texts(conn: Connection, lo: int, hi: int) -> list[tuple[int, str]]:
     """
     if conn.dialect.name == "sqlite":
         return _sqlite_leaf_texts(_raw_fetch(conn, _LEAF_COLUMNS, (lo, hi)))
-    sql = (f"SELECT position, {_leaf_sql()} FROM events "
-           "WHERE position >= ? AND position < ? ORDER BY position")
-    return _raw_fetch(conn, sql, (lo, hi))
+    return _raw_fetch(conn, _pg_leaf_texts(), (lo, hi))
+
+
+def leaf_hashes(conn: Connection, lo: int, hi: int) -> list[bytes] | None:
+    """Leaf hashes of the event rows at positions lo..hi-1, when exactly those rows exist.
+
+    Each is SHA-256(0x00 || the leaf text `leaf_texts` gives), so it equals the stored leaf
+    only if the row is intact. None when the rows are not exactly one per position (a
+    gap, an extra row, a position that is not an integer): `leaf_texts` then shows which.
+    On SQLite the rows are read by rowid, a plain walk of the table instead of a seek per
+    row through the position index; that the rowid window holds exactly the positions
+    lo..hi-1 in order, and that the index counts no other row in [lo, hi), is checked.
+    """
+    n = hi - lo
+    if n <= 0:
+        return []
+    expected = list(range(lo, hi))
+    if conn.dialect.name == "sqlite":
+        first, count = _raw_fetch(conn, _ROWID_WINDOW, (lo, lo, hi))[0]
+        if first is None or count != n:
+            return None
+        rows = _raw_fetch(conn, _LEAF_COLUMNS_BY_ROWID, (first, first + n))
+        if [row[0] for row in rows] != expected:
+            return None
+        try:
+            return _leaf_hashes_of(rows)
+        except (TypeError, UnicodeEncodeError):  # a column holds something else
+            return [_one_leaf_hash(row) for row in rows]
+    texts = _raw_fetch(conn, _pg_leaf_texts(), (lo, hi))
+    if [row[0] for row in texts] != expected:
+        return None
+    h = _sha256
+    return [h(b"\x00" + text.encode()).digest() for _, text in texts]
 
 
 def node_hashes(conn: Connection, level: int, lo: int, hi: int) -> list[bytes]:
     """Hashes of the stored nodes (level, idx) with lo <= idx < hi, in index order."""
     rows = _raw_fetch(conn, "SELECT hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
                       "AND idx < ? ORDER BY idx", (level, lo, hi))
-    return [bytes(r[0]) for r in rows]
+    return [h if h.__class__ is bytes else bytes(h) for (h,) in rows]
 
 
 def node_rows(conn: Connection, level: int, lo: int, hi: int) -> dict[int, bytes]:
