@@ -36,6 +36,7 @@ class Columns:
         #: how many rows, blank ones included
         self.rows: int = table.num_rows
         self._lines = lines
+        self._coded: dict[int, tuple[list[str], Sequence[int]]] = {}
 
     def _column(self, index: int) -> Any:
         return self._table.column(f"c{index}")
@@ -46,9 +47,7 @@ class Columns:
 
     def distinct(self, index: int) -> list[str]:
         """The distinct cells of column ``index``."""
-        import pyarrow.compute as pc
-
-        return pc.unique(self._column(index)).to_pylist()  # type: ignore[no-any-return]
+        return self.coded(index)[0]
 
     def where(self, index: int, cells: Collection[str]) -> list[int]:
         """The rows (by position) whose cell in column ``index`` is one of ``cells``."""
@@ -62,10 +61,17 @@ class Columns:
         """Column ``index`` as its distinct cells and, per row, the position of its cell."""
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(self._column(index).combine_chunks())
-        indices = encoded.indices
-        codes = memoryview(indices.buffers()[1]).cast(_CODES[indices.type.byte_width])
-        return encoded.dictionary.to_pylist(), codes[indices.offset : indices.offset + len(indices)]
+        found = self._coded.get(index)
+        if found is None:
+            encoded = pc.dictionary_encode(self._column(index).combine_chunks())
+            indices = encoded.indices
+            codes = memoryview(indices.buffers()[1]).cast(_CODES[indices.type.byte_width])
+            found = (
+                encoded.dictionary.to_pylist(),
+                codes[indices.offset : indices.offset + len(indices)],
+            )
+            self._coded[index] = found
+        return found
 
     def blank_rows(self, rows: Collection[int]) -> bool:
         """True when every cell of each of ``rows`` (positions in the file) is empty or spaces."""
