@@ -35,11 +35,15 @@ def progress() -> Progress:
                     TimeRemainingColumn(), transient=True)
 
 
+def settings_for(db: Path, synchronous: str) -> Settings:
+    return dataclasses.replace(Settings.from_env(), database_url=f"sqlite:///{db}",
+                               signing_key=db.with_suffix(".key"),
+                               sqlite_synchronous=synchronous)
+
+
 def build(db: Path, firearms: int, officers: int, synchronous: str) -> Resguardo:
     url = f"sqlite:///{db}"
-    settings = dataclasses.replace(Settings.from_env(), database_url=url,
-                                   signing_key=db.with_suffix(".key"),
-                                   sqlite_synchronous=synchronous)
+    settings = settings_for(db, synchronous)
     # registration is set-up, not the measured figure: write it without fsyncs
     app = Resguardo(dataclasses.replace(settings, sqlite_synchronous="OFF"),
                     engine=make_engine(url, synchronous="OFF"))
@@ -164,16 +168,29 @@ def main() -> int:
                         help="SQLite durability for both sides (default FULL, the product default)")
     parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out",
                         help="where the database files go (use a real disk, not tmpfs)")
+    parser.add_argument("--reuse-setup", action="store_true",
+                        help="start from the set-up a previous run of the same size kept")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     db, anchor_db = args.dir / "custody.db", args.dir / "custody-anchor.db"
     for path in args.dir.glob("custody*"):
         path.unlink()
 
+    # The set-up (registration, unmeasured) is kept beside the results and reused by the
+    # next run of the same size with --reuse-setup: at 100,000 firearms it takes minutes.
+    saved = args.dir / f"setup-{args.firearms}-{args.officers}.db"
     t0 = time.perf_counter()
-    app = build(db, args.firearms, args.officers, args.synchronous)
-    print(f"set-up: {args.firearms} firearms, {args.officers} officers in "
-          f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    if args.reuse_setup and saved.exists():
+        shutil.copy(saved, db)
+        shutil.copy(saved.with_suffix(".key"), db.with_suffix(".key"))
+        app = Resguardo(settings_for(db, args.synchronous))
+        print(f"set-up: reused {saved.name}", file=sys.stderr)
+    else:
+        app = build(db, args.firearms, args.officers, args.synchronous)
+        print(f"set-up: {args.firearms} firearms, {args.officers} officers in "
+              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        shutil.copy(db, saved)
+        shutil.copy(db.with_suffix(".key"), saved.with_suffix(".key"))
     shutil.copy(db, anchor_db)
 
     rng = random.Random(2)

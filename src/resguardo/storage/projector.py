@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from sqlalchemy import Connection, Update, and_, bindparam, select
+from sqlalchemy import Connection, and_, select
 
 from resguardo.domain.events import AUDIT_PREFIXES, Event, canonical
 from resguardo.storage import tables as t
+from resguardo.storage.fast import Raw
 
 Handler = Callable[[Connection, Event], None]
 HANDLERS: dict[str, Handler] = {}
@@ -38,16 +39,20 @@ def apply(conn: Connection, ev: Event) -> None:
 
 
 @cache
-def _firearm_update(columns: tuple[str, ...]) -> Update:
-    return (t.firearms.update().where(t.firearms.c.id == bindparam("fid"))
-            .values({c: bindparam(f"v_{c}") for c in columns}))
+def _firearm_update(columns: tuple[str, ...]) -> str:
+    for name in columns:  # column names come from this module; refuse anything else
+        if name not in t.firearms.c:
+            raise ValueError(f"firearms has no column {name!r}")
+    return f"UPDATE firearms SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
 
 
 def _firearm(conn: Connection, ev: Event, **values: object) -> None:
+    """Update the firearm's row (on the driver's cursor: every custody operation runs this)."""
     values.setdefault("status_since", ev.at)
     values["last_event"] = ev.position
-    stmt = _firearm_update(tuple(sorted(values)))
-    conn.execute(stmt, {"fid": ev.payload["firearm_id"], **{f"v_{k}": v for k, v in values.items()}})
+    columns = tuple(sorted(values))
+    Raw(conn).execute(_firearm_update(columns),
+                      (*(values[c] for c in columns), ev.payload["firearm_id"]))
 
 
 # --- organizations -------------------------------------------------------------

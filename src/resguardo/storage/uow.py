@@ -14,12 +14,13 @@ from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso, utcnow
 from resguardo.storage import ledger_store, projector
-from resguardo.storage import tables as t
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
-_INSERT_EVENT = t.events.insert()
+_INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type,"
+                 " subject_id, corrects, reason, request_id, payload)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 #: Called with (connection, event) after an event is appended, in its transaction.
 AppendHook = Callable[[Connection, Event], None]
@@ -105,11 +106,10 @@ class UnitOfWork:
             corrects=new.corrects, reason=new.reason, request_id=self.request_id,
             payload=payload,
         )
-        self.conn.execute(_INSERT_EVENT, {
-            "position": ev.position, "type": ev.type, "at": ev.at, "actor_id": ev.actor_id,
-            "actor": ev.actor, "org_id": ev.org_id, "subject_type": ev.subject_type,
-            "subject_id": ev.subject_id, "corrects": ev.corrects, "reason": ev.reason,
-            "request_id": ev.request_id, "payload": text})
+        # on the driver's cursor (storage/fast.py): this runs once per custody operation
+        self.repo.raw.execute(_INSERT_EVENT, (
+            ev.position, ev.type, ev.at, ev.actor_id, ev.actor, ev.org_id, ev.subject_type,
+            ev.subject_id, ev.corrects, ev.reason, ev.request_id, text))
         projector.apply(self.conn, ev)
         ledger_store.append(self.conn, ev)
         for hook in APPEND_HOOKS:
