@@ -57,6 +57,13 @@ CASES = [
      "MUN9 no es una corporación: las ubicaciones pertenecen a corporaciones."),
     (ValidationFailed("max_distance must be between 0 and 3", field="max_distance"),
      "Distancia máxima debe estar entre 0 y 3."),
+    (ValidationFailed("date must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)", field="date"),
+     "La fecha debe escribirse AAAA-MM-DD o AAAA-MM-DDTHH:MM (UTC)."),
+    (Conflict("refusing to sign a checkpoint: entry 7 differs; run `resguardo ledger verify`"),
+     "No se firmó el punto de control: la bitácora no es íntegra. Verifique la bitácora para "
+     "ver qué no coincide."),
+    (ValidationFailed("a missing finding needs no answer", field="finding"),
+     "Este tipo de hallazgo no necesita respuesta."),
 ]
 
 

@@ -181,3 +181,33 @@ def test_the_armorer_receives_issues_and_takes_back_rounds_in_the_browser(chromi
     assert "498" in stock.inner_text()
     assert not page.errors, page.errors
     context.close()
+
+
+#: Words of the Spanish interface that an English page must not show (data may be Spanish).
+SPANISH = re.compile(r"\b(Tablero|Elementos|Corporación|Ubicación|Cuándo|Motivo|Estatus|"
+                     r"Guardar|Recibir|Entregar|Cartuchos|Transferencias|Revistas|Alertas|"
+                     r"Extravíos|Bitácora|Registrar|Solicitar|Aún|Ningún|Ninguna|Página|"
+                     r"armería|elemento)\b")
+
+
+def test_every_page_in_english_for_the_armorer_and_the_supervisor(chromium, live, sqlite_world,
+                                                                  clock):
+    ids = lived_in(sqlite_world, clock)
+    problems: list[str] = []
+    for username in ("armero2", "supervisor"):
+        context, page = new_page(chromium)
+        sign_in(page, live.url, username)
+        page.get_by_role("button", name="English").click()
+        page.get_by_role("heading", name="Dashboard").wait_for()
+        for name, path in pages_for(ids):
+            page.goto(f"{live.url}{path}")
+            if name in ("transfers", "ammunition", "officer", "dashboard"):
+                shot(page, f"walk-english-{username}-{name}")
+            text = page.inner_text("main")
+            # "None" is an English word here (no location chosen), not a raw Python value
+            found = SPANISH.findall(text) + [w for w in RAW.findall(text) if w != "None"]
+            if found:
+                problems.append(f"{username} {path}: {sorted(set(found))}")
+        assert not page.errors, (username, page.errors)
+        context.close()
+    assert not problems, "\n".join(problems)

@@ -101,6 +101,9 @@ DOMAIN_MESSAGES = (
     N_("a trace query needs at least one readable character"),
     N_("give the serial as read, or say it is obliterated"),
     N_("an investigator reads only their own traces"),
+    N_("date must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"),
+    N_("limit must be at least 1"),
+    N_("the stored acta does not match the hash in the ledger; run `resguardo ledger verify`"),
 )
 
 #: Said when the role may not do something the page does not name.
@@ -248,6 +251,9 @@ _DYNAMIC = [
      N_("This kind of finding needs no answer.")),
     (re.compile(r"^officer (?P<badge>\S+) is separated: no override possible$"),
      N_("Officer %(badge)s is separated: no override is possible.")),
+    (re.compile(r"^refusing to sign a checkpoint: (?P<reason>.+); run `resguardo ledger verify`$"),
+     N_("No checkpoint was signed: the log does not verify. Verify the ledger to see what "
+        "disagrees.")),
     (re.compile(r"^consumed rounds need a justification"),
      N_("Rounds not returned need a justification: training, duty discharge or damaged.")),
     (re.compile(r"^(?P<field>[a-z_]+) must be between (?P<a>[\d.]+) and (?P<b>[\d.]+)$"),
