@@ -145,3 +145,10 @@ def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None  # a row of another width, for one: the ordinary reader says where
     return table
+
+
+def release_unused() -> None:
+    """Give back to the system the memory pyarrow keeps for reuse (tables read and dropped)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()

@@ -26,6 +26,7 @@ from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.reconcile import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import parse_kind, parse_status
+from resguardo.sheets.columnar import release_unused
 from resguardo.sheets.dates import DateError, parse_moment
 from resguardo.sheets.firearms_columns import count_columns, registry_columns
 from resguardo.sheets.reader import Sheet, is_blank, open_sheet
@@ -121,6 +122,7 @@ def prepare_registry(
     finally:
         sheet.close()
     if fast is not None:
+        release_unused()  # the table is gone: keep only the columns, in a smaller process
         return PreparedSheet(fast.rows)
     return PreparedSheet(
         lambda shard: read_registry(path, sheet_name=sheet_name, details=details, shard=shard)
@@ -137,6 +139,7 @@ def prepare_count(
     finally:
         sheet.close()
     if fast is not None:
+        release_unused()
         return PreparedSheet(fast.rows)
     return PreparedSheet(
         lambda shard: read_count(path, sheet_name=sheet_name, month_first=month_first, shard=shard)
