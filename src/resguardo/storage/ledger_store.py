@@ -5,14 +5,15 @@ tree's right edge (O(log n) nodes, one query) and writes the new leaf and the su
 it completes (amortized two rows). `DbNodeStore` serves the `resguardo.ledger` tree
 functions with one query per root or proof.
 
-The verification reads (`leaf_texts`, `node_hashes`, ...) go through the raw DB-API
-cursor in bounded position ranges and assemble each event's canonical JSON leaf
-straight from its columns, without a SQLAlchemy row or a general serializer:
+The verification reads (`leaf_hashes`, `leaf_texts`, `node_hashes`, ...) go through the
+raw DB-API cursor in bounded position ranges and assemble each event's canonical JSON
+leaf straight from its columns, without a SQLAlchemy row or a general serializer:
 PostgreSQL builds the text itself (`pg_catalog.to_json` quotes exactly as RFC 8785
-does); on SQLite, whose JSON functions are slower than Python's string escaping, the
-columns come back as a tuple and one format string builds it. The caller hashes that
-text; where it does not match the stored leaf hash, it recomputes the leaf with
-`Event.leaf()`, which defines it, so this fast path can only cost time, never a verdict.
+does); on SQLite, whose JSON functions (and string building in SQL generally) cost more
+than Python's string escaping, the columns come back as a tuple and one format string
+builds it, hashed in the same pass (`leaf_hashes`). Where the result does not match the
+stored leaf hash, the caller recomputes the leaf with `Event.leaf()`, which defines it,
+so this fast path can only cost time, never a verdict.
 """
 
 from __future__ import annotations
