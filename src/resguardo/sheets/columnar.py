@@ -18,7 +18,7 @@ expand the row codes in C, instead of handling a million strings one by one.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from resguardo.sheets.reader import Sheet
@@ -51,15 +51,15 @@ class Columns:
 
     def where(self, index: int, cells: Collection[str]) -> list[int]:
         """The rows (by position) whose cell in column ``index`` is one of ``cells``."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         found = pc.is_in(self._column(index), value_set=pa.array(list(cells), pa.string()))
         return pc.indices_nonzero(found).to_pylist()  # type: ignore[no-any-return]
 
     def coded(self, index: int) -> tuple[list[str], Sequence[int]]:
         """Column ``index`` as its distinct cells and, per row, the position of its cell."""
-        import pyarrow.compute as pc
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         found = self._coded.get(index)
         if found is None:
@@ -91,7 +91,7 @@ class Columns:
         return self._lines
 
 
-_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
+_CODES: dict[int, Literal["b", "h", "i", "q"]] = {1: "b", 2: "h", 4: "i", 8: "q"}
 
 
 def read_columns(sheet: Sheet, indices: Collection[int]) -> Columns | None:
@@ -116,8 +116,8 @@ def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:
     if source is None:
         return None
     try:
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.csv as pcsv  # type: ignore[import-untyped]
     except ImportError:  # the fast path is an optimization; the ordinary reader is complete
         return None
     names = [f"c{i}" for i in range(sheet.raw_width)]
@@ -149,6 +149,6 @@ def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:
 
 def release_unused() -> None:
     """Give back to the system the memory pyarrow keeps for reuse (tables read and dropped)."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     pa.default_memory_pool().release_unused()

@@ -14,26 +14,26 @@ SEPARATORS = (
 
 
 class Shard(NamedTuple):
-    """Part ``index`` of ``count`` disjoint parts of the serial keys.
+    """Part ``part`` of ``parts`` disjoint parts of the serial keys (numbered from 0).
 
     A serial's part follows from the last character of its key (``serial_key``),
     so every spelling of one serial, in the registry and in the count, lands in
     the same part, and a reconciliation can run part by part (``domain.reconcile.tally``).
     """
 
-    index: int
-    count: int
+    part: int
+    parts: int
 
     def holds(self, serial: str) -> bool:
         """Whether ``serial`` (one with a non-empty key) falls in this part."""
-        return self._of(serial.rstrip(SEPARATORS)[-1:]) == self.index
+        return self._of(serial.rstrip(SEPARATORS)[-1:]) == self.part
 
     def _of(self, last: str) -> int:
-        return ord(last.upper()[-1]) % self.count if last else -1
+        return ord(last.upper()[-1]) % self.parts if last else -1
 
     def mask(self, serials: list[str]) -> list[bool]:
         """``holds`` for each serial, in C loops; False for an empty one."""
         stripped = map(str.rstrip, serials, itertools.repeat(SEPARATORS))
         last = list(map(itemgetter(slice(-1, None)), stripped))
-        part = {c: self._of(c) == self.index for c in set(last)}
-        return list(map(part.__getitem__, last))
+        inside = {c: self._of(c) == self.part for c in set(last)}
+        return list(map(inside.__getitem__, last))
