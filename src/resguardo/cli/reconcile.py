@@ -176,10 +176,10 @@ def reconcile_command(
 def _workers(*paths: Path) -> int:
     if sum(p.stat().st_size for p in paths) < PARALLEL_MIN_BYTES:
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # A fork after pyarrow started its threads is only known to be safe on Linux.
+    if not sys.platform.startswith("linux"):
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(2, cpus or 1)
+    return min(2, len(os.sched_getaffinity(0)))
 
 
 def _in_parallel(part: Callable[[Shard | None], Tally], *paths: Path) -> list[Tally]:
