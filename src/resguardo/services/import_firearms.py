@@ -2,9 +2,12 @@
 
 Each row is judged by the shared domain rules (``domain.registry`` for the
 registration, ``domain.custody`` for a weapon the sheet shows issued or in
-repair) before it joins a batch; a batch is checked against the registry as
-a whole (the (make, serial) pair is unique in the whole system) and appended
-by ``storage.import_batch``. Rows for weapons already registered to the
+repair) before it joins a batch; a plain registration into storage is read
+by ``import_plain`` to the same payload without the general machinery (and
+the first of every batch checked against the domain). A batch is checked
+against the registry as a whole (the (make, serial) pair is unique in the
+whole system, one query per few hundred serials) and appended by
+``storage.import_batch``. Rows for weapons already registered to the
 agency go, with ``--update``, through the custody and correction services
 one by one.
 """
@@ -52,7 +55,7 @@ from resguardo.storage.import_batch import (
 from resguardo.storage.uow import UnitOfWork
 
 #: Firearms appended per batch.
-BATCH = 2000
+BATCH = 5000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
@@ -138,6 +141,10 @@ class FirearmImport(PlainRows, RowImport):
         self.plain_dates: dict[str, str] = {}
         self.make_keys: dict[str, str] = {}
         self.planned_type = _Planned
+        x = self.x
+        self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
+                              x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
+                              x.ballistic_id, x.licence, x.supplier, x.purchase_ref)
 
     def run(self) -> None:
         try:

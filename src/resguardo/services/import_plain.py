@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from resguardo.services.import_firearms import _Planned
 
 S = FirearmStatus
+_IN_STORAGE = S.IN_STORAGE
 
 #: What ``domain.registry.validate_firearm`` allows each text field (characters).
 LIMITS = {"serial": 40, "make": 60, "calibre": 40, "model": 60, "folio": 64,
@@ -57,6 +58,8 @@ class PlainRows:
     plain_dates: dict[str, str]
     make_keys: dict[str, str]
     planned_type: Any
+    #: Column index of each field the plain reading looks at (-1: the sheet has none).
+    plain_columns: tuple[int, ...]
 
     def plain(self, line: int, cells: list[str]) -> _Planned | None:
         """The row's registration, when it is a plain registration into storage; else None."""
@@ -66,31 +69,33 @@ class PlainRows:
         if self.csv and "\n'" in "\n" + "\n".join(v):  # a neutralized formula: plan() restores
             return None
         v.append("")
-        x = self.x
-        if v[x.custodian]:
+        (i_serial, i_make, i_model, i_calibre, i_kind, i_folio, i_status, i_location,
+         i_custodian, i_agency, i_acquired, i_barrel, i_ballistic, i_licence, i_supplier,
+         i_purchase) = self.plain_columns
+        if v[i_custodian]:
             return None
-        text = v[x.status]
-        if text and self.status_memo.get(text) is not S.IN_STORAGE:
+        text = v[i_status]
+        if text and self.status_memo.get(text) is not _IN_STORAGE:
             return None
-        kind = self.kinds.get(v[x.kind])
+        kind = self.kinds.get(v[i_kind])
         if kind is None:
             return None
-        text = v[x.acquired]
+        text = v[i_acquired]
         acquired = None
         if text:
             acquired = self.plain_dates.get(text)
             if acquired is None:
                 return None
-        text = v[x.agency]
+        text = v[i_agency]
         if text and not self._agency_seen.get(text):
             return None
-        text = v[x.licence]
+        text = v[i_licence]
         licence_id = None
         if text:
             licence_id = self.licences.get(text)
             if licence_id is None:
                 return None
-        text = v[x.location]
+        text = v[i_location]
         if text:
             known = self.places.get(text)
             if known is None or known[0] is None:
@@ -100,10 +105,9 @@ class PlainRows:
             location = self.default_location
             if location is None:
                 return None
-        serial, make, calibre = v[x.serial], v[x.make], v[x.calibre]
-        model, folio, barrel, ballistic = v[x.model], v[x.folio], v[x.barrel_serial], \
-            v[x.ballistic_id]
-        supplier, purchase_ref = v[x.supplier], v[x.purchase_ref]
+        serial, make, calibre, model = v[i_serial], v[i_make], v[i_calibre], v[i_model]
+        folio, barrel, ballistic = v[i_folio], v[i_barrel], v[i_ballistic]
+        supplier, purchase_ref = v[i_supplier], v[i_purchase]
         if not (0 < len(serial) <= _SERIAL and 0 < len(make) <= _MAKE
                 and 0 < len(calibre) <= _CALIBRE and len(model) <= _MODEL
                 and len(folio) <= _FOLIO and len(barrel) <= _BARREL
@@ -125,9 +129,10 @@ class PlainRows:
             notes = {label: v[i] for i, label in self.notes if v[i]}
             if notes:
                 notes_text = flat_canonical(notes)
+        location_id = location.id
         fields = (serial, key, make, mkey, model or None, calibre, kind.value, folio or None,
                   barrel or None, ballistic or None, licence_id, acquired, supplier or None,
                   purchase_ref or None, self.agency.id)
-        item = (registration_text(fields, location.id, notes_text), fields, location.id, None)
-        return self.planned_type(line, cells, (mkey, key), None, None, S.IN_STORAGE,
-                                 location, None, None, item)
+        return self.planned_type(line, cells, (mkey, key), None, None, _IN_STORAGE, location,
+                                 None, None, (registration_text(fields, location_id, notes_text),
+                                              fields, location_id, None))

@@ -2,8 +2,9 @@
 
 A bulk import registers up to millions of firearms in one transaction.
 ``UnitOfWork.append`` costs a few SQLAlchemy statements per event; this
-writes the very same rows with one ``executemany`` per table and batch, on
-the driver cursor of the unit of work's own transaction:
+builds the very same rows in plain Python and hands them, a batch at a time,
+to ``storage.bulk.BatchWriter``, which writes them with one statement per
+table and batch on the driver cursor of the unit of work's own transaction:
 
 - ``events``: the event as ``UnitOfWork.append`` records it (canonical
   payload text, position, instant, actor, organization, request id);
@@ -13,21 +14,23 @@ the driver cursor of the unit of work's own transaction:
   override, ``firearm.repair_sent``); any other follow-up event goes through
   ``projector.apply`` itself;
 - the ledger: each event's leaf hash and the Merkle nodes it completes, as
-  ``ledger_store.append`` would write them one by one;
+  ``ledger_store.append`` would write them one by one (the tree's right edge
+  is kept in memory from one batch to the next, and read again from the
+  database when events were appended one by one in between);
 - the append hooks (automatic checkpoints) run once per batch, with its last
   event, rather than once per event.
 
-A batch is written on a thread of its own while the caller reads and judges
-the next one (the drivers release the interpreter while a statement runs);
-one batch at most is in flight, and ``wait`` must be called before anything
-else touches the connection (``registered`` does so itself).
+``prepare`` builds a batch while the previous one is still being written
+(``BatchWriter`` writes on a thread of its own on SQLite); ``write`` hands it
+over. One batch at most is in flight, and ``wait`` must be called before
+anything else touches the connection (``registered`` does so itself).
 
-The payload text is built by ``flat_canonical``, which gives the RFC 8785
-text ``canonical`` gives for flat payloads (checked against it on the first
-event of every batch; the tests compare them on hostile text), and the leaf
-text by ``leaf_text`` (checked against ``Event.leaf()`` on the first event of
-every batch), so the ledger reads these events exactly as any other. Replaying the log rebuilds
-the same projection (tested).
+The payload text comes from ``registration_text`` (plain rows) or
+``flat_canonical``, which give the RFC 8785 text ``canonical`` gives (the
+tests compare them on hostile text), and the leaf text is checked against
+``Event.leaf()`` on the first event of every batch, so the ledger reads these
+events exactly as any other. Replaying the log rebuilds the same projection
+(tested).
 
 The unit of work's log head advances by the number of events written; the
 events are not kept in ``UnitOfWork.appended`` (a million of them would not
@@ -49,7 +52,7 @@ from resguardo.domain.events import Event, canonical
 from resguardo.ledger import append_leaves, root_node_keys
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
-from resguardo.storage.bulk import BatchWriter
+from resguardo.storage.bulk import BatchWriter, Common
 from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import APPEND_HOOKS, UnitOfWork
 
@@ -193,7 +196,10 @@ class Batch:
     end: int
     ids: list[int]
     events: list[tuple]
+    """Rows of ``bulk.EVENT_OWN``."""
+    common: Common
     firearms: list[tuple]
+    """The ``firearms`` rows the writer does not derive (``BatchWriter.write``)."""
     nodes: list[tuple]
     frontier: dict[tuple[int, int], bytes]
     later: list[Event]
@@ -283,6 +289,7 @@ class LogWriter:
                 f'"at":{enc(at)},"corrects":null,"org_id":')
         tail_text = (f',"reason":null,"request_id":'
                      f'{"null" if request_id is None else enc(request_id)},"subject_id":')
+        derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
         leaves: list[bytes] = []
@@ -292,8 +299,7 @@ class LogWriter:
         for text, fields, location_id, follow in items:
             fid = position
             org = fields[14]
-            event_rows.append((fid, "firearm.registered", at, actor_id, actor, org, "firearm",
-                               fid, None, None, request_id, text))
+            event_rows.append((fid, "firearm.registered", org, "firearm", fid, None, None, text))
             leaves.append(sha256(prefix + (
                 f'{head}{org},"payload":{text},"position":{fid}{tail_text}{fid},'
                 '"subject_type":"firearm","type":"firearm.registered"}').encode()).digest())
@@ -305,9 +311,8 @@ class LogWriter:
                                  subject_id=fid)
                 f = follow.payload
                 ftext = flat_canonical(f)
-                event_rows.append((position, follow.type, at, actor_id, actor, follow.org_id,
-                                   follow.subject_type, fid, follow.corrects, follow.reason,
-                                   request_id, ftext))
+                event_rows.append((position, follow.type, follow.org_id, follow.subject_type, fid,
+                                   follow.corrects, follow.reason, ftext))
                 leaves.append(sha256(prefix + leaf_text(
                     position, follow.type, at, actor_id, actor, follow.org_id,
                     follow.subject_type, fid, follow.corrects, follow.reason, request_id,
@@ -324,17 +329,19 @@ class LogWriter:
                 position += 1
             else:
                 last = (fid, "firearm.registered", "firearm", fid, None, org, text)
-            firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
-                                 last_event))
-        self._check(event_rows[0], leaves[0])
+            if not derived or last_event != fid:  # else: the registration's own row
+                firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
+                                     last_event))
+        common = (at, actor_id, actor, request_id)
+        self._check(event_rows[0], common, leaves[0])
         assert last is not None
         pos, typ, stype, sid, reason, org_id, payload_text = last
         tail = Event(position=pos, type=typ, at=at, actor_id=actor_id, actor=actor,
                      org_id=org_id, subject_type=stype, subject_id=sid, corrects=None,
                      reason=reason, request_id=request_id, payload=json.loads(payload_text))
         nodes, frontier = self._nodes(start, leaves)
-        return Batch(start, position, ids, event_rows, firearm_rows, nodes, frontier, later,
-                     tail)
+        return Batch(start, position, ids, event_rows, common, firearm_rows, nodes, frontier,
+                     later, tail)
 
     def write(self, batch: Batch) -> None:
         """Append a prepared batch (written on the writer's thread on SQLite; see ``wait``)."""
@@ -352,7 +359,7 @@ class LogWriter:
             for hook in APPEND_HOOKS:
                 hook(conn, tail)
 
-        self._rows.write(batch.events, batch.firearms, batch.nodes, after)
+        self._rows.write(batch.events, batch.common, batch.firearms, batch.nodes, after)
 
     def append_registrations(self, items: Sequence[Registration], at: str) -> list[int]:
         """Append ``items`` now (``prepare`` then ``write``); returns the new firearms' ids."""
@@ -396,10 +403,10 @@ class LogWriter:
                      payload=json.loads(canonical(new.payload)))
 
     @staticmethod
-    def _check(row: tuple, leaf_hash: bytes) -> None:
+    def _check(row: tuple, common: Common, leaf_hash: bytes) -> None:
         """The fast texts of one event against the definitions (once per batch)."""
-        (position, type_, at, actor_id, actor, org_id, subject_type, subject_id, corrects,
-         reason, request_id, text) = row
+        position, type_, org_id, subject_type, subject_id, corrects, reason, text = row
+        at, actor_id, actor, request_id = common
         payload = json.loads(text)
         event = Event(position=position, type=type_, at=at, actor_id=actor_id, actor=actor,
                       org_id=org_id, subject_type=subject_type, subject_id=subject_id,
