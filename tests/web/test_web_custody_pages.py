@@ -275,3 +275,12 @@ def test_the_new_pages_speak_english_when_asked(sqlite_world, signed_in):
                                                  "calibre": "9x19mm", "lot": "L1",
                                                  "quantity": "11"}, page="/ammunition")
     assert "Only 10 rounds of 9x19mm lot L1 at ARM1." in refused.text
+
+
+def test_the_transfer_form_offers_the_other_agencies_by_code(sqlite_world, signed_in):
+    fid = firearm_id(sqlite_world, "GLK-A400")
+    page = signed_in("armero1").get(f"/firearms/{fid}").text
+    choices = page.split('<datalist id="agency-codes">')[1].split("</datalist>")[0]
+    assert 'value="MUN2">Policía Municipal 2<' in choices and 'value="MUN3"' in choices
+    assert 'value="MUN1"' not in choices and 'value="SSP"' not in choices
+    assert "agency-codes" not in signed_in("supervisor").get(f"/firearms/{fid}").text

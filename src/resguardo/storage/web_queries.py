@@ -132,3 +132,15 @@ def subject_events(repo: Repositories, subject_type: str, subject_id: int, *,
     stmt = (select(t.events).where(c.subject_type == subject_type, c.subject_id == subject_id)
             .order_by(c.position.desc()).limit(limit + 1))
     return _page(list(repo.conn.execute(stmt)), limit)
+
+
+def agencies_anywhere(repo: Repositories, limit: int = 5000) -> list[dict]:
+    """Code and name of every agency that holds weapons, to name a transfer's destination.
+
+    A transfer may go outside the sender's scope, so this list is not scoped; it holds
+    only what an armorer already types into the form.
+    """
+    o = t.organizations.c
+    rows = repo.conn.execute(select(o.code, o.name).where(o.kind == "agency")
+                             .order_by(o.code).limit(limit))
+    return [dict(r._mapping) for r in rows]

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
-from resguardo.domain.policy import Action, authorize
+from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.registry import FirearmInput
 from resguardo.services import custody, history, registry
 from resguardo.storage import web_queries
@@ -102,10 +102,16 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str
         if transit is not None:
             # empty unless the receiving agency lies in the viewer's scope
             receive_at = uow.repo.locations(transit["to_agency_id"])
+        destinations_known = []
+        if firearm.status == FirearmStatus.IN_STORAGE and may(ctx.actor,
+                                                              Action.TRANSFER_REQUEST):
+            destinations_known = [a for a in web_queries.agencies_anywhere(uow.repo)
+                                  if a["code"] != agency.code]
     history_rows = list(reversed(detail["history"]))
     return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
             "locations": locations, "agency": agency, "view": view, "pending": pending,
-            "destinations": destinations, "transit": transit, "receive_at": receive_at}
+            "destinations": destinations, "transit": transit, "receive_at": receive_at,
+            "agency_choices": destinations_known}
 
 
 def register(router: APIRouter, site: Site) -> None:
