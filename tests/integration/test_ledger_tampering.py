@@ -269,3 +269,25 @@ def test_a_row_at_a_fractional_position_in_sqlite_is_reported(sqlite_url, clock,
              " subject_id, payload FROM events WHERE position = 12")
     report = run_verify(app, projection=False)
     assert report.first_bad_index == 12 and kinds(report) == {"bad_row"}
+
+
+def test_a_tree_hash_stored_as_text_in_sqlite_is_reported_not_a_crash(sqlite_url, clock,
+                                                                       tmp_path, monkeypatch):
+    app = build_ledger_world(sqlite_url, clock, tmp_path, monkeypatch, rounds=1)
+    sql(app, "UPDATE merkle_nodes SET hash = 'abc' WHERE level = 1 AND idx = 2")
+    report = run_verify(app, projection=False)
+    assert kinds(report) == {"node_mismatch"}
+    (finding,) = report.findings
+    assert (finding.first, finding.last) == (4, 5)
+    with app.read("auditor") as uow, pytest.raises(Conflict, match="does not prove"):
+        ledger.prove(uow, index=6)  # node (1, 2) is its sibling on the way up
+
+
+def test_a_tree_row_at_a_fractional_index_in_sqlite_is_reported(sqlite_url, clock, tmp_path,
+                                                                monkeypatch):
+    app = build_ledger_world(sqlite_url, clock, tmp_path, monkeypatch, rounds=1)
+    sql(app, "INSERT INTO merkle_nodes (level, idx, hash) SELECT level, 5.5, hash "
+             "FROM merkle_nodes WHERE level = 1 AND idx = 5")
+    report = run_verify(app, projection=False)
+    assert not report.ok and kinds(report) == {"node_stray"}
+    assert report.findings[0].first == 10

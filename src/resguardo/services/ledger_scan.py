@@ -132,6 +132,7 @@ class _ChunkScan:
                 self.compare_leaves(hashes, dict(enumerate(stored, lo)) if len(stored) == n
                                     else ledger_store.node_rows(self.conn, 0, lo, hi),
                                     set(range(lo, hi)))
+                self.stray_nodes(0, lo, hi)
             return hashes
         rows = ledger_store.leaf_texts(self.conn, lo, hi)
         self.result.events = len(rows)
@@ -153,6 +154,7 @@ class _ChunkScan:
             else:
                 leaves.append(_sha256(b"\x00" + text.encode("utf-8")).digest())
         self.compare_leaves(leaves, stored_map, set(present))
+        self.stray_nodes(0, lo, hi)
         return leaves
 
     def compare_leaves(self, leaves: list[bytes | None], stored: dict[int, bytes],
@@ -197,6 +199,15 @@ class _ChunkScan:
         rows = ledger_store.node_rows(self.conn, level, lo_idx, hi_idx)
         for i, value in enumerate(computed):
             self.compare_node(level, lo_idx + i, value, rows.get(lo_idx + i))
+        self.stray_nodes(level, lo_idx, hi_idx)
+
+    def stray_nodes(self, level: int, lo_idx: int, hi_idx: int) -> None:
+        """Report tree rows whose index is not an integer (forged on SQLite)."""
+        for idx in ledger_store.stray_nodes(self.conn, level, lo_idx, hi_idx):
+            first = int(idx) << level
+            self.add(Finding("node_stray", f"a tree row sits at ({level}, {idx!r}), which is "
+                             "not a node index (written behind the application's back)",
+                             first, first, False, {"level": level, "idx": str(idx)}))
 
     def compare_node(self, level: int, idx: int, value: bytes | None, held: bytes | None) -> None:
         finding = node_finding(level, idx, value, held)

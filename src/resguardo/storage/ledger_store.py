@@ -177,7 +177,8 @@ class DbNodeStore:
         params = [v for key in wanted for v in key]
         rows = _raw_fetch(self.conn, f"SELECT level, idx, hash FROM merkle_nodes WHERE {where}",
                           params)
-        return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+        return {(level, idx): _hash_bytes(h) for level, idx, h in rows
+                if type(level) is int and type(idx) is int}
 
 
 def write_nodes(conn: Connection, nodes: Sequence[Node]) -> None:
@@ -402,20 +403,35 @@ def node_hashes(conn: Connection, level: int, lo: int, hi: int) -> list[bytes]:
     """Hashes of the stored nodes (level, idx) with lo <= idx < hi, in index order."""
     rows = _raw_fetch(conn, "SELECT hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
                       "AND idx < ? ORDER BY idx", (level, lo, hi))
-    return [h if h.__class__ is bytes else bytes(h) for (h,) in rows]
+    return [h if h.__class__ is bytes else _hash_bytes(h) for (h,) in rows]
+
+
+def _hash_bytes(value: Any) -> bytes:
+    """A stored hash as bytes; a value of another type (text written behind the
+    application's back on SQLite) becomes b"", which no recomputed hash equals."""
+    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else b""
 
 
 def node_rows(conn: Connection, level: int, lo: int, hi: int) -> dict[int, bytes]:
     """idx -> hash of the stored nodes (level, idx) with lo <= idx < hi."""
     rows = _raw_fetch(conn, "SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
                       "AND idx < ?", (level, lo, hi))
-    return {int(idx): bytes(h) for idx, h in rows}
+    # an index that is not an integer is a forged row: stray_nodes() reports it
+    return {idx: _hash_bytes(h) for idx, h in rows if type(idx) is int}
+
+
+def stray_nodes(conn: Connection, level: int, lo: int, hi: int) -> list[Any]:
+    """Indexes in [lo, hi) at `level` that are not integers (SQLite keeps any type)."""
+    rows = _raw_fetch(conn, "SELECT idx FROM merkle_nodes WHERE level = ? AND idx >= ? "
+                      "AND idx < ?", (level, lo, hi))
+    return sorted(idx for (idx,) in rows if type(idx) is not int)
 
 
 def nodes_above(conn: Connection, level: int) -> dict[NodeKey, bytes]:
     """Every stored node above `level` (few: one per 2**level leaves)."""
     rows = _raw_fetch(conn, "SELECT level, idx, hash FROM merkle_nodes WHERE level > ?", (level,))
-    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
+    return {(lv, ix): _hash_bytes(h) for lv, ix, h in rows
+            if type(lv) is int and type(ix) is int}
 
 
 def events_at(conn: Connection, positions: Iterable[int]) -> dict[int, Any]:
