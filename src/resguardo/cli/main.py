@@ -66,13 +66,7 @@ STANDALONE: dict[str, str] = {"reconcile": "resguardo.cli.reconcile"}
 def _load() -> None:
     alone = STANDALONE.get(sys.argv[1]) if len(sys.argv) > 1 else None
     for name in [alone] if alone else COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a command module that is not part of this build
-            raise
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 _load()
@@ -87,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
