@@ -147,8 +147,13 @@ def test_pending_transfers_wait_on_the_page_with_a_link_for_the_sender_only(sqli
     chief = signed_in("jefe1").get("/transfers").text
     waiting = chief.split("En espera de aprobación")[1].split("</section>")[0]
     assert f'href="/firearms/{fid}"' in waiting and "Préstamo" in waiting
-    receiver = signed_in("jefe2").get("/transfers").text
-    assert "GLK-A400" in receiver and f'href="/firearms/{fid}"' not in receiver
+    receiver = signed_in("jefe2")
+    listing = receiver.get("/transfers").text
+    assert "GLK-A400" in listing and f'href="/firearms/{fid}"' not in listing
+    dashboard = receiver.get("/").text.split("En espera de una segunda persona")[1]
+    assert "GLK-A400" in dashboard and f'href="/firearms/{fid}"' not in dashboard
+    sender = signed_in("jefe1").get("/").text.split("En espera de una segunda persona")[1]
+    assert f'href="/firearms/{fid}"' in sender
 
 
 # --- ammunition -----------------------------------------------------------------------------
