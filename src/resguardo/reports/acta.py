@@ -162,10 +162,11 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "", 9)
         pdf.cell(0, 6, fix(t["no_findings"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = (10, 33, 27, 22, 38, 28, 32)
+        # 190 mm: a make such as "Heckler & Koch" and the headers fit without cutting
+        widths = (9, 30, 25, 28, 36, 27, 35)
         heads = ("col_no", "col_kind", "col_serial", "col_make", "col_books", "col_seen",
                  "col_suggested")
-        pdf.set_font(family, "B", 8)
+        pdf.set_font(family, "B", 7.5)
         for w, h in zip(widths, heads, strict=True):
             pdf.cell(w, 6, _fit(pdf, fix(t[h]), w), border=1)
         pdf.ln(6)
