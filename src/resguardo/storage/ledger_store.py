@@ -106,38 +106,30 @@ def _one_leaf_text(row: tuple[Any, ...]) -> tuple[int, str]:
         return row[0], _NOT_CANONICAL
 
 
-def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+def _leaf_text_strings(rows: list[tuple[Any, ...]], lead: str = "") -> Iterator[str]:
+    """The canonical leaf text of each row of `_LEAF_COLUMNS`, after `lead`."""
     e, x = encode_basestring, _NOT_CANONICAL
-    return [
-        (p, f'{{"actor":{e(a)},'
-            f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
-            f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
-            f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
-            f'"payload":{pl if pl.__class__ is str else x},'
-            f'"position":{p if p.__class__ is _I else x},'
-            f'"reason":{"null" if r is None else e(r)},'
-            f'"request_id":{"null" if rq is None else e(rq)},'
-            f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
-            f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
-        for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
+    for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows:
+        yield (f'{lead}{{"actor":{e(a)},'
+               f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
+               f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
+               f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
+               f'"payload":{pl if pl.__class__ is str else x},'
+               f'"position":{p if p.__class__ is _I else x},'
+               f'"reason":{"null" if r is None else e(r)},'
+               f'"request_id":{"null" if rq is None else e(rq)},'
+               f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
+               f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
+
+
+def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    return list(zip([row[0] for row in rows], _leaf_text_strings(rows), strict=True))
 
 
 def _leaf_hashes_of(rows: list[tuple[Any, ...]]) -> list[bytes]:
     """`_leaf_texts_of` hashed as RFC 9162 leaves in the same pass (0x00 leads the text)."""
-    e, x, h = encode_basestring, _NOT_CANONICAL, _sha256
-    return [
-        h(f'\x00{{"actor":{e(a)},'
-          f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
-          f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
-          f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
-          f'"payload":{pl if pl.__class__ is str else x},'
-          f'"position":{p if p.__class__ is _I else x},'
-          f'"reason":{"null" if r is None else e(r)},'
-          f'"request_id":{"null" if rq is None else e(rq)},'
-          f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
-          f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}'
-          .encode()).digest()
-        for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows]
+    h = _sha256
+    return [h(text.encode()).digest() for text in _leaf_text_strings(rows, "\x00")]
 
 
 def _one_leaf_hash(row: tuple[Any, ...]) -> bytes:
