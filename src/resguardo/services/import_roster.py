@@ -8,6 +8,7 @@ status change after the registration) leaves nothing behind.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import date
 from typing import Any
 
@@ -54,7 +55,7 @@ class _Refused(Exception):
         self.problems = problems
 
 
-class _RosterImport(RowImport):
+class _RosterImport(RowImport, ABC):
     def run(self) -> None:
         seen: dict[str, int] = {}
         for line, cells in self.rows():
@@ -85,11 +86,13 @@ class _RosterImport(RowImport):
 
     key_field = ""
 
+    @abstractmethod
     def key(self, line: int, cells: list[str]) -> str:
-        raise NotImplementedError
+        """The row's identity in the file (badge, location code), to refuse repeats."""
 
+    @abstractmethod
     def row(self, line: int, cells: list[str]) -> str:
-        raise NotImplementedError
+        """Write one row; answer "imported", "updated" or "unchanged"."""
 
     def text(self, cells: list[str], name: str) -> str:
         return self.value(cells, self.sheet.columns.get(name))
