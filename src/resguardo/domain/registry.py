@@ -162,27 +162,37 @@ def parse_kind(value: FirearmKind | str) -> FirearmKind:
             field="kind") from None
 
 
+#: The most characters each text field of a firearm may hold.
+FIREARM_TEXT_LIMITS = {"serial": 40, "make": 60, "calibre": 40, "model": 60, "folio": 64,
+                       "barrel_serial": 40, "ballistic_id": 64, "supplier": MAX_TEXT,
+                       "purchase_ref": 64}
+
+
 def validate_firearm(data: FirearmInput, today: date) -> dict:
     """Check a firearm's fields and return the normalized registration payload part."""
-    serial = _text(data.serial, "serial", required=True, limit=40)
+    def text(name: str, *, required: bool = False) -> str | None:
+        return _text(getattr(data, name), name, required=required,
+                     limit=FIREARM_TEXT_LIMITS[name])
+
+    serial = text("serial", required=True)
     assert serial is not None
     key = serial_key(serial)
     if not key:
         raise ValidationFailed("serial has no letters or digits", field="serial")
-    make = _text(data.make, "make", required=True, limit=60)
+    make = text("make", required=True)
     assert make is not None
-    calibre = _text(data.calibre, "calibre", required=True, limit=40)
+    calibre = text("calibre", required=True)
     if data.acquired_on is not None and data.acquired_on > today:
         raise ValidationFailed("the acquisition date is in the future", field="acquired")
     payload = {
         "serial": serial, "serial_key": key, "make": make, "make_key": make_key(make),
-        "model": _text(data.model, "model", limit=60), "calibre": calibre,
-        "kind": parse_kind(data.kind).value, "folio": _text(data.folio, "folio", limit=64),
-        "barrel_serial": _text(data.barrel_serial, "barrel_serial", limit=40),
-        "ballistic_id": _text(data.ballistic_id, "ballistic_id", limit=64),
+        "model": text("model"), "calibre": calibre,
+        "kind": parse_kind(data.kind).value, "folio": text("folio"),
+        "barrel_serial": text("barrel_serial"),
+        "ballistic_id": text("ballistic_id"),
         "licence_id": data.licence_id, "acquired_on": iso_date(data.acquired_on),
-        "supplier": _text(data.supplier, "supplier"),
-        "purchase_ref": _text(data.purchase_ref, "purchase_ref", limit=64),
+        "supplier": text("supplier"),
+        "purchase_ref": text("purchase_ref"),
     }
     if data.notes:
         payload["notes"] = {str(k): str(v) for k, v in data.notes.items()}

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from resguardo.domain.codes import FirearmStatus
+from resguardo.domain.registry import FIREARM_TEXT_LIMITS
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.storage.import_batch import flat_canonical, registration_text
 
@@ -31,8 +32,7 @@ S = FirearmStatus
 _IN_STORAGE = S.IN_STORAGE
 
 #: What ``domain.registry.validate_firearm`` allows each text field (characters).
-LIMITS = {"serial": 40, "make": 60, "calibre": 40, "model": 60, "folio": 64,
-          "barrel_serial": 40, "ballistic_id": 64, "supplier": 200, "purchase_ref": 64}
+LIMITS = FIREARM_TEXT_LIMITS
 _SERIAL, _MAKE, _CALIBRE, _MODEL, _FOLIO, _BARREL, _BALLISTIC, _SUPPLIER, _PURCHASE = (
     LIMITS[name] for name in ("serial", "make", "calibre", "model", "folio", "barrel_serial",
                               "ballistic_id", "supplier", "purchase_ref"))
