@@ -424,3 +424,57 @@ def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(worl
     assert [e.type for e in imported] == ["firearm.registered"] * 2
     assert [e.leaf() for e in imported] == single
     check_log(world)
+
+
+# --- a large import sets the log's secondary indexes aside --------------------------------
+
+
+def index_names(app) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    with app.engine.connect() as conn:
+        found = inspect(conn)
+        return {ix["name"] for table in ("events", "firearms")
+                for ix in found.get_indexes(table)}
+
+
+@pytest.mark.parametrize("outcome", ["committed", "refused", "update"])
+def test_a_large_import_rebuilds_the_indexes_it_set_aside(world, tmp_path, monkeypatch,
+                                                          outcome):
+    from resguardo.storage import bulk
+
+    monkeypatch.setattr(import_firearms, "BATCH", 7)
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 1)
+    deferred: list[int] = []
+    original = bulk.BatchWriter._defer_indexes
+
+    def spy(self, cur):  # type: ignore[no-untyped-def]
+        deferred.append(1)
+        original(self, cur)
+
+    monkeypatch.setattr(bulk.BatchWriter, "_defer_indexes", spy)
+    indexes = index_names(world)
+    assert {"ix_events_subject", "ix_firearms_serial_key"} <= indexes
+    before, count = log_size(world), firearm_count(world)
+    rows = before + 30  # larger than the log: worth rebuilding its indexes at the end
+    lines = [f"BIG-{n},Glock,9mm,pistola,ARM1" for n in range(rows)]
+    if outcome == "refused":
+        lines.append("BIG-X,Glock,9mm,cañón,ARM1")  # unknown kind: nothing is imported
+    if outcome == "update":
+        lines.append("GLK-A100,Glock,9mm,pistola,ARM2")  # already here: moved by --update
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\n" + "\n".join(lines) + "\n")
+    report = run(world, path, update=outcome == "update")
+    assert bool(deferred) == world.engine.dialect.name.startswith("sqlite")
+    assert index_names(world) == indexes
+    if outcome == "refused":
+        assert (report.imported, report.rejected, report.commit) == (rows, 1, False)
+        assert (log_size(world), firearm_count(world)) == (before, count)
+        return
+    assert report.imported == rows and report.problems == []
+    assert firearm_count(world) == count + rows
+    assert stored(world, "BIG-3").serial == "BIG-3"  # found again through the serial index
+    if outcome == "update":
+        assert report.updated == 1
+        with world.read(None) as uow:
+            assert uow.repo.location_by_id(stored(world, "GLK-A100").location_id).code == "ARM2"
+    check_log(world)

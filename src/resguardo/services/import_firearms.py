@@ -149,8 +149,10 @@ class FirearmImport(PlainRows, RowImport):
     def run(self) -> None:
         try:
             self._run()
-        finally:
-            self.writer.close()  # never leave a batch being written behind an error
+        except BaseException:
+            self.writer.close(failed=True)  # never leave a batch being written behind
+            raise
+        self.writer.close()
 
     def sync(self) -> None:
         """Before using the connection: let the batch being written finish."""
@@ -510,7 +512,7 @@ class FirearmImport(PlainRows, RowImport):
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])
         if updates:
-            self.sync()
+            self.writer.restore_indexes()  # the services look weapons up by serial
         for planned, hit in updates:
             self.update(self.full(planned), hit)
 

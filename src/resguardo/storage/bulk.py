@@ -8,19 +8,25 @@ actor and request id (``Common``); each event row carries the rest
 
 On SQLite a batch is first copied into temporary tables of the same connection
 (cheap: no index, no constraint), then moved into the real tables with one
-``INSERT ... SELECT`` per table on a thread of its own. The b-tree work of a
-batch (each of those tables has two to five indexes) thus runs in one call
-into SQLite, which lets other Python threads run meanwhile: the caller reads
-and judges the next batch while the database indexes this one. The
-``firearms`` row of a registration is derived there from its payload, exactly
-as ``projector`` derives it from ``firearm.registered`` (the payload's values,
-no custodian, ``status_since`` the event's instant, ``last_event`` its
-position); only the rows of weapons that a custody event of the same batch
-has already moved on are given as rows. The temporary tables are created
-inside the transaction, so a rollback removes them; ``close`` drops them
-otherwise. During the writer's life the connection's page caches are raised
-(``cache_size``) so that a large import neither spills index pages it will
-touch again nor writes its staged rows to a file; ``close`` restores them.
+``INSERT ... SELECT`` per table on a thread of its own; the tree nodes go
+there as a few runs of concatenated hashes (``node_runs``) that SQLite takes
+apart itself. The b-tree work of a
+batch thus runs in one call into SQLite, which lets other Python threads run
+meanwhile: the caller reads and judges the next batch while the database
+indexes this one. The temporary tables are created inside the transaction, so
+a rollback removes them; ``close`` drops them otherwise. During the writer's
+life the connection's page caches are raised (``cache_size``) so that a large
+import neither spills index pages it will touch again nor writes its staged
+rows to a file; ``close`` restores them.
+
+A large import (``DEFER_AFTER`` events and at least the size of the log it
+started from) sets the indexes it would fill in random order (``DEFER_INDEXES``)
+aside, in its transaction, and builds them again at its end
+(``restore_indexes``): one sort instead of a b-tree insertion into a page of
+its own per row. The primary keys and the unique (make_key, serial_key)
+constraint stay, so the uniqueness of a weapon is enforced as the rows go in
+and looked up through that index. A rollback brings the indexes back as they
+were.
 
 On PostgreSQL the rows go straight in with ``executemany``, on the caller's
 thread, every ``firearms`` row given.
@@ -31,9 +37,10 @@ what made it fail) and must be called before anything else uses the connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -47,29 +54,64 @@ FIREARM_COLUMNS = (
     "barrel_serial", "ballistic_id", "licence_id", "acquired_on", "supplier", "purchase_ref",
     "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event")
 NODE_COLUMNS = ("level", "idx", "hash")
-_STAGES = (("events", EVENT_OWN), ("firearms", FIREARM_COLUMNS), ("merkle_nodes", NODE_COLUMNS),
-           ("common", COMMON_COLUMNS))
+_STAGES = (("events", EVENT_OWN), ("firearms", FIREARM_COLUMNS), ("common", COMMON_COLUMNS))
+#: A run of tree nodes of one level, at consecutive indexes from ``first``: their hashes
+#: (32 bytes each) one after the other, taken apart by SQLite itself.
+_NODE_RUN = (
+    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < :count) "
+    "INSERT INTO merkle_nodes (level, idx, hash) "
+    "SELECT :level, :first + i, substr(:hashes, i * 32 + 1, 32) FROM k")
+_HASH_SIZE = 32
 Common = tuple[str, "int | None", str, "str | None"]
 """(at, actor_id, actor, request_id) of every event of a batch."""
 #: From the staged events (``s``) and their common columns (``c``): the events' rows.
 _EVENT_SELECT = ", ".join(f"c.{name}" if name in COMMON_COLUMNS else f"s.{name}"
                           for name in EVENT_COLUMNS)
-#: The registration's own ``firearms`` row, as ``projector`` derives it from the payload.
-_FIREARM_SELECT = ", ".join(
-    ["s.position"]
-    + [f"json_extract(s.payload, '$.{name}')" for name in FIREARM_COLUMNS[1:16]]
-    + ["json_extract(s.payload, '$.status')", "json_extract(s.payload, '$.location_id')",
-       "NULL", "c.at", "s.position"])
 #: Page cache while importing, in KiB (SQLite's negative ``cache_size``): the indexes'
 #: insertion points of a million-row import stay in memory.
 CACHE_KIB = 64 * 1024
 #: Page cache of the temporary tables a batch is staged in, in KiB (a batch is a few MiB).
 STAGE_CACHE_KIB = 16 * 1024
+#: Events written by one import after which, on SQLite, the indexes in ``DEFER_INDEXES``
+#: are set aside until its end, when the import is also at least as large as the log it
+#: started from.
+DEFER_AFTER = 50_000
+#: Indexes whose entries an import adds in no particular order (serial keys as the file
+#: lists them): each row would touch a page of its own. A large import builds them again
+#: at its end, one sort each. The indexes whose entries an import appends in order
+#: (positions, ids, its agency and status) are cheap to keep up and are kept; so are the
+#: primary keys and the unique (make_key, serial_key) constraint, through which the
+#: uniqueness of a weapon is enforced and looked up as the rows go in.
+DEFER_INDEXES = ("ix_firearms_serial_key",)
 
 
 def _insert(table: str, columns: Sequence[str], pg: bool) -> str:
     marks = ", ".join(("%s" if pg else "?") for _ in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def node_runs(nodes: Iterable[tuple[int, int, bytes]]) -> list[dict[str, Any]]:
+    """Tree nodes ``(level, idx, hash)`` as runs of consecutive indexes of one level.
+
+    Each run is the parameters of ``_NODE_RUN``: a batch's thousands of node rows go
+    into SQLite as a few dozen values, and are taken apart there, off the caller's
+    thread (the nodes a batch of leaves completes are consecutive at each level).
+    """
+    by_level: dict[int, list[tuple[int, bytes]]] = {}
+    for level, idx, digest in nodes:
+        if len(digest) != _HASH_SIZE:
+            raise ValueError(f"node ({level}, {idx}): a tree hash is {_HASH_SIZE} bytes")
+        by_level.setdefault(level, []).append((idx, digest))
+    runs: list[dict[str, Any]] = []
+    for level, items in by_level.items():
+        items.sort()
+        begin = 0
+        for end in range(1, len(items) + 1):
+            if end == len(items) or items[end][0] != items[end - 1][0] + 1:
+                runs.append({"level": level, "first": items[begin][0], "count": end - begin,
+                             "hashes": b"".join(digest for _, digest in items[begin:end])})
+                begin = end
+    return runs
 
 
 def _stage_name(table: str) -> str:
@@ -91,15 +133,18 @@ class BatchWriter:
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
             if background and self._staged else None)
         self._pending: Future[None] | None = None
+        #: Events staged by this writer; the log's size when it began (first batch).
+        self._written = 0
+        self._base: int | None = None
+        #: CREATE INDEX statements of the indexes set aside (None: none set aside).
+        self._deferred: list[str] | None = None
+        self._may_defer = self._staged
 
     def write(self, events: list[tuple], common: Common, firearms: list[tuple],
               nodes: Sequence[tuple], after: Callable[[], None] | None = None) -> None:
         """Insert the rows (events first), then run ``after`` on the connection.
 
-        ``events`` are rows of ``EVENT_OWN``. ``firearms`` are rows of
-        ``FIREARM_COLUMNS``: on SQLite only those of registered weapons a custody
-        event of the batch has moved on (the others are derived from the
-        registrations), on PostgreSQL every one (``derives_firearms``).
+        ``events`` are rows of ``EVENT_OWN``, ``firearms`` rows of ``FIREARM_COLUMNS``.
         """
         self.wait()
         if not self._staged:
@@ -120,19 +165,14 @@ class BatchWriter:
             if after is not None:
                 after()
             return
-        self._stage(events, firearms, nodes, common)
+        self._stage(events, firearms, common)
+        runs = node_runs(nodes)
         if self._pool is None:
-            self._move(after)
+            self._move(runs, after)
         else:
-            self._pending = self._pool.submit(self._move, after)
+            self._pending = self._pool.submit(self._move, runs, after)
 
-    @property
-    def derives_firearms(self) -> bool:
-        """Whether a registration's own ``firearms`` row is derived here (not given)."""
-        return self._staged
-
-    def _stage(self, events: list[tuple], firearms: list[tuple], nodes: Sequence[tuple],
-               common: Common) -> None:
+    def _stage(self, events: list[tuple], firearms: list[tuple], common: Common) -> None:
         cur = self._dbapi.cursor()
         try:
             if not self._stages_made:
@@ -146,7 +186,13 @@ class BatchWriter:
                 self._temp_cache = int(cur.execute("PRAGMA temp.cache_size").fetchone()[0])
                 cur.execute(f"PRAGMA temp.cache_size = {-STAGE_CACHE_KIB}")
                 self._stages_made = True
-            for (table, columns), rows in zip(_STAGES, (events, firearms, nodes, [common]),
+                self._base = int(cur.execute(
+                    "SELECT coalesce(max(position) + 1, 0) FROM events").fetchone()[0])
+            self._written += len(events)
+            if (self._may_defer and self._deferred is None
+                    and self._written >= max(DEFER_AFTER, self._base or 0)):
+                self._defer_indexes(cur)
+            for (table, columns), rows in zip(_STAGES, (events, firearms, [common]),
                                               strict=True):
                 stage = _stage_name(table)
                 cur.execute(f"DELETE FROM temp.{stage}")
@@ -155,24 +201,53 @@ class BatchWriter:
         finally:
             cur.close()
 
-    def _move(self, after: Callable[[], None] | None) -> None:
-        events, firearms, nodes, common = (f"temp.{_stage_name(table)}" for table, _ in _STAGES)
+    def _defer_indexes(self, cur: Any) -> None:
+        """Drop the indexes of ``DEFER_INDEXES`` in the transaction (``restore_indexes``).
+
+        Dropped inside the import's transaction: a rollback brings them back as they
+        were, and other connections keep reading them until the commit.
+        """
+        marks = ", ".join("?" for _ in DEFER_INDEXES)
+        found = cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND name IN ({marks}) ORDER BY name", DEFER_INDEXES).fetchall()
+        for name, _ in found:
+            cur.execute(f'DROP INDEX "{name}"')
+        self._deferred = [sql for _, sql in found]
+
+    def restore_indexes(self, *, keep: bool = True) -> None:
+        """Build again the indexes set aside, and with ``keep`` no longer set any aside.
+
+        Call before the connection is used for anything but this writer's batches
+        (``close`` does it): queries by subject or serial need them.
+        """
+        self.wait()
+        self._may_defer = self._may_defer and not keep
+        deferred, self._deferred = self._deferred, None
+        if not deferred:
+            return
+        cur = self._dbapi.cursor()
+        try:
+            for sql in deferred:
+                cur.execute(sql)
+        finally:
+            cur.close()
+
+    def _move(self, runs: list[dict[str, Any]], after: Callable[[], None] | None) -> None:
+        events, firearms, common = (f"temp.{_stage_name(table)}" for table, _ in _STAGES)
         statements = (
             # ORDER BY rowid: the rows go in as staged (positions ascending).
             f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT {_EVENT_SELECT} "
             f"FROM {events} AS s, {common} AS c ORDER BY s.rowid",
-            f"INSERT INTO firearms ({', '.join(FIREARM_COLUMNS)}) SELECT {_FIREARM_SELECT} "
-            f"FROM {events} AS s, {common} AS c WHERE s.type = 'firearm.registered' "
-            f"AND s.position NOT IN (SELECT id FROM {firearms}) ORDER BY s.rowid",
             f"INSERT INTO firearms ({', '.join(FIREARM_COLUMNS)}) SELECT "
             f"{', '.join(FIREARM_COLUMNS)} FROM {firearms} ORDER BY rowid",
-            f"INSERT INTO merkle_nodes ({', '.join(NODE_COLUMNS)}) SELECT "
-            f"{', '.join(NODE_COLUMNS)} FROM {nodes} ORDER BY rowid",
         )
         cur = self._dbapi.cursor()
         try:
             for statement in statements:
                 cur.execute(statement)
+            for run in runs:
+                cur.execute(_NODE_RUN, run)
         finally:
             cur.close()
         if after is not None:
@@ -184,10 +259,14 @@ class BatchWriter:
         if pending is not None:
             pending.result()
 
-    def close(self) -> None:
-        """Wait for the last batch, drop the staging tables, restore the page cache."""
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for the last batch, rebuild the indexes set aside, drop the staging tables
+        and restore the page cache. ``failed``: the transaction is about to be rolled back
+        (which brings the indexes back by itself)."""
         try:
             self.wait()
+            if not failed:
+                self.restore_indexes()
         except BaseException:
             self._shutdown()
             with suppress(Exception):  # the transaction rolls back: what failed is said

@@ -199,7 +199,7 @@ class Batch:
     """Rows of ``bulk.EVENT_OWN``."""
     common: Common
     firearms: list[tuple]
-    """The ``firearms`` rows the writer does not derive (``BatchWriter.write``)."""
+    """The ``firearms`` rows: the projection of each registration and its custody event."""
     nodes: list[tuple]
     frontier: dict[tuple[int, int], bytes]
     later: list[Event]
@@ -240,23 +240,26 @@ class LogWriter:
     # -- reads ---------------------------------------------------------------------
 
     def registered(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Registered]:
-        """The firearms registered anywhere (any agency) under these (make_key, serial_key)."""
+        """The firearms registered anywhere (any agency) under these (make_key, serial_key).
+
+        Looked up through the unique (make_key, serial_key) index, the one index of
+        ``firearms`` a large import keeps up as it goes (``BatchWriter``).
+        """
         self.wait()
-        wanted = set(keys)
-        by_serial: dict[str, list[str]] = {}
-        for make, serial in wanted:
-            by_serial.setdefault(serial, []).append(make)
-        serials = list(by_serial)
+        by_make: dict[str, list[str]] = {}
+        for make, serial in set(keys):
+            by_make.setdefault(make, []).append(serial)
         found: dict[tuple[str, str], Registered] = {}
         cur = self._cursor()
         try:
-            for start in range(0, len(serials), _KEY_CHUNK):
-                chunk = serials[start:start + _KEY_CHUNK]
-                marks = ", ".join("?" * len(chunk))
-                cur.execute(_sql(self._pg, "SELECT id, agency_id, make_key, serial_key FROM "
-                                           f"firearms WHERE serial_key IN ({marks})"), chunk)
-                for fid, agency_id, make, serial in cur.fetchall():
-                    if (make, serial) in wanted:
+            for make, serials in by_make.items():
+                for start in range(0, len(serials), _KEY_CHUNK):
+                    chunk = serials[start:start + _KEY_CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    cur.execute(_sql(self._pg, "SELECT id, agency_id, serial_key FROM firearms "
+                                               f"WHERE make_key = ? AND serial_key IN ({marks})"),
+                                [make, *chunk])
+                    for fid, agency_id, serial in cur.fetchall():
                         found[(make, serial)] = Registered(int(fid), int(agency_id))
         finally:
             cur.close()
@@ -289,7 +292,6 @@ class LogWriter:
                 f'"at":{enc(at)},"corrects":null,"org_id":')
         tail_text = (f',"reason":null,"request_id":'
                      f'{"null" if request_id is None else enc(request_id)},"subject_id":')
-        derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
         leaves: list[bytes] = []
@@ -329,9 +331,8 @@ class LogWriter:
                 position += 1
             else:
                 last = (fid, "firearm.registered", "firearm", fid, None, org, text)
-            if not derived or last_event != fid:  # else: the registration's own row
-                firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
-                                     last_event))
+            firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
+                                 last_event))
         common = (at, actor_id, actor, request_id)
         self._check(event_rows[0], common, leaves[0])
         assert last is not None
@@ -391,9 +392,15 @@ class LogWriter:
         """
         self._rows.wait()
 
-    def close(self) -> None:
-        """Wait for the last batch; leave the connection as it was found."""
-        self._rows.close()
+    def restore_indexes(self) -> None:
+        """Build again the indexes a large import set aside, and set none aside any more
+        (before queries that need them: custody and corrections of ``--update``)."""
+        self._rows.restore_indexes()
+
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for the last batch; leave the connection as it was found (``failed``: the
+        transaction is about to be rolled back)."""
+        self._rows.close(failed=failed)
 
     def _event(self, position: int, new: NewEvent, at: str) -> Event:
         return Event(position=position, type=new.type, at=at, actor_id=self._actor_id,
