@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resguardo.ledger import append_leaves, root_node_keys
-from resguardo.storage.bulk import _NODE_RUN, node_runs
+from resguardo.storage.bulk import _NODE_RUNS, node_runs
 
 
 class Memory:
@@ -21,13 +22,12 @@ class Memory:
         return {k: self.nodes[k] for k in keys if k in self.nodes}
 
 
-def expand(runs: list[dict]) -> list[tuple[int, int, bytes]]:
+def expand(runs: dict) -> list[tuple[int, int, bytes]]:
     """What SQLite writes for the runs (the statement the import runs, on a scratch table)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE merkle_nodes (level INTEGER, idx INTEGER, hash BLOB, "
                "PRIMARY KEY (level, idx)) WITHOUT ROWID")
-    for run in runs:
-        db.execute(_NODE_RUN, run)
+    db.execute(_NODE_RUNS, runs)
     return db.execute("SELECT level, idx, hash FROM merkle_nodes ORDER BY level, idx").fetchall()
 
 
@@ -45,7 +45,7 @@ def test_the_runs_of_each_batch_write_exactly_its_nodes(size: int, batches: list
         runs = node_runs(nodes)
         assert expand(runs) == sorted(nodes)
         # consecutive at each level: one run per level
-        assert len(runs) == len({level for level, _, _ in nodes})
+        assert len(json.loads(runs["runs"])) == len({level for level, _, _ in nodes})
         for node in nodes:
             store.nodes[node[:2]] = node[2]
         size += count
@@ -55,8 +55,7 @@ def test_the_runs_of_each_batch_write_exactly_its_nodes(size: int, batches: list
 def test_scattered_nodes_make_several_runs_and_a_short_hash_is_refused() -> None:
     nodes = [(0, 4, b"a" * 32), (0, 5, b"b" * 32), (0, 9, b"c" * 32), (2, 1, b"d" * 32)]
     runs = node_runs(nodes)
-    assert [(r["level"], r["first"], r["count"]) for r in runs] == [(0, 4, 2), (0, 9, 1),
-                                                                    (2, 1, 1)]
+    assert json.loads(runs["runs"]) == [[0, 4, 2, 0], [0, 9, 1, 64], [2, 1, 1, 96]]
     assert expand(runs) == nodes
     with pytest.raises(ValueError, match="32 bytes"):
         node_runs([(0, 1, b"short")])

@@ -8,12 +8,17 @@ actor and request id (``Common``); each event row carries the rest
 
 On SQLite a batch is first copied into temporary tables of the same connection
 (cheap: no index, no constraint), then moved into the real tables with one
-``INSERT ... SELECT`` per table on a thread of its own; the tree nodes go
-there as a few runs of concatenated hashes (``node_runs``) that SQLite takes
-apart itself. The b-tree work of a
-batch thus runs in one call into SQLite, which lets other Python threads run
-meanwhile: the caller reads and judges the next batch while the database
-indexes this one. The temporary tables are created inside the transaction, so
+``INSERT ... SELECT`` per table on a thread of its own (the interpreter's thread
+switch interval shortened meanwhile, ``_SwitchInterval``); the tree nodes go
+there as runs of concatenated hashes (``node_runs``) that SQLite takes apart
+itself. The b-tree work of a batch thus runs in calls into SQLite, which
+let other Python threads run meanwhile: the caller reads and judges the next
+batch while the database indexes this one. The ``firearms`` row of a
+registration is derived there from its payload, exactly as ``projector``
+derives it from ``firearm.registered`` (the payload's values, no custodian,
+``status_since`` the event's instant, ``last_event`` its position); only the
+rows of weapons that a custody event of the same batch has already moved on
+are given as rows. The temporary tables are created inside the transaction, so
 a rollback removes them; ``close`` drops them otherwise. During the writer's
 life the connection's page caches are raised (``cache_size``) so that a large
 import neither spills index pages it will touch again nor writes its staged
@@ -37,6 +42,9 @@ what made it fail) and must be called before anything else uses the connection.
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -55,18 +63,29 @@ FIREARM_COLUMNS = (
     "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event")
 NODE_COLUMNS = ("level", "idx", "hash")
 _STAGES = (("events", EVENT_OWN), ("firearms", FIREARM_COLUMNS), ("common", COMMON_COLUMNS))
-#: A run of tree nodes of one level, at consecutive indexes from ``first``: their hashes
-#: (32 bytes each) one after the other, taken apart by SQLite itself.
-_NODE_RUN = (
-    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < :count) "
+#: A batch's tree nodes in one statement: runs of consecutive indexes of one level
+#: (``[level, first idx, count, byte offset]`` in the JSON array ``runs``), their hashes
+#: (32 bytes each) one after the other in ``hashes``, taken apart by SQLite itself.
+_NODE_RUNS = (
+    "WITH RECURSIVE r(level, idx, last, off) AS ("
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[1]') + json_extract(value, '$[2]') - 1, json_extract(value, '$[3]') "
+    "FROM json_each(:runs) "
+    "UNION ALL SELECT level, idx + 1, last, off + 32 FROM r WHERE idx < last) "
     "INSERT INTO merkle_nodes (level, idx, hash) "
-    "SELECT :level, :first + i, substr(:hashes, i * 32 + 1, 32) FROM k")
+    "SELECT level, idx, substr(:hashes, off + 1, 32) FROM r")
 _HASH_SIZE = 32
 Common = tuple[str, "int | None", str, "str | None"]
 """(at, actor_id, actor, request_id) of every event of a batch."""
 #: From the staged events (``s``) and their common columns (``c``): the events' rows.
 _EVENT_SELECT = ", ".join(f"c.{name}" if name in COMMON_COLUMNS else f"s.{name}"
                           for name in EVENT_COLUMNS)
+#: The registration's own ``firearms`` row, as ``projector`` derives it from the payload.
+_FIREARM_SELECT = ", ".join(
+    ["s.position"]
+    + [f"json_extract(s.payload, '$.{name}')" for name in FIREARM_COLUMNS[1:16]]
+    + ["json_extract(s.payload, '$.status')", "json_extract(s.payload, '$.location_id')",
+       "NULL", "c.at", "s.position"])
 #: Page cache while importing, in KiB (SQLite's negative ``cache_size``): the indexes'
 #: insertion points of a million-row import stay in memory.
 CACHE_KIB = 64 * 1024
@@ -90,28 +109,64 @@ def _insert(table: str, columns: Sequence[str], pg: bool) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
-def node_runs(nodes: Iterable[tuple[int, int, bytes]]) -> list[dict[str, Any]]:
-    """Tree nodes ``(level, idx, hash)`` as runs of consecutive indexes of one level.
+def node_runs(nodes: Iterable[tuple[int, int, bytes]]) -> dict[str, Any]:
+    """Tree nodes ``(level, idx, hash)`` as the parameters of ``_NODE_RUNS``.
 
-    Each run is the parameters of ``_NODE_RUN``: a batch's thousands of node rows go
-    into SQLite as a few dozen values, and are taken apart there, off the caller's
-    thread (the nodes a batch of leaves completes are consecutive at each level).
+    A batch's thousands of node rows go into SQLite as two values and are taken
+    apart there, off the caller's thread, in one statement (the nodes a batch of
+    leaves completes are consecutive at each level: one run per level).
     """
     by_level: dict[int, list[tuple[int, bytes]]] = {}
     for level, idx, digest in nodes:
         if len(digest) != _HASH_SIZE:
             raise ValueError(f"node ({level}, {idx}): a tree hash is {_HASH_SIZE} bytes")
         by_level.setdefault(level, []).append((idx, digest))
-    runs: list[dict[str, Any]] = []
-    for level, items in by_level.items():
+    runs: list[list[int]] = []
+    hashes: list[bytes] = []
+    offset = 0
+    for level, items in sorted(by_level.items()):
         items.sort()
         begin = 0
         for end in range(1, len(items) + 1):
             if end == len(items) or items[end][0] != items[end - 1][0] + 1:
-                runs.append({"level": level, "first": items[begin][0], "count": end - begin,
-                             "hashes": b"".join(digest for _, digest in items[begin:end])})
+                runs.append([level, items[begin][0], end - begin, offset])
+                offset += (end - begin) * _HASH_SIZE
                 begin = end
-    return runs
+        hashes.extend(digest for _, digest in items)
+    return {"runs": json.dumps(runs), "hashes": b"".join(hashes)}
+
+
+class _SwitchInterval:
+    """The interpreter's thread switch interval, shortened while writers run.
+
+    The writer thread needs the GIL for a moment at the start and end of each of
+    its statements; with the default interval (5 ms) it would wait that long each
+    time behind the caller's Python. Shortened while at least one writer lives,
+    restored when the last one closes.
+    """
+
+    WHILE_WRITING = 0.0005
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 0.0
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, self.WHILE_WRITING))
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_SWITCH = _SwitchInterval()
 
 
 def _stage_name(table: str) -> str:
@@ -129,9 +184,10 @@ class BatchWriter:
         self._stages_made = False
         self._cache: int | None = None
         self._temp_cache: int | None = None
-        self._pool: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-            if background and self._staged else None)
+        self._pool: ThreadPoolExecutor | None = None
+        if background and self._staged:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            _SWITCH.enter()
         self._pending: Future[None] | None = None
         #: Events staged by this writer; the log's size when it began (first batch).
         self._written = 0
@@ -144,7 +200,10 @@ class BatchWriter:
               nodes: Sequence[tuple], after: Callable[[], None] | None = None) -> None:
         """Insert the rows (events first), then run ``after`` on the connection.
 
-        ``events`` are rows of ``EVENT_OWN``, ``firearms`` rows of ``FIREARM_COLUMNS``.
+        ``events`` are rows of ``EVENT_OWN``. ``firearms`` are rows of
+        ``FIREARM_COLUMNS``: on SQLite only those of registered weapons a custody
+        event of the batch has moved on (the others are derived from the
+        registrations), on PostgreSQL every one (``derives_firearms``).
         """
         self.wait()
         if not self._staged:
@@ -171,6 +230,11 @@ class BatchWriter:
             self._move(runs, after)
         else:
             self._pending = self._pool.submit(self._move, runs, after)
+
+    @property
+    def derives_firearms(self) -> bool:
+        """Whether a registration's own ``firearms`` row is derived here (not given)."""
+        return self._staged
 
     def _stage(self, events: list[tuple], firearms: list[tuple], common: Common) -> None:
         cur = self._dbapi.cursor()
@@ -233,12 +297,15 @@ class BatchWriter:
         finally:
             cur.close()
 
-    def _move(self, runs: list[dict[str, Any]], after: Callable[[], None] | None) -> None:
+    def _move(self, runs: dict[str, Any], after: Callable[[], None] | None) -> None:
         events, firearms, common = (f"temp.{_stage_name(table)}" for table, _ in _STAGES)
         statements = (
             # ORDER BY rowid: the rows go in as staged (positions ascending).
             f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT {_EVENT_SELECT} "
             f"FROM {events} AS s, {common} AS c ORDER BY s.rowid",
+            f"INSERT INTO firearms ({', '.join(FIREARM_COLUMNS)}) SELECT {_FIREARM_SELECT} "
+            f"FROM {events} AS s, {common} AS c WHERE s.type = 'firearm.registered' "
+            f"AND s.position NOT IN (SELECT id FROM {firearms}) ORDER BY s.rowid",
             f"INSERT INTO firearms ({', '.join(FIREARM_COLUMNS)}) SELECT "
             f"{', '.join(FIREARM_COLUMNS)} FROM {firearms} ORDER BY rowid",
         )
@@ -246,8 +313,7 @@ class BatchWriter:
         try:
             for statement in statements:
                 cur.execute(statement)
-            for run in runs:
-                cur.execute(_NODE_RUN, run)
+            cur.execute(_NODE_RUNS, runs)
         finally:
             cur.close()
         if after is not None:
@@ -279,6 +345,7 @@ class BatchWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+            _SWITCH.leave()
 
     def _tidy(self) -> None:
         if not self._stages_made:

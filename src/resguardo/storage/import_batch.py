@@ -199,7 +199,7 @@ class Batch:
     """Rows of ``bulk.EVENT_OWN``."""
     common: Common
     firearms: list[tuple]
-    """The ``firearms`` rows: the projection of each registration and its custody event."""
+    """The ``firearms`` rows the writer does not derive (``BatchWriter.write``)."""
     nodes: list[tuple]
     frontier: dict[tuple[int, int], bytes]
     later: list[Event]
@@ -292,6 +292,7 @@ class LogWriter:
                 f'"at":{enc(at)},"corrects":null,"org_id":')
         tail_text = (f',"reason":null,"request_id":'
                      f'{"null" if request_id is None else enc(request_id)},"subject_id":')
+        derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
         leaves: list[bytes] = []
@@ -331,8 +332,9 @@ class LogWriter:
                 position += 1
             else:
                 last = (fid, "firearm.registered", "firearm", fid, None, org, text)
-            firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
-                                 last_event))
+            if not derived or last_event != fid:  # else: the registration's own row
+                firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
+                                     last_event))
         common = (at, actor_id, actor, request_id)
         self._check(event_rows[0], common, leaves[0])
         assert last is not None
