@@ -16,8 +16,17 @@ Prints rows per second and peak RSS for both and the ratio, checks that
 every row was imported, and exits 1 when a target is missed. Targets: at
 least one third of the anchor's rate; peak memory under 300 MB.
 
+With ``--floor`` it also measures what the import's rows cost the database
+alone: the very rows the import wrote (events, firearms, Merkle nodes) copied
+by SQLite itself (``INSERT ... SELECT`` from the imported database, attached)
+into a copy of the deployment as it was before the import, in one
+transaction, with the product's PRAGMAs, indexes and foreign keys. No Python
+touches a row there, so its rate bounds what any import of these rows into
+this schema can reach.
+
     .venv/bin/python bench/import.py                  # 1,000,000 rows
     .venv/bin/python bench/import.py --rows 50000     # a quick run
+    .venv/bin/python bench/import.py --floor          # and the storage floor
 """
 
 from __future__ import annotations
@@ -104,6 +113,22 @@ print(db.execute("SELECT count(*) FROM registry").fetchone()[0])
 """
 
 
+FLOOR = r"""
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+    db.execute("PRAGMA " + pragma)
+db.execute("ATTACH DATABASE ? AS imported", (sys.argv[2],))
+start = db.execute("SELECT coalesce(max(position) + 1, 0) FROM main.events").fetchone()[0]
+db.execute("BEGIN")
+db.execute("INSERT INTO main.events SELECT * FROM imported.events WHERE position >= ?", (start,))
+db.execute("INSERT INTO main.firearms SELECT * FROM imported.firearms WHERE id >= ?", (start,))
+db.execute("INSERT OR IGNORE INTO main.merkle_nodes SELECT * FROM imported.merkle_nodes")
+db.execute("COMMIT")
+print(db.execute("SELECT count(*) FROM main.firearms").fetchone()[0])
+"""
+
+
 def run_child(args: list[str], env: dict[str, str],
               out: Path) -> tuple[float, float, float, int]:
     """Run a child; (wall seconds, CPU seconds, its peak RSS in MB, exit status)."""
@@ -126,6 +151,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the files and databases.")
+    parser.add_argument("--floor", action="store_true",
+                        help="Also copy the imported rows with SQLite alone (the storage floor).")
     parser.add_argument("--prepare", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
@@ -144,6 +171,10 @@ def main() -> int:
         env = json.loads(subprocess.run(
             [python, __file__, "--prepare", str(directory / "product")], check=True,
             capture_output=True, text=True).stdout)
+        product_db = Path(env["RESGUARDO_DATABASE_URL"].split("///", 1)[1])
+        floor_db = directory / "floor.db"
+        if args.floor:
+            shutil.copyfile(product_db, floor_db)  # the deployment before the import
         anchor_db = directory / "anchor.db"
         a_wall, a_cpu, a_mb, a_status = run_child([python, "-c", ANCHOR, str(registry),
                                             str(anchor_db)], {}, directory / "anchor.out")
@@ -164,6 +195,14 @@ def main() -> int:
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"rate ratio (import / anchor): {ratio:.3f} (target >= {TARGET_RATIO:.3f}); "
               f"peak memory {i_mb:.0f} MB (target < {TARGET_MB:.0f} MB)")
+        if args.floor and i_status == 0:
+            f_wall, f_cpu, f_mb, f_status = run_child(
+                [python, "-c", FLOOR, str(floor_db), str(product_db)], {},
+                directory / "floor.out")
+            if f_status == 0:
+                print(f"storage floor (SQLite copying the import's rows): {f_wall:8.1f} s  "
+                      f"{args.rows / f_wall:10,.0f} rows/s  (CPU {f_cpu:.1f} s); "
+                      f"floor / anchor {(args.rows / f_wall) / a_rate:.3f}")
         imported = report.get("imported")
         print(f"imported {imported} of {args.rows:,} rows; entry {report.get('entry')}")
         ok = (i_status == 0 and imported == args.rows and ratio >= TARGET_RATIO
