@@ -478,3 +478,18 @@ def test_a_large_import_rebuilds_the_indexes_it_set_aside(world, tmp_path, monke
         with world.read(None) as uow:
             assert uow.repo.location_by_id(stored(world, "GLK-A100").location_id).code == "ARM2"
     check_log(world)
+
+
+def test_an_import_refused_at_the_start_leaves_no_writer_behind(world, tmp_path):
+    import sys
+    import threading
+
+    before = sys.getswitchinterval()
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo\nX-1,Glock,9mm,pistola\n")
+    with pytest.raises(Exception, match="NOPE"):
+        run(world, path, location="NOPE")
+    assert sys.getswitchinterval() == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
+    run(world, path, location="ARM1")  # a whole import ends its writer thread too
+    assert sys.getswitchinterval() == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]

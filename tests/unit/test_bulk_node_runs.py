@@ -59,3 +59,19 @@ def test_scattered_nodes_make_several_runs_and_a_short_hash_is_refused() -> None
     assert expand(runs) == nodes
     with pytest.raises(ValueError, match="32 bytes"):
         node_runs([(0, 1, b"short")])
+
+
+def test_the_switch_interval_is_shortened_only_while_a_writer_runs() -> None:
+    import sys
+
+    from resguardo.storage.bulk import _SwitchInterval
+
+    before = sys.getswitchinterval()
+    switch = _SwitchInterval()
+    switch.enter()
+    switch.enter()  # two imports at once
+    assert sys.getswitchinterval() == min(before, _SwitchInterval.WHILE_WRITING)
+    switch.leave()
+    assert sys.getswitchinterval() == min(before, _SwitchInterval.WHILE_WRITING)
+    switch.leave()
+    assert sys.getswitchinterval() == before

@@ -184,10 +184,9 @@ class BatchWriter:
         self._stages_made = False
         self._cache: int | None = None
         self._temp_cache: int | None = None
+        #: The writer thread, started with the first batch (``close`` ends it).
+        self._background = background and self._staged
         self._pool: ThreadPoolExecutor | None = None
-        if background and self._staged:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-            _SWITCH.enter()
         self._pending: Future[None] | None = None
         #: Events staged by this writer; the log's size when it began (first batch).
         self._written = 0
@@ -226,10 +225,13 @@ class BatchWriter:
             return
         self._stage(events, firearms, common)
         runs = node_runs(nodes)
-        if self._pool is None:
+        if not self._background:
             self._move(runs, after)
-        else:
-            self._pending = self._pool.submit(self._move, runs, after)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            _SWITCH.enter()
+        self._pending = self._pool.submit(self._move, runs, after)
 
     @property
     def derives_firearms(self) -> bool:
