@@ -63,3 +63,41 @@ def test_ammunition_movements_stay_in_scope(world):
     assert look(world, "armero2", moves) == ([("ammunition.received", "R7")], False)
     assert len(look(world, "supervisor", moves)[0]) == 3
     assert look(world, "armero3", moves) == ([], False)
+
+
+def test_an_officers_custody_page_is_read_through_its_index(world):
+    """The page reads the officer's own entries, not every custody entry of the agency."""
+    from sqlalchemy import text
+
+    do(world, "armero1", custody.issue, "GLK-A100", "P1")
+
+    def plan(uow):  # type: ignore[no-untyped-def]
+        officer = uow.repo.officer(uow.repo.org("MUN1").id, "P1")
+        statements: list[str] = []
+        params: list = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+            params.append(parameters)
+
+        from sqlalchemy import event
+
+        event.listen(uow.conn, "before_cursor_execute", seen)
+        try:
+            web_queries.officer_custody(uow.repo, officer.id, officer.agency_id)
+        finally:
+            event.remove(uow.conn, "before_cursor_execute", seen)
+        (statement,) = [s for s in statements if "FROM events" in s]
+        if uow.conn.dialect.name == "sqlite":
+            rows = uow.conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params[-1])
+            return " ".join(str(r[-1]) for r in rows)
+        uow.conn.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = uow.conn.exec_driver_sql("EXPLAIN " + statement, params[-1])
+        return " ".join(r[0] for r in rows)
+
+    found = look(world, "jefe1", plan)
+    assert "ix_events_custody_officer" in found
+    if world.engine.dialect.name == "sqlite":  # looked up by officer, not scanned
+        assert "SEARCH" in found, found
+    else:
+        assert "Index Cond" in found and "officer_id" in found, found

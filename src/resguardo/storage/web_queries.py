@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal_column, or_, select, text
 
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
@@ -27,21 +27,33 @@ def _page(rows: list[Any], limit: int) -> tuple[list[Event], bool]:
     return events, len(rows) > limit
 
 
+#: The partial expression index an officer's custody history is read through (migration
+#: 0007): the officer of each issue and return, and the entry's position.
+CUSTODY_OFFICER_INDEX = "ix_events_custody_officer"
+#: The officer inside a custody payload, as the index holds it and the query asks for it
+#: (written as literals in both, so that the planner sees the same expression).
+_OFFICER_EXPRESSION = {
+    "sqlite": "json_extract(payload, '$.officer_id')",
+    "postgresql": "((payload::jsonb) ->> 'officer_id')",
+}
+_CUSTODY_WHERE = "type IN ({})".format(", ".join(f"'{name}'" for name in CUSTODY_TYPES))
+
+
 def officer_custody(repo: Repositories, officer_id: int, agency_id: int, *, offset: int = 0,
                     limit: int = 25) -> tuple[list[Event], bool]:
     """Issues to and returns by one officer, newest first, and whether older ones exist.
 
-    The officer is in the payload (the entries are about the weapon), written as
-    canonical JSON: ``"officer_id":<id>`` followed by ``,`` or ``}``. No index
-    holds it, so this reads the agency's custody entries from the officer's
-    registration on (an officer's id is the position of that entry).
+    The officer is in the payload (the entries are about the weapon); the
+    ``CUSTODY_OFFICER_INDEX`` holds it for issues and returns, so the page reads
+    its own rows newest first, however long the agency's log.
     """
     c = t.events.c
-    key = f'%"officer_id":{int(officer_id)}'
+    dialect = repo.conn.dialect.name
+    officer = literal_column(_OFFICER_EXPRESSION[dialect])
+    wanted = int(officer_id) if dialect == "sqlite" else str(int(officer_id))
     stmt = (select(t.events)
-            .where(c.type.in_(CUSTODY_TYPES), c.org_id == agency_id, c.position > officer_id,
-                   repo.in_scope(c.org_id),
-                   or_(c.payload.like(key + ",%"), c.payload.like(key + "}%")))
+            .where(text(_CUSTODY_WHERE), officer == wanted, c.org_id == agency_id,
+                   repo.in_scope(c.org_id))
             .order_by(c.position.desc()).offset(offset).limit(limit + 1))
     return _page(list(repo.conn.execute(stmt)), limit)
 
