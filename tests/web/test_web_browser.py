@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from web_support import LiveServer, set_pin, shot
 
 from resguardo.services import custody, ledger, registry, setup
@@ -49,14 +50,18 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     shot(page, "dashboard-armorer")
     page.goto(f"{live.url}/desk")
     shot(page, "desk-1-badge")
-    # issue: badge, Enter, serial, Enter, PIN, Enter
+    badge = page.locator("input[name=badge]")
+    # issue: badge, Enter, serial, Enter, PIN, Enter (each scan into the field that has focus)
+    expect(badge).to_be_focused()
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    expect(page.locator("input[name=serial]")).to_be_focused()
     shot(page, "desk-2-serial")
     page.keyboard.type("GLK-A100")
     page.keyboard.press("Enter")
     page.get_by_label("El elemento escribe su NIP").wait_for()
+    expect(page.locator("input[name=pin]")).to_be_focused()
     shot(page, "desk-3-pin")
     page.keyboard.type("4821")
     page.keyboard.press("Enter")
@@ -65,12 +70,15 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
         == "issued"
     # return: the same two scans and the PIN
+    expect(badge).to_be_focused()
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    expect(page.locator("input[name=serial]")).to_be_focused()
     page.keyboard.type("GLK-A100")
     page.keyboard.press("Enter")
     page.get_by_text("Recibir GLK-A100").wait_for()
+    expect(page.locator("input[name=pin]")).to_be_focused()
     shot(page, "desk-5-return")
     page.keyboard.type("4821")
     page.keyboard.press("Enter")
@@ -78,6 +86,7 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").status.value) \
         == "in_storage"
     # a refusal: red, with the reason, at once; the next badge can be scanned straight away
+    expect(badge).to_be_focused()
     page.keyboard.type("P3")
     page.keyboard.press("Enter")
     refusal = page.locator(".refusal", has_text="No se puede asignar a P3")
@@ -92,6 +101,7 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
+    expect(page.locator("input[name=serial]")).to_be_focused()
     page.keyboard.type("GLK-A300")
     page.keyboard.press("Enter")
     page.locator(".refusal", has_text="GLK-A300 está registrada como extraviada").wait_for()
