@@ -23,6 +23,13 @@ from resguardo.services.ledger_verify import verify
 pytestmark = pytest.mark.slow
 
 ROWS = 150_000
+#: ``resguardo`` as a terminal starts it: Ctrl-C raises KeyboardInterrupt. (A test run
+#: started in the background of a non-interactive shell inherits SIGINT ignored, and
+#: Python keeps it ignored in its children.)
+AS_FROM_A_TERMINAL = ("import runpy, signal, sys; "
+                      "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "sys.argv[0] = 'resguardo'; "
+                      "runpy.run_module('resguardo.cli.main', run_name='__main__')")
 
 
 def inventory(path: Path, rows: int) -> Path:
@@ -61,7 +68,7 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
     env = {**os.environ, "RESGUARDO_DATABASE_URL": url,
            "RESGUARDO_SIGNING_KEY": str(world.settings.signing_key)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "resguardo.cli.main", "--as", "armero1", "import", "firearms",
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, "--as", "armero1", "import", "firearms",
          str(path), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 600
