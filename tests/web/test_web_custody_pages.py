@@ -289,3 +289,37 @@ def test_the_transfer_form_offers_the_other_agencies_by_code(sqlite_world, signe
     assert 'value="MUN2">Policía Municipal 2<' in choices and 'value="MUN3"' in choices
     assert 'value="MUN1"' not in choices and 'value="SSP"' not in choices
     assert "agency-codes" not in signed_in("supervisor").get(f"/firearms/{fid}").text
+
+
+# --- a weapon's timeline ----------------------------------------------------------------------
+
+
+def test_a_long_weapon_timeline_comes_in_pages_newest_first_with_the_same_queries(
+        sqlite_world, signed_in):
+    chief = signed_in("jefe1")
+    fid = firearm_id(sqlite_world, "GLK-A100")
+    url = f"/firearms/{fid}"
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+    do(sqlite_world, "armero1", custody.return_, "GLK-A100", "ARM1")
+    few, _ = queries_for(sqlite_world, chief, url)
+    for _ in range(29):  # 60 custody entries, and the registration: two pages
+        do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
+        do(sqlite_world, "armero1", custody.return_, "GLK-A100", "ARM1")
+    total = look(sqlite_world, None, lambda uow: len(uow.repo.firearm_history(fid)))
+    many, first = queries_for(sqlite_world, chief, url)
+    assert many == few
+
+    def timeline(text: str) -> str:
+        return text.split('id="timeline-h"')[1].split("</section>")[0]
+
+    page1 = timeline(first)
+    assert page1.count('<li class="') == 50 and 'rel="next"' in page1 and 'rel="prev"' not in page1
+    assert page1.index("Devuelta a la armería") < page1.index("Asignada a elemento")  # newest first
+    page2 = timeline(chief.get(f"{url}?view=both&page=2").text)
+    assert page2.count('<li class="') == total - 50
+    assert 'rel="prev"' in page2 and 'rel="next"' not in page2
+    registered = '<span class="tl-what">Alta</span>'
+    assert registered in page2 and registered not in page1
+    page3 = timeline(chief.get(f"{url}?page=3").text)
+    assert "No hay registros anteriores." in page3 and "Volver a los más recientes" in page3
+    assert chief.get(f"{url}?page=99999999999999999999").status_code == 200

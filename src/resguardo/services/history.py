@@ -13,11 +13,22 @@ VIEWS = ("recorded", "corrected", "both")
 
 
 def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
-                   view: str = "both") -> dict[str, Any]:
+                   view: str = "both", page: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A firearm and its history, oldest entry first.
+
+    ``page``: (offset, limit) counted from the newest entry: only those entries
+    (still oldest first), and ``older`` says whether there are older ones.
+    Without it the whole history.
+    """
     firearm = uow.repo.firearm(serial, make)
     if uow.actor is not None:
         authorize(uow.actor, Action.READ, uow.repo.org_unscoped(firearm.agency_id).path, "firearm")
-    events = uow.repo.firearm_history(firearm.id)
+    older = False
+    if page is None:
+        events = uow.repo.firearm_history(firearm.id)
+    else:
+        events, older = uow.repo.firearm_history_page(firearm.id, *page)
+        events.reverse()
     fixes = uow.repo.corrections_of([e.position for e in events])
     officers = uow.repo.officers_by_id([e.payload.get("officer_id") for e in events]
                                        + [firearm.custodian_id])
@@ -42,6 +53,7 @@ def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
         "custodian": ({"badge": custodian.badge, "name": custodian.name} if custodian else None),
         "since": firearm.status_since,
         "history": entries,
+        "older": older,
     }
 
 

@@ -441,6 +441,15 @@ class Repositories:
         """Events about a firearm, including officer events are not; ordered by position."""
         return self.history("firearm", firearm_id)
 
+    def firearm_history_page(self, firearm_id: int, offset: int, limit: int
+                             ) -> tuple[list[Event], bool]:
+        """A page of the events about a firearm, newest first, and whether older ones exist."""
+        c = t.events.c
+        rows = list(self.conn.execute(
+            select(t.events).where(c.subject_type == "firearm", c.subject_id == firearm_id)
+            .order_by(c.position.desc()).offset(offset).limit(limit + 1)))
+        return [event_from_row(r) for r in rows[:limit]], len(rows) > limit
+
     def corrections_of(self, positions: Sequence[int]) -> dict[int, list[Event]]:
         if not positions:
             return {}

@@ -14,9 +14,13 @@ from resguardo.web.i18n import timezone
 PER_PAGE = 50
 
 
+#: The highest page number a list accepts (beyond it, the offset would not fit SQL's integers).
+MAX_PAGE = 1_000_000
+
+
 def page_number(params: QueryParams) -> int:
     raw = params.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return min(max(1, int(raw)), MAX_PAGE) if raw.isdigit() and len(raw) <= 9 else 1
 
 
 @dataclass(frozen=True)

@@ -76,10 +76,17 @@ def list_firearms(site: Site, ctx: Ctx, params: dict[str, str], page: int,
             "statuses": [s.value for s in FirearmStatus], "kinds": [k.value for k in FirearmKind]}
 
 
-def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str, Any]:
+#: Entries per page of a weapon's custody timeline (newest first).
+HISTORY_PAGE = 50
+
+
+def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_page: int = 1
+                   ) -> dict[str, Any]:
     with site.rg.read(ctx.actor) as uow:
         firearm = uow.repo.firearm_by_id(firearm_id)
-        detail = history.firearm_detail(uow, firearm.serial, make=firearm.make, view=view)
+        detail = history.firearm_detail(
+            uow, firearm.serial, make=firearm.make, view=view,
+            page=((history_page - 1) * HISTORY_PAGE, HISTORY_PAGE))
         try:
             loss = uow.repo.open_loss_report(firearm.id)
         except NotFound:
@@ -109,6 +116,7 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str) -> dict[str
                                   if a["code"] != agency.code]
     history_rows = list(reversed(detail["history"]))
     return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
+            "history_page": history_page, "history_older": detail["older"],
             "locations": locations, "agency": agency, "view": view, "pending": pending,
             "destinations": destinations, "transit": transit, "receive_at": receive_at,
             "agency_choices": destinations_known}
@@ -156,7 +164,9 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request)
         view = request.query_params.get("view", "both")
         view = view if view in VIEWS else "both"
-        return ctx.render("firearms/detail.html", **firearm_record(site, ctx, firearm_id, view),
+        return ctx.render("firearms/detail.html",
+                          **firearm_record(site, ctx, firearm_id, view,
+                                           page_number(request.query_params)),
                           error=None, form={})
 
     @router.post("/firearms/{firearm_id:int}/loss")
