@@ -142,8 +142,10 @@ def _read(sheet: Sheet, indices: Collection[int] | None) -> Any:
                 include_columns=None if indices is None else [names[i] for i in sorted(indices)],
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
-        return None  # a row of another width, for one: the ordinary reader says where
+    except (pa.ArrowException, OSError):
+        # Anything pyarrow will not read as plain text (a row of another width, for one)
+        # goes to the ordinary reader, which reads every file and says where it is wrong.
+        return None
     return table
 
 

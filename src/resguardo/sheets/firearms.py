@@ -28,9 +28,9 @@ from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import parse_kind, parse_status
 from resguardo.sheets.columnar import release_unused
 from resguardo.sheets.dates import DateError, parse_moment
-from resguardo.sheets.firearms_columns import count_columns, registry_columns
+from resguardo.sheets.firearms_columns import ColumnRows, count_columns, registry_columns
 from resguardo.sheets.reader import Sheet, is_blank, open_sheet
-from resguardo.sheets.schema import COUNT_SHEET, REGISTRY_SHEET
+from resguardo.sheets.schema import COUNT_SHEET, REGISTRY_SHEET, SheetSchema
 from resguardo.sheets.shards import SEPARATORS, Shard
 
 __all__ = [
@@ -106,6 +106,22 @@ class PreparedSheet(Generic[_T]):
         return self._read(shard)
 
 
+def _prepare(path: str | os.PathLike[str], schema: SheetSchema, sheet_name: str | None,
+             columns: Callable[[Sheet], ColumnRows[_T] | None], rows: Callable[[Shard | None], Iterator[_T]]
+             ) -> PreparedSheet[_T]:
+    """Open the sheet; read it whole with ``columns`` when it can (a large plain CSV),
+    else give ``rows``, which read it anew row by row each time."""
+    sheet = open_sheet(path, schema, sheet_name=sheet_name)
+    try:
+        fast = columns(sheet)
+    finally:
+        sheet.close()
+    if fast is not None:
+        release_unused()  # the table is gone: keep only the columns, in a smaller process
+        return PreparedSheet(fast.rows)
+    return PreparedSheet(rows)
+
+
 def prepare_registry(
     path: str | os.PathLike[str], *, sheet_name: str | None = None, details: bool = True
 ) -> PreparedSheet[RegistryEntry]:
@@ -116,34 +132,19 @@ def prepare_registry(
     is read anew, row by row, by each call of ``rows``. Errors in the header are
     raised here; errors in a row, by ``rows``.
     """
-    sheet = open_sheet(path, REGISTRY_SHEET, sheet_name=sheet_name)
-    try:
-        fast = registry_columns(sheet, details)
-    finally:
-        sheet.close()
-    if fast is not None:
-        release_unused()  # the table is gone: keep only the columns, in a smaller process
-        return PreparedSheet(fast.rows)
-    return PreparedSheet(
-        lambda shard: read_registry(path, sheet_name=sheet_name, details=details, shard=shard)
-    )
+    return _prepare(
+        path, REGISTRY_SHEET, sheet_name, lambda sheet: registry_columns(sheet, details),
+        lambda shard: read_registry(path, sheet_name=sheet_name, details=details, shard=shard))
 
 
 def prepare_count(
     path: str | os.PathLike[str], *, sheet_name: str | None = None, month_first: bool = False
 ) -> PreparedSheet[Scan]:
     """A count sheet ready to give its scans, as ``prepare_registry`` for a registry."""
-    sheet = open_sheet(path, COUNT_SHEET, sheet_name=sheet_name)
-    try:
-        fast = count_columns(sheet, month_first)
-    finally:
-        sheet.close()
-    if fast is not None:
-        release_unused()
-        return PreparedSheet(fast.rows)
-    return PreparedSheet(
-        lambda shard: read_count(path, sheet_name=sheet_name, month_first=month_first, shard=shard)
-    )
+    return _prepare(
+        path, COUNT_SHEET, sheet_name, lambda sheet: count_columns(sheet, month_first),
+        lambda shard: read_count(path, sheet_name=sheet_name, month_first=month_first,
+                                 shard=shard))
 
 
 def _check_serial(sheet: Sheet, line: int, serial: str) -> None:

@@ -281,14 +281,14 @@ class BatchWriter:
             cur.execute(f'DROP INDEX "{name}"')
         self._deferred = [sql for _, sql in found]
 
-    def restore_indexes(self, *, keep: bool = True) -> None:
-        """Build again the indexes set aside, and with ``keep`` no longer set any aside.
+    def restore_indexes(self) -> None:
+        """Build again the indexes set aside, and set none aside any more.
 
         Call before the connection is used for anything but this writer's batches
-        (``close`` does it): queries by subject or serial need them.
+        (``close`` does it): queries by serial need them.
         """
         self.wait()
-        self._may_defer = self._may_defer and not keep
+        self._may_defer = False
         deferred, self._deferred = self._deferred, None
         if not deferred:
             return
