@@ -22,7 +22,12 @@ by SQLite itself (``INSERT ... SELECT`` from the imported database, attached)
 into a copy of the deployment as it was before the import, in one
 transaction, with the product's PRAGMAs, indexes and foreign keys and the
 page cache an import runs with. No Python touches a row there: its rate is
-what the database alone costs for these rows in this schema.
+what the database alone costs for these rows in this schema. It then measures
+the *bare floor*: the same rows copied into bare tables of the same columns
+(each table's key its only index: no secondary index, no unique constraint, no
+foreign key; ids and positions rowid aliases), the cheapest layout that still
+holds a ledger entry, a projection row and the tree nodes of each weapon. An
+import that writes what each weapon needs cannot be faster than that.
 
     .venv/bin/python bench/import.py                  # 1,000,000 rows
     .venv/bin/python bench/import.py --rows 50000     # a quick run
@@ -37,6 +42,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -132,6 +138,30 @@ print(db.execute("SELECT count(*) FROM main.firearms").fetchone()[0])
 """
 
 
+BARE = r"""
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+for pragma in ("journal_mode=WAL", "synchronous=FULL", f"cache_size=-{sys.argv[4]}"):
+    db.execute("PRAGMA " + pragma)
+db.execute("ATTACH DATABASE ? AS imported", (sys.argv[2],))
+start = int(sys.argv[3])
+for table in ("events", "firearms"):
+    columns = [(name, kind) for _, name, kind, *_ in
+               db.execute(f"PRAGMA imported.table_info({table})")]
+    key, rest = columns[0][0], columns[1:]
+    db.execute(f"CREATE TABLE main.{table} ({key} INTEGER PRIMARY KEY, "
+               + ", ".join(f"{name} {kind}" for name, kind in rest) + ")")
+db.execute("CREATE TABLE main.merkle_nodes (level INTEGER, idx INTEGER, hash BLOB, "
+           "PRIMARY KEY (level, idx)) WITHOUT ROWID")
+db.execute("BEGIN")
+db.execute("INSERT INTO main.events SELECT * FROM imported.events WHERE position >= ?", (start,))
+db.execute("INSERT INTO main.firearms SELECT * FROM imported.firearms WHERE id >= ?", (start,))
+db.execute("INSERT INTO main.merkle_nodes SELECT * FROM imported.merkle_nodes")
+db.execute("COMMIT")
+print(db.execute("SELECT count(*) FROM main.firearms").fetchone()[0])
+"""
+
+
 def run_child(args: list[str], env: dict[str, str],
               out: Path) -> tuple[float, float, float, int]:
     """Run a child; (wall seconds, CPU seconds, its peak RSS in MB, exit status)."""
@@ -178,6 +208,9 @@ def main() -> int:
         floor_db = directory / "floor.db"
         if args.floor:
             shutil.copyfile(product_db, floor_db)  # the deployment before the import
+        with sqlite3.connect(product_db) as db:
+            before = db.execute("SELECT coalesce(max(position) + 1, 0) FROM events").fetchone()[0]
+        db.close()
         anchor_db = directory / "anchor.db"
         a_wall, a_cpu, a_mb, a_status = run_child([python, "-c", ANCHOR, str(registry),
                                             str(anchor_db)], {}, directory / "anchor.out")
@@ -206,6 +239,13 @@ def main() -> int:
                 print(f"storage floor (SQLite copying the import's rows): {f_wall:8.1f} s  "
                       f"{args.rows / f_wall:10,.0f} rows/s  (CPU {f_cpu:.1f} s); "
                       f"floor / anchor {(args.rows / f_wall) / a_rate:.3f}")
+            b_wall, b_cpu, _, b_status = run_child(
+                [python, "-c", BARE, str(directory / "bare.db"), str(product_db), str(before),
+                 str(CACHE_KIB)], {}, directory / "bare.out")
+            if b_status == 0:
+                print(f"bare floor (the same rows, bare tables):          {b_wall:8.1f} s  "
+                      f"{args.rows / b_wall:10,.0f} rows/s  (CPU {b_cpu:.1f} s); "
+                      f"bare floor / anchor {(args.rows / b_wall) / a_rate:.3f}")
         imported = report.get("imported")
         print(f"imported {imported} of {args.rows:,} rows; entry {report.get('entry')}")
         ok = (i_status == 0 and imported == args.rows and ratio >= TARGET_RATIO
