@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 
 def test_an_armorer_issues_and_returns_a_firearm(api, firearm_id):
     fid = firearm_id("GLK-A100")
@@ -10,3 +12,26 @@ def test_an_armorer_issues_and_returns_a_firearm(api, firearm_id):
     assert r.json()["status"] == "issued" and r.json()["custodian"] == "P1"
     r = api.post("armero1", f"/firearms/{fid}/return", {"location": "ARM1"})
     assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("driver_error", ["sqlite3", "psycopg"])
+def test_a_database_that_drops_away_answers_503_with_retry_after(api, monkeypatch,
+                                                                 driver_error):
+    """The drivers' own errors (raised on the hot paths, not wrapped by SQLAlchemy) are the
+    database being busy or gone, whatever the deployment: 503, retry, not a 500."""
+    import sqlite3
+
+    import psycopg
+
+    from resguardo.storage.repositories import Repositories
+
+    error = {"sqlite3": sqlite3.OperationalError("database is locked"),
+             "psycopg": psycopg.OperationalError("server closed the connection")}[driver_error]
+
+    def gone(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise error
+    token = api.token("armero1")
+    monkeypatch.setattr(Repositories, "firearms", gone)
+    r = api.client.get("/api/v1/firearms", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "1" and r.json()["error"]["code"] == "unavailable"

@@ -146,3 +146,23 @@ def test_ledger_rebuild_check_passes_on_an_untouched_database(cli):
     cli("--as", "armero1", "issue", "GLK-A100", "--to", "P1")
     result = cli("--as", "auditor", "ledger", "rebuild", "--check", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
+
+
+def test_a_command_on_sqlite_starts_without_postgresql_driver_or_alembic(tmp_path):
+    """Start-up: psycopg and Alembic (about half a second) load only where they serve."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.argv = ['resguardo', '--as', 'x', 'firearm', 'list']\n"
+        "from resguardo.cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code, file=sys.stderr)\n"
+        "print(sorted(m for m in ('psycopg', 'alembic') if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        env={**os.environ, "RESGUARDO_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"})
+    lines = done.stderr.strip().splitlines()
+    assert "run `resguardo init` first" in done.stderr
+    assert lines[-2:] == ["exit 1", "[]"]

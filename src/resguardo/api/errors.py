@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resguardo.domain.errors import DomainError, all_error_classes
-from resguardo.storage.database import DATABASE_ERRORS
+from resguardo.storage.database import database_errors
 
 log = logging.getLogger("resguardo.api")
 
@@ -154,6 +154,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for cls in DATABASE_ERRORS:
+    for cls in database_errors(postgresql=True):
         app.add_exception_handler(cls, _database_error)
     app.add_exception_handler(Exception, _unexpected)

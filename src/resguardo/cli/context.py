@@ -13,7 +13,7 @@ from resguardo.cli.output import domain_failure, fail, print_json
 from resguardo.domain.errors import DomainError
 from resguardo.domain.events import Event
 from resguardo.services.app import Resguardo
-from resguardo.storage.database import DATABASE_ERRORS, has_schema
+from resguardo.storage.database import database_errors, has_schema
 from resguardo.storage.uow import UnitOfWork
 
 AsUser = Annotated[
@@ -49,7 +49,7 @@ def refusals(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
         except DomainError as exc:
             raise domain_failure(exc) from None
-        except DATABASE_ERRORS as exc:
+        except database_errors() as exc:
             app = deployment()
             try:
                 ready = has_schema(app.engine)

@@ -11,7 +11,6 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, writ
 from resguardo.cli.output import fail, print_json, print_table
 from resguardo.services import auth
 from resguardo.storage import api_queries as q
-from resguardo.storage import schema
 from resguardo.storage.database import has_schema
 
 token_app = typer.Typer(help="Long-lived API tokens for integrations (admin only).",
@@ -40,6 +39,8 @@ def serve(
     if not has_schema(app.engine):
         raise fail(f"no Resguardo database at {app.settings.database_url}; "
                    "run `resguardo init` first")
+    from resguardo.storage import schema  # Alembic: only when serving
+
     current, head = schema.current_revision(app.engine), schema.head_revision()
     if current != head:
         raise fail(f"the database schema is at {current}, this version needs {head}; "

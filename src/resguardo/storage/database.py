@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-#: Errors that mean the database is unreachable or lacks the schema (through SQLAlchemy,
-#: or from the driver directly on the hot path in ``fast.py``).
-DATABASE_ERRORS = (OperationalError, ProgrammingError, sqlite3.OperationalError,
-                   psycopg.OperationalError, psycopg.ProgrammingError)
+_ERRORS: tuple[type[Exception], ...] = (OperationalError, ProgrammingError,
+                                        sqlite3.OperationalError)
+
+
+def database_errors(*, postgresql: bool = False) -> tuple[type[Exception], ...]:
+    """Errors that mean the database is unreachable or lacks the schema.
+
+    SQLAlchemy's, and the drivers' own (raised directly on the hot path in
+    ``fast.py``): SQLite's always, psycopg's when ``postgresql`` or once psycopg is
+    loaded. A deployment on PostgreSQL loads it with its engine, and nothing raises
+    psycopg's errors before; so a command on SQLite starts without importing it
+    (a quarter of a second).
+    """
+    pg = sys.modules.get("psycopg")
+    if pg is None and postgresql:
+        import psycopg as pg
+    if pg is None:
+        return _ERRORS
+    return (*_ERRORS, pg.OperationalError, pg.ProgrammingError)
 
 WRITE = "resguardo_write"
 
