@@ -223,6 +223,21 @@ def test_admin_and_auditor_pages(chromium, tmp_path, clock):
     app = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", clock, tmp_path)
     with LiveServer(app) as live:
         admin_and_auditor_journey(chromium, live)
+        # an entry edited behind the application's back: the auditor is told which and what
+        with app.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE events SET payload = replace(payload, 'Glock', 'Gl0ck') "
+                                 "WHERE position = (SELECT min(position) FROM events "
+                                 "WHERE type = 'firearm.registered')")
+        context, page = new_page(chromium)
+        sign_in(page, live.url, "auditor")
+        page.goto(f"{live.url}/ledger")
+        page.get_by_role("button", name="Verificar la bitácora ahora").click()
+        page.get_by_text("La bitácora NO es íntegra.").wait_for()
+        page.get_by_text("Un asiento ya no corresponde a la huella registrada").wait_for()
+        page.locator("li[data-kind=leaf_mismatch] summary").click()
+        page.get_by_text("leaf_mismatch: entry").wait_for()
+        shot(page, "ledger-tampered")
+        context.close()
 
 
 def admin_and_auditor_journey(chromium, live) -> None:  # type: ignore[no-untyped-def]

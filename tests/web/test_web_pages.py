@@ -308,3 +308,32 @@ def test_officers_are_found_by_name_and_a_miss_says_so(signed_in):
     assert by_name.url.path.startswith("/officers/") and "Luis Mora" in by_name.text
     missing = chief.get("/officers?q=zzz")
     assert "Ningún elemento coincide con zzz." in missing.text
+
+
+def test_a_tampered_ledger_is_explained_to_the_auditor_in_their_language(sqlite_world,
+                                                                         signed_in):
+    """An entry edited behind the application's back: the verify page names the entry and
+    says in Spanish what happened, the technical line kept under "Detalles técnicos"."""
+    from sqlalchemy import text
+
+    with sqlite_world.engine.begin() as conn:
+        position = conn.execute(text(
+            "SELECT min(position) FROM events WHERE type = 'firearm.registered'")).scalar_one()
+        conn.execute(text("UPDATE events SET payload = replace(payload, '\"Glock\"', "
+                          "'\"Gl0ck\"') WHERE position = :p"), {"p": position})
+    browser = signed_in("auditor")
+    page = browser.post("/ledger/verify", page="/ledger")
+    assert page.status_code == 409
+    html = page.text
+    assert "La bitácora NO es íntegra." in html
+    assert "Un asiento ya no corresponde a la huella registrada cuando se escribió" in html
+    assert f"Asiento {position}." in html
+    assert "Detalles técnicos" in html and f"leaf_mismatch: entry {position} does" in html
+    # the words shown, outside the technical details: none of the report's English
+    shown = re.sub(r"<[^>]+>", " ", re.sub(r"<details.*?</details>", "", html, flags=re.S))
+    assert "does not hash" not in shown and "entry" not in shown
+    assert "checkpoint" not in shown.lower()
+    browser.post("/lang", {"lang": "en", "next": "/ledger"}, page="/")
+    english = browser.post("/ledger/verify", page="/ledger").text
+    assert "An entry no longer hashes to the leaf recorded when it was written" in english
+    assert f"Entry {position}." in english

@@ -76,3 +76,28 @@ def test_english_keeps_the_sense_of_the_refusal():
     error = InsufficientAmmunition("only 1200 rounds of 9x19mm lot L1 at ARM1; cannot issue "
                                    "1500", balance=1200)
     assert explain(error, Lang("en")) == "Only 1,200 rounds of 9x19mm lot L1 at ARM1."
+
+
+@pytest.mark.parametrize(("text", "spanish"), [
+    ("entries 35..35 are not covered by a checkpoint yet",
+     "El asiento 35 aún no está cubierto por un punto de control."),
+    ("entries 1000..1204 are not covered by a checkpoint yet",
+     "Los asientos 1,000 a 1,204 aún no están cubiertos por un punto de control."),
+    ("no checkpoint has been signed: nothing vouches for the log yet",
+     "No se ha firmado ningún punto de control: nada respalda todavía la bitácora."),
+    ("copia.txt could not be checked: an entry below 12 is gone from both the log and the tree",
+     "No se pudo comprobar copia.txt: un asiento que cubre falta tanto en la bitácora como en "
+     "el árbol."),
+])
+def test_the_ledger_verification_notes_are_said_in_spanish(text, spanish):
+    from resguardo.web.pages.ledger import note
+
+    assert note(text, SPANISH) == spanish
+
+
+def test_a_ledger_note_not_known_to_the_page_is_shown_as_written():
+    from resguardo.web.pages.ledger import note
+
+    assert note("something new", SPANISH) == "something new"
+    assert note("entries 3..9 are not covered by a checkpoint yet", Lang("en")) == (
+        "Entries 3 to 9 are not covered by a checkpoint yet.")

@@ -183,3 +183,40 @@ RESOLUTION = {
     "seized": N_("Seized"),
     "no_action": N_("No action needed"),
 }
+
+#: What each kind of ledger-verification finding means, for the auditor reading it.
+LEDGER_FINDING = {
+    "bad_row": N_("An entry's row is unreadable or sits where no entry can be."),
+    "gap": N_("An entry is missing: its row was deleted."),
+    "leaf_missing": N_("An entry has no leaf in the tree: it was added behind the "
+                       "application's back."),
+    "leaf_mismatch": N_("An entry no longer hashes to the leaf recorded when it was written: "
+                        "it was edited, replaced, moved or forged."),
+    "node_stray": N_("The tree holds a node where none can be."),
+    "node_missing": N_("A node of the tree is missing."),
+    "node_mismatch": N_("A node of the tree does not match the entries below it."),
+    "beyond_head": N_("Entries exist beyond the log's recorded size: they were inserted "
+                      "behind the application's back."),
+    "extra_leaves": N_("The tree holds more leaves than the log has entries: entries were "
+                       "removed from the end."),
+    "no_key": N_("The deployment's public key is not available: checkpoint signatures "
+                 "could not be checked."),
+    "checkpoint_mismatch": N_("A stored checkpoint's size or root was edited: it no longer "
+                              "says what its signed note says."),
+    "checkpoint_origin": N_("A stored checkpoint was signed for another log."),
+    "checkpoint_signature": N_("A stored checkpoint's signature does not verify."),
+    "checkpoint_beyond_log": N_("A stored checkpoint vouches for more entries than the log "
+                                "now holds: entries were removed."),
+    "checkpoint_root": N_("The log no longer produces the root a stored checkpoint signed: "
+                          "entries covered by it were changed."),
+    "supplied_origin": N_("Your checkpoint was signed for another log."),
+    "supplied_signature": N_("Your checkpoint's signature does not verify."),
+    "supplied_beyond_log": N_("Your checkpoint vouches for more entries than the log now "
+                              "holds: entries were removed."),
+    "supplied_root": N_("The log no longer produces the root your checkpoint holds: entries "
+                        "covered by it were changed."),
+    "supplied_inconsistent": N_("The latest checkpoint does not extend yours: the log was "
+                                "rewritten since you kept it."),
+    "projection": N_("The current registry disagrees with what its log says: a table was "
+                     "edited behind the application's back."),
+}

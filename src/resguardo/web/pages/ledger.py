@@ -4,6 +4,7 @@ button that verifies the whole log now, and signing a new checkpoint."""
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +14,34 @@ from starlette.datastructures import FormData, UploadFile
 from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
 from resguardo.services import ledger, ledger_verify
+from resguardo.web.i18n import N_, Lang
 from resguardo.web.site import Ctx, Site, form_data
+
+#: The verification's notes (``VerifyReport.notes``, English for the CLI and JSON), as the
+#: page says them.
+_NOTES = (
+    (re.compile(r"^entries (?P<a>\d+)\.\.(?P=a) are not covered by a checkpoint yet$"),
+     N_("Entry %(a)s is not covered by a checkpoint yet.")),
+    (re.compile(r"^entries (?P<a>\d+)\.\.(?P<b>\d+) are not covered by a checkpoint yet$"),
+     N_("Entries %(a)s to %(b)s are not covered by a checkpoint yet.")),
+    (re.compile(r"^no checkpoint has been signed: nothing vouches for the log yet$"),
+     N_("No checkpoint has been signed: nothing vouches for the log yet.")),
+    (re.compile(r"^(?P<label>.+) could not be checked: an entry below (?P<size>\d+) is gone "
+                r"from both the log and the tree$"),
+     N_("%(label)s could not be checked: an entry it covers is gone from both the log and "
+        "the tree.")),
+)
+
+
+def note(text: str, lang: Lang) -> str:
+    """A note of the verification report in the visitor's language."""
+    for pattern, message in _NOTES:
+        m = pattern.match(text)
+        if m:
+            values = {k: lang.number(int(v)) if v.isdigit() else v
+                      for k, v in m.groupdict().items()}
+            return lang.gettext(message, **values)
+    return text
 
 
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
@@ -31,7 +59,7 @@ def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
 def _page(site: Site, ctx: Ctx, *, status: int = 200, report: Any = None,
           error: str | None = None) -> Response:
     return ctx.render("ledger.html", status=status, report=report, error=error,
-                      **_state(site, ctx))
+                      note=note, **_state(site, ctx))
 
 
 def register(router: APIRouter, site: Site) -> None:
