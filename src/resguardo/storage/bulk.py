@@ -33,8 +33,10 @@ constraint stay, so the uniqueness of a weapon is enforced as the rows go in
 and looked up through that index. A rollback brings the indexes back as they
 were.
 
-On PostgreSQL the rows go straight in with ``executemany``, on the caller's
-thread, every ``firearms`` row given.
+On PostgreSQL the rows go straight in with ``COPY ... FROM STDIN`` (one per
+table and batch), on the caller's thread, every ``firearms`` row given: the
+server checks every constraint and foreign key as it does for an INSERT, and
+an error fails the import's transaction the same way.
 
 One batch at most is in flight: ``wait`` returns once it is written (raising
 what made it fail) and must be called before anything else uses the connection.
@@ -104,8 +106,8 @@ DEFER_AFTER = 50_000
 DEFER_INDEXES = ("ix_firearms_serial_key",)
 
 
-def _insert(table: str, columns: Sequence[str], pg: bool) -> str:
-    marks = ", ".join(("%s" if pg else "?") for _ in columns)
+def _insert(table: str, columns: Sequence[str]) -> str:
+    marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
@@ -217,7 +219,9 @@ class BatchWriter:
                                              ("firearms", FIREARM_COLUMNS, firearms),
                                              ("merkle_nodes", NODE_COLUMNS, nodes)):
                     if rows:
-                        cur.executemany(_insert(table, columns, True), rows)
+                        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                            for row in rows:
+                                copy.write_row(row)
             finally:
                 cur.close()
             if after is not None:
@@ -263,7 +267,7 @@ class BatchWriter:
                 stage = _stage_name(table)
                 cur.execute(f"DELETE FROM temp.{stage}")
                 if rows:
-                    cur.executemany(_insert(f"temp.{stage}", columns, False), rows)
+                    cur.executemany(_insert(f"temp.{stage}", columns), rows)
         finally:
             cur.close()
 

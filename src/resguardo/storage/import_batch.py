@@ -256,9 +256,12 @@ class LogWriter:
                 for start in range(0, len(serials), _KEY_CHUNK):
                     chunk = serials[start:start + _KEY_CHUNK]
                     marks = ", ".join("?" * len(chunk))
-                    cur.execute(_sql(self._pg, "SELECT id, agency_id, serial_key FROM firearms "
-                                               f"WHERE make_key = ? AND serial_key IN ({marks})"),
-                                [make, *chunk])
+                    sql = _sql(self._pg, "SELECT id, agency_id, serial_key FROM firearms "
+                                         f"WHERE make_key = ? AND serial_key IN ({marks})")
+                    if self._pg:
+                        cur.execute(sql, [make, *chunk], prepare=False)
+                    else:
+                        cur.execute(sql, [make, *chunk])
                     for fid, agency_id, serial in cur.fetchall():
                         found[(make, serial)] = Registered(int(fid), int(agency_id))
         finally:
