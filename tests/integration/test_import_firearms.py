@@ -528,3 +528,49 @@ def test_on_postgresql_the_registered_look_up_is_planned_for_the_table_as_it_gro
     report = run(world, path)
     assert report.imported == 40 and len(prepared) >= 5
     assert set(prepared) == {0}
+
+
+def test_on_postgresql_a_growing_import_looks_weapons_up_by_make_and_serial(world, tmp_path,
+                                                                           monkeypatch):
+    """The planner's picture of ``firearms`` is what it was before the import (for a new
+    table, nothing): it would find a batch's weapons by make alone and filter the serials,
+    reading every weapon of the make at each batch. The import has the statistics taken
+    again as it grows, and the look-up descends the unique index by make and serial."""
+    from resguardo.storage import bulk, import_batch
+
+    if not world.engine.dialect.name.startswith("postgresql"):
+        pytest.skip("the look-up's plan is PostgreSQL's concern (SQLite has no statistics "
+                    "to go stale)")
+    monkeypatch.setattr(import_firearms, "BATCH", 500)
+    monkeypatch.setattr(bulk, "ANALYZE_AFTER", 1_000)
+    serials = [f"GROW-{n:05d}" for n in range(4_000)]
+    plans: list[str] = []
+    original = import_batch.LogWriter.registered
+
+    def spy(self, keys):  # type: ignore[no-untyped-def]
+        found = original(self, keys)
+        probe = [s.replace("-", "") for s in serials[:200]]
+        marks = ", ".join(["%s"] * len(probe))
+        cur = self._cursor()
+        try:
+            cur.execute("EXPLAIN (FORMAT JSON) SELECT id, agency_id, serial_key FROM firearms "
+                        f"WHERE make_key = %s AND serial_key IN ({marks})",
+                        ["GLOCK", *probe], prepare=False)
+            plans.append(json.dumps(cur.fetchone()[0]))
+        finally:
+            cur.close()
+        return found
+
+    monkeypatch.setattr(import_batch.LogWriter, "registered", spy)
+    lines = [f"{serial},Glock,9mm,pistola,ARM1" for serial in serials]
+    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\n" + "\n".join(lines) + "\n")
+    report = run(world, path)
+    assert report.imported == len(serials) and len(plans) == 8
+
+    def index_conditions(node: dict) -> list[str]:  # type: ignore[type-arg]
+        return [node.get("Index Cond", ""),
+                *(c for child in node.get("Plans", []) for c in index_conditions(child))]
+
+    # once counted again, the serials are looked up in an index, not filtered row by row
+    assert any("serial_key" in c for c in index_conditions(json.loads(plans[-1])[0]["Plan"])), (
+        plans[-1])

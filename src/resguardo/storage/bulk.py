@@ -36,7 +36,9 @@ were.
 On PostgreSQL the rows go straight in with ``COPY ... FROM STDIN`` (one per
 table and batch), on the caller's thread, every ``firearms`` row given: the
 server checks every constraint and foreign key as it does for an INSERT, and
-an error fails the import's transaction the same way.
+an error fails the import's transaction the same way. As the import grows the
+table, its statistics are taken again (``ANALYZE_AFTER``, then at each
+doubling) so that the import's own look-ups keep using the unique index.
 
 One batch at most is in flight: ``wait`` returns once it is written (raising
 what made it fail) and must be called before anything else uses the connection.
@@ -104,6 +106,9 @@ DEFER_AFTER = 50_000
 #: primary keys and the unique (make_key, serial_key) constraint, through which the
 #: uniqueness of a weapon is enforced and looked up as the rows go in.
 DEFER_INDEXES = ("ix_firearms_serial_key",)
+#: PostgreSQL: firearms rows written by one import after which the table's statistics
+#: are taken again (then each time the import has doubled them).
+ANALYZE_AFTER = 10_000
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -196,6 +201,9 @@ class BatchWriter:
         #: CREATE INDEX statements of the indexes set aside (None: none set aside).
         self._deferred: list[str] | None = None
         self._may_defer = self._staged
+        #: PostgreSQL: firearms written by this writer at which it next has the table's
+        #: statistics taken again (doubling, so a few times per import).
+        self._analyze_at = ANALYZE_AFTER
 
     def write(self, events: list[tuple], common: Common, firearms: list[tuple],
               nodes: Sequence[tuple], after: Callable[[], None] | None = None) -> None:
@@ -222,6 +230,14 @@ class BatchWriter:
                         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                             for row in rows:
                                 copy.write_row(row)
+                self._written += len(firearms)
+                if self._written >= self._analyze_at:
+                    # What the planner knows of the table is what it was before the import
+                    # (for a new table: nothing). Look-ups by (make, serial) would read
+                    # every weapon of a make, more at each batch; counted again, they
+                    # descend the unique index. In the transaction, so a rollback forgets.
+                    cur.execute("ANALYZE firearms")
+                    self._analyze_at = 2 * self._written
             finally:
                 cur.close()
             if after is not None:
