@@ -201,8 +201,9 @@ class BatchWriter:
         #: CREATE INDEX statements of the indexes set aside (None: none set aside).
         self._deferred: list[str] | None = None
         self._may_defer = self._staged
-        #: PostgreSQL: firearms written by this writer at which it next has the table's
-        #: statistics taken again (doubling, so a few times per import).
+        #: PostgreSQL: firearms rows written by this writer, and the count at which it
+        #: next has the table's statistics taken again (doubling: a few times an import).
+        self._firearms_written = 0
         self._analyze_at = ANALYZE_AFTER
 
     def write(self, events: list[tuple], common: Common, firearms: list[tuple],
@@ -230,14 +231,14 @@ class BatchWriter:
                         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                             for row in rows:
                                 copy.write_row(row)
-                self._written += len(firearms)
-                if self._written >= self._analyze_at:
+                self._firearms_written += len(firearms)
+                if self._firearms_written >= self._analyze_at:
                     # What the planner knows of the table is what it was before the import
                     # (for a new table: nothing). Look-ups by (make, serial) would read
                     # every weapon of a make, more at each batch; counted again, they
                     # descend the unique index. In the transaction, so a rollback forgets.
                     cur.execute("ANALYZE firearms")
-                    self._analyze_at = 2 * self._written
+                    self._analyze_at = 2 * self._firearms_written
             finally:
                 cur.close()
             if after is not None:

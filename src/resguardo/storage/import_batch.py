@@ -259,6 +259,8 @@ class LogWriter:
                     sql = _sql(self._pg, "SELECT id, agency_id, serial_key FROM firearms "
                                          f"WHERE make_key = ? AND serial_key IN ({marks})")
                     if self._pg:
+                        # Planned each time: a statement psycopg prepared while the table
+                        # was small would keep that plan as the import grows it.
                         cur.execute(sql, [make, *chunk], prepare=False)
                     else:
                         cur.execute(sql, [make, *chunk])
