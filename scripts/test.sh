@@ -4,4 +4,5 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh test
 .venv/bin/ruff check src tests bench tools
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

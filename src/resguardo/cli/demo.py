@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from resguardo.cli.context import Json, refusals, set_deployment
 from resguardo.cli.output import console, fail, print_json, print_table
@@ -70,7 +77,7 @@ def demo(
     with Progress(TextColumn("{task.description:24}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), disable=as_json, transient=True,
                   console=console) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

@@ -15,7 +15,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -35,7 +34,7 @@ SHOWN_CUSTODY = 8
 class _TraceGroup(TyperGroup):
     """A group whose first word, when it is not a subcommand, is the serial to search."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # Typer's own click Context
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["search", *args]
         return super().parse_args(ctx, args)
@@ -152,7 +151,8 @@ def _read_queries(path: Path, base: service.TraceInput) -> list[tuple[int, servi
     if unknown:
         raise fail(f"{path.name}: unknown columns {', '.join(unknown)} "
                    "(expected serial, make, date)", code=2)
-    col = {name: header.index(name) for name in ("serial", "make", "date") if name in header}
+    col: dict[str, int] = {name: header.index(name) for name in ("serial", "make", "date")
+                           if name in header}
     asks = []
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
 from resguardo.domain.entities import NewEvent, Organization
@@ -184,7 +185,7 @@ def validate_firearm(data: FirearmInput, today: date) -> dict:
     calibre = text("calibre", required=True)
     if data.acquired_on is not None and data.acquired_on > today:
         raise ValidationFailed("the acquisition date is in the future", field="acquired")
-    payload = {
+    payload: dict[str, Any] = {
         "serial": serial, "serial_key": key, "make": make, "make_key": make_key(make),
         "model": text("model"), "calibre": calibre,
         "kind": parse_kind(data.kind).value, "folio": text("folio"),

@@ -147,10 +147,10 @@ def render(data: ActaData, lang: str = "es") -> bytes:
     pdf.set_font(family, "", 9)
     items = list(data.summary.items())
     for i in range(0, len(items), 3):
-        for key, value in items[i:i + 3]:
+        for key, count in items[i:i + 3]:
             label = t.get(f"count.{key}") or kinds.get(f"kind.{key}") or key
             pdf.cell(46, 6, fix(label), border=1)
-            pdf.cell(14, 6, str(value), border=1, align="R")
+            pdf.cell(14, 6, str(count), border=1, align="R")
         pdf.ln(6)
 
     weapon_findings = [f for f in data.findings if f["kind"] != "ammunition_difference"]

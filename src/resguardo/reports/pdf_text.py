@@ -48,7 +48,7 @@ def fit(text: str | None, unicode_font: bool) -> str:
 def draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float, border: int = 3) -> None:
     """A QR code (never a Micro QR: phone cameras and most scanners need the full symbol)."""
     qr = segno.make_qr(data, error="m")
-    rows = list(qr.matrix_iter(border=border))
+    rows = [list(row) for row in qr.matrix_iter(border=border)]
     module = size / len(rows)
     pdf.set_fill_color(0, 0, 0)
     for r, row in enumerate(rows):

@@ -113,10 +113,10 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
     if card.problems:
         override = uow.repo.usable_override(officer.id, iso(now))
     rules.issue(firearm, officer, now, override)
-    location = (uow.repo.location_by_id(firearm.location_id)
-                if firearm.location_id is not None else None)
+    kept = (uow.repo.location_by_id(firearm.location_id)
+            if firearm.location_id is not None else None)
     notes = ["override"] if override is not None else []
-    return DeskPlan(ISSUE, card, firearm, location, notes)
+    return DeskPlan(ISSUE, card, firearm, kept, notes)
 
 
 def _return_location(uow: UnitOfWork, firearm: Firearm, code: str | None) -> Location:

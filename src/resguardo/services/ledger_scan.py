@@ -137,14 +137,14 @@ class _ChunkScan:
         rows = ledger_store.leaf_texts(self.conn, lo, hi)
         self.result.events = len(rows)
         present: dict[int, str] = {}
-        for p, text in rows:
+        for p, row_text in rows:
             if type(p) is not int:  # SQLite keeps a fractional position: a forged row
                 self.leaf_finding("bad_row", int(p), f"an event row sits at position {p!r}, "
                                   "which is not an entry index")
             else:
-                present[p] = text
+                present[p] = row_text
         stored_map = ledger_store.node_rows(self.conn, 0, lo, hi)
-        leaves = []
+        leaves: list[bytes | None] = []
         for position in range(lo, hi):
             text = present.get(position)
             if text is None:

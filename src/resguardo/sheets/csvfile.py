@@ -21,7 +21,7 @@ import codecs
 import csv
 import itertools
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, TextIO
 
 from resguardo.domain.errors import ValidationFailed
 
@@ -125,7 +125,7 @@ class CsvSource:
     def __init__(self, path: str, *, label: str | None = None) -> None:
         self.path = label or path
         self.encoding, self.quoted = detect_encoding(path, label)
-        self._file: IO[str] = open(path, encoding=self.encoding, newline="")  # noqa: SIM115
+        self._file: TextIO = open(path, encoding=self.encoding, newline="")  # noqa: SIM115
         try:
             self.delimiter = self._sniff()
         except BaseException:

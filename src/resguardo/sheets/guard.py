@@ -219,7 +219,7 @@ def _check_text(path: str, label: str) -> None:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return  # UTF-16 is checked (NUL and invalid units) by the CSV reader
         f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
         offset = 0
         multibyte = False
         bom = head.startswith(codecs.BOM_UTF8)

@@ -110,6 +110,7 @@ class Sheet:
                     f"columns {seen[folded] + 1} and {index + 1} have the same header {header!r}"
                 )
             seen[folded] = index
+            name: str | None
             if self._mapping is not None and folded in self._mapping:
                 name = self._mapping[folded]
                 if name == IGNORE:

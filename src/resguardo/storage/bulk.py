@@ -56,6 +56,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from resguardo.storage.database import driver_connection
+
 EVENT_COLUMNS = ("position", "type", "at", "actor_id", "actor", "org_id", "subject_type",
                  "subject_id", "corrects", "reason", "request_id", "payload")
 #: The columns a batch's events share (``Common``), and those each has of its own.
@@ -185,7 +187,7 @@ class BatchWriter:
 
     def __init__(self, conn: Connection, *, background: bool = True) -> None:
         self.conn = conn
-        self._dbapi = conn.connection.driver_connection
+        self._dbapi = driver_connection(conn)
         self._pg = conn.dialect.name == "postgresql"
         self._staged = not self._pg
         self._stages_made = False

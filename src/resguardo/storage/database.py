@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
@@ -31,6 +32,15 @@ def database_errors(*, postgresql: bool = False) -> tuple[type[Exception], ...]:
     return (*_ERRORS, pg.OperationalError, pg.ProgrammingError)
 
 WRITE = "resguardo_write"
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection (sqlite3 or psycopg) under a SQLAlchemy connection, for
+    the hot paths that skip SQLAlchemy's statement layer."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the connection is closed")
+    return raw
 
 
 def normalize_url(url: str) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from resguardo.storage.database import driver_connection
+
 
 @lru_cache(maxsize=256)
 def _for_postgres(sql: str) -> str:
@@ -26,7 +28,7 @@ class Raw:
     __slots__ = ("_dbapi", "_pg")
 
     def __init__(self, conn: Connection) -> None:
-        self._dbapi = conn.connection.driver_connection
+        self._dbapi = driver_connection(conn)
         self._pg = conn.dialect.name == "postgresql"
 
     def _sql(self, sql: str) -> str:

@@ -53,6 +53,7 @@ from resguardo.ledger import append_leaves, root_node_keys
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
 from resguardo.storage.bulk import BatchWriter, Common
+from resguardo.storage.database import driver_connection
 from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import APPEND_HOOKS, UnitOfWork
 
@@ -223,7 +224,7 @@ class LogWriter:
     def __init__(self, uow: UnitOfWork, *, background: bool = True) -> None:
         self.uow = uow
         self.conn = uow.conn
-        self._dbapi = uow.conn.connection.driver_connection
+        self._dbapi = driver_connection(uow.conn)
         self._pg = uow.conn.dialect.name == "postgresql"
         actor = uow.actor
         self._actor_id = actor.user_id if actor else None
@@ -304,6 +305,7 @@ class LogWriter:
         ids: list[int] = []
         later: list[Event] = []
         last: tuple[int, str, str | None, int | None, str | None, int | None, str] | None = None
+        location_id: int | None
         for text, fields, location_id, follow in items:
             fid = position
             org = fields[14]

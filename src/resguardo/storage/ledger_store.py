@@ -32,7 +32,7 @@ from resguardo.domain.events import Event
 from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
-from resguardo.storage.database import make_engine, normalize_url
+from resguardo.storage.database import driver_connection, make_engine, normalize_url
 from resguardo.storage.repositories import event_from_row
 
 _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
@@ -146,7 +146,7 @@ def _sql(conn: Connection, text: str) -> str:
 
 def _raw_fetch(conn: Connection, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run one query on the DB-API cursor of `conn`'s transaction; rows as plain tuples."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_connection(conn).cursor()
     try:
         cursor.execute(_sql(conn, text), tuple(params))
         return cursor.fetchall()

@@ -74,6 +74,7 @@ class Repositories:
         self.conn = conn
         self.actor = actor
         self.raw = Raw(conn)
+        self._scope_args: tuple[Any, ...]
         if actor is None:
             self._scope_sql, self._scope_args = "", ()
         elif actor.scope.kind == OrgKind.AGENCY:
@@ -308,10 +309,9 @@ class Repositories:
         orders = {"serial": c.serial_key, "make": c.make_key, "status": c.status,
                   "since": c.status_since, "calibre": c.calibre, "kind": c.kind}
         name = order.lstrip("-")
-        key = orders.get(name, c.serial_key)
+        column = orders.get(name, c.serial_key)
         # "since" lists the latest change first; a leading "-" reverses any order
-        if order.startswith("-") != (name == "since"):
-            key = key.desc()
+        key = column.desc() if order.startswith("-") != (name == "since") else column
         rows = self.conn.execute(stmt.order_by(key, c.id).offset(offset).limit(limit))
         return Page([firearm_from_row(r) for r in rows], total, offset, limit)
 
@@ -510,6 +510,7 @@ class Repositories:
         result = self.conn.execute(t.users.insert().values(
             username=username, display_name=display_name, password_hash=password_hash,
             role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at))
+        assert result.inserted_primary_key is not None
         return int(result.inserted_primary_key[0])
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import literal_column, or_, select, text
+from sqlalchemy import ColumnElement, literal_column, or_, select, text
 
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
@@ -49,7 +49,7 @@ def officer_custody(repo: Repositories, officer_id: int, agency_id: int, *, offs
     """
     c = t.events.c
     dialect = repo.conn.dialect.name
-    officer = literal_column(_OFFICER_EXPRESSION[dialect])
+    officer: ColumnElement[Any] = literal_column(_OFFICER_EXPRESSION[dialect])
     wanted = int(officer_id) if dialect == "sqlite" else str(int(officer_id))
     stmt = (select(t.events)
             .where(text(_CUSTODY_WHERE), officer == wanted, c.org_id == agency_id,

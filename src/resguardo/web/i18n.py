@@ -27,6 +27,9 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).parent / "translations"
+#: The date types, under names that ``Lang``'s methods of the same names do not hide.
+Day = date
+Instant = datetime
 
 #: language code -> (Babel locale, name of the language in itself)
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -103,7 +106,7 @@ class Lang:
         return (f"{format_date(local, 'medium', locale=self.locale)} "
                 f"{format_time(local, 'short', locale=self.locale)}")
 
-    def date(self, value: date | datetime | str | None) -> str:
+    def date(self, value: Day | Instant | str | None) -> str:
         if value is None or value == "":
             return ""
         if isinstance(value, str):
@@ -112,10 +115,10 @@ class Lang:
             value = value.astimezone(timezone()).date()
         return format_date(value, "medium", locale=self.locale)
 
-    def month(self, value: date) -> str:
+    def month(self, value: Day) -> str:
         return format_skeleton("yMMM", value, locale=self.locale)
 
-    def month_name(self, value: date) -> str:
+    def month_name(self, value: Day) -> str:
         """The month's short name alone (its year shown elsewhere)."""
         return format_date(value, "LLL", locale=self.locale).rstrip(".")
 

@@ -283,13 +283,14 @@ async def _upload(request: Request, caller: Caller, kind: str, agency: str | Non
                 filename = f"upload.{'xlsx' if f.read(2) == b'PK' else 'csv'}"
         name = filename
         described = await run_in_threadpool(_describe, data, kind, name, limits)
+        sha256 = await run_in_threadpool(file_sha256, data)
         meta = {"user": caller.username, "kind": kind, "agency": code, "file": name,
-                "size": size, "sha256": await run_in_threadpool(file_sha256, data)}
+                "size": size, "sha256": sha256}
         (directory / f"{upload}.json").write_text(json.dumps(meta), encoding="utf-8")
     except BaseException:
         _remove(upload)
         raise
-    return UploadOut(upload=upload, kind=kind, file=name, sha256=meta["sha256"], size=size,
+    return UploadOut(upload=upload, kind=kind, file=name, sha256=sha256, size=size,
                      agency=code, **described)
 
 
