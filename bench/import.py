@@ -145,20 +145,17 @@ with psycopg.connect(sys.argv[2]) as db:
 """
 
 
-def _postgresql_tables(url: str) -> list[str]:
+def _postgresql_tables(url: str, *, drop: bool = False) -> list[str]:
+    """The tables of the database at ``url`` (``drop``: dropped as well)."""
     import psycopg
 
     with psycopg.connect(url) as db:
-        return [name for (name,) in db.execute(
+        names = [name for (name,) in db.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
-
-
-def _drop_postgresql_tables(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url) as db:
-        for name in _postgresql_tables(url):
-            db.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+        if drop:
+            for name in names:
+                db.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+        return names
 
 
 FLOOR = r"""
@@ -326,7 +323,7 @@ def main() -> int:
         else:
             shutil.rmtree(directory, ignore_errors=True)
             if args.postgresql:
-                _drop_postgresql_tables(args.postgresql)
+                _postgresql_tables(args.postgresql, drop=True)
 
 
 if __name__ == "__main__":

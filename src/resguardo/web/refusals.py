@@ -9,6 +9,8 @@ into the catalogue and translated as they are.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from resguardo.domain.errors import DomainError
 from resguardo.web import labels
@@ -271,14 +273,25 @@ _ROUNDS = [
 ]
 
 
-def problem(text: str, lang: Lang) -> str:
-    """One reason an officer may not receive a weapon, in the visitor's language."""
-    for pattern, message in _PROBLEMS:
+Patterns = Sequence[tuple[re.Pattern[str], str]]
+"""English sentences by shape (named parts), each with the message that says it translated."""
+
+
+def translated(patterns: Patterns, text: str, lang: Lang,
+               convert: Callable[[str, Any], Any] = lambda _name, value: value) -> str | None:
+    """The message of the first pattern ``text`` matches, in the visitor's language, its
+    named parts passed through ``convert(name, value)``; None when none matches."""
+    for pattern, message in patterns:
         m = pattern.match(text)
         if m:
-            values = {k: lang.date(v) for k, v in m.groupdict().items()}
-            return lang.gettext(message, **values)
-    return lang.gettext(text)
+            return lang.gettext(message, **{k: convert(k, v) for k, v in m.groupdict().items()})
+    return None
+
+
+def problem(text: str, lang: Lang) -> str:
+    """One reason an officer may not receive a weapon, in the visitor's language."""
+    known = translated(_PROBLEMS, text, lang, lambda _name, value: lang.date(value))
+    return lang.gettext(text) if known is None else known
 
 
 def explain(exc: DomainError, lang: Lang) -> str:
@@ -379,25 +392,25 @@ def explain(exc: DomainError, lang: Lang) -> str:
         dynamic = _dynamic(exc.message, lang)
         if dynamic is not None:
             return dynamic
-        for pattern, message in _FIELD_PATTERNS:
-            m = pattern.match(exc.message)
-            if m:
-                values = m.groupdict()
-                values["field"] = _(labels.label(labels.FIELD, values["field"]))
-                return sentence(_(message, **values))
+        shaped = translated(_FIELD_PATTERNS, exc.message, lang, _field_label(lang))
+        if shaped is not None:
+            return sentence(shaped)
     return sentence(text)
+
+
+def _field_label(lang: Lang) -> Callable[[str, Any], Any]:
+    """A ``translated`` conversion: the part named ``field`` said as its label."""
+    def convert(name: str, value: Any) -> Any:
+        if name == "field" and value:
+            return lang.gettext(labels.label(labels.FIELD, value))
+        return value
+    return convert
 
 
 def _dynamic(message: str, lang: Lang) -> str | None:
     """A sentence built around a name or number, translated; None when none matches."""
-    for pattern, template in _DYNAMIC:
-        m = pattern.match(message)
-        if m:
-            values = m.groupdict()
-            if values.get("field"):
-                values["field"] = lang.gettext(labels.label(labels.FIELD, values["field"]))
-            return sentence(lang.gettext(template, **values))
-    return None
+    text = translated(_DYNAMIC, message, lang, _field_label(lang))
+    return None if text is None else sentence(text)
 
 
 def sentence(text: str) -> str:

@@ -15,6 +15,7 @@ from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
 from resguardo.services import ledger, ledger_verify
 from resguardo.web.i18n import N_, Lang
+from resguardo.web.refusals import translated
 from resguardo.web.site import Ctx, Site, form_data
 
 #: The verification's notes (``VerifyReport.notes``, English for the CLI and JSON), as the
@@ -35,13 +36,9 @@ _NOTES = (
 
 def note(text: str, lang: Lang) -> str:
     """A note of the verification report in the visitor's language."""
-    for pattern, message in _NOTES:
-        m = pattern.match(text)
-        if m:
-            values = {k: lang.number(int(v)) if v.isdigit() else v
-                      for k, v in m.groupdict().items()}
-            return lang.gettext(message, **values)
-    return text
+    said = translated(_NOTES, text, lang,
+                      lambda _name, value: lang.number(int(value)) if value.isdigit() else value)
+    return text if said is None else said
 
 
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
