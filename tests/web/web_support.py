@@ -22,6 +22,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def shown(html: str) -> str:
+    """The words a page shows: its text without tags, so that attribute values (a random
+    CSRF token, say) cannot match a short string the test looks for."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "the page has no form with a CSRF token"
