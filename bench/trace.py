@@ -34,8 +34,9 @@ from collections.abc import Callable
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from resguardo.domain.serial_index import SerialIndex
 from resguardo.domain.serials import lookalikes, serial_key
-from resguardo.domain.trace import Candidate, SerialIndex, trace_distance, trace_ways
+from resguardo.domain.trace import Candidate, trace_distance, trace_ways
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from resguardo.cli import reconcile as reconcile_cli
 from resguardo.cli.main import app
-from resguardo.domain.reconcile import SUMMARY_KEYS, RegistryEntry, Scan, reconcile
+from resguardo.domain.reconcile import reconcile
+from resguardo.domain.reconciliation import SUMMARY_KEYS, RegistryEntry, Scan
 from resguardo.reports.reconciliation import write_pdf
 
 runner = CliRunner()

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from resguardo.domain import suggestions as suggestions_module
 from resguardo.domain.codes import FirearmStatus
-from resguardo.domain.reconcile import (
+from resguardo.domain.reconcile import reconcile, tally
+from resguardo.domain.reconciliation import (
     SUMMARY_KEYS,
     WEAPON_CLASSES,
     FindingKind,
@@ -19,11 +20,9 @@ from resguardo.domain.reconcile import (
     Scan,
     combine,
     fast_serial_key,
-    neighbours,
-    reconcile,
-    tally,
 )
 from resguardo.domain.serials import serial_key
+from resguardo.domain.suggestions import neighbours
 from resguardo.domain.vocabulary import fold_text, parse_kind, parse_status
 
 S = FirearmStatus

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.serial_index import SerialIndex
 from resguardo.domain.serials import is_lookalike, make_key, serial_key
 from resguardo.domain.trace import (
     Candidate,
-    SerialIndex,
     parse_query,
     trace_distance,
     trace_ways,

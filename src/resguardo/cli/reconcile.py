@@ -21,7 +21,8 @@ import typer
 
 from resguardo.cli.output import console, domain_failure, fail, print_table
 from resguardo.domain.errors import DomainError
-from resguardo.domain.reconcile import SUMMARY_KEYS, Reconciliation, Tally, combine, tally
+from resguardo.domain.reconcile import tally
+from resguardo.domain.reconciliation import SUMMARY_KEYS, Reconciliation, Tally, combine
 from resguardo.reports.reconciliation import finding_cells, labels, write_csv, write_pdf
 from resguardo.sheets.firearms import prepare_count, prepare_registry
 from resguardo.sheets.shards import Shard

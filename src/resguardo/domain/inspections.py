@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from resguardo.domain.entities import Actor, NewEvent, Organization
 from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
-from resguardo.domain.reconcile import Reconciliation
+from resguardo.domain.reconciliation import Reconciliation
 from resguardo.domain.serials import serial_key
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from resguardo.domain.reconcile import SUMMARY_KEYS, Finding, FindingKind, Reconciliation
+from resguardo.domain.reconciliation import SUMMARY_KEYS, Finding, FindingKind, Reconciliation
 
 LANGUAGES = ("es", "en")
 

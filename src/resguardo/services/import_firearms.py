@@ -7,9 +7,9 @@ by ``import_plain`` to the same payload without the general machinery (and
 the first of every batch checked against the domain). A batch is checked
 against the registry as a whole (the (make, serial) pair is unique in the
 whole system, one query per few hundred serials) and appended by
-``storage.import_batch``. Rows for weapons already registered to the
-agency go, with ``--update``, through the custody and correction services
-one by one.
+``storage.import_batch``. Where a row puts a weapon (issued, in repair) and
+what ``--update`` does with a weapon already registered to the agency are
+``import_custody``'s.
 """
 
 from __future__ import annotations
@@ -22,17 +22,15 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from resguardo.domain import custody as custody_rules
 from resguardo.domain import registry as registry_rules
 from resguardo.domain.codes import FirearmKind, FirearmStatus
-from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
-from resguardo.domain.errors import DomainError, NotFound, OfficerNotEligible, ValidationFailed
-from resguardo.domain.policy import Action
+from resguardo.domain.entities import Location, NewEvent, Officer
+from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.timefmt import iso, iso_date
 from resguardo.domain.vocabulary import fold_text, kind_words, parse_kind, parse_status
 from resguardo.domain.vocabulary import status_words as _status_words
-from resguardo.services import custody as custody_service
 from resguardo.services import registry as registry_service
+from resguardo.services.import_custody import NO_SHOP, CustodyRows
 from resguardo.services.import_plain import MEMO, PlainRows
 from resguardo.services.imports import (
     ImportOptions,
@@ -40,7 +38,6 @@ from resguardo.services.imports import (
     Problem,
     Progress,
     RejectSink,
-    RowImport,
     accepted_words,
 )
 from resguardo.sheets import REGISTRY_SHEET, DateError, Sheet, SheetSchema, parse_date
@@ -59,7 +56,6 @@ BATCH = 5000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
-_NO_SHOP = "not recorded / sin registrar"
 
 SCHEMAS: dict[str, SheetSchema] = {"firearms": REGISTRY_SHEET}
 
@@ -92,7 +88,7 @@ class _Planned:
         return f"{fields[2]} {fields[0]}"
 
 
-class FirearmImport(PlainRows, RowImport):
+class FirearmImport(PlainRows, CustodyRows):
     """The registry sheet: one firearm per row, streamed in batches."""
 
     def __init__(self, *args: Any) -> None:
@@ -153,10 +149,6 @@ class FirearmImport(PlainRows, RowImport):
             self.writer.close(failed=True)  # never leave a batch being written behind
             raise
         self.writer.close()
-
-    def sync(self) -> None:
-        """Before using the connection: let the batch being written finish."""
-        self.writer.wait()
 
     def _run(self) -> None:
         for line, cells in self.rows():
@@ -223,7 +215,7 @@ class FirearmImport(PlainRows, RowImport):
         location_text = v[x.location]
         location, shop, to_create = None, None, None
         if status is S.IN_REPAIR:
-            shop = location_text or _NO_SHOP
+            shop = location_text or NO_SHOP
             location = self.home(line, problems)
         elif status is not None or location_text:
             location, to_create = self.place(line, location_text, problems)
@@ -335,11 +327,6 @@ class FirearmImport(PlainRows, RowImport):
             problems.append(self.no_location(line))
         return self.default_location
 
-    def no_location(self, line: int) -> Problem:
-        return self.problem(line, "location" if "location" in self.sheet.columns else None,
-                            "location_required", agency=self.agency.code,
-                            count=len(self.locations))
-
     def place(self, line: int, text: str,
               problems: list[Problem]) -> tuple[Location | None, str | None]:
         """The location a cell names (by code or name), or the one to create."""
@@ -399,65 +386,6 @@ class FirearmImport(PlainRows, RowImport):
         self.location_names.setdefault(fold_text(created.name), created)
         self.report.created_locations.append(created.code)
         return created
-
-    def custody(self, line: int, new: NewEvent, status: FirearmStatus,
-                location: Location | None, officer: Officer | None, shop: str | None,
-                problems: list[Problem]) -> NewEvent | None:
-        """The custody event that puts a newly registered weapon where the sheet says."""
-        if status is S.IN_STORAGE:
-            return None
-        action = Action.CUSTODY_ISSUE if status is S.ISSUED else Action.FIREARM_REPAIR
-        refused = self.guard(action)
-        if refused is not None:
-            problems.append(self.problem(line, "status", "lockdown",
-                                         inspection=refused.details.get("inspection", "?")))
-            return None
-        p = new.payload
-        snapshot = Firearm(id=0, serial=p["serial"], serial_key=p["serial_key"], make=p["make"],
-                           calibre=p["calibre"], kind=FirearmKind(p["kind"]),
-                           agency_id=self.agency.id, status=S.IN_STORAGE,
-                           location_id=location.id if location is not None else None)
-        try:
-            if status is S.ISSUED:
-                assert officer is not None
-                now = self.uow.now()
-                override = None
-                if custody_rules.eligibility_problems(officer, now.date()):
-                    self.sync()
-                    override = self.uow.repo.usable_override(officer.id, iso(now))
-                    if override is not None and override.id in self.used_overrides:
-                        override = None
-                event = custody_rules.issue(snapshot, officer, now, override)
-                if override is not None:
-                    self.used_overrides.add(override.id)
-                return event
-            return custody_rules.send_to_repair(snapshot, shop or _NO_SHOP, self.reason)
-        except OfficerNotEligible as exc:
-            problems.append(self.problem(line, "custodian", "not_eligible", badge=officer.badge
-                                         if officer else "", problems=exc.details["problems"]))
-        except DomainError as exc:
-            problems.append(self.domain_problem(line, exc, "status"))
-        return None
-
-    def guard(self, action: Action) -> DomainError | None:
-        """Whether custody movements are refused at the agency (an open inspection).
-
-        The guards record a refusal and commit it at once; inside an import that
-        would commit the rows before it, so they run against a stand-in unit of
-        work and what they asked to record is appended after the import.
-        """
-        if self.probed:
-            return self.frozen
-        self.probed = True
-        self.sync()
-        stand_in = _GuardProbe(self.uow)
-        try:
-            for check in custody_service.CUSTODY_GUARDS:
-                check(stand_in, self.agency.id, action.value)  # type: ignore[arg-type]
-        except DomainError as exc:
-            self.frozen = exc
-            self.report.deferred.extend(stand_in.events)
-        return self.frozen
 
     # -- batches -----------------------------------------------------------------------
 
@@ -537,116 +465,6 @@ class FirearmImport(PlainRows, RowImport):
         if at < len(self.ids) and self.ids[at] == fid:
             return int(self.lines[at])
         return None
-
-    # -- --update ------------------------------------------------------------------------
-
-    def update(self, planned: _Planned, hit: Registered) -> None:
-        """Bring a weapon already registered here in line with its row, through the services."""
-        try:
-            with savepoint(self.uow):
-                changed = self._update(planned, hit)
-        except DomainError as exc:
-            problem = (self.problem(planned.line, "custodian", "not_eligible",
-                                    badge=exc.details.get("badge", ""),
-                                    problems=exc.details["problems"])
-                       if isinstance(exc, OfficerNotEligible)
-                       else self.domain_problem(planned.line, exc, "serial"))
-            self.reject(planned.line, planned.cells, [problem])
-            return
-        except _RowRefused as refusal:
-            self.reject(planned.line, planned.cells, [refusal.problem])
-            return
-        if changed:
-            self.report.updated += 1
-        else:
-            self.report.unchanged += 1
-
-    def _update(self, planned: _Planned, hit: Registered) -> bool:
-        uow = self.uow
-        current = uow.repo.firearm_by_id(hit.id)
-        assert planned.registration is not None  # full(): judged by the domain
-        wanted = planned.registration.payload
-        changes: dict[str, str] = {}
-        recorded = {
-            "model": current.model, "calibre": current.calibre, "kind": current.kind.value,
-            "folio": current.folio, "barrel_serial": current.barrel_serial,
-            "ballistic_id": current.ballistic_id,
-            "acquired_on": current.acquired_on.isoformat() if current.acquired_on else None,
-            "supplier": current.supplier, "purchase_ref": current.purchase_ref,
-        }
-        for name, old in recorded.items():
-            new = wanted.get(name)
-            if new is not None and new != old:
-                changes[name] = str(new)
-        changed = False
-        if changes:
-            custody_service.correct(uow, current.id, changes, self.reason)
-            changed = True
-        serial, make = current.serial, current.make
-        status = planned.status
-        if status is S.IN_STORAGE and current.status is S.IN_STORAGE:
-            if planned.location is not None and planned.location.id != current.location_id:
-                self._movement(planned, Action.FIREARM_MOVE)
-                custody_service.move(uow, serial, planned.location.code, make=make,
-                                     reason=self.reason)
-                changed = True
-        elif status is S.ISSUED and current.status in (S.IN_STORAGE, S.ISSUED):
-            assert planned.officer is not None
-            if current.custodian_id != planned.officer.id:
-                self._movement(planned, Action.CUSTODY_ISSUE)
-                if current.status is S.ISSUED:
-                    home = planned.location or self.default_location
-                    if home is None:
-                        raise _RowRefused(self.no_location(planned.line))
-                    custody_service.return_(uow, serial, home.code, make=make)
-                custody_service.issue(uow, serial, planned.officer.badge, make=make)
-                changed = True
-        elif status is S.IN_STORAGE and current.status is S.ISSUED:
-            home = planned.location or self.default_location
-            if home is None:
-                raise _RowRefused(self.no_location(planned.line))
-            self._movement(planned, Action.CUSTODY_RETURN)
-            custody_service.return_(uow, serial, home.code, make=make)
-            changed = True
-        elif status is S.IN_REPAIR and current.status is S.IN_STORAGE:
-            self._movement(planned, Action.FIREARM_REPAIR)
-            custody_service.send_to_repair(uow, serial, planned.shop or _NO_SHOP, make=make,
-                                           reason=self.reason)
-            changed = True
-        elif status is not current.status:
-            raise _RowRefused(self.problem(planned.line, "status", "status_differs",
-                                           current=current.status.value, wanted=status.value))
-        return changed
-
-    def _movement(self, planned: _Planned, action: Action) -> None:
-        refused = self.guard(action)
-        if refused is not None:
-            raise _RowRefused(self.problem(planned.line, "status", "lockdown",
-                                           inspection=refused.details.get("inspection", "?")))
-
-
-class _RowRefused(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.code)
-        self.problem = problem
-
-
-class _GuardProbe:
-    """A unit of work that lets guards read but keeps what they append and commit."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self.events: list[NewEvent] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-    def append(self, new: NewEvent, *, at: Any = None) -> None:
-        self.events.append(new)
-
-    def commit(self) -> None:
-        """Nothing: the import decides when to commit."""
-
 
 def _location_code(name: str, taken: Mapping[str, Location]) -> str:
     """A code for a location created from its name (``Armería Norte`` -> ``ARMERIA-NORTE``)."""

@@ -18,7 +18,8 @@ from resguardo.domain.errors import InvalidTransition, Lockdown, NotFound, Valid
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.reconcile import RegistryEntry, Scan, reconcile
+from resguardo.domain.reconcile import reconcile
+from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import parse_instant
 from resguardo.services import alerts as alert_service

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from resguardo.domain.trace import SerialIndex
+from resguardo.domain.serial_index import SerialIndex
 from resguardo.storage import trace_queries as q
 from resguardo.storage.uow import UnitOfWork
 

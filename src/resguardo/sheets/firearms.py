@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.errors import ValidationFailed
-from resguardo.domain.reconcile import RegistryEntry, Scan
+from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.vocabulary import parse_kind, parse_status
 from resguardo.sheets.columnar import release_unused

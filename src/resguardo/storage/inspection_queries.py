@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.inspections import Inspection, InspectionState
-from resguardo.domain.reconcile import RegistryEntry
+from resguardo.domain.reconciliation import RegistryEntry
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.storage import tables as t
 from resguardo.storage.repositories import Repositories

@@ -1,0 +1,223 @@
+"""Where a sheet puts a weapon: custody events and lockdowns during an import.
+
+A row may show a weapon issued to an officer or away for repair. For a weapon
+the import registers, ``CustodyRows.custody`` asks the domain
+(``domain.custody``) for the event that puts it there, appended right after its
+registration. With ``--update``, a row for a weapon already registered to the
+agency is brought in line through the custody and correction services, one
+row at a time in a savepoint of its own (``update``). Either way an open
+inspection at the agency refuses the movement (``guard``), as it refuses one
+made at the counter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from resguardo.domain import custody as custody_rules
+from resguardo.domain.codes import FirearmKind, FirearmStatus
+from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
+from resguardo.domain.errors import DomainError, OfficerNotEligible
+from resguardo.domain.policy import Action
+from resguardo.domain.timefmt import iso
+from resguardo.services import custody as custody_service
+from resguardo.services.imports import Problem, RowImport
+from resguardo.storage.import_batch import LogWriter, Registered, savepoint
+from resguardo.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from resguardo.services.import_firearms import _Planned
+
+S = FirearmStatus
+#: The shop of a weapon in repair when the sheet names none.
+NO_SHOP = "not recorded / sin registrar"
+
+
+class CustodyRows(RowImport):
+    """``custody``, ``guard`` and ``update`` (mixed into ``FirearmImport``)."""
+
+    # Set by FirearmImport (see there).
+    writer: LogWriter
+    locations: dict[str, Location]
+    default_location: Location | None
+    used_overrides: set[int]
+    frozen: DomainError | None
+    probed: bool
+
+    def sync(self) -> None:
+        """Before using the connection: let the batch being written finish."""
+        self.writer.wait()
+
+    def no_location(self, line: int) -> Problem:
+        """The problem of a row that needs a location and has none."""
+        return self.problem(line, "location" if "location" in self.sheet.columns else None,
+                            "location_required", agency=self.agency.code,
+                            count=len(self.locations))
+
+    def custody(self, line: int, new: NewEvent, status: FirearmStatus,
+                location: Location | None, officer: Officer | None, shop: str | None,
+                problems: list[Problem]) -> NewEvent | None:
+        """The custody event that puts a newly registered weapon where the sheet says."""
+        if status is S.IN_STORAGE:
+            return None
+        action = Action.CUSTODY_ISSUE if status is S.ISSUED else Action.FIREARM_REPAIR
+        refused = self.guard(action)
+        if refused is not None:
+            problems.append(self.problem(line, "status", "lockdown",
+                                         inspection=refused.details.get("inspection", "?")))
+            return None
+        p = new.payload
+        snapshot = Firearm(id=0, serial=p["serial"], serial_key=p["serial_key"], make=p["make"],
+                           calibre=p["calibre"], kind=FirearmKind(p["kind"]),
+                           agency_id=self.agency.id, status=S.IN_STORAGE,
+                           location_id=location.id if location is not None else None)
+        try:
+            if status is S.ISSUED:
+                assert officer is not None
+                now = self.uow.now()
+                override = None
+                if custody_rules.eligibility_problems(officer, now.date()):
+                    self.sync()
+                    override = self.uow.repo.usable_override(officer.id, iso(now))
+                    if override is not None and override.id in self.used_overrides:
+                        override = None
+                event = custody_rules.issue(snapshot, officer, now, override)
+                if override is not None:
+                    self.used_overrides.add(override.id)
+                return event
+            return custody_rules.send_to_repair(snapshot, shop or NO_SHOP, self.reason)
+        except OfficerNotEligible as exc:
+            problems.append(self.problem(line, "custodian", "not_eligible", badge=officer.badge
+                                         if officer else "", problems=exc.details["problems"]))
+        except DomainError as exc:
+            problems.append(self.domain_problem(line, exc, "status"))
+        return None
+
+    def guard(self, action: Action) -> DomainError | None:
+        """Whether custody movements are refused at the agency (an open inspection).
+
+        The guards record a refusal and commit it at once; inside an import that
+        would commit the rows before it, so they run against a stand-in unit of
+        work and what they asked to record is appended after the import.
+        """
+        if self.probed:
+            return self.frozen
+        self.probed = True
+        self.sync()
+        stand_in = _GuardProbe(self.uow)
+        try:
+            for check in custody_service.CUSTODY_GUARDS:
+                check(stand_in, self.agency.id, action.value)  # type: ignore[arg-type]
+        except DomainError as exc:
+            self.frozen = exc
+            self.report.deferred.extend(stand_in.events)
+        return self.frozen
+
+    # -- --update ------------------------------------------------------------------------
+
+    def update(self, planned: _Planned, hit: Registered) -> None:
+        """Bring a weapon already registered here in line with its row, through the services."""
+        try:
+            with savepoint(self.uow):
+                changed = self._update(planned, hit)
+        except DomainError as exc:
+            problem = (self.problem(planned.line, "custodian", "not_eligible",
+                                    badge=exc.details.get("badge", ""),
+                                    problems=exc.details["problems"])
+                       if isinstance(exc, OfficerNotEligible)
+                       else self.domain_problem(planned.line, exc, "serial"))
+            self.reject(planned.line, planned.cells, [problem])
+            return
+        except _RowRefused as refusal:
+            self.reject(planned.line, planned.cells, [refusal.problem])
+            return
+        if changed:
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+
+    def _update(self, planned: _Planned, hit: Registered) -> bool:
+        uow = self.uow
+        current = uow.repo.firearm_by_id(hit.id)
+        assert planned.registration is not None  # full(): judged by the domain
+        wanted = planned.registration.payload
+        changes: dict[str, str] = {}
+        recorded = {
+            "model": current.model, "calibre": current.calibre, "kind": current.kind.value,
+            "folio": current.folio, "barrel_serial": current.barrel_serial,
+            "ballistic_id": current.ballistic_id,
+            "acquired_on": current.acquired_on.isoformat() if current.acquired_on else None,
+            "supplier": current.supplier, "purchase_ref": current.purchase_ref,
+        }
+        for name, old in recorded.items():
+            new = wanted.get(name)
+            if new is not None and new != old:
+                changes[name] = str(new)
+        changed = False
+        if changes:
+            custody_service.correct(uow, current.id, changes, self.reason)
+            changed = True
+        serial, make = current.serial, current.make
+        status = planned.status
+        if status is S.IN_STORAGE and current.status is S.IN_STORAGE:
+            if planned.location is not None and planned.location.id != current.location_id:
+                self._movement(planned, Action.FIREARM_MOVE)
+                custody_service.move(uow, serial, planned.location.code, make=make,
+                                     reason=self.reason)
+                changed = True
+        elif status is S.ISSUED and current.status in (S.IN_STORAGE, S.ISSUED):
+            assert planned.officer is not None
+            if current.custodian_id != planned.officer.id:
+                self._movement(planned, Action.CUSTODY_ISSUE)
+                if current.status is S.ISSUED:
+                    home = planned.location or self.default_location
+                    if home is None:
+                        raise _RowRefused(self.no_location(planned.line))
+                    custody_service.return_(uow, serial, home.code, make=make)
+                custody_service.issue(uow, serial, planned.officer.badge, make=make)
+                changed = True
+        elif status is S.IN_STORAGE and current.status is S.ISSUED:
+            home = planned.location or self.default_location
+            if home is None:
+                raise _RowRefused(self.no_location(planned.line))
+            self._movement(planned, Action.CUSTODY_RETURN)
+            custody_service.return_(uow, serial, home.code, make=make)
+            changed = True
+        elif status is S.IN_REPAIR and current.status is S.IN_STORAGE:
+            self._movement(planned, Action.FIREARM_REPAIR)
+            custody_service.send_to_repair(uow, serial, planned.shop or NO_SHOP, make=make,
+                                           reason=self.reason)
+            changed = True
+        elif status is not current.status:
+            raise _RowRefused(self.problem(planned.line, "status", "status_differs",
+                                           current=current.status.value, wanted=status.value))
+        return changed
+
+    def _movement(self, planned: _Planned, action: Action) -> None:
+        refused = self.guard(action)
+        if refused is not None:
+            raise _RowRefused(self.problem(planned.line, "status", "lockdown",
+                                           inspection=refused.details.get("inspection", "?")))
+
+
+class _RowRefused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+
+
+class _GuardProbe:
+    """A unit of work that lets guards read but keeps what they append and commit."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self.events: list[NewEvent] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    def append(self, new: NewEvent, *, at: Any = None) -> None:
+        self.events.append(new)
+
+    def commit(self) -> None:
+        """Nothing: the import decides when to commit."""
