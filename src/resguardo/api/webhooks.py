@@ -34,6 +34,7 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso
 from resguardo.storage import api_queries as q
+from resguardo.storage import webhook_queries as wq
 from resguardo.storage.uow import UnitOfWork
 
 log = logging.getLogger("resguardo.webhooks")
@@ -63,7 +64,7 @@ def register(uow: UnitOfWork, url: str, event_types: list[str], description: str
     """Subscribe ``url``; returns (id, signing secret). Only events from now on are sent."""
     assert uow.actor is not None
     secret = secret or "whsec_" + secrets.token_urlsafe(32)
-    webhook_id = q.insert_webhook(
+    webhook_id = wq.insert_webhook(
         uow.repo, url=url, event_types=sorted(set(event_types)), secret=secret,
         owner_id=uow.actor.user_id, scope_id=uow.actor.scope.id, description=description,
         cursor=uow.repo.log_size(), created_at=iso(uow.now()))
@@ -71,16 +72,16 @@ def register(uow: UnitOfWork, url: str, event_types: list[str], description: str
 
 
 def deactivate(uow: UnitOfWork, webhook: dict) -> None:
-    q.deactivate_webhook(uow.repo, webhook["id"])
+    wq.deactivate_webhook(uow.repo, webhook["id"])
 
 
 def retry(uow: UnitOfWork, webhook: dict, delivery_id: int) -> dict:
     """Queue a delivery for one more attempt now."""
-    found = q.delivery_of(uow.repo, webhook["id"], delivery_id)
+    found = wq.delivery_of(uow.repo, webhook["id"], delivery_id)
     if found is None:
         raise NotFound("delivery not found")
-    q.redeliver(uow.repo, delivery_id, iso(datetime.now(UTC)))
-    page = q.deliveries_page(uow.repo, webhook["id"], offset=0, limit=q.MAX_LIMIT)
+    wq.redeliver(uow.repo, delivery_id, iso(datetime.now(UTC)))
+    page = wq.deliveries_page(uow.repo, webhook["id"], offset=0, limit=q.MAX_LIMIT)
     return next(d for d in page.items if d["id"] == delivery_id)
 
 
@@ -141,7 +142,7 @@ class DeliveryWorker:
     def enqueue(self) -> int:
         """Queue deliveries for events past each subscription's cursor."""
         with self.app.read(None) as uow:
-            hooks = q.active_webhooks(uow.repo)
+            hooks = wq.active_webhooks(uow.repo)
             size = uow.repo.log_size()
         queued = 0
         for hook in hooks:
@@ -164,9 +165,9 @@ class DeliveryWorker:
                     continue
                 if not self._in_scope(hook, ev, paths, root) or not visible_to(role, root, ev):
                     continue
-                q.enqueue_delivery(uow.repo, hook["id"], ev.position, ev.type, now)
+                wq.enqueue_delivery(uow.repo, hook["id"], ev.position, ev.type, now)
                 queued += 1
-            if q.advance_webhook_cursor(uow.repo, hook["id"], hook["cursor"], stop):
+            if wq.advance_webhook_cursor(uow.repo, hook["id"], hook["cursor"], stop):
                 uow.commit()
             else:
                 queued = 0  # another worker queued this batch first
@@ -184,15 +185,15 @@ class DeliveryWorker:
     def deliver_due(self) -> int:
         now = self.now()
         with self.app.read(None) as uow:
-            due = q.due_deliveries(uow.repo, iso(now))
+            due = wq.due_deliveries(uow.repo, iso(now))
         attempts = 0
         for delivery in due:
             if self._stop.is_set():
                 break
             with self.app.work(None) as uow:
-                claimed = q.claim_delivery(uow.repo, delivery["id"], iso(self.now()),
+                claimed = wq.claim_delivery(uow.repo, delivery["id"], iso(self.now()),
                                            iso(self.now() + self.lease))
-                hook = q.webhook_by_id(uow.repo, delivery["webhook_id"])
+                hook = wq.webhook_by_id(uow.repo, delivery["webhook_id"])
                 ev = uow.repo.event(delivery["event_position"]) if claimed else None
                 uow.commit()
             if not claimed or hook is None or ev is None:
@@ -229,7 +230,7 @@ class DeliveryWorker:
         else:
             state, next_at, delivered = "pending", now + self.backoff(attempt), None
         with self.app.work(None) as uow:
-            q.record_attempt(uow.repo, delivery["id"], attempt=attempt, at=iso(now),
+            wq.record_attempt(uow.repo, delivery["id"], attempt=attempt, at=iso(now),
                              status_code=status, error=error, duration_ms=duration, state=state,
                              next_attempt_at=iso(next_at), delivered_at=delivered)
             uow.commit()

@@ -16,6 +16,7 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import ledger, ledger_verify
 from resguardo.storage import rebuild
+from resguardo.storage.uow import UnitOfWork
 
 ledger_app = typer.Typer(
     help="The tamper-evident log: signing key, checkpoints, verification, inclusion and "
@@ -120,7 +121,7 @@ def verify_command(
         except NotFound:
             verifier = None
 
-    def run(uow):  # type: ignore[no-untyped-def]
+    def run(uow: UnitOfWork) -> ledger_verify.VerifyReport:
         with _progress(not as_json) as bar:
             tasks: dict[str, Any] = {}
 
@@ -300,7 +301,7 @@ def events_command(
     Entries outside your scope come as their leaf hash only (auditor, admin).
     Example: resguardo --as auditor ledger events --from 0 --to 1000 --json > events.json
     """
-    def run(uow):  # type: ignore[no-untyped-def]
+    def run(uow: UnitOfWork) -> None:
         items = ledger.export_events(uow, start, stop)
         if as_json:
             out = sys.stdout
@@ -342,7 +343,7 @@ def rebuild_command(
     if not check:
         raise fail("only --check is supported: the live projection is never overwritten", code=2)
 
-    def run(uow):  # type: ignore[no-untyped-def]
+    def run(uow: UnitOfWork) -> tuple[int, list[rebuild.Difference]]:
         if uow.actor is not None:
             authorize(uow.actor, Action.LEDGER_VERIFY)
         size = uow.repo.log_size()

@@ -2,12 +2,12 @@
 
 Each function takes the unit of work's ``Repositories`` and, for anything an
 agency owns, restricts rows with its ``in_scope`` clause: the same single scope
-path every other read goes through. Lists return a ``Page``.
+path every other read goes through. Lists return a ``Page``. The webhooks'
+queries are in ``webhook_queries``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -34,9 +34,6 @@ from resguardo.storage.api_tables import (
     api_tokens,
     auth_failures,
     idempotency_keys,
-    webhook_attempts,
-    webhook_deliveries,
-    webhooks,
 )
 from resguardo.storage.repositories import Page, Repositories, officer_from_row
 
@@ -44,7 +41,7 @@ from resguardo.storage.repositories import Page, Repositories, officer_from_row
 MAX_LIMIT = 500
 
 
-def _insert_ignoring_conflicts(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
+def insert_ignoring_conflicts(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
     """Insert unless the primary key or a unique key is taken; True when inserted.
 
     On PostgreSQL a concurrent transaction holding the same key makes this wait
@@ -57,16 +54,16 @@ def _insert_ignoring_conflicts(conn: Connection, table: Any, values: dict[str, A
     return conn.execute(stmt.returning(first_key)).first() is not None
 
 
-def _page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
+def page_rows(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
           limit: int) -> tuple[list[Any], int]:
     total = repo.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = repo.conn.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), int(total)
 
 
-def _rows_page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
+def rows_page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: int,
                limit: int) -> Page:
-    rows, total = _page(repo, stmt, order, offset, limit)
+    rows, total = page_rows(repo, stmt, order, offset, limit)
     return Page([dict(r._mapping) for r in rows], total, offset, limit)
 
 
@@ -74,7 +71,7 @@ def _rows_page(repo: Repositories, stmt: Select, order: Sequence[Any], offset: i
 
 def secret(repo: Repositories, name: str, candidate: str, now: str) -> str:
     """The stored secret called ``name``; ``candidate`` becomes it when there is none yet."""
-    _insert_ignoring_conflicts(repo.conn, api_secrets,
+    insert_ignoring_conflicts(repo.conn, api_secrets,
                                {"name": name, "value": candidate, "created_at": now})
     return str(repo.conn.execute(select(api_secrets.c.value)
                                  .where(api_secrets.c.name == name)).scalar_one())
@@ -138,7 +135,7 @@ def users_page(repo: Repositories, *, role: str | None = None, offset: int = 0,
     stmt = _users_stmt(repo)
     if role:
         stmt = stmt.where(t.users.c.role == role)
-    return _rows_page(repo, stmt, [t.users.c.username], offset, limit)
+    return rows_page(repo, stmt, [t.users.c.username], offset, limit)
 
 
 def user_in_scope(repo: Repositories, username: str) -> dict | None:
@@ -182,7 +179,7 @@ def tokens_page(repo: Repositories, *, username: str | None = None, active_only:
         stmt = stmt.where(t.users.c.username == username)
     if active_only:
         stmt = stmt.where(api_tokens.c.revoked_at.is_(None))
-    return _rows_page(repo, stmt, [api_tokens.c.id], offset, limit)
+    return rows_page(repo, stmt, [api_tokens.c.id], offset, limit)
 
 
 def token_in_scope(repo: Repositories, token_id: int) -> dict | None:
@@ -201,7 +198,7 @@ def revoke_token(repo: Repositories, token_id: int, at: str, by: int | None) -> 
 def claim_idempotency_key(repo: Repositories, user_id: int, key: str, request_hash: str,
                           now: str) -> bool:
     """Reserve the key in this transaction; False when another request holds it."""
-    return _insert_ignoring_conflicts(repo.conn, idempotency_keys, {
+    return insert_ignoring_conflicts(repo.conn, idempotency_keys, {
         "user_id": user_id, "key": key, "request_hash": request_hash, "status_code": 0,
         "response_body": "", "created_at": now})
 
@@ -245,7 +242,7 @@ def organizations_page(repo: Repositories, *, kind: str | None = None, q: str | 
         needle = q.strip().lower()
         stmt = stmt.where(or_(func.lower(c.code).contains(needle, autoescape=True),
                               func.lower(c.name).contains(needle, autoescape=True)))
-    return _rows_page(repo, stmt, [c.path], offset, limit)
+    return rows_page(repo, stmt, [c.path], offset, limit)
 
 
 def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: str | None = None,
@@ -256,7 +253,7 @@ def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: st
         stmt = stmt.where(c.agency_id == agency_id)
     if kind:
         stmt = stmt.where(c.kind == kind)
-    return _rows_page(repo, stmt, [c.agency_id, c.code], offset, limit)
+    return rows_page(repo, stmt, [c.agency_id, c.code], offset, limit)
 
 
 def location_in_scope(repo: Repositories, location_id: int) -> dict | None:
@@ -286,7 +283,7 @@ def _licences_stmt(repo: Repositories) -> Select:
 
 
 def licences_page(repo: Repositories, *, offset: int = 0, limit: int = 100) -> Page:
-    page = _rows_page(repo, _licences_stmt(repo), [t.licences.c.number], offset, limit)
+    page = rows_page(repo, _licences_stmt(repo), [t.licences.c.number], offset, limit)
     agencies = _licence_agencies(repo, [r["id"] for r in page.items])
     for item in page.items:
         item["agencies"] = agencies.get(item["id"], [])
@@ -317,7 +314,7 @@ def officers_matching(repo: Repositories, *, agency_id: int | None = None,
         cond.append(or_(func.lower(c.badge).contains(needle, autoescape=True),
                         func.lower(c.name).contains(needle, autoescape=True),
                         func.lower(c.cuip).contains(needle, autoescape=True)))
-    rows, total = _page(repo, select(t.officers).where(and_(*cond)), [c.agency_id, c.badge],
+    rows, total = page_rows(repo, select(t.officers).where(and_(*cond)), [c.agency_id, c.badge],
                         offset, limit)
     return Page([officer_from_row(r) for r in rows], total, offset, limit)
 
@@ -371,7 +368,7 @@ def requests_page(repo: Repositories, *, state: str | None = None, kind: str | N
         stmt = stmt.where(c.state == state)
     if kind:
         stmt = stmt.where(c.kind == kind)
-    return _rows_page(repo, stmt, [c.id], offset, limit)
+    return rows_page(repo, stmt, [c.id], offset, limit)
 
 
 def transfer_to_scope(repo: Repositories, firearm_id: int) -> dict | None:
@@ -392,7 +389,7 @@ def loss_reports_page(repo: Repositories, *, open_only: bool = False, offset: in
             .where(repo.in_scope(c.agency_id)))
     if open_only:
         stmt = stmt.where(c.recovered_at.is_(None))
-    return _rows_page(repo, stmt, [c.id], offset, limit)
+    return rows_page(repo, stmt, [c.id], offset, limit)
 
 
 def user_names(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
@@ -406,146 +403,6 @@ def user_names(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
 
 def org_codes(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
     return repo.org_names([i for i in ids if i is not None])
-
-
-# --- webhooks -----------------------------------------------------------------------------------------
-
-def insert_webhook(repo: Repositories, *, url: str, event_types: list[str], secret: str,
-                   owner_id: int | None, scope_id: int, description: str | None, cursor: int,
-                   created_at: str) -> int:
-    result = repo.conn.execute(webhooks.insert().values(
-        url=url, event_types=json.dumps(event_types), secret=secret, owner_id=owner_id,
-        scope_id=scope_id, description=description, active=True, cursor=cursor,
-        created_at=created_at))
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
-
-
-def _webhook_dict(row: Any) -> dict:
-    item = dict(row._mapping)
-    item["event_types"] = json.loads(item["event_types"])
-    return item
-
-
-def _webhooks_stmt(repo: Repositories) -> Select:
-    w = webhooks.c
-    return (select(webhooks, t.organizations.c.code.label("scope"),
-                   t.organizations.c.path.label("scope_path"),
-                   t.users.c.role.label("owner_role"))
-            .join(t.organizations, t.organizations.c.id == w.scope_id)
-            .outerjoin(t.users, t.users.c.id == w.owner_id)
-            .where(repo.in_scope(w.scope_id)))
-
-
-def webhooks_page(repo: Repositories, *, active_only: bool = False, offset: int = 0,
-                  limit: int = 100) -> Page:
-    stmt = _webhooks_stmt(repo)
-    if active_only:
-        stmt = stmt.where(webhooks.c.active.is_(True))
-    rows, total = _page(repo, stmt, [webhooks.c.id], offset, limit)
-    return Page([_webhook_dict(r) for r in rows], total, offset, limit)
-
-
-def webhook_in_scope(repo: Repositories, webhook_id: int) -> dict | None:
-    row = repo.conn.execute(_webhooks_stmt(repo).where(webhooks.c.id == webhook_id)).first()
-    return None if row is None else _webhook_dict(row)
-
-
-def deactivate_webhook(repo: Repositories, webhook_id: int) -> None:
-    repo.conn.execute(update(webhooks).where(webhooks.c.id == webhook_id).values(active=False))
-
-
-def active_webhooks(repo: Repositories) -> list[dict]:
-    return [_webhook_dict(r) for r in repo.conn.execute(
-        _webhooks_stmt(repo).where(webhooks.c.active.is_(True)).order_by(webhooks.c.id))]
-
-
-def advance_webhook_cursor(repo: Repositories, webhook_id: int, old: int, new: int) -> bool:
-    """Move the cursor from ``old`` to ``new``; False when another worker moved it first."""
-    w = webhooks.c
-    result = repo.conn.execute(update(webhooks).where(w.id == webhook_id, w.cursor == old)
-                               .values(cursor=new))
-    return bool(result.rowcount)
-
-
-def enqueue_delivery(repo: Repositories, webhook_id: int, position: int, event_type: str,
-                     now: str) -> None:
-    _insert_ignoring_conflicts(repo.conn, webhook_deliveries, {
-        "webhook_id": webhook_id, "event_position": position, "event_type": event_type,
-        "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
-
-
-def due_deliveries(repo: Repositories, now: str, limit: int = 50) -> list[dict]:
-    d = webhook_deliveries.c
-    rows = repo.conn.execute(
-        select(webhook_deliveries).where(d.state == "pending", d.next_attempt_at <= now,
-                                         or_(d.lease_until.is_(None), d.lease_until < now))
-        .order_by(d.next_attempt_at, d.id).limit(limit))
-    return [dict(r._mapping) for r in rows]
-
-
-def claim_delivery(repo: Repositories, delivery_id: int, now: str, lease_until: str) -> bool:
-    """Lease a due delivery to this worker; False when another worker leased it first."""
-    d = webhook_deliveries.c
-    result = repo.conn.execute(update(webhook_deliveries).where(
-        d.id == delivery_id, d.state == "pending",
-        or_(d.lease_until.is_(None), d.lease_until < now)).values(lease_until=lease_until))
-    return bool(result.rowcount)
-
-
-def webhook_by_id(repo: Repositories, webhook_id: int) -> dict | None:
-    row = repo.conn.execute(select(webhooks).where(webhooks.c.id == webhook_id)).first()
-    return None if row is None else _webhook_dict(row)
-
-
-def record_attempt(repo: Repositories, delivery_id: int, *, attempt: int, at: str,
-                   status_code: int | None, error: str | None, duration_ms: int,
-                   state: str, next_attempt_at: str, delivered_at: str | None) -> None:
-    repo.conn.execute(webhook_attempts.insert().values(
-        delivery_id=delivery_id, attempt=attempt, at=at, status_code=status_code,
-        error=error, duration_ms=duration_ms))
-    repo.conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
-                      .values(attempts=attempt, state=state, next_attempt_at=next_attempt_at,
-                              lease_until=None, last_status=status_code, last_error=error,
-                              delivered_at=delivered_at))
-
-
-def deliveries_page(repo: Repositories, webhook_id: int, *, state: str | None = None,
-                    offset: int = 0, limit: int = 100) -> Page:
-    d = webhook_deliveries.c
-    stmt = select(webhook_deliveries).where(d.webhook_id == webhook_id)
-    if state:
-        stmt = stmt.where(d.state == state)
-    page = _rows_page(repo, stmt, [d.id.desc()], offset, limit)
-    attempts = attempts_of(repo, [item["id"] for item in page.items])
-    for item in page.items:
-        item["attempt_log"] = attempts.get(item["id"], [])
-    return page
-
-
-def attempts_of(repo: Repositories, delivery_ids: Sequence[int]) -> dict[int, list[dict]]:
-    if not delivery_ids:
-        return {}
-    a = webhook_attempts.c
-    rows = repo.conn.execute(select(webhook_attempts).where(a.delivery_id.in_(set(delivery_ids)))
-                             .order_by(a.delivery_id, a.attempt))
-    out: dict[int, list[dict]] = {}
-    for row in rows:
-        out.setdefault(int(row.delivery_id), []).append(dict(row._mapping))
-    return out
-
-
-def redeliver(repo: Repositories, delivery_id: int, now: str) -> None:
-    """Put a failed or delivered delivery back in the queue (an admin asked again)."""
-    repo.conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
-                      .values(state="pending", next_attempt_at=now, lease_until=None))
-
-
-def delivery_of(repo: Repositories, webhook_id: int, delivery_id: int) -> dict | None:
-    d = webhook_deliveries.c
-    row = repo.conn.execute(select(webhook_deliveries).where(
-        d.id == delivery_id, d.webhook_id == webhook_id)).first()
-    return None if row is None else dict(row._mapping)
 
 
 # --- the log --------------------------------------------------------------------------------------------

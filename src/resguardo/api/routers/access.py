@@ -28,6 +28,7 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import auth, users
 from resguardo.storage import api_queries as q
+from resguardo.storage import webhook_queries as wq
 from resguardo.storage.uow import UnitOfWork
 
 accounts = router("/users", "users")
@@ -202,7 +203,7 @@ def list_webhooks(caller: Reader, active: bool = False, offset: Offset = 0,
     """Webhook subscriptions in your scope."""
     with caller.read() as uow:
         _admin(uow)
-        page = q.webhooks_page(uow.repo, active_only=active, offset=offset, limit=limit)
+        page = wq.webhooks_page(uow.repo, active_only=active, offset=offset, limit=limit)
         return Page(items=[WebhookOut.model_validate(r) for r in page.items], total=page.total,
                     offset=offset, limit=limit)
 
@@ -216,13 +217,13 @@ def create_webhook(body: WebhookIn, caller: SecretWriter) -> object:
         _admin(uow)
         webhook_id, secret = webhooks.register(uow, body.url, body.event_types,
                                                body.description, body.secret)
-        row = q.webhook_in_scope(uow.repo, webhook_id)
+        row = wq.webhook_in_scope(uow.repo, webhook_id)
         return WebhookCreatedOut.model_validate({**(row or {}), "secret": secret})
     return caller.write(run, lambda uow, out: out)
 
 
 def _webhook(uow: UnitOfWork, webhook_id: int) -> dict:
-    found = q.webhook_in_scope(uow.repo, webhook_id)
+    found = wq.webhook_in_scope(uow.repo, webhook_id)
     if found is None:
         raise NotFound("webhook not found")
     return found
@@ -255,7 +256,7 @@ def list_deliveries(caller: Reader, webhook_id: WebhookId,
     with caller.read() as uow:
         _admin(uow)
         _webhook(uow, webhook_id)
-        page = q.deliveries_page(uow.repo, webhook_id, state=state, offset=offset, limit=limit)
+        page = wq.deliveries_page(uow.repo, webhook_id, state=state, offset=offset, limit=limit)
         return Page(items=[DeliveryOut.model_validate(r) for r in page.items], total=page.total,
                     offset=offset, limit=limit)
 
