@@ -159,3 +159,15 @@ def test_officers_and_locations_import_over_http(client, world):
         mun1 = uow.repo.org("MUN1").id
         assert uow.repo.location(mun1, "BOV9").kind == "vault"
         assert str(uow.repo.officer(mun1, "P50").credential_expiry) == "2030-12-31"
+
+
+def test_a_refusal_names_the_request_body_field_that_changes_it(client):
+    r = upload(client, b"Serie,Marca,Calibre,Tipo,Ubicacion\r\nGLK-A100,Glock,9x19mm,pistola,"
+                       b"ARM1\r\n")
+    assert r.status_code == 201, r.text
+    r = client.call("armero1", "POST", "/imports/firearms/preview",
+                    json={"upload": r.json()["upload"], "lang": "es"})
+    assert r.status_code == 200, r.text
+    (problem,) = r.json()["problems"]
+    assert problem["code"] == "registered_here"
+    assert problem["message"].endswith('; importe con "update": true para actualizarla')

@@ -5,6 +5,8 @@ Runs on SQLite and PostgreSQL (the ``world`` fixture).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -219,6 +221,42 @@ def test_each_bad_row_is_named_by_line_and_column_and_nothing_is_imported(world,
     assert "MUN2" in by_line[9].message("en") and "MUN2" in by_line[9].message("es")
     assert by_line[3].text("inv.csv", "es").startswith("inv.csv, línea 3, columna D (Tipo): ")
     assert by_line[3].text("inv.csv", "en").startswith("inv.csv, line 3, column D (Tipo): ")
+
+
+def test_messages_name_the_options_as_each_surface_gives_them(world, tmp_path):
+    by_line = {p.line: p for p in run(world, csv_file(tmp_path, BAD)).problems}
+    here, nowhere = by_line[8], by_line[12]  # registered here; an unknown location
+    assert here.message("es").endswith("; importe con --update para actualizarla")
+    assert here.message("en").endswith("; import with --update to update it")
+    assert here.message("en", "api").endswith('; import with "update": true to update it')
+    assert here.message("es", "web").endswith(
+        "; marque «Actualizar los registros que ya existen» para actualizarla")
+    assert nowhere.message("es").endswith(", o use --create-missing")
+    assert nowhere.message("en", "api").endswith(', or use "create_missing": true')
+    assert nowhere.message("es", "web").endswith(", o pida el alta a su jefe o al administrador")
+    assert nowhere.message("en", "web").endswith(", or ask your chief or the administrator to "
+                                                 "add it")
+
+
+def test_refused_rows_reach_the_report_and_the_file_in_line_order_across_batches(
+        world, tmp_path, monkeypatch):
+    monkeypatch.setattr(import_firearms, "BATCH", 3)
+    rows = []
+    for n in range(30):  # registered here, unknown kind, valid: refused at the check or at once
+        rows.append("GLK-A100;Glock;9mm;pistola;;ARM1;;;" if n % 7 == 0 else
+                    f"O-{n};Glock;9mm;{'pistolón' if n % 3 == 0 else 'pistola'};;ARM1;;;")
+    path = csv_file(tmp_path, BAD.split("\n")[0] + "\n" + "\n".join(rows) + "\n")
+    out = io.StringIO()
+    with world.work("armero1") as uow:
+        report = import_file(uow, "firearms", path, ImportOptions(skip_invalid=True),
+                             rejects=imports.CsvRejects(out, "inv.csv", "en"))
+        uow.commit()
+    lines = [p.line for p in report.problems]
+    assert lines == sorted(lines) and len(lines) == report.rejected > 5
+    written = [int(row[-1].split(", line ")[1].split(",")[0])
+               for row in list(csv.reader(io.StringIO(out.getvalue())))[1:]]
+    assert written == lines
+    assert report.imported == 30 - report.rejected
 
 
 def test_skip_invalid_imports_the_valid_rows_in_one_transaction(world, tmp_path):

@@ -7,7 +7,9 @@ main page under test-artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -271,17 +273,26 @@ def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world
     page.get_by_role("button", name="Vista previa").click()
     page.get_by_text("Vista previa de inventario.csv").wait_for()
     shot(page, "import-2-preview")
-    page.get_by_role("button", name="Importar ahora").click()
-    page.locator(".refusal", has_text="No se importó nada.").wait_for()
-    page.goto(f"{live.url}/import")
-    page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
-    page.get_by_label("Importar los válidos y listar los demás").check()
-    page.get_by_role("button", name="Vista previa").click()
-    page.get_by_role("button", name="Importar ahora").click()
+    assert page.get_by_role("button", name="Importar ahora").count() == 0  # all or nothing
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Descargar las filas rechazadas (CSV)").click()
+    download = caught.value
+    assert download.suggested_filename == "inventario-rechazos.csv"
+    refused = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert refused[0] == "Matrícula,Marca,Modelo,Calibre,Tipo,Ubicación,error"
+    assert refused[1].startswith("GLK-A100,Glock,17,9x19mm,pistola,ARM1,")
+    assert "marque «Actualizar los registros que ya existen»" in refused[1]
+    page.get_by_role("button", name="Importar solo el renglón válido").click()
     page.get_by_text("Importación registrada en la bitácora").wait_for()
     shot(page, "import-3-done")
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("IMP-001").status.value) \
         == "in_storage"
+    page.goto(f"{live.url}/import")
+    page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
+    page.get_by_label("Importar los válidos y listar los demás").check()
+    page.get_by_role("button", name="Vista previa").click()
+    page.get_by_text("Vista previa de inventario.csv").wait_for()  # both rows registered now
+    assert page.get_by_role("button", name=re.compile("^Importar")).count() == 0
     context.close()
 
 

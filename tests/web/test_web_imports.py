@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import re
 
+import web_support
 from web_support import csrf_of
+
+from resguardo.services.import_messages import OPTION_NAMES
 
 from world import look
 
@@ -24,8 +30,13 @@ def preview(browser, body: str = CSV, **fields):  # type: ignore[no-untyped-def]
                                files={"file": ("inventario.csv", body.encode(), "text/csv")})
 
 
-def hidden(html: str, name: str) -> str:
-    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+def hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+def words(page: str) -> str:
+    """What the page says, as read (tags left out, entities decoded)."""
+    return html.unescape(web_support.shown(page))
 
 
 def test_a_preview_names_the_refused_rows_and_imports_nothing(signed_in, sqlite_world):
@@ -71,3 +82,62 @@ def test_a_role_that_may_not_register_is_refused(signed_in):
     refused = preview(signed_in("supervisor"), agency="MUN1")
     assert refused.status_code == 403
     assert "no puede registrar armas" in refused.text
+
+
+def test_with_refused_rows_the_preview_offers_the_valid_ones_and_a_file_of_the_rest(
+        signed_in, sqlite_world):
+    armorer = signed_in("armero1")
+    page = preview(armorer)
+    shown = words(page.text)
+    assert "Importar ahora" not in shown  # all or nothing: a plain import cannot succeed
+    assert "Importar solo los 2 renglones válidos" in shown
+    # the refusal names the option as this page offers it, not the command line's flag
+    assert "marque «Actualizar los registros que ya existen» para actualizarla" in shown
+    assert "--update" not in page.text
+    size = look(sqlite_world, None, lambda uow: uow.repo.log_size())
+    fields = {"csrf": csrf_of(page.text), "token": hidden(page.text, "token"),
+              "kind": "firearms", "mode": "all_or_nothing", "agency": "", "location": "",
+              "update": ""}
+    download = armorer.client.post("/import/rejects", data=fields)
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert 'filename="inventario-rechazos.csv"' in download.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Matrícula", "Marca", "Modelo", "Calibre", "Tipo", "Ubicación",
+                       "Observación", "error"]
+    assert [row[0] for row in rows[1:]] == ["GLK-A100", ""]
+    assert rows[1][-1].startswith("inventario.csv, línea 4, columna A (Matrícula): ")
+    assert "«Actualizar los registros que ya existen»" in rows[1][-1]
+    assert look(sqlite_world, None, lambda uow: uow.repo.log_size()) == size  # a dry run
+
+    refused = armorer.client.post("/import/commit", data=fields)  # an old form's plain import
+    assert refused.status_code == 422
+    assert "No se importó nada." in refused.text
+    assert look(sqlite_world, None, lambda uow: uow.repo.log_size()) == size
+
+    done = armorer.client.post("/import/commit", data={**fields, "only_valid": "yes"})
+    assert done.status_code == 200, done.text
+    assert "2 nuevos, 0 actualizados, 0 sin cambios, 2 rechazados, de 4 renglones" in done.text
+    assert look(sqlite_world, "armero1",
+                lambda uow: uow.repo.firearms(search="IMP").total) == 2
+
+
+def test_a_location_the_page_does_not_know_is_asked_of_whoever_may_add_it(signed_in):
+    body = ("Matrícula,Marca,Calibre,Tipo,Ubicación\r\n"
+            "IMP-101,Glock,9x19mm,pistola,Bodega Poniente\r\n")
+    page = preview(signed_in("armero1"), body, create_missing="yes")
+    shown = words(page.text)
+    assert ("no hay ubicación 'Bodega Poniente' en MUN1; use el código o el nombre de una "
+            "ubicación, o pida el alta a su jefe o al administrador") in shown
+    assert "Crear" not in shown and "create_missing" not in page.text  # the page creates none
+    assert "Importar" not in shown.split("Filas rechazadas")[-1]  # nothing valid to import
+
+
+def test_the_options_the_messages_name_are_the_labels_on_the_page(signed_in):
+    """The web's names for --update, --create-missing and --location are its own labels."""
+    armorer = signed_in("armero1")
+    for lang in ("es", "en"):
+        armorer.post("/lang", {"lang": lang, "next": "/import"}, page="/")
+        text = words(armorer.get("/import").text)
+        for name in OPTION_NAMES["web"][lang].values():
+            assert name.strip("«»“”") in text, (lang, name)

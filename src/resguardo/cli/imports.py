@@ -9,7 +9,6 @@ terminal; ``--json`` and redirected output stay quiet.
 
 from __future__ import annotations
 
-import csv
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +30,8 @@ from rich.text import Text
 
 from resguardo.cli.context import AsUser, Json, deployment, refusals, require_user
 from resguardo.cli.output import err_console, fail, print_json, print_table
-from resguardo.reports.spreadsheets import csv_cell
 from resguardo.services import imports
-from resguardo.services.imports import ERROR_COLUMN, ImportOptions, ImportReport, Problem
+from resguardo.services.imports import ImportOptions, ImportReport
 
 #: Problems printed on the terminal; the rest are in --json and --rejects.
 SHOWN_PROBLEMS = 100
@@ -109,28 +107,6 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-class CsvRejects:
-    """The rejected-rows file: the header as read plus ``error``, then each refused row."""
-
-    def __init__(self, out: IO[str], file: str, lang: str) -> None:
-        self.writer = csv.writer(out, lineterminator="\r\n")
-        self.file = file
-        self.lang = lang
-        self.width = 0
-
-    def header(self, headers: list[str]) -> None:
-        kept = [h for h in headers if h.strip().lower() != ERROR_COLUMN]
-        self.keep = [i for i, h in enumerate(headers) if h.strip().lower() != ERROR_COLUMN]
-        self.width = len(headers)
-        self.writer.writerow([csv_cell(h) for h in kept] + [ERROR_COLUMN])
-
-    def row(self, line: int, cells: list[str], problems: list[Problem]) -> None:
-        padded = [*cells, *([""] * (self.width - len(cells)))]
-        kept = [padded[i] for i in self.keep] + padded[self.width:]
-        message = "; ".join(p.text(self.file, self.lang) for p in problems)
-        self.writer.writerow([csv_cell(v) for v in kept] + [csv_cell(message)])
-
-
 def _mapping(pairs: list[str] | None) -> dict[str, str] | None:
     if not pairs:
         return None
@@ -198,7 +174,7 @@ def run_import(kind: str, file: Path, options: ImportOptions, *, as_user: str | 
     try:
         if rejects is not None:
             out = open(rejects, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        sink = CsvRejects(out, options.name or file.name, lang) if out is not None else None
+        sink = imports.CsvRejects(out, options.name or file.name, lang) if out is not None else None
         with _progress(as_json) as progress, _no_gc(), app.work(user) as uow:
             report = imports.import_file(uow, kind, file, options, progress=progress,
                                          rejects=sink)

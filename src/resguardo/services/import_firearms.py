@@ -127,6 +127,8 @@ class FirearmImport(PlainRows, CustodyRows):
         self.kinds: dict[str, FirearmKind | None] = {}
         self.dates: dict[str, date | DateError] = {}
         self.pending: list[_Planned] = []
+        self.held: list[tuple[int, list[str], list[Problem]]] = []
+        self.flushing = False
         self.batch_keys: dict[tuple[str, str], int] = {}
         self.ids = array("q")
         self.lines = array("q")
@@ -389,7 +391,27 @@ class FirearmImport(PlainRows, CustodyRows):
 
     # -- batches -----------------------------------------------------------------------
 
+    def reject(self, line: int, cells: list[str], problems: list[Problem]) -> None:
+        """Held until the batch is written: a row refused at the batch's check (already
+        registered) would otherwise come after the rows refused as they were read, and the
+        report and the rejected-rows file list refused rows in the file's order."""
+        self.held.append((line, cells, problems))
+        if len(self.held) >= BATCH and not self.flushing:
+            self.flush()
+
     def flush(self) -> None:
+        """Append the pending rows, then report the refused ones in line order."""
+        self.flushing = True
+        try:
+            self._flush()
+        finally:
+            self.flushing = False
+        held, self.held = self.held, []
+        held.sort(key=lambda refused: refused[0])
+        for line, cells, problems in held:
+            super().reject(line, cells, problems)
+
+    def _flush(self) -> None:
         pending = self.pending
         if not pending:
             return

@@ -47,31 +47,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what} se repite: también está en la línea {first}",
     },
     "registered_here": {
-        "en": "{make} {serial} is already registered to this agency; import with --update "
-        "to update it",
-        "es": "{make} {serial} ya está registrada en esta corporación; importe con --update "
-        "para actualizarla",
+        "en": "{make} {serial} is already registered to this agency; {opt_update} to update it",
+        "es": "{make} {serial} ya está registrada en esta corporación; {opt_update} para "
+        "actualizarla",
     },
     "registered_elsewhere": {
         "en": "{make} {serial} is already registered to another agency ({agency})",
         "es": "{make} {serial} ya está registrada en otra corporación ({agency})",
     },
     "unknown_custodian": {
-        "en": "no officer with badge {badge} in {agency}; import the officers first, or use "
-        "--create-missing",
+        "en": "no officer with badge {badge} in {agency}; import the officers first, or "
+        "{opt_create}",
         "es": "no hay elemento con placa {badge} en {agency}; importe primero los elementos, "
-        "o use --create-missing",
+        "o {opt_create}",
     },
     "unknown_location": {
         "en": "no location {value!r} in {agency}; use a location code or name, or "
-        "--create-missing",
+        "{opt_create}",
         "es": "no hay ubicación {value!r} en {agency}; use el código o el nombre de una "
-        "ubicación, o --create-missing",
+        "ubicación, o {opt_create}",
     },
     "location_required": {
-        "en": "no location: write one in the file or give --location ({agency} has {count} "
+        "en": "no location: write one in the file or {opt_location} ({agency} has {count} "
         "locations)",
-        "es": "sin ubicación: escríbala en el archivo o indique --location ({agency} tiene "
+        "es": "sin ubicación: escríbala en el archivo o {opt_location} ({agency} tiene "
         "{count} ubicaciones)",
     },
     "other_agency": {
@@ -114,9 +113,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cambio con su comando",
     },
     "badge_taken": {
-        "en": "badge {badge} is already registered in {agency}; import with --update to "
-        "update it",
-        "es": "la placa {badge} ya está registrada en {agency}; importe con --update para "
+        "en": "badge {badge} is already registered in {agency}; {opt_update} to update it",
+        "es": "la placa {badge} ya está registrada en {agency}; {opt_update} para "
         "actualizarla",
     },
     "unknown_officer_status": {
@@ -136,6 +134,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "{message_es}",
     },
 }
+
+#: The import's options where the messages name one, as a person gives them on the command
+#: line (``cli``), in the API's request body (``api``) or on the web page (``web``: its labels).
+SURFACES = ("cli", "api", "web")
+OPTION_NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "cli": {lang: {"update": "--update", "create": "--create-missing",
+                   "location": "--location"} for lang in LANGS},
+    "api": {lang: {"update": '"update": true', "create": '"create_missing": true',
+                   "location": '"location"'} for lang in LANGS},
+    "web": {
+        "es": {"update": "«Actualizar los registros que ya existen»",
+               "location": "«Ubicación para los renglones que no indican una»"},
+        "en": {"update": "“Update records that already exist”",
+               "location": "“Location for rows that name none”"},
+    },
+}
+#: How a message asks for each option: typed (command line, API) or ticked (web page).
+_ASKING: dict[str, dict[str, dict[str, str]]] = {
+    "typed": {
+        "es": {"opt_update": "importe con {update}", "opt_create": "use {create}",
+               "opt_location": "indique {location}"},
+        "en": {"opt_update": "import with {update}", "opt_create": "use {create}",
+               "opt_location": "give {location}"},
+    },
+    # The page creates nothing a file names: the role that registers weapons may not add
+    # locations or officers (``--create-missing`` is for a role, or a script, that may).
+    "web": {
+        "es": {"opt_update": "marque {update}",
+               "opt_create": "pida el alta a su jefe o al administrador",
+               "opt_location": "elija una en {location}"},
+        "en": {"opt_update": "tick {update}",
+               "opt_create": "ask your chief or the administrator to add it",
+               "opt_location": "choose one in {location}"},
+    },
+}
+
+
+def options_named(surface: str, lang: str) -> dict[str, str]:
+    """``opt_update``, ``opt_create`` and ``opt_location``: asking for each option on
+    ``surface``, in ``lang``."""
+    names = OPTION_NAMES[surface][lang]
+    asking = _ASKING["web" if surface == "web" else "typed"][lang]
+    return {key: phrase.format(**names) for key, phrase in asking.items()}
+
 
 _STATUS_ES = {
     "in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
@@ -179,10 +221,12 @@ def status_es(code: str) -> str:
     return _STATUS_ES.get(code, code.replace("_", " "))
 
 
-def render(code: str, params: dict[str, Any], lang: str) -> str:
-    """The message of one problem in ``lang`` (``es`` or ``en``)."""
+def render(code: str, params: dict[str, Any], lang: str, surface: str = "cli") -> str:
+    """The message of one problem in ``lang`` (``es`` or ``en``), naming the import's
+    options as they are given on ``surface`` (``OPTION_NAMES``)."""
     templates = MESSAGES[code]
-    values = dict(params)
+    lang = "es" if lang == "es" else "en"
+    values = {**options_named(surface, lang), **params}
     for key in ("status", "current", "wanted"):
         if key in values:
             values[f"{key}_es"] = status_es(str(values[key]))
@@ -196,7 +240,7 @@ def render(code: str, params: dict[str, Any], lang: str) -> str:
     if "order" not in values:
         values["order"] = "dd/mm/yyyy"
     values["order_es"] = "mm/dd/aaaa" if values["order"] == "mm/dd/yyyy" else "dd/mm/aaaa"
-    return templates["es" if lang == "es" else "en"].format(**values)
+    return templates[lang].format(**values)
 
 
 def column_letter(index: int) -> str:

@@ -22,17 +22,19 @@ services one row at a time (``import_roster``).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import DomainError, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.vocabulary import fold_text
+from resguardo.reports.spreadsheets import csv_cell
 from resguardo.services.import_messages import PLACES, column_letter, render
 from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
@@ -80,10 +82,12 @@ class Problem:
     code: str
     params: dict[str, Any]
 
-    def message(self, lang: str = "en") -> str:
-        return render(self.code, self.params, lang)
+    def message(self, lang: str = "en", surface: str = "cli") -> str:
+        """What is wrong, in ``lang``, naming options as ``surface`` gives them
+        (``import_messages.OPTION_NAMES``)."""
+        return render(self.code, self.params, lang, surface)
 
-    def text(self, file: str, lang: str = "en") -> str:
+    def text(self, file: str, lang: str = "en", surface: str = "cli") -> str:
         """``file, line N, column C (header): message`` in ``lang``."""
         line_word, column_word = PLACES["es" if lang == "es" else "en"]
         where = f"{file}, {line_word} {self.line}"
@@ -93,12 +97,12 @@ class Problem:
                 where += f" ({self.column})"
         elif self.column:
             where += f", {column_word} {self.column}"
-        return f"{where}: {self.message(lang)}"
+        return f"{where}: {self.message(lang, surface)}"
 
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+    def as_dict(self, lang: str = "en", surface: str = "cli") -> dict[str, Any]:
         return {"line": self.line, "column": self.column,
                 "column_letter": column_letter(self.index) if self.index is not None else None,
-                "code": self.code, "message": self.message(lang)}
+                "code": self.code, "message": self.message(lang, surface)}
 
 
 class RejectSink(Protocol):
@@ -107,6 +111,30 @@ class RejectSink(Protocol):
     def header(self, headers: list[str]) -> None: ...
 
     def row(self, line: int, cells: list[str], problems: list[Problem]) -> None: ...
+
+
+class CsvRejects:
+    """The rejected-rows file: the header as read plus ``error``, then each refused row."""
+
+    def __init__(self, out: IO[str], file: str, lang: str, surface: str = "cli") -> None:
+        self.writer = csv.writer(out, lineterminator="\r\n")
+        self.file = file
+        self.lang = lang
+        self.surface = surface
+        self.width = 0
+        self.keep: list[int] = []
+
+    def header(self, headers: list[str]) -> None:
+        kept = [h for h in headers if h.strip().lower() != ERROR_COLUMN]
+        self.keep = [i for i, h in enumerate(headers) if h.strip().lower() != ERROR_COLUMN]
+        self.width = len(headers)
+        self.writer.writerow([csv_cell(h) for h in kept] + [ERROR_COLUMN])
+
+    def row(self, line: int, cells: list[str], problems: list[Problem]) -> None:
+        padded = [*cells, *([""] * (self.width - len(cells)))]
+        kept = [padded[i] for i in self.keep] + padded[self.width:]
+        message = "; ".join(p.text(self.file, self.lang, self.surface) for p in problems)
+        self.writer.writerow([csv_cell(v) for v in kept] + [csv_cell(message)])
 
 
 Progress = Callable[[int, int, int], None]
@@ -153,7 +181,7 @@ class ImportReport:
         """Whether the entry point should commit the unit of work."""
         return not self.dry_run and not self.failed
 
-    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+    def as_dict(self, lang: str = "en", surface: str = "cli") -> dict[str, Any]:
         return {
             "kind": self.kind, "file": self.file, "sha256": self.sha256, "agency": self.agency,
             "dry_run": self.dry_run,
@@ -164,7 +192,7 @@ class ImportReport:
             "created": {"locations": self.created_locations, "officers": self.created_officers},
             "entry": self.entry, "headers": self.headers, "mapping": self.mapping,
             "problem_count": self.problem_count,
-            "problems": [p.as_dict(lang) for p in self.problems],
+            "problems": [p.as_dict(lang, surface) for p in self.problems],
         }
 
 

@@ -303,7 +303,7 @@ def _options(body: ImportIn, meta: dict[str, Any], dry_run: bool) -> ImportOptio
 
 
 def _report(report: ImportReport, lang: str) -> ReportOut:
-    return ReportOut.model_validate(report.as_dict(lang))
+    return ReportOut.model_validate(report.as_dict(lang, "api"))
 
 
 def _preview(caller: Caller, kind: str, body: ImportIn) -> ReportOut:
@@ -331,7 +331,7 @@ def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
             raise ValidationFailed(
                 f"nothing was imported: {report.rejected} of {report.rows} rows were refused "
                 "(all or nothing; set skip_invalid to import the valid ones)",
-                report=report.as_dict(body.lang))
+                report=report.as_dict(body.lang, "api"))
         return report
 
     try:

@@ -1,5 +1,6 @@
 """Import from a spreadsheet: upload, preview (a dry run), map columns, see the
-refused rows with their line and column, then commit.
+refused rows with their line and column (and download them as a CSV with an
+``error`` column, to fix and upload again), then commit.
 
 The uploaded file waits on the server between the preview and the commit,
 under a random name bound to the person who uploaded it, and is deleted once
@@ -10,7 +11,10 @@ imported or after a couple of hours. The import itself is
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
+import re
 import secrets
 import tempfile
 import time
@@ -114,6 +118,20 @@ def _options(form: FormData, meta: dict[str, Any], dry_run: bool) -> imports.Imp
         name=meta["name"])
 
 
+#: The choices of the upload form, carried from the preview to the commit.
+CHOSEN = ("kind", "agency", "location", "mode", "update")
+
+
+def _chosen(form: FormData) -> dict[str, str]:
+    return {key: form_value(form, key) for key in CHOSEN}
+
+
+def _rejects_name(name: str, lang: str) -> str:
+    """The download's file name: the upload's, plus what it holds (ASCII, for the header)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "import"
+    return f"{stem[:80]}-{'rechazos' if lang == 'es' else 'rejected'}.csv"
+
+
 def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = None,
                **values: Any) -> Response:
     with site.rg.read(ctx.actor) as uow:
@@ -125,7 +143,7 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
     values.setdefault("result", None)
     return ctx.render("imports.html", status=status, error=error, agencies=agencies,
                       locations=locations, kinds=KIND_LABELS, fields=IMPORT_FIELDS,
-                      schemas=SCHEMAS, shown=SHOWN_PROBLEMS, **values)
+                      schemas=SCHEMAS, shown=SHOWN_PROBLEMS, chosen_keys=CHOSEN, **values)
 
 
 def _run(site: Site, ctx: Ctx, path: Path, kind: str,
@@ -152,8 +170,7 @@ def register(router: APIRouter, site: Site) -> None:
     def preview(request: Request, form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
         kind = form_value(form, "kind")
-        chosen = {k: form_value(form, k) for k in ("kind", "agency", "location", "mode",
-                                                   "update")}
+        chosen = _chosen(form)
         try:
             if kind not in SCHEMAS:
                 raise ValidationFailed("choose what the file holds", field="kind")
@@ -176,16 +193,40 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request, form)
         kind = form_value(form, "kind")
         token = form_value(form, "token")
-        chosen = {k: form_value(form, k) for k in ("kind", "agency", "location", "mode",
-                                                   "update")}
+        chosen = _chosen(form)
         try:
             if kind not in SCHEMAS:
                 raise ValidationFailed("choose what the file holds", field="kind")
             path, meta = _stored(token, ctx.actor.username)
-            report = _run(site, ctx, path, kind, _options(form, meta, dry_run=False))
+            options = _options(form, meta, dry_run=False)
+            if form_value(form, "only_valid") == "yes":  # the preview's "import only the valid"
+                options = dataclasses.replace(options, skip_invalid=True)
+            report = _run(site, ctx, path, kind, options)
         except DomainError as exc:
             return _form_page(site, ctx, status=422, error=ctx.explain(exc), chosen=chosen)
         if report.commit:
             _discard(token)
             return _form_page(site, ctx, result=report, chosen=chosen)
         return _form_page(site, ctx, status=422, report=report, token=token, chosen=chosen)
+
+    @router.post("/import/rejects")
+    def rejected_rows(request: Request, form: FormData = Depends(form_data)) -> Response:
+        """The refused rows of the previewed file as a CSV: its header plus ``error``."""
+        ctx = site.viewer(request, form)
+        kind = form_value(form, "kind")
+        out = io.StringIO()
+        try:
+            if kind not in SCHEMAS:
+                raise ValidationFailed("choose what the file holds", field="kind")
+            path, meta = _stored(form_value(form, "token"), ctx.actor.username)
+            sink = imports.CsvRejects(out, meta["name"], ctx.lang.code, "web")
+            with site.rg.work(ctx.actor) as uow:  # a dry run: nothing is committed
+                imports.import_file(uow, kind, path, _options(form, meta, dry_run=True),
+                                    rejects=sink)
+        except DomainError as exc:
+            return _form_page(site, ctx, status=422, error=ctx.explain(exc),
+                              chosen=_chosen(form))
+        name = _rejects_name(meta["name"], ctx.lang.code)
+        return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
