@@ -59,6 +59,9 @@ def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):
     closed = inspector.post(f"/inspections/{number}/close", page=f"/inspections/{number}")
     assert "Revista cerrada" in closed.text
     assert "Faltante" in closed.text and "No registrada" in closed.text
+    # the counts' labels agree with the counts (several missing, one not registered, none foreign)
+    assert ">Armas faltantes<" in closed.text and ">Arma no registrada<" in closed.text
+    assert ">Armas registradas a otra corporación<" in closed.text
     acta = inspector.get(f"/inspections/{number}/acta.pdf")
     assert acta.headers["content-type"] == "application/pdf" and acta.content[:5] == b"%PDF-"
     chief = signed_in("jefe1")
