@@ -282,6 +282,7 @@ def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world
     assert refused[0] == "Matrícula,Marca,Modelo,Calibre,Tipo,Ubicación,error"
     assert refused[1].startswith("GLK-A100,Glock,17,9x19mm,pistola,ARM1,")
     assert "marque «Actualizar los registros que ya existen»" in refused[1]
+    expect(page.get_by_role("button", name="Importar solo el renglón válido")).to_be_enabled()
     page.get_by_role("button", name="Importar solo el renglón válido").click()
     page.get_by_text("Importación registrada en la bitácora").wait_for()
     shot(page, "import-3-done")
@@ -293,6 +294,15 @@ def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world
     page.get_by_role("button", name="Vista previa").click()
     page.get_by_text("Vista previa de inventario.csv").wait_for()  # both rows registered now
     assert page.get_by_role("button", name=re.compile("^Importar")).count() == 0
+    # While the server reads a file the page says so and its buttons wait (no second send).
+    page.goto(f"{live.url}/import")
+    page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
+    # (answered "204 No Content": the browser stays on the page as it was when sent)
+    page.route("**/import/preview", lambda route: route.fulfill(status=204))
+    page.get_by_role("button", name="Vista previa").click(no_wait_after=True)
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Leyendo el archivo"))
+    expect(page.get_by_role("button", name="Vista previa")).to_be_disabled()
+    shot(page, "import-4-reading")
     context.close()
 
 

@@ -36,6 +36,35 @@
     }
   }, true);
 
+  // Long requests (a spreadsheet read whole): <form data-busy="what the page is doing">.
+  // The page says it is working and its buttons wait, so a second click cannot send the
+  // same file twice. A button marked data-download leaves the page where it is.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-busy")) { return; }
+    if (event.submitter && event.submitter.hasAttribute("data-download")) { return; }
+    form.setAttribute("aria-busy", "true");
+    var note = form.querySelector("[data-busy-note]");
+    if (note) { note.textContent = form.getAttribute("data-busy"); note.hidden = false; }
+    // After the submission has taken the clicked button's name and value.
+    window.setTimeout(function () { setButtons(form, true); }, 0);
+  });
+
+  function setButtons(form, disabled) {
+    Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = disabled; });
+  }
+
+  // Back to a page the browser kept: its forms are no longer busy.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy]"), function (form) {
+      form.removeAttribute("aria-busy");
+      setButtons(form, false);
+      var note = form.querySelector("[data-busy-note]");
+      if (note) { note.hidden = true; }
+    });
+  });
+
   // After htmx swaps a fragment in, put the cursor where the next scan goes.
   document.addEventListener("htmx:afterSettle", function () { focusFirst(document); });
 
