@@ -333,7 +333,9 @@ def test_create_missing_is_held_to_the_roles_permissions(world, tmp_path):
     path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\nC-1,Glock,9mm,pistola,"
                               "Bóveda Sur\n")
     (problem,) = run(world, path, create_missing=True).problems
-    assert problem.column == "Ubicación" and "may not" in problem.message("en")
+    assert (problem.column, problem.code) == ("Ubicación", "not_permitted")
+    assert problem.message("en") == "your role (armorer) may not add locations"
+    assert problem.message("es") == "su rol (armero) no puede dar de alta ubicaciones"
     with world.work(None) as uow:  # the system itself (as `resguardo demo` acts)
         report = import_file(uow, "firearms", path, ImportOptions(agency="MUN1",
                                                                   create_missing=True))

@@ -129,6 +129,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "unknown kind of location {value!r}; accepted: {accepted}",
         "es": "tipo de ubicación desconocido {value!r}; se aceptan: {accepted}",
     },
+    "not_permitted": {
+        "en": "your role ({role}) may not {action}",
+        "es": "su rol ({role_es}) no puede {action_es}",
+    },
     "refused": {
         "en": "{message}",
         "es": "{message_es}",
@@ -209,6 +213,23 @@ _DOMAIN_ES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_ROLE_ES = {
+    "armorer": "armero", "chief": "jefe", "supervisor": "supervisor", "inspector": "inspector",
+    "investigator": "investigador", "auditor": "auditor", "admin": "administrador",
+}
+#: What an import may ask a role to do, in words (else the action's code, spelled out).
+_ACTIONS = {
+    "location.manage": ("add locations", "dar de alta ubicaciones"),
+    "officer.manage": ("add officers", "dar de alta elementos"),
+    "firearm.register": ("register firearms", "registrar armas"),
+    "custody.issue": ("issue weapons", "asignar armas"),
+    "custody.return": ("take weapons back", "recibir armas"),
+    "firearm.move": ("move weapons", "mover armas"),
+    "firearm.repair": ("send weapons to repair", "enviar armas a reparación"),
+    "correct": ("correct records", "corregir registros"),
+}
+
+
 def spanish(message: str) -> str:
     """The Spanish of a domain refusal when it is one of the usual ones (else as given)."""
     for pattern, replacement in _DOMAIN_ES:
@@ -237,6 +258,12 @@ def render(code: str, params: dict[str, Any], lang: str, surface: str = "cli") -
         values["problems"] = "; ".join(problems)
     if "message" in values:
         values["message_es"] = spanish(str(values["message"]))
+    if "role" in values:
+        values["role_es"] = _ROLE_ES.get(str(values["role"]), str(values["role"]))
+    if "action" in values:
+        code = str(values["action"])
+        spelled = code.replace(".", " ").replace("_", " ")
+        values["action"], values["action_es"] = _ACTIONS.get(code, (spelled, spelled))
     if "order" not in values:
         values["order"] = "dd/mm/yyyy"
     values["order_es"] = "mm/dd/aaaa" if values["order"] == "mm/dd/yyyy" else "dd/mm/aaaa"

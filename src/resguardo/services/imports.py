@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import DomainError, ValidationFailed
+from resguardo.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.vocabulary import fold_text
 from resguardo.reports.spreadsheets import csv_cell
@@ -388,6 +388,9 @@ class RowImport:
         column = name if isinstance(name, str) and name in self.sheet.columns else default
         if column == "acquired_on":
             column = "acquired"
+        if isinstance(exc, PermissionDenied) and {"role", "action"} <= exc.details.keys():
+            return self.problem(line, column, "not_permitted", role=exc.details["role"],
+                                action=exc.details["action"])
         return self.problem(line, column, "refused", message=exc.message)
 
     def reject(self, line: int, cells: list[str], problems: list[Problem]) -> None:
