@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -171,3 +173,24 @@ def test_a_refusal_names_the_request_body_field_that_changes_it(client):
     (problem,) = r.json()["problems"]
     assert problem["code"] == "registered_here"
     assert problem["message"].endswith('; importe con "update": true para actualizarla')
+
+
+def test_the_refused_rows_come_back_as_a_csv_to_fix_and_upload_again(client, world):
+    r = upload(client, INVENTORY)
+    assert r.status_code == 201, r.text
+    before = log_size(world)
+    body = {"upload": r.json()["upload"], "location": "ARM1", "lang": "es",
+            "mapping": {"Núm. de arma": "serial"}}
+    r = client.call("armero1", "POST", "/imports/firearms/rejects", json=body)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert 'filename="inventario-rechazos.csv"' in r.headers["content-disposition"]
+    assert r.headers["x-rejected-rows"] == "1"
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Núm. de arma", "Marca", "Calibre", "Tipo", "Ubicación", "Resguardante",
+                       "error"]
+    assert rows[1][:4] == ["API-3", "Glock", "9x19mm", "cañón"] and len(rows) == 2
+    assert rows[1][-1].startswith("inventario.csv, línea 4, columna D (Tipo): tipo desconocido")
+    assert log_size(world) == before  # a dry run
+    other = client.call("jefe1", "POST", "/imports/firearms/rejects", json=body)
+    assert other.status_code in (403, 404)  # not theirs to read, nor their role's

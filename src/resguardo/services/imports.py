@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +136,13 @@ class CsvRejects:
         kept = [padded[i] for i in self.keep] + padded[self.width:]
         message = "; ".join(p.text(self.file, self.lang, self.surface) for p in problems)
         self.writer.writerow([csv_cell(v) for v in kept] + [csv_cell(message)])
+
+
+def rejects_name(name: str, lang: str) -> str:
+    """The rejected-rows file's name: the import's, plus what it holds (ASCII, as an HTTP
+    download names it)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "import"
+    return f"{stem[:80]}-{'rechazos' if lang == 'es' else 'rejected'}.csv"
 
 
 Progress = Callable[[int, int, int], None]

@@ -13,6 +13,9 @@ For the import page of the web interface (and any script):
    nothing unless ``skip_invalid``); a refused import answers 422 with the
    report in the error's details.
 
+``POST /imports/.../rejects`` answers, as a dry run, the refused rows as a CSV
+file: the header as read plus an ``error`` column, to fix and upload again.
+
 Uploads are kept on the server's disk (``RESGUARDO_IMPORT_DIR``, a temporary
 directory by default) for a day, readable only by the user who sent them.
 """
@@ -20,6 +23,7 @@ directory by default) for a day, readable only by the user who sent them.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -36,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
 from resguardo.api.dependencies import Caller, Writer
+from resguardo.api.errors import error_responses
 from resguardo.api.routing import AgencyFilter, needs, router
 from resguardo.api.schemas.common import PRINTABLE, Code, Name, _Encodable
 from resguardo.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
@@ -306,16 +311,35 @@ def _report(report: ImportReport, lang: str) -> ReportOut:
     return ReportOut.model_validate(report.as_dict(lang, "api"))
 
 
-def _preview(caller: Caller, kind: str, body: ImportIn) -> ReportOut:
+def _dry_run(caller: Caller, kind: str, body: ImportIn,
+             rejects: Callable[[str], import_service.RejectSink] | None = None) -> ImportReport:
+    """The import of an upload as a dry run (``rejects``: given the file's name, where its
+    refused rows go)."""
     uow = _enter(_unit(caller))
     try:
         assert uow.actor is not None
         authorize(uow.actor, ACTIONS[kind])
         path, meta = _stored(body.upload, caller.username, kind)
-        report = import_service.import_file(uow, kind, path, _options(body, meta, True))
-        return _report(report, body.lang)
+        return import_service.import_file(
+            uow, kind, path, _options(body, meta, True),
+            rejects=rejects(meta["file"]) if rejects is not None else None)
     finally:
-        uow.__exit__(None, None, None)  # a preview writes nothing: rolled back
+        uow.__exit__(None, None, None)  # a dry run writes nothing: rolled back
+
+
+def _preview(caller: Caller, kind: str, body: ImportIn) -> ReportOut:
+    return _report(_dry_run(caller, kind, body), body.lang)
+
+
+def _rejects(caller: Caller, kind: str, body: ImportIn) -> Response:
+    out = io.StringIO()
+    report = _dry_run(caller, kind, body, lambda name: import_service.CsvRejects(
+        out, name, body.lang, "api"))
+    name = import_service.rejects_name(report.file, body.lang)
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Rejected-Rows": str(report.rejected)})
 
 
 def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
@@ -361,6 +385,9 @@ def _operations(kind: str, what: str) -> None:
     def commit(body: ImportIn, caller: Writer) -> Response:
         return _commit(caller, kind, body)
 
+    def rejects(body: ImportIn, caller: Writer) -> Response:
+        return _rejects(caller, kind, body)
+
     upload.__doc__ = (f"Upload {what} (CSV or XLSX, the raw request body): stored for you, "
                       "checked, and described (headers, columns, first rows).")
     preview.__doc__ = (f"Import an upload of {what} as a dry run, with an optional column "
@@ -374,6 +401,14 @@ def _operations(kind: str, what: str) -> None:
               f"preview_{kind}_import")
     _register(imports.post, f"/{kind}/commit", commit, ReportOut, 201, needs(action),
               f"commit_{kind}_import")
+    rejects.__doc__ = (f"The refused rows of an upload of {what} as a CSV file (a dry run): "
+                       "the header as read plus an error column, to fix and upload again.")
+    rejects.__name__ = f"{kind}_import_rejects"
+    imports.post(f"/{kind}/rejects", response_class=Response, openapi_extra=needs(action),
+                 name=rejects.__name__, responses={**error_responses(), 200: {
+                     "content": {"text/csv": {}},
+                     "description": "The refused rows, UTF-8 with a byte order mark; "
+                                    "X-Rejected-Rows counts them."}})(rejects)
 
 
 def _register(method: Callable[..., Any], path: str, endpoint: Callable[..., Any],

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import re
 import secrets
 import tempfile
 import time
@@ -126,12 +125,6 @@ def _chosen(form: FormData) -> dict[str, str]:
     return {key: form_value(form, key) for key in CHOSEN}
 
 
-def _rejects_name(name: str, lang: str) -> str:
-    """The download's file name: the upload's, plus what it holds (ASCII, for the header)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "import"
-    return f"{stem[:80]}-{'rechazos' if lang == 'es' else 'rejected'}.csv"
-
-
 def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = None,
                **values: Any) -> Response:
     with site.rg.read(ctx.actor) as uow:
@@ -226,7 +219,7 @@ def register(router: APIRouter, site: Site) -> None:
         except DomainError as exc:
             return _form_page(site, ctx, status=422, error=ctx.explain(exc),
                               chosen=_chosen(form))
-        name = _rejects_name(meta["name"], ctx.lang.code)
+        name = imports.rejects_name(meta["name"], ctx.lang.code)
         return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
                         media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
