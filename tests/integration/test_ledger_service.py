@@ -27,7 +27,7 @@ from resguardo.ledger import (
     verify_cosignatures,
     verify_inclusion,
 )
-from resguardo.services import ledger
+from resguardo.services import ledger, ledger_proofs
 
 from world import do, look
 
@@ -133,7 +133,7 @@ def test_without_its_key_the_log_goes_on_and_says_it_signs_nothing(app, caplog):
 
 def test_an_entry_is_proved_included_in_the_latest_checkpoint(app):
     sign_now(app)
-    proof = look(app, "auditor", ledger.prove, index=7)
+    proof = look(app, "auditor", ledger_proofs.prove, index=7)
     assert proof.checkpoint.size == size(app)
     assert proof.leaf_hash == leaf_hash(proof.leaf)
     verify_inclusion(7, proof.checkpoint.size, proof.leaf_hash, proof.proof, proof.checkpoint.root)
@@ -143,25 +143,25 @@ def test_an_entry_is_proved_included_in_the_latest_checkpoint(app):
 
 def test_a_serial_proves_its_registration_to_a_reader_in_scope(app):
     sign_now(app)
-    proof = look(app, "armero1", ledger.prove, serial="GLK-A100")
+    proof = look(app, "armero1", ledger_proofs.prove, serial="GLK-A100")
     assert proof.event.type == "firearm.registered"
     assert proof.event.payload["serial"] == "GLK-A100"
     verify_inclusion(proof.event.position, proof.checkpoint.size, leaf_hash(proof.event.leaf()),
                      proof.proof, proof.checkpoint.root)
     with pytest.raises(NotFound):
-        look(app, "armero2", ledger.prove, serial="GLK-A100")
+        look(app, "armero2", ledger_proofs.prove, serial="GLK-A100")
 
 
 def test_an_entry_not_yet_covered_by_a_checkpoint_is_not_proved(app):
     sign_now(app)
     custody_rounds(app, 1)
     with pytest.raises(Conflict, match="not covered by a checkpoint"):
-        look(app, "auditor", ledger.prove, index=size(app) - 1)
+        look(app, "auditor", ledger_proofs.prove, index=size(app) - 1)
 
 
 def test_a_proof_against_another_root_does_not_verify(app):
     sign_now(app)
-    proof = look(app, "auditor", ledger.prove, index=3)
+    proof = look(app, "auditor", ledger_proofs.prove, index=3)
     with pytest.raises(ProofError):
         verify_inclusion(3, proof.checkpoint.size, proof.leaf_hash, proof.proof, bytes(32))
 
@@ -172,7 +172,7 @@ def test_a_proof_against_another_root_does_not_verify(app):
 def test_consistency_proofs_between_checkpoints_verify(app):
     stored = checkpoints(app)
     for old in stored:
-        found = look(app, "inspector", ledger.consistency, old.size)
+        found = look(app, "inspector", ledger_proofs.consistency, old.size)
         assert (found.size1, found.size2) == (old.size, stored[-1].size)
         assert found.root1 == old.root and found.root2 == stored[-1].root
         if 0 < old.size < stored[-1].size:
@@ -180,15 +180,15 @@ def test_consistency_proofs_between_checkpoints_verify(app):
 
 
 def test_consistency_from_an_empty_log_is_an_empty_proof(app):
-    found = look(app, "auditor", ledger.consistency, 0, 5)
+    found = look(app, "auditor", ledger_proofs.consistency, 0, 5)
     assert found.proof == [] and found.root1 == EMPTY_ROOT
 
 
 def test_consistency_beyond_the_log_or_backwards_is_refused(app):
     with pytest.raises(ValidationFailed):
-        look(app, "auditor", ledger.consistency, 10, 5)
+        look(app, "auditor", ledger_proofs.consistency, 10, 5)
     with pytest.raises(ValidationFailed):
-        look(app, "auditor", ledger.consistency, 1, size(app) + 1)
+        look(app, "auditor", ledger_proofs.consistency, 1, size(app) + 1)
 
 
 # --- witnesses ---------------------------------------------------------------------------
@@ -203,15 +203,15 @@ def test_a_witness_cosignature_is_kept_and_served_with_the_checkpoint(app):
     body, _ = parse_note(stored.note)
     w1, w2 = witness(), witness("witness.example.net/w2")
     for w, t in ((w1, 1_700_000_000), (w2, 1_700_000_100)):
-        kept = do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, t), w.vkey())
+        kept = do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, t), w.vkey())
         assert (kept.witness, kept.timestamp) == (w.name, t)
-    served = look(app, "inspector", ledger.cosigned, stored.id)
+    served = look(app, "inspector", ledger_proofs.cosigned, stored.id)
     assert [c.witness for c in served.cosignatures] == sorted([w1.name, w2.name])
     assert verify_cosignatures(served.note, [w1.verifier(), w2.verifier()]) == {
         w1.name: 1_700_000_000, w2.name: 1_700_000_100}
     # the served note still carries the log's own signature
     verify_checkpoint(served.note, key(app).verifier(), app.settings.log_origin)
-    assert look(app, "auditor", ledger.cosigned).checkpoint.id == stored.id
+    assert look(app, "auditor", ledger_proofs.cosigned).checkpoint.id == stored.id
 
 
 def test_a_cosignature_that_does_not_verify_is_refused(app):
@@ -220,23 +220,24 @@ def test_a_cosignature_that_does_not_verify_is_refused(app):
     w = witness()
     wrong_body, _ = parse_note(earlier.note)
     with pytest.raises(ValidationFailed, match="does not verify"):
-        do(app, "auditor", ledger.cosign, stored.id, cosign(wrong_body, w, 5), w.vkey())
+        do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(wrong_body, w, 5), w.vkey())
     body, _ = parse_note(stored.note)
     with pytest.raises(ValidationFailed, match="does not verify"):
-        do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, 5), witness().vkey())
+        do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, 5), witness().vkey())
     with pytest.raises(ValidationFailed, match="type 0x04"):
-        do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, 5), key(app).verifier().vkey())
-    assert look(app, "auditor", ledger.cosigned, stored.id).cosignatures == []
+        do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, 5),
+           key(app).verifier().vkey())
+    assert look(app, "auditor", ledger_proofs.cosigned, stored.id).cosignatures == []
 
 
 def test_a_witness_cosigns_a_checkpoint_once(app):
     stored = sign_now(app)
     body, _ = parse_note(stored.note)
     w = witness()
-    do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, 5), w.vkey())
-    do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, 5), w.vkey())  # idempotent
+    do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, 5), w.vkey())
+    do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, 5), w.vkey())  # idempotent
     with pytest.raises(Conflict, match="already cosigned"):
-        do(app, "auditor", ledger.cosign, stored.id, cosign(body, w, 6), w.vkey())
+        do(app, "auditor", ledger_proofs.cosign, stored.id, cosign(body, w, 6), w.vkey())
 
 
 def test_only_auditors_and_admins_record_cosignatures(app):
@@ -244,9 +245,9 @@ def test_only_auditors_and_admins_record_cosignatures(app):
     body, _ = parse_note(stored.note)
     w = witness()
     with pytest.raises(PermissionDenied):
-        do(app, "armero1", ledger.cosign, stored.id, cosign(body, w, 5), w.vkey())
+        do(app, "armero1", ledger_proofs.cosign, stored.id, cosign(body, w, 5), w.vkey())
     with pytest.raises(NotFound):
-        do(app, "auditor", ledger.cosign, 999, cosign(body, w, 5), w.vkey())
+        do(app, "auditor", ledger_proofs.cosign, 999, cosign(body, w, 5), w.vkey())
 
 
 # --- export --------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ def test_only_auditors_and_admins_record_cosignatures(app):
 
 def test_an_auditor_downloads_a_range_that_rehashes_to_the_checkpoint(app):
     stored = sign_now(app)
-    items = look(app, "auditor", lambda uow: list(ledger.export_events(uow, 0, stored.size)))
+    items = look(app, "auditor", lambda uow: list(ledger_proofs.export_events(uow, 0, stored.size)))
     assert [i["index"] for i in items] == list(range(stored.size))
     assert all(leaf_hash(i["leaf"].encode()) == base64.b64decode(i["leaf_hash"])
                for i in items)
@@ -266,11 +267,11 @@ def test_the_export_gives_only_leaf_hashes_outside_the_readers_scope(app, monkey
     monkeypatch.setitem(PERMISSIONS, Role.SUPERVISOR,
                         PERMISSIONS[Role.SUPERVISOR] | {Action.LEDGER_VERIFY})
     n = size(app)
-    items = look(app, "supervisor", lambda uow: list(ledger.export_events(uow, 0, n)))
+    items = look(app, "supervisor", lambda uow: list(ledger_proofs.export_events(uow, 0, n)))
     hidden = [i for i in items if "event" not in i]
     shown = [i for i in items if "event" in i]
     assert hidden and shown and all("leaf_hash" in i for i in items)
     assert all(i["event"]["type"] != "firearm.registered" or
                i["event"]["payload"]["serial"] != "SIG-C100" for i in shown)
     with pytest.raises(PermissionDenied):
-        look(app, "armero1", lambda uow: list(ledger.export_events(uow, 0, 2)))
+        look(app, "armero1", lambda uow: list(ledger_proofs.export_events(uow, 0, 2)))

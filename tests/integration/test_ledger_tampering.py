@@ -21,7 +21,7 @@ from ledger_world import (
 )
 from resguardo.domain.errors import Conflict
 from resguardo.ledger import Checkpoint, generate_signer, sign_checkpoint
-from resguardo.services import custody, ledger
+from resguardo.services import custody, ledger, ledger_proofs
 from resguardo.services.ledger_verify import verify
 
 from world import do
@@ -231,7 +231,7 @@ def test_a_corrupted_tree_node_is_reported_with_the_entries_under_it(app):
     (finding,) = report.findings
     assert (finding.first, finding.last, finding.exact) == (12, 15, False)
     with app.read("auditor") as uow, pytest.raises(Conflict, match="does not prove"):
-        ledger.prove(uow, index=9)  # its path passes node (2, 3)
+        ledger_proofs.prove(uow, index=9)  # its path passes node (2, 3)
 
 
 def test_verify_in_parallel_processes_reports_what_one_process_does(app):
@@ -280,7 +280,7 @@ def test_a_tree_hash_stored_as_text_in_sqlite_is_reported_not_a_crash(sqlite_url
     (finding,) = report.findings
     assert (finding.first, finding.last) == (4, 5)
     with app.read("auditor") as uow, pytest.raises(Conflict, match="does not prove"):
-        ledger.prove(uow, index=6)  # node (1, 2) is its sibling on the way up
+        ledger_proofs.prove(uow, index=6)  # node (1, 2) is its sibling on the way up
 
 
 def test_a_tree_row_at_a_fractional_index_in_sqlite_is_reported(sqlite_url, clock, tmp_path,

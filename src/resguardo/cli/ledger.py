@@ -14,7 +14,7 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, writ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import ledger, ledger_verify
+from resguardo.services import ledger, ledger_proofs, ledger_verify
 from resguardo.storage import rebuild
 from resguardo.storage.uow import UnitOfWork
 
@@ -199,7 +199,8 @@ def prove_command(
     Example: resguardo --as armero1 ledger prove GLK-A100 --json > proof.json
     """
     _key()
-    found = read(as_user, lambda uow: ledger.prove(uow, make=make, **_target(target, serial)))
+    found = read(as_user,
+                 lambda uow: ledger_proofs.prove(uow, make=make, **_target(target, serial)))
     if as_json:
         print_json(found.as_dict())
         return
@@ -229,7 +230,7 @@ def consistency_command(
     --json prints the form tools/witness.py check --proof reads.
     Example: resguardo --as auditor ledger consistency 120 --json > proof.json
     """
-    found = read(as_user, ledger.consistency, old, new)
+    found = read(as_user, ledger_proofs.consistency, old, new)
     if as_json:
         print_json(found.as_dict())
         return
@@ -256,7 +257,7 @@ def cosign_command(
 
     Example: resguardo --as auditor ledger cosign 7 --line "$(cat cosig.txt)" --witness-vkey w1.vkey
     """
-    kept = write(as_user, ledger.cosign, checkpoint_id, line, witness_vkey)
+    kept = write(as_user, ledger_proofs.cosign, checkpoint_id, line, witness_vkey)
     if as_json:
         print_json({"checkpoint_id": kept.checkpoint_id, "witness": kept.witness,
                     "vkey": kept.vkey, "timestamp": kept.timestamp, "line": kept.line})
@@ -278,7 +279,7 @@ def cosignatures_command(
     Witnesses compare these notes to catch a split view.
     Example: resguardo --as inspector ledger cosignatures 7 > cosigned.txt
     """
-    found = read(as_user, ledger.cosigned, checkpoint_id)
+    found = read(as_user, ledger_proofs.cosigned, checkpoint_id)
     if as_json:
         print_json(found.as_dict())
     else:
@@ -302,7 +303,7 @@ def events_command(
     Example: resguardo --as auditor ledger events --from 0 --to 1000 --json > events.json
     """
     def run(uow: UnitOfWork) -> None:
-        items = ledger.export_events(uow, start, stop)
+        items = ledger_proofs.export_events(uow, start, stop)
         if as_json:
             out = sys.stdout
             out.write(f'{{"from": {start}, "to": {stop}, "events": [')

@@ -18,7 +18,8 @@ from sqlalchemy.sql import Select
 
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
-from resguardo.storage.repositories import Repositories, event_from_row
+from resguardo.storage.event_queries import event_from_row
+from resguardo.storage.repositories import Repositories
 
 #: Rows fetched per round trip while streaming.
 STREAM = 2000

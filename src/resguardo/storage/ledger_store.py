@@ -33,7 +33,7 @@ from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
 from resguardo.storage.database import driver_connection, make_engine, normalize_url
-from resguardo.storage.repositories import event_from_row
+from resguardo.storage.event_queries import event_from_row
 
 _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _LATEST = "SELECT size, created_at FROM checkpoints ORDER BY id DESC LIMIT 1"

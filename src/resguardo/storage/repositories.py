@@ -1,11 +1,11 @@
-"""Every query lives here, and every read of agency data goes through one
-scope clause built from the acting user, so scope is never an inline WHERE
-someone can forget. ``actor=None`` is the system itself (init, demo, replay)."""
+"""Every query lives here (the event log's reads in ``event_queries``, mixed in),
+and every read of agency data goes through one scope clause built from the
+acting user, so scope is never an inline WHERE someone can forget.
+``actor=None`` is the system itself (init, demo, replay)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +15,10 @@ from sqlalchemy.sql import Select
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus, OrgKind, Role
 from resguardo.domain.entities import Actor, Firearm, Location, Officer, Organization, Override
 from resguardo.domain.errors import NotFound
-from resguardo.domain.events import Event
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.storage import tables as t
+from resguardo.storage.event_queries import EventQueries
 from resguardo.storage.fast import Raw
 
 
@@ -48,13 +48,6 @@ def firearm_from_row(row: Any) -> Firearm:
         status_since=parse_instant(row.status_since))
 
 
-def event_from_row(row: Any) -> Event:
-    return Event(position=row.position, type=row.type, at=row.at, actor_id=row.actor_id,
-                 actor=row.actor, org_id=row.org_id, subject_type=row.subject_type,
-                 subject_id=row.subject_id, corrects=row.corrects, reason=row.reason,
-                 request_id=row.request_id, payload=json.loads(row.payload))
-
-
 @dataclass(frozen=True)
 class Page:
     items: list[Any]
@@ -67,7 +60,7 @@ _ORG_BY_ID = select(t.organizations).where(t.organizations.c.id == bindparam("or
 _PATH_CACHE = "resguardo_org_paths"
 
 
-class Repositories:
+class Repositories(EventQueries):
     """Queries on one connection, restricted to one actor's scope."""
 
     def __init__(self, conn: Connection, actor: Actor | None) -> None:
@@ -416,70 +409,6 @@ class Repositories:
 
     def acknowledged(self) -> set[str]:
         return {r[0] for r in self.conn.execute(select(t.alert_acks.c.alert_key))}
-
-    # --- events ----------------------------------------------------------------------------------------
-
-    def event(self, position: int) -> Event:
-        row = self.conn.execute(select(t.events).where(t.events.c.position == position)).first()
-        if row is None:
-            raise NotFound(f"entry {position} not found", position=position)
-        ev = event_from_row(row)
-        if ev.org_id is not None and self.actor is not None:
-            path = self.conn.execute(select(t.organizations.c.path).where(
-                t.organizations.c.id == ev.org_id)).scalar_one_or_none()
-            if path is None or not self.actor.in_scope(path):
-                raise NotFound(f"entry {position} not found", position=position)
-        return ev
-
-    def history(self, subject_type: str, subject_id: int) -> list[Event]:
-        c = t.events.c
-        rows = self.conn.execute(select(t.events).where(
-            c.subject_type == subject_type, c.subject_id == subject_id).order_by(c.position))
-        return [event_from_row(r) for r in rows]
-
-    def firearm_history(self, firearm_id: int) -> list[Event]:
-        """Events about a firearm, including officer events are not; ordered by position."""
-        return self.history("firearm", firearm_id)
-
-    def firearm_history_page(self, firearm_id: int, offset: int, limit: int
-                             ) -> tuple[list[Event], bool]:
-        """A page of the events about a firearm, newest first, and whether older ones exist."""
-        c = t.events.c
-        rows = list(self.conn.execute(
-            select(t.events).where(c.subject_type == "firearm", c.subject_id == firearm_id)
-            .order_by(c.position.desc()).offset(offset).limit(limit + 1)))
-        return [event_from_row(r) for r in rows[:limit]], len(rows) > limit
-
-    def corrections_of(self, positions: Sequence[int]) -> dict[int, list[Event]]:
-        if not positions:
-            return {}
-        c = t.events.c
-        rows = self.conn.execute(select(t.events).where(
-            c.type == "entry.corrected", c.corrects.in_(set(positions))).order_by(c.position))
-        out: dict[int, list[Event]] = {}
-        for row in rows:
-            ev = event_from_row(row)
-            out.setdefault(int(ev.corrects or 0), []).append(ev)
-        return out
-
-    def iter_events(self, start: int = 0, stop: int | None = None,
-                    batch: int = 5000) -> Iterator[Event]:
-        c = t.events.c
-        pos = start
-        while True:
-            stmt = select(t.events).where(c.position >= pos).order_by(c.position).limit(batch)
-            if stop is not None:
-                stmt = stmt.where(c.position < stop)
-            rows = self.conn.execute(stmt).all()
-            if not rows:
-                return
-            for row in rows:
-                yield event_from_row(row)
-            pos = rows[-1].position + 1
-
-    def log_size(self) -> int:
-        return int(self.conn.execute(select(t.log_head.c.size).where(t.log_head.c.id == 1))
-                   .scalar_one())
 
     # --- users ------------------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, func, select
 
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
-from resguardo.storage.repositories import Repositories, event_from_row
+from resguardo.storage.event_queries import event_from_row
+from resguardo.storage.repositories import Repositories
 
 #: Entries that add a serial to the registry or may change one.
 REGISTRY_CHANGES = ("firearm.registered", "entry.corrected")

@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, literal_column, or_, select, text
 
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
-from resguardo.storage.repositories import Repositories, event_from_row
+from resguardo.storage.event_queries import event_from_row
+from resguardo.storage.repositories import Repositories
 
 CUSTODY_TYPES = ("custody.issued", "custody.returned")
 AMMO_TYPES = ("ammunition.received", "ammunition.issued", "ammunition.returned",

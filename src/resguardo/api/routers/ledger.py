@@ -24,6 +24,7 @@ from resguardo.api.visibility import visible_to
 from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.domain.policy import Action
 from resguardo.services import ledger as service
+from resguardo.services import ledger_proofs
 
 ledger = router("/ledger", "ledger")
 
@@ -36,14 +37,14 @@ MAX_ENTRIES = 2000
 def latest_checkpoint(caller: Reader) -> CheckpointOut:
     """The newest signed checkpoint (C2SP signed note) with its witness cosignatures."""
     with caller.read() as uow:
-        return CheckpointOut.model_validate(service.cosigned(uow).as_dict())
+        return CheckpointOut.model_validate(ledger_proofs.cosigned(uow).as_dict())
 
 
 @ledger.get("/checkpoints/{checkpoint_id}", response_model=CheckpointOut,
             openapi_extra=needs(Action.READ))
 def get_checkpoint(checkpoint_id: CheckpointId, caller: Reader) -> CheckpointOut:
     with caller.read() as uow:
-        return CheckpointOut.model_validate(service.cosigned(uow, checkpoint_id).as_dict())
+        return CheckpointOut.model_validate(ledger_proofs.cosigned(uow, checkpoint_id).as_dict())
 
 
 @ledger.post("/checkpoints", response_model=SignedCheckpointOut, status_code=201,
@@ -61,8 +62,8 @@ def sign_checkpoint(caller: Writer) -> object:
 def add_cosignature(checkpoint_id: CheckpointId, body: CosignatureIn, caller: Writer) -> object:
     """Keep a witness's cosignature of a checkpoint, once it verifies."""
     def run(uow):  # type: ignore[no-untyped-def]
-        service.cosign(uow, checkpoint_id, body.line, body.witness_vkey)
-        return service.cosigned(uow, checkpoint_id)
+        ledger_proofs.cosign(uow, checkpoint_id, body.line, body.witness_vkey)
+        return ledger_proofs.cosigned(uow, checkpoint_id)
     return caller.write(run, lambda uow, c: CheckpointOut.model_validate(c.as_dict()), body=body)
 
 
@@ -88,7 +89,7 @@ def inclusion_proof(caller: Reader,
                                                     entry):
                 raise NotFound("entry not found")
         try:
-            proof = service.prove(uow, index=index, serial=serial, make=make)
+            proof = ledger_proofs.prove(uow, index=index, serial=serial, make=make)
         except NotFound:
             raise NotFound("entry not found" if index is not None
                            else "firearm not found") from None
@@ -102,7 +103,7 @@ def consistency_proof(caller: Reader, old: Size,
                       ) -> ConsistencyOut:
     """Proof that the tree of size `new` (default: the latest checkpoint) extends size `old`."""
     with caller.read() as uow:
-        return ConsistencyOut.model_validate(service.consistency(uow, old, new).as_dict())
+        return ConsistencyOut.model_validate(ledger_proofs.consistency(uow, old, new).as_dict())
 
 
 @ledger.get("/entries", response_model=list[LedgerEntryOut],
@@ -116,4 +117,4 @@ def ledger_entries(caller: Reader, start: Size, stop: Size) -> list[LedgerEntryO
         raise ValidationFailed(f"ask for at most {MAX_ENTRIES} entries at a time", field="stop")
     with caller.read() as uow:
         return [LedgerEntryOut.model_validate(item)
-                for item in service.export_events(uow, start, stop)]
+                for item in ledger_proofs.export_events(uow, start, stop)]
