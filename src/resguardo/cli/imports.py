@@ -208,7 +208,9 @@ def import_firearms(
     update: Update = False,
     create_missing: Annotated[bool, typer.Option(
         "--create-missing",
-        help="Create the locations and custodians the file names that do not exist.")] = False,
+        help="Create the locations and custodians the file names that do not exist "
+             "(held to the acting role's permissions: adding locations and officers).")
+    ] = False,
     location: Annotated[str | None, typer.Option(
         "--location", metavar="CODE", help="Location for rows that name none.")] = None,
     sheet: Sheet = None,
