@@ -9,6 +9,7 @@ pattern, the rest keep their English text.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 LANGS = ("es", "en")
@@ -175,9 +176,10 @@ _ASKING: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+@cache
 def options_named(surface: str, lang: str) -> dict[str, str]:
     """``opt_update``, ``opt_create`` and ``opt_location``: asking for each option on
-    ``surface``, in ``lang``."""
+    ``surface``, in ``lang`` (worded once each; callers copy, never change, the dict)."""
     names = OPTION_NAMES[surface][lang]
     asking = _ASKING["web" if surface == "web" else "typed"][lang]
     return {key: phrase.format(**names) for key, phrase in asking.items()}

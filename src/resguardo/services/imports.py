@@ -23,13 +23,15 @@ services one row at a time (``import_roster``).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import DomainError, PermissionDenied, ValidationFailed
@@ -275,6 +277,27 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
         }, org_id=agency.id))
         report.entry = ev.position
     return report
+
+
+class RejectedRows(NamedTuple):
+    """The rejected-rows file of a dry run, as a download gives it."""
+
+    content: bytes
+    """UTF-8 with a byte order mark (so that a spreadsheet program reads it as UTF-8)."""
+    filename: str
+    report: ImportReport
+
+
+def rejected_rows(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
+                  options: ImportOptions, lang: str, surface: str) -> RejectedRows:
+    """Import ``path`` as a dry run and answer its refused rows as the rejected-rows file
+    (``CsvRejects``), the messages in ``lang`` naming options as ``surface`` gives them."""
+    out = io.StringIO()
+    name = options.name or Path(path).name
+    report = import_file(uow, kind, path, dataclasses.replace(options, dry_run=True),
+                         rejects=CsvRejects(out, name, lang, surface))
+    return RejectedRows(("\ufeff" + out.getvalue()).encode("utf-8"),
+                        rejects_name(report.file, lang), report)
 
 
 def record_deferred(uow: UnitOfWork, report: ImportReport) -> None:

@@ -23,7 +23,6 @@ directory by default) for a day, readable only by the user who sent them.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
@@ -32,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -62,6 +61,7 @@ MAX_PROBLEMS = 500
 
 ACTIONS = {"firearms": Action.FIREARM_REGISTER, "officers": Action.OFFICER_MANAGE,
            "locations": Action.LOCATION_MANAGE}
+T = TypeVar("T")
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _CHUNK = 1 << 20
 
@@ -312,34 +312,30 @@ def _report(report: ImportReport, lang: str) -> ReportOut:
 
 
 def _dry_run(caller: Caller, kind: str, body: ImportIn,
-             rejects: Callable[[str], import_service.RejectSink] | None = None) -> ImportReport:
-    """The import of an upload as a dry run (``rejects``: given the file's name, where its
-    refused rows go)."""
+             work: Callable[[UnitOfWork, Path, ImportOptions], T]) -> T:
+    """``work`` on an upload, with its options as a dry run, in a unit of work that is
+    rolled back."""
     uow = _enter(_unit(caller))
     try:
         assert uow.actor is not None
         authorize(uow.actor, ACTIONS[kind])
         path, meta = _stored(body.upload, caller.username, kind)
-        return import_service.import_file(
-            uow, kind, path, _options(body, meta, True),
-            rejects=rejects(meta["file"]) if rejects is not None else None)
+        return work(uow, path, _options(body, meta, True))
     finally:
         uow.__exit__(None, None, None)  # a dry run writes nothing: rolled back
 
 
 def _preview(caller: Caller, kind: str, body: ImportIn) -> ReportOut:
-    return _report(_dry_run(caller, kind, body), body.lang)
+    return _report(_dry_run(caller, kind, body, lambda uow, path, options:
+                            import_service.import_file(uow, kind, path, options)), body.lang)
 
 
 def _rejects(caller: Caller, kind: str, body: ImportIn) -> Response:
-    out = io.StringIO()
-    report = _dry_run(caller, kind, body, lambda name: import_service.CsvRejects(
-        out, name, body.lang, "api"))
-    name = import_service.rejects_name(report.file, body.lang)
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
-                    media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "X-Rejected-Rows": str(report.rejected)})
+    refused = _dry_run(caller, kind, body, lambda uow, path, options:
+                       import_service.rejected_rows(uow, kind, path, options, body.lang, "api"))
+    return Response(refused.content, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{refused.filename}"',
+                             "X-Rejected-Rows": str(refused.report.rejected)})
 
 
 def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:

@@ -12,7 +12,6 @@ imported or after a couple of hours. The import itself is
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import secrets
 import tempfile
@@ -207,19 +206,16 @@ def register(router: APIRouter, site: Site) -> None:
         """The refused rows of the previewed file as a CSV: its header plus ``error``."""
         ctx = site.viewer(request, form)
         kind = form_value(form, "kind")
-        out = io.StringIO()
         try:
             if kind not in SCHEMAS:
                 raise ValidationFailed("choose what the file holds", field="kind")
             path, meta = _stored(form_value(form, "token"), ctx.actor.username)
-            sink = imports.CsvRejects(out, meta["name"], ctx.lang.code, "web")
             with site.rg.work(ctx.actor) as uow:  # a dry run: nothing is committed
-                imports.import_file(uow, kind, path, _options(form, meta, dry_run=True),
-                                    rejects=sink)
+                refused = imports.rejected_rows(uow, kind, path,
+                                                _options(form, meta, dry_run=True),
+                                                ctx.lang.code, "web")
         except DomainError as exc:
             return _form_page(site, ctx, status=422, error=ctx.explain(exc),
                               chosen=_chosen(form))
-        name = imports.rejects_name(meta["name"], ctx.lang.code)
-        return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
-                        media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(refused.content, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{refused.filename}"'})
