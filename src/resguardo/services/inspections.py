@@ -263,6 +263,7 @@ def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[
     data: dict[str, Any] = {
         "id": inspection.id, "agency": uow.repo.org_unscoped(inspection.agency_id).code,
         "authority": uow.repo.org_unscoped(inspection.authority_id).code,
+        "authority_name": uow.repo.org_unscoped(inspection.authority_id).name,
         "state": inspection.state.value, "sealed": inspection.sealed,
         "planned_on": inspection.planned_on.isoformat(), "locations": list(inspection.locations),
         "people": list(inspection.people), "opened_at": row["opened_at"],

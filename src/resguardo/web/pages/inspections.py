@@ -66,9 +66,6 @@ def _detail(site: Site, ctx: Ctx, inspection_id: int,
         data = inspections.show(uow, inspection_id, findings=False)
         agency = uow.repo.org(data["agency"])
         locations = uow.repo.locations(agency.id)
-        # the ordering authority by name when the viewer's scope includes it
-        names = {o.code: o.name for o in uow.repo.orgs()}
-        data["authority_name"] = names.get(data["authority"], data["authority"])
         found = None
         if data["state"] == "closed":
             found = inspections.findings(uow, inspection_id, state=state or None,
