@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from resguardo.ledger.witnesses import WitnessList, load_witnesses
+
 
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
@@ -26,6 +28,13 @@ class Settings:
     shift_length: timedelta
     sqlite_synchronous: str
     log_origin: str
+    witnesses: WitnessList = WitnessList()
+    """RESGUARDO_WITNESSES (a file, one witness a line) and RESGUARDO_WITNESS_QUORUM."""
+    unsigned_tail_limit: timedelta = timedelta(minutes=10)
+    """RESGUARDO_UNSIGNED_TAIL_MINUTES: `ledger verify` fails when entries stay unsigned longer."""
+    cosignature_limit: timedelta = timedelta(minutes=10)
+    """RESGUARDO_COSIGN_MINUTES: `ledger verify` fails when the latest checkpoint lacks the
+    quorum of cosignatures for longer (only with witnesses configured)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +56,27 @@ class Settings:
             shift_length=timedelta(hours=_float("RESGUARDO_SHIFT_HOURS", 12)),
             sqlite_synchronous=sync,
             log_origin=os.environ.get("RESGUARDO_LOG_ORIGIN") or "resguardo.example/log",
+            witnesses=_witnesses(),
+            unsigned_tail_limit=timedelta(minutes=_float("RESGUARDO_UNSIGNED_TAIL_MINUTES", 10)),
+            cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
         )
+
+
+def _witnesses() -> WitnessList:
+    path = os.environ.get("RESGUARDO_WITNESSES") or ""
+    quorum = os.environ.get("RESGUARDO_WITNESS_QUORUM") or ""
+    if not path:
+        if quorum:
+            raise SystemExit("RESGUARDO_WITNESS_QUORUM is set but RESGUARDO_WITNESSES names "
+                             "no witness file")
+        return WitnessList()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"RESGUARDO_WITNESSES: cannot read {path}: {exc}") from None
+    if quorum and not quorum.isdigit():
+        raise SystemExit(f"RESGUARDO_WITNESS_QUORUM must be a whole number, got {quorum!r}")
+    try:
+        return load_witnesses(text, int(quorum) if quorum else None)
+    except ValueError as exc:
+        raise SystemExit(f"RESGUARDO_WITNESSES ({path}): {exc}") from None

@@ -63,6 +63,8 @@ ALERT_KIND = {
     "credential_expired": N_("Expired credential"),
     "overdue_return": N_("Overdue return"),
     "open_finding": N_("Open finding"),
+    "witness_refused": N_("A witness refused the ledger"),
+    "witness_unreachable": N_("A witness could not be reached"),
 }
 
 EVENT = {
