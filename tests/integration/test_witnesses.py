@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import shutil
 from datetime import timedelta
 
 import pytest
+from typer.testing import CliRunner
 
 from ledger_world import build_ledger_world, checkpoints, custody_rounds, key, size, sql
+from resguardo.cli import context
+from resguardo.cli.main import app as cli_app
 from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.ledger import (
     SIG_TYPE_COSIGNATURE,
@@ -34,6 +38,8 @@ from witness_world import (
     rewrite_with_the_key_file,
     use_witnesses,
 )
+
+runner = CliRunner()
 
 
 @pytest.fixture
@@ -233,3 +239,33 @@ def test_the_revista_is_cosigned_by_its_overseers_witness(app, witnesses, clock)
         witnessing.witness_revista(app, entry, "SSP")
     with pytest.raises(ValidationFailed, match="entry 99999"):
         witnessing.witness_revista(app, 99999, "ZM15")
+
+
+def test_the_command_line_shows_the_refusal_publish_and_verify_exit_1(app, witnesses, clock,
+                                                                      monkeypatch):
+    context.set_deployment(app)
+    monkeypatch.delenv("RESGUARDO_USER", raising=False)
+    try:
+        published = runner.invoke(cli_app, ["ledger", "publish"])
+        assert published.exit_code == 0, published.output
+        assert "2 of 2 witness cosignature(s)" in published.stdout
+        rewrite_with_the_key_file(app, 3, "alta corregida")
+        custody_rounds(app, 1)
+        refused = runner.invoke(cli_app, ["ledger", "publish", "--json"])
+        assert refused.exit_code == 1
+        data = json.loads(refused.stdout)
+        assert not data["quorum_met"]
+        assert [w["status"] for w in data["witnesses"]] == [422, 422]
+        listed = json.loads(runner.invoke(cli_app, ["--as", "auditor", "alerts", "--json"]).stdout)
+        assert sorted(a["kind"] for a in listed) == ["witness_refused", "witness_refused"]
+        # an armorer is not shown the ledger's alerts
+        mine = json.loads(runner.invoke(cli_app, ["--as", "armero1", "alerts", "--json"]).stdout)
+        assert not [a for a in mine if a["kind"].startswith("witness")]
+        clock.now += timedelta(minutes=30)
+        verified = runner.invoke(cli_app, ["--as", "auditor", "ledger", "verify",
+                                           "--no-projection"])
+        assert verified.exit_code == 1
+        assert "[witness_refused]" in verified.stdout
+        assert "[cosignature_quorum]" in verified.stdout
+    finally:
+        context.set_deployment(None)

@@ -9,12 +9,12 @@ mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`.
 
 Automatic checkpoints are signed in the append path, in the event's transaction, once
 RESGUARDO_CHECKPOINT_EVERY entries (default 1000) or RESGUARDO_CHECKPOINT_MINUTES
-minutes (default 60) have passed since the last one. The append path knows only the
-database connection, so it finds the deployment's key through `attach(app)` (done by
-`resguardo init` and by every ledger command) or, failing that, through the settings
-in the environment when they name the same database. A deployment whose key file is
-missing keeps recording events but signs nothing, says so once in the log, and
-`ledger verify` shows how many entries no checkpoint covers.
+minutes (default 1: the unsigned tail stays short) have passed since the last one. The
+append path knows only the database connection, so it finds the deployment's key
+through `attach(app)` (done by `resguardo init` and by every ledger command) or, failing
+that, through the settings in the environment when they name the same database. A
+deployment whose key file is missing keeps recording events but signs nothing, says so
+once in the log, and `ledger verify` shows how many entries no checkpoint covers.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ log = logging.getLogger("resguardo.ledger")
 
 KEY_FILE_MODE = 0o600
 DEFAULT_CHECKPOINT_EVERY = 1000
-DEFAULT_CHECKPOINT_MINUTES = 60.0
+DEFAULT_CHECKPOINT_MINUTES = 1.0
 
 
 def b64(data: bytes) -> str:
