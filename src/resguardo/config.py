@@ -28,6 +28,9 @@ class Settings:
     shift_length: timedelta
     sqlite_synchronous: str
     log_origin: str
+    signer: str = ""
+    """RESGUARDO_SIGNER: empty for the key file; unix:PATH for the signer process;
+    pkcs11:MODULE for a PKCS#11 token."""
     witnesses: WitnessList = WitnessList()
     """RESGUARDO_WITNESSES (a file, one witness a line) and RESGUARDO_WITNESS_QUORUM."""
     unsigned_tail_limit: timedelta = timedelta(minutes=10)
@@ -56,10 +59,19 @@ class Settings:
             shift_length=timedelta(hours=_float("RESGUARDO_SHIFT_HOURS", 12)),
             sqlite_synchronous=sync,
             log_origin=os.environ.get("RESGUARDO_LOG_ORIGIN") or "resguardo.example/log",
+            signer=_signer(),
             witnesses=_witnesses(),
             unsigned_tail_limit=timedelta(minutes=_float("RESGUARDO_UNSIGNED_TAIL_MINUTES", 10)),
             cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
         )
+
+
+def _signer() -> str:
+    value = (os.environ.get("RESGUARDO_SIGNER") or "").strip()
+    if value and not value.startswith(("unix:", "pkcs11:")):
+        raise SystemExit("RESGUARDO_SIGNER must be unix:<socket path> or pkcs11:<module path>, "
+                         f"got {value!r}")
+    return value
 
 
 def _witnesses() -> WitnessList:

@@ -301,8 +301,9 @@ class Publisher:
 
     @classmethod
     def for_app(cls, app: Any) -> Publisher | None:
-        """A publisher when the deployment lists witnesses, else None."""
-        if not app.settings.witnesses.witnesses:
+        """A publisher when the deployment lists witnesses or signs with a signer that
+        keeps its own state (which signs committed entries only), else None."""
+        if not app.settings.witnesses.witnesses and not app.settings.signer:
             return None
         raw = os.environ.get("RESGUARDO_PUBLISH_SECONDS") or "30"
         try:
