@@ -269,3 +269,22 @@ def test_the_command_line_shows_the_refusal_publish_and_verify_exit_1(app, witne
         assert "[cosignature_quorum]" in verified.stdout
     finally:
         context.set_deployment(None)
+
+
+def test_the_servers_publisher_loop_pushes_until_stopped(app, witnesses):
+    assert witnessing.Publisher.for_app(app) is not None
+    asked = []
+
+    def stop() -> bool:  # one round, then stop
+        asked.append(1)
+        return len(asked) > 1
+
+    witnessing.run_forever(app, 1, stop)
+    with app.read(None) as uow:
+        latest = ledger_store.latest_checkpoint(uow.conn)
+        assert latest is not None
+        assert len(ledger_store.cosignatures(uow.conn, latest.id)) == 2
+
+
+def test_without_witnesses_or_a_signer_the_server_runs_no_publisher(app):
+    assert witnessing.Publisher.for_app(app) is None

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
-from resguardo.services import ledger, ledger_verify
+from resguardo.services import ledger, ledger_freshness, ledger_verify
 from resguardo.web.i18n import N_, Lang
 from resguardo.web.refusals import translated
 from resguardo.web.site import Ctx, Site, form_data
@@ -110,6 +110,7 @@ def _verify(site: Site, request: Request, form: FormData,
     if "workers" in inspect.signature(ledger_verify.verify).parameters:
         options["workers"] = 1  # hash in this process: a web worker does not fork helpers
     with site.rg.read(ctx.actor) as uow:
-        report = ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
-                                      supplied=supplied, projection=True, **options)
+        report = ledger_verify.verify(
+            uow, verifier=verifier, origin=key.origin, supplied=supplied, projection=True,
+            freshness=ledger_freshness.FreshnessPolicy.of(site.rg.settings), **options)
     return _page(site, ctx, status=200 if report.ok else 409, report=report)
