@@ -48,7 +48,15 @@ def app(sqlite_url, clock, tmp_path, monkeypatch):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def witnesses(app, tmp_path):  # type: ignore[no-untyped-def]
+def any_db_app(db_url, clock, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The deployment on SQLite and on PostgreSQL."""
+    return build_ledger_world(db_url, clock, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def witnesses(request, tmp_path):  # type: ignore[no-untyped-def]
+    app = request.getfixturevalue("any_db_app" if "any_db_app" in request.fixturenames
+                                  else "app")
     vkey = key(app).verifier().vkey()
     started = [WitnessProcess(tmp_path / "w1", "zm15.example.mx/testigo", vkey, "ZM15").start(),
                WitnessProcess(tmp_path / "w2", "auditoria.example.mx/testigo", vkey).start()]
@@ -80,7 +88,9 @@ def outcomes(published: witnessing.Publication) -> list[str]:
     return [r.outcome for r in published.results]
 
 
-def test_checkpoints_get_cosigned_by_both_witnesses_as_entries_arrive(app, witnesses, clock):
+def test_checkpoints_get_cosigned_by_both_witnesses_as_entries_arrive(any_db_app, witnesses,
+                                                                      clock):
+    app = any_db_app
     first = witnessing.publish(app)
     assert outcomes(first) == ["cosigned", "cosigned"] and first.quorum_met
     for _ in range(3):
@@ -111,7 +121,8 @@ def test_checkpoints_get_cosigned_by_both_witnesses_as_entries_arrive(app, witne
 
 
 def test_an_insiders_full_rewrite_with_the_key_file_is_refused_and_fails_verify(
-        app, witnesses, clock):
+        any_db_app, witnesses, clock):
+    app = any_db_app
     before = witnessing.publish(app)
     assert before.quorum_met
     rewrite_with_the_key_file(app, 5, "registro corregido")
