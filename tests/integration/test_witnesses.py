@@ -297,5 +297,10 @@ def test_the_servers_publisher_loop_pushes_until_stopped(app, witnesses):
         assert len(ledger_store.cosignatures(uow.conn, latest.id)) == 2
 
 
-def test_without_witnesses_or_a_signer_the_server_runs_no_publisher(app):
+def test_the_server_signs_the_tail_even_without_witnesses_but_not_without_a_key(app):
+    assert not app.settings.witnesses.witnesses
+    assert witnessing.Publisher.for_app(app) is not None  # the key file signs the tail
+    custody_rounds(app, 1)
+    assert witnessing.publish(app).checkpoint.size == size(app)
+    key(app).path.unlink()
     assert witnessing.Publisher.for_app(app) is None

@@ -59,7 +59,8 @@ def check(uow: UnitOfWork, policy: FreshnessPolicy, size: int,
                 "unsigned_tail", f"entries {covered}..{size - 1} are covered by no checkpoint, "
                 f"the oldest since {at} ({_minutes(age)}, more than the "
                 f"{_minutes(policy.tail_limit)} allowed): nothing outside the server vouches "
-                "for them", covered, size - 1, False, {"since": at}))
+                "for them; `resguardo serve` signs them within RESGUARDO_PUBLISH_SECONDS, "
+                "`resguardo ledger publish` at once", covered, size - 1, False, {"since": at}))
     listed = policy.witnesses
     if not listed.witnesses:
         return found

@@ -13,8 +13,9 @@ log to the configured quorum.
 No HTTP request is made while a database transaction is open: the proof is read in one
 short transaction, the witness is asked, and the outcome is written in another.
 `publish` is run by `resguardo ledger publish` (once, or `--every SECONDS`) and by the
-API server in the background when witnesses are configured; a failed push is retried
-by the next run.
+API server in the background every RESGUARDO_PUBLISH_SECONDS (so that the entries
+before a quiet spell are signed too, not only when the next one arrives); a failed push
+is retried by the next run.
 """
 
 from __future__ import annotations
@@ -100,9 +101,16 @@ def publish(app: Any, *, transport: Transport = post_checkpoint,
     the overseeing authority's. Raises NotFound without a signing key.
     """
     key = ledger.attach(app)
-    with app.work(None) as uow:
-        stored = ledger.checkpoint(uow, key)
-        uow.commit()
+    with app.read(None) as uow:  # most runs find nothing new: no write lock for them
+        last = ledger_store.latest_checkpoint(uow.conn)
+        covered = last is not None and last.size == uow.repo.log_size()
+    if covered:
+        assert last is not None
+        stored = last
+    else:
+        with app.work(None) as uow:
+            stored = ledger.checkpoint(uow, key)
+            uow.commit()
     listed = app.settings.witnesses
     chosen = listed.witnesses if witnesses is None else witnesses
     results = [push(app, stored, witness, transport=transport) for witness in chosen]
@@ -301,9 +309,11 @@ class Publisher:
 
     @classmethod
     def for_app(cls, app: Any) -> Publisher | None:
-        """A publisher when the deployment lists witnesses or signs with a signer that
-        keeps its own state (which signs committed entries only), else None."""
-        if not app.settings.witnesses.witnesses and not app.settings.signer:
+        """A publisher when the deployment can sign (so that the last entries before a
+        quiet spell get their checkpoint too) or lists witnesses, else None."""
+        settings = app.settings
+        if not (settings.witnesses.witnesses or settings.signer
+                or ledger.LedgerKey.of(settings).exists()):
             return None
         raw = os.environ.get("RESGUARDO_PUBLISH_SECONDS") or "30"
         try:
