@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger_world import build_ledger_world, custody_rounds, key, size, sql
+from ledger_world import build_ledger_world, custody_rounds, key, size, sql, truncate
 from resguardo.domain.errors import Conflict
 from resguardo.ledger import (
     Checkpoint,
@@ -120,6 +120,7 @@ def signed_by_process(app, tmp_path):  # type: ignore[no-untyped-def]
     process = SignerProcess(own, ["--key", str(key_file), "--state", str(own / "state.json"),
                                   "--init", str(latest)])
     app.settings = dataclasses.replace(app.settings, signer=f"unix:{process.socket}")
+    ledger.attach(app)  # what the append path signs with: nothing, the signer is remote
     yield process
     process.stop()
 
@@ -215,3 +216,19 @@ def test_a_pkcs11_token_signs_checkpoints_the_witness_tool_and_others_accept(
     signer = key(app).checkpoint_signer()
     with pytest.raises(SignerRefused, match="does not extend"):
         signer.sign_checkpoint(forged, lambda old: consistency_proof(store, old, forged.size))
+
+
+def test_the_signer_process_refuses_to_sign_a_rolled_back_log(app, signed_by_process):
+    custody_rounds(app, 2)
+    signed = witnessing.publish(app).checkpoint
+    # the database goes back to an older state and grows again, fewer entries than signed
+    truncate(app, signed.size - 6, drop_checkpoints=True)
+    custody_rounds(app, 1, serial="GLK-A400", badge="P3")
+    assert size(app) < signed.size
+    with app.work(None) as uow, pytest.raises(Conflict, match="rolled back"):
+        ledger.checkpoint(uow, key(app))
+    # ... or as many entries as before, or more: still not an extension
+    custody_rounds(app, 3, serial="GLK-A400", badge="P3")
+    assert size(app) > signed.size
+    with app.work(None) as uow, pytest.raises(Conflict, match="does not extend"):
+        ledger.checkpoint(uow, key(app))
