@@ -304,3 +304,18 @@ def test_the_server_signs_the_tail_even_without_witnesses_but_not_without_a_key(
     assert witnessing.publish(app).checkpoint.size == size(app)
     key(app).path.unlink()
     assert witnessing.Publisher.for_app(app) is None
+
+
+def test_two_publishers_racing_for_one_answer_keep_one_cosignature(any_db_app, witnesses,
+                                                                    monkeypatch):
+    app = any_db_app
+    published = witnessing.publish(app)
+    with app.read(None) as uow:
+        kept = ledger_store.cosignatures(uow.conn, published.checkpoint.id)[0]
+    # the other publisher checked before this one wrote: it finds nothing, then collides
+    monkeypatch.setattr(ledger_store, "cosignature_of", lambda *args: None)
+    with app.work(None) as uow:
+        assert ledger_store.keep_cosignature(uow.conn, kept) is False
+        uow.commit()
+    with app.read(None) as uow:
+        assert len(ledger_store.cosignatures(uow.conn, published.checkpoint.id)) == 2

@@ -199,9 +199,8 @@ def _judge(app: Any, witness: Witness, stored: StoredCheckpoint, body_text: str,
             return _result(witness, stored, old, INVALID, 200,
                            f"the cosignature does not verify with the configured key: {exc}")
         with app.work(None) as uow:
-            if ledger_store.cosignature_of(uow.conn, stored.id, witness.name) is None:
-                ledger_store.add_cosignature(uow.conn, StoredCosignature(
-                    stored.id, witness.name, witness.verifier.vkey(), sig.line, timestamp))
+            ledger_store.keep_cosignature(uow.conn, StoredCosignature(
+                stored.id, witness.name, witness.verifier.vkey(), sig.line, timestamp))
             uow.commit()
         return _result(witness, stored, old, COSIGNED, 200, f"cosigned at {timestamp}")
     return _result(witness, stored, old, INVALID, 200,

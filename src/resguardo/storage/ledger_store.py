@@ -27,6 +27,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, make_url, select
+from sqlalchemy.exc import IntegrityError
 
 from resguardo.domain.events import Event
 from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
@@ -275,6 +276,19 @@ def add_cosignature(conn: Connection, cosignature: StoredCosignature) -> None:
     conn.execute(insert(lt.cosignatures).values(
         checkpoint_id=cosignature.checkpoint_id, witness=cosignature.witness,
         vkey=cosignature.vkey, line=cosignature.line, timestamp=cosignature.timestamp))
+
+
+def keep_cosignature(conn: Connection, cosignature: StoredCosignature) -> bool:
+    """Add a cosignature unless the witness already has one on that checkpoint (two
+    publishers may race for the same answer); True if this one was added."""
+    if cosignature_of(conn, cosignature.checkpoint_id, cosignature.witness) is not None:
+        return False
+    try:
+        with conn.begin_nested():
+            add_cosignature(conn, cosignature)
+    except IntegrityError:
+        return False
+    return True
 
 
 def cosignature_of(conn: Connection, checkpoint_id: int, witness: str) -> StoredCosignature | None:
