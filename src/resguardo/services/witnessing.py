@@ -115,14 +115,16 @@ def publish(app: Any, *, transport: Transport = post_checkpoint,
     chosen = listed.witnesses if witnesses is None else witnesses
     results = [push(app, stored, witness, transport=transport) for witness in chosen]
     with app.read(None) as uow:
-        kept = _quorum_count(ledger_store.cosignatures(uow.conn, stored.id), listed.witnesses)
+        kept = len(quorum_witnesses(ledger_store.cosignatures(uow.conn, stored.id),
+                                    listed.witnesses))
     return Publication(stored, results, listed.quorum, kept)
 
 
-def _quorum_count(cosignatures: list[StoredCosignature], witnesses: tuple[Witness, ...]) -> int:
-    """Cosignatures by configured witnesses, with the configured key."""
+def quorum_witnesses(cosignatures: list[StoredCosignature], witnesses: tuple[Witness, ...]
+                     ) -> list[str]:
+    """Names of the configured witnesses among `cosignatures` (with the configured key)."""
     keys = {w.name: w.verifier.vkey() for w in witnesses}
-    return sum(1 for c in cosignatures if keys.get(c.witness) == c.vkey)
+    return [c.witness for c in cosignatures if keys.get(c.witness) == c.vkey]
 
 
 def push(app: Any, stored: StoredCheckpoint, witness: Witness, *,
