@@ -5,7 +5,10 @@ verification of the whole log lives in `ledger_verify`.
 
 The signing key is an Ed25519 C2SP note key named after the log's origin
 (`settings.log_origin`), kept in `settings.signing_key` (RESGUARDO_SIGNING_KEY) with
-mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`.
+mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`. With
+`settings.signer` (RESGUARDO_SIGNER) the key is out of the application's reach instead
+(`resguardo.ledger.signer`: a signer process on a unix socket, or a PKCS#11 token), and
+only committed entries are signed: the append path leaves them to `witnessing.publish`.
 
 Automatic checkpoints are signed in the append path, in the event's transaction, once
 RESGUARDO_CHECKPOINT_EVERY entries (default 1000) or RESGUARDO_CHECKPOINT_MINUTES
