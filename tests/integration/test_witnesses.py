@@ -319,3 +319,24 @@ def test_two_publishers_racing_for_one_answer_keep_one_cosignature(any_db_app, w
         uow.commit()
     with app.read(None) as uow:
         assert len(ledger_store.cosignatures(uow.conn, published.checkpoint.id)) == 2
+
+
+def test_auditors_list_the_witnesses_and_their_last_answers(app, witnesses, monkeypatch):
+    published = witnessing.publish(app)
+    context.set_deployment(app)
+    monkeypatch.delenv("RESGUARDO_USER", raising=False)
+    try:
+        listed = runner.invoke(cli_app, ["--as", "auditor", "ledger", "witnesses", "--json"])
+        assert listed.exit_code == 0, listed.output
+        data = json.loads(listed.stdout)
+        assert data["quorum"] == 2
+        assert [(w["witness"], w["organization"], w["cosigned_size"], w["last"]["outcome"])
+                for w in data["witnesses"]] == [
+            (witnesses[0].name, "ZM15", published.checkpoint.size, "cosigned"),
+            (witnesses[1].name, None, published.checkpoint.size, "cosigned")]
+        table = runner.invoke(cli_app, ["--as", "auditor", "ledger", "witnesses"])
+        assert "quorum 2" in table.stdout and witnesses[0].name in table.stdout
+        refused = runner.invoke(cli_app, ["--as", "armero1", "ledger", "witnesses"])
+        assert refused.exit_code == 1
+    finally:
+        context.set_deployment(None)

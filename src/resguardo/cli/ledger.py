@@ -410,6 +410,31 @@ def publish_command(
         raise typer.Exit(1)
 
 
+@ledger_app.command("witnesses")
+@refusals
+def witnesses_command(as_user: AsUser = None, as_json: Json = False) -> None:
+    """List the witnesses (RESGUARDO_WITNESSES), the size each cosigned and its last answer.
+
+    Auditors and administrators; --json adds each witness's URL, key and last attempt.
+    Example: resguardo --as auditor ledger witnesses --json
+    """
+    listed = deployment().settings.witnesses
+    found = read(as_user, witnessing.status, listed)
+    if as_json:
+        print_json({"quorum": listed.quorum, "witnesses": found})
+        return
+    if not found:
+        typer.echo("No witness is configured (RESGUARDO_WITNESSES).")
+        return
+    rows = [(w["witness"], w["organization"] or "", w["cosigned_size"],
+             "" if w["last"] is None else w["last"]["outcome"]) for w in found]
+    print_table(f"Witnesses (quorum {listed.quorum})", ["witness", "organization",
+                                                         "cosigned size", "last answer"], rows)
+    for w in found:
+        if w["last"] is not None and w["last"]["outcome"] != "cosigned":
+            typer.echo(f"{w['witness']} ({w['last']['at']}): {w['last']['detail']}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ledger_app, name="ledger")
 

@@ -30,13 +30,14 @@ from typing import Any
 
 from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
-from resguardo.domain.policy import Action, may
+from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.ledger import LedgerError, consistency_proof, parse_note, verify_cosignature
 from resguardo.ledger.note import parse_signature_line
 from resguardo.ledger.witnesses import (
     Answer,
     Witness,
+    WitnessList,
     add_checkpoint_body,
     post_checkpoint,
 )
@@ -207,6 +208,30 @@ def _judge(app: Any, witness: Witness, stored: StoredCheckpoint, body_text: str,
         return _result(witness, stored, old, COSIGNED, 200, f"cosigned at {timestamp}")
     return _result(witness, stored, old, INVALID, 200,
                    "the answer carries no cosignature line by the configured key")
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+def status(uow: UnitOfWork, listed: WitnessList) -> list[dict[str, Any]]:
+    """Each configured witness: the largest size it cosigned here and its latest answer
+    (auditor, admin)."""
+    if uow.actor is not None:
+        authorize(uow.actor, Action.LEDGER_VERIFY)
+    attempts = {a.witness: a for a in ledger_store.latest_witness_attempts(uow.conn)}
+    out = []
+    for witness in listed.witnesses:
+        attempt = attempts.get(witness.name)
+        out.append({
+            "witness": witness.name, "url": witness.url, "organization": witness.organization,
+            "vkey": witness.verifier.vkey(),
+            "cosigned_size": ledger_store.witness_size(uow.conn, witness.name,
+                                                       witness.verifier.vkey()),
+            "last": None if attempt is None else {
+                "at": attempt.at, "checkpoint_id": attempt.checkpoint_id, "size": attempt.size,
+                "outcome": attempt.outcome, "status": attempt.status, "detail": attempt.detail},
+        })
+    return out
 
 
 # --- alerts -----------------------------------------------------------------------------
