@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from ledger_world import build_ledger_world, checkpoints, custody_rounds, key, size, sql
 from resguardo.cli import context
 from resguardo.cli.main import app as cli_app
-from resguardo.domain.errors import NotFound, ValidationFailed
+from resguardo.domain.errors import ValidationFailed
 from resguardo.ledger import (
     SIG_TYPE_COSIGNATURE,
     Checkpoint,
@@ -246,8 +246,12 @@ def test_the_revista_is_cosigned_by_its_overseers_witness(app, witnesses, clock)
     assert (checkpoint.size, checkpoint.root) == (found.size, base64.b64decode(found.root))
     # the other witness was not asked
     assert witnesses[1].held_checkpoint(app.settings.log_origin) is None
-    with pytest.raises(NotFound, match="no witness is listed for organization SSP"):
-        witnessing.witness_revista(app, entry, "SSP")
+    # an authority without a witness: the acta still gets the checkpoint, marked uncosigned
+    custody_rounds(app, 1)
+    unwitnessed = witnessing.witness_revista(app, size(app) - 1, "SSP")
+    assert not unwitnessed.cosigned and unwitnessed.witness == ""
+    assert "no witness is listed for organization SSP" in unwitnessed.detail
+    assert unwitnessed.size == size(app)
     with pytest.raises(ValidationFailed, match="entry 99999"):
         witnessing.witness_revista(app, 99999, "ZM15")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resguardo.domain.alerts import Alert, AlertKind
-from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.domain.errors import DomainError, ValidationFailed
 from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.ledger import LedgerError, consistency_proof, parse_note, verify_cosignature
@@ -292,22 +292,23 @@ def witness_revista(app: Any, entry: int, authority: str, *,
     is the one listed with that organization in RESGUARDO_WITNESSES. Signs a checkpoint
     of the whole log (so it covers `entry`), pushes it to that witness, and returns the
     checkpoint's size and root for the acta. A refusal or silence is returned (cosigned
-    False, with the reason), recorded, and alerted like any other push; NotFound when no
-    witness is listed for the authority, ValidationFailed when the entry does not exist.
+    False, with the reason), recorded, and alerted like any other push; with no witness
+    listed for the authority the checkpoint is still signed and returned (witness "",
+    cosigned False). ValidationFailed when the entry is not in the log.
     """
-    chosen = tuple(app.settings.witnesses.by_organization(authority))
-    if not chosen:
-        raise NotFound(f"no witness is listed for organization {authority} in "
-                       "RESGUARDO_WITNESSES", field="authority", authority=authority)
     with app.read(None) as uow:
         if not 0 <= entry < uow.repo.log_size():
             raise ValidationFailed(f"entry {entry} is not in the log", field="entry")
-    published = publish(app, transport=transport, witnesses=chosen)
+    chosen = tuple(app.settings.witnesses.by_organization(authority))
+    published = publish(app, transport=transport, witnesses=chosen[:1])
     stored = published.checkpoint
+    if not published.results:
+        return RevistaWitness(stored.id, stored.size, ledger.b64(stored.root), "", False,
+                              f"no witness is listed for organization {authority} in "
+                              "RESGUARDO_WITNESSES")
     result = published.results[0]
-    ok = result.outcome in (COSIGNED, "already")
-    return RevistaWitness(stored.id, stored.size, ledger.b64(stored.root), result.witness, ok,
-                          result.detail)
+    return RevistaWitness(stored.id, stored.size, ledger.b64(stored.root), result.witness,
+                          result.outcome in (COSIGNED, "already"), result.detail)
 
 
 def run_forever(app: Any, every: float, stop: Callable[[], bool]) -> None:
