@@ -492,11 +492,24 @@ class Witness:
                 except Failed as exc:
                     raise Refusal(422, f"size {checkpoint.size} does not extend size "
                                   f"{held.size}: {exc}") from None
-            directory = self.state / origin_key(origin)
-            tmp = directory / "checkpoint.tmp"
-            tmp.write_text(note, encoding="utf-8")
-            os.replace(tmp, directory / "checkpoint")
+            self.keep(origin, note)
         return cosignature_line(text, self.key, int(self.clock()))
+
+    def keep(self, origin: str, note: str) -> None:
+        """Replace the log's latest cosigned checkpoint durably before cosigning: after a
+        crash the witness must not have forgotten what it vouched for."""
+        directory = self.state / origin_key(origin)
+        tmp = directory / "checkpoint.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(note)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / "checkpoint")
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def keep_evidence(self, body: bytes, refusal: Refusal) -> Path | None:
         """Write a refused request and why, under the log's refused/ directory."""

@@ -135,13 +135,23 @@ class ExtendingSigner:
             except LedgerError as exc:
                 raise SignerRefused(f"size {checkpoint.size} does not extend the size {size} "
                                     f"already signed: {exc}") from None
+            # Remember before signing: after a crash the signer must not have forgotten.
+            self._remember(checkpoint.size, checkpoint.root)
             signature = self.key.sign(body.encode("utf-8"))
-            tmp = self.state.with_name(self.state.name + ".tmp")
-            tmp.write_text(json.dumps({"size": checkpoint.size,
-                                       "root": base64.b64encode(checkpoint.root).decode()}),
-                           encoding="utf-8")
-            os.replace(tmp, self.state)
         return format_signature_line(key.name, key.key_hash, signature)
+
+    def _remember(self, size: int, root: bytes) -> None:
+        tmp = self.state.with_name(self.state.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"size": size, "root": base64.b64encode(root).decode()}))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.state)
+        fd = os.open(self.state.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def sign_checkpoint(self, checkpoint: Checkpoint, proof_from: ProofFrom) -> str:
         """Sign in this process (a PKCS#11 token), holding the same rule."""
@@ -327,8 +337,7 @@ def _make_signer(args: argparse.Namespace) -> ExtendingSigner:
 
         trusted = verify_checkpoint(Path(args.init).read_text(encoding="utf-8"),
                                     signer.verifier())
-        signer.state.write_text(json.dumps({"size": trusted.size, "root": base64.b64encode(
-            trusted.root).decode()}), encoding="utf-8")
+        signer._remember(trusted.size, trusted.root)
     return signer
 
 
