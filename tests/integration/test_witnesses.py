@@ -27,7 +27,7 @@ from resguardo.ledger import (
     parse_note,
     verify_cosignatures,
 )
-from resguardo.ledger.witnesses import Witness, WitnessList
+from resguardo.ledger.witnesses import Answer, Witness, WitnessList
 from resguardo.services import alerts, witnessing
 from resguardo.services.ledger_freshness import FreshnessPolicy
 from resguardo.services.ledger_verify import VerifyReport, verify
@@ -344,3 +344,23 @@ def test_auditors_list_the_witnesses_and_their_last_answers(app, witnesses, monk
         assert refused.exit_code == 1
     finally:
         context.set_deployment(None)
+
+
+def test_a_witness_in_trouble_is_a_silence_not_a_refusal(app, clock):
+    """A 503 from a proxy or 429 from a busy witness says nothing about the log: it is
+    retried and alerted as unreachable, and does not make verify report a refusal."""
+    w = generate_signer("testigo.example.mx/w", SIG_TYPE_COSIGNATURE)
+    app.settings = dataclasses.replace(app.settings, witnesses=WitnessList(
+        (Witness("http://w.invalid", w.verifier()),), 1))
+    asked = []
+
+    def busy(url: str, body: bytes) -> Answer:
+        asked.append(url)
+        return Answer(503 if len(asked) % 2 else 429, "text/plain", "try later\n")
+
+    published = witnessing.publish(app, transport=busy)
+    assert len(asked) == 2  # retried once at once, then left to the next run
+    assert [(r.outcome, r.status) for r in published.results] == [("unreachable", 429)]
+    assert alert_kinds(app) == {"witness testigo.example.mx/w": "witness_unreachable"}
+    clock.now += timedelta(minutes=30)
+    assert kinds(full_verify(app, clock)) == {"cosignature_quorum"}

@@ -147,7 +147,7 @@ def push(app: Any, stored: StoredCheckpoint, witness: Witness, *,
             break
         proof = _proof(app, old, stored.size)
         answer = transport(witness.url, add_checkpoint_body(old, proof, stored.note))
-        if answer.status == 0:  # one more try before giving up until the next run
+        if _silent(answer):  # one more try before giving up until the next run
             answer = transport(witness.url, add_checkpoint_body(old, proof, stored.note))
         conflict = answer.conflict_size()
         if conflict is not None and conflict != old:
@@ -181,10 +181,19 @@ def _proof(app: Any, old: int, new: int) -> list[bytes]:
         return consistency_proof(DbNodeStore(uow.conn), old, new)
 
 
+def _silent(answer: Answer) -> bool:
+    """No answer, or one that says nothing about the log (an outage, a busy witness)."""
+    return answer.status == 0 or answer.status == 429 or answer.status >= 500
+
+
 def _judge(app: Any, witness: Witness, stored: StoredCheckpoint, body_text: str, old: int,
            answer: Answer) -> PushResult:
     if answer.status == 0:
         return _result(witness, stored, old, UNREACHABLE, 0, answer.body)
+    if _silent(answer):
+        detail = answer.body.strip()[:500] or "(no reason given)"
+        return _result(witness, stored, old, UNREACHABLE, answer.status,
+                       f"HTTP {answer.status}: {detail}")
     if answer.status != 200:
         detail = answer.body.strip()[:500] or "(no reason given)"
         return _result(witness, stored, old, REFUSED, answer.status,
