@@ -9,6 +9,11 @@ signed by the log, and a later checkpoint must extend it, as a consistency proof
     python tools/witness.py save checkpoint.txt --vkey log.vkey --dir copies/
     python tools/witness.py check copies/120.checkpoint new.txt --proof proof.json --vkey log.vkey
     python tools/witness.py cosign new.txt --key witness.key --vkey log.vkey
+    python tools/witness.py serve --key witness.key --log log.vkey --state state/ --port 7380
+
+`serve` runs a C2SP tlog-witness (POST /add-checkpoint): it cosigns a checkpoint only
+when a consistency proof shows it extends the last one it cosigned for that log, and
+keeps every refused request as evidence.
 
 Exit status: 0 verified, 1 verification failed (bad signature, not an extension, a
 fork), 2 usage error or unreadable input.
@@ -31,8 +36,11 @@ import json
 import os
 import re
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -58,7 +66,8 @@ examples:
   python tools/witness.py keygen witness.example.org/w1 --out witness.key
   python tools/witness.py save checkpoint.txt --vkey log.vkey --dir copies/
   python tools/witness.py check copies/120.checkpoint new.txt --proof proof.json --vkey log.vkey
-  python tools/witness.py cosign new.txt --key witness.key --vkey log.vkey >> new.txt"""
+  python tools/witness.py cosign new.txt --key witness.key --vkey log.vkey >> new.txt
+  python tools/witness.py serve --key witness.key --log log.vkey --state state/ --port 7380"""
 
 
 class Failed(Exception):
@@ -362,6 +371,225 @@ def cmd_cosign(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- The witness server (C2SP tlog-witness) -------------------------------------------
+
+MAX_BODY = 64 * 1024
+MAX_PROOF_LINES = 63
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+
+
+class Refusal(Exception):
+    """An add-checkpoint request the witness refuses: an HTTP status and a reason."""
+
+    def __init__(self, status: int, reason: str, evidence: bool = True) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.evidence = evidence
+
+
+class SizeConflict(Refusal):
+    """409: the request's old size is not the size this witness last cosigned."""
+
+    def __init__(self, size: int, reason: str, evidence: bool) -> None:
+        super().__init__(409, reason, evidence)
+        self.size = size
+
+
+def parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
+    """(old size, consistency proof, signed checkpoint note) of a request body; 400 if not."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal(400, "the request is not UTF-8") from None
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise Refusal(400, "no empty line between the proof and the checkpoint")
+    lines = head.split("\n")
+    match = re.fullmatch(r"old (0|[1-9][0-9]{0,18})", lines[0])
+    if match is None:
+        raise Refusal(400, "the first line must read 'old <size>'")
+    if len(lines) - 1 > MAX_PROOF_LINES:
+        raise Refusal(400, "too many consistency proof lines")
+    proof = []
+    for line in lines[1:]:
+        try:
+            item = base64.b64decode(line, validate=True)
+        except (binascii.Error, ValueError):
+            item = b""
+        if len(item) != 32 or base64.b64encode(item).decode() != line:
+            raise Refusal(400, f"proof line {line!r} is not the base64 of a 32-byte hash")
+        proof.append(item)
+    return int(match.group(1)), proof, note
+
+
+def origin_key(origin: str) -> str:
+    """The state directory name of a log: hex SHA-256 of its origin (any origin is safe)."""
+    return hashlib.sha256(origin.encode()).hexdigest()
+
+
+class Witness:
+    """A tlog-witness: its key, the logs it knows, and their latest cosigned checkpoints.
+
+    State lives under `state`: for each log, `<sha256(origin)>/checkpoint` is the latest
+    checkpoint this witness cosigned (as the log signed it) and `<...>/refused/` keeps
+    every refused request with the reason, as evidence for an overseer.
+    """
+
+    def __init__(self, key: Key, logs: list[Key], state: Path,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.key = key
+        self.logs = {log.name: log for log in logs}
+        self.state = state
+        self.clock = clock
+        self.lock = threading.Lock()
+        for origin in self.logs:
+            (state / origin_key(origin) / "refused").mkdir(parents=True, exist_ok=True)
+            (state / origin_key(origin) / "origin").write_text(origin + "\n", encoding="utf-8")
+
+    def latest(self, origin: str) -> Checkpoint | None:
+        path = self.state / origin_key(origin) / "checkpoint"
+        if not path.exists():
+            return None
+        return parse_checkpoint(split_note(read_text(str(path)))[0])
+
+    def add_checkpoint(self, body: bytes) -> str:
+        """Cosignature line(s) for an add-checkpoint request; raises Refusal."""
+        old, proof, note = parse_add_checkpoint(body)
+        origin = note.split("\n", 1)[0]
+        log = self.logs.get(origin)
+        if log is None:
+            raise Refusal(404, f"unknown log origin {origin!r}", evidence=False)
+        try:
+            text = open_note(note, log)
+        except Failed as exc:
+            raise Refusal(403, f"not signed by the log's key: {exc}") from None
+        try:
+            checkpoint = parse_checkpoint(text)
+        except (Failed, Unusable) as exc:
+            raise Refusal(400, f"not a checkpoint: {exc}") from None
+        if old > checkpoint.size:
+            raise Refusal(400, f"old size {old} is larger than the checkpoint's {checkpoint.size}")
+        with self.lock:
+            held = self.latest(origin)
+            held_size = 0 if held is None else held.size
+            if old != held_size:
+                # Behind us is normal (the log resends from what we hold); a log smaller
+                # than what we cosigned was rolled back or truncated: keep that as evidence.
+                raise SizeConflict(held_size, f"this witness cosigned size {held_size}, not "
+                                   f"{old}", evidence=checkpoint.size < held_size)
+            if held is None:
+                if proof or (checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT):
+                    raise Refusal(422, "from size 0 the proof must be empty")
+            elif held.size == checkpoint.size:
+                if proof or held.root != checkpoint.root:
+                    raise Refusal(422, f"a different root for size {held.size}, which this "
+                                  "witness already cosigned: the log has forked")
+            else:
+                try:
+                    verify_consistency(held.size, checkpoint.size, proof, held.root,
+                                       checkpoint.root)
+                except Failed as exc:
+                    raise Refusal(422, f"size {checkpoint.size} does not extend size "
+                                  f"{held.size}: {exc}") from None
+            self.keep(origin, note)
+        return cosignature_line(text, self.key, int(self.clock()))
+
+    def keep(self, origin: str, note: str) -> None:
+        """Replace the log's latest cosigned checkpoint durably before cosigning: after a
+        crash the witness must not have forgotten what it vouched for."""
+        directory = self.state / origin_key(origin)
+        tmp = directory / "checkpoint.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(note)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / "checkpoint")
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def keep_evidence(self, body: bytes, refusal: Refusal) -> Path | None:
+        """Write a refused request and why, under the log's refused/ directory."""
+        origin = body.split(b"\n\n", 1)[-1].split(b"\n", 1)[0].decode("utf-8", "replace")
+        if origin not in self.logs or not refusal.evidence:
+            return None
+        directory = self.state / origin_key(origin) / "refused"
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
+        digest = hashlib.sha256(body).hexdigest()[:12]
+        path = directory / f"{stamp}-{refusal.status}-{digest}.txt"
+        path.write_bytes(f"status {refusal.status}\nreason {refusal.reason}\n\n".encode()
+                         + body)
+        return path
+
+
+def make_handler(witness: Witness) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "resguardo-witness/1"
+
+        def reply(self, status: int, body: str, content_type: str = "text/plain; charset=utf-8"
+                  ) -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            if self.path != "/add-checkpoint":
+                self.reply(404, "not found\n")
+                return
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self.reply(411, "a Content-Length is required\n")
+                return
+            if not 0 <= length <= MAX_BODY:
+                self.reply(413, "request too large\n")
+                return
+            body = self.rfile.read(length)
+            try:
+                lines = witness.add_checkpoint(body)
+            except Refusal as refusal:
+                kept = witness.keep_evidence(body, refusal)
+                where = f" (kept as {kept.name})" if kept else ""
+                self.log_message("refused %d: %s%s", refusal.status, refusal.reason, where)
+                if isinstance(refusal, SizeConflict):
+                    self.reply(409, f"{refusal.size}\n", SIZE_CONTENT_TYPE)
+                else:
+                    self.reply(refusal.status, refusal.reason + "\n")
+                return
+            self.reply(200, lines)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
+
+    return Handler
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    key = parse_signer_key(read_text(args.key))
+    if key.sig_type != SIG_TYPE_COSIGNATURE:
+        raise Unusable("the witness key must be a cosignature key (type 0x04); see keygen")
+    logs = [load_vkey(value) for value in args.log]
+    if len({log.name for log in logs}) != len(logs):
+        raise Unusable("each --log must name a different origin")
+    witness = Witness(key, logs, Path(args.state))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(witness))
+    host, port = server.server_address[:2]
+    print(f"witness {key.name} listening on http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="witness.py",
@@ -431,6 +659,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vkey", help="the log's verifier key: verify the checkpoint first")
     p.add_argument("--time", type=int, help="UNIX time to sign (default: now)")
     p.set_defaults(run=cmd_cosign)
+
+    p = sub.add_parser(
+        "serve",
+        help="run a C2SP tlog-witness HTTP server (POST /add-checkpoint)",
+        formatter_class=raw,
+        description="Serve the C2SP tlog-witness protocol: cosign a log's checkpoint only "
+        "if a consistency proof shows it extends the last one this witness cosigned for "
+        "that log. Refused requests (bad signature, bad proof, a log smaller than what was "
+        "cosigned) are kept under STATE/<sha256 of the origin>/refused/ as evidence. "
+        "Prints the address it listens on; stop it with Ctrl-C or SIGTERM.",
+        epilog="example:\n  python tools/witness.py serve --key witness.key --log log.vkey "
+        "--state state/ --host 0.0.0.0 --port 7380",
+    )
+    p.add_argument("--key", required=True, help="witness private key file (from keygen)")
+    p.add_argument("--log", required=True, action="append", metavar="VKEY",
+                   help="a log's verifier key (or a file holding it); its name is the "
+                   "log's origin. Repeat for several logs.")
+    p.add_argument("--state", required=True, help="directory of the witness's state")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=7380, help="port (0: any free port)")
+    p.set_defaults(run=cmd_serve)
     return parser
 
 

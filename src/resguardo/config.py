@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from resguardo.ledger.witnesses import WitnessList, load_witnesses
+
 
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
@@ -28,6 +30,16 @@ class Settings:
     log_origin: str
     #: Months between an agency's revistas (RESGUARDO_REVISTA_MONTHS, default 6).
     revista_months: int = 6
+    signer: str = ""
+    """RESGUARDO_SIGNER: empty for the key file; unix:PATH for the signer process;
+    pkcs11:MODULE for a PKCS#11 token."""
+    witnesses: WitnessList = WitnessList()
+    """RESGUARDO_WITNESSES (a file, one witness a line) and RESGUARDO_WITNESS_QUORUM."""
+    unsigned_tail_limit: timedelta = timedelta(minutes=10)
+    """RESGUARDO_UNSIGNED_TAIL_MINUTES: `ledger verify` fails when entries stay unsigned longer."""
+    cosignature_limit: timedelta = timedelta(minutes=10)
+    """RESGUARDO_COSIGN_MINUTES: `ledger verify` fails when the latest checkpoint lacks the
+    quorum of cosignatures for longer (only with witnesses configured)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,7 +62,40 @@ class Settings:
             sqlite_synchronous=sync,
             log_origin=os.environ.get("RESGUARDO_LOG_ORIGIN") or "resguardo.example/log",
             revista_months=_months("RESGUARDO_REVISTA_MONTHS", 6),
+            signer=_signer(),
+            witnesses=_witnesses(),
+            unsigned_tail_limit=timedelta(minutes=_float("RESGUARDO_UNSIGNED_TAIL_MINUTES", 10)),
+            cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
         )
+
+
+def _signer() -> str:
+    value = (os.environ.get("RESGUARDO_SIGNER") or "").strip()
+    if value and not value.startswith(("unix:", "pkcs11:")):
+        raise SystemExit("RESGUARDO_SIGNER must be unix:<socket path> or pkcs11:<module path>, "
+                         f"got {value!r}")
+    return value
+
+
+def _witnesses() -> WitnessList:
+    path = os.environ.get("RESGUARDO_WITNESSES") or ""
+    quorum = os.environ.get("RESGUARDO_WITNESS_QUORUM") or ""
+    if not path:
+        if quorum:
+            raise SystemExit("RESGUARDO_WITNESS_QUORUM is set but RESGUARDO_WITNESSES names "
+                             "no witness file")
+        return WitnessList()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"RESGUARDO_WITNESSES: cannot read {path}: {exc}") from None
+    if quorum and not quorum.isdigit():
+        raise SystemExit(f"RESGUARDO_WITNESS_QUORUM must be a whole number, got {quorum!r}")
+    try:
+        return load_witnesses(text, int(quorum) if quorum else None)
+    except ValueError as exc:
+        raise SystemExit(f"RESGUARDO_WITNESSES ({path}): {exc}") from None
+
 
 
 def _months(name: str, default: int) -> int:

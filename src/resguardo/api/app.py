@@ -27,6 +27,7 @@ from resguardo.api.routers import (
 from resguardo.api.routers import organizations as registry
 from resguardo.api.routers import trace as trace_routes
 from resguardo.api.webhooks import DeliveryWorker
+from resguardo.services import witnessing
 from resguardo.services.app import Resguardo
 from resguardo.services.auth import AuthSettings
 
@@ -66,15 +67,20 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         nonlocal worker
+        publisher = witnessing.Publisher.for_app(resguardo) if webhooks else None
         if webhooks:
             worker = DeliveryWorker(resguardo, **(worker_options or {}))
             worker.start()
             app.state.webhook_worker = worker
+        if publisher is not None:
+            publisher.start()
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop()
+            if publisher is not None:
+                publisher.stop()
 
     app = FastAPI(title="Resguardo API", version=__version__, description=DESCRIPTION,
                   openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",

@@ -14,7 +14,7 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, writ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import ledger, ledger_proofs, ledger_verify
+from resguardo.services import ledger, ledger_freshness, ledger_proofs, ledger_verify, witnessing
 from resguardo.storage import rebuild
 from resguardo.storage.uow import UnitOfWork
 
@@ -102,8 +102,11 @@ def verify_command(
     """Recompute the ledger from the event rows and check it against everything kept.
 
     Checks every leaf, tree node and root against the stored tree, every stored
-    checkpoint and the given ones, and replays the projection. Prints what was checked and, on failure, the first index that disagrees and why;
-    exit status 1 on any disagreement (auditor, admin).
+    checkpoint and the given ones, and replays the projection. Also fails when entries
+    stay unsigned longer than RESGUARDO_UNSIGNED_TAIL_MINUTES, when the newest checkpoint
+    lacks the witnesses' quorum for longer than RESGUARDO_COSIGN_MINUTES, and when a
+    witness refused the log. Prints what was checked and, on failure, the first index
+    that disagrees and why; exit status 1 on any disagreement (auditor, admin).
     Example: resguardo --as auditor ledger verify --checkpoint copies/120.checkpoint
     """
     key = _key()
@@ -131,9 +134,10 @@ def verify_command(
                     tasks[phase] = bar.add_task(label, total=total)
                 bar.update(tasks[phase], completed=done)
 
-            return ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
-                                        supplied=supplied, projection=projection,
-                                        progress=progress, workers=workers)
+            return ledger_verify.verify(
+                uow, verifier=verifier, origin=key.origin, supplied=supplied,
+                projection=projection, progress=progress, workers=workers,
+                freshness=ledger_freshness.FreshnessPolicy.of(deployment().settings))
 
     report = read(as_user, run)
     if as_json:
@@ -368,6 +372,67 @@ def rebuild_command(
             typer.echo(f"Replayed {size} events: the projection matches the log.")
     if diffs:
         raise typer.Exit(1)
+
+
+@ledger_app.command("publish")
+@refusals
+def publish_command(
+    every: Annotated[float | None, typer.Option(
+        "--every", min=1, metavar="SECONDS",
+        help="Keep running: publish again every SECONDS (a failed push is retried then).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Sign a checkpoint if entries are unsigned, and push it to the witnesses.
+
+    Every witness in RESGUARDO_WITNESSES gets the newest checkpoint with a consistency
+    proof from the size it last cosigned (C2SP tlog-witness); the cosignatures that
+    verify are kept, refusals and silences become alerts. Exit status 1 when fewer
+    than the quorum (RESGUARDO_WITNESS_QUORUM) cosigned. Run it from a timer, or with
+    --every; `resguardo serve` does it every RESGUARDO_PUBLISH_SECONDS by itself.
+    Example: resguardo ledger publish --json
+    """
+    app = deployment()
+    if every is not None:
+        witnessing.run_forever(app, every, lambda: False)
+        return
+    published = witnessing.publish(app)
+    if as_json:
+        print_json(published.as_dict())
+    else:
+        stored = published.checkpoint
+        typer.echo(f"Checkpoint {stored.id} (size {stored.size}): {published.cosignatures} of "
+                   f"{published.quorum} witness cosignature(s) required.")
+        for result in published.results:
+            typer.echo(f"  {result.witness}: {result.outcome}"
+                       + (f" ({result.detail})" if result.detail else ""))
+    if published.quorum and not published.quorum_met:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("witnesses")
+@refusals
+def witnesses_command(as_user: AsUser = None, as_json: Json = False) -> None:
+    """List the witnesses (RESGUARDO_WITNESSES), the size each cosigned and its last answer.
+
+    Auditors and administrators; --json adds each witness's URL, key and last attempt.
+    Example: resguardo --as auditor ledger witnesses --json
+    """
+    listed = deployment().settings.witnesses
+    found = read(as_user, witnessing.status, listed)
+    if as_json:
+        print_json({"quorum": listed.quorum, "witnesses": found})
+        return
+    if not found:
+        typer.echo("No witness is configured (RESGUARDO_WITNESSES).")
+        return
+    rows = [(w["witness"], w["organization"] or "", w["cosigned_size"],
+             "" if w["last"] is None else w["last"]["outcome"]) for w in found]
+    print_table(f"Witnesses (quorum {listed.quorum})", ["witness", "organization",
+                                                         "cosigned size", "last answer"], rows)
+    for w in found:
+        if w["last"] is not None and w["last"]["outcome"] != "cosigned":
+            typer.echo(f"{w['witness']} ({w['last']['at']}): {w['last']['detail']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,8 @@ class AlertKind(StrEnum):
     CREDENTIAL_EXPIRED = "credential_expired"
     OVERDUE_RETURN = "overdue_return"
     OPEN_FINDING = "open_finding"
+    WITNESS_REFUSED = "witness_refused"
+    WITNESS_UNREACHABLE = "witness_unreachable"
 
 
 @dataclass(frozen=True, slots=True)

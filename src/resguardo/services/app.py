@@ -15,6 +15,8 @@ from resguardo.storage.uow import UnitOfWork
 
 # Importing registers the ledger's automatic checkpoints and the signing key made at init.
 from resguardo.services import ledger as _ledger  # noqa: E402,F401  isort: skip
+# Importing registers the witnesses' refusals and silences as alerts.
+from resguardo.services import witnessing as _witnessing  # noqa: E402,F401  isort: skip
 
 
 class Resguardo:

@@ -5,16 +5,19 @@ verification of the whole log lives in `ledger_verify`.
 
 The signing key is an Ed25519 C2SP note key named after the log's origin
 (`settings.log_origin`), kept in `settings.signing_key` (RESGUARDO_SIGNING_KEY) with
-mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`.
+mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`. With
+`settings.signer` (RESGUARDO_SIGNER) the key is out of the application's reach instead
+(`resguardo.ledger.signer`: a signer process on a unix socket, or a PKCS#11 token), and
+only committed entries are signed: the append path leaves them to `witnessing.publish`.
 
 Automatic checkpoints are signed in the append path, in the event's transaction, once
 RESGUARDO_CHECKPOINT_EVERY entries (default 1000) or RESGUARDO_CHECKPOINT_MINUTES
-minutes (default 60) have passed since the last one. The append path knows only the
-database connection, so it finds the deployment's key through `attach(app)` (done by
-`resguardo init` and by every ledger command) or, failing that, through the settings
-in the environment when they name the same database. A deployment whose key file is
-missing keeps recording events but signs nothing, says so once in the log, and
-`ledger verify` shows how many entries no checkpoint covers.
+minutes (default 1: the unsigned tail stays short) have passed since the last one. The
+append path knows only the database connection, so it finds the deployment's key
+through `attach(app)` (done by `resguardo init` and by every ledger command) or, failing
+that, through the settings in the environment when they name the same database. A
+deployment whose key file is missing keeps recording events but signs nothing, says so
+once in the log, and `ledger verify` shows how many entries no checkpoint covers.
 """
 
 from __future__ import annotations
@@ -42,10 +45,10 @@ from resguardo.ledger import (
     Verifier,
     consistency_proof,
     generate_signer,
-    sign_checkpoint,
     tree_root,
     verify_consistency,
 )
+from resguardo.ledger.signer import CheckpointSigner, LocalSigner, SignerRefused, SocketSigner
 from resguardo.services import setup
 from resguardo.storage import ledger_store
 from resguardo.storage.ledger_store import DbNodeStore, StoredCheckpoint
@@ -55,7 +58,7 @@ log = logging.getLogger("resguardo.ledger")
 
 KEY_FILE_MODE = 0o600
 DEFAULT_CHECKPOINT_EVERY = 1000
-DEFAULT_CHECKPOINT_MINUTES = 60.0
+DEFAULT_CHECKPOINT_MINUTES = 1.0
 
 
 def b64(data: bytes) -> str:
@@ -67,20 +70,34 @@ def b64(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class LedgerKey:
-    """Where a deployment keeps its checkpoint signing key, and the log it signs for."""
+    """Where a deployment's checkpoints are signed, and the log they are signed for.
+
+    By default the key is a file beside the database (`path`, mode 0600): fine for a
+    laptop, but whoever runs the application can read it. `remote` (RESGUARDO_SIGNER)
+    moves the key out of its reach: `unix:PATH` asks the signer process on that socket,
+    `pkcs11:...` a token; both sign only checkpoints that extend the last one they signed.
+    """
 
     path: Path
     origin: str
+    remote: str = ""
 
     @classmethod
     def of(cls, settings: Settings) -> LedgerKey:
-        return cls(Path(settings.signing_key), settings.log_origin)
+        return cls(Path(settings.signing_key), settings.log_origin, settings.signer)
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.remote)
 
     def exists(self) -> bool:
-        return self.path.exists()
+        return self.is_remote or self.path.exists()
 
     def create(self) -> Signer:
         """Make a new key file readable only by its owner; refuse to overwrite one."""
+        if self.is_remote:
+            raise Conflict(f"the signer {self.remote} keeps its own key; no key file is made",
+                           signer=self.remote)
         signer = generate_signer(self.origin, SIG_TYPE_ED25519)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -95,6 +112,9 @@ class LedgerKey:
 
     def signer(self) -> Signer:
         """The private key; NotFound without the file, Conflict if others may read it."""
+        if self.is_remote:
+            raise Conflict(f"the key is held by the signer {self.remote}, not by this process",
+                           signer=self.remote)
         try:
             mode = stat.S_IMODE(self.path.stat().st_mode)
             text = self.path.read_text(encoding="ascii")
@@ -116,9 +136,28 @@ class LedgerKey:
             raise Conflict(f"signing key {self.path} is not a note key (type 0x01)")
         return signer
 
+    def checkpoint_signer(self) -> CheckpointSigner:
+        """What signs this deployment's checkpoints."""
+        if self.remote.startswith("unix:"):
+            return SocketSigner(Path(self.remote.removeprefix("unix:")))
+        if self.remote.startswith("pkcs11:"):
+            from resguardo.ledger.pkcs11 import token_signer
+
+            try:
+                return token_signer(self.remote, self.origin)
+            except SignerRefused as exc:
+                raise Conflict(f"the PKCS#11 signer: {exc}", signer=self.remote) from None
+        return LocalSigner(self.signer())
+
     def verifier(self) -> Verifier:
         """The public half, as overseers hold it."""
-        return self.signer().verifier()
+        if not self.is_remote:
+            return self.signer().verifier()
+        try:
+            return self.checkpoint_signer().verifier()
+        except SignerRefused as exc:
+            raise NotFound(f"the log's key is not available: {exc}",
+                           signer=self.remote) from None
 
 
 def parse_vkey(text: str) -> Verifier:
@@ -230,7 +269,7 @@ def _refusal(conn: Any, last: StoredCheckpoint, size: int, root: bytes) -> str |
     return None
 
 
-def _sign(conn: Any, signer: Signer, origin: str, size: int, created_at: str
+def _sign(conn: Any, signer: CheckpointSigner, origin: str, size: int, created_at: str
           ) -> StoredCheckpoint:
     root = tree_root(DbNodeStore(conn), size)
     last = ledger_store.latest_checkpoint(conn)
@@ -238,7 +277,13 @@ def _sign(conn: Any, signer: Signer, origin: str, size: int, created_at: str
     if reason is not None:
         raise Conflict(f"refusing to sign a checkpoint: {reason}; run `resguardo ledger verify`",
                        size=size, checkpoint_id=last.id if last else None)
-    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
+    try:
+        note = signer.sign_checkpoint(Checkpoint(origin, size, root),
+                                      lambda old: consistency_proof(DbNodeStore(conn), old, size))
+    except SignerRefused as exc:
+        raise Conflict(f"the signer refused to sign size {size}: {exc}; run "
+                       "`resguardo ledger verify`", size=size,
+                       checkpoint_id=last.id if last else None) from None
     return ledger_store.store_checkpoint(conn, size, root, note, created_at)
 
 
@@ -250,13 +295,16 @@ def checkpoint(uow: UnitOfWork, key: LedgerKey) -> StoredCheckpoint:
     """
     if uow.actor is not None:
         authorize(uow.actor, Action.LEDGER_VERIFY)
+    if key.is_remote and uow.appended:
+        # The signer remembers what it signed: only committed entries may be signed.
+        raise Conflict("commit the entries before asking the signer for a checkpoint")
     uow.lock()
     size = uow.repo.log_size() + len(uow.appended)
     last = ledger_store.latest_checkpoint(uow.conn)
     if last is not None and last.size == size and last.root == tree_root(DbNodeStore(uow.conn),
                                                                          size):
         return last
-    return _sign(uow.conn, key.signer(), key.origin, size, iso(uow.now()))
+    return _sign(uow.conn, key.checkpoint_signer(), key.origin, size, iso(uow.now()))
 
 
 def latest(uow: UnitOfWork) -> StoredCheckpoint:
@@ -284,6 +332,8 @@ def _auto_checkpoint(conn: Any, event: Event) -> None:
     if not CheckpointPolicy.from_env().due(size, last, event.at):
         return
     key = deployment.key
+    if key.is_remote:
+        return  # the signer signs committed entries only: `ledger publish` and the server
     if last is None and not key.exists():
         return  # `resguardo init` at work: its hook makes the key and the first checkpoint
     try:
@@ -294,7 +344,7 @@ def _auto_checkpoint(conn: Any, event: Event) -> None:
             deployment.warned = True
         return
     try:
-        _sign(conn, signer, key.origin, size, event.at)
+        _sign(conn, LocalSigner(signer), key.origin, size, event.at)
     except Conflict as exc:
         # Custody goes on; `ledger verify` explains the refusal. Said once, not per event.
         if deployment.refused_at != exc.details.get("checkpoint_id"):
@@ -309,15 +359,17 @@ def init_hook(app: Any) -> list[str]:
     """`resguardo init`: create the signing key if needed and sign the first checkpoint."""
     key = attach(app)
     created = not key.exists()
-    signer = key.create() if created else key.signer()
+    vkey = key.create().vkey() if created else key.verifier().vkey()
     with app.work(None) as uow:
         first = checkpoint(uow, key)
         uow.commit()
     verb = "created" if created else "kept the existing"
+    where = (f"ledger: checkpoints are signed by {key.remote}" if key.is_remote else
+             f"ledger: {verb} signing key {key.path} (mode 0600); back it up, it is not in "
+             "the database")
     return [
-        f"ledger: {verb} signing key {key.path} (mode 0600); back it up, it is not in the "
-        "database",
-        f"ledger: verifier key for overseers: {signer.vkey()}",
+        where,
+        f"ledger: verifier key for overseers: {vkey}",
         f"ledger: checkpoint {first.id} signed at size {first.size}",
     ]
 

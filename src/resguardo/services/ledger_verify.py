@@ -18,7 +18,12 @@ What is checked, in one pass over the log in aligned chunks of 2**14 entries
   (`checkpoint_root`; `checkpoint_beyond_log` when the log is now shorter);
 - every checkpoint an overseer supplies likewise (`supplied_*`), and a consistency proof
   from it to the latest good stored checkpoint verifies (`supplied_inconsistent`);
-- the projection replayed from the log equals the live one (`projection`).
+- the projection replayed from the log equals the live one (`projection`);
+- with a `freshness` policy (`ledger_freshness`): no entry stays unsigned longer than
+  allowed (`unsigned_tail`), the newest checkpoint has its witnesses' quorum in time
+  (`cosignature_quorum`), every kept cosignature of a configured witness verifies
+  (`cosignature_invalid`), and no witness's newest answer was a refusal
+  (`witness_refused`).
 
 A finding names the first index it implicates. Row and tree findings are exact. A
 checkpoint finding, where nothing else shows the damage (a log truncated and regrown
@@ -51,7 +56,7 @@ from resguardo.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
-from resguardo.services import ledger_scan
+from resguardo.services import ledger_freshness, ledger_scan
 from resguardo.services.ledger import b64
 from resguardo.services.ledger_scan import LISTED, Finding
 from resguardo.storage import ledger_store, rebuild
@@ -301,11 +306,13 @@ class _Verifier:
 def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
            supplied: Sequence[tuple[str, str]] = (), projection: bool = True,
            progress: Progress | None = None, workers: int | None = None,
-           chunk_level: int = ledger_scan.CHUNK_LEVEL) -> VerifyReport:
+           chunk_level: int = ledger_scan.CHUNK_LEVEL,
+           freshness: ledger_freshness.FreshnessPolicy | None = None) -> VerifyReport:
     """Check the whole ledger (auditor, admin).
 
     `supplied` is (name, note text) of checkpoints an overseer kept; `verifier` the log's
-    public key (None: unknown); `workers` the processes that hash the log (default: one
+    public key (None: unknown); `freshness` the limits on unsigned entries and witness
+    cosignatures (None: not checked); `workers` the processes that hash the log (default: one
     per CPU, up to 4, once the log has a few chunks; 1: this process only).
     """
     if uow.actor is not None:
@@ -353,6 +360,10 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
     elif report.size:
         report.notes.append("no checkpoint has been signed: nothing vouches for the log yet")
     v.consistency(given, latest_good)
+    if freshness is not None:
+        for finding in ledger_freshness.check(uow, freshness, report.size,
+                                              kept[-1] if kept else None):
+            report.add(finding)
     if projection:
         _projection(uow, report, progress)
     # Entries in log order, then what implicates no single entry.

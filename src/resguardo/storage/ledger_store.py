@@ -27,6 +27,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, make_url, select
+from sqlalchemy.exc import IntegrityError
 
 from resguardo.domain.events import Event
 from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
@@ -277,6 +278,19 @@ def add_cosignature(conn: Connection, cosignature: StoredCosignature) -> None:
         vkey=cosignature.vkey, line=cosignature.line, timestamp=cosignature.timestamp))
 
 
+def keep_cosignature(conn: Connection, cosignature: StoredCosignature) -> bool:
+    """Add a cosignature unless the witness already has one on that checkpoint (two
+    publishers may race for the same answer); True if this one was added."""
+    if cosignature_of(conn, cosignature.checkpoint_id, cosignature.witness) is not None:
+        return False
+    try:
+        with conn.begin_nested():
+            add_cosignature(conn, cosignature)
+    except IntegrityError:
+        return False
+    return True
+
+
 def cosignature_of(conn: Connection, checkpoint_id: int, witness: str) -> StoredCosignature | None:
     c = lt.cosignatures.c
     row = conn.execute(select(lt.cosignatures).where(
@@ -291,6 +305,57 @@ def cosignatures(conn: Connection, checkpoint_id: int | None = None) -> list[Sto
     if checkpoint_id is not None:
         stmt = stmt.where(c.checkpoint_id == checkpoint_id)
     return [_cosignature(r) for r in conn.execute(stmt)]
+
+
+def witness_size(conn: Connection, witness: str, vkey: str) -> int:
+    """The largest checkpoint size this witness (with this key) cosigned here; 0 if none."""
+    c, k = lt.cosignatures.c, lt.checkpoints.c
+    found = conn.execute(select(func.max(k.size)).select_from(
+        lt.cosignatures.join(lt.checkpoints, c.checkpoint_id == k.id)).where(
+        c.witness == witness, c.vkey == vkey)).scalar()
+    return 0 if found is None else int(found)
+
+
+# --- witness attempts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WitnessAttempt:
+    """One add-checkpoint request to a witness and how it ended."""
+
+    id: int
+    witness: str
+    checkpoint_id: int
+    size: int
+    old_size: int
+    at: str
+    status: int
+    outcome: str
+    detail: str
+
+
+def add_witness_attempt(conn: Connection, witness: str, checkpoint_id: int, size: int,
+                        old_size: int, at: str, status: int, outcome: str, detail: str) -> None:
+    conn.execute(insert(lt.witness_attempts).values(
+        witness=witness, checkpoint_id=checkpoint_id, size=size, old_size=old_size, at=at,
+        status=status, outcome=outcome, detail=detail))
+
+
+def latest_witness_attempts(conn: Connection) -> list[WitnessAttempt]:
+    """The newest attempt of each witness, by witness name."""
+    a = lt.witness_attempts.c
+    newest = select(func.max(a.id)).group_by(a.witness).scalar_subquery()
+    rows = conn.execute(select(lt.witness_attempts).where(a.id.in_(newest))
+                        .order_by(a.witness))
+    return [WitnessAttempt(int(r.id), r.witness, int(r.checkpoint_id), int(r.size),
+                           int(r.old_size), r.at, int(r.status), r.outcome, r.detail)
+            for r in rows]
+
+
+def event_time(conn: Connection, position: int) -> str | None:
+    """When the entry at `position` was recorded (None if there is no such row)."""
+    rows = _raw_fetch(conn, "SELECT at FROM events WHERE position = ?", (position,))
+    return str(rows[0][0]) if rows else None
 
 
 # --- reads for verification and export --------------------------------------------------

@@ -7,7 +7,9 @@ are written in the transaction that appends the event and never change afterward
 
 ``checkpoints`` keeps every signed checkpoint (the note exactly as signed, with its size
 and root copied out for queries); ``cosignatures`` keeps the witnesses' C2SP
-tlog-cosignature lines on them, each with the verifier key it was checked against.
+tlog-cosignature lines on them, each with the verifier key it was checked against;
+``witness_attempts`` records every push of a checkpoint to a witness (C2SP tlog-witness)
+and how it ended, so that refusals and silences become alerts and verify findings.
 """
 
 from __future__ import annotations
@@ -54,5 +56,20 @@ cosignatures = Table(
     Column("timestamp", BigInteger, nullable=False),
 )
 
+witness_attempts = Table(
+    "witness_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("witness", String(200), nullable=False),
+    Column("checkpoint_id", Integer, ForeignKey("checkpoints.id"), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("old_size", BigInteger, nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_witness_attempts_witness", "witness", "id"),
+)
+
 #: The ledger's own tables (not part of the replayed projection).
-LEDGER_TABLES: tuple[Table, ...] = (merkle_nodes, checkpoints, cosignatures)
+LEDGER_TABLES: tuple[Table, ...] = (merkle_nodes, checkpoints, cosignatures,
+                                    witness_attempts)

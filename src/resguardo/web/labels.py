@@ -63,6 +63,8 @@ ALERT_KIND = {
     "credential_expired": N_("Expired credential"),
     "overdue_return": N_("Overdue return"),
     "open_finding": N_("Open finding"),
+    "witness_refused": N_("A witness refused the ledger"),
+    "witness_unreachable": N_("A witness could not be reached"),
 }
 
 EVENT = {
@@ -234,4 +236,12 @@ LEDGER_FINDING = {
                                 "rewritten since you kept it."),
     "projection": N_("The current registry disagrees with what its log says: a table was "
                      "edited behind the application's back."),
+    "unsigned_tail": N_("Entries have gone unsigned longer than allowed: nothing outside the "
+                        "server vouches for them."),
+    "cosignature_quorum": N_("The latest checkpoint lacks the witness cosignatures it needs: "
+                             "no outside witness vouches for the log as it stands."),
+    "cosignature_invalid": N_("A witness cosignature kept by the log does not verify with that "
+                              "witness's key."),
+    "witness_refused": N_("A witness refused the log: it does not extend what the witness "
+                          "cosigned (rewritten, or restored from an older copy)."),
 }

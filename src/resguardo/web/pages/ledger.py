@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
-from resguardo.services import ledger, ledger_verify
+from resguardo.services import ledger, ledger_freshness, ledger_proofs, ledger_verify, witnessing
 from resguardo.web.i18n import N_, Lang
 from resguardo.web.refusals import translated
 from resguardo.web.site import Ctx, Site, form_data
@@ -42,15 +42,21 @@ def note(text: str, lang: Lang) -> str:
 
 
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
+    listed = site.rg.settings.witnesses
+    cosigned: list[str] = []
     with site.rg.read(ctx.actor) as uow:
         size = uow.repo.log_size()
         try:
             latest = ledger.latest(uow)
         except NotFound:
             latest = None
+        if latest is not None and listed.witnesses:
+            cosigned = witnessing.quorum_witnesses(
+                ledger_proofs.cosigned(uow, latest.id).cosignatures, listed.witnesses)
     return {"size": size, "latest": latest,
             "root": ledger.b64(latest.root) if latest else None,
-            "can_verify": may(ctx.actor, Action.LEDGER_VERIFY)}
+            "can_verify": may(ctx.actor, Action.LEDGER_VERIFY),
+            "witnesses": listed, "cosigned": cosigned}
 
 
 def _page(site: Site, ctx: Ctx, *, status: int = 200, report: Any = None,
@@ -110,6 +116,7 @@ def _verify(site: Site, request: Request, form: FormData,
     if "workers" in inspect.signature(ledger_verify.verify).parameters:
         options["workers"] = 1  # hash in this process: a web worker does not fork helpers
     with site.rg.read(ctx.actor) as uow:
-        report = ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
-                                      supplied=supplied, projection=True, **options)
+        report = ledger_verify.verify(
+            uow, verifier=verifier, origin=key.origin, supplied=supplied, projection=True,
+            freshness=ledger_freshness.FreshnessPolicy.of(site.rg.settings), **options)
     return _page(site, ctx, status=200 if report.ok else 409, report=report)
