@@ -43,3 +43,20 @@ def test_only_the_storage_package_imports_sqlalchemy():
         if any(m == "sqlalchemy" or m.startswith("sqlalchemy.") for m in imports_of(path)):
             offenders.append(str(rel))
     assert sorted(offenders) == []
+
+
+def test_no_module_registers_itself_into_another_modules_list_when_imported():
+    """Wiring is explicit (``services.app.Wiring``): a module-level statement that adds to
+    a list, dict or set of another module (``other.HOOKS.append(...)``) would make what
+    runs depend on what happened to be imported."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            call = node.value if isinstance(node, ast.Expr) else None
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in {"append", "extend", "add", "update", "register",
+                                           "setdefault", "insert"}
+                    and isinstance(call.func.value, ast.Attribute)):
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from web_support import LiveServer, set_pin, shot
 
-from resguardo.services import custody, ledger, registry, setup
+from resguardo.services import custody, ledger, registry
 
 from world import PASSWORD, build_world, do, look
 
@@ -219,10 +219,10 @@ def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
 
 
 def test_admin_and_auditor_pages(chromium, tmp_path, clock):
-    # a world of its own, built with the ledger's set-up hook (registered by importing
-    # services.ledger): its own key signs its checkpoints
-    assert ledger.init_hook in setup.INIT_HOOKS
+    # a world of its own, built with the ledger's set-up hook (the default wiring): its own
+    # key signs its checkpoints
     app = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", clock, tmp_path)
+    assert ledger.init_hook in app.wiring.init_hooks
     with LiveServer(app) as live:
         admin_and_auditor_journey(chromium, live)
         # an entry edited behind the application's back: the auditor is told which and what

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from resguardo.domain import alerts
 from resguardo.domain.alerts import Alert
 from resguardo.domain.entities import NewEvent
@@ -9,8 +11,12 @@ from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
-from resguardo.services import inspections
+from resguardo.services import inspections, witnessing
 from resguardo.storage.uow import UnitOfWork
+
+#: Alerts beside losses and custody: revistas' open findings, witnesses' refusals.
+SOURCES: tuple[Callable[[UnitOfWork], list[Alert]], ...] = (
+    inspections.finding_alerts, witnessing.witness_alerts)
 
 
 def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore[no-untyped-def]
@@ -29,7 +35,8 @@ def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore
         for r in uow.repo.issued_weapons()]
     found = alerts.loss_alerts(losses, now, loss_deadline) + alerts.custody_alerts(
         issued, now, shift_length)
-    found.extend(inspections.finding_alerts(uow))
+    for source in SOURCES:
+        found.extend(source(uow))
     acked = uow.repo.acknowledged()
     result = []
     for alert in found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -11,22 +12,39 @@ from resguardo.config import Settings
 from resguardo.domain.entities import Actor
 from resguardo.domain.timefmt import utcnow
 from resguardo.storage.database import make_engine
-from resguardo.storage.uow import UnitOfWork
+from resguardo.storage.uow import AppendHook, UnitOfWork
 
-# Importing registers the ledger's automatic checkpoints and the signing key made at init.
-from resguardo.services import ledger as _ledger  # noqa: E402,F401  isort: skip
-# Importing registers the witnesses' refusals and silences as alerts.
-from resguardo.services import witnessing as _witnessing  # noqa: E402,F401  isort: skip
+InitHook = Callable[[Any], list[str]]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What runs beside the services, handed to them explicitly: nothing registers itself
+    when a module is imported. (The revista freeze is no hook: the unit of work enforces
+    it whatever the wiring.)"""
+
+    append_hooks: tuple[AppendHook, ...] = ()
+    """Run after each appended entry, in its transaction (automatic checkpoints)."""
+    init_hooks: tuple[InitHook, ...] = ()
+    """Run by `resguardo init` once the schema and the first admin exist (the signing key
+    and the first checkpoint); each returns lines to tell the operator."""
+
+
+def default_wiring() -> Wiring:
+    """The deployment as shipped: the ledger signs checkpoints as entries arrive."""
+    from resguardo.services import ledger
+    return Wiring(append_hooks=(ledger.auto_checkpoint,), init_hooks=(ledger.init_hook,))
 
 
 class Resguardo:
     """One deployment: where its database is and how to open work on it."""
 
     def __init__(self, settings: Settings | None = None, *, engine: Any = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, wiring: Wiring | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._engine = engine
         self.clock = clock
+        self.wiring = wiring if wiring is not None else default_wiring()
 
     @cached_property
     def engine(self) -> Any:
@@ -39,6 +57,7 @@ class Resguardo:
              request_id: str | None = None) -> UnitOfWork:
         """A unit of work acting as ``actor`` (a username, an Actor, or None for the system)."""
         return UnitOfWork(self.engine, actor, write=write, clock=self.clock,
+                          hooks=self.wiring.append_hooks,
                           request_id=request_id)
 
     def read(self, actor: Actor | str | None) -> UnitOfWork:

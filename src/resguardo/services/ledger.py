@@ -5,7 +5,7 @@ verification of the whole log lives in `ledger_verify`.
 
 The signing key is an Ed25519 C2SP note key named after the log's origin
 (`settings.log_origin`), kept in `settings.signing_key` (RESGUARDO_SIGNING_KEY) with
-mode 0600; `resguardo init` creates it through `setup.INIT_HOOKS`. With
+mode 0600; `resguardo init` creates it through `init_hook` (wired in `services.app`). With
 `settings.signer` (RESGUARDO_SIGNER) the key is out of the application's reach instead
 (`resguardo.ledger.signer`: a signer process on a unix socket, or a PKCS#11 token), and
 only committed entries are signed: the append path leaves them to `witnessing.publish`.
@@ -49,10 +49,9 @@ from resguardo.ledger import (
     verify_consistency,
 )
 from resguardo.ledger.signer import CheckpointSigner, LocalSigner, SignerRefused, SocketSigner
-from resguardo.services import setup
 from resguardo.storage import ledger_store
 from resguardo.storage.ledger_store import DbNodeStore, StoredCheckpoint
-from resguardo.storage.uow import APPEND_HOOKS, UnitOfWork
+from resguardo.storage.uow import UnitOfWork
 
 log = logging.getLogger("resguardo.ledger")
 
@@ -322,7 +321,7 @@ def checkpoint_dict(stored: StoredCheckpoint) -> dict[str, Any]:
             "created_at": stored.created_at, "note": stored.note}
 
 
-def _auto_checkpoint(conn: Any, event: Event) -> None:
+def auto_checkpoint(conn: Any, event: Event) -> None:
     """Append hook: sign a checkpoint in the event's transaction when one is due."""
     deployment = _deployment_of(conn.engine)
     if deployment is None:
@@ -352,8 +351,6 @@ def _auto_checkpoint(conn: Any, event: Event) -> None:
             deployment.refused_at = exc.details.get("checkpoint_id")
 
 
-APPEND_HOOKS.append(_auto_checkpoint)
-
 
 def init_hook(app: Any) -> list[str]:
     """`resguardo init`: create the signing key if needed and sign the first checkpoint."""
@@ -373,5 +370,3 @@ def init_hook(app: Any) -> list[str]:
         f"ledger: checkpoint {first.id} signed at size {first.size}",
     ]
 
-
-setup.INIT_HOOKS.append(init_hook)

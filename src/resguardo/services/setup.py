@@ -8,9 +8,6 @@ from resguardo.domain.codes import OrgKind, Role
 from resguardo.domain.registry import create_organization
 from resguardo.services import users
 
-#: Called with the deployment after the schema and admin exist (the ledger adds its key).
-INIT_HOOKS: list = []
-
 
 def initialize(app: Any, admin: str, password: str, root_code: str, root_name: str) -> dict:
     """Schema, national authority and first admin, in one transaction."""
@@ -22,7 +19,7 @@ def initialize(app: Any, admin: str, password: str, root_code: str, root_name: s
         users.add_user(uow, admin, password, Role.ADMIN, root_code, "Administrator")
         uow.commit()
     notes: list[str] = []
-    for hook in INIT_HOOKS:
+    for hook in app.wiring.init_hooks:
         notes.extend(hook(app) or [])
     return {"database": app.settings.database_url, "root": root_code, "admin": admin,
             "notes": notes}

@@ -41,7 +41,6 @@ from resguardo.ledger.witnesses import (
     add_checkpoint_body,
     post_checkpoint,
 )
-from resguardo.services import alerts as alert_service
 from resguardo.services import ledger
 from resguardo.storage import ledger_store
 from resguardo.storage.ledger_store import DbNodeStore, StoredCheckpoint, StoredCosignature
@@ -269,7 +268,6 @@ def witness_alerts(uow: UnitOfWork) -> list[Alert]:
     return out
 
 
-alert_service.ALERT_SOURCES.append(witness_alerts)
 
 
 # --- the revista as a witness -------------------------------------------------------------

@@ -55,7 +55,7 @@ from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
 from resguardo.storage.bulk import BatchWriter, Common
 from resguardo.storage.database import driver_connection
 from resguardo.storage.ledger_store import DbNodeStore
-from resguardo.storage.uow import APPEND_HOOKS, UnitOfWork
+from resguardo.storage.uow import UnitOfWork
 
 _MAX_SAFE = 2**53 - 1
 _KEY_CHUNK = 400
@@ -224,6 +224,7 @@ class LogWriter:
     def __init__(self, uow: UnitOfWork, *, background: bool = True) -> None:
         self.uow = uow
         self.conn = uow.conn
+        self.hooks = uow.hooks
         self._dbapi = driver_connection(uow.conn)
         self._pg = uow.conn.dialect.name == "postgresql"
         actor = uow.actor
@@ -361,12 +362,12 @@ class LogWriter:
         self._advance(batch.end)
         self.written += batch.end - batch.start
         self._frontier, self._tree_size = batch.frontier, batch.end
-        conn, later, tail = self.conn, batch.later, batch.tail
+        conn, later, tail, hooks = self.conn, batch.later, batch.tail, self.hooks
 
         def after() -> None:
             for ev in later:
                 projector.apply(conn, ev)
-            for hook in APPEND_HOOKS:
+            for hook in hooks:
                 hook(conn, tail)
 
         self._rows.write(batch.events, batch.common, batch.firearms, batch.nodes, after)

@@ -4,7 +4,7 @@ the repositories. Entry points commit; services never do."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 
@@ -24,9 +24,9 @@ _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_i
                  " subject_id, corrects, reason, request_id, payload)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
-#: Called with (connection, event) after an event is appended, in its transaction.
+#: Called with (connection, event) after an event is appended, in its transaction. The
+#: deployment hands its hooks to each unit of work (``services.app.Wiring``).
 AppendHook = Callable[[Connection, Event], None]
-APPEND_HOOKS: list[AppendHook] = []
 
 
 class UnitOfWork:
@@ -34,7 +34,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine, actor: Actor | str | None, *, write: bool = True,
                  clock: Callable[[], datetime] = utcnow, request_id: str | None = None,
-                 system_name: str = "system") -> None:
+                 system_name: str = "system", hooks: Sequence[AppendHook] = ()) -> None:
         self.engine = engine
         self._actor_spec = actor
         self.actor: Actor | None = actor if isinstance(actor, Actor) else None
@@ -42,6 +42,7 @@ class UnitOfWork:
         self.clock = clock
         self.request_id = request_id
         self.system_name = system_name
+        self.hooks = tuple(hooks)
         self._size: int | None = None
         self._dirty = False
         self.appended: list[Event] = []
@@ -133,7 +134,7 @@ class UnitOfWork:
             return
         pending, self._refusals = self._refusals, []
         with UnitOfWork(self.engine, self.actor, clock=self.clock, request_id=self.request_id,
-                        system_name=self.system_name) as record:
+                        system_name=self.system_name, hooks=self.hooks) as record:
             for new in pending:
                 record.append(new)
             record.commit()
@@ -170,7 +171,7 @@ class UnitOfWork:
             ev.subject_id, ev.corrects, ev.reason, ev.request_id, text))
         projector.apply(self.conn, ev)
         ledger_store.append(self.conn, ev)
-        for hook in APPEND_HOOKS:
+        for hook in self.hooks:
             hook(self.conn, ev)
         self._size = position + 1
         self._dirty = True

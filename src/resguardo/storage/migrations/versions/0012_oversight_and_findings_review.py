@@ -1,7 +1,7 @@
 """oversight relation; findings reviewed by the overseer; weapons in service at closing
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06 15:20:00
 
 Written by hand.
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
