@@ -100,7 +100,7 @@ def publish(app: Any, *, transport: Transport = post_checkpoint,
     `witnesses` defaults to the deployment's (settings.witnesses); the revista passes
     the overseeing authority's. Raises NotFound without a signing key.
     """
-    key = ledger.attach(app)
+    key = ledger.LedgerKey.of(app.settings)
     with app.read(None) as uow:  # most runs find nothing new: no write lock for them
         last = ledger_store.latest_checkpoint(uow.conn)
         covered = last is not None and last.size == uow.repo.log_size()
