@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
+from resguardo.domain.visibility import may_see_log_shape
 from resguardo.services import ledger, ledger_verify
 from resguardo.web.i18n import N_, Lang
 from resguardo.web.refusals import translated
@@ -42,13 +43,16 @@ def note(text: str, lang: Lang) -> str:
 
 
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
+    if not may_see_log_shape(ctx.actor):  # the log's size is for oversight roles
+        return {"shape": False, "size": None, "latest": None, "root": None,
+                "can_verify": False}
     with site.rg.read(ctx.actor) as uow:
         size = uow.repo.log_size()
         try:
             latest = ledger.latest(uow)
         except NotFound:
             latest = None
-    return {"size": size, "latest": latest,
+    return {"shape": True, "size": size, "latest": latest,
             "root": ledger.b64(latest.root) if latest else None,
             "can_verify": may(ctx.actor, Action.LEDGER_VERIFY)}
 
