@@ -21,7 +21,8 @@ def event_from_row(row: Any) -> Event:
     return Event(position=row.position, type=row.type, at=row.at, actor_id=row.actor_id,
                  actor=row.actor, org_id=row.org_id, subject_type=row.subject_type,
                  subject_id=row.subject_id, corrects=row.corrects, reason=row.reason,
-                 request_id=row.request_id, payload=json.loads(row.payload))
+                 request_id=row.request_id, payload=json.loads(row.payload),
+                 secret=row.secret)
 
 
 class EventQueries:
