@@ -11,10 +11,13 @@ leave a trace in the log. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import os
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from typer.testing import CliRunner
 
 from resguardo.cli import context
 from resguardo.cli.main import app as cli_app
+from resguardo.ledger import leaf_hash
 from resguardo.services import inspections, ledger
 from resguardo.web import create_site
 
@@ -158,3 +162,95 @@ def test_the_inspected_agency_cannot_see_its_sealed_plan_but_the_inspector_can(w
         assert api.get(user, f"/ledger/proofs/inclusion?index={plan}").status_code == 404
     assert api.get("inspector", f"/events/{plan}").json()["type"] == "inspection.planned"
     assert api.get("auditor", f"/ledger/proofs/inclusion?index={plan}").status_code == 200
+
+
+# --- an agency role tries to recover the sealed plan from everything it can fetch -----------
+
+
+def _collect(world: Any, api: Any, user: str, size: int) -> tuple[list[str], set[bytes]]:
+    """Every answer `user` gets from the API, the CLI and the web that could say anything of
+    the log, and every hash among them."""
+    texts: list[str] = []
+    hashes: set[bytes] = set()
+    paths = ["/ledger/checkpoint", "/ledger/checkpoints/1", "/ledger/proofs/consistency?old=1",
+             f"/ledger/proofs/consistency?old=1&new={size}", f"/ledger/entries?start=0&stop={size}",
+             "/inspections", "/alerts", "/firearms?limit=500"]
+    paths += [f"/events/{p}" for p in range(size + 3)]
+    paths += [f"/ledger/proofs/inclusion?index={p}" for p in range(size + 3)]
+    for path in paths:
+        r = api.get(user, path)
+        texts.append(r.text)
+        if path.startswith("/ledger/proofs/inclusion") and r.status_code == 200:
+            body = r.json()
+            hashes.update(base64.b64decode(h) for h in [*body["proof"], body["leaf_hash"],
+                                                       body["root"]])
+    for args in (["ledger", "checkpoint"], ["ledger", "checkpoint", "--latest"],
+                 ["ledger", "consistency", "1"], ["inspection", "list"]):
+        result = runner.invoke(cli_app, ["--as", user, *args])
+        texts.append(result.stdout + result.stderr)
+    site = Surfaces(world, api, user).site
+    for page in ("/", "/ledger", "/ledger/checkpoint.txt", "/inspections"):
+        texts.append(site.get(page).text)
+    return texts, hashes
+
+
+def test_an_agency_role_cannot_recover_its_sealed_plan_from_anything_it_can_fetch(world, api,
+                                                                                   monkeypatch):
+    monkeypatch.delenv("RESGUARDO_USER", raising=False)
+    from resguardo.domain.registry import FirearmInput
+    from resguardo.services import registry
+
+    if _log_size(world) % 2:  # the plan at an even position: its leaf is a proof's sibling
+        with world.work("armero3") as uow:
+            registry.register_firearm(uow, "MUN3", "ARM1", FirearmInput(
+                serial="SIG-C900", make="SIG Sauer", calibre="9x19mm", kind="pistol"))
+            uow.commit()
+    planned_on = world.clock().date() + timedelta(days=17)
+    with world.work("inspector") as uow:
+        plan = inspections.plan(uow, "MUN1", planned_on, sealed=True)
+        uow.commit()
+    with world.work("armero1") as uow:  # the entry right after it is the armorer's own
+        registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
+            serial="GLK-Z900", make="Glock", calibre="9x19mm", kind="pistol"))
+        uow.commit()
+    key = ledger.LedgerKey.of(world.settings)
+    if not key.exists():
+        key.create()
+    with world.work("auditor") as uow:
+        ledger.checkpoint(uow, key)
+        uow.commit()
+    size = _log_size(world)
+    context.set_deployment(world)
+    try:
+        for user in ("armero1", "jefe1"):
+            texts, hashes = _collect(world, api, user, size)
+            everything = "\n".join(texts)
+            # nothing names the plan, its date or its secret
+            for said in ("inspection.planned", planned_on.isoformat(), plan.secret or "?!"):
+                assert said not in everything, (user, said)
+            # nothing counts the log but the checkpoint its own entries are proven against:
+            # no checkpoint, consistency proof or entry export, no size on the ledger page
+            for path in ("/ledger/checkpoint", "/ledger/checkpoints/1",
+                         "/ledger/proofs/consistency?old=1", "/ledger/entries?start=0&stop=1"):
+                assert api.get(user, path).status_code == 403, (user, path)
+            for args in (["ledger", "checkpoint", "--latest"], ["ledger", "consistency", "1"]):
+                assert runner.invoke(cli_app, ["--as", user, *args]).exit_code == 1, args
+            site = Surfaces(world, api, user).site
+            assert world.settings.log_origin not in site.get("/ledger").text
+            assert site.get("/ledger/checkpoint.txt").status_code in (403, 404)
+            if user == "armero1":
+                # the armorer holds the plan's leaf hash (its own entry's proof has it) ...
+                assert leaf_hash(plan.leaf()) in hashes
+            # ... and trying every date of the year against every hash it holds finds none,
+            # though without the secret the right date would have been found at once
+            candidates = {}
+            for day in range(-180, 181):
+                guess = planned_on + timedelta(days=day)
+                payload = {**plan.payload, "planned_on": guess.isoformat()}
+                bare = dataclasses.replace(plan, payload=payload, secret=None)
+                candidates[leaf_hash(bare.leaf())] = guess
+            assert leaf_hash(dataclasses.replace(plan, secret=None).leaf()) in candidates
+            assert not hashes & set(candidates), user
+    finally:
+        context.set_deployment(None)
+        os.environ.pop("RESGUARDO_USER", None)
