@@ -164,6 +164,21 @@ def test_the_inspected_agency_cannot_see_its_sealed_plan_but_the_inspector_can(w
     assert api.get("auditor", f"/ledger/proofs/inclusion?index={plan}").status_code == 200
 
 
+def test_the_entry_export_gives_an_entry_one_may_not_see_as_its_leaf_hash_only(world, api,
+                                                                               walk):
+    for position in (walk["access"], walk["plan"]):
+        query = f"/ledger/entries?start={position}&stop={position + 1}"
+        (seen,) = api.get("auditor", query).json()
+        assert seen["event"]["position"] == position and seen["event"]["secret"]
+        (hidden,) = api.get("admin", query).json()  # admins read no inspection or access entry
+        assert hidden["event"] is None and hidden["leaf"] is None
+        assert hidden["leaf_hash"] == seen["leaf_hash"]
+    result = runner.invoke(cli_app, ["--as", "admin", "ledger", "events", "--from",
+                                     str(walk["plan"]), "--to", str(walk["plan"] + 1), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "inspection.planned" not in result.stdout and '"leaf_hash"' in result.stdout
+
+
 # --- an agency role tries to recover the sealed plan from everything it can fetch -----------
 
 
