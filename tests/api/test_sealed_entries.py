@@ -99,7 +99,8 @@ class Surfaces:
             if hasattr(answer, "status_code"):
                 text = answer.text
                 if name.startswith("web"):
-                    text = re.sub(r'name="csrf" value="[^"]+"', "", text)
+                    text = re.sub(r'name="csrf" value="[^"]+"|"X-CSRF-Token": "[^"]+"', "",
+                                  text)
                 answer = (answer.status_code, text)
             recorded = _log_size(self.app) - before
             out[name] = (json.loads(json.dumps(answer, default=str)).__repr__()
