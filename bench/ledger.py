@@ -45,12 +45,13 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from resguardo.config import Settings
-from resguardo.domain.events import Event, canonical
+from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.ledger import (
     Checkpoint,
     consistency_proof,
     inclusion_proof,
+    leaf_hash,
     sign_checkpoint,
     tree_root,
     verify_consistency,
@@ -84,8 +85,9 @@ def leaf_text(row: dict[str, Any]) -> str:
     only; the product hashes Event.leaf(), and verify checks every one of these)."""
     return "{" + ",".join(f'"{k}":{row[k] if k == "payload" else _json(row[k])}'
                           for k in ("actor", "actor_id", "at", "corrects", "org_id", "payload",
-                                    "position", "reason", "request_id", "subject_id",
-                                    "subject_type", "type")) + "}"
+                                    "position", "reason", "request_id", "secret", "subject_id",
+                                    "subject_type", "type")
+                          if k != "secret" or row[k] is not None) + "}"
 
 
 @dataclasses.dataclass
@@ -157,8 +159,9 @@ def fill(world: World, target: int, start_at: datetime) -> None:
                              "at": at, "actor_id": 2, "actor": "armero",
                              "org_id": world.agency_id, "subject_type": "firearm",
                              "subject_id": firearm, "corrects": None, "reason": None,
-                             "request_id": None, "payload": canonical(payload)})
-            leaves = [sha256(b"\x00" + leaf_text(r).encode("utf-8")).digest() for r in rows]
+                             "request_id": None, "payload": canonical(payload),
+                             "secret": new_secret()})
+            leaves = [leaf_hash(leaf_text(r).encode("utf-8")) for r in rows]
             with app.engine.begin() as conn:
                 conn.execute(t.events.insert(), rows)
                 ledger_store.append_leaf_hashes(conn, size, leaves)

@@ -393,6 +393,20 @@ def test_officers_named_only_by_badge_are_created_with_create_missing(world, tmp
 # --- the same events as a single registration ----------------------------------------------
 
 
+def unsalted(ev):  # type: ignore[no-untyped-def]
+    """The leaf an entry would have without its secret (each entry draws its own)."""
+    import dataclasses
+    return dataclasses.replace(ev, secret=None).leaf()
+
+
+def assert_own_secrets(events) -> None:  # type: ignore[no-untyped-def]
+    """Each imported entry has a secret of 128 bits, committed in its leaf, its own."""
+    secrets = [e.secret for e in events]
+    assert all(s is not None and len(bytes.fromhex(s)) == 16 for s in secrets), secrets
+    assert len(set(secrets)) == len(secrets)
+    assert all(f'"secret":"{e.secret}"'.encode() in e.leaf() for e in events)
+
+
 def test_an_imported_row_is_the_very_entry_a_single_registration_appends(world, tmp_path):
     """Same position, same instant (the test clock stands still), same leaf hash."""
     from resguardo.domain.registry import FirearmInput
@@ -403,13 +417,14 @@ def test_an_imported_row_is_the_very_entry_a_single_registration_appends(world, 
             serial="EQ-1", make="Glock", calibre="9x19mm", kind="pistol", model="19",
             folio="F-7", acquired_on=date(2024, 3, 7)))
         issued = custody.issue(uow, "EQ-1", "P2")
-        single = [registered.leaf(), issued.leaf()]
+        single = [unsalted(registered), unsalted(issued)]
     path = csv_file(tmp_path, "Serie,Marca,Modelo,Calibre,Tipo,Folio,Fecha de alta,Ubicación,"
                               "Resguardante\nEQ-1,Glock,19,9x19mm,pistola,F-7,07/03/2024,ARM2,P2\n")
     report = run(world, path)
     imported = events(world, report.first_position)[:2]
     assert [e.type for e in imported] == ["firearm.registered", "custody.issued"]
-    assert [e.leaf() for e in imported] == single
+    assert [unsalted(e) for e in imported] == single
+    assert_own_secrets(imported)
     check_log(world)
 
 
@@ -426,8 +441,9 @@ def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(worl
     with world.work("armero1") as uow:  # the single path, rolled back afterwards
         single = [registry.register_firearm(uow, "MUN1", "ARM2", FirearmInput(
             serial=serial, make=make, calibre=".38", kind="pistol", model=model,
-            folio="F-8", acquired_on=date(2024, 3, 7), notes={"Observaciones": note})).leaf()
+            folio="F-8", acquired_on=date(2024, 3, 7), notes={"Observaciones": note}))
             for serial, make, model, note in rows]
+        single = [unsalted(e) for e in single]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Serie", "Marca", "Modelo", "Calibre", "Tipo", "Folio", "Fecha de alta",
@@ -439,7 +455,8 @@ def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(worl
     assert report.imported == 2
     imported = events(world, report.first_position)[:2]
     assert [e.type for e in imported] == ["firearm.registered"] * 2
-    assert [e.leaf() for e in imported] == single
+    assert [unsalted(e) for e in imported] == single
+    assert_own_secrets(imported)
     check_log(world)
 
 

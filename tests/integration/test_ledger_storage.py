@@ -155,14 +155,16 @@ def test_the_leaf_text_the_database_builds_is_the_canonical_leaf(engine, data):
                corrects=data.draw(maybe_int), reason=data.draw(st.none() | hostile),
                request_id=data.draw(st.none() | hostile),
                payload=data.draw(st.dictionaries(hostile, hostile | st.integers(-5, 5),
-                                                 max_size=3)))
+                                                 max_size=3)),
+               secret=data.draw(st.none() | hostile))  # None: an entry from before 0009
     with engine.connect() as conn, conn.begin():
         conn.execute(text(
             "INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type, "
-            "subject_id, corrects, reason, request_id, payload) VALUES (:position, :type, :at, "
-            ":actor_id, :actor, :org_id, :subject_type, :subject_id, :corrects, :reason, "
-            ":request_id, :payload)"), {**ev.document(),
-                                        "payload": canonical_json(ev.payload).decode()})
+            "subject_id, corrects, reason, request_id, payload, secret) VALUES (:position, "
+            ":type, :at, :actor_id, :actor, :org_id, :subject_type, :subject_id, :corrects, "
+            ":reason, :request_id, :payload, :secret)"),
+            {**ev.document(), "secret": ev.secret,
+             "payload": canonical_json(ev.payload).decode()})
         ((_, built),) = ledger_store.leaf_texts(conn, ev.position, ev.position + 1)
         hashed = ledger_store.leaf_hashes(conn, ev.position, ev.position + 1)
         conn.rollback()

@@ -24,7 +24,7 @@ def event(uow: UnitOfWork, ev: Event) -> EventOut:
     return EventOut(position=ev.position, type=ev.type, at=ev.at, actor=ev.actor,
                     actor_id=ev.actor_id, org_id=ev.org_id, subject_type=ev.subject_type,
                     subject_id=ev.subject_id, corrects=ev.corrects, reason=ev.reason,
-                    request_id=ev.request_id, payload=ev.payload)
+                    request_id=ev.request_id, payload=ev.payload, secret=ev.secret)
 
 
 def organizations(uow: UnitOfWork, orgs: Sequence[Organization | dict]) -> list[OrganizationOut]:

@@ -28,11 +28,11 @@ from typing import Literal
 
 import httpx
 
-from resguardo.api.visibility import visible_to
 from resguardo.domain.codes import Role
 from resguardo.domain.errors import NotFound
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso
+from resguardo.domain.visibility import kind_visible_to
 from resguardo.storage import api_queries as q
 from resguardo.storage import webhook_queries as wq
 from resguardo.storage.uow import UnitOfWork
@@ -163,7 +163,8 @@ class DeliveryWorker:
             for ev in events:
                 if not matches(hook["event_types"], ev.type):
                     continue
-                if not self._in_scope(hook, ev, paths, root) or not visible_to(role, root, ev):
+                if (not self._in_scope(hook, ev, paths, root)
+                        or not kind_visible_to(role, root, ev)):
                     continue
                 wq.enqueue_delivery(uow.repo, hook["id"], ev.position, ev.type, now)
                 queued += 1

@@ -22,6 +22,7 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, requ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE
+from resguardo.reports.spreadsheets import CsvWriter
 from resguardo.services import duplicates, trace_index
 from resguardo.services import trace as service
 
@@ -121,9 +122,9 @@ def _trace_file(path: Path, base: service.TraceInput, as_user: str | None, as_js
             except DomainError as exc:
                 raise fail(f"{path.name} line {line}: {exc.message} [{exc.code}]") from None
     trace_index.prepare(deployment().engine)
-    writer = None if as_json else csv.writer(sys.stdout, lineterminator="\n")
+    writer = None if as_json else CsvWriter(sys.stdout, lineterminator="\n")
     if writer is not None:
-        writer.writerow(CSV_COLUMNS)
+        writer.row(CSV_COLUMNS)
     for start in range(0, len(asks), FILE_CHUNK):
         chunk = asks[start:start + FILE_CHUNK]
         with deployment().work(user) as uow:
@@ -133,7 +134,7 @@ def _trace_file(path: Path, base: service.TraceInput, as_user: str | None, as_js
             if writer is None:
                 sys.stdout.write(dumps(answer, indent=None) + "\n")
             else:
-                writer.writerow(csv_row(line, ask, answer))
+                writer.row(csv_row(line, ask, answer))
         sys.stdout.flush()
 
 
@@ -327,9 +328,9 @@ def duplicates_command(
     rows = duplicates.csv_rows(result)
     if csv_out is not None:
         with csv_out.open("w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(duplicates.CSV_COLUMNS)
-            writer.writerows(rows)
+            writer = CsvWriter(out)
+            writer.row(duplicates.CSV_COLUMNS)
+            writer.rows(rows)
     s = result["summary"]
     typer.echo(f"{s['firearms']} firearms checked: {s['two_agencies']} under two agencies, "
                f"{s['registered_twice']} registered twice, {s['lookalike']} look-alike serials"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,15 @@ from resguardo.ledger import canonical_json
 
 #: Event types that only record reads or sign-ins; they change no projection.
 AUDIT_PREFIXES = ("access.", "auth.", "user.", "token.", "import.", "export.", "ledger.")
+
+
+#: Bytes of randomness in an entry's secret (written as hex: twice as many characters).
+SECRET_BYTES = 16
+
+
+def new_secret() -> str:
+    """A fresh entry secret: 128 random bits from the operating system, as hex."""
+    return secrets.token_hex(SECRET_BYTES)
 
 
 def canonical(obj: Any) -> str:
@@ -30,16 +40,24 @@ class Event:
     reason: str | None
     request_id: str | None
     payload: dict = field(default_factory=dict)
+    secret: str | None = None
+    """Random, >= 128 bits, drawn when the entry is written; committed in the leaf so that
+    the leaf hash says nothing of an entry one may not read. None for entries written
+    before secrets existed: their leaf has no ``secret`` member, as it always had."""
 
     def document(self) -> dict[str, Any]:
-        """The event as the ledger hashes it (every stored column, payload as an object)."""
-        return {
+        """The event as the ledger hashes it (every stored column, payload as an object;
+        ``secret`` only when the entry has one)."""
+        doc = {
             "position": self.position, "type": self.type, "at": self.at,
             "actor_id": self.actor_id, "actor": self.actor, "org_id": self.org_id,
             "subject_type": self.subject_type, "subject_id": self.subject_id,
             "corrects": self.corrects, "reason": self.reason, "request_id": self.request_id,
             "payload": self.payload,
         }
+        if self.secret is not None:
+            doc["secret"] = self.secret
+        return doc
 
     def leaf(self) -> bytes:
         """The ledger leaf: RFC 8785 canonical JSON of `document()`."""

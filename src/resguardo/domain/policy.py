@@ -36,6 +36,8 @@ class Action(StrEnum):
     INSPECTION_ORDER = "inspection.order"
     INSPECTION_CONDUCT = "inspection.conduct"
     TRACE = "trace"
+    LEDGER_READ = "ledger.read"
+    """The log's shape: its size, checkpoints, consistency proofs (oversight roles)."""
     LEDGER_VERIFY = "ledger.verify"
     ACCESS_LOG_READ = "access_log.read"
     ORG_MANAGE = "organization.manage"
@@ -61,14 +63,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     }),
     Role.SUPERVISOR: frozenset({
         A.READ, A.TRANSFER_APPROVE, A.TRANSFER_RECEIVE, A.INSPECTION_ORDER, A.ALERT_ACK,
-        A.LICENCE_MANAGE,
+        A.LICENCE_MANAGE, A.LEDGER_READ,
     }),
-    Role.INSPECTOR: frozenset({A.READ, A.INSPECTION_ORDER, A.INSPECTION_CONDUCT}),
+    Role.INSPECTOR: frozenset({A.READ, A.INSPECTION_ORDER, A.INSPECTION_CONDUCT, A.LEDGER_READ}),
     Role.INVESTIGATOR: frozenset({A.READ, A.TRACE}),
-    Role.AUDITOR: frozenset({A.READ, A.LEDGER_VERIFY, A.ACCESS_LOG_READ, A.TRACE}),
+    Role.AUDITOR: frozenset({A.READ, A.LEDGER_READ, A.LEDGER_VERIFY, A.ACCESS_LOG_READ, A.TRACE}),
     Role.ADMIN: frozenset({
         A.READ, A.ORG_MANAGE, A.LOCATION_MANAGE, A.LICENCE_MANAGE, A.USER_MANAGE,
-        A.LEDGER_VERIFY, A.OFFICER_MANAGE,
+        A.LEDGER_READ, A.LEDGER_VERIFY, A.OFFICER_MANAGE,
     }),
 }
 

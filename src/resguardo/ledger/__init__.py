@@ -17,7 +17,7 @@ can be reproduced independently of the rest of Resguardo.
 from .checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from .cosignature import cosign, cosignature_message, verify_cosignature, verify_cosignatures
 from .errors import CheckpointError, LedgerError, MissingNodeError, NoteError, ProofError
-from .hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from .hashing import EMPTY_ROOT, HASH_SIZE, LEAF_PREFIX, leaf_hash, node_hash
 from .jcs import canonical_json
 from .keys import (
     SIG_TYPE_COSIGNATURE,
@@ -54,6 +54,7 @@ from .tree import (
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "LEAF_PREFIX",
     "SIG_TYPE_COSIGNATURE",
     "SIG_TYPE_ED25519",
     "Checkpoint",

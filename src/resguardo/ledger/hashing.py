@@ -11,13 +11,14 @@ HASH_SIZE: Final = 32
 EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
 """Root hash of the empty tree: SHA-256 of the empty string."""
 
-_LEAF_PREFIX: Final = b"\x00"
+LEAF_PREFIX: Final = b"\x00"
+"""What a leaf's bytes follow when hashed (RFC 9162 §2.1.1); written here only."""
 _NODE_PREFIX: Final = b"\x01"
 
 
 def leaf_hash(leaf: bytes) -> bytes:
     """Hash a leaf: SHA-256(0x00 || leaf)."""
-    return hashlib.sha256(_LEAF_PREFIX + leaf).digest()
+    return hashlib.sha256(LEAF_PREFIX + leaf).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

@@ -7,7 +7,6 @@ reduced to Latin-1 (accents kept, other characters approximated).
 
 from __future__ import annotations
 
-import csv
 import os
 import unicodedata
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from resguardo.domain.reconciliation import SUMMARY_KEYS, Finding, FindingKind, Reconciliation
+from resguardo.reports.spreadsheets import CsvWriter
 
 LANGUAGES = ("es", "en")
 
@@ -205,11 +205,11 @@ def write_csv(
         with open(out, "w", encoding="utf-8-sig", newline="") as f:
             write_csv(result, f, lang=lang)
         return
-    writer = csv.writer(out)
-    writer.writerow([t[c] for c in _CSV_COLUMNS])
+    writer = CsvWriter(out)
+    writer.row([t[c] for c in _CSV_COLUMNS])
     for finding in result.findings:
         cells = finding_cells(finding, lang)
-        writer.writerow([cells[c] for c in _CSV_COLUMNS])
+        writer.row([cells[c] for c in _CSV_COLUMNS])
 
 
 # -- PDF --------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Spreadsheets out: CSV and XLSX that open cleanly and can never run a formula.
 
+This module is the one writer of every CSV and XLSX the product writes (exports, licence
+reports, rejected rows, reconciliation findings, duplicate checks, trace answers...):
+``CsvWriter`` and ``write_csv`` for CSV, ``write_xlsx`` for XLSX. A test finds any other
+``csv.writer`` or ``openpyxl`` workbook in the code and fails.
+
 - Every text cell a spreadsheet program would take for a formula (``=``,
   ``+``, ``-``, ``@``, tab, carriage return at the start) is neutralized: in
   CSV with a leading apostrophe, in XLSX by storing it as a string marked
@@ -63,6 +68,25 @@ def csv_cell(value: Value) -> str:
     return str(value)
 
 
+class CsvWriter:
+    """CSV rows written as they come, every cell through ``csv_cell`` (neutralized)."""
+
+    def __init__(self, out: IO[str], *, delimiter: str = ",",
+                 lineterminator: str = "\r\n") -> None:
+        self._writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
+
+    def row(self, values: Iterable[Value]) -> None:
+        self._writer.writerow([csv_cell(v) for v in values])
+
+    def rows(self, rows: Iterable[Iterable[Value]]) -> int:
+        """Write every row; returns how many."""
+        count = 0
+        for row in rows:
+            self.row(row)
+            count += 1
+        return count
+
+
 def write_csv(out: str | os.PathLike[str] | IO[str], headers: Sequence[str],
               rows: Iterable[Sequence[Value]], *, delimiter: str = ",",
               bom: bool = True) -> int:
@@ -78,13 +102,9 @@ def write_csv(out: str | os.PathLike[str] | IO[str], headers: Sequence[str],
 
 def _write_csv(f: IO[str], headers: Sequence[str], rows: Iterable[Sequence[Value]],
                delimiter: str) -> int:
-    writer = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in headers])
-    count = 0
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-        count += 1
-    return count
+    writer = CsvWriter(f, delimiter=delimiter)
+    writer.row(headers)
+    return writer.rows(rows)
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Value]]) -> list[float]:

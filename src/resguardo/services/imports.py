@@ -22,7 +22,6 @@ services one row at a time (``import_roster``).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -37,7 +36,7 @@ from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.vocabulary import fold_text
-from resguardo.reports.spreadsheets import csv_cell
+from resguardo.reports.spreadsheets import CsvWriter
 from resguardo.services.import_messages import PLACES, column_letter, render
 from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
@@ -120,7 +119,7 @@ class CsvRejects:
     """The rejected-rows file: the header as read plus ``error``, then each refused row."""
 
     def __init__(self, out: IO[str], file: str, lang: str, surface: str = "cli") -> None:
-        self.writer = csv.writer(out, lineterminator="\r\n")
+        self.writer = CsvWriter(out)
         self.file = file
         self.lang = lang
         self.surface = surface
@@ -131,13 +130,13 @@ class CsvRejects:
         kept = [h for h in headers if h.strip().lower() != ERROR_COLUMN]
         self.keep = [i for i, h in enumerate(headers) if h.strip().lower() != ERROR_COLUMN]
         self.width = len(headers)
-        self.writer.writerow([csv_cell(h) for h in kept] + [ERROR_COLUMN])
+        self.writer.row([*kept, ERROR_COLUMN])
 
     def row(self, line: int, cells: list[str], problems: list[Problem]) -> None:
         padded = [*cells, *([""] * (self.width - len(cells)))]
         kept = [padded[i] for i in self.keep] + padded[self.width:]
         message = "; ".join(p.text(self.file, self.lang, self.surface) for p in problems)
-        self.writer.writerow([csv_cell(v) for v in kept] + [csv_cell(message)])
+        self.writer.row([*kept, message])
 
 
 def rejects_name(name: str, lang: str) -> str:

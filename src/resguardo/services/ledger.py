@@ -307,9 +307,9 @@ def checkpoint(uow: UnitOfWork, key: LedgerKey) -> StoredCheckpoint:
 
 
 def latest(uow: UnitOfWork) -> StoredCheckpoint:
-    """The newest stored checkpoint (any reader: checkpoints are published)."""
+    """The newest stored checkpoint (the oversight roles: a checkpoint counts the log)."""
     if uow.actor is not None:
-        authorize(uow.actor, Action.READ)
+        authorize(uow.actor, Action.LEDGER_READ)
     found = ledger_store.latest_checkpoint(uow.conn)
     if found is None:
         raise NotFound("no checkpoint has been signed yet: run `resguardo ledger checkpoint`")

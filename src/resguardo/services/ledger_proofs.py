@@ -12,6 +12,7 @@ from typing import Any
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
+from resguardo.domain.visibility import entry_visible, may_see_log_shape
 from resguardo.ledger import (
     SIG_TYPE_COSIGNATURE,
     LedgerError,
@@ -54,7 +55,9 @@ class InclusionProof:
 def prove(uow: UnitOfWork, *, index: int | None = None, serial: str | None = None,
           make: str | None = None) -> InclusionProof:
     """Inclusion proof of an entry (by index, or a firearm's registration by serial)
-    against the latest checkpoint; the entry must be within the reader's scope."""
+    against the latest checkpoint; the entry must be one the reader may see, and an entry
+    it may not see answers exactly as a missing one (`repo.event`). A reader who may not
+    see the log's shape learns no size but the proof's own checkpoint's."""
     if (index is None) == (serial is None):
         raise ValidationFailed("give an entry index or a serial", field="target")
     if serial is not None:
@@ -75,6 +78,9 @@ def prove(uow: UnitOfWork, *, index: int | None = None, serial: str | None = Non
                        "row was altered; run `resguardo ledger verify`", index=index)
     last = ledger_store.latest_checkpoint(uow.conn)
     if last is None or last.size <= index:
+        if not may_see_log_shape(uow.actor):
+            raise Conflict(f"entry {index} is not covered by a checkpoint yet; ask again "
+                           "after the next one is signed", index=index)
         covered = "no checkpoint yet" if last is None else f"the latest covers {last.size}"
         raise Conflict(f"entry {index} is not covered by a checkpoint yet ({covered}); an "
                        "auditor can sign one with `resguardo ledger checkpoint`", index=index)
@@ -104,9 +110,10 @@ class ConsistencyProof:
 
 
 def consistency(uow: UnitOfWork, old: int, new: int | None = None) -> ConsistencyProof:
-    """Consistency proof from size `old` to size `new` (default: the latest checkpoint's)."""
+    """Consistency proof from size `old` to size `new` (default: the latest checkpoint's);
+    for the roles that may see the log's shape."""
     if uow.actor is not None:
-        authorize(uow.actor, Action.READ)
+        authorize(uow.actor, Action.LEDGER_READ)
     if new is None:
         new = latest(uow).size
     size = uow.repo.log_size()
@@ -180,9 +187,9 @@ class Cosigned:
 
 
 def cosigned(uow: UnitOfWork, checkpoint_id: int | None = None) -> Cosigned:
-    """A checkpoint (default: the latest) and its cosignatures (any reader)."""
+    """A checkpoint (default: the latest) and its cosignatures (the oversight roles)."""
     if uow.actor is not None:
-        authorize(uow.actor, Action.READ)
+        authorize(uow.actor, Action.LEDGER_READ)
     if checkpoint_id is None:
         stored = latest(uow)
     else:
@@ -201,8 +208,8 @@ _EXPORT_BATCH = 2000
 def export_events(uow: UnitOfWork, start: int, stop: int) -> Iterator[dict[str, Any]]:
     """Entries start..stop-1 with their leaves, for an auditor to rehash (auditor, admin).
 
-    Entries outside the reader's scope come as their leaf hash only, which is all a
-    root needs. A missing entry comes as {"index": i, "missing": true}.
+    Entries the reader may not see (`domain.visibility`) come as their leaf hash only,
+    which is all a root needs (and, with the entry's secret, says nothing of it). A missing entry comes as {"index": i, "missing": true}.
     """
     if uow.actor is not None:
         authorize(uow.actor, Action.LEDGER_VERIFY)
@@ -233,9 +240,12 @@ def export_events(uow: UnitOfWork, start: int, stop: int) -> Iterator[dict[str, 
                 except ValueError as exc:
                     yield {"index": position, "unreadable": str(exc)}
                     continue
-            org = row.org_id
-            visible = (actor is None or org is None
-                       or (int(org) in paths and actor.in_scope(paths[int(org)])))
+            if actor is not None:
+                event = event or ledger_store.event_of_row(row)
+                org = event.org_id
+                visible = entry_visible(actor, event, None if org is None else paths.get(org))
+            else:
+                visible = True
             item: dict[str, Any] = {"index": position, "leaf_hash": b64(digest)}
             if visible:
                 item["leaf"] = leaf.decode("utf-8")

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from resguardo.ledger import NodeKey
+from resguardo.ledger import NodeKey, leaf_hash
 from resguardo.ledger.tree import root_node_keys
 from resguardo.storage import ledger_store
 
@@ -115,7 +115,7 @@ class _ChunkScan:
                 out[position] = "no event row"
                 continue
             try:
-                out[position] = _sha256(b"\x00" + ledger_store.event_of_row(row).leaf()).digest()
+                out[position] = leaf_hash(ledger_store.event_of_row(row).leaf())
             except (ValueError, TypeError) as exc:
                 out[position] = str(exc)
         return out
@@ -152,7 +152,7 @@ class _ChunkScan:
                 self.leaf_finding("gap", position, f"entry {position} is missing: no event row "
                                   "holds this position (deleted behind the application's back)")
             else:
-                leaves.append(_sha256(b"\x00" + text.encode("utf-8")).digest())
+                leaves.append(leaf_hash(text.encode("utf-8")))
         self.compare_leaves(leaves, stored_map, set(present))
         self.stray_nodes(0, lo, hi)
         return leaves

@@ -59,7 +59,7 @@ from sqlalchemy import Connection
 from resguardo.storage.database import driver_connection
 
 EVENT_COLUMNS = ("position", "type", "at", "actor_id", "actor", "org_id", "subject_type",
-                 "subject_id", "corrects", "reason", "request_id", "payload")
+                 "subject_id", "corrects", "reason", "request_id", "payload", "secret")
 #: The columns a batch's events share (``Common``), and those each has of its own.
 COMMON_COLUMNS = ("at", "actor_id", "actor", "request_id")
 EVENT_OWN = tuple(c for c in EVENT_COLUMNS if c not in COMMON_COLUMNS)
@@ -221,9 +221,9 @@ class BatchWriter:
         if not self._staged:
             at, actor_id, actor, request_id = common
             full = [(position, type_, at, actor_id, actor, org_id, subject_type, subject_id,
-                     corrects, reason, request_id, payload)
+                     corrects, reason, request_id, payload, secret)
                     for (position, type_, org_id, subject_type, subject_id, corrects, reason,
-                         payload) in events]
+                         payload, secret) in events]
             cur = self._dbapi.cursor()
             try:
                 for table, columns, rows in (("events", EVENT_COLUMNS, full),

@@ -1,6 +1,6 @@
 """Reads of the event log: the row-to-``Event`` mapping, and ``EventQueries``,
 the entry, history, correction, replay and log-size reads ``Repositories`` inherits.
-A single entry is shown only when its organization lies in the actor's scope."""
+A single entry is shown only to an actor who may see it (``domain.visibility``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import NotFound
 from resguardo.domain.events import Event
+from resguardo.domain.visibility import entry_visible
 from resguardo.storage import tables as t
 
 
@@ -20,7 +21,8 @@ def event_from_row(row: Any) -> Event:
     return Event(position=row.position, type=row.type, at=row.at, actor_id=row.actor_id,
                  actor=row.actor, org_id=row.org_id, subject_type=row.subject_type,
                  subject_id=row.subject_id, corrects=row.corrects, reason=row.reason,
-                 request_id=row.request_id, payload=json.loads(row.payload))
+                 request_id=row.request_id, payload=json.loads(row.payload),
+                 secret=row.secret)
 
 
 class EventQueries:
@@ -30,16 +32,26 @@ class EventQueries:
     actor: Actor | None
 
     def event(self, position: int) -> Event:
-        row = self.conn.execute(select(t.events).where(t.events.c.position == position)).first()
-        if row is None:
-            raise NotFound(f"entry {position} not found", position=position)
-        ev = event_from_row(row)
+        """The entry at `position`, if the actor may see it (`domain.visibility`).
+
+        Every look-up of an entry by its position goes through here: an entry the actor
+        may not see raises the very `NotFound` a position that does not exist raises.
+        """
+        ev = self.event_unscoped(position)
+        path = None
         if ev.org_id is not None and self.actor is not None:
             path = self.conn.execute(select(t.organizations.c.path).where(
                 t.organizations.c.id == ev.org_id)).scalar_one_or_none()
-            if path is None or not self.actor.in_scope(path):
-                raise NotFound(f"entry {position} not found", position=position)
+        if not entry_visible(self.actor, ev, path):
+            raise NotFound(f"entry {position} not found", position=position)
         return ev
+
+    def event_unscoped(self, position: int) -> Event:
+        """The entry at `position` whoever asks (the system's own reads: webhooks, verify)."""
+        row = self.conn.execute(select(t.events).where(t.events.c.position == position)).first()
+        if row is None:
+            raise NotFound(f"entry {position} not found", position=position)
+        return event_from_row(row)
 
     def history(self, subject_type: str, subject_id: int) -> list[Event]:
         c = t.events.c

@@ -48,8 +48,8 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.events import Event, canonical
-from resguardo.ledger import append_leaves, root_node_keys
+from resguardo.domain.events import Event, canonical, new_secret
+from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
 from resguardo.storage.bulk import BatchWriter, Common
@@ -59,7 +59,7 @@ from resguardo.storage.uow import UnitOfWork
 
 _MAX_SAFE = 2**53 - 1
 _KEY_CHUNK = 400
-_LEAF_PREFIX = b"\x00"
+_LEAF_PREFIX = LEAF_PREFIX
 _SHA256 = hashlib.sha256
 
 
@@ -138,11 +138,11 @@ def registration_text(fields: Sequence[Any], location_id: int,
 def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: str,
               org_id: int | None, subject_type: str | None, subject_id: int | None,
               corrects: int | None, reason: str | None, request_id: str | None,
-              payload_text: str) -> str:
+              payload_text: str, secret: str) -> str:
     """The ledger leaf of an event (``Event.leaf()``), its payload already canonical text.
 
     The keys of ``Event.document()`` in RFC 8785 order; integers are ids and
-    positions, far below 2**53.
+    positions, far below 2**53; the secret is hex (``new_secret``), which needs no escape.
     """
     enc = encode_basestring
     return (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
@@ -151,6 +151,7 @@ def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: s
             f'"payload":{payload_text},"position":{position},'
             f'"reason":{"null" if reason is None else enc(reason)},'
             f'"request_id":{"null" if request_id is None else enc(request_id)},'
+            f'"secret":"{secret}",'
             f'"subject_id":{"null" if subject_id is None else subject_id},'
             f'"subject_type":{"null" if subject_type is None else enc(subject_type)},'
             f'"type":{enc(type_)}}}')
@@ -298,22 +299,27 @@ class LogWriter:
         head = (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
                 f'"at":{enc(at)},"corrects":null,"org_id":')
         tail_text = (f',"reason":null,"request_id":'
-                     f'{"null" if request_id is None else enc(request_id)},"subject_id":')
+                     f'{"null" if request_id is None else enc(request_id)},"secret":"')
+        secret = new_secret
         derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
         leaves: list[bytes] = []
         ids: list[int] = []
         later: list[Event] = []
-        last: tuple[int, str, str | None, int | None, str | None, int | None, str] | None = None
+        last: tuple[int, str, str | None, int | None, str | None, int | None, str, str
+                    ] | None = None
         location_id: int | None
         for text, fields, location_id, follow in items:
             fid = position
             org = fields[14]
-            event_rows.append((fid, "firearm.registered", org, "firearm", fid, None, None, text))
+            own = secret()
+            event_rows.append((fid, "firearm.registered", org, "firearm", fid, None, None, text,
+                               own))
             leaves.append(sha256(prefix + (
-                f'{head}{org},"payload":{text},"position":{fid}{tail_text}{fid},'
-                '"subject_type":"firearm","type":"firearm.registered"}').encode()).digest())
+                f'{head}{org},"payload":{text},"position":{fid}{tail_text}{own}","subject_id":'
+                f'{fid},"subject_type":"firearm","type":"firearm.registered"}}').encode()
+                ).digest())
             status, custodian_id, last_event = "in_storage", None, fid
             position += 1
             ids.append(fid)
@@ -322,34 +328,36 @@ class LogWriter:
                                  subject_id=fid)
                 f = follow.payload
                 ftext = flat_canonical(f)
+                own = secret()
                 event_rows.append((position, follow.type, follow.org_id, follow.subject_type, fid,
-                                   follow.corrects, follow.reason, ftext))
+                                   follow.corrects, follow.reason, ftext, own))
                 leaves.append(sha256(prefix + leaf_text(
                     position, follow.type, at, actor_id, actor, follow.org_id,
                     follow.subject_type, fid, follow.corrects, follow.reason, request_id,
-                    ftext).encode("utf-8")).digest())
+                    ftext, own).encode("utf-8")).digest())
                 if follow.type == "custody.issued" and f.get("override_id") is None:
                     status, location_id, custodian_id = "issued", None, f["officer_id"]
                     last_event = position
                 elif follow.type == "firearm.repair_sent":
                     status, location_id, last_event = "in_repair", None, position
                 else:
-                    later.append(self._event(position, follow, at))
+                    later.append(self._event(position, follow, at, own))
                 last = (position, follow.type, follow.subject_type, fid, follow.reason,
-                        follow.org_id, ftext)
+                        follow.org_id, ftext, own)
                 position += 1
             else:
-                last = (fid, "firearm.registered", "firearm", fid, None, org, text)
+                last = (fid, "firearm.registered", "firearm", fid, None, org, text, own)
             if not derived or last_event != fid:  # else: the registration's own row
                 firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
                                      last_event))
         common = (at, actor_id, actor, request_id)
         self._check(event_rows[0], common, leaves[0])
         assert last is not None
-        pos, typ, stype, sid, reason, org_id, payload_text = last
+        pos, typ, stype, sid, reason, org_id, payload_text, tail_secret = last
         tail = Event(position=pos, type=typ, at=at, actor_id=actor_id, actor=actor,
                      org_id=org_id, subject_type=stype, subject_id=sid, corrects=None,
-                     reason=reason, request_id=request_id, payload=json.loads(payload_text))
+                     reason=reason, request_id=request_id, payload=json.loads(payload_text),
+                     secret=tail_secret)
         nodes, frontier = self._nodes(start, leaves)
         return Batch(start, position, ids, event_rows, common, firearm_rows, nodes, frontier,
                      later, tail)
@@ -412,23 +420,23 @@ class LogWriter:
         transaction is about to be rolled back)."""
         self._rows.close(failed=failed)
 
-    def _event(self, position: int, new: NewEvent, at: str) -> Event:
+    def _event(self, position: int, new: NewEvent, at: str, secret: str) -> Event:
         return Event(position=position, type=new.type, at=at, actor_id=self._actor_id,
                      actor=self._actor, org_id=new.org_id, subject_type=new.subject_type,
                      subject_id=new.subject_id, corrects=new.corrects, reason=new.reason,
                      request_id=self.uow.request_id,
-                     payload=json.loads(canonical(new.payload)))
+                     payload=json.loads(canonical(new.payload)), secret=secret)
 
     @staticmethod
     def _check(row: tuple, common: Common, leaf_hash: bytes) -> None:
         """The fast texts of one event against the definitions (once per batch)."""
-        position, type_, org_id, subject_type, subject_id, corrects, reason, text = row
+        position, type_, org_id, subject_type, subject_id, corrects, reason, text, secret = row
         at, actor_id, actor, request_id = common
         payload = json.loads(text)
         event = Event(position=position, type=type_, at=at, actor_id=actor_id, actor=actor,
                       org_id=org_id, subject_type=subject_type, subject_id=subject_id,
                       corrects=corrects, reason=reason, request_id=request_id,
-                      payload=payload)
+                      payload=payload, secret=secret)
         if text != canonical(payload) or leaf_hash != _SHA256(_LEAF_PREFIX + event.leaf()).digest():
             raise RuntimeError("bulk event text differs from its canonical form")
 

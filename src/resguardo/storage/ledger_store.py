@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, func, insert, make_url, select
 from sqlalchemy.exc import IntegrityError
 
 from resguardo.domain.events import Event
-from resguardo.ledger import Node, NodeKey, append_leaves, leaf_hash
+from resguardo.ledger import LEAF_PREFIX, Node, NodeKey, append_leaves, leaf_hash
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
 from resguardo.storage.database import driver_connection, make_engine, normalize_url
@@ -40,8 +40,9 @@ _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _LATEST = "SELECT size, created_at FROM checkpoints ORDER BY id DESC LIMIT 1"
 
 # The keys of Event.document() in RFC 8785 order (UTF-16 code units; all ASCII here).
+# "secret" is there only when the entry has one (entries written before 0009 have none).
 _LEAF_FIELDS = ("actor", "actor_id", "at", "corrects", "org_id", "payload", "position",
-                "reason", "request_id", "subject_id", "subject_type", "type")
+                "reason", "request_id", "secret", "subject_id", "subject_type", "type")
 
 
 def database_identity(target: Engine | str) -> str:
@@ -60,6 +61,10 @@ def _leaf_sql() -> str:
     """
     parts = []
     for i, name in enumerate(_LEAF_FIELDS):
+        if name == "secret":  # a member only when the entry has one
+            parts.append("CASE WHEN secret IS NULL THEN '' ELSE pg_catalog.concat("
+                         "',\"secret\":', pg_catalog.to_json(secret)) END")
+            continue
         parts.append("'" + ("{" if i == 0 else ",") + f'"{name}":' + "'")
         parts.append("payload" if name == "payload" else
                      f"coalesce(pg_catalog.to_json({name}), 'null'::pg_catalog.json)")
@@ -73,11 +78,12 @@ def _pg_leaf_texts() -> str:
 
 
 _LEAF_COLUMNS = ("SELECT position, actor, actor_id, at, corrects, org_id, payload, reason, "
-                 "request_id, subject_id, subject_type, type FROM events "
+                 "request_id, secret, subject_id, subject_type, type FROM events "
                  "WHERE position >= ? AND position < ? ORDER BY position")
 _NOT_CANONICAL = "\x00"  # never in canonical JSON unescaped: such a row takes the slow path
 _I = int
-_NOT_CANONICAL_LEAF = hashlib.sha256(b"\x00" + _NOT_CANONICAL.encode()).digest()
+_LEAD = LEAF_PREFIX.decode("ascii")  # the prefix as text, to hash leaf and prefix in one
+_NOT_CANONICAL_LEAF = leaf_hash(_NOT_CANONICAL.encode())
 _sha256 = hashlib.sha256
 _LEAF_COLUMNS_BY_ROWID = _LEAF_COLUMNS.split(" WHERE ")[0] + " WHERE rowid >= ? AND rowid < ?"
 # Where the rows of [lo, hi) start in rowid order, and how many rows the position index
@@ -110,7 +116,8 @@ def _one_leaf_text(row: tuple[Any, ...]) -> tuple[int, str]:
 def _leaf_text_strings(rows: list[tuple[Any, ...]], lead: str = "") -> Iterator[str]:
     """The canonical leaf text of each row of `_LEAF_COLUMNS`, after `lead`."""
     e, x = encode_basestring, _NOT_CANONICAL
-    for p, a, ai, at, c, o, pl, r, rq, si, st, ty in rows:
+    for p, a, ai, at, c, o, pl, r, rq, se, si, st, ty in rows:
+        secret = "" if se is None else f'"secret":{e(se)},'
         yield (f'{lead}{{"actor":{e(a)},'
                f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
                f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
@@ -119,6 +126,7 @@ def _leaf_text_strings(rows: list[tuple[Any, ...]], lead: str = "") -> Iterator[
                f'"position":{p if p.__class__ is _I else x},'
                f'"reason":{"null" if r is None else e(r)},'
                f'"request_id":{"null" if rq is None else e(rq)},'
+               f'{secret}'
                f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
                f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
 
@@ -130,7 +138,7 @@ def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
 def _leaf_hashes_of(rows: list[tuple[Any, ...]]) -> list[bytes]:
     """`_leaf_texts_of` hashed as RFC 9162 leaves in the same pass (0x00 leads the text)."""
     h = _sha256
-    return [h(text.encode()).digest() for text in _leaf_text_strings(rows, "\x00")]
+    return [h(text.encode()).digest() for text in _leaf_text_strings(rows, _LEAD)]
 
 
 def _one_leaf_hash(row: tuple[Any, ...]) -> bytes:
@@ -453,7 +461,7 @@ def leaf_hashes(conn: Connection, lo: int, hi: int) -> list[bytes] | None:
     if [row[0] for row in texts] != expected:
         return None
     h = _sha256
-    return [h(b"\x00" + text.encode()).digest() for _, text in texts]
+    return [h(LEAF_PREFIX + text.encode()).digest() for _, text in texts]
 
 
 def node_hashes(conn: Connection, level: int, lo: int, hi: int) -> list[bytes]:

@@ -58,6 +58,8 @@ events = Table(
     Column("reason", Text, nullable=True),
     Column("request_id", String(64), nullable=True),
     Column("payload", Text, nullable=False),
+    # a random secret committed in the entry's leaf (NULL: written before 0009, leaf as before)
+    Column("secret", String(64), nullable=True),
     Index("ix_events_subject", "subject_type", "subject_id", "position"),
     Index("ix_events_type_position", "type", "position"),
 )

@@ -133,14 +133,6 @@ def trace_log(repo: Repositories, *, actor_id: int | None, offset: int, limit: i
     return [event_from_row(r) for r in rows], int(total)
 
 
-def trace_entry(repo: Repositories, position: int) -> Event | None:
-    """One recorded trace or trace request in scope, by position."""
-    c = t.events.c
-    row = repo.conn.execute(select(t.events).where(
-        c.position == position, c.type.in_(TRACE_EVENTS), repo.in_scope(c.org_id))).first()
-    return None if row is None else event_from_row(row)
-
-
 # --- the registry in scope, for the duplicate check ------------------------------------------
 
 def registry_in_scope(repo: Repositories) -> Iterator[dict[str, Any]]:

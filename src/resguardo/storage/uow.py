@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
-from resguardo.domain.events import Event, canonical
+from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.timefmt import iso, utcnow
 from resguardo.storage import ledger_store, projector
 from resguardo.storage.database import WRITE, is_sqlite
@@ -21,8 +21,8 @@ from resguardo.storage.repositories import Repositories
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
 _OPEN_INSPECTION = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
 _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type,"
-                 " subject_id, corrects, reason, request_id, payload)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                 " subject_id, corrects, reason, request_id, payload, secret)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 #: Called with (connection, event) after an event is appended, in its transaction. The
 #: deployment hands its hooks to each unit of work (``services.app.Wiring``).
@@ -163,12 +163,12 @@ class UnitOfWork:
             actor=actor.username if actor else self.system_name,
             org_id=new.org_id, subject_type=new.subject_type, subject_id=subject_id,
             corrects=new.corrects, reason=new.reason, request_id=self.request_id,
-            payload=payload,
+            payload=payload, secret=new_secret(),
         )
         # on the driver's cursor (storage/fast.py): this runs once per custody operation
         self.repo.raw.execute(_INSERT_EVENT, (
             ev.position, ev.type, ev.at, ev.actor_id, ev.actor, ev.org_id, ev.subject_type,
-            ev.subject_id, ev.corrects, ev.reason, ev.request_id, text))
+            ev.subject_id, ev.corrects, ev.reason, ev.request_id, text, ev.secret))
         projector.apply(self.conn, ev)
         ledger_store.append(self.conn, ev)
         for hook in self.hooks:

@@ -134,6 +134,7 @@ ACTIONS = {
     "inspection.order": N_("order inspections"),
     "inspection.conduct": N_("conduct inspections"),
     "trace": N_("trace weapons"),
+    "ledger.read": N_("see the ledger's size and checkpoints"),
     "ledger.verify": N_("verify the ledger"),
     "access_log.read": N_("read the access log"),
     "organization.manage": N_("manage organizations"),

@@ -64,6 +64,9 @@ class EventOut(BaseModel):
     reason: str | None
     request_id: str | None
     payload: dict[str, Any]
+    secret: str | None = Field(None, description=(
+        "The entry's random secret, committed in its ledger leaf (none for entries written "
+        "before secrets existed): with it, the leaf is recomputed from this entry."))
 
 
 class Strict(BaseModel):

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
+from resguardo.domain.visibility import may_see_log_shape
 from resguardo.services import ledger, ledger_freshness, ledger_proofs, ledger_verify, witnessing
 from resguardo.web.i18n import N_, Lang
 from resguardo.web.refusals import translated
@@ -44,6 +45,9 @@ def note(text: str, lang: Lang) -> str:
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
     listed = site.rg.settings.witnesses
     cosigned: list[str] = []
+    if not may_see_log_shape(ctx.actor):  # the log's size is for oversight roles
+        return {"shape": False, "size": None, "latest": None, "root": None,
+                "can_verify": False, "witnesses": listed, "cosigned": cosigned}
     with site.rg.read(ctx.actor) as uow:
         size = uow.repo.log_size()
         try:
@@ -53,7 +57,7 @@ def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
         if latest is not None and listed.witnesses:
             cosigned = witnessing.quorum_witnesses(
                 ledger_proofs.cosigned(uow, latest.id).cosignatures, listed.witnesses)
-    return {"size": size, "latest": latest,
+    return {"shape": True, "size": size, "latest": latest,
             "root": ledger.b64(latest.root) if latest else None,
             "can_verify": may(ctx.actor, Action.LEDGER_VERIFY),
             "witnesses": listed, "cosigned": cosigned}
