@@ -80,6 +80,7 @@ EVENT = {
     "firearm.loss_notified": N_("Military authority notified"),
     "firearm.recovered": N_("Recovered"),
     "firearm.decommission_requested": N_("Decommission requested"),
+    "entry.correction_requested": N_("Identity correction requested"),
     "firearm.decommissioned": N_("Decommissioned"),
     "request.rejected": N_("Request rejected"),
     "entry.corrected": N_("Entry corrected"),

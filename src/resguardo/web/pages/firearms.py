@@ -94,11 +94,17 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
         locations = uow.repo.locations(firearm.agency_id)
         agency = uow.repo.org_unscoped(firearm.agency_id)
         pending = []
-        for kind in ("decommission", "transfer"):
+        for kind in ("decommission", "transfer", "correction"):
             try:
-                pending.append(uow.repo.pending_request(firearm.id, kind))
+                request = uow.repo.pending_request(firearm.id, kind)
             except NotFound:
                 continue
+            if kind == "correction":  # what would change, from the request's entry
+                asked = uow.repo.event(int(request["id"])).payload
+                request["changes"] = [(k, asked["previous"].get(k), v)
+                                      for k, v in asked["changes"].items()
+                                      if not k.endswith("_key")]
+            pending.append(request)
         transit = None
         receive_at: list = []
         if firearm.status == FirearmStatus.IN_TRANSIT:
@@ -260,6 +266,8 @@ MOVEMENTS: dict[str, tuple[Any, str]] = {
         uow, f.serial, v["reason"], make=f.make), "decommission_requested"),
     "decommission_approve": (lambda uow, f, v: custody.approve_decommission(
         uow, f.serial, make=f.make), "decommissioned"),
+    "correction_approve": (lambda uow, f, v: custody.approve_correction(
+        uow, f.serial, make=f.make), "correction_approved"),
     "transfer_request": (lambda uow, f, v: custody.request_transfer(
         uow, f.serial, v["to_agency"], v["reason"], make=f.make), "transfer_requested"),
     "transfer_approve": (lambda uow, f, v: custody.approve_transfer(
