@@ -192,3 +192,20 @@ def test_an_identity_correction_applied_without_a_request_is_listed_as_such(worl
                  clock.now + timedelta(seconds=1))
     assert [(i["request"], i["state"], i["decision"], i["changes"]) for i in found] == [
         (None, "applied_without_approval", ev.position, {"serial": "OLD-1"})]
+
+
+def test_requests_approvals_and_rejections_replay_to_the_same_projection(world):
+    from resguardo.storage import rebuild
+    fid = registration(world)
+    do(world, "armero1", custody.correct, fid, {"serial": "ZZ999999"}, "Serie mal capturada")
+    do(world, "jefe1", custody.approve_correction, "GLK-A100")
+    other = registration(world, "GLK-A200")
+    do(world, "armero1", custody.correct, other, {"kind": "revolver"}, "Tipo erróneo")
+    do(world, "jefe1", custody.reject_request, "GLK-A200", "correction", "Es pistola")
+    do(world, "armero1", custody.correct, other, {"make": "Beretta"}, "Marca errónea")
+    with world.read(None) as uow:
+        scratch = rebuild.replay(uow.repo.iter_events())
+        try:
+            assert rebuild.compare(uow.conn, scratch) == []
+        finally:
+            scratch.close()
