@@ -209,3 +209,24 @@ def test_requests_approvals_and_rejections_replay_to_the_same_projection(world):
             assert rebuild.compare(uow.conn, scratch) == []
         finally:
             scratch.close()
+
+
+def test_an_identity_correction_is_not_approved_while_a_revista_is_open(world):
+    from datetime import date
+
+    from resguardo.domain.errors import Lockdown
+    from resguardo.services import inspections
+    fid = registration(world)
+    do(world, "armero1", custody.correct, fid, {"serial": "ZZ999999"}, "Serie mal capturada")
+    iid = do(world, "inspector", inspections.plan, "MUN1", date(2025, 3, 4)).position
+    do(world, "inspector", inspections.open_, iid)
+    with pytest.raises(Lockdown):
+        do(world, "jefe1", custody.approve_correction, "GLK-A100")
+    assert serial_of(world, fid) == "GLK-A100" and request_state(world, fid) == ["pending"]
+
+
+def test_correcting_only_how_a_serial_is_written_is_not_a_duplicate_of_itself(world):
+    fid = registration(world)
+    do(world, "armero1", custody.correct, fid, {"serial": "GLK A100"}, "Sin guion en la placa")
+    do(world, "jefe1", custody.approve_correction, "GLK-A100")
+    assert serial_of(world, fid) == "GLK A100"

@@ -239,6 +239,8 @@ def _identity_free(uow: UnitOfWork, changes: dict, current: dict) -> None:
     if "serial_key" in changes or "make_key" in changes:
         mk = changes["make_key"] if "make_key" in changes else current["make_key"]
         sk = changes["serial_key"] if "serial_key" in changes else current["serial_key"]
+        if (mk, sk) == (current["make_key"], current["serial_key"]):
+            return  # only how it is written changes (GLK A100 -> GLK-A100): the same weapon
         holder = uow.repo.firearm_holder_anywhere(mk, sk)
         if holder is not None:
             from resguardo.domain.errors import DuplicateSerial

@@ -136,6 +136,7 @@ FIELD = {
     "cuip": N_("CUIP"),
     "credential_folio": N_("Credential folio"),
     "barrel_serial": N_("Barrel serial"),
+    "ballistic_id": N_("Ballistic identification"),
     "purchase_ref": N_("Purchase reference"),
     "supplier": N_("Supplier"),
     "lot": N_("Lot"),

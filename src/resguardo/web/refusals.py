@@ -68,6 +68,7 @@ DOMAIN_MESSAGES = (
     N_("narrow the list before printing labels (up to 20 sheets at a time)"),
     N_("the weapon is not issued to anyone now"),
     N_("choose what to do"),
+    N_("change at least one field to correct it"),
     N_("choose what the file holds"),
     N_("choose the file to import"),
     N_("the file is larger than 64 MB; import it with the `resguardo import` command"),
