@@ -66,14 +66,32 @@ def test_whoever_asked_for_an_identity_correction_cannot_approve_it():
 
 
 @pytest.mark.parametrize("changes", [{"make": "Beretta"}, {"kind": "revolver"},
-                                     {"calibre": ".40 S&W"}, {"serial": "X1", "model": "19"}])
+                                     {"calibre": ".40 S&W"}])
 def test_make_kind_and_calibre_are_identity_too(world, changes):
     fid = registration(world)
     ev = do(world, "armero1", custody.correct, fid, changes, "Dato de identidad erróneo")
     assert ev.type == "entry.correction_requested"
     firearm = look(world, None, lambda uow: uow.repo.firearm_by_id(fid))
-    assert (firearm.make, firearm.kind.value, firearm.calibre, firearm.model) == (
-        "Glock", "pistol", "9x19mm", "17")
+    assert (firearm.make, firearm.kind.value, firearm.calibre) == ("Glock", "pistol", "9x19mm")
+
+
+def test_other_fields_given_with_the_identity_are_corrected_at_once(world):
+    fid = registration(world)
+    size = look(world, None, lambda uow: uow.repo.log_size())
+    ev = do(world, "armero1", custody.correct, fid, {"serial": "X1", "model": "19",
+                                                     "calibre": "9x19mm"}, "Datos erróneos")
+    assert ev.type == "entry.correction_requested"
+    assert ev.payload["changes"] == {"serial": "X1", "serial_key": "X1"}  # calibre unchanged
+    at_once = look(world, None, lambda uow: uow.repo.event(size))
+    assert at_once.type == "entry.corrected" and at_once.payload["changes"] == {"model": "19"}
+    firearm = look(world, None, lambda uow: uow.repo.firearm_by_id(fid))
+    assert (firearm.serial, firearm.model) == ("GLK-A100", "19")
+    # a refused identity part records nothing, not even the other fields
+    other = registration(world, "GLK-A200")
+    with pytest.raises(DuplicateSerial):
+        do(world, "armero1", custody.correct, other, {"serial": "GLK-A300", "model": "26"},
+           "Datos erróneos")
+    assert look(world, None, lambda uow: uow.repo.firearm_by_id(other).model) == "17"
 
 
 def test_other_fields_stay_one_step_corrections_even_while_a_request_waits(world):

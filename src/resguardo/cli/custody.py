@@ -240,7 +240,8 @@ def correct(position: Annotated[int, typer.Argument(help="Entry number to correc
     """Correct fields of an earlier entry (nothing is edited; a correction is recorded).
 
     A correction of a weapon's serial, make, kind or calibre is a request: the weapon
-    keeps its identity until another person approves it (`approve correction`).
+    keeps its identity until another person approves it (`approve correction`); other
+    fields given with them are corrected at once.
 
     Example: resguardo --as armero1 correct 1042 model=G17 folio=RFA-88 --reason "typo at registration"
     """
@@ -252,8 +253,10 @@ def correct(position: Annotated[int, typer.Argument(help="Entry number to correc
         parsed[key.strip()] = value
     ev = write(as_user, custody.correct, position, parsed, reason)
     if ev.type == "entry.correction_requested":
-        report_event(ev, as_json, f"Correction of entry {position} requested: it applies when "
-                     "another person approves it (resguardo approve correction SERIAL)")
+        asked = ", ".join(k for k in ev.payload["changes"] if not k.endswith("_key"))
+        report_event(ev, as_json, f"Correction of {asked} of entry {position} requested: it "
+                     "applies when another person approves it (resguardo approve correction "
+                     "SERIAL); any other field given is corrected now")
     else:
         report_event(ev, as_json, f"Entry {position} corrected")
 

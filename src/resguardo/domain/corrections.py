@@ -41,8 +41,11 @@ _DATE_FIELDS = {"acquired_on", "credential_expiry", "qualification_expiry", "occ
 
 def correct(position: int, event_type: str, current: dict, changes: dict[str, str],
             reason: str, subject_type: str | None, subject_id: int | None,
-            org_id: int | None) -> NewEvent:
-    """Decide a correction of fields recorded by the event at ``position``.
+            org_id: int | None) -> list[NewEvent]:
+    """Decide a correction of fields recorded by the event at ``position``: the entries to
+    record, in order. Fields other than a weapon's identity are corrected at once
+    (``entry.corrected``); identity fields are asked for (``entry.correction_requested``).
+    Values equal to the current ones are left out.
 
     ``current`` holds the values as they stand now (after earlier corrections).
     """
@@ -68,20 +71,35 @@ def correct(position: int, event_type: str, current: dict, changes: dict[str, st
             raise ValidationFailed("serial has no letters or digits", field="serial")
     if "make" in new:
         new["make_key"] = make_key(new["make"])
-    previous = _previous(current, new)
-    payload = {"corrects": position, "corrected_type": event_type, "changes": new,
-               "previous": previous}
-    if is_identity(event_type, new):
-        # the weapon keeps its identity until a second person approves: nothing changes yet
-        return NewEvent(REQUESTED, {**payload, "firearm_id": subject_id}, reason=reason.strip(),
-                        org_id=org_id, subject_type=subject_type, subject_id=subject_id)
-    return NewEvent("entry.corrected", payload, reason=reason.strip(), org_id=org_id,
-                    subject_type=subject_type, subject_id=subject_id, corrects=position)
+    _previous(current, new)  # refuses a correction that changes nothing
+    changed = {k: v for k, v in new.items() if current.get(k) != v}
+    identity = {k: v for k, v in changed.items() if _identity_field(event_type, k)}
+    others = {k: v for k, v in changed.items() if k not in identity}
+    decided = []
+    for part in (others, identity):
+        if not part:
+            continue
+        payload = {"corrects": position, "corrected_type": event_type, "changes": part,
+                   "previous": {k: current.get(k) for k in part}}
+        if part is identity:
+            # the weapon keeps its identity until a second person approves: nothing changes yet
+            decided.append(NewEvent(REQUESTED, {**payload, "firearm_id": subject_id},
+                                    reason=reason.strip(), org_id=org_id,
+                                    subject_type=subject_type, subject_id=subject_id))
+        else:
+            decided.append(NewEvent("entry.corrected", payload, reason=reason.strip(),
+                                    org_id=org_id, subject_type=subject_type,
+                                    subject_id=subject_id, corrects=position))
+    return decided
+
+
+def _identity_field(event_type: str, field: str) -> bool:
+    return event_type == "firearm.registered" and field.removesuffix("_key") in IDENTITY
 
 
 def is_identity(event_type: str, changes: dict) -> bool:
     """Whether a correction touches a weapon's identity (and so needs a second person)."""
-    return event_type == "firearm.registered" and bool(IDENTITY & set(changes))
+    return any(_identity_field(event_type, field) for field in changes)
 
 
 def _previous(current: dict, new: dict) -> dict:

@@ -217,7 +217,12 @@ def grant_override(uow: UnitOfWork, agency_code: str, badge: str, reason: str,
 
 
 def correct(uow: UnitOfWork, position: int, changes: dict[str, str], reason: str) -> Event:
-    """Correct fields recorded by an earlier entry; the entry itself stays as it was."""
+    """Correct fields recorded by an earlier entry; the entry itself stays as it was.
+
+    A weapon's serial, make, kind and calibre are asked for (the answer is the
+    ``entry.correction_requested``; a chief approves it with :func:`approve_correction`);
+    any other field given with them is corrected at once, in an entry just before.
+    """
     uow.lock()
     target = uow.repo.event(position)
     if target.org_id is not None:
@@ -226,12 +231,14 @@ def correct(uow: UnitOfWork, position: int, changes: dict[str, str], reason: str
         raise NotFound(f"entry {position} not found")
     current = corrections.apply_corrections(
         target.payload, [c.payload for c in uow.repo.corrections_of([position]).get(position, [])])
-    new = corrections.correct(position, target.type, current, changes, reason,
-                              target.subject_type, target.subject_id, target.org_id)
-    _identity_free(uow, new.payload["changes"], current)
-    if new.type == corrections.REQUESTED:
-        _no_pending_correction(uow, int(target.subject_id or 0))
-    return uow.append(new)
+    decided = corrections.correct(position, target.type, current, changes, reason,
+                                  target.subject_type, target.subject_id, target.org_id)
+    for new in decided:  # everything is checked before anything is recorded
+        _identity_free(uow, new.payload["changes"], current)
+        if new.type == corrections.REQUESTED:
+            _no_pending_correction(uow, int(target.subject_id or 0))
+    # other fields are corrected at once; the identity request, if any, comes last
+    return [uow.append(new) for new in decided][-1]
 
 
 def _identity_free(uow: UnitOfWork, changes: dict, current: dict) -> None:

@@ -184,8 +184,9 @@ def correct_entry(position: Position, body: CorrectionIn, caller: Writer) -> obj
     """Correct fields of an earlier entry; the entry itself is never edited.
 
     A correction of a weapon's serial, make, kind or calibre answers an
-    `entry.correction_requested` entry: nothing changes until another person
-    approves it (`POST /firearms/{id}/correction/approve`)."""
+    `entry.correction_requested` entry: they change nothing until another person
+    approves it (`POST /firearms/{id}/correction/approve`); other fields sent with
+    them are corrected at once, in an `entry.corrected` just before."""
     def run(uow):  # type: ignore[no-untyped-def]
         try:
             uow.repo.event(position)
