@@ -370,6 +370,22 @@ def test_update_corrects_details_and_moves_weapons_through_the_services(world, t
     check_log(world)
 
 
+def test_update_asks_for_a_calibre_or_kind_correction_and_changes_the_model_at_once(world,
+                                                                                   tmp_path):
+    path = csv_file(tmp_path, (
+        "Serie,Marca,Modelo,Calibre,Tipo,Ubicación\n"
+        "GLK-A100,Glock,19,.40 S&W,revólver,ARM1\n"))
+    report = run(world, path, update=True)
+    assert report.problems == [] and report.updated == 1
+    weapon = stored(world, "GLK-A100")
+    assert (weapon.model, weapon.calibre, weapon.kind.value) == ("19", "9x19mm", "pistol")
+    types = [e.type for e in events(world, report.first_position)]
+    assert types == ["entry.corrected", "entry.correction_requested", "import.completed"]
+    with world.read(None) as uow:
+        assert [r["kind"] for r in uow.repo.requests("pending")] == ["correction"]
+    check_log(world)
+
+
 def test_the_import_report_is_json_serializable(world, tmp_path):
     report = run(world, csv_file(tmp_path, BAD), skip_invalid=True)
     text = json.dumps(report.as_dict("en"))

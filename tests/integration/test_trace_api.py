@@ -11,7 +11,7 @@ from resguardo.api import create_app
 from resguardo.services import custody
 from resguardo.services.auth import AuthSettings
 
-from world import PASSWORD, do
+from world import PASSWORD, do, look
 
 
 @pytest.fixture
@@ -66,3 +66,14 @@ def test_get_trace_keeps_to_scope_and_refuses_other_roles(http):
     assert http("investigador", "/trace", serial="???").status_code == 422
     assert http("investigador", "/trace", serial="GLK", date="2025-02-30").status_code == 422
     assert http("investigador2", "/trace/log").json()["total"] == 1
+
+
+def test_get_trace_finds_a_weapon_by_the_serial_it_carried_before_a_correction(world, http):
+    fid = look(world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    do(world, "armero1", custody.correct, fid, {"serial": "ZZ999999"}, "Serie mal capturada")
+    do(world, "jefe1", custody.approve_correction, "GLK-A100")
+    r = http("investigador", "/trace", serial="GLK-A100", limit=1)
+    assert r.status_code == 200, r.text
+    best = r.json()["candidates"][0]
+    assert (best["serial"], best["former_serial"], best["distance"]) == (
+        "ZZ999999", "GLK-A100", 0.0)

@@ -51,13 +51,17 @@ def test_catching_up_reads_only_what_was_recorded_since_the_watermark(world):
         assert trace_index.catch_up(uow, entry) == 0
 
 
-def test_a_corrected_serial_is_found_under_its_new_value_only(world):
+def test_a_corrected_serial_is_found_under_its_new_value_and_its_former_one(world):
     ranked(world, "GLK-A500")
     position = look(world, None, lambda uow: uow.repo.firearm("GLK-A500").id)
     do(world, "armero1", custody.correct, position, {"serial": "GLK-X500"},
        "typed from the wrong label")
+    assert ranked(world, "GLK-X500")[0] == ("GLK-A500", 1.0)  # only asked for: not applied
+    do(world, "jefe1", custody.approve_correction, "GLK-A500")
     assert ranked(world, "GLK-X500")[0] == ("GLK-X500", 0.0)
-    assert ("GLK-A500", 0.0) not in ranked(world, "GLK-A500")
+    # the serial it was recorded under still finds it, once, as the weapon it is now
+    assert ranked(world, "GLK-A500")[0] == ("GLK-X500", 0.0)
+    assert [s for s, _ in ranked(world, "GLK-A500")].count("GLK-X500") == 1
 
 
 def test_each_deployment_has_its_own_index(world, tmp_path):

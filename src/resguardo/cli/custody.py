@@ -17,8 +17,8 @@ Make = Annotated[str | None, typer.Option(help="Make, when several makes share t
 repair_app = typer.Typer(help="Send weapons to repair and take them back.", no_args_is_help=True)
 transfer_app = typer.Typer(help="Transfers between agencies (request, approve, receive).",
                            no_args_is_help=True)
-approve_app = typer.Typer(help="Approve a pending decommission or transfer (second person).",
-                          no_args_is_help=True)
+approve_app = typer.Typer(help="Approve a pending decommission, transfer or identity correction "
+                               "(second person).", no_args_is_help=True)
 
 
 def _instant(value: str | None, option: str) -> datetime | None:
@@ -126,13 +126,28 @@ def approve_decommission(serial: str, make: Make = None, as_user: AsUser = None,
     report_event(ev, as_json, f"{serial} decommissioned")
 
 
+@approve_app.command("correction")
 @refusals
-def reject(kind: Annotated[str, typer.Argument(help="decommission or transfer")], serial: str,
-           reason: Annotated[str, typer.Option(help="Why it is rejected.")],
+def approve_correction(serial: str, make: Make = None, as_user: AsUser = None,
+                       as_json: Json = False) -> None:
+    """Approve a requested correction of a weapon's serial, make, kind or calibre: it applies
+    now, and the weapon stays findable under its former serial.
+
+    Example: resguardo --as chief1 approve correction ABC123
+    """
+    ev = write(as_user, custody.approve_correction, serial, make=make)
+    report_event(ev, as_json, f"Correction of {serial} approved: "
+                 + ", ".join(f"{k} {v}" for k, v in ev.payload["changes"].items()
+                             if not k.endswith("_key")))
+
+
+@refusals
+def reject(kind: Annotated[str, typer.Argument(help="decommission, transfer or correction")],
+           serial: str, reason: Annotated[str, typer.Option(help="Why it is rejected.")],
            make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
-    """Reject a pending decommission or transfer. Example: resguardo --as chief1 reject transfer ABC123 --reason "..." """
-    if kind not in ("decommission", "transfer"):
-        raise fail("KIND must be decommission or transfer", code=2)
+    """Reject a pending decommission, transfer or identity correction. Example: resguardo --as chief1 reject transfer ABC123 --reason "..." """
+    if kind not in custody.APPROVERS:
+        raise fail("KIND must be decommission, transfer or correction", code=2)
     ev = write(as_user, custody.reject_request, serial, kind, reason, make=make)
     report_event(ev, as_json, f"{kind.capitalize()} of {serial} rejected")
 
@@ -224,7 +239,11 @@ def correct(position: Annotated[int, typer.Argument(help="Entry number to correc
             as_user: AsUser = None, as_json: Json = False) -> None:
     """Correct fields of an earlier entry (nothing is edited; a correction is recorded).
 
-    Example: resguardo --as armero1 correct 1042 model=G17 calibre=9x19mm --reason "typo at registration"
+    A correction of a weapon's serial, make, kind or calibre is a request: the weapon
+    keeps its identity until another person approves it (`approve correction`); other
+    fields given with them are corrected at once.
+
+    Example: resguardo --as armero1 correct 1042 model=G17 folio=RFA-88 --reason "typo at registration"
     """
     parsed = {}
     for item in changes:
@@ -233,7 +252,13 @@ def correct(position: Annotated[int, typer.Argument(help="Entry number to correc
         key, value = item.split("=", 1)
         parsed[key.strip()] = value
     ev = write(as_user, custody.correct, position, parsed, reason)
-    report_event(ev, as_json, f"Entry {position} corrected")
+    if ev.type == "entry.correction_requested":
+        asked = ", ".join(k for k in ev.payload["changes"] if not k.endswith("_key"))
+        report_event(ev, as_json, f"Correction of {asked} of entry {position} requested: it "
+                     "applies when another person approves it (resguardo approve correction "
+                     "SERIAL); any other field given is corrected now")
+    else:
+        report_event(ev, as_json, f"Entry {position} corrected")
 
 
 def register(app: typer.Typer) -> None:

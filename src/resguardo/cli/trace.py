@@ -206,7 +206,8 @@ def _print_answer(answer: dict[str, Any], when: str | None) -> None:
         then = (f"{holder['badge']} {holder['name']}" if holder
                 else " ".join(v for v in (c["status_on_date"], c["location_on_date"]) if v)
                 or "not yet registered")
-        rows.append((n, c["serial"], c["make"], c["model"], c["calibre"], f"{c['distance']:g}",
+        serial = c["serial"] + (f" (was {c['former_serial']})" if c.get("former_serial") else "")
+        rows.append((n, serial, c["make"], c["model"], c["calibre"], f"{c['distance']:g}",
                      c["agency"], c["status"], then))
     print_table(f"Trace {answer['query']}: {len(found)} candidate(s)",
                 ["#", "serial", "make", "model", "calibre", "distance", "agency", "status",
@@ -315,7 +316,8 @@ def duplicates_command(
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
-    """The same (make, serial) under two agencies or twice, and look-alike serials of one make.
+    """The same (make, serial) under two agencies or twice, look-alike serials of one make,
+    and weapons registered under a serial another weapon was recorded under before a correction.
 
     Example: resguardo --as supervisor check duplicates --csv duplicados.csv
     """
@@ -333,7 +335,8 @@ def duplicates_command(
             writer.rows(rows)
     s = result["summary"]
     typer.echo(f"{s['firearms']} firearms checked: {s['two_agencies']} under two agencies, "
-               f"{s['registered_twice']} registered twice, {s['lookalike']} look-alike serials"
+               f"{s['registered_twice']} registered twice, {s['lookalike']} look-alike serials, "
+               f"{s['former_serial']} under a serial another weapon carried before a correction"
                + (f"; written to {csv_out}" if csv_out is not None else ""))
     if csv_out is None and rows:
         print_table(None, list(duplicates.CSV_COLUMNS), rows)

@@ -7,9 +7,11 @@ balance may go negative.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
-from resguardo.domain.entities import Location, NewEvent, Officer
+from resguardo.domain.custody import covering_override
+from resguardo.domain.entities import Location, NewEvent, Officer, Override
 from resguardo.domain.errors import InsufficientAmmunition, ValidationFailed
 
 
@@ -47,19 +49,25 @@ def receive(location: Location, calibre: str, lot: str, quantity: int, source: s
 
 
 def issue(location: Location, officer: Officer, calibre: str, lot: str, quantity: int,
-          balance: int) -> NewEvent:
+          balance: int, now: datetime, override: Override | None = None) -> NewEvent:
+    """Issue rounds from a location to an officer who may hold a weapon today, or whom a
+    chief's override in force covers (the same rule as a weapon: ``custody``)."""
     calibre, lot = _lot(calibre, lot)
     _quantity(quantity)
     if officer.agency_id != location.agency_id:
         raise ValidationFailed("officer belongs to another agency", field="officer")
+    override_id = covering_override(officer, now, override, f"{quantity} rounds of {calibre}",
+                                    single_use=False)
     if quantity > balance:
         raise InsufficientAmmunition(
             f"only {balance} rounds of {calibre} lot {lot} at {location.code}; cannot issue {quantity}",
             balance=balance)
+    payload = {"location_id": location.id, "officer_id": officer.id, "calibre": calibre,
+               "lot": lot, "quantity": quantity}
+    if override_id is not None:
+        payload["override_id"] = override_id
     return NewEvent(
-        "ammunition.issued",
-        {"location_id": location.id, "officer_id": officer.id, "calibre": calibre, "lot": lot,
-         "quantity": quantity},
+        "ammunition.issued", payload,
         org_id=location.agency_id, subject_type="officer", subject_id=officer.id,
     )
 

@@ -103,6 +103,35 @@ def eligibility_problems(officer: Officer, today: date) -> list[str]:
     return problems
 
 
+def covering_override(officer: Officer, now: datetime, override: Override | None, what: str,
+                      *, single_use: bool = True) -> int | None:
+    """The one eligibility rule of weapons and rounds: None when the officer may hold a
+    weapon today, the id of the chief's override that covers an officer who may not, and
+    ``OfficerNotEligible`` otherwise (a separated officer is never covered).
+
+    A weapon issue uses the override up (``single_use``); rounds go out under an override
+    that has not expired, whether or not a weapon was already issued under it, and do not
+    use it up: the rounds that go with the weapon the chief allowed.
+    """
+    problems = eligibility_problems(officer, now.date())
+    if not problems:
+        return None
+    usable = (
+        override is not None
+        and not (single_use and override.used)
+        and override.officer_id == officer.id
+        and override.expires_at >= now
+    )
+    if officer.status == OfficerStatus.SEPARATED or not usable:
+        raise OfficerNotEligible(
+            f"cannot issue {what} to {officer.badge} {officer.name}: " + "; ".join(problems),
+            badge=officer.badge,
+            problems=problems,
+        )
+    assert override is not None
+    return override.id
+
+
 def _same_agency(firearm: Firearm, other_agency_id: int, what: str) -> None:
     if firearm.agency_id != other_agency_id:
         raise ValidationFailed(f"{what} belongs to another agency", field=what)
@@ -118,28 +147,14 @@ def issue(
     """Issue a stored weapon to an eligible officer (or one covered by a chief's override)."""
     check_transition(firearm, "custody.issued")
     _same_agency(firearm, officer.agency_id, "officer")
-    problems = eligibility_problems(officer, now.date())
     payload: dict = {
         "firearm_id": firearm.id,
         "officer_id": officer.id,
         "from_location_id": firearm.location_id,
     }
-    if problems:
-        usable = (
-            override is not None
-            and not override.used
-            and override.officer_id == officer.id
-            and override.expires_at >= now
-        )
-        if officer.status == OfficerStatus.SEPARATED or not usable:
-            raise OfficerNotEligible(
-                f"cannot issue {firearm.serial} to {officer.badge} {officer.name}: "
-                + "; ".join(problems),
-                badge=officer.badge,
-                problems=problems,
-            )
-        assert override is not None
-        payload["override_id"] = override.id
+    override_id = covering_override(officer, now, override, firearm.serial)
+    if override_id is not None:
+        payload["override_id"] = override_id
     return NewEvent(
         "custody.issued", payload, org_id=firearm.agency_id,
         subject_type="firearm", subject_id=firearm.id,

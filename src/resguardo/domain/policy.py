@@ -29,6 +29,7 @@ class Action(StrEnum):
     TRANSFER_APPROVE = "transfer.approve"
     TRANSFER_RECEIVE = "transfer.receive"
     CORRECT = "entry.correct"
+    CORRECTION_APPROVE = "correction.approve"
     OVERRIDE_GRANT = "override.grant"
     OFFICER_MANAGE = "officer.manage"
     AMMO_MANAGE = "ammunition.manage"
@@ -58,8 +59,9 @@ _ARMORER = {
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ARMORER: frozenset(_ARMORER),
     Role.CHIEF: frozenset({
-        A.READ, A.DECOMMISSION_APPROVE, A.TRANSFER_APPROVE, A.ALERT_ACK, A.OVERRIDE_GRANT,
-        A.OFFICER_MANAGE, A.FIREARM_NOTIFY_LOSS, A.LOCATION_MANAGE, A.FINDING_ANSWER,
+        A.READ, A.DECOMMISSION_APPROVE, A.TRANSFER_APPROVE, A.CORRECTION_APPROVE, A.ALERT_ACK,
+        A.OVERRIDE_GRANT, A.OFFICER_MANAGE, A.FIREARM_NOTIFY_LOSS, A.LOCATION_MANAGE,
+        A.FINDING_ANSWER,
     }),
     Role.SUPERVISOR: frozenset({
         A.READ, A.TRANSFER_APPROVE, A.TRANSFER_RECEIVE, A.INSPECTION_ORDER, A.ALERT_ACK,

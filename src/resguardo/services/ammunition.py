@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from resguardo.domain import ammunition
+from resguardo.domain import ammunition, custody
 from resguardo.domain.entities import Location
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
+from resguardo.domain.timefmt import iso
 from resguardo.storage.uow import UnitOfWork
 
 
@@ -25,10 +26,16 @@ def receive(uow: UnitOfWork, agency_code: str, location_code: str, calibre: str,
 
 def issue(uow: UnitOfWork, agency_code: str, location_code: str, badge: str, calibre: str,
           lot: str, quantity: int) -> Event:
+    """Issue rounds to an officer who may hold a weapon (or whom a chief's override covers)."""
     location = _location(uow, agency_code, location_code)
     officer = uow.repo.officer(location.agency_id, badge)
     balance = uow.repo.ammo_balance(location.id, calibre.strip(), lot.strip())
-    return uow.append(ammunition.issue(location, officer, calibre, lot, quantity, balance))
+    now = uow.now()
+    override = None
+    if custody.eligibility_problems(officer, now.date()):
+        override = uow.repo.usable_override(officer.id, iso(now), used_ok=True)
+    return uow.append(ammunition.issue(location, officer, calibre, lot, quantity, balance, now,
+                                       override))
 
 
 def give_back(uow: UnitOfWork, agency_code: str, location_code: str, badge: str, calibre: str,

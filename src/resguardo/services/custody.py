@@ -117,10 +117,17 @@ def approve_decommission(uow: UnitOfWork, serial: str, *, make: str | None = Non
                                            approver))
 
 
+#: Who decides a pending request, by its kind.
+APPROVERS = {"decommission": Action.DECOMMISSION_APPROVE, "transfer": Action.TRANSFER_APPROVE,
+             "correction": Action.CORRECTION_APPROVE}
+
+
 def reject_request(uow: UnitOfWork, serial: str, kind: str, reason: str, *,
                    make: str | None = None) -> Event:
-    action = Action.DECOMMISSION_APPROVE if kind == "decommission" else Action.TRANSFER_APPROVE
-    firearm = _load(uow, serial, make, action)
+    if kind not in APPROVERS:
+        raise ValidationFailed("the kind of request is decommission, transfer or correction",
+                               field="kind")
+    firearm = _load(uow, serial, make, APPROVERS[kind])
     request = uow.repo.pending_request(firearm.id, kind)
     if not reason.strip():
         raise ValidationFailed("say why the request is rejected", field="reason")
@@ -195,7 +202,12 @@ def grant_override(uow: UnitOfWork, agency_code: str, badge: str, reason: str,
 
 
 def correct(uow: UnitOfWork, position: int, changes: dict[str, str], reason: str) -> Event:
-    """Correct fields recorded by an earlier entry; the entry itself stays as it was."""
+    """Correct fields recorded by an earlier entry; the entry itself stays as it was.
+
+    A weapon's serial, make, kind and calibre are asked for (the answer is the
+    ``entry.correction_requested``; a chief approves it with :func:`approve_correction`);
+    any other field given with them is corrected at once, in an entry just before.
+    """
     uow.lock()
     target = uow.repo.event(position)
     if target.org_id is not None:
@@ -204,13 +216,51 @@ def correct(uow: UnitOfWork, position: int, changes: dict[str, str], reason: str
         raise NotFound(f"entry {position} not found")
     current = corrections.apply_corrections(
         target.payload, [c.payload for c in uow.repo.corrections_of([position]).get(position, [])])
-    new = corrections.correct(position, target.type, current, changes, reason,
-                              target.subject_type, target.subject_id, target.org_id)
-    if "serial_key" in new.payload["changes"] or "make_key" in new.payload["changes"]:
-        mk = new.payload["changes"].get("make_key", current.get("make_key"))
-        sk = new.payload["changes"].get("serial_key", current.get("serial_key"))
+    decided = corrections.correct(position, target.type, current, changes, reason,
+                                  target.subject_type, target.subject_id, target.org_id)
+    for new in decided:  # everything is checked before anything is recorded
+        _identity_free(uow, new.payload["changes"], current)
+        if new.type == corrections.REQUESTED:
+            _no_pending_correction(uow, int(target.subject_id or 0))
+    # other fields are corrected at once; the identity request, if any, comes last
+    return [uow.append(new) for new in decided][-1]
+
+
+def _identity_free(uow: UnitOfWork, changes: dict, current: dict) -> None:
+    """Refuse a corrected make and serial that another weapon is registered under."""
+    if "serial_key" in changes or "make_key" in changes:
+        mk = changes["make_key"] if "make_key" in changes else current["make_key"]
+        sk = changes["serial_key"] if "serial_key" in changes else current["serial_key"]
+        if (mk, sk) == (current["make_key"], current["serial_key"]):
+            return  # only how it is written changes (GLK A100 -> GLK-A100): the same weapon
         holder = uow.repo.firearm_holder_anywhere(mk, sk)
         if holder is not None:
             from resguardo.domain.errors import DuplicateSerial
             raise DuplicateSerial("the corrected make and serial are already registered")
+
+
+def _no_pending_correction(uow: UnitOfWork, firearm_id: int) -> None:
+    try:
+        uow.repo.pending_request(firearm_id, "correction")
+    except NotFound:
+        return
+    serial = uow.repo.firearm_by_id(firearm_id).serial
+    raise ValidationFailed(f"a correction of {serial} is already awaiting approval",
+                           field="serial")
+
+
+def approve_correction(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
+    """A second person approves a pending identity correction: it applies now."""
+    firearm = _load(uow, serial, make, Action.CORRECTION_APPROVE)
+    request = uow.repo.pending_request(firearm.id, "correction")
+    asked = uow.repo.event(int(request["id"]))
+    position = int(asked.payload["corrects"])
+    target = uow.repo.event(position)
+    current = corrections.apply_corrections(
+        target.payload, [c.payload for c in uow.repo.corrections_of([position]).get(position, [])])
+    approver = uow.actor.user_id if uow.actor else None
+    new = corrections.approve_identity(asked.payload, current, int(request["id"]),
+                                       request["requested_by"], approver, asked.reason,
+                                       firearm.agency_id, firearm.id)
+    _identity_free(uow, new.payload["changes"], current)
     return uow.append(new)

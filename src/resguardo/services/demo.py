@@ -1,7 +1,8 @@
 """A realistic demonstration deployment: a state secretariat, a military zone,
 four municipal agencies of different sizes, about 2,000 firearms of real makes
 and serial formats, 900 officers, a year of daily issue and return, a few losses
-(one not yet notified) and one suspended officer still holding a weapon."""
+(one not yet notified), one suspended officer still holding a weapon and one
+correction of a serial awaiting the chief's approval."""
 
 from __future__ import annotations
 
@@ -210,7 +211,8 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
 
 
 def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # type: ignore[no-untyped-def]
-    """Losses (one not notified), a recovery, a decommission, a suspended officer holding a weapon."""
+    """Losses (one not notified), a recovery, a decommission, a suspended officer holding a
+    weapon, a serial correction awaiting approval."""
     gdl, zap = armory["MUN-GDL"], armory["MUN-ZAP"]
 
     def at(days_ago: float) -> None:
@@ -271,8 +273,33 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     with app.work("jefe") as uow:
         registry.suspend_officer(uow, "MUN-GDL", holder, "Investigación de asuntos internos AI-311")
         uow.commit()
+    # the armorer asks to correct a serial (two characters transposed); the chief has not decided
+    at(0.25)
+    corrected = _pending_correction(app, gdl[50:60])
     clock.now = datetime.now(UTC)
     result.notes = [
         f"Unnotified loss: {gdl[30]} (Guadalajara), reported 3 days ago",
         f"Suspended officer {holder} still holds {gdl[40]}",
     ]
+    if corrected is not None:
+        result.notes.append(f"Serial correction of {corrected[0]} to {corrected[1]} awaits the "
+                            "chief's approval (resguardo --as jefe approve correction "
+                            f"{corrected[0]})")
+
+
+def _pending_correction(app, serials: list[str]) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """Ask, as the armorer, to correct the first of ``serials`` whose transposed serial is free."""
+    for serial in serials:
+        new = serial[:-2] + serial[-1] + serial[-2]
+        if new == serial:
+            continue
+        try:
+            with app.work("armero") as uow:
+                firearm = uow.repo.firearm(serial)
+                custody.correct(uow, firearm.id, {"serial": new},
+                                "Serie capturada con los dos últimos caracteres transpuestos")
+                uow.commit()
+        except DomainError:
+            continue
+        return serial, new
+    return None

@@ -14,7 +14,12 @@ check compares every firearm in the caller's scope under a looser make key
 ``lookalike``
     two serials of the same make, of the same length, that differ in exactly
     one character, and that character is a look-alike pair (O/0/D/Q,
-    I/1/L/T, S/5, B/8, Z/2, G/6): one of them is probably mistyped.
+    I/1/L/T, S/5, B/8, Z/2, G/6): one of them is probably mistyped;
+``former_serial``
+    a weapon registered under the serial and make another weapon was recorded
+    under before a correction of its serial or make (``second`` is that weapon,
+    with ``former_serial``): one serial may have been corrected onto the
+    other, or the same weapon registered again under its old serial.
 
 Only firearms in the caller's scope are compared, so a finding never names a
 weapon the caller may not see. Findings are pairs, sorted by kind, make and
@@ -33,7 +38,7 @@ from resguardo.domain.trace_deletions import fold
 from resguardo.storage import trace_queries as q
 from resguardo.storage.uow import UnitOfWork
 
-KINDS = ("two_agencies", "registered_twice", "lookalike")
+KINDS = ("two_agencies", "registered_twice", "lookalike", "former_serial")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
@@ -77,6 +82,7 @@ def check_duplicates(uow: UnitOfWork) -> dict[str, Any]:
             kind = "registered_twice" if a[3] == b[3] else "two_agencies"
             findings.append({"kind": kind, "make": a[2], "first": _side(a),
                              "second": _side(b)})
+    findings += _former_serials(uow, same)
     for (make, _), keys in near.items():
         if len(keys) < 2:
             continue
@@ -96,8 +102,31 @@ def check_duplicates(uow: UnitOfWork) -> dict[str, Any]:
     return {"summary": summary, "findings": findings}
 
 
+def _former_serials(uow: UnitOfWork, same: dict[tuple[str, str], list[_Row]]
+                    ) -> list[dict[str, Any]]:
+    """Firearms in scope registered under a serial another one in scope was once recorded
+    under (the duplicate check compares every serial a weapon ever carried)."""
+    rows = {row[0]: row for group in same.values() for row in group}
+    corrected = {i for i in q.identity_corrected(uow.conn, uow.repo.log_size()) if i in rows}
+    findings = []
+    for firearm_id, former in sorted(q.former_identities(uow.conn, corrected).items()):
+        seen: set[tuple[str, str]] = set()
+        for serial, key, _make, mkey in former:
+            group = (loose_make(mkey), key)
+            if group in seen:
+                continue
+            seen.add(group)
+            for current in same.get(group, []):
+                if current[0] != firearm_id:
+                    findings.append({"kind": "former_serial", "make": current[2],
+                                     "first": _side(current),
+                                     "second": {**_side(rows[firearm_id]),
+                                                "former_serial": serial}})
+    return findings
+
+
 CSV_COLUMNS = ("kind", "make", "serial", "agency", "status", "other_serial", "other_make",
-               "other_agency", "other_status")
+               "other_agency", "other_status", "other_former_serial")
 
 
 def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -106,5 +135,5 @@ def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
     for f in result["findings"]:
         a, b = f["first"], f["second"]
         rows.append((f["kind"], a["make"], a["serial"], a["agency"], a["status"], b["serial"],
-                     b["make"], b["agency"], b["status"]))
+                     b["make"], b["agency"], b["status"], b.get("former_serial") or ""))
     return rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resguardo.domain.corrections import apply_corrections
+from resguardo.domain.corrections import REQUESTED, apply_corrections
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.storage.uow import UnitOfWork
@@ -74,6 +74,10 @@ def _entry(ev: Event, fixes: list[Event], officers: dict, locations: dict, orgs:
                 "make", "model"):
         if shown.get(key) is not None:
             entry[key] = shown[key]
+    if ev.type == REQUESTED:  # an identity correction asked for: what it would change
+        entry["requested"] = {k: {"from": ev.payload["previous"].get(k), "to": v}
+                              for k, v in ev.payload["changes"].items()
+                              if not k.endswith("_key")}
     if view != "recorded" and fixes:
         entry["corrections"] = [{"position": f.position, "at": f.at, "actor": f.actor,
                                  "reason": f.reason, "changes": f.payload["changes"],

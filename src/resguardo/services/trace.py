@@ -25,7 +25,9 @@ A trace runs in four steps:
 The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 ``candidates`` with serial, make, model, calibre, distance, agency, status,
 ``custodian_on_date`` ({badge, name} or null) and ``custody`` ({at, event,
-officer, location}); each candidate also carries ``kind``,
+officer, location}); each candidate also carries ``former_serial`` (the
+serial it was once recorded under that the query matched, before a correction;
+null when its serial now matched), ``kind``,
 ``status_on_date`` and ``location_on_date`` (where it was stored), and
 custody entries carry the details of their kind (``to_agency``, ``shop``,
 loss ``place``/``occurred_on``/``complaint_number``/``notified_at``).
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from resguardo.domain.corrections import apply_corrections
+from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from resguardo.domain.events import Event
@@ -195,23 +197,26 @@ def _search(uow: UnitOfWork, plans: list[_Plan]) -> list[list[dict[str, Any]]]:
 def _keep(plan: _Plan, hits: list[Candidate],
           rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     kept = []
+    seen: set[int] = set()
     for hit in hits:
-        row = rows.get(_id(hit))
-        if row is None:
-            continue  # outside the caller's scope
+        firearm_id = _id(hit)
+        row = rows.get(firearm_id)
+        if row is None or firearm_id in seen:
+            continue  # outside the caller's scope, or nearer under another of its serials
+        seen.add(firearm_id)
         if plan.kind is not None and row["kind"] != plan.kind:
             continue
         if plan.calibre is not None and calibre_key(row["calibre"]) != plan.calibre:
             continue
         if plan.within is not None and not row["agency_path"].startswith(plan.within.path):
             continue
-        kept.append({**row, "distance": hit.distance})
+        former = hit.serial_key if isinstance(hit.id, tuple) else None
+        kept.append({**row, "distance": hit.distance, "former_key": former})
     return kept
 
 
 def _id(hit: Candidate) -> int:
-    assert isinstance(hit.id, int)  # the index holds firearm ids
-    return hit.id
+    return trace_index.firearm_of(hit.id)
 
 
 class _Names:
@@ -249,6 +254,21 @@ class _Names:
         return self.orgs.get(org_id) if org_id is not None else None
 
 
+def _former_serial(key: str | None, events: list[Event]) -> str | None:
+    """The serial, as it was written, of the former serial key a candidate matched."""
+    if key is None:
+        return None
+    registered = [ev for ev in events if ev.type == "firearm.registered"]
+    if not registered:
+        return key
+    fixes = [ev.payload for ev in events
+             if ev.type == "entry.corrected" and ev.corrects == registered[0].position]
+    for serial, serial_key, _make, _make_key in identities(registered[0].payload, fixes):
+        if serial_key == key:
+            return serial
+    return key
+
+
 def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
                names: _Names) -> dict[str, Any]:
     custody = [ev for ev in events if ev.type in CUSTODY_EVENTS]
@@ -259,6 +279,7 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "status": hit["status"],
         "custodian_on_date": names.officer(on_date.custodian_id),
         "custody": custody_chain(events, names),
+        "former_serial": _former_serial(hit["former_key"], events),
         "kind": hit["kind"],
         "status_on_date": on_date.state.status,
         "location_on_date": names.location(on_date.state.location_id),

@@ -2,7 +2,10 @@
 
 Every registered serial lives in one in-memory :class:`SerialIndex` per
 process and database, covering the whole system (scope is applied to each
-search's candidates, never to the index). The index remembers the log
+search's candidates, never to the index). So does every serial a weapon was
+recorded under before a correction of its serial or make (as registered, and
+as each correction left it), under :func:`former_id`: tracing the serial a
+weapon used to carry still finds it. The index remembers the log
 position it has read up to, its *watermark*. Before each search it catches
 up: it reads only the entries at or after the watermark that can change the
 registry's serials (``firearm.registered``, and ``entry.corrected`` of a
@@ -51,7 +54,7 @@ from resguardo.storage.uow import UnitOfWork
 
 #: Changes caught up on after which the persisted file is written again.
 SAVE_AFTER = 1000
-FILE_FORMAT = "resguardo-trace-index/1"
+FILE_FORMAT = "resguardo-trace-index/2"  # /2: former serials indexed too
 ENV_PATH = "RESGUARDO_TRACE_INDEX"
 log = logging.getLogger("resguardo.trace")
 
@@ -153,6 +156,11 @@ def build(uow: UnitOfWork, entry: TraceIndex) -> None:
     for firearm_id, key, make in q.registry_keys(uow.conn):
         index.add(firearm_id, key, make)
         count += 1
+    corrected = set(q.identity_corrected(uow.conn, size))
+    for firearm_id, former in q.former_keys(uow.conn, corrected).items():
+        for key, make in sorted(former):
+            index.add(former_id(firearm_id, key, make), key, make)
+            count += 1
     index.compact()
     entry.index, entry.watermark = index, size
     entry.genesis = q.entry_hash(uow.conn, 0)
@@ -172,8 +180,7 @@ def catch_up(uow: UnitOfWork, entry: TraceIndex) -> int:
             if firearm_id not in index:
                 index.add(firearm_id, payload["serial"], payload["make"])
                 applied += 1
-        elif (payload.get("corrected_type") == "firearm.registered"
-              and {"serial", "make"} & set(payload.get("changes", {}))):
+        elif q.changes_identity(payload):
             corrected.add(firearm_id)
     # A corrected serial is re-read from the projection: it holds the latest correction.
     for firearm_id, (key, make) in q.firearm_keys(uow.conn, sorted(corrected)).items():
@@ -181,9 +188,28 @@ def catch_up(uow: UnitOfWork, entry: TraceIndex) -> int:
             index.remove(firearm_id)
         index.add(firearm_id, key, make)
         applied += 1
+    # ... and the ones it was recorded under before stay findable
+    for firearm_id, former in q.former_keys(uow.conn, corrected).items():
+        for key, make in sorted(former):
+            if former_id(firearm_id, key, make) not in index:
+                index.add(former_id(firearm_id, key, make), key, make)
+                applied += 1
     entry.watermark = size
     entry.unsaved += applied
     return applied
+
+
+def former_id(firearm_id: int, key: str, make: str) -> tuple[int, str, str]:
+    """The index entry of a serial a firearm was once recorded under (its current serial's
+    entry is the firearm id itself)."""
+    return (firearm_id, key, make)
+
+
+def firearm_of(entry_id: object) -> int:
+    """The firearm an index entry belongs to (its current serial, or a former one)."""
+    found = entry_id[0] if isinstance(entry_id, tuple) else entry_id
+    assert isinstance(found, int)  # the index holds firearm ids and former_id tuples
+    return found
 
 
 # --- the persisted file ------------------------------------------------------------------------

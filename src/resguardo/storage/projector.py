@@ -190,6 +190,7 @@ def _open_request(kind: str) -> Handler:
 
 HANDLERS["firearm.transfer_requested"] = _open_request("transfer")
 HANDLERS["firearm.decommission_requested"] = _open_request("decommission")
+HANDLERS["entry.correction_requested"] = _open_request("correction")
 
 
 def _close_request(conn: Connection, ev: Event, state: str) -> None:
@@ -320,6 +321,8 @@ _CORRECTION_TARGETS = {
 def _corrected(conn: Connection, ev: Event) -> None:
     table, key = _CORRECTION_TARGETS[ev.payload["corrected_type"]]
     conn.execute(table.update().where(table.c.id == key(ev)).values(**ev.payload["changes"]))
+    if ev.payload.get("request_id") is not None:  # an approved identity correction
+        _close_request(conn, ev, "approved")
 
 
 # --- inspections ---------------------------------------------------------------------

@@ -239,11 +239,15 @@ class Repositories(EventQueries):
                                                           c.status == "issued"))
         return [firearm_from_row(r) for r in rows]
 
-    def usable_override(self, officer_id: int, now_iso: str) -> Override | None:
+    def usable_override(self, officer_id: int, now_iso: str, *,
+                        used_ok: bool = False) -> Override | None:
+        """The latest override of this officer not expired at ``now_iso`` (and not used by a
+        weapon issue, unless ``used_ok``: rounds may go out under a used one)."""
         c = t.overrides.c
-        row = self.conn.execute(select(t.overrides).where(
-            c.officer_id == officer_id, c.used_by_event.is_(None), c.expires_at >= now_iso)
-            .order_by(c.id.desc())).first()
+        stmt = select(t.overrides).where(c.officer_id == officer_id, c.expires_at >= now_iso)
+        if not used_ok:
+            stmt = stmt.where(c.used_by_event.is_(None))
+        row = self.conn.execute(stmt.order_by(c.id.desc())).first()
         if row is None:
             return None
         return Override(row.id, row.officer_id, row.granted_by, row.reason,

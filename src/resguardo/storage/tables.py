@@ -186,7 +186,7 @@ loss_reports = Table(
     Column("recovered_at", Instant, nullable=True),
 )
 
-requests = Table(  # decommissions and transfers awaiting a second person
+requests = Table(  # decommissions, transfers and identity corrections awaiting a second person
     "requests", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", String(20), nullable=False),

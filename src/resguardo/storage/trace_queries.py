@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.events import Event
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
@@ -66,6 +67,59 @@ def registry_changes(conn: Connection, start: int, stop: int) -> Iterator[tuple[
         for row in rows:
             yield int(row.position), row.type, int(row.subject_id or 0), json.loads(row.payload)
         pos = int(rows[-1].position) + 1
+
+
+def identity_corrected(conn: Connection, stop: int) -> Iterator[int]:
+    """Ids of the firearms whose serial or make a correction before ``stop`` changed."""
+    c = t.events.c
+    pos = 0
+    while True:
+        rows = conn.execute(select(c.position, c.subject_id, c.payload).where(
+            c.type == "entry.corrected", c.position >= pos, c.position < stop)
+            .order_by(c.position).limit(_BATCH)).all()
+        if not rows:
+            return
+        for row in rows:
+            payload = json.loads(row.payload)
+            if changes_identity(payload):
+                yield int(row.subject_id or 0)
+        pos = int(rows[-1].position) + 1
+
+
+def changes_identity(correction: dict) -> bool:
+    """Whether a correction's payload changes the serial or make a registration recorded."""
+    return (correction.get("corrected_type") == "firearm.registered"
+            and bool({"serial_key", "make_key"} & set(correction.get("changes", {}))))
+
+
+def former_keys(conn: Connection, ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
+    """Every (serial key, make key) each firearm was recorded under and is no longer:
+    as registered, and as each correction of its serial or make left it."""
+    return {firearm_id: {(sk, mk) for _, sk, _, mk in former}
+            for firearm_id, former in former_identities(conn, ids).items()}
+
+
+def former_identities(conn: Connection, ids: Iterable[int]
+                      ) -> dict[int, list[tuple[str, str, str, str]]]:
+    """Every (serial, serial key, make, make key) each firearm was recorded under and is
+    no longer, first the one it was registered with."""
+    c = t.events.c
+    out: dict[int, list[tuple[str, str, str, str]]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        registered = {int(r.position): json.loads(r.payload) for r in conn.execute(
+            select(c.position, c.payload).where(c.position.in_(chunk),
+                                                c.type == "firearm.registered"))}
+        fixes: dict[int, list[dict]] = {}
+        for row in conn.execute(select(c.corrects, c.payload).where(
+                c.type == "entry.corrected", c.corrects.in_(chunk)).order_by(c.position)):
+            fixes.setdefault(int(row.corrects), []).append(json.loads(row.payload))
+        for firearm_id, payload in registered.items():
+            corrections = fixes.get(firearm_id, [])
+            now = apply_corrections(payload, corrections)
+            current = (now["serial_key"], now["make_key"])
+            out[firearm_id] = [i for i in identities(payload, corrections)
+                               if (i[1], i[3]) != current]
+    return out
 
 
 def firearm_keys(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:

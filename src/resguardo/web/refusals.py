@@ -68,6 +68,7 @@ DOMAIN_MESSAGES = (
     N_("narrow the list before printing labels (up to 20 sheets at a time)"),
     N_("the weapon is not issued to anyone now"),
     N_("choose what to do"),
+    N_("change at least one field to correct it"),
     N_("choose what the file holds"),
     N_("choose the file to import"),
     N_("the file is larger than 64 MB; import it with the `resguardo import` command"),
@@ -95,6 +96,8 @@ DOMAIN_MESSAGES = (
     N_("no open loss or theft report for this firearm"),
     N_("no pending transfer request for this firearm"),
     N_("no pending decommission request for this firearm"),
+    N_("no pending correction request for this firearm"),
+    N_("the kind of request is decommission, transfer or correction"),
     N_("the corrected values equal the recorded ones"),
     N_("the corrected make and serial are already registered"),
     N_("expectations can be revealed only during an open inspection; after closing they are "
@@ -123,6 +126,7 @@ ACTIONS = {
     "firearm.recover": N_("record a recovery"),
     "decommission.request": N_("ask for a decommission"),
     "decommission.approve": N_("approve a decommission"),
+    "correction.approve": N_("approve an identity correction"),
     "transfer.request": N_("ask for a transfer"),
     "transfer.approve": N_("approve a transfer"),
     "transfer.receive": N_("receive a transfer"),
@@ -228,7 +232,8 @@ _DYNAMIC = [
      N_("%(code)s is not an agency.")),
     (re.compile(r"^(?P<code>\S+) is not below the holder (?P<holder>\S+)$"),
      N_("%(code)s is not below the licence holder %(holder)s.")),
-    (re.compile(r"^a (?P<what>transfer|decommission) of (?P<serial>.+) is already awaiting "
+    (re.compile(r"^a (?P<what>transfer|decommission|correction) of (?P<serial>.+) is already "
+                r"awaiting "
                 r"approval$"),
      N_("A request for %(serial)s is already awaiting approval.")),
     (re.compile(r"^firearm (?P<serial>.+) is already at (?P<location>\S+)$"),

@@ -312,6 +312,10 @@ NOTICES = {
     "repair_returned": N_("Back from repair, in storage."),
     "decommission_requested": N_("Decommission requested: a chief must approve it."),
     "decommissioned": N_("Decommissioned."),
+    "correction_approved": N_("Correction approved: the weapon's identity is corrected."),
+    "correction_requested": N_("Correction requested: a chief must approve it; until then the "
+                               "weapon keeps its recorded identity."),
+    "corrected": N_("Record corrected."),
     "transfer_requested": N_("Transfer requested: a chief or supervisor must approve it."),
     "transfer_sent": N_("Transfer approved: the weapon is in transit to the receiving agency."),
     "request_rejected": N_("Request rejected."),

@@ -127,6 +127,23 @@ def reject_decommission(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -
         custody.reject_request(uow, serial, "decommission", body.reason, make=make)))
 
 
+@actions.post("/{firearm_id}/correction/approve", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.CORRECTION_APPROVE))
+def approve_correction(firearm_id: FirearmId, caller: Writer) -> object:
+    """Approve the weapon's pending identity correction (serial, make, kind or calibre,
+    asked for with `POST /events/{position}/corrections`); not by whoever asked for it."""
+    return _act(caller, firearm_id, body=None, run=lambda uow, serial, make: (
+        custody.approve_correction(uow, serial, make=make)))
+
+
+@actions.post("/{firearm_id}/correction/reject", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.CORRECTION_APPROVE))
+def reject_correction(firearm_id: FirearmId, body: ReasonIn, caller: Writer) -> object:
+    """Reject the weapon's pending identity correction, saying why: it keeps its identity."""
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.reject_request(uow, serial, "correction", body.reason, make=make)))
+
+
 @actions.post("/{firearm_id}/transfer", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.TRANSFER_REQUEST))
 def request_transfer(firearm_id: FirearmId, body: TransferIn, caller: Writer) -> object:

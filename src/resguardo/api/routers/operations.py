@@ -137,9 +137,10 @@ def acknowledge_alert(key: AlertKey, body: AckIn, caller: Writer) -> object:
 @requests.get("", response_model=Page[RequestOut], openapi_extra=needs(Action.READ))
 def list_requests(caller: Reader,
                   state: Literal["pending", "approved", "rejected"] | None = "pending",
-                  kind: Literal["decommission", "transfer"] | None = None,
+                  kind: Literal["decommission", "transfer", "correction"] | None = None,
                   offset: Offset = 0, limit: Limit = 100) -> Page[RequestOut]:
-    """Decommissions and transfers awaiting (or given) a second person's decision."""
+    """Decommissions, transfers and identity corrections awaiting (or given) a second
+    person's decision (a correction's changes are in its entry: `GET /events/{id}`)."""
     with caller.read() as uow:
         may_read(uow)
         page = q.requests_page(uow.repo, state=state, kind=kind, offset=offset, limit=limit)
@@ -177,7 +178,12 @@ def get_entry(position: Position, caller: Reader) -> EventOut:
 @entries.post("/{position}/corrections", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.CORRECT))
 def correct_entry(position: Position, body: CorrectionIn, caller: Writer) -> object:
-    """Correct fields of an earlier entry; the entry itself is never edited."""
+    """Correct fields of an earlier entry; the entry itself is never edited.
+
+    A correction of a weapon's serial, make, kind or calibre answers an
+    `entry.correction_requested` entry: they change nothing until another person
+    approves it (`POST /firearms/{id}/correction/approve`); other fields sent with
+    them are corrected at once, in an `entry.corrected` just before."""
     def run(uow):  # type: ignore[no-untyped-def]
         try:
             uow.repo.event(position)  # one answer for a hidden entry and a missing one

@@ -84,6 +84,10 @@ class TraceCandidateOut(BaseModel):
     custodian_on_date: CustodianOut | None = Field(
         description="Who held it on the date asked (a whole day: its last holder that day).")
     custody: list[CustodyEntryOut] = Field(description="The full custody chain, oldest first.")
+    former_serial: str | None = Field(
+        None, description="The serial the weapon was once recorded under (before a correction "
+                          "of its serial or make) that the query matched; null when its serial "
+                          "now matched.")
     kind: str
     status_on_date: str | None = Field(description="Status on the date (null: not registered).")
     location_on_date: str | None = Field(description="Where it was stored on the date.")

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from resguardo.domain import corrections
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
+from resguardo.domain.corrections import IDENTITY
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.registry import FirearmInput
@@ -94,11 +96,17 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
         locations = uow.repo.locations(firearm.agency_id)
         agency = uow.repo.org_unscoped(firearm.agency_id)
         pending = []
-        for kind in ("decommission", "transfer"):
+        for kind in ("decommission", "transfer", "correction"):
             try:
-                pending.append(uow.repo.pending_request(firearm.id, kind))
+                request = uow.repo.pending_request(firearm.id, kind)
             except NotFound:
                 continue
+            if kind == "correction":  # what would change, from the request's entry
+                asked = uow.repo.event(int(request["id"])).payload
+                request["changes"] = [(k, asked["previous"].get(k), v)
+                                      for k, v in asked["changes"].items()
+                                      if not k.endswith("_key")]
+            pending.append(request)
         transit = None
         receive_at: list = []
         if firearm.status == FirearmStatus.IN_TRANSIT:
@@ -116,6 +124,8 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
                                   if a["code"] != agency.code]
     history_rows = list(reversed(detail["history"]))
     return {"firearm": firearm, "d": detail, "history": history_rows, "loss": loss,
+            "identification": _identification(firearm), "identity": sorted(IDENTITY),
+            "kinds": [k.value for k in FirearmKind],
             "history_page": history_page, "history_older": detail["older"],
             "locations": locations, "agency": agency, "view": view, "pending": pending,
             "destinations": destinations, "transit": transit, "receive_at": receive_at,
@@ -232,6 +242,27 @@ def register(router: APIRouter, site: Site) -> None:
             return _detail_with_error(site, ctx, firearm_id, exc, values, values["action"])
         return ctx.redirect(f"/firearms/{firearm_id}", notice)
 
+    @router.post("/firearms/{firearm_id:int}/correct")
+    def correct_record(request: Request, firearm_id: int,
+                       form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in (*CORRECTABLE, "reason")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                recorded = _identification(firearm)
+                changes = {k: values[k] for k in CORRECTABLE if values[k] != recorded[k]}
+                if not changes:
+                    raise ValidationFailed("change at least one field to correct it",
+                                           field="changes")
+                ev = custody.correct(uow, firearm.id, changes, values["reason"])
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "correct")
+        asked = ev.type == corrections.REQUESTED
+        return ctx.redirect(f"/firearms/{firearm_id}",
+                            "correction_requested" if asked else "corrected")
+
     @router.post("/firearms/{firearm_id:int}/recover")
     def recover(request: Request, firearm_id: int,
                 form: FormData = Depends(form_data)) -> Response:
@@ -248,6 +279,18 @@ def register(router: APIRouter, site: Site) -> None:
         return ctx.redirect(f"/firearms/{firearm_id}", "recovered")
 
 
+#: Fields of the registration the weapon's page corrects (serial, make, calibre and kind
+#: are its identity: a request a chief approves; the rest are corrected at once).
+CORRECTABLE = ("serial", "make", "model", "calibre", "kind", "folio", "barrel_serial",
+               "ballistic_id")
+
+
+def _identification(firearm: Any) -> dict[str, str]:
+    """The correctable fields as the form shows them (empty for none)."""
+    return {k: (getattr(firearm, k).value if k == "kind" else getattr(firearm, k) or "")
+            for k in CORRECTABLE}
+
+
 #: Movements recorded from the weapon's page: action -> (service call, notice).
 MOVEMENTS: dict[str, tuple[Any, str]] = {
     "move": (lambda uow, f, v: custody.move(uow, f.serial, v["location"], make=f.make,
@@ -260,6 +303,8 @@ MOVEMENTS: dict[str, tuple[Any, str]] = {
         uow, f.serial, v["reason"], make=f.make), "decommission_requested"),
     "decommission_approve": (lambda uow, f, v: custody.approve_decommission(
         uow, f.serial, make=f.make), "decommissioned"),
+    "correction_approve": (lambda uow, f, v: custody.approve_correction(
+        uow, f.serial, make=f.make), "correction_approved"),
     "transfer_request": (lambda uow, f, v: custody.request_transfer(
         uow, f.serial, v["to_agency"], v["reason"], make=f.make), "transfer_requested"),
     "transfer_approve": (lambda uow, f, v: custody.approve_transfer(
