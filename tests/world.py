@@ -22,6 +22,7 @@ USERS = {
     "armero3": ("armorer", "MUN3"),
     "supervisor": ("supervisor", "SSP"),
     "inspector": ("inspector", "SSP"),
+    "inspector_zm": ("inspector", "ZM15"),
     "investigador": ("investigator", "SSP"),
     "investigador2": ("investigator", "SSP2"),
     "auditor": ("auditor", "NACIONAL"),
@@ -51,6 +52,9 @@ def build_world(url: str, clock, tmp: Path | None = None) -> Resguardo:  # type:
         registry.add_location(uow, "MUN3", "ARM1", "Armería", "armory")
         for name, (role, scope) in USERS.items():
             users.add_user(uow, name, PASSWORD, role, scope)
+        # the military zone oversees MUN1 and MUN2 (not MUN3), beside the state's tree
+        registry.add_oversight(uow, "ZM15", "MUN1")
+        registry.add_oversight(uow, "ZM15", "MUN2")
         uow.commit()
     far = date(2030, 1, 1)
     with app.work("jefe1") as uow:

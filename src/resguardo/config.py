@@ -26,6 +26,8 @@ class Settings:
     shift_length: timedelta
     sqlite_synchronous: str
     log_origin: str
+    #: Months between an agency's revistas (RESGUARDO_REVISTA_MONTHS, default 6).
+    revista_months: int = 6
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +49,12 @@ class Settings:
             shift_length=timedelta(hours=_float("RESGUARDO_SHIFT_HOURS", 12)),
             sqlite_synchronous=sync,
             log_origin=os.environ.get("RESGUARDO_LOG_ORIGIN") or "resguardo.example/log",
+            revista_months=_months("RESGUARDO_REVISTA_MONTHS", 6),
         )
+
+
+def _months(name: str, default: int) -> int:
+    value = _float(name, default)
+    if value != int(value) or not 1 <= value <= 60:
+        raise SystemExit(f"{name} must be a whole number of months from 1 to 60")
+    return int(value)

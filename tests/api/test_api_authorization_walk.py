@@ -44,6 +44,8 @@ ROLES: dict[str, tuple[str, str | None]] = {
     "armero1": ("MUN1", "MUN2"), "jefe1": ("MUN1", "MUN3"),
     "armero2": ("MUN2", "MUN1"), "jefe2": ("MUN2", "MUN1"), "armero3": ("MUN3", "MUN2"),
     "supervisor": ("MUN1", "MUN3"), "inspector": ("MUN2", "MUN3"),
+    # the military zone: no agency below it, MUN1 and MUN2 through oversight, not MUN3
+    "inspector_zm": ("MUN1", "MUN3"),
     "investigador": ("MUN1", "MUN3"), "investigador2": ("MUN3", "MUN1"),
     "auditor": ("MUN2", None), "admin": ("MUN1", None),
 }
@@ -146,8 +148,8 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
                 "finding_id": 1,
             }
         for user in ROLES:
-            scope = repo.actor_for(user).scope
-            objs.visible[user] = {o.code for o in orgs.values() if scope.contains(o.path)}
+            actor = repo.actor_for(user)   # its scope, and the agencies it oversees
+            objs.visible[user] = {o.code for o in orgs.values() if actor.in_scope(o.path)}
     with app.work("admin") as uow:
         from resguardo.api import webhooks
         objs.webhook_id, _ = webhooks.register(uow, "http://127.0.0.1:9/hook", ["*"], None, None)

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from resguardo.domain.errors import PermissionDenied, ValidationFailed
 from resguardo.domain.registry import OfficerInput
-from resguardo.services import import_firearms, imports, inspections, registry
+from resguardo.services import import_firearms, imports, registry
 from resguardo.services.imports import ImportOptions, import_file
 from resguardo.services.ledger_verify import verify
 from resguardo.storage.rebuild import compare, replay
@@ -384,29 +384,6 @@ def test_update_asks_for_a_calibre_or_kind_correction_and_changes_the_model_at_o
     with world.read(None) as uow:
         assert [r["kind"] for r in uow.repo.requests("pending")] == ["correction"]
     check_log(world)
-
-
-def test_an_open_inspection_freezes_the_custody_rows_and_records_the_refusal(world, tmp_path):
-    do(world, "supervisor", inspections.plan, "MUN1", date(2025, 3, 3))
-    with world.read(None) as uow:
-        planned = max(e.position for e in uow.repo.iter_events()
-                      if e.type == "inspection.planned")
-    do(world, "inspector", inspections.open_, planned)
-    path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Resguardante\n"
-                              "K-1,Glock,9mm,pistola,\nK-2,Glock,9mm,pistola,P1\n")
-    with world.work("armero1") as uow:
-        report = import_file(uow, "firearms", path,
-                             ImportOptions(location="ARM1", skip_invalid=True))
-        uow.commit()
-    (problem,) = report.problems
-    assert (problem.line, problem.code) == (3, "lockdown")
-    assert report.imported == 1 and len(report.deferred) == 1
-    with world.work("armero1") as uow:
-        imports.record_deferred(uow, report)
-        uow.commit()
-    with world.read(None) as uow:
-        assert [e.type for e in uow.repo.iter_events(report.entry)] == [
-            "import.completed", "inspection.lockdown_refused"]
 
 
 def test_the_import_report_is_json_serializable(world, tmp_path):

@@ -69,7 +69,35 @@ def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):
     finding = record.split('name="finding" value="')[1].split('"')[0]
     answered = chief.post(f"/inspections/{number}/answer",
                           {"finding": finding, "resolution": "found",
-                           "reason": "Estaba en el taller de la base norte"},
+                           "reason": "Estaba en el taller de la base norte",
+                           "evidence": "Orden de taller 4411"},
                           page=f"/inspections/{number}")
-    assert "Respuesta registrada." in answered.text
-    assert "Localizada" in answered.text
+    assert "Respuesta registrada: queda en espera de la revisión del inspector." in answered.text
+    assert "Localizada" in answered.text and "En espera de revisión" in answered.text
+    # the agency cannot close it; the inspector accepts it
+    refused = chief.post(f"/inspections/{number}/accept", {"finding": finding},
+                         page=f"/inspections/{number}")
+    assert refused.status_code in (403, 422) and "Revisión registrada." not in refused.text
+    accepted = inspector.post(f"/inspections/{number}/accept", {"finding": finding},
+                              page=f"/inspections/{number}?state=answered")
+    assert "Revisión registrada." in accepted.text
+    pending = inspector.get(f"/inspections/{number}?state=closed").text
+    assert f'value="{finding}"' not in pending and "Orden de taller 4411" in pending
+
+
+def test_the_agency_sees_the_revista_open_and_frozen_and_nothing_of_the_count(
+        sqlite_world, signed_in):
+    number = planned(sqlite_world, sealed=False)
+    do(sqlite_world, "inspector", inspections.open_, number)
+    do(sqlite_world, "inspector", inspections.scan, number, "GLK-A100", location="ARM1")
+    for user in ("armero1", "jefe1"):
+        staff = signed_in(user)
+        page = staff.get(f"/inspections/{number}")
+        assert page.status_code == 200 and "Revista en curso" in page.text
+        assert "Conteo hasta ahora" not in page.text and "GLK-A100" not in page.text
+        assert "Lecturas" not in page.text
+        assert staff.get(f"/inspections/{number}/scan").status_code == 404
+    # the banner is on the desk before anyone scans
+    assert "Hay una revista abierta en esta corporación." in signed_in("armero1").get("/desk").text
+    # an officer of MUN2 is not frozen: no banner at its desk
+    assert "Hay una revista abierta" not in signed_in("armero2").get("/desk").text

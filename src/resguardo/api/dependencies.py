@@ -180,7 +180,7 @@ class Caller:
             yield uow
 
     def write(self, fn: Callable[[UnitOfWork], T],
-              render: Callable[[UnitOfWork, T], BaseModel | dict[str, Any]], *,
+              render: Callable[[UnitOfWork, T], BaseModel | dict[str, Any] | list[Any]], *,
               status: int = 201, body: BaseModel | None = None) -> Response:
         """Run ``fn`` in one transaction, render its result, commit, answer ``status``."""
         with self._unit(write=True) as uow:
@@ -191,31 +191,16 @@ class Caller:
                 digest = self._request_hash(body)
                 if not q.claim_idempotency_key(uow.repo, user_id, key, digest, iso(uow.now())):
                     return self._replay(uow, user_id, key, digest)
-            try:
-                result = fn(uow)
-                rendered = render(uow, result)
-                data = (rendered.model_dump(mode="json") if isinstance(rendered, BaseModel)
-                        else jsonable_encoder(rendered))
-                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                if key is not None:
-                    q.store_idempotent_response(uow.repo, user_id, key, status, text)
-                uow.commit()
-            except BaseException:
-                if key is not None:
-                    self._forget(uow, user_id, key)
-                raise
+            result = fn(uow)
+            rendered = render(uow, result)
+            data = (rendered.model_dump(mode="json") if isinstance(rendered, BaseModel)
+                    else jsonable_encoder(rendered))
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            if key is not None:
+                q.store_idempotent_response(uow.repo, user_id, key, status, text)
+            # a refusal rolls back the key's claim with everything else: a retry runs anew
+            uow.commit()
         return Response(text, status_code=status, media_type="application/json")
-
-    def _forget(self, uow: UnitOfWork, user_id: int, key: str) -> None:
-        """A refused request keeps no key, even if a service committed part of it.
-
-        (The inspections lockdown commits its record of a refused movement before
-        refusing; the key's reservation must not survive with it.)
-        """
-        uow.conn.rollback()
-        with self.app.work(None) as cleanup:
-            q.forget_idempotency_key(cleanup.repo, user_id, key)
-            cleanup.commit()
 
     def recorded_read(self, fn: Callable[[UnitOfWork], T],
                       render: Callable[[UnitOfWork, T], R]) -> R:

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from resguardo.cli.context import AsUser, Json, deployment, read, refusals, report_event, write
-from resguardo.cli.output import fail, print_json, print_table
+from resguardo.cli.output import console, fail, print_json, print_table
 from resguardo.domain.codes import LocationKind, OrgKind, Role
 from resguardo.services import registry, setup, users
 from resguardo.storage.database import has_schema
 
 user_app = typer.Typer(help="User accounts (admin only).", no_args_is_help=True)
-org_app = typer.Typer(help="Organizations: the oversight tree down to agencies.",
+org_app = typer.Typer(help="Organizations: the administrative tree down to agencies, and oversight.",
                       no_args_is_help=True)
 location_app = typer.Typer(help="Locations where an agency keeps weapons.", no_args_is_help=True)
 licence_app = typer.Typer(help="Collective carry licences (LOC).", no_args_is_help=True)
@@ -122,6 +122,34 @@ def org_add(
     """
     ev = write(as_user, registry.add_organization, code, name, kind, parent)
     report_event(ev, as_json, f"Organization {code} created")
+
+
+@org_app.command("oversee")
+@refusals
+def org_oversee(
+    overseer: Annotated[str, typer.Argument(help="Code of the overseeing authority.")],
+    agencies: Annotated[list[str], typer.Argument(help="Codes of the agencies it oversees.")],
+    remove: Annotated[bool, typer.Option("--remove", help="End the oversight instead.")] = False,
+    reason: Annotated[str, typer.Option(help="Why the oversight ends (with --remove).")] = "",
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Record that an authority (a military zone) oversees agencies, apart from the
+    administrative tree: its inspectors and supervisors read and inspect them.
+
+    Example: resguardo --as admin org oversee ZM-15 MUN-GDL MUN-ZAP
+    """
+    def run(uow):  # type: ignore[no-untyped-def]
+        if remove:
+            return [registry.remove_oversight(uow, overseer, code, reason) for code in agencies]
+        return [registry.add_oversight(uow, overseer, code) for code in agencies]
+
+    events = write(as_user, run)
+    if as_json:
+        print_json([{"entry": ev.position, "type": ev.type} for ev in events])
+    else:
+        verb = "no longer oversees" if remove else "oversees"
+        console.print(f"{overseer} {verb} {', '.join(agencies)}")
 
 
 @org_app.command("list")

@@ -180,10 +180,6 @@ def run_import(kind: str, file: Path, options: ImportOptions, *, as_user: str | 
                                          rejects=sink)
             if report.commit:
                 uow.commit()
-        if report.deferred:
-            with app.work(user) as uow:
-                imports.record_deferred(uow, report)
-                uow.commit()
     except OSError as exc:
         raise fail(f"{exc.filename or file}: cannot read or write ({exc.strerror or exc})"
                    ) from None

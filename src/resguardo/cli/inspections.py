@@ -1,4 +1,6 @@
-"""Inspection commands: plan, open, scan (typed, wedge or file), reveal, close, acta."""
+"""Inspection commands: plan, open, scan (typed, wedge or file), reveal, close, acta,
+then the findings: the agency answers, the inspector reviews and verifies; and the
+schedule of revistas due."""
 
 from __future__ import annotations
 
@@ -8,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from resguardo.cli.context import AsUser, Json, read, refusals, report_event, require_user, write
+from resguardo.cli.context import (
+    AsUser,
+    Json,
+    deployment,
+    read,
+    refusals,
+    report_event,
+    require_user,
+    write,
+)
 from resguardo.cli.output import fail, print_json, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.services import inspections
@@ -45,12 +56,16 @@ def plan(agency: Annotated[str, typer.Option(help="Agency to inspect.")],
 def open_(inspection: Id,
           present: Annotated[list[str] | None, typer.Option(help="Person present (repeat).")] = None,
           as_user: AsUser = None, as_json: Json = False) -> None:
-    """Open an inspection: the agency's custody movements freeze until it closes.
+    """Open an inspection: the agency's registry and custody movements freeze until it
+    closes (a loss can still be reported); shows what the agency changed since the plan.
 
     Example: resguardo --as inspector inspection open 4411 --present "Cap. J. Ortega" --present "Lic. M. Díaz"
     """
     ev = write(as_user, inspections.open_, inspection, present or [])
-    report_event(ev, as_json, f"Inspection {inspection} open: lockdown in force")
+    report_event(ev, as_json, f"Inspection {inspection} open: the agency's registry is frozen")
+    if not as_json:
+        data = write(as_user, inspections.show, inspection)
+        _record_tables(data.get("record") or {})
 
 
 @inspection_app.command("scan")
@@ -153,14 +168,19 @@ def reveal(inspection: Id, reason: Annotated[str, typer.Option(help="Why the bli
 def close(inspection: Id,
           lang: Annotated[str, typer.Option(help="Language of the acta: es or en.")] = "es",
           pdf: Annotated[Path | None, typer.Option(help="Also write the acta PDF here.")] = None,
+          present_by: Annotated[str | None, typer.Option(
+              help="Deadline (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC) for weapons issued to "
+                   "officers on duty to be presented; default 72 hours.")] = None,
           as_user: AsUser = None, as_json: Json = False) -> None:
-    """Close an inspection: findings frozen, acta issued and its hash recorded.
+    """Close an inspection: findings frozen, acta issued and its hash recorded. Weapons
+    recorded as issued and not seen are "to present" by the deadline, then missing.
 
-    Example: resguardo --as inspector inspection close 4411 --pdf acta-4411.pdf
+    Example: resguardo --as inspector inspection close 4411 --present-by 2026-12-08 --pdf acta-4411.pdf
     """
     if lang not in ("es", "en"):
         raise fail("--lang must be es or en", code=2)
-    result = write(as_user, inspections.close, inspection, lang=lang)
+    deadline = _instant(present_by, "--present-by") if present_by else None
+    result = write(as_user, inspections.close, inspection, lang=lang, present_by=deadline)
     if pdf is not None:
         data, _ = read(as_user, inspections.acta, inspection)
         pdf.write_bytes(data)
@@ -200,14 +220,37 @@ def show(inspection: Id, as_user: AsUser = None, as_json: Json = False) -> None:
         print_json(data)
         return
     for key in ("id", "agency", "authority", "state", "sealed", "planned_on", "opened_at",
-                "closed_at", "refused_movements"):
-        typer.echo(f"{key:18} {data[key] if data[key] is not None else '-'}")
+                "closed_at", "present_by", "refused_movements"):
+        if key in data:
+            typer.echo(f"{key:18} {data[key] if data[key] is not None else '-'}")
+    if data.get("frozen") and "count" not in data:
+        typer.echo("The revista is open: the agency's registry and custody movements are frozen "
+                   "until it closes (a loss or theft can still be reported).")
     if "count" in data:
         _blind(data["count"], False)
+    _record_tables(data.get("record") or {})
     if "findings" in data:
-        print_table("Findings", ["id", "kind", "serial", "make", "answered"],
-                    [(f["id"], f["kind"], f.get("serial"), f.get("make"), f["resolution"] or "")
-                     for f in data["findings"]])
+        print_table("Findings", ["id", "kind", "serial", "make", "state", "answer"],
+                    [(f["id"], f["kind"], f.get("serial"), f.get("make"), f["state"],
+                      f["resolution"] or "") for f in data["findings"]])
+
+
+def _record_tables(record: dict) -> None:
+    for key, title in (("changes", "Changes by the agency since the plan"),
+                       ("losses", "Losses reported while planned or open"),
+                       ("refusals", "Attempts refused while open")):
+        rows = record.get(key) or []
+        if rows:
+            print_table(title, ["entry", "at", "who", "what", "weapon"],
+                        [(r["entry"], r["at"], r["who"], r["what"], r["subject"]) for r in rows])
+
+
+def _instant(text: str, option: str):  # type: ignore[no-untyped-def]
+    from resguardo.domain.timefmt import parse_instant
+    try:
+        return parse_instant(text if "T" in text else text + "T23:59:59Z")
+    except ValueError:
+        raise fail(f"{option} must be YYYY-MM-DD or YYYY-MM-DDTHH:MM", code=2) from None
 
 
 @inspection_app.command("list")
@@ -229,17 +272,109 @@ def list_(state: Annotated[str | None, typer.Option(help="planned, open or close
 
 @inspection_app.command("answer")
 @refusals
-def answer(inspection: Id, finding: Annotated[int, typer.Argument(help="Finding number.")],
+def answer(inspection: Id,
+           finding: Annotated[list[int], typer.Argument(help="Finding number(s).")],
            resolution: Annotated[str, typer.Option(
                help="found, reported_lost, reported_stolen, corrected, registered, seized, no_action")],
            reason: Annotated[str, typer.Option(help="Explanation.")],
+           evidence: Annotated[str, typer.Option(
+               help="The evidence: complaint number, document, where the weapon is.")],
            as_user: AsUser = None, as_json: Json = False) -> None:
-    """Answer a finding after the inspection (the agency's side).
+    """Answer findings after the inspection (the agency's side); each answer waits for the
+    inspector's review.
 
-    Example: resguardo --as armero inspection answer 4411 3 --resolution reported_lost --reason "Denuncia FGE/123"
+    Example: resguardo --as armero inspection answer 4411 3 7 --resolution reported_lost --reason "Robada en servicio" --evidence "Denuncia FGE/JAL/123/2026"
     """
-    ev = write(as_user, inspections.answer, inspection, finding, resolution, reason)
-    report_event(ev, as_json, f"Finding {finding} answered")
+    events = write(as_user, inspections.answer, inspection, finding, resolution, reason,
+                   evidence)
+    _events(events, as_json, f"{len(events)} finding(s) answered; they await the inspector's "
+                             "review")
+
+
+@inspection_app.command("review")
+@refusals
+def review(inspection: Id,
+           finding: Annotated[list[int], typer.Argument(help="Finding number(s).")],
+           accept: Annotated[bool, typer.Option(
+               "--accept/--reopen", help="Accept the answers (close) or reopen the findings.")],
+           note: Annotated[str, typer.Option(help="Why (required to reopen).")] = "",
+           as_user: AsUser = None, as_json: Json = False) -> None:
+    """Review the agency's answers (the overseeing inspector): accept closes a finding,
+    reopen sends it back to the agency.
+
+    Example: resguardo --as inspector inspection review 4411 3 7 --reopen --note "Sin copia de la denuncia"
+    """
+    events = write(as_user, inspections.review, inspection, finding, accept=accept, note=note)
+    _events(events, as_json, f"{len(events)} finding(s) " + ("closed" if accept else "reopened"))
+
+
+@inspection_app.command("verify")
+@refusals
+def verify(inspection: Id,
+           serial: Annotated[list[str] | None, typer.Argument(
+               help="Serial(s) seen. Omit to read one per line from a scanner.")] = None,
+           holder: Annotated[str | None, typer.Option(help="Badge of the officer presenting it.")] = None,
+           location: Annotated[str | None, typer.Option(help="Where it was seen.")] = None,
+           as_user: AsUser = None, as_json: Json = False) -> None:
+    """After closing, scan weapons that the findings are about (an officer presenting his
+    weapon, a follow-up count): their findings close.
+
+    Example: resguardo --as inspector inspection verify 4411 GLK-90001 --holder GDL-0142
+    """
+    serials = serial or [line.strip() for line in sys.stdin if line.strip()]
+    events = []
+    for text in serials:
+        events.extend(write(as_user, inspections.verify, inspection, text, holder=holder,
+                            location=location))
+    _events(events, as_json, f"{len(events)} finding(s) closed by the scan")
+
+
+@inspection_app.command("findings")
+@refusals
+def findings(inspection: Id,
+             state: Annotated[str | None, typer.Option(
+                 help="pending (open or reopened), answered, closed, open or reopened.")] = None,
+             kind: Annotated[str | None, typer.Option(help="missing, to_present, ...")] = None,
+             offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+             limit: Annotated[int, typer.Option(help="At most this many (max 500).")] = 50,
+             as_user: AsUser = None, as_json: Json = False) -> None:
+    """A page of a closed inspection's findings, filtered by state and kind.
+
+    Example: resguardo --as inspector inspection findings 4411 --state answered
+    """
+    page = write(as_user, inspections.findings, inspection, state=state, kind=kind,
+                 offset=offset, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    print_table(f"Findings ({page['total']})", ["id", "kind", "serial", "state", "answer",
+                                                "evidence"],
+                [(f["id"], f["kind"], f.get("serial") or "", f["state"], f["resolution"] or "",
+                  f["evidence"] or "") for f in page["items"]])
+
+
+@inspection_app.command("due")
+@refusals
+def due(as_user: AsUser = None, as_json: Json = False) -> None:
+    """Revistas due and overdue for the agencies you oversee (a revista every
+    RESGUARDO_REVISTA_MONTHS months, default 6, counted from the last closed one).
+
+    Example: resguardo --as inspector inspection due
+    """
+    rows = write(as_user, inspections.due, deployment().settings.revista_months)
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Revistas due", ["agency", "last closed", "due", "status", "planned"],
+                [(r["agency"], r["last_closed"] or "never", r["due_on"], r["status"],
+                  ", ".join(str(i) for i in r["planned"])) for r in rows])
+
+
+def _events(events: list, as_json: bool, message: str) -> None:  # type: ignore[type-arg]
+    if as_json:
+        print_json([{"entry": ev.position, "type": ev.type} for ev in events])
+    else:
+        typer.echo(message)
 
 
 def register(app: typer.Typer) -> None:

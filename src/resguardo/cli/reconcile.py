@@ -228,7 +228,7 @@ def _child(part: Callable[[Shard | None], Tally], shard: Shard, send: Connection
 
 
 def _print_json(result: Reconciliation) -> None:
-    """The JSON of FORMATS.md, one finding per line.
+    """The JSON of docs/formats.md, one finding per line.
 
     ``json.dumps`` with an indent runs in pure Python; a finding per line keeps
     the C encoder for the thousands of findings a large count can produce, and

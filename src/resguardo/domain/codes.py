@@ -49,6 +49,10 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+#: Roles that read and inspect, besides their scope, the agencies its authorities oversee.
+OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.AUDITOR})
+
+
 class OrgKind(StrEnum):
     NATIONAL = "national"
     MILITARY_ZONE = "military_zone"

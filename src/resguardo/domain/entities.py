@@ -84,9 +84,16 @@ class Actor:
     username: str
     role: Role
     scope: Organization
+    #: Agencies the scope's authorities oversee (``oversight``), for the oversight roles:
+    #: read and inspected as if they lay below the scope.
+    overseen: tuple[Organization, ...] = ()
 
     def in_scope(self, org_path: str) -> bool:
-        return self.scope.contains(org_path)
+        return self.scope.contains(org_path) or any(o.contains(org_path) for o in self.overseen)
+
+    @property
+    def overseen_ids(self) -> tuple[int, ...]:
+        return tuple(o.id for o in self.overseen)
 
 
 @dataclass(frozen=True, slots=True)

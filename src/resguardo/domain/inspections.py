@@ -1,20 +1,29 @@
 """Inspections (revistas): a physical count of an agency's weapons by an authority.
 
-Lifecycle: planned -> open (lockdown: no custody movement at the agency) ->
-closed (findings frozen; never reopened). A *sealed* inspection is a surprise:
-while it is planned, the target agency's own staff cannot see that it exists,
-and every read of it by anyone is recorded, so a tip-off can be traced.
+Lifecycle: planned -> open (the freeze: nothing the count is checked against may
+change at the agency, only losses may be reported) -> closed (findings frozen;
+never reopened). A *sealed* inspection is a surprise: while it is planned, the
+target agency's own staff cannot see that it exists, and every read of it by
+anyone is recorded, so a tip-off can be traced. While it is open the count is
+blind to the agency: its staff see that a revista is open, nothing of the count.
+
+Findings are work after closing: the agency answers (with evidence), the
+overseeing inspector reviews (open -> answered -> closed, or reopened and
+answered again); a weapon the inspector scans after closing closes its finding.
+A weapon recorded as issued and not seen is "to present" until the deadline the
+inspector set, then missing.
 """
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from resguardo.domain.entities import Actor, NewEvent, Organization
-from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
-from resguardo.domain.reconciliation import Reconciliation
+from resguardo.domain.errors import InvalidTransition, Lockdown, NotFound, ValidationFailed
 from resguardo.domain.serials import serial_key
 
 
@@ -36,14 +45,33 @@ class Resolution(StrEnum):
     NO_ACTION = "no_action"
 
 
+class FindingState(StrEnum):
+    """Where a finding stands: the agency answers, the overseer reviews."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+#: A weapon recorded as issued and not seen when the count closed: in service, to be
+#: presented by the inspector's deadline (then it counts as missing).
+TO_PRESENT = "to_present"
+#: Hours the officers have to present their weapons when the inspector sets no deadline.
+DEFAULT_PRESENT_HOURS = 72
+
 #: Finding kinds that become work for the agency when the inspection closes.
-ACTIONABLE = frozenset({"missing", "unregistered", "foreign", "status_conflict", "mislocated",
-                        "custody_mismatch", "ammunition_difference"})
+ACTIONABLE = frozenset({"missing", TO_PRESENT, "unregistered", "foreign", "status_conflict",
+                        "mislocated", "custody_mismatch", "ammunition_difference"})
+#: Findings about a weapon on the books, which a scan after closing can settle.
+VERIFIABLE = frozenset({"missing", TO_PRESENT, "mislocated", "custody_mismatch"})
 
 #: Which answers fit which finding.
 ANSWERS: dict[str, frozenset[Resolution]] = {
     "missing": frozenset({Resolution.FOUND, Resolution.REPORTED_LOST,
                           Resolution.REPORTED_STOLEN, Resolution.CORRECTED}),
+    TO_PRESENT: frozenset({Resolution.FOUND, Resolution.REPORTED_LOST,
+                           Resolution.REPORTED_STOLEN}),
     "unregistered": frozenset({Resolution.REGISTERED, Resolution.SEIZED}),
     "foreign": frozenset({Resolution.SEIZED, Resolution.CORRECTED}),
 }
@@ -65,11 +93,42 @@ class Inspection:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     people: tuple[str, ...] = field(default_factory=tuple)
+    present_by: datetime | None = None
 
     @property
     def under_seal(self) -> bool:
         """Sealed and not yet open: hidden from the agency, every read recorded."""
         return self.sealed and self.state == InspectionState.PLANNED
+
+
+#: What the count is checked against: entries of these kinds (prefixes) at an agency
+#: are refused while an inspection is open there (the freeze).
+FROZEN_PREFIXES = ("firearm.", "custody.issued", "custody.returned", "ammunition.", "entry.",
+                   "location.", "import.", "licence.")
+#: Kept possible while frozen: a loss or theft must always be reportable and notified.
+ALLOWED_WHILE_FROZEN = frozenset({"firearm.reported_lost", "firearm.reported_stolen",
+                                  "firearm.loss_notified"})
+
+
+def frozen_while_open(event_type: str) -> bool:
+    """Whether an open inspection at the entry's agency refuses an entry of this type."""
+    return (event_type.startswith(FROZEN_PREFIXES)
+            and event_type not in ALLOWED_WHILE_FROZEN)
+
+
+def refused_attempt(inspection_id: int, agency_id: int, what: str,
+                    subject: str | None = None) -> NewEvent:
+    """The record of an attempt the freeze refused (who and when are the entry's own)."""
+    return NewEvent("inspection.lockdown_refused",
+                    {"inspection_id": inspection_id, "action": what,
+                     **({"subject": subject} if subject else {})},
+                    org_id=agency_id, subject_type="inspection", subject_id=inspection_id)
+
+
+def lockdown(inspection_id: int) -> Lockdown:
+    return Lockdown(f"inspection {inspection_id} is open at this agency: the registry and "
+                    "custody movements are frozen until it closes (a loss or theft can still "
+                    "be reported)", inspection=inspection_id)
 
 
 def is_agency_staff(actor: Actor, agency_id: int) -> bool:
@@ -193,28 +252,64 @@ def rounds_differences(expected: dict[tuple[str, str, str], int],
             for k in sorted(keys) if expected.get(k, 0) != counted.get(k, 0)]
 
 
-def close(inspection: Inspection, result: Reconciliation, rounds: list[RoundsDifference],
-          acta_sha256: str, closed_at: datetime) -> NewEvent:
+def close(inspection: Inspection, summary: dict[str, int], findings: list[dict[str, Any]],
+          acta_sha256: str, closed_at: datetime, deadline: datetime) -> NewEvent:
     if inspection.state != InspectionState.OPEN:
         raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; "
                                 "only an open inspection can be closed (a closed one is never "
                                 "reopened: plan a new one)")
     return NewEvent(
         "inspection.closed",
-        {"inspection_id": inspection.id, "summary": dict(result.summary),
-         "findings": [f.as_dict() for f in result.findings]
-         + [r.as_dict() for r in rounds],
-         "acta_sha256": acta_sha256, "closed_at": closed_at.isoformat().replace("+00:00", "Z")},
+        {"inspection_id": inspection.id, "summary": dict(summary), "findings": findings,
+         "acta_sha256": acta_sha256, "closed_at": iso_instant(closed_at),
+         "present_by": iso_instant(deadline)},
         org_id=inspection.agency_id, subject_type="inspection", subject_id=inspection.id,
     )
 
 
-def answer(inspection_id: int, agency_id: int, finding_id: int, kind: str, resolution: str,
-           reason: str, already: bool) -> NewEvent:
-    if already:
-        raise InvalidTransition(f"finding {finding_id} is already answered")
+def present_by(closed_at: datetime, deadline: datetime | None) -> datetime:
+    """When weapons in service must have been presented (the inspector's deadline)."""
+    if deadline is None:
+        return closed_at + timedelta(hours=DEFAULT_PRESENT_HOURS)
+    if deadline <= closed_at:
+        raise ValidationFailed("the deadline to present weapons in service must be after "
+                               "the closing", field="present_by")
+    return deadline
+
+
+def in_service(findings: list[dict[str, Any]], summary: dict[str, int],
+               deadline: datetime) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Missing weapons recorded as issued become "to present" by ``deadline``."""
+    out, moved = [], 0
+    for f in findings:
+        if f["kind"] == "missing" and (f.get("registry") or {}).get("status") == "issued":
+            f = {**f, "kind": TO_PRESENT, "present_by": iso_instant(deadline)}
+            moved += 1
+        out.append(f)
+    counts = dict(summary)
+    counts["missing"] = counts.get("missing", 0) - moved
+    counts[TO_PRESENT] = moved
+    return out, counts
+
+
+def effective_kind(kind: str, state: str, deadline: datetime | None, now: datetime) -> str:
+    """A weapon still to present after the deadline counts as missing."""
+    if (kind == TO_PRESENT and deadline is not None and now > deadline
+            and state != FindingState.CLOSED):
+        return "missing"
+    return kind
+
+
+def answer(inspection_id: int, agency_id: int, finding_id: int, kind: str, state: str,
+           resolution: str, reason: str, evidence: str) -> NewEvent:
+    """The agency's answer; it waits for the overseer's review (``review``)."""
     if kind not in ACTIONABLE:
         raise ValidationFailed(f"a {kind} finding needs no answer", field="finding")
+    if state == FindingState.ANSWERED:
+        raise InvalidTransition(f"finding {finding_id} is already answered and awaits the "
+                                "inspector's review")
+    if state == FindingState.CLOSED:
+        raise InvalidTransition(f"finding {finding_id} is closed")
     try:
         res = Resolution(resolution)
     except ValueError:
@@ -228,8 +323,71 @@ def answer(inspection_id: int, agency_id: int, finding_id: int, kind: str, resol
                                field="resolution")
     if len(reason.strip()) < 5:
         raise ValidationFailed("explain the answer", field="reason")
+    if len(evidence.strip()) < 3:
+        raise ValidationFailed("give the evidence of the answer (a complaint number, a "
+                               "document, where the weapon is)", field="evidence")
     return NewEvent("inspection.finding_answered",
                     {"inspection_id": inspection_id, "finding_id": finding_id,
-                     "resolution": res.value},
+                     "resolution": res.value, "evidence": evidence.strip()},
                     reason=reason.strip(), org_id=agency_id, subject_type="inspection",
                     subject_id=inspection_id)
+
+
+def review(inspection_id: int, agency_id: int, finding_id: int, state: str, accept: bool,
+           note: str) -> NewEvent:
+    """The overseer accepts an answer (the finding closes) or reopens the finding."""
+    if state != FindingState.ANSWERED:
+        raise InvalidTransition(f"finding {finding_id} is {state}; only an answered finding "
+                                "is reviewed")
+    if not accept and len(note.strip()) < 5:
+        raise ValidationFailed("say why the answer is not accepted", field="note")
+    return NewEvent("inspection.finding_reviewed",
+                    {"inspection_id": inspection_id, "finding_id": finding_id,
+                     "accepted": bool(accept)},
+                    reason=note.strip() or None, org_id=agency_id, subject_type="inspection",
+                    subject_id=inspection_id)
+
+
+def verify(inspection_id: int, agency_id: int, finding_id: int, kind: str, state: str,
+           serial: str, holder: str | None, location: str | None,
+           observed_at: datetime) -> NewEvent:
+    """An inspector sees the weapon of a finding after closing: the finding closes."""
+    if kind not in VERIFIABLE:
+        raise ValidationFailed(f"a {kind} finding is not settled by a scan", field="finding")
+    if state == FindingState.CLOSED:
+        raise InvalidTransition(f"finding {finding_id} is already closed")
+    return NewEvent("inspection.finding_verified",
+                    {"inspection_id": inspection_id, "finding_id": finding_id,
+                     "serial": serial.strip(), "holder": (holder or "").strip().upper() or None,
+                     "location": (location or "").strip() or None,
+                     "observed_at": iso_instant(observed_at)},
+                    org_id=agency_id, subject_type="inspection", subject_id=inspection_id)
+
+
+#: How soon a revista counts as "due soon" on the schedule.
+DUE_SOON_DAYS = 30
+
+
+def next_due(last_closed: date | None, months: int, today: date) -> date:
+    """An agency's next revista: ``months`` after its last one; now if it never had one."""
+    if last_closed is None:
+        return today
+    month = last_closed.month - 1 + months
+    year, month = last_closed.year + month // 12, month % 12 + 1
+    day = min(last_closed.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def schedule_status(due_on: date, today: date, planned: bool) -> str:
+    """planned, overdue, due (within ``DUE_SOON_DAYS``) or ok."""
+    if planned:
+        return "planned"
+    if due_on < today:
+        return "overdue"
+    if (due_on - today).days <= DUE_SOON_DAYS:
+        return "due"
+    return "ok"
+
+
+def iso_instant(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

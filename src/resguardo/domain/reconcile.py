@@ -3,7 +3,7 @@
 Every registry weapon lands in exactly one of matched, missing, explained,
 status_conflict, mislocated or custody_mismatch, or in none when it is
 recorded lost, stolen or decommissioned and was not seen (the table in
-FORMATS.md). Every scan either accounts for a registry weapon or is
+docs/formats.md). Every scan either accounts for a registry weapon or is
 ``unregistered`` (or ``foreign``, when it is another agency's weapon).
 
 Matching is by serial key and, when the scan gives a make, by make too.

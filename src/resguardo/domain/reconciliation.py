@@ -36,7 +36,7 @@ class FindingKind(StrEnum):
     EXPLAINED = "explained"
 
 
-#: Keys of ``Reconciliation.summary``, in the order FORMATS.md shows them.
+#: Keys of ``Reconciliation.summary``, in the order docs/formats.md shows them.
 SUMMARY_KEYS: tuple[str, ...] = ("registry", "scans", "matched", *(k.value for k in FindingKind))
 
 #: The finding kinds that classify a registry weapon (at most one each).

@@ -54,6 +54,38 @@ def create_organization(code: str, name: str, kind: OrgKind, parent: Organizatio
     )
 
 
+def add_oversight(overseer: Organization, agency: Organization,
+                  already: bool) -> NewEvent:
+    """``overseer`` oversees ``agency`` (the military zone over an agency under its LOC)."""
+    if not agency.holds_weapons:
+        raise ValidationFailed(f"{agency.code} is not an agency; only agencies are overseen",
+                               field="agency")
+    if overseer.holds_weapons:
+        raise ValidationFailed(f"{overseer.code} is an agency; an agency oversees no other",
+                               field="overseer")
+    if overseer.contains(agency.path):
+        raise ValidationFailed(f"{agency.code} already lies below {overseer.code}",
+                               field="agency")
+    if already:
+        raise ValidationFailed(f"{overseer.code} already oversees {agency.code}", field="agency")
+    return NewEvent("organization.oversight_added",
+                    {"overseer_id": overseer.id, "agency_id": agency.id},
+                    org_id=agency.id, subject_type="organization", subject_id=agency.id)
+
+
+def remove_oversight(overseer: Organization, agency: Organization, present: bool,
+                     reason: str) -> NewEvent:
+    if not present:
+        raise ValidationFailed(f"{overseer.code} does not oversee {agency.code}",
+                               field="agency")
+    if len(reason.strip()) < 5:
+        raise ValidationFailed("say why the oversight ends", field="reason")
+    return NewEvent("organization.oversight_removed",
+                    {"overseer_id": overseer.id, "agency_id": agency.id},
+                    reason=reason.strip(), org_id=agency.id, subject_type="organization",
+                    subject_id=agency.id)
+
+
 def create_location(agency: Organization, code: str, name: str, kind: str) -> NewEvent:
     if not agency.holds_weapons:
         raise ValidationFailed(f"{agency.code} is not an agency; locations belong to agencies",

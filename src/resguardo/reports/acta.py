@@ -41,6 +41,14 @@ TEXT = {
         "col_suggested": "Posible coincidencia", "location": "Ubicación", "calibre": "Calibre",
         "lot": "Lote", "expected": "Registro", "counted": "Contado",
         "kind.ammunition_difference": "Diferencia de municiones",
+        "kind.to_present": "Por presentar (en servicio)",
+        "present_by": "Plazo para presentar las armas en servicio",
+        "changes": "Movimientos de la corporación entre la programación y la apertura",
+        "losses": "Extravíos y robos reportados con la revista programada o abierta",
+        "refusals": "Intentos rechazados durante la revista (registro congelado)",
+        "col_at": "Fecha y hora (UTC)", "col_who": "Usuario", "col_what": "Movimiento",
+        "col_subject": "Arma o archivo", "more": "y {n} más en el registro",
+        "none": "Ninguno.",
     },
     "en": {
         "title": "WEAPONS INSPECTION RECORD (ACTA)",
@@ -65,7 +73,51 @@ TEXT = {
         "col_suggested": "Possible match", "location": "Location", "calibre": "Calibre",
         "lot": "Lot", "expected": "Books", "counted": "Counted",
         "kind.ammunition_difference": "Ammunition difference",
+        "kind.to_present": "To present (in service)",
+        "present_by": "Deadline to present weapons in service",
+        "changes": "Agency's changes between the plan and the opening",
+        "losses": "Losses and thefts reported while planned or open",
+        "refusals": "Attempts refused during the inspection (registry frozen)",
+        "col_at": "Date and time (UTC)", "col_who": "User", "col_what": "Entry",
+        "col_subject": "Weapon or file", "more": "and {n} more in the log",
+        "none": "None.",
     },
+}
+
+
+#: Entries as the acta names them (the record of what the agency did around the revista).
+ENTRY = {
+    "es": {"firearm.registered": "Alta de arma", "entry.corrected": "Corrección de registro",
+           "entry.correction_requested": "Corrección de identidad solicitada",
+           "entry.correction_approved": "Corrección de identidad aprobada",
+           "firearm.reported_lost": "Reporte de extravío", "firearm.reported_stolen": "Reporte de robo",
+           "firearm.recovered": "Recuperación", "firearm.transfer_requested": "Transferencia solicitada",
+           "firearm.transfer_sent": "Transferencia enviada",
+           "firearm.transfer_received": "Transferencia recibida",
+           "firearm.decommission_requested": "Baja solicitada", "firearm.decommissioned": "Baja",
+           "import.completed": "Importación", "location.created": "Alta de ubicación",
+           "firearm.moved": "Cambio de ubicación", "firearm.repair_sent": "Envío a reparación",
+           "firearm.repair_returned": "Regreso de reparación",
+           "custody.issued": "Asignación a elemento", "custody.returned": "Devolución a armería",
+           "ammunition.issued": "Entrega de cartuchos", "ammunition.returned": "Devolución de cartuchos",
+           "ammunition.consumed": "Consumo de cartuchos", "ammunition.received": "Ingreso de cartuchos",
+           "import.firearms": "Importación de armas", "import.officers": "Importación de elementos",
+           "import.locations": "Importación de ubicaciones", "licence.created": "Alta de licencia"},
+    "en": {"firearm.registered": "Weapon registered", "entry.corrected": "Record corrected",
+           "entry.correction_requested": "Identity correction requested",
+           "entry.correction_approved": "Identity correction approved",
+           "firearm.reported_lost": "Reported lost", "firearm.reported_stolen": "Reported stolen",
+           "firearm.recovered": "Recovered", "firearm.transfer_requested": "Transfer requested",
+           "firearm.transfer_sent": "Transfer sent", "firearm.transfer_received": "Transfer received",
+           "firearm.decommission_requested": "Decommission requested",
+           "firearm.decommissioned": "Decommissioned", "import.completed": "Import",
+           "location.created": "Location added", "firearm.moved": "Moved",
+           "firearm.repair_sent": "Sent to repair", "firearm.repair_returned": "Back from repair",
+           "custody.issued": "Issued to officer", "custody.returned": "Returned to storage",
+           "ammunition.issued": "Rounds issued", "ammunition.returned": "Rounds returned",
+           "ammunition.consumed": "Rounds used", "ammunition.received": "Rounds received",
+           "import.firearms": "Import of weapons", "import.officers": "Import of officers",
+           "import.locations": "Import of locations", "licence.created": "Licence added"},
 }
 
 
@@ -84,6 +136,12 @@ class ActaData:
     findings: list[dict[str, Any]]
     refused_movements: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    present_by: datetime | None = None
+    #: Entries the inspector must see (``services.inspections._record``): each a dict
+    #: with at, who, what, subject.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    losses: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Acta(FPDF):
@@ -133,6 +191,8 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         (t["present"], "; ".join(data.people) or "-"),
         (t["refused"], str(data.refused_movements)),
     ]
+    if data.present_by is not None:
+        rows.append((t["present_by"], data.present_by.strftime("%Y-%m-%d %H:%M") + " UTC"))
     if data.sealed:
         rows.insert(3, (t["mode"], t["sealed"]))
     for label, value in rows:
@@ -198,6 +258,10 @@ def render(data: ActaData, lang: str = "es") -> bytes:
                 pdf.cell(w, 5.5, fix(v), border=1)
             pdf.ln(5.5)
 
+    for key, entries in (("changes", data.changes), ("losses", data.losses),
+                         ("refusals", data.refusals)):
+        _entries(pdf, t, family, fix, t[key], entries, ENTRY[lang])
+
     if pdf.get_y() > 215:
         pdf.add_page()
     pdf.ln(8)
@@ -218,6 +282,30 @@ def render(data: ActaData, lang: str = "es") -> bytes:
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(0, 4, fix(t["hash_note"]))
     return bytes(pdf.output())
+
+
+def _entries(pdf: FPDF, t: dict[str, str], family: str, fix: Any, title: str,
+             entries: list[dict[str, Any]], names: dict[str, str]) -> None:
+    """A titled table of log entries (when, who, what, which weapon)."""
+    pdf.ln(4)
+    pdf.set_font(family, "B", 10)
+    pdf.multi_cell(0, 6, fix(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 8)
+    if not entries:
+        pdf.cell(0, 5, fix(t["none"]), new_x="LMARGIN", new_y="NEXT")
+        return
+    widths = (34, 30, 62, 64)
+    pdf.set_font(family, "B", 7.5)
+    for w, h in zip(widths, ("col_at", "col_who", "col_what", "col_subject"), strict=True):
+        pdf.cell(w, 6, _fit(pdf, fix(t[h]), w), border=1)
+    pdf.ln(6)
+    pdf.set_font(family, "", 7.5)
+    for e in entries:
+        at = str(e["at"]).replace("T", " ")[:16]
+        what = names.get(e["what"], e["what"])
+        for w, value in zip(widths, (at, e["who"], what, e["subject"]), strict=True):
+            pdf.cell(w, 5.5, _fit(pdf, fix(str(value or "")), w), border=1)
+        pdf.ln(5.5)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from resguardo.domain import alerts
 from resguardo.domain.alerts import Alert
 from resguardo.domain.entities import NewEvent
@@ -11,10 +9,8 @@ from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.services import inspections
 from resguardo.storage.uow import UnitOfWork
-
-#: Extra alert sources (inspections add open findings); each returns alerts in scope.
-ALERT_SOURCES: list[Callable[[UnitOfWork], list[Alert]]] = []
 
 
 def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore[no-untyped-def]
@@ -33,8 +29,7 @@ def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore
         for r in uow.repo.issued_weapons()]
     found = alerts.loss_alerts(losses, now, loss_deadline) + alerts.custody_alerts(
         issued, now, shift_length)
-    for source in ALERT_SOURCES:
-        found.extend(source(uow))
+    found.extend(inspections.finding_alerts(uow))
     acked = uow.repo.acknowledged()
     result = []
     for alert in found:

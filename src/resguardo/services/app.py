@@ -13,8 +13,6 @@ from resguardo.domain.timefmt import utcnow
 from resguardo.storage.database import make_engine
 from resguardo.storage.uow import UnitOfWork
 
-# Importing registers the inspection lockdown guard and the open-findings alerts.
-from resguardo.services import inspections as _inspections  # noqa: E402,F401  isort: skip
 # Importing registers the ledger's automatic checkpoints and the signing key made at init.
 from resguardo.services import ledger as _ledger  # noqa: E402,F401  isort: skip
 

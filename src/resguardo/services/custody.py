@@ -1,10 +1,12 @@
 """Custody operations: issue, return, move, repair, transfer, loss, recovery,
 decommission, overrides and corrections. Each takes the writer's lock first,
-loads the current state, asks the domain and appends the event."""
+loads the current state, asks the domain and appends the event.
+
+An open inspection's freeze is not checked here: the unit of work refuses every
+entry it covers when it is appended (``UnitOfWork.append``), whichever path asks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from resguardo.domain import corrections, custody
@@ -14,10 +16,6 @@ from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso
 from resguardo.storage.uow import UnitOfWork
-
-#: Checks run before any custody movement at an agency (the inspections
-#: lockdown registers itself here). Each gets (uow, agency_id, action).
-CUSTODY_GUARDS: list[Callable[[UnitOfWork, int, str], None]] = []
 
 
 def _authorize(uow: UnitOfWork, action: Action, agency_id: int) -> None:
@@ -32,11 +30,6 @@ def _load(uow: UnitOfWork, serial: str, make: str | None, action: Action) -> Fir
     return firearm
 
 
-def _guard(uow: UnitOfWork, agency_id: int, action: Action) -> None:
-    for guard in CUSTODY_GUARDS:
-        guard(uow, agency_id, action.value)
-
-
 def _location(uow: UnitOfWork, firearm: Firearm, code: str) -> Location:
     return uow.repo.location(firearm.agency_id, code)
 
@@ -44,7 +37,6 @@ def _location(uow: UnitOfWork, firearm: Firearm, code: str) -> Location:
 def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) -> Event:
     """Issue a weapon from storage to an officer of the same agency."""
     firearm = _load(uow, serial, make, Action.CUSTODY_ISSUE)
-    _guard(uow, firearm.agency_id, Action.CUSTODY_ISSUE)
     officer = uow.repo.officer(firearm.agency_id, badge)
     now = uow.now()
     override = None
@@ -55,28 +47,24 @@ def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) 
 
 def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.CUSTODY_RETURN)
-    _guard(uow, firearm.agency_id, Action.CUSTODY_RETURN)
     return uow.append(custody.return_(firearm, _location(uow, firearm, location_code)))
 
 
 def move(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,
          reason: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.FIREARM_MOVE)
-    _guard(uow, firearm.agency_id, Action.FIREARM_MOVE)
     return uow.append(custody.move(firearm, _location(uow, firearm, location_code), reason))
 
 
 def send_to_repair(uow: UnitOfWork, serial: str, shop: str, *, make: str | None = None,
                    reason: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
-    _guard(uow, firearm.agency_id, Action.FIREARM_REPAIR)
     return uow.append(custody.send_to_repair(firearm, shop, reason))
 
 
 def return_from_repair(uow: UnitOfWork, serial: str, location_code: str, *,
                        make: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
-    _guard(uow, firearm.agency_id, Action.FIREARM_REPAIR)
     return uow.append(custody.return_from_repair(firearm, _location(uow, firearm, location_code)))
 
 
@@ -84,7 +72,7 @@ def report_missing(uow: UnitOfWork, serial: str, *, stolen: bool, occurred_on: d
                    on_duty: bool, complaint_number: str | None,
                    notified_at: datetime | None = None, make: str | None = None,
                    reason: str | None = None) -> Event:
-    """Report a loss or theft. Not guarded by the lockdown: a loss is always reportable."""
+    """Report a loss or theft (always possible, even while an inspection is open)."""
     firearm = _load(uow, serial, make, Action.FIREARM_REPORT_LOSS)
     return uow.append(custody.report_missing(
         firearm, stolen=stolen, occurred_on=occurred_on, place=place, on_duty=on_duty,
@@ -153,7 +141,6 @@ def reject_request(uow: UnitOfWork, serial: str, kind: str, reason: str, *,
 def request_transfer(uow: UnitOfWork, serial: str, to_agency_code: str, reason: str, *,
                      make: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.TRANSFER_REQUEST)
-    _guard(uow, firearm.agency_id, Action.TRANSFER_REQUEST)
     # the receiving agency may lie outside the armorer's scope: look it up system-wide
     to_agency = _org_anywhere(uow, to_agency_code)
     try:
@@ -172,7 +159,6 @@ def _org_anywhere(uow: UnitOfWork, code: str):  # type: ignore[no-untyped-def]
 def approve_transfer(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
     """Chief (sending agency) or supervisor approves: the weapon leaves, in transit."""
     firearm = _load(uow, serial, make, Action.TRANSFER_APPROVE)
-    _guard(uow, firearm.agency_id, Action.TRANSFER_APPROVE)
     request = uow.repo.pending_request(firearm.id, "transfer")
     approver = uow.actor.user_id if uow.actor else None
     return uow.append(custody.send_transfer(firearm, request["id"], request["to_agency_id"],
@@ -190,7 +176,6 @@ def receive_transfer(uow: UnitOfWork, serial: str, location_code: str, *,
     to_agency = system.org_unscoped(request["to_agency_id"])
     if uow.actor is not None:
         authorize(uow.actor, Action.TRANSFER_RECEIVE, to_agency.path, "firearm")
-    _guard(uow, to_agency.id, Action.TRANSFER_RECEIVE)
     location = system.location(to_agency.id, location_code)
     return uow.append(custody.receive_transfer(firearm, to_agency.id, location))
 
@@ -267,7 +252,6 @@ def _no_pending_correction(uow: UnitOfWork, firearm_id: int) -> None:
 def approve_correction(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
     """A second person approves a pending identity correction: it applies now."""
     firearm = _load(uow, serial, make, Action.CORRECTION_APPROVE)
-    _guard(uow, firearm.agency_id, Action.CORRECTION_APPROVE)
     request = uow.repo.pending_request(firearm.id, "correction")
     asked = uow.repo.event(int(request["id"]))
     position = int(asked.payload["corrects"])

@@ -56,7 +56,7 @@ ROLES = [  # username, role, scope, name
     ("armero", "armorer", "MUN-GDL", "Armero de Guadalajara"),
     ("jefe", "chief", "MUN-GDL", "Comisario de Guadalajara"),
     ("supervisor", "supervisor", "SSP-JAL", "Supervisión estatal"),
-    ("inspector", "inspector", "SSP-JAL", "Inspector de la 15a Zona Militar"),
+    ("inspector", "inspector", "ZM-15", "Inspector de la 15a Zona Militar"),
     ("investigador", "investigator", "SSP-JAL", "Fiscalía: unidad de rastreo"),
     ("auditor", "auditor", "NACIONAL", "Auditoría externa"),
 ]
@@ -115,6 +115,8 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
             registry.add_organization(uow, code, name, "agency", "SSP-JAL")
             registry.add_location(uow, code, "ARM-1", "Armería central", "armory")
             registry.add_location(uow, code, "BOV-1", "Bóveda de resguardo", "vault")
+        for code, *_ in AGENCIES:  # the zone oversees the agencies carrying under its LOC
+            registry.add_oversight(uow, "ZM-15", code)
         registry.add_licence(uow, "LOC-JAL-0042", "SSP-JAL", [a[0] for a in AGENCIES],
                              date(start.year - 1, 1, 1), date(today.year + 1, 12, 31))
         for name, role, scope, display in ROLES[1:]:

@@ -91,13 +91,10 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
     officer = card.officer
     if firearm.agency_id != officer.agency_id:
         raise NotFound(f"firearm {serial} not found", serial=serial)
-    if uow.write:
-        # the guards (an open inspection's lockdown) record a refused attempt: they need a
-        # unit of work that writes, as the web's serial step and ``perform`` use
-        for guard in custody.CUSTODY_GUARDS:
-            guard(uow, firearm.agency_id,
-                  (Action.CUSTODY_RETURN if firearm.status == FirearmStatus.ISSUED
-                   else Action.CUSTODY_ISSUE).value)
+    # refused (and the attempt recorded) before the officer types a PIN
+    uow.refuse_if_frozen(firearm.agency_id,
+                         "custody.returned" if firearm.status == FirearmStatus.ISSUED
+                         else "custody.issued", firearm.serial)
     if firearm.status == FirearmStatus.ISSUED:
         if firearm.custodian_id != officer.id:
             holder = uow.repo.officers_by_id([firearm.custodian_id]).get(firearm.custodian_id or -1)

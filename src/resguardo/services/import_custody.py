@@ -1,29 +1,26 @@
-"""Where a sheet puts a weapon: custody events and lockdowns during an import.
+"""Where a sheet puts a weapon: custody events during an import.
 
 A row may show a weapon issued to an officer or away for repair. For a weapon
 the import registers, ``CustodyRows.custody`` asks the domain
 (``domain.custody``) for the event that puts it there, appended right after its
 registration. With ``--update``, a row for a weapon already registered to the
 agency is brought in line through the custody and correction services, one
-row at a time in a savepoint of its own (``update``). Either way an open
-inspection at the agency refuses the movement (``guard``), as it refuses one
-made at the counter.
+row at a time in a savepoint of its own (``update``). An import at an agency
+under an open inspection is refused whole before any row (``imports.import_file``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from resguardo.domain import custody as custody_rules
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, OfficerNotEligible
-from resguardo.domain.policy import Action
 from resguardo.domain.timefmt import iso
 from resguardo.services import custody as custody_service
 from resguardo.services.imports import Problem, RowImport
 from resguardo.storage.import_batch import LogWriter, Registered, savepoint
-from resguardo.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from resguardo.services.import_firearms import _Planned
@@ -34,15 +31,13 @@ NO_SHOP = "not recorded / sin registrar"
 
 
 class CustodyRows(RowImport):
-    """``custody``, ``guard`` and ``update`` (mixed into ``FirearmImport``)."""
+    """``custody`` and ``update`` (mixed into ``FirearmImport``)."""
 
     # Set by FirearmImport (see there).
     writer: LogWriter
     locations: dict[str, Location]
     default_location: Location | None
     used_overrides: set[int]
-    frozen: DomainError | None
-    probed: bool
 
     def sync(self) -> None:
         """Before using the connection: let the batch being written finish."""
@@ -59,12 +54,6 @@ class CustodyRows(RowImport):
                 problems: list[Problem]) -> NewEvent | None:
         """The custody event that puts a newly registered weapon where the sheet says."""
         if status is S.IN_STORAGE:
-            return None
-        action = Action.CUSTODY_ISSUE if status is S.ISSUED else Action.FIREARM_REPAIR
-        refused = self.guard(action)
-        if refused is not None:
-            problems.append(self.problem(line, "status", "lockdown",
-                                         inspection=refused.details.get("inspection", "?")))
             return None
         p = new.payload
         snapshot = Firearm(id=0, serial=p["serial"], serial_key=p["serial_key"], make=p["make"],
@@ -92,26 +81,6 @@ class CustodyRows(RowImport):
         except DomainError as exc:
             problems.append(self.domain_problem(line, exc, "status"))
         return None
-
-    def guard(self, action: Action) -> DomainError | None:
-        """Whether custody movements are refused at the agency (an open inspection).
-
-        The guards record a refusal and commit it at once; inside an import that
-        would commit the rows before it, so they run against a stand-in unit of
-        work and what they asked to record is appended after the import.
-        """
-        if self.probed:
-            return self.frozen
-        self.probed = True
-        self.sync()
-        stand_in = _GuardProbe(self.uow)
-        try:
-            for check in custody_service.CUSTODY_GUARDS:
-                check(stand_in, self.agency.id, action.value)  # type: ignore[arg-type]
-        except DomainError as exc:
-            self.frozen = exc
-            self.report.deferred.extend(stand_in.events)
-        return self.frozen
 
     # -- --update ------------------------------------------------------------------------
 
@@ -161,14 +130,12 @@ class CustodyRows(RowImport):
         status = planned.status
         if status is S.IN_STORAGE and current.status is S.IN_STORAGE:
             if planned.location is not None and planned.location.id != current.location_id:
-                self._movement(planned, Action.FIREARM_MOVE)
                 custody_service.move(uow, serial, planned.location.code, make=make,
                                      reason=self.reason)
                 changed = True
         elif status is S.ISSUED and current.status in (S.IN_STORAGE, S.ISSUED):
             assert planned.officer is not None
             if current.custodian_id != planned.officer.id:
-                self._movement(planned, Action.CUSTODY_ISSUE)
                 if current.status is S.ISSUED:
                     home = planned.location or self.default_location
                     if home is None:
@@ -180,11 +147,9 @@ class CustodyRows(RowImport):
             home = planned.location or self.default_location
             if home is None:
                 raise _RowRefused(self.no_location(planned.line))
-            self._movement(planned, Action.CUSTODY_RETURN)
             custody_service.return_(uow, serial, home.code, make=make)
             changed = True
         elif status is S.IN_REPAIR and current.status is S.IN_STORAGE:
-            self._movement(planned, Action.FIREARM_REPAIR)
             custody_service.send_to_repair(uow, serial, planned.shop or NO_SHOP, make=make,
                                            reason=self.reason)
             changed = True
@@ -193,31 +158,8 @@ class CustodyRows(RowImport):
                                            current=current.status.value, wanted=status.value))
         return changed
 
-    def _movement(self, planned: _Planned, action: Action) -> None:
-        refused = self.guard(action)
-        if refused is not None:
-            raise _RowRefused(self.problem(planned.line, "status", "lockdown",
-                                           inspection=refused.details.get("inspection", "?")))
-
 
 class _RowRefused(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.code)
         self.problem = problem
-
-
-class _GuardProbe:
-    """A unit of work that lets guards read but keeps what they append and commit."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self.events: list[NewEvent] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-    def append(self, new: NewEvent, *, at: Any = None) -> None:
-        self.events.append(new)
-
-    def commit(self) -> None:
-        """Nothing: the import decides when to commit."""

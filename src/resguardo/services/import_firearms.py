@@ -133,8 +133,6 @@ class FirearmImport(PlainRows, CustodyRows):
         self.ids = array("q")
         self.lines = array("q")
         self.used_overrides: set[int] = set()
-        self.frozen: DomainError | None = None
-        self.probed = False
         self.status_memo: dict[str, FirearmStatus | None] = {}
         self.plain_dates: dict[str, str] = {}
         self.make_keys: dict[str, str] = {}

@@ -102,11 +102,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the weapon cannot be issued to {badge}: {problems}",
         "es": "el arma no puede asignarse a {badge}: {problems_es}",
     },
-    "lockdown": {
-        "en": "custody movements are frozen: inspection {inspection} is open at this agency",
-        "es": "los movimientos de resguardo están congelados: la revista {inspection} está "
-        "abierta en esta corporación",
-    },
     "status_differs": {
         "en": "the registry has it {current}; the file says {wanted}: record that change with "
         "its own command",

@@ -178,8 +178,6 @@ class ImportReport:
     """Position of the ``import.completed`` event (when committed)."""
     first_position: int | None = None
     last_position: int | None = None
-    deferred: list[NewEvent] = field(default_factory=list)
-    """Events a refusing guard asked to record; appended after the import (``record_deferred``)."""
 
     @property
     def failed(self) -> bool:
@@ -245,6 +243,8 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     if not agency.holds_weapons:
         raise ValidationFailed(f"{agency.code} is not an agency; imports are per agency",
                                field="agency")
+    # an open inspection freezes the agency's books: the whole file is refused, recorded
+    uow.refuse_if_frozen(agency.id, f"import.{kind}", name)
     check_file(path, options.limits, name=name)
     report = ImportReport(kind=kind, file=name, sha256=file_sha256(path), agency=agency.code,
                           dry_run=options.dry_run, skip_invalid=options.skip_invalid,
@@ -298,12 +298,6 @@ def rejected_rows(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
                          rejects=CsvRejects(out, name, lang, surface))
     return RejectedRows(("\ufeff" + out.getvalue()).encode("utf-8"),
                         rejects_name(report.file, lang), report)
-
-
-def record_deferred(uow: UnitOfWork, report: ImportReport) -> None:
-    """Append what a refusing guard asked to record (in a new unit of work, after the import)."""
-    for new in report.deferred:
-        uow.append(new)
 
 
 def describe(sheet: Sheet, report: ImportReport) -> None:

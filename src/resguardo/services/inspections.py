@@ -1,29 +1,30 @@
-"""Inspections: plan, open (lockdown), scan (blind), reveal, close with the acta,
-answer findings. Sealed inspections stay invisible to the agency's own staff
-and every read of them is recorded."""
+"""Inspections: plan, open (the freeze), scan (blind), reveal, close with the acta,
+answer findings (the agency) and review them (the overseer). Sealed inspections
+stay invisible to the agency's own staff and every read of them is recorded; an
+open one's count is blind to them. The freeze itself is enforced where entries
+are appended (``UnitOfWork.append``); this module lists what it refused."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from resguardo.domain import inspections as rules
 from resguardo.domain.alerts import Alert, AlertKind
+from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.errors import InvalidTransition, Lockdown, NotFound, ValidationFailed
+from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.reconcile import reconcile
 from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
-from resguardo.domain.timefmt import parse_instant
-from resguardo.services import alerts as alert_service
-from resguardo.services import custody
+from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.storage import inspection_queries as q
 from resguardo.storage.uow import UnitOfWork
 
@@ -151,34 +152,88 @@ def _reconcile(uow: UnitOfWork, inspection: Inspection) -> Any:
     return reconcile(books + others, scans, agency=agency)
 
 
-def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es") -> dict[str, Any]:
-    """Freeze the findings, render the acta and record its SHA-256 with the closing event."""
+def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
+          present_by: datetime | None = None) -> dict[str, Any]:
+    """Freeze the findings, render the acta and record its SHA-256 with the closing event.
+
+    Weapons recorded as issued and not seen are "to present" by ``present_by``
+    (default: 72 hours after closing), not missing.
+    """
     from resguardo.reports import acta as acta_report
     inspection = _conducting(uow, inspection_id, "close")
     if inspection.state != InspectionState.OPEN:
         raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; only an "
                                 "open inspection can be closed (a closed one is never reopened: "
                                 "plan a new one)")
+    closed_at = uow.now()
+    deadline = rules.present_by(closed_at, present_by)
     result = _reconcile(uow, inspection)
     rounds = rules.rounds_differences(q.expected_rounds(uow.repo, inspection.agency_id),
                                       q.counted_rounds(uow.repo, inspection.id))
-    closed_at = uow.now()
+    findings, summary = rules.in_service([f.as_dict() for f in result.findings],
+                                         dict(result.summary), deadline)
+    findings += [r.as_dict() for r in rounds]
     row = q.details(uow.repo, inspection.id)
+    record = _record(uow, inspection, closing=True)
     data = acta_report.ActaData(
         inspection_id=inspection.id,
         authority=_org_label(uow, inspection.authority_id),
         agency=_org_label(uow, inspection.agency_id), locations=list(inspection.locations),
         sealed=inspection.sealed, planned_on=inspection.planned_on.isoformat(),
         opened_at=row["opened_at"], closed_at=closed_at, people=list(inspection.people),
-        summary=dict(result.summary),
-        findings=[f.as_dict() for f in result.findings] + [r.as_dict() for r in rounds],
-        refused_movements=int(row["refused_movements"]))
+        summary=summary, findings=findings,
+        refused_movements=int(row["refused_movements"]), present_by=deadline,
+        changes=record["changes"], refusals=record["refusals"], losses=record["losses"])
     pdf = acta_report.render(data, lang)
     digest = hashlib.sha256(pdf).hexdigest()
-    ev = uow.append(rules.close(inspection, result, rounds, digest, closed_at))
+    ev = uow.append(rules.close(inspection, summary, findings, digest, closed_at, deadline))
     uow.repo.store_acta(inspection.id, lang, digest, pdf)
     return {"inspection": inspection.id, "entry": ev.position, "acta_sha256": digest,
-            "summary": dict(result.summary), "findings": data.findings}
+            "summary": summary, "findings": findings, "present_by": iso(deadline)}
+
+
+#: What the agency recorded about its weapons that the inspector is shown, from the
+#: plan on: registrations, corrections, losses, recoveries, transfers, decommissions.
+_CHANGE_TYPES = ("firearm.registered", "entry.corrected", "entry.correction_requested",
+                 "entry.correction_approved", "firearm.reported_lost",
+                 "firearm.reported_stolen", "firearm.recovered", "firearm.transfer_requested",
+                 "firearm.transfer_sent", "firearm.transfer_received",
+                 "firearm.decommission_requested", "firearm.decommissioned", "import.completed",
+                 "location.created", "firearm.moved", "firearm.repair_sent",
+                 "firearm.repair_returned")
+_LOSS_TYPES = ("firearm.reported_lost", "firearm.reported_stolen")
+#: Entries listed one by one in the record; the rest are counted.
+RECORD_LIMIT = 200
+
+
+def _entry_row(e: dict[str, Any]) -> dict[str, Any]:
+    payload = json.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"]
+    subject = (payload.get("serial") or payload.get("subject") or payload.get("file")
+               or payload.get("code") or e.get("firearm_serial") or "")
+    what = payload.get("action") if e["type"] == "inspection.lockdown_refused" else e["type"]
+    return {"entry": int(e["position"]), "at": e["at"], "who": e["actor"], "what": what,
+            "subject": subject, "reason": e.get("reason")}
+
+
+def _record(uow: UnitOfWork, inspection: Inspection, *, closing: bool = False
+            ) -> dict[str, Any]:
+    """What the inspector is shown besides the count: the agency's changes between the
+    plan and the opening, the losses reported while planned or open, and every attempt
+    the freeze refused (who, what, when)."""
+    opened = q.entry_position(uow.repo, inspection.id, "inspection.opened")
+    closed = None if closing else q.entry_position(uow.repo, inspection.id, "inspection.closed")
+    changes, n_changes = q.agency_entries(uow.repo, inspection.agency_id, inspection.id, opened,
+                                          _CHANGE_TYPES, limit=RECORD_LIMIT)
+    losses, n_losses = q.agency_entries(uow.repo, inspection.agency_id, inspection.id, closed,
+                                        _LOSS_TYPES, limit=RECORD_LIMIT)
+    refusals, n_refusals = q.agency_entries(uow.repo, inspection.agency_id, inspection.id,
+                                            closed, ("inspection.lockdown_refused",),
+                                            limit=RECORD_LIMIT)
+    return {"changes": [_entry_row(e) for e in changes], "changes_total": n_changes,
+            "losses": [_entry_row(e) for e in losses], "losses_total": n_losses,
+            "refusals": [_entry_row(e) for e in refusals
+                         if json.loads(e["payload"])["inspection_id"] == inspection.id],
+            "refusals_total": n_refusals}
 
 
 def _org_label(uow: UnitOfWork, org_id: int) -> str:
@@ -198,28 +253,72 @@ def acta(uow: UnitOfWork, inspection_id: int) -> tuple[bytes, str]:
     return pdf, recorded
 
 
-def show(uow: UnitOfWork, inspection_id: int) -> dict[str, Any]:
-    """What the actor may know: blind view while open, findings once closed."""
+def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[str, Any]:
+    """What the actor may know. While open, the agency's own staff learn that the
+    revista is open and its registry frozen, nothing of the count; the inspector sees
+    the running count and what the agency recorded since the plan. Once closed: the
+    findings (all of them unless ``findings`` is false: the web pages them)."""
     inspection = load(uow, inspection_id, "show")
     row = q.details(uow.repo, inspection.id)
     data: dict[str, Any] = {
         "id": inspection.id, "agency": uow.repo.org_unscoped(inspection.agency_id).code,
         "authority": uow.repo.org_unscoped(inspection.authority_id).code,
+        "authority_name": uow.repo.org_unscoped(inspection.authority_id).name,
         "state": inspection.state.value, "sealed": inspection.sealed,
         "planned_on": inspection.planned_on.isoformat(), "locations": list(inspection.locations),
         "people": list(inspection.people), "opened_at": row["opened_at"],
-        "closed_at": row["closed_at"], "refused_movements": row["refused_movements"],
+        "closed_at": row["closed_at"], "present_by": row["present_by"],
         "revealed": inspection.revealed,
     }
+    overseer = not _agency_staff(uow, inspection)
     if inspection.state == InspectionState.OPEN:
-        data["count"] = blind_view(uow, inspection)
+        data["frozen"] = True
+        if overseer:
+            data["count"] = blind_view(uow, inspection)
+    if overseer and inspection.state != InspectionState.PLANNED:
+        data["refused_movements"] = row["refused_movements"]
+        data["record"] = _record(uow, inspection)
     if inspection.state == InspectionState.CLOSED:
         data["summary"] = json.loads(row["summary"])
         data["acta_sha256"] = row["acta_sha256"]
-        data["findings"] = [
-            {"id": f["seq"], **json.loads(f["details"]), "resolution": f["resolution"],
-             "answered_by": f["answered_by"]} for f in q.findings(uow.repo, inspection.id)]
+        data["open_findings"] = q.finding_counts(uow.repo, inspection.id)
+        if findings:
+            rows, _total = q.findings_page(uow.repo, inspection.id)
+            data["findings"] = [finding_view(uow, inspection, f) for f in rows]
     return data
+
+
+def _agency_staff(uow: UnitOfWork, inspection: Inspection) -> bool:
+    return uow.actor is not None and rules.is_agency_staff(uow.actor, inspection.agency_id)
+
+
+def finding_view(uow: UnitOfWork, inspection: Inspection, f: dict[str, Any]) -> dict[str, Any]:
+    """A finding as its readers see it: "to present" past the deadline reads missing."""
+    details = json.loads(f["details"])
+    kind = rules.effective_kind(f["kind"], f["state"], inspection.present_by, uow.now())
+    return {"id": f["seq"], **details, "kind": kind, "recorded_kind": f["kind"],
+            "state": f["state"], "resolution": f["resolution"], "evidence": f["evidence"],
+            "answered_by": f["answered_by"], "answered_at": f["answered_at"],
+            "reviewed_by": f["reviewed_by"], "reviewed_at": f["reviewed_at"],
+            "review_note": f["review_note"], "actionable": bool(f["actionable"])}
+
+
+def findings(uow: UnitOfWork, inspection_id: int, *, state: str | None = None,
+             kind: str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    """One page of a closed inspection's findings, filtered by state ("pending": open or
+    reopened) and kind."""
+    inspection = load(uow, inspection_id, "findings")
+    if inspection.state != InspectionState.CLOSED:
+        raise ValidationFailed("findings exist once the inspection is closed", field="inspection")
+    states: tuple[str, ...] = (("open", "reopened") if state == "pending"
+                               else (state,) if state else ())
+    if any(st not in {s.value for s in rules.FindingState} for st in states):
+        raise ValidationFailed("state must be pending, open, answered, closed or reopened",
+                               field="state")
+    rows, total = q.findings_page(uow.repo, inspection.id, states=states, kind=kind or None,
+                                  offset=max(offset, 0), limit=min(max(limit, 1), 500))
+    return {"total": total, "offset": offset, "limit": limit,
+            "items": [finding_view(uow, inspection, f) for f in rows]}
 
 
 def list_(uow: UnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
@@ -237,54 +336,111 @@ def list_(uow: UnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def answer(uow: UnitOfWork, inspection_id: int, finding_id: int, resolution: str,
-           reason: str) -> Event:
-    """The agency's answer to a finding (found, reported lost, corrected, registered...)."""
+def answer(uow: UnitOfWork, inspection_id: int, finding_ids: int | Iterable[int],
+           resolution: str, reason: str, evidence: str) -> list[Event]:
+    """The agency's answer to one or many findings (found, reported lost, corrected,
+    registered...), with its evidence; each waits for the overseer's review."""
     uow.lock()
     inspection = load(uow, inspection_id, "answer")
     _authorize(uow, Action.FINDING_ANSWER, inspection.agency_path)
-    found = {f["seq"]: f for f in q.findings(uow.repo, inspection.id)}
-    if finding_id not in found:
-        raise NotFound(f"finding {finding_id} not found in inspection {inspection_id}")
-    finding = found[finding_id]
-    return uow.append(rules.answer(inspection.id, inspection.agency_id, finding_id,
-                                   finding["kind"], resolution, reason,
-                                   finding["resolution"] is not None))
+    found = _findings(uow, inspection, finding_ids)
+    return [uow.append(rules.answer(inspection.id, inspection.agency_id, seq, f["kind"],
+                                    f["state"], resolution, reason, evidence))
+            for seq, f in found.items()]
 
 
-# --- lockdown and alerts -----------------------------------------------------------
+def review(uow: UnitOfWork, inspection_id: int, finding_ids: int | Iterable[int], *,
+           accept: bool, note: str = "") -> list[Event]:
+    """The overseeing inspector accepts answers (the findings close) or reopens them."""
+    uow.lock()
+    inspection = load(uow, inspection_id, "review")
+    _authorize(uow, Action.INSPECTION_CONDUCT, inspection.agency_path)
+    found = _findings(uow, inspection, finding_ids)
+    return [uow.append(rules.review(inspection.id, inspection.agency_id, seq, f["state"],
+                                    accept, note)) for seq, f in found.items()]
 
-def lockdown_guard(uow: UnitOfWork, agency_id: int, action: str) -> None:
-    """While an inspection is open at the agency, no custody movement is accepted; the
-    refused attempt itself is recorded (and kept: it is committed before refusing)."""
-    from resguardo.storage.repositories import Repositories
-    inspection = q.open_at(Repositories(uow.conn, None), agency_id)
-    if inspection is None:
-        return
-    uow.append(NewEvent("inspection.lockdown_refused",
-                        {"inspection_id": inspection.id, "action": action},
-                        org_id=agency_id, subject_type="inspection", subject_id=inspection.id))
-    uow.commit()
-    raise Lockdown(f"inspection {inspection.id} is open at this agency: custody movements "
-                   "are frozen until it closes", inspection=inspection.id)
 
+def verify(uow: UnitOfWork, inspection_id: int, serial: str, *, holder: str | None = None,
+           location: str | None = None) -> list[Event]:
+    """An inspector scans a weapon after closing (a follow-up count, an officer presenting
+    his weapon): the findings about it close."""
+    uow.lock()
+    inspection = load(uow, inspection_id, "verify")
+    _authorize(uow, Action.INSPECTION_CONDUCT, inspection.agency_path)
+    if inspection.state != InspectionState.CLOSED:
+        raise ValidationFailed("a weapon is verified against the findings once the inspection "
+                               "is closed; while it is open, scan it", field="inspection")
+    key = serial_key(serial or "")
+    if not key:
+        raise ValidationFailed("the scanned serial is empty", field="serial")
+    matches = [f for f in q.findings_with_key(uow.repo, inspection.id, key)
+               if f["kind"] in rules.VERIFIABLE and f["state"] != rules.FindingState.CLOSED]
+    if not matches:
+        raise NotFound(f"no open finding of inspection {inspection.id} is about {serial.strip()}",
+                       serial=serial.strip())
+    return [uow.append(rules.verify(inspection.id, inspection.agency_id, f["seq"], f["kind"],
+                                    f["state"], serial, holder, location, uow.now()))
+            for f in matches]
+
+
+def _findings(uow: UnitOfWork, inspection: Inspection,
+              finding_ids: int | Iterable[int]) -> dict[int, dict]:
+    if inspection.state != InspectionState.CLOSED:
+        raise ValidationFailed("findings exist once the inspection is closed", field="inspection")
+    wanted = [finding_ids] if isinstance(finding_ids, int) else list(finding_ids)
+    if not wanted:
+        raise ValidationFailed("choose at least one finding", field="finding")
+    found = q.findings_by_id(uow.repo, inspection.id, wanted)
+    for seq in wanted:
+        if seq not in found:
+            raise NotFound(f"finding {seq} not found in inspection {inspection.id}")
+    return {seq: found[seq] for seq in sorted(set(wanted))}
+
+
+# --- alerts ------------------------------------------------------------------------
 
 def finding_alerts(uow: UnitOfWork) -> list[Alert]:
+    """One alert per closed revista with findings not yet closed (not one per weapon)."""
+    now = uow.now()
+    by_inspection: dict[int, dict[str, Any]] = {}
+    for row in q.open_findings(uow.repo):
+        entry = by_inspection.setdefault(row["inspection_id"], {**row, "counts": {}})
+        deadline = parse_instant(row["present_by"]) if row["present_by"] else None
+        kind = rules.effective_kind(row["kind"], row["state"], deadline, now)
+        key = "answered" if row["state"] == rules.FindingState.ANSWERED else kind
+        entry["counts"][key] = entry["counts"].get(key, 0) + int(row["n"])
     out = []
-    for f in q.open_findings(uow.repo):
-        detail = json.loads(f["details"])
-        subject = " ".join(x for x in (f["make"], f["serial"]) if x) or detail.get("lot", "")
+    for iid, entry in by_inspection.items():
+        counts = entry["counts"]
+        total = sum(counts.values())
+        parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
         out.append(Alert(
-            key=f"open_finding:{f['inspection_id']}:{f['seq']}", kind=AlertKind.OPEN_FINDING,
-            agency_id=f["agency_id"], agency=f["agency"], subject=subject,
-            message=f"{f['kind'].replace('_', ' ')} found by inspection {f['inspection_id']}; "
-                    "the agency must answer it",
-            since=parse_instant(f["closed_at"])))
+            key=f"open_findings:{iid}", kind=AlertKind.OPEN_FINDING,
+            agency_id=entry["agency_id"], agency=entry["agency"],
+            subject=f"inspection {iid}",
+            message=f"inspection {iid} has {total} finding(s) not closed ({parts}); the agency "
+                    "answers them and the inspector reviews the answers",
+            since=parse_instant(entry["closed_at"])))
     return out
 
 
-custody.CUSTODY_GUARDS.append(lockdown_guard)
-alert_service.ALERT_SOURCES.append(finding_alerts)
+def due(uow: UnitOfWork, months: int = 6) -> list[dict[str, Any]]:
+    """Each agency in scope with its next revista: due ``months`` after the last closed one
+    (agencies never inspected are due now), most overdue first. Planned revistas the actor
+    may see are listed beside (a sealed one stays hidden from the agency's own staff)."""
+    _authorize(uow, Action.READ)
+    today = uow.now().date()
+    last = q.last_closed(uow.repo)
+    pending = q.planned_or_open(uow.repo)
+    out = []
+    for agency in uow.repo.orgs(OrgKind.AGENCY):
+        closed = last.get(agency.id)
+        due_on = rules.next_due(parse_instant(closed).date() if closed else None, months, today)
+        planned = [i.id for i in pending.get(agency.id, []) if rules.visible_to(uow.actor, i)]
+        out.append({"agency": agency.code, "name": agency.name, "last_closed": closed,
+                    "due_on": due_on.isoformat(), "planned": planned,
+                    "status": rules.schedule_status(due_on, today, bool(planned))})
+    return sorted(out, key=lambda r: (r["due_on"], r["agency"]))
 
 
 def planned_date(text: str) -> date:

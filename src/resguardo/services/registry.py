@@ -38,6 +38,27 @@ def add_organization(uow: UnitOfWork, code: str, name: str, kind: OrgKind | str,
     return uow.append(registry.create_organization(code, name, kind, parent))
 
 
+def add_oversight(uow: UnitOfWork, overseer_code: str, agency_code: str) -> Event:
+    """``overseer`` (a military zone, say) oversees ``agency``: its inspectors and
+    supervisors read and inspect it (admin, with both organizations in scope)."""
+    overseer, agency = uow.repo.org(overseer_code), uow.repo.org(agency_code)
+    _check(uow, Action.ORG_MANAGE, overseer, "organization")
+    _check(uow, Action.ORG_MANAGE, agency, "organization")
+    uow.lock()
+    already = any(o.id == overseer.id for o in uow.repo.oversight(agency.id))
+    return uow.append(registry.add_oversight(overseer, agency, already))
+
+
+def remove_oversight(uow: UnitOfWork, overseer_code: str, agency_code: str,
+                     reason: str) -> Event:
+    overseer, agency = uow.repo.org(overseer_code), uow.repo.org(agency_code)
+    _check(uow, Action.ORG_MANAGE, overseer, "organization")
+    _check(uow, Action.ORG_MANAGE, agency, "organization")
+    uow.lock()
+    present = any(o.id == overseer.id for o in uow.repo.oversight(agency.id))
+    return uow.append(registry.remove_oversight(overseer, agency, present, reason))
+
+
 def add_location(uow: UnitOfWork, agency_code: str, code: str, name: str, kind: str) -> Event:
     agency = uow.repo.org(agency_code)
     _check(uow, Action.LOCATION_MANAGE, agency, "organization")

@@ -22,7 +22,7 @@ A trace runs in four steps:
    entry point commits it with the answer. Investigators read back their own
    traces, auditors every trace in their scope (:func:`trace_log`).
 
-The answer has the shape of FORMATS.md ("Trace"): ``query`` and
+The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 ``candidates`` with serial, make, model, calibre, distance, agency, status,
 ``custodian_on_date`` ({badge, name} or null) and ``custody`` ({at, event,
 officer, location}); each candidate also carries ``former_serial`` (the
@@ -139,7 +139,7 @@ def validate(uow: UnitOfWork, ask: TraceInput) -> None:
 
 
 def trace(uow: UnitOfWork, ask: TraceInput, *, reason: str | None = None) -> dict[str, Any]:
-    """Candidates for one serial, in the FORMATS.md trace shape; the trace is recorded."""
+    """Candidates for one serial, in the docs/formats.md trace shape; the trace is recorded."""
     return trace_many(uow, [ask], reason=reason)[0]
 
 

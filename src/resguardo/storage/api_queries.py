@@ -326,6 +326,9 @@ def _scope_args(repo: Repositories) -> tuple[str, dict[str, Any]]:
         return "all", {}
     if actor.scope.kind == OrgKind.AGENCY:
         return "agency", {"scope_id": actor.scope.id}
+    if actor.overseen:
+        return "tree+overseen", {"scope_like": actor.scope.path + "%",
+                                 "overseen_ids": list(actor.overseen_ids)}
     return "tree", {"scope_like": actor.scope.path + "%"}
 
 
@@ -337,6 +340,8 @@ def _scoped(kind: str, org_col: ColumnElement) -> ColumnElement[bool]:
     if kind == "agency":
         return org_col == bindparam("scope_id")
     sub = select(t.organizations.c.id).where(t.organizations.c.path.like(bindparam("scope_like")))
+    if kind == "tree+overseen":
+        return or_(org_col.in_(sub), org_col.in_(bindparam("overseen_ids", expanding=True)))
     return org_col.in_(sub)
 
 

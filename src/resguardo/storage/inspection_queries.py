@@ -25,7 +25,8 @@ def _inspection(row: Any) -> Inspection:
         revealed=bool(row.revealed),
         opened_at=parse_instant(row.opened_at) if row.opened_at else None,
         closed_at=parse_instant(row.closed_at) if row.closed_at else None,
-        people=tuple(json.loads(row.people)))
+        people=tuple(json.loads(row.people)),
+        present_by=parse_instant(row.present_by) if row.present_by else None)
 
 
 def _base():  # type: ignore[no-untyped-def]
@@ -132,12 +133,113 @@ def findings(repo: Repositories, inspection_id: int) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
+def findings_page(repo: Repositories, inspection_id: int, *, states: Iterable[str] = (),
+                  kind: str | None = None, offset: int = 0,
+                  limit: int | None = None) -> tuple[list[dict], int]:
+    """One page of an inspection's findings (filtered by state and kind) and the total."""
+    c = t.inspection_findings.c
+    cond = [c.inspection_id == inspection_id]
+    wanted = list(states)
+    if wanted:
+        cond.append(c.state.in_(wanted))
+    if kind:
+        cond.append(c.kind == kind)
+    total = int(repo.conn.execute(select(func.count()).select_from(t.inspection_findings)
+                                  .where(*cond)).scalar_one())
+    stmt = select(t.inspection_findings).where(*cond).order_by(c.seq).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [dict(r._mapping) for r in repo.conn.execute(stmt)], total
+
+
+def finding_counts(repo: Repositories, inspection_id: int) -> dict[str, dict[str, int]]:
+    """{state: {kind: count}} of an inspection's actionable findings."""
+    c = t.inspection_findings.c
+    rows = repo.conn.execute(select(c.state, c.kind, func.count())
+                             .where(c.inspection_id == inspection_id, c.actionable.is_(True))
+                             .group_by(c.state, c.kind))
+    out: dict[str, dict[str, int]] = {}
+    for state, kind, n in rows:
+        out.setdefault(state, {})[kind] = int(n)
+    return out
+
+
+def findings_by_id(repo: Repositories, inspection_id: int, seqs: Iterable[int]) -> dict[int, dict]:
+    c = t.inspection_findings.c
+    wanted = sorted(set(seqs))
+    out: dict[int, dict] = {}
+    for start in range(0, len(wanted), 500):
+        rows = repo.conn.execute(select(t.inspection_findings).where(
+            c.inspection_id == inspection_id, c.seq.in_(wanted[start:start + 500])))
+        out.update({int(r.seq): dict(r._mapping) for r in rows})
+    return out
+
+
+def findings_with_key(repo: Repositories, inspection_id: int, key: str) -> list[dict]:
+    """Findings of an inspection whose weapon has this serial key (for a scan after closing)."""
+    c = t.inspection_findings.c
+    rows = repo.conn.execute(select(t.inspection_findings)
+                             .where(c.inspection_id == inspection_id, c.serial.is_not(None))
+                             .order_by(c.seq))
+    from resguardo.domain.serials import serial_key
+    return [dict(r._mapping) for r in rows if serial_key(r.serial) == key]
+
+
 def open_findings(repo: Repositories) -> list[dict]:
-    """Actionable findings not yet answered, in scope, of closed inspections."""
+    """Per closed inspection in scope: its findings not yet closed, by state and kind."""
     c, o, i = t.inspection_findings.c, t.organizations.c, t.inspections.c
-    stmt = (select(t.inspection_findings, o.code.label("agency"), i.closed_at)
+    stmt = (select(c.inspection_id, c.agency_id, o.code.label("agency"), i.closed_at,
+                   i.present_by, c.state, c.kind, func.count().label("n"))
             .join(t.organizations, o.id == c.agency_id)
             .join(t.inspections, i.id == c.inspection_id)
-            .where(c.actionable.is_(True), c.resolution.is_(None), repo.in_scope(c.agency_id))
-            .order_by(c.inspection_id, c.seq))
+            .where(c.actionable.is_(True), c.state != "closed", repo.in_scope(c.agency_id))
+            .group_by(c.inspection_id, c.agency_id, o.code, i.closed_at, i.present_by, c.state,
+                      c.kind)
+            .order_by(c.inspection_id))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
+
+
+def agency_entries(repo: Repositories, agency_id: int, after: int, before: int | None,
+                   types: Iterable[str], *, limit: int) -> tuple[list[dict], int]:
+    """Entries of these types at an agency strictly between two log positions (the first
+    ``limit`` of them, and how many there are)."""
+    e = t.events.c
+    cond = [e.type.in_(sorted(set(types))), e.position > after, e.org_id == agency_id]
+    if before is not None:
+        cond.append(e.position < before)
+    total = int(repo.conn.execute(select(func.count()).select_from(t.events)
+                                  .where(*cond)).scalar_one())
+    f = t.firearms.c
+    rows = repo.conn.execute(
+        select(e.position, e.type, e.at, e.actor, e.payload, e.reason,
+               f.serial.label("firearm_serial"))
+        .outerjoin(t.firearms, and_(e.subject_type == "firearm", f.id == e.subject_id))
+        .where(*cond).order_by(e.position).limit(limit))
+    return [dict(r._mapping) for r in rows], total
+
+
+def entry_position(repo: Repositories, inspection_id: int, event_type: str) -> int | None:
+    """Where an inspection's entry of this type (opened, closed) sits in the log."""
+    e = t.events.c
+    found = repo.conn.execute(select(e.position).where(
+        e.subject_type == "inspection", e.subject_id == inspection_id,
+        e.type == event_type).order_by(e.position).limit(1)).scalar()
+    return None if found is None else int(found)
+
+
+def last_closed(repo: Repositories) -> dict[int, str]:
+    """{agency id: when its last inspection closed}, for the agencies in scope."""
+    i = t.inspections.c
+    rows = repo.conn.execute(select(i.agency_id, func.max(i.closed_at))
+                             .where(i.state == "closed", repo.in_scope(i.agency_id))
+                             .group_by(i.agency_id))
+    return {int(a): str(at) for a, at in rows}
+
+
+def planned_or_open(repo: Repositories) -> dict[int, list[Inspection]]:
+    """Inspections not yet closed, by agency, in scope (callers apply ``visible_to``)."""
+    out: dict[int, list[Inspection]] = {}
+    for found in in_scope(repo):
+        if found.state != InspectionState.CLOSED:
+            out.setdefault(found.agency_id, []).append(found)
+    return out

@@ -70,6 +70,19 @@ def _org_created(conn: Connection, ev: Event) -> None:
         parent_id=p["parent_id"], path=f"{parent_path}{ev.position}/"))
 
 
+@handles("organization.oversight_added")
+def _oversight_added(conn: Connection, ev: Event) -> None:
+    conn.execute(t.oversight.insert().values(overseer_id=ev.payload["overseer_id"],
+                                             agency_id=ev.payload["agency_id"], since=ev.at))
+
+
+@handles("organization.oversight_removed")
+def _oversight_removed(conn: Connection, ev: Event) -> None:
+    o = t.oversight.c
+    conn.execute(t.oversight.delete().where(o.overseer_id == ev.payload["overseer_id"],
+                                            o.agency_id == ev.payload["agency_id"]))
+
+
 @handles("location.created")
 def _location_created(conn: Connection, ev: Event) -> None:
     p = ev.payload
@@ -377,18 +390,36 @@ def _inspection_closed(conn: Connection, ev: Event) -> None:
     from resguardo.domain.inspections import ACTIONABLE
     p = ev.payload
     _inspection(conn, ev, state="closed", closed_at=p["closed_at"],
-                summary=canonical(p["summary"]), acta_sha256=p["acta_sha256"])
+                summary=canonical(p["summary"]), acta_sha256=p["acta_sha256"],
+                present_by=p.get("present_by"))
     for seq, finding in enumerate(p["findings"], 1):
+        actionable = finding["kind"] in ACTIONABLE
         conn.execute(t.inspection_findings.insert().values(
             inspection_id=p["inspection_id"], seq=seq, agency_id=ev.org_id,
             kind=finding["kind"], serial=finding.get("serial"), make=finding.get("make"),
-            details=canonical(finding), actionable=finding["kind"] in ACTIONABLE))
+            details=canonical(finding), actionable=actionable,
+            state="open" if actionable else "closed"))
+
+
+def _finding(conn: Connection, ev: Event, **values: object) -> None:
+    p, c = ev.payload, t.inspection_findings.c
+    conn.execute(t.inspection_findings.update().where(and_(
+        c.inspection_id == p["inspection_id"], c.seq == p["finding_id"])).values(**values))
 
 
 @handles("inspection.finding_answered")
 def _finding_answered(conn: Connection, ev: Event) -> None:
-    p = ev.payload
-    conn.execute(t.inspection_findings.update().where(and_(
-        t.inspection_findings.c.inspection_id == p["inspection_id"],
-        t.inspection_findings.c.seq == p["finding_id"])).values(
-        resolution=p["resolution"], answered_at=ev.at, answered_by=ev.actor))
+    _finding(conn, ev, resolution=ev.payload["resolution"], answered_at=ev.at,
+             answered_by=ev.actor, evidence=ev.payload.get("evidence"), state="answered")
+
+
+@handles("inspection.finding_reviewed")
+def _finding_reviewed(conn: Connection, ev: Event) -> None:
+    _finding(conn, ev, state="closed" if ev.payload["accepted"] else "reopened",
+             reviewed_at=ev.at, reviewed_by=ev.actor, review_note=ev.reason)
+
+
+@handles("inspection.finding_verified")
+def _finding_verified(conn: Connection, ev: Event) -> None:
+    _finding(conn, ev, state="closed", reviewed_at=ev.at, reviewed_by=ev.actor,
+             review_note=None)

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
 from sqlalchemy.sql import Select
 
-from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus, OrgKind, Role
+from resguardo.domain.codes import (
+    OVERSIGHT_ROLES,
+    FirearmKind,
+    FirearmStatus,
+    OfficerStatus,
+    OrgKind,
+    Role,
+)
 from resguardo.domain.entities import Actor, Firearm, Location, Officer, Organization, Override
 from resguardo.domain.errors import NotFound
 from resguardo.domain.serials import make_key, serial_key
@@ -73,8 +80,14 @@ class Repositories(EventQueries):
         elif actor.scope.kind == OrgKind.AGENCY:
             self._scope_sql, self._scope_args = " AND agency_id = ?", (actor.scope.id,)
         else:
-            self._scope_sql = " AND agency_id IN (SELECT id FROM organizations WHERE path LIKE ?)"
-            self._scope_args = (actor.scope.path + "%",)
+            tree = "agency_id IN (SELECT id FROM organizations WHERE path LIKE ?)"
+            overseen = actor.overseen_ids
+            if overseen:
+                marks = ", ".join("?" * len(overseen))
+                self._scope_sql = f" AND ({tree} OR agency_id IN ({marks}))"
+            else:
+                self._scope_sql = f" AND {tree}"
+            self._scope_args = (actor.scope.path + "%", *overseen)
 
     # --- scope ---------------------------------------------------------------------
 
@@ -86,6 +99,8 @@ class Repositories(EventQueries):
         if scope.kind == OrgKind.AGENCY:
             return org_col == scope.id
         sub = select(t.organizations.c.id).where(t.organizations.c.path.startswith(scope.path))
+        if self.actor.overseen:
+            return or_(org_col.in_(sub), org_col.in_(self.actor.overseen_ids))
         return org_col.in_(sub)
 
     # --- organizations ------------------------------------------------------------------
@@ -428,7 +443,26 @@ class Repositories(EventQueries):
             raise NotFound(f"user {username} not found or disabled", user=username)
         scope = Organization(id=row.org_id, code=row.code, name=row.name, kind=OrgKind(row.kind),
                              parent_id=row.parent_id, path=row.path)
-        return Actor(user_id=row.id, username=row.username, role=Role(row.role), scope=scope)
+        role = Role(row.role)
+        overseen = self.overseen_by(scope) if role in OVERSIGHT_ROLES else ()
+        return Actor(user_id=row.id, username=row.username, role=role, scope=scope,
+                     overseen=overseen)
+
+    def overseen_by(self, scope: Organization) -> tuple[Organization, ...]:
+        """Agencies overseen by ``scope`` or an authority below it (outside its own tree)."""
+        a, o, ov = t.organizations.alias("agency"), t.organizations.alias("overseer"), t.oversight
+        rows = self.conn.execute(
+            select(a).join(ov, ov.c.agency_id == a.c.id).join(o, o.c.id == ov.c.overseer_id)
+            .where(o.c.path.startswith(scope.path), ~a.c.path.startswith(scope.path))
+            .distinct().order_by(a.c.code))
+        return tuple(org_from_row(r) for r in rows)
+
+    def oversight(self, agency_id: int) -> list[Organization]:
+        """The authorities that oversee an agency (any scope: callers check the agency's)."""
+        o, ov = t.organizations.c, t.oversight.c
+        rows = self.conn.execute(select(t.organizations).join(t.oversight, ov.overseer_id == o.id)
+                                 .where(ov.agency_id == agency_id).order_by(o.code))
+        return [org_from_row(r) for r in rows]
 
     def users(self) -> list[dict]:
         u, o = t.users.c, t.organizations.c

@@ -91,6 +91,14 @@ organizations = Table(
     Column("path", String(400), nullable=False, index=True),
 )
 
+oversight = Table(  # "authority X oversees agency Y", apart from the administrative tree
+    "oversight", metadata,
+    Column("overseer_id", BigInteger, ForeignKey("organizations.id"), primary_key=True),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), primary_key=True),
+    Column("since", Instant, nullable=False),
+    Index("ix_oversight_agency", "agency_id"),
+)
+
 locations = Table(
     "locations", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
@@ -245,6 +253,7 @@ inspections = Table(
     Column("refused_movements", Integer, nullable=False),
     Column("summary", Text, nullable=True),  # JSON, when closed
     Column("acta_sha256", String(64), nullable=True),
+    Column("present_by", Instant, nullable=True),  # deadline for weapons in service
 )
 
 inspection_scans = Table(
@@ -280,12 +289,19 @@ inspection_findings = Table(
     Column("kind", String(24), nullable=False),
     Column("serial", String(60), nullable=True),
     Column("make", String(60), nullable=True),
-    Column("details", Text, nullable=False),  # the finding as JSON (FORMATS.md shape)
+    Column("details", Text, nullable=False),  # the finding as JSON (docs/formats.md shape)
     Column("actionable", Boolean, nullable=False),
     Column("resolution", String(20), nullable=True),
     Column("answered_at", Instant, nullable=True),
     Column("answered_by", String(80), nullable=True),
+    # open -> answered -> closed, or reopened (answered again); see domain.inspections
+    Column("state", String(10), nullable=False, server_default="open"),
+    Column("evidence", Text, nullable=True),
+    Column("reviewed_at", Instant, nullable=True),
+    Column("reviewed_by", String(80), nullable=True),
+    Column("review_note", Text, nullable=True),
     Index("ix_inspection_findings_open", "agency_id", "resolution"),
+    Index("ix_inspection_findings_state", "inspection_id", "state"),
 )
 
 inspection_actas = Table(  # the signed document itself; its hash is in the ledger
@@ -298,7 +314,7 @@ inspection_actas = Table(  # the signed document itself; its hash is in the ledg
 
 #: Tables derived from the log; the rebuild check replays and compares them.
 PROJECTION: tuple[Table, ...] = (
-    organizations, locations, licences, licence_agencies, officers, firearms, loss_reports,
-    requests, overrides, ammo_stock, ammo_out, alert_acks, inspections, inspection_scans,
+    organizations, oversight, locations, licences, licence_agencies, officers, firearms,
+    loss_reports, requests, overrides, ammo_stock, ammo_out, alert_acks, inspections, inspection_scans,
     inspection_rounds, inspection_findings,
 )

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso, utcnow
@@ -18,6 +19,7 @@ from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
+_OPEN_INSPECTION = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
 _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type,"
                  " subject_id, corrects, reason, request_id, payload)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -43,6 +45,9 @@ class UnitOfWork:
         self._size: int | None = None
         self._dirty = False
         self.appended: list[Event] = []
+        #: Attempts the freeze refused: recorded in their own transaction (``_record_refusals``)
+        #: whatever becomes of this one, so no refusal commits or loses the caller's work.
+        self._refusals: list[NewEvent] = []
 
     def __enter__(self) -> UnitOfWork:
         conn = self.engine.connect()
@@ -67,6 +72,7 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+        self._record_refusals()
 
     # --- time -------------------------------------------------------------------
 
@@ -89,9 +95,61 @@ class UnitOfWork:
         """Take the writer's lock now (before reading state that a decision depends on)."""
         self._head()
 
+    # --- the freeze of an inspected agency -----------------------------------------------
+
+    def open_inspection(self, agency_id: int) -> int | None:
+        """The inspection open at ``agency_id`` (its registry is frozen), if any."""
+        found = self.repo.raw.scalar(_OPEN_INSPECTION, (agency_id,))
+        return None if found is None else int(found)
+
+    def refuse_if_frozen(self, agency_id: int, what: str, subject: str | None = None) -> None:
+        """Refuse (``Lockdown``) while an inspection is open at the agency.
+
+        The attempt is recorded in a transaction of its own, after this one ends (committed
+        or not): the record outlives the refusal, and the caller's work is never committed
+        by it.
+        """
+        inspection_id = self.open_inspection(agency_id)
+        if inspection_id is None:
+            return
+        self._refusals.append(inspection_rules.refused_attempt(inspection_id, agency_id, what,
+                                                               subject))
+        raise inspection_rules.lockdown(inspection_id)
+
+    def _subject(self, new: NewEvent) -> str | None:
+        """The weapon (serial) or file a refused entry was about, for the record."""
+        for key in ("serial", "file", "code"):
+            value = new.payload.get(key)
+            if isinstance(value, str):
+                return value
+        if new.subject_type == "firearm" and new.subject_id is not None:
+            found = self.repo.raw.scalar("SELECT serial FROM firearms WHERE id = ?",
+                                         (new.subject_id,))
+            return None if found is None else str(found)
+        return None
+
+    def _record_refusals(self) -> None:
+        if not self._refusals:
+            return
+        pending, self._refusals = self._refusals, []
+        with UnitOfWork(self.engine, self.actor, clock=self.clock, request_id=self.request_id,
+                        system_name=self.system_name) as record:
+            for new in pending:
+                record.append(new)
+            record.commit()
+
+    # --- appending ------------------------------------------------------------------------
+
     def append(self, new: NewEvent, *, at: datetime | None = None) -> Event:
-        """Record one event and apply it to the projection, in this transaction."""
+        """Record one event and apply it to the projection, in this transaction.
+
+        The one place the freeze is enforced: no entry that changes what an open
+        inspection counts against is appended at its agency, whichever path asks.
+        """
         position = self._head()
+        if (new.org_id is not None and inspection_rules.frozen_while_open(new.type)
+                and self.open_inspection(new.org_id) is not None):
+            self.refuse_if_frozen(new.org_id, new.type, self._subject(new))
         actor = self.actor
         subject_id = new.subject_id
         if subject_id is None and new.subject_type is not None:
@@ -124,6 +182,9 @@ class UnitOfWork:
             self.repo.raw.execute("UPDATE log_head SET size = ? WHERE id = 1", (self._size,))
         self._tx.commit()
         self._dirty = False
+        if self._refusals:
+            self._record_refusals()
+            self._size = None  # the record moved the log's head
 
     def rollback(self) -> None:
         self._tx.rollback()

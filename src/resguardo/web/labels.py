@@ -98,7 +98,14 @@ EVENT = {
     "ammunition.consumed": N_("Rounds used from stock"),
     "alert.acknowledged": N_("Alert acknowledged"),
     "inspection.finding_answered": N_("Inspection finding answered"),
+    "inspection.finding_reviewed": N_("Inspection finding reviewed"),
+    "inspection.finding_verified": N_("Weapon verified after the inspection"),
     "import.completed": N_("Imported"),
+    "location.created": N_("Location added"),
+    "licence.created": N_("Licence added"),
+    "import.firearms": N_("Import of weapons"),
+    "import.officers": N_("Import of officers"),
+    "import.locations": N_("Import of locations"),
 }
 
 #: Why rounds did not come back (ammunition justifications).
@@ -174,6 +181,14 @@ FINDING = {
     "duplicate_scan": N_("Seen twice"),
     "explained": N_("Absence explained"),
     "ammunition_difference": N_("Rounds differ"),
+    "to_present": N_("In service, to present"),
+}
+
+FINDING_STATE = {
+    "open": N_("Awaiting the agency"),
+    "answered": N_("Awaiting review"),
+    "closed": N_("Closed"),
+    "reopened": N_("Reopened"),
 }
 
 RESOLUTION = {

@@ -355,8 +355,8 @@ def explain(exc: DomainError, lang: Lang) -> str:
     if code == "separation_of_duties":
         return _("Whoever asked for this cannot approve it; another person must.")
     if code == "lockdown":
-        return _("An inspection is open at this agency: custody movements are frozen until it "
-                 "closes.")
+        return _("A revista is open at this agency: its registry and custody movements are frozen "
+                 "until it closes. A loss or theft can still be reported.")
     if code == "duplicate_serial":
         if "serial" in d:
             return _("%(make)s %(serial)s is already registered.", make=d.get("make", ""),

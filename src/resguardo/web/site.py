@@ -325,10 +325,12 @@ NOTICES = {
     "ammo_returned": N_("Rounds accounted for."),
     "ammo_consumed": N_("Rounds used from stock recorded."),
     "inspection_planned": N_("Inspection planned."),
-    "inspection_opened": N_("Inspection open: custody movements at the agency are frozen until "
-                            "it closes. Start scanning."),
+    "inspection_opened": N_("Inspection open: the agency's registry and custody movements are "
+                            "frozen until it closes. Start scanning."),
     "inspection_closed": N_("Inspection closed: findings frozen and the acta issued."),
-    "finding_answered": N_("Answer recorded."),
+    "finding_answered": N_("Answer recorded: it awaits the inspector's review."),
+    "finding_reviewed": N_("Review recorded."),
+    "finding_verified": N_("Weapon verified: its findings are closed."),
     "checkpoint_signed": N_("Checkpoint signed."),
     "account_changed": N_("Account updated."),
     "token_revoked": N_("Token revoked: it stopped working at once."),

@@ -339,14 +339,11 @@ def _rejects(caller: Caller, kind: str, body: ImportIn) -> Response:
 
 
 def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
-    outcome: dict[str, ImportReport] = {}
-
     def run(uow: UnitOfWork) -> ImportReport:
         assert uow.actor is not None
         authorize(uow.actor, ACTIONS[kind])
         path, meta = _stored(body.upload, caller.username, kind)
         report = import_service.import_file(uow, kind, path, _options(body, meta, False))
-        outcome["report"] = report
         if report.failed:
             raise ValidationFailed(
                 f"nothing was imported: {report.rejected} of {report.rows} rows were refused "
@@ -354,15 +351,7 @@ def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
                 report=report.as_dict(body.lang, "api"))
         return report
 
-    try:
-        response = caller.write(run, lambda uow, report: _report(report, body.lang),
-                                body=body)
-    finally:
-        report = outcome.get("report")
-        if report is not None and report.deferred:
-            with caller.app.work(caller.username, request_id=caller.request_id) as uow:
-                import_service.record_deferred(uow, report)
-                uow.commit()
+    response = caller.write(run, lambda uow, report: _report(report, body.lang), body=body)
     if response.status_code == 201:
         _remove(body.upload)
     return response

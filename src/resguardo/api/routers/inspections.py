@@ -20,17 +20,22 @@ from resguardo.api.routing import MAX_ID, Limit, Offset, needs, router
 from resguardo.api.schemas.common import EventOut, Page
 from resguardo.api.schemas.oversight import (
     AnswerIn,
+    AnswerManyIn,
     BlindCountOut,
     ClosedOut,
     CloseIn,
+    DueOut,
+    FindingsPage,
     InspectionIn,
     InspectionOut,
     InspectionSummaryOut,
     OpenIn,
     RevealIn,
     RevealOut,
+    ReviewIn,
     RoundsIn,
     ScanIn,
+    VerifyIn,
 )
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action
@@ -62,6 +67,15 @@ def list_inspections(caller: Reader, state: Literal["planned", "open", "closed"]
         items = [InspectionSummaryOut.model_validate(r) for r in rows[offset:offset + limit]]
         return Page(items=items, total=len(rows), offset=offset, limit=limit)
     return caller.recorded_read(lambda uow: service.list_(uow, state), render_page)
+
+
+@inspections.get("/due", response_model=list[DueOut], openapi_extra=needs(Action.READ))
+def revistas_due(caller: Reader) -> object:
+    """Each agency in scope with its next revista (every RESGUARDO_REVISTA_MONTHS months
+    after the last closed one), most overdue first."""
+    with caller.read() as uow:
+        return [DueOut.model_validate(r)
+                for r in service.due(uow, caller.app.settings.revista_months)]
 
 
 @inspections.get("/{inspection_id}", response_model=InspectionOut,
@@ -135,15 +149,57 @@ def reveal(inspection_id: InspectionId, body: RevealIn, caller: Writer) -> objec
 def close(inspection_id: InspectionId, body: CloseIn, caller: Writer) -> object:
     """Close it: reconcile, freeze the findings, render the acta and record its hash."""
     return caller.write(_same_404(lambda uow: service.close(uow, inspection_id,
-                                                            lang=body.lang)),
+                                                            lang=body.lang,
+                                                            present_by=body.present_by)),
                         lambda uow, data: ClosedOut.model_validate(data), status=200, body=body)
+
+
+@inspections.get("/{inspection_id}/findings", response_model=FindingsPage,
+                 openapi_extra=needs(Action.READ))
+def list_findings(inspection_id: InspectionId, caller: Reader,
+                  state: Literal["pending", "open", "answered", "closed", "reopened"] | None = None,
+                  kind: str | None = None, offset: Offset = 0, limit: Limit = 50) -> object:
+    """A page of a closed inspection's findings, filtered by state (pending: open or
+    reopened) and kind."""
+    return caller.recorded_read(_same_404(lambda uow: service.findings(
+        uow, inspection_id, state=state, kind=kind, offset=offset, limit=limit)),
+        lambda uow, page: FindingsPage.model_validate(page))
 
 
 @inspections.post("/{inspection_id}/findings/{finding_id}/answer", response_model=EventOut,
                   status_code=201, openapi_extra=needs(Action.FINDING_ANSWER))
 def answer_finding(inspection_id: InspectionId, finding_id: FindingId, body: AnswerIn,
                    caller: Writer) -> object:
-    """The agency's answer to a finding (found, reported lost, corrected, registered...)."""
+    """The agency's answer to a finding (found, reported lost, corrected, registered...),
+    with its evidence; it waits for the inspector's review."""
     return caller.write(_same_404(lambda uow: service.answer(
-        uow, inspection_id, finding_id, body.resolution.value, body.reason)),
+        uow, inspection_id, finding_id, body.resolution.value, body.reason, body.evidence)[0]),
         render.event, body=body)
+
+
+@inspections.post("/{inspection_id}/answers", response_model=list[EventOut],
+                  status_code=201, openapi_extra=needs(Action.FINDING_ANSWER))
+def answer_findings(inspection_id: InspectionId, body: AnswerManyIn, caller: Writer) -> object:
+    """The same answer to many findings at once (all or none)."""
+    return caller.write(_same_404(lambda uow: service.answer(
+        uow, inspection_id, body.findings, body.resolution.value, body.reason, body.evidence)),
+        lambda uow, events: [render.event(uow, ev) for ev in events], body=body)
+
+
+@inspections.post("/{inspection_id}/reviews", response_model=list[EventOut],
+                  status_code=201, openapi_extra=needs(Action.INSPECTION_CONDUCT))
+def review_findings(inspection_id: InspectionId, body: ReviewIn, caller: Writer) -> object:
+    """The overseeing inspector accepts answers (the findings close) or reopens them."""
+    return caller.write(_same_404(lambda uow: service.review(
+        uow, inspection_id, body.findings, accept=body.accept, note=body.note)),
+        lambda uow, events: [render.event(uow, ev) for ev in events], body=body)
+
+
+@inspections.post("/{inspection_id}/verifications", response_model=list[EventOut],
+                  status_code=201, openapi_extra=needs(Action.INSPECTION_CONDUCT))
+def verify_weapon(inspection_id: InspectionId, body: VerifyIn, caller: Writer) -> object:
+    """After closing, a weapon the inspector sees (presented by its officer, a follow-up
+    count) closes the findings about it."""
+    return caller.write(_same_404(lambda uow: service.verify(
+        uow, inspection_id, body.serial, holder=body.holder, location=body.location)),
+        lambda uow, events: [render.event(uow, ev) for ev in events], body=body)

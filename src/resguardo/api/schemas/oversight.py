@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -69,16 +69,65 @@ class RevealIn(BaseModel):
 
 
 class CloseIn(BaseModel):
-    model_config = _examples({"lang": "es"})
+    model_config = _examples({"lang": "es", "present_by": "2026-12-08T18:00:00Z"})
 
     lang: Literal["es", "en"] = Field("es", description="Language of the acta.")
+    present_by: datetime | None = Field(
+        None, description="Deadline for weapons recorded as issued (officers on duty) to be "
+                          "presented; default 72 hours after closing. Then they count as missing.")
 
 
 class AnswerIn(BaseModel):
-    model_config = _examples({"resolution": "found", "reason": "Estaba en el taller"})
+    model_config = _examples({"resolution": "found", "reason": "Estaba en el taller",
+                              "evidence": "Orden de reparación TR-2291"})
 
     resolution: Resolution
     reason: Reason
+    evidence: str = Field(min_length=3, max_length=2000,
+                          description="The evidence: a complaint number, a document, where "
+                                      "the weapon is.")
+
+
+class AnswerManyIn(AnswerIn):
+    model_config = _examples({"findings": [3, 7], "resolution": "reported_stolen",
+                              "reason": "Robadas en servicio",
+                              "evidence": "Denuncia FGE/JAL/123/2026"})
+
+    findings: list[int] = Field(min_length=1, max_length=1000,
+                                description="Finding numbers answered alike.")
+
+
+class ReviewIn(BaseModel):
+    model_config = _examples({"findings": [3], "accept": False,
+                              "note": "Falta copia de la denuncia"})
+
+    findings: list[int] = Field(min_length=1, max_length=1000)
+    accept: bool = Field(description="true closes the findings; false reopens them.")
+    note: str = Field("", max_length=2000, description="Why (required to reopen).")
+
+
+class VerifyIn(BaseModel):
+    model_config = _examples({"serial": "GLK-90001", "holder": "GDL-0142"})
+
+    serial: str = Field(min_length=1, max_length=60)
+    holder: str | None = Field(None, max_length=32)
+    location: str | None = Field(None, max_length=64)
+
+
+class FindingsPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[dict[str, Any]]
+
+
+class DueOut(BaseModel):
+    agency: str
+    name: str
+    last_closed: str | None
+    due_on: date
+    status: Literal["planned", "overdue", "due", "ok"]
+    planned: list[int]
 
 
 class InspectionSummaryOut(BaseModel):
@@ -118,9 +167,17 @@ class InspectionOut(BaseModel):
     people: list[str]
     opened_at: str | None
     closed_at: str | None
-    refused_movements: int
+    present_by: str | None = None
+    refused_movements: int | None = Field(
+        None, description="Attempts the freeze refused (not shown to the agency's own staff).")
     revealed: bool
-    count: BlindCountOut | None = None
+    frozen: bool = Field(False, description="Open: the agency's registry is frozen.")
+    count: BlindCountOut | None = Field(
+        None, description="The running count, for the inspectors (never the agency's staff).")
+    record: dict[str, Any] | None = Field(
+        None, description="Changes by the agency since the plan, losses reported and refused "
+                          "attempts (for the overseers).")
+    open_findings: dict[str, dict[str, int]] | None = None
     summary: dict[str, Any] | None = None
     acta_sha256: str | None = None
     findings: list[dict[str, Any]] | None = None
@@ -144,6 +201,7 @@ class ClosedOut(BaseModel):
     acta_sha256: str
     summary: dict[str, Any]
     findings: list[dict[str, Any]]
+    present_by: str
 
 
 # --- ledger ---------------------------------------------------------------------------------

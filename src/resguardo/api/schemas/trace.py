@@ -1,4 +1,4 @@
-"""Trace: the answer of FORMATS.md ("Trace") and the access log of traces."""
+"""Trace: the answer of docs/formats.md ("Trace") and the access log of traces."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class TraceCandidateOut(BaseModel):
 
 
 class TraceOut(BaseModel):
-    """Candidates for a serial in your scope, nearest first (FORMATS.md "Trace")."""
+    """Candidates for a serial in your scope, nearest first (docs/formats.md "Trace")."""
 
     query: str = Field(description="The serial as given.")
     candidates: list[TraceCandidateOut]

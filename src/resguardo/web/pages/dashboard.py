@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resguardo.domain.codes import FirearmStatus, OrgKind
+from resguardo.domain.policy import Action, may
 from resguardo.services import alerts as alert_service
 from resguardo.services import inspections
 from resguardo.storage import web_queries
@@ -51,6 +52,8 @@ def build(site: Site, ctx: Ctx) -> dict:
     with site.rg.work(ctx.actor) as uow:
         # a read of a sealed inspection is itself recorded, so this commits
         planned = inspections.list_(uow)
+        due = (inspections.due(uow, site.rg.settings.revista_months)
+               if may(ctx.actor, Action.INSPECTION_ORDER) else [])
         uow.commit()
     agency_names = {o.code: o.name for o in agencies.values()}
     upcoming = sorted((i for i in planned if i["state"] == "planned"),
@@ -97,6 +100,7 @@ def build(site: Site, ctx: Ctx) -> dict:
         "upcoming": upcoming[:8], "overdue": sum(1 for i in upcoming if i["overdue"]),
         "open_findings": alert_kinds.get("open_finding", 0),
         "agency_names": {a.id: a.name for a in agencies.values()},
+        "due": due, "due_months": site.rg.settings.revista_months,
     }
 
 

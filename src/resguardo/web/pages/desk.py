@@ -21,6 +21,9 @@ from resguardo.web.site import Ctx, Site, form_data, form_value
 def _render(site: Site, ctx: Ctx, step: str, *, status: int = 200, **values: Any) -> Response:
     with site.rg.read(ctx.actor) as uow:
         locations = desk.desk_locations(uow)
+        # an open revista freezes the desk: said before anyone scans (nothing of the count)
+        frozen = (uow.open_inspection(ctx.actor.scope.id) is not None
+                  if ctx.actor.scope.holds_weapons else False)
         firearm_id = ctx.request.query_params.get("firearm")
         last = None
         if firearm_id and firearm_id.isdigit():
@@ -36,7 +39,7 @@ def _render(site: Site, ctx: Ctx, step: str, *, status: int = 200, **values: Any
     values.setdefault("location", locations[0].code if locations else "")
     values.setdefault("attempts_left", None)
     return ctx.render("desk.html", status=status, step=step, locations=locations, last=last,
-                      **values)
+                      frozen=frozen, **values)
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -69,7 +72,7 @@ def register(router: APIRouter, site: Site) -> None:
             return _render(site, ctx, "serial", badge=card.officer.badge, card=card)
         if not pin:
             try:
-                with site.rg.work(ctx.actor) as uow:  # writes only a refused lockdown attempt
+                with site.rg.read(ctx.actor) as uow:  # a refused attempt records itself
                     card = desk.officer_card(uow, badge)
                     plan = desk.plan(uow, badge, serial, location)
             except DomainError as exc:

@@ -144,10 +144,6 @@ def _run(site: Site, ctx: Ctx, path: Path, kind: str,
         report = imports.import_file(uow, kind, path, options)
         if report.commit:
             uow.commit()
-    if report.deferred:
-        with site.rg.work(ctx.actor) as uow:
-            imports.record_deferred(uow, report)
-            uow.commit()
     return report
 
 

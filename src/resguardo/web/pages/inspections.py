@@ -1,10 +1,13 @@
 """Inspections: plan, open, the blind scanning screen (phone or wedge scanner),
-close, findings and the acta.
+close, findings (paged and filtered; answered many at once by the agency, reviewed
+and verified by the inspector) and the acta.
 
 Reading a sealed inspection is itself recorded (``access.*``), so even the
 pages that only show one run in a unit of work that commits. An agency's own
 staff never learn that a sealed inspection of their agency exists: the
-service answers them exactly as for a missing one.
+service answers them exactly as for a missing one. While an inspection is open
+they see that it is open and their registry frozen, nothing of the count: the
+scanning screen is not theirs (it answers as a missing page).
 """
 
 from __future__ import annotations
@@ -13,14 +16,21 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 
 from resguardo.domain.codes import OrgKind
-from resguardo.domain.errors import DomainError, ValidationFailed
+from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.inspections import ANSWERS, Resolution
 from resguardo.domain.policy import Action, may
 from resguardo.services import inspections
-from resguardo.web.paging import parse_day
+from resguardo.web.paging import (
+    PER_PAGE,
+    Pager,
+    clean_params,
+    page_number,
+    parse_day,
+    parse_local_instant,
+)
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
 
@@ -42,23 +52,40 @@ def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
                       can_plan=may(ctx.actor, Action.INSPECTION_ORDER))
 
 
-def _detail(site: Site, ctx: Ctx, inspection_id: int) -> dict[str, Any]:
+FINDING_STATES = ("pending", "answered", "closed")
+
+
+def _detail(site: Site, ctx: Ctx, inspection_id: int,
+            params: QueryParams | None = None) -> dict[str, Any]:
+    filters = clean_params(params, ("state", "kind")) if params is not None else {}
+    state = filters.get("state") or ""
+    if state not in FINDING_STATES:
+        state = ""
+    page = page_number(params) if params is not None else 1
     with site.rg.work(ctx.actor) as uow:
-        data = inspections.show(uow, inspection_id)
+        data = inspections.show(uow, inspection_id, findings=False)
         agency = uow.repo.org(data["agency"])
         locations = uow.repo.locations(agency.id)
-        # the ordering authority by name when the viewer's scope includes it
-        names = {o.code: o.name for o in uow.repo.orgs()}
-        data["authority_name"] = names.get(data["authority"], data["authority"])
+        found = None
+        if data["state"] == "closed":
+            found = inspections.findings(uow, inspection_id, state=state or None,
+                                         kind=filters.get("kind") or None,
+                                         offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
         uow.commit()
     if data.get("locations"):
         locations = [loc for loc in locations if loc.code in data["locations"]]
+    pager = None
+    if found is not None:
+        pager = Pager(found["total"], page, PER_PAGE, {"state": state,
+                                                       "kind": filters.get("kind", "")},
+                      f"/inspections/{inspection_id}")
     return {"i": data, "agency": agency, "locations": locations,
+            "findings": found["items"] if found else [], "pager": pager,
+            "filters": {"state": state, "kind": filters.get("kind", "")},
             "can_conduct": may(ctx.actor, Action.INSPECTION_CONDUCT),
             "can_answer": may(ctx.actor, Action.FINDING_ANSWER),
             "answers": {k: sorted(r.value for r in v) for k, v in ANSWERS.items()},
-            "default_answers": [Resolution.CORRECTED.value, Resolution.FOUND.value,
-                                Resolution.NO_ACTION.value]}
+            "all_answers": [r.value for r in Resolution]}
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -93,8 +120,8 @@ def register(router: APIRouter, site: Site) -> None:
     @router.get("/inspections/{inspection_id:int}")
     def inspection_page(request: Request, inspection_id: int) -> Response:
         ctx = site.viewer(request)
-        return ctx.render("inspections/detail.html", **_detail(site, ctx, inspection_id),
-                          error=None)
+        return ctx.render("inspections/detail.html",
+                          **_detail(site, ctx, inspection_id, request.query_params), error=None)
 
     @router.get("/inspections/{inspection_id:int}/scan")
     def scan_page(request: Request, inspection_id: int) -> Response:
@@ -134,23 +161,31 @@ def register(router: APIRouter, site: Site) -> None:
                                       form_value(form, "people").splitlines())
                     target, notice = f"{target}/scan", "inspection_opened"
                 elif action == "close":
-                    inspections.close(uow, inspection_id, lang=ctx.lang.code)
+                    inspections.close(uow, inspection_id, lang=ctx.lang.code,
+                                      present_by=parse_local_instant(
+                                          form_value(form, "present_by"), "present_by"))
                     notice = "inspection_closed"
                 elif action == "answer":
-                    seq = form_value(form, "finding")
-                    if not seq.isdigit():
-                        raise ValidationFailed("choose a finding", field="finding")
-                    inspections.answer(uow, inspection_id, int(seq),
+                    inspections.answer(uow, inspection_id, _chosen(form),
                                        form_value(form, "resolution"),
-                                       form_value(form, "reason"))
+                                       form_value(form, "reason"),
+                                       form_value(form, "evidence"))
                     notice = "finding_answered"
+                elif action in ("accept", "reopen"):
+                    inspections.review(uow, inspection_id, _chosen(form),
+                                       accept=action == "accept", note=form_value(form, "note"))
+                    notice = "finding_reviewed"
+                elif action == "verify":
+                    inspections.verify(uow, inspection_id, form_value(form, "serial"),
+                                       holder=form_value(form, "holder") or None)
+                    notice = "finding_verified"
                 else:
-                    from resguardo.domain.errors import NotFound
                     raise NotFound("page not found")
                 uow.commit()
         except DomainError as exc:
             return ctx.render("inspections/detail.html", status=422,
-                              **_detail(site, ctx, inspection_id), error=ctx.explain(exc))
+                              **_detail(site, ctx, inspection_id, request.query_params),
+                              error=ctx.explain(exc))
         return ctx.redirect(target, notice)
 
     @router.get("/inspections/{inspection_id:int}/acta.pdf")
@@ -164,9 +199,20 @@ def register(router: APIRouter, site: Site) -> None:
             "X-Acta-SHA256": digest})
 
 
+def _chosen(form: FormData) -> list[int]:
+    """The findings ticked on the page."""
+    chosen = [int(v) for v in form.getlist("finding") if isinstance(v, str) and v.isdigit()]
+    if not chosen:
+        raise ValidationFailed("choose at least one finding", field="finding")
+    return chosen
+
+
 def _scan_page(site: Site, ctx: Ctx, inspection_id: int, *, location: str, status: int = 200,
                error: str | None = None, scanned: bool = False) -> Response:
     data = _detail(site, ctx, inspection_id)
+    if not data["can_conduct"]:
+        # the count is the inspectors': to anyone else this page does not exist
+        raise NotFound("page not found")
     if not location and data["locations"]:
         location = data["locations"][0].code
     return ctx.render("inspections/scan.html", status=status, **data, error=error,
