@@ -38,7 +38,8 @@ ROLES = (*USERS, "admin")
 #: the inspector's read of the sealed plan (reads are for auditors; an investigator or an
 #: admin may see the inspection itself, on its own page, and that read is recorded)
 HIDDEN = {user: "plan" for user in ROLES}
-HIDDEN.update({"supervisor": "mun3", "inspector": "mun3", "investigador": "access",
+HIDDEN.update({"supervisor": "mun3", "inspector": "mun3", "inspector_zm": "mun3",
+               "investigador": "access",
                "admin": "access", "auditor": None})
 #: user -> a weapon whose registration entry it may see
 VISIBLE = {user: "GLK-A100" for user in ROLES}
