@@ -151,19 +151,31 @@ class Caller:
     path: str
     settings: auth.AuthSettings
     idempotency_key: str | None = None
-    _username: str | None = field(default=None, repr=False)
+    _who: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
-        if self._username is None:
-            self._username = auth.bearer_username(self.app, self.token, self.settings)
-        return self._username
+        if self._who is None:
+            self._who = auth.bearer_caller(self.app, self.token)
+        return self._who[0]
+
+    @property
+    def credential(self) -> str:
+        """The session or token this request came with (``api:session:..``, ``api:token:N``)."""
+        if self._who is None:
+            self._who = auth.bearer_caller(self.app, self.token)
+        return self._who[1]
+
+    def work(self, *, write: bool = True) -> UnitOfWork:
+        """A unit of work as the caller, its entries tagged with the request and credential."""
+        return self.app.work(self.username, write=write, request_id=self.request_id,
+                             credential=self.credential)
 
     @contextmanager
     def _unit(self, write: bool) -> Iterator[UnitOfWork]:
-        username = self.username
+        self.username  # noqa: B018 - refuse a dead token before taking the writer's gate
         with writer_gate(self.app) if write else nullcontext():
-            uow = self.app.work(username, write=write, request_id=self.request_id)
+            uow = self.work(write=write)
             try:
                 uow.__enter__()
             except NotFound:

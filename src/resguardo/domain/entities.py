@@ -84,6 +84,16 @@ class Actor:
     username: str
     role: Role
     scope: Organization
+    #: "person", or "service" for an integration (token only; never one of the two
+    #: people of a two-person rule)
+    kind: str = "person"
+    #: The credential this actor proved, ``surface:kind:id`` (``web:session:3f9a..``);
+    #: None for the system and for code that acts without one
+    credential: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
 
     def in_scope(self, org_path: str) -> bool:
         return self.scope.contains(org_path)

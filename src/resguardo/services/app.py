@@ -36,10 +36,14 @@ class Resguardo:
                            synchronous=self.settings.sqlite_synchronous)
 
     def work(self, actor: Actor | str | None, *, write: bool = True,
-             request_id: str | None = None) -> UnitOfWork:
-        """A unit of work acting as ``actor`` (a username, an Actor, or None for the system)."""
+             request_id: str | None = None, credential: str | None = None) -> UnitOfWork:
+        """A unit of work acting as ``actor`` (a username, an Actor, or None for the system).
+
+        ``credential`` names what the actor proved (``surface:kind:id``); it is recorded
+        with every entry the unit of work commits (an Actor may carry its own).
+        """
         return UnitOfWork(self.engine, actor, write=write, clock=self.clock,
-                          request_id=request_id)
+                          request_id=request_id, credential=credential)
 
     def read(self, actor: Actor | str | None) -> UnitOfWork:
         return self.work(actor, write=False)

@@ -12,6 +12,7 @@ from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import Conflict, ValidationFailed
 from resguardo.domain.policy import AGENCY_ROLES, Action, authorize
 from resguardo.domain.timefmt import iso
+from resguardo.services import sessions
 from resguardo.storage.uow import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -36,9 +37,18 @@ def check_password_strength(password: str) -> None:
                                field="password")
 
 
+KINDS = ("person", "service")
+
+
 def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, scope_code: str,
-             display_name: str | None = None) -> int:
-    """Create an account; only an admin may, and only within the admin's scope."""
+             display_name: str | None = None, *, kind: str = "person") -> int:
+    """Create an account; only an admin may, and only within the admin's scope.
+
+    ``kind`` is ``person`` or ``service`` (an integration: its password is never
+    checked, it signs in with a token only; see ``services.accounts``).
+    """
+    if kind not in KINDS:
+        raise ValidationFailed("kind must be person or service", field="kind")
     name = (username or "").strip().lower()
     if not _USERNAME.match(name):
         raise ValidationFailed("username: 2-64 lower-case letters, digits, dots, hyphens",
@@ -48,7 +58,8 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, sc
     except ValueError:
         raise ValidationFailed("role must be one of " + ", ".join(r.value for r in Role),
                                field="role") from None
-    check_password_strength(password)
+    if kind == "person":
+        check_password_strength(password)
     scope = uow.repo.org(scope_code)
     if uow.actor is not None:
         authorize(uow.actor, Action.USER_MANAGE, scope.path, "organization")
@@ -59,21 +70,28 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, sc
     uow.lock()
     user_id = uow.repo.insert_user(
         username=name, display_name=(display_name or name).strip(),
-        password_hash=hash_password(password), role=role.value, scope_id=scope.id,
-        created_at=iso(uow.now()))
+        password_hash=hash_password(password) if kind == "person" else password,
+        role=role.value, scope_id=scope.id, created_at=iso(uow.now()), kind=kind)
     uow.append(NewEvent("user.created", {"user_id": user_id, "username": name,
-                                         "role": role.value, "scope_id": scope.id},
+                                         "role": role.value, "scope_id": scope.id,
+                                         "kind": kind},
                         org_id=scope.id))
     return user_id
 
 
 def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    """A new password (your own, or an admin's for an account in scope); every session of
+    the account ends, this one included, so it signs in again with the new password."""
     check_password_strength(password)
     row = uow.repo.user_row(username)
     if row is None:
         raise ValidationFailed(f"user {username} not found", field="username")
     if uow.actor is not None and uow.actor.username != row.username:
         authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(row.scope_id).path, "user")
+    if row.kind == "service":
+        raise ValidationFailed("a service account has no password; it uses tokens",
+                               field="username")
     uow.lock()
     uow.repo.set_password_hash(row.id, hash_password(password))
     uow.append(NewEvent("user.password_changed", {"user_id": row.id}, org_id=row.scope_id))
+    sessions.end_sessions(uow, row.id, row.username, "password_changed", row.scope_id)

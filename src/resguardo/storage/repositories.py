@@ -417,14 +417,16 @@ class Repositories(EventQueries):
 
     def actor_for(self, username: str) -> Actor:
         row = self.raw.first(
-            "SELECT u.id, u.username, u.role, u.active, o.id AS org_id, o.code, o.name, o.kind,"
-            " o.parent_id, o.path FROM users u JOIN organizations o ON o.id = u.scope_id"
+            "SELECT u.id, u.username, u.role, u.active, u.kind AS account_kind, o.id AS org_id,"
+            " o.code, o.name, o.kind, o.parent_id, o.path"
+            " FROM users u JOIN organizations o ON o.id = u.scope_id"
             " WHERE u.username = ?", (username,))
         if row is None or not row.active:
             raise NotFound(f"user {username} not found or disabled", user=username)
         scope = Organization(id=row.org_id, code=row.code, name=row.name, kind=OrgKind(row.kind),
                              parent_id=row.parent_id, path=row.path)
-        return Actor(user_id=row.id, username=row.username, role=Role(row.role), scope=scope)
+        return Actor(user_id=row.id, username=row.username, role=Role(row.role), scope=scope,
+                     kind=row.account_kind)
 
     def users(self) -> list[dict]:
         u, o = t.users.c, t.organizations.c
@@ -435,10 +437,11 @@ class Repositories(EventQueries):
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def insert_user(self, *, username: str, display_name: str, password_hash: str, role: str,
-                    scope_id: int, created_at: str) -> int:
+                    scope_id: int, created_at: str, kind: str = "person") -> int:
         result = self.conn.execute(t.users.insert().values(
             username=username, display_name=display_name, password_hash=password_hash,
-            role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at))
+            role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at,
+            kind=kind))
         assert result.inserted_primary_key is not None
         return int(result.inserted_primary_key[0])
 

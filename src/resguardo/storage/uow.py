@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso, utcnow
-from resguardo.storage import ledger_store, projector
+from resguardo.storage import account_tables, ledger_store, projector
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
 
@@ -32,7 +32,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine, actor: Actor | str | None, *, write: bool = True,
                  clock: Callable[[], datetime] = utcnow, request_id: str | None = None,
-                 system_name: str = "system") -> None:
+                 system_name: str = "system", credential: str | None = None) -> None:
         self.engine = engine
         self._actor_spec = actor
         self.actor: Actor | None = actor if isinstance(actor, Actor) else None
@@ -40,7 +40,12 @@ class UnitOfWork:
         self.clock = clock
         self.request_id = request_id
         self.system_name = system_name
+        #: The credential the actor proved (``surface:kind:id``); recorded for every entry
+        #: this unit of work commits (``account_tables.event_credentials``).
+        self.credential = credential or (actor.credential if isinstance(actor, Actor)
+                                         else None)
         self._size: int | None = None
+        self._first: int | None = None
         self._dirty = False
         self.appended: list[Event] = []
 
@@ -83,6 +88,7 @@ class UnitOfWork:
             # positions and each writer sees the state its predecessor committed.
             sql = _HEAD_SQL if is_sqlite(self.engine) else _HEAD_SQL + " FOR UPDATE"
             self._size = int(self.repo.raw.scalar(sql))
+            self._first = self._size
         return self._size
 
     def lock(self) -> None:
@@ -122,11 +128,16 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._dirty:
             self.repo.raw.execute("UPDATE log_head SET size = ? WHERE id = 1", (self._size,))
+            first, end = self._first, self._size
+            if self.credential and first is not None and end is not None and end > first:
+                account_tables.record_credential(self.conn, first, end, self.credential)
         self._tx.commit()
         self._dirty = False
+        self._first = self._size
 
     def rollback(self) -> None:
         self._tx.rollback()
         self._size = None
+        self._first = None
         self._dirty = False
         self.appended.clear()

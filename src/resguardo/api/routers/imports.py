@@ -209,7 +209,7 @@ def _remove(upload: str) -> None:
 
 
 def _unit(caller: Caller) -> UnitOfWork:
-    return caller.app.work(caller.username, write=True, request_id=caller.request_id)
+    return caller.work(write=True)
 
 
 def _enter(uow: UnitOfWork) -> UnitOfWork:
@@ -360,7 +360,7 @@ def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
     finally:
         report = outcome.get("report")
         if report is not None and report.deferred:
-            with caller.app.work(caller.username, request_id=caller.request_id) as uow:
+            with caller.work() as uow:
                 import_service.record_deferred(uow, report)
                 uow.commit()
     if response.status_code == 201:

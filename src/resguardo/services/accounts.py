@@ -1,0 +1,95 @@
+"""Accounts an admin can end: disable and enable, sign out everywhere, service accounts.
+
+Every change here ends the account's sessions on the server (web and API) in
+the same transaction, so a browser or a client signed in before is refused on
+its very next request. Integration tokens belong only to service accounts
+(``kind = "service"``): they never sign in with a password, and the policy
+keeps them out of both halves of every two-person rule (``domain.policy``).
+"""
+
+from __future__ import annotations
+
+from resguardo.domain.codes import Role
+from resguardo.domain.entities import NewEvent
+from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.policy import Action, authorize
+from resguardo.services import sessions, users
+from resguardo.storage import api_queries as q
+from resguardo.storage import tables as t
+from resguardo.storage.uow import UnitOfWork
+
+#: What a service account's password hash holds: no password ever matches it.
+NO_PASSWORD = "!service-account: signs in with a token only"
+
+
+def _managed(uow: UnitOfWork, username: str) -> dict:
+    """An account the acting admin manages (in scope), or NotFound."""
+    found = q.user_in_scope(uow.repo, (username or "").strip().lower())
+    if found is None:
+        raise NotFound(f"user {username} not found", user=username)
+    if uow.actor is not None:
+        authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(found["scope_id"]).path,
+                  "user")
+    return found
+
+
+def _set(uow: UnitOfWork, user_id: int, **values: object) -> None:
+    uow.conn.execute(t.users.update().where(t.users.c.id == user_id).values(**values))
+
+
+def disable(uow: UnitOfWork, username: str, reason: str) -> dict:
+    """Disable an account: it cannot sign in, and its sessions and tokens stop at once."""
+    target = _managed(uow, username)
+    why = (reason or "").strip()
+    if not why:
+        raise ValidationFailed("say why the account is disabled", field="reason")
+    if uow.actor is not None and uow.actor.user_id == target["id"]:
+        raise Conflict("an admin cannot disable their own account", field="username")
+    if not target["active"]:
+        raise Conflict(f"user {target['username']} is already disabled", field="username")
+    uow.lock()
+    _set(uow, target["id"], active=False)
+    uow.append(NewEvent("user.disabled", {"user_id": target["id"],
+                                          "username": target["username"]},
+                        reason=why, org_id=target["scope_id"]))
+    sessions.end_sessions(uow, target["id"], target["username"], "disabled",
+                          target["scope_id"])
+    return {**target, "active": False}
+
+
+def enable(uow: UnitOfWork, username: str, reason: str) -> dict:
+    """Enable a disabled account again (it signs in afresh; its old sessions stay ended)."""
+    target = _managed(uow, username)
+    why = (reason or "").strip()
+    if not why:
+        raise ValidationFailed("say why the account is enabled again", field="reason")
+    if target["active"]:
+        raise Conflict(f"user {target['username']} is already enabled", field="username")
+    uow.lock()
+    _set(uow, target["id"], active=True)
+    uow.append(NewEvent("user.enabled", {"user_id": target["id"],
+                                         "username": target["username"]},
+                        reason=why, org_id=target["scope_id"]))
+    return {**target, "active": True}
+
+
+def sign_out_everywhere(uow: UnitOfWork, username: str | None = None) -> int:
+    """End every session of an account: your own, or (admin) one you manage."""
+    assert uow.actor is not None
+    name = (username or uow.actor.username).strip().lower()
+    if name == uow.actor.username:
+        row = uow.repo.user_row(name)
+        target = {"id": row.id, "username": row.username, "scope_id": row.scope_id}
+    else:
+        target = _managed(uow, name)
+    uow.lock()
+    return sessions.end_sessions(uow, target["id"], target["username"], "sign_out_everywhere",
+                                 target["scope_id"])
+
+
+def add_service_account(uow: UnitOfWork, username: str, role: Role | str, scope_code: str,
+                        display_name: str | None = None) -> int:
+    """Create a service account (an integration: token only, never signs in)."""
+    return users.add_user(uow, username, NO_PASSWORD, role, scope_code, display_name,
+                          kind="service")
+
