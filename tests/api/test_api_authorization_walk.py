@@ -152,10 +152,15 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
         from resguardo.api import webhooks
         objs.webhook_id, _ = webhooks.register(uow, "http://127.0.0.1:9/hook", ["*"], None, None)
         uow.commit()
+    with app.work(None) as uow:
+        from resguardo.services import accounts
+        for n, agency in enumerate(AGENCIES, 1):  # integration tokens are for service accounts
+            accounts.add_service_account(uow, f"svc{n}", "armorer", agency)
+        uow.commit()
     with app.work("admin") as uow:
         for n, agency in enumerate(AGENCIES, 1):
             from resguardo.services import auth
-            token_id, _ = auth.create_api_token(uow, f"extra{n}", "walk")
+            token_id, _ = auth.create_api_token(uow, f"svc{n}", "walk")
             objs.by_agency[agency]["token_id"] = token_id
         uow.commit()
     DeliveryWorker(app).enqueue()

@@ -15,6 +15,9 @@ from resguardo.api.schemas.access import (
     ApiTokenOut,
     DeliveryOut,
     PasswordIn,
+    ReasonIn,
+    ServiceAccountIn,
+    SessionsEndedOut,
     TotpOut,
     UserIn,
     UserOut,
@@ -26,6 +29,7 @@ from resguardo.api.schemas.common import Page
 from resguardo.domain.codes import Role
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
+from resguardo.services import accounts as account_service
 from resguardo.services import auth, users
 from resguardo.storage import api_queries as q
 from resguardo.storage import webhook_queries as wq
@@ -57,7 +61,8 @@ def _user(uow: UnitOfWork, username: str) -> dict:
 def _user_out(row: dict) -> UserOut:
     return UserOut(username=row["username"], display_name=row["display_name"], role=row["role"],
                    scope=row["scope"], active=bool(row["active"]), created_at=row["created_at"],
-                   locked_until=row["locked_until"], totp_enrolled=bool(row["totp_enrolled"]))
+                   locked_until=row["locked_until"], totp_enrolled=bool(row["totp_enrolled"]),
+                   kind=row["kind"])
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -91,6 +96,58 @@ def create_user(body: UserIn, caller: Writer) -> object:
                        body.display_name)
         return _user(uow, body.username.strip())
     return caller.write(run, lambda uow, row: _user_out(row), body=body)
+
+
+@accounts.post("/service-accounts", response_model=UserOut, status_code=201,
+               openapi_extra=needs(Action.USER_MANAGE))
+def create_service_account(body: ServiceAccountIn, caller: Writer) -> object:
+    """Create a service account for an integration (smart locker, RFID gate).
+
+    It has no password and never signs in; an admin gives it tokens
+    (`POST /tokens`). Whatever its role, it takes no half of a two-person rule
+    (reporting or approving a loss, decommission, transfer or correction).
+    """
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.add_service_account(uow, body.username, body.role, body.scope,
+                                     body.display_name)
+        return _user(uow, body.username.strip())
+    return caller.write(run, lambda uow, row: _user_out(row), body=body)
+
+
+@accounts.post("/{username}/disable", response_model=UserOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def disable_user(username: Username, body: ReasonIn, caller: Writer) -> object:
+    """Disable an account: it cannot sign in, and its sessions and tokens stop at once."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.disable(uow, _user(uow, username)["username"], body.reason)
+        return _user(uow, username)
+    return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
+
+
+@accounts.post("/{username}/enable", response_model=UserOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def enable_user(username: Username, body: ReasonIn, caller: Writer) -> object:
+    """Enable a disabled account again; it signs in afresh."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.enable(uow, _user(uow, username)["username"], body.reason)
+        return _user(uow, username)
+    return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
+
+
+@accounts.post("/{username}/sessions/end", response_model=SessionsEndedOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def end_user_sessions(username: Username, caller: Writer) -> object:
+    """Sign an account out everywhere (web and API): yours, or (admin) one you manage."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        name = username.lower()
+        if uow.actor is None or uow.actor.username != name:
+            _admin(uow)
+            _user(uow, name)
+        return account_service.sign_out_everywhere(uow, name)
+    return caller.write(run, lambda uow, n: SessionsEndedOut(sessions=n), status=200)
 
 
 @accounts.post("/{username}/password", response_model=UserOut,

@@ -57,6 +57,27 @@ class UserIn(BaseModel):
     display_name: Name | None = None
 
 
+class ServiceAccountIn(BaseModel):
+    model_config = _examples({"username": "cerradura-arm1", "role": "armorer",
+                              "scope": "MUN1", "display_name": "Smart locker ARM1"})
+
+    username: Username
+    role: Role
+    scope: Code = Field(description="Organization code the integration acts in (and below).")
+    display_name: Name | None = None
+
+
+class ReasonIn(BaseModel):
+    model_config = _examples({"reason": "Left the agency on 2026-12-01"})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="Why (kept in the log).")
+
+
+class SessionsEndedOut(BaseModel):
+    sessions: int = Field(description="How many sessions (web and API) ended.")
+
+
 class PasswordIn(BaseModel):
     model_config = _examples({"password": "another-long-secret"})
 
@@ -72,6 +93,8 @@ class UserOut(BaseModel):
     created_at: str
     locked_until: str | None
     totp_enrolled: bool
+    kind: Literal["person", "service"] = Field(
+        "person", description="A person, or a service account (an integration: token only).")
 
 
 class TotpOut(BaseModel):
