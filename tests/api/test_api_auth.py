@@ -65,6 +65,54 @@ def test_failures_slow_the_name_at_that_address_without_locking_the_account(api,
     assert login(api, "armero1").status_code == 200
 
 
+def test_eight_failures_for_the_inspector_from_one_address_slow_only_that_address(
+        world, clock, asgi_client):
+    app = create_app(world, auth_settings=auth.AuthSettings(), webhooks=False)
+    attacker = asgi_client(app, address="203.0.113.9")
+    inspector = asgi_client(app, address="198.51.100.7")
+
+    def sign_in(client, password):  # type: ignore[no-untyped-def]
+        return client.post("/api/v1/auth/token",
+                           json={"username": "inspector", "password": password})
+    for _ in range(8):
+        r = sign_in(attacker, "guess-guess-guess")
+        if r.status_code == 429:  # wait out the delay, as a patient attacker would
+            clock.advance(seconds=int(r.headers["Retry-After"]))
+            r = sign_in(attacker, "guess-guess-guess")
+        assert r.status_code == 401
+    assert len([e for e in _events(world, "auth.login_failed")
+                if e.payload["username"] == "inspector"]) == 8
+    slowed = sign_in(attacker, PASSWORD)  # the attacker's address waits, right password or not
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 16
+    assert sign_in(inspector, PASSWORD).status_code == 200  # at once, from elsewhere
+    assert not _events(world, "auth.locked")
+    world.engine.dispose()
+
+
+def test_a_name_that_does_not_exist_answers_like_one_that_does(api):
+    """Same status, same words, and the same work: a password hash is checked either way."""
+    calls: list[str] = []
+    real = auth.users.verify_password
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(stored[:9])
+        return real(stored, password)
+    auth.users.verify_password = counting  # type: ignore[assignment]
+    try:
+        known = login(api, "inspector", "guess-guess-guess")
+        unknown = login(api, "nadie-existe", "guess-guess-guess")
+    finally:
+        auth.users.verify_password = real  # type: ignore[assignment]
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert calls == ["$argon2id", "$argon2id"]
+    for _ in range(auth.FREE_FAILURES):
+        login(api, "nadie-existe", "guess-guess-guess")
+        login(api, "inspector", "guess-guess-guess")
+    known, unknown = login(api, "inspector", "x-x-x-x-x-x"), login(api, "nadie-existe", "x-x-x")
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json()) and \
+        known.status_code == 429
+
+
 def test_the_delay_grows_with_each_failure():
     cap = timedelta(minutes=15)
     delays = [auth.delay_after(n, cap) for n in range(12)]

@@ -196,7 +196,9 @@ def authenticate(app: Any, username: str, password: str, address: str, *,
     elif last is not None:
         wait = parse_instant(last) + delay_after(pair, settings.address_window) - now
     if wait > timedelta(0):
-        # a refused attempt counts too: hammering only lengthens the wait
+        # a refused attempt counts too: hammering only lengthens the wait, from now
+        wait = (settings.address_window if recent >= settings.address_limit
+                else delay_after(pair + 1, settings.address_window))
         with app.work(None) as uow:
             q.add_address_failure(uow.repo, address, name, iso(now))
             uow.append(NewEvent("auth.rate_limited", {"username": name, "address": address,

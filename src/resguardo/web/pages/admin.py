@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from resguardo.domain.codes import LocationKind, OrgKind, Role
 from resguardo.domain.errors import DomainError, ValidationFailed
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import auth, registry, users
+from resguardo.services import accounts, auth, registry, users
 from resguardo.storage import api_queries
 from resguardo.web.i18n import timezone
 from resguardo.web.paging import parse_day
@@ -93,10 +93,12 @@ def register(router: APIRouter, site: Site) -> None:
 
     @router.post("/admin/users/security")
     def account_security(request: Request, form: FormData = Depends(form_data)) -> Response:
-        """Enrol or remove an authenticator app, or lift a sign-in lock."""
+        """Enrol or remove an authenticator app, lift a sign-in lock, disable or enable the
+        account, or end all its sessions."""
         ctx = site.viewer(request, form)
         username = form_value(form, "username")
         what = form_value(form, "what")
+        reason = form_value(form, "reason")
         shown: dict[str, Any] = {}
         try:
             with site.rg.work(ctx.actor) as uow:
@@ -109,11 +111,18 @@ def register(router: APIRouter, site: Site) -> None:
                     auth.remove_totp(uow, username)
                 elif what == "unlock":
                     auth.unlock(uow, username)
+                elif what == "disable":
+                    accounts.disable(uow, username, reason)
+                elif what == "enable":
+                    accounts.enable(uow, username, reason)
+                elif what == "sign_out":
+                    accounts.sign_out_everywhere(uow, username)
                 else:
                     raise ValidationFailed("choose what to do", field="what")
                 uow.commit()
         except DomainError as exc:
-            return _page(site, ctx, "users", status=422, error=ctx.explain(exc))
+            return _page(site, ctx, "users", status=422, error=ctx.explain(exc),
+                         values={"reason": reason})
         if shown:
             # the secret is shown this once, never stored in a page or link
             return _page(site, ctx, "users", shown=shown)

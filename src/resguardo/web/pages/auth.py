@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import DomainError
-from resguardo.services import auth, sessions
+from resguardo.services import accounts, auth, sessions
 from resguardo.web.i18n import LANGUAGES
 from resguardo.web.site import (
     LANG_COOKIE,
@@ -57,7 +57,8 @@ def register(router: APIRouter, site: Site) -> None:
                 return ctx.render("login.html", status=200, next=target, username=username,
                                   error=None, need_totp=True)
             error = ctx.explain(exc)
-            return ctx.render("login.html", status=401, next=target, username=username,
+            status = exc.status if exc.status in (423, 429) else 401
+            return ctx.render("login.html", status=status, next=target, username=username,
                               error=error, need_totp=bool(form_value(form, "totp")))
         with site.rg.work(None) as uow:
             token = sessions.open_session(uow, user)
@@ -72,7 +73,11 @@ def register(router: APIRouter, site: Site) -> None:
     def logout(request: Request, form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
         with site.rg.work(ctx.actor) as uow:
-            sessions.close_session(uow, request.cookies.get(SESSION_COOKIE), ctx.actor.scope.id)
+            if form_value(form, "everywhere"):
+                accounts.sign_out_everywhere(uow)  # this browser's session and every other
+            else:
+                sessions.close_session(uow, request.cookies.get(SESSION_COOKIE),
+                                       ctx.actor.scope.id)
             uow.commit()
         response = ctx.redirect("/login", "signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
