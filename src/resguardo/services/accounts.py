@@ -13,7 +13,7 @@ from resguardo.domain.codes import Role
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import sessions, users
+from resguardo.services import powers, sessions, users
 from resguardo.storage import api_queries as q
 from resguardo.storage import tables as t
 from resguardo.storage.uow import UnitOfWork
@@ -88,8 +88,34 @@ def sign_out_everywhere(uow: UnitOfWork, username: str | None = None) -> int:
 
 
 def add_service_account(uow: UnitOfWork, username: str, role: Role | str, scope_code: str,
-                        display_name: str | None = None) -> int:
-    """Create a service account (an integration: token only, never signs in)."""
+                        display_name: str | None = None, *, approved: bool = False) -> int:
+    """Create a service account (an integration: token only, never signs in); an admin
+    needs a second admin's approval (``services.powers``)."""
     return users.add_user(uow, username, NO_PASSWORD, role, scope_code, display_name,
-                          kind="service")
+                          kind="service", approved=approved)
+
+
+def change_role(uow: UnitOfWork, username: str, role: Role | str, scope_code: str, *,
+                approved: bool = False) -> dict:
+    """Give an account another role or scope (a second admin approves, see
+    ``services.powers``); its sessions end, so it signs in again with the new powers."""
+    target = _managed(uow, username)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise ValidationFailed("role must be one of " + ", ".join(r.value for r in Role),
+                               field="role") from None
+    scope = uow.repo.org(scope_code)
+    if uow.actor is not None:
+        authorize(uow.actor, Action.USER_MANAGE, scope.path, "organization")
+    users.check_scope(new_role, scope)
+    powers.guard(uow, "role", new_role, approved=approved)
+    uow.lock()
+    _set(uow, target["id"], role=new_role.value, scope_id=scope.id)
+    uow.append(NewEvent("user.role_changed", {
+        "user_id": target["id"], "username": target["username"], "role": new_role.value,
+        "scope_id": scope.id, "previous_role": target["role"],
+        "previous_scope_id": target["scope_id"]}, org_id=scope.id))
+    sessions.end_sessions(uow, target["id"], target["username"], "role_changed", scope.id)
+    return {**target, "role": new_role.value, "scope_id": scope.id}
 

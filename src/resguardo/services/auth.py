@@ -55,6 +55,13 @@ class TooManyAttempts(DomainError):
     status = 429
 
 
+class PasswordChangeRequired(AuthenticationFailed):
+    """The password was a one-time password from an admin's reset: choose your own."""
+
+    code = "password_change_required"
+    status = 403
+
+
 class TotpRequired(AuthenticationFailed):
     """The password was right; the account also needs its authenticator code."""
 
@@ -166,7 +173,8 @@ def _refuse(app: Any, event_type: str, payload: dict[str, Any], org_id: int | No
 
 
 def authenticate(app: Any, username: str, password: str, address: str, *,
-                 totp: str | None = None, settings: AuthSettings | None = None) -> Actor:
+                 totp: str | None = None, settings: AuthSettings | None = None,
+                 new_password: str | None = None) -> Actor:
     """The actor whose credentials these are, or a refusal (recorded either way).
 
     ``app`` is the deployment (``services.app.Resguardo``); ``address`` is the
@@ -178,7 +186,9 @@ def authenticate(app: Any, username: str, password: str, address: str, *,
     either way). Raises ``AuthenticationFailed``, ``TotpRequired``,
     ``TotpNotEnrolled``, ``AccountLocked`` (423: only to someone who gave the
     right password, after wrong authenticator codes locked the account until an
-    admin lifts it) or ``TooManyAttempts`` (429, with ``retry_after``).
+    admin lifts it), ``TooManyAttempts`` (429, with ``retry_after``) or
+    ``PasswordChangeRequired`` (403: the password was a one-time password from an
+    admin's reset; sign in again giving ``new_password``, which replaces it).
     """
     settings = settings or AuthSettings.from_env()
     name = (username or "").strip().lower()[:80]
@@ -242,7 +252,17 @@ def authenticate(app: Any, username: str, password: str, address: str, *,
                                     locked_until=UNTIL_LIFTED)
             raise AuthenticationFailed("wrong authenticator code")
         method = "password+totp"
+    if row.must_change_password:
+        if not new_password:
+            raise PasswordChangeRequired("this is a one-time password: choose a new password "
+                                         "to sign in", field="new_password")
+        if new_password == password:
+            raise ValidationFailed("the new password must differ from the one-time password",
+                                   field="new_password")
     with app.work(name) as uow:
+        if row.must_change_password:
+            assert new_password is not None
+            users.set_password(uow, name, new_password)  # own change: ends the old sessions
         if row.failed_logins:
             q.set_lock(uow.repo, row.id, None)
         q.forget_pair_failures(uow.repo, address, name)

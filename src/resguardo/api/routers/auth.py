@@ -16,7 +16,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenOut,
-             responses=error_responses(401, 422, 423, 429, 500, 503),
+             responses=error_responses(401, 403, 422, 423, 429, 500, 503),
              openapi_extra=needs("none"))
 def sign_in(body: LoginIn, request: Request) -> TokenOut:
     """Exchange a username and password (and TOTP code) for a session token.
@@ -33,7 +33,8 @@ def sign_in(body: LoginIn, request: Request) -> TokenOut:
     state = request.app.state
     address = request.client.host if request.client else "unknown"
     actor = auth.authenticate(state.resguardo, body.username, body.password, address,
-                              totp=body.totp, settings=state.auth_settings)
+                              totp=body.totp, settings=state.auth_settings,
+                              new_password=body.new_password)
     session = auth.issue_session(state.resguardo, actor, state.auth_settings)
     return TokenOut(access_token=session.token, expires_at=session.expires_at)
 
