@@ -26,6 +26,9 @@ class Settings:
     shift_length: timedelta
     sqlite_synchronous: str
     log_origin: str
+    #: The command line must prove who acts (a server), instead of trusting ``--as``
+    #: (a laptop with one operator): RESGUARDO_CLI_SIGN_IN
+    cli_sign_in: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +50,6 @@ class Settings:
             shift_length=timedelta(hours=_float("RESGUARDO_SHIFT_HOURS", 12)),
             sqlite_synchronous=sync,
             log_origin=os.environ.get("RESGUARDO_LOG_ORIGIN") or "resguardo.example/log",
+            cli_sign_in=(os.environ.get("RESGUARDO_CLI_SIGN_IN") or "").strip().lower()
+            in {"1", "true", "yes", "on"},
         )
