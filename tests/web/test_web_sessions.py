@@ -119,3 +119,37 @@ def test_eight_failures_from_one_address_slow_it_and_leave_the_inspector_free_el
     inspector = _web_client(sqlite_world, "198.51.100.7")
     r = _web_sign_in(inspector, "inspector", PASSWORD)
     assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_two_admins_grant_a_new_account_on_the_web_and_its_one_time_password_works_once(
+        sqlite_world):
+    with sqlite_world.work(None) as uow:
+        users.add_user(uow, "admin2", PASSWORD, "admin", "NACIONAL")
+        uow.commit()
+    first, second = Browser(sqlite_world), Browser(sqlite_world)
+    first.sign_in("admin")
+    second.sign_in("admin2")
+    r = first.post("/admin/users", {"username": "armero9", "password": "a-long-password-9",
+                                    "role": "armorer", "scope": "MUN1"}, page="/admin/users")
+    assert r.status_code == 422 and "segundo administrador" in r.text
+    r = first.post("/admin/requests", {"kind": "account", "username": "armero9",
+                                       "role": "armorer", "scope": "MUN1"}, page="/admin/users")
+    assert r.status_code == 200 and "otro administrador debe aprobarlo" in r.text
+    with sqlite_world.read(None) as uow:
+        from resguardo.storage.account_tables import pending_power_requests
+        request_id = pending_power_requests(uow.conn)[0]["id"]
+    r = first.post("/admin/requests/decide", {"request": str(request_id), "what": "approve"},
+                   page="/admin/users")
+    assert r.status_code == 422 and "cannot approve" not in r.text  # refused, in Spanish
+    r = second.post("/admin/requests/decide", {"request": str(request_id), "what": "approve"},
+                    page="/admin/users")
+    assert r.status_code == 200 and "Contraseña de un solo uso para armero9" in r.text
+    otp = r.text.split('<p class="mono token">', 1)[1].split("<", 1)[0].strip()
+    person = Browser(sqlite_world)
+    page = person.sign_in("armero9", otp)
+    assert "elija la suya" in page.text and 'name="new_password"' in page.text
+    page = person.client.post("/login", data={"csrf": csrf_of(page.text), "username": "armero9",
+                                              "password": otp,
+                                              "new_password": "my-own-password-9"})
+    assert page.url.path == "/"
+    assert Browser(sqlite_world).sign_in("armero9", otp).url.path == "/login"

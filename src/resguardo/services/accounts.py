@@ -14,8 +14,8 @@ from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import powers, sessions, users
+from resguardo.storage import account_tables
 from resguardo.storage import api_queries as q
-from resguardo.storage import tables as t
 from resguardo.storage.uow import UnitOfWork
 
 #: What a service account's password hash holds: no password ever matches it.
@@ -33,8 +33,8 @@ def _managed(uow: UnitOfWork, username: str) -> dict:
     return found
 
 
-def _set(uow: UnitOfWork, user_id: int, **values: object) -> None:
-    uow.conn.execute(t.users.update().where(t.users.c.id == user_id).values(**values))
+def _set(uow: UnitOfWork, username: str, **values: object) -> None:
+    account_tables.set_account(uow.conn, username, **values)
 
 
 def disable(uow: UnitOfWork, username: str, reason: str) -> dict:
@@ -48,7 +48,7 @@ def disable(uow: UnitOfWork, username: str, reason: str) -> dict:
     if not target["active"]:
         raise Conflict(f"user {target['username']} is already disabled", field="username")
     uow.lock()
-    _set(uow, target["id"], active=False)
+    _set(uow, target["username"], active=False)
     uow.append(NewEvent("user.disabled", {"user_id": target["id"],
                                           "username": target["username"]},
                         reason=why, org_id=target["scope_id"]))
@@ -66,7 +66,7 @@ def enable(uow: UnitOfWork, username: str, reason: str) -> dict:
     if target["active"]:
         raise Conflict(f"user {target['username']} is already enabled", field="username")
     uow.lock()
-    _set(uow, target["id"], active=True)
+    _set(uow, target["username"], active=True)
     uow.append(NewEvent("user.enabled", {"user_id": target["id"],
                                          "username": target["username"]},
                         reason=why, org_id=target["scope_id"]))
@@ -111,7 +111,7 @@ def change_role(uow: UnitOfWork, username: str, role: Role | str, scope_code: st
     users.check_scope(new_role, scope)
     powers.guard(uow, "role", new_role, approved=approved)
     uow.lock()
-    _set(uow, target["id"], role=new_role.value, scope_id=scope.id)
+    _set(uow, target["username"], role=new_role.value, scope_id=scope.id)
     uow.append(NewEvent("user.role_changed", {
         "user_id": target["id"], "username": target["username"], "role": new_role.value,
         "scope_id": scope.id, "previous_role": target["role"],

@@ -23,8 +23,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import func, select
-
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import (
@@ -37,7 +35,6 @@ from resguardo.domain.errors import (
 from resguardo.domain.policy import PERMISSIONS, Action, authorize
 from resguardo.domain.timefmt import iso
 from resguardo.storage import account_tables as at
-from resguardo.storage import tables as t
 from resguardo.storage.uow import UnitOfWork
 
 KINDS = ("account", "role", "password_reset", "service_account")
@@ -60,10 +57,7 @@ def has_write_rights(role: Role | str) -> bool:
 
 def alone(uow: UnitOfWork) -> bool:
     """True while the deployment has never had a second admin (bootstrap)."""
-    u = t.users.c
-    admins = uow.conn.execute(select(func.count()).select_from(t.users).where(
-        u.role == Role.ADMIN.value, u.kind == "person")).scalar_one()
-    return int(admins) < 2
+    return at.person_admins(uow.conn) < 2
 
 
 def guard(uow: UnitOfWork, kind: str, role: Role | str | None = None, *,
@@ -247,5 +241,4 @@ def pending(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 
 def _must_change(uow: UnitOfWork, username: str) -> None:
-    uow.conn.execute(t.users.update().where(t.users.c.username == username)
-                     .values(must_change_password=True))
+    at.set_account(uow.conn, username, must_change_password=True)

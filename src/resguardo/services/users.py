@@ -13,7 +13,7 @@ from resguardo.domain.errors import Conflict, ValidationFailed
 from resguardo.domain.policy import AGENCY_ROLES, Action, authorize
 from resguardo.domain.timefmt import iso
 from resguardo.services import powers, sessions
-from resguardo.storage import tables as t
+from resguardo.storage import account_tables
 from resguardo.storage.uow import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -113,8 +113,7 @@ def set_password(uow: UnitOfWork, username: str, password: str, *,
     uow.lock()
     uow.repo.set_password_hash(row.id, hash_password(password))
     if own and row.must_change_password:
-        uow.conn.execute(t.users.update().where(t.users.c.id == row.id)
-                         .values(must_change_password=False))
+        account_tables.set_account(uow.conn, row.username, must_change_password=False)
     uow.append(NewEvent("user.password_changed", {"user_id": row.id, "reset": not own,
                                                   "second_admin": approved},
                         org_id=row.scope_id))

@@ -26,11 +26,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
     select,
     update,
 )
 
+from resguardo.storage import tables as t
 from resguardo.storage.tables import Instant, metadata
 
 event_credentials = Table(
@@ -73,6 +75,20 @@ def credential_of(conn: Connection, position: int) -> str | None:
     if row is None or position >= int(row.end_position):
         return None
     return str(row.credential)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+def set_account(conn: Connection, username: str, **values: Any) -> None:
+    """Change columns of one account (active, role, scope_id, must_change_password)."""
+    conn.execute(update(t.users).where(t.users.c.username == username).values(**values))
+
+
+def person_admins(conn: Connection) -> int:
+    """How many person accounts with the admin role the deployment has ever had."""
+    u = t.users.c
+    return int(conn.execute(select(func.count()).select_from(t.users).where(
+        u.role == "admin", u.kind == "person")).scalar_one())
 
 
 # --- grants of power awaiting a second admin -----------------------------------------------

@@ -40,6 +40,14 @@ ROLE = {
     "admin": N_("Administrator"),
 }
 
+#: Grants of power that take a second admin (services/powers.py).
+POWER_KIND = {
+    "account": N_("New account with write rights"),
+    "password_reset": N_("Password reset"),
+    "role": N_("Role or scope change"),
+    "service_account": N_("Service account"),
+}
+
 ORG_KIND = {
     "national": N_("National authority"),
     "military_zone": N_("Military zone"),

@@ -78,6 +78,9 @@ DOMAIN_MESSAGES = (
     N_("the expiry is in the past"),
     N_("the token is already revoked"),
     N_("say why the account is disabled"),
+    N_("the new password must differ from the one-time password"),
+    N_("ask another admin to change your own account"),
+    N_("give the scope of the account"),
     N_("say why the account is enabled again"),
     N_("an admin cannot disable their own account"),
     N_("a service account has no password; it uses tokens"),
@@ -211,6 +214,8 @@ _DYNAMIC = [
     (re.compile(r"^badge (?P<badge>\S+) is already registered in (?P<agency>\S+)$"),
      N_("Badge %(badge)s is already registered in %(agency)s.")),
     (re.compile(r"^user (?P<user>\S+) already exists$"), N_("User %(user)s already exists.")),
+    (re.compile(r"^request (?P<n>\d+) is already (?P<status>approved|rejected)$"),
+     N_("Request %(n)s was already decided.")),
     (re.compile(r"^user (?P<user>\S+) is already disabled$"),
      N_("The account %(user)s is already disabled.")),
     (re.compile(r"^user (?P<user>\S+) is already enabled$"),
@@ -322,6 +327,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
         if known != exc.message:
             return sentence(known)
         return _("Not found, or outside what you may see.")
+    if code == "second_admin_required":
+        return _("This change needs a second administrator: request it below, and another "
+                 "administrator approves it.")
     if code == "permission_denied" and d.get("account") == "service":
         return _("A service account cannot do this: a person must.")
     if code == "permission_denied":

@@ -330,6 +330,8 @@ NOTICES = {
     "checkpoint_signed": N_("Checkpoint signed."),
     "account_changed": N_("Account updated."),
     "token_revoked": N_("Token revoked: it stopped working at once."),
+    "power_requested": N_("Requested: another administrator must approve it."),
+    "power_decided": N_("Request decided."),
 }
 
 
