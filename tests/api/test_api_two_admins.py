@@ -156,3 +156,20 @@ def test_an_admin_cannot_approve_a_change_to_their_own_account(two_admins):
     assert r.status_code == 403
     r = api.post("admin", "/power-requests", {"kind": "password_reset", "username": "admin"})
     assert r.status_code == 422
+
+
+def test_every_grant_of_power_is_an_alert_to_the_auditors_of_its_scope(two_admins, clock):
+    api = two_admins
+    r = api.post("admin", "/power-requests", {"kind": "password_reset", "username": "jefe1"})
+    request_id = r.json()["id"]
+
+    def power_alerts(user: str) -> list[str]:
+        items = api.get(user, "/alerts").json()["items"]
+        return [a["subject"] for a in items if a["kind"] == "power_change"]
+    assert power_alerts("auditor") == ["password reset: jefe1 (pending)"]
+    assert power_alerts("jefe1") == [] and power_alerts("supervisor") == []
+    api.post("admin2", f"/power-requests/{request_id}/approve")
+    assert power_alerts("auditor") == ["password reset: jefe1 (approved)"]
+    clock.advance(days=8)
+    api.sign_in_again()
+    assert power_alerts("auditor") == []

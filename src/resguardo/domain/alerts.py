@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     CREDENTIAL_EXPIRED = "credential_expired"
     OVERDUE_RETURN = "overdue_return"
     OPEN_FINDING = "open_finding"
+    POWER_CHANGE = "power_change"
 
 
 @dataclass(frozen=True, slots=True)

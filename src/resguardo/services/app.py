@@ -17,6 +17,8 @@ from resguardo.storage.uow import UnitOfWork
 from resguardo.services import inspections as _inspections  # noqa: E402,F401  isort: skip
 # Importing registers the ledger's automatic checkpoints and the signing key made at init.
 from resguardo.services import ledger as _ledger  # noqa: E402,F401  isort: skip
+# Importing registers the grants-of-power alerts for auditors.
+from resguardo.services import powers as _powers  # noqa: E402,F401  isort: skip
 
 
 class Resguardo:

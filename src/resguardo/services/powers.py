@@ -21,8 +21,10 @@ say ``"second_admin": false``.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import (
@@ -33,7 +35,8 @@ from resguardo.domain.errors import (
     ValidationFailed,
 )
 from resguardo.domain.policy import PERMISSIONS, Action, authorize
-from resguardo.domain.timefmt import iso
+from resguardo.domain.timefmt import iso, parse_instant
+from resguardo.services import alerts as alert_service
 from resguardo.storage import account_tables as at
 from resguardo.storage.uow import UnitOfWork
 
@@ -238,6 +241,36 @@ def pending(uow: UnitOfWork) -> list[dict[str, Any]]:
         if uow.actor.in_scope(uow.repo.org_unscoped(found["scope_id"]).path):
             out.append(found)
     return out
+
+
+#: How long a decided grant of power stays an alert (a pending one stays until decided).
+ALERT_DAYS = 7
+
+
+def power_alerts(uow: UnitOfWork) -> list[Alert]:
+    """Grants of power, pending or recent, as alerts for the auditors (and admins) of the
+    scope they were asked in."""
+    actor = uow.actor
+    if actor is None or actor.role not in (Role.AUDITOR, Role.ADMIN):
+        return []
+    since = iso(uow.now() - timedelta(days=ALERT_DAYS))
+    out = []
+    for found in at.recent_power_requests(uow.conn, since):
+        org = uow.repo.org_unscoped(found["scope_id"])
+        if not actor.in_scope(org.path):
+            continue
+        out.append(Alert(
+            key=f"power_change:{found['id']}", kind=AlertKind.POWER_CHANGE,
+            agency_id=org.id, agency=org.name,
+            subject=f"{found['kind'].replace('_', ' ')}: {found['username']} "
+                    f"({found['status']})",
+            message=f"request {found['id']} by user {found['requested_by']}, "
+                    f"{found['status']}",
+            since=parse_instant(found["requested_at"])))
+    return out
+
+
+alert_service.ALERT_SOURCES.append(power_alerts)
 
 
 def _must_change(uow: UnitOfWork, username: str) -> None:

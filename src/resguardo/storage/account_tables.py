@@ -123,6 +123,18 @@ def pending_power_requests(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
+def recent_power_requests(conn: Connection, since: str) -> list[dict[str, Any]]:
+    """Requests still pending, or asked for since ``since``."""
+    rows = conn.execute(select(power_requests).where(
+        (_R.status == "pending") | (_R.requested_at >= since)).order_by(_R.id))
+    out = []
+    for row in rows:
+        found = dict(row._mapping)
+        found["details"] = json.loads(found["details"])
+        out.append(found)
+    return out
+
+
 def decide_power_request(conn: Connection, request_id: int, status: str, decided_by: int,
                          now: str) -> None:
     conn.execute(update(power_requests).where(_R.id == request_id).values(

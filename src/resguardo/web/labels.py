@@ -71,6 +71,7 @@ ALERT_KIND = {
     "credential_expired": N_("Expired credential"),
     "overdue_return": N_("Overdue return"),
     "open_finding": N_("Open finding"),
+    "power_change": N_("Grant of power"),
 }
 
 EVENT = {
