@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import Browser, csrf_of
 
-from resguardo.services import accounts, users
+from resguardo.services import accounts, auth, users
 from resguardo.storage import account_tables
 from resguardo.web import create_site
 
@@ -22,15 +22,32 @@ def _signed_out(browser: Browser) -> bool:
     return page.url.path == "/login"
 
 
+def _lock(app, username: str) -> None:  # type: ignore[no-untyped-def]
+    do(app, "admin", auth.enroll_totp, username)
+    for _ in range(auth.TOTP_FAILURES_TO_LOCK - 1):
+        with pytest.raises(auth.AuthenticationFailed):
+            auth.authenticate(app, username, PASSWORD, "192.0.2.1", totp="000000")
+    with pytest.raises(auth.AccountLocked):
+        auth.authenticate(app, username, PASSWORD, "192.0.2.1", totp="000000")
+
+
+def _change_role(app, username: str) -> None:  # type: ignore[no-untyped-def]
+    with app.work(None) as uow:  # as approved by a second admin
+        accounts.change_role(uow, username, "investigator", "SSP")
+        uow.commit()
+
+
 @pytest.mark.browser
-def test_a_browser_signed_in_before_a_reset_or_a_disable_is_refused_next_request(
+def test_a_browser_signed_in_before_a_reset_lock_disable_or_role_change_is_refused(
         chromium, live, sqlite_world):
     from test_web_browser import new_page, sign_in
     for username, end in (
             ("armero1", lambda: do(sqlite_world, "admin", users.set_password, "armero1",
                                    NEW_PASSWORD)),
             ("jefe1", lambda: do(sqlite_world, "admin", accounts.disable, "jefe1",
-                                 "Dejó la corporación"))):
+                                 "Dejó la corporación")),
+            ("armero2", lambda: _lock(sqlite_world, "armero2")),
+            ("jefe2", lambda: _change_role(sqlite_world, "jefe2"))):
         context, page = new_page(chromium)
         sign_in(page, live.url, username)
         page.goto(f"{live.url}/firearms")
