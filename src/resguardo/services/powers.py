@@ -159,7 +159,7 @@ def _in_scope(uow: UnitOfWork, name: str) -> Any:
 def _pending(uow: UnitOfWork, request_id: int) -> dict[str, Any]:
     found = at.power_request(uow.conn, request_id)
     if found is None:
-        raise NotFound(f"request {request_id} not found")
+        raise NotFound("request not found")
     assert uow.actor is not None
     authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(found["scope_id"]).path,
               "request")
@@ -261,7 +261,7 @@ def power_alerts(uow: UnitOfWork) -> list[Alert]:
             continue
         out.append(Alert(
             key=f"power_change:{found['id']}", kind=AlertKind.POWER_CHANGE,
-            agency_id=org.id, agency=org.name,
+            agency_id=org.id, agency=org.code,
             subject=f"{found['kind'].replace('_', ' ')}: {found['username']} "
                     f"({found['status']})",
             message=f"request {found['id']} by user {found['requested_by']}, "
