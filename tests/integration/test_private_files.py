@@ -48,3 +48,23 @@ def test_a_fresh_deployment_s_files_are_mode_0600_and_hold_no_session_key(tmp_pa
             "resguardo.db.key"} <= set(files)
     assert {name: mode for name, mode in files.items() if mode != 0o600} == {}
     assert stored == []
+
+
+def test_upgrading_deletes_the_old_session_signing_key_from_the_database(tmp_path):
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from resguardo.storage import schema
+    from resguardo.storage.database import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = schema.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+        conn.execute(insert(api_secrets).values(name="session_signing_key", value="forge-me",
+                                                created_at="2026-01-01T00:00:00.000000Z"))
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(api_secrets.c.name)).all() == []
+    engine.dispose()
