@@ -170,3 +170,20 @@ def test_two_admins_grant_a_new_account_on_the_web_and_its_one_time_password_wor
                                               "new_password": "my-own-password-9"})
     assert page.url.path == "/"
     assert Browser(sqlite_world).sign_in("armero9", otp).url.path == "/login"
+
+
+def test_the_token_form_offers_only_service_accounts_and_refuses_a_person(sqlite_world):
+    with sqlite_world.work(None) as uow:
+        accounts.add_service_account(uow, "cerradura1", "armorer", "MUN1")
+        uow.commit()
+    admin = Browser(sqlite_world)
+    admin.sign_in("admin")
+    page = admin.get("/admin/tokens").text
+    form = page[page.index('action="/admin/tokens"'):]
+    assert 'value="cerradura1"' in form and 'value="armero1"' not in form
+    r = admin.post("/admin/tokens", {"username": "armero1", "name": "como el armero"},
+                   page="/admin/tokens")
+    assert r.status_code == 422 and "es una persona" in r.text
+    r = admin.post("/admin/tokens", {"username": "cerradura1", "name": "cerradura"},
+                   page="/admin/tokens")
+    assert r.status_code == 200 and "rgd_" in r.text

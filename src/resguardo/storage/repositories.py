@@ -431,7 +431,7 @@ class Repositories(EventQueries):
     def users(self) -> list[dict]:
         u, o = t.users.c, t.organizations.c
         stmt = (select(u.id, u.username, u.display_name, u.role, o.code.label("scope"), u.active,
-                       u.created_at)
+                       u.created_at, u.kind)
                 .join(t.organizations, o.id == u.scope_id)
                 .where(self.in_scope(u.scope_id)).order_by(u.username))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
