@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resguardo.domain.entities import Actor
 from resguardo.domain.errors import AuthenticationFailed, Conflict, NotFound
 from resguardo.domain.timefmt import iso
 from resguardo.services import auth
@@ -152,6 +153,7 @@ class Caller:
     settings: auth.AuthSettings
     idempotency_key: str | None = None
     _who: tuple[str, str] | None = field(default=None, repr=False)
+    _upkeep: str | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
@@ -167,13 +169,25 @@ class Caller:
         return self._who[1]
 
     def work(self, *, write: bool = True) -> UnitOfWork:
-        """A unit of work as the caller, its entries tagged with the request and credential."""
+        """A unit of work as the caller, its entries tagged with the request and credential.
+
+        A session token is looked up inside the unit of work's own transaction (one
+        round trip per request, not a transaction of its own).
+        """
+        if self._who is None and self.token.startswith(auth.SESSION_PREFIX):
+            return self.app.work(self._session_actor, write=write, request_id=self.request_id)
         return self.app.work(self.username, write=write, request_id=self.request_id,
                              credential=self.credential)
 
+    def _session_actor(self, conn: Any) -> Actor:
+        actor, self._upkeep = auth.session_actor(conn, self.app.clock(), self.token)
+        self._who = (actor.username, actor.credential or "")
+        return actor
+
     @contextmanager
     def _unit(self, write: bool) -> Iterator[UnitOfWork]:
-        self.username  # noqa: B018 - refuse a dead token before taking the writer's gate
+        if not self.token.startswith(auth.SESSION_PREFIX):
+            self.username  # noqa: B018 - refuse a dead token before taking the writer's gate
         with writer_gate(self.app) if write else nullcontext():
             uow = self.work(write=write)
             try:
@@ -184,6 +198,9 @@ class Caller:
                 yield uow
             finally:
                 uow.__exit__(None, None, None)
+        if self._upkeep:
+            auth.keep_session(self.app, self.token, self._upkeep)
+            self._upkeep = None
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

@@ -11,7 +11,7 @@ from resguardo.config import Settings
 from resguardo.domain.entities import Actor
 from resguardo.domain.timefmt import utcnow
 from resguardo.storage.database import make_engine
-from resguardo.storage.uow import UnitOfWork
+from resguardo.storage.uow import ActorResolver, UnitOfWork
 
 # Importing registers the inspection lockdown guard and the open-findings alerts.
 from resguardo.services import inspections as _inspections  # noqa: E402,F401  isort: skip
@@ -37,7 +37,7 @@ class Resguardo:
         return make_engine(self.settings.database_url,
                            synchronous=self.settings.sqlite_synchronous)
 
-    def work(self, actor: Actor | str | None, *, write: bool = True,
+    def work(self, actor: Actor | str | ActorResolver | None, *, write: bool = True,
              request_id: str | None = None, credential: str | None = None) -> UnitOfWork:
         """A unit of work acting as ``actor`` (a username, an Actor, or None for the system).
 

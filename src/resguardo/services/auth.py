@@ -15,6 +15,7 @@ they are random, shown once, stored as SHA-256 and revoked by an admin.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -31,6 +32,7 @@ from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.services import sessions, users
 from resguardo.storage import api_queries as q
+from resguardo.storage.repositories import Repositories
 from resguardo.storage.uow import UnitOfWork
 
 #: Roles that must use a second factor when the deployment requires it.
@@ -295,6 +297,27 @@ def issue_session(app: Any, actor: Actor, settings: AuthSettings | None = None) 
         uow.commit()
     assert expires is not None
     return Session(SESSION_PREFIX + token, parse_instant(expires))
+
+
+def session_actor(conn: Any, now: datetime, token: str) -> tuple[Actor, str | None]:
+    """The actor of a live API session token, looked up on ``conn`` (inside the request's
+    own transaction), with its credential; and the session's upkeep (see
+    ``sessions.find_session``). AuthenticationFailed when the session has ended, NotFound
+    when the account is disabled."""
+    session, upkeep = sessions.lookup(conn, now, token.removeprefix(SESSION_PREFIX), "api")
+    if session is None:
+        raise AuthenticationFailed("the session has expired or ended; sign in again")
+    actor = Repositories(conn, None).actor_for(session.username)
+    if actor.user_id != session.user_id:
+        raise AuthenticationFailed("the session has expired or ended; sign in again")
+    return dataclasses.replace(actor, credential=session.credential), upkeep
+
+
+def keep_session(app: Any, token: str, upkeep: str) -> None:
+    """Refresh (or drop) an API session's idle clock, in a short write of its own."""
+    with app.work(None) as uow:
+        sessions.keep_session(uow, token.removeprefix(SESSION_PREFIX), upkeep)
+        uow.commit()
 
 
 def session_caller(app: Any, token: str) -> tuple[str, str]:

@@ -18,7 +18,9 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
 
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.timefmt import iso, parse_instant
@@ -89,13 +91,18 @@ def find_session(uow: UnitOfWork, token: str | None,
     idle clock is due a refresh, else None; ``keep_session`` does it in a unit
     of work that writes, so looking a session up never writes.
     """
+    return lookup(uow.conn, uow.now(), token, surface)
+
+
+def lookup(conn: Connection, now: datetime, token: str | None,
+           surface: str) -> tuple[WebSession | None, str | None]:
+    """``find_session`` on a connection (inside another unit of work's transaction)."""
     if not token or len(token) > 128:
         return None, None
     key = _digest(token)
-    row = WebStore(uow.conn).session(key)
+    row = WebStore(conn).session(key)
     if row is None or row["surface"] != surface:
         return None, None
-    now = uow.now()
     seen = parse_instant(row["seen_at"])
     session = WebSession(key, int(row["user_id"]), row["username"], row["csrf"], surface)
     if parse_instant(row["expires_at"]) <= now or now - seen > IDLE:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from resguardo.storage.fast import Raw
 from resguardo.storage.tables import Instant, metadata
 
 web_sessions = Table(
@@ -70,8 +71,11 @@ class WebStore:
             created_at=now, seen_at=now, expires_at=expires_at, surface=surface))
 
     def session(self, token_hash: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(web_sessions).where(_S.token_hash == token_hash)).first()
-        return None if row is None else dict(row._mapping)
+        # on the driver's cursor (storage/fast.py): every API and web request looks one up
+        row = Raw(self.conn).first(
+            "SELECT token_hash, user_id, username, csrf, created_at, seen_at, expires_at,"
+            " surface FROM web_sessions WHERE token_hash = ?", (token_hash,))
+        return None if row is None else vars(row)
 
     def touch_session(self, token_hash: str, now: str) -> None:
         self.conn.execute(update(web_sessions).where(_S.token_hash == token_hash)
