@@ -173,3 +173,21 @@ def test_every_grant_of_power_is_an_alert_to_the_auditors_of_its_scope(two_admin
     clock.advance(days=8)
     api.sign_in_again()
     assert power_alerts("auditor") == []
+
+
+def test_the_only_admin_creates_a_second_admin_who_must_replace_the_password(api):
+    """Bootstrap: nobody could approve, so the only admin acts alone; but the password it
+    chose for the second admin works once, with the second admin's own new password."""
+    r = api.post("admin", "/users", {"username": "admin2", "password": "chosen-by-admin-1",
+                                     "role": "admin", "scope": "NACIONAL"})
+    assert r.status_code == 201
+    created = _events(api.app, "user.created")[-1]
+    assert created.payload["second_admin"] is False
+    first = _sign_in(api, "admin2", "chosen-by-admin-1")
+    assert first.json()["error"]["code"] == "password_change_required"
+    assert _sign_in(api, "admin2", "chosen-by-admin-1",
+                    new_password="admin2-own-password").status_code == 200
+    # from now on the deployment has two admins: the first no longer acts alone
+    r = api.post("admin", "/users", {"username": "armero9", "password": "a-long-password-9",
+                                     "role": "armorer", "scope": "MUN1"})
+    assert r.status_code == 409

@@ -86,6 +86,10 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, sc
         username=name, display_name=(display_name or name).strip(),
         password_hash=hash_password(password) if kind == "person" else password,
         role=role.value, scope_id=scope.id, created_at=iso(uow.now()), kind=kind)
+    if role == Role.ADMIN and kind == "person" and uow.actor is not None:
+        # whoever chose a new admin's password (in bootstrap, the only admin) may use it
+        # once at most: the new admin replaces it at the first sign-in, or finds it used
+        account_tables.set_account(uow.conn, name, must_change_password=True)
     uow.append(NewEvent("user.created", {"user_id": user_id, "username": name,
                                          "role": role.value, "scope_id": scope.id,
                                          "kind": kind, "second_admin": approved},
