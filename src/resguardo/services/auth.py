@@ -97,7 +97,6 @@ class AuthSettings:
     require_totp: bool = False
     address_window: timedelta = timedelta(minutes=15)
     address_limit: int = 20
-    session_lifetime: timedelta = timedelta(hours=8)
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -105,7 +104,6 @@ class AuthSettings:
             require_totp=_env_bool("RESGUARDO_REQUIRE_TOTP"),
             address_window=timedelta(minutes=_env_number("RESGUARDO_LOGIN_WINDOW_MINUTES", 15)),
             address_limit=int(_env_number("RESGUARDO_LOGIN_ADDRESS_LIMIT", 20)),
-            session_lifetime=timedelta(minutes=_env_number("RESGUARDO_SESSION_MINUTES", 480)),
         )
 
 
