@@ -40,6 +40,9 @@ class Settings:
     cosignature_limit: timedelta = timedelta(minutes=10)
     """RESGUARDO_COSIGN_MINUTES: `ledger verify` fails when the latest checkpoint lacks the
     quorum of cosignatures for longer (only with witnesses configured)."""
+    #: The command line must prove who acts (a server), instead of trusting ``--as``
+    #: (a laptop with one operator): RESGUARDO_CLI_SIGN_IN
+    cli_sign_in: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +69,8 @@ class Settings:
             witnesses=_witnesses(),
             unsigned_tail_limit=timedelta(minutes=_float("RESGUARDO_UNSIGNED_TAIL_MINUTES", 10)),
             cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
+            cli_sign_in=(os.environ.get("RESGUARDO_CLI_SIGN_IN") or "").strip().lower()
+            in {"1", "true", "yes", "on"},
         )
 
 

@@ -25,10 +25,11 @@ class AsgiClient:
     The application's lifespan does not run (no webhook worker).
     """
 
-    def __init__(self, app: Any, *, raise_server_exceptions: bool = True) -> None:
+    def __init__(self, app: Any, *, raise_server_exceptions: bool = True,
+                 address: str = "testclient") -> None:
         self._loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_server_exceptions,
-                                        client=("testclient", 50000))
+                                        client=(address, 50000))
         self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

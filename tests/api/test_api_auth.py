@@ -1,4 +1,5 @@
-"""Signing in: passwords, lockout, rate limits, TOTP, sessions and integration tokens."""
+"""Signing in: passwords, throttling, locks, rate limits, TOTP, sessions and integration
+tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pyotp
 import pytest
 
 from resguardo.api import create_app
-from resguardo.services import auth
+from resguardo.services import accounts, auth
 from resguardo.storage.api_tables import api_tokens
 
 from world import PASSWORD
@@ -52,18 +53,73 @@ def test_a_wrong_password_is_refused_with_one_error_shape_and_recorded(api):
     assert login(api, "nobody", "wrong-password!").json() == r.json()
 
 
-def test_five_failures_lock_the_account_until_the_lock_expires(api, clock):
-    for _ in range(4):
+def test_failures_slow_the_name_at_that_address_without_locking_the_account(api, clock):
+    for _ in range(auth.FREE_FAILURES):
         assert login(api, "armero1", "wrong-password!").status_code == 401
-    fifth = login(api, "armero1", "wrong-password!")
-    assert fifth.status_code == 423 and fifth.json()["error"]["code"] == "account_locked"
-    locks = _events(api.app, "auth.locked")
-    assert len(locks) == 1 and locks[0].payload["failures"] == 5
-    # even the right password is refused while locked, and that refusal is recorded
-    assert login(api, "armero1").status_code == 423
-    assert _events(api.app, "auth.login_refused")[-1].payload["reason"] == "locked"
-    clock.advance(minutes=16)
+    slowed = login(api, "armero1")  # even the right password waits out the delay
+    assert slowed.status_code == 429 and slowed.json()["error"]["code"] == "too_many_attempts"
+    assert int(slowed.headers["Retry-After"]) >= 1
+    assert _events(api.app, "auth.rate_limited")[-1].payload["username"] == "armero1"
+    assert not _events(api.app, "auth.locked")
+    clock.advance(minutes=1)
     assert login(api, "armero1").status_code == 200
+
+
+def test_eight_failures_for_the_inspector_from_one_address_slow_only_that_address(
+        world, clock, asgi_client):
+    app = create_app(world, auth_settings=auth.AuthSettings(), webhooks=False)
+    attacker = asgi_client(app, address="203.0.113.9")
+    inspector = asgi_client(app, address="198.51.100.7")
+
+    def sign_in(client, password):  # type: ignore[no-untyped-def]
+        return client.post("/api/v1/auth/token",
+                           json={"username": "inspector", "password": password})
+    for _ in range(8):
+        r = sign_in(attacker, "guess-guess-guess")
+        if r.status_code == 429:  # wait out the delay, as a patient attacker would
+            clock.advance(seconds=int(r.headers["Retry-After"]))
+            r = sign_in(attacker, "guess-guess-guess")
+        assert r.status_code == 401
+    assert len([e for e in _events(world, "auth.login_failed")
+                if e.payload["username"] == "inspector"]) == 8
+    slowed = sign_in(attacker, PASSWORD)  # the attacker's address waits, right password or not
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 16
+    assert sign_in(inspector, PASSWORD).status_code == 200  # at once, from elsewhere
+    assert not _events(world, "auth.locked")
+    world.engine.dispose()
+
+
+def test_a_name_that_does_not_exist_answers_like_one_that_does(api):
+    """Same status, same words, and the same work: a password hash is checked either way."""
+    calls: list[str] = []
+    real = auth.users.verify_password
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(stored[:9])
+        return real(stored, password)
+    auth.users.verify_password = counting  # type: ignore[assignment]
+    try:
+        known = login(api, "inspector", "guess-guess-guess")
+        unknown = login(api, "nadie-existe", "guess-guess-guess")
+    finally:
+        auth.users.verify_password = real  # type: ignore[assignment]
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert calls == ["$argon2id", "$argon2id"]
+    for _ in range(auth.FREE_FAILURES):
+        login(api, "nadie-existe", "guess-guess-guess")
+        login(api, "inspector", "guess-guess-guess")
+    known, unknown = login(api, "inspector", "x-x-x-x-x-x"), login(api, "nadie-existe", "x-x-x")
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json()) and \
+        known.status_code == 429
+
+
+def test_the_delay_grows_with_each_failure():
+    cap = timedelta(minutes=15)
+    delays = [auth.delay_after(n, cap) for n in range(12)]
+    assert delays[:auth.FREE_FAILURES] == [timedelta(0)] * auth.FREE_FAILURES
+    grown = delays[auth.FREE_FAILURES:]
+    assert all(a < b for a, b in zip(grown, grown[1:], strict=False) if b < cap)
+    assert auth.delay_after(100, cap) == cap
 
 
 def test_failures_from_one_address_are_rate_limited_across_usernames(world, clock, asgi_client):
@@ -84,13 +140,22 @@ def test_failures_from_one_address_are_rate_limited_across_usernames(world, cloc
     world.engine.dispose()
 
 
-def test_an_admin_unlocks_a_locked_account(api):
-    for _ in range(5):
-        login(api, "armero2", "wrong-password!")
-    assert login(api, "armero2").status_code == 423
+def _lock_with_wrong_codes(api, username: str) -> str:  # type: ignore[no-untyped-def]
+    with api.app.work("admin") as uow:
+        secret, _ = auth.enroll_totp(uow, username)
+        uow.commit()
+    for _ in range(auth.TOTP_FAILURES_TO_LOCK - 1):
+        assert login(api, username, totp="123456").status_code == 401
+    assert login(api, username, totp="123456").status_code == 423
+    return secret
+
+
+def test_an_admin_unlocks_a_locked_account(api, clock):
+    secret = _lock_with_wrong_codes(api, "armero2")
+    assert login(api, "armero2", totp=pyotp.TOTP(secret).at(clock.now)).status_code == 423
     r = api.post("admin", "/users/armero2/unlock")
     assert r.status_code == 200 and r.json()["locked_until"] is None
-    assert login(api, "armero2").status_code == 200
+    assert login(api, "armero2", totp=pyotp.TOTP(secret).at(clock.now)).status_code == 200
 
 
 def test_the_deployment_can_require_totp_for_oversight_roles(world, clock, asgi_client):
@@ -122,14 +187,20 @@ def test_the_deployment_can_require_totp_for_oversight_roles(world, clock, asgi_
     world.engine.dispose()
 
 
-def test_wrong_totp_codes_count_towards_the_lock(api, clock):
-    with api.app.work("admin") as uow:
-        secret, _ = auth.enroll_totp(uow, "jefe1")
-        uow.commit()
-    for _ in range(4):
-        assert login(api, "jefe1", totp="123456").status_code == 401
-    assert login(api, "jefe1", totp="123456").status_code == 423
+def test_wrong_codes_after_a_right_password_lock_until_an_admin_lifts_it(api, clock):
+    """Whoever types wrong codes after the right password knows the password: that
+    deserves a lock, and its sessions end; a wrong password never locks anyone."""
+    token = api.token("jefe1")
+    secret = _lock_with_wrong_codes(api, "jefe1")
+    locks = _events(api.app, "auth.locked")
+    assert locks[-1].payload["reason"] == "second_factor_after_right_password"
     assert login(api, "jefe1", totp=pyotp.TOTP(secret).at(clock.now)).status_code == 423
+    clock.advance(days=30)  # a lock for what deserves it is lifted by an admin, not by time
+    assert login(api, "jefe1", totp=pyotp.TOTP(secret).at(clock.now)).status_code == 423
+    # a wrong password answers like any wrong password: the lock is told only to the owner
+    assert login(api, "jefe1", "wrong-password!").status_code == 401
+    r = api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
 
 
 def test_a_session_token_expires_and_a_forged_one_is_refused(api, clock):
@@ -144,12 +215,21 @@ def test_a_session_token_expires_and_a_forged_one_is_refused(api, clock):
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
 
 
+def _service_account(app, name: str = "cerradura1", role: str = "armorer",  # type: ignore[no-untyped-def]
+                     scope: str = "MUN1") -> str:
+    with app.work(None) as uow:
+        accounts.add_service_account(uow, name, role, scope)
+        uow.commit()
+    return name
+
+
 def test_an_admin_creates_an_integration_token_shown_once_and_stored_hashed(api):
-    r = api.post("admin", "/tokens", {"username": "armero1", "name": "locker ARM1"})
+    _service_account(api.app)
+    r = api.post("admin", "/tokens", {"username": "cerradura1", "name": "locker ARM1"})
     assert r.status_code == 201
     created = r.json()
     token = created["token"]
-    assert token.startswith("rgd_") and created["username"] == "armero1"
+    assert token.startswith("rgd_") and created["username"] == "cerradura1"
     with api.app.read(None) as uow:
         stored = uow.conn.execute(api_tokens.select()).all()
     assert [row.token_hash for row in stored] == [hashlib.sha256(token.encode()).hexdigest()]
@@ -157,7 +237,7 @@ def test_an_admin_creates_an_integration_token_shown_once_and_stored_hashed(api)
     listed = api.get("admin", "/tokens").json()["items"]
     assert "token" not in listed[0] and listed[0]["prefix"] == token[:12]
     headers = {"Authorization": f"Bearer {token}"}
-    assert api.client.get("/api/v1/auth/me", headers=headers).json()["username"] == "armero1"
+    assert api.client.get("/api/v1/auth/me", headers=headers).json()["username"] == "cerradura1"
     assert [e.type for e in _events(api.app, "token.")] == ["token.created"]
     assert api.delete("admin", f"/tokens/{created['id']}").status_code == 200
     assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 401
@@ -172,8 +252,9 @@ def test_only_an_admin_manages_tokens_and_only_for_accounts_in_scope(api):
 
 
 def test_an_expired_integration_token_is_refused(api, clock):
+    _service_account(api.app)
     expiry = (clock.now + timedelta(days=1)).isoformat()
-    token = api.post("admin", "/tokens", {"username": "armero1", "name": "temp",
+    token = api.post("admin", "/tokens", {"username": "cerradura1", "name": "temp",
                                           "expires_at": expiry}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert api.client.get("/api/v1/auth/me", headers=headers).status_code == 200

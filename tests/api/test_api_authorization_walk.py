@@ -154,11 +154,19 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
         from resguardo.api import webhooks
         objs.webhook_id, _ = webhooks.register(uow, "http://127.0.0.1:9/hook", ["*"], None, None)
         uow.commit()
+    with app.work(None) as uow:
+        from resguardo.services import accounts
+        for n, agency in enumerate(AGENCIES, 1):  # integration tokens are for service accounts
+            accounts.add_service_account(uow, f"svc{n}", "armorer", agency)
+        uow.commit()
     with app.work("admin") as uow:
         for n, agency in enumerate(AGENCIES, 1):
             from resguardo.services import auth
-            token_id, _ = auth.create_api_token(uow, f"extra{n}", "walk")
+            token_id, _ = auth.create_api_token(uow, f"svc{n}", "walk")
             objs.by_agency[agency]["token_id"] = token_id
+            from resguardo.services import powers
+            objs.by_agency[agency]["request_id"] = powers.request(
+                uow, "password_reset", f"extra{n}")["id"]
         uow.commit()
     DeliveryWorker(app).enqueue()
     with app.read(None) as uow:
@@ -276,10 +284,12 @@ class Walk:
         self.problems: list[str] = []
         self.tokens: dict[str, str] = {}
         for user in ROLES:
-            r = self.client.post("/api/v1/auth/token",
-                                 json={"username": user, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            self.tokens[user] = r.json()["access_token"]
+            self.sign_in(user)
+
+    def sign_in(self, user: str) -> None:
+        r = self.client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        self.tokens[user] = r.json()["access_token"]
 
     def log_size(self) -> int:
         with self.app.read(None) as uow:
@@ -288,8 +298,11 @@ class Walk:
     def call(self, op: Operation, user: str | None, path: str, query: dict,
              body: dict | None):  # type: ignore[no-untyped-def]
         headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
-        return self.client.request(op.method.upper(), path, params=query, json=body,
-                                   headers=headers)
+        r = self.client.request(op.method.upper(), path, params=query, json=body,
+                                headers=headers)
+        if user and r.status_code == 200 and op.path == "/api/v1/auth/logout":
+            self.sign_in(user)  # signing out ends the session the walk goes on with
+        return r
 
     def problem(self, op: Operation, user: str | None, case: str, what: str, r) -> None:  # type: ignore[no-untyped-def]
         self.problems.append(f"{op} as {user or 'anonymous'} ({case}): {what}: "

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from resguardo.api import create_app
 from resguardo.cli import context
 from resguardo.cli.main import app
-from resguardo.services import auth
+from resguardo.services import accounts, auth
 from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD
@@ -31,16 +31,19 @@ def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_an_admin_creates_lists_and_revokes_an_integration_token(cli, world, asgi_client):
-    made = cli("--as", "admin", "token", "create", "armero1", "--name", "locker ARM1",
+    with world.work(None) as uow:
+        accounts.add_service_account(uow, "cerradura1", "armorer", "MUN1")
+        uow.commit()
+    made = cli("--as", "admin", "token", "create", "cerradura1", "--name", "locker ARM1",
                "--expires", "2030-01-01", "--json")
     assert made.exit_code == 0, made.output
     created = json.loads(made.stdout)
     client = asgi_client(create_app(world, auth_settings=AuthSettings(), webhooks=False))
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {created['token']}"})
-    assert me.json()["username"] == "armero1"
+    assert me.json()["username"] == "cerradura1"
     listed = json.loads(cli("--as", "admin", "token", "list", "--json").stdout)
     assert [(t["id"], t["username"], t["revoked_at"]) for t in listed] == [
-        (created["id"], "armero1", None)]
+        (created["id"], "cerradura1", None)]
     assert created["token"] not in cli("--as", "admin", "token", "list").stdout
     revoked = cli("--as", "admin", "token", "revoke", str(created["id"]))
     assert revoked.exit_code == 0 and "revoked" in revoked.stdout
@@ -63,13 +66,16 @@ def test_totp_enrolment_and_unlock(cli, world, clock):
     code = pyotp.TOTP(secret).at(clock.now)
     assert auth.authenticate(world, "supervisor", PASSWORD, "10.0.0.1", totp=code)
     assert cli("--as", "admin", "totp", "remove", "supervisor").exit_code == 0
-    for _ in range(5):
+    secret = json.loads(cli("--as", "admin", "totp", "enroll", "armero2", "--json").stdout)["secret"]
+    for _ in range(auth.TOTP_FAILURES_TO_LOCK - 1):
         with pytest.raises(auth.AuthenticationFailed):
-            auth.authenticate(world, "armero2", "wrong-password!", "10.0.0.1")
+            auth.authenticate(world, "armero2", PASSWORD, "10.0.0.1", totp="000000")
     with pytest.raises(auth.AccountLocked):
-        auth.authenticate(world, "armero2", PASSWORD, "10.0.0.1")
+        auth.authenticate(world, "armero2", PASSWORD, "10.0.0.1", totp="000000")
     assert cli("--as", "admin", "unlock", "armero2").exit_code == 0
-    assert auth.authenticate(world, "armero2", PASSWORD, "10.0.0.1").username == "armero2"
+    code = pyotp.TOTP(secret).at(clock.now)
+    assert auth.authenticate(world, "armero2", PASSWORD, "10.0.0.1", totp=code).username == \
+        "armero2"
 
 
 def test_serve_refuses_a_database_that_was_never_initialized(tmp_path, monkeypatch):

@@ -143,7 +143,7 @@ def test_a_receiver_that_keeps_failing_ends_failed_and_an_admin_can_retry(
 
 def test_a_subscription_sees_only_its_owners_scope_and_stops_when_deleted(
         api, receiver, firearm_id):
-    with api.app.work("admin") as uow:
+    with api.app.work(None) as uow:  # (an admin's new admin must replace its password first)
         users.add_user(uow, "admin-ssp", PASSWORD, "admin", "SSP")
         uow.commit()
     hook = api.post("admin-ssp", "/webhooks", {"url": receiver.url,
@@ -187,7 +187,10 @@ def test_the_server_runs_the_delivery_worker_in_the_background(world, receiver, 
         admin = {"Authorization": f"Bearer {token['access_token']}"}
         client.post("/api/v1/webhooks", headers=admin,
                     json={"url": receiver.url, "event_types": ["token.*"]})
-        client.post("/api/v1/tokens", headers=admin, json={"username": "armero1", "name": "x"})
+        client.post("/api/v1/users/service-accounts", headers=admin,
+                    json={"username": "cerradura1", "role": "armorer", "scope": "MUN1"})
+        client.post("/api/v1/tokens", headers=admin,
+                    json={"username": "cerradura1", "name": "x"})  # tokens: service accounts
         deadline = time.monotonic() + 10
         while not receiver.received:
             assert time.monotonic() < deadline, "the background worker delivered nothing"

@@ -93,7 +93,7 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
                    officers.officers, firearms.firearms, custody.actions, operations.ammo,
                    operations.alerts, operations.requests, operations.losses,
                    operations.entries, inspections.inspections, ledger.ledger,
-                   access.accounts, access.tokens, access.hooks, imports.imports):
+                   access.accounts, access.grants, access.tokens, access.hooks, imports.imports):
         app.include_router(router, prefix=PREFIX)
     app.include_router(trace_routes.traces, prefix=PREFIX)
 

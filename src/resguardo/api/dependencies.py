@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resguardo.domain.entities import Actor
 from resguardo.domain.errors import AuthenticationFailed, Conflict, NotFound
 from resguardo.domain.timefmt import iso
 from resguardo.services import auth
@@ -151,19 +152,44 @@ class Caller:
     path: str
     settings: auth.AuthSettings
     idempotency_key: str | None = None
-    _username: str | None = field(default=None, repr=False)
+    _who: tuple[str, str] | None = field(default=None, repr=False)
+    _upkeep: str | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
-        if self._username is None:
-            self._username = auth.bearer_username(self.app, self.token, self.settings)
-        return self._username
+        if self._who is None:
+            self._who = auth.bearer_caller(self.app, self.token)
+        return self._who[0]
+
+    @property
+    def credential(self) -> str:
+        """The session or token this request came with (``api:session:..``, ``api:token:N``)."""
+        if self._who is None:
+            self._who = auth.bearer_caller(self.app, self.token)
+        return self._who[1]
+
+    def work(self, *, write: bool = True) -> UnitOfWork:
+        """A unit of work as the caller, its entries tagged with the request and credential.
+
+        A session token is looked up inside the unit of work's own transaction (one
+        round trip per request, not a transaction of its own).
+        """
+        if self._who is None and self.token.startswith(auth.SESSION_PREFIX):
+            return self.app.work(self._session_actor, write=write, request_id=self.request_id)
+        return self.app.work(self.username, write=write, request_id=self.request_id,
+                             credential=self.credential)
+
+    def _session_actor(self, conn: Any) -> Actor:
+        actor, self._upkeep = auth.session_actor(conn, self.app.clock(), self.token)
+        self._who = (actor.username, actor.credential or "")
+        return actor
 
     @contextmanager
     def _unit(self, write: bool) -> Iterator[UnitOfWork]:
-        username = self.username
+        if not self.token.startswith(auth.SESSION_PREFIX):
+            self.username  # noqa: B018 - refuse a dead token before taking the writer's gate
         with writer_gate(self.app) if write else nullcontext():
-            uow = self.app.work(username, write=write, request_id=self.request_id)
+            uow = self.work(write=write)
             try:
                 uow.__enter__()
             except NotFound:
@@ -172,6 +198,9 @@ class Caller:
                 yield uow
             finally:
                 uow.__exit__(None, None, None)
+        if self._upkeep:
+            auth.keep_session(self.app, self.token, self._upkeep)
+            self._upkeep = None
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

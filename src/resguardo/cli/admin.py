@@ -11,7 +11,7 @@ import typer
 from resguardo.cli.context import AsUser, Json, deployment, read, refusals, report_event, write
 from resguardo.cli.output import console, fail, print_json, print_table
 from resguardo.domain.codes import LocationKind, OrgKind, Role
-from resguardo.services import registry, setup, users
+from resguardo.services import accounts, powers, registry, setup, users
 from resguardo.storage.database import has_schema
 
 user_app = typer.Typer(help="User accounts (admin only).", no_args_is_help=True)
@@ -77,13 +77,26 @@ def user_add(
     name: Annotated[str | None, typer.Option(help="Full name.")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin",
                                                  help="Read the password from standard input.")] = False,
+    service: Annotated[bool, typer.Option(
+        "--service", help="A service account for an integration: no password, tokens only, "
+                          "never one of the two people of a two-person rule.")] = False,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
-    """Create a user account.
+    """Create a user account (one that only reads; or any account until the deployment
+    has a second admin: after that, `user request account` and a second admin approves).
 
-    Example: resguardo --as admin user add jperez --role armorer --scope MUN-01 --password-stdin
+    Example: resguardo --as admin user add jperez --role auditor --scope NACIONAL --password-stdin
     """
+    if service:
+        user_id = write(as_user, accounts.add_service_account, username, role, scope, name)
+        if as_json:
+            print_json({"id": user_id, "username": username.lower(), "role": role.value,
+                        "scope": scope, "kind": "service"})
+        else:
+            typer.echo(f"Service account {username.lower()} ({role.value}, scope {scope}) "
+                       "created.")
+        return
     password = _password(password_stdin, f"Password for {username}")
     user_id = write(as_user, users.add_user, username, password, role, scope, name)
     if as_json:
@@ -104,6 +117,127 @@ def user_list(as_user: AsUser = None, as_json: Json = False) -> None:
         print_table("Users", ["username", "name", "role", "scope", "active"],
                     [(r["username"], r["display_name"], r["role"], r["scope"], r["active"])
                      for r in rows])
+
+
+Reason = Annotated[str, typer.Option(help="Why (kept in the log).")]
+
+
+@user_app.command("disable")
+@refusals
+def user_disable(username: str, reason: Reason, as_user: AsUser = None,
+                 as_json: Json = False) -> None:
+    """Disable an account: it cannot sign in; its sessions and tokens stop at once.
+
+    Example: resguardo --as admin user disable armero1 --reason "Dejó la corporación"
+    """
+    row = write(as_user, accounts.disable, username, reason)
+    if as_json:
+        print_json({"username": row["username"], "active": False})
+    else:
+        typer.echo(f"User {row['username']} disabled; its sessions and tokens stopped.")
+
+
+@user_app.command("enable")
+@refusals
+def user_enable(username: str, reason: Reason, as_user: AsUser = None,
+                as_json: Json = False) -> None:
+    """Enable a disabled account again (it signs in afresh).
+
+    Example: resguardo --as admin user enable armero1 --reason "Reingresó"
+    """
+    row = write(as_user, accounts.enable, username, reason)
+    if as_json:
+        print_json({"username": row["username"], "active": True})
+    else:
+        typer.echo(f"User {row['username']} enabled.")
+
+
+@user_app.command("sign-out")
+@refusals
+def user_sign_out(username: Annotated[str | None, typer.Argument(
+                      help="The account (default: your own).")] = None,
+                  as_user: AsUser = None, as_json: Json = False) -> None:
+    """End every session of an account, web and API: your own, or (admin) one you manage.
+
+    Example: resguardo --as admin user sign-out armero1
+    """
+    ended = write(as_user, accounts.sign_out_everywhere, username)
+    if as_json:
+        print_json({"sessions": ended})
+    else:
+        typer.echo(f"{ended} session(s) ended.")
+
+
+@user_app.command("request")
+@refusals
+def user_request(
+    kind: Annotated[str, typer.Argument(
+        help="account, role, password_reset or service_account.")],
+    username: str,
+    role: Annotated[Role | None, typer.Option(help="The role (account, role, service_account).")] = None,
+    scope: Annotated[str | None, typer.Option(help="Organization code.")] = None,
+    name: Annotated[str | None, typer.Option(help="Full name (account).")] = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Ask for a grant of power; a second admin approves it (`user approve`).
+
+    Example: resguardo --as admin user request account armero9 --role armorer --scope MUN-01
+    """
+    found = write(as_user, powers.request, kind, username,
+                  role=role.value if role else None, scope=scope, display_name=name)
+    if as_json:
+        print_json(found)
+    else:
+        typer.echo(f"Request {found['id']} ({kind}, {found['username']}) awaits a second "
+                   "admin.")
+
+
+@user_app.command("requests")
+@refusals
+def user_requests(as_user: AsUser = None, as_json: Json = False) -> None:
+    """Grants of power awaiting a second admin. Example: resguardo --as admin2 user requests"""
+    rows = read(as_user, powers.pending)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Requests", ["id", "kind", "user", "details", "requested"],
+                    [(r["id"], r["kind"], r["username"],
+                      ", ".join(f"{k}={v}" for k, v in r["details"].items()),
+                      r["requested_at"]) for r in rows])
+
+
+@user_app.command("approve")
+@refusals
+def user_approve(request_id: int, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Approve another admin's request; a reset or a new account prints its one-time
+    password (only now), which the person replaces at the next sign-in.
+
+    Example: resguardo --as admin2 user approve 3
+    """
+    found = write(as_user, powers.approve, request_id)
+    if as_json:
+        print_json(found)
+        return
+    typer.echo(f"Request {request_id} approved ({found['kind']}, {found['username']}).")
+    if found.get("one_time_password"):
+        typer.echo(f"One-time password for {found['username']} (shown only now): "
+                   f"{found['one_time_password']}")
+
+
+@user_app.command("reject")
+@refusals
+def user_reject(request_id: int, reason: Reason, as_user: AsUser = None,
+                as_json: Json = False) -> None:
+    """Turn a request down.
+
+    Example: resguardo --as admin2 user reject 3 --reason "No procede"
+    """
+    found = write(as_user, powers.reject, request_id, reason)
+    if as_json:
+        print_json(found)
+    else:
+        typer.echo(f"Request {request_id} rejected.")
 
 
 @org_app.command("add")

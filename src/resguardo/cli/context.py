@@ -3,15 +3,20 @@ unit of work and turning refusals into exit codes."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from resguardo.cli.output import domain_failure, fail, print_json
-from resguardo.domain.errors import DomainError
+from resguardo.domain.entities import Actor
+from resguardo.domain.errors import AuthenticationFailed, DomainError
 from resguardo.domain.events import Event
+from resguardo.services import auth
 from resguardo.services.app import Resguardo
 from resguardo.storage.database import database_errors, has_schema
 from resguardo.storage.uow import UnitOfWork
@@ -39,6 +44,7 @@ def set_deployment(app: Resguardo | None) -> None:
     """Tests and the demo point the CLI at a deployment of their own."""
     global _app
     _app = app
+    _PROVED.clear()
 
 
 def refusals(fn: Callable[..., T]) -> Callable[..., T]:
@@ -62,13 +68,63 @@ def refusals(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def require_user(as_user: str | None) -> str:
+#: Who acts, once proved, for the rest of the command (a command may open several units).
+_PROVED: dict[str, Actor] = {}
+
+
+def forget_credentials() -> None:
+    """Each command proves who acts afresh."""
+    _PROVED.clear()
+
+
+def require_user(as_user: str | Actor | None) -> Actor:
+    """The person acting, with the credential this command proved.
+
+    On a laptop (the default) ``--as`` names the operator and is trusted
+    (``cli:local``). With RESGUARDO_CLI_SIGN_IN on (a server), the person proves
+    it: a token file (RESGUARDO_TOKEN_FILE: a session token of that person from
+    ``POST /api/v1/auth/token``, or a service account's integration token), or the
+    password (and authenticator code) asked on the terminal.
+    """
+    if isinstance(as_user, Actor):
+        return as_user
     if not as_user:
         raise fail("say who is acting: --as USER or RESGUARDO_USER", code=2)
-    return as_user
+    name = as_user.strip().lower()
+    found = _PROVED.get(name)
+    if found is None:
+        app = deployment()
+        credential = _prove(app, name) if app.settings.cli_sign_in else "cli:local"
+        with app.read(None) as uow:
+            actor = uow.repo.actor_for(name)
+        found = _PROVED[name] = dataclasses.replace(actor, credential=credential)
+    return found
 
 
-def write(as_user: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def _prove(app: Resguardo, name: str) -> str:
+    """Check the credentials of ``name`` on a server; the credential's name, or refuse."""
+    token_file = os.environ.get("RESGUARDO_TOKEN_FILE")
+    if token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise fail(f"RESGUARDO_TOKEN_FILE: cannot read {token_file}: {exc.strerror}",
+                       code=2) from None
+        owner, credential = auth.bearer_caller(app, token)
+        if owner != name:
+            raise AuthenticationFailed("the token in RESGUARDO_TOKEN_FILE belongs to someone "
+                                       "else")
+        return "cli:" + credential.split(":", 1)[1]
+    password = typer.prompt(f"Password for {name}", hide_input=True, err=True)
+    try:
+        auth.authenticate(app, name, password, "cli")
+    except auth.TotpRequired:
+        code = typer.prompt("Authenticator code", err=True)
+        auth.authenticate(app, name, password, "cli", totp=code)
+    return "cli:password"
+
+
+def write(as_user: str | Actor | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one service call in one transaction as the named user, and commit."""
     user = require_user(as_user)
     with deployment().work(user) as uow:
@@ -77,7 +133,7 @@ def write(as_user: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) 
         return result
 
 
-def read(as_user: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def read(as_user: str | Actor | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     user = require_user(as_user)
     with deployment().read(user) as uow:
         return fn(uow, *args, **kwargs)

@@ -28,13 +28,18 @@ app = typer.Typer(
 def _root(
     as_user: str | None = typer.Option(
         None, "--as", metavar="USER",
-        help="Act as this user for the command that follows (same as RESGUARDO_USER)."),
+        help="Act as this user for the command that follows (same as RESGUARDO_USER). "
+             "On a server (RESGUARDO_CLI_SIGN_IN=1) the user proves it: the password is "
+             "asked, or RESGUARDO_TOKEN_FILE names a token file of that user."),
 ) -> None:
     """Resguardo: firearms registry, custody, inspections, trace and a tamper-evident ledger.
 
     Every write acts as a named user and passes the same role and scope checks as
-    the web interface and the API. Example: resguardo --as armero1 issue ABC123 --to P-0142
+    the web interface and the API; on a server (RESGUARDO_CLI_SIGN_IN=1) the user
+    signs in first. Example: resguardo --as armero1 issue ABC123 --to P-0142
     """
+    from resguardo.cli.context import forget_credentials
+    forget_credentials()
     if as_user:
         # commands read their own --as option with RESGUARDO_USER as its default
         os.environ["RESGUARDO_USER"] = as_user

@@ -62,13 +62,14 @@ def _expiry(value: str | None) -> datetime | None:
 @token_app.command("create")
 @refusals
 def token_create(
-    username: Annotated[str, typer.Argument(help="The account the integration acts as.")],
+    username: Annotated[str, typer.Argument(
+        help="The service account the integration acts as (never a person).")],
     name: Annotated[str, typer.Option(help="What the token is for.")],
     expires: Annotated[str | None, typer.Option(help="Last day it works, YYYY-MM-DD.")] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
-    """Create an API token; it is printed once and stored only as a hash.
+    """Create an API token for a service account; printed once, stored only as a hash.
 
     Example: resguardo --as admin token create locker-arm1 --name "Smart locker ARM1"
     """

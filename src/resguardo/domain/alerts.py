@@ -19,6 +19,7 @@ class AlertKind(StrEnum):
     OPEN_FINDING = "open_finding"
     WITNESS_REFUSED = "witness_refused"
     WITNESS_UNREACHABLE = "witness_unreachable"
+    POWER_CHANGE = "power_change"
 
 
 @dataclass(frozen=True, slots=True)

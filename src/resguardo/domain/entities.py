@@ -87,6 +87,16 @@ class Actor:
     #: Agencies the scope's authorities oversee (``oversight``), for the oversight roles:
     #: read and inspected as if they lay below the scope.
     overseen: tuple[Organization, ...] = ()
+    #: "person", or "service" for an integration (token only; never one of the two
+    #: people of a two-person rule)
+    kind: str = "person"
+    #: The credential this actor proved, ``surface:kind:id`` (``web:session:3f9a..``);
+    #: None for the system and for code that acts without one
+    credential: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
 
     def in_scope(self, org_path: str) -> bool:
         return self.scope.contains(org_path) or any(o.contains(org_path) for o in self.overseen)

@@ -79,8 +79,18 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 #: Roles whose scope must be a single agency (they act on its registry).
 AGENCY_ROLES = frozenset({Role.ARMORER, Role.CHIEF})
 
+#: Actions a service account (an integration) never takes, whatever its role: both
+#: halves of every two-person rule (the report and its approval), and managing
+#: accounts. A two-person rule needs two people; a token is nobody.
+PEOPLE_ONLY = frozenset({
+    A.DECOMMISSION_REQUEST, A.DECOMMISSION_APPROVE, A.TRANSFER_REQUEST, A.TRANSFER_APPROVE,
+    A.FIREARM_REPORT_LOSS, A.CORRECT, A.OVERRIDE_GRANT, A.USER_MANAGE,
+})
+
 
 def may(actor: Actor, action: Action) -> bool:
+    if actor.is_service and action in PEOPLE_ONLY:
+        return False
     return action in PERMISSIONS[actor.role]
 
 
@@ -93,6 +103,10 @@ def authorize(actor: Actor, action: Action, target_path: str | None = None,
     """
     if target_path is not None and not actor.in_scope(target_path):
         raise NotFound(f"{what} not found")
+    if actor.is_service and action in PEOPLE_ONLY:
+        raise PermissionDenied(
+            f"a service account may not {action.value.replace('.', ' ').replace('_', ' ')}: "
+            "a person must", role=actor.role.value, action=action.value, account="service")
     if action not in PERMISSIONS[actor.role]:
         raise PermissionDenied(
             f"role {actor.role.value} may not {action.value.replace('.', ' ').replace('_', ' ')}",

@@ -12,7 +12,7 @@ from resguardo.config import Settings
 from resguardo.domain.entities import Actor
 from resguardo.domain.timefmt import utcnow
 from resguardo.storage.database import make_engine
-from resguardo.storage.uow import AppendHook, UnitOfWork
+from resguardo.storage.uow import ActorResolver, AppendHook, UnitOfWork
 
 InitHook = Callable[[Any], list[str]]
 
@@ -53,12 +53,16 @@ class Resguardo:
         return make_engine(self.settings.database_url,
                            synchronous=self.settings.sqlite_synchronous)
 
-    def work(self, actor: Actor | str | None, *, write: bool = True,
-             request_id: str | None = None) -> UnitOfWork:
-        """A unit of work acting as ``actor`` (a username, an Actor, or None for the system)."""
+    def work(self, actor: Actor | str | ActorResolver | None, *, write: bool = True,
+             request_id: str | None = None, credential: str | None = None) -> UnitOfWork:
+        """A unit of work acting as ``actor`` (a username, an Actor, or None for the system).
+
+        ``credential`` names what the actor proved (``surface:kind:id``); it is recorded
+        with every entry the unit of work commits (an Actor may carry its own).
+        """
         return UnitOfWork(self.engine, actor, write=write, clock=self.clock,
                           hooks=self.wiring.append_hooks,
-                          request_id=request_id)
+                          request_id=request_id, credential=credential)
 
     def read(self, actor: Actor | str | None) -> UnitOfWork:
         return self.work(actor, write=False)

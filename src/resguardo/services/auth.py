@@ -1,4 +1,4 @@
-"""Signing in: passwords, lockout, rate limits, TOTP, session and integration tokens.
+"""Signing in: passwords, throttling, locks, TOTP, session and integration tokens.
 
 Independent of any web framework: the HTTP API and the web interface both call
 ``authenticate`` with what the person typed and the network address it came
@@ -6,33 +6,33 @@ from. Every sign-in, failure and lock is recorded as an ``auth.*`` event (audit
 only: the projector ignores them). The function manages its own transactions,
 because a failure must be recorded even though the attempt is refused.
 
-Session tokens are signed (HMAC, ``itsdangerous``) and expire; the signing key
-is generated once and kept in the database, so every server process agrees.
-Integration tokens are random, shown once, stored as SHA-256 and revoked by an
-admin.
+Session tokens are random and kept on the server (``services.sessions``): every
+request looks its session up, so the server ends it at sign-out, a password
+change, a lock, a disable or a change of role or scope, and no key in the
+database can forge one. Integration tokens belong to service accounts only;
+they are random, shown once, stored as SHA-256 and revoked by an admin.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
-from resguardo.services import users
+from resguardo.services import sessions, users
 from resguardo.storage import api_queries as q
+from resguardo.storage.repositories import Repositories
 from resguardo.storage.uow import UnitOfWork
 
 #: Roles that must use a second factor when the deployment requires it.
@@ -40,12 +40,11 @@ TOTP_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.INVESTIGATOR, Role
                         Role.ADMIN})
 SESSION_PREFIX = "rs1."
 API_TOKEN_PREFIX = "rgd_"
-_SECRET_NAME = "session_signing_key"
 _DUMMY_HASH: str | None = None
 
 
 class AccountLocked(AuthenticationFailed):
-    """Too many failed sign-ins: the account refuses every attempt for a while."""
+    """Locked until an admin lifts it (wrong authenticator codes after a right password)."""
 
     code = "account_locked"
     status = 423
@@ -56,6 +55,13 @@ class TooManyAttempts(DomainError):
 
     code = "too_many_attempts"
     status = 429
+
+
+class PasswordChangeRequired(AuthenticationFailed):
+    """The password was a one-time password from an admin's reset: choose your own."""
+
+    code = "password_change_required"
+    status = 403
 
 
 class TotpRequired(AuthenticationFailed):
@@ -89,23 +95,15 @@ class AuthSettings:
     """How strict sign-in is; read from the environment (see the README)."""
 
     require_totp: bool = False
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
     address_window: timedelta = timedelta(minutes=15)
     address_limit: int = 20
-    session_lifetime: timedelta = timedelta(hours=8)
-    secret_key: str | None = None
 
     @classmethod
     def from_env(cls) -> AuthSettings:
         return cls(
             require_totp=_env_bool("RESGUARDO_REQUIRE_TOTP"),
-            max_failures=5,
-            lockout=timedelta(minutes=_env_number("RESGUARDO_LOCKOUT_MINUTES", 15)),
             address_window=timedelta(minutes=_env_number("RESGUARDO_LOGIN_WINDOW_MINUTES", 15)),
             address_limit=int(_env_number("RESGUARDO_LOGIN_ADDRESS_LIMIT", 20)),
-            session_lifetime=timedelta(minutes=_env_number("RESGUARDO_SESSION_MINUTES", 480)),
-            secret_key=os.environ.get("RESGUARDO_SECRET_KEY") or None,
         )
 
 
@@ -116,31 +114,56 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+#: Failed sign-ins for one name from one address before any delay; each one after
+#: doubles the delay, from one second up to the address window.
+FREE_FAILURES = 3
+#: Wrong authenticator codes after a right password before the account is locked
+#: until an admin lifts it: whoever typed them knows the password.
+TOTP_FAILURES_TO_LOCK = 3
+#: ``locked_until`` of a lock only an admin lifts.
+UNTIL_LIFTED = "9999-12-31T23:59:59.999999Z"
+
+
+def delay_after(failures: int, cap: timedelta) -> timedelta:
+    """How long one name waits at one address after ``failures`` failures in a row."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - FREE_FAILURES, 20)), cap)
+
+
 def _record_failure(app: Any, *, row: Any, username: str, address: str, reason: str,
-                    settings: AuthSettings) -> datetime | None:
-    """Count a failed attempt and record it; returns the lock's end when this one locks."""
-    locked_until = None
+                    settings: AuthSettings) -> None:
+    """Count a failed attempt against the name at this address, and record it."""
     with app.work(None) as uow:
         now = uow.now()
         q.add_address_failure(uow.repo, address, username, iso(now))
         q.prune_address_failures(uow.repo, iso(now - settings.address_window))
-        org_id = row.scope_id if row is not None else None
         payload: dict[str, Any] = {"username": username, "address": address, "reason": reason}
         if row is not None:
             payload["user_id"] = row.id
-            failures = q.count_login_failure(uow.repo, row.id)
-            payload["failures"] = failures
-            uow.append(NewEvent("auth.login_failed", payload, org_id=org_id))
-            if failures >= settings.max_failures:
-                locked_until = now + settings.lockout
-                q.set_lock(uow.repo, row.id, iso(locked_until))
-                uow.append(NewEvent("auth.locked", {
-                    "user_id": row.id, "username": username, "address": address,
-                    "failures": failures, "locked_until": iso(locked_until)}, org_id=org_id))
-        else:
-            uow.append(NewEvent("auth.login_failed", payload, org_id=None))
+        uow.append(NewEvent("auth.login_failed", payload,
+                            org_id=row.scope_id if row is not None else None))
         uow.commit()
-    return locked_until
+
+
+def _wrong_second_factor(app: Any, row: Any, username: str, address: str) -> bool:
+    """Record a wrong authenticator code after a right password; True when this one locks
+    the account (until an admin lifts it, ending its sessions)."""
+    with app.work(None) as uow:
+        failures = q.count_login_failure(uow.repo, row.id)
+        uow.append(NewEvent("auth.login_failed", {
+            "user_id": row.id, "username": username, "address": address,
+            "reason": "wrong_totp", "failures": failures}, org_id=row.scope_id))
+        locked = failures >= TOTP_FAILURES_TO_LOCK
+        if locked:
+            q.set_lock(uow.repo, row.id, UNTIL_LIFTED)
+            uow.append(NewEvent("auth.locked", {
+                "user_id": row.id, "username": username, "address": address,
+                "failures": failures, "reason": "second_factor_after_right_password",
+                "locked_until": UNTIL_LIFTED}, org_id=row.scope_id))
+            sessions.end_sessions(uow, row.id, username, "locked", row.scope_id)
+        uow.commit()
+    return locked
 
 
 def _refuse(app: Any, event_type: str, payload: dict[str, Any], org_id: int | None) -> None:
@@ -150,45 +173,66 @@ def _refuse(app: Any, event_type: str, payload: dict[str, Any], org_id: int | No
 
 
 def authenticate(app: Any, username: str, password: str, address: str, *,
-                 totp: str | None = None, settings: AuthSettings | None = None) -> Actor:
+                 totp: str | None = None, settings: AuthSettings | None = None,
+                 new_password: str | None = None) -> Actor:
     """The actor whose credentials these are, or a refusal (recorded either way).
 
     ``app`` is the deployment (``services.app.Resguardo``); ``address`` is the
-    client's network address. Raises ``AuthenticationFailed`` (wrong name,
-    password or code), ``TotpRequired``, ``TotpNotEnrolled``, ``AccountLocked``
-    (423) or ``TooManyAttempts`` (429).
+    client's network address. Failures slow down the name *at that address*
+    (``delay_after``) and, past a limit, the address itself; they never lock the
+    account for everyone, so a stranger's guesses cannot keep its owner out. A
+    name that does not exist, a disabled account, a service account and a wrong
+    password get the same words after the same work (a password hash is checked
+    either way). Raises ``AuthenticationFailed``, ``TotpRequired``,
+    ``TotpNotEnrolled``, ``AccountLocked`` (423: only to someone who gave the
+    right password, after wrong authenticator codes locked the account until an
+    admin lifts it), ``TooManyAttempts`` (429, with ``retry_after``) or
+    ``PasswordChangeRequired`` (403: the password was a one-time password from an
+    admin's reset; sign in again giving ``new_password``, which replaces it).
     """
     settings = settings or AuthSettings.from_env()
     name = (username or "").strip().lower()[:80]
     address = (address or "unknown")[:64]
     with app.read(None) as uow:
         now = uow.now()
-        recent = q.address_failures_since(uow.repo, address, iso(now - settings.address_window))
+        since = iso(now - settings.address_window)
+        recent = q.address_failures_since(uow.repo, address, since)
+        pair, last = q.pair_failures_since(uow.repo, address, name, since)
         row = uow.repo.user_row(name) if name else None
+    org_id = row.scope_id if row is not None else None
+    wait = timedelta(0)
     if recent >= settings.address_limit:
-        _refuse(app, "auth.rate_limited", {"username": name, "address": address,
-                                           "failures": recent},
-                row.scope_id if row is not None else None)
+        wait = settings.address_window
+    elif last is not None:
+        wait = parse_instant(last) + delay_after(pair, settings.address_window) - now
+    if wait > timedelta(0):
+        # a refused attempt counts too: hammering only lengthens the wait, from now
+        wait = (settings.address_window if recent >= settings.address_limit
+                else delay_after(pair + 1, settings.address_window))
+        with app.work(None) as uow:
+            q.add_address_failure(uow.repo, address, name, iso(now))
+            uow.append(NewEvent("auth.rate_limited", {"username": name, "address": address,
+                                                      "failures": max(recent, pair)},
+                                org_id=org_id))
+            uow.commit()
         raise TooManyAttempts("too many failed sign-ins from this address; try again later",
-                              retry_after=int(settings.address_window.total_seconds()))
-    if row is not None and row.locked_until and parse_instant(row.locked_until) > now:
+                              retry_after=max(1, int(wait.total_seconds() + 0.999)))
+    # argon2 runs outside any transaction: a slow hash must not hold the write lock
+    person = row is not None and row.kind == "person"
+    ok = users.verify_password(row.password_hash if row is not None and person
+                               else _dummy_hash(), password or "")
+    if row is None or not person or not row.active or not ok:
+        reason = ("unknown_user" if row is None else "service_account" if not person
+                  else "disabled" if not row.active else "wrong_password")
+        _record_failure(app, row=row, username=name, address=address, reason=reason,
+                        settings=settings)
+        raise AuthenticationFailed("wrong username or password")
+    if row.locked_until and parse_instant(row.locked_until) > now:
         _refuse(app, "auth.login_refused", {"user_id": row.id, "username": name,
                                             "address": address, "reason": "locked"},
                 row.scope_id)
-        raise AccountLocked("the account is locked after repeated failed sign-ins",
+        raise AccountLocked("the account is locked: ask an administrator to unlock it",
                             locked_until=row.locked_until)
-    # argon2 runs outside any transaction: a slow hash must not hold the write lock
-    ok = users.verify_password(row.password_hash if row is not None else _dummy_hash(),
-                               password or "")
-    if row is None or not row.active or not ok:
-        reason = "unknown_user" if row is None else ("disabled" if not row.active
-                                                     else "wrong_password")
-        until = _record_failure(app, row=row, username=name, address=address, reason=reason,
-                                settings=settings)
-        if until is not None:
-            raise AccountLocked("the account is locked after repeated failed sign-ins",
-                                locked_until=iso(until))
-        raise AuthenticationFailed("wrong username or password")
     role = Role(row.role)
     needs_totp = bool(row.totp_secret) or (settings.require_totp and role in TOTP_ROLES)
     method = "password"
@@ -203,16 +247,25 @@ def authenticate(app: Any, username: str, password: str, address: str, *,
         if not code:
             raise TotpRequired("enter the code from your authenticator app")
         if not pyotp.TOTP(row.totp_secret).verify(code, for_time=now, valid_window=1):
-            until = _record_failure(app, row=row, username=name, address=address,
-                                    reason="wrong_totp", settings=settings)
-            if until is not None:
-                raise AccountLocked("the account is locked after repeated failed sign-ins",
-                                    locked_until=iso(until))
+            if _wrong_second_factor(app, row, name, address):
+                raise AccountLocked("the account is locked: ask an administrator to unlock it",
+                                    locked_until=UNTIL_LIFTED)
             raise AuthenticationFailed("wrong authenticator code")
         method = "password+totp"
+    if row.must_change_password:
+        if not new_password:
+            raise PasswordChangeRequired("this is a one-time password: choose a new password "
+                                         "to sign in", field="new_password")
+        if new_password == password:
+            raise ValidationFailed("the new password must differ from the one-time password",
+                                   field="new_password")
     with app.work(name) as uow:
-        if row.failed_logins or row.locked_until:
+        if row.must_change_password:
+            assert new_password is not None
+            users.set_password(uow, name, new_password)  # own change: ends the old sessions
+        if row.failed_logins:
             q.set_lock(uow.repo, row.id, None)
+        q.forget_pair_failures(uow.repo, address, name)
         uow.append(NewEvent("auth.login", {"user_id": row.id, "username": name,
                                            "address": address, "method": method},
                             org_id=row.scope_id))
@@ -224,24 +277,6 @@ def authenticate(app: Any, username: str, password: str, address: str, *,
 
 # --- session tokens ------------------------------------------------------------------------------
 
-_SERIALIZERS: dict[str, URLSafeSerializer] = {}
-
-
-def _serializer(app: Any, settings: AuthSettings) -> URLSafeSerializer:
-    key = settings.secret_key or f"db:{app.settings.database_url}"
-    found = _SERIALIZERS.get(key)
-    if found is None:
-        secret = settings.secret_key
-        if secret is None:
-            with app.work(None) as uow:
-                secret = q.secret(uow.repo, _SECRET_NAME, secrets.token_urlsafe(48),
-                                  iso(uow.now()))
-                uow.commit()
-        found = URLSafeSerializer(secret, salt="resguardo.session")
-        _SERIALIZERS[key] = found
-    return found
-
-
 @dataclass(frozen=True)
 class Session:
     token: str
@@ -249,69 +284,85 @@ class Session:
 
 
 def issue_session(app: Any, actor: Actor, settings: AuthSettings | None = None) -> Session:
-    """A signed bearer token for the actor, valid for the configured lifetime."""
-    settings = settings or AuthSettings.from_env()
-    expires = app.clock() + settings.session_lifetime
-    body = _serializer(app, settings).dumps({"u": actor.user_id, "n": actor.username,
-                                             "e": int(expires.timestamp())})
-    return Session(SESSION_PREFIX + str(body), expires)
+    """A bearer session token for the actor, kept on the server (see ``services.sessions``).
+
+    The token is random and says nothing; the server keeps its SHA-256 and its
+    expiry, so it ends whenever the server ends it, whatever the client holds.
+    """
+    with app.work(None) as uow:
+        token = sessions.open_session(uow, actor, "api")
+        expires = sessions.session_expiry(uow, token)
+        uow.commit()
+    assert expires is not None
+    return Session(SESSION_PREFIX + token, parse_instant(expires))
 
 
-#: Signatures already checked: (signing key, token) -> (username, expiry). A token is
-#: immutable, so its signature needs checking once; its expiry is checked every time.
-_VERIFIED: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
-_VERIFIED_MAX = 4096
-_VERIFIED_LOCK = threading.Lock()
+def session_actor(conn: Any, now: datetime, token: str) -> tuple[Actor, str | None]:
+    """The actor of a live API session token, looked up on ``conn`` (inside the request's
+    own transaction), with its credential; and the session's upkeep (see
+    ``sessions.find_session``). AuthenticationFailed when the session has ended, NotFound
+    when the account is disabled."""
+    session, upkeep = sessions.lookup(conn, now, token.removeprefix(SESSION_PREFIX), "api")
+    if session is None:
+        raise AuthenticationFailed("the session has expired or ended; sign in again")
+    actor = Repositories(conn, None).actor_for(session.username)
+    if actor.user_id != session.user_id:
+        raise AuthenticationFailed("the session has expired or ended; sign in again")
+    return dataclasses.replace(actor, credential=session.credential), upkeep
 
 
-def session_username(app: Any, token: str, settings: AuthSettings | None = None) -> str:
-    """The username a session token was issued to, if the token is genuine and current."""
-    settings = settings or AuthSettings.from_env()
-    serializer = _serializer(app, settings)
-    key = (id(serializer), token)
-    found = _VERIFIED.get(key)
-    if found is None:
-        try:
-            data = serializer.loads(token.removeprefix(SESSION_PREFIX))
-        except BadSignature:
-            raise AuthenticationFailed("the token is not valid") from None
-        if not isinstance(data, dict) or not isinstance(data.get("n"), str):
-            raise AuthenticationFailed("the token is not valid")
-        found = (data["n"], int(data.get("e", 0)))
-        with _VERIFIED_LOCK:
-            _VERIFIED[key] = found
-            while len(_VERIFIED) > _VERIFIED_MAX:
-                _VERIFIED.popitem(last=False)
-    if found[1] <= app.clock().timestamp():
-        raise AuthenticationFailed("the token has expired; sign in again")
-    return found[0]
+def keep_session(app: Any, token: str, upkeep: str) -> None:
+    """Refresh (or drop) an API session's idle clock, in a short write of its own."""
+    with app.work(None) as uow:
+        sessions.keep_session(uow, token.removeprefix(SESSION_PREFIX), upkeep)
+        uow.commit()
 
 
-# --- integration tokens ----------------------------------------------------------------------------
+def session_caller(app: Any, token: str) -> tuple[str, str]:
+    """(username, credential) of a live API session token, or AuthenticationFailed."""
+    raw = token.removeprefix(SESSION_PREFIX)
+    with app.read(None) as uow:
+        session, upkeep = sessions.find_session(uow, raw, "api")
+    if upkeep:
+        with app.work(None) as uow:
+            sessions.keep_session(uow, raw, upkeep)
+            uow.commit()
+    if session is None:
+        raise AuthenticationFailed("the session has expired or ended; sign in again")
+    return session.username, session.credential
+
+
+# # --- integration tokens ----------------------------------------------------------------------------
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def token_username(app: Any, token: str) -> str:
-    """The owner of a live integration token."""
+def token_caller(app: Any, token: str, surface: str = "api") -> tuple[str, str]:
+    """(owner, credential) of a live integration token; the owner is a service account."""
     with app.read(None) as uow:
         found = q.token_owner(uow.repo, _digest(token))
         now = uow.now()
-    if found is None or found["revoked_at"] is not None or not found["active"]:
+    if found is None or found["revoked_at"] is not None or not found["active"] or \
+            found["kind"] != "service":
         raise AuthenticationFailed("the token is not valid")
     if found["expires_at"] is not None and parse_instant(found["expires_at"]) <= now:
         raise AuthenticationFailed("the token has expired")
-    return str(found["username"])
+    return str(found["username"]), f"{surface}:token:{found['id']}"
+
+
+def bearer_caller(app: Any, token: str) -> tuple[str, str]:
+    """(username, credential) behind a bearer token of either kind."""
+    if token.startswith(API_TOKEN_PREFIX):
+        return token_caller(app, token)
+    if token.startswith(SESSION_PREFIX):
+        return session_caller(app, token)
+    raise AuthenticationFailed("the token is not valid")
 
 
 def bearer_username(app: Any, token: str, settings: AuthSettings | None = None) -> str:
     """The username behind a bearer token of either kind."""
-    if token.startswith(API_TOKEN_PREFIX):
-        return token_username(app, token)
-    if token.startswith(SESSION_PREFIX):
-        return session_username(app, token, settings)
-    raise AuthenticationFailed("the token is not valid")
+    return bearer_caller(app, token)[0]
 
 
 def _managed_user(uow: UnitOfWork, username: str) -> dict:
@@ -327,13 +378,18 @@ def _managed_user(uow: UnitOfWork, username: str) -> dict:
 
 def create_api_token(uow: UnitOfWork, username: str, name: str, *,
                      expires_at: datetime | None = None) -> tuple[int, str]:
-    """A new integration token for ``username``: (id, the token, shown only now)."""
+    """A new integration token for the service account ``username``: (id, the token, shown
+    only now). A person never gets one: an admin holding a token that acts as the armorer
+    could fill both halves of a two-person rule."""
     label = (name or "").strip()
     if not label or len(label) > 200 or any(ord(c) < 32 for c in label):
         raise ValidationFailed("name the token (1-200 printable characters)", field="name")
     if uow.actor is not None:
         authorize(uow.actor, Action.USER_MANAGE)
     owner = _managed_user(uow, username)
+    if uow.repo.user_row(owner["username"]).kind != "service":
+        raise ValidationFailed(f"{owner['username']} is a person: tokens are only for service "
+                               "accounts (a person signs in)", field="username")
     now = uow.now()
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("the expiry is in the past", field="expires_at")

@@ -111,6 +111,22 @@ def address_failures_since(repo: Repositories, address: str, since: str) -> int:
         c.address == address[:64], c.at >= since)).scalar_one())
 
 
+def pair_failures_since(repo: Repositories, address: str, username: str,
+                        since: str) -> tuple[int, str | None]:
+    """Failed sign-ins for one name from one address since ``since``: (count, latest)."""
+    c = auth_failures.c
+    row = repo.conn.execute(select(func.count(), func.max(c.at)).where(
+        c.address == address[:64], c.username == username[:80], c.at >= since)).one()
+    return int(row[0]), row[1]
+
+
+def forget_pair_failures(repo: Repositories, address: str, username: str) -> None:
+    """After a right sign-in, the name starts afresh at that address."""
+    c = auth_failures.c
+    repo.conn.execute(delete(auth_failures).where(c.address == address[:64],
+                                                  c.username == username[:80]))
+
+
 def prune_address_failures(repo: Repositories, before: str) -> None:
     repo.conn.execute(delete(auth_failures).where(auth_failures.c.at < before))
 
@@ -119,7 +135,7 @@ def prune_address_failures(repo: Repositories, before: str) -> None:
 
 _USER_COLUMNS = (t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
                  t.users.c.active, t.users.c.created_at, t.users.c.locked_until,
-                 t.users.c.failed_logins, t.users.c.scope_id,
+                 t.users.c.failed_logins, t.users.c.scope_id, t.users.c.kind,
                  (t.users.c.totp_secret.is_not(None)).label("totp_enrolled"),
                  t.organizations.c.code.label("scope"))
 
@@ -158,7 +174,7 @@ def token_owner(repo: Repositories, token_hash: str) -> dict | None:
     """The live token with this hash and its owner's name, or None."""
     k, u = api_tokens.c, t.users.c
     row = repo.conn.execute(
-        select(k.id, k.expires_at, k.revoked_at, u.username, u.active)
+        select(k.id, k.expires_at, k.revoked_at, u.username, u.active, u.kind)
         .join(t.users, u.id == k.user_id).where(k.token_hash == token_hash)).first()
     return None if row is None else dict(row._mapping)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -55,12 +56,31 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+#: Mode of the SQLite file: only the account the server runs as reads it (it holds
+#: password hashes and every entry); SQLite gives its -wal and -shm companions the
+#: same mode as the database file.
+DATABASE_FILE_MODE = 0o600
+
+
+def create_private_file(path: str) -> None:
+    """Create the database file readable and writable by its owner only, if it is new."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DATABASE_FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, DATABASE_FILE_MODE)  # whatever the umask said
+    finally:
+        os.close(fd)
+
+
 def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(path)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
                                poolclass=NullPool if path == ":memory:" else None)
         _sqlite_setup(engine, synchronous)

@@ -436,8 +436,9 @@ class Repositories(EventQueries):
 
     def actor_for(self, username: str) -> Actor:
         row = self.raw.first(
-            "SELECT u.id, u.username, u.role, u.active, o.id AS org_id, o.code, o.name, o.kind,"
-            " o.parent_id, o.path FROM users u JOIN organizations o ON o.id = u.scope_id"
+            "SELECT u.id, u.username, u.role, u.active, u.kind AS account_kind, o.id AS org_id,"
+            " o.code, o.name, o.kind, o.parent_id, o.path"
+            " FROM users u JOIN organizations o ON o.id = u.scope_id"
             " WHERE u.username = ?", (username,))
         if row is None or not row.active:
             raise NotFound(f"user {username} not found or disabled", user=username)
@@ -446,7 +447,7 @@ class Repositories(EventQueries):
         role = Role(row.role)
         overseen = self.overseen_by(scope) if role in OVERSIGHT_ROLES else ()
         return Actor(user_id=row.id, username=row.username, role=role, scope=scope,
-                     overseen=overseen)
+                     overseen=overseen, kind=row.account_kind)
 
     def overseen_by(self, scope: Organization) -> tuple[Organization, ...]:
         """Agencies overseen by ``scope`` or an authority below it (outside its own tree)."""
@@ -467,16 +468,17 @@ class Repositories(EventQueries):
     def users(self) -> list[dict]:
         u, o = t.users.c, t.organizations.c
         stmt = (select(u.id, u.username, u.display_name, u.role, o.code.label("scope"), u.active,
-                       u.created_at)
+                       u.created_at, u.kind)
                 .join(t.organizations, o.id == u.scope_id)
                 .where(self.in_scope(u.scope_id)).order_by(u.username))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def insert_user(self, *, username: str, display_name: str, password_hash: str, role: str,
-                    scope_id: int, created_at: str) -> int:
+                    scope_id: int, created_at: str, kind: str = "person") -> int:
         result = self.conn.execute(t.users.insert().values(
             username=username, display_name=display_name, password_hash=password_hash,
-            role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at))
+            role=role, scope_id=scope_id, active=True, failed_logins=0, created_at=created_at,
+            kind=kind))
         assert result.inserted_primary_key is not None
         return int(result.inserted_primary_key[0])
 

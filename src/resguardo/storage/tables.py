@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -79,6 +80,10 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", Instant, nullable=True),
     Column("created_at", Instant, nullable=False),
+    # "person" or "service" (an integration: token only; see services/accounts.py)
+    Column("kind", String(16), nullable=False, default="person", server_default="person"),
+    Column("must_change_password", Boolean, nullable=False, default=False,
+           server_default=false()),
 )
 
 # --- projection ------------------------------------------------------------

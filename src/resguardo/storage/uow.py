@@ -14,7 +14,7 @@ from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.timefmt import iso, utcnow
-from resguardo.storage import ledger_store, projector
+from resguardo.storage import account_tables, ledger_store, projector
 from resguardo.storage.database import WRITE, is_sqlite
 from resguardo.storage.repositories import Repositories
 
@@ -24,6 +24,10 @@ _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_i
                  " subject_id, corrects, reason, request_id, payload, secret)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
+#: Finds, inside the unit of work's own transaction, who acts (a session looked up by its
+#: token): one round trip instead of a transaction of its own.
+ActorResolver = Callable[[Connection], Actor]
+
 #: Called with (connection, event) after an event is appended, in its transaction. The
 #: deployment hands its hooks to each unit of work (``services.app.Wiring``).
 AppendHook = Callable[[Connection, Event], None]
@@ -32,9 +36,11 @@ AppendHook = Callable[[Connection, Event], None]
 class UnitOfWork:
     """One transaction on behalf of one actor (``None`` for the system itself)."""
 
-    def __init__(self, engine: Engine, actor: Actor | str | None, *, write: bool = True,
+    def __init__(self, engine: Engine, actor: Actor | str | ActorResolver | None, *,
+                 write: bool = True,
                  clock: Callable[[], datetime] = utcnow, request_id: str | None = None,
-                 system_name: str = "system", hooks: Sequence[AppendHook] = ()) -> None:
+                 system_name: str = "system", hooks: Sequence[AppendHook] = (),
+                 credential: str | None = None) -> None:
         self.engine = engine
         self._actor_spec = actor
         self.actor: Actor | None = actor if isinstance(actor, Actor) else None
@@ -43,7 +49,12 @@ class UnitOfWork:
         self.request_id = request_id
         self.system_name = system_name
         self.hooks = tuple(hooks)
+        #: The credential the actor proved (``surface:kind:id``); recorded for every entry
+        #: this unit of work commits (``account_tables.event_credentials``).
+        self.credential = credential or (actor.credential if isinstance(actor, Actor)
+                                         else None)
         self._size: int | None = None
+        self._first: int | None = None
         self._dirty = False
         self.appended: list[Event] = []
         #: Attempts the freeze refused: recorded in their own transaction (``_record_refusals``)
@@ -59,6 +70,9 @@ class UnitOfWork:
         try:
             if isinstance(self._actor_spec, str):
                 self.actor = Repositories(conn, None).actor_for(self._actor_spec)
+            elif callable(self._actor_spec):
+                self.actor = self._actor_spec(conn)
+                self.credential = self.credential or self.actor.credential
         except BaseException:
             self._tx.rollback()
             conn.close()
@@ -90,6 +104,7 @@ class UnitOfWork:
             # positions and each writer sees the state its predecessor committed.
             sql = _HEAD_SQL if is_sqlite(self.engine) else _HEAD_SQL + " FOR UPDATE"
             self._size = int(self.repo.raw.scalar(sql))
+            self._first = self._size
         return self._size
 
     def lock(self) -> None:
@@ -134,7 +149,8 @@ class UnitOfWork:
             return
         pending, self._refusals = self._refusals, []
         with UnitOfWork(self.engine, self.actor, clock=self.clock, request_id=self.request_id,
-                        system_name=self.system_name, hooks=self.hooks) as record:
+                        system_name=self.system_name, hooks=self.hooks,
+                        credential=self.credential) as record:
             for new in pending:
                 record.append(new)
             record.commit()
@@ -181,14 +197,19 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._dirty:
             self.repo.raw.execute("UPDATE log_head SET size = ? WHERE id = 1", (self._size,))
+            first, end = self._first, self._size
+            if self.credential and first is not None and end is not None and end > first:
+                account_tables.record_credential(self.conn, first, end, self.credential)
         self._tx.commit()
         self._dirty = False
+        self._first = self._size
         if self._refusals:
             self._record_refusals()
-            self._size = None  # the record moved the log's head
+            self._size = self._first = None  # the record moved the log's head
 
     def rollback(self) -> None:
         self._tx.rollback()
         self._size = None
+        self._first = None
         self._dirty = False
         self.appended.clear()

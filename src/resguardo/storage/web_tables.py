@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from resguardo.storage.fast import Raw
 from resguardo.storage.tables import Instant, metadata
 
 web_sessions = Table(
@@ -36,6 +37,8 @@ web_sessions = Table(
     Column("created_at", Instant, nullable=False),
     Column("seen_at", Instant, nullable=False),
     Column("expires_at", Instant, nullable=False),
+    # "web" (a cookie) or "api" (a bearer token): every session the server can end
+    Column("surface", String(8), nullable=False, default="web", server_default="web"),
     Index("ix_web_sessions_user_id", "user_id"),
 )
 
@@ -62,14 +65,17 @@ class WebStore:
     # --- sessions ------------------------------------------------------------------------
 
     def add_session(self, token_hash: str, user_id: int, username: str, csrf: str,
-                    now: str, expires_at: str) -> None:
+                    now: str, expires_at: str, surface: str = "web") -> None:
         self.conn.execute(insert(web_sessions).values(
             token_hash=token_hash, user_id=user_id, username=username, csrf=csrf,
-            created_at=now, seen_at=now, expires_at=expires_at))
+            created_at=now, seen_at=now, expires_at=expires_at, surface=surface))
 
     def session(self, token_hash: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(web_sessions).where(_S.token_hash == token_hash)).first()
-        return None if row is None else dict(row._mapping)
+        # on the driver's cursor (storage/fast.py): every API and web request looks one up
+        row = Raw(self.conn).first(
+            "SELECT token_hash, user_id, username, csrf, created_at, seen_at, expires_at,"
+            " surface FROM web_sessions WHERE token_hash = ?", (token_hash,))
+        return None if row is None else vars(row)
 
     def touch_session(self, token_hash: str, now: str) -> None:
         self.conn.execute(update(web_sessions).where(_S.token_hash == token_hash)
@@ -78,8 +84,10 @@ class WebStore:
     def drop_session(self, token_hash: str) -> None:
         self.conn.execute(delete(web_sessions).where(_S.token_hash == token_hash))
 
-    def drop_sessions_of(self, user_id: int) -> None:
-        self.conn.execute(delete(web_sessions).where(_S.user_id == user_id))
+    def drop_sessions_of(self, user_id: int) -> int:
+        """End every session of the user; how many there were."""
+        return int(self.conn.execute(delete(web_sessions).where(_S.user_id == user_id))
+                   .rowcount or 0)
 
     def drop_expired_sessions(self, now: str) -> None:
         self.conn.execute(delete(web_sessions).where(_S.expires_at < now))

@@ -40,6 +40,14 @@ ROLE = {
     "admin": N_("Administrator"),
 }
 
+#: Grants of power that take a second admin (services/powers.py).
+POWER_KIND = {
+    "account": N_("New account with write rights"),
+    "password_reset": N_("Password reset"),
+    "role": N_("Role or scope change"),
+    "service_account": N_("Service account"),
+}
+
 ORG_KIND = {
     "national": N_("National authority"),
     "military_zone": N_("Military zone"),
@@ -65,6 +73,7 @@ ALERT_KIND = {
     "open_finding": N_("Open finding"),
     "witness_refused": N_("A witness refused the ledger"),
     "witness_unreachable": N_("A witness could not be reached"),
+    "power_change": N_("Grant of power"),
 }
 
 EVENT = {

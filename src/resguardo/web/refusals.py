@@ -78,6 +78,13 @@ DOMAIN_MESSAGES = (
     N_("name the token (1-200 printable characters)"),
     N_("the expiry is in the past"),
     N_("the token is already revoked"),
+    N_("say why the account is disabled"),
+    N_("the new password must differ from the one-time password"),
+    N_("ask another admin to change your own account"),
+    N_("give the scope of the account"),
+    N_("say why the account is enabled again"),
+    N_("an admin cannot disable their own account"),
+    N_("a service account has no password; it uses tokens"),
     # inspections
     N_("the planned date is in the past"),
     N_("the scanned serial is empty"),
@@ -212,6 +219,14 @@ _DYNAMIC = [
     (re.compile(r"^badge (?P<badge>\S+) is already registered in (?P<agency>\S+)$"),
      N_("Badge %(badge)s is already registered in %(agency)s.")),
     (re.compile(r"^user (?P<user>\S+) already exists$"), N_("User %(user)s already exists.")),
+    (re.compile(r"^request (?P<n>\d+) is already (?P<status>approved|rejected)$"),
+     N_("Request %(n)s was already decided.")),
+    (re.compile(r"^user (?P<user>\S+) is already disabled$"),
+     N_("The account %(user)s is already disabled.")),
+    (re.compile(r"^user (?P<user>\S+) is already enabled$"),
+     N_("The account %(user)s is already enabled.")),
+    (re.compile(r"^(?P<user>\S+) is a person: tokens are only for service accounts"),
+     N_("%(user)s is a person: tokens are only for service accounts (a person signs in).")),
     (re.compile(r"^a (?P<role>[a-z]+) must be scoped to one agency$"),
      N_("This role works within one agency: choose an agency as its scope.")),
     (re.compile(r"^the password needs at least (?P<n>\d+) characters$"),
@@ -318,6 +333,11 @@ def explain(exc: DomainError, lang: Lang) -> str:
         if known != exc.message:
             return sentence(known)
         return _("Not found, or outside what you may see.")
+    if code == "second_admin_required":
+        return _("This change needs a second administrator: request it below, and another "
+                 "administrator approves it.")
+    if code == "permission_denied" and d.get("account") == "service":
+        return _("A service account cannot do this: a person must.")
     if code == "permission_denied":
         role = _(labels.label(labels.ROLE, d.get("role")))
         action = _(ACTIONS.get(d.get("action", ""), SOMETHING))
@@ -383,10 +403,10 @@ def explain(exc: DomainError, lang: Lang) -> str:
                      "chief.", badge=d.get("badge", ""))
         return _("Wrong PIN. The officer must type their own PIN.")
     if code == "account_locked":
-        return _("This account is locked after repeated failed sign-ins. Wait a few minutes or "
-                 "ask an administrator to unlock it.")
+        return _("This account is locked after wrong authenticator codes. Ask an "
+                 "administrator to unlock it.")
     if code == "too_many_attempts":
-        return _("Too many failed sign-ins from this computer. Wait a few minutes and try again.")
+        return _("Too many failed sign-ins from this computer. Wait a little and try again.")
     if code == "totp_not_enrolled":
         return _("Your role needs an authenticator app and none is set up for you. Ask an "
                  "administrator to enrol one.")

@@ -10,6 +10,7 @@ never decided here: pages call the services, which refuse.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -196,8 +197,9 @@ class Site:
                     actor = uow.repo.actor_for(session.username)
                 except NotFound:
                     actor = None
-                if actor is not None:
+                if actor is not None and actor.user_id == session.user_id:
                     row = uow.repo.user_row(session.username)
+                    actor = dataclasses.replace(actor, credential=session.credential)
                     viewer = Viewer(actor, row.display_name if row else actor.username, session)
         if upkeep:
             with self.rg.work(None) as uow:
@@ -334,6 +336,8 @@ NOTICES = {
     "checkpoint_signed": N_("Checkpoint signed."),
     "account_changed": N_("Account updated."),
     "token_revoked": N_("Token revoked: it stopped working at once."),
+    "power_requested": N_("Requested: another administrator must approve it."),
+    "power_decided": N_("Request decided."),
 }
 
 

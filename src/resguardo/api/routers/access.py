@@ -15,6 +15,11 @@ from resguardo.api.schemas.access import (
     ApiTokenOut,
     DeliveryOut,
     PasswordIn,
+    PowerRequestIn,
+    PowerRequestOut,
+    ReasonIn,
+    ServiceAccountIn,
+    SessionsEndedOut,
     TotpOut,
     UserIn,
     UserOut,
@@ -26,18 +31,21 @@ from resguardo.api.schemas.common import Page
 from resguardo.domain.codes import Role
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import auth, users
+from resguardo.services import accounts as account_service
+from resguardo.services import auth, powers, users
 from resguardo.storage import api_queries as q
 from resguardo.storage import webhook_queries as wq
 from resguardo.storage.uow import UnitOfWork
 
 accounts = router("/users", "users")
 tokens = router("/tokens", "tokens")
+grants = router("/power-requests", "users")
 hooks = router("/webhooks", "webhooks")
 
 Username = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$",
                                description="Username.")]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="Token id.")]
+RequestId = Annotated[int, Path(ge=1, le=MAX_ID, description="Power request id.")]
 WebhookId = Annotated[int, Path(ge=1, le=MAX_ID, description="Webhook id.")]
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Delivery id.")]
 
@@ -57,7 +65,8 @@ def _user(uow: UnitOfWork, username: str) -> dict:
 def _user_out(row: dict) -> UserOut:
     return UserOut(username=row["username"], display_name=row["display_name"], role=row["role"],
                    scope=row["scope"], active=bool(row["active"]), created_at=row["created_at"],
-                   locked_until=row["locked_until"], totp_enrolled=bool(row["totp_enrolled"]))
+                   locked_until=row["locked_until"], totp_enrolled=bool(row["totp_enrolled"]),
+                   kind=row["kind"])
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -91,6 +100,58 @@ def create_user(body: UserIn, caller: Writer) -> object:
                        body.display_name)
         return _user(uow, body.username.strip())
     return caller.write(run, lambda uow, row: _user_out(row), body=body)
+
+
+@accounts.post("/service-accounts", response_model=UserOut, status_code=201,
+               openapi_extra=needs(Action.USER_MANAGE))
+def create_service_account(body: ServiceAccountIn, caller: Writer) -> object:
+    """Create a service account for an integration (smart locker, RFID gate).
+
+    It has no password and never signs in; an admin gives it tokens
+    (`POST /tokens`). Whatever its role, it takes no half of a two-person rule
+    (reporting or approving a loss, decommission, transfer or correction).
+    """
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.add_service_account(uow, body.username, body.role, body.scope,
+                                     body.display_name)
+        return _user(uow, body.username.strip())
+    return caller.write(run, lambda uow, row: _user_out(row), body=body)
+
+
+@accounts.post("/{username}/disable", response_model=UserOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def disable_user(username: Username, body: ReasonIn, caller: Writer) -> object:
+    """Disable an account: it cannot sign in, and its sessions and tokens stop at once."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.disable(uow, _user(uow, username)["username"], body.reason)
+        return _user(uow, username)
+    return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
+
+
+@accounts.post("/{username}/enable", response_model=UserOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def enable_user(username: Username, body: ReasonIn, caller: Writer) -> object:
+    """Enable a disabled account again; it signs in afresh."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.enable(uow, _user(uow, username)["username"], body.reason)
+        return _user(uow, username)
+    return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
+
+
+@accounts.post("/{username}/sessions/end", response_model=SessionsEndedOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def end_user_sessions(username: Username, caller: Writer) -> object:
+    """Sign an account out everywhere (web and API): yours, or (admin) one you manage."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        name = username.lower()
+        if uow.actor is None or uow.actor.username != name:
+            _admin(uow)
+            _user(uow, name)
+        return account_service.sign_out_everywhere(uow, name)
+    return caller.write(run, lambda uow, n: SessionsEndedOut(sessions=n), status=200)
 
 
 @accounts.post("/{username}/password", response_model=UserOut,
@@ -140,6 +201,46 @@ def remove_totp(username: Username, caller: Writer) -> object:
         auth.remove_totp(uow, _user(uow, username)["username"])
         return _user(uow, username)
     return caller.write(run, lambda uow, row: _user_out(row), status=200)
+
+
+# --- grants of power: two admins ----------------------------------------------------------------
+
+@grants.get("", response_model=list[PowerRequestOut], openapi_extra=needs(Action.USER_MANAGE))
+def list_power_requests(caller: Reader) -> list[PowerRequestOut]:
+    """Grants of power awaiting a second admin, in your scope."""
+    with caller.read() as uow:
+        return [PowerRequestOut.model_validate(r) for r in powers.pending(uow)]
+
+
+@grants.post("", response_model=PowerRequestOut, status_code=201,
+             openapi_extra=needs(Action.USER_MANAGE))
+def request_power(body: PowerRequestIn, caller: Writer) -> object:
+    """Ask for a grant of power: an account with write rights, a role or scope change, a
+    password reset or a service account. Another admin approves it; auditors see it."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        return powers.request(uow, body.kind, body.username,
+                              role=body.role.value if body.role else None, scope=body.scope,
+                              display_name=body.display_name)
+    return caller.write(run, lambda uow, r: PowerRequestOut.model_validate(r), body=body)
+
+
+@grants.post("/{request_id}/approve", response_model=PowerRequestOut,
+             openapi_extra=needs(Action.USER_MANAGE))
+def approve_power(request_id: RequestId, caller: SecretWriter) -> object:
+    """Approve another admin's request: the change is made now (never by the admin who
+    asked, nor on your own account). A reset or a new account answers its one-time
+    password, shown only now."""
+    return caller.write(lambda uow: powers.approve(uow, request_id),
+                        lambda uow, r: PowerRequestOut.model_validate(r), status=200)
+
+
+@grants.post("/{request_id}/reject", response_model=PowerRequestOut,
+             openapi_extra=needs(Action.USER_MANAGE))
+def reject_power(request_id: RequestId, body: ReasonIn, caller: Writer) -> object:
+    """Turn a request down (any admin in scope, the one who asked included)."""
+    return caller.write(lambda uow: powers.reject(uow, request_id, body.reason),
+                        lambda uow, r: PowerRequestOut.model_validate(r), status=200,
+                        body=body)
 
 
 # --- integration tokens ---------------------------------------------------------------------------

@@ -4,32 +4,57 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from resguardo.api.dependencies import Reader, SecretWriter
+from resguardo.api.dependencies import Reader, SecretWriter, Writer
 from resguardo.api.errors import error_responses
 from resguardo.api.routing import needs
-from resguardo.api.schemas.access import LoginIn, MeOut, TokenOut, TotpOut
+from resguardo.api.schemas.access import LoginIn, MeOut, SessionsEndedOut, TokenOut, TotpOut
+from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.policy import PERMISSIONS
-from resguardo.services import auth
+from resguardo.services import accounts, auth, sessions
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenOut,
-             responses=error_responses(401, 422, 423, 429, 500, 503),
+             responses=error_responses(401, 403, 422, 423, 429, 500, 503),
              openapi_extra=needs("none"))
 def sign_in(body: LoginIn, request: Request) -> TokenOut:
     """Exchange a username and password (and TOTP code) for a session token.
 
-    Five failures in a row lock the account for a while (423); many failures
-    from one address are refused for a while (429). Every sign-in, failure and
-    lock is recorded in the log. Send the token as `Authorization: Bearer ...`.
+    Failures slow down that name at that address with growing delays, and many
+    failures from one address slow the address (429 with `Retry-After`); they
+    never lock the account for its owner elsewhere. A name that does not exist
+    answers exactly like a wrong password. Wrong authenticator codes after the
+    right password lock the account until an admin lifts it (423). Every
+    sign-in, failure, delay and lock is recorded in the log. The session lives
+    on the server: send the token as `Authorization: Bearer ...`; it ends at
+    sign-out, at a password change, a lock or when the account is disabled.
     """
     state = request.app.state
     address = request.client.host if request.client else "unknown"
     actor = auth.authenticate(state.resguardo, body.username, body.password, address,
-                              totp=body.totp, settings=state.auth_settings)
+                              totp=body.totp, settings=state.auth_settings,
+                              new_password=body.new_password)
     session = auth.issue_session(state.resguardo, actor, state.auth_settings)
     return TokenOut(access_token=session.token, expires_at=session.expires_at)
+
+
+@router.post("/logout", response_model=SessionsEndedOut, responses=error_responses(),
+             openapi_extra=needs("none"))
+def sign_out(caller: Writer, everywhere: bool = False) -> object:
+    """End this session on the server (`everywhere=true`: every session of yours, web and
+    API). An integration token is not a session: an admin revokes it."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        assert uow.actor is not None
+        if not caller.token.startswith(auth.SESSION_PREFIX):
+            raise ValidationFailed("an integration token is not a session; an admin revokes "
+                                   "it", field="token")
+        if everywhere:
+            return accounts.sign_out_everywhere(uow)
+        sessions.close_session(uow, caller.token.removeprefix(auth.SESSION_PREFIX),
+                               uow.actor.scope.id)
+        return 1
+    return caller.write(run, lambda uow, n: SessionsEndedOut(sessions=n), status=200)
 
 
 @router.get("/me", response_model=MeOut, responses=error_responses(),

@@ -209,7 +209,7 @@ def _remove(upload: str) -> None:
 
 
 def _unit(caller: Caller) -> UnitOfWork:
-    return caller.app.work(caller.username, write=True, request_id=caller.request_id)
+    return caller.work(write=True)
 
 
 def _enter(uow: UnitOfWork) -> UnitOfWork:

@@ -29,6 +29,9 @@ class LoginIn(BaseModel):
     password: Password
     totp: TotpCode | None = Field(None, description="Authenticator code, when the account "
                                                     "has a second factor.")
+    new_password: Password | None = Field(
+        None, description="Your own new password, when `password` is a one-time password "
+                          "from an admin's reset (the answer is `password_change_required`).")
 
 
 class TokenOut(BaseModel):
@@ -57,6 +60,60 @@ class UserIn(BaseModel):
     display_name: Name | None = None
 
 
+class ServiceAccountIn(BaseModel):
+    model_config = _examples({"username": "cerradura-arm1", "role": "armorer",
+                              "scope": "MUN1", "display_name": "Smart locker ARM1"})
+
+    username: Username
+    role: Role
+    scope: Code = Field(description="Organization code the integration acts in (and below).")
+    display_name: Name | None = None
+
+
+class ReasonIn(BaseModel):
+    model_config = _examples({"reason": "Left the agency on 2026-12-01"})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="Why (kept in the log).")
+
+
+class SessionsEndedOut(BaseModel):
+    sessions: int = Field(description="How many sessions (web and API) ended.")
+
+
+class PowerRequestIn(BaseModel):
+    model_config = _examples(
+        {"kind": "account", "username": "armero9", "role": "armorer", "scope": "MUN1",
+         "display_name": "Armero nueve"},
+        {"kind": "password_reset", "username": "armero1"},
+        {"kind": "role", "username": "armero1", "role": "chief", "scope": "MUN1"},
+        {"kind": "service_account", "username": "cerradura-arm1", "role": "armorer",
+         "scope": "MUN1"})
+
+    kind: Literal["account", "role", "password_reset", "service_account"]
+    username: Username
+    role: Role | None = Field(None, description="New role (account, role, service_account).")
+    scope: Code | None = Field(None, description="Organization code (account, "
+                                                 "service_account; role: a new scope).")
+    display_name: Name | None = None
+
+
+class PowerRequestOut(BaseModel):
+    id: int
+    kind: str
+    username: str
+    details: dict[str, Any] = Field(description="Role, scope and name asked for.")
+    status: Literal["pending", "approved", "rejected"]
+    requested_by: int
+    requested_at: str
+    decided_by: int | None
+    decided_at: str | None
+    one_time_password: str | None = Field(
+        None, description="Approving a reset or a new person's account: the one-time "
+                          "password, shown only in this answer, to hand to the person "
+                          "(who must replace it at the next sign-in).")
+
+
 class PasswordIn(BaseModel):
     model_config = _examples({"password": "another-long-secret"})
 
@@ -72,6 +129,8 @@ class UserOut(BaseModel):
     created_at: str
     locked_until: str | None
     totp_enrolled: bool
+    kind: Literal["person", "service"] = Field(
+        "person", description="A person, or a service account (an integration: token only).")
 
 
 class TotpOut(BaseModel):

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from resguardo.domain.codes import LocationKind, OrgKind, Role
 from resguardo.domain.errors import DomainError, ValidationFailed
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import auth, registry, users
+from resguardo.services import accounts, auth, powers, registry, users
 from resguardo.storage import api_queries
 from resguardo.web.i18n import timezone
 from resguardo.web.paging import parse_day
@@ -36,6 +36,8 @@ def _page(site: Site, ctx: Ctx, tab: str, *, status: int = 200, error: str | Non
         data["orgs"] = orgs
         if tab in ("users", "tokens"):
             data["users"] = uow.repo.users()
+        if tab == "users":
+            data["requests"] = powers.pending(uow)
         if tab == "tokens":
             data["tokens"] = api_queries.tokens_page(uow.repo, limit=500).items
         elif tab == "locations":
@@ -93,10 +95,12 @@ def register(router: APIRouter, site: Site) -> None:
 
     @router.post("/admin/users/security")
     def account_security(request: Request, form: FormData = Depends(form_data)) -> Response:
-        """Enrol or remove an authenticator app, or lift a sign-in lock."""
+        """Enrol or remove an authenticator app, lift a sign-in lock, disable or enable the
+        account, or end all its sessions."""
         ctx = site.viewer(request, form)
         username = form_value(form, "username")
         what = form_value(form, "what")
+        reason = form_value(form, "reason")
         shown: dict[str, Any] = {}
         try:
             with site.rg.work(ctx.actor) as uow:
@@ -109,15 +113,60 @@ def register(router: APIRouter, site: Site) -> None:
                     auth.remove_totp(uow, username)
                 elif what == "unlock":
                     auth.unlock(uow, username)
+                elif what == "disable":
+                    accounts.disable(uow, username, reason)
+                elif what == "enable":
+                    accounts.enable(uow, username, reason)
+                elif what == "sign_out":
+                    accounts.sign_out_everywhere(uow, username)
+                else:
+                    raise ValidationFailed("choose what to do", field="what")
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, "users", status=422, error=ctx.explain(exc),
+                         values={"reason": reason})
+        if shown:
+            # the secret is shown this once, never stored in a page or link
+            return _page(site, ctx, "users", shown=shown)
+        return ctx.redirect("/admin/users", "account_changed")
+
+    @router.post("/admin/requests")
+    def request_power(request: Request, form: FormData = Depends(form_data)) -> Response:
+        """Ask for a grant of power; another admin approves it."""
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("kind", "username", "role", "scope")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                powers.request(uow, values["kind"], values["username"],
+                               role=values["role"] or None, scope=values["scope"] or None)
+                uow.commit()
+        except DomainError as exc:
+            return _page(site, ctx, "users", status=422, error=ctx.explain(exc), values=values)
+        return ctx.redirect("/admin/users", "power_requested")
+
+    @router.post("/admin/requests/decide")
+    def decide_power(request: Request, form: FormData = Depends(form_data)) -> Response:
+        """Approve (a second admin) or reject a request; an approval may show a one-time
+        password, this once."""
+        ctx = site.viewer(request, form)
+        raw, what = form_value(form, "request"), form_value(form, "what")
+        try:
+            if not raw.isdigit():
+                raise ValidationFailed("choose a request", field="request")
+            with site.rg.work(ctx.actor) as uow:
+                if what == "approve":
+                    found = powers.approve(uow, int(raw))
+                elif what == "reject":
+                    found = powers.reject(uow, int(raw), form_value(form, "reason"))
                 else:
                     raise ValidationFailed("choose what to do", field="what")
                 uow.commit()
         except DomainError as exc:
             return _page(site, ctx, "users", status=422, error=ctx.explain(exc))
-        if shown:
-            # the secret is shown this once, never stored in a page or link
-            return _page(site, ctx, "users", shown=shown)
-        return ctx.redirect("/admin/users", "account_changed")
+        if found.get("one_time_password"):
+            return _page(site, ctx, "users", shown={"otp": found["one_time_password"],
+                                                    "username": found["username"]})
+        return ctx.redirect("/admin/users", "power_decided")
 
     @router.post("/admin/tokens")
     def create_token(request: Request, form: FormData = Depends(form_data)) -> Response:

@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import DomainError
-from resguardo.services import auth, sessions
+from resguardo.services import accounts, auth, sessions
 from resguardo.web.i18n import LANGUAGES
 from resguardo.web.site import (
     LANG_COOKIE,
@@ -28,9 +28,10 @@ def safe_next(target: str | None) -> str:
 
 
 def authenticate(site: Site, username: str, password: str, totp: str | None,
-                 client: str | None) -> Actor:
-    """Check the credentials (rate limits, lockout, TOTP) as the API does."""
-    return auth.authenticate(site.rg, username, password, client or "unknown", totp=totp)
+                 client: str | None, new_password: str | None = None) -> Actor:
+    """Check the credentials (throttle, lock, TOTP, one-time password) as the API does."""
+    return auth.authenticate(site.rg, username, password, client or "unknown", totp=totp,
+                             new_password=new_password)
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -41,7 +42,8 @@ def register(router: APIRouter, site: Site) -> None:
         target = safe_next(request.query_params.get("next"))
         if ctx.viewer is not None:
             return ctx.redirect(target)
-        return ctx.render("login.html", next=target, username="", error=None, need_totp=False)
+        return ctx.render("login.html", next=target, username="", error=None, need_totp=False,
+                          need_new_password=False)
 
     @router.post("/login")
     def login(request: Request, form: FormData = Depends(form_data)) -> Response:
@@ -49,16 +51,21 @@ def register(router: APIRouter, site: Site) -> None:
         username = form_value(form, "username").lower()
         target = safe_next(form_value(form, "next"))
         client = request.client.host if request.client else None
+        new_password = form_value(form, "new_password") or None
         try:
             user = authenticate(site, username, form_value(form, "password"),
-                                form_value(form, "totp") or None, client)
+                                form_value(form, "totp") or None, client, new_password)
         except DomainError as exc:
-            if exc.code == "totp_required":
+            need_totp = bool(form_value(form, "totp")) or exc.code == "totp_required"
+            if exc.code in ("totp_required", "password_change_required"):
                 return ctx.render("login.html", status=200, next=target, username=username,
-                                  error=None, need_totp=True)
+                                  error=None, need_totp=need_totp,
+                                  need_new_password=exc.code == "password_change_required")
             error = ctx.explain(exc)
-            return ctx.render("login.html", status=401, next=target, username=username,
-                              error=error, need_totp=bool(form_value(form, "totp")))
+            status = exc.status if exc.status in (423, 429) else 401
+            return ctx.render("login.html", status=status, next=target, username=username,
+                              error=error, need_totp=need_totp,
+                              need_new_password=new_password is not None)
         with site.rg.work(None) as uow:
             token = sessions.open_session(uow, user)
             uow.commit()
@@ -72,7 +79,11 @@ def register(router: APIRouter, site: Site) -> None:
     def logout(request: Request, form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
         with site.rg.work(ctx.actor) as uow:
-            sessions.close_session(uow, request.cookies.get(SESSION_COOKIE), ctx.actor.scope.id)
+            if form_value(form, "everywhere"):
+                accounts.sign_out_everywhere(uow)  # this browser's session and every other
+            else:
+                sessions.close_session(uow, request.cookies.get(SESSION_COOKIE),
+                                       ctx.actor.scope.id)
             uow.commit()
         response = ctx.redirect("/login", "signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",

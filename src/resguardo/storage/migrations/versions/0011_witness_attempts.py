@@ -1,7 +1,7 @@
 """witness attempts: every push of a checkpoint to a witness and how it ended
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 15:30:00
 
 Written by hand. Each row is one C2SP tlog-witness add-checkpoint request: the witness,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
