@@ -39,6 +39,8 @@ from witness_world import (
     use_witnesses,
 )
 
+from world import do
+
 runner = CliRunner()
 
 
@@ -364,3 +366,37 @@ def test_a_witness_in_trouble_is_a_silence_not_a_refusal(app, clock):
     assert alert_kinds(app) == {"witness testigo.example.mx/w": "witness_unreachable"}
     clock.now += timedelta(minutes=30)
     assert kinds(full_verify(app, clock)) == {"cosignature_quorum"}
+
+
+def test_closing_a_revista_is_cosigned_by_the_zones_witness_and_the_acta_prints_the_log(
+        app, witnesses, clock):
+    """The zone's inspector closes a revista: the acta prints the log as the count left it,
+    and the zone's witness cosigns a checkpoint that covers the closing entry (which holds
+    the acta's SHA-256), so a paper copy can later be held against the log."""
+    import io
+
+    from pypdf import PdfReader
+
+    from resguardo.ledger import verify_consistency
+    from resguardo.services import inspections, ledger_proofs
+    iid = do(app, "inspector_zm", inspections.plan, "MUN1", clock.now.date()).position
+    do(app, "inspector_zm", inspections.open_, iid)
+    do(app, "inspector_zm", inspections.scan, iid, "GLK-A100", location="ARM1")
+    closed = do(app, "inspector_zm", inspections.close, iid)
+    assert closed["log_size"] == closed["entry"]          # the closing comes right after
+    seen = inspections.witness_closing(app, closed)
+    assert seen["cosigned"] and seen["witness"] == witnesses[0].name
+    assert seen["size"] > closed["entry"]
+    pdf, digest = do(app, "inspector_zm", inspections.acta, iid)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert f"{closed['log_size']} asientos" in text and closed["log_root"] in text
+    # the paper's (size, root) is a prefix of the cosigned checkpoint
+    with app.read("auditor") as uow:
+        proof = ledger_proofs.consistency(uow, closed["log_size"], seen["size"])
+    assert proof.root1 == base64.b64decode(closed["log_root"])
+    verify_consistency(closed["log_size"], seen["size"], proof.proof,
+                       base64.b64decode(closed["log_root"]), base64.b64decode(seen["root"]))
+    # the revista says so to whoever reads it
+    assert do(app, "inspector_zm", inspections.show, iid)["witnessed"]["cosigned"] is True
+    assert do(app, "jefe1", inspections.show, iid)["witnessed"]["witness"] == witnesses[0].name
+    assert digest == closed["acta_sha256"]

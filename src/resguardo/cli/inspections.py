@@ -181,6 +181,7 @@ def close(inspection: Id,
         raise fail("--lang must be es or en", code=2)
     deadline = _instant(present_by, "--present-by") if present_by else None
     result = write(as_user, inspections.close, inspection, lang=lang, present_by=deadline)
+    result["witness"] = inspections.witness_closing(deployment(), result)
     if pdf is not None:
         data, _ = read(as_user, inspections.acta, inspection)
         pdf.write_bytes(data)
@@ -189,7 +190,16 @@ def close(inspection: Id,
         return
     typer.echo(f"Inspection {inspection} closed (entry {result['entry']}); "
                f"acta SHA-256 {result['acta_sha256']}")
+    typer.echo(_witness_line(result["witness"]))
     print_table("Summary", ["", "count"], list(result["summary"].items()))
+
+
+def _witness_line(seen: dict) -> str:  # type: ignore[type-arg]
+    where = f"checkpoint {seen['checkpoint_id']} (size {seen['size']}, root {seen['root']})"
+    if seen["cosigned"]:
+        return f"The closing is covered by {where}, cosigned by the witness {seen['witness']}."
+    return (f"The closing is covered by {where}, NOT cosigned by the overseer's witness: "
+            f"{seen['detail']}")
 
 
 @inspection_app.command("acta")

@@ -267,6 +267,15 @@ def close(inspection: Inspection, summary: dict[str, int], findings: list[dict[s
     )
 
 
+def witnessed(inspection: Inspection, seen: dict[str, Any]) -> NewEvent:
+    """The overseer's witness cosigned (or did not) a checkpoint covering the closing."""
+    if inspection.state != InspectionState.CLOSED:
+        raise InvalidTransition(f"inspection {inspection.id} is not closed")
+    return NewEvent("inspection.witnessed", {"inspection_id": inspection.id, **seen},
+                    org_id=inspection.agency_id, subject_type="inspection",
+                    subject_id=inspection.id)
+
+
 def present_by(closed_at: datetime, deadline: datetime | None) -> datetime:
     """When weapons in service must have been presented (the inspector's deadline)."""
     if deadline is None:

@@ -42,6 +42,7 @@ TEXT = {
         "lot": "Lote", "expected": "Registro", "counted": "Contado",
         "kind.ammunition_difference": "Diferencia de municiones",
         "kind.to_present": "Por presentar (en servicio)",
+        "count.to_present": "Por presentar",
         "present_by": "Plazo para presentar las armas en servicio",
         "changes": "Movimientos de la corporación entre la programación y la apertura",
         "losses": "Extravíos y robos reportados con la revista programada o abierta",
@@ -49,6 +50,10 @@ TEXT = {
         "col_at": "Fecha y hora (UTC)", "col_who": "Usuario", "col_what": "Movimiento",
         "col_subject": "Arma o archivo", "more": "y {n} más en el registro",
         "none": "Ninguno.",
+        "log": "Bitácora al momento del cierre",
+        "log_value": ("{size} asientos; raíz {root}. El cierre es el asiento {size}, que un "
+                      "punto de control cosignado por la autoridad cubre; compruébelo con "
+                      "`resguardo ledger consistency {size}`."),
     },
     "en": {
         "title": "WEAPONS INSPECTION RECORD (ACTA)",
@@ -74,6 +79,7 @@ TEXT = {
         "lot": "Lot", "expected": "Books", "counted": "Counted",
         "kind.ammunition_difference": "Ammunition difference",
         "kind.to_present": "To present (in service)",
+        "count.to_present": "To present",
         "present_by": "Deadline to present weapons in service",
         "changes": "Agency's changes between the plan and the opening",
         "losses": "Losses and thefts reported while planned or open",
@@ -81,6 +87,10 @@ TEXT = {
         "col_at": "Date and time (UTC)", "col_who": "User", "col_what": "Entry",
         "col_subject": "Weapon or file", "more": "and {n} more in the log",
         "none": "None.",
+        "log": "The ledger at the closing",
+        "log_value": ("{size} entries; root {root}. The closing is entry {size}, covered by a "
+                      "checkpoint the authority's witness cosigns; check it with "
+                      "`resguardo ledger consistency {size}`."),
     },
 }
 
@@ -137,6 +147,9 @@ class ActaData:
     refused_movements: int = 0
     extra: dict[str, str] = field(default_factory=dict)
     present_by: datetime | None = None
+    #: The log just before the closing entry (its size and base64 root).
+    log_size: int | None = None
+    log_root: str | None = None
     #: Entries the inspector must see (``services.inspections._record``): each a dict
     #: with at, who, what, subject.
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -191,6 +204,8 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         (t["present"], "; ".join(data.people) or "-"),
         (t["refused"], str(data.refused_movements)),
     ]
+    if data.log_size is not None:
+        rows.append((t["log"], t["log_value"].format(size=data.log_size, root=data.log_root)))
     if data.present_by is not None:
         rows.append((t["present_by"], data.present_by.strftime("%Y-%m-%d %H:%M") + " UTC"))
     if data.sealed:

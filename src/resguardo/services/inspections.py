@@ -25,7 +25,11 @@ from resguardo.domain.reconcile import reconcile
 from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import iso, parse_instant
+from resguardo.ledger import tree_root
+from resguardo.services.ledger import b64 as ledger_b64
 from resguardo.storage import inspection_queries as q
+from resguardo.storage.import_batch import log_position
+from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import UnitOfWork
 
 BLIND_LAST = 10
@@ -175,6 +179,10 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     findings += [r.as_dict() for r in rounds]
     row = q.details(uow.repo, inspection.id)
     record = _record(uow, inspection, closing=True)
+    # the log as the count left it (the closing entry comes next): printed on the acta, so
+    # that a paper copy can be held against any later checkpoint by a consistency proof
+    log_size = log_position(uow)
+    log_root = ledger_b64(tree_root(DbNodeStore(uow.conn), log_size))
     data = acta_report.ActaData(
         inspection_id=inspection.id,
         authority=_org_label(uow, inspection.authority_id),
@@ -183,13 +191,35 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
         opened_at=row["opened_at"], closed_at=closed_at, people=list(inspection.people),
         summary=summary, findings=findings,
         refused_movements=int(row["refused_movements"]), present_by=deadline,
-        changes=record["changes"], refusals=record["refusals"], losses=record["losses"])
+        changes=record["changes"], refusals=record["refusals"], losses=record["losses"],
+        log_size=log_size, log_root=log_root)
     pdf = acta_report.render(data, lang)
     digest = hashlib.sha256(pdf).hexdigest()
     ev = uow.append(rules.close(inspection, summary, findings, digest, closed_at, deadline))
     uow.repo.store_acta(inspection.id, lang, digest, pdf)
     return {"inspection": inspection.id, "entry": ev.position, "acta_sha256": digest,
-            "summary": summary, "findings": findings, "present_by": iso(deadline)}
+            "summary": summary, "findings": findings, "present_by": iso(deadline),
+            "authority": uow.repo.org_unscoped(inspection.authority_id).code,
+            "log_size": log_size, "log_root": log_root}
+
+
+def witness_closing(app: Any, closed: dict[str, Any], *,
+                    transport: Any = None) -> dict[str, Any]:
+    """After the closing committed: the overseeing authority's witness cosigns a checkpoint
+    that covers the closing entry (and so the acta's SHA-256 in it); recorded as an
+    ``inspection.witnessed`` entry. A witness that refuses or cannot be reached is said,
+    not fatal: the closing stands, and the refusal is an alert like any other."""
+    from resguardo.services import witnessing
+    kwargs = {"transport": transport} if transport is not None else {}
+    seen = witnessing.witness_revista(app, closed["entry"], closed["authority"], **kwargs)
+    result = {"checkpoint_id": seen.checkpoint_id, "size": seen.size, "root": seen.root,
+              "witness": seen.witness, "cosigned": seen.cosigned, "detail": seen.detail}
+    with app.work(None) as uow:
+        inspection = q.get(uow.repo, closed["inspection"])
+        assert inspection is not None
+        uow.append(rules.witnessed(inspection, result))
+        uow.commit()
+    return result
 
 
 #: What the agency recorded about its weapons that the inspector is shown, from the
@@ -282,6 +312,7 @@ def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[
         data["summary"] = json.loads(row["summary"])
         data["acta_sha256"] = row["acta_sha256"]
         data["open_findings"] = q.finding_counts(uow.repo, inspection.id)
+        data["witnessed"] = q.witness_record(uow.repo, inspection.id)
         if findings:
             rows, _total = q.findings_page(uow.repo, inspection.id)
             data["findings"] = [finding_view(uow, inspection, f) for f in rows]

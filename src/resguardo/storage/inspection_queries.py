@@ -227,6 +227,15 @@ def entry_position(repo: Repositories, inspection_id: int, event_type: str) -> i
     return None if found is None else int(found)
 
 
+def witness_record(repo: Repositories, inspection_id: int) -> dict | None:
+    """What the overseer's witness answered for the closing (``inspection.witnessed``)."""
+    e = t.events.c
+    found = repo.conn.execute(select(e.payload).where(
+        e.subject_type == "inspection", e.subject_id == inspection_id,
+        e.type == "inspection.witnessed").order_by(e.position.desc()).limit(1)).scalar()
+    return None if found is None else dict(json.loads(found))
+
+
 def last_closed(repo: Repositories) -> dict[int, str]:
     """{agency id: when its last inspection closed}, for the agencies in scope."""
     i = t.inspections.c

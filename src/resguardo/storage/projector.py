@@ -374,6 +374,11 @@ def _rounds_counted(conn: Connection, ev: Event) -> None:
         conn.execute(t.inspection_rounds.update().where(where).values(quantity=p["quantity"]))
 
 
+@handles("inspection.witnessed")
+def _witnessed(conn: Connection, ev: Event) -> None:
+    """Nothing to project: the witness's answer is read from the entry itself."""
+
+
 @handles("inspection.revealed")
 def _revealed(conn: Connection, ev: Event) -> None:
     _inspection(conn, ev, revealed=True)

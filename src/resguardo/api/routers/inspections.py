@@ -8,10 +8,11 @@ commit.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from fastapi import Path
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from resguardo.api import render
 from resguardo.api.dependencies import Reader, Writer
@@ -147,11 +148,18 @@ def reveal(inspection_id: InspectionId, body: RevealIn, caller: Writer) -> objec
 @inspections.post("/{inspection_id}/close", response_model=ClosedOut,
                   openapi_extra=needs(Action.INSPECTION_CONDUCT))
 def close(inspection_id: InspectionId, body: CloseIn, caller: Writer) -> object:
-    """Close it: reconcile, freeze the findings, render the acta and record its hash."""
-    return caller.write(_same_404(lambda uow: service.close(uow, inspection_id,
-                                                            lang=body.lang,
-                                                            present_by=body.present_by)),
-                        lambda uow, data: ClosedOut.model_validate(data), status=200, body=body)
+    """Close it: reconcile, freeze the findings, render the acta and record its hash; then
+    the overseeing authority's witness cosigns a checkpoint covering the closing
+    (``witness``: cosigned or why not)."""
+    response = caller.write(_same_404(lambda uow: service.close(
+        uow, inspection_id, lang=body.lang, present_by=body.present_by)),
+        lambda uow, data: ClosedOut.model_validate(data), status=200, body=body)
+    if response.status_code != 200:
+        return response
+    data = json.loads(bytes(response.body))
+    if data.get("witness") is None:
+        data["witness"] = service.witness_closing(caller.app, data)
+    return JSONResponse(data)
 
 
 @inspections.get("/{inspection_id}/findings", response_model=FindingsPage,

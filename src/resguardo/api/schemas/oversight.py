@@ -202,6 +202,14 @@ class ClosedOut(BaseModel):
     summary: dict[str, Any]
     findings: list[dict[str, Any]]
     present_by: str
+    authority: str = Field(description="The overseeing authority that conducted it.")
+    log_size: int = Field(description="The log's size just before the closing entry, as the "
+                                      "acta prints it.")
+    log_root: str = Field(description="The log's root at that size (base64), as printed.")
+    witness: dict[str, Any] | None = Field(
+        None, description="The checkpoint covering the closing and whether the overseer's "
+                          "witness cosigned it (checkpoint_id, size, root, witness, cosigned, "
+                          "detail).")
 
 
 # --- ledger ---------------------------------------------------------------------------------

@@ -154,6 +154,7 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request, form)
         target = f"/inspections/{inspection_id}"
         notice = None
+        closed = None
         try:
             with site.rg.work(ctx.actor) as uow:
                 if action == "open":
@@ -161,9 +162,10 @@ def register(router: APIRouter, site: Site) -> None:
                                       form_value(form, "people").splitlines())
                     target, notice = f"{target}/scan", "inspection_opened"
                 elif action == "close":
-                    inspections.close(uow, inspection_id, lang=ctx.lang.code,
-                                      present_by=parse_local_instant(
-                                          form_value(form, "present_by"), "present_by"))
+                    closed = inspections.close(uow, inspection_id, lang=ctx.lang.code,
+                                               present_by=parse_local_instant(
+                                                   form_value(form, "present_by"),
+                                                   "present_by"))
                     notice = "inspection_closed"
                 elif action == "answer":
                     inspections.answer(uow, inspection_id, _chosen(form),
@@ -186,6 +188,9 @@ def register(router: APIRouter, site: Site) -> None:
             return ctx.render("inspections/detail.html", status=422,
                               **_detail(site, ctx, inspection_id, request.query_params),
                               error=ctx.explain(exc))
+        if closed is not None:
+            # the overseer's witness cosigns a checkpoint covering the closing (or says why not)
+            inspections.witness_closing(site.rg, closed)
         return ctx.redirect(target, notice)
 
     @router.get("/inspections/{inspection_id:int}/acta.pdf")
