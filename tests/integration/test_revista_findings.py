@@ -182,3 +182,21 @@ def test_revistas_are_due_six_months_after_the_last_and_overseers_see_it(world, 
     assert {r["agency"]: r["planned"] for r in do(world, "inspector_zm", inspections.due, 6)
             }["MUN1"] == [iid]
     assert do(world, "jefe1", inspections.due, 6)[0]["planned"] == []
+
+
+def test_identity_corrections_since_the_last_revista_are_listed_to_the_inspector(world, clock):
+    fid = look(world, None, lambda uow: next(
+        e.position for e in uow.repo.iter_events()
+        if e.type == "firearm.registered" and e.payload["serial"] == "GLK-A300"))
+    do(world, "armero1", custody.correct, fid, {"serial": "GLK-A3O0"}, "Serie mal capturada")
+    do(world, "jefe1", custody.approve_correction, "GLK-A300")
+    clock.advance(days=1)
+    iid = closed_revista(world)
+    identity = do(world, "inspector_zm", inspections.show, iid)["record"]["identity"]
+    assert [(c["requested_by"], c["decided_by"], c["state"], c["changes"]["serial"])
+            for c in identity] == [("armero1", "jefe1", "approved", "GLK-A3O0")]
+    pdf, _ = do(world, "inspector_zm", inspections.acta, iid)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Correcciones de identidad" in text and "GLK-A3O0" in text
+    # the agency's own staff are not shown the overseer's record
+    assert "record" not in do(world, "jefe1", inspections.show, iid)

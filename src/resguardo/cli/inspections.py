@@ -195,6 +195,8 @@ def close(inspection: Id,
 
 
 def _witness_line(seen: dict) -> str:  # type: ignore[type-arg]
+    if seen["checkpoint_id"] is None:
+        return f"No checkpoint covers the closing yet: {seen['detail']}"
     where = f"checkpoint {seen['checkpoint_id']} (size {seen['size']}, root {seen['root']})"
     if seen["cosigned"]:
         return f"The closing is covered by {where}, cosigned by the witness {seen['witness']}."
@@ -246,6 +248,12 @@ def show(inspection: Id, as_user: AsUser = None, as_json: Json = False) -> None:
 
 
 def _record_tables(record: dict) -> None:
+    if record.get("identity"):
+        print_table("Identity corrections since the last revista",
+                    ["request", "asked", "by", "weapon", "changes", "state", "decided by"],
+                    [(c["request"], c["requested_at"], c["requested_by"], c["serial"],
+                      ", ".join(f"{k}={v}" for k, v in c["changes"].items()), c["state"],
+                      c["decided_by"] or "") for c in record["identity"]])
     for key, title in (("changes", "Changes by the agency since the plan"),
                        ("losses", "Losses reported while planned or open"),
                        ("refusals", "Attempts refused while open")):

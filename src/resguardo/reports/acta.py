@@ -44,6 +44,8 @@ TEXT = {
         "kind.to_present": "Por presentar (en servicio)",
         "count.to_present": "Por presentar",
         "present_by": "Plazo para presentar las armas en servicio",
+        "identity": ("Correcciones de identidad (matrícula, marca, tipo, calibre) desde la "
+                     "revista anterior"),
         "changes": "Movimientos de la corporación entre la programación y la apertura",
         "losses": "Extravíos y robos reportados con la revista programada o abierta",
         "refusals": "Intentos rechazados durante la revista (registro congelado)",
@@ -81,6 +83,7 @@ TEXT = {
         "kind.to_present": "To present (in service)",
         "count.to_present": "To present",
         "present_by": "Deadline to present weapons in service",
+        "identity": "Identity corrections (serial, make, kind, calibre) since the last revista",
         "changes": "Agency's changes between the plan and the opening",
         "losses": "Losses and thefts reported while planned or open",
         "refusals": "Attempts refused during the inspection (registry frozen)",
@@ -155,6 +158,7 @@ class ActaData:
     changes: list[dict[str, Any]] = field(default_factory=list)
     losses: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[dict[str, Any]] = field(default_factory=list)
+    identity: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Acta(FPDF):
@@ -273,8 +277,8 @@ def render(data: ActaData, lang: str = "es") -> bytes:
                 pdf.cell(w, 5.5, fix(v), border=1)
             pdf.ln(5.5)
 
-    for key, entries in (("changes", data.changes), ("losses", data.losses),
-                         ("refusals", data.refusals)):
+    for key, entries in (("identity", data.identity), ("changes", data.changes),
+                         ("losses", data.losses), ("refusals", data.refusals)):
         _entries(pdf, t, family, fix, t[key], entries, ENTRY[lang])
 
     if pdf.get_y() > 215:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from resguardo.domain import inspections as rules
 from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
+from resguardo.domain.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
 from resguardo.domain.policy import Action, authorize
@@ -192,6 +192,7 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
         summary=summary, findings=findings,
         refused_movements=int(row["refused_movements"]), present_by=deadline,
         changes=record["changes"], refusals=record["refusals"], losses=record["losses"],
+        identity=[_identity_row(c) for c in record["identity"]],
         log_size=log_size, log_root=log_root)
     pdf = acta_report.render(data, lang)
     digest = hashlib.sha256(pdf).hexdigest()
@@ -211,7 +212,13 @@ def witness_closing(app: Any, closed: dict[str, Any], *,
     not fatal: the closing stands, and the refusal is an alert like any other."""
     from resguardo.services import witnessing
     kwargs = {"transport": transport} if transport is not None else {}
-    seen = witnessing.witness_revista(app, closed["entry"], closed["authority"], **kwargs)
+    try:
+        seen = witnessing.witness_revista(app, closed["entry"], closed["authority"], **kwargs)
+    except DomainError as exc:
+        # no checkpoint could be signed (no key, a refusing signer): the closing stands,
+        # `ledger verify` and the alerts say why; the caller tells the inspector
+        return {"checkpoint_id": None, "size": None, "root": None, "witness": "",
+                "cosigned": False, "detail": exc.message}
     result = {"checkpoint_id": seen.checkpoint_id, "size": seen.size, "root": seen.root,
               "witness": seen.witness, "cosigned": seen.cosigned, "detail": seen.detail}
     with app.work(None) as uow:
@@ -245,6 +252,33 @@ def _entry_row(e: dict[str, Any]) -> dict[str, Any]:
             "subject": subject, "reason": e.get("reason")}
 
 
+#: How far back the inspector is shown identity corrections when the agency had no revista.
+IDENTITY_LOOKBACK = timedelta(days=365)
+
+
+def _identity_row(c: dict[str, Any]) -> dict[str, Any]:
+    """An identity correction as the acta lists it (when, who asked, what, on which weapon)."""
+    change = "; ".join(f"{k}: {c['previous'].get(k, '')} -> {v}" for k, v in c["changes"].items())
+    decided = f" [{c['state']}" + (f", {c['decided_by']}" if c["decided_by"] else "") + "]"
+    return {"at": c["requested_at"], "who": c["requested_by"], "what": change + decided,
+            "subject": c["serial"] or ""}
+
+
+def _identity_corrections(uow: UnitOfWork, inspection: Inspection) -> list[dict[str, Any]]:
+    """Every correction of a weapon's serial, make, kind or calibre at the agency since its
+    previous revista (a year when none): what a count is matched by, shown to the overseer
+    with who asked and who approved."""
+    from resguardo.services.corrections import identity_corrections
+    row = q.details(uow.repo, inspection.id)
+    end = parse_instant(row["closed_at"]) if row["closed_at"] else uow.now()
+    before = [parse_instant(at) for iid, at in q.closed_before(uow.repo, inspection.agency_id,
+                                                               inspection.id)]
+    start = max(before) if before else parse_instant(row["planned_at"]) - IDENTITY_LOOKBACK
+    if end <= start:
+        return []
+    return identity_corrections(uow, inspection.agency_id, start, end + timedelta(seconds=1))
+
+
 def _record(uow: UnitOfWork, inspection: Inspection, *, closing: bool = False
             ) -> dict[str, Any]:
     """What the inspector is shown besides the count: the agency's changes between the
@@ -259,7 +293,8 @@ def _record(uow: UnitOfWork, inspection: Inspection, *, closing: bool = False
     refusals, n_refusals = q.agency_entries(uow.repo, inspection.agency_id, inspection.id,
                                             closed, ("inspection.lockdown_refused",),
                                             limit=RECORD_LIMIT)
-    return {"changes": [_entry_row(e) for e in changes], "changes_total": n_changes,
+    return {"identity": _identity_corrections(uow, inspection),
+            "changes": [_entry_row(e) for e in changes], "changes_total": n_changes,
             "losses": [_entry_row(e) for e in losses], "losses_total": n_losses,
             "refusals": [_entry_row(e) for e in refusals
                          if json.loads(e["payload"])["inspection_id"] == inspection.id],

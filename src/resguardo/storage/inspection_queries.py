@@ -236,6 +236,14 @@ def witness_record(repo: Repositories, inspection_id: int) -> dict | None:
     return None if found is None else dict(json.loads(found))
 
 
+def closed_before(repo: Repositories, agency_id: int, inspection_id: int) -> list[tuple[int, str]]:
+    """(id, closed_at) of the agency's inspections closed before this one was planned."""
+    i = t.inspections.c
+    rows = repo.conn.execute(select(i.id, i.closed_at).where(
+        i.agency_id == agency_id, i.state == "closed", i.id < inspection_id))
+    return [(int(r.id), str(r.closed_at)) for r in rows]
+
+
 def last_closed(repo: Repositories) -> dict[int, str]:
     """{agency id: when its last inspection closed}, for the agencies in scope."""
     i = t.inspections.c

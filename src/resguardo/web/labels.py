@@ -195,6 +195,13 @@ FINDING = {
     "to_present": N_("In service, to present"),
 }
 
+CORRECTION_STATE = {
+    "pending": N_("Awaiting approval"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "applied_without_approval": N_("Applied by one person (before the two-person rule)"),
+}
+
 FINDING_STATE = {
     "open": N_("Awaiting the agency"),
     "answered": N_("Awaiting review"),
