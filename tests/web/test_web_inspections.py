@@ -82,7 +82,7 @@ def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):
                               page=f"/inspections/{number}?state=answered")
     assert "Revisión registrada." in accepted.text
     pending = inspector.get(f"/inspections/{number}?state=closed").text
-    assert f'value="{finding}"' not in pending and "Orden de taller 4411" in pending
+    assert f'name="finding" value="{finding}"' not in pending and "Orden de taller 4411" in pending
 
 
 def test_the_agency_sees_the_revista_open_and_frozen_and_nothing_of_the_count(
