@@ -101,3 +101,21 @@ def test_the_agency_sees_the_revista_open_and_frozen_and_nothing_of_the_count(
     assert "Hay una revista abierta en esta corporación." in signed_in("armero1").get("/desk").text
     # an officer of MUN2 is not frozen: no banner at its desk
     assert "Hay una revista abierta" not in signed_in("armero2").get("/desk").text
+
+
+def test_a_closed_revista_is_one_alert_that_leads_to_its_pending_findings(sqlite_world,
+                                                                          signed_in, clock):
+    number = planned(sqlite_world, sealed=False)
+    do(sqlite_world, "inspector", inspections.open_, number)
+    do(sqlite_world, "inspector", inspections.close, number)
+    do(sqlite_world, "armero1", custody.report_missing, "GLK-A500", stolen=True,
+       occurred_on=clock.now.date(), place="Patrulla 4", on_duty=True,
+       complaint_number="FGE/9/2025")
+    clock.advance(days=2)                              # the loss is now unnotified too
+    chief = signed_in("jefe1")
+    page = chief.get("/alerts").text
+    assert page.count(f'href="/inspections/{number}?state=pending#findings"') == 1
+    assert f"Revista {number}" in page
+    only = chief.get("/alerts?kind=open_finding").text
+    assert f"Revista {number}" in only and "GLK-A500" not in only.split("<main")[1]
+    assert "GLK-A500" in chief.get("/alerts?kind=loss_unnotified").text

@@ -8,19 +8,31 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.errors import DomainError
 from resguardo.services import alerts as alert_service
+from resguardo.web.paging import PER_PAGE, Pager, page_number
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
 
 def _alerts_page(site: Site, ctx: Ctx, show_all: bool, *, status: int = 200,
                  error: str | None = None, failed_key: str | None = None) -> Response:
     settings = site.rg.settings
+    params = ctx.request.query_params
+    kind = params.get("kind", "")
     with site.rg.read(ctx.actor) as uow:
         found = alert_service.open_alerts(uow, loss_deadline=settings.loss_notify_deadline,
                                           shift_length=settings.shift_length,
                                           include_acknowledged=show_all)
+    kinds = sorted({a.kind.value for a in found})
+    if kind in kinds:
+        found = [a for a in found if a.kind.value == kind]
+    else:
+        kind = ""
     found = sorted(found, key=lambda a: (a.acknowledged, a.since), reverse=False)
-    return ctx.render("alerts.html", status=status, alerts=found, show_all=show_all,
-                      error=error, failed_key=failed_key)
+    page = page_number(params)
+    pager = Pager(len(found), page, PER_PAGE, {"all": "1" if show_all else "", "kind": kind},
+                  "/alerts")
+    shown = found[(page - 1) * PER_PAGE: page * PER_PAGE]
+    return ctx.render("alerts.html", status=status, alerts=shown, show_all=show_all,
+                      error=error, failed_key=failed_key, pager=pager, kinds=kinds, kind=kind)
 
 
 def register(router: APIRouter, site: Site) -> None:
