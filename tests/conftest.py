@@ -97,3 +97,22 @@ def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no
     server = request.getfixturevalue("postgres")
     url = server.new_database(template=world_templates[kind])
     return make_app(url, clock, tmp_path)
+
+
+@pytest.fixture
+def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
+    """``cli("--as", "armero1", "issue", ...)``: the command line against the test deployment
+    (a Click result: exit_code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from resguardo.cli import context
+    from resguardo.cli.main import app
+
+    runner = CliRunner()
+    context.set_deployment(world)
+    monkeypatch.delenv("RESGUARDO_USER", raising=False)
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input)
+    yield invoke
+    context.set_deployment(None)

@@ -19,17 +19,6 @@ from world import PASSWORD
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args))
-    yield invoke
-    context.set_deployment(None)
-
-
 def test_an_admin_creates_lists_and_revokes_an_integration_token(cli, world, asgi_client):
     with world.work(None) as uow:
         accounts.add_service_account(uow, "cerradura1", "armorer", "MUN1")

@@ -7,30 +7,13 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
 from resguardo.api import create_app
-from resguardo.cli import context
-from resguardo.cli.main import app
 from resguardo.services import inspections
 from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, do, look
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input)
-    yield invoke
-    context.set_deployment(None)
 
 
 def registration_of(app_, serial):  # type: ignore[no-untyped-def]

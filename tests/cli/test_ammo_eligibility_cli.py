@@ -5,26 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from typer.testing import CliRunner
-
-from resguardo.cli import context
-from resguardo.cli.main import app
-
-runner = CliRunner()
 ISSUE = ("ammo", "issue", "30", "--to", "P1", "--calibre", "9x19mm", "--lot", "L-1",
          "--location", "ARM1")
-
-
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args))
-    yield invoke
-    context.set_deployment(None)
 
 
 def test_rounds_to_a_suspended_officer_exit_one_until_the_chief_overrides(cli):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -32,18 +31,6 @@ def test_every_command_has_help_with_an_example():
         if "Example:" not in (cmd.help or ""):
             missing.append(" ".join(path))
     assert missing == []
-
-
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    """Invoke the CLI against the test deployment."""
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input)
-    yield invoke
-    context.set_deployment(None)
 
 
 def test_issue_and_return_print_json_and_exit_zero(cli):

@@ -5,26 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from typer.testing import CliRunner
-
-from resguardo.cli import context
-from resguardo.cli.main import app
-
 from world import look
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args))
-    yield invoke
-    context.set_deployment(None)
 
 
 def test_a_serial_correction_waits_for_the_chief(cli, world):

@@ -6,30 +6,13 @@ import csv
 import io
 import json
 
-import pytest
-from typer.testing import CliRunner
-
-from resguardo.cli import context
-from resguardo.cli.main import app
 from resguardo.domain.registry import FirearmInput
 from resguardo.services import custody, registry
 
 from world import do
 
-runner = CliRunner()
 FORMAT_KEYS = ["serial", "make", "model", "calibre", "distance", "agency", "status",
                "custodian_on_date", "custody"]
-
-
-@pytest.fixture
-def cli(world, monkeypatch):  # type: ignore[no-untyped-def]
-    context.set_deployment(world)
-    monkeypatch.delenv("RESGUARDO_USER", raising=False)
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args))
-    yield invoke
-    context.set_deployment(None)
 
 
 def log_size(world) -> int:  # type: ignore[no-untyped-def]

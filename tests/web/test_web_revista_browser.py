@@ -10,28 +10,16 @@ import re
 from datetime import date
 
 import pytest
+from test_web_browser import new_page, sign_in
 from web_support import set_pin, shot
 
 from resguardo.services import custody, inspections
 
-from world import PASSWORD, do, look
+from world import do, look
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/")
-
-
-def new_page(chromium):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX")
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    return context, page
 
 
 def test_a_revista_from_the_freeze_to_the_inspectors_review(chromium, live, sqlite_world):
