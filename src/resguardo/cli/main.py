@@ -38,8 +38,11 @@ def _root(
     the web interface and the API; on a server (RESGUARDO_CLI_SIGN_IN=1) the user
     signs in first. Example: resguardo --as armero1 issue ABC123 --to P-0142
     """
-    from resguardo.cli.context import forget_credentials
-    forget_credentials()
+    # each command proves who acts afresh; ``reconcile`` alone never loads the context
+    # (and with it the database machinery), so there is nothing to forget then
+    context = sys.modules.get("resguardo.cli.context")
+    if context is not None:
+        context.forget_credentials()
     if as_user:
         # commands read their own --as option with RESGUARDO_USER as its default
         os.environ["RESGUARDO_USER"] = as_user

@@ -443,4 +443,7 @@ def _signatures(pdf: Any, t: dict[str, str], family: str, fix: Any) -> None:
 
 
 def kind_label(kind: FindingKind | str, lang: str = "es") -> str:
-    return labels(lang)[f"kind.{FindingKind(kind).value}"]
+    """A finding kind in words: the reconciliation's kinds, and a revista's ``to_present``
+    (ammunition differences keep their code: the acta names them itself)."""
+    code = kind.value if isinstance(kind, FindingKind) else str(kind)
+    return labels(lang).get(f"kind.{code}", code.replace("_", " "))

@@ -42,7 +42,7 @@ from resguardo.storage.uow import UnitOfWork
 KINDS = ("account", "role", "password_reset", "service_account")
 
 #: Actions that only read: a role with nothing else has no write rights.
-_READ_ONLY = frozenset({Action.READ, Action.TRACE, Action.LEDGER_VERIFY,
+_READ_ONLY = frozenset({Action.READ, Action.TRACE, Action.LEDGER_VERIFY, Action.LEDGER_READ,
                         Action.ACCESS_LOG_READ})
 
 

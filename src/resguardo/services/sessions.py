@@ -20,11 +20,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
-
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.timefmt import iso, parse_instant
-from resguardo.storage.uow import UnitOfWork
+from resguardo.storage.uow import Connection, UnitOfWork
 from resguardo.storage.web_tables import WebStore
 
 #: A session ends after this long idle, or ``lifetime()`` after signing in.
