@@ -43,7 +43,7 @@ TEXT = {
         "kind.ammunition_difference": "Diferencia de municiones",
         "kind.to_present": "Por presentar (en servicio)",
         "count.to_present": "Por presentar",
-        "present_by": "Plazo para presentar las armas en servicio",
+        "present_by": "Plazo de presentación",
         "identity": ("Correcciones de identidad (matrícula, marca, tipo, calibre) desde la "
                      "revista anterior"),
         "changes": "Movimientos de la corporación entre la programación y la apertura",
@@ -82,7 +82,7 @@ TEXT = {
         "kind.ammunition_difference": "Ammunition difference",
         "kind.to_present": "To present (in service)",
         "count.to_present": "To present",
-        "present_by": "Deadline to present weapons in service",
+        "present_by": "Present-by deadline",
         "identity": "Identity corrections (serial, make, kind, calibre) since the last revista",
         "changes": "Agency's changes between the plan and the opening",
         "losses": "Losses and thefts reported while planned or open",
@@ -218,7 +218,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "B", 9)
         pdf.cell(68, 6, fix(label.strip()), border="B")
         pdf.set_font(family, "", 9)
-        pdf.multi_cell(0, 6, fix(value), border="B", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, fix(value), border="B", align="L", new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(4)
     pdf.set_font(family, "B", 11)
