@@ -70,8 +70,12 @@ def ammunition_movements(repo: Repositories, agency_id: int | None = None, *, of
     return _page(list(repo.conn.execute(stmt)), limit)
 
 
-def firearms_by_id(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]:
-    """Serial, make and model of weapons named by entries the viewer may already read."""
+def firearm_names_unscoped(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]:
+    """Serial, make and model of weapons named by entries the viewer may already read.
+
+    Unscoped on purpose (reviewed): an officer's history names the weapons the officer
+    held, and one may since have been transferred to another agency. Callers pass only
+    ids taken from entries the viewer was allowed to read."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}

@@ -48,7 +48,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
         today = uow.now().date()
         moves, older = web_queries.officer_custody(uow.repo, officer.id, officer.agency_id,
                                                    offset=offset, limit=CUSTODY_PAGE)
-        weapons = web_queries.firearms_by_id(uow.repo, [e.payload.get("firearm_id")
+        weapons = web_queries.firearm_names_unscoped(uow.repo, [e.payload.get("firearm_id")
                                                         for e in moves])
         places = uow.repo.location_codes([e.payload.get("location_id") for e in moves])
     custody_rows = [{"e": e, "firearm": weapons.get(e.payload.get("firearm_id") or -1),
