@@ -77,8 +77,8 @@ def test_a_revista_from_the_freeze_to_the_inspectors_review(chromium, live, sqli
     chief.goto(f"{live.url}/inspections/{number}?kind=missing")
     boxes = chief.locator("input[name=finding]")
     assert boxes.count() == 2                      # GLK-A300 and GLK-A500
-    for n in range(boxes.count()):
-        boxes.nth(n).check()
+    chief.get_by_label("Elegir todos los hallazgos de esta página").check()
+    assert all(boxes.nth(n).is_checked() for n in range(boxes.count()))
     chief.locator("select[name=resolution]").select_option("reported_stolen")
     chief.get_by_label("Explicación").fill("Robadas del vehículo oficial 12")
     chief.get_by_label("Evidencia").fill("Denuncia FGE/JAL/88/2025")

@@ -68,6 +68,14 @@
   // After htmx swaps a fragment in, put the cursor where the next scan goes.
   document.addEventListener("htmx:afterSettle", function () { focusFirst(document); });
 
+  // A "choose every row" box (data-check-all="NAME") ticks the NAME boxes of its form.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("input[data-check-all]");
+    if (!all || !all.form) return;
+    var boxes = all.form.querySelectorAll('input[type=checkbox][name="' + all.dataset.checkAll + '"]');
+    Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+  });
+
   // Selects that filter a list submit their form when changed.
   document.addEventListener("change", function (event) {
     var el = event.target;
