@@ -60,3 +60,14 @@ def test_no_module_registers_itself_into_another_modules_list_when_imported():
                     and isinstance(call.func.value, ast.Attribute)):
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_setting_the_code_reads_is_in_the_readmes_configuration():
+    """A RESGUARDO_* variable read anywhere in src/ is documented in the README."""
+    import re
+    readme = (SRC.parents[1] / "README.md").read_text(encoding="utf-8")
+    used = set()
+    for path in SRC.rglob("*.py"):
+        # whole names only: "RESGUARDO_IMPORT_" + a limit's name is a prefix, not a setting
+        used.update(re.findall(r"RESGUARDO_[A-Z_]+[A-Z](?![A-Z_])", path.read_text(encoding="utf-8")))
+    assert sorted(name for name in used if f"`{name}`" not in readme) == []
