@@ -35,3 +35,16 @@ def test_a_database_that_drops_away_answers_503_with_retry_after(api, monkeypatc
     r = api.client.get("/api/v1/firearms", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 503, r.text
     assert r.headers["Retry-After"] == "1" and r.json()["error"]["code"] == "unavailable"
+
+
+def test_the_health_endpoint_says_which_database_it_writes_to(api):
+    """No sign-in: a load balancer asks it. On PostgreSQL it names the database and says
+    the server is the primary (the test server has no replicas)."""
+    r = api.client.get("/api/v1/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    database = r.json()["database"]
+    assert database["role"] == "primary" and database["replicas"] == []
+    if database["engine"] == "postgresql":
+        assert database["database"].startswith("t_") and database["server"]
+    else:
+        assert database["engine"] == "sqlite"

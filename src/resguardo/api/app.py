@@ -99,10 +99,14 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)
     def health() -> JSONResponse:
-        """Liveness and database reachability, for load balancers (no sign-in)."""
+        """Liveness and database reachability, for load balancers and operators (no
+        sign-in): which database this process writes to, whether it is the primary, and
+        how far each streaming replica lags."""
+        from resguardo.storage.database import status
         with resguardo.read(None) as uow:
             uow.repo.log_size()
-        return JSONResponse({"status": "ok"})
+            database = status(uow.conn)
+        return JSONResponse({"status": "ok", "database": database})
 
     return app
 

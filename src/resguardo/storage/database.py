@@ -118,3 +118,27 @@ def server_version(engine: Engine) -> str:
         if is_sqlite(engine):
             return "SQLite " + conn.execute(text("select sqlite_version()")).scalar_one()
         return conn.execute(text("show server_version")).scalar_one()
+
+
+def status(conn: Connection) -> dict[str, Any]:
+    """Which database this process writes to and, on PostgreSQL, how far its streaming
+    replicas lag (for the health endpoint; a role without the right to read
+    ``pg_stat_replication`` sees no replicas rather than an error)."""
+    if conn.dialect.name == "sqlite":
+        return {"engine": "sqlite", "role": "primary", "replicas": []}
+    row = conn.execute(text(
+        "SELECT current_database(), inet_server_addr()::text, inet_server_port(), "
+        "pg_is_in_recovery()")).one()
+    replicas: list[dict[str, Any]] = []
+    if not row[3]:
+        rows = conn.execute(text(
+            "SELECT application_name, state, sync_state, "
+            "EXTRACT(EPOCH FROM replay_lag)::float8, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 "
+            "FROM pg_stat_replication ORDER BY application_name"))
+        replicas = [{"name": r[0], "state": r[1], "sync": r[2],
+                     "replay_lag_seconds": r[3] or 0.0, "replay_lag_bytes": int(r[4] or 0)}
+                    for r in rows]
+    return {"engine": "postgresql", "database": row[0],
+            "server": f"{row[1]}:{row[2]}" if row[1] else "local socket",
+            "role": "standby" if row[3] else "primary", "replicas": replicas}
