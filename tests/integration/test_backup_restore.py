@@ -187,3 +187,20 @@ def test_backup_paths_are_kept_out_of_the_way(tmp_path: Path) -> None:
         from resguardo.storage import backup as store
         store.backup(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "out.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_database_password_reaches_pg_dump_by_environment_not_argv() -> None:
+    from resguardo.storage.backup import _conninfo
+
+    conninfo, env = _conninfo("postgresql://resguardo:s3cr3t@dbhost:5433/resguardo")
+    assert "s3cr3t" not in conninfo
+    assert conninfo == "postgresql://resguardo@dbhost:5433/resguardo"
+    assert env["PGPASSWORD"] == "s3cr3t"
+
+
+def test_a_missing_pg_tool_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from resguardo.storage.backup import pg_tool
+
+    monkeypatch.setenv("RESGUARDO_PG_BINDIR", str(tmp_path))
+    with pytest.raises(backup.BackupError, match=r"RESGUARDO_PG_BINDIR: no pg_dump in"):
+        pg_tool("pg_dump")
