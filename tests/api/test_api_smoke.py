@@ -48,3 +48,31 @@ def test_the_health_endpoint_says_which_database_it_writes_to(api):
         assert database["database"].startswith("t_") and database["server"]
     else:
         assert database["engine"] == "sqlite"
+
+
+@pytest.mark.parametrize("driver_error", ["sqlite3", "psycopg", "wrapped"])
+def test_a_full_disk_answers_503_storage_full_not_retry(api, monkeypatch, driver_error):
+    """A full disk is not a busy database: its own code and a message saying so."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from resguardo.storage.repositories import Repositories
+
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL
+    error = {"sqlite3": full,
+             "psycopg": psycopg.errors.DiskFull("could not extend file: No space left on device"),
+             "wrapped": OperationalError("INSERT", {}, full)}[driver_error]
+
+    def no_room(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise error
+    token = api.token("armero1")
+    monkeypatch.setattr(Repositories, "firearms", no_room)
+    r = api.client.get("/api/v1/firearms", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 503, r.text
+    body = r.json()["error"]
+    assert body["code"] == "storage_full"
+    assert body["message"].startswith("the storage is full")
+    assert "busy" not in body["message"]

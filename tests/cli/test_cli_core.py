@@ -153,3 +153,19 @@ def test_a_command_on_sqlite_starts_without_postgresql_driver_or_alembic(tmp_pat
     lines = done.stderr.strip().splitlines()
     assert "run `resguardo init` first" in done.stderr
     assert lines[-2:] == ["exit 1", "[]"]
+
+
+def test_a_full_disk_says_the_storage_is_full(cli, monkeypatch):
+    import sqlite3
+
+    from resguardo.storage.repositories import Repositories
+
+    def no_room(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        full = sqlite3.OperationalError("database or disk is full")
+        full.sqlite_errorcode = sqlite3.SQLITE_FULL
+        raise full
+    monkeypatch.setattr(Repositories, "firearms", no_room)
+    result = cli("--as", "armero1", "firearm", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the storage is full"), result.stderr
+    assert "[storage_full]" in result.stderr and "busy" not in result.stderr

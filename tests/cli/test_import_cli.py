@@ -189,3 +189,14 @@ def test_export_a_licence_as_pdf(cli, tmp_path):
                  "2025-12-31", "--out", out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_a_file_with_no_rows_is_refused_and_nothing_is_recorded(cli, world, tmp_path):
+    with world.read(None) as uow:
+        before = uow.repo.log_size()
+    result = cli("--as", "armero1", "import", "firearms",
+                 file(tmp_path, "Serie;Marca;Calibre;Tipo\r\n", "vacio.csv"))
+    assert result.exit_code == 1
+    assert "vacio.csv: no rows to import" in result.output
+    with world.read(None) as uow:
+        assert uow.repo.log_size() == before

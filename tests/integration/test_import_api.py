@@ -194,3 +194,17 @@ def test_the_refused_rows_come_back_as_a_csv_to_fix_and_upload_again(client, wor
     assert log_size(world) == before  # a dry run
     other = client.call("jefe1", "POST", "/imports/firearms/rejects", json=body)
     assert other.status_code in (403, 404)  # not theirs to read, nor their role's
+
+
+def test_a_file_with_no_rows_is_refused_by_name_and_records_nothing(client, world):
+    r = upload(client, b"Serie,Marca,Calibre,Tipo,Ubicacion\r\n", name="vacio.csv")
+    assert r.status_code == 201, r.text
+    body = {"upload": r.json()["upload"], "lang": "es"}
+    before = log_size(world)
+    for step in ("preview", "commit"):
+        r = client.call("armero1", "POST", f"/imports/firearms/{step}", json=body)
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["message"] == "vacio.csv: no rows to import"
+        assert error["details"]["field"] == "file"
+    assert log_size(world) == before

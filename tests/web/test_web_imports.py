@@ -141,3 +141,14 @@ def test_the_options_the_messages_name_are_the_labels_on_the_page(signed_in):
         text = words(armorer.get("/import").text)
         for name in OPTION_NAMES["web"][lang].values():
             assert name.strip("«»“”") in text, (lang, name)
+
+
+def test_a_file_with_no_rows_is_refused_in_spanish_naming_it(signed_in, sqlite_world):
+    armorer = signed_in("armero1")
+    with sqlite_world.read(None) as uow:
+        before = uow.repo.log_size()
+    page = preview(armorer, body="Matrícula,Marca,Calibre,Tipo\r\n")
+    assert page.status_code == 422
+    assert "El archivo inventario.csv no tiene renglones que importar" in words(page.text)
+    with sqlite_world.read(None) as uow:
+        assert uow.repo.log_size() == before

@@ -2,7 +2,8 @@
 
 Domain refusals keep their stable code and HTTP status; payload validation is
 the only 422 (``validation_failed``); unknown routes and methods, a busy
-database and unexpected failures get the same shape. Every status an operation
+database, a full disk (``storage_full``) and unexpected failures get the same
+shape. Every status an operation
 can answer with is declared in the OpenAPI document with the codes behind it.
 """
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resguardo.domain.errors import DomainError, all_error_classes
-from resguardo.storage.database import database_errors
+from resguardo.storage.database import STORAGE_FULL, database_errors, is_storage_full
 
 log = logging.getLogger("resguardo.api")
 
@@ -46,7 +47,7 @@ HTTP_CODES: dict[int, list[str]] = {
     409: ["idempotency_key_reused"],
     422: ["validation_failed"],
     500: ["internal_error"],
-    503: ["unavailable"],
+    503: ["storage_full", "unavailable"],
 }
 
 
@@ -64,7 +65,8 @@ _TITLES = {400: "Bad request", 401: "Not signed in, or the credentials were refu
            403: "The role may not do this", 404: "Not found, or outside the caller's scope",
            405: "Method not allowed", 409: "Conflicts with recorded state",
            422: "The payload is not valid", 423: "Locked", 429: "Too many attempts",
-           500: "Unexpected server error", 503: "The database is busy or unreachable; retry"}
+           500: "Unexpected server error",
+           503: "The database is busy or unreachable (retry), or its storage is full"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -138,6 +140,10 @@ def _web_error_page(site: Any, request: Request, status: int) -> Response:
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_storage_full(exc):
+        # retrying will not help until someone frees space: say so, and log it loudly
+        log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        return error_json(503, "storage_full", STORAGE_FULL, {}, {"Retry-After": "60"})
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc)
     return error_json(503, "unavailable", "the database is busy or unreachable; retry",
                       {}, {"Retry-After": "1"})

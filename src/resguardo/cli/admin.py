@@ -19,7 +19,7 @@ org_app = typer.Typer(help="Organizations: the administrative tree down to agenc
                       no_args_is_help=True)
 location_app = typer.Typer(help="Locations where an agency keeps weapons.", no_args_is_help=True)
 licence_app = typer.Typer(help="Collective carry licences (LOC).", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
 
 
 def _password(stdin: bool, prompt: str) -> str:
@@ -374,6 +374,9 @@ def licence_list(as_user: AsUser = None, as_json: Json = False) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
+    from resguardo.cli.backup import db_backup, db_restore
+    db_app.command("backup")(db_backup)
+    db_app.command("restore")(db_restore)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
     app.add_typer(org_app, name="org")

@@ -18,7 +18,12 @@ from resguardo.domain.errors import AuthenticationFailed, DomainError
 from resguardo.domain.events import Event
 from resguardo.services import auth
 from resguardo.services.app import Resguardo
-from resguardo.storage.database import database_errors, has_schema
+from resguardo.storage.database import (
+    STORAGE_FULL,
+    database_errors,
+    has_schema,
+    is_storage_full,
+)
 from resguardo.storage.uow import UnitOfWork
 
 AsUser = Annotated[
@@ -56,6 +61,8 @@ def refusals(fn: Callable[..., T]) -> Callable[..., T]:
         except DomainError as exc:
             raise domain_failure(exc) from None
         except database_errors() as exc:
+            if is_storage_full(exc):
+                raise fail(f"{STORAGE_FULL} [storage_full]") from None
             app = deployment()
             try:
                 ready = has_schema(app.engine)

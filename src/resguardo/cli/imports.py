@@ -221,6 +221,8 @@ def import_firearms(
 
     Headers in Spanish or English (No. de serie, Marca, Calibre, Tipo, Estatus,
     Ubicación, Resguardante, ...); CSV delimiter and encoding are detected.
+    A file with no data rows is refused; an XLSX cell holding a formula refuses
+    its row (type the value instead).
     Exit status: 0 when imported (or, with --dry-run, when every row is valid),
     1 when the file or a row is refused, 2 on bad usage.
 

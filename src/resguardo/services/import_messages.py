@@ -23,6 +23,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the cell holds a control character (U+{char})",
         "es": "la celda contiene un carácter de control (U+{char})",
     },
+    "formula": {
+        "en": "{cell} holds a formula ({formula}); type the value instead",
+        "es": "{cell} contiene una fórmula ({formula}); escriba el valor en su lugar",
+    },
     "required": {
         "en": "this value is required",
         "es": "falta este dato obligatorio",

@@ -41,6 +41,7 @@ from resguardo.services.import_messages import PLACES, column_letter, render
 from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
+from resguardo.sheets.xlsxfile import Formula
 from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
@@ -255,12 +256,15 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
         from resguardo.services import import_roster as runner  # type: ignore[no-redef]
     sheet = open_sheet(path, runner.SCHEMAS[kind], sheet_name=options.sheet,
                        mapping=options.mapping, max_columns=options.limits.max_columns,
-                       label=name)
+                       label=name, formulas=True)
     with sheet:
         describe(sheet, report)
         if rejects is not None:
             rejects.header(sheet.headers)
         runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
+    if report.rows == 0:
+        # a header alone is not an import: refused whole, so that no entry says it happened
+        raise ValidationFailed(f"{name}: no rows to import", field="file", file=name)
     report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
     if report.commit:
         report.last_position = log_position(uow) - 1
@@ -371,7 +375,15 @@ class RowImport:
             progress(report.rows, size, size)
 
     def cell_problems(self, line: int, cells: list[str]) -> list[Problem]:
-        """Cells too long or holding control characters."""
+        """Cells holding a formula, too long or holding control characters."""
+        if not self.csv and any(type(c) is Formula for c in cells):
+            ignored = self.sheet.ignored_columns
+            formulas = [self.problem(line, index, "formula", cell=cell.cell,
+                                     formula=_shortened(cell))
+                        for index, cell in enumerate(cells)
+                        if isinstance(cell, Formula) and index not in ignored]
+            if formulas:
+                return formulas
         limit = self.limits.max_cell
         if (not limit or max(map(len, cells)) <= limit) and CONTROL_CHARACTERS.search(
                 "\n".join(cells)) is None:
@@ -434,6 +446,10 @@ class RowImport:
             if len(self._agency_seen) < 1000:
                 self._agency_seen[text] = known
         return known
+
+
+def _shortened(formula: str, limit: int = 60) -> str:
+    return formula if len(formula) <= limit else formula[:limit - 1] + "…"
 
 
 def accepted_words(words: dict) -> str:

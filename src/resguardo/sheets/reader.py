@@ -50,6 +50,7 @@ class Sheet:
         max_columns: int = 0,
         label: str | None = None,
         require: bool = True,
+        formulas: bool = False,
     ) -> None:
         self.path = os.fspath(path)
         self._require = require
@@ -62,7 +63,8 @@ class Sheet:
         self.format = _detect_format(self.path)
         self._source: CsvSource | XlsxSource
         if self.format == "xlsx":
-            self._source = XlsxSource(self.path, sheet_name, label=self.label)
+            self._source = XlsxSource(self.path, sheet_name, label=self.label,
+                                      formulas=formulas)
         else:
             self._source = CsvSource(self.path, label=self.label)
         try:
@@ -256,6 +258,7 @@ def open_sheet(
     max_columns: int = 0,
     label: str | None = None,
     require: bool = True,
+    formulas: bool = False,
 ) -> Sheet:
     """Open a CSV or XLSX sheet (by its content, not its name) and read its header.
 
@@ -264,6 +267,8 @@ def open_sheet(
     out); headers it does not name are matched by their aliases as usual.
     ``require=False`` opens a sheet that lacks required columns (to show it
     before a mapping is chosen); ``Sheet.missing`` names them.
+    ``formulas=True`` gives an XLSX formula cell as its formula, marked
+    (``xlsxfile.Formula``), instead of the value last computed from it.
     """
     return Sheet(
         path,
@@ -273,6 +278,7 @@ def open_sheet(
         max_columns=max_columns,
         label=label,
         require=require,
+        formulas=formulas,
     )
 
 

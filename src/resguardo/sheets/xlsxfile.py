@@ -6,6 +6,11 @@ serial ``00123`` stored as text keeps its zeros), whole numbers lose Excel's
 and date cells become ISO dates (``2024-03-07``, or ``2024-03-07T14:30:00``
 when they carry a time), which the date parser reads whatever the day/month
 order setting.
+
+Opened with ``formulas=True`` (an import), a cell that holds a formula comes
+back as a ``Formula``: its text is the formula (``=A1*2``), never a value
+cached by the program that last saved the file, so that the import can say
+which cell holds one and ask for the value instead of guessing.
 """
 
 from __future__ import annotations
@@ -22,11 +27,27 @@ def _fail(path: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{path}: {message}", file=path)
 
 
+class Formula(str):
+    """The text of a cell that holds a formula (``=A1*2``), with where it is (``C7``)."""
+
+    cell: str
+
+
+def formula(text: str, cell: str) -> Formula:
+    """A formula cell's text, marked as such."""
+    marked = Formula(text if text.startswith("=") else "=" + text)
+    marked.cell = cell
+    return marked
+
+
 def cell_text(cell: Any) -> str:
     """The text of one read-only cell (see the module docstring)."""
     value = cell.value
     if value is None:
         return ""
+    if getattr(cell, "data_type", None) == "f":
+        # an array formula comes as an object holding its text
+        return formula(str(getattr(value, "text", value)), cell.coordinate)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -63,7 +84,8 @@ class XlsxSource:
     """An open workbook sheet: ``records()`` yields ``(line, cells)`` for every row."""
 
     def __init__(
-        self, path: str, sheet_name: str | None = None, *, label: str | None = None
+        self, path: str, sheet_name: str | None = None, *, label: str | None = None,
+        formulas: bool = False,
     ) -> None:
         # Imported here so that CSV-only runs do not pay for openpyxl.
         from openpyxl import load_workbook
@@ -73,7 +95,8 @@ class XlsxSource:
         # A file object, not the path: openpyxl refuses names not ending in .xlsx.
         self._raw = open(path, "rb")  # noqa: SIM115
         try:
-            self._book = load_workbook(self._raw, read_only=True, data_only=True)
+            # formulas=True reads formulas instead of the values they last computed
+            self._book = load_workbook(self._raw, read_only=True, data_only=not formulas)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
             self._raw.close()
             raise _fail(self.path, f"not a readable .xlsx workbook ({exc})") from None

@@ -32,6 +32,39 @@ def database_errors(*, postgresql: bool = False) -> tuple[type[Exception], ...]:
         return _ERRORS
     return (*_ERRORS, pg.OperationalError, pg.ProgrammingError)
 
+
+#: SQLite's result code for "database or disk is full" (``SQLITE_FULL``).
+_SQLITE_FULL = 13
+#: PostgreSQL's SQLSTATE for ``disk_full``.
+_PG_DISK_FULL = "53100"
+_FULL_WORDS = ("database or disk is full", "no space left on device")
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether a database error means the storage is full (not busy, not gone).
+
+    Looks through SQLAlchemy's wrapper to the driver's error: SQLite's
+    ``SQLITE_FULL``, PostgreSQL's ``disk_full`` (53100), or either's words
+    for it when the code is lost (a write that failed in the WAL or a file
+    PostgreSQL could not extend).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        if any(words in str(current).lower() for words in _FULL_WORDS):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+STORAGE_FULL = ("the storage is full: the database cannot grow; free disk space where the "
+                "database lives, then retry")
+
 WRITE = "resguardo_write"
 
 

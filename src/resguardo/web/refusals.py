@@ -281,6 +281,8 @@ _DYNAMIC = [
      N_("Rounds not returned need a justification: training, duty discharge or damaged.")),
     (re.compile(r"^(?P<field>[a-z_]+) must be between (?P<a>[\d.]+) and (?P<b>[\d.]+)$"),
      N_("%(field)s must be between %(a)s and %(b)s.")),
+    (re.compile(r"^(?P<file>.+): no rows to import$"),
+     N_("The file %(file)s has no rows to import: it holds a header and nothing below it.")),
 ]
 
 #: Shortfalls of rounds, with the counts the armorer needs to see.
