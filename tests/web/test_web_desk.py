@@ -76,10 +76,12 @@ def test_a_suspended_officer_is_refused_with_the_reason(armorer, sqlite_world):
 def test_an_expired_credential_is_refused_with_its_date(armorer, sqlite_world, clock):
     from datetime import date
     do(sqlite_world, "jefe1", registry.renew_officer, "MUN1", "P1",
-       credential_expiry=date(2025, 1, 31))
+       credential_expiry=date(2025, 3, 31))  # a renewal is never in the past: time passes
+    clock.advance(days=30)
+    armorer.sign_in("armero1")  # a month later, a new session
     refused = scan(armorer, badge="P1", serial="GLK-A100")
     assert refusal(refused.text) == ("No se puede asignar a P1: la credencial de portación "
-                                     "venció el 31 ene 2025.")
+                                     "venció el 31 mar 2025.")
 
 
 def test_a_lost_weapon_is_refused(armorer, sqlite_world, clock):

@@ -153,6 +153,7 @@ FIELD = {
     "number": N_("Number"),
     "cuip": N_("CUIP"),
     "credential_folio": N_("Credential folio"),
+    "credential_issued": N_("Credential issue date"),
     "barrel_serial": N_("Barrel serial"),
     "ballistic_id": N_("Ballistic identification"),
     "purchase_ref": N_("Purchase reference"),

@@ -126,7 +126,7 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request, form)
         values = {k: form_value(form, k) for k in (
             "reason", "pin", "pin2", "credential_folio", "credential_expiry",
-            "qualification_expiry", "hours")}
+            "qualification_expiry", "credential_issued", "hours")}
         notice = "officer_changed"
         try:
             with site.rg.work(ctx.actor) as uow:
@@ -146,7 +146,9 @@ def register(router: APIRouter, site: Site) -> None:
                         credential_expiry=parse_day(values["credential_expiry"],
                                                     "credential_expiry"),
                         qualification_expiry=parse_day(values["qualification_expiry"],
-                                                       "qualification_expiry"))
+                                                       "qualification_expiry"),
+                        credential_issued=parse_day(values["credential_issued"],
+                                                    "credential_issued"))
                 elif action == "override":
                     try:
                         hours = float(values["hours"] or 12)

@@ -50,6 +50,16 @@
     window.setTimeout(function () { setButtons(form, true); }, 0);
   });
 
+  // Forms that change part of a record (<form data-changes-only>) open filled with
+  // what is recorded and send only the fields the person changed.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-changes-only")) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-recorded]"), function (input) {
+      input.disabled = input.value === input.getAttribute("data-recorded");
+    });
+  });
+
   function setButtons(form, disabled) {
     Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = disabled; });
   }
@@ -57,6 +67,7 @@
   // Back to a page the browser kept: its forms are no longer busy.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-recorded]"), function (i) { i.disabled = false; });
     Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy]"), function (form) {
       form.removeAttribute("aria-busy");
       setButtons(form, false);
