@@ -1,5 +1,6 @@
 """An officer's page and the shift desk in a real Chromium, as a chief and an
-armorer use them: a renewal that changes one date keeps the rest of the record."""
+armorer use them: a renewal that changes one date keeps the rest of the record;
+a weapon comes back without a PIN; a chief lifts a PIN lock."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 from test_web_browser import new_page, sign_in
+from web_support import set_pin
 
-from resguardo.services import registry
+from resguardo.services import custody, pins, registry
 
 from world import do, look
 
@@ -55,5 +57,52 @@ def test_a_chief_renews_a_credential_with_only_a_new_date_and_the_folio_is_kept(
     assert (renewed.credential_folio, renewed.credential_expiry) == ("CRED-501", date(2031, 6, 30))
     assert _last_entry(sqlite_world, officer.id).payload == {
         "officer_id": officer.id, "credential_expiry": "2031-06-30"}
+    assert not page.errors
+    context.close()
+
+
+def test_the_armorer_takes_back_a_suspended_officers_weapon_without_a_pin(chromium, live,
+                                                                         sqlite_world):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A300", "P3")  # P3 has no PIN
+    do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P3", "asuntos internos")
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "armero1")
+    page.goto(f"{live.url}/desk")
+    page.keyboard.type("P3")
+    page.keyboard.press("Enter")
+    page.get_by_text("El elemento sí puede devolver lo que tiene.").wait_for()
+    page.keyboard.type("GLK-A300")
+    page.keyboard.press("Enter")
+    page.get_by_text("Recibir GLK-A300").wait_for()
+    expect(page.locator("input[name=pin]")).to_have_count(0)
+    expect(page.get_by_role("button", name="Confirmar devolución")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_text("Devuelta a la armería.").wait_for()
+    weapon = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300"))
+    assert weapon.status.value == "in_storage"
+    back = look(sqlite_world, None, lambda uow: [
+        e for e in uow.repo.history("firearm", weapon.id) if e.type == "custody.returned"])
+    assert back[-1].payload["received_by"] == "armorer"
+    assert not page.errors
+    context.close()
+
+
+def test_a_chief_lifts_a_pin_lock_from_the_officers_page(chromium, live, sqlite_world):
+    set_pin(sqlite_world, "MUN1", "P1", "4821")
+    officer = _officer(sqlite_world, "P1")
+    with sqlite_world.work("armero1") as uow:  # five wrong PINs, as the desk counts them
+        for _ in range(pins.MAX_FAILURES):
+            pins.count_failure(uow, officer.id, officer.agency_id)
+        uow.commit()
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "jefe1")
+    page.goto(f"{live.url}/officers/{officer.id}")
+    expect(page.locator("#pin-locked")).to_contain_text("Bloqueado por demasiados NIP erróneos")
+    page.get_by_label("Motivo por escrito").first.fill("Identidad comprobada en persona")
+    page.get_by_role("button", name="Desbloquear", exact=True).click()
+    page.get_by_text("NIP desbloqueado.").wait_for()
+    expect(page.locator("#pin-locked")).to_have_count(0)
+    assert look(sqlite_world, None, lambda uow: pins.locked_until(uow, officer.id)) is None
+    assert _last_entry(sqlite_world, officer.id).type == "auth.pin_unlocked"
     assert not page.errors
     context.close()

@@ -103,6 +103,7 @@ EVENT = {
     "custody.override_granted": N_("Override granted by a chief"),
     "auth.pin_set": N_("Desk PIN set"),
     "auth.pin_failed": N_("Wrong desk PIN"),
+    "auth.pin_unlocked": N_("Desk PIN lock lifted"),
     "ammunition.received": N_("Rounds received"),
     "ammunition.issued": N_("Rounds issued"),
     "ammunition.returned": N_("Rounds returned"),

@@ -46,6 +46,8 @@ DOMAIN_MESSAGES = (
     N_("serial is empty"),
     N_("the PIN cannot repeat one digit"),
     N_("the PIN must be 4 to 8 digits"),
+    N_("say why the PIN lock is lifted"),
+    N_("the officer types their PIN to take a weapon"),
     N_("the acquisition date is in the future"),
     N_("the date of the loss cannot be in the future"),
     N_("the licence ends before it starts"),
@@ -214,6 +216,8 @@ _FIELD_PATTERNS = [
 
 #: Sentences the services build around a name or number, matched to translate them.
 _DYNAMIC = [
+    (re.compile(r"^the PIN of (?P<badge>\S+) is not locked$"),
+     N_("The PIN of %(badge)s is not locked.")),
     (re.compile(r"^organization code (?P<code>\S+) is already in use$"),
      N_("The code %(code)s is already in use by another organization.")),
     (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),
