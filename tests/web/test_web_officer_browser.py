@@ -1,9 +1,11 @@
 """An officer's page and the shift desk in a real Chromium, as a chief and an
 armorer use them: a renewal that changes one date keeps the rest of the record;
-a weapon comes back without a PIN; a chief lifts a PIN lock."""
+a weapon comes back without a PIN; a chief lifts a PIN lock; a revista is
+planned with its own agency's locations only."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -11,7 +13,7 @@ from playwright.sync_api import expect
 from test_web_browser import new_page, sign_in
 from web_support import set_pin
 
-from resguardo.services import custody, pins, registry
+from resguardo.services import custody, inspections, pins, registry
 
 from world import do, look
 
@@ -104,5 +106,29 @@ def test_a_chief_lifts_a_pin_lock_from_the_officers_page(chromium, live, sqlite_
     expect(page.locator("#pin-locked")).to_have_count(0)
     assert look(sqlite_world, None, lambda uow: pins.locked_until(uow, officer.id)) is None
     assert _last_entry(sqlite_world, officer.id).type == "auth.pin_unlocked"
+    assert not page.errors
+    context.close()
+
+
+def test_planning_a_revista_offers_only_the_chosen_agencys_locations(chromium, live,
+                                                                      sqlite_world):
+    context, page = new_page(chromium)
+    sign_in(page, live.url, "inspector")
+    page.goto(f"{live.url}/inspections")
+    boxes = page.locator("[data-agency-locations] label.check")
+    agency = page.locator("select[name=agency]")
+    agency.select_option("MUN1")
+    expect(boxes.filter(visible=True)).to_have_text([re.compile("MUN1 · ARM1"),
+                                                     re.compile("MUN1 · ARM2")])
+    page.get_by_label(re.compile("MUN1 · ARM2")).check()
+    agency.select_option("MUN2")  # another agency: its own boxes only, the other's unticked
+    expect(boxes.filter(visible=True)).to_have_text([re.compile("MUN2 · ARM1")])
+    assert page.locator("input[value='MUN1:ARM2']").is_checked() is False
+    page.get_by_label(re.compile("MUN2 · ARM1")).check()
+    page.locator("input[name=planned_on]").fill("2025-03-10")
+    page.get_by_role("button", name="Programar", exact=True).click()
+    page.wait_for_url(re.compile(r"/inspections/\d+"))
+    planned = look(sqlite_world, "inspector", lambda uow: inspections.list_(uow))
+    assert [(p["agency"], p["locations"]) for p in planned] == [("MUN2", ["ARM1"])]
     assert not page.errors
     context.close()

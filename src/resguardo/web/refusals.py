@@ -216,6 +216,10 @@ _FIELD_PATTERNS = [
 
 #: Sentences the services build around a name or number, matched to translate them.
 _DYNAMIC = [
+    (re.compile(r"^location (?P<location>\S+) belongs to another agency than (?P<agency>\S+)$"),
+     N_("The location %(location)s is not one of %(agency)s: an inspection counts the "
+        "locations of the agency it inspects. Untick it, or plan the inspection of its own "
+        "agency.")),
     (re.compile(r"^the PIN of (?P<badge>\S+) is not locked$"),
      N_("The PIN of %(badge)s is not locked.")),
     (re.compile(r"^organization code (?P<code>\S+) is already in use$"),

@@ -85,6 +85,25 @@
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.requestSubmit(); }
   });
 
+  // Planning a revista: only the chosen agency's locations are offered; a box of
+  // another agency is unticked when it is hidden (the server refuses a mismatch too).
+  function filterLocations(select) {
+    var form = select.form;
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("[data-agency-locations] [data-agency]"), function (label) {
+      var other = label.getAttribute("data-agency") !== select.value;
+      label.hidden = other;
+      if (other) { label.querySelector("input").checked = false; }
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-filters-locations]")) { filterLocations(el); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("select[data-filters-locations]"), filterLocations);
+  });
+
   // Inspection scanning with the phone's camera, where the browser has BarcodeDetector.
   // Typed or wedge input works everywhere; the camera only fills the same field.
   var camera = { stream: null, detector: null, last: "", lastAt: 0, timer: null };
