@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resguardo.domain import custody, inspections
+from resguardo.domain import custody, inspections, registry
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus, OrgKind, Role
 from resguardo.domain.entities import Actor, Firearm, Officer, Organization, Override
 from resguardo.domain.errors import (
@@ -101,6 +101,56 @@ def test_any_sequence_of_events_keeps_to_the_state_machine(sequence):
         if status in (S.LOST, S.STOLEN) and new == S.IN_STORAGE:
             assert event == "firearm.recovered"
         status = new
+
+
+# --- renewing an officer's credential -------------------------------------------------
+
+def test_a_renewal_with_only_a_new_expiry_keeps_the_folio():
+    officer = replace(OFFICER, credential_folio="CRED-77")
+    ev = registry.renew_officer(officer, NOW.date(), credential_expiry=date(2031, 6, 30))
+    assert ev.payload == {"officer_id": officer.id, "credential_expiry": "2031-06-30"}
+    # the form sends back what is recorded: only the changes are recorded
+    ev = registry.renew_officer(officer, NOW.date(), credential_folio="CRED-77",
+                                credential_expiry=date(2031, 6, 30), qualification_expiry=FAR)
+    assert ev.payload == {"officer_id": officer.id, "credential_expiry": "2031-06-30"}
+
+
+def test_a_renewal_that_changes_nothing_is_refused():
+    with pytest.raises(ValidationFailed) as caught:
+        registry.renew_officer(OFFICER, NOW.date(), credential_expiry=FAR,
+                               qualification_expiry=FAR)
+    assert caught.value.details["field"] == "credential_expiry"
+
+
+@pytest.mark.parametrize(("given", "field", "message"), [
+    ({"credential_expiry": date(2025, 3, 2)}, "credential_expiry",
+     "the new credential expiry is in the past"),
+    ({"qualification_expiry": date(2024, 12, 31)}, "qualification_expiry",
+     "the new qualification expiry is in the past"),
+    ({"credential_expiry": date(2026, 1, 1), "credential_issued": date(2026, 1, 2)},
+     "credential_issued", "the credential issue date is in the future"),
+    ({"credential_expiry": date(2025, 6, 1), "credential_issued": date(2025, 3, 1)}, None, None),
+    ({"credential_issued": date(2025, 3, 1)}, "credential_expiry",
+     "give a new credential expiry or qualification expiry"),
+])
+def test_renewal_dates_that_cannot_be_right_are_questioned_naming_the_field(given, field,
+                                                                              message):
+    if field is None:
+        assert registry.renew_officer(OFFICER, NOW.date(), **given).payload[
+            "credential_issued"] == "2025-03-01"
+        return
+    with pytest.raises(ValidationFailed, match=message) as caught:
+        registry.renew_officer(OFFICER, NOW.date(), **given)
+    assert caught.value.details["field"] == field
+
+
+def test_a_credential_expiring_before_its_issue_date_is_refused():
+    # a new folio issued on the 1st, but the expiry left at the old credential's
+    officer = replace(OFFICER, credential_folio="CRED-1", credential_expiry=date(2025, 2, 20))
+    with pytest.raises(ValidationFailed, match="expires before its issue date") as caught:
+        registry.renew_officer(officer, NOW.date(), credential_folio="CRED-2",
+                               credential_issued=date(2025, 3, 1))
+    assert caught.value.details["field"] == "credential_expiry"
 
 
 # --- scope, oversight and the policy ----------------------------------------------------

@@ -76,10 +76,12 @@ def test_a_suspended_officer_is_refused_with_the_reason(armorer, sqlite_world):
 def test_an_expired_credential_is_refused_with_its_date(armorer, sqlite_world, clock):
     from datetime import date
     do(sqlite_world, "jefe1", registry.renew_officer, "MUN1", "P1",
-       credential_expiry=date(2025, 1, 31))
+       credential_expiry=date(2025, 3, 31))  # a renewal is never in the past: time passes
+    clock.advance(days=30)
+    armorer.sign_in("armero1")  # a month later, a new session
     refused = scan(armorer, badge="P1", serial="GLK-A100")
     assert refusal(refused.text) == ("No se puede asignar a P1: la credencial de portación "
-                                     "venció el 31 ene 2025.")
+                                     "venció el 31 mar 2025.")
 
 
 def test_a_lost_weapon_is_refused(armorer, sqlite_world, clock):
@@ -98,8 +100,66 @@ def test_a_suspended_officer_can_still_return_what_they_hold(armorer, sqlite_wor
     assert "El elemento sí puede devolver lo que tiene." in card.text
     back = scan(armorer, badge="P1", serial="GLK-A100")
     assert "Recibir GLK-A100" in back.text
-    done = scan(armorer, badge="P1", serial="GLK-A100", pin="4821")
+    assert 'name="pin"' not in back.text and 'name="confirm" value="return"' in back.text
+    done = scan(armorer, badge="P1", serial="GLK-A100", confirm="return")
     assert "Devuelta a la armería." in done.text
+    assert status_of(sqlite_world, "GLK-A100") == "in_storage"
+
+
+def test_a_return_needs_no_pin_and_its_entry_says_the_armorer_received_it(armorer,
+                                                                           sqlite_world):
+    do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")  # P2 has no PIN at all
+    back = scan(armorer, badge="P2", serial="GLK-A200")
+    assert "aún no tiene NIP de armería" not in back.text  # no PIN is asked for
+    done = scan(armorer, badge="P2", serial="GLK-A200", confirm="return", location="ARM2")
+    assert "Devuelta a la armería." in done.text
+    returned = look(sqlite_world, None, lambda uow: [
+        e for e in uow.repo.history("firearm", uow.repo.firearm("GLK-A200").id)
+        if e.type == "custody.returned"])
+    assert [(e.payload["received_by"], e.actor) for e in returned] == [("armorer", "armero1")]
+    officer_id = returned[0].payload["officer_id"]
+    page = armorer.get(f"/officers/{officer_id}")
+    assert "recibida por el armero, sin NIP del elemento" in page.text
+
+
+def test_an_issue_confirmed_without_a_pin_is_refused_and_not_counted(armorer, sqlite_world):
+    refused = scan(armorer, badge="P1", serial="GLK-A100", confirm="return")
+    assert refused.status_code == 422
+    assert refusal(refused.text) == "Para llevarse un arma, el elemento escribe su NIP."
+    assert status_of(sqlite_world, "GLK-A100") == "in_storage"
+    assert look(sqlite_world, None, lambda uow: [
+        e.type for e in uow.repo.iter_events(0) if e.type == "auth.pin_failed"]) == []
+
+
+def test_a_chief_sees_a_pin_lock_on_the_officers_page_and_lifts_it(armorer, signed_in,
+                                                                    sqlite_world):
+    officer_id = look(sqlite_world, None,
+                      lambda uow: uow.repo.officer(uow.repo.org("MUN1").id, "P1").id)
+    chief = signed_in("jefe1")
+    assert "Desbloquear el NIP" not in chief.get(f"/officers/{officer_id}").text
+    not_locked = chief.post(f"/officers/{officer_id}/unlock", {"reason": "por si acaso"},
+                            page=f"/officers/{officer_id}")
+    assert not_locked.status_code == 422
+    assert refusal(not_locked.text) == "El NIP de P1 no está bloqueado."
+    for _ in range(5):
+        scan(armorer, badge="P1", serial="GLK-A100", pin="0000")
+    page = chief.get(f"/officers/{officer_id}").text
+    assert "Bloqueado por demasiados NIP erróneos" in page and "Desbloquear el NIP" in page
+    with pytest.raises(PermissionDenied):  # never the armorer
+        do(sqlite_world, "armero1", pins.lift_lock, "MUN1", "P1", "lo pide el elemento")
+    no_reason = chief.post(f"/officers/{officer_id}/unlock", {"reason": " "},
+                           page=f"/officers/{officer_id}")
+    assert refusal(no_reason.text) == "Indique por qué se desbloquea el NIP."
+    lifted = chief.post(f"/officers/{officer_id}/unlock",
+                        {"reason": "Identidad comprobada con su credencial"},
+                        page=f"/officers/{officer_id}")
+    assert "NIP desbloqueado." in lifted.text and "Bloqueado por" not in lifted.text
+    entry = look(sqlite_world, None, lambda uow: [
+        e for e in uow.repo.history("officer", officer_id) if e.type == "auth.pin_unlocked"])
+    assert [(e.actor, e.reason) for e in entry] == [
+        ("jefe1", "Identidad comprobada con su credencial")]
+    done = scan(armorer, badge="P1", serial="GLK-A100", pin="4821")
+    assert "Entregada." in done.text
 
 
 def test_a_weapon_held_by_another_officer_names_its_holder(armorer, sqlite_world):

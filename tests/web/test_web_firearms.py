@@ -79,12 +79,36 @@ def test_search_filter_sort_and_pages(sqlite_world, signed_in):
     assert "QC-00119" in last and "GLK-A500" not in last
     desc = browser.get("/firearms?sort=-serial").text
     assert desc.index("QC-00119") < desc.index("QC-00118")
-    found = browser.get("/firearms?q=qc00042").text
-    assert "QC-00042" in found and "1–1 de 1" in found
+    found = browser.get("/firearms?q=qc0004").text
+    assert "QC-00042" in found and "1–10 de 10" in found
     issued = browser.get("/firearms?status=issued").text
     assert "Ana Ruiz" in issued and ">GLK-A100</a>" not in issued
     none = browser.get("/firearms?q=nothing").text
     assert "Ninguna arma coincide con estos filtros." in none
+
+
+def test_an_exact_serial_goes_straight_to_the_weapon_in_scope(sqlite_world, signed_in):
+    armorer = signed_in("armero1")
+    weapon = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100"))
+    # typed as read: case, spaces and separators do not matter
+    page = armorer.get("/firearms?q=glk a100")
+    assert page.url.path == f"/firearms/{weapon.id}"
+    assert page.history and page.history[0].status_code == 303
+    # a part of a serial still lists
+    part = armorer.get("/firearms?q=glk-a")
+    assert part.url.path == "/firearms" and "1–5 de 5" in part.text
+    # within the other filters only: a stored weapon is not found among issued ones
+    issued = armorer.get("/firearms?q=GLK-A100&status=issued")
+    assert issued.url.path == "/firearms"
+    assert "Ninguna arma coincide con estos filtros." in issued.text
+    # another agency's weapon is out of the armorer's scope: no page to go to
+    other = armorer.get("/firearms?q=BER-B100")
+    assert other.url.path == "/firearms" and not other.history
+    # one serial under two makes: the list, to choose
+    do(sqlite_world, "armero1", registry.register_firearm, "MUN1", "ARM1", FirearmInput(
+        serial="GLK A100", make="Taurus", calibre="9x19mm", kind="pistol"))
+    both = armorer.get("/firearms?q=GLK-A100")
+    assert both.url.path == "/firearms" and "1–2 de 2" in both.text
 
 
 def test_the_record_shows_the_timeline_as_recorded_and_as_corrected(sqlite_world, signed_in,

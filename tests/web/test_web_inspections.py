@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.services import custody, inspections
 
 from world import do, look
@@ -36,6 +39,41 @@ def test_planning_refuses_a_date_in_the_past(signed_in):
     refused = inspector.post("/inspections", {"agency": "MUN1", "planned_on": "2025-01-01"})
     assert refused.status_code == 422
     assert "La fecha programada ya pasó." in refused.text
+
+
+def test_planning_refuses_a_location_of_another_agency_instead_of_counting_all(sqlite_world):
+    day = date(2025, 3, 10)
+    for given in (["MUN2:ARM1"], ["ARM2", "mun2:ARM1"]):
+        with pytest.raises(ValidationFailed, match="belongs to another agency than MUN1") as no:
+            do(sqlite_world, "inspector", inspections.plan, "MUN1", day, locations=given)
+        assert no.value.details["field"] == "locations"
+    # a bare code that only another agency has is refused the same way
+    with pytest.raises(ValidationFailed, match="location ARM2 belongs to another agency"):
+        do(sqlite_world, "inspector", inspections.plan, "MUN2", day, locations=["ARM2"])
+    with pytest.raises(NotFound):
+        do(sqlite_world, "inspector", inspections.plan, "MUN1", day, locations=["BOV-9"])
+    number = do(sqlite_world, "inspector", inspections.plan, "MUN1", day,
+                locations=["MUN1:ARM2"]).position
+    assert look(sqlite_world, "inspector",
+                lambda uow: inspections.show(uow, number, findings=False)["locations"]) == ["ARM2"]
+
+
+def test_the_plan_form_refuses_a_ticked_location_of_another_agency(sqlite_world, signed_in):
+    inspector = signed_in("inspector")
+    form = inspector.get("/inspections").text
+    assert 'data-agency="MUN2"' in form and 'value="MUN2:ARM1"' in form
+    refused = inspector.post("/inspections", {"agency": "MUN1", "planned_on": "2025-03-10",
+                                              "locations": ["MUN1:ARM2", "MUN2:ARM1"]})
+    assert refused.status_code == 422
+    assert ("La ubicación MUN2:ARM1 no es de MUN1: una revista cuenta las ubicaciones de la "
+            "corporación que revisa.") in refused.text
+    assert 'value="MUN1:ARM2" checked' in refused.text  # what was ticked stays ticked
+    assert look(sqlite_world, "inspector", lambda uow: inspections.list_(uow)) == []
+    done = inspector.post("/inspections", {"agency": "MUN1", "planned_on": "2025-03-10",
+                                           "locations": ["MUN1:ARM2"]})
+    assert done.status_code == 200 and "ARM2" in done.text
+    planned_ = look(sqlite_world, "inspector", lambda uow: inspections.list_(uow))
+    assert [p["locations"] for p in planned_] == [["ARM2"]]
 
 
 def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):

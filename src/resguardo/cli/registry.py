@@ -82,17 +82,23 @@ def officer_renew(
     credential_folio: Annotated[str | None, typer.Option(help="New credential folio.")] = None,
     credential_expiry: Annotated[str | None, typer.Option(help="New credential expiry.")] = None,
     qualification_expiry: Annotated[str | None, typer.Option(help="New qualification expiry.")] = None,
+    credential_issued: Annotated[str | None, typer.Option(
+        help="Date the renewed credential was issued (the expiry may not precede it).")] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
     """Record a renewed carry credential or qualification.
+
+    Only what is given changes: a new expiry alone keeps the credential folio.
+    An expiry in the past is refused.
 
     Example: resguardo --as chief1 officer renew P-0142 --qualification-expiry 2027-12-31
     """
     ev = write(as_user, lambda uow: registry.renew_officer(
         uow, agency_of(uow, agency), badge, credential_folio=credential_folio,
         credential_expiry=_date(credential_expiry, "--credential-expiry"),
-        qualification_expiry=_date(qualification_expiry, "--qualification-expiry")))
+        qualification_expiry=_date(qualification_expiry, "--qualification-expiry"),
+        credential_issued=_date(credential_issued, "--credential-issued")))
     report_event(ev, as_json, f"Officer {badge.upper()} renewed")
 
 

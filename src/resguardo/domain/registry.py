@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
-from resguardo.domain.entities import NewEvent, Organization
+from resguardo.domain.entities import NewEvent, Officer, Organization
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import iso_date
@@ -151,19 +151,45 @@ def register_officer(agency: Organization, data: OfficerInput) -> NewEvent:
     )
 
 
-def renew_officer(officer_id: int, agency_id: int, *, credential_folio: str | None,
-                  credential_expiry: date | None, qualification_expiry: date | None) -> NewEvent:
-    if credential_expiry is None and qualification_expiry is None:
+def renew_officer(officer: Officer, today: date, *, credential_folio: str | None = None,
+                  credential_expiry: date | None = None,
+                  qualification_expiry: date | None = None,
+                  credential_issued: date | None = None) -> NewEvent:
+    """Record what a renewal changes, and only that: a field left empty or given
+    as recorded keeps its value (a new expiry alone keeps the credential folio).
+
+    A new expiry in the past, or a credential expiring before it was issued,
+    cannot be right and is refused naming the field.
+    """
+    payload: dict = {"officer_id": officer.id}
+    folio = _text(credential_folio, "credential_folio", limit=64)
+    if folio is not None and folio != officer.credential_folio:
+        payload["credential_folio"] = folio
+    if credential_expiry is not None and credential_expiry != officer.credential_expiry:
+        if credential_expiry < today:
+            raise ValidationFailed("the new credential expiry is in the past",
+                                   field="credential_expiry")
+        payload["credential_expiry"] = iso_date(credential_expiry)
+    if credential_issued is not None:
+        if credential_issued > today:
+            raise ValidationFailed("the credential issue date is in the future",
+                                   field="credential_issued")
+        expiry = credential_expiry or officer.credential_expiry
+        if expiry is not None and expiry < credential_issued:
+            raise ValidationFailed("the credential expires before its issue date",
+                                   field="credential_expiry")
+    if qualification_expiry is not None and qualification_expiry != officer.qualification_expiry:
+        if qualification_expiry < today:
+            raise ValidationFailed("the new qualification expiry is in the past",
+                                   field="qualification_expiry")
+        payload["qualification_expiry"] = iso_date(qualification_expiry)
+    if len(payload) == 1:
         raise ValidationFailed("give a new credential expiry or qualification expiry",
                                field="credential_expiry")
-    payload: dict = {"officer_id": officer_id}
-    if credential_expiry is not None:
-        payload["credential_expiry"] = iso_date(credential_expiry)
-        payload["credential_folio"] = _text(credential_folio, "credential_folio", limit=64)
-    if qualification_expiry is not None:
-        payload["qualification_expiry"] = iso_date(qualification_expiry)
-    return NewEvent("officer.renewed", payload, org_id=agency_id, subject_type="officer",
-                    subject_id=officer_id)
+    if credential_issued is not None:
+        payload["credential_issued"] = iso_date(credential_issued)
+    return NewEvent("officer.renewed", payload, org_id=officer.agency_id, subject_type="officer",
+                    subject_id=officer.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ entry it covers when it is appended (``UnitOfWork.append``), whichever path asks
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 from resguardo.domain import corrections, custody
@@ -45,9 +46,16 @@ def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) 
     return uow.append(custody.issue(firearm, officer, now, override))
 
 
-def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None) -> Event:
+def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,
+            received_by: str | None = None) -> Event:
+    """Take an issued weapon back into storage. ``received_by="armorer"`` records that
+    the armorer received it without the officer's confirmation (the shift desk)."""
     firearm = _load(uow, serial, make, Action.CUSTODY_RETURN)
-    return uow.append(custody.return_(firearm, _location(uow, firearm, location_code)))
+    decided = custody.return_(firearm, _location(uow, firearm, location_code))
+    if received_by is not None:
+        decided = dataclasses.replace(decided, payload={**decided.payload,
+                                                        "received_by": received_by})
+    return uow.append(decided)
 
 
 def move(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,

@@ -1,4 +1,5 @@
-"""The armory's shift desk: badge, then serial, then the officer's PIN.
+"""The armory's shift desk: badge, then serial, then the officer's PIN (to take a
+weapon; a return is confirmed by the armorer alone).
 
 ``plan`` works out what the two scans mean (issue a stored weapon, or take back
 one the officer holds) and refuses early, with the same domain decisions the
@@ -126,17 +127,22 @@ def _return_location(uow: UnitOfWork, firearm: Firearm, code: str | None) -> Loc
     return options[0]
 
 
-def perform(uow: UnitOfWork, badge: str, serial: str, pin: str,
+def perform(uow: UnitOfWork, badge: str, serial: str, pin: str | None,
             return_to: str | None = None) -> tuple[DeskPlan, Event]:
-    """Check again under the writer's lock, verify the PIN, and record the movement."""
+    """Check again under the writer's lock, verify the PIN of an issue, and record the
+    movement. A return needs no PIN: the armorer receives the weapon, and its entry
+    says so (``received_by: "armorer"``), so a suspended officer's or a locked PIN's
+    weapon comes back without the chief."""
     uow.lock()
     decided = plan(uow, badge, serial, return_to)
-    pins.verify_pin(uow, decided.card.officer, pin)
     if decided.action == ISSUE:
+        if not (pin or "").strip():
+            raise ValidationFailed("the officer types their PIN to take a weapon", field="pin")
+        pins.verify_pin(uow, decided.card.officer, pin or "")
         ev = custody.issue(uow, decided.firearm.serial, decided.card.officer.badge,
                            make=decided.firearm.make)
     else:
         assert decided.location is not None
         ev = custody.return_(uow, decided.firearm.serial, decided.location.code,
-                             make=decided.firearm.make)
+                             make=decided.firearm.make, received_by="armorer")
     return decided, ev

@@ -16,7 +16,7 @@ from typing import Any
 from resguardo.domain import inspections as rules
 from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.codes import OrgKind
-from resguardo.domain.entities import NewEvent
+from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
@@ -64,12 +64,31 @@ def plan(uow: UnitOfWork, agency_code: str, planned_on: date, *, sealed: bool = 
     uow.lock()
     agency = uow.repo.org(agency_code)
     _authorize(uow, Action.INSPECTION_ORDER, agency.path)
-    codes = [c.strip() for c in locations if c.strip()]
-    for code in codes:
-        uow.repo.location(agency.id, code)  # NotFound names an unknown location
+    codes = [_planned_location(uow, agency, ref) for ref in locations if ref.strip()]
     authority = uow.actor.scope if uow.actor is not None else uow.repo.org_unscoped(agency.id)
     return uow.append(rules.plan(authority, agency, codes, planned_on, sealed, uow.now().date(),
                                  list(people)))
+
+
+def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
+    """The code of a location to count, given as ``CODE`` or ``AGENCY:CODE``.
+
+    A location of another agency is refused by name, never dropped: dropping it
+    would silently widen the revista to all of the agency's locations."""
+    ref = ref.strip()
+    owner, _, code = ref.rpartition(":")
+    mismatch = ValidationFailed(f"location {ref} belongs to another agency than {agency.code}",
+                                field="locations", location=ref, agency=agency.code)
+    if owner and owner.strip().upper() != agency.code.upper():
+        raise mismatch
+    code = code.strip()
+    try:
+        uow.repo.location(agency.id, code)
+    except NotFound:
+        if any(loc.code == code for loc in uow.repo.locations()):
+            raise mismatch from None
+        raise  # names an unknown location
+    return code
 
 
 def open_(uow: UnitOfWork, inspection_id: int, people: Iterable[str] = ()) -> Event:

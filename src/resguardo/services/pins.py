@@ -4,13 +4,16 @@ A chief (or an admin) sets the PIN with the officer present; the armorer at the
 desk never can, so an armorer alone cannot book a weapon out in someone's name.
 Only an argon2 hash is kept (``storage/web_tables.py``); setting one is recorded
 as the audit event ``auth.pin_set`` and wrong PINs as ``auth.pin_failed``.
-After ``MAX_FAILURES`` wrong PINs in a row the PIN is locked for ``LOCK_MINUTES``.
+After ``MAX_FAILURES`` wrong PINs in a row the PIN is locked for ``LOCK_MINUTES``;
+a chief sees the lock on the officer's page and may lift it (``lift_lock``,
+recorded as ``auth.pin_unlocked`` with the chief's reason). A PIN confirms that
+the officer takes a weapon; a return needs none (the armorer receives it).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -54,6 +57,36 @@ def set_pin(uow: UnitOfWork, agency_code: str, badge: str, pin: str) -> Event:
                                uow.actor.user_id if uow.actor else None)
     return uow.append(NewEvent("auth.pin_set", {"officer_id": officer.id, "badge": officer.badge},
                                org_id=officer.agency_id, subject_type="officer",
+                               subject_id=officer.id))
+
+
+def locked_until(uow: UnitOfWork, officer_id: int) -> datetime | None:
+    """When the officer's PIN lock ends, or None if the PIN is not locked now."""
+    row = WebStore(uow.conn).pin(officer_id)
+    if row is None or not row["locked_until"]:
+        return None
+    until = parse_instant(row["locked_until"])
+    return until if until > uow.now() else None
+
+
+def lift_lock(uow: UnitOfWork, agency_code: str, badge: str, reason: str) -> Event:
+    """A chief lifts the lock wrong PINs put on an officer's PIN, with a written reason."""
+    agency = uow.repo.org(agency_code)
+    if uow.actor is not None:
+        authorize(uow.actor, Action.OFFICER_MANAGE, agency.path, "organization")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("say why the PIN lock is lifted", field="reason")
+    uow.lock()
+    officer = uow.repo.officer(agency.id, badge)
+    until = locked_until(uow, officer.id)
+    if until is None:
+        raise ValidationFailed(f"the PIN of {officer.badge} is not locked", field="pin")
+    WebStore(uow.conn).pin_failed(officer.id, 0, None)
+    return uow.append(NewEvent("auth.pin_unlocked",
+                               {"officer_id": officer.id, "badge": officer.badge,
+                                "locked_until": iso(until)},
+                               reason=reason, org_id=officer.agency_id, subject_type="officer",
                                subject_id=officer.id))
 
 

@@ -117,11 +117,14 @@ def separate_officer(uow: UnitOfWork, agency_code: str, badge: str, reason: str)
 
 def renew_officer(uow: UnitOfWork, agency_code: str, badge: str, *,
                   credential_folio: str | None = None, credential_expiry: date | None = None,
-                  qualification_expiry: date | None = None) -> Event:
+                  qualification_expiry: date | None = None,
+                  credential_issued: date | None = None) -> Event:
+    """Record a renewal; fields left out, or given as recorded, keep their value."""
     officer = _officer(uow, agency_code, badge)
     return uow.append(registry.renew_officer(
-        officer.id, officer.agency_id, credential_folio=credential_folio,
-        credential_expiry=credential_expiry, qualification_expiry=qualification_expiry))
+        officer, uow.now().date(), credential_folio=credential_folio,
+        credential_expiry=credential_expiry, qualification_expiry=qualification_expiry,
+        credential_issued=credential_issued))
 
 
 def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,

@@ -126,7 +126,9 @@ HANDLERS["officer.separated"] = _officer_status("separated")
 
 @handles("officer.renewed")
 def _officer_renewed(conn: Connection, ev: Event) -> None:
-    values = {k: v for k, v in ev.payload.items() if k != "officer_id"}
+    # credential_issued is recorded in the entry only; the rest are columns
+    values = {k: v for k, v in ev.payload.items()
+              if k in ("credential_folio", "credential_expiry", "qualification_expiry")}
     conn.execute(t.officers.update().where(t.officers.c.id == ev.payload["officer_id"])
                  .values(**values))
 

@@ -290,9 +290,12 @@ class Repositories(EventQueries):
     def firearms_query(self, *, agency_id: int | None = None, status: str | None = None,
                        kind: str | None = None, make: str | None = None,
                        calibre: str | None = None, location_id: int | None = None,
-                       custodian_id: int | None = None, search: str | None = None) -> Select:
+                       custodian_id: int | None = None, search: str | None = None,
+                       exact_serial: str | None = None) -> Select:
         c = t.firearms.c
         cond: list[ColumnElement[bool]] = [self.in_scope(c.agency_id)]
+        if exact_serial:
+            cond.append(c.serial_key == serial_key(exact_serial))
         if agency_id is not None:
             cond.append(c.agency_id == agency_id)
         if status:

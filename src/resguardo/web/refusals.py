@@ -31,6 +31,10 @@ DOMAIN_MESSAGES = (
     N_("an override needs a written reason (at least 10 characters)"),
     N_("every organization but the national authority needs a parent"),
     N_("give a new credential expiry or qualification expiry"),
+    N_("the new credential expiry is in the past"),
+    N_("the new qualification expiry is in the past"),
+    N_("the credential issue date is in the future"),
+    N_("the credential expires before its issue date"),
     N_("officer belongs to another agency"),
     N_("location belongs to another agency"),
     N_("say how and where it was recovered"),
@@ -42,6 +46,8 @@ DOMAIN_MESSAGES = (
     N_("serial is empty"),
     N_("the PIN cannot repeat one digit"),
     N_("the PIN must be 4 to 8 digits"),
+    N_("say why the PIN lock is lifted"),
+    N_("the officer types their PIN to take a weapon"),
     N_("the acquisition date is in the future"),
     N_("the date of the loss cannot be in the future"),
     N_("the licence ends before it starts"),
@@ -210,6 +216,12 @@ _FIELD_PATTERNS = [
 
 #: Sentences the services build around a name or number, matched to translate them.
 _DYNAMIC = [
+    (re.compile(r"^location (?P<location>\S+) belongs to another agency than (?P<agency>\S+)$"),
+     N_("The location %(location)s is not one of %(agency)s: an inspection counts the "
+        "locations of the agency it inspects. Untick it, or plan the inspection of its own "
+        "agency.")),
+    (re.compile(r"^the PIN of (?P<badge>\S+) is not locked$"),
+     N_("The PIN of %(badge)s is not locked.")),
     (re.compile(r"^organization code (?P<code>\S+) is already in use$"),
      N_("The code %(code)s is already in use by another organization.")),
     (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),

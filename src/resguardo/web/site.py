@@ -299,6 +299,7 @@ NOTICES = {
     "notified": N_("Notification to the military authority recorded."),
     "recovered": N_("Recovery recorded."),
     "pin_set": N_("PIN set. The officer can confirm at the shift desk."),
+    "pin_unlocked": N_("PIN lock lifted. The officer can confirm at the shift desk again."),
     "officer_added": N_("Officer registered."),
     "officer_changed": N_("Officer updated."),
     "firearm_added": N_("Firearm registered."),

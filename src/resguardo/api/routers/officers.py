@@ -119,14 +119,15 @@ def separate_officer(officer_id: OfficerId, body: OfficerReasonIn, caller: Write
 @officers.post("/{officer_id}/renew", response_model=EventOut, status_code=201,
                openapi_extra=needs(Action.OFFICER_MANAGE))
 def renew_officer(officer_id: OfficerId, body: RenewIn, caller: Writer) -> object:
-    """Record a renewed carry credential or qualification."""
+    """Record a renewed carry credential or qualification; fields left out keep their value."""
     def run(uow):  # type: ignore[no-untyped-def]
         found = officer(uow, officer_id)
         code = uow.repo.org_unscoped(found.agency_id).code
         return registry.renew_officer(uow, code, found.badge,
                                       credential_folio=body.credential_folio,
                                       credential_expiry=body.credential_expiry,
-                                      qualification_expiry=body.qualification_expiry)
+                                      qualification_expiry=body.qualification_expiry,
+                                      credential_issued=body.credential_issued)
     return caller.write(run, render.event, body=body)
 
 

@@ -140,6 +140,8 @@ class RenewIn(Strict):
     credential_folio: Ref | None = None
     credential_expiry: date | None = None
     qualification_expiry: date | None = None
+    #: the renewed credential's issue date; its expiry may not precede it
+    credential_issued: date | None = None
 
 
 class OverrideIn(Strict):

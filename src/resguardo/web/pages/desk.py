@@ -1,6 +1,7 @@
 """The shift desk: badge scan, serial scan, the officer's PIN; keyboard only.
 
-One form, three steps. Each scan ends with Enter (as a keyboard-wedge scanner
+One form, three steps (the third, for a return, is the armorer's confirmation:
+no PIN, the armorer receives the weapon). Each scan ends with Enter (as a keyboard-wedge scanner
 sends it); the page answers with the next field focused. A refusal is shown in
 red and puts the cursor back in the field to scan again. Esc starts over.
 """
@@ -55,6 +56,7 @@ def register(router: APIRouter, site: Site) -> None:
         badge = form_value(form, "badge")
         serial = form_value(form, "serial")
         pin = form_value(form, "pin")
+        confirmed = form_value(form, "confirm") == "return"  # the armorer receives it
         location = form_value(form, "location") or None
         if not serial:
             try:
@@ -70,7 +72,7 @@ def register(router: APIRouter, site: Site) -> None:
                 return _render(site, ctx, "badge", status=422, card=card,
                                error=ctx.explain(refused))
             return _render(site, ctx, "serial", badge=card.officer.badge, card=card)
-        if not pin:
+        if not pin and not confirmed:
             try:
                 with site.rg.read(ctx.actor) as uow:  # a refused attempt records itself
                     card = desk.officer_card(uow, badge)
@@ -82,7 +84,7 @@ def register(router: APIRouter, site: Site) -> None:
                            location=plan.location.code if plan.location else location)
         try:
             with site.rg.work(ctx.actor) as uow:
-                plan, _event = desk.perform(uow, badge, serial, pin, location)
+                plan, _event = desk.perform(uow, badge, serial, pin or None, location)
                 uow.commit()
         except pins.PinRejected as exc:
             left = None

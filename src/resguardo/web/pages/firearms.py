@@ -35,8 +35,12 @@ VIEWS = ("both", "corrected", "recorded")
 
 
 def list_firearms(site: Site, ctx: Ctx, params: dict[str, str], page: int,
-                  per_page: int = PER_PAGE) -> dict[str, Any]:
-    """One page of the list: a fixed number of queries, whatever the number of rows."""
+                  per_page: int = PER_PAGE, exact: bool = False) -> dict[str, Any]:
+    """One page of the list: a fixed number of queries, whatever the number of rows.
+
+    With ``exact``, a search whose serial key is exactly one weapon's in scope (and
+    within the other filters) answers ``{"exact": firearm_id}`` instead: a scanned
+    or typed serial goes straight to the weapon."""
     filters: dict[str, Any] = {}
     if params["q"]:
         filters["search"] = params["q"]
@@ -62,6 +66,11 @@ def list_firearms(site: Site, ctx: Ctx, params: dict[str, str], page: int,
         chosen = location_by_key.get(params["location"])
         if chosen is not None:
             filters["location_id"] = chosen.id
+        if exact and params["q"]:
+            others = {k: v for k, v in filters.items() if k != "search"}
+            same = uow.repo.firearms(limit=2, exact_serial=params["q"], **others)
+            if same.total == 1:  # several makes may share a serial: then the list
+                return {"exact": same.items[0].id}
         found = uow.repo.firearms(offset=(page - 1) * per_page, limit=per_page, order=sort,
                                   **filters)
         holders = uow.repo.officers_by_id([f.custodian_id for f in found.items])
@@ -138,7 +147,9 @@ def register(router: APIRouter, site: Site) -> None:
     def firearms_page(request: Request) -> Response:
         ctx = site.viewer(request)
         params = clean_params(request.query_params, FILTERS)
-        data = list_firearms(site, ctx, params, page_number(request.query_params))
+        data = list_firearms(site, ctx, params, page_number(request.query_params), exact=True)
+        if "exact" in data:
+            return ctx.redirect(f"/firearms/{data['exact']}")  # a serial scan or typed serial
         return ctx.render("firearms/list.html", max_labels=MAX_LABELS, **data)
 
     @router.get("/firearms/new")

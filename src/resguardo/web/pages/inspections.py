@@ -35,7 +35,8 @@ from resguardo.web.site import Ctx, Site, form_data, form_value
 
 
 def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = None,
-               values: dict[str, str] | None = None) -> Response:
+               values: dict[str, str] | None = None, ticked: list[str] | None = None
+               ) -> Response:
     with site.rg.work(ctx.actor) as uow:
         found = inspections.list_(uow)
         agencies = uow.repo.orgs(OrgKind.AGENCY) if may(ctx.actor, Action.INSPECTION_ORDER) \
@@ -49,6 +50,7 @@ def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
     return ctx.render("inspections/list.html", status=status, inspections=found,
                       agencies=agencies, locations=locations, names=names, error=error,
                       values=values or {}, today=today, codes={a.id: a.code for a in agencies},
+                      ticked=set(ticked or ()),
                       can_plan=may(ctx.actor, Action.INSPECTION_ORDER))
 
 
@@ -105,16 +107,16 @@ def register(router: APIRouter, site: Site) -> None:
             day = parse_day(values["planned_on"], "planned_on")
             if day is None:
                 raise ValidationFailed("the planned date is required", field="planned_on")
-            agency_locations = [code.split(":", 1)[1] for code in locations
-                                if code.split(":", 1)[0] == values["agency"]]
             with site.rg.work(ctx.actor) as uow:
+                # "AGENCY:CODE" as ticked: another agency's location is refused, not dropped
                 ev = inspections.plan(uow, values["agency"], day, sealed=sealed,
-                                      locations=agency_locations,
+                                      locations=locations,
                                       people=[p for p in values["people"].splitlines()])
                 uow.commit()
         except DomainError as exc:
             return _list_page(site, ctx, status=422, error=ctx.explain(exc),
-                              values={**values, "sealed": "yes" if sealed else ""})
+                              values={**values, "sealed": "yes" if sealed else ""},
+                              ticked=locations)
         return ctx.redirect(f"/inspections/{ev.subject_id}", "inspection_planned")
 
     @router.get("/inspections/{inspection_id:int}")

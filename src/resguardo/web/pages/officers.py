@@ -1,6 +1,6 @@
 """Officers: the list, one officer's record (weapons held now, history), and
 what a chief does for them: register, set the desk PIN, suspend, reinstate,
-separate, renew credentials, grant an override."""
+separate, renew credentials, grant an override, lift a PIN lock."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
                                                          limit=OTHER_ENTRIES)
         agency = uow.repo.org_unscoped(officer.agency_id)
         has_pin = bool(pins.has_pin(uow, [officer.id]))
+        pin_locked_until = pins.locked_until(uow, officer.id) if has_pin else None
         licences = {row["id"]: row["number"] for row in uow.repo.licences()}
         today = uow.now().date()
         moves, older = web_queries.officer_custody(uow.repo, officer.id, officer.agency_id,
@@ -55,7 +56,8 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
                      "location": places.get(e.payload.get("location_id") or -1)}
                     for e in moves]
     return {"officer": officer, "held": held, "events": events, "more_events": more_events,
-            "agency": agency, "has_pin": has_pin, "today": today,
+            "agency": agency, "has_pin": has_pin, "pin_locked_until": pin_locked_until,
+            "today": today,
             "licence": licences.get(officer.licence_id) if officer.licence_id else None,
             "custody": custody_rows, "custody_page": custody_page, "custody_older": older}
 
@@ -126,7 +128,7 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request, form)
         values = {k: form_value(form, k) for k in (
             "reason", "pin", "pin2", "credential_folio", "credential_expiry",
-            "qualification_expiry", "hours")}
+            "qualification_expiry", "credential_issued", "hours")}
         notice = "officer_changed"
         try:
             with site.rg.work(ctx.actor) as uow:
@@ -139,6 +141,9 @@ def register(router: APIRouter, site: Site) -> None:
                         raise ValidationFailed("the two PINs differ", field="pin")
                     pins.set_pin(uow, agency, officer.badge, values["pin"])
                     notice = "pin_set"
+                elif action == "unlock":
+                    pins.lift_lock(uow, agency, officer.badge, values["reason"])
+                    notice = "pin_unlocked"
                 elif action == "renew":
                     registry.renew_officer(
                         uow, agency, officer.badge,
@@ -146,7 +151,9 @@ def register(router: APIRouter, site: Site) -> None:
                         credential_expiry=parse_day(values["credential_expiry"],
                                                     "credential_expiry"),
                         qualification_expiry=parse_day(values["qualification_expiry"],
-                                                       "qualification_expiry"))
+                                                       "qualification_expiry"),
+                        credential_issued=parse_day(values["credential_issued"],
+                                                    "credential_issued"))
                 elif action == "override":
                     try:
                         hours = float(values["hours"] or 12)

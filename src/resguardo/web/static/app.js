@@ -50,6 +50,16 @@
     window.setTimeout(function () { setButtons(form, true); }, 0);
   });
 
+  // Forms that change part of a record (<form data-changes-only>) open filled with
+  // what is recorded and send only the fields the person changed.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-changes-only")) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-recorded]"), function (input) {
+      input.disabled = input.value === input.getAttribute("data-recorded");
+    });
+  });
+
   function setButtons(form, disabled) {
     Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = disabled; });
   }
@@ -57,6 +67,7 @@
   // Back to a page the browser kept: its forms are no longer busy.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-recorded]"), function (i) { i.disabled = false; });
     Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy]"), function (form) {
       form.removeAttribute("aria-busy");
       setButtons(form, false);
@@ -80,6 +91,25 @@
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.requestSubmit(); }
+  });
+
+  // Planning a revista: only the chosen agency's locations are offered; a box of
+  // another agency is unticked when it is hidden (the server refuses a mismatch too).
+  function filterLocations(select) {
+    var form = select.form;
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("[data-agency-locations] [data-agency]"), function (label) {
+      var other = label.getAttribute("data-agency") !== select.value;
+      label.hidden = other;
+      if (other) { label.querySelector("input").checked = false; }
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-filters-locations]")) { filterLocations(el); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("select[data-filters-locations]"), filterLocations);
   });
 
   // Inspection scanning with the phone's camera, where the browser has BarcodeDetector.
