@@ -152,3 +152,22 @@ def test_a_file_with_no_rows_is_refused_in_spanish_naming_it(signed_in, sqlite_w
     assert "El archivo inventario.csv no tiene renglones que importar" in words(page.text)
     with sqlite_world.read(None) as uow:
         assert uow.repo.log_size() == before
+
+
+def test_a_formula_cell_is_named_on_the_preview_and_asks_for_the_value(signed_in, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Matrícula", "Marca", "Calibre", "Tipo", "Ubicación"])
+    book.active.append(["FOR-1", "Glock", "=B2", "pistola", "ARM1"])
+    book.save(tmp_path / "inventario.xlsx")
+    armorer = signed_in("armero1")
+    token = csrf_of(armorer.get("/import").text)
+    page = armorer.client.post("/import/preview", data={"csrf": token, "kind": "firearms"},
+                               files={"file": ("inventario.xlsx",
+                                               (tmp_path / "inventario.xlsx").read_bytes(),
+                                               "application/octet-stream")})
+    assert page.status_code == 200
+    shown = words(page.text)
+    assert "C2 contiene una fórmula (=B2); escriba el valor en su lugar" in shown
+    assert "falta este dato obligatorio" not in shown

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from resguardo.cli.context import Json, deployment, refusals
 from resguardo.cli.ledger import _print_report as print_verify_report
+from resguardo.cli.ledger import _progress
 from resguardo.cli.output import fail, print_json
 from resguardo.services import backup as service
 
@@ -66,7 +67,17 @@ def db_restore(
     """
     app = deployment()
     try:
-        outcome = service.restore(app, source, force=force)
+        with _progress(not as_json) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    label = ("Verifying: hashing the log" if phase == "leaves" else
+                             "Verifying: replaying the log")
+                    tasks[phase] = bar.add_task(label, total=total)
+                bar.update(tasks[phase], completed=done)
+
+            outcome = service.restore(app, source, force=force, progress=progress)
     except service.BackupError as exc:
         raise fail(str(exc)) from None
     report = outcome.report

@@ -51,11 +51,12 @@ class RestoreOutcome:
     entries: int
 
 
-def restore(app: Any, source: Path, *, force: bool = False) -> RestoreOutcome:
+def restore(app: Any, source: Path, *, force: bool = False,
+            progress: ledger_verify.Progress | None = None) -> RestoreOutcome:
     """Put the backup ``source`` into the deployment's database, then verify the ledger.
 
     Refuses a database that already holds tables unless ``force``; the caller reports
-    success only when ``outcome.report.ok``.
+    success only when ``outcome.report.ok``. ``progress`` follows the verify.
     """
     store.backup_kind(source)  # a file that is no backup is refused before anything changes
     if not force and not store.is_empty(app.engine):
@@ -70,6 +71,6 @@ def restore(app: Any, source: Path, *, force: bool = False) -> RestoreOutcome:
     with app.read(None) as uow:
         # integrity, not freshness: a copy from last week has an old unsigned tail by nature
         report = ledger_verify.verify(uow, verifier=verifier, origin=key.origin,
-                                      projection=True, freshness=None)
+                                      projection=True, freshness=None, progress=progress)
         entries = uow.repo.log_size()
     return RestoreOutcome(report, entries)
