@@ -137,6 +137,20 @@ def test_officers_are_managed_by_the_chief_and_overrides_let_one_issue_through(a
     assert held.status_code == 409 and held.json()["error"]["code"] == "officer_holds_weapons"
 
 
+def test_a_renewal_keeps_the_folio_and_refuses_a_past_expiry_naming_the_field(api):
+    new = api.post("jefe1", "/officers", {"badge": "P9", "name": "Iris Vega",
+                                          "credential_folio": "CRED-9",
+                                          "credential_expiry": "2026-01-01"})
+    officer = new.json()["id"]
+    past = api.post("jefe1", f"/officers/{officer}/renew", {"credential_expiry": "2025-01-01"})
+    assert past.status_code == 422
+    assert past.json()["error"]["details"]["field"] == "credential_expiry"
+    done = api.post("jefe1", f"/officers/{officer}/renew", {"credential_expiry": "2031-01-01"})
+    assert done.status_code == 201
+    shown = api.get("jefe1", f"/officers/{officer}").json()
+    assert (shown["credential_folio"], shown["credential_expiry"]) == ("CRED-9", "2031-01-01")
+
+
 def test_ammunition_moves_in_and_out_with_justification(api):
     base = {"location": "ARM1", "calibre": "9x19mm", "lot": "L-1"}
     assert api.post("armero1", "/ammunition/receive", {**base, "quantity": 500}

@@ -120,6 +120,8 @@ def test_a_return_needs_no_pin_and_its_entry_says_the_armorer_received_it(armore
     officer_id = returned[0].payload["officer_id"]
     page = armorer.get(f"/officers/{officer_id}")
     assert "recibida por el armero, sin NIP del elemento" in page.text
+    weapon = armorer.get(f"/firearms/{returned[0].subject_id}")
+    assert "Recibida por el armero, sin NIP del elemento" in weapon.text
 
 
 def test_an_issue_confirmed_without_a_pin_is_refused_and_not_counted(armorer, sqlite_world):

@@ -71,7 +71,7 @@ def _entry(ev: Event, fixes: list[Event], officers: dict, locations: dict, orgs:
     if shown.get("to_agency_id"):
         entry["to_agency"] = orgs.get(shown["to_agency_id"])
     for key in ("place", "complaint_number", "occurred_on", "shop", "notified_at", "serial",
-                "make", "model"):
+                "make", "model", "received_by"):
         if shown.get(key) is not None:
             entry[key] = shown[key]
     if ev.type == REQUESTED:  # an identity correction asked for: what it would change

@@ -226,6 +226,8 @@ class HistoryEntryOut(BaseModel):
     serial: str | None = None
     make: str | None = None
     model: str | None = None
+    #: "armorer" on a return the armorer received at the shift desk without the officer's PIN
+    received_by: str | None = None
     corrections: list[CorrectionOut] | None = None
     as_recorded: dict[str, Any] | None = None
 
