@@ -85,7 +85,8 @@ def test_an_open_inspection_freezes_custody_movements_and_records_each_refusal(w
     # another agency is not locked down, and a loss is always reportable
     do(world, "armero2", custody.issue, "BER-B100", "Q1")
     do(world, "armero1", custody.report_missing, "GLK-A300", stolen=False,
-       occurred_on=date(2025, 3, 2), place="Patrulla 3", on_duty=True, complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
+       occurred_on=date(2025, 3, 2), place="Patrulla 3", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     do(world, "inspector", inspections.close, iid)
     do(world, "armero1", custody.issue, "GLK-A100", "P1")
 

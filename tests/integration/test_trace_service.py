@@ -200,7 +200,8 @@ def test_a_theft_shows_its_complaint_number_and_whether_the_military_was_notifie
     assert report == {"at": "2025-03-03T10:00:00.000000Z", "event": "firearm.reported_stolen",
                       "officer": "P2 Luis Mora", "location": None, "occurred_on": "2025-03-03",
                       "place": "Col. Centro", "on_duty": True,
-                      "complaint_number": "FGE/123/2025", "complaint_authority": "FGE Jalisco", "notified": False,
+                      "complaint_number": "FGE/123/2025",
+                      "complaint_authority": "FGE Jalisco", "notified": False,
                       "notified_at": None}
     clock.advance(hours=3)
     do(world, "armero1", custody.record_notification, "GLK-A200", clock.now,

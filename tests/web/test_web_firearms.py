@@ -196,7 +196,8 @@ def test_report_a_loss_notify_it_and_recover_the_weapon(sqlite_world, signed_in,
 
 def test_a_chief_acknowledges_an_alert_with_a_note(sqlite_world, signed_in, clock):
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A400", stolen=False,
-       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
+       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     clock.advance(hours=25)
     chief = signed_in("jefe1")
     page = chief.get("/alerts").text
@@ -243,7 +244,8 @@ def test_the_dashboard_draws_its_charts(sqlite_world, signed_in, clock, language
 def test_forms_a_role_may_not_use_are_not_offered_and_refused_when_posted(sqlite_world,
                                                                           signed_in, clock):
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A400", stolen=False,
-       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
+       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     clock.advance(hours=25)
     armorer = signed_in("armero1")
     alerts = armorer.get("/alerts").text
