@@ -226,7 +226,7 @@ create table pick as
           when 'in_storage' then c.holder is null
                                  and (r.loc is null or c.loc is null or r.loc = c.loc)
           when 'issued' then c.holder is not null and (r.cust is null or r.cust = c.holder)
-          else r.status in ('in_repair', 'in_transit') end)::int) as rid
+          else r.status in ('in_repair', 'in_transit', 'held_as_evidence') end)::int) as rid
   from c join r on r.k = c.k and (c.mk is null or c.mk = r.mk)
   group by c.sid;
 create table seen as
@@ -245,7 +245,7 @@ create table cls as
       when not r.ours then case when s.rid is not null then 'foreign' end
       when r.status in ('lost', 'stolen', 'decommissioned') then
         case when s.rid is not null then 'status_conflict' end
-      when r.status in ('in_repair', 'in_transit') then
+      when r.status in ('in_repair', 'in_transit', 'held_as_evidence') then
         case when s.rid is null then 'explained' else 'matched' end
       when s.rid is null then 'missing'
       when r.status = 'in_storage' then

@@ -97,7 +97,8 @@ def build(app, clock) -> Objects:  # type: ignore[no-untyped-def]
                          ("armero3", "SIG-C200")):
         with app.work(user) as uow:
             custody.report_missing(uow, serial, stolen=True, occurred_on=date(2025, 3, 2),
-                                   place="Centro", on_duty=True, complaint_number="X-1")
+                                   place="Centro", on_duty=True, complaint_number="X-1",
+                                   complaint_authority="FGE Jalisco")
             uow.commit()
     # weapons in transit to each agency
     for sender, approver, serial, to in (("armero1", "jefe1", "GLK-A400", "MUN2"),

@@ -91,7 +91,7 @@ def test_a_theft_raises_an_alert_until_notified_and_the_weapon_can_be_recovered(
     fid = firearm_id("GLK-A400")
     r = api.post("armero1", f"/firearms/{fid}/report-loss", {
         "stolen": True, "occurred_on": "2025-03-02", "place": "Col. Centro", "on_duty": True,
-        "complaint_number": "FED/JAL/1/2025"})
+        "complaint_number": "FED/JAL/1/2025", "complaint_authority": "FGE Jalisco"})
     assert r.status_code == 201 and r.json()["type"] == "firearm.reported_stolen"
     assert api.get("jefe1", "/loss-reports?open=true").json()["items"][0]["serial"] == "GLK-A400"
     clock.advance(hours=25)
@@ -109,9 +109,28 @@ def test_a_theft_raises_an_alert_until_notified_and_the_weapon_can_be_recovered(
     assert api.post("armero1", f"/firearms/{fid}/notification",
                     {"reference": "OF-881"}).status_code == 201
     back = api.post("armero1", f"/firearms/{fid}/recover",
-                    {"location": "ARM1", "circumstances": "Asegurada por FGE"})
+                    {"held_by": "FGE Jalisco", "circumstances": "Asegurada en un cateo"})
     assert back.status_code == 201
+    assert api.get("armero1", f"/firearms/{fid}").json()["status"] == "held_as_evidence"
+    refused = api.post("armero1", f"/firearms/{fid}/issue", {"badge": "P1"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "invalid_transition"
+    assert api.post("armero1", f"/firearms/{fid}/release", {
+        "location": "ARM1", "reference": "Oficio FGE/LIB/1/2025"}).status_code == 403
+    negligence = api.post("jefe1", f"/firearms/{fid}/negligence",
+                          {"negligent": False, "reason": "Robo con violencia"})
+    assert negligence.status_code == 201
+    released = api.post("jefe1", f"/firearms/{fid}/release",
+                        {"location": "ARM1", "reference": "Oficio FGE/LIB/1/2025"})
+    assert released.status_code == 201 and released.json()["type"] == "firearm.released"
     assert api.get("armero1", f"/firearms/{fid}").json()["status"] == "in_storage"
+
+
+def test_a_loss_without_its_complaint_authority_is_refused_naming_the_field(api, firearm_id):
+    r = api.post("armero1", f"/firearms/{firearm_id('GLK-A400')}/report-loss", {
+        "stolen": False, "occurred_on": "2025-03-02", "place": "Col. Centro", "on_duty": True,
+        "complaint_number": "FED/JAL/1/2025"})
+    assert r.status_code == 422
+    assert "complaint_authority" in r.text
 
 
 def test_officers_are_managed_by_the_chief_and_overrides_let_one_issue_through(api, firearm_id):

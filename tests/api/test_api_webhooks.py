@@ -125,7 +125,7 @@ def test_a_receiver_that_keeps_failing_ends_failed_and_an_admin_can_retry(
     receiver.statuses = [500] * 3
     api.post("armero1", f"/firearms/{firearm_id('GLK-A200')}/report-loss", {
         "stolen": True, "occurred_on": "2025-03-02", "place": "Centro", "on_duty": True,
-        "complaint_number": "FED/1"}).raise_for_status()
+        "complaint_number": "FED/1", "complaint_authority": "FGE Jalisco"}).raise_for_status()
     worker = _worker(api.app, max_attempts=3)
     try:
         _drain(worker, lambda: api.get("admin", f"/webhooks/{hook['id']}/deliveries?state=failed"

@@ -78,8 +78,10 @@ def test_firearm_show_prints_the_custody_history(cli):
 
 
 def test_alerts_list_an_unnotified_loss_after_the_deadline(cli, clock):
-    cli("--as", "armero1", "report-loss", "GLK-A200", "--occurred", "2025-03-02",
-        "--place", "Patrulla 7")
+    reported = cli("--as", "armero1", "report-loss", "GLK-A200", "--occurred", "2025-03-02",
+                   "--place", "Patrulla 7", "--on-duty", "--complaint", "FGE/1/2025",
+                   "--authority", "FGE Jalisco")
+    assert reported.exit_code == 0, reported.stderr
     assert json.loads(cli("--as", "jefe1", "alerts", "--json").stdout) == []
     clock.advance(hours=25)
     alerts = json.loads(cli("--as", "jefe1", "alerts", "--json").stdout)
@@ -90,6 +92,34 @@ def test_alerts_list_an_unnotified_loss_after_the_deadline(cli, clock):
     result = cli("--as", "jefe1", "alerts", "--ack", key, "--note", "Oficio enviado")
     assert result.exit_code == 0
     assert json.loads(cli("--as", "jefe1", "alerts", "--json").stdout) == []
+
+
+def test_a_loss_needs_the_complaint_its_authority_and_the_duty_answer(cli):
+    base = ("--as", "armero1", "report-loss", "GLK-A200", "--occurred", "2025-03-02",
+            "--place", "Patrulla 7")
+    no_duty = cli(*base, "--complaint", "FGE/1/2025", "--authority", "FGE Jalisco")
+    assert no_duty.exit_code == 1 and "on duty or off duty" in no_duty.stderr
+    no_authority = cli(*base, "--off-duty", "--complaint", "FGE/1/2025", "--authority", " ")
+    assert no_authority.exit_code == 1 and "authority the complaint" in no_authority.stderr
+    assert cli(*base, "--off-duty", "--authority", "FGE Jalisco").exit_code == 2
+
+
+def test_a_recovered_weapon_is_held_as_evidence_until_a_chief_releases_it(cli):
+    cli("--as", "armero1", "report-loss", "GLK-A200", "--stolen", "--occurred", "2025-03-02",
+        "--place", "Patrulla 7", "--on-duty", "--complaint", "FGE/1/2025",
+        "--authority", "FGE Jalisco")
+    held = cli("--as", "armero1", "recover", "GLK-A200", "--held-by", "FGE Jalisco",
+               "--reason", "Asegurada en un cateo")
+    assert held.exit_code == 0 and "held as evidence" in held.stdout
+    refused = cli("--as", "armero1", "issue", "GLK-A200", "--to", "P1")
+    assert refused.exit_code == 1 and "release" in refused.stderr
+    negligence = cli("--as", "jefe1", "negligence", "GLK-A200", "--not-negligent",
+                     "--reason", "Robo con violencia")
+    assert negligence.exit_code == 0, negligence.stderr
+    released = cli("--as", "jefe1", "release", "GLK-A200", "--location", "ARM1",
+                   "--reference", "Oficio FGE/LIB/1/2025", "--json")
+    assert released.exit_code == 0 and json.loads(released.stdout)["type"] == "firearm.released"
+    assert cli("--as", "armero1", "issue", "GLK-A200", "--to", "P1").exit_code == 0
 
 
 def test_alerts_list_weapons_held_by_suspended_officers_and_overdue_returns(cli, clock):

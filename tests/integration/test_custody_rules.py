@@ -56,28 +56,91 @@ def test_returning_puts_the_firearm_in_storage_without_custodian(app):
 def test_issuing_a_lost_or_stolen_firearm_is_refused(app, stolen):
     do(app, "armero1", custody.report_missing, "GLK-A100", stolen=stolen,
        occurred_on=date(2025, 3, 1), place="Col. Centro", on_duty=True,
-       complaint_number="FGE/123/2025")
+       complaint_number="FGE/123/2025", complaint_authority="FGE Jalisco")
     with pytest.raises(InvalidTransition, match="recorded (lost|stolen)"):
         do(app, "armero1", custody.issue, "GLK-A100", "P1")
     with pytest.raises(InvalidTransition):
         do(app, "armero1", custody.move, "GLK-A100", "ARM2")
 
 
-def test_a_recovery_brings_a_lost_firearm_back_and_keeps_the_loss_on_record(app):
-    do(app, "armero1", custody.report_missing, "GLK-A100", stolen=False,
-       occurred_on=date(2025, 3, 1), place="Patrulla 12", on_duty=True, complaint_number=None)
-    do(app, "armero1", custody.recover, "GLK-A100", "ARM1", "Entregada por un ciudadano")
-    assert firearm(app, "GLK-A100").status == "in_storage"
+LOSS = {"occurred_on": date(2025, 3, 1), "place": "Patrulla 12", "on_duty": True,
+        "complaint_number": "FGE/1/2025", "complaint_authority": "FGE Jalisco"}
+
+
+def test_a_recovered_weapon_is_held_as_evidence_and_cannot_be_issued_until_released(app):
+    do(app, "armero1", custody.report_missing, "GLK-A100", stolen=False, **LOSS)
+    do(app, "armero1", custody.recover, "GLK-A100", "FGE Jalisco", "Asegurada en un cateo")
+    f = firearm(app, "GLK-A100")
+    assert (f.status, f.location_id, f.custodian_id) == ("held_as_evidence", None, None)
+    with pytest.raises(InvalidTransition, match="a chief must record its release first"):
+        do(app, "armero1", custody.issue, "GLK-A100", "P1")
+    with pytest.raises(InvalidTransition):
+        do(app, "armero1", custody.move, "GLK-A100", "ARM2")
     reports = look(app, "armero1", lambda uow: uow.repo.loss_reports())
     assert len(reports) == 1 and reports[0]["recovered_at"] is not None
+    # the armorer who recovered it cannot release it: a chief does, with the document
+    with pytest.raises(PermissionDenied):
+        do(app, "armero1", custody.release, "GLK-A100", "ARM2", "Oficio FGE/LIB/1/2025")
+    with pytest.raises(ValidationFailed, match="release document") as refused:
+        do(app, "jefe1", custody.release, "GLK-A100", "ARM2", " ")
+    assert refused.value.details["field"] == "reference"
+    with pytest.raises(NotFound):  # another agency's chief
+        do(app, "jefe2", custody.release, "GLK-A100", "ARM2", "Oficio FGE/LIB/1/2025")
+    do(app, "jefe1", custody.release, "GLK-A100", "ARM2", "Oficio FGE/LIB/1/2025")
+    f = firearm(app, "GLK-A100")
+    assert (f.status, f.location_id is not None) == ("in_storage", True)
+    do(app, "armero1", custody.issue, "GLK-A100", "P1")
     events = [e["event"] for e in look(app, "armero1", history.firearm_detail, "GLK-A100")["history"]]
-    assert events == ["firearm.registered", "firearm.reported_lost", "firearm.recovered"]
+    assert events == ["firearm.registered", "firearm.reported_lost", "firearm.recovered",
+                      "firearm.released", "custody.issued"]
 
 
-def test_a_theft_without_complaint_number_is_refused(app):
-    with pytest.raises(ValidationFailed, match="complaint number"):
-        do(app, "armero1", custody.report_missing, "GLK-A100", stolen=True,
-           occurred_on=date(2025, 3, 1), place="Col. Centro", on_duty=False, complaint_number="")
+def test_a_weapon_in_storage_cannot_be_released(app):
+    with pytest.raises(InvalidTransition, match="cannot be released from evidence"):
+        do(app, "jefe1", custody.release, "GLK-A100", "ARM1", "Oficio FGE/LIB/1/2025")
+
+
+def test_a_recovery_names_the_authority_holding_the_weapon(app):
+    do(app, "armero1", custody.report_missing, "GLK-A100", stolen=True, **LOSS)
+    with pytest.raises(ValidationFailed, match="holds it as evidence") as refused:
+        do(app, "armero1", custody.recover, "GLK-A100", "", "Asegurada en un cateo")
+    assert refused.value.details["field"] == "held_by"
+
+
+@pytest.mark.parametrize("stolen", [False, True])
+@pytest.mark.parametrize("missing, field", [
+    ("complaint_number", "complaint_number"),
+    ("complaint_authority", "complaint_authority"),
+    ("on_duty", "on_duty"),
+])
+def test_a_loss_or_theft_without_its_complaint_or_duty_answer_is_refused(app, stolen, missing,
+                                                                         field):
+    report = {**LOSS, missing: None}
+    with pytest.raises(ValidationFailed) as refused:
+        do(app, "armero1", custody.report_missing, "GLK-A100", stolen=stolen, **report)
+    assert refused.value.details["field"] == field
+    assert firearm(app, "GLK-A100").status == "in_storage"
+
+
+def test_a_chief_determines_negligence_later_once(app):
+    do(app, "armero1", custody.report_missing, "GLK-A100", stolen=False, **LOSS)
+    with pytest.raises(PermissionDenied):  # the armorer who reported it may not
+        do(app, "armero1", custody.determine_negligence, "GLK-A100", True, "Descuido")
+    with pytest.raises(ValidationFailed, match="written reason"):
+        do(app, "jefe1", custody.determine_negligence, "GLK-A100", True, "  ")
+    do(app, "jefe1", custody.determine_negligence, "GLK-A100", True,
+       "Dejada sin custodia en la patrulla")
+    report = look(app, "armero1", lambda uow: uow.repo.last_loss_report(
+        uow.repo.firearm("GLK-A100").id))
+    assert report["negligent"] is True and report["negligence_at"] is not None
+    assert report["complaint_authority"] == "FGE Jalisco"
+    with pytest.raises(ValidationFailed, match="already determined"):
+        do(app, "jefe1", custody.determine_negligence, "GLK-A100", False, "Reconsiderado")
+
+
+def test_negligence_needs_a_loss_report(app):
+    with pytest.raises(NotFound, match="no loss or theft report"):
+        do(app, "jefe1", custody.determine_negligence, "GLK-A100", False, "Sin reporte")
 
 
 def test_a_decommissioned_firearm_cannot_be_issued(app):

@@ -19,3 +19,16 @@ def test_the_demo_has_one_identity_correction_pending_approval(sqlite_url, clock
         assert uow.repo.firearm(serial).serial == serial  # still its recorded serial
     assert any(serial in note and "approve correction" in note for note in result.notes)
     app.engine.dispose()
+
+
+def test_the_demo_recovery_was_held_as_evidence_judged_and_released(sqlite_url, clock, tmp_path):
+    app = make_app(sqlite_url, clock, tmp_path)
+    demo.build(app, days=1, password="demo-password-long")
+    with app.read("jefe") as uow:
+        types = {e.type for e in uow.repo.iter_events()}
+        assert {"firearm.recovered", "firearm.negligence_determined",
+                "firearm.released"} <= types
+        reports = uow.repo.loss_reports()
+        assert all(r["complaint_authority"] == "FGE Jalisco" for r in reports)
+        assert [r["negligent"] for r in reports if r["recovered_at"]] == [True]
+    app.engine.dispose()

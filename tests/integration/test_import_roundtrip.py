@@ -157,7 +157,8 @@ def test_formula_like_text_is_inert_in_every_export(world, tmp_path, clock, what
 def test_the_licence_additions_and_removals_as_sheet_and_pdf(world, tmp_path):
     enrich(world)
     do(world, "armero1", custody.report_missing, "00123", stolen=True,
-       occurred_on=date(2025, 3, 2), place="Centro", on_duty=True, complaint_number="X-1")
+       occurred_on=date(2025, 3, 2), place="Centro", on_duty=True, complaint_number="X-1",
+       complaint_authority="FGE Jalisco")
     with world.read("supervisor") as uow:
         data = exports.licence_movements(uow, "LOC-1", date(2025, 1, 1), date(2025, 12, 31))
     assert [m.fields["serial"] for m in data.weapons_added] == ["00123"]

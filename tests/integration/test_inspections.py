@@ -85,7 +85,8 @@ def test_an_open_inspection_freezes_custody_movements_and_records_each_refusal(w
     # another agency is not locked down, and a loss is always reportable
     do(world, "armero2", custody.issue, "BER-B100", "Q1")
     do(world, "armero1", custody.report_missing, "GLK-A300", stolen=False,
-       occurred_on=date(2025, 3, 2), place="Patrulla 3", on_duty=True, complaint_number=None)
+       occurred_on=date(2025, 3, 2), place="Patrulla 3", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     do(world, "inspector", inspections.close, iid)
     do(world, "armero1", custody.issue, "GLK-A100", "P1")
 
@@ -143,6 +144,23 @@ def test_closing_classifies_every_weapon_and_scan_against_the_books(world):
         do(world, "inspector", inspections.open_, iid)
     with pytest.raises(InvalidTransition):
         scan("GLK-A300", location="ARM1")
+
+
+def test_a_weapon_held_as_evidence_is_explained_unseen_and_matched_seen(world):
+    for serial in ("GLK-A300", "GLK-A500"):
+        do(world, "armero1", custody.report_missing, serial, stolen=True,
+           occurred_on=date(2025, 3, 2), place="Patrulla 3", on_duty=True,
+           complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
+        do(world, "armero1", custody.recover, serial, "FGE Jalisco", "Asegurada en un cateo")
+    iid = plan(world)
+    do(world, "inspector", inspections.open_, iid, ["Cap. Ortega"])
+    for serial, place in (("GLK-A100", "ARM1"), ("GLK-A200", "ARM1"), ("GLK-A400", "ARM1"),
+                          ("GLK-A500", "FGE Jalisco")):
+        do(world, "inspector", inspections.scan, iid, serial, location=place)
+    result = do(world, "inspector", inspections.close, iid)
+    s = result["summary"]
+    assert (s["matched"], s["explained"], s["missing"], s["status_conflict"]) == (4, 1, 0, 0)
+    assert [(f["kind"], f["serial"]) for f in result["findings"]] == [("explained", "GLK-A300")]
 
 
 def test_the_acta_is_a_pdf_whose_hash_is_in_the_closing_entry(world):

@@ -31,7 +31,9 @@ operations = st.one_of(
     st.tuples(st.just("repair"), serial),
     st.tuples(st.just("repair_return"), serial, location),
     st.tuples(st.just("lose"), serial, st.booleans()),
-    st.tuples(st.just("recover"), serial, location),
+    st.tuples(st.just("recover"), serial),
+    st.tuples(st.just("release"), serial, location),
+    st.tuples(st.just("negligence"), serial, st.booleans()),
     st.tuples(st.just("decommission"), serial),
     st.tuples(st.just("suspend"), badge),
     st.tuples(st.just("reinstate"), badge),
@@ -57,9 +59,14 @@ def run(app, op):  # type: ignore[no-untyped-def]
         do(app, a, custody.return_from_repair, args[0], args[1])
     elif kind == "lose":
         do(app, a, custody.report_missing, args[0], stolen=args[1], occurred_on=date(2025, 3, 1),
-           place="Calle 5", on_duty=True, complaint_number="CI-1")
+           place="Calle 5", on_duty=True, complaint_number="CI-1",
+           complaint_authority="FGE Jalisco")
     elif kind == "recover":
-        do(app, a, custody.recover, args[0], args[1], "Recuperada en cateo")
+        do(app, a, custody.recover, args[0], "FGE Jalisco", "Recuperada en cateo")
+    elif kind == "release":
+        do(app, j, custody.release, args[0], args[1], "Oficio FGE/LIB/1/2025")
+    elif kind == "negligence":
+        do(app, j, custody.determine_negligence, args[0], args[1], "Dictamen interno")
     elif kind == "decommission":
         do(app, a, custody.request_decommission, args[0], "Desgaste")
         do(app, j, custody.approve_decommission, args[0])

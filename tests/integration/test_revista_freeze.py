@@ -85,7 +85,7 @@ def test_every_change_to_the_books_is_refused_and_recorded_while_the_revista_is_
     # a loss is still reportable, and is listed for the inspector
     do(world, "armero1", custody.report_missing, "GLK-A500", stolen=True,
        occurred_on=date(2025, 3, 3), place="Patrulla 3", on_duty=True,
-       complaint_number="FGE/1/2025")
+       complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
     losses = do(world, "inspector", inspections.show, iid)["record"]["losses"]
     assert [(e["who"], e["subject"]) for e in losses] == [("armero1", "GLK-A500")]
     # the acta lists the refused attempts and the loss, with who did them
@@ -178,3 +178,17 @@ def test_changes_between_the_plan_and_the_opening_are_shown_to_the_inspector(wor
     seen = do(world, "armero1", inspections.show, iid)
     assert seen["frozen"] is True
     assert "count" not in seen and "record" not in seen and "refused_movements" not in seen
+
+
+def test_a_release_from_evidence_waits_for_the_revista_and_a_negligence_finding_does_not(world):
+    do(world, "armero1", custody.report_missing, "GLK-A500", stolen=True,
+       occurred_on=date(2025, 3, 1), place="Patrulla 3", on_duty=False,
+       complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
+    do(world, "armero1", custody.recover, "GLK-A500", "FGE Jalisco", "Asegurada en un cateo")
+    open_revista(world)
+    with pytest.raises(Lockdown, match="frozen"):
+        do(world, "jefe1", custody.release, "GLK-A500", "ARM1", "Oficio FGE/LIB/1/2025")
+    assert ("jefe1", "firearm.released") in refusals(world)
+    do(world, "jefe1", custody.determine_negligence, "GLK-A500", False, "Robo con violencia")
+    with world.read(None) as uow:
+        assert uow.repo.firearm("GLK-A500").status == "held_as_evidence"

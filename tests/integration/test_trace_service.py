@@ -193,14 +193,15 @@ def test_a_theft_shows_its_complaint_number_and_whether_the_military_was_notifie
     clock.advance(hours=2)
     do(world, "armero1", custody.report_missing, "GLK-A200", stolen=True,
        occurred_on=date(2025, 3, 3), place="Col. Centro", on_duty=True,
-       complaint_number="FGE/123/2025")
+       complaint_number="FGE/123/2025", complaint_authority="FGE Jalisco")
     c = trace(world, "GLK-A2OO", limit=1)["candidates"][0]
     report = c["custody"][-1]
     assert c["status"] == "stolen"
     assert report == {"at": "2025-03-03T10:00:00.000000Z", "event": "firearm.reported_stolen",
                       "officer": "P2 Luis Mora", "location": None, "occurred_on": "2025-03-03",
                       "place": "Col. Centro", "on_duty": True,
-                      "complaint_number": "FGE/123/2025", "notified": False,
+                      "complaint_number": "FGE/123/2025",
+                      "complaint_authority": "FGE Jalisco", "notified": False,
                       "notified_at": None}
     clock.advance(hours=3)
     do(world, "armero1", custody.record_notification, "GLK-A200", clock.now,

@@ -86,7 +86,8 @@ EVENTS = sorted(custody.TRANSITIONS)
 @given(st.lists(st.sampled_from(EVENTS), max_size=30))
 def test_any_sequence_of_events_keeps_to_the_state_machine(sequence):
     """Whatever is tried, a weapon only ever moves along TRANSITIONS, and nothing leaves
-    decommissioned; lost or stolen weapons come back only through a recovery."""
+    decommissioned; lost or stolen weapons come back only through a recovery, which holds
+    them as evidence, and only a release returns them to storage."""
     status = S.IN_STORAGE
     for event in sequence:
         allowed_from, to = custody.TRANSITIONS[event]
@@ -98,8 +99,12 @@ def test_any_sequence_of_events_keeps_to_the_state_machine(sequence):
         assert status in allowed_from and new == (to or status)
         if status == S.DECOMMISSIONED:
             pytest.fail("a decommissioned weapon changed")
-        if status in (S.LOST, S.STOLEN) and new == S.IN_STORAGE:
-            assert event == "firearm.recovered"
+        if status in (S.LOST, S.STOLEN) and new not in (S.LOST, S.STOLEN):
+            assert event in ("firearm.recovered", "firearm.decommissioned")
+        if event == "firearm.recovered":
+            assert new == S.HELD_AS_EVIDENCE
+        if status == S.HELD_AS_EVIDENCE and new != status:
+            assert (event, new) == ("firearm.released", S.IN_STORAGE)
         status = new
 
 
@@ -151,6 +156,18 @@ def test_a_credential_expiring_before_its_issue_date_is_refused():
         registry.renew_officer(officer, NOW.date(), credential_folio="CRED-2",
                                credential_issued=date(2025, 3, 1))
     assert caught.value.details["field"] == "credential_expiry"
+def test_whoever_reported_a_loss_cannot_determine_its_negligence():
+    lost = replace(GUN, status=S.LOST)
+    with pytest.raises(SeparationOfDuties):
+        custody.determine_negligence(9, 30, lost, True, False, 30, "Descuido")
+    decided = custody.determine_negligence(9, 30, lost, True, False, 31, "Descuido")
+    assert decided.type == "firearm.negligence_determined"
+    assert decided.payload == {"report_id": 9, "firearm_id": GUN.id, "negligent": True}
+
+
+def test_a_weapon_held_as_evidence_cannot_be_issued():
+    with pytest.raises(InvalidTransition, match="must record its release"):
+        custody.issue(replace(GUN, status=S.HELD_AS_EVIDENCE), OFFICER, NOW)
 
 
 # --- scope, oversight and the policy ----------------------------------------------------
@@ -186,7 +203,7 @@ def test_a_zone_inspector_reaches_the_agencies_its_zone_oversees_and_no_others()
     "custody.issued", "custody.returned", "firearm.moved", "firearm.repair_sent",
     "firearm.repair_returned", "firearm.transfer_requested", "firearm.transfer_sent",
     "firearm.transfer_received", "firearm.decommission_requested", "firearm.decommissioned",
-    "firearm.recovered", "ammunition.issued", "ammunition.returned", "ammunition.consumed",
+    "firearm.recovered", "firearm.released", "ammunition.issued", "ammunition.returned", "ammunition.consumed",
     "ammunition.received", "import.completed", "licence.created"])
 def test_an_open_revista_freezes_every_change_to_what_it_counts(event_type):
     assert inspections.frozen_while_open(event_type)
@@ -194,7 +211,7 @@ def test_an_open_revista_freezes_every_change_to_what_it_counts(event_type):
 
 @pytest.mark.parametrize("event_type", [
     "firearm.reported_lost", "firearm.reported_stolen", "firearm.loss_notified",
-    "inspection.scanned", "inspection.lockdown_refused", "access.inspection_read",
+    "firearm.negligence_determined", "inspection.scanned", "inspection.lockdown_refused", "access.inspection_read",
     "officer.registered", "alert.acknowledged", "auth.login", "custody.override_granted"])
 def test_losses_the_count_itself_and_the_roster_stay_open(event_type):
     assert not inspections.frozen_while_open(event_type)

@@ -99,14 +99,14 @@ def test_an_issued_weapon_seen_with_no_holder_is_a_custody_mismatch():
     assert kinds(result) == ["custody_mismatch"]
 
 
-@pytest.mark.parametrize("status", [S.IN_REPAIR, S.IN_TRANSIT])
-def test_a_weapon_in_repair_or_transit_not_seen_is_explained(status):
+@pytest.mark.parametrize("status", [S.IN_REPAIR, S.IN_TRANSIT, S.HELD_AS_EVIDENCE])
+def test_a_weapon_in_repair_in_transit_or_held_as_evidence_not_seen_is_explained(status):
     result = reconcile([weapon(status=status)], [])
     assert kinds(result) == ["explained"]
 
 
-@pytest.mark.parametrize("status", [S.IN_REPAIR, S.IN_TRANSIT])
-def test_a_weapon_in_repair_or_transit_seen_anywhere_with_anyone_is_matched(status):
+@pytest.mark.parametrize("status", [S.IN_REPAIR, S.IN_TRANSIT, S.HELD_AS_EVIDENCE])
+def test_a_weapon_away_for_a_documented_reason_seen_anywhere_with_anyone_is_matched(status):
     result = reconcile([weapon(status=status)], [Scan("ABC123", "Taller", holder="P-1")])
     assert result.findings == ()
     assert result.summary["matched"] == 1

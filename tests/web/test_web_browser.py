@@ -100,7 +100,8 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     shot(page, "desk-6-refused")
     # a lost weapon is refused at the serial scan; Esc starts over
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A300", stolen=False,
-       occurred_on=date(2025, 3, 2), place="Patrulla 12", on_duty=True, complaint_number=None)
+       occurred_on=date(2025, 3, 2), place="Patrulla 12", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.get_by_label("Lea o escriba la matrícula del arma").wait_for()
@@ -163,7 +164,8 @@ def test_supervisor_sees_every_agency_and_english_translates_the_page(chromium, 
                                                                       sqlite_world, clock):
     do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
     do(sqlite_world, "armero2", custody.report_missing, "BER-B100", stolen=True,
-       occurred_on=clock.now.date(), place="Centro", on_duty=False, complaint_number="FGE/7")
+       occurred_on=clock.now.date(), place="Centro", on_duty=False, complaint_number="FGE/7",
+       complaint_authority="FGE Jalisco")
     context, page = new_page(chromium)
     sign_in(page, live.url, "supervisor")
     chart = page.get_by_role("img", name="Armas por corporación y estatus")

@@ -86,7 +86,8 @@ def test_an_expired_credential_is_refused_with_its_date(armorer, sqlite_world, c
 
 def test_a_lost_weapon_is_refused(armorer, sqlite_world, clock):
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A300", stolen=False,
-       occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True, complaint_number=None)
+       occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     refused = scan(armorer, badge="P1", serial="GLK-A300")
     assert refusal(refused.text) == ("GLK-A300 está registrada como extraviada: no puede "
                                      "asignarse ni moverse.")

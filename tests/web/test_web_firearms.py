@@ -116,7 +116,7 @@ def test_the_record_shows_the_timeline_as_recorded_and_as_corrected(sqlite_world
     do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
     ev = do(sqlite_world, "armero1", custody.report_missing, "GLK-A100", stolen=False,
             occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True,
-            complaint_number=None)
+            complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
     do(sqlite_world, "armero1", custody.correct, ev.position, {"place": "Patrulla 21"},
        "se capturó mal el número de patrulla")
     browser = signed_in("armero1")
@@ -172,12 +172,20 @@ def test_report_a_loss_notify_it_and_recover_the_weapon(sqlite_world, signed_in,
     browser = signed_in("armero1")
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").id)
     page = f"/firearms/{fid}"
-    refused = browser.post(f"{page}/loss", {"what": "stolen", "occurred_on": "2025-03-02",
+    form = browser.get(page).text
+    assert 'name="complaint_authority" required' in form
+    refused = browser.post(f"{page}/loss", {"what": "lost", "occurred_on": "2025-03-02",
                                             "place": "Av. Juárez", "on_duty": "yes"}, page=page)
     assert refused.status_code == 422
-    assert "Un robo necesita el número de denuncia penal." in refused.text
+    assert "Un extravío o robo necesita el número de denuncia." in refused.text
+    refused = browser.post(f"{page}/loss", {"what": "stolen", "occurred_on": "2025-03-02",
+                                            "place": "Av. Juárez", "on_duty": "yes",
+                                            "complaint_number": "FGE/1/2025"}, page=page)
+    assert "la autoridad ante la que se presentó la denuncia" in refused.text
     done = browser.post(f"{page}/loss", {"what": "lost", "occurred_on": "2025-03-02",
-                                         "place": "Patrulla 12", "on_duty": "yes"}, page=page)
+                                         "place": "Patrulla 12", "on_duty": "yes",
+                                         "complaint_number": "FGE/1/2025",
+                                         "complaint_authority": "FGE Jalisco"}, page=page)
     assert "Reporte registrado." in done.text and "Reporte de extravío" in done.text
     assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").status.value) \
         == "lost"
@@ -190,17 +198,30 @@ def test_report_a_loss_notify_it_and_recover_the_weapon(sqlite_world, signed_in,
                             page=page)
     assert "Aviso a la autoridad militar registrado." in notified.text
     assert "OF-1/2025" in notified.text
-    recovered = browser.post(f"{page}/recover", {"location": "ARM1",
+    recovered = browser.post(f"{page}/recover", {"held_by": "FGE Jalisco",
                                                  "circumstances": "Entregada por un vecino"},
                              page=page)
-    assert "Recuperación registrada." in recovered.text
+    assert "Recuperación registrada: queda asegurada" in recovered.text
+    assert "Asegurada (resguardo ministerial)" in recovered.text
+    assert f'action="{page}/release"' not in recovered.text   # the armorer may not release
     losses = browser.get("/losses").text
     assert "GLK-A300" in losses
+    chief = signed_in("jefe1")
+    decided = chief.post(f"{page}/negligence", {"negligent": "yes",
+                                                "reason": "Dejada sin custodia"}, page=page)
+    assert "Determinación de negligencia registrada." in decided.text
+    assert "Sí, hubo negligencia" in decided.text
+    released = chief.post(f"{page}/release", {"location": "ARM1",
+                                              "reference": "Oficio FGE/LIB/1/2025"}, page=page)
+    assert "Liberación registrada" in released.text
+    assert look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A300").status.value) \
+        == "in_storage"
 
 
 def test_a_chief_acknowledges_an_alert_with_a_note(sqlite_world, signed_in, clock):
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A400", stolen=False,
-       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number=None)
+       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     clock.advance(hours=25)
     chief = signed_in("jefe1")
     page = chief.get("/alerts").text
@@ -233,7 +254,7 @@ def test_the_dashboard_draws_its_charts(sqlite_world, signed_in, clock, language
     do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
     do(sqlite_world, "armero2", custody.report_missing, "BER-B100", stolen=True,
        occurred_on=clock.now.date() - timedelta(days=40), place="Centro", on_duty=False,
-       complaint_number="FGE/1")
+       complaint_number="FGE/1", complaint_authority="FGE Jalisco")
     browser = signed_in("supervisor")
     if language == "en":
         browser.post("/lang", {"lang": "en", "next": "/"}, page="/")
@@ -247,7 +268,8 @@ def test_the_dashboard_draws_its_charts(sqlite_world, signed_in, clock, language
 def test_forms_a_role_may_not_use_are_not_offered_and_refused_when_posted(sqlite_world,
                                                                           signed_in, clock):
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A400", stolen=False,
-       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number=None)
+       occurred_on=clock.now.date(), place="Base norte", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     clock.advance(hours=25)
     armorer = signed_in("armero1")
     alerts = armorer.get("/alerts").text

@@ -148,7 +148,7 @@ def test_a_closed_revista_is_one_alert_that_leads_to_its_pending_findings(sqlite
     do(sqlite_world, "inspector", inspections.close, number)
     do(sqlite_world, "armero1", custody.report_missing, "GLK-A500", stolen=True,
        occurred_on=clock.now.date(), place="Patrulla 4", on_duty=True,
-       complaint_number="FGE/9/2025")
+       complaint_number="FGE/9/2025", complaint_authority="FGE Jalisco")
     clock.advance(days=2)                              # the loss is now unnotified too
     chief = signed_in("jefe1")
     page = chief.get("/alerts").text

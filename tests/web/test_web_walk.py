@@ -36,7 +36,8 @@ def lived_in(app, clock) -> dict[str, int]:  # type: ignore[no-untyped-def]
     clock.advance(hours=2)
     do(app, "armero1", custody.return_, "GLK-A200", "ARM1")
     do(app, "armero1", custody.report_missing, "GLK-A300", stolen=False,
-       occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True, complaint_number=None)
+       occurred_on=clock.now.date(), place="Patrulla 12", on_duty=True, complaint_number="FGE/1/2025",
+       complaint_authority="FGE Jalisco")
     do(app, "armero1", custody.request_transfer, "GLK-A500", "MUN2", "Reasignación")
     do(app, "jefe1", custody.approve_transfer, "GLK-A500")
     do(app, "armero1", ammunition.receive, "MUN1", "ARM1", "9x19mm", "L-2025-01", 500)

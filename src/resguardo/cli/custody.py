@@ -157,16 +157,19 @@ def report_loss(
     serial: str,
     occurred: Annotated[str, typer.Option(help="Date it happened, YYYY-MM-DD.")],
     place: Annotated[str, typer.Option(help="Where it happened.")],
+    complaint: Annotated[str, typer.Option(help="Complaint (denuncia) number.")],
+    authority: Annotated[str, typer.Option(
+        help="Authority the complaint was filed with, e.g. \"FGE Jalisco\".")],
+    on_duty: Annotated[bool | None, typer.Option(
+        "--on-duty/--off-duty", help="Whether it happened on duty (required).")] = None,
     stolen: Annotated[bool, typer.Option("--stolen", help="A theft rather than a loss.")] = False,
-    on_duty: Annotated[bool, typer.Option("--on-duty/--off-duty", help="Was the officer on duty.")] = True,
-    complaint: Annotated[str | None, typer.Option(help="Criminal complaint number.")] = None,
     notified_at: Annotated[str | None, typer.Option(help="When the military authority was notified (UTC).")] = None,
     reason: Annotated[str | None, typer.Option(help="Circumstances.")] = None,
     make: Make = None, as_user: AsUser = None, as_json: Json = False,
 ) -> None:
-    """Report a weapon lost or stolen.
+    """Report a weapon lost or stolen, with the complaint and whether it was on duty.
 
-    Example: resguardo --as armero1 report-loss ABC123 --stolen --occurred 2024-03-07 --place "Col. Centro" --complaint FED/JAL/123/2024
+    Example: resguardo --as armero1 report-loss ABC123 --stolen --on-duty --occurred 2024-03-07 --place "Col. Centro" --complaint FED/JAL/123/2024 --authority "FGE Jalisco"
     """
     try:
         day = date.fromisoformat(occurred)
@@ -174,8 +177,24 @@ def report_loss(
         raise fail("--occurred must be a date YYYY-MM-DD", code=2) from None
     ev = write(as_user, custody.report_missing, serial, stolen=stolen, occurred_on=day,
                place=place, on_duty=on_duty, complaint_number=complaint,
+               complaint_authority=authority,
                notified_at=_instant(notified_at, "--notified-at"), make=make, reason=reason)
     report_event(ev, as_json, f"{serial} reported {'stolen' if stolen else 'lost'}")
+
+
+@refusals
+def negligence(serial: str,
+               negligent: Annotated[bool, typer.Option(
+                   "--negligent/--not-negligent", help="The determination.")],
+               reason: Annotated[str, typer.Option(help="What it rests on.")],
+               make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Record whether the weapon's latest loss or theft came of negligence (a chief, never
+    the person who reported it).
+
+    Example: resguardo --as jefe negligence ABC123 --negligent --reason "Dejada sin custodia en la patrulla"
+    """
+    ev = write(as_user, custody.determine_negligence, serial, negligent, reason, make=make)
+    report_event(ev, as_json, f"Negligence of {serial} determined")
 
 
 @refusals
@@ -195,15 +214,31 @@ def notify(serial: str,
 
 
 @refusals
-def recover(serial: str, location: Annotated[str, typer.Option(help="Location code it is stored at.")],
+def recover(serial: str,
+            held_by: Annotated[str, typer.Option(
+                help="The authority holding it as evidence, e.g. \"FGE Jalisco\".")],
             reason: Annotated[str, typer.Option(help="How and where it was recovered.")],
             make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
-    """Recover a lost or stolen weapon (the report stays on record).
+    """Recover a lost or stolen weapon: it is held as evidence (asegurada) until a chief
+    records its release; the report stays on record.
 
-    Example: resguardo --as armero1 recover ABC123 --location ARM-1 --reason "Asegurada por FGE"
+    Example: resguardo --as armero1 recover ABC123 --held-by "FGE Jalisco" --reason "Asegurada en cateo"
     """
-    ev = write(as_user, custody.recover, serial, location, reason, make=make)
-    report_event(ev, as_json, f"{serial} recovered")
+    ev = write(as_user, custody.recover, serial, held_by, reason, make=make)
+    report_event(ev, as_json, f"{serial} recovered, held as evidence")
+
+
+@refusals
+def release(serial: str, location: Annotated[str, typer.Option(help="Location code it is stored at.")],
+            reference: Annotated[str, typer.Option(help="The release document (oficio de liberación).")],
+            make: Make = None, as_user: AsUser = None, as_json: Json = False) -> None:
+    """Record that the authority gave back a weapon held as evidence (a chief): it returns
+    to storage and may be issued again.
+
+    Example: resguardo --as jefe release ABC123 --location ARM-1 --reference "Oficio FGE/JAL/LIB/221/2026"
+    """
+    ev = write(as_user, custody.release, serial, location, reference, make=make)
+    report_event(ev, as_json, f"{serial} released into storage")
 
 
 @refusals
@@ -272,6 +307,8 @@ def register(app: typer.Typer) -> None:
     app.command("report-loss")(report_loss)
     app.command("notify")(notify)
     app.command("recover")(recover)
+    app.command("release")(release)
+    app.command("negligence")(negligence)
     app.command("decommission")(decommission)
     app.command("override")(override)
     app.command("correct")(correct)

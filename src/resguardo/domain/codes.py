@@ -17,6 +17,9 @@ class FirearmStatus(StrEnum):
     LOST = "lost"
     STOLEN = "stolen"
     DECOMMISSIONED = "decommissioned"
+    HELD_AS_EVIDENCE = "held_as_evidence"
+    """Recovered and held by the prosecutor (asegurada / en resguardo ministerial) until
+    a chief records its release; never issued before."""
 
 
 #: Statuses in which a weapon is expected to be absent from an armory count.

@@ -26,8 +26,10 @@ CORRECTABLE: dict[str, frozenset[str]] = {
     }),
     "officer.registered": frozenset({"name", "cuip", "credential_folio", "credential_expiry",
                                      "qualification_expiry"}),
-    "firearm.reported_lost": frozenset({"occurred_on", "place", "on_duty", "complaint_number"}),
-    "firearm.reported_stolen": frozenset({"occurred_on", "place", "on_duty", "complaint_number"}),
+    "firearm.reported_lost": frozenset({"occurred_on", "place", "on_duty", "complaint_number",
+                                        "complaint_authority"}),
+    "firearm.reported_stolen": frozenset({"occurred_on", "place", "on_duty", "complaint_number",
+                                          "complaint_authority"}),
 }
 
 #: The fields of a weapon's registration that are its identity: correcting any of them

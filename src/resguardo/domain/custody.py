@@ -40,7 +40,8 @@ TRANSITIONS: dict[str, tuple[frozenset[FirearmStatus], FirearmStatus | None]] = 
         frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR, S.IN_TRANSIT, S.LOST}),
         S.STOLEN,
     ),
-    "firearm.recovered": (frozenset({S.LOST, S.STOLEN}), S.IN_STORAGE),
+    "firearm.recovered": (frozenset({S.LOST, S.STOLEN}), S.HELD_AS_EVIDENCE),
+    "firearm.released": (frozenset({S.HELD_AS_EVIDENCE}), S.IN_STORAGE),
     "firearm.decommission_requested": (
         frozenset({S.IN_STORAGE, S.IN_REPAIR, S.LOST, S.STOLEN}),
         None,
@@ -63,6 +64,7 @@ _VERBS = {
     "firearm.reported_lost": "reported lost",
     "firearm.reported_stolen": "reported stolen",
     "firearm.recovered": "recovered",
+    "firearm.released": "released from evidence",
     "firearm.decommission_requested": "put up for decommission",
     "firearm.decommissioned": "decommissioned",
 }
@@ -75,6 +77,8 @@ def check_transition(firearm: Firearm, event_type: str) -> FirearmStatus:
         why = ""
         if firearm.status in GONE_STATUSES:
             why = f"; it is recorded {firearm.status.value.replace('_', ' ')}"
+        elif firearm.status == S.HELD_AS_EVIDENCE:
+            why = "; a chief must record its release first"
         raise InvalidTransition(
             f"firearm {firearm.serial} ({firearm.make}) cannot be {_VERBS[event_type]} "
             f"while {firearm.status.value.replace('_', ' ')}{why}",
@@ -210,23 +214,31 @@ def report_missing(
     stolen: bool,
     occurred_on: date,
     place: str,
-    on_duty: bool,
+    on_duty: bool | None,
     complaint_number: str | None,
+    complaint_authority: str | None,
     notified_at: datetime | None,
     now: datetime,
     reason: str | None = None,
 ) -> NewEvent:
-    """Report a loss or theft: date, place, on duty or not, complaint number."""
+    """Report a loss or theft: date, place, on duty or off, and the complaint (denuncia)
+    with the authority it was filed with, as the ministry's removal form (SEDENA-02-031)
+    asks for a loss and a theft alike."""
     event_type = "firearm.reported_stolen" if stolen else "firearm.reported_lost"
     check_transition(firearm, event_type)
     if not place.strip():
         raise ValidationFailed("the place where it happened is required", field="place")
     if occurred_on > now.date():
         raise ValidationFailed("the date of the loss cannot be in the future", field="occurred_on")
-    if stolen and not (complaint_number or "").strip():
+    if on_duty is None:
+        raise ValidationFailed("say whether it happened on duty or off duty", field="on_duty")
+    if not (complaint_number or "").strip():
         raise ValidationFailed(
-            "a theft needs the criminal complaint number", field="complaint_number"
-        )
+            "a loss or theft needs the complaint (denuncia) number", field="complaint_number")
+    if not (complaint_authority or "").strip():
+        raise ValidationFailed(
+            "a loss or theft needs the authority the complaint was filed with",
+            field="complaint_authority")
     if notified_at is not None and notified_at > now:
         raise ValidationFailed("the notification time cannot be in the future", field="notified_at")
     return NewEvent(
@@ -239,7 +251,8 @@ def report_missing(
             "occurred_on": iso_date(occurred_on),
             "place": place.strip(),
             "on_duty": on_duty,
-            "complaint_number": (complaint_number or "").strip() or None,
+            "complaint_number": (complaint_number or "").strip(),
+            "complaint_authority": (complaint_authority or "").strip(),
             "notified_at": iso(notified_at) if notified_at else None,
         },
         reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
@@ -259,17 +272,56 @@ def record_notification(report_id: int, firearm: Firearm, notified_at: datetime,
     )
 
 
-def recover(firearm: Firearm, location: Location, circumstances: str) -> NewEvent:
-    """Bring a lost or stolen weapon back to storage; the report stays on record."""
+def determine_negligence(report_id: int, reported_by: int | None, firearm: Firearm,
+                         negligent: bool, already: bool, determiner_id: int | None,
+                         reason: str) -> NewEvent:
+    """A chief's later finding of whether a loss or theft came of negligence; never by
+    whoever reported it, once per report."""
+    if reported_by is not None and reported_by == determiner_id:
+        raise SeparationOfDuties(
+            "the person who reported this loss cannot determine whether it was negligence")
+    if already:
+        raise ValidationFailed("negligence was already determined for this report",
+                               field="negligent")
+    if not reason.strip():
+        raise ValidationFailed("a negligence determination needs a written reason", field="reason")
+    return NewEvent(
+        "firearm.negligence_determined",
+        {"report_id": report_id, "firearm_id": firearm.id, "negligent": negligent},
+        reason=reason.strip(), org_id=firearm.agency_id, subject_type="firearm",
+        subject_id=firearm.id,
+    )
+
+
+def recover(firearm: Firearm, held_by: str, circumstances: str) -> NewEvent:
+    """A lost or stolen weapon is found: it is held as evidence by the authority that
+    secured it (asegurada / en resguardo ministerial) until a chief records its release.
+    The report stays on record."""
     check_transition(firearm, "firearm.recovered")
-    _same_agency(firearm, location.agency_id, "location")
+    if not held_by.strip():
+        raise ValidationFailed("name the authority that holds it as evidence", field="held_by")
     if not circumstances.strip():
         raise ValidationFailed("say how and where it was recovered", field="reason")
     return NewEvent(
         "firearm.recovered",
-        {"firearm_id": firearm.id, "previous_status": firearm.status.value, "location_id": location.id},
+        {"firearm_id": firearm.id, "previous_status": firearm.status.value,
+         "held_by": held_by.strip()},
         reason=circumstances.strip(), org_id=firearm.agency_id,
         subject_type="firearm", subject_id=firearm.id,
+    )
+
+
+def release(firearm: Firearm, location: Location, reference: str) -> NewEvent:
+    """The authority gave the weapon back: it returns to storage at a location of its agency."""
+    check_transition(firearm, "firearm.released")
+    _same_agency(firearm, location.agency_id, "location")
+    if not reference.strip():
+        raise ValidationFailed("a release needs the release document's reference",
+                               field="reference")
+    return NewEvent(
+        "firearm.released",
+        {"firearm_id": firearm.id, "location_id": location.id, "reference": reference.strip()},
+        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
     )
 
 

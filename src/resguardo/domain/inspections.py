@@ -105,9 +105,10 @@ class Inspection:
 #: are refused while an inspection is open there (the freeze).
 FROZEN_PREFIXES = ("firearm.", "custody.issued", "custody.returned", "ammunition.", "entry.",
                    "location.", "import.", "licence.")
-#: Kept possible while frozen: a loss or theft must always be reportable and notified.
+#: Kept possible while frozen: a loss or theft must always be reportable and notified,
+#: and a chief's negligence finding on it changes nothing the count is checked against.
 ALLOWED_WHILE_FROZEN = frozenset({"firearm.reported_lost", "firearm.reported_stolen",
-                                  "firearm.loss_notified"})
+                                  "firearm.loss_notified", "firearm.negligence_determined"})
 
 
 def frozen_while_open(event_type: str) -> bool:

@@ -23,6 +23,9 @@ class Action(StrEnum):
     FIREARM_REPORT_LOSS = "firearm.report_loss"
     FIREARM_NOTIFY_LOSS = "firearm.notify_loss"
     FIREARM_RECOVER = "firearm.recover"
+    FIREARM_RELEASE = "firearm.release"
+    """Record that the authority holding a recovered weapon as evidence gave it back."""
+    NEGLIGENCE_DETERMINE = "negligence.determine"
     DECOMMISSION_REQUEST = "decommission.request"
     DECOMMISSION_APPROVE = "decommission.approve"
     TRANSFER_REQUEST = "transfer.request"
@@ -61,7 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.CHIEF: frozenset({
         A.READ, A.DECOMMISSION_APPROVE, A.TRANSFER_APPROVE, A.CORRECTION_APPROVE, A.ALERT_ACK,
         A.OVERRIDE_GRANT, A.OFFICER_MANAGE, A.FIREARM_NOTIFY_LOSS, A.LOCATION_MANAGE,
-        A.FINDING_ANSWER,
+        A.FINDING_ANSWER, A.FIREARM_RELEASE, A.NEGLIGENCE_DETERMINE,
     }),
     Role.SUPERVISOR: frozenset({
         A.READ, A.TRANSFER_APPROVE, A.TRANSFER_RECEIVE, A.INSPECTION_ORDER, A.ALERT_ACK,
@@ -84,7 +87,8 @@ AGENCY_ROLES = frozenset({Role.ARMORER, Role.CHIEF})
 #: accounts. A two-person rule needs two people; a token is nobody.
 PEOPLE_ONLY = frozenset({
     A.DECOMMISSION_REQUEST, A.DECOMMISSION_APPROVE, A.TRANSFER_REQUEST, A.TRANSFER_APPROVE,
-    A.FIREARM_REPORT_LOSS, A.CORRECT, A.OVERRIDE_GRANT, A.USER_MANAGE,
+    A.FIREARM_REPORT_LOSS, A.CORRECT, A.OVERRIDE_GRANT, A.USER_MANAGE, A.NEGLIGENCE_DETERMINE,
+    A.FIREARM_RELEASE,
 })
 
 

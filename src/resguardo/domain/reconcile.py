@@ -45,7 +45,9 @@ from resguardo.domain.reconciliation import (
 from resguardo.domain.serials import make_key
 from resguardo.domain.vocabulary import fold_text
 
-_REPAIR_OR_TRANSIT = frozenset({FirearmStatus.IN_REPAIR, FirearmStatus.IN_TRANSIT})
+#: Away for a documented reason: not seen is explained, seen is matched (nothing compared).
+_AWAY = frozenset({FirearmStatus.IN_REPAIR, FirearmStatus.IN_TRANSIT,
+                   FirearmStatus.HELD_AS_EVIDENCE})
 
 
 def reconcile(
@@ -205,7 +207,7 @@ class _Reconciler:
             return None if self._holds(e.custodian, s.holder) else FindingKind.CUSTODY_MISMATCH
         if st in GONE_STATUSES:
             return FindingKind.STATUS_CONFLICT
-        return None  # in repair or in transit: location and holder are not compared
+        return None  # in repair, in transit or held as evidence: nothing is compared
 
     def _observe(self, e: RegistryEntry, seen: _Seen | None, s: Scan) -> _Seen:
         """The weapon's state after scan ``s``: duplicates noted, the first scan kept."""
@@ -262,7 +264,7 @@ class _Reconciler:
             return s.holder is None and self._same_location(e.location, s.location)
         if st is FirearmStatus.ISSUED:
             return self._holds(e.custodian, s.holder)
-        return st in _REPAIR_OR_TRANSIT
+        return st in _AWAY
 
     def _same_location(self, recorded: str | None, seen: str | None) -> bool:
         return recorded is None or seen is None or self.place.same(recorded, seen)
@@ -310,7 +312,7 @@ class _Reconciler:
         st = e.status
         if st is FirearmStatus.IN_STORAGE or st is FirearmStatus.ISSUED:
             return FindingKind.MISSING
-        if st in _REPAIR_OR_TRANSIT:
+        if st in _AWAY:
             return FindingKind.EXPLAINED
         return None
 

@@ -30,7 +30,7 @@ CUSTODY_EVENTS = frozenset({
     "firearm.registered", "custody.issued", "custody.returned", "firearm.moved",
     "firearm.repair_sent", "firearm.repair_returned", "firearm.transfer_sent",
     "firearm.transfer_received", "firearm.reported_lost", "firearm.reported_stolen",
-    "firearm.loss_notified", "firearm.recovered", "firearm.decommissioned",
+    "firearm.loss_notified", "firearm.recovered", "firearm.released", "firearm.decommissioned",
 })
 
 
@@ -115,6 +115,11 @@ def step(state: CustodyState, event_type: str, payload: dict) -> CustodyState:
         status = "stolen" if event_type == "firearm.reported_stolen" else "lost"
         return replace(state, status=status, location_id=None, custodian_id=None)
     if event_type == "firearm.recovered":
+        # an entry recorded before weapons were held as evidence named the armory it went to
+        if p.get("location_id") is not None:
+            return replace(state, status="in_storage", location_id=p["location_id"])
+        return replace(state, status="held_as_evidence", location_id=None, custodian_id=None)
+    if event_type == "firearm.released":
         return replace(state, status="in_storage", location_id=p.get("location_id"))
     return state
 

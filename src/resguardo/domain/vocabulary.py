@@ -47,6 +47,8 @@ _STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
     FirearmStatus.LOST: ("lost", "extraviada", "extraviado"),
     FirearmStatus.STOLEN: ("stolen", "robada", "robado"),
     FirearmStatus.DECOMMISSIONED: ("decommissioned", "baja", "dada de baja", "de baja"),
+    FirearmStatus.HELD_AS_EVIDENCE: ("held as evidence", "asegurada", "asegurado",
+                                     "en resguardo ministerial"),
 }
 
 _KIND_WORDS: dict[FirearmKind, tuple[str, ...]] = {

@@ -79,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status.lost": "Extraviada",
         "status.stolen": "Robada",
         "status.decommissioned": "Baja",
+        "status.held_as_evidence": "Asegurada",
     },
     "en": {
         "title": "Firearms reconciliation report",
@@ -139,6 +140,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status.lost": "Lost",
         "status.stolen": "Stolen",
         "status.decommissioned": "Decommissioned",
+        "status.held_as_evidence": "Held as evidence",
     },
 }
 

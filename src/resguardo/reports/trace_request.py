@@ -42,6 +42,7 @@ TEXT: dict[str, dict[str, str]] = {
         "status.in_repair": "en reparación", "status.in_transit": "en tránsito",
         "status.lost": "extraviada", "status.stolen": "robada",
         "status.decommissioned": "dada de baja",
+        "status.held_as_evidence": "asegurada (en resguardo ministerial)",
         "holder_note": "Situación y resguardante en la fecha de recuperación.",
     },
     "en": {
@@ -70,6 +71,7 @@ TEXT: dict[str, dict[str, str]] = {
         "status.in_repair": "in repair", "status.in_transit": "in transit",
         "status.lost": "lost", "status.stolen": "stolen",
         "status.decommissioned": "decommissioned",
+        "status.held_as_evidence": "held as evidence",
         "holder_note": "Status and holder on the recovery date.",
     },
 }

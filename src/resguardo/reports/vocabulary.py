@@ -17,7 +17,7 @@ KIND_WORDS = {
 STATUS_WORDS = {
     "es": {"in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
            "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
-           "decommissioned": "baja"},
+           "decommissioned": "baja", "held_as_evidence": "asegurada"},
     "en": {s.value: s.value.replace("_", " ") for s in FirearmStatus},
 }
 OFFICER_STATUS_WORDS = {

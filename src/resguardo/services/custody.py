@@ -77,15 +77,15 @@ def return_from_repair(uow: UnitOfWork, serial: str, location_code: str, *,
 
 
 def report_missing(uow: UnitOfWork, serial: str, *, stolen: bool, occurred_on: date, place: str,
-                   on_duty: bool, complaint_number: str | None,
-                   notified_at: datetime | None = None, make: str | None = None,
-                   reason: str | None = None) -> Event:
+                   on_duty: bool | None, complaint_number: str | None,
+                   complaint_authority: str | None, notified_at: datetime | None = None,
+                   make: str | None = None, reason: str | None = None) -> Event:
     """Report a loss or theft (always possible, even while an inspection is open)."""
     firearm = _load(uow, serial, make, Action.FIREARM_REPORT_LOSS)
     return uow.append(custody.report_missing(
         firearm, stolen=stolen, occurred_on=occurred_on, place=place, on_duty=on_duty,
-        complaint_number=complaint_number, notified_at=notified_at, now=uow.now(),
-        reason=reason))
+        complaint_number=complaint_number, complaint_authority=complaint_authority,
+        notified_at=notified_at, now=uow.now(), reason=reason))
 
 
 def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,
@@ -99,11 +99,29 @@ def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,
                                                   reference))
 
 
-def recover(uow: UnitOfWork, serial: str, location_code: str, circumstances: str, *,
+def determine_negligence(uow: UnitOfWork, serial: str, negligent: bool, reason: str, *,
+                         make: str | None = None) -> Event:
+    """A chief records whether the weapon's latest loss or theft came of negligence."""
+    firearm = _load(uow, serial, make, Action.NEGLIGENCE_DETERMINE)
+    report = uow.repo.last_loss_report(firearm.id)
+    determiner = uow.actor.user_id if uow.actor else None
+    return uow.append(custody.determine_negligence(
+        report["id"], report["reported_by"], firearm, negligent,
+        report["negligent"] is not None, determiner, reason))
+
+
+def recover(uow: UnitOfWork, serial: str, held_by: str, circumstances: str, *,
             make: str | None = None) -> Event:
+    """A lost or stolen weapon is found; it is held as evidence until released."""
     firearm = _load(uow, serial, make, Action.FIREARM_RECOVER)
-    return uow.append(custody.recover(firearm, _location(uow, firearm, location_code),
-                                      circumstances))
+    return uow.append(custody.recover(firearm, held_by, circumstances))
+
+
+def release(uow: UnitOfWork, serial: str, location_code: str, reference: str, *,
+            make: str | None = None) -> Event:
+    """A chief records that the authority gave back a weapon held as evidence."""
+    firearm = _load(uow, serial, make, Action.FIREARM_RELEASE)
+    return uow.append(custody.release(firearm, _location(uow, firearm, location_code), reference))
 
 
 def request_decommission(uow: UnitOfWork, serial: str, reason: str, *,

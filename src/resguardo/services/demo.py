@@ -228,25 +228,35 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[10], stolen=True, occurred_on=clock.now.date(),
                                place="Av. Vallarta y Av. Chapultepec, Guadalajara", on_duty=True,
-                               complaint_number="FGE/JAL/UIDV/1182/2026")
+                               complaint_number="FGE/JAL/UIDV/1182/2026",
+                               complaint_authority="FGE Jalisco")
         uow.commit()
     notify(gdl[10], 3, "OF-ZM15-0311/2026")
     at(120)
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[11], stolen=False, occurred_on=clock.now.date(),
                                place="Patrulla GDL-214, colonia Oblatos", on_duty=True,
-                               complaint_number="FGE/JAL/4410/2026")
+                               complaint_number="FGE/JAL/4410/2026",
+                               complaint_authority="FGE Jalisco")
         uow.commit()
     notify(gdl[11], 20, "OF-ZM15-0588/2026")
     at(60)
     with app.work("armero") as uow:
-        custody.recover(uow, gdl[11], "ARM-1", "Entregada por un vecino en la base Oblatos")
+        custody.recover(uow, gdl[11], "FGE Jalisco, carpeta FGE/JAL/4410/2026",
+                        "Entregada por un vecino en la base Oblatos")
+        uow.commit()
+    at(30)
+    with app.work("jefe") as uow:
+        custody.determine_negligence(uow, gdl[11], True,
+                                     "Dejada sin custodia en la patrulla, dictamen de asuntos internos")
+        custody.release(uow, gdl[11], "ARM-1", "Oficio FGE/JAL/LIB/221/2026")
         uow.commit()
     at(45)
     with app.work(None) as uow:
         custody.report_missing(uow, zap[3], stolen=True, occurred_on=clock.now.date(),
                                place="Domicilio particular, Zapopan", on_duty=False,
-                               complaint_number="FGE/JAL/ZAP/877/2026")
+                               complaint_number="FGE/JAL/ZAP/877/2026",
+                               complaint_authority="FGE Jalisco")
         uow.commit()
     notify(zap[3], 10, "OF-ZM15-0702/2026")
     at(30)
@@ -261,7 +271,8 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[30], stolen=False, occurred_on=clock.now.date(),
                                place="Estación Centro, Guadalajara", on_duty=True,
-                               complaint_number="FGE/JAL/9921/2026")
+                               complaint_number="FGE/JAL/9921/2026",
+                               complaint_authority="FGE Jalisco")
         uow.commit()
     # an officer suspended while still holding a weapon
     at(1)

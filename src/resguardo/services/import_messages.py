@@ -187,7 +187,7 @@ def options_named(surface: str, lang: str) -> dict[str, str]:
 _STATUS_ES = {
     "in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
     "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
-    "decommissioned": "de baja", "active": "activo", "suspended": "suspendido",
+    "decommissioned": "de baja", "held_as_evidence": "asegurada", "active": "activo", "suspended": "suspendido",
     "separated": "separado",
 }
 

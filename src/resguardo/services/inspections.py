@@ -256,7 +256,8 @@ _CHANGE_TYPES = ("firearm.registered", "entry.corrected", "entry.correction_requ
                  "firearm.transfer_sent", "firearm.transfer_received",
                  "firearm.decommission_requested", "firearm.decommissioned", "import.completed",
                  "location.created", "firearm.moved", "firearm.repair_sent",
-                 "firearm.repair_returned")
+                 "firearm.repair_returned", "firearm.released",
+                 "firearm.negligence_determined")
 _LOSS_TYPES = ("firearm.reported_lost", "firearm.reported_stolen")
 #: Entries listed one by one in the record; the rest are counted.
 RECORD_LIMIT = 200

@@ -315,9 +315,14 @@ def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
             entry.update({"occurred_on": p.get("occurred_on"), "place": p.get("place"),
                           "on_duty": p.get("on_duty"),
                           "complaint_number": p.get("complaint_number"),
+                          "complaint_authority": p.get("complaint_authority"),
                           "notified": when is not None, "notified_at": when})
         elif ev.type == "firearm.loss_notified":
             entry.update({"notified_at": p.get("notified_at"), "reference": p.get("reference")})
+        elif ev.type == "firearm.recovered" and p.get("held_by"):
+            entry["held_by"] = p["held_by"]
+        elif ev.type == "firearm.released":
+            entry["reference"] = p.get("reference")
         chain.append(entry)
     return chain
 

@@ -217,6 +217,11 @@ def _transfer_received(conn: Connection, ev: Event) -> None:
              location_id=ev.payload["location_id"])
 
 
+@handles("firearm.released")
+def _released(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
+
+
 @handles("firearm.decommissioned")
 def _decommissioned(conn: Connection, ev: Event) -> None:
     _firearm(conn, ev, status="decommissioned", location_id=None, custodian_id=None)
@@ -238,7 +243,9 @@ def _reported(conn: Connection, ev: Event) -> None:
     conn.execute(t.loss_reports.insert().values(
         id=ev.position, firearm_id=p["firearm_id"], agency_id=agency_id, stolen=stolen,
         occurred_on=p["occurred_on"], place=p["place"], on_duty=p["on_duty"],
-        complaint_number=p["complaint_number"], officer_id=p["officer_id"], reported_at=ev.at,
+        complaint_number=p["complaint_number"],
+        complaint_authority=p.get("complaint_authority"), officer_id=p["officer_id"],
+        reported_by=ev.actor_id, reported_at=ev.at,
         notified_at=p["notified_at"]))
 
 
@@ -249,9 +256,18 @@ def _notified(conn: Connection, ev: Event) -> None:
                          notification_ref=ev.payload.get("reference")))
 
 
+@handles("firearm.negligence_determined")
+def _negligence(conn: Connection, ev: Event) -> None:
+    conn.execute(t.loss_reports.update().where(t.loss_reports.c.id == ev.payload["report_id"])
+                 .values(negligent=ev.payload["negligent"], negligence_at=ev.at))
+
+
 @handles("firearm.recovered")
 def _recovered(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
+    if ev.payload.get("location_id") is not None:  # recorded before evidence holding existed
+        _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
+    else:
+        _firearm(conn, ev, status="held_as_evidence", location_id=None, custodian_id=None)
     conn.execute(t.loss_reports.update().where(and_(
         t.loss_reports.c.firearm_id == ev.payload["firearm_id"],
         t.loss_reports.c.recovered_at.is_(None))).values(recovered_at=ev.at))

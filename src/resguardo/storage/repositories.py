@@ -347,6 +347,16 @@ class Repositories(EventQueries):
             raise NotFound("no open loss or theft report for this firearm")
         return dict(row._mapping)
 
+    def last_loss_report(self, firearm_id: int) -> dict:
+        """The weapon's latest loss or theft report, recovered or not."""
+        c = t.loss_reports.c
+        row = self.conn.execute(select(t.loss_reports).where(
+            c.firearm_id == firearm_id, self.in_scope(c.agency_id))
+            .order_by(c.id.desc())).first()
+        if row is None:
+            raise NotFound("no loss or theft report for this firearm")
+        return dict(row._mapping)
+
     def loss_reports(self, *, open_only: bool = False) -> list[dict]:
         c = t.loss_reports.c
         stmt = select(t.loss_reports, t.firearms.c.serial, t.firearms.c.make).join(

@@ -184,11 +184,15 @@ loss_reports = Table(
     Column("place", String(200), nullable=False),
     Column("on_duty", Boolean, nullable=False),
     Column("complaint_number", String(200), nullable=True),
+    Column("complaint_authority", String(200), nullable=True),
     Column("officer_id", BigInteger, nullable=True),
+    Column("reported_by", BigInteger, nullable=True),
     Column("reported_at", Instant, nullable=False),
     Column("notified_at", Instant, nullable=True),
     Column("notification_ref", String(200), nullable=True),
     Column("recovered_at", Instant, nullable=True),
+    Column("negligent", Boolean, nullable=True),
+    Column("negligence_at", Instant, nullable=True),
 )
 
 requests = Table(  # decommissions, transfers and identity corrections awaiting a second person

@@ -19,6 +19,7 @@ STATUS_COLOURS = {
     "lost": "#c0392b",
     "stolen": "#7b1e16",
     "decommissioned": "#98a2ad",
+    "held_as_evidence": "#6c4f9c",
 }
 PALETTE = ("#2a6f97", "#2e8b57", "#d39e00", "#c0392b", "#6c4f9c", "#3aa6a6", "#98a2ad")
 

@@ -12,6 +12,7 @@ STATUS = {
     "lost": N_("Lost"),
     "stolen": N_("Stolen"),
     "decommissioned": N_("Decommissioned"),
+    "held_as_evidence": N_("Held as evidence"),
 }
 
 KIND = {
@@ -90,6 +91,8 @@ EVENT = {
     "firearm.reported_stolen": N_("Reported stolen"),
     "firearm.loss_notified": N_("Military authority notified"),
     "firearm.recovered": N_("Recovered"),
+    "firearm.released": N_("Released from evidence"),
+    "firearm.negligence_determined": N_("Negligence determined"),
     "firearm.decommission_requested": N_("Decommission requested"),
     "entry.correction_requested": N_("Identity correction requested"),
     "firearm.decommissioned": N_("Decommissioned"),

@@ -23,7 +23,16 @@ DOMAIN_MESSAGES = (
     N_("a duty discharge needs the incident number"),
     N_("a separation needs a written reason"),
     N_("a suspension needs a written reason"),
-    N_("a theft needs the criminal complaint number"),
+    N_("a loss or theft needs the complaint (denuncia) number"),
+    N_("a loss or theft needs the authority the complaint was filed with"),
+    N_("say whether it happened on duty or off duty"),
+    N_("the person who reported this loss cannot determine whether it was negligence"),
+    N_("negligence was already determined for this report"),
+    N_("a negligence determination needs a written reason"),
+    N_("say whether it was negligence"),
+    N_("no loss or theft report for this firearm"),
+    N_("name the authority that holds it as evidence"),
+    N_("a release needs the release document's reference"),
     N_("a transfer must go to another agency"),
     N_("a transfer needs a written reason"),
     N_("an agency cannot have organizations below it"),
@@ -137,6 +146,8 @@ ACTIONS = {
     "firearm.report_loss": N_("report a loss or theft"),
     "firearm.notify_loss": N_("record the notification to the military authority"),
     "firearm.recover": N_("record a recovery"),
+    "firearm.release": N_("record a release from evidence"),
+    "negligence.determine": N_("determine negligence"),
     "decommission.request": N_("ask for a decommission"),
     "decommission.approve": N_("approve a decommission"),
     "correction.approve": N_("approve an identity correction"),
@@ -172,6 +183,7 @@ _VERBS = {
     "firearm.reported_lost": N_("reported lost"),
     "firearm.reported_stolen": N_("reported stolen"),
     "firearm.recovered": N_("recovered"),
+    "firearm.released": N_("released from evidence"),
     "firearm.decommission_requested": N_("put up for decommission"),
     "firearm.decommissioned": N_("decommissioned"),
 }
@@ -370,6 +382,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
         if d.get("holder"):
             return _("%(serial)s is issued to %(holder)s. It must be returned by that officer "
                      "first.", serial=serial, holder=d["holder"])
+        if d.get("status") == "held_as_evidence":
+            return _("%(serial)s is held as evidence: it cannot be issued or moved until a chief "
+                     "records its release.", serial=serial)
         if d.get("status") in ("lost", "stolen", "decommissioned"):
             return _("%(serial)s is recorded as %(status)s: it cannot be issued or moved.",
                      serial=serial, status=status)

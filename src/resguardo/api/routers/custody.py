@@ -20,9 +20,11 @@ from resguardo.api.schemas.custody import (
     LocationRefIn,
     LossIn,
     MoveIn,
+    NegligenceIn,
     NotificationIn,
     ReasonIn,
     RecoverIn,
+    ReleaseIn,
     RepairIn,
     TransferIn,
 )
@@ -83,7 +85,7 @@ def report_loss(firearm_id: FirearmId, body: LossIn, caller: Writer) -> object:
         custody.report_missing(
             uow, serial, stolen=body.stolen, occurred_on=body.occurred_on, place=body.place,
             on_duty=body.on_duty, complaint_number=body.complaint_number,
-            notified_at=body.notified_at, make=make, reason=body.reason)))
+            complaint_authority=body.complaint_authority, notified_at=body.notified_at, make=make, reason=body.reason)))
 
 
 @actions.post("/{firearm_id}/notification", response_model=EventOut, status_code=201,
@@ -98,9 +100,25 @@ def record_notification(firearm_id: FirearmId, body: NotificationIn, caller: Wri
 @actions.post("/{firearm_id}/recover", response_model=EventOut, status_code=201,
               openapi_extra=needs(Action.FIREARM_RECOVER))
 def recover(firearm_id: FirearmId, body: RecoverIn, caller: Writer) -> object:
-    """Recover a lost or stolen weapon into storage (the report stays on record)."""
+    """Recover a lost or stolen weapon: held as evidence until released (the report stays)."""
     return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
-        custody.recover(uow, serial, body.location, body.circumstances, make=make)))
+        custody.recover(uow, serial, body.held_by, body.circumstances, make=make)))
+
+
+@actions.post("/{firearm_id}/release", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.FIREARM_RELEASE))
+def release(firearm_id: FirearmId, body: ReleaseIn, caller: Writer) -> object:
+    """Record that the authority gave back a weapon held as evidence: back to storage."""
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.release(uow, serial, body.location, body.reference, make=make)))
+
+
+@actions.post("/{firearm_id}/negligence", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.NEGLIGENCE_DETERMINE))
+def determine_negligence(firearm_id: FirearmId, body: NegligenceIn, caller: Writer) -> object:
+    """Record whether the latest loss or theft came of negligence (not by its reporter)."""
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        custody.determine_negligence(uow, serial, body.negligent, body.reason, make=make)))
 
 
 @actions.post("/{firearm_id}/decommission", response_model=EventOut, status_code=201,

@@ -60,13 +60,16 @@ class RepairIn(BaseModel):
 class LossIn(BaseModel):
     model_config = _examples({"stolen": True, "occurred_on": "2025-03-02",
                               "place": "Col. Centro", "on_duty": True,
-                              "complaint_number": "FED/JAL/123/2025"})
+                              "complaint_number": "FED/JAL/123/2025",
+                              "complaint_authority": "FGE Jalisco"})
 
     stolen: bool = Field(description="A theft rather than a loss.")
     occurred_on: date
     place: Name
-    on_duty: bool = True
-    complaint_number: Name | None = Field(None, description="Criminal complaint number.")
+    on_duty: bool = Field(description="Whether it happened on duty.")
+    complaint_number: Name = Field(description="Complaint (denuncia) number.")
+    complaint_authority: Name = Field(
+        description="Authority the complaint was filed with, e.g. FGE Jalisco.")
     notified_at: datetime | None = Field(
         None, description="When the military authority was notified, if it already was.")
     reason: Reason | None = None
@@ -80,10 +83,24 @@ class NotificationIn(BaseModel):
 
 
 class RecoverIn(BaseModel):
-    model_config = _examples({"location": "ARM1", "circumstances": "Asegurada por FGE"})
+    model_config = _examples({"held_by": "FGE Jalisco", "circumstances": "Asegurada en cateo"})
+
+    held_by: Name = Field(description="The authority holding it as evidence.")
+    circumstances: Reason
+
+
+class ReleaseIn(BaseModel):
+    model_config = _examples({"location": "ARM1", "reference": "Oficio FGE/JAL/LIB/221/2025"})
 
     location: Code
-    circumstances: Reason
+    reference: Name = Field(description="The release document (oficio de liberación).")
+
+
+class NegligenceIn(BaseModel):
+    model_config = _examples({"negligent": True, "reason": "Dejada sin custodia"})
+
+    negligent: bool
+    reason: Reason
 
 
 class ReasonIn(BaseModel):

@@ -99,7 +99,7 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
             uow, firearm.serial, make=firearm.make, view=view,
             page=((history_page - 1) * HISTORY_PAGE, HISTORY_PAGE))
         try:
-            loss = uow.repo.open_loss_report(firearm.id)
+            loss = uow.repo.last_loss_report(firearm.id)
         except NotFound:
             loss = None
         locations = uow.repo.locations(firearm.agency_id)
@@ -195,8 +195,8 @@ def register(router: APIRouter, site: Site) -> None:
                     form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
         values = {k: form_value(form, k) for k in (
-            "what", "occurred_on", "place", "on_duty", "complaint_number", "notified_at",
-            "reason")}
+            "what", "occurred_on", "place", "on_duty", "complaint_number",
+            "complaint_authority", "notified_at", "reason")}
         try:
             with site.rg.work(ctx.actor) as uow:
                 firearm = uow.repo.firearm_by_id(firearm_id)
@@ -212,6 +212,7 @@ def register(router: APIRouter, site: Site) -> None:
                     occurred_on=occurred, place=values["place"],
                     on_duty=values["on_duty"] == "yes",
                     complaint_number=values["complaint_number"] or None,
+                    complaint_authority=values["complaint_authority"] or None,
                     notified_at=parse_local_instant(values["notified_at"], "notified_at"),
                     reason=values["reason"] or None)
                 uow.commit()
@@ -278,16 +279,48 @@ def register(router: APIRouter, site: Site) -> None:
     def recover(request: Request, firearm_id: int,
                 form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
-        values = {k: form_value(form, k) for k in ("location", "circumstances")}
+        values = {k: form_value(form, k) for k in ("held_by", "circumstances")}
         try:
             with site.rg.work(ctx.actor) as uow:
                 firearm = uow.repo.firearm_by_id(firearm_id)
-                custody.recover(uow, firearm.serial, values["location"],
+                custody.recover(uow, firearm.serial, values["held_by"],
                                 values["circumstances"], make=firearm.make)
                 uow.commit()
         except DomainError as exc:
             return _detail_with_error(site, ctx, firearm_id, exc, values, "recover")
         return ctx.redirect(f"/firearms/{firearm_id}", "recovered")
+
+    @router.post("/firearms/{firearm_id:int}/release")
+    def release(request: Request, firearm_id: int,
+                form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("location", "reference")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                custody.release(uow, firearm.serial, values["location"], values["reference"],
+                                make=firearm.make)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "release")
+        return ctx.redirect(f"/firearms/{firearm_id}", "released")
+
+    @router.post("/firearms/{firearm_id:int}/negligence")
+    def negligence(request: Request, firearm_id: int,
+                   form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("negligent", "reason")}
+        try:
+            if values["negligent"] not in ("yes", "no"):
+                raise ValidationFailed("say whether it was negligence", field="negligent")
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                custody.determine_negligence(uow, firearm.serial, values["negligent"] == "yes",
+                                             values["reason"], make=firearm.make)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "negligence")
+        return ctx.redirect(f"/firearms/{firearm_id}", "negligence")
 
 
 #: Fields of the registration the weapon's page corrects (serial, make, calibre and kind
