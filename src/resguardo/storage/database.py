@@ -78,11 +78,24 @@ def driver_connection(conn: Connection) -> Any:
 
 
 def normalize_url(url: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs."""
+    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs, and libpq's
+    multi-host form (``postgresql://u@host1:5432,host2:5432/db?target_session_attrs=
+    read-write``, as a high-availability cluster prints it) as SQLAlchemy spells it
+    (one ``host=host:port`` parameter per server)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+            url = "postgresql+psycopg://" + url[len(prefix):]
+            break
+    if not url.startswith("postgresql"):
+        return url
+    scheme, rest = url.split("://", 1)
+    netloc, slash, tail = rest.partition("/")
+    user, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    path, question, query = tail.partition("?")
+    params = [f"host={host}" for host in hosts.split(",") if host]
+    return f"{scheme}://{user}{at}/{path}?" + "&".join(params + ([query] if query else []))
 
 
 def is_sqlite(engine: Engine) -> bool:
