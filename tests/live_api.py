@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class Server:
                     "RESGUARDO_SIGNING_KEY": str(key), **env}
         self.proc: subprocess.Popen | None = None
         self.base = ""
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - the stderr of every start
 
     def start(self) -> None:
         port = free_port()
@@ -36,11 +38,11 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "resguardo.cli.main", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            env=self.env, stdout=subprocess.DEVNULL, stderr=self.errors)
         deadline = time.monotonic() + 120  # generous: CI machines can be slow to import
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {self.log()[-2000:]}")
             try:
                 if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:
                     return
@@ -48,6 +50,11 @@ class Server:
                 pass
             time.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def log(self) -> str:
+        """What the server has written to stderr so far."""
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")
 
     def kill(self) -> None:
         assert self.proc is not None

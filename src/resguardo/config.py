@@ -43,6 +43,9 @@ class Settings:
     #: The command line must prove who acts (a server), instead of trusting ``--as``
     #: (a laptop with one operator): RESGUARDO_CLI_SIGN_IN
     cli_sign_in: bool = False
+    #: RESGUARDO_READ_DATABASE_URL: a streaming replica for the reads that may lag
+    #: (dashboards, lists, trace, the witness endpoints); empty reads the primary.
+    read_database_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +74,7 @@ class Settings:
             cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
             cli_sign_in=(os.environ.get("RESGUARDO_CLI_SIGN_IN") or "").strip().lower()
             in {"1", "true", "yes", "on"},
+            read_database_url=(os.environ.get("RESGUARDO_READ_DATABASE_URL") or "").strip(),
         )
 
 

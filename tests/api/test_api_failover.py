@@ -1,4 +1,6 @@
-"""The primary PostgreSQL server dies in the middle of a shift change: nothing confirmed
+"""Reads on a lagging replica and a primary that dies, on a real high-availability cluster.
+
+The primary PostgreSQL server dies in the middle of a shift change: nothing confirmed
 is lost, nothing is applied twice.
 
 A pg_auto_failover cluster (monitor, primary, synchronous standby) runs on
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -26,12 +29,13 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+import psycopg
 import pytest
 
 from ha import Cluster
 from live_api import Server
 from resguardo.domain.registry import FirearmInput
-from resguardo.services import registry
+from resguardo.services import pins, registry
 from resguardo.storage import api_queries as q
 
 from world import PASSWORD, build_world, make_app
@@ -106,6 +110,101 @@ def cluster():  # type: ignore[no-untyped-def]
     ha.down()
 
 
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def _web_sign_in(client: httpx.Client, username: str) -> None:
+    page = client.get("/login")
+    done = client.post("/login", data={"csrf": csrf_of(page.text), "username": username,
+                                      "password": PASSWORD})
+    assert done.status_code == 200, done.text
+
+
+def _new_database(cluster: Cluster, name: str) -> str:
+    port = cluster.primary_port()
+    with psycopg.connect(f"host=localhost port={port} user=postgres dbname=postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return cluster.url.replace("/postgres?", f"/{name}?")
+
+
+@pytest.mark.slow
+def test_a_lagging_replica_serves_pages_and_a_person_sees_their_own_write_at_once(
+        cluster, tmp_path):  # type: ignore[no-untyped-def]
+    url = _new_database(cluster, "replica_reads")
+    world = build_world(url, lambda: datetime.now(UTC), tmp_path)
+    with world.work("jefe1") as uow:
+        pins.set_pin(uow, "MUN1", "P1", "4821")
+        uow.commit()
+    with world.read(None) as uow:
+        fid = uow.repo.firearm("GLK-A100").id
+        fid2 = uow.repo.firearm("GLK-A200").id
+    world.engine.dispose()
+    primary = cluster.primary_port()
+    standby = next(p for p in (cluster.base + 1, cluster.base + 2) if p != primary)
+    replica_url = f"postgresql://postgres@localhost:{standby}/replica_reads"
+    server = Server(url, world.settings.signing_key, RESGUARDO_READ_DATABASE_URL=replica_url)
+    server.start()
+    pause = psycopg.connect(f"host=localhost port={standby} user=postgres dbname=replica_reads",
+                            autocommit=True)
+    try:
+        with httpx.Client(base_url=server.base, follow_redirects=True) as armorer, \
+                httpx.Client(base_url=server.base, follow_redirects=True) as chief:
+            _web_sign_in(armorer, "armero1")
+            _web_sign_in(chief, "jefe1")
+            before = chief.get(f"/firearms/{fid}")
+            assert before.status_code == 200 and "Ana Ruiz" not in before.text
+            # the replica stops replaying: whatever the primary takes now, it does not have
+            pause.execute("SELECT pg_wal_replay_pause()")
+            desk = armorer.get("/desk")
+            done = armorer.post("/desk", data={"csrf": csrf_of(desk.text), "badge": "P1",
+                                               "serial": "GLK-A100", "pin": "4821"})
+            assert "Entregada" in done.text, done.text
+            assert int(armorer.cookies["rg_pos"]) > 0
+            # the person who acted sees it on the next page (read from the primary) ...
+            mine = armorer.get(f"/firearms/{fid}")
+            assert "Ana Ruiz" in mine.text
+            # ... another person's pages come from the replica, which has not replayed it
+            theirs = chief.get(f"/firearms/{fid}")
+            assert theirs.status_code == 200 and "Ana Ruiz" not in theirs.text
+            assert chief.get("/").status_code == 200  # the dashboard, served by the replica
+            health = httpx.get(f"{server.base}/api/v1/health").json()
+            assert health["read_replica"]["role"] == "standby"
+            assert health["read_replica"]["entries_behind"] >= 1
+            metrics = httpx.get(f"{server.base}/api/v1/metrics").text
+            behind = [line for line in metrics.splitlines()
+                      if line.startswith("resguardo_read_replica_entries_behind ")]
+            assert behind and int(behind[0].split()[1]) >= 1, metrics
+
+            # the API: a write answers its position; a read asking for it sees the write
+            token = httpx.post(f"{server.base}/api/v1/auth/token", json={
+                "username": "armero1", "password": PASSWORD}).json()["access_token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            other = f"{server.base}/api/v1/firearms/{fid2}"
+            issued = httpx.post(f"{other}/issue", json={"badge": "P2"}, headers=bearer)
+            assert issued.status_code == 201, issued.text
+            at = issued.headers["Resguardo-Log-Position"]
+            assert int(at) > int(armorer.cookies["rg_pos"])
+            stale = httpx.get(other, headers=bearer).json()
+            assert stale["status"] == "in_storage", stale
+            fresh = httpx.get(other, headers={**bearer, "Resguardo-Read-After": at}).json()
+            assert fresh["status"] == "issued", fresh
+
+            pause.execute("SELECT pg_wal_replay_resume()")
+            deadline = time.monotonic() + 60
+            while "Ana Ruiz" not in chief.get(f"/firearms/{fid}").text:
+                assert time.monotonic() < deadline, "the replica never caught up"
+                time.sleep(0.2)
+    finally:
+        pause.execute("SELECT pg_wal_replay_resume()")
+        pause.close()
+        server.stop()
+        print(server.log()[-6000:])  # shown by pytest when the test fails
+
+
 @pytest.mark.slow
 def test_losing_the_primary_mid_shift_loses_no_confirmed_movement_and_applies_none_twice(
         cluster, tmp_path):  # type: ignore[no-untyped-def]
@@ -162,6 +261,7 @@ def test_losing_the_primary_mid_shift_loses_no_confirmed_movement_and_applies_no
         health = httpx.get(f"{server.base}/api/v1/health").json()["database"]
     finally:
         server.stop()
+        print(server.log()[-6000:])  # shown by pytest when the test fails
 
     new_primary = cluster.primary_port()
     assert new_primary != first_primary

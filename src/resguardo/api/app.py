@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from resguardo import __version__
 from resguardo.api import errors
-from resguardo.api.dependencies import RequestIdMiddleware
+from resguardo.api.dependencies import PositionsMiddleware, RequestIdMiddleware
 from resguardo.api.routers import (
     access,
     auth,
@@ -89,6 +89,8 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
     app.state.auth_settings = auth_settings or AuthSettings.from_env()
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)
+    if resguardo.settings.read_database_url:
+        app.add_middleware(PositionsMiddleware)
     for router in (auth.router, registry.orgs, registry.locations, registry.licences,
                    officers.officers, firearms.firearms, custody.actions, operations.ammo,
                    operations.alerts, operations.requests, operations.losses,
@@ -102,11 +104,52 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
         """Liveness and database reachability, for load balancers and operators (no
         sign-in): which database this process writes to, whether it is the primary, and
         how far each streaming replica lags."""
-        from resguardo.storage.database import status
+        from resguardo.storage.database import replica_status, status
         with resguardo.read(None) as uow:
-            uow.repo.log_size()
+            size = uow.repo.log_size()
             database = status(uow.conn)
-        return JSONResponse({"status": "ok", "database": database})
+        body: dict[str, Any] = {"status": "ok", "database": database}
+        replica = replica_status(size, resguardo.replica_engine)
+        if replica is not None:
+            body["read_replica"] = replica
+        return JSONResponse(body)
+
+    @app.get(f"{PREFIX}/metrics", include_in_schema=False)
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics (no sign-in, nothing secret): the log's size, the streaming
+        replicas' lag as the primary sees it, and the read replica's lag."""
+        from resguardo.storage.database import replica_status, status
+        with resguardo.read(None) as uow:
+            size = uow.repo.log_size()
+            database = status(uow.conn)
+        lines = ["# HELP resguardo_log_entries Entries in the log.",
+                 "# TYPE resguardo_log_entries gauge", f"resguardo_log_entries {size}",
+                 "# HELP resguardo_primary 1 when this process writes to a primary.",
+                 "# TYPE resguardo_primary gauge",
+                 f"resguardo_primary {int(database['role'] == 'primary')}"]
+        standbys = database.get("replicas") or []
+        if standbys:
+            lines += ["# HELP resguardo_standby_replay_lag_seconds Replay lag of each "
+                      "streaming standby, as the primary sees it.",
+                      "# TYPE resguardo_standby_replay_lag_seconds gauge"]
+            lines += [f'resguardo_standby_replay_lag_seconds{{name="{r["name"]}",'
+                      f'sync="{r["sync"]}"}} {r["replay_lag_seconds"]}' for r in standbys]
+        replica = replica_status(size, resguardo.replica_engine)
+        if replica is not None:
+            lines += ["# HELP resguardo_read_replica_up 1 when the read replica answers.",
+                      "# TYPE resguardo_read_replica_up gauge",
+                      f"resguardo_read_replica_up {int(replica['reachable'])}"]
+            if replica["reachable"]:
+                lines += ["# HELP resguardo_read_replica_entries_behind Log entries the read "
+                          "replica has not replayed yet.",
+                          "# TYPE resguardo_read_replica_entries_behind gauge",
+                          f"resguardo_read_replica_entries_behind {replica['entries_behind']}",
+                          "# HELP resguardo_read_replica_lag_seconds How long the read "
+                          "replica has been behind.",
+                          "# TYPE resguardo_read_replica_lag_seconds gauge",
+                          f"resguardo_read_replica_lag_seconds {replica['lag_seconds']}"]
+        return PlainTextResponse("\n".join(lines) + "\n",
+                                 media_type="text/plain; version=0.0.4")
 
     return app
 

@@ -36,6 +36,7 @@ from resguardo.domain.timefmt import iso
 from resguardo.services import auth
 from resguardo.services.app import Resguardo
 from resguardo.storage import api_queries as q
+from resguardo.storage import positions
 from resguardo.storage.database import is_sqlite
 from resguardo.storage.uow import UnitOfWork
 
@@ -141,6 +142,55 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+#: Where a person's last write is remembered between requests (web) and how an API
+#: client asks for it (``storage.positions``).
+POSITION_COOKIE = "rg_pos"
+READ_AFTER_HEADER = b"resguardo-read-after"
+POSITION_HEADER = b"resguardo-log-position"
+
+
+class PositionsMiddleware:
+    """Read-your-own-writes when reads may go to a lagging replica.
+
+    A request's reads must see the log up to the position of the person's last write:
+    the ``rg_pos`` cookie the web sets after each write, or the API's
+    ``Resguardo-Read-After`` header (the ``Resguardo-Log-Position`` a write answered).
+    After a write, the response carries the new position in both.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wanted = 0
+        for name, value in scope.get("headers", ()):
+            if name == READ_AFTER_HEADER:
+                wanted = max(wanted, positions.parse(value.decode("latin-1").strip()))
+            elif name == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    key, _, val = part.strip().partition("=")
+                    if key == POSITION_COOKIE:
+                        wanted = max(wanted, positions.parse(val))
+        current, token = positions.start(wanted)
+
+        async def send_with_position(message: Message) -> None:
+            if message["type"] == "http.response.start" and current.written:
+                at = str(current.written).encode("ascii")
+                message["headers"] = [
+                    *message.get("headers", []), (POSITION_HEADER, at),
+                    (b"set-cookie", b"%s=%s; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax"
+                     % (POSITION_COOKIE.encode(), at))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_position)
+        finally:
+            positions.finish(token)
+
+
 @dataclass
 class Caller:
     """An authenticated request: the deployment, the bearer token and the request id."""
@@ -203,8 +253,16 @@ class Caller:
             self._upkeep = None
 
     @contextmanager
-    def read(self) -> Iterator[UnitOfWork]:
-        """A read-only unit of work as the caller."""
+    def read(self, *, may_lag: bool = False) -> Iterator[UnitOfWork]:
+        """A read-only unit of work as the caller. ``may_lag``: served by the read replica
+        when one is configured and has replayed the caller's last write; who the caller
+        is, is still decided on the primary (a session opened a moment ago)."""
+        if may_lag and self.app.replica_engine is not None:
+            with self._unit(write=False) as uow:
+                actor = uow.actor
+            with self.app.read(actor, may_lag=True) as lagging:
+                yield lagging
+            return
         with self._unit(write=False) as uow:
             yield uow
 

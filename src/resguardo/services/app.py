@@ -64,5 +64,18 @@ class Resguardo:
                           hooks=self.wiring.append_hooks,
                           request_id=request_id, credential=credential)
 
-    def read(self, actor: Actor | str | None) -> UnitOfWork:
-        return self.work(actor, write=False)
+    @cached_property
+    def replica_engine(self) -> Any:
+        """The read replica's engine (``RESGUARDO_READ_DATABASE_URL``), or None."""
+        url = self.settings.read_database_url
+        return make_engine(url) if url else None
+
+    def read(self, actor: Actor | str | None, *, may_lag: bool = False) -> UnitOfWork:
+        """A read-only unit of work. ``may_lag``: the read may be served by the read replica
+        (dashboards, lists, trace, witness endpoints), which it is when the replica has
+        replayed at least the position of the person's last write
+        (``storage.positions``), and by the primary otherwise."""
+        replica = self.replica_engine if may_lag else None
+        if replica is None:
+            return self.work(actor, write=False)
+        return UnitOfWork(replica, actor, write=False, clock=self.clock, fallback=self.engine)

@@ -188,3 +188,25 @@ def status(conn: Connection) -> dict[str, Any]:
     return {"engine": "postgresql", "database": row[0],
             "server": f"{row[1]}:{row[2]}" if row[1] else "local socket",
             "role": "standby" if row[3] else "primary", "replicas": replicas}
+
+
+def replica_status(primary_size: int, replica: Engine | None) -> dict[str, Any] | None:
+    """How far the read replica (``RESGUARDO_READ_DATABASE_URL``) is behind: entries of
+    the log it has not replayed yet, and for how long it has been behind (None without a
+    replica)."""
+    if replica is None:
+        return None
+    try:
+        with replica.connect() as conn:
+            size = conn.exec_driver_sql("SELECT size FROM log_head WHERE id = 1").scalar() or 0
+            standby = conn.dialect.name != "sqlite" and bool(
+                conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
+            seconds = 0.0
+            if standby and size < primary_size:
+                seconds = float(conn.exec_driver_sql(
+                    "SELECT COALESCE(EXTRACT(EPOCH FROM now() - "
+                    "pg_last_xact_replay_timestamp()), 0)::float8").scalar() or 0.0)
+    except database_errors(postgresql=replica.dialect.name != "sqlite") as exc:
+        return {"reachable": False, "error": type(exc).__name__}
+    return {"reachable": True, "role": "standby" if standby else "primary",
+            "entries_behind": max(0, primary_size - size), "lag_seconds": round(seconds, 3)}

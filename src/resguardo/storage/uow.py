@@ -14,8 +14,8 @@ from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.timefmt import iso, utcnow
-from resguardo.storage import account_tables, ledger_store, projector
-from resguardo.storage.database import WRITE, is_sqlite
+from resguardo.storage import account_tables, ledger_store, positions, projector
+from resguardo.storage.database import WRITE, database_errors, is_sqlite
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
@@ -40,8 +40,13 @@ class UnitOfWork:
                  write: bool = True,
                  clock: Callable[[], datetime] = utcnow, request_id: str | None = None,
                  system_name: str = "system", hooks: Sequence[AppendHook] = (),
-                 credential: str | None = None) -> None:
+                 credential: str | None = None, fallback: Engine | None = None) -> None:
         self.engine = engine
+        #: For a read that may lag (``engine`` is a read replica): the primary, used when
+        #: the replica is unreachable or has not yet replayed what this request must see.
+        self.fallback = fallback
+        #: Which copy served this unit of work ("replica" or "primary").
+        self.served_by = "primary"
         self._actor_spec = actor
         self.actor: Actor | None = actor if isinstance(actor, Actor) else None
         self.write = write
@@ -62,11 +67,15 @@ class UnitOfWork:
         self._refusals: list[NewEvent] = []
 
     def __enter__(self) -> UnitOfWork:
-        conn = self.engine.connect()
-        if self.write:
-            conn = conn.execution_options(**{WRITE: True})
-        self.conn = conn
-        self._tx = conn.begin()
+        if self.fallback is not None and not self.write:
+            self._open_replica()
+        else:
+            conn = self.engine.connect()
+            if self.write:
+                conn = conn.execution_options(**{WRITE: True})
+            self.conn = conn
+            self._tx = conn.begin()
+        conn = self.conn
         try:
             if isinstance(self._actor_spec, str):
                 self.actor = Repositories(conn, None).actor_for(self._actor_spec)
@@ -79,6 +88,30 @@ class UnitOfWork:
             raise
         self.repo = Repositories(conn, self.actor)
         return self
+
+    def _open_replica(self) -> None:
+        """Read on the replica when it has replayed the request's position, else on the
+        primary (a replica that is down or far behind slows reads, never loses them)."""
+        assert self.fallback is not None
+        wanted = positions.read_after()
+        try:
+            conn = self.engine.connect()
+        except database_errors(postgresql=True):
+            conn = None
+        if conn is not None:
+            tx = conn.begin()
+            try:
+                size = conn.exec_driver_sql(_HEAD_SQL).scalar()
+            except database_errors(postgresql=True):
+                size = None
+            if size is not None and size >= wanted:
+                self.conn, self._tx, self.served_by = conn, tx, "replica"
+                return
+            tx.rollback()
+            conn.close()
+        self.engine = self.fallback
+        self.conn = self.engine.connect()
+        self._tx = self.conn.begin()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -201,6 +234,8 @@ class UnitOfWork:
             if self.credential and first is not None and end is not None and end > first:
                 account_tables.record_credential(self.conn, first, end, self.credential)
         self._tx.commit()
+        if self._dirty and self._size is not None:
+            positions.note_commit(self._size)
         self._dirty = False
         self._first = self._size
         if self._refusals:

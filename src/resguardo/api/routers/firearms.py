@@ -52,7 +52,7 @@ def list_firearms(caller: Reader, status: FirearmStatus | None = None,
                   order: Order = "serial", offset: Offset = 0,
                   limit: Limit = 100) -> Page[FirearmOut]:
     """Firearms in your scope, filtered and paged."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         page = uow.repo.firearms(
             offset=offset, limit=limit, order=order, agency_id=org_id_filter(uow, agency),
@@ -64,7 +64,7 @@ def list_firearms(caller: Reader, status: FirearmStatus | None = None,
 
 @firearms.get("/{firearm_id}", response_model=FirearmOut, openapi_extra=needs(Action.READ))
 def get_firearm(firearm_id: FirearmId, caller: Reader) -> FirearmOut:
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         return render.firearms(uow, [firearm(uow, firearm_id)])[0]
 
@@ -74,7 +74,7 @@ def get_firearm(firearm_id: FirearmId, caller: Reader) -> FirearmOut:
 def firearm_history(firearm_id: FirearmId, caller: Reader,
                     view: Literal["recorded", "corrected", "both"] = "both") -> FirearmHistoryOut:
     """Every entry about the weapon: as recorded, as corrected, or both side by side."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         found = firearm(uow, firearm_id)
         detail = history.firearm_detail(uow, found.serial, make=found.make, view=view)

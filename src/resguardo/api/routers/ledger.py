@@ -37,14 +37,14 @@ MAX_ENTRIES = 2000
             openapi_extra=needs(Action.LEDGER_READ))
 def latest_checkpoint(caller: Reader) -> CheckpointOut:
     """The newest signed checkpoint (C2SP signed note) with its witness cosignatures."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         return CheckpointOut.model_validate(ledger_proofs.cosigned(uow).as_dict())
 
 
 @ledger.get("/checkpoints/{checkpoint_id}", response_model=CheckpointOut,
             openapi_extra=needs(Action.LEDGER_READ))
 def get_checkpoint(checkpoint_id: CheckpointId, caller: Reader) -> CheckpointOut:
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         return CheckpointOut.model_validate(ledger_proofs.cosigned(uow, checkpoint_id).as_dict())
 
 
@@ -79,7 +79,7 @@ def inclusion_proof(caller: Reader,
                                                       pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
                     ) -> InclusionOut:
     """Proof that an entry you may see is in the tree the latest checkpoint signs."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         try:
             proof = ledger_proofs.prove(uow, index=index, serial=serial, make=make)
         except NotFound:
@@ -94,7 +94,7 @@ def consistency_proof(caller: Reader, old: Size,
                       new: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None
                       ) -> ConsistencyOut:
     """Proof that the tree of size `new` (default: the latest checkpoint) extends size `old`."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         return ConsistencyOut.model_validate(ledger_proofs.consistency(uow, old, new).as_dict())
 
 
@@ -107,6 +107,6 @@ def ledger_entries(caller: Reader, start: Size, stop: Size) -> list[LedgerEntryO
     """
     if stop - start > MAX_ENTRIES:
         raise ValidationFailed(f"ask for at most {MAX_ENTRIES} entries at a time", field="stop")
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         return [LedgerEntryOut.model_validate(item)
                 for item in ledger_proofs.export_events(uow, start, stop)]

@@ -46,7 +46,7 @@ def list_officers(caller: Reader, agency: AgencyFilter = None,
                                 ] = None,
                   offset: Offset = 0, limit: Limit = 100) -> Page[OfficerOut]:
     """Officers in your scope."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         page = q.officers_matching(uow.repo, agency_id=org_id_filter(uow, agency),
                                    status=status.value if status else None, q=q_,
@@ -57,7 +57,7 @@ def list_officers(caller: Reader, agency: AgencyFilter = None,
 
 @officers.get("/{officer_id}", response_model=OfficerOut, openapi_extra=needs(Action.READ))
 def get_officer(officer_id: OfficerId, caller: Reader) -> OfficerOut:
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         return render.officers(uow, [officer(uow, officer_id)])[0]
 
@@ -66,7 +66,7 @@ def get_officer(officer_id: OfficerId, caller: Reader) -> OfficerOut:
               openapi_extra=needs(Action.READ))
 def officer_firearms(officer_id: OfficerId, caller: Reader) -> list[FirearmOut]:
     """Weapons issued to the officer right now."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         held = uow.repo.weapons_held(officer(uow, officer_id).id)
         return render.firearms(uow, held)

@@ -109,7 +109,7 @@ def _limits(caller: Reader) -> dict:
 def list_alerts(caller: Reader, include_acknowledged: bool = False, offset: Offset = 0,
                 limit: Limit = 100) -> Page[AlertOut]:
     """Open alerts in your scope, oldest first."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         found = alert_service.open_alerts(uow, include_acknowledged=include_acknowledged,
                                           **_limits(caller))
     items = [AlertOut.model_validate(a.as_dict()) for a in found[offset:offset + limit]]
@@ -141,7 +141,7 @@ def list_requests(caller: Reader,
                   offset: Offset = 0, limit: Limit = 100) -> Page[RequestOut]:
     """Decommissions, transfers and identity corrections awaiting (or given) a second
     person's decision (a correction's changes are in its entry: `GET /events/{id}`)."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         page = q.requests_page(uow.repo, state=state, kind=kind, offset=offset, limit=limit)
         return Page(items=render.requests(uow, page.items), total=page.total, offset=offset,
@@ -153,7 +153,7 @@ def list_loss_reports(caller: Reader,
                       open_only: Annotated[bool, Query(alias="open")] = False,
                       offset: Offset = 0, limit: Limit = 100) -> Page[LossReportOut]:
     """Loss and theft reports in your scope (`open=true`: not yet recovered)."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         may_read(uow)
         page = q.loss_reports_page(uow.repo, open_only=open_only, offset=offset, limit=limit)
         return Page(items=render.loss_reports(uow, page.items), total=page.total,

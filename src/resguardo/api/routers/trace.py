@@ -93,6 +93,6 @@ def trace_log(
     limit: Limit = 100,
 ) -> Page[TraceLogEntryOut]:
     """Recorded traces, newest first: your own (investigators) or all in your scope (auditors)."""
-    with caller.read() as uow:
+    with caller.read(may_lag=True) as uow:
         page = service.trace_log(uow, offset=offset, limit=limit, user=user)
     return Page[TraceLogEntryOut].model_validate(page)

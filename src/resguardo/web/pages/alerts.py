@@ -17,7 +17,7 @@ def _alerts_page(site: Site, ctx: Ctx, show_all: bool, *, status: int = 200,
     settings = site.rg.settings
     params = ctx.request.query_params
     kind = params.get("kind", "")
-    with site.rg.read(ctx.actor) as uow:
+    with site.rg.read(ctx.actor, may_lag=True) as uow:
         found = alert_service.open_alerts(uow, loss_deadline=settings.loss_notify_deadline,
                                           shift_length=settings.shift_length,
                                           include_acknowledged=show_all)
@@ -61,7 +61,7 @@ def register(router: APIRouter, site: Site) -> None:
     @router.get("/losses")
     def losses_page(request: Request) -> Response:
         ctx = site.viewer(request)
-        with site.rg.read(ctx.actor) as uow:
+        with site.rg.read(ctx.actor, may_lag=True) as uow:
             reports = uow.repo.loss_reports()
             names = uow.repo.org_names([r["agency_id"] for r in reports])
         reports.sort(key=lambda r: (r["recovered_at"] is not None, r["notified_at"] is not None,

@@ -41,7 +41,7 @@ def open_alerts(site: Site, uow) -> list:  # type: ignore[no-untyped-def]
 def build(site: Site, ctx: Ctx) -> dict:
     lang = ctx.lang
     _ = lang.gettext
-    with site.rg.read(ctx.actor) as uow:
+    with site.rg.read(ctx.actor, may_lag=True) as uow:
         counts = uow.repo.status_counts()
         agencies = {o.id: o for o in uow.repo.orgs(OrgKind.AGENCY)}
         found = open_alerts(site, uow)

@@ -55,7 +55,7 @@ def list_firearms(site: Site, ctx: Ctx, params: dict[str, str], page: int,
     sort = params["sort"] if params["sort"].lstrip("-") in SORTS else "serial"
     if sort == "-since":
         sort = "since"  # the repository sorts by date newest first and has no reverse for it
-    with site.rg.read(ctx.actor) as uow:
+    with site.rg.read(ctx.actor, may_lag=True) as uow:
         agencies = uow.repo.orgs(OrgKind.AGENCY)
         by_code = {a.code: a for a in agencies}
         agency = by_code.get(params["agency"])
@@ -93,7 +93,7 @@ HISTORY_PAGE = 50
 
 def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_page: int = 1
                    ) -> dict[str, Any]:
-    with site.rg.read(ctx.actor) as uow:
+    with site.rg.read(ctx.actor, may_lag=True) as uow:
         firearm = uow.repo.firearm_by_id(firearm_id)
         detail = history.firearm_detail(
             uow, firearm.serial, make=firearm.make, view=view,

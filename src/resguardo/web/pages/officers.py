@@ -37,7 +37,7 @@ OTHER_ENTRIES = 50
 def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
                    ) -> dict[str, Any]:
     offset = (custody_page - 1) * CUSTODY_PAGE
-    with site.rg.read(ctx.actor) as uow:
+    with site.rg.read(ctx.actor, may_lag=True) as uow:
         officer = uow.repo.officer_by_id(officer_id)
         held = uow.repo.weapons_held(officer.id)
         events, more_events = web_queries.subject_events(uow.repo, "officer", officer.id,
@@ -69,7 +69,7 @@ def register(router: APIRouter, site: Site) -> None:
         ctx = site.viewer(request)
         params = clean_params(request.query_params, FILTERS)
         page = page_number(request.query_params)
-        with site.rg.read(ctx.actor) as uow:
+        with site.rg.read(ctx.actor, may_lag=True) as uow:
             agencies = uow.repo.orgs(OrgKind.AGENCY)
             by_code = {a.code: a for a in agencies}
             agency = by_code.get(params["agency"])
