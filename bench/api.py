@@ -233,14 +233,15 @@ class Connection:
 
 
 async def run_phase(name: str, base: str, token: str, plans: list[list[tuple[str, dict]]],
-                    seconds: float, warmup: float) -> Result:
-    """Each client cycles through its plan of (path, body) as fast as answers come back."""
+                    seconds: float, warmup: float, *, tokens: list[str] | None = None) -> Result:
+    """Each client cycles through its plan of (path, body) as fast as answers come back
+    (client ``n`` signed in with ``tokens[n]`` when given, else all with ``token``)."""
     result = Result(name)
     host, port = base.removeprefix("http://").split(":")
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
 
-    async def client(plan: list[tuple[str, dict]]) -> None:
+    async def client(plan: list[tuple[str, dict]], token: str) -> None:
         conn = Connection(host, int(port), token)
         n = 0
         try:
@@ -270,7 +271,8 @@ async def run_phase(name: str, base: str, token: str, plans: list[list[tuple[str
         finally:
             conn.close()
 
-    await asyncio.gather(*(client(plan) for plan in plans))
+    await asyncio.gather(*(client(plan, tokens[n] if tokens else token)
+                           for n, plan in enumerate(plans)))
     result.elapsed = seconds
     return result
 

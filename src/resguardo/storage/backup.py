@@ -184,8 +184,7 @@ def _conninfo(url: str) -> tuple[str, dict[str, str]]:
     plain = parsed._replace(drivername="postgresql", password=None)  # set() keeps a None
     hosts = parsed.query.get("host")
     if isinstance(hosts, tuple):  # a cluster (normalize_url): libpq lists the hosts instead
-        query = {k: v for k, v in parsed.query.items() if k != "host"}
-        rest = plain._replace(query=query, host=None, port=None).render_as_string(
+        rest = plain.difference_update_query(["host"]).set(host=None, port=None).render_as_string(
             hide_password=False)
         scheme, _, tail = rest.partition("://")
         user, at, path = tail.partition("@")
