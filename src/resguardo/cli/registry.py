@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +16,9 @@ from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.reports.labels import DEFAULT_SIZE as DEFAULT_LABEL_SIZE
 from resguardo.reports.labels import SIZES as LABEL_SIZES
 from resguardo.reports.labels import LabelData, label_size, labels_pdf
+from resguardo.reports.pin_slips import SlipData, slips_pdf
 from resguardo.reports.vocabulary import KIND_WORDS
-from resguardo.services import history, registry
+from resguardo.services import history, pins, registry
 
 officer_app = typer.Typer(help="Officers (elementos) who may hold weapons.", no_args_is_help=True)
 firearm_app = typer.Typer(help="Firearms in the registry.", no_args_is_help=True)
@@ -329,3 +331,50 @@ def firearm_labels(
                                size=stock.code))
     pages = -(-len(items) // stock.per_page) or 1
     typer.echo(f"{len(items)} label(s) on {pages} page(s) of {stock.code} written to {out}")
+
+
+@officer_app.command("pin-slips")
+@refusals
+def officer_pin_slips(
+    out: Annotated[Path, typer.Option("--out", help="PDF file of slips to write.")],
+    agency: Agency = None,
+    badge: Annotated[list[str] | None, typer.Option(
+        "--badge", help="Only these officers (repeat the option); default: every active "
+                        "officer without a PIN.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the slips: es or en.")] = "es",
+    as_user: AsUser = None,
+) -> None:
+    """Set a random 6-digit desk PIN for officers without one, printed on slips (a chief's act).
+
+    The PINs appear only in the PDF (the database keeps an argon2 hash), so keep it safe,
+    print it, and delete it. Officers who already have a PIN keep it.
+
+    Example: resguardo --as chief1 officer pin-slips --out nip-slips.pdf
+    """
+    from resguardo.web.i18n import LANGUAGES as UI_LANGUAGES
+    from resguardo.web.i18n import Lang
+
+    if lang not in UI_LANGUAGES:
+        raise fail("--lang must be es or en", code=2)
+    if out.exists():
+        raise fail(f"{out} exists: the slips are written to a new file only", code=2)
+
+    def run(uow):  # type: ignore[no-untyped-def]
+        code = agency_of(uow, agency)
+        return pins.issue_slips(uow, code, badge or None), uow.repo.org(code), uow.now()
+    # the file first (new, owner-only): PINs are never set that nobody could read
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        slips, org, now = write(as_user, run)
+    except BaseException:
+        os.close(fd)
+        out.unlink()
+        raise
+    words = Lang(lang)
+    body = slips_pdf([SlipData(org.name, s.officer.badge, s.officer.name, s.pin) for s in slips],
+                     words.gettext, printed_on=words.datetime(now),
+                     printed_by=str(as_user or ""))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(body)
+    typer.echo(f"{len(slips)} PIN slip(s) for {org.code} written to {out} (readable by you only); "
+               "print them, then delete the file")
