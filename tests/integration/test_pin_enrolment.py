@@ -46,9 +46,8 @@ def test_an_armorer_cannot_reset_an_officers_existing_pin(world):
         do(world, "armero1", pins.set_pin, "MUN1", "P1", "1357")
     assert pin_row(world, "MUN1", "P1")["pin_hash"] == before
     # so the armorer still cannot issue in P1's name with a PIN of their own choosing
-    with world.work("armero1") as uow:
-        with pytest.raises(pins.PinRejected):
-            pins.verify_pin(uow, uow.repo.officer(uow.repo.org("MUN1").id, "P1"), "1357")
+    with world.work("armero1") as uow, pytest.raises(pins.PinRejected):
+        pins.verify_pin(uow, uow.repo.officer(uow.repo.org("MUN1").id, "P1"), "1357")
 
 
 def test_an_armorer_cannot_print_pin_slips(world):
