@@ -114,3 +114,39 @@ def test_a_chief_prints_pin_slips_for_the_officers_without_one(chromium, live, s
         .to_have_count(0)
     assert not page.errors
     context.close()
+
+
+def test_the_new_pages_are_spanish_and_finished_for_each_role(chromium, live, sqlite_world):
+    """The label, PIN-slip and desk pages this work added, under the walk's checks."""
+    from test_web_walk import ENGLISH, RAW
+
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    paths = [f"/firearms/{fid}/label", "/firearms/labels", "/officers/pin-slips", "/desk"]
+    problems = []
+    for username in ("armero1", "jefe1", "admin", "inspector"):
+        context, page = new_page(chromium)
+        sign_in(page, live.url, username)
+        for path in paths:
+            response = page.goto(f"{live.url}{path}")
+            assert response is not None
+            text = page.inner_text("main")
+            where = f"{username} {path} ({response.status})"
+            if response.status >= 500:
+                problems.append(f"{where}: server error")
+            if response.status in (403, 404) and not page.locator(".refusal, .empty").count():
+                problems.append(f"{where}: refused without saying why")
+            if RAW.search(text) or ENGLISH.findall(text):
+                problems.append(f"{where}: {RAW.findall(text)} {ENGLISH.findall(text)}")
+            if page.locator("h1").count() == 0:
+                problems.append(f"{where}: no heading")
+        if username == "armero1":  # the desk's serial step, with the first-PIN form
+            page.goto(f"{live.url}/desk")
+            page.keyboard.type("P2")
+            page.keyboard.press("Enter")
+            expect(page.locator("#pin-first")).to_be_visible()
+            found = ENGLISH.findall(page.inner_text("main"))
+            if found:
+                problems.append(f"desk serial step: {found}")
+        assert not page.errors, (username, page.errors)
+        context.close()
+    assert not problems, "\n".join(problems)
