@@ -134,3 +134,40 @@ def test_a_refused_camera_permission_is_said_in_spanish(playwright, live, sqlite
         context.close()
     finally:
         browser.close()
+
+
+def test_an_inspector_counts_a_weapon_with_the_camera_once(playwright, live, sqlite_world,
+                                                            tmp_path):
+    from datetime import date
+
+    from resguardo.services import inspections
+
+    from world import do
+
+    number = do(sqlite_world, "inspector_zm", inspections.plan, "MUN1", date(2025, 3, 4)).position
+    do(sqlite_world, "inspector_zm", inspections.open_, number)
+    video = qr_video("GLK-A300", tmp_path / "label.y4m")
+    browser = playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM,
+        args=[*ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = browser.new_context(locale="es-MX")
+        page = context.new_page()
+        sign_in(page, live.url, "inspector_zm")
+        page.goto(f"{live.url}/inspections/{number}/scan")
+        page.get_by_role("button", name="Usar la cámara").click()
+        page.get_by_text("Registrada: GLK-A300").wait_for(timeout=20000)
+        # the camera stays open for the next label, and the same label held in front of it
+        # is not counted again and again
+        expect(page.locator("video")).to_be_visible()
+        expect(page.get_by_role("button", name="Detener la cámara")).to_be_visible()
+        page.wait_for_timeout(1500)  # frames keep coming; not a timed assertion
+        scans = look(sqlite_world, None, lambda uow: [
+            e for e in uow.repo.iter_events(0) if e.type == "inspection.scanned"])
+        assert [e.payload.get("source") for e in scans] == ["camera"]
+        page.get_by_role("button", name="Detener la cámara").click()
+        expect(page.locator("video")).to_be_hidden()
+        context.close()
+    finally:
+        browser.close()
