@@ -39,3 +39,22 @@ def test_an_unknown_size_is_refused_naming_the_sizes(cli, tmp_path):
     assert result.exit_code != 0
     assert "a4-3x8" in result.stderr and "roll-51x25" in result.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_pin_slips_are_written_to_a_new_owner_only_file(cli, tmp_path):
+    out = tmp_path / "nip.pdf"
+    result = cli("--as", "jefe1", "officer", "pin-slips", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "3 PIN slip(s) for MUN1" in result.stdout
+    assert out.stat().st_mode & 0o777 == 0o600
+    text = " ".join(pages_of(out)[0].extract_text().split())
+    assert "P1 · Ana Ruiz" in text and "Memorícelo y destruya este volante." in text
+    again = cli("--as", "jefe1", "officer", "pin-slips", "--out", str(tmp_path / "otra.pdf"))
+    assert again.exit_code == 1 and "already has a PIN" in again.stderr
+    assert not (tmp_path / "otra.pdf").exists()  # no file left behind a refusal
+
+
+def test_an_armorer_cannot_print_pin_slips(cli, tmp_path):
+    result = cli("--as", "armero1", "officer", "pin-slips", "--out", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 1 and "permission" in result.stderr.lower()
+    assert not (tmp_path / "x.pdf").exists()
