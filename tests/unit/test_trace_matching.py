@@ -17,6 +17,8 @@ from resguardo.domain.serial_index import SerialIndex
 from resguardo.domain.serials import is_lookalike, make_key, serial_key
 from resguardo.domain.trace import (
     Candidate,
+    Differences,
+    differences,
     parse_query,
     trace_distance,
     trace_ways,
@@ -467,3 +469,19 @@ def test_the_ways_equal_a_count_over_the_full_table_for_every_kind_of_query(
     query = data.draw(damaged(serial))
     expected = reference_ways(query, serial) if reference_tenths(query, serial) <= 30 else 0
     assert trace_ways(query, serial, max_distance=3.0) == expected
+
+
+def test_differences_count_the_characters_an_investigator_reads() -> None:
+    assert differences("PX12345", "PX-12345").exact
+    assert differences("PXI2?45", "PX12345") == Differences(unreadable=1, lookalike=1, other=0)
+    assert differences("PX1245", "PX12345") == Differences(unreadable=0, lookalike=0, other=1)
+    assert differences("*2345", "PX12345").exact
+
+
+@settings(max_examples=400, deadline=None)
+@given(serials, st.data())
+def test_the_differences_weigh_exactly_the_trace_distance(serial: str, data: st.DataObject) -> None:
+    query = data.draw(damaged(serial))
+    told = differences(query, serial)
+    weighted = told.unreadable * 1 + told.lookalike * 5 + told.other * 10
+    assert weighted == reference_tenths(query, serial)

@@ -197,7 +197,9 @@ def test_an_officer_without_a_pin_cannot_confirm(armorer):
     card = scan(armorer, badge="P2")
     assert "aún no tiene NIP de armería" in card.text
     refused = scan(armorer, badge="P2", serial="GLK-A100", pin="1234")
-    assert refusal(refused.text).startswith("El elemento P2 aún no tiene NIP de armería.")
+    assert refusal(refused.text).startswith(
+        "El elemento P2 aún no tiene NIP de armería: el elemento fija su primer NIP aquí en la "
+        "armería")
 
 
 def test_only_a_chief_sets_a_pin_never_the_armorer(sqlite_world):

@@ -152,6 +152,31 @@ def test_a_qr_label_and_a_batch_of_labels(sqlite_world, signed_in):
     assert "QC-00029" in pdf_text(batch.content)
 
 
+def test_the_label_size_is_chosen_per_print_and_remembered(sqlite_world, signed_in):
+    browser = signed_in("armero1")
+    register_many(sqlite_world, 30)
+    page = browser.get("/firearms/labels?make=Beretta")
+    assert page.status_code == 200
+    assert "30 etiquetas, una por cada arma de la lista." in page.text
+    assert 'name="make" value="Beretta"' in page.text
+    assert "Rollo, una etiqueta de 62 x 29 mm por página (impresora térmica)" in page.text
+    assert 'value="a4-3x8" checked' in page.text  # nothing printed yet: the A4 sheet
+    roll = browser.get("/firearms/labels.pdf?make=Beretta&size=roll-62x29")
+    reader = PdfReader(io.BytesIO(roll.content))
+    assert len(reader.pages) == 30  # one label a page on a roll
+    assert round(float(reader.pages[0].mediabox.width) * 25.4 / 72) == 62
+    again = browser.get("/firearms/labels?make=Beretta")
+    assert 'value="roll-62x29" checked' in again.text  # the stock printed last
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    one = browser.get(f"/firearms/{fid}/label")
+    assert "Una etiqueta para GLK-A100" in one.text
+    letter = browser.get(f"/firearms/{fid}/label.pdf?size=letter-3x10")
+    box = PdfReader(io.BytesIO(letter.content)).pages[0].mediabox
+    assert round(float(box.height) * 25.4 / 72, 1) == 279.4
+    bad = browser.get(f"/firearms/{fid}/label.pdf?size=a5")
+    assert bad.status_code == 422 and "a4-3x8" in bad.text
+
+
 def test_the_custody_receipt_names_the_officer_the_weapon_and_the_entry(sqlite_world, signed_in):
     ev = do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")
     browser = signed_in("armero1")

@@ -337,3 +337,14 @@ def test_a_tampered_ledger_is_explained_to_the_auditor_in_their_language(sqlite_
     english = browser.post("/ledger/verify", page="/ledger").text
     assert "An entry no longer hashes to the leaf recorded when it was written" in english
     assert f"Entry {position}." in english
+
+
+def test_the_barcode_reader_is_served_from_its_npm_package_and_nothing_else(web):
+    from resguardo.web.pages.assets import VENDOR, vendor_path
+
+    if vendor_path(VENDOR["zxing-browser.min.js"]) is None:
+        pytest.skip("npm install has not run")
+    response = web.get("/static/vendor/zxing-browser.min.js")
+    assert response.status_code == 200 and "ZXingBrowser" in response.text[:3000]
+    assert web.get("/static/vendor/package.json").status_code == 404
+    assert web.get("/static/vendor/..%2Fpackage.json").status_code == 404

@@ -31,3 +31,15 @@ def test_an_armorer_may_not_trace(signed_in):
     armorer = signed_in("armero1")
     assert "/trace" not in armorer.get("/").text.split("</nav>")[0]
     assert armorer.get("/trace").status_code == 403
+
+
+def test_trace_results_say_how_many_characters_differ_not_a_distance(sqlite_world, signed_in):
+    investigator = signed_in("investigador")
+    page = investigator.post("/trace", {"serial": "GLK-A2?O", "reason": "CI/0078/2025"})
+    found = page.text.split("Rastreos recientes")[0]
+    assert "Distancia" not in found
+    # GLK-A200: one character unreadable, one read as a look-alike (O for 0)
+    assert ("Coincidencia parcial: 1 carácter parecido (como 0 por O), "
+            "1 carácter ilegible (?)") in found
+    exact = investigator.post("/trace", {"serial": "glk a200", "reason": "CI/0078/2025"})
+    assert "Coincidencia exacta" in exact.text.split("Rastreos recientes")[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,10 +13,17 @@ from resguardo.cli.context import AsUser, Json, agency_of, read, refusals, repor
 from resguardo.cli.output import fail, print_json, print_table
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus
 from resguardo.domain.registry import FirearmInput, OfficerInput
-from resguardo.services import history, registry
+from resguardo.reports.labels import DEFAULT_SIZE as DEFAULT_LABEL_SIZE
+from resguardo.reports.labels import SIZES as LABEL_SIZES
+from resguardo.reports.labels import LabelData, label_size, labels_pdf
+from resguardo.reports.pin_slips import SlipData, slips_pdf
+from resguardo.reports.vocabulary import KIND_WORDS
+from resguardo.services import history, pins, registry
 
 officer_app = typer.Typer(help="Officers (elementos) who may hold weapons.", no_args_is_help=True)
 firearm_app = typer.Typer(help="Firearms in the registry.", no_args_is_help=True)
+
+MAX_CLI_LABELS = 5000  # a run of labels stops here; filter for more
 
 Agency = Annotated[str | None, typer.Option(help="Agency code (default: your own agency).")]
 
@@ -274,3 +283,98 @@ def firearm_show(
 def register(app: typer.Typer) -> None:
     app.add_typer(officer_app, name="officer")
     app.add_typer(firearm_app, name="firearm")
+
+
+@firearm_app.command("labels")
+@refusals
+def firearm_labels(
+    serials: Annotated[list[str] | None, typer.Argument(
+        help="Serials to label (default: every firearm the filters select).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="PDF file to write.")] = Path("labels.pdf"),
+    size: Annotated[str, typer.Option(help="Label stock: " + ", ".join(
+        f"{s.code} ({s.name})" for s in LABEL_SIZES.values()) + ".")] = DEFAULT_LABEL_SIZE,
+    agency: Annotated[str | None, typer.Option(help="Agency code.")] = None,
+    status: Annotated[FirearmStatus | None, typer.Option(help="Only this status.")] = None,
+    kind: Annotated[FirearmKind | None, typer.Option(help="Only this kind.")] = None,
+    make: Annotated[str | None, typer.Option(help="Only this make.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the kind printed: es or en.")] = "es",
+    as_user: AsUser = None,
+) -> None:
+    """Print QR labels to a PDF, on a sheet of labels or a thermal printer's roll.
+
+    Example: resguardo --as armorer1 firearm labels GLK-A100 GLK-A200 --size roll-62x29 --out etiquetas.pdf
+    """
+    stock = label_size(size)
+    if lang not in KIND_WORDS:
+        raise fail("--lang must be es or en", code=2)
+    if serials and (status or kind or make):
+        raise fail("give serials or filters (--status, --kind, --make), not both", code=2)
+
+    def run(uow):  # type: ignore[no-untyped-def]
+        if serials:
+            found = [uow.repo.firearm(s) for s in serials]
+        else:
+            agency_id = uow.repo.org(agency).id if agency else None
+            page = uow.repo.firearms(agency_id=agency_id, status=status.value if status else None,
+                                     kind=kind.value if kind else None, make=make,
+                                     order="serial", offset=0, limit=MAX_CLI_LABELS + 1)
+            found = page.items
+        names = uow.repo.org_names([f.agency_id for f in found])
+        return found, names
+    found, names = read(as_user, run)
+    if len(found) > MAX_CLI_LABELS:
+        raise fail(f"more than {MAX_CLI_LABELS} firearms: narrow the filters", code=2)
+    items = [LabelData(serial=f.serial, make=f.make, model=f.model, calibre=f.calibre,
+                       kind=KIND_WORDS[lang][f.kind.value].capitalize(),
+                       agency=names[f.agency_id], folio=f.folio) for f in found]
+    out.write_bytes(labels_pdf(items, title="Etiquetas QR" if lang == "es" else "QR labels",
+                               size=stock.code))
+    pages = -(-len(items) // stock.per_page) or 1
+    typer.echo(f"{len(items)} label(s) on {pages} page(s) of {stock.code} written to {out}")
+
+
+@officer_app.command("pin-slips")
+@refusals
+def officer_pin_slips(
+    out: Annotated[Path, typer.Option("--out", help="PDF file of slips to write.")],
+    agency: Agency = None,
+    badge: Annotated[list[str] | None, typer.Option(
+        "--badge", help="Only these officers (repeat the option); default: every active "
+                        "officer without a PIN.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the slips: es or en.")] = "es",
+    as_user: AsUser = None,
+) -> None:
+    """Set a random 6-digit desk PIN for officers without one, printed on slips (a chief's act).
+
+    The PINs appear only in the PDF (the database keeps an argon2 hash), so keep it safe,
+    print it, and delete it. Officers who already have a PIN keep it.
+
+    Example: resguardo --as chief1 officer pin-slips --out nip-slips.pdf
+    """
+    from resguardo.web.i18n import LANGUAGES as UI_LANGUAGES
+    from resguardo.web.i18n import Lang
+
+    if lang not in UI_LANGUAGES:
+        raise fail("--lang must be es or en", code=2)
+    if out.exists():
+        raise fail(f"{out} exists: the slips are written to a new file only", code=2)
+
+    def run(uow):  # type: ignore[no-untyped-def]
+        code = agency_of(uow, agency)
+        return pins.issue_slips(uow, code, badge or None), uow.repo.org(code), uow.now()
+    # the file first (new, owner-only): PINs are never set that nobody could read
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        slips, org, now = write(as_user, run)
+    except BaseException:
+        os.close(fd)
+        out.unlink()
+        raise
+    words = Lang(lang)
+    body = slips_pdf([SlipData(org.name, s.officer.badge, s.officer.name, s.pin) for s in slips],
+                     words.gettext, printed_on=words.datetime(now),
+                     printed_by=str(as_user or ""))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(body)
+    typer.echo(f"{len(slips)} PIN slip(s) for {org.code} written to {out} (readable by you only); "
+               "print them, then delete the file")

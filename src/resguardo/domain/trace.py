@@ -339,3 +339,54 @@ def trace_ways(
     key = serial_key(serial)
     tenths = matcher.tenths(key)
     return 0 if tenths is None else matcher.ways(key, tenths)
+
+
+@dataclass(frozen=True, slots=True)
+class Differences:
+    """How a serial differs from a trace query, in characters a reader can count.
+
+    ``unreadable``: characters the query marks ``?`` (each matches anything);
+    ``lookalike``: characters read as a look-alike (``0`` for ``O``, ``8`` for ``B``);
+    ``other``: characters that differ otherwise, are missing or are extra.
+    Their weights (0.1, 0.5 and 1) add up to the trace distance.
+    """
+
+    unreadable: int
+    lookalike: int
+    other: int
+
+    @property
+    def exact(self) -> bool:
+        return not (self.unreadable or self.lookalike or self.other)
+
+
+def differences(query: str | TraceQuery, serial: str) -> Differences:
+    """One cheapest alignment of ``serial`` to ``query``, counted by kind of difference.
+
+    The same weights as :func:`trace_distance` (so the counts' weighted sum is
+    the distance); among alignments of equal cost, the one with fewest
+    characters that differ outright is told.
+    """
+    parsed = query if isinstance(query, TraceQuery) else parse_query(query)
+    body, target = parsed.body, serial_key(serial)
+    free_start, free_end = not parsed.known_start, not parsed.known_end
+    # a cell: (tenths, other, lookalike, unreadable)
+    prev = [(0, 0, 0, 0) if free_start else (j * C_INDEL, j, 0, 0) for j in range(len(target) + 1)]
+    for ch in body:
+        costs = _row_costs(ch)
+        first = prev[0]
+        cur = [(first[0] + C_INDEL, first[1] + 1, first[2], first[3])]
+        for j, tch in enumerate(target, start=1):
+            diag = prev[j - 1]
+            if costs is None:
+                sub = (diag[0] + C_UNREADABLE, diag[1], diag[2], diag[3] + 1)
+            else:
+                cost = costs.get(tch, C_OTHER)
+                sub = (diag[0] + cost, diag[1] + (cost == C_OTHER), diag[2] + (cost == C_LOOKALIKE),
+                       diag[3])
+            up, left = prev[j], cur[j - 1]
+            cur.append(min(sub, (up[0] + C_INDEL, up[1] + 1, up[2], up[3]),
+                           (left[0] + C_INDEL, left[1] + 1, left[2], left[3])))
+        prev = cur
+    best = min(prev) if free_end else prev[-1]
+    return Differences(unreadable=best[3], lookalike=best[2], other=best[1])

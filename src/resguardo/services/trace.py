@@ -54,6 +54,7 @@ from resguardo.domain.trace import (
     MAX_MAX_DISTANCE,
     Candidate,
     TraceQuery,
+    differences,
     parse_query,
 )
 from resguardo.domain.trace_custody import (
@@ -154,7 +155,8 @@ def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
     answers = []
     for plan, hits in zip(plans, found, strict=True):
         answer = {"query": plan.ask.serial,
-                  "candidates": [_candidate(hit, histories.get(hit["id"], []), plan.moment, names)
+                  "candidates": [_candidate(hit, histories.get(hit["id"], []), plan.moment, names,
+                                             plan.query)
                                  for hit in hits]}
         uow.append(_record(uow, plan, hits, reason))
         answers.append(answer)
@@ -270,7 +272,8 @@ def _former_serial(key: str | None, events: list[Event]) -> str | None:
 
 
 def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
-               names: _Names) -> dict[str, Any]:
+               names: _Names, query: TraceQuery) -> dict[str, Any]:
+    told = differences(query, hit["former_key"] or hit["serial"])
     custody = [ev for ev in events if ev.type in CUSTODY_EVENTS]
     on_date = custody_on(((ev.type, ev.at, ev.payload) for ev in custody), moment)
     return {
@@ -283,6 +286,8 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "kind": hit["kind"],
         "status_on_date": on_date.state.status,
         "location_on_date": names.location(on_date.state.location_id),
+        "differences": {"unreadable": told.unreadable, "lookalike": told.lookalike,
+                        "other": told.other},
     }
 
 
@@ -454,7 +459,7 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None
         hits = _search(uow, [plan])[0]
         histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
         names = _Names(uow, histories.values())
-        shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names) for h in hits]
+        shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names, plan.query) for h in hits]
     actor = uow.actor
     candidates = [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
                    "agency": h["agency"], "distance_tenths": _tenths(h["distance"])}

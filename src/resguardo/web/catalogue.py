@@ -20,7 +20,7 @@ from resguardo.web.i18n import LANGUAGES, TRANSLATIONS
 
 WEB = Path(__file__).parent
 #: Reports whose sentences are translated through this catalogue.
-REPORTS = (WEB.parent / "reports" / "receipt.py",)
+REPORTS = (WEB.parent / "reports" / "receipt.py", WEB.parent / "reports" / "pin_slips.py")
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 JINJA = "jinja2.ext:babel_extract"
 

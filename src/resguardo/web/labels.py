@@ -268,3 +268,11 @@ LEDGER_FINDING = {
     "witness_refused": N_("A witness refused the log: it does not extend what the witness "
                           "cosigned (rewritten, or restored from an older copy)."),
 }
+
+#: Label stocks of ``reports.labels.SIZES`` (the same English names, marked for translation).
+LABEL_SIZE = {
+    "a4-3x8": N_("A4 sheet, 24 labels of 70 x 37 mm (3 x 8)"),
+    "letter-3x10": N_("US Letter sheet, 30 labels of 2 5/8 x 1 in (3 x 10, as Avery 5160)"),
+    "roll-62x29": N_("Roll, one label of 62 x 29 mm a page (thermal printer)"),
+    "roll-51x25": N_("Roll, one label of 2 x 1 in (51 x 25 mm) a page (thermal printer)"),
+}

@@ -57,6 +57,8 @@ DOMAIN_MESSAGES = (
     N_("the PIN must be 4 to 8 digits"),
     N_("say why the PIN lock is lifted"),
     N_("the officer types their PIN to take a weapon"),
+    N_("confirm that you checked the officer's identity in person"),
+    N_("every officer chosen already has a PIN"),
     N_("the acquisition date is in the future"),
     N_("the date of the loss cannot be in the future"),
     N_("the licence ends before it starts"),
@@ -234,6 +236,12 @@ _DYNAMIC = [
         "agency.")),
     (re.compile(r"^the PIN of (?P<badge>\S+) is not locked$"),
      N_("The PIN of %(badge)s is not locked.")),
+    (re.compile(r"^(?P<badge>\S+) already has a PIN: only a chief can replace it$"),
+     N_("%(badge)s already has a PIN: only a chief can replace it, on the officer's page.")),
+    (re.compile(r"^these officers already have a PIN: (?P<badges>.+); a chief replaces a PIN "
+                r"on the officer's page$"),
+     N_("These officers already have a PIN: %(badges)s. A chief replaces a PIN on the "
+        "officer's page.")),
     (re.compile(r"^organization code (?P<code>\S+) is already in use$"),
      N_("The code %(code)s is already in use by another organization.")),
     (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),
@@ -425,8 +433,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
     if code == "authentication_failed" and d.get("pin"):
         reason = d.get("reason")
         if reason == "missing":
-            return _("Officer %(badge)s has no desk PIN yet. A chief sets it on the officer's "
-                     "page.", badge=d.get("badge", ""))
+            return _("Officer %(badge)s has no desk PIN yet: the officer sets a first PIN "
+                     "here at the desk, or a chief sets it on the officer's page.",
+                     badge=d.get("badge", ""))
         if reason == "locked":
             return _("Too many wrong PINs: the PIN of %(badge)s is locked for a while. Ask a "
                      "chief.", badge=d.get("badge", ""))

@@ -73,12 +73,26 @@ class CustodyEntryOut(BaseModel):
     reference: str | None = Field(None, description="Notification: its reference.")
 
 
+class DifferencesOut(BaseModel):
+    """How the serial differs from the query, in characters (0, 0, 0: an exact match)."""
+
+    unreadable: int = Field(description="Characters the query marks '?' (each matches any).")
+    lookalike: int = Field(description="Characters read as a look-alike, such as 0 for O or "
+                                       "8 for B.")
+    other: int = Field(description="Characters that differ otherwise, are missing or extra.")
+
+
 class TraceCandidateOut(BaseModel):
     serial: str
     make: str
     model: str | None
     calibre: str
-    distance: float = Field(description="Weighted distance: look-alike 0.5, '?' 0.1, other 1.")
+    distance: float = Field(description=(
+        "How far the serial is from the query, for ranking: each character marked '?' "
+        "counts 0.1, each look-alike 0.5 and each other differing, missing or extra "
+        "character 1 (0: an exact match). `differences` tells the same in characters."))
+    differences: DifferencesOut = Field(description=(
+        "The match in words an investigator reads: how many characters differ, and how."))
     agency: str = Field(description="The agency holding the weapon now (code).")
     status: str = Field(description="Status now.")
     custodian_on_date: CustodianOut | None = Field(

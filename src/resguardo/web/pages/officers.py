@@ -15,6 +15,7 @@ from resguardo.domain.codes import OfficerStatus, OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import OfficerInput
+from resguardo.reports.pin_slips import SlipData, slips_pdf
 from resguardo.services import custody, pins, registry
 from resguardo.storage import api_queries, web_queries
 from resguardo.web.paging import PER_PAGE, Pager, clean_params, page_number, parse_day
@@ -116,6 +117,31 @@ def register(router: APIRouter, site: Site) -> None:
             return _new_form(site, ctx, values, ctx.explain(exc), status=422)
         return ctx.redirect(f"/officers/{ev.subject_id}", "officer_added")
 
+    @router.get("/officers/pin-slips")
+    def pin_slips_page(request: Request) -> Response:
+        ctx = site.viewer(request)
+        authorize(ctx.actor, Action.OFFICER_MANAGE)  # say so now, not after the form
+        return _slips_page(site, ctx, None, request.query_params.get("agency", ""))
+
+    @router.post("/officers/pin-slips")
+    def pin_slips(request: Request, form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        agency = form_value(form, "agency") or ctx.actor.scope.code
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                slips = pins.issue_slips(uow, agency)
+                org = uow.repo.org(agency)
+                printed = uow.now()
+                uow.commit()
+        except DomainError as exc:
+            return _slips_page(site, ctx, ctx.explain(exc), agency, status=422)
+        body = slips_pdf([SlipData(org.name, s.officer.badge, s.officer.name, s.pin)
+                          for s in slips], ctx.lang.gettext,
+                         printed_on=ctx.lang.datetime(printed), printed_by=ctx.actor.username)
+        return Response(body, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="nip-{org.code}.pdf"',
+            "Cache-Control": "no-store"})
+
     @router.get("/officers/{officer_id:int}")
     def officer_page(request: Request, officer_id: int) -> Response:
         ctx = site.viewer(request)
@@ -171,6 +197,23 @@ def register(router: APIRouter, site: Site) -> None:
                               **officer_record(site, ctx, officer_id), error=ctx.explain(exc),
                               form={**values, "which": action})
         return ctx.redirect(f"/officers/{officer_id}", notice)
+
+
+def _slips_page(site: Site, ctx: Ctx, error: str | None, agency_code: str,
+                status: int = 200) -> Response:
+    """How many active officers of the agency have no PIN yet, and the button to print."""
+    with site.rg.read(ctx.actor) as uow:
+        agencies = [a for a in uow.repo.orgs(OrgKind.AGENCY)]
+        chosen = next((a for a in agencies if a.code == agency_code), None)
+        if chosen is None and ctx.actor.scope.holds_weapons:
+            chosen = ctx.actor.scope
+        without = None
+        if chosen is not None:
+            active = uow.repo.officers(agency_id=chosen.id, status="active", limit=100000)
+            have = pins.has_pin(uow, [o.id for o in active.items])
+            without = sum(1 for o in active.items if o.id not in have)
+    return ctx.render("officers/pin_slips.html", status=status, agencies=agencies,
+                      chosen=chosen, without=without, error=error)
 
 
 def _new_form(site: Site, ctx: Ctx, values: dict[str, str], error: str | None,

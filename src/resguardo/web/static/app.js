@@ -112,72 +112,142 @@
     Array.prototype.forEach.call(document.querySelectorAll("select[data-filters-locations]"), filterLocations);
   });
 
-  // Inspection scanning with the phone's camera, where the browser has BarcodeDetector.
-  // Typed or wedge input works everywhere; the camera only fills the same field.
-  var camera = { stream: null, detector: null, last: "", lastAt: 0, timer: null };
+  // Scanning with the camera (a phone's or the desk's webcam): the shift desk's badge and
+  // serial, an inspection's count. ZXing (the npm packages @zxing/browser and
+  // @zxing/library, served from node_modules, loaded on the first use) reads QR codes and
+  // barcodes in every current browser, iPhones included. The camera only fills the
+  // same field typed or wedge input fills. A camera that cannot be used says why, in
+  // the page's language (the messages are in the page: data-msg-* on the box).
+  //
+  // The camera stays open from one scan to the next (the desk's badge then serial, an
+  // inspection's count) and closes on a page without a camera box.
+  //
+  //   <div data-camera data-camera-target="INPUT-ID"
+  //        data-msg-denied=... data-msg-missing=... data-msg-busy=... data-msg-insecure=...
+  //        data-msg-failed=... data-msg-unavailable=...>
+  //     <button type="button" data-camera-start hidden>...</button>
+  //     <button type="button" data-camera-stop hidden>...</button>
+  //     <video playsinline muted hidden></video>
+  //     <p data-camera-message role="alert" hidden></p>
+  //   </div>
+  var camera = { stream: null, controls: null, reader: null, last: "", lastAt: 0, loading: null };
 
-  function cameraElements() {
-    return {
-      button: document.getElementById("camera-start"),
-      video: document.getElementById("camera-view"),
-      serial: document.getElementById("scan-serial"),
-      source: document.getElementById("scan-source"),
-      form: document.getElementById("scan-form")
-    };
+  function cameraBox() { return document.querySelector("[data-camera]"); }
+
+  function cameraSay(box, key, detail) {
+    var note = box && box.querySelector("[data-camera-message]");
+    if (!note) { return; }
+    note.textContent = (box.getAttribute("data-msg-" + key) || "") + (detail ? " (" + detail + ")" : "");
+    note.hidden = false;
   }
 
-  function attachCamera() {
-    var el = cameraElements();
-    if (!el.button) { return; }
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
-    // Some browsers have the API but read no format: keep typed and wedge input only.
-    window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      if (!formats.length) { return; }
-      if (camera.stream && el.video) {
-        el.video.srcObject = camera.stream;
-        el.video.hidden = false;
-        el.video.play();
-        return;
-      }
-      el.button.hidden = false;
-      el.button.addEventListener("click", startCamera);
+  function loadZxing() {
+    if (window.ZXingBrowser) { return Promise.resolve(window.ZXingBrowser); }
+    if (camera.loading) { return camera.loading; }
+    camera.loading = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = "/static/vendor/zxing-browser.min.js";
+      script.onload = function () {
+        if (window.ZXingBrowser) { resolve(window.ZXingBrowser); } else { reject(new Error("unavailable")); }
+      };
+      script.onerror = function () { camera.loading = null; reject(new Error("unavailable")); };
+      document.head.appendChild(script);
     });
+    return camera.loading;
   }
 
-  function startCamera() {
-    var formats = ["qr_code", "code_128", "code_39", "data_matrix", "pdf417"];
-    window.BarcodeDetector.getSupportedFormats().then(function (supported) {
-      camera.detector = new window.BarcodeDetector({
-        formats: formats.filter(function (f) { return supported.indexOf(f) >= 0; })
-      });
+  function whyNot(error) {
+    var name = error && error.name;
+    if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") { return "denied"; }
+    if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") { return "missing"; }
+    if (name === "NotReadableError" || name === "AbortError" || name === "TrackStartError") { return "busy"; }
+    if (error && error.message === "unavailable") { return "unavailable"; }
+    return "failed";
+  }
+
+  function stopCamera() {
+    if (camera.controls) { try { camera.controls.stop(); } catch (e) { /* already stopped */ } }
+    camera.controls = null;
+    if (camera.stream) { camera.stream.getTracks().forEach(function (t) { t.stop(); }); }
+    camera.stream = null;
+    var box = cameraBox();
+    if (box) { showCameraState(box, false); }
+  }
+
+  function showCameraState(box, on) {
+    var start = box.querySelector("[data-camera-start]");
+    var stop = box.querySelector("[data-camera-stop]");
+    var video = box.querySelector("video");
+    if (start) { start.hidden = on; }
+    if (stop) { stop.hidden = !on; }
+    if (video) { video.hidden = !on; }
+  }
+
+  function read(box, value) {
+    var input = document.getElementById(box.getAttribute("data-camera-target"));
+    var now = Date.now();
+    value = (value || "").trim();
+    if (!input || !value || (value === camera.last && now - camera.lastAt < 4000)) { return; }
+    camera.last = value;
+    camera.lastAt = now;
+    input.value = value;
+    var source = document.getElementById("scan-source");
+    if (source) { source.value = "camera"; }
+    if (navigator.vibrate) { navigator.vibrate(80); }
+    if (camera.controls) { camera.controls.stop(); camera.controls = null; }  // one read, one submission
+    if (input.form) { input.form.requestSubmit(); }
+  }
+
+  // Decode the open stream in the box's video (again after htmx swaps a new box in).
+  function decodeInto(box) {
+    var video = box.querySelector("video");
+    if (!camera.stream || !video) { return; }
+    video.srcObject = camera.stream;
+    showCameraState(box, true);
+    camera.reader.decodeFromVideoElement(video, function (result) {
+      if (result) { read(box, result.getText()); }
+    }).then(function (controls) {
+      camera.controls = controls;
+    }).catch(function (error) { cameraSay(box, whyNot(error), error && error.name); stopCamera(); });
+  }
+
+  function startCamera(box) {
+    var note = box.querySelector("[data-camera-message]");
+    if (note) { note.hidden = true; }
+    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      cameraSay(box, "insecure");
+      return;
+    }
+    loadZxing().then(function (ZX) {
+      camera.reader = camera.reader || new ZX.BrowserMultiFormatReader();
       return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     }).then(function (stream) {
       camera.stream = stream;
-      attachCamera();
-      if (!camera.timer) { camera.timer = window.setInterval(detect, 300); }
-    }).catch(function () {
-      var el = cameraElements();
-      if (el.button) { el.button.disabled = true; }
+      decodeInto(cameraBox() || box);
+    }).catch(function (error) {
+      cameraSay(box, whyNot(error), error && error.name);
+      stopCamera();
     });
   }
 
-  function detect() {
-    var el = cameraElements();
-    if (!camera.detector || !el.video || el.video.readyState < 2) { return; }
-    camera.detector.detect(el.video).then(function (codes) {
-      if (!codes.length) { return; }
-      var value = (codes[0].rawValue || "").trim();
-      var now = Date.now();
-      if (!value || (value === camera.last && now - camera.lastAt < 4000)) { return; }
-      camera.last = value;
-      camera.lastAt = now;
-      el.serial.value = value;
-      if (el.source) { el.source.value = "camera"; }
-      if (navigator.vibrate) { navigator.vibrate(80); }
-      el.form.requestSubmit();
-    }).catch(function () { /* a frame that cannot be read: try the next one */ });
+  function attachCamera() {
+    var box = cameraBox();
+    if (!box) { stopCamera(); return; }
+    if (camera.stream) { decodeInto(box); return; }  // the next scan, camera already open
+    showCameraState(box, false);
   }
 
+  document.addEventListener("click", function (event) {
+    var start = event.target.closest && event.target.closest("[data-camera-start]");
+    var stop = event.target.closest && event.target.closest("[data-camera-stop]");
+    if (start) { startCamera(start.closest("[data-camera]")); }
+    if (stop) { stopCamera(); }
+  });
+  // htmx replaces the box (and its video): stop decoding the old one, keep the stream.
+  document.addEventListener("htmx:beforeSwap", function () {
+    if (camera.controls) { try { camera.controls.stop(); } catch (e) { /* gone */ } }
+    camera.controls = null;
+  });
   document.addEventListener("DOMContentLoaded", attachCamera);
   document.addEventListener("htmx:afterSettle", attachCamera);
 })();
