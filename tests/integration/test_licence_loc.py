@@ -77,10 +77,9 @@ def test_the_insider_cannot_attach_another_agencys_weapon_or_to_another_agencys_
     # ... and whoever sees both is refused naming the agency it does not cover
     with pytest.raises(ValidationFailed, match="does not cover MUN1"):
         do(world, None, registry.attach_firearm, "GLK-A100", "LOC-MUN2", "otra")
-    with pytest.raises(ValidationFailed, match="does not cover MUN1"):
-        with world.work(None) as uow:
-            registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
-                serial="NEW-2", make="Glock", calibre="9x19mm", kind="pistol"), "LOC-MUN2")
+    with pytest.raises(ValidationFailed, match="does not cover MUN1"), world.work(None) as uow:
+        registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
+            serial="NEW-2", make="Glock", calibre="9x19mm", kind="pistol"), "LOC-MUN2")
     # MUN1's chief cannot put MUN2's officer on the licence
     with pytest.raises(NotFound):
         do(world, "jefe1", registry.attach_officer, "MUN2", "Q1", "LOC-SSP-1", "alta")

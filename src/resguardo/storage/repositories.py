@@ -203,6 +203,15 @@ class Repositories(EventQueries):
         c = t.licences.c
         return self.conn.execute(select(c.id).where(c.number == number)).first() is not None
 
+    def licences_covering(self, agency_id: int) -> list[dict]:
+        """Licences in scope that cover an agency (those its weapons and officers may go on)."""
+        c, la = t.licences.c, t.licence_agencies.c
+        rows = self.conn.execute(
+            select(c.id, c.number, c.valid_to)
+            .join(t.licence_agencies, la.licence_id == c.id)
+            .where(la.agency_id == agency_id, self.licence_visible()).order_by(c.number))
+        return [dict(r._mapping) for r in rows]
+
     def licences(self) -> list[dict]:
         c = t.licences.c
         rows = self.conn.execute(select(t.licences).where(self.licence_visible())
