@@ -323,10 +323,13 @@ REPORT: dict[str, Any] = {
                        "Portador (placa)", "Nombre del portador", "Folio de credencial"),
     "officer_headers": ("Corporación", "Placa", "Nombre", "CUIP", "Folio de credencial",
                         "Vigencia", "Credencial vigente", "Estatus", "Arma que porta"),
+    "summary_short": ("Corporación", "Armas en la LOC", "En armería o bóveda", "Portadas",
+                      "En reparación", "Elementos en la LOC", "Credencial vigente",
+                      "Sin folio o vencida", "Sin manifestar (30 días)"),
     "undeclared_headers": ("Corporación", "Matrícula", "Marca", "Adquirida", "Vence el plazo"),
     "undeclared": "Armas sin manifestar en ninguna licencia (más de 30 días; art. 11 del "
                   "Reglamento)",
-    "yes": "sí", "no": "no", "none": "Ninguna.",
+    "yes": "sí", "no": "no", "none": "Ninguna.", "no_folio": "SIN FOLIO",
 }
 
 
@@ -372,7 +375,9 @@ def report_tables(data: LicenceReport) -> list[Table]:
     weapons = [[w["agency"], *_where(w), KIND_WORDS["es"].get(w["kind"], w["kind"]), w["make"],
                 w["model"], w["calibre"], w["serial"], w["folio"],
                 STATUS_WORDS["es"].get(w["status"], w["status"]), w["badge"],
-                w["officer_name"], w["credential_folio"]] for w in data.weapons]
+                w["officer_name"],
+                w["credential_folio"] or (REPORT["no_folio"] if w["badge"] else None)]
+               for w in data.weapons]
     officers = [[o["agency"], o["badge"], o["name"], o["cuip"], o["credential_folio"],
                  o["credential_expiry"],
                  REPORT["yes"] if _current(o, data.as_of) else REPORT["no"],
@@ -479,8 +484,8 @@ def write_report_pdf(data: LicenceReport, out: str | os.PathLike[str], *,
     pdf.set_font(family, "", 8)
     pdf.multi_cell(0, 4.5, text(REPORT["basis"]), new_x="LMARGIN", new_y="NEXT")
     title(REPORT["summary"])
-    table(REPORT["summary_headers"], (30, 26, 28, 22, 24, 30, 30, 42, 41), summary_rows(data))
-    weapon_sizes = (14, 18, 26, 26, 22, 34, 34, 40, 25, 34)
+    table(REPORT["summary_short"], (24, 26, 32, 20, 24, 32, 30, 42, 43), summary_rows(data))
+    weapon_sizes = (14, 18, 26, 22, 18, 34, 34, 48, 25, 34)
     for agency in data.agencies:
         mine = [w for w in data.weapons if w["agency"] == agency]
         people = [o for o in data.officers if o["agency"] == agency]
@@ -498,7 +503,8 @@ def write_report_pdf(data: LicenceReport, out: str | os.PathLike[str], *,
                   [[n, KIND_WORDS["es"].get(w["kind"], w["kind"]), w["make"], w["model"],
                     w["calibre"], w["serial"], w["folio"],
                     f"{w['badge']} {w['officer_name']}" if w["badge"] else "",
-                    STATUS_WORDS["es"].get(w["status"], w["status"]), w["credential_folio"]]
+                    STATUS_WORDS["es"].get(w["status"], w["status"]),
+                    w["credential_folio"] or (REPORT["no_folio"] if w["badge"] else "")]
                    for n, w in enumerate(rows, 1)])
         title(f"{agency} — {REPORT['officers']} ({len(people)})", 12)
         table(("No.", "Placa", "Nombre", "CUIP", "Folio de credencial", "Vigencia",
