@@ -100,7 +100,8 @@ def test_attaching_is_frozen_while_a_revista_is_open(world):
 
 
 def test_the_30_day_alert_fires_for_an_undeclared_weapon_until_it_is_attached(world, clock):
-    state_loc(world)
+    do(world, "admin", registry.add_licence, "LOC-SSP-1", "SSP", ["MUN1", "MUN2"],
+       date(2025, 1, 1), FAR)  # MUN3 is under no licence recorded here
     with world.work("armero1") as uow:
         registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
             serial="OLD-1", make="Glock", calibre="9x19mm", kind="pistol",
@@ -116,6 +117,8 @@ def test_the_30_day_alert_fires_for_an_undeclared_weapon_until_it_is_attached(wo
     # weapons with no acquisition date count from their registration
     clock.advance(days=31)
     assert len(kinds(world, "jefe1")["undeclared_weapon"]) == 7
+    # MUN3's weapon is of an agency no recorded licence covers: nothing to declare it on
+    assert "undeclared_weapon" not in kinds(world, "armero3")
     for serial in ("OLD-1", "NEW-1", "GLK-A100", "GLK-A200", "GLK-A300", "GLK-A400"):
         do(world, "armero1", registry.attach_firearm, serial, "LOC-SSP-1", "Manifestada")
     assert kinds(world, "jefe1")["undeclared_weapon"] == ["Glock GLK-A500"]

@@ -244,16 +244,17 @@ def licence_officers(repo: Repositories, licence_id: int) -> list[dict[str, Any]
 
 
 def undeclared_weapons(repo: Repositories) -> list[dict[str, Any]]:
-    """Weapons in scope on no licence that still stand in the agency (not lost, stolen,
-    decommissioned, in transit or held as evidence), with the day they were acquired or,
-    unknown, registered."""
-    f, o, e = t.firearms.c, t.organizations.c, t.events.c
+    """Weapons in scope on no licence that still stand in an agency some licence covers
+    (not lost, stolen, decommissioned, in transit or held as evidence), with the day they
+    were acquired or, unknown, registered. An agency no recorded licence covers is left
+    out: its weapons have nothing to be declared on in Resguardo."""
+    f, o, e, la = t.firearms.c, t.organizations.c, t.events.c, t.licence_agencies.c
     stmt = (select(f.id, f.serial, f.make, f.agency_id, f.acquired_on,
                    o.code.label("agency"), e.at.label("registered_at"))
             .join(t.organizations, o.id == f.agency_id)
             .join(t.events, e.position == f.id)
             .where(f.licence_id.is_(None), f.status.in_(ON_LICENCE_STATUSES),
-                   repo.in_scope(f.agency_id)))
+                   f.agency_id.in_(select(la.agency_id)), repo.in_scope(f.agency_id)))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
 
 
