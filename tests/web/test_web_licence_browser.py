@@ -59,9 +59,9 @@ def test_an_armorer_declares_a_weapon_on_the_licence_from_its_page(
        complaint_authority="FGE Jalisco")
     page.goto(f"{live.url}/losses")
     row = page.locator("tbody tr", has_text="GLK-A200")
-    for text in ("CI-77", "FGE Jalisco", "Aún no determinada"):
+    for text in ("CI-77 · FGE Jalisco", "Aún no determinada"):
         expect(row).to_contain_text(text)
     headers = page.locator("thead th").all_inner_texts()
-    assert {"Denuncia presentada ante", "Negligencia"} <= set(headers), headers
+    assert {"Denuncia", "En servicio", "Negligencia"} <= set(headers), headers
     assert page.errors == []
     context.close()
