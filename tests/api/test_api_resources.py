@@ -209,7 +209,9 @@ def test_the_registry_tree_locations_and_licences(api):
                                                "valid_from": "2025-01-01",
                                                "valid_to": "2027-12-31"})
     assert lic.status_code == 201 and lic.json()["agencies"] == ["MUN1", "MUN2"]
-    assert api.get("jefe1", f"/licences/{lic.json()['id']}").status_code == 404  # held by SSP
+    # held by SSP, covering MUN1: MUN1's chief sees it (its weapons go on it); MUN3's not
+    assert api.get("jefe1", f"/licences/{lic.json()['id']}").json()["number"] == "LOC-7"
+    assert api.get("armero3", f"/licences/{lic.json()['id']}").status_code == 404
     assert api.get("supervisor", "/licences").json()["total"] == 1
 
 

@@ -127,7 +127,7 @@ def test_alerts_list_weapons_held_by_suspended_officers_and_overdue_returns(cli,
     cli("--as", "jefe1", "officer", "suspend", "P1", "--reason", "Investigación")
     clock.advance(hours=13)
     kinds = sorted(a["kind"] for a in json.loads(cli("--as", "jefe1", "alerts", "--json").stdout))
-    assert kinds == ["issued_to_ineligible", "overdue_return"]
+    assert kinds == ["issued_to_ineligible", "no_credential_folio", "overdue_return"]  # P1 has no folio
 
 
 def test_ammunition_balance_never_goes_negative(cli):

@@ -624,3 +624,28 @@ def test_on_postgresql_a_growing_import_looks_weapons_up_by_make_and_serial(worl
     # once counted again, the serials are looked up in an index, not filtered row by row
     assert any("serial_key" in c for c in index_conditions(json.loads(plans[-1])[0]["Plan"])), (
         plans[-1])
+
+
+def test_import_puts_weapons_on_the_state_licence_and_refuses_one_not_covering_the_agency(
+        world, tmp_path):
+    do(world, "admin", registry.add_licence, "LOC-SSP-1", "SSP", ["MUN1"], date(2025, 1, 1),
+       date(2030, 1, 1))
+    do(world, "admin", registry.add_licence, "LOC-MUN2", "SSP", ["MUN2"], date(2025, 1, 1),
+       date(2030, 1, 1))
+    path = csv_file(tmp_path, (
+        "Serie,Marca,Modelo,Calibre,Tipo,Ubicación,Licencia\n"
+        "GLK-A100,Glock,17,9x19mm,pistola,ARM1,LOC-SSP-1\n"  # registered: goes on (--update)
+        "NEW-9,Glock,17,9x19mm,pistola,ARM1,LOC-SSP-1\n"))   # new: registered on it
+    report = run(world, path, update=True)
+    assert report.problems == [] and (report.imported, report.updated) == (1, 1)
+    with world.read(None) as uow:
+        loc = uow.repo.licence_id("LOC-SSP-1")
+        assert {uow.repo.firearm(s).licence_id for s in ("GLK-A100", "NEW-9")} == {loc}
+    types = [e.type for e in events(world, report.first_position)]
+    assert "licence.firearm_attached" in types
+    # the system sees LOC-MUN2 (the state's) but it does not cover MUN1
+    bad = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación,Licencia\n"
+                             "NEW-8,Glock,9x19mm,pistola,ARM1,LOC-MUN2\n")
+    refused = run(world, bad, user=None, agency="MUN1", skip_invalid=True)
+    assert [(p.line, p.code, p.message()) for p in refused.problems] == [
+        (2, "licence_not_covering", "licence 'LOC-MUN2' does not cover MUN1")]

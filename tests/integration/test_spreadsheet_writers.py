@@ -173,6 +173,37 @@ def trace_file(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
     assert {"'=QX100", "'@Arms", "'+M1", "'-9mm", "'-QX100"} <= set(cells)
 
 
+def licence_sheets(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
+    """``licence report --format xlsx`` and ``export licence --format xlsx`` (Modelo 4):
+    hostile text in the form's heading (the licence number) and in the rows."""
+    from datetime import date
+    with app.work("admin") as uow:
+        registry.add_licence(uow, "=LOC(1)", "SSP", ["MUN1"], date(2025, 1, 1),
+                             date(2030, 1, 1))
+        uow.commit()
+    with app.work("armero1") as uow:
+        for n, bad in enumerate(HOSTILE[:4]):
+            registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
+                serial=f"{bad[0]}LX{n}", make=f"{bad[0]}Arms", model=bad, calibre="9mm",
+                kind="pistol"), "=LOC(1)")
+        uow.commit()
+    report, modelo4 = tmp_path / "informe.xlsx", tmp_path / "modelo4.xlsx"
+    for args in (["licence", "report", "=LOC(1)", "--format", "xlsx", "--out", str(report)],
+                 ["export", "licence", "=LOC(1)", "--from", "2025-01-01", "--to", "2030-01-01",
+                  "--format", "xlsx", "--out", str(modelo4)]):
+        result = runner.invoke(cli_app, ["--as", "supervisor", *args])
+        assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+    for book in (report, modelo4):
+        cells = [c for sheet in load_workbook(book).worksheets for row in sheet.iter_rows()
+                 for c in row if isinstance(c.value, str) and c.value.startswith(TRIGGERS)]
+        assert cells, book.name
+        assert all(c.data_type == "s" and c.quotePrefix for c in cells), [
+            c.value for c in cells if not c.quotePrefix]
+    sheet = load_workbook(report)["Armamento"]
+    assert {r[5].value for r in sheet.iter_rows(min_row=2)} == set(HOSTILE[:4])
+
+
 #: module -> the cases that feed what it writes hostile cells
 WRITERS: dict[str, tuple[Callable[[Path, object], None], ...]] = {
     THE_WRITER: (exports,),
@@ -180,6 +211,7 @@ WRITERS: dict[str, tuple[Callable[[Path, object], None], ...]] = {
     "services/imports.py": (rejected_rows,),
     "reports/reconciliation.py": (reconcile_csv,),
     "cli/trace.py": (duplicates_csv, trace_file),
+    "cli/licences.py": (licence_sheets,),
 }
 
 

@@ -381,4 +381,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(org_app, name="org")
     app.add_typer(location_app, name="location")
+    from resguardo.cli.licences import licence_attach, licence_detach, licence_report
+    licence_app.command("attach")(licence_attach)
+    licence_app.command("detach")(licence_detach)
+    licence_app.command("report")(licence_report)
     app.add_typer(licence_app, name="licence")

@@ -145,7 +145,8 @@ def export_licence(
     lang: LangOpt = Lang.es,
     as_user: AsUser = None,
 ) -> None:
-    """Weapons and officers added to or removed from a licence in a period.
+    """Weapons and officers added to or removed from a licence in a period: a PDF to sign,
+    the ministry's Modelo 4 (--format xlsx: a weapons sheet and a personnel sheet) or CSV.
 
     Example: resguardo --as supervisor export licence LOC-1 --from 2025-01-01 --to 2025-03-31 --out altas-bajas.pdf
     """
@@ -162,7 +163,7 @@ def export_licence(
             licence_report.write_pdf(data, out, lang=lang.value)
         elif fmt is LicenceFormat.xlsx:
             assert out is not None
-            write_xlsx(out, licence_report.tables(data, lang.value))
+            write_xlsx(out, licence_report.modelo4_tables(data, lang.value))
         else:
             table = licence_report.flat_table(data, lang.value)
             write_csv(sys.stdout if out is None else out, table.headers, table.rows)

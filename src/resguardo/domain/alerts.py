@@ -20,6 +20,10 @@ class AlertKind(StrEnum):
     WITNESS_REFUSED = "witness_refused"
     WITNESS_UNREACHABLE = "witness_unreachable"
     POWER_CHANGE = "power_change"
+    UNDECLARED_WEAPON = "undeclared_weapon"
+    """Acquired more than 30 days ago and on no collective licence (Reglamento LFAFE art. 11)."""
+    NO_CREDENTIAL_FOLIO = "no_credential_folio"
+    """A weapon issued to an officer with no credential folio (LFAFE art. 29)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ class Table:
     title: str
     headers: Sequence[str]
     rows: Iterable[Sequence[Value]]
+    preamble: Sequence[str] = ()
+    """Lines above the header (a form's heading: which licence, which period), the first
+    in bold; a blank row separates them from the header."""
 
 
 def csv_cell(value: Value) -> str:
@@ -153,9 +156,19 @@ def _write_sheet(book: Any, table: Table) -> int:
     sample = list(islice(rows, WIDTH_SAMPLE))
     for i, width in enumerate(column_widths(table.headers, sample), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
     wrap = Alignment(vertical="top")
+    above = len(table.preamble) + 1 if table.preamble else 0
+    sheet.freeze_panes = f"A{above + 2}"
+    for n, line in enumerate(table.preamble):
+        cell = WriteOnlyCell(sheet, value=str(line))
+        cell.data_type = "s"
+        cell.quotePrefix = is_risky(str(line))
+        if n == 0:
+            cell.font = bold
+        sheet.append([cell])
+    if table.preamble:
+        sheet.append([])
     header = []
     for text in table.headers:
         cell = WriteOnlyCell(sheet, value=str(text))
@@ -187,7 +200,7 @@ def _write_sheet(book: Any, table: Table) -> int:
         sheet.append(cells)
         count += 1
     last = get_column_letter(max(len(table.headers), 1))
-    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+    sheet.auto_filter.ref = f"A{above + 1}:{last}{above + count + 1}"
     return count
 
 

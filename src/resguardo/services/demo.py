@@ -274,6 +274,37 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
                                complaint_number="FGE/JAL/9921/2026",
                                complaint_authority="FGE Jalisco")
         uow.commit()
+    # weapons bought lately: one declared on the LOC after its registration, one never
+    # declared (its 30 days ran out: the alert shows it); a recruit with no credential folio
+    # yet, carrying (the other alert)
+    at(2.5)
+    undeclared = _demo_serial(rng, "AAAA999", armory)
+    declared = _demo_serial(rng, "AAAA999", armory)
+    with app.work("armero") as uow:
+        for serial, days in ((undeclared, 45), (declared, 25)):
+            bought = (today - timedelta(days=days)).date()
+            registry.register_firearm(uow, "MUN-GDL", "ARM-1", FirearmInput(
+                serial=serial, make="Glock", model="17", calibre="9x19mm", kind="pistol",
+                folio=f"RFA-{rng.randint(1000000, 9999999)}", acquired_on=bought,
+                supplier="DCAM SEDENA", purchase_ref=f"OC-{bought.year}-214"))
+        uow.commit()
+    at(2)
+    with app.work("armero") as uow:
+        registry.attach_firearm(uow, declared, "LOC-JAL-0042",
+                                "Manifestada a la 15a Zona Militar, oficio ZM15/LOC/0412")
+        uow.commit()
+    at(1.8)
+    recruit = f"GDL-{len(officers['MUN-GDL']) + 1:04d}"
+    with app.work("jefe") as uow:
+        registry.add_officer(uow, "MUN-GDL", OfficerInput(
+            badge=recruit, name="Iván Zúñiga Ledesma", cuip="ZULI990412HJCXDV07",
+            credential_expiry=(today + timedelta(days=700)).date(),
+            qualification_expiry=(today + timedelta(days=300)).date()), "LOC-JAL-0042")
+        uow.commit()
+    at(1.5)
+    with app.work("armero") as uow:
+        custody.issue(uow, gdl[70], recruit)
+        uow.commit()
     # an officer suspended while still holding a weapon
     at(1)
     holder = officers["MUN-GDL"][5]
@@ -291,11 +322,23 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     result.notes = [
         f"Unnotified loss: {gdl[30]} (Guadalajara), reported 3 days ago",
         f"Suspended officer {holder} still holds {gdl[40]}",
+        f"Weapon not declared on LOC-JAL-0042 after 30 days: Glock {undeclared} (Guadalajara)",
+        f"Recruit {recruit} carries {gdl[70]} with no credential folio yet",
     ]
     if corrected is not None:
         result.notes.append(f"Serial correction of {corrected[0]} to {corrected[1]} awaits the "
                             "chief's approval (resguardo --as jefe approve correction "
                             f"{corrected[0]})")
+
+
+def _demo_serial(rng: random.Random, pattern: str,  # type: ignore[type-arg]
+                 armory: dict) -> str:
+    """A serial of ``pattern`` no agency of the demo holds yet."""
+    taken = {serial for serials in armory.values() for serial in serials}
+    serial = _serial(rng, pattern)
+    while serial in taken:
+        serial = _serial(rng, pattern)
+    return serial
 
 
 def _pending_correction(app, serials: list[str]) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]

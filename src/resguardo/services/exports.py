@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.domain.vocabulary import parse_status
@@ -269,25 +270,33 @@ _ROWS: dict[str, Callable[[Repositories, int | None, str | None], Iterator[dict[
 # --- licences -------------------------------------------------------------------------------
 
 
-_WEAPON_CHANGES = {
-    "firearm.registered": ("added", "registered"), "firearm.recovered": ("added", "recovered"),
-    "firearm.decommissioned": ("removed", "decommissioned"),
-    "firearm.reported_lost": ("removed", "lost"), "firearm.reported_stolen": ("removed", "stolen"),
-    "firearm.transfer_sent": ("removed", "transferred"),
+#: Log entries that take a weapon off the licence it stands on, and the word for why.
+_WEAPON_REMOVALS = {
+    "firearm.decommissioned": "decommissioned", "firearm.reported_lost": "lost",
+    "firearm.reported_stolen": "stolen", "firearm.transfer_sent": "transferred",
 }
 
 
 def licence_movements(uow: UnitOfWork, number: str, start: date,
                       end: date) -> LicenceMovements:
-    """Weapons and officers added to or removed from a licence between two dates (inclusive)."""
+    """Weapons and officers added to or removed from a licence between two dates (inclusive).
+
+    The log is read from its start, so each weapon's and officer's standing on the
+    licence is known at every entry: an addition is an entry that puts one on the
+    licence (registered with it, attached to it, or released by the authority after a
+    loss took it off), a removal one that takes it off (lost, stolen, decommissioned,
+    transferred, detached or moved to another licence). A recovery is neither: the
+    weapon is held as evidence until the authority releases it, and the release is the
+    addition. An entry that leaves the standing as it was is no movement.
+    """
     if uow.actor is not None:
         authorize(uow.actor, Action.READ)
     if end < start:
         raise ValidationFailed("the period ends before it starts", field="to")
     info = q.licence(uow.repo, number)
     licence_id = info["id"]
-    events = list(q.licence_events(uow.conn, f"{start.isoformat()}T00:00:00.000000Z",
-                                   cutoff(end)))
+    first = f"{start.isoformat()}T00:00:00.000000Z"
+    events = list(q.licence_events(uow.conn, "", cutoff(end)))
     weapons = q.firearms_by_id(uow.repo, [e.subject_id for e in events
                                           if e.subject_type == "firearm" and e.subject_id])
     people = q.officers_by_id(uow.repo, [e.subject_id for e in events
@@ -296,33 +305,70 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
                               + [o["agency_id"] for o in people.values()]
                               + [e.payload["to_agency_id"] for e in events
                                  if e.type == "firearm.transfer_sent"])
+    numbers = q.licence_numbers(uow.repo, [e.payload["licence_id"] for e in events
+                                           if e.type.startswith("licence.")
+                                           and e.payload.get("licence_id")])
     out = LicenceMovements(number=info["number"], holder=info["holder"],
                            holder_name=info["holder_name"], agencies=info["agencies"],
                            valid_from=info["valid_from"], valid_to=info["valid_to"],
                            start=start, end=end, weapons_added=[], weapons_removed=[],
                            officers_added=[], officers_removed=[])
+    on: dict[int, bool] = {}
+    """Whether each weapon or officer (by id; ids are positions, never shared) stands on
+    the licence after the entries read so far."""
+    attached: dict[int, bool] = {}
+    """Whether a weapon's record names the licence (a loss takes it off the licence but
+    not off the record: a release puts it back)."""
     for ev in events:
+        subject = ev.subject_id or -1
+        before = on.get(subject, False)
+        now, change = _standing(ev, licence_id, before, attached, numbers)
+        on[subject] = now
+        if now == before or ev.at < first:
+            continue
         at = parse_instant(ev.at).replace(tzinfo=None, microsecond=0)
-        if ev.type in _WEAPON_CHANGES:
-            weapon = weapons.get(ev.subject_id or -1)
-            if weapon is None or weapon["licence_id"] != licence_id:
+        if ev.subject_type == "firearm":
+            weapon = weapons.get(subject)
+            if weapon is None:
                 continue
-            way, change = _WEAPON_CHANGES[ev.type]
             if ev.type == "firearm.transfer_sent":
                 change = f"transferred:{orgs.get(ev.payload.get('to_agency_id', -1), '')}"
             move = Movement(at, ev.position, change, orgs.get(weapon["agency_id"], ""), {
                 "serial": weapon["serial"], "make": weapon["make"], "model": weapon["model"],
-                "calibre": weapon["calibre"], "kind": weapon["kind"], "folio": weapon["folio"]})
-            (out.weapons_added if way == "added" else out.weapons_removed).append(move)
+                "calibre": weapon["calibre"], "kind": weapon["kind"], "folio": weapon["folio"]},
+                note=ev.reason or "")
+            (out.weapons_added if now else out.weapons_removed).append(move)
         else:
-            person = people.get(ev.subject_id or -1)
-            if person is None or person["licence_id"] != licence_id:
+            person = people.get(subject)
+            if person is None:
                 continue
-            registered = ev.type == "officer.registered"
-            move = Movement(at, ev.position, "registered" if registered else "separated",
-                            orgs.get(person["agency_id"], ""), {
-                                "badge": person["badge"], "name": person["name"],
-                                "cuip": person["cuip"],
-                                "credential_folio": person["credential_folio"]})
-            (out.officers_added if registered else out.officers_removed).append(move)
+            move = Movement(at, ev.position, change, orgs.get(person["agency_id"], ""), {
+                "badge": person["badge"], "name": person["name"], "cuip": person["cuip"],
+                "credential_folio": person["credential_folio"]}, note=ev.reason or "")
+            (out.officers_added if now else out.officers_removed).append(move)
     return out
+
+
+def _standing(ev: Event, licence_id: int, before: bool, attached: dict[int, bool],
+              numbers: dict[int, str]) -> tuple[bool, str]:
+    """(on the licence after ``ev``, the word for the change)."""
+    subject = ev.subject_id or -1
+    p = ev.payload
+    if ev.type in ("firearm.registered", "officer.registered"):
+        attached[subject] = p.get("licence_id") == licence_id
+        return attached[subject], "registered"
+    if ev.type in ("licence.firearm_attached", "licence.officer_attached"):
+        target = p.get("licence_id")
+        attached[subject] = target == licence_id
+        if target == licence_id:
+            return True, "attached"
+        if target is None:
+            return False, "detached"
+        return False, f"moved:{numbers.get(target, '')}"
+    if ev.type == "firearm.released":
+        return before or attached.get(subject, False), "released"
+    if ev.type == "officer.separated":
+        return False, "separated"
+    if ev.type == "firearm.decommissioned" or ev.type == "firearm.transfer_sent":
+        attached[subject] = False
+    return False, _WEAPON_REMOVALS.get(ev.type, "detached")

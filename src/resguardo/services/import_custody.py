@@ -19,6 +19,7 @@ from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, OfficerNotEligible
 from resguardo.domain.timefmt import iso
 from resguardo.services import custody as custody_service
+from resguardo.services import registry as registry_service
 from resguardo.services.imports import Problem, RowImport
 from resguardo.storage.import_batch import LogWriter, Registered, savepoint
 
@@ -127,6 +128,12 @@ class CustodyRows(RowImport):
             custody_service.correct(uow, current.id, changes, self.reason)
             changed = True
         serial, make = current.serial, current.make
+        licence_id = wanted.get("licence_id")
+        if licence_id is not None and licence_id != current.licence_id:
+            # the sheet names a licence covering the agency: the weapon goes on it (an alta)
+            number = next(r["number"] for r in uow.repo.licences() if r["id"] == licence_id)
+            registry_service.attach_firearm(uow, serial, number, self.reason, make)
+            changed = True
         status = planned.status
         if status is S.IN_STORAGE and current.status is S.IN_STORAGE:
             if planned.location is not None and planned.location.id != current.location_id:

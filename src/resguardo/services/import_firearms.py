@@ -312,12 +312,18 @@ class FirearmImport(PlainRows, CustodyRows):
         if text not in self.licences:
             self.sync()
             try:
-                self.licences[text] = self.uow.repo.licence_id(text)
+                ref = self.uow.repo.licence_ref(text)
             except DomainError:
                 self.licences[text] = None
+            else:  # a licence that does not cover this agency is answered by its own words
+                self.licences[text] = ref.id if self.agency.id in ref.agency_ids else -1
         found = self.licences[text]
         if found is None:
             problems.append(self.problem(line, "licence", "unknown_licence", value=text))
+        elif found == -1:
+            problems.append(self.problem(line, "licence", "licence_not_covering", value=text,
+                                         agency=self.agency.code))
+            return None
         return found
 
     def home(self, line: int, problems: list[Problem]) -> Location | None:

@@ -86,6 +86,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no licence {value!r} in scope",
         "es": "no existe la licencia {value!r} en su ámbito",
     },
+    "licence_not_covering": {
+        "en": "licence {value!r} does not cover {agency}",
+        "es": "la licencia {value!r} no ampara a {agency}",
+    },
     "status_not_importable": {
         "en": "a weapon {status} cannot be imported as such: it needs its own record (loss or "
         "theft report, decommission, transfer); import it as in storage and record that "

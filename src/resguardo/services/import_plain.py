@@ -93,7 +93,7 @@ class PlainRows:
         licence_id = None
         if text:
             licence_id = self.licences.get(text)
-            if licence_id is None:
+            if licence_id is None or licence_id < 0:  # unknown, or not covering the agency
                 return None
         text = v[i_location]
         if text:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from resguardo.domain import custody, registry
+from resguardo.domain import custody, licences, registry
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import Organization
-from resguardo.domain.errors import Conflict, DuplicateSerial, NotFound
+from resguardo.domain.errors import Conflict, DuplicateSerial, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import FirearmInput, OfficerInput
@@ -32,7 +32,6 @@ def add_organization(uow: UnitOfWork, code: str, name: str, kind: OrgKind | str,
     try:
         kind = OrgKind(kind)
     except ValueError:
-        from resguardo.domain.errors import ValidationFailed
         raise ValidationFailed("kind must be one of " + ", ".join(k.value for k in OrgKind),
                                field="kind") from None
     return uow.append(registry.create_organization(code, name, kind, parent))
@@ -82,12 +81,21 @@ def add_licence(uow: UnitOfWork, number: str, holder_code: str, agency_codes: li
     return uow.append(registry.create_licence(number, holder, agencies, valid_from, valid_to))
 
 
+def _covering(uow: UnitOfWork, number: str, agency: Organization) -> int:
+    """The licence ``number`` in scope, refused unless it covers ``agency``."""
+    ref = uow.repo.licence_ref(number)
+    if agency.id not in ref.agency_ids:
+        raise ValidationFailed(f"licence {ref.number} does not cover {agency.code}",
+                               field="licence")
+    return ref.id
+
+
 def add_officer(uow: UnitOfWork, agency_code: str, data: OfficerInput,
                 licence_number: str | None = None) -> Event:
     agency = uow.repo.org(agency_code)
     _check(uow, Action.OFFICER_MANAGE, agency, "organization")
     if licence_number:
-        data = dataclasses.replace(data, licence_id=uow.repo.licence_id(licence_number))
+        data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
     uow.lock()
     if uow.repo.badge_taken(agency.id, data.badge):
         raise Conflict(f"badge {data.badge} is already registered in {agency.code}", field="badge")
@@ -134,7 +142,7 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
     _check(uow, Action.FIREARM_REGISTER, agency, "organization")
     location = uow.repo.location(agency.id, location_code)
     if licence_number:
-        data = dataclasses.replace(data, licence_id=uow.repo.licence_id(licence_number))
+        data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
     new = registry.register_firearm(agency, data, location.id, uow.now().date())
     uow.lock()
     holder = uow.repo.firearm_holder_anywhere(new.payload["make_key"], new.payload["serial_key"])
@@ -145,3 +153,27 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
             f"{new.payload['make']} {new.payload['serial']} is already registered to {where}",
             serial=new.payload["serial"], make=new.payload["make"])
     return uow.append(new)
+
+
+def attach_firearm(uow: UnitOfWork, serial: str, licence_number: str | None, reason: str,
+                   make: str | None = None) -> Event:
+    """Put a weapon on a collective licence that covers its agency (an alta), or take it
+    off its licence when ``licence_number`` is ``None`` (a baja by correction)."""
+    firearm = uow.repo.firearm(serial, make)
+    agency = uow.repo.org_unscoped(firearm.agency_id)
+    _check(uow, Action.LICENCE_DECLARE, agency, "firearm")
+    ref = uow.repo.licence_ref(licence_number) if licence_number else None
+    uow.lock()
+    firearm = uow.repo.firearm(serial, make)
+    return uow.append(licences.attach_firearm(firearm, agency.code, ref, reason,
+                                              uow.now().date()))
+
+
+def attach_officer(uow: UnitOfWork, agency_code: str, badge: str, licence_number: str | None,
+                   reason: str) -> Event:
+    """Put an officer on a collective licence that covers his agency, or take him off it."""
+    officer = _officer(uow, agency_code, badge)
+    agency = uow.repo.org_unscoped(officer.agency_id)
+    ref = uow.repo.licence_ref(licence_number) if licence_number else None
+    return uow.append(licences.attach_officer(officer, agency.code, ref, reason,
+                                              uow.now().date()))

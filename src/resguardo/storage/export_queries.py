@@ -129,9 +129,10 @@ def events_before(conn: Connection, cutoff: str) -> Iterator[Event]:
 
 #: Events that add a weapon or an officer to a licence, or remove one.
 LICENCE_EVENTS = (
-    "firearm.registered", "firearm.recovered", "firearm.decommissioned",
-    "firearm.reported_lost", "firearm.reported_stolen", "firearm.transfer_sent",
-    "officer.registered", "officer.separated",
+    "firearm.registered", "licence.firearm_attached", "firearm.released",
+    "firearm.decommissioned", "firearm.reported_lost", "firearm.reported_stolen",
+    "firearm.transfer_sent", "officer.registered", "licence.officer_attached",
+    "officer.separated",
 )
 
 
@@ -152,8 +153,10 @@ def licence(repo: Repositories, number: str) -> dict[str, Any]:
 def licence_events(conn: Connection, start: str, end: str) -> Iterator[Event]:
     """Entries that may change a licence's weapons or officers, recorded in [start, end)."""
     c = t.events.c
-    stmt = (select(t.events).where(c.type.in_(LICENCE_EVENTS), c.at >= start, c.at < end)
+    stmt = (select(t.events).where(c.type.in_(LICENCE_EVENTS), c.at < end)
             .order_by(c.position))
+    if start:
+        stmt = stmt.where(c.at >= start)
     for row in _stream(conn, stmt):
         yield Event(position=row["position"], type=row["type"], at=row["at"],
                     actor_id=row["actor_id"], actor=row["actor"], org_id=row["org_id"],
@@ -188,3 +191,80 @@ def officers_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str
                                  .where(of.id.in_(chunk), repo.in_scope(of.agency_id)))
         out.update((r.id, dict(r._mapping)) for r in rows)
     return out
+
+
+def licence_numbers(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
+    """Licence numbers by id (to name the licence a weapon moved to)."""
+    if not ids:
+        return {}
+    c = t.licences.c
+    return {r.id: r.number for r in repo.conn.execute(
+        select(c.id, c.number).where(c.id.in_(set(ids))))}
+
+
+#: Statuses of a weapon that stands on its licence today (a loss, theft, decommission or
+#: transfer was its removal; a recovered weapon held as evidence comes back on release).
+ON_LICENCE_STATUSES = ("in_storage", "issued", "in_repair")
+
+
+def licence_weapons(repo: Repositories, licence_id: int) -> list[dict[str, Any]]:
+    """Weapons in scope standing on a licence, with where they are or who carries them."""
+    f, o, loc, of = t.firearms.c, t.organizations.c, t.locations.c, t.officers.c
+    stmt = (select(f.id, f.serial, f.make, f.model, f.calibre, f.kind, f.folio, f.status,
+                   f.acquired_on, o.code.label("agency"), o.name.label("agency_name"),
+                   loc.code.label("location"), loc.name.label("location_name"),
+                   loc.kind.label("location_kind"), of.badge, of.name.label("officer_name"),
+                   of.credential_folio, of.credential_expiry)
+            .join(t.organizations, o.id == f.agency_id)
+            .outerjoin(t.locations, loc.id == f.location_id)
+            .outerjoin(t.officers, of.id == f.custodian_id)
+            .where(f.licence_id == licence_id, f.status.in_(ON_LICENCE_STATUSES),
+                   repo.in_scope(f.agency_id))
+            .order_by(o.code, loc.code, of.badge, f.make, f.serial))
+    return [dict(r._mapping) for r in repo.conn.execute(stmt)]
+
+
+def licence_officers(repo: Repositories, licence_id: int) -> list[dict[str, Any]]:
+    """Officers in scope on a licence (not separated), with the weapons they carry now."""
+    of, o, f = t.officers.c, t.organizations.c, t.firearms.c
+    stmt = (select(of.id, of.badge, of.name, of.cuip, of.status, of.credential_folio,
+                   of.credential_expiry, o.code.label("agency"))
+            .join(t.organizations, o.id == of.agency_id)
+            .where(of.licence_id == licence_id, of.status != "separated",
+                   repo.in_scope(of.agency_id))
+            .order_by(o.code, of.badge))
+    people = [dict(r._mapping) for r in repo.conn.execute(stmt)]
+    carried: dict[int, list[str]] = {}
+    for r in repo.conn.execute(select(f.custodian_id, f.make, f.serial).where(
+            f.status == "issued", f.custodian_id.is_not(None), repo.in_scope(f.agency_id))):
+        carried.setdefault(r.custodian_id, []).append(f"{r.make} {r.serial}")
+    for person in people:
+        person["carries"] = ", ".join(sorted(carried.get(person["id"], [])))
+    return people
+
+
+def undeclared_weapons(repo: Repositories) -> list[dict[str, Any]]:
+    """Weapons in scope on no licence that still stand in an agency some licence covers
+    (not lost, stolen, decommissioned, in transit or held as evidence), with the day they
+    were acquired or, unknown, registered. An agency no recorded licence covers is left
+    out: its weapons have nothing to be declared on in Resguardo."""
+    f, o, e, la = t.firearms.c, t.organizations.c, t.events.c, t.licence_agencies.c
+    stmt = (select(f.id, f.serial, f.make, f.agency_id, f.acquired_on,
+                   o.code.label("agency"), e.at.label("registered_at"))
+            .join(t.organizations, o.id == f.agency_id)
+            .join(t.events, e.position == f.id)
+            .where(f.licence_id.is_(None), f.status.in_(ON_LICENCE_STATUSES),
+                   f.agency_id.in_(select(la.agency_id)), repo.in_scope(f.agency_id)))
+    return [dict(r._mapping) for r in repo.conn.execute(stmt)]
+
+
+def carrying_without_folio(repo: Repositories) -> list[dict[str, Any]]:
+    """Weapons in scope issued to an officer who has no credential folio recorded."""
+    f, of, o = t.firearms.c, t.officers.c, t.organizations.c
+    stmt = (select(f.id.label("firearm_id"), f.serial, f.make, f.agency_id,
+                   o.code.label("agency"), of.badge, of.name, f.status_since)
+            .join(t.officers, of.id == f.custodian_id)
+            .join(t.organizations, o.id == f.agency_id)
+            .where(f.status == "issued", of.credential_folio.is_(None),
+                   repo.in_scope(f.agency_id)))
+    return [dict(r._mapping) for r in repo.conn.execute(stmt)]

@@ -100,6 +100,18 @@ def _licence_created(conn: Connection, ev: Event) -> None:
         conn.execute(t.licence_agencies.insert().values(licence_id=ev.position, agency_id=agency_id))
 
 
+@handles("licence.firearm_attached")
+def _firearm_licence(conn: Connection, ev: Event) -> None:
+    conn.execute(t.firearms.update().where(t.firearms.c.id == ev.payload["firearm_id"])
+                 .values(licence_id=ev.payload["licence_id"], last_event=ev.position))
+
+
+@handles("licence.officer_attached")
+def _officer_licence(conn: Connection, ev: Event) -> None:
+    conn.execute(t.officers.update().where(t.officers.c.id == ev.payload["officer_id"])
+                 .values(licence_id=ev.payload["licence_id"]))
+
+
 # --- officers ------------------------------------------------------------------
 
 @handles("officer.registered")

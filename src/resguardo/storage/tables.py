@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData(
@@ -172,6 +173,9 @@ firearms = Table(
     UniqueConstraint("make_key", "serial_key"),
     Index("ix_firearms_agency_status", "agency_id", "status"),
     Index("ix_firearms_custodian", "custodian_id"),
+    # the weapons on no licence (the 30-day declaration alert), migration 0017
+    Index("ix_firearms_undeclared", "agency_id", "status", sqlite_where=text("licence_id IS NULL"),
+          postgresql_where=text("licence_id IS NULL")),
 )
 
 loss_reports = Table(

@@ -75,10 +75,14 @@ ALERT_KIND = {
     "witness_refused": N_("A witness refused the ledger"),
     "witness_unreachable": N_("A witness could not be reached"),
     "power_change": N_("Grant of power"),
+    "undeclared_weapon": N_("Weapon not declared on a licence"),
+    "no_credential_folio": N_("Carrying without a credential folio"),
 }
 
 EVENT = {
     "firearm.registered": N_("Registered"),
+    "licence.firearm_attached": N_("Put on or taken off a collective licence"),
+    "licence.officer_attached": N_("Officer put on or taken off a collective licence"),
     "custody.issued": N_("Issued to officer"),
     "custody.returned": N_("Returned to storage"),
     "firearm.moved": N_("Moved"),

@@ -62,6 +62,8 @@ DOMAIN_MESSAGES = (
     N_("the acquisition date is in the future"),
     N_("the date of the loss cannot be in the future"),
     N_("the licence ends before it starts"),
+    N_("give the reason (the military zone's acknowledgement, the purchase, the error "
+       "corrected)"),
     N_("the notification time cannot be in the future"),
     N_("the override must expire in the future"),
     N_("the place where it happened is required"),
@@ -170,6 +172,7 @@ ACTIONS = {
     "organization.manage": N_("manage organizations"),
     "location.manage": N_("manage locations"),
     "licence.manage": N_("manage licences"),
+    "licence.declare": N_("put weapons on a collective licence"),
     "user.manage": N_("manage users"),
 }
 
@@ -246,6 +249,18 @@ _DYNAMIC = [
      N_("The code %(code)s is already in use by another organization.")),
     (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),
      N_("%(agency)s already has a location %(code)s.")),
+    (re.compile(r"^licence (?P<number>.+) does not cover (?P<code>\S+)$"),
+     N_("Licence %(number)s does not cover %(code)s.")),
+    (re.compile(r"^licence (?P<number>.+) expired on (?P<date>\S+)$"),
+     N_("Licence %(number)s expired on %(date)s.")),
+    (re.compile(r"^firearm (?P<serial>.+) is already on licence (?P<number>.+)$"),
+     N_("%(serial)s is already on licence %(number)s.")),
+    (re.compile(r"^firearm (?P<serial>.+) is on no licence$"),
+     N_("%(serial)s is on no licence.")),
+    (re.compile(r"^officer (?P<badge>\S+) is already on licence (?P<number>.+)$"),
+     N_("Officer %(badge)s is already on licence %(number)s.")),
+    (re.compile(r"^officer (?P<badge>\S+) is on no licence$"),
+     N_("Officer %(badge)s is on no licence.")),
     (re.compile(r"^licence (?P<number>.+) already exists$"),
      N_("Licence %(number)s already exists.")),
     (re.compile(r"^badge (?P<badge>\S+) is already registered in (?P<agency>\S+)$"),
@@ -363,6 +378,9 @@ def explain(exc: DomainError, lang: Lang) -> str:
             return _("No location %(location)s in this agency.", location=d["location"])
         if "organization" in d:
             return _("No organization %(code)s in your scope.", code=d["organization"])
+        if "licence" in d:
+            return _("No licence %(number)s covers an agency in your scope.",
+                     number=d["licence"])
         known = _(exc.message)
         if known != exc.message:
             return sentence(known)

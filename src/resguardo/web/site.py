@@ -299,6 +299,8 @@ NOTICES = {
     "notified": N_("Notification to the military authority recorded."),
     "recovered": N_("Recovery recorded: held as evidence until a chief records its release."),
     "released": N_("Release recorded: the weapon is back in storage."),
+    "licence_attached": N_("The weapon is on the collective licence."),
+    "licence_detached": N_("The weapon is off its collective licence."),
     "negligence": N_("Negligence determination recorded."),
     "pin_set": N_("PIN set. The officer can confirm at the shift desk."),
     "pin_unlocked": N_("PIN lock lifted. The officer can confirm at the shift desk again."),

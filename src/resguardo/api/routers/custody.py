@@ -17,6 +17,7 @@ from resguardo.api.routing import FirearmId, firearm_ref, needs, router
 from resguardo.api.schemas.common import EventOut
 from resguardo.api.schemas.custody import (
     IssueIn,
+    LicenceAttachIn,
     LocationRefIn,
     LossIn,
     MoveIn,
@@ -30,7 +31,7 @@ from resguardo.api.schemas.custody import (
 )
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action
-from resguardo.services import custody
+from resguardo.services import custody, registry
 from resguardo.storage import api_queries as q
 from resguardo.storage.uow import UnitOfWork
 
@@ -111,6 +112,14 @@ def release(firearm_id: FirearmId, body: ReleaseIn, caller: Writer) -> object:
     """Record that the authority gave back a weapon held as evidence: back to storage."""
     return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
         custody.release(uow, serial, body.location, body.reference, make=make)))
+
+
+@actions.post("/{firearm_id}/licence", response_model=EventOut, status_code=201,
+              openapi_extra=needs(Action.LICENCE_DECLARE))
+def attach_to_licence(firearm_id: FirearmId, body: LicenceAttachIn, caller: Writer) -> object:
+    """Put the weapon on a collective licence covering its agency, or take it off (null)."""
+    return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+        registry.attach_firearm(uow, serial, body.licence, body.reason, make)))
 
 
 @actions.post("/{firearm_id}/negligence", response_model=EventOut, status_code=201,

@@ -21,6 +21,7 @@ from resguardo.api.routing import (
     router,
 )
 from resguardo.api.schemas.common import EventOut, Page
+from resguardo.api.schemas.custody import LicenceAttachIn
 from resguardo.api.schemas.registry import (
     FirearmOut,
     OfficerIn,
@@ -128,6 +129,18 @@ def renew_officer(officer_id: OfficerId, body: RenewIn, caller: Writer) -> objec
                                       credential_expiry=body.credential_expiry,
                                       qualification_expiry=body.qualification_expiry,
                                       credential_issued=body.credential_issued)
+    return caller.write(run, render.event, body=body)
+
+
+@officers.post("/{officer_id}/licence", response_model=EventOut, status_code=201,
+               openapi_extra=needs(Action.OFFICER_MANAGE))
+def attach_officer_to_licence(officer_id: OfficerId, body: LicenceAttachIn,
+                              caller: Writer) -> object:
+    """Put the officer on a collective licence covering his agency, or take him off (null)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        found = officer(uow, officer_id)
+        code = uow.repo.org_unscoped(found.agency_id).code
+        return registry.attach_officer(uow, code, found.badge, body.licence, body.reason)
     return caller.write(run, render.event, body=body)
 
 

@@ -103,6 +103,16 @@ class NegligenceIn(BaseModel):
     reason: Reason
 
 
+class LicenceAttachIn(BaseModel):
+    model_config = _examples({"licence": "LOC-JAL-0042",
+                              "reason": "Compra OC-2026-014 manifestada a la 15a Zona Militar"})
+
+    licence: Name | None = Field(
+        description="Number of a collective licence covering the agency (an alta); null "
+                    "takes it off its licence (a baja).")
+    reason: Reason
+
+
 class ReasonIn(BaseModel):
     model_config = _examples({"reason": "Cañón fracturado"})
 

@@ -126,6 +126,9 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
         if transit is not None:
             # empty unless the receiving agency lies in the viewer's scope
             receive_at = uow.repo.locations(transit["to_agency_id"])
+        covering = uow.repo.licences_covering(firearm.agency_id)
+        on_licence = next((r["number"] for r in uow.repo.licences()
+                           if r["id"] == firearm.licence_id), None)
         destinations_known = []
         if firearm.status == FirearmStatus.IN_STORAGE and may(ctx.actor,
                                                               Action.TRANSFER_REQUEST):
@@ -138,7 +141,8 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
             "history_page": history_page, "history_older": detail["older"],
             "locations": locations, "agency": agency, "view": view, "pending": pending,
             "destinations": destinations, "transit": transit, "receive_at": receive_at,
-            "agency_choices": destinations_known}
+            "agency_choices": destinations_known, "covering": covering,
+            "on_licence": on_licence}
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -289,6 +293,22 @@ def register(router: APIRouter, site: Site) -> None:
         except DomainError as exc:
             return _detail_with_error(site, ctx, firearm_id, exc, values, "recover")
         return ctx.redirect(f"/firearms/{firearm_id}", "recovered")
+
+    @router.post("/firearms/{firearm_id:int}/licence")
+    def attach_to_licence(request: Request, firearm_id: int,
+                          form: FormData = Depends(form_data)) -> Response:
+        ctx = site.viewer(request, form)
+        values = {k: form_value(form, k) for k in ("licence", "reason")}
+        try:
+            with site.rg.work(ctx.actor) as uow:
+                firearm = uow.repo.firearm_by_id(firearm_id)
+                registry.attach_firearm(uow, firearm.serial, values["licence"] or None,
+                                        values["reason"], firearm.make)
+                uow.commit()
+        except DomainError as exc:
+            return _detail_with_error(site, ctx, firearm_id, exc, values, "licence")
+        return ctx.redirect(f"/firearms/{firearm_id}",
+                            "licence_attached" if values["licence"] else "licence_detached")
 
     @router.post("/firearms/{firearm_id:int}/release")
     def release(request: Request, firearm_id: int,
