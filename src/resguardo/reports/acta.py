@@ -42,7 +42,7 @@ TEXT = {
         "col_how": "Conteo",
         "how.scanner": "lector", "how.typed": "tecleada", "how.camera": "cámara",
         "how.file": "hoja de conteo", "how.to_present": "por presentar",
-        "how.not_seen": "no vista", "readings": "lecturas", "not_on_books": "fuera de registro",
+        "how.not_seen": "no vista", "readings": "lecturas", "not_on_books": "no registrada",
         "closing": ("No habiendo más que hacer constar, se cierra la presente acta a las {time} "
                     "horas del día {date}, firmando al margen de cada hoja y al calce quienes "
                     "en ella intervinieron."),
@@ -100,7 +100,7 @@ TEXT = {
         "col_how": "Count",
         "how.scanner": "scanner", "how.typed": "typed", "how.camera": "camera",
         "how.file": "count sheet", "how.to_present": "to present",
-        "how.not_seen": "not seen", "readings": "readings", "not_on_books": "not on the books",
+        "how.not_seen": "not seen", "readings": "readings", "not_on_books": "not registered",
         "closing": ("There being nothing more to record, this acta is closed at {time} on "
                     "{date}, signed in the margin of every page and at the foot by those who "
                     "took part."),
@@ -319,10 +319,10 @@ def render(data: ActaData, lang: str = "es") -> bytes:
     if data.sealed:
         rows.insert(5, (t["mode"], t["sealed"]))
     for label, value in rows:
-        pdf.set_font(family, "B", 9)
-        pdf.cell(56, 6, fix(label.strip()), border="B")
+        pdf.set_font(family, "B", 8.5)
+        pdf.cell(64, 6, _fit(pdf, fix(label.strip()), 64), border="B")
         pdf.set_font(family, "", 9)
-        pdf.multi_cell(width - 56, 6, fix(value), border="B", align="L", new_x="LMARGIN",
+        pdf.multi_cell(width - 64, 6, fix(value), border="B", align="L", new_x="LMARGIN",
                        new_y="NEXT")
 
     _people(pdf, t, family, fix, data.people, width)
@@ -349,7 +349,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["no_findings"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = (7, 25, 21, 14, 19, 14, 15, 26, 25)
+        widths = (7, 22, 20, 13, 17, 13, 15, 26, width - 133)
         heads = ("col_no", "col_kind", "col_serial", "col_type", "col_make", "col_calibre",
                  "col_folio", "col_books", "col_seen")
         _head(pdf, t, family, fix, widths, heads)
@@ -451,7 +451,7 @@ def _people(pdf: FPDF, t: dict[str, str], family: str, fix: Any, people: list[Pe
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["none"]), new_x="LMARGIN", new_y="NEXT")
         return
-    widths = (58, 58, width - 116)
+    widths = (50, 52, width - 102)
     _head(pdf, t, family, fix, widths, ("col_name", "col_post", "col_id"))
     pdf.set_font(family, "", 8)
     for p in people:
@@ -471,11 +471,11 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["annex_note"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    widths = (9, 26, 18, 22, 17, 20, 26, width - 138)
+    widths = (8, 24, 15, 22, 15, 17, 27, width - 128)
     heads = ("col_no", "col_serial", "col_type", "col_make", "col_calibre", "col_folio",
              "col_where", "col_how")
     _head(pdf, t, family, fix, widths, heads)
-    pdf.set_font(family, "", 7)
+    pdf.set_font(family, "", 6.5)
     for n, w in enumerate(annex, 1):
         status = kinds.get(f"status.{w['status']}", w["status"]) if w["status"] else ""
         where = " / ".join(x for x in (w["where"], status if w["status"] != "in_storage" else "")
@@ -491,7 +491,7 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
         if pdf.will_page_break(5):
             pdf.add_page()
             _head(pdf, t, family, fix, widths, heads)
-            pdf.set_font(family, "", 7)
+            pdf.set_font(family, "", 6.5)
         for wd, value in zip(widths, cells, strict=True):
             pdf.cell(wd, 5, _fit(pdf, fix(value), wd), border=1)
         pdf.ln(5)
