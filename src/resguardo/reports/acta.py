@@ -242,10 +242,9 @@ class _Acta(FPDF):
         box = min(36.0, (bottom - y) / max(len(self.signers), 1))
         for name in self.signers:
             self.rect(x, y, MARGIN_STRIP, box - 1.5)
-            self.set_font(self.family, "", 5.5)
-            self.set_xy(x + 0.5, y + box - 1.5 - 7.5)
-            self.multi_cell(MARGIN_STRIP - 1, 2.5, self.fix(name), align="C",
-                            max_line_height=2.5)
+            self.set_font(self.family, "", 6)
+            self.set_xy(x + 0.5, y + box - 1.5 - 6.5)
+            self.multi_cell(MARGIN_STRIP - 1, 2.8, self.fix(name), align="C")
             y += box
         self.set_text_color(0, 0, 0)
         self.set_draw_color(0, 0, 0)
@@ -259,7 +258,7 @@ class _Acta(FPDF):
 
 def _signers(data: ActaData, t: dict[str, str]) -> list[str]:
     """Who signs in the margin: those present (name, post); the roles when none were named."""
-    named = [", ".join(x for x in (p.name, p.post) if x) for p in data.people]
+    named = [p.name for p in data.people]
     return named or [t["sig_inspector"], t["sig_agency"], t["sig_witness"]]
 
 
@@ -349,11 +348,11 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["no_findings"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = (7, 22, 20, 13, 17, 13, 15, 26, width - 133)
+        widths = (7, 20, 19, 13, 20, 14, 19, 24, width - 136)
         heads = ("col_no", "col_kind", "col_serial", "col_type", "col_make", "col_calibre",
                  "col_folio", "col_books", "col_seen")
         _head(pdf, t, family, fix, widths, heads)
-        pdf.set_font(family, "", 7)
+        pdf.set_font(family, "", 6.5)
         for n, f in enumerate(weapon_findings, 1):
             reg, seen, sug = f.get("registry") or {}, f.get("observed") or {}, f.get("suggested_match")
             w = weapons.get(serial_key(f.get("serial") or "")) or {}
@@ -368,7 +367,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
             if pdf.will_page_break(5.5):
                 pdf.add_page()
                 _head(pdf, t, family, fix, widths, heads)
-                pdf.set_font(family, "", 7)
+                pdf.set_font(family, "", 6.5)
             for wd, value in zip(widths, cells, strict=True):
                 pdf.cell(wd, 5.5, _fit(pdf, fix(value), wd), border=1)
             pdf.ln(5.5)
@@ -451,9 +450,9 @@ def _people(pdf: FPDF, t: dict[str, str], family: str, fix: Any, people: list[Pe
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["none"]), new_x="LMARGIN", new_y="NEXT")
         return
-    widths = (50, 52, width - 102)
+    widths = (46, 66, width - 112)
     _head(pdf, t, family, fix, widths, ("col_name", "col_post", "col_id"))
-    pdf.set_font(family, "", 8)
+    pdf.set_font(family, "", 7.5)
     for p in people:
         for w, value in zip(widths, (p.name, p.post or "-", p.identification or "-"),
                             strict=True):
@@ -471,7 +470,7 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["annex_note"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    widths = (8, 24, 15, 22, 15, 17, 27, width - 128)
+    widths = (8, 22, 14, 26, 14, 20, 26, width - 130)
     heads = ("col_no", "col_serial", "col_type", "col_make", "col_calibre", "col_folio",
              "col_where", "col_how")
     _head(pdf, t, family, fix, widths, heads)
@@ -501,6 +500,8 @@ def _entries(pdf: FPDF, t: dict[str, str], family: str, fix: Any, title: str,
              entries: list[dict[str, Any]], names: dict[str, str], zone: str,
              width: float) -> None:
     """A titled table of log entries (when, in the agency's time; who, what, which weapon)."""
+    if pdf.will_page_break(24):  # the title never alone at the foot of a page
+        pdf.add_page()
     pdf.ln(4)
     pdf.set_font(family, "B", 10)
     pdf.multi_cell(width, 6, fix(title), new_x="LMARGIN", new_y="NEXT")
