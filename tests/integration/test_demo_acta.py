@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -26,7 +27,7 @@ def test_the_demo_revista_in_sonora_has_a_complete_acta(sqlite_url, clock, tmp_p
         books = [w["serial"] for w in q.annex_books(uow.repo, q.get(uow.repo, iid))]
     app.engine.dispose()
     if os.environ.get("RESGUARDO_KEEP_ACTA"):
-        open(os.environ["RESGUARDO_KEEP_ACTA"], "wb").write(pdf)
+        Path(os.environ["RESGUARDO_KEEP_ACTA"]).write_bytes(pdf)  # to look at it
     pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
     assert len(pages) >= 3
     for page in pages:

@@ -470,7 +470,7 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["annex_note"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    widths = (8, 22, 14, 26, 14, 20, 26, width - 130)
+    widths = (8, 22, 14, 23, 14, 20, 25, width - 126)
     heads = ("col_no", "col_serial", "col_type", "col_make", "col_calibre", "col_folio",
              "col_where", "col_how")
     _head(pdf, t, family, fix, widths, heads)
