@@ -29,3 +29,19 @@ def test_people_present_are_objects_or_lines_and_a_missing_part_is_named(api):
     assert shown["people"] == [ortega, {"name": "Lic. Marta Díaz",
                                         "post": "Directora jurídica municipal",
                                         "identification": "INE IDMEX1234567890"}]
+
+
+def test_an_admin_sets_an_organizations_zone_and_place_and_its_agencies_inherit_the_zone(api):
+    bad = api.post("admin", "/organizations/SSP/place", {"time_zone": "America/Atlantis"})
+    assert bad.status_code == 422 and "time_zone" in bad.text
+    refused = api.post("jefe1", "/organizations/MUN1/place", {"city": "Hermosillo"})
+    assert refused.status_code == 403
+    done = api.post("admin", "/organizations/SSP/place", {"time_zone": "America/Hermosillo"})
+    assert done.status_code == 201, done.text
+    placed = api.post("admin", "/organizations/MUN1/place",
+                      {"city": "Hermosillo, Sonora", "address": "Blvd. Luis Encinas 100"})
+    assert placed.status_code == 201
+    mun1 = api.get("jefe1", "/organizations/MUN1").json()
+    assert (mun1["time_zone"], mun1["city"], mun1["address"]) == (
+        "America/Hermosillo", "Hermosillo, Sonora", "Blvd. Luis Encinas 100")
+    assert api.get("admin", "/organizations/MUN3").json()["time_zone"] == "America/Mexico_City"
