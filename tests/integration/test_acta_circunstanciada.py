@@ -144,3 +144,17 @@ def test_a_users_full_name_and_post_are_set_by_an_admin_not_by_the_user(world):
     entry = look(world, None, lambda uow: [e for e in uow.repo.iter_events()
                                            if e.type == "user.profile_set"][-1])
     assert entry.payload["before"]["name"] == "armero1"
+
+
+def test_places_and_people_present_replay_from_the_log(world):
+    from resguardo.storage import rebuild
+    _sonora(world)
+    do(world, "admin", registry.add_organization, "MUN9", "Policía Municipal 9", "agency", "SSP",
+       time_zone="America/Cancun", city="Cancún, Quintana Roo", address="Av. Tulum 5")
+    iid = do(world, "inspector", inspections.plan, "MUN1", date(2025, 3, 4),
+             people=PRESENT[:1]).position
+    do(world, "inspector", inspections.open_, iid, PRESENT)
+    with world.read(None) as uow:
+        assert uow.repo.place(uow.repo.org("MUN9").id)["time_zone"] == "America/Cancun"
+        scratch = rebuild.replay(uow.repo.iter_events())
+        assert rebuild.compare(uow.conn, scratch) == []
