@@ -353,6 +353,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
                  "col_folio", "col_books", "col_seen")
         _head(pdf, t, family, fix, widths, heads)
         pdf.set_font(family, "", 6.5)
+        fitted: dict[tuple[str, float], str] = {}
         for n, f in enumerate(weapon_findings, 1):
             reg, seen, sug = f.get("registry") or {}, f.get("observed") or {}, f.get("suggested_match")
             w = weapons.get(serial_key(f.get("serial") or "")) or {}
@@ -368,9 +369,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
                 pdf.add_page()
                 _head(pdf, t, family, fix, widths, heads)
                 pdf.set_font(family, "", 6.5)
-            for wd, value in zip(widths, cells, strict=True):
-                pdf.cell(wd, 5.5, _fit(pdf, fix(value), wd), border=1)
-            pdf.ln(5.5)
+            _row(pdf, widths, [fix(v) for v in cells], 5.5, fitted)
     if rounds:
         pdf.ln(4)
         pdf.set_font(family, "B", 11)
