@@ -348,7 +348,7 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["no_findings"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = (7, 20, 19, 13, 20, 14, 19, 24, width - 136)
+        widths = (6, 19, 19, 13, 18, 16, 18, 26, width - 135)
         heads = ("col_no", "col_kind", "col_serial", "col_type", "col_make", "col_calibre",
                  "col_folio", "col_books", "col_seen")
         _head(pdf, t, family, fix, widths, heads)
@@ -469,7 +469,7 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["annex_note"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    widths = (8, 22, 14, 23, 14, 20, 25, width - 126)
+    widths = (8, 22, 13, 23, 16, 20, 24, width - 126)
     heads = ("col_no", "col_serial", "col_type", "col_make", "col_calibre", "col_folio",
              "col_where", "col_how")
     _head(pdf, t, family, fix, widths, heads)
