@@ -112,6 +112,10 @@ def test_people_present_need_name_post_and_identification(world):
         do(world, "inspector", inspections.open_, iid,
            [{"name": "Cap. Ortega", "post": "Inspector", "identification": " "}])
     assert blank.value.details["field"] == "people[1].identification"
+    with pytest.raises(ValidationFailed) as crowd:
+        do(world, "inspector", inspections.open_, iid,
+           [f"Testigo {n} | Vecino | INE {n}" for n in range(21)])
+    assert crowd.value.details["field"] == "people"
     do(world, "inspector", inspections.open_, iid,
        [{"name": "Cap. Ortega", "post": "Inspector", "identification": "SEDENA A-1"}])
     shown = do(world, "inspector", inspections.show, iid)

@@ -17,6 +17,9 @@ from resguardo.domain.errors import ValidationFailed
 
 #: Longest name, post or identification accepted.
 LIMIT = 200
+#: Most people an acta names as present: each signs in the margin of every page, and the
+#: margin holds twenty boxes a person can sign in.
+MOST = 20
 FIELDS = ("name", "post", "identification")
 
 
@@ -70,6 +73,9 @@ def parse_person(value: str | dict[str, Any], n: int) -> Person:
 def parse_people(values: Iterable[str | dict[str, Any]]) -> list[Person]:
     """Every person given (blank lines skipped), numbered from 1 in errors."""
     given = [v for v in values if not (isinstance(v, str) and not v.strip())]
+    if len(given) > MOST:
+        raise ValidationFailed(f"at most {MOST} people present can sign the acta; "
+                               f"{len(given)} were given", field="people")
     return [parse_person(v, n) for n, v in enumerate(given, 1)]
 
 

@@ -243,8 +243,11 @@ class _Acta(FPDF):
         for name in self.signers:
             self.rect(x, y, MARGIN_STRIP, box - 1.5)
             self.set_font(self.family, "", 6)
-            self.set_xy(x + 0.5, y + box - 1.5 - 6.5)
-            self.multi_cell(MARGIN_STRIP - 1, 2.8, self.fix(name), align="C")
+            text = self.fix(name)
+            lines = len(self.multi_cell(MARGIN_STRIP - 1, 2.6, text, align="C", dry_run=True,
+                                        output="LINES"))
+            self.set_xy(x + 0.5, y + box - 2 - 2.6 * lines)
+            self.multi_cell(MARGIN_STRIP - 1, 2.6, text, align="C")
             y += box
         self.set_text_color(0, 0, 0)
         self.set_draw_color(0, 0, 0)
@@ -449,7 +452,7 @@ def _people(pdf: FPDF, t: dict[str, str], family: str, fix: Any, people: list[Pe
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["none"]), new_x="LMARGIN", new_y="NEXT")
         return
-    widths = (46, 66, width - 112)
+    widths = (56, 58, width - 114)
     _head(pdf, t, family, fix, widths, ("col_name", "col_post", "col_id"))
     pdf.set_font(family, "", 7.5)
     for p in people:

@@ -313,6 +313,8 @@ _DYNAMIC = [
     (re.compile(r"^the (?P<part>[a-z]+) of person (?P<n>\d+) present is longer than "
                 r"(?P<limit>\d+) characters$"),
      N_("Person %(n)s present: each part takes at most %(limit)s characters.")),
+    (re.compile(r"^at most (?P<most>\d+) people present can sign the acta; "),
+     N_("At most %(most)s people present can sign the acta.")),
     (re.compile(r"^time zone (?P<zone>.+) is not an IANA zone"),
      N_("%(zone)s is not a time zone: write one such as America/Mexico_City or "
         "America/Hermosillo.")),
