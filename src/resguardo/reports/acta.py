@@ -244,8 +244,9 @@ class _Acta(FPDF):
             self.rect(x, y, MARGIN_STRIP, box - 1.5)
             self.set_font(self.family, "", 6)
             text = self.fix(name)
-            lines = len(self.multi_cell(MARGIN_STRIP - 1, 2.6, text, align="C", dry_run=True,
-                                        output="LINES"))
+            wrapped = self.multi_cell(MARGIN_STRIP - 1, 2.6, text, align="C", dry_run=True,
+                                      output="LINES")
+            lines = len(wrapped) if isinstance(wrapped, list) else 2
             self.set_xy(x + 0.5, y + box - 2 - 2.6 * lines)
             self.multi_cell(MARGIN_STRIP - 1, 2.6, text, align="C")
             y += box
