@@ -45,3 +45,13 @@ def test_an_admin_sets_an_organizations_zone_and_place_and_its_agencies_inherit_
     assert (mun1["time_zone"], mun1["city"], mun1["address"]) == (
         "America/Hermosillo", "Hermosillo, Sonora", "Blvd. Luis Encinas 100")
     assert api.get("admin", "/organizations/MUN3").json()["time_zone"] == "America/Mexico_City"
+
+
+def test_an_admin_sets_a_users_full_name_and_post_the_user_cannot(api):
+    body = {"name": "Juan Pérez López", "post": "Armero de la Policía Municipal 1"}
+    assert api.post("armero1", "/users/armero1/profile", body).status_code == 403
+    done = api.post("admin", "/users/armero1/profile", body)
+    assert done.status_code == 200, done.text
+    assert (done.json()["display_name"], done.json()["post"]) == (body["name"], body["post"])
+    blank = api.post("admin", "/users/armero1/profile", {"post": " "})
+    assert blank.status_code == 422 and "post" in blank.text
