@@ -6,8 +6,10 @@ import csv
 import io
 import json
 
+from pypdf import PdfReader
+
 from resguardo.domain.registry import FirearmInput
-from resguardo.services import custody, registry
+from resguardo.services import accounts, custody, registry
 
 from world import do
 
@@ -119,17 +121,20 @@ def test_a_trace_request_is_recorded_and_written_as_pdf(cli, world, tmp_path):
                  "--calibre", "9x19mm", "--kind", "pistol", "--country", "Austria",
                  "--importer", "Importadora del Norte", "--markings", "MADE IN AUSTRIA",
                  "--recovered-at", "Col. Centro", "--recovered-on", "2025-03-03",
-                 "--reason", "FED/77", "--pdf", str(out), "--json")
+                 "--case-file", "FED/JAL/GDL/0001234/2025", "--reason", "Homicidio en Col. Centro",
+                 "--pdf", str(out), "--json")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
+    assert record["case_file"] == "FED/JAL/GDL/0001234/2025"
     assert (record["serial"], record["obliterated"], record["country_of_origin"],
             record["recovered_on"]) == ("GLK-A1??", False, "Austria", "2025-03-03")
     assert record["candidates"][0]["serial"] == "GLK-A100"
     assert out.read_bytes().startswith(b"%PDF")
     with world.read(None) as uow:
         ev = uow.repo.event(record["request"])
-    assert (ev.type, ev.actor, ev.payload["importer"]) == (
-        "access.trace_request", "investigador", "Importadora del Norte")
+    assert (ev.type, ev.actor, ev.payload["importer"], ev.payload["case_file"]) == (
+        "access.trace_request", "investigador", "Importadora del Norte",
+        "FED/JAL/GDL/0001234/2025")
     log = json.loads(cli("--as", "investigador", "trace", "log", "--json").stdout)
     assert log["items"][0]["kind"] == "request"
 
@@ -137,10 +142,39 @@ def test_a_trace_request_is_recorded_and_written_as_pdf(cli, world, tmp_path):
 def test_an_obliterated_serial_still_makes_a_request_in_english(cli, tmp_path):
     out = tmp_path / "request.pdf"
     result = cli("--as", "investigador", "trace", "request", "--obliterated", "--make", "Glock",
-                 "--lang", "en", "--pdf", str(out))
+                 "--case-file", "CI-FGE-SON-0312/2025", "--lang", "en", "--pdf", str(out))
     assert result.exit_code == 0, result.output
     assert "0 candidate(s)" in result.stdout and out.read_bytes().startswith(b"%PDF")
-    assert cli("--as", "investigador", "trace", "request", "--make", "Glock").exit_code == 1
+    assert cli("--as", "investigador", "trace", "request", "--make", "Glock",
+               "--case-file", "CI-1/2025").exit_code == 1
+
+
+def test_the_request_pdf_names_the_requester_and_the_case_file_in_local_time(
+        cli, world, tmp_path):
+    do(world, "admin", accounts.set_profile, "investigador", name="Mtra. Claudia Reyes Aguilar",
+       post="Agente del Ministerio Público, unidad de rastreo")
+    do(world, "admin", registry.set_place, "SSP", time_zone="America/Hermosillo")
+    out = tmp_path / "solicitud.pdf"
+    result = cli("--as", "investigador", "trace", "request", "GLK-A1??", "--make", "Glock",
+                 "--case-file", "CI-FGE-SON-0312/2025", "--pdf", str(out))
+    assert result.exit_code == 0, result.output
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "Carpeta de investigación CI-FGE-SON-0312/2025" in text
+    assert ("Mtra. Claudia Reyes Aguilar, Agente del Ministerio Público, unidad de rastreo "
+            "(investigador)") in text
+    assert "2025-03-03 01:00 (America/Hermosillo, UTC-07:00)" in text
+    assert "UTC)" not in text.replace("UTC-07:00)", "")
+
+
+def test_a_trace_request_without_its_case_file_is_refused_and_nothing_is_recorded(cli, world):
+    before = json.loads(cli("--as", "investigador", "trace", "log", "--json").stdout)["total"]
+    missing = cli("--as", "investigador", "trace", "request", "GLK-A100", "--make", "Glock")
+    assert missing.exit_code == 1
+    assert "case file number (carpeta de investigación)" in missing.output
+    junk = cli("--as", "investigador", "trace", "request", "GLK-A100", "--case-file", "ninguna")
+    assert junk.exit_code == 1 and "is not a case file number" in junk.output
+    after = json.loads(cli("--as", "investigador", "trace", "log", "--json").stdout)["total"]
+    assert after == before
 
 
 def test_check_duplicates_as_json_and_csv(cli, world, tmp_path):

@@ -17,6 +17,8 @@ from resguardo.services import alerts, ammunition, custody, inspections
 from world import do, look
 
 TOMORROW = date(2025, 3, 4)
+#: A person present, as the inspector types them: name | post | identification.
+ORTEGA = "Cap. Ortega | Inspector de armamento | Credencial SEDENA A-1"
 
 
 def plan(app, sealed=False, **kw):  # type: ignore[no-untyped-def]
@@ -57,7 +59,7 @@ def test_every_read_of_a_sealed_inspection_is_an_access_event_naming_the_reader(
 
 def test_the_seal_lifts_when_the_inspection_opens(world):
     iid = plan(world, sealed=True)
-    do(world, "inspector", inspections.open_, iid, ["Cap. Ortega"])
+    do(world, "inspector", inspections.open_, iid, [ORTEGA])
     assert [i["id"] for i in do(world, "armero1", inspections.list_)] == [iid]
     before = len(events_of(world, "access.inspection_read"))
     do(world, "armero1", inspections.show, iid)
@@ -117,7 +119,7 @@ def test_rescanning_the_same_weapon_at_the_same_place_is_harmless(world):
 def test_closing_classifies_every_weapon_and_scan_against_the_books(world):
     do(world, "armero1", custody.issue, "GLK-A400", "P1")
     iid = plan(world)
-    do(world, "inspector", inspections.open_, iid, ["Cap. Ortega", "Lic. Díaz"])
+    do(world, "inspector", inspections.open_, iid, [ORTEGA, "Lic. Díaz | Director jurídico | INE IDMEX0002"])
     scan = lambda s, **kw: do(world, "inspector", inspections.scan, iid, s, **kw)  # noqa: E731
     scan("GLK-A100", location="ARM1")                 # matched
     scan("glk a200", location="ARM2")                 # mislocated (recorded at ARM1)
@@ -153,7 +155,7 @@ def test_a_weapon_held_as_evidence_is_explained_unseen_and_matched_seen(world):
            complaint_number="FGE/1/2025", complaint_authority="FGE Jalisco")
         do(world, "armero1", custody.recover, serial, "FGE Jalisco", "Asegurada en un cateo")
     iid = plan(world)
-    do(world, "inspector", inspections.open_, iid, ["Cap. Ortega"])
+    do(world, "inspector", inspections.open_, iid, [ORTEGA])
     for serial, place in (("GLK-A100", "ARM1"), ("GLK-A200", "ARM1"), ("GLK-A400", "ARM1"),
                           ("GLK-A500", "FGE Jalisco")):
         do(world, "inspector", inspections.scan, iid, serial, location=place)
@@ -165,7 +167,8 @@ def test_a_weapon_held_as_evidence_is_explained_unseen_and_matched_seen(world):
 
 def test_the_acta_is_a_pdf_whose_hash_is_in_the_closing_entry(world):
     iid = plan(world)
-    do(world, "inspector", inspections.open_, iid, ["Cap. Julián Ortega"])
+    do(world, "inspector", inspections.open_, iid,
+       ["Cap. Julián Ortega | Inspector de armamento | Credencial SEDENA A-1"])
     do(world, "inspector", inspections.scan, iid, "GLK-A100", location="ARM1")
     result = do(world, "inspector", inspections.close, iid)
     pdf, digest = do(world, "inspector", inspections.acta, iid)
@@ -173,8 +176,9 @@ def test_the_acta_is_a_pdf_whose_hash_is_in_the_closing_entry(world):
     closing = events_of(world, "inspection.closed")[-1]
     assert closing.payload["acta_sha256"] == digest == result["acta_sha256"]
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    for expected in ("ACTA DE REVISTA DE ARMAMENTO", "Policía Municipal 1", "GLK-A300",
-                     "Faltante", "Cap. Julián Ortega", "Por la autoridad revisora"):
+    for expected in ("ACTA CIRCUNSTANCIADA DE REVISTA DE ARMAMENTO", "Policía Municipal 1",
+                     "GLK-A300", "Faltante", "Cap. Julián Ortega", "Inspector de armamento",
+                     "Credencial SEDENA A-1", "Firmas al margen"):
         assert expected in text
     # the agency may read the acta once closed
     assert do(world, "armero1", inspections.acta, iid)[1] == digest

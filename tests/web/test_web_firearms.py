@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import event
 
 from resguardo.domain.registry import FirearmInput
-from resguardo.services import custody, registry
+from resguardo.services import accounts, custody, registry
 
 from world import do, look
 
@@ -191,6 +191,19 @@ def test_the_custody_receipt_names_the_officer_the_weapon_and_the_entry(sqlite_w
     assert "Custody receipt for an issued firearm" in english
     not_issued = browser.get(f"/firearms/{look(sqlite_world, None, lambda uow: uow.repo.firearm('GLK-A200').id)}/receipt.pdf")
     assert not_issued.status_code == 422
+
+
+def test_the_receipt_names_who_issued_by_full_name_and_post_in_the_agencys_time(
+        sqlite_world, signed_in):
+    do(sqlite_world, "admin", accounts.set_profile, "armero1", name="Juan Pérez López",
+       post="Armero de la Policía Municipal 1")
+    do(sqlite_world, "admin", registry.set_place, "SSP", time_zone="America/Hermosillo")
+    do(sqlite_world, "armero1", custody.issue, "GLK-A100", "P1")  # 08:00 UTC: 01:00 in Sonora
+    fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
+    text = " ".join(pdf_text(signed_in("armero1").get(f"/firearms/{fid}/receipt.pdf")
+                             .content).split())
+    assert "Juan Pérez López, Armero de la Policía Municipal 1 (armero1)" in text
+    assert "2025-03-03 01:00 (America/Hermosillo, UTC-07:00)" in text
 
 
 def test_report_a_loss_notify_it_and_recover_the_weapon(sqlite_world, signed_in, clock):

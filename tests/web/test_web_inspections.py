@@ -80,7 +80,11 @@ def test_open_scan_close_answer_and_download_the_acta(sqlite_world, signed_in):
     do(sqlite_world, "armero1", custody.issue, "GLK-A500", "P1")
     number = planned(sqlite_world, sealed=False)
     inspector = signed_in("inspector")
-    opened = inspector.post(f"/inspections/{number}/open", {"people": "Cap. J. Ortega"},
+    refused = inspector.post(f"/inspections/{number}/open", {"people": "Cap. J. Ortega"},
+                             page=f"/inspections/{number}")
+    assert refused.status_code == 422 and "nombre | cargo | identificación" in refused.text
+    opened = inspector.post(f"/inspections/{number}/open",
+                            {"people": "Cap. J. Ortega | Inspector de armamento | SEDENA A-1"},
                             page=f"/inspections/{number}")
     assert opened.url.path == f"/inspections/{number}/scan"
     assert "Conteo a ciegas" in opened.text and "GLK-A200" not in opened.text

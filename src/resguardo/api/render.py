@@ -33,8 +33,11 @@ def organizations(uow: UnitOfWork, orgs: Sequence[Organization | dict]) -> list[
                                        "kind": o.kind.value, "parent_id": o.parent_id}
         for o in orgs]
     parents = uow.repo.org_names([r["parent_id"] for r in rows if r["parent_id"] is not None])
+    places = {r["id"]: uow.repo.place(r["id"]) for r in rows}
     return [OrganizationOut(id=r["id"], code=r["code"], name=r["name"], kind=r["kind"],
-                            parent_id=r["parent_id"], parent=parents.get(r["parent_id"] or -1))
+                            parent_id=r["parent_id"], parent=parents.get(r["parent_id"] or -1),
+                            time_zone=places[r["id"]]["time_zone"],
+                            city=places[r["id"]]["city"], address=places[r["id"]]["address"])
             for r in rows]
 
 

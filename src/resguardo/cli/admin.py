@@ -106,6 +106,27 @@ def user_add(
         typer.echo(f"User {username.lower()} ({role.value}, scope {scope}) created.")
 
 
+@user_app.command("profile")
+@refusals
+def user_profile(
+    username: str,
+    name: Annotated[str | None, typer.Option(help="Full name, as documents print it.")] = None,
+    post: Annotated[str | None, typer.Option(help="Post (cargo), as documents print it.")] = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Set an account's full name and post (cargo): receipts, trace requests and actas
+    print them instead of the username. An admin of the account's scope sets them.
+
+    Example: resguardo --as admin user profile armero --name "Juan Pérez López" --post "Armero de la Policía Municipal"
+    """
+    found = write(as_user, accounts.set_profile, username, name=name, post=post)
+    if as_json:
+        print_json(found)
+    else:
+        typer.echo(f"{found['username']}: {found['name']}, {found['post'] or '(no post)'}")
+
+
 @user_app.command("list")
 @refusals
 def user_list(as_user: AsUser = None, as_json: Json = False) -> None:
@@ -240,6 +261,12 @@ def user_reject(request_id: int, reason: Reason, as_user: AsUser = None,
         typer.echo(f"Request {request_id} rejected.")
 
 
+TimeZone = Annotated[str | None, typer.Option(
+    help="IANA time zone its documents print times in (America/Hermosillo for Sonora).")]
+City = Annotated[str | None, typer.Option(help="City (and state) of its armory.")]
+Address = Annotated[str | None, typer.Option(help="Street address of its armory.")]
+
+
 @org_app.command("add")
 @refusals
 def org_add(
@@ -247,15 +274,41 @@ def org_add(
     name: Annotated[str, typer.Option(help="Full name.")],
     kind: Annotated[OrgKind, typer.Option(help="Node kind.")],
     parent: Annotated[str, typer.Option(help="Code of the parent organization.")],
+    time_zone: TimeZone = None,
+    city: City = None,
+    address: Address = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
     """Add an organization below a parent.
 
-    Example: resguardo --as admin org add MUN-01 --name "Policía Municipal" --kind agency --parent SSP-JAL
+    Example: resguardo --as admin org add MUN-HMO --name "Policía Municipal de Hermosillo" --kind agency --parent SSP-SON --time-zone America/Hermosillo --city "Hermosillo, Sonora" --address "Blvd. Luis Encinas 100"
     """
-    ev = write(as_user, registry.add_organization, code, name, kind, parent)
+    ev = write(as_user, lambda uow: registry.add_organization(
+        uow, code, name, kind, parent, time_zone=time_zone, city=city, address=address))
     report_event(ev, as_json, f"Organization {code} created")
+
+
+@org_app.command("place")
+@refusals
+def org_place(
+    code: str,
+    time_zone: TimeZone = None,
+    city: City = None,
+    address: Address = None,
+    as_user: AsUser = None,
+    as_json: Json = False,
+) -> None:
+    """Set an organization's time zone (its actas, receipts and trace requests print
+    times in it; an organization without one takes its parent's, and America/Mexico_City
+    at the top) and the city and address of its armory (the place an acta names). Parts
+    not given stay as they are.
+
+    Example: resguardo --as admin org place MUN-HMO --time-zone America/Hermosillo --city "Hermosillo, Sonora" --address "Blvd. Luis Encinas 100, Col. Centro"
+    """
+    ev = write(as_user, lambda uow: registry.set_place(uow, code, time_zone=time_zone,
+                                                       city=city, address=address))
+    report_event(ev, as_json, f"Place of {code} set")
 
 
 @org_app.command("oversee")
@@ -290,14 +343,18 @@ def org_oversee(
 @refusals
 def org_list(as_user: AsUser = None, as_json: Json = False) -> None:
     """List organizations in your scope. Example: resguardo --as admin org list"""
-    orgs = read(as_user, lambda uow: uow.repo.orgs())
+    orgs, places = read(as_user, lambda uow: (
+        orgs := uow.repo.orgs(), {o.id: uow.repo.place(o.id) for o in orgs}))
     if as_json:
         print_json([{"id": o.id, "code": o.code, "name": o.name, "kind": o.kind.value,
-                     "parent_id": o.parent_id} for o in orgs])
+                     "parent_id": o.parent_id, "time_zone": places[o.id]["time_zone"],
+                     "city": places[o.id]["city"], "address": places[o.id]["address"]}
+                    for o in orgs])
     else:
-        print_table("Organizations", ["code", "name", "kind", "depth"],
+        print_table("Organizations", ["code", "name", "kind", "depth", "time zone", "city"],
                     [(("  " * (o.path.count("/") - 2)) + o.code, o.name, o.kind.value,
-                      o.path.count("/") - 1) for o in orgs])
+                      o.path.count("/") - 1, places[o.id]["time_zone"],
+                      places[o.id]["city"] or "") for o in orgs])
 
 
 @location_app.command("add")

@@ -38,7 +38,8 @@ def plan(agency: Annotated[str, typer.Option(help="Agency to inspect.")],
          location: Annotated[list[str] | None, typer.Option(
              help="Limit to this location (repeat); default all.")] = None,
          present: Annotated[list[str] | None, typer.Option(
-             help="Person who will be present (repeat).")] = None,
+             help="Person who will be present, 'name | post | identification' "
+                  "(repeat).")] = None,
          as_user: AsUser = None, as_json: Json = False) -> None:
     """Plan an inspection of an agency.
 
@@ -54,12 +55,16 @@ def plan(agency: Annotated[str, typer.Option(help="Agency to inspect.")],
 @inspection_app.command("open")
 @refusals
 def open_(inspection: Id,
-          present: Annotated[list[str] | None, typer.Option(help="Person present (repeat).")] = None,
+          present: Annotated[list[str] | None, typer.Option(
+              help="Person present, 'name | post | identification' (repeat).")] = None,
           as_user: AsUser = None, as_json: Json = False) -> None:
     """Open an inspection: the agency's registry and custody movements freeze until it
     closes (a loss can still be reported); shows what the agency changed since the plan.
 
-    Example: resguardo --as inspector inspection open 4411 --present "Cap. J. Ortega" --present "Lic. M. Díaz"
+    Each person present is written 'name | post | identification'; the acta prints them
+    and leaves each a box in the margin of every page to sign.
+
+    Example: resguardo --as inspector inspection open 4411 --present "Cap. Julián Ortega | Inspector de la 15/a. Zona Militar | Credencial SEDENA A-123456" --present "Lic. Marta Díaz | Directora jurídica | INE IDMEX1234567890"
     """
     ev = write(as_user, inspections.open_, inspection, present or [])
     report_event(ev, as_json, f"Inspection {inspection} open: the agency's registry is frozen")

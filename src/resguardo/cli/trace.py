@@ -248,6 +248,9 @@ def request_command(
         "--recovered-at", metavar="PLACE", help="Where the weapon was recovered.")] = None,
     recovered_on: Annotated[str | None, typer.Option(
         "--recovered-on", metavar="YYYY-MM-DD", help="When it was recovered.")] = None,
+    case_file: Annotated[str | None, typer.Option(
+        "--case-file", metavar="NUMBER",
+        help="The case file (carpeta de investigación) the request is for; required.")] = None,
     reason: Reason = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", metavar="OUT", dir_okay=False,
                                              help="Write the request as PDF.")] = None,
@@ -257,7 +260,10 @@ def request_command(
 ) -> None:
     """Record a trace request for a national tracing centre, with this registry's candidates.
 
-    Example: resguardo --as investigador trace request 'GLK-A1??' --make Glock --calibre 9x19mm --kind pistol --country Austria --recovered-at "Col. Centro" --recovered-on 2025-03-07 --pdf solicitud.pdf
+    The case file number (carpeta de investigación) is required; the PDF names the
+    requester by full name and post and prints the time in the requester's zone.
+
+    Example: resguardo --as investigador trace request 'GLK-A1??' --case-file FED/JAL/GDL/0001234/2026 --make Glock --calibre 9x19mm --kind pistol --country Austria --recovered-at "Col. Centro" --recovered-on 2025-03-07 --pdf solicitud.pdf
     """
     day = None
     if recovered_on:
@@ -270,8 +276,9 @@ def request_command(
         kind=kind, country_of_origin=country, importer=importer, markings=markings,
         recovered_place=recovered_at, recovered_on=day)
     read(as_user, service.may_trace)
+    service.case_file_number(case_file)  # refused before the index is prepared
     trace_index.prepare(deployment().engine)
-    record = write(as_user, service.trace_request, data, reason=reason)
+    record = write(as_user, service.trace_request, data, case_file=case_file, reason=reason)
     if pdf is not None:
         from resguardo.reports.trace_request import render
         pdf.write_bytes(render(record, lang.value))

@@ -24,6 +24,7 @@ from typing import Any
 
 from resguardo.domain.entities import Actor, NewEvent, Organization
 from resguardo.domain.errors import InvalidTransition, Lockdown, NotFound, ValidationFailed
+from resguardo.domain.people import Person
 from resguardo.domain.serials import serial_key
 
 
@@ -92,7 +93,7 @@ class Inspection:
     revealed: bool = False
     opened_at: datetime | None = None
     closed_at: datetime | None = None
-    people: tuple[str, ...] = field(default_factory=tuple)
+    people: tuple[Person, ...] = field(default_factory=tuple)
     present_by: datetime | None = None
 
     @property
@@ -153,7 +154,8 @@ def require_visible(actor: Actor | None, inspection: Inspection) -> None:
 
 
 def plan(authority: Organization, agency: Organization, location_codes: list[str],
-         planned_on: date, sealed: bool, today: date, people: list[str] | None = None) -> NewEvent:
+         planned_on: date, sealed: bool, today: date,
+         people: list[Person] | None = None) -> NewEvent:
     if not agency.holds_weapons:
         raise ValidationFailed(f"{agency.code} is not an agency that holds weapons",
                                field="agency")
@@ -164,18 +166,18 @@ def plan(authority: Organization, agency: Organization, location_codes: list[str
         "inspection.planned",
         {"authority_id": authority.id, "agency_id": agency.id, "locations": codes,
          "planned_on": planned_on.isoformat(), "sealed": bool(sealed),
-         "people": [p.strip() for p in (people or []) if p.strip()]},
+         "people": [p.as_dict() for p in people or []]},
         org_id=agency.id, subject_type="inspection",
     )
 
 
-def open_(inspection: Inspection, people: list[str]) -> NewEvent:
+def open_(inspection: Inspection, people: list[Person]) -> NewEvent:
     if inspection.state != InspectionState.PLANNED:
         raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; "
                                 "only a planned inspection can be opened")
     return NewEvent("inspection.opened",
                     {"inspection_id": inspection.id,
-                     "people": [p.strip() for p in people if p.strip()]},
+                     "people": [p.as_dict() for p in people]},
                     org_id=inspection.agency_id, subject_type="inspection",
                     subject_id=inspection.id)
 

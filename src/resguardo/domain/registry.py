@@ -12,7 +12,7 @@ from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, Org
 from resguardo.domain.entities import NewEvent, Officer, Organization
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.serials import make_key, serial_key
-from resguardo.domain.timefmt import iso_date
+from resguardo.domain.timefmt import iso_date, zone_named
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_TEXT = 200
@@ -40,7 +40,9 @@ def _code(value: str, field: str = "code") -> str:
     return code
 
 
-def create_organization(code: str, name: str, kind: OrgKind, parent: Organization | None) -> NewEvent:
+def create_organization(code: str, name: str, kind: OrgKind, parent: Organization | None,
+                        time_zone: str | None = None, city: str | None = None,
+                        address: str | None = None) -> NewEvent:
     if kind != OrgKind.NATIONAL and parent is None:
         raise ValidationFailed("every organization but the national authority needs a parent",
                                field="parent")
@@ -49,9 +51,36 @@ def create_organization(code: str, name: str, kind: OrgKind, parent: Organizatio
     return NewEvent(
         "organization.created",
         {"code": _code(code), "name": _text(name, "name", required=True), "kind": kind.value,
-         "parent_id": parent.id if parent else None},
+         "parent_id": parent.id if parent else None,
+         **_place_fields(time_zone, city, address)},
         org_id=parent.id if parent else None, subject_type="organization",
     )
+
+
+def _place_fields(time_zone: str | None, city: str | None,
+                  address: str | None) -> dict[str, str]:
+    """The given parts of an organization's place, checked (absent ones left out)."""
+    out: dict[str, str] = {}
+    if time_zone is not None and time_zone.strip():
+        zone_named(time_zone)
+        out["time_zone"] = time_zone.strip()
+    if city is not None and city.strip():
+        out["city"] = _text(city, "city", limit=200) or ""
+    if address is not None and address.strip():
+        out["address"] = _text(address, "address", limit=400) or ""
+    return out
+
+
+def set_place(org: Organization, time_zone: str | None, city: str | None,
+              address: str | None) -> NewEvent:
+    """Set an organization's time zone (its documents print times in it) and the city and
+    address of its armory (the place an acta names); parts not given stay as they are."""
+    fields = _place_fields(time_zone, city, address)
+    if not fields:
+        raise ValidationFailed("give the time zone, the city or the address to set",
+                               field="time_zone")
+    return NewEvent("organization.place_set", {"org_id": org.id, **fields},
+                    org_id=org.id, subject_type="organization", subject_id=org.id)
 
 
 def add_oversight(overseer: Organization, agency: Organization,

@@ -6,7 +6,8 @@ as text and hash the same in every implementation of the ledger.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def utcnow() -> datetime:
@@ -39,3 +40,40 @@ def parse_date(text: str | None) -> date | None:
     if text is None or text == "":
         return None
     return date.fromisoformat(text[:10])
+
+
+# --- local time: documents print times in the agency's own zone -------------------------
+
+#: The zone of an organization that names none, nor any of its ancestors.
+DEFAULT_ZONE = "America/Mexico_City"
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name`` (``America/Hermosillo``); ValidationFailed naming the field
+    when it is not one this system knows."""
+    from resguardo.domain.errors import ValidationFailed
+    text = (name or "").strip()
+    if not text or "/" not in text or text.startswith(("/", ".")) or ".." in text:
+        raise ValidationFailed(f"time zone {text!r} is not an IANA zone such as "
+                               "America/Mexico_City or America/Hermosillo", field="time_zone")
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"time zone {text!r} is not an IANA zone such as "
+                               "America/Mexico_City or America/Hermosillo",
+                               field="time_zone") from None
+
+
+def local(instant: datetime | str, zone: str, *, seconds: bool = False) -> str:
+    """An instant in ``zone``'s wall-clock time, saying the zone and its offset:
+    ``2026-12-06 10:45 (America/Hermosillo, UTC-07:00)``."""
+    dt = parse_instant(instant) if isinstance(instant, str) else instant
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    here = dt.astimezone(ZoneInfo(zone))
+    offset = here.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    shown = here.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{shown} ({zone}, UTC{sign}{hh:02d}:{mm:02d})"

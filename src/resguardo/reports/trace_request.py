@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resguardo.domain.timefmt import parse_instant
+from resguardo.domain.timefmt import DEFAULT_ZONE, local, parse_instant
 from resguardo.reports.pdf_text import fit, new_pdf
 
 TEXT: dict[str, dict[str, str]] = {
@@ -19,8 +19,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Solicitud de rastreo de arma de fuego",
         "subtitle": "Para el centro nacional de rastreo",
         "request_section": "Datos de la solicitud",
-        "request": "Solicitud núm.", "at": "Fecha (UTC)", "by": "Solicita",
-        "organization": "Dependencia", "reason": "Carpeta o motivo",
+        "request": "Solicitud núm.", "at": "Fecha y hora", "by": "Solicita",
+        "organization": "Dependencia", "reason": "Motivo",
+        "case_file": "Carpeta de investigación",
         "firearm": "Arma recuperada", "serial": "Matrícula (como se lee)",
         "obliterated": "Matrícula borrada o alterada", "yes": "Sí", "no": "No",
         "make": "Marca", "model": "Modelo", "calibre": "Calibre", "kind": "Tipo",
@@ -49,8 +50,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Firearm trace request",
         "subtitle": "For the national tracing centre",
         "request_section": "Request",
-        "request": "Request no.", "at": "Date (UTC)", "by": "Requested by",
-        "organization": "Organization", "reason": "Case or purpose",
+        "request": "Request no.", "at": "Date and time", "by": "Requested by",
+        "organization": "Organization", "reason": "Purpose",
+        "case_file": "Case file (carpeta de investigación)",
         "firearm": "Recovered firearm", "serial": "Serial (as read)",
         "obliterated": "Serial obliterated or altered", "yes": "Yes", "no": "No",
         "make": "Make", "model": "Model", "calibre": "Calibre", "kind": "Kind",
@@ -122,10 +124,14 @@ def render(record: dict[str, Any], lang: str = "es") -> bytes:
     ])
     section(t["recovery"], [("recovered_place", record.get("recovered_place")),
                             ("recovered_on", record.get("recovered_on"))])
-    section(t["request_section"], [("request", record["request"]), ("at", record["at"][:19]),
-                           ("by", record.get("requested_by")),
-                           ("organization", record.get("organization")),
-                           ("reason", record.get("reason"))])
+    zone = record.get("time_zone") or DEFAULT_ZONE
+    section(t["request_section"], [("request", record["request"]),
+                                   ("case_file", record.get("case_file")),
+                                   ("at", local(record["at"], zone)),
+                                   ("by", record.get("requested_by_name")
+                                    or record.get("requested_by")),
+                                   ("organization", record.get("organization")),
+                                   ("reason", record.get("reason"))])
 
     pdf.set_font(font, "B", 11)
     pdf.set_fill_color(236, 240, 245)

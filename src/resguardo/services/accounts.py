@@ -119,3 +119,50 @@ def change_role(uow: UnitOfWork, username: str, role: Role | str, scope_code: st
     sessions.end_sessions(uow, target["id"], target["username"], "role_changed", scope.id)
     return {**target, "role": new_role.value, "scope_id": scope.id}
 
+
+
+def set_profile(uow: UnitOfWork, username: str, *, name: str | None = None,
+                post: str | None = None) -> dict:
+    """An account's full name and post (cargo), as receipts, trace requests and actas print
+    them ("Entregó: Juan Pérez López, Armero de la Policía Municipal"). An admin of the
+    account's scope sets them, never the person alone (a name on a signed paper is not
+    one's own to change); the change is an entry with what it was before."""
+    target = _managed(uow, username)
+    row = uow.repo.user_row(target["username"])
+    values: dict[str, str] = {}
+    for key, value, column, limit in (("name", name, "display_name", 200),
+                                      ("post", post, "post", 200)):
+        if value is None:
+            continue
+        text = " ".join(value.split())
+        if not text:
+            raise ValidationFailed(f"the {key} cannot be blank", field=key)
+        if len(text) > limit:
+            raise ValidationFailed(f"the {key} is longer than {limit} characters", field=key)
+        values[column] = text
+    if not values:
+        raise ValidationFailed("give the full name or the post to set", field="name")
+    uow.lock()
+    before = {"name": row.display_name, "post": row.post}
+    _set(uow, target["username"], **values)
+    after = {"name": values.get("display_name", row.display_name),
+             "post": values.get("post", row.post)}
+    uow.append(NewEvent("user.profile_set", {"user_id": target["id"],
+                                             "username": target["username"],
+                                             "before": before, "after": after},
+                        org_id=target["scope_id"]))
+    return {"username": target["username"], **after}
+
+
+def signer(uow: UnitOfWork, username: str | None) -> str:
+    """How a document names the person behind a username: full name and post
+    ("Juan Pérez López, Armero"), the username in brackets; the username alone when
+    the account is gone (or none)."""
+    if not username:
+        return ""
+    row = uow.repo.user_row(username)
+    if row is None:
+        return username
+    name = row.display_name if row.display_name and row.display_name != username else None
+    parts = ", ".join(x for x in (name, row.post) if x)
+    return f"{parts} ({username})" if parts else username

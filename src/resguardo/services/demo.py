@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from resguardo.domain.errors import DomainError
 from resguardo.domain.registry import FirearmInput, OfficerInput
-from resguardo.services import ammunition, custody, ledger, registry, setup, users
+from resguardo.services import accounts, ammunition, custody, ledger, registry, setup, users
 
 # (make, model, calibre, kind, serial pattern, share) - patterns: A letter, 9 digit, literal else
 CATALOGUE = [
@@ -59,6 +59,45 @@ ROLES = [  # username, role, scope, name
     ("inspector", "inspector", "ZM-15", "Inspector de la 15a Zona Militar"),
     ("investigador", "investigator", "SSP-JAL", "Fiscalía: unidad de rastreo"),
     ("auditor", "auditor", "NACIONAL", "Auditoría externa"),
+    ("inspector_son", "inspector", "ZM-4", "Inspector de la 4a Zona Militar"),
+]
+
+#: The full name and post (cargo) documents print for each demo account.
+PROFILES = {
+    "armero": ("Juan Carlos Pérez López", "Armero de la Comisaría de Guadalajara"),
+    "jefe": ("Cmdte. Ricardo Gómez Ortiz", "Comisario de la Policía de Guadalajara"),
+    "supervisor": ("Lic. Adriana Flores Méndez", "Supervisora estatal de armamento, SSP Jalisco"),
+    "inspector": ("Cap. 1/o. Jorge Ramírez Castillo", "Inspector de armamento, 15/a. Zona Militar"),
+    "investigador": ("Mtra. Claudia Reyes Aguilar",
+                     "Agente del Ministerio Público, unidad de rastreo, FGE Jalisco"),
+    "auditor": ("C.P. Sergio Jiménez Rivera", "Auditor externo"),
+    "inspector_son": ("Cap. 2/o. Luis Moreno Chávez", "Inspector de armamento, 4/a. Zona Militar"),
+}
+
+#: Where each organization is: time zone, city and the address of its armory. Sonora keeps
+#: UTC-7 all year (no daylight saving time, as Arizona), one hour behind Mexico City in winter.
+PLACES = {
+    "NACIONAL": ("America/Mexico_City", "Ciudad de México", None),
+    "SSP-JAL": ("America/Mexico_City", "Guadalajara, Jalisco", None),
+    "MUN-GDL": (None, "Guadalajara, Jalisco", "Av. 5 de Febrero 1351, Col. Las Conchas"),
+    "MUN-ZAP": (None, "Zapopan, Jalisco", "Av. Hidalgo 151, Zapopan Centro"),
+    "MUN-TLQ": (None, "San Pedro Tlaquepaque, Jalisco", "Calle Florida 188, Centro"),
+    "MUN-TON": (None, "Tonalá, Jalisco", "Av. Tonalá 49, Centro"),
+    "SSP-SON": ("America/Hermosillo", "Hermosillo, Sonora", None),
+    "ZM-4": ("America/Hermosillo", "Hermosillo, Sonora", None),
+    "MUN-HMO": (None, "Hermosillo, Sonora", "Blvd. Luis Encinas y Calle Reforma s/n, "
+                                             "Col. Centro Norte"),
+}
+#: The Sonora agency with a closed revista in the demo: code, name, firearms, officers.
+SONORA = ("MUN-HMO", "Policía Municipal de Hermosillo", 140, 40)
+#: Those present at the demo's revista: name | post | identification.
+SONORA_PRESENT = [
+    "Cap. 2/o. Luis Moreno Chávez | Inspector de armamento, 4/a. Zona Militar | "
+    "Credencial SEDENA A-4471203",
+    "Lic. Verónica Ruiz Domínguez | Directora jurídica, Policía Municipal de Hermosillo | "
+    "INE IDMEX2231847765",
+    "Sgto. Manuel Torres Juárez | Armero, Policía Municipal de Hermosillo | "
+    "Gafete municipal HMO-0007",
 ]
 
 
@@ -119,8 +158,13 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
             registry.add_oversight(uow, "ZM-15", code)
         registry.add_licence(uow, "LOC-JAL-0042", "SSP-JAL", [a[0] for a in AGENCIES],
                              date(start.year - 1, 1, 1), date(today.year + 1, 12, 31))
+        _sonora_organizations(uow, start, today)
+        for code, (zone, city, address) in PLACES.items():
+            registry.set_place(uow, code, time_zone=zone, city=city, address=address)
         for name, role, scope, display in ROLES[1:]:
             users.add_user(uow, name, pw[name], role, scope, display)
+        for name, (full, post) in PROFILES.items():
+            accounts.set_profile(uow, name, name=full, post=post)
         uow.commit()
     result.logins = [(name, pw[name], role, scope) for name, role, scope, _ in ROLES]
 
@@ -200,6 +244,7 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
         note("A year of shifts", day + 1, days)
 
     _incidents(app, clock, rng, today, armory, officers, result)
+    _sonora_revista(app, clock, rng, today, seen, result)
     key = ledger.attach(app)
     if key.exists():  # the last entries signed too: `ledger verify` passes on a fresh demo
         with app.work(None) as uow:
@@ -208,6 +253,76 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
     with app.read(None) as uow:
         result.events = uow.repo.log_size()
     return result
+
+
+def _sonora_organizations(uow, start: datetime, today: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Sonora: its state secretariat and military zone keep Sonora's hour; one municipal
+    agency under its own LOC, overseen by the 4th military zone."""
+    code, name, *_ = SONORA
+    registry.add_organization(uow, "ZM-4", "4a Zona Militar (Sonora)", "military_zone",
+                              "NACIONAL")
+    registry.add_organization(uow, "SSP-SON", "Secretaría de Seguridad Pública del Estado de "
+                              "Sonora", "state", "NACIONAL")
+    registry.add_organization(uow, code, name, "agency", "SSP-SON")
+    registry.add_location(uow, code, "ARM-1", "Armería central", "armory")
+    registry.add_oversight(uow, "ZM-4", code)
+    registry.add_licence(uow, "LOC-SON-0017", "SSP-SON", [code],
+                         date(start.year - 1, 1, 1), date(today.year + 1, 12, 31))
+
+
+def _sonora_revista(app, clock, rng, today, seen, result) -> None:  # type: ignore[no-untyped-def]
+    """The Hermosillo agency's weapons and officers, and a revista of them by the 4th
+    military zone, closed: its acta prints Sonora's time, the armory's address, the LOC,
+    those present and every weapon in its annex."""
+    from resguardo.services import inspections
+    code, _name, n_arms, n_officers = SONORA
+    clock.now = today - timedelta(days=20)
+    weights = [c[5] for c in CATALOGUE]
+    serials: list[str] = []
+    with app.work(None) as uow:
+        for i in range(n_officers):
+            registry.add_officer(uow, code, OfficerInput(
+                badge=f"HMO-{i + 1:04d}",
+                name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
+                credential_folio=f"CP-{rng.randint(100000, 999999)}",
+                credential_expiry=(today + timedelta(days=400)).date(),
+                qualification_expiry=(today + timedelta(days=300)).date()), "LOC-SON-0017")
+        for _ in range(n_arms):
+            make, model, calibre, kind, pattern, _w = rng.choices(CATALOGUE, weights)[0]
+            serial = _serial(rng, pattern)
+            while (make, serial) in seen:
+                serial = _serial(rng, pattern)
+            seen.add((make, serial))
+            registry.register_firearm(uow, code, "ARM-1", FirearmInput(
+                serial=serial, make=make, model=model, calibre=calibre, kind=kind,
+                folio=f"RFA-{rng.randint(1000000, 9999999)}",
+                acquired_on=(today - timedelta(days=rng.randint(60, 2000))).date(),
+                supplier="DCAM SEDENA"), "LOC-SON-0017")
+            serials.append(serial)
+        custody.issue(uow, serials[0], "HMO-0001")
+        uow.commit()
+    result.firearms += n_arms
+    result.officers += n_officers
+    clock.now = today - timedelta(days=6, hours=-1)
+    with app.work("inspector_son") as uow:
+        iid = inspections.plan(uow, code, (today - timedelta(days=3)).date()).position
+        uow.commit()
+    clock.now = today - timedelta(days=3, hours=-10)  # 09:xx in Hermosillo (UTC-7)
+    with app.work("inspector_son") as uow:
+        inspections.open_(uow, iid, SONORA_PRESENT)
+        uow.commit()
+    with app.work("inspector_son") as uow:
+        for n, serial in enumerate(serials[1:-2]):  # two not seen, one issued to present
+            clock.now += timedelta(seconds=25)
+            inspections.scan(uow, iid, serial, location="ARM-1",
+                             source="scanner" if n % 7 else "typed")
+        uow.commit()
+    clock.now += timedelta(minutes=40)
+    with app.work("inspector_son") as uow:
+        inspections.close(uow, iid)
+        uow.commit()
+    result.notes.append(f"Revista {iid} of {code} (Sonora time) is closed: "
+                        f"`resguardo --as inspector_son inspection acta {iid} --pdf acta.pdf` writes its acta.")
 
 
 def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # type: ignore[no-untyped-def]

@@ -20,12 +20,14 @@ from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
+from resguardo.domain.people import parse_people
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.reconcile import reconcile
 from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.ledger import tree_root
+from resguardo.services import accounts
 from resguardo.services.ledger import b64 as ledger_b64
 from resguardo.storage import inspection_queries as q
 from resguardo.storage.import_batch import log_position
@@ -60,14 +62,17 @@ def load(uow: UnitOfWork, inspection_id: int, what: str = "show") -> Inspection:
 
 
 def plan(uow: UnitOfWork, agency_code: str, planned_on: date, *, sealed: bool = False,
-         locations: Iterable[str] = (), people: Iterable[str] = ()) -> Event:
+         locations: Iterable[str] = (),
+         people: Iterable[str | dict[str, Any]] = ()) -> Event:
+    """Plan a revista; ``people`` (optional here) as ``name | post | identification``
+    lines or objects (``domain.people``)."""
     uow.lock()
     agency = uow.repo.org(agency_code)
     _authorize(uow, Action.INSPECTION_ORDER, agency.path)
     codes = [_planned_location(uow, agency, ref) for ref in locations if ref.strip()]
     authority = uow.actor.scope if uow.actor is not None else uow.repo.org_unscoped(agency.id)
     return uow.append(rules.plan(authority, agency, codes, planned_on, sealed, uow.now().date(),
-                                 list(people)))
+                                 parse_people(people)))
 
 
 def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
@@ -91,7 +96,8 @@ def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
     return code
 
 
-def open_(uow: UnitOfWork, inspection_id: int, people: Iterable[str] = ()) -> Event:
+def open_(uow: UnitOfWork, inspection_id: int,
+          people: Iterable[str | dict[str, Any]] = ()) -> Event:
     uow.lock()
     inspection = load(uow, inspection_id, "open")
     _authorize(uow, Action.INSPECTION_CONDUCT, inspection.agency_path)
@@ -99,7 +105,7 @@ def open_(uow: UnitOfWork, inspection_id: int, people: Iterable[str] = ()) -> Ev
     if already is not None:
         raise ValidationFailed(f"inspection {already.id} is already open at this agency",
                                field="inspection")
-    return uow.append(rules.open_(inspection, list(people)))
+    return uow.append(rules.open_(inspection, parse_people(people)))
 
 
 def _conducting(uow: UnitOfWork, inspection_id: int, what: str) -> Inspection:
@@ -202,6 +208,7 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     # that a paper copy can be held against any later checkpoint by a consistency proof
     log_size = log_position(uow)
     log_root = ledger_b64(tree_root(DbNodeStore(uow.conn), log_size))
+    place = uow.repo.place(inspection.agency_id)
     data = acta_report.ActaData(
         inspection_id=inspection.id,
         authority=_org_label(uow, inspection.authority_id),
@@ -212,7 +219,12 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
         refused_movements=int(row["refused_movements"]), present_by=deadline,
         changes=record["changes"], refusals=record["refusals"], losses=record["losses"],
         identity=[_identity_row(c) for c in record["identity"]],
-        log_size=log_size, log_root=log_root)
+        log_size=log_size, log_root=log_root,
+        time_zone=str(place["time_zone"]), city=place["city"], address=place["address"],
+        licences=[f"{r['number']} ({r['valid_from']} – {r['valid_to']})"
+                  for r in q.agency_licences(uow.repo, inspection.agency_id)],
+        annex=_annex(uow, inspection),
+        inspector=accounts.signer(uow, uow.actor.username if uow.actor else None))
     pdf = acta_report.render(data, lang)
     digest = hashlib.sha256(pdf).hexdigest()
     ev = uow.append(rules.close(inspection, summary, findings, digest, closed_at, deadline))
@@ -221,6 +233,40 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
             "summary": summary, "findings": findings, "present_by": iso(deadline),
             "authority": uow.repo.org_unscoped(inspection.authority_id).code,
             "log_size": log_size, "log_root": log_root}
+
+
+def _annex(uow: UnitOfWork, inspection: Inspection) -> list[dict[str, Any]]:
+    """Every weapon the revista reviewed, as the acta's annex lists it: each weapon on the
+    books for the count (seen or not) and each serial seen that is not on them, with how it
+    was counted (the source of its first reading, how many readings) or why it was not."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for s in q.scans(uow.repo, inspection.id):
+        seen.setdefault(serial_key(s["serial"]), []).append(s)
+    out: list[dict[str, Any]] = []
+    for w in q.annex_books(uow.repo, inspection):
+        readings = seen.pop(w["serial_key"], [])
+        holder = " ".join(x for x in (w["badge"], w["holder"]) if x)
+        out.append({"serial": w["serial"], "kind": w["kind"], "make": w["make"],
+                    "model": w["model"], "calibre": w["calibre"], "folio": w["folio"],
+                    "status": w["status"], "where": w["location"] or holder or "",
+                    "how": _how(readings, w["status"]), "readings": len(readings),
+                    "on_books": True})
+    for readings in seen.values():
+        first = readings[0]
+        out.append({"serial": first["serial"], "kind": None, "make": first["make"] or "",
+                    "model": None, "calibre": None, "folio": None, "status": None,
+                    "where": first["location"] or first["holder"] or "",
+                    "how": _how(readings, None), "readings": len(readings),
+                    "on_books": False})
+    return out
+
+
+def _how(readings: list[dict[str, Any]], status: str | None) -> str:
+    """How a weapon was counted: ``scanner``, ``typed``, ``camera``, ``file`` (its first
+    reading); ``to_present`` (issued, not seen) or ``not_seen``."""
+    if readings:
+        return str(readings[0]["source"])
+    return "to_present" if status == "issued" else "not_seen"
 
 
 def witness_closing(app: Any, closed: dict[str, Any], *,
@@ -351,7 +397,7 @@ def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[
         "authority_name": uow.repo.org_unscoped(inspection.authority_id).name,
         "state": inspection.state.value, "sealed": inspection.sealed,
         "planned_on": inspection.planned_on.isoformat(), "locations": list(inspection.locations),
-        "people": list(inspection.people), "opened_at": row["opened_at"],
+        "people": [p.as_dict() for p in inspection.people], "opened_at": row["opened_at"],
         "closed_at": row["closed_at"], "present_by": row["present_by"],
         "revealed": inspection.revealed,
     }

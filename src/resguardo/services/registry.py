@@ -21,7 +21,8 @@ def _check(uow: UnitOfWork, action: Action, org: Organization | None, what: str 
 
 
 def add_organization(uow: UnitOfWork, code: str, name: str, kind: OrgKind | str,
-                     parent_code: str | None) -> Event:
+                     parent_code: str | None, *, time_zone: str | None = None,
+                     city: str | None = None, address: str | None = None) -> Event:
     parent = uow.repo.org(parent_code) if parent_code else None
     _check(uow, Action.ORG_MANAGE, parent, "organization")
     if uow.actor is not None and parent is None:
@@ -34,7 +35,17 @@ def add_organization(uow: UnitOfWork, code: str, name: str, kind: OrgKind | str,
     except ValueError:
         raise ValidationFailed("kind must be one of " + ", ".join(k.value for k in OrgKind),
                                field="kind") from None
-    return uow.append(registry.create_organization(code, name, kind, parent))
+    return uow.append(registry.create_organization(code, name, kind, parent, time_zone, city,
+                                                   address))
+
+
+def set_place(uow: UnitOfWork, code: str, *, time_zone: str | None = None,
+              city: str | None = None, address: str | None = None) -> Event:
+    """An organization's time zone and the city and address of its armory (admin)."""
+    org = uow.repo.org(code)
+    _check(uow, Action.ORG_MANAGE, org, "organization")
+    uow.lock()
+    return uow.append(registry.set_place(org, time_zone, city, address))
 
 
 def add_oversight(uow: UnitOfWork, overseer_code: str, agency_code: str) -> Event:

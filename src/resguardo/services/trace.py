@@ -48,6 +48,7 @@ from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.registry import parse_kind
+from resguardo.domain.timefmt import DEFAULT_ZONE
 from resguardo.domain.trace import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_DISTANCE,
@@ -389,6 +390,7 @@ def log_entry(ev: Event) -> dict[str, Any]:
     p = ev.payload
     return {"position": ev.position, "at": ev.at, "actor": ev.actor,
             "kind": "request" if ev.type == "access.trace_request" else "trace",
+            "case_file": p.get("case_file"),
             "query": p.get("query") or p.get("serial") or "", "filters": p.get("filters", {}),
             "reason": ev.reason,
             "candidates": [{"firearm_id": c["firearm_id"], "serial": c["serial"],
@@ -440,15 +442,37 @@ def _request_fields(data: RecoveredFirearm) -> dict[str, Any]:
     return fields
 
 
-def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None = None,
+#: A case file number (carpeta de investigación) as prosecutors' offices write them:
+#: ``FED/JAL/GDL/0001234/2026``, ``CI-FGE-SON-0312/2026``, ``D-2026-000451``.
+_CASE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /._()#-]{3,79}$")
+
+
+def case_file_number(value: str | None) -> str:
+    """The carpeta de investigación a trace request is made for: required, 4 to 80
+    letters, digits and ``/ - . _ ( ) #`` with at least one digit."""
+    text = " ".join((value or "").split())
+    if not text:
+        raise ValidationFailed("a trace request needs the case file number (carpeta de "
+                               "investigación)", field="case_file")
+    if not _CASE_FILE.match(text) or not any(ch.isdigit() for ch in text):
+        raise ValidationFailed(f"case file {text[:40]!r} is not a case file number: 4 to 80 "
+                               "letters, digits and / - . with at least one digit, such as "
+                               "FED/JAL/GDL/0001234/2026", field="case_file")
+    return text
+
+
+def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, case_file: str | None,
+                  reason: str | None = None,
                   max_distance: float = DEFAULT_MAX_DISTANCE) -> dict[str, Any]:
-    """Record a trace request (``access.trace_request``) with this registry's own candidates.
+    """Record a trace request (``access.trace_request``) with this registry's own candidates,
+    for a case file (carpeta de investigación), which it requires.
 
     When the serial has readable characters the registry is traced first (the
     caller's scope, the make given, custody on the recovery date), so the
     request says what was already searched and found here.
     """
     may_trace(uow)
+    case = case_file_number(case_file)
     fields = _request_fields(data)
     hits: list[dict[str, Any]] = []
     shown: list[dict[str, Any]] = []
@@ -465,11 +489,16 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, reason: str | None
                    "agency": h["agency"], "distance_tenths": _tenths(h["distance"])}
                   for h in hits]
     ev = uow.append(NewEvent(
-        "access.trace_request", {**fields, "max_distance_tenths": _limit_tenths(max_distance),
+        "access.trace_request", {**fields, "case_file": case,
+                                 "max_distance_tenths": _limit_tenths(max_distance),
                                  "candidates": candidates},
         reason=(reason or "").strip() or None,
         org_id=actor.scope.id if actor is not None else None))
+    from resguardo.services.accounts import signer
+    zone = uow.repo.place(actor.scope.id)["time_zone"] if actor is not None else DEFAULT_ZONE
     return {"request": ev.position, "at": ev.at, "requested_by": ev.actor,
+            "requested_by_name": signer(uow, ev.actor), "time_zone": zone,
+            "case_file": case,
             "organization": actor.scope.name if actor is not None else None,
             "reason": ev.reason, **fields,
             "candidates": [{"serial": c["serial"], "make": c["make"], "agency": c["agency"],

@@ -135,7 +135,7 @@ def prune_address_failures(repo: Repositories, before: str) -> None:
 
 _USER_COLUMNS = (t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
                  t.users.c.active, t.users.c.created_at, t.users.c.locked_until,
-                 t.users.c.failed_logins, t.users.c.scope_id, t.users.c.kind,
+                 t.users.c.failed_logins, t.users.c.scope_id, t.users.c.kind, t.users.c.post,
                  (t.users.c.totp_secret.is_not(None)).label("totp_enrolled"),
                  t.organizations.c.code.label("scope"))
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.inspections import Inspection, InspectionState
+from resguardo.domain.people import stored
 from resguardo.domain.reconciliation import RegistryEntry
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.storage import tables as t
@@ -25,7 +26,7 @@ def _inspection(row: Any) -> Inspection:
         revealed=bool(row.revealed),
         opened_at=parse_instant(row.opened_at) if row.opened_at else None,
         closed_at=parse_instant(row.closed_at) if row.closed_at else None,
-        people=tuple(json.loads(row.people)),
+        people=tuple(stored(p) for p in json.loads(row.people)),
         present_by=parse_instant(row.present_by) if row.present_by else None)
 
 
@@ -260,3 +261,27 @@ def planned_or_open(repo: Repositories) -> dict[int, list[Inspection]]:
         if found.state != InspectionState.CLOSED:
             out.setdefault(found.agency_id, []).append(found)
     return out
+
+
+def annex_books(repo: Repositories, inspection: Inspection) -> list[dict[str, Any]]:
+    """The weapons on the books for the count (as ``registry_for``) with what the acta's
+    annex prints of each: kind, calibre, folio, where it is and who holds it."""
+    f, loc, off = t.firearms.c, t.locations.c, t.officers.c
+    stmt = (select(f.serial, f.serial_key, f.make, f.model, f.calibre, f.kind, f.folio,
+                   f.status, loc.code.label("location"), off.badge, off.name.label("holder"))
+            .outerjoin(t.locations, loc.id == f.location_id)
+            .outerjoin(t.officers, off.id == f.custodian_id)
+            .where(f.agency_id == inspection.agency_id).order_by(f.id))
+    if inspection.locations:
+        stmt = stmt.where(and_(f.status == FirearmStatus.IN_STORAGE.value,
+                               loc.code.in_(inspection.locations)))
+    return [dict(r._mapping) for r in repo.conn.execute(stmt)]
+
+
+def agency_licences(repo: Repositories, agency_id: int) -> list[dict[str, Any]]:
+    """The collective licences (LOC) covering an agency: number and validity."""
+    lic, la = t.licences.c, t.licence_agencies.c
+    rows = repo.conn.execute(select(lic.number, lic.valid_from, lic.valid_to)
+                             .join(t.licence_agencies, la.licence_id == lic.id)
+                             .where(la.agency_id == agency_id).order_by(lic.number))
+    return [dict(r._mapping) for r in rows]

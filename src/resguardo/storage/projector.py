@@ -67,7 +67,16 @@ def _org_created(conn: Connection, ev: Event) -> None:
         ).scalar_one()
     conn.execute(t.organizations.insert().values(
         id=ev.position, code=p["code"], name=p["name"], kind=p["kind"],
-        parent_id=p["parent_id"], path=f"{parent_path}{ev.position}/"))
+        parent_id=p["parent_id"], path=f"{parent_path}{ev.position}/",
+        time_zone=p.get("time_zone"), city=p.get("city"), address=p.get("address")))
+
+
+@handles("organization.place_set")
+def _org_place_set(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    values = {k: p[k] for k in ("time_zone", "city", "address") if k in p}
+    conn.execute(t.organizations.update().where(t.organizations.c.id == p["org_id"])
+                 .values(**values))
 
 
 @handles("organization.oversight_added")

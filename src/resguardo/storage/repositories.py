@@ -24,7 +24,7 @@ from resguardo.domain.entities import Actor, Firearm, Location, Officer, Organiz
 from resguardo.domain.errors import NotFound
 from resguardo.domain.licences import LicenceRef
 from resguardo.domain.serials import make_key, serial_key
-from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.domain.timefmt import DEFAULT_ZONE, parse_date, parse_instant
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import EventQueries
 from resguardo.storage.fast import Raw
@@ -136,6 +136,22 @@ class Repositories(EventQueries):
     def org_code_taken(self, code: str) -> bool:
         c = t.organizations.c
         return self.conn.execute(select(c.id).where(c.code == code)).first() is not None
+
+    def place(self, org_id: int) -> dict[str, str | None]:
+        """Where an organization is and what time it keeps (any organization, ignoring
+        scope): its city and address, and its time zone, or the nearest ancestor's, or
+        ``timefmt.DEFAULT_ZONE``."""
+        c = t.organizations.c
+        row = self.conn.execute(select(c.path, c.city, c.address, c.time_zone)
+                                .where(c.id == org_id)).one()
+        zone = row.time_zone
+        if zone is None:
+            ancestors = [int(x) for x in row.path.strip("/").split("/")[:-1]]
+            zones = dict(self.conn.execute(select(c.id, c.time_zone).where(
+                c.id.in_(ancestors), c.time_zone.is_not(None))).all()) if ancestors else {}
+            zone = next((zones[a] for a in reversed(ancestors) if a in zones), None)
+        return {"time_zone": zone or DEFAULT_ZONE, "zone_set": row.time_zone,
+                "city": row.city, "address": row.address}
 
     def org_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:

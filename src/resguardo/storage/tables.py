@@ -85,6 +85,7 @@ users = Table(
     Column("kind", String(16), nullable=False, default="person", server_default="person"),
     Column("must_change_password", Boolean, nullable=False, default=False,
            server_default=false()),
+    Column("post", String(200), nullable=True),  # the person's post (cargo), for documents
 )
 
 # --- projection ------------------------------------------------------------
@@ -97,6 +98,10 @@ organizations = Table(
     Column("kind", String(20), nullable=False),
     Column("parent_id", BigInteger, ForeignKey("organizations.id"), nullable=True),
     Column("path", String(400), nullable=False, index=True),
+    # IANA zone its documents print times in (NULL: the nearest ancestor's); see domain.place
+    Column("time_zone", String(64), nullable=True),
+    Column("city", String(200), nullable=True),
+    Column("address", String(400), nullable=True),  # of the armory: the place an acta names
 )
 
 oversight = Table(  # "authority X oversees agency Y", apart from the administrative tree
@@ -259,7 +264,7 @@ inspections = Table(
     Column("sealed", Boolean, nullable=False),
     Column("state", String(10), nullable=False),
     Column("locations", Text, nullable=False),  # JSON list of location codes; [] = all
-    Column("people", Text, nullable=False),  # JSON list of names present
+    Column("people", Text, nullable=False),  # JSON list of people present (domain.place)
     Column("ordered_by", Integer, nullable=True),
     Column("planned_at", Instant, nullable=False),
     Column("opened_at", Instant, nullable=True),

@@ -328,6 +328,19 @@ _DYNAMIC = [
      N_("Rounds not returned need a justification: training, duty discharge or damaged.")),
     (re.compile(r"^(?P<field>[a-z_]+) must be between (?P<a>[\d.]+) and (?P<b>[\d.]+)$"),
      N_("%(field)s must be between %(a)s and %(b)s.")),
+    (re.compile(r"^person (?P<n>\d+) present \(.*\) must be written 'name \| post \| "
+                r"identification'"),
+     N_("Person %(n)s present: write name | post | identification, one person per line.")),
+    (re.compile(r"^person (?P<n>\d+) present has no (?P<part>[a-z]+); "),
+     N_("Person %(n)s present lacks a part: write name | post | identification.")),
+    (re.compile(r"^the (?P<part>[a-z]+) of person (?P<n>\d+) present is longer than "
+                r"(?P<limit>\d+) characters$"),
+     N_("Person %(n)s present: each part takes at most %(limit)s characters.")),
+    (re.compile(r"^at most (?P<most>\d+) people present can sign the acta; "),
+     N_("At most %(most)s people present can sign the acta.")),
+    (re.compile(r"^time zone (?P<zone>.+) is not an IANA zone"),
+     N_("%(zone)s is not a time zone: write one such as America/Mexico_City or "
+        "America/Hermosillo.")),
     (re.compile(r"^(?P<file>.+): no rows to import$"),
      N_("The file %(file)s has no rows to import: it holds a header and nothing below it.")),
 ]

@@ -17,6 +17,7 @@ from resguardo.api.schemas.access import (
     PasswordIn,
     PowerRequestIn,
     PowerRequestOut,
+    ProfileIn,
     ReasonIn,
     ServiceAccountIn,
     SessionsEndedOut,
@@ -66,7 +67,7 @@ def _user_out(row: dict) -> UserOut:
     return UserOut(username=row["username"], display_name=row["display_name"], role=row["role"],
                    scope=row["scope"], active=bool(row["active"]), created_at=row["created_at"],
                    locked_until=row["locked_until"], totp_enrolled=bool(row["totp_enrolled"]),
-                   kind=row["kind"])
+                   kind=row["kind"], post=row.get("post"))
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -126,6 +127,19 @@ def disable_user(username: Username, body: ReasonIn, caller: Writer) -> object:
     def run(uow):  # type: ignore[no-untyped-def]
         _admin(uow)
         account_service.disable(uow, _user(uow, username)["username"], body.reason)
+        return _user(uow, username)
+    return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
+
+
+@accounts.post("/{username}/profile", response_model=UserOut,
+               openapi_extra=needs(Action.USER_MANAGE))
+def set_profile(username: Username, body: ProfileIn, caller: Writer) -> object:
+    """Set an account's full name and post (cargo), as documents print them (admin of its
+    scope; never the person alone)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        _admin(uow)
+        account_service.set_profile(uow, _user(uow, username)["username"], name=body.name,
+                                    post=body.post)
         return _user(uow, username)
     return caller.write(run, lambda uow, row: _user_out(row), status=200, body=body)
 

@@ -37,6 +37,7 @@ from resguardo.api.schemas.oversight import (
     RoundsIn,
     ScanIn,
     VerifyIn,
+    people_in,
 )
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action
@@ -107,15 +108,16 @@ def plan_inspection(body: InspectionIn, caller: Writer) -> object:
     """Plan an inspection of an agency (sealed: a surprise)."""
     return caller.write(lambda uow: service.plan(
         uow, body.agency, body.planned_on, sealed=body.sealed, locations=body.locations,
-        people=body.people), render.event, body=body)
+        people=people_in(body.people)), render.event, body=body)
 
 
 @inspections.post("/{inspection_id}/open", response_model=EventOut, status_code=201,
                   openapi_extra=needs(Action.INSPECTION_CONDUCT))
 def open_inspection(inspection_id: InspectionId, body: OpenIn, caller: Writer) -> object:
     """Open it: custody movements at the agency stop until it closes (lockdown)."""
-    return caller.write(_same_404(lambda uow: service.open_(uow, inspection_id, body.people)),
-                        render.event, body=body)
+    return caller.write(
+        _same_404(lambda uow: service.open_(uow, inspection_id, people_in(body.people))),
+        render.event, body=body)
 
 
 @inspections.post("/{inspection_id}/scans", response_model=BlindCountOut, status_code=201,

@@ -30,6 +30,7 @@ from resguardo.api.schemas.registry import (
     LocationOut,
     OrganizationIn,
     OrganizationOut,
+    PlaceIn,
 )
 from resguardo.domain.codes import LocationKind, OrgKind
 from resguardo.domain.errors import NotFound
@@ -70,8 +71,23 @@ def get_organization(code: OrgCode, caller: Reader) -> OrganizationOut:
 def create_organization(body: OrganizationIn, caller: Writer) -> object:
     """Add an organization below a parent (admin)."""
     def run(uow):  # type: ignore[no-untyped-def]
-        ev = registry.add_organization(uow, body.code, body.name, body.kind, body.parent)
+        ev = registry.add_organization(uow, body.code, body.name, body.kind, body.parent,
+                                       time_zone=body.time_zone, city=body.city,
+                                       address=body.address)
         return uow.repo.org(ev.position)
+    return caller.write(run, lambda uow, org: render.organizations(uow, [org])[0], body=body)
+
+
+@orgs.post("/{code}/place", response_model=OrganizationOut, status_code=201,
+          openapi_extra=needs(Action.ORG_MANAGE))
+def set_place(code: OrgCode, body: PlaceIn, caller: Writer) -> object:
+    """Set its time zone (actas, receipts and trace requests print times in it) and the city
+    and address of its armory (the place an acta names); parts not given stay (admin)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        org = organization(uow, code)
+        registry.set_place(uow, org.code, time_zone=body.time_zone, city=body.city,
+                           address=body.address)
+        return org
     return caller.write(run, lambda uow, org: render.organizations(uow, [org])[0], body=body)
 
 

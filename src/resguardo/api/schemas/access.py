@@ -70,6 +70,16 @@ class ServiceAccountIn(BaseModel):
     display_name: Name | None = None
 
 
+class ProfileIn(BaseModel):
+    model_config = _examples({"name": "Juan Pérez López",
+                              "post": "Armero de la Policía Municipal"})
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="Full name, as receipts, trace requests and actas print it.")
+    post: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="Post (cargo), printed beside the name.")
+
+
 class ReasonIn(BaseModel):
     model_config = _examples({"reason": "Left the agency on 2026-12-01"})
 
@@ -123,6 +133,7 @@ class PasswordIn(BaseModel):
 class UserOut(BaseModel):
     username: str
     display_name: str
+    post: str | None = Field(None, description="Post (cargo), printed beside the name.")
     role: Role
     scope: str
     active: bool

@@ -10,8 +10,29 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from resguardo.api.schemas.common import PRINTABLE, Code, Name, Reason, Ref, Serial, _Encodable
 from resguardo.domain.inspections import Resolution
 
-Person = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE),
-                   _Encodable]
+PersonLine = Annotated[str, StringConstraints(min_length=1, max_length=620, pattern=PRINTABLE),
+                       _Encodable]
+PersonText = Annotated[str, StringConstraints(max_length=200, pattern=PRINTABLE), _Encodable]
+
+
+class PersonIn(BaseModel):
+    """A person present at a revista, as the acta names them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonText = Field(description="Full name.")
+    post: PersonText = Field(description="Post (cargo).")
+    identification: PersonText = Field(
+        description="The identification shown (INE IDMEX..., Credencial SEDENA A-...).")
+
+
+#: A person present: an object, or the line ``name | post | identification``.
+Person = PersonIn | PersonLine
+
+
+def people_in(people: list[Person]) -> list[str | dict[str, Any]]:
+    """The people as the service takes them."""
+    return [p.model_dump() if isinstance(p, PersonIn) else p for p in people]
 Calibre = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=PRINTABLE),
                     _Encodable]
 
@@ -24,7 +45,10 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 
 class InspectionIn(BaseModel):
     model_config = _examples({"agency": "MUN1", "planned_on": "2026-06-01", "sealed": False,
-                              "locations": ["ARM1"], "people": ["Cap. Ruiz (SEDENA)"]})
+                              "locations": ["ARM1"],
+                              "people": [{"name": "Cap. Juan Ruiz Soto",
+                                          "post": "Inspector de la 15/a. Zona Militar",
+                                          "identification": "Credencial SEDENA A-123456"}]})
 
     agency: Code = Field(description="The agency to inspect.")
     planned_on: date
@@ -36,7 +60,10 @@ class InspectionIn(BaseModel):
 
 
 class OpenIn(BaseModel):
-    model_config = _examples({"people": ["Tte. Soto (SEDENA)"]})
+    model_config = _examples({"people": [
+        {"name": "Tte. Luis Soto", "post": "Inspector de la 15/a. Zona Militar",
+         "identification": "Credencial SEDENA A-654321"},
+        "Lic. Marta Díaz Peña | Directora jurídica municipal | INE IDMEX1234567890"]})
 
     people: list[Person] = Field(default_factory=list, max_length=50)
 
@@ -164,7 +191,7 @@ class InspectionOut(BaseModel):
     sealed: bool
     planned_on: date
     locations: list[str]
-    people: list[str]
+    people: list[PersonIn]
     opened_at: str | None
     closed_at: str | None
     present_by: str | None = None

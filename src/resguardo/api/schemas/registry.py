@@ -31,14 +31,36 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 
 # --- organizations ---------------------------------------------------------------------------
 
+_ZONE = ("IANA time zone its documents print times in (America/Hermosillo: Sonora keeps "
+         "UTC-7 all year); without one, its parent's.")
+TimeZone = Annotated[str, StringConstraints(min_length=3, max_length=64,
+                                            pattern=r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)+$")]
+Address = Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=PRINTABLE),
+                    _Encodable]
+
+
 class OrganizationIn(Strict):
     model_config = _examples({"code": "MUN9", "name": "Policía Municipal 9", "kind": "agency",
-                              "parent": "SSP"})
+                              "parent": "SSP", "time_zone": "America/Hermosillo",
+                              "city": "Hermosillo, Sonora",
+                              "address": "Blvd. Luis Encinas 100, Col. Centro"})
 
     code: Code
     name: Name
     kind: OrgKind
     parent: Code = Field(description="Code of the parent organization.")
+    time_zone: TimeZone | None = Field(None, description=_ZONE)
+    city: Name | None = Field(None, description="City (and state) of its armory.")
+    address: Address | None = Field(None, description="Street address of its armory.")
+
+
+class PlaceIn(Strict):
+    model_config = _examples({"time_zone": "America/Hermosillo", "city": "Hermosillo, Sonora",
+                              "address": "Blvd. Luis Encinas 100, Col. Centro"})
+
+    time_zone: TimeZone | None = Field(None, description=_ZONE)
+    city: Name | None = Field(None, description="City (and state) of its armory.")
+    address: Address | None = Field(None, description="Street address of its armory.")
 
 
 class OrganizationOut(BaseModel):
@@ -48,6 +70,10 @@ class OrganizationOut(BaseModel):
     kind: OrgKind
     parent_id: int | None
     parent: str | None = Field(description="Code of the parent organization.")
+    time_zone: str | None = Field(None, description="The zone its documents print times in "
+                                                    "(its own, or inherited).")
+    city: str | None = None
+    address: str | None = None
 
 
 # --- locations -----------------------------------------------------------------------------------

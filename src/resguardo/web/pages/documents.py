@@ -14,8 +14,10 @@ from starlette.datastructures import QueryParams
 
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.timefmt import local
 from resguardo.reports.labels import DEFAULT_SIZE, SIZES, LabelData, label_size, labels_pdf
 from resguardo.reports.receipt import ReceiptData, receipt_pdf
+from resguardo.services import accounts
 from resguardo.web import labels
 from resguardo.web.pages.firearms import FILTERS, MAX_LABELS, list_firearms
 from resguardo.web.paging import clean_params
@@ -117,6 +119,8 @@ def register(router: APIRouter, site: Site) -> None:
             origin = issue.payload.get("from_location_id")
             taken = uow.repo.location_by_id(origin) if origin is not None else None
             now = uow.now()
+            issuer = accounts.signer(uow, issue.actor)  # full name and post, not a username
+            zone = str(uow.repo.place(f.agency_id)["time_zone"])
         credential = None
         if officer.credential_folio or officer.credential_expiry:
             credential = " · ".join(x for x in (
@@ -129,7 +133,7 @@ def register(router: APIRouter, site: Site) -> None:
             model=f.model, calibre=f.calibre,
             kind=lang.gettext(labels.label(labels.KIND, f.kind.value)), folio=f.folio,
             licence=licences.get(f.licence_id) if f.licence_id else None,
-            issued_at=lang.datetime(issue.at), issued_by=issue.actor,
+            issued_at=local(issue.at, zone), issued_by=issuer,
             taken_from=f"{taken.code} · {taken.name}" if taken else None,
-            entry=issue.position, printed_at=lang.datetime(now))
+            entry=issue.position, printed_at=local(now, zone))
         return _pdf(receipt_pdf(data, lang.gettext), f"resguardo-{f.serial_key}.pdf")
