@@ -183,7 +183,7 @@ def label(table: dict[str, str], code: str | None) -> str:
 
 INSPECTION_STATE = {
     "planned": N_("Planned"),
-    "open": N_("Open"),
+    "open": N_("In progress"),
     "closed": N_("Closed"),
 }
 
@@ -268,3 +268,16 @@ LEDGER_FINDING = {
     "witness_refused": N_("A witness refused the log: it does not extend what the witness "
                           "cosigned (rewritten, or restored from an older copy)."),
 }
+
+
+#: Who recorded an entry made by no person (the demo's seed, an import run from the
+#: command line, a checkpoint signed as the log grew): the unit of work's ``system_name``.
+SYSTEM_ACTOR = "system"
+SYSTEM_ACTOR_LABEL = N_("the system")
+
+
+def who(name: str | None) -> str:
+    """The (untranslated) label of who recorded an entry: a username, or "the system"."""
+    if name is None or name == SYSTEM_ACTOR:
+        return SYSTEM_ACTOR_LABEL
+    return name

@@ -179,7 +179,8 @@ class Site:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
         )
-        self.env.globals.update(labels=labels, label=labels.label, LANGUAGES=LANGUAGES,
+        self.env.globals.update(labels=labels, label=labels.label, who=labels.who,
+                                LANGUAGES=LANGUAGES,
                                 quote=quote)
 
     # --- who is looking ---------------------------------------------------------------
