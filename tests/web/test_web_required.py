@@ -20,7 +20,8 @@ MIXED = ('<form><input type="hidden" name="csrf" value="t">'
 
 def test_a_form_that_mixes_required_and_optional_fields_marks_the_required_ones():
     html = mark(MIXED, "campo obligatorio")
-    assert '<label>Matrícula <span class="required" aria-hidden="true"></span>' in html
+    assert ('<label><span class="label-text">Matrícula<span class="required" '
+            'aria-hidden="true"></span></span> <span class="hint">') in html
     assert "<label>Modelo<input" in html
     assert html.count('class="required"') == 2  # the label's and the note's
     assert '<p class="hint required-note"><span class="required" aria-hidden="true"></span> ' \
@@ -78,8 +79,11 @@ def test_every_form_marks_its_required_fields_and_only_those(chromium, live, sql
               if (!required.length || required.length === controls.length) continue;
               for (const label of form.querySelectorAll('label')) {
                 const c = label.querySelector('input, select, textarea');
-                if (!c || !seen(c) || !label.firstChild || label.firstChild.nodeType !== 3) continue;
-                const marked = !!label.querySelector(':scope > .required');
+                const first = label.firstChild;
+                const texted = first && (first.nodeType === 3
+                                         || (first.classList && first.classList.contains('label-text')));
+                if (!c || !seen(c) || !texted) continue;
+                const marked = !!label.querySelector(':scope > .label-text > .required');
                 if (marked !== c.required) out.push(label.innerText.trim());
               }
             }

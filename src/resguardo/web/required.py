@@ -40,7 +40,8 @@ def _label(found: re.Match[str]) -> str:
     control = _CONTROL.search(rest)
     if control is None or not _seen(control) or not _required(control):
         return found.group(0)
-    return f"{start}{text} {MARK}{space}{rest}"
+    # the text and its mark as one piece: a label lays its children out on a grid
+    return f'{start}<span class="label-text">{text}{MARK}</span>{space}{rest}'
 
 
 def mark(html: str, note: str) -> str:
