@@ -50,8 +50,9 @@ TEXT = {
     "sign_armorer": N_("Armorer who issues"),
     "sign_chief": N_("Chief (acknowledged)"),
     "sign_hint": N_("Name and signature"),
-    "footer": N_("Printed %(when)s. The issue is recorded in the tamper-evident log as entry "
-                 "%(entry)s; this paper is the officer's signature on it."),
+    # the moment last but inside brackets: a time ending in "a.m." takes no second full stop
+    "footer": N_("The issue is recorded in the tamper-evident log as entry %(entry)s; this "
+                 "paper is the officer's signature on it (printed %(when)s)."),
 }
 
 

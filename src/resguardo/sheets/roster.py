@@ -25,7 +25,8 @@ OFFICER_SHEET = SheetSchema(
         Field(
             "credential_folio",
             False,
-            ("credential folio", "credential", "folio de credencial", "credencial"),
+            ("credential folio", "credential", "folio de credencial", "credencial",
+             "folio de la credencial de portación", "carry credential folio"),
         ),
         Field(
             "credential_expiry",
@@ -36,6 +37,8 @@ OFFICER_SHEET = SheetSchema(
                 "vigencia de credencial",
                 "vencimiento de credencial",
                 "vigencia de la credencial",
+                "credencial vigente hasta",
+                "credential valid until",
             ),
         ),
         Field(
@@ -48,6 +51,8 @@ OFFICER_SHEET = SheetSchema(
                 "vencimiento de evaluación",
                 "vigencia de la evaluación",
                 "vigencia de adiestramiento",
+                "evaluación vigente hasta",
+                "qualification valid until",
             ),
         ),
         Field("licence", False, ("licence", "license", "licencia", "loc")),

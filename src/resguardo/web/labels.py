@@ -187,7 +187,7 @@ def label(table: dict[str, str], code: str | None) -> str:
 
 INSPECTION_STATE = {
     "planned": N_("Planned"),
-    "open": N_("Open"),
+    "open": N_("In progress"),
     "closed": N_("Closed"),
 }
 
@@ -280,3 +280,15 @@ LABEL_SIZE = {
     "roll-62x29": N_("Roll, one label of 62 x 29 mm a page (thermal printer)"),
     "roll-51x25": N_("Roll, one label of 2 x 1 in (51 x 25 mm) a page (thermal printer)"),
 }
+
+#: Who recorded an entry made by no person (the demo's seed, an import run from the
+#: command line, a checkpoint signed as the log grew): the unit of work's ``system_name``.
+SYSTEM_ACTOR = "system"
+SYSTEM_ACTOR_LABEL = N_("the system")
+
+
+def who(name: str | None) -> str:
+    """The (untranslated) label of who recorded an entry: a username, or "the system"."""
+    if name is None or name == SYSTEM_ACTOR:
+        return SYSTEM_ACTOR_LABEL
+    return name

@@ -33,7 +33,7 @@ from resguardo.domain.errors import DomainError, NotFound
 from resguardo.domain.policy import Action, may
 from resguardo.services import sessions
 from resguardo.services.app import Resguardo
-from resguardo.web import labels
+from resguardo.web import labels, required
 from resguardo.web.i18n import LANGUAGES, N_, Lang, pick_language
 from resguardo.web.refusals import explain, problem
 
@@ -179,7 +179,8 @@ class Site:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
         )
-        self.env.globals.update(labels=labels, label=labels.label, LANGUAGES=LANGUAGES,
+        self.env.globals.update(labels=labels, label=labels.label, who=labels.who,
+                                LANGUAGES=LANGUAGES,
                                 quote=quote)
 
     # --- who is looking ---------------------------------------------------------------
@@ -274,7 +275,8 @@ class Site:
             # offers a form only to roles that may use it; the services decide either way
             "may": lambda action: viewer is not None and may(viewer.actor, Action(action)),
         }
-        return self.env.get_template(template).render({**page, **values})
+        html = self.env.get_template(template).render({**page, **values})
+        return required.mark(html, lang.gettext(REQUIRED_NOTE))
 
     def error_page(self, request: Request, status: int, message: str) -> HTMLResponse:
         try:
@@ -291,6 +293,9 @@ class Site:
 OPTIONAL = frozenset({"/trace"})
 
 #: Short confirmations shown after a redirect (``?done=key``).
+#: What the asterisk of a required field means (``required.mark``).
+REQUIRED_NOTE = N_("required field")
+
 NOTICES = {
     "issued": N_("Issued. The officer may take the weapon."),
     "returned": N_("Returned to storage."),

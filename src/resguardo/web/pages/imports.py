@@ -26,6 +26,8 @@ from starlette.datastructures import FormData, UploadFile
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.services import import_firearms, import_roster, imports
+from resguardo.sheets import template
+from resguardo.sheets.schema import fold_header
 from resguardo.web.i18n import N_
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -135,7 +137,8 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
     values.setdefault("result", None)
     return ctx.render("imports.html", status=status, error=error, agencies=agencies,
                       locations=locations, kinds=KIND_LABELS, fields=IMPORT_FIELDS,
-                      schemas=SCHEMAS, shown=SHOWN_PROBLEMS, chosen_keys=CHOSEN, **values)
+                      schemas=SCHEMAS, shown=SHOWN_PROBLEMS, chosen_keys=CHOSEN,
+                      accepted=accepted(ctx), **values)
 
 
 def _run(site: Site, ctx: Ctx, path: Path, kind: str,
@@ -147,7 +150,61 @@ def _run(site: Site, ctx: Ctx, path: Path, kind: str,
     return report
 
 
+#: The template's file name for each kind of sheet (Spanish: what the agency sees).
+TEMPLATE_NAMES = {"firearms": "plantilla-armas", "officers": "plantilla-elementos",
+                  "locations": "plantilla-ubicaciones"}
+
+
+def titles(ctx: Ctx) -> dict[str, str]:
+    """Each field's header as the page names it, in the visitor's language."""
+    return {name: ctx.lang.gettext(text) for name, text in IMPORT_FIELDS.items()}
+
+
+def _others(head: str, field: Any) -> list[str]:
+    """The field's other accepted headers, one spelling each (``barrel serial``, not also
+    ``barrel_serial``: the same header once case, spaces and underscores are folded)."""
+    seen = {fold_header(head)}
+    others = []
+    for alias in (*field.aliases, field.name):
+        if fold_header(alias) not in seen:
+            seen.add(fold_header(alias))
+            others.append(alias)
+    return others
+
+
+def accepted(ctx: Ctx) -> dict[str, list[dict[str, Any]]]:
+    """Per kind of sheet: each column's header, whether it is required, and the other
+    headers the importer accepts for it (from the same schema the importer reads)."""
+    named = titles(ctx)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for kind, schema in SCHEMAS.items():
+        heads = template.headers(schema, named)
+        listed[kind] = [
+            {"header": head, "required": f.required, "aliases": _others(head, f)}
+            for f, head in zip(schema.fields, heads, strict=True)]
+    return listed
+
+
 def register(router: APIRouter, site: Site) -> None:
+
+    @router.get("/import/template/{kind}.{fmt}")
+    def import_template(request: Request, kind: str, fmt: str) -> Response:
+        """A blank sheet with the accepted headers, required ones marked (XLSX or CSV)."""
+        ctx = site.viewer(request)
+        if kind not in SCHEMAS or fmt not in ("xlsx", "csv"):
+            raise NotFound("no such template")
+        schema, _ = SCHEMAS[kind], ctx.lang.gettext
+        if fmt == "csv":
+            body = template.template_csv(schema, titles(ctx))
+            media = "text/csv; charset=utf-8"
+        else:
+            body = template.template_xlsx(
+                schema, titles(ctx), sheet=_(KIND_LABELS[kind]), guide=_("Columns"),
+                guide_headers=(_("Column"), _("Required"), _("Also accepted")),
+                yes=_("Yes"), no=_("No"))
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(body, media_type=media, headers={
+            "Content-Disposition": f'attachment; filename="{TEMPLATE_NAMES[kind]}.{fmt}"'})
 
     @router.get("/import")
     def import_page(request: Request) -> Response:

@@ -42,6 +42,37 @@ def note(text: str, lang: Lang) -> str:
     return text if said is None else said
 
 
+#: Findings that fault the file a visitor uploaded, not the log: it is not a checkpoint, is
+#: not signed by this log's key, or was signed for another log.
+FILE_FAULTS = frozenset({"supplied_signature", "supplied_origin"})
+
+
+def _why(finding: Any) -> str:
+    """Why an uploaded file is not a valid checkpoint of this log (a message id)."""
+    if finding.kind == "supplied_origin":
+        return N_("It is a checkpoint of another log (another deployment signed it).")
+    if "is not a signed checkpoint" in finding.message:
+        return N_("It is not a signed checkpoint: another file, or its text was changed.")
+    if "public key is not available" in finding.message:
+        return N_("It cannot be checked: this deployment's public key is not available.")
+    return N_("Its signature is not this log's: it was altered or another key signed it.")
+
+
+def _judged(report: Any) -> dict[str, Any]:
+    """The report split in two: what it says of the log, and what of the uploaded files.
+
+    A file that is not a valid checkpoint of this log says nothing of the log; a valid one
+    the log no longer extends does (``supplied_root``, ``supplied_inconsistent``...)."""
+    if report is None:
+        return {"log_ok": None, "log_findings": [], "log_omitted": {}, "bad_files": {}}
+    log_findings = [f for f in report.findings if f.kind not in FILE_FAULTS]
+    log_omitted = {k: n for k, n in report.omitted.items() if k not in FILE_FAULTS}
+    bad_files = {str((f.detail or {}).get("source")): _why(f) for f in report.findings
+                 if f.kind in FILE_FAULTS}
+    return {"log_ok": not log_findings and not log_omitted, "log_findings": log_findings,
+            "log_omitted": log_omitted, "bad_files": bad_files}
+
+
 def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
     listed = site.rg.settings.witnesses
     cosigned: list[str] = []
@@ -66,7 +97,7 @@ def _state(site: Site, ctx: Ctx) -> dict[str, Any]:
 def _page(site: Site, ctx: Ctx, *, status: int = 200, report: Any = None,
           error: str | None = None) -> Response:
     return ctx.render("ledger.html", status=status, report=report, error=error,
-                      note=note, **_state(site, ctx))
+                      note=note, **_judged(report), **_state(site, ctx))
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -123,4 +154,7 @@ def _verify(site: Site, request: Request, form: FormData,
         report = ledger_verify.verify(
             uow, verifier=verifier, origin=key.origin, supplied=supplied, projection=True,
             freshness=ledger_freshness.FreshnessPolicy.of(site.rg.settings), **options)
-    return _page(site, ctx, status=200 if report.ok else 409, report=report)
+    judged = _judged(report)
+    # the log first: a bad upload must not make a sound log look broken, nor hide a broken one
+    status = 409 if not judged["log_ok"] else 422 if judged["bad_files"] else 200
+    return _page(site, ctx, status=status, report=report)
