@@ -1,7 +1,7 @@
 """the acta as an acta circunstanciada: an organization's time zone and place; a user's post
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-06 18:00:00
 
 Written by hand.
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
