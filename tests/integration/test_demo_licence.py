@@ -33,9 +33,17 @@ def test_the_demo_loc_its_alerts_and_its_papers(sqlite_url, clock, tmp_path):
         today = uow.now().date()
         moves = exports.licence_movements(uow, "LOC-JAL-0042", today - timedelta(days=400),
                                           today)
-    # every weapon of the demo but the undeclared one and those lost, stolen or gone
-    assert len(report.weapons) == result.firearms + 2 - 1 - 4
-    assert len(report.officers) == result.officers + 1
+        # the Sonora agency's weapons and officers are on its own licence, LOC-SON-0017
+        sonora = uow.conn.exec_driver_sql(
+            "SELECT id FROM organizations WHERE code = 'MUN-HMO'").scalar_one()
+        sonora_weapons = uow.conn.exec_driver_sql(
+            "SELECT count(*) FROM firearms WHERE agency_id = ?", (sonora,)).scalar_one()
+        sonora_officers = uow.conn.exec_driver_sql(
+            "SELECT count(*) FROM officers WHERE agency_id = ?", (sonora,)).scalar_one()
+    # every Jalisco weapon of the demo but the undeclared one and those lost, stolen or gone
+    assert sonora_weapons and sonora_officers
+    assert len(report.weapons) == result.firearms - sonora_weapons + 2 - 1 - 4
+    assert len(report.officers) == result.officers - sonora_officers + 1
     assert report.agencies == ["MUN-GDL", "MUN-TLQ", "MUN-TON", "MUN-ZAP"]
     assert [u["serial"] for u in report.undeclared] == [undeclared]
     # the recovered weapon is one removal (its loss) and one addition (its release)
