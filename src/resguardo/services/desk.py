@@ -110,7 +110,8 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
     override = None
     if card.problems:
         override = uow.repo.usable_override(officer.id, iso(now))
-    rules.issue(firearm, officer, now, override)
+    rules.issue(firearm, officer, now, override,
+                record_holder=custody.record_holder(uow, firearm))
     kept = (uow.repo.location_by_id(firearm.location_id)
             if firearm.location_id is not None else None)
     notes = ["override"] if override is not None else []

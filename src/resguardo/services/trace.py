@@ -28,7 +28,9 @@ The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 officer, location}); each candidate also carries ``former_serial`` (the
 serial it was once recorded under that the query matched, before a correction;
 null when its serial now matched), ``kind``,
-``status_on_date`` and ``location_on_date`` (where it was stored), and
+``status_on_date`` and ``location_on_date`` (where it was stored),
+``officer_of_record_on_date`` ({badge, name} or null: whose weapon of record it
+was, apart from who held it), and
 custody entries carry the details of their kind (``to_agency``, ``shop``,
 loss ``place``/``occurred_on``/``complaint_number``/``notified_at``).
 """
@@ -278,6 +280,7 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "calibre": hit["calibre"], "distance": hit["distance"], "agency": hit["agency"],
         "status": hit["status"],
         "custodian_on_date": names.officer(on_date.custodian_id),
+        "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
         "custody": custody_chain(events, names),
         "former_serial": _former_serial(hit["former_key"], events),
         "kind": hit["kind"],
@@ -323,6 +326,8 @@ def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
             entry["held_by"] = p["held_by"]
         elif ev.type == "firearm.released":
             entry["reference"] = p.get("reference")
+        elif ev.type in ("firearm.assigned_of_record", "firearm.unassigned_of_record"):
+            entry["reason"] = ev.reason
         chain.append(entry)
     return chain
 
