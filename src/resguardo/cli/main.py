@@ -63,6 +63,7 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.imports",
     "resguardo.cli.exports",
     "resguardo.cli.trace",
+    "resguardo.cli.credential",
 ]
 
 

@@ -110,7 +110,7 @@ def may_issue(firearm: Firearm, officer: Officer, holder: Officer | None) -> Non
         who = _who(holder) if holder is not None else "another officer"
         raise InvalidTransition(
             f"firearm {firearm.serial} is the weapon of record of {who}; it is issued only "
-            "to him", serial=firearm.serial, status=firearm.status.value,
+            "to that officer", serial=firearm.serial, status=firearm.status.value,
             action="custody.issued")
 
 

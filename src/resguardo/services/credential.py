@@ -92,6 +92,16 @@ class CredentialKey:
     def verifier(self) -> Verifier:
         return self.signer().verifier()
 
+    def signer_or_new(self) -> Signer:
+        """The key, made on first use: a deployment set up before credentials were signed
+        never runs `resguardo init` again. Two processes racing make one key."""
+        if not self.exists():
+            try:
+                return self.create()
+            except Conflict:
+                pass  # the other process made it first
+        return self.signer()
+
 
 def init_hook(app: Any) -> list[str]:
     """`resguardo init`: make the credential key if there is none."""
@@ -137,6 +147,8 @@ class Credential:
     statement: dict
     payload: str
     vkey: str
+    licence: str | None = None
+    """The number of the collective licence the officer carries under, if recorded."""
 
 
 def _officer(uow: UnitOfWork, agency_code: str | None, badge: str) -> tuple[Organization, Officer]:
@@ -176,12 +188,14 @@ def credential(uow: UnitOfWork, key: CredentialKey, badge: str, *,
     statement = rules.statement(issuer=key.name, agency_code=agency.code,
                                 agency_name=agency.name, officer=officer, weapons=weapons,
                                 at=uow.now())
-    signer = key.signer()
+    signer = key.signer_or_new()
     body = canonical_json(statement)
     payload = encode(statement, signer.sign(rules.CONTEXT + body))
     uow.append(NewEvent("export.credential", {
         "officer_id": officer.id, "firearm_ids": [w.id for w in weapons],
         "statement_sha256": hashlib.sha256(body).hexdigest()},
         org_id=agency.id, subject_type="officer", subject_id=officer.id))
+    licence = next((row["number"] for row in uow.repo.licences()
+                    if row["id"] == officer.licence_id), None) if officer.licence_id else None
     return Credential(agency, officer, weapons, uow.repo.weapons_held(officer.id), statement,
-                      payload, signer.vkey())
+                      payload, signer.vkey(), licence)

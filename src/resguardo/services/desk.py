@@ -37,6 +37,8 @@ class OfficerCard:
     has_pin: bool
     today: date
     override: bool = False
+    of_record: list[Firearm] = field(default_factory=list)
+    """The officer's weapons of record (arma de cargo), beside the pool weapons ``held``."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def officer_card(uow: UnitOfWork, badge: str) -> OfficerCard:
     override = bool(problems) and uow.repo.usable_override(officer.id, iso(now)) is not None
     return OfficerCard(officer=officer, held=uow.repo.weapons_held(officer.id),
                        problems=problems, has_pin=bool(pins.has_pin(uow, [officer.id])),
-                       today=now.date(), override=override)
+                       today=now.date(), override=override,
+                       of_record=uow.repo.weapons_of_record(officer.id))
 
 
 def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None) -> DeskPlan:

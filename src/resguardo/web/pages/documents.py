@@ -61,6 +61,7 @@ def register(router: APIRouter, site: Site) -> None:
             events = uow.repo.firearm_history(f.id)
             issue = [e for e in events if e.type == "custody.issued"][-1]
             officer = uow.repo.officer_by_id(f.custodian_id)
+            of_record = uow.repo.weapons_of_record(officer.id)
             agency = uow.repo.org_unscoped(f.agency_id)
             licences = {row["id"]: row["number"] for row in uow.repo.licences()}
             origin = issue.payload.get("from_location_id")
@@ -80,5 +81,9 @@ def register(router: APIRouter, site: Site) -> None:
             licence=licences.get(f.licence_id) if f.licence_id else None,
             issued_at=lang.datetime(issue.at), issued_by=issue.actor,
             taken_from=f"{taken.code} · {taken.name}" if taken else None,
-            entry=issue.position, printed_at=lang.datetime(now))
+            entry=issue.position, printed_at=lang.datetime(now),
+            of_record=", ".join(
+                f"{w.serial} ({w.make} {w.calibre})"
+                + (" · " + lang.gettext("this weapon") if w.id == f.id else "")
+                for w in of_record) or None)
         return _pdf(receipt_pdf(data, lang.gettext), f"resguardo-{f.serial_key}.pdf")
