@@ -92,11 +92,12 @@ def credential_pdf(data: CredentialData, gettext: Callable[[str], str]) -> bytes
     qr_size = 52
 
     pdf.set_font(font, "B", 15)
-    pdf.multi_cell(width - qr_size - 4, 7, fit(t("title"), uni), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width - qr_size - 4, 7, fit(t("title"), uni), align="L",
+                   new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "", 9.5)
     pdf.set_text_color(80, 80, 80)
     pdf.multi_cell(width - qr_size - 4, 5, fit(f"{t('subtitle')} · {data.agency}", uni),
-                   new_x="LMARGIN", new_y="NEXT")
+                   align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
 
