@@ -136,6 +136,7 @@ class FirearmImport(PlainRows, CustodyRows):
         self.status_memo: dict[str, FirearmStatus | None] = {}
         self.plain_dates: dict[str, str] = {}
         self.make_keys: dict[str, str] = {}
+        self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
