@@ -64,6 +64,7 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.exports",
     "resguardo.cli.trace",
     "resguardo.cli.credential",
+    "resguardo.cli.calibres",
 ]
 
 

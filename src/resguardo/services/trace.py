@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -102,8 +103,11 @@ class _Plan:
 
 
 def calibre_key(calibre: str) -> str:
-    """Calibre compared without case, spaces, dots or hyphens (``9 x 19 mm`` = ``9x19MM``)."""
-    return _CALIBRE_SEPARATORS.sub("", calibre).upper()
+    """Calibre compared as the vocabulary names it (``9 mm Luger`` = ``9x19mm``), or, for a
+    spelling it does not know (a value recorded before calibres were a list), without case,
+    spaces, dots or hyphens (``9 x 19 mm`` = ``9x19MM``)."""
+    canonical = known_calibre(calibre)
+    return _CALIBRE_SEPARATORS.sub("", canonical or calibre).upper()
 
 
 def may_trace(uow: UnitOfWork) -> None:

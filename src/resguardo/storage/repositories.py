@@ -240,6 +240,13 @@ class Repositories(EventQueries):
                                                           c.status == "issued"))
         return [firearm_from_row(r) for r in rows]
 
+    def calibre_counts(self) -> list[tuple[str, int]]:
+        """Each calibre as stored on the weapons in scope, with how many weapons carry it."""
+        c = t.firearms.c
+        rows = self.conn.execute(select(c.calibre, func.count()).where(self.in_scope(c.agency_id))
+                                 .group_by(c.calibre).order_by(c.calibre))
+        return [(r[0], int(r[1])) for r in rows]
+
     def weapons_of_record(self, officer_id: int) -> list[Firearm]:
         """The officer's weapons of record (arma de cargo), whatever their status."""
         c = t.firearms.c
