@@ -315,6 +315,10 @@ _DYNAMIC = [
                 r"withdraws them before the separation$"),
      N_("Officer %(badge)s still has weapons of record: a chief withdraws them before the "
         "separation.")),
+    (re.compile(r"^unknown calibre '(?P<value>.*)'; closest: (?P<closest>.+)$"),
+     N_("The calibre %(value)s is not in the list; the closest: %(closest)s.")),
+    (re.compile(r"^unknown calibre '(?P<value>.*)'; see `resguardo calibres` for the list$"),
+     N_("The calibre %(value)s is not in the list of calibres.")),
     (re.compile(r"^alert (?P<key>.+) is already acknowledged$"),
      N_("This alert is already acknowledged.")),
     (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only a planned inspection can "
