@@ -164,7 +164,12 @@ class FirearmIn(Strict):
     location: Code = Field(description="Location code where it is stored.")
     serial: Serial
     make: Make
-    calibre: Calibre
+    calibre: Calibre = Field(description=(
+        "A calibre of the list (`resguardo calibres`: 9x19mm, .380 ACP, .38 Special, "
+        ".40 S&W, .45 ACP, .22 LR, 5.56x45mm, .223 Rem, 7.62x39mm, 7.62x51mm, 12 ga, ...) or "
+        "one of its spellings (`9 mm Luger`, `9mm Parabellum`); stored as its canonical name. "
+        "An unknown calibre is refused (422, field calibre) with the closest names in "
+        "`details.closest`."))
     kind: FirearmKind
     model: Make | None = None
     folio: Ref | None = None
