@@ -27,6 +27,7 @@ def test_a_chief_assigns_prints_and_the_script_checks_it_offline(cli, tmp_path):
     pdf = tmp_path / "credencial.pdf"
     printed = cli("--as", "jefe1", "credential", "print", "P1", "--out", str(pdf))
     assert printed.exit_code == 0, printed.stdout + printed.stderr
+    assert len(PdfReader(pdf).pages) == 1  # the credential is one page, footer included
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
     assert "Credencial y resguardo de armas de cargo" in text
     assert "GLK-A100" in text and "CRED-JAL-7" in text and "Ana Ruiz" in text

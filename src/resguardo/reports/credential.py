@@ -49,7 +49,7 @@ TEXT = {
     "qr": N_("Signed statement of %(date)s. Check it offline: scan the QR and run "
              "tools/verify_credential.py with the public key below; it answers OK or FAIL."),
     "key": N_("Public credential key"),
-    "footer": N_("Printed %(when)s. The QR says what the registry held on that date; a "
+    "footer": N_("Printed %(when)s; the QR says what the registry held on that date: a "
                  "weapon withdrawn later still shows on this paper, the newer one prevails."),
 }
 
@@ -168,10 +168,12 @@ def credential_pdf(data: CredentialData, gettext: Callable[[str], str]) -> bytes
         pdf.multi_cell(col, 4, fit(t("sign_hint"), uni), align="C")
         pdf.set_text_color(0, 0, 0)
 
-    pdf.set_y(pdf.h - 32)
+    pdf.set_auto_page_break(False)  # the footer sits in the bottom margin, on this page
+    pdf.set_y(pdf.h - 30)
     pdf.set_font(font, "", 7.5)
     pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(width, 4, fit(f"{t('key')}: {data.vkey}", uni), new_x="LMARGIN",
-                   new_y="NEXT")
-    pdf.multi_cell(width, 4, fit(gettext(TEXT["footer"]) % {"when": data.printed_at}, uni))
+    pdf.multi_cell(width, 4, fit(f"{t('key')}: {data.vkey}", uni), align="L",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 4, fit(gettext(TEXT["footer"]) % {"when": data.printed_at}, uni),
+                   align="L")
     return bytes(pdf.output())

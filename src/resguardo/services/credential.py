@@ -119,6 +119,8 @@ def init_hook(app: Any) -> list[str]:
 def assign(uow: UnitOfWork, badge: str, serial: str, *, make: str | None = None,
            reason: str | None = None) -> Event:
     """A chief makes ``serial`` the weapon of record of the officer with ``badge``."""
+    if uow.actor is not None:
+        authorize(uow.actor, Action.RECORD_ASSIGN)  # the role first: a 403 names no weapon
     firearm = custody._load(uow, serial, make, Action.RECORD_ASSIGN)
     officer = uow.repo.officer(firearm.agency_id, badge)
     return uow.append(rules.assign(firearm, officer, uow.now().date(),
@@ -128,6 +130,8 @@ def assign(uow: UnitOfWork, badge: str, serial: str, *, make: str | None = None,
 def unassign(uow: UnitOfWork, badge: str, serial: str, reason: str, *,
              make: str | None = None) -> Event:
     """A chief withdraws ``serial`` from the officer's weapons of record."""
+    if uow.actor is not None:
+        authorize(uow.actor, Action.RECORD_ASSIGN)
     firearm = custody._load(uow, serial, make, Action.RECORD_ASSIGN)
     officer = uow.repo.officer(firearm.agency_id, badge)
     return uow.append(rules.unassign(firearm, officer, reason))

@@ -284,12 +284,12 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "calibre": hit["calibre"], "distance": hit["distance"], "agency": hit["agency"],
         "status": hit["status"],
         "custodian_on_date": names.officer(on_date.custodian_id),
-        "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
         "custody": custody_chain(events, names),
         "former_serial": _former_serial(hit["former_key"], events),
         "kind": hit["kind"],
         "status_on_date": on_date.state.status,
         "location_on_date": names.location(on_date.state.location_id),
+        "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
     }
 
 
