@@ -67,3 +67,14 @@ def test_the_desk_and_the_receipt_show_the_weapon_of_record_beside_the_pool_weap
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A200").id)
     receipt = pdf_text(armorer.get(f"/firearms/{fid}/receipt.pdf").content)
     assert "Armas de cargo" in receipt and "GLK-A100" in receipt
+
+
+def test_the_trace_page_names_the_officer_of_record(sqlite_world, signed_in):
+    do(sqlite_world, "jefe1", registry.renew_officer, "MUN1", "P1", credential_folio="CRED-9")
+    do(sqlite_world, "jefe1", credential.assign, "P1", "GLK-A100")
+    page = signed_in("investigador").post("/trace", {"serial": "GLK-A100",
+                                                     "reason": "CI/0078/2025"})
+    assert page.status_code == 200
+    found = re.search(r"<dd data-of-record>(.*?)</dd>", page.text)
+    assert found and "P1" in found.group(1) and "Ana Ruiz" in found.group(1)
+    assert "Arma de cargo de" in page.text
