@@ -69,7 +69,7 @@ def show(badge: str, agency: Agency = None, as_user: AsUser = None,
     Example: resguardo --as armero1 credential show P-0142
     """
     def look(uow):  # type: ignore[no-untyped-def]
-        org, officer = credential._officer(uow, agency, badge)
+        org, officer = credential.find_officer(uow, agency, badge)
         return officer, credential.of_record(uow, officer), uow.repo.weapons_held(officer.id)
 
     officer, weapons, held = read(as_user, look)

@@ -27,7 +27,7 @@ from typing import Any
 from resguardo.config import Settings
 from resguardo.domain import credential as rules
 from resguardo.domain.entities import Firearm, NewEvent, Officer, Organization
-from resguardo.domain.errors import Conflict, NotFound
+from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.ledger import canonical_json
@@ -155,13 +155,13 @@ class Credential:
     """The number of the collective licence the officer carries under, if recorded."""
 
 
-def _officer(uow: UnitOfWork, agency_code: str | None, badge: str) -> tuple[Organization, Officer]:
+def find_officer(uow: UnitOfWork, agency_code: str | None, badge: str) -> tuple[Organization, Officer]:
     if agency_code:
         agency = uow.repo.org(agency_code)
     elif uow.actor is not None and uow.actor.scope.holds_weapons:
         agency = uow.actor.scope
     else:
-        raise NotFound("give the officer's agency", field="agency")
+        raise ValidationFailed("give the officer's agency (--agency CODE)", field="agency")
     return agency, uow.repo.officer(agency.id, badge)
 
 
@@ -185,7 +185,7 @@ def credential(uow: UnitOfWork, key: CredentialKey, badge: str, *,
     recorded (``export.credential``, with the statement's SHA-256), so every paper in
     circulation can be accounted for.
     """
-    agency, officer = _officer(uow, agency_code, badge)
+    agency, officer = find_officer(uow, agency_code, badge)
     if uow.actor is not None:
         authorize(uow.actor, Action.OFFICER_MANAGE, agency.path, "officer")
     weapons = of_record(uow, officer)
