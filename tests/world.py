@@ -32,7 +32,8 @@ USERS = {
 def make_app(url: str, clock, tmp: Path | None = None) -> Resguardo:  # type: ignore[no-untyped-def]
     settings = dataclasses.replace(
         Settings.from_env(), database_url=url,
-        signing_key=(tmp or Path("/tmp")) / f"key-{abs(hash(url))}.key")
+        signing_key=(tmp or Path("/tmp")) / f"key-{abs(hash(url))}.key",
+        credential_key=(tmp or Path("/tmp")) / f"credential-{abs(hash(url))}.key")
     return Resguardo(settings, clock=clock)
 
 

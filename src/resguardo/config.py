@@ -46,6 +46,19 @@ class Settings:
     #: RESGUARDO_READ_DATABASE_URL: a streaming replica for the reads that may lag
     #: (dashboards, lists, trace, the witness endpoints); empty reads the primary.
     read_database_url: str = ""
+    credential_key: Path | None = None
+    """RESGUARDO_CREDENTIAL_KEY: the key file that signs officers' credential statements
+    (the QR on a printed credential); None for the default, beside the database
+    (``credential_key_path``)."""
+
+    @property
+    def credential_key_path(self) -> Path:
+        if self.credential_key is not None:
+            return self.credential_key
+        url = self.database_url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            return Path(url.removeprefix("sqlite:///") + ".credential.key")
+        return Path("resguardo-credential.key")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,6 +70,7 @@ class Settings:
             key_path = Path(url.removeprefix("sqlite:///") + ".key")
         else:
             key_path = Path("resguardo-signing.key")
+        credential_key = os.environ.get("RESGUARDO_CREDENTIAL_KEY")
         sync = (os.environ.get("RESGUARDO_SQLITE_SYNCHRONOUS") or "FULL").upper()
         if sync not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise SystemExit("RESGUARDO_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA")
@@ -75,6 +89,7 @@ class Settings:
             cli_sign_in=(os.environ.get("RESGUARDO_CLI_SIGN_IN") or "").strip().lower()
             in {"1", "true", "yes", "on"},
             read_database_url=(os.environ.get("RESGUARDO_READ_DATABASE_URL") or "").strip(),
+            credential_key=Path(credential_key) if credential_key else None,
         )
 
 

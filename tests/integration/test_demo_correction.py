@@ -32,3 +32,18 @@ def test_the_demo_recovery_was_held_as_evidence_judged_and_released(sqlite_url, 
         assert all(r["complaint_authority"] == "FGE Jalisco" for r in reports)
         assert [r["negligent"] for r in reports if r["recovered_at"]] == [True]
     app.engine.dispose()
+
+
+def test_the_demo_officer_has_a_weapon_of_record_his_credential_names(sqlite_url, clock, tmp_path):
+    from resguardo.services import credential
+
+    app = make_app(sqlite_url, clock, tmp_path)
+    result = demo.build(app, days=1, password="demo-password-long")
+    key = credential.CredentialKey.of(app.settings)
+    with app.work("jefe") as uow:
+        card = credential.credential(uow, key, "GDL-0001")
+        uow.commit()
+    assert len(card.weapons) == 1 and card.statement["w"][0]["s"] == card.weapons[0].serial
+    assert any(card.weapons[0].serial in note and "credential print" in note
+               for note in result.notes)
+    app.engine.dispose()

@@ -75,6 +75,7 @@ def check_log(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_semicolon_latin1_crlf_file_with_spanish_headers_is_stored_as_typed(world, tmp_path):
+    """As typed, but the calibre: its canonical name (".38 Especial" is ".38 Special")."""
     path = csv_file(tmp_path, (
         "No. de Serie;Marca;Modelo;Calibre;Tipo;Folio;Estatus;Ubicación;Fecha de alta\r\n"
         "00123;Smith & Wesson;Modelo 10;.38 Especial;Revólver;F-001;En armería;"
@@ -84,7 +85,7 @@ def test_a_semicolon_latin1_crlf_file_with_spanish_headers_is_stored_as_typed(wo
     assert (report.imported, report.rejected) == (2, 0)
     first = stored(world, "00123")
     assert (first.serial, first.make, first.model, first.calibre) == (
-        "00123", "Smith & Wesson", "Modelo 10", ".38 Especial")
+        "00123", "Smith & Wesson", "Modelo 10", ".38 Special")
     assert first.kind.value == "revolver" and first.folio == "F-001"
     assert first.acquired_on == date(2024, 3, 7)  # day first
     with world.read(None) as uow:
@@ -456,7 +457,7 @@ def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(worl
             ('EQ-"2\\/', "Smith  & Wesson", "M&P 😀 ñ", 'cacha "nueva"\tazul')]
     with world.work("armero1") as uow:  # the single path, rolled back afterwards
         single = [registry.register_firearm(uow, "MUN1", "ARM2", FirearmInput(
-            serial=serial, make=make, calibre=".38", kind="pistol", model=model,
+            serial=serial, make=make, calibre=".38 Special", kind="pistol", model=model,
             folio="F-8", acquired_on=date(2024, 3, 7), notes={"Observaciones": note}))
             for serial, make, model, note in rows]
         single = [unsalted(e) for e in single]
@@ -465,7 +466,7 @@ def test_a_row_into_storage_is_the_very_entry_a_single_registration_appends(worl
     writer.writerow(["Serie", "Marca", "Modelo", "Calibre", "Tipo", "Folio", "Fecha de alta",
                      "Ubicación", "Observaciones"])
     for serial, make, model, note in rows:
-        writer.writerow([serial, make, model, ".38", "pistola", "F-8", "07/03/2024", "ARM2",
+        writer.writerow([serial, make, model, ".38 spl", "pistola", "F-8", "07/03/2024", "ARM2",
                          note])
     report = run(world, csv_file(tmp_path, out.getvalue()))
     assert report.imported == 2

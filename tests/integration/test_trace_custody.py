@@ -7,7 +7,7 @@ from datetime import date
 
 from resguardo.domain.errors import DomainError
 from resguardo.domain.timefmt import iso
-from resguardo.services import custody
+from resguardo.services import credential, custody, registry
 from resguardo.services import trace as service
 
 from world import do
@@ -32,6 +32,10 @@ def _operations(serial: str) -> list:  # type: ignore[type-arg]
         lambda uow: custody.report_missing(uow, serial, stolen=True, **lost),
         lambda uow: custody.recover(uow, serial, "FGE Jalisco", "Recuperada en cateo"),
         ("jefe1", lambda uow: custody.release(uow, serial, "ARM1", "Oficio FGE/LIB/1/2025")),
+        ("jefe1", lambda uow: credential.assign(uow, "P1", serial)),
+        ("jefe1", lambda uow: credential.assign(uow, "P2", serial)),
+        ("jefe1", lambda uow: credential.unassign(uow, "P1", serial, "Cambio de adscripción")),
+        ("jefe1", lambda uow: credential.unassign(uow, "P2", serial, "Cambio de adscripción")),
     ]
 
 
@@ -42,12 +46,17 @@ def _projection(app) -> dict[str, tuple]:  # type: ignore[no-untyped-def,type-ar
             f = uow.repo.firearm(serial)
             officer = uow.repo.officers_by_id([f.custodian_id]).get(f.custodian_id or -1)
             location = uow.repo.location_codes([f.location_id]).get(f.location_id or -1)
-            out[serial] = (f.status.value, location, officer.badge if officer else None)
+            record = uow.repo.officers_by_id([f.record_officer_id]).get(
+                f.record_officer_id or -1)
+            out[serial] = (f.status.value, location, officer.badge if officer else None,
+                           record.badge if record else None)
         return out
 
 
 def test_custody_replayed_at_every_moment_matches_the_projection_then(world, clock):
     rng = random.Random(20250303)
+    for badge in ("P1", "P2"):  # a credential folio: they may be given weapons of record
+        do(world, "jefe1", registry.renew_officer, "MUN1", badge, credential_folio=f"C-{badge}")
     seen: list[tuple[str, dict[str, tuple]]] = []  # type: ignore[type-arg]
     done = 0
     while done < 40:
@@ -62,11 +71,14 @@ def test_custody_replayed_at_every_moment_matches_the_projection_then(world, clo
         done += 1
         seen.append((iso(clock.now), _projection(world)))
     clock.advance(days=1)
+    assert any(state[3] for _, states in seen for state in states.values())  # some of record
     for instant, states in seen[::3] + seen[-1:]:
         for serial, expected in states.items():
             answer = do(world, "investigador", service.trace,
                         service.TraceInput(serial, date=instant, limit=1))
             c = answer["candidates"][0]
             holder = c["custodian_on_date"]
+            record = c["officer_of_record_on_date"]
             assert (c["status_on_date"], c["location_on_date"],
-                    holder["badge"] if holder else None) == expected, (instant, serial)
+                    holder["badge"] if holder else None,
+                    record["badge"] if record else None) == expected, (instant, serial)

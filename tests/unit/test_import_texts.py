@@ -53,8 +53,8 @@ def test_the_registration_text_is_the_canonical_payload(serial, make, calibre, m
     assert registration_of(new)[0] == canonical(new.payload)
 
 
-@pytest.mark.parametrize("field", sorted(LIMITS))
-def test_the_plain_reading_uses_the_domains_own_limits(field):
+@pytest.mark.parametrize("field", sorted(set(LIMITS) - {"calibre"}))  # a calibre is a word
+def test_the_plain_reading_uses_the_domains_own_limits(field):                # of a list
     """A value at the limit is registered; one character more is refused by the domain."""
     base = {"serial": "AB-1", "make": "Glock", "calibre": "9x19mm"}
     for length, accepted in ((LIMITS[field], True), (LIMITS[field] + 1, False)):

@@ -66,7 +66,8 @@ def officers(uow: UnitOfWork, items: Sequence[Officer]) -> list[OfficerOut]:
 def firearms(uow: UnitOfWork, items: Sequence[Firearm]) -> list[FirearmOut]:
     names = uow.repo.org_names([f.agency_id for f in items])
     places = uow.repo.location_codes([f.location_id for f in items])
-    holders = uow.repo.officers_by_id([f.custodian_id for f in items])
+    holders = uow.repo.officers_by_id([f.custodian_id for f in items]
+                                      + [f.record_officer_id for f in items])
     out = []
     for f in items:
         holder = holders.get(f.custodian_id or -1)
@@ -78,7 +79,10 @@ def firearms(uow: UnitOfWork, items: Sequence[Firearm]) -> list[FirearmOut]:
             custodian=holder.badge if holder else None, folio=f.folio,
             barrel_serial=f.barrel_serial, ballistic_id=f.ballistic_id,
             licence_id=f.licence_id, acquired_on=f.acquired_on, supplier=f.supplier,
-            purchase_ref=f.purchase_ref, status_since=f.status_since))
+            purchase_ref=f.purchase_ref, status_since=f.status_since,
+            record_officer_id=f.record_officer_id,
+            officer_of_record=(holders[f.record_officer_id].badge
+                               if f.record_officer_id in holders else None)))
     return out
 
 

@@ -63,6 +63,8 @@ COMMAND_MODULES: list[str] = [
     "resguardo.cli.imports",
     "resguardo.cli.exports",
     "resguardo.cli.trace",
+    "resguardo.cli.credential",
+    "resguardo.cli.calibres",
 ]
 
 

@@ -215,6 +215,10 @@ def _print_answer(answer: dict[str, Any], when: str | None) -> None:
     for n, c in enumerate(found, 1):
         chain = c["custody"]
         typer.echo(f"{n}. {c['serial']} ({c['make']}): {len(chain)} custody entries")
+        of_record = c.get("officer_of_record_on_date")
+        if of_record:
+            typer.echo(f"   weapon of record of {of_record['badge']} {of_record['name']}"
+                       f"{moment}")
         for entry in chain:
             if entry["event"] in service.LOSS_TYPES:
                 notified = (f"notified {entry['notified_at']}" if entry["notified"]

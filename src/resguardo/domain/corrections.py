@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.custody import approve
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import ValidationFailed
@@ -150,6 +151,8 @@ def _normalize(field: str, raw: str) -> str | bool | None:
         return parse_kind(value).value
     if field in {"serial", "make", "calibre", "name"} and not value:
         raise ValidationFailed(f"{field} cannot be empty", field=field)
+    if field == "calibre":
+        return parse_calibre(value)  # a word of the list, as at registration
     return value or None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from resguardo.domain import credential
 from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
 from resguardo.domain.errors import (
@@ -147,10 +148,13 @@ def issue(
     now: datetime,
     override: Override | None = None,
     rounds: int = 0,
+    record_holder: Officer | None = None,
 ) -> NewEvent:
-    """Issue a stored weapon to an eligible officer (or one covered by a chief's override)."""
+    """Issue a stored weapon to an eligible officer (or one covered by a chief's override);
+    a weapon of record only to its own officer (``record_holder`` names him)."""
     check_transition(firearm, "custody.issued")
     _same_agency(firearm, officer.agency_id, "officer")
+    credential.may_issue(firearm, officer, record_holder)
     payload: dict = {
         "firearm_id": firearm.id,
         "officer_id": officer.id,
@@ -393,8 +397,10 @@ def receive_transfer(firearm: Firearm, to_agency_id: int, location: Location) ->
     )
 
 
-def separate(officer: Officer, weapons_held: int, reason: str) -> NewEvent:
-    """Separate an officer; refused while any weapon is still issued to them."""
+def separate(officer: Officer, weapons_held: int, reason: str,
+             weapons_of_record: int = 0) -> NewEvent:
+    """Separate an officer; refused while any weapon is still issued to them or is still
+    their weapon of record (its credential would go on naming them)."""
     if officer.status == OfficerStatus.SEPARATED:
         raise InvalidTransition(f"officer {officer.badge} is already separated")
     if weapons_held:
@@ -402,6 +408,12 @@ def separate(officer: Officer, weapons_held: int, reason: str) -> NewEvent:
             f"officer {officer.badge} still holds {weapons_held} issued weapon(s); "
             "the separation waits for their return",
             badge=officer.badge, weapons=weapons_held,
+        )
+    if weapons_of_record:
+        raise OfficerHoldsWeapons(
+            f"officer {officer.badge} still has {weapons_of_record} weapon(s) of record; "
+            "a chief withdraws them before the separation",
+            badge=officer.badge, weapons=weapons_of_record,
         )
     if not reason.strip():
         raise ValidationFailed("a separation needs a written reason", field="reason")

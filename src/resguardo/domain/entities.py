@@ -74,6 +74,9 @@ class Firearm:
     supplier: str | None = None
     purchase_ref: str | None = None
     status_since: datetime | None = None
+    record_officer_id: int | None = None
+    """The officer whose weapon of record (arma de cargo) this is, printed on his
+    credential; None for a pool weapon."""
 
 
 @dataclass(frozen=True, slots=True)

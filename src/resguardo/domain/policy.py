@@ -26,6 +26,8 @@ class Action(StrEnum):
     FIREARM_RELEASE = "firearm.release"
     """Record that the authority holding a recovered weapon as evidence gave it back."""
     NEGLIGENCE_DETERMINE = "negligence.determine"
+    RECORD_ASSIGN = "firearm.assign_of_record"
+    """Assign or withdraw an officer's weapon of record (arma de cargo)."""
     DECOMMISSION_REQUEST = "decommission.request"
     DECOMMISSION_APPROVE = "decommission.approve"
     TRANSFER_REQUEST = "transfer.request"
@@ -67,6 +69,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         A.READ, A.DECOMMISSION_APPROVE, A.TRANSFER_APPROVE, A.CORRECTION_APPROVE, A.ALERT_ACK,
         A.OVERRIDE_GRANT, A.OFFICER_MANAGE, A.FIREARM_NOTIFY_LOSS, A.LOCATION_MANAGE,
         A.FINDING_ANSWER, A.FIREARM_RELEASE, A.NEGLIGENCE_DETERMINE, A.LICENCE_DECLARE,
+        A.RECORD_ASSIGN,
     }),
     Role.SUPERVISOR: frozenset({
         A.READ, A.TRANSFER_APPROVE, A.TRANSFER_RECEIVE, A.INSPECTION_ORDER, A.ALERT_ACK,
@@ -90,7 +93,7 @@ AGENCY_ROLES = frozenset({Role.ARMORER, Role.CHIEF})
 PEOPLE_ONLY = frozenset({
     A.DECOMMISSION_REQUEST, A.DECOMMISSION_APPROVE, A.TRANSFER_REQUEST, A.TRANSFER_APPROVE,
     A.FIREARM_REPORT_LOSS, A.CORRECT, A.OVERRIDE_GRANT, A.USER_MANAGE, A.NEGLIGENCE_DETERMINE,
-    A.FIREARM_RELEASE,
+    A.FIREARM_RELEASE, A.RECORD_ASSIGN,
 })
 
 

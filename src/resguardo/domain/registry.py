@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
 from resguardo.domain.entities import NewEvent, Officer, Organization
 from resguardo.domain.errors import ValidationFailed
@@ -269,7 +270,7 @@ def validate_firearm(data: FirearmInput, today: date) -> dict:
         raise ValidationFailed("serial has no letters or digits", field="serial")
     make = text("make", required=True)
     assert make is not None
-    calibre = text("calibre", required=True)
+    calibre = parse_calibre(text("calibre", required=True) or "")
     if data.acquired_on is not None and data.acquired_on > today:
         raise ValidationFailed("the acquisition date is in the future", field="acquired")
     payload: dict[str, Any] = {

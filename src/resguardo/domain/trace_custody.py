@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from resguardo.domain.credential import record_holder_after
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.timefmt import iso, parse_instant
 
@@ -31,6 +32,7 @@ CUSTODY_EVENTS = frozenset({
     "firearm.repair_sent", "firearm.repair_returned", "firearm.transfer_sent",
     "firearm.transfer_received", "firearm.reported_lost", "firearm.reported_stolen",
     "firearm.loss_notified", "firearm.recovered", "firearm.released", "firearm.decommissioned",
+    "firearm.assigned_of_record", "firearm.unassigned_of_record",
 })
 
 
@@ -87,10 +89,15 @@ class CustodyState:
     agency_id: int | None = None
     location_id: int | None = None
     custodian_id: int | None = None
+    record_officer_id: int | None = None
+    """The officer whose weapon of record it was (arma de cargo), apart from who held it."""
 
 
 def step(state: CustodyState, event_type: str, payload: dict) -> CustodyState:
     """The state after one entry (the projector's rules for the firearms table)."""
+    record = record_holder_after(state.record_officer_id, event_type, payload)
+    if record != state.record_officer_id:
+        state = replace(state, record_officer_id=record)
     p = payload
     if event_type == "firearm.registered":
         return CustodyState(p.get("status") or "in_storage", p.get("agency_id"),

@@ -29,6 +29,7 @@ TEXT = {
     "name": N_("Name"),
     "cuip": N_("CUIP"),
     "credential": N_("Carry credential"),
+    "of_record": N_("Weapons of record"),
     "firearm": N_("Firearm"),
     "serial": N_("Serial"),
     "make_model": N_("Make and model"),
@@ -75,6 +76,9 @@ class ReceiptData:
     taken_from: str | None
     entry: int
     printed_at: str
+    of_record: str | None = None
+    """The officer's weapons of record (arma de cargo), already formatted, beside the pool
+    weapon this receipt is for; None when he has none."""
 
 
 def receipt_pdf(data: ReceiptData, gettext: Callable[[str], str]) -> bytes:
@@ -119,7 +123,7 @@ def receipt_pdf(data: ReceiptData, gettext: Callable[[str], str]) -> bytes:
         (t("licence"), data.licence)])
     section(t("officer"), [
         (t("badge"), data.badge), (t("name"), data.officer_name), (t("cuip"), data.cuip),
-        (t("credential"), data.credential)])
+        (t("credential"), data.credential), (t("of_record"), data.of_record)])
     section(t("issue"), [
         (t("issued_at"), data.issued_at), (t("issued_by"), data.issued_by),
         (t("from"), data.taken_from), (t("entry"), str(data.entry))])

@@ -32,8 +32,9 @@ class Wiring:
 
 def default_wiring() -> Wiring:
     """The deployment as shipped: the ledger signs checkpoints as entries arrive."""
-    from resguardo.services import ledger
-    return Wiring(append_hooks=(ledger.auto_checkpoint,), init_hooks=(ledger.init_hook,))
+    from resguardo.services import credential, ledger
+    return Wiring(append_hooks=(ledger.auto_checkpoint,),
+                  init_hooks=(ledger.init_hook, credential.init_hook))
 
 
 class Resguardo:

@@ -11,7 +11,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 from resguardo.domain import corrections, custody
-from resguardo.domain.entities import Firearm, Location
+from resguardo.domain.entities import Firearm, Location, Officer
 from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
@@ -35,6 +35,13 @@ def _location(uow: UnitOfWork, firearm: Firearm, code: str) -> Location:
     return uow.repo.location(firearm.agency_id, code)
 
 
+def record_holder(uow: UnitOfWork, firearm: Firearm) -> Officer | None:
+    """The officer whose weapon of record ``firearm`` is (None for a pool weapon)."""
+    if firearm.record_officer_id is None:
+        return None
+    return uow.repo.officers_by_id([firearm.record_officer_id]).get(firearm.record_officer_id)
+
+
 def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) -> Event:
     """Issue a weapon from storage to an officer of the same agency."""
     firearm = _load(uow, serial, make, Action.CUSTODY_ISSUE)
@@ -43,7 +50,8 @@ def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) 
     override = None
     if custody.eligibility_problems(officer, now.date()):
         override = uow.repo.usable_override(officer.id, iso(now))
-    return uow.append(custody.issue(firearm, officer, now, override))
+    return uow.append(custody.issue(firearm, officer, now, override,
+                                    record_holder=record_holder(uow, firearm)))
 
 
 def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,

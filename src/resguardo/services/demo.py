@@ -15,7 +15,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from resguardo.domain.errors import DomainError
 from resguardo.domain.registry import FirearmInput, OfficerInput
-from resguardo.services import accounts, ammunition, custody, ledger, registry, setup, users
+from resguardo.services import (
+    accounts,
+    ammunition,
+    credential,
+    custody,
+    ledger,
+    registry,
+    setup,
+    users,
+)
 
 # (make, model, calibre, kind, serial pattern, share) - patterns: A letter, 9 digit, literal else
 CATALOGUE = [
@@ -434,6 +443,13 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     # the armorer asks to correct a serial (two characters transposed); the chief has not decided
     at(0.25)
     corrected = _pending_correction(app, gdl[50:60])
+    # the first officer's weapon of record (arma de cargo), printed on his credential
+    first = officers["MUN-GDL"][0]
+    with app.work("jefe") as uow:
+        stored = [s for s in gdl[60:90] if uow.repo.firearm(s).status.value == "in_storage"]
+        for serial in stored[:1]:
+            credential.assign(uow, first, serial, reason="Arma de cargo por adscripción")
+        uow.commit()
     clock.now = datetime.now(UTC)
     result.notes = [
         f"Unnotified loss: {gdl[30]} (Guadalajara), reported 3 days ago",
@@ -441,6 +457,9 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
         f"Weapon not declared on LOC-JAL-0042 after 30 days: Glock {undeclared} (Guadalajara)",
         f"Recruit {recruit} carries {gdl[70]} with no credential folio yet",
     ]
+    if stored:
+        result.notes.append(f"{stored[0]} is the weapon of record of {first}: resguardo --as "
+                            f"jefe credential print {first} --out credencial.pdf")
     if corrected is not None:
         result.notes.append(f"Serial correction of {corrected[0]} to {corrected[1]} awaits the "
                             "chief's approval (resguardo --as jefe approve correction "

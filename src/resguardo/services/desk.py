@@ -37,6 +37,8 @@ class OfficerCard:
     has_pin: bool
     today: date
     override: bool = False
+    of_record: list[Firearm] = field(default_factory=list)
+    """The officer's weapons of record (arma de cargo), beside the pool weapons ``held``."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def officer_card(uow: UnitOfWork, badge: str) -> OfficerCard:
     override = bool(problems) and uow.repo.usable_override(officer.id, iso(now)) is not None
     return OfficerCard(officer=officer, held=uow.repo.weapons_held(officer.id),
                        problems=problems, has_pin=bool(pins.has_pin(uow, [officer.id])),
-                       today=now.date(), override=override)
+                       today=now.date(), override=override,
+                       of_record=uow.repo.weapons_of_record(officer.id))
 
 
 def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None) -> DeskPlan:
@@ -110,7 +113,8 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
     override = None
     if card.problems:
         override = uow.repo.usable_override(officer.id, iso(now))
-    rules.issue(firearm, officer, now, override)
+    rules.issue(firearm, officer, now, override,
+                record_holder=custody.record_holder(uow, firearm))
     kept = (uow.repo.location_by_id(firearm.location_id)
             if firearm.location_id is not None else None)
     notes = ["override"] if override is not None else []

@@ -23,6 +23,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from resguardo.domain import registry as registry_rules
+from resguardo.domain.calibres import closest as closest_calibres
+from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.entities import Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
@@ -136,6 +138,7 @@ class FirearmImport(PlainRows, CustodyRows):
         self.status_memo: dict[str, FirearmStatus | None] = {}
         self.plain_dates: dict[str, str] = {}
         self.make_keys: dict[str, str] = {}
+        self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
@@ -204,6 +207,9 @@ class FirearmImport(PlainRows, CustodyRows):
             if kind is None:
                 problems.append(self.problem(line, "kind", "unknown_kind", value=kind_text,
                                              accepted=accepted_words(kind_words())))
+        if calibre and known_calibre(calibre) is None:
+            problems.append(self.problem(line, "calibre", "unknown_calibre", value=calibre,
+                                         closest=", ".join(closest_calibres(calibre)) or "—"))
         badge = v[x.custodian].upper()
         status = self.status(line, v[x.status], bool(badge), problems)
         acquired = self.acquired(line, v[x.acquired], problems) if v[x.acquired] else None

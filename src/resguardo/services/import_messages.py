@@ -31,6 +31,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "this value is required",
         "es": "falta este dato obligatorio",
     },
+    "unknown_calibre": {
+        "en": "unknown calibre {value!r}; closest: {closest} (the list: `resguardo calibres`)",
+        "es": "calibre desconocido {value!r}; los más parecidos: {closest} (la lista: "
+              "`resguardo calibres`)",
+    },
     "unknown_kind": {
         "en": "unknown kind {value!r}; accepted: {accepted}",
         "es": "tipo desconocido {value!r}; se aceptan: {accepted}",

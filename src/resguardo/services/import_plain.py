@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.registry import FIREARM_TEXT_LIMITS
 from resguardo.domain.serials import make_key, serial_key
@@ -57,6 +58,7 @@ class PlainRows:
     _agency_seen: dict[str, bool]
     plain_dates: dict[str, str]
     make_keys: dict[str, str]
+    calibre_memo: dict[str, str | None]
     planned_type: Any
     #: Column index of each field the plain reading looks at (-1: the sheet has none).
     plain_columns: tuple[int, ...]
@@ -119,6 +121,15 @@ class PlainRows:
         key = serial_key(serial)
         if not key:
             return None
+        if calibre in self.calibre_memo:
+            canonical = self.calibre_memo[calibre]
+        else:
+            canonical = known_calibre(calibre)
+            if len(self.calibre_memo) < MEMO:
+                self.calibre_memo[calibre] = canonical
+        if canonical is None:
+            return None  # plan() refuses it, naming the closest calibres
+        calibre = canonical
         mkey = self.make_keys.get(make)
         if mkey is None:
             mkey = make_key(make)

@@ -131,7 +131,8 @@ def reinstate_officer(uow: UnitOfWork, agency_code: str, badge: str, reason: str
 def separate_officer(uow: UnitOfWork, agency_code: str, badge: str, reason: str) -> Event:
     officer = _officer(uow, agency_code, badge)
     held = len(uow.repo.weapons_held(officer.id))
-    return uow.append(custody.separate(officer, held, reason))
+    return uow.append(custody.separate(officer, held, reason,
+                                       len(uow.repo.weapons_of_record(officer.id))))
 
 
 def renew_officer(uow: UnitOfWork, agency_code: str, badge: str, *,

@@ -28,7 +28,9 @@ The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 officer, location}); each candidate also carries ``former_serial`` (the
 serial it was once recorded under that the query matched, before a correction;
 null when its serial now matched), ``kind``,
-``status_on_date`` and ``location_on_date`` (where it was stored), and
+``status_on_date`` and ``location_on_date`` (where it was stored),
+``officer_of_record_on_date`` ({badge, name} or null: whose weapon of record it
+was, apart from who held it), and
 custody entries carry the details of their kind (``to_agency``, ``shop``,
 loss ``place``/``occurred_on``/``complaint_number``/``notified_at``).
 """
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -102,8 +105,11 @@ class _Plan:
 
 
 def calibre_key(calibre: str) -> str:
-    """Calibre compared without case, spaces, dots or hyphens (``9 x 19 mm`` = ``9x19MM``)."""
-    return _CALIBRE_SEPARATORS.sub("", calibre).upper()
+    """Calibre compared as the vocabulary names it (``9 mm Luger`` = ``9x19mm``), or, for a
+    spelling it does not know (a value recorded before calibres were a list), without case,
+    spaces, dots or hyphens (``9 x 19 mm`` = ``9x19MM``)."""
+    canonical = known_calibre(calibre)
+    return _CALIBRE_SEPARATORS.sub("", canonical or calibre).upper()
 
 
 def may_trace(uow: UnitOfWork) -> None:
@@ -289,6 +295,7 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "location_on_date": names.location(on_date.state.location_id),
         "differences": {"unreadable": told.unreadable, "lookalike": told.lookalike,
                         "other": told.other},
+        "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
     }
 
 
@@ -329,6 +336,8 @@ def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
             entry["held_by"] = p["held_by"]
         elif ev.type == "firearm.released":
             entry["reference"] = p.get("reference")
+        elif ev.type in ("firearm.assigned_of_record", "firearm.unassigned_of_record"):
+            entry["reason"] = ev.reason
         chain.append(entry)
     return chain
 

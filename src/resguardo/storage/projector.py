@@ -228,7 +228,8 @@ def _rejected(conn: Connection, ev: Event) -> None:
 
 @handles("firearm.transfer_sent")
 def _transfer_sent(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_transit", location_id=None)
+    _firearm(conn, ev, status="in_transit", location_id=None, record_officer_id=None,
+             record_since=None)
     _close_request(conn, ev, "approved")
 
 
@@ -245,7 +246,8 @@ def _released(conn: Connection, ev: Event) -> None:
 
 @handles("firearm.decommissioned")
 def _decommissioned(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="decommissioned", location_id=None, custodian_id=None)
+    _firearm(conn, ev, status="decommissioned", location_id=None, custodian_id=None,
+             record_officer_id=None, record_since=None)
     _close_request(conn, ev, "approved")
 
 
@@ -253,7 +255,8 @@ def _decommissioned(conn: Connection, ev: Event) -> None:
 def _reported(conn: Connection, ev: Event) -> None:
     p = ev.payload
     stolen = ev.type == "firearm.reported_stolen"
-    _firearm(conn, ev, status="stolen" if stolen else "lost", location_id=None, custodian_id=None)
+    _firearm(conn, ev, status="stolen" if stolen else "lost", location_id=None, custodian_id=None,
+             record_officer_id=None, record_since=None)
     agency_id = conn.execute(select(t.firearms.c.agency_id)
                              .where(t.firearms.c.id == p["firearm_id"])).scalar_one()
     if stolen and p["previous_status"] == "lost":
@@ -268,6 +271,15 @@ def _reported(conn: Connection, ev: Event) -> None:
         complaint_authority=p.get("complaint_authority"), officer_id=p["officer_id"],
         reported_by=ev.actor_id, reported_at=ev.at,
         notified_at=p["notified_at"]))
+
+
+@handles("firearm.assigned_of_record", "firearm.unassigned_of_record")
+def _of_record(conn: Connection, ev: Event) -> None:
+    # the status and its time stay: a weapon of record is a designation, not a movement
+    assigned = ev.type == "firearm.assigned_of_record"
+    conn.execute(t.firearms.update().where(t.firearms.c.id == ev.payload["firearm_id"]).values(
+        record_officer_id=ev.payload["officer_id"] if assigned else None,
+        record_since=ev.at if assigned else None, last_event=ev.position))
 
 
 @handles("firearm.loss_notified")

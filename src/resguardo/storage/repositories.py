@@ -53,7 +53,8 @@ def firearm_from_row(row: Any) -> Firearm:
         barrel_serial=row.barrel_serial, ballistic_id=row.ballistic_id,
         licence_id=row.licence_id, acquired_on=parse_date(row.acquired_on),
         supplier=row.supplier, purchase_ref=row.purchase_ref,
-        status_since=parse_instant(row.status_since))
+        status_since=parse_instant(row.status_since),
+        record_officer_id=row.record_officer_id)
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,20 @@ class Repositories(EventQueries):
         c = t.firearms.c
         rows = self.conn.execute(select(t.firearms).where(c.custodian_id == officer_id,
                                                           c.status == "issued"))
+        return [firearm_from_row(r) for r in rows]
+
+    def calibre_counts(self) -> list[tuple[str, int]]:
+        """Each calibre as stored on the weapons in scope, with how many weapons carry it."""
+        c = t.firearms.c
+        rows = self.conn.execute(select(c.calibre, func.count()).where(self.in_scope(c.agency_id))
+                                 .group_by(c.calibre).order_by(c.calibre))
+        return [(r[0], int(r[1])) for r in rows]
+
+    def weapons_of_record(self, officer_id: int) -> list[Firearm]:
+        """The officer's weapons of record (arma de cargo), whatever their status."""
+        c = t.firearms.c
+        rows = self.conn.execute(select(t.firearms).where(c.record_officer_id == officer_id)
+                                 .order_by(c.make, c.serial))
         return [firearm_from_row(r) for r in rows]
 
     def usable_override(self, officer_id: int, now_iso: str, *,

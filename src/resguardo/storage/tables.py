@@ -175,6 +175,9 @@ firearms = Table(
     Column("custodian_id", BigInteger, ForeignKey("officers.id"), nullable=True),
     Column("status_since", Instant, nullable=False),
     Column("last_event", BigInteger, nullable=False),
+    # the officer whose weapon of record (arma de cargo) it is, and since when
+    Column("record_officer_id", BigInteger, nullable=True, index=True),
+    Column("record_since", Instant, nullable=True),
     UniqueConstraint("make_key", "serial_key"),
     Index("ix_firearms_agency_status", "agency_id", "status"),
     Index("ix_firearms_custodian", "custodian_id"),

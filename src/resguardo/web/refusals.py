@@ -30,6 +30,8 @@ DOMAIN_MESSAGES = (
     N_("negligence was already determined for this report"),
     N_("a negligence determination needs a written reason"),
     N_("say whether it was negligence"),
+    N_("withdrawing a weapon of record needs a written reason"),
+    N_("the officer belongs to another agency"),
     N_("no loss or theft report for this firearm"),
     N_("name the authority that holds it as evidence"),
     N_("a release needs the release document's reference"),
@@ -152,6 +154,7 @@ ACTIONS = {
     "firearm.recover": N_("record a recovery"),
     "firearm.release": N_("record a release from evidence"),
     "negligence.determine": N_("determine negligence"),
+    "firearm.assign_of_record": N_("assign weapons of record"),
     "decommission.request": N_("ask for a decommission"),
     "decommission.approve": N_("approve a decommission"),
     "correction.approve": N_("approve an identity correction"),
@@ -304,6 +307,41 @@ _DYNAMIC = [
      N_("The military authority's notification is already recorded.")),
     (re.compile(r"^firearm (?P<serial>.+) is issued to another officer$"),
      N_("%(serial)s is issued to another officer.")),
+    (re.compile(r"^firearm (?P<serial>.+) \((?P<make>.+)\) cannot be assigned as a weapon of "
+                r"record while (?P<status>.+)$"),
+     N_("%(serial)s cannot be a weapon of record: it is lost, stolen, held as evidence, "
+        "decommissioned or in transit.")),
+    (re.compile(r"^firearm (?P<serial>.+) is issued to another officer; it must come back "
+                r"first$"),
+     N_("%(serial)s is issued to another officer: it must come back first.")),
+    (re.compile(r"^firearm (?P<serial>.+) is already (?P<who>.+)'s weapon of record$"),
+     N_("%(serial)s is already this officer's weapon of record.")),
+    (re.compile(r"^firearm (?P<serial>.+) is the weapon of record of (?P<who>.+); withdraw it "
+                r"first$"),
+     N_("%(serial)s is the weapon of record of %(who)s: withdraw it first.")),
+    (re.compile(r"^firearm (?P<serial>.+) is the weapon of record of (?P<who>.+); it is issued "
+                r"only to that officer$"),
+     N_("%(serial)s is the weapon of record of %(who)s: it is issued only to that officer.")),
+    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+); only an active officer is "
+                r"assigned a weapon of record$"),
+     N_("Officer %(badge)s is not active: only an active officer is assigned a weapon of "
+        "record.")),
+    (re.compile(r"^officer (?P<badge>\S+) has no credential folio and expiry on record"),
+     N_("Officer %(badge)s has no credential folio and expiry on record: the weapon of record "
+        "is printed on the credential.")),
+    (re.compile(r"^the credential of officer (?P<badge>\S+) expired on (?P<date>[\d-]+); "
+                r"renew it first$"),
+     N_("The credential of officer %(badge)s expired on %(date)s: renew it first.")),
+    (re.compile(r"^firearm (?P<serial>.+) is not a weapon of record of (?P<who>.+)$"),
+     N_("%(serial)s is not a weapon of record of %(who)s.")),
+    (re.compile(r"^officer (?P<badge>\S+) still has (?P<n>\d+) weapon\(s\) of record; a chief "
+                r"withdraws them before the separation$"),
+     N_("Officer %(badge)s still has weapons of record: a chief withdraws them before the "
+        "separation.")),
+    (re.compile(r"^unknown calibre '(?P<value>.*)'; closest: (?P<closest>.+)$"),
+     N_("The calibre %(value)s is not in the list; the closest: %(closest)s.")),
+    (re.compile(r"^unknown calibre '(?P<value>.*)'; see `resguardo calibres` for the list$"),
+     N_("The calibre %(value)s is not in the list of calibres.")),
     (re.compile(r"^alert (?P<key>.+) is already acknowledged$"),
      N_("This alert is already acknowledged.")),
     (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only a planned inspection can "

@@ -307,6 +307,10 @@ NOTICES = {
     "licence_attached": N_("The weapon is on the collective licence."),
     "licence_detached": N_("The weapon is off its collective licence."),
     "negligence": N_("Negligence determination recorded."),
+    "record_assigned": N_("Weapon of record assigned. Print the credential again: the old "
+                          "paper does not name it."),
+    "record_withdrawn": N_("Weapon of record withdrawn. Print the credential again and "
+                           "collect the old one."),
     "pin_set": N_("PIN set. The officer can confirm at the shift desk."),
     "pin_unlocked": N_("PIN lock lifted. The officer can confirm at the shift desk again."),
     "officer_added": N_("Officer registered."),

@@ -23,17 +23,21 @@ from resguardo.api.routing import (
 from resguardo.api.schemas.common import EventOut, Page
 from resguardo.api.schemas.custody import LicenceAttachIn
 from resguardo.api.schemas.registry import (
+    CredentialOut,
     FirearmOut,
     OfficerIn,
     OfficerOut,
     OfficerReasonIn,
     OverrideIn,
+    RecordAssignIn,
+    RecordWithdrawIn,
     RenewIn,
 )
 from resguardo.domain.codes import OfficerStatus
 from resguardo.domain.policy import Action
 from resguardo.domain.registry import OfficerInput
-from resguardo.services import custody, registry
+from resguardo.services import credential, custody, registry
+from resguardo.services.credential import CredentialKey
 from resguardo.storage import api_queries as q
 
 officers = router("/officers", "officers")
@@ -153,3 +157,64 @@ def grant_override(officer_id: OfficerId, body: OverrideIn, caller: Writer) -> o
         code = uow.repo.org_unscoped(found.agency_id).code
         return custody.grant_override(uow, code, found.badge, body.reason, body.hours)
     return caller.write(run, render.event, body=body)
+
+
+# --- weapons of record (arma de cargo) and the credential --------------------------------
+
+
+@officers.get("/{officer_id}/weapons-of-record", response_model=list[FirearmOut],
+              openapi_extra=needs(Action.READ))
+def weapons_of_record(officer_id: OfficerId, caller: Reader) -> list[FirearmOut]:
+    """The officer's weapons of record (arma de cargo), apart from the pool weapons he
+    holds now (``/firearms``)."""
+    with caller.read() as uow:
+        may_read(uow)
+        return render.firearms(uow, uow.repo.weapons_of_record(officer(uow, officer_id).id))
+
+
+@officers.post("/{officer_id}/weapons-of-record", response_model=EventOut, status_code=201,
+               openapi_extra=needs(Action.RECORD_ASSIGN))
+def assign_weapon_of_record(officer_id: OfficerId, body: RecordAssignIn,
+                            caller: Writer) -> object:
+    """Make a weapon the officer's weapon of record (a chief; refused for a weapon lost,
+    stolen, held as evidence, decommissioned, in transit or issued to someone else)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        found = officer(uow, officer_id)
+        return credential.assign(uow, found.badge, body.serial, make=body.make,
+                                 reason=body.reason)
+    return caller.write(run, render.event, body=body)
+
+
+@officers.post("/{officer_id}/weapons-of-record/withdraw", response_model=EventOut,
+               status_code=201, openapi_extra=needs(Action.RECORD_ASSIGN))
+def withdraw_weapon_of_record(officer_id: OfficerId, body: RecordWithdrawIn,
+                              caller: Writer) -> object:
+    """Withdraw a weapon from the officer's weapons of record (a chief, with a reason)."""
+    def run(uow):  # type: ignore[no-untyped-def]
+        found = officer(uow, officer_id)
+        return credential.unassign(uow, found.badge, body.serial, body.reason,
+                                   make=body.make)
+    return caller.write(run, render.event, body=body)
+
+
+@officers.post("/{officer_id}/credential", response_model=CredentialOut, status_code=201,
+               openapi_extra=needs(Action.OFFICER_MANAGE))
+def sign_credential(officer_id: OfficerId, caller: Writer) -> object:
+    """Sign the officer's credential statement (officer, weapons of record, today) for the
+    QR of his printed credential; recorded as ``export.credential``."""
+    key = CredentialKey.of(caller.app.settings)
+
+    def run(uow):  # type: ignore[no-untyped-def]
+        found = officer(uow, officer_id)
+        return credential.credential(uow, key, found.badge,
+                                     agency_code=uow.repo.org_unscoped(found.agency_id).code)
+
+    def out(uow, card):  # type: ignore[no-untyped-def]
+        return CredentialOut(
+            badge=card.officer.badge, name=card.officer.name,
+            credential_folio=card.officer.credential_folio,
+            credential_expiry=card.officer.credential_expiry,
+            weapons_of_record=render.firearms(uow, card.weapons),
+            issued_now=render.firearms(uow, card.held), statement=card.statement,
+            payload=card.payload, vkey=card.vkey)
+    return caller.write(run, out)

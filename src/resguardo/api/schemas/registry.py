@@ -190,7 +190,12 @@ class FirearmIn(Strict):
     location: Code = Field(description="Location code where it is stored.")
     serial: Serial
     make: Make
-    calibre: Calibre
+    calibre: Calibre = Field(description=(
+        "A calibre of the list (`resguardo calibres`: 9x19mm, .380 ACP, .38 Special, "
+        ".40 S&W, .45 ACP, .22 LR, 5.56x45mm, .223 Rem, 7.62x39mm, 7.62x51mm, 12 ga, ...) or "
+        "one of its spellings (`9 mm Luger`, `9mm Parabellum`); stored as its canonical name. "
+        "An unknown calibre is refused (422, field calibre) with the closest names in "
+        "`details.closest`."))
     kind: FirearmKind
     model: Make | None = None
     folio: Ref | None = None
@@ -224,6 +229,9 @@ class FirearmOut(BaseModel):
     supplier: str | None
     purchase_ref: str | None
     status_since: datetime | None
+    record_officer_id: int | None = Field(None, description="The officer whose weapon of "
+                                          "record (arma de cargo) it is; null for a pool weapon.")
+    officer_of_record: str | None = Field(None, description="That officer's badge.")
 
 
 class CorrectionOut(BaseModel):
@@ -273,3 +281,38 @@ class FirearmHistoryOut(BaseModel):
     custodian: CustodianOut | None
     since: datetime | None
     history: list[HistoryEntryOut]
+
+
+# --- weapons of record and the credential ----------------------------------------------
+
+
+class RecordAssignIn(Strict):
+    model_config = _examples({"serial": "ABC123", "reason": "Arma de cargo por adscripción"})
+    serial: str = Field(min_length=1, max_length=40)
+    make: str | None = Field(None, max_length=60,
+                             description="Make, when several makes share the serial.")
+    reason: str | None = Field(None, max_length=500)
+
+
+class RecordWithdrawIn(Strict):
+    model_config = _examples({"serial": "ABC123", "reason": "Cambio de adscripción"})
+    serial: str = Field(min_length=1, max_length=40)
+    make: str | None = Field(None, max_length=60)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CredentialOut(BaseModel):
+    """The officer's signed credential statement and the QR text that carries it."""
+
+    badge: str
+    name: str
+    credential_folio: str | None
+    credential_expiry: date | None
+    weapons_of_record: list[FirearmOut]
+    issued_now: list[FirearmOut] = Field(description="Weapons issued to the officer now "
+                                         "(pool weapons and weapons of record alike).")
+    statement: dict[str, Any] = Field(description="What the QR says (signed): short keys, "
+                                      "see docs/credential.md.")
+    payload: str = Field(description="The QR text, RGC1.<statement>.<signature> (base64url); "
+                         "tools/verify_credential.py checks it offline.")
+    vkey: str = Field(description="The public credential key that verifies it.")

@@ -114,6 +114,7 @@ def register(router: APIRouter, site: Site) -> None:
             events = uow.repo.firearm_history(f.id)
             issue = [e for e in events if e.type == "custody.issued"][-1]
             officer = uow.repo.officer_by_id(f.custodian_id)
+            of_record = uow.repo.weapons_of_record(officer.id)
             agency = uow.repo.org_unscoped(f.agency_id)
             licences = {row["id"]: row["number"] for row in uow.repo.licences()}
             origin = issue.payload.get("from_location_id")
@@ -135,5 +136,9 @@ def register(router: APIRouter, site: Site) -> None:
             licence=licences.get(f.licence_id) if f.licence_id else None,
             issued_at=local(issue.at, zone), issued_by=issuer,
             taken_from=f"{taken.code} · {taken.name}" if taken else None,
-            entry=issue.position, printed_at=local(now, zone))
+            entry=issue.position, printed_at=local(now, zone),
+            of_record=", ".join(
+                f"{w.serial} ({w.make} {w.calibre})"
+                + (" · " + lang.gettext("this weapon") if w.id == f.id else "")
+                for w in of_record) or None)
         return _pdf(receipt_pdf(data, lang.gettext), f"resguardo-{f.serial_key}.pdf")

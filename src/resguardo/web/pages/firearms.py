@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from resguardo.domain import corrections
+from resguardo.domain.calibres import CALIBRES
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
 from resguardo.domain.corrections import IDENTITY
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
@@ -393,4 +394,6 @@ def _new_form(site: Site, ctx: Ctx, values: dict[str, str], error: str | None,
         licences = uow.repo.licences()
     return ctx.render("firearms/new.html", status=status, values=values, error=error,
                       agencies=agencies, locations=locations, licences=licences,
-                      kinds=[k.value for k in FirearmKind])
+                      kinds=[k.value for k in FirearmKind],
+                      calibres=[(c.code, c.es if ctx.lang.code == "es" else c.en)
+                                for c in CALIBRES])

@@ -16,8 +16,10 @@ from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import OfficerInput
 from resguardo.reports.pin_slips import SlipData, slips_pdf
-from resguardo.services import custody, pins, registry
+from resguardo.services import credential, custody, pins, registry
+from resguardo.services.credential import CredentialKey
 from resguardo.storage import api_queries, web_queries
+from resguardo.web.credential_print import credential_document
 from resguardo.web.paging import PER_PAGE, Pager, clean_params, page_number, parse_day
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -41,6 +43,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
     with site.rg.read(ctx.actor, may_lag=True) as uow:
         officer = uow.repo.officer_by_id(officer_id)
         held = uow.repo.weapons_held(officer.id)
+        of_record = credential.of_record(uow, officer)
         events, more_events = web_queries.subject_events(uow.repo, "officer", officer.id,
                                                          limit=OTHER_ENTRIES)
         agency = uow.repo.org_unscoped(officer.agency_id)
@@ -56,7 +59,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
     custody_rows = [{"e": e, "firearm": weapons.get(e.payload.get("firearm_id") or -1),
                      "location": places.get(e.payload.get("location_id") or -1)}
                     for e in moves]
-    return {"officer": officer, "held": held, "events": events, "more_events": more_events,
+    return {"officer": officer, "held": held, "of_record": of_record, "events": events, "more_events": more_events,
             "agency": agency, "has_pin": has_pin, "pin_locked_until": pin_locked_until,
             "today": today,
             "licence": licences.get(officer.licence_id) if officer.licence_id else None,
@@ -148,13 +151,29 @@ def register(router: APIRouter, site: Site) -> None:
         record = officer_record(site, ctx, officer_id, page_number(request.query_params))
         return ctx.render("officers/detail.html", **record, error=None, form={})
 
+    @router.get("/officers/{officer_id:int}/credential.pdf")
+    def credential_pdf(request: Request, officer_id: int) -> Response:
+        """The officer's credential and resguardo of his weapons of record, with the signed
+        QR (signing is recorded: ``export.credential``)."""
+        ctx = site.viewer(request)
+        key = CredentialKey.of(site.rg.settings)
+        with site.rg.work(ctx.actor) as uow:
+            officer = uow.repo.officer_by_id(officer_id)
+            agency = uow.repo.org_unscoped(officer.agency_id)
+            card = credential.credential(uow, key, officer.badge, agency_code=agency.code)
+            printed = ctx.lang.datetime(uow.now())
+            uow.commit()
+        body = credential_document(card, ctx.lang, card.licence, printed)
+        return Response(body, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="credential-{officer.badge}.pdf"'})
+
     @router.post("/officers/{officer_id:int}/{action}")
     def officer_action(request: Request, officer_id: int, action: str,
                        form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
         values = {k: form_value(form, k) for k in (
             "reason", "pin", "pin2", "credential_folio", "credential_expiry",
-            "qualification_expiry", "credential_issued", "hours")}
+            "qualification_expiry", "credential_issued", "hours", "serial")}
         notice = "officer_changed"
         try:
             with site.rg.work(ctx.actor) as uow:
@@ -180,6 +199,13 @@ def register(router: APIRouter, site: Site) -> None:
                                                        "qualification_expiry"),
                         credential_issued=parse_day(values["credential_issued"],
                                                     "credential_issued"))
+                elif action == "assign":
+                    credential.assign(uow, officer.badge, values["serial"],
+                                      reason=values["reason"] or None)
+                    notice = "record_assigned"
+                elif action == "unassign":
+                    credential.unassign(uow, officer.badge, values["serial"], values["reason"])
+                    notice = "record_withdrawn"
                 elif action == "override":
                     try:
                         hours = float(values["hours"] or 12)
