@@ -21,10 +21,12 @@ import codecs
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from resguardo.domain.errors import ValidationFailed
+from resguardo.sheets.xlsxscan import Budget, Exceeded, scan_workbook
 
 _CHUNK = 1 << 20
 
@@ -72,11 +74,24 @@ class SheetLimits:
     """Sum of the declared uncompressed sizes of a workbook's members."""
     max_ratio: int = 200
     """Declared uncompressed size over compressed size, for any member above 1 MiB."""
+    max_inflated: int = 1024 * 1024 * 1024
+    """Bytes of a workbook's XML actually inflated while it is read (all members)."""
+    max_cells: int = 40_000_000
+    """Cells in a workbook's sheets, counted as a reader fills them (empty ones before
+    a row's last cell included)."""
+    max_strings: int = 4_000_000
+    """Strings in a workbook's shared-string table."""
+    max_shared_text: int = 64 * 1024 * 1024
+    """Bytes of text (UTF-8) in a workbook's shared-string table."""
+    max_seconds: int = 60
+    """Seconds the streaming check of a workbook may take before it is refused."""
 
     @classmethod
     def from_env(cls) -> SheetLimits:
         """Defaults, overridden by ``RESGUARDO_IMPORT_MAX_BYTES``, ``..._MAX_ROWS``,
-        ``..._MAX_CELL``, ``..._MAX_COLUMNS``, ``..._MAX_UNCOMPRESSED``, ``..._MAX_RATIO``."""
+        ``..._MAX_CELL``, ``..._MAX_COLUMNS``, ``..._MAX_UNCOMPRESSED``, ``..._MAX_RATIO``,
+        ``..._MAX_INFLATED``, ``..._MAX_CELLS``, ``..._MAX_STRINGS``,
+        ``..._MAX_SHARED_TEXT``, ``..._MAX_SECONDS``."""
         limits = cls()
         changes: dict[str, int] = {}
         for name in (
@@ -86,6 +101,11 @@ class SheetLimits:
             "max_columns",
             "max_uncompressed",
             "max_ratio",
+            "max_inflated",
+            "max_cells",
+            "max_strings",
+            "max_shared_text",
+            "max_seconds",
         ):
             raw = os.environ.get(f"RESGUARDO_IMPORT_{name.upper()}")
             if raw is None or not raw.strip():
@@ -102,9 +122,13 @@ class SheetLimits:
         return replace(limits, **changes) if changes else limits
 
 
-def _refuse(label: str, message: str, line: int | None = None) -> ValidationFailed:
+def _refuse(
+    label: str, message: str, line: int | None = None, limit: str | None = None
+) -> ValidationFailed:
     where = f"{label}, line {line}" if line is not None else label
     details: dict[str, object] = {"file": label, "hostile": True}
+    if limit is not None:
+        details["limit"] = limit
     if line is not None:
         details["line"] = line
     return ValidationFailed(f"{where}: {message}", **details)
@@ -171,10 +195,23 @@ def _check_workbook(path: str, label: str, size: int, limits: SheetLimits) -> No
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            _check_members(members, label, size, limits)
+            budget = Budget(limits.max_inflated, limits.max_cells, limits.max_strings,
+                            limits.max_shared_text, limits.max_seconds)
+            try:
+                scan_workbook(archive, budget)
+            except Exceeded as exc:
+                raise _refuse(label, f"refused while reading it: {exc.message}",
+                              limit=exc.limit) from None
     except zipfile.BadZipFile as exc:
         raise _refuse(label, f"a damaged or truncated workbook ({exc})") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise _refuse(label, f"a damaged or truncated workbook ({exc})") from None
+
+
+def _check_members(
+    members: list[zipfile.ZipInfo], label: str, size: int, limits: SheetLimits
+) -> None:
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
         raise _refuse(label, "a ZIP archive, but not an Excel workbook")
