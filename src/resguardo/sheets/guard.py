@@ -123,12 +123,14 @@ class SheetLimits:
 
 
 def _refuse(
-    label: str, message: str, line: int | None = None, limit: str | None = None
+    label: str, message: str, line: int | None = None, limit: str | None = None,
+    value: object = "", part: str = "",
 ) -> ValidationFailed:
     where = f"{label}, line {line}" if line is not None else label
     details: dict[str, object] = {"file": label, "hostile": True}
     if limit is not None:
-        details["limit"] = limit
+        # which limit, its value as said in the message, and the workbook part
+        details.update(limit=limit, limit_value=str(value), part=part)
     if line is not None:
         details["line"] = line
     return ValidationFailed(f"{where}: {message}", **details)
@@ -202,7 +204,7 @@ def _check_workbook(path: str, label: str, size: int, limits: SheetLimits) -> No
                 scan_workbook(archive, budget)
             except Exceeded as exc:
                 raise _refuse(label, f"refused while reading it: {exc.message}",
-                              limit=exc.limit) from None
+                              limit=exc.limit, value=exc.value, part=exc.part) from None
     except zipfile.BadZipFile as exc:
         raise _refuse(label, f"a damaged or truncated workbook ({exc})") from None
     except (OSError, ValueError, EOFError, zlib.error) as exc:
@@ -229,12 +231,14 @@ def _check_members(
                     label,
                     f"refused as a decompression bomb: {member.filename} would inflate "
                     f"{ratio:,.0f} times (limit {limits.max_ratio})",
+                    limit="ratio", value=limits.max_ratio, part=member.filename,
                 )
     if limits.max_uncompressed and total > limits.max_uncompressed:
         raise _refuse(
             label,
             f"refused as a decompression bomb: its contents would inflate to "
             f"{_mib(total)} (limit {_mib(limits.max_uncompressed)})",
+            limit="uncompressed", value=_mib(limits.max_uncompressed),
         )
 
 

@@ -73,10 +73,12 @@ class ScanResult:
 class Exceeded(Exception):
     """A budget or structural limit was passed: ``message`` says which and its limit."""
 
-    def __init__(self, message: str, limit: str) -> None:
+    def __init__(self, message: str, limit: str, value: str = "", part: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.limit = limit
+        self.value = value
+        self.part = part
 
 
 def _mib(size: int) -> str:
@@ -123,7 +125,7 @@ class _Member:
         # shared strings: inside <si>, inside a phonetic run <rPh>
         self.in_si = False
         self.in_rph = 0
-        p = expat.ParserCreate(namespace_separator="}")
+        p = expat.ParserCreate()
         p.buffer_text = True
         p.buffer_size = _CHUNK
         p.StartElementHandler = self.start
@@ -135,8 +137,8 @@ class _Member:
         p.EntityDeclHandler = self.entity
         self.parser = p
 
-    def refuse(self, message: str, limit: str) -> Exceeded:
-        return Exceeded(f"{self.name}: {message}", limit)
+    def refuse(self, message: str, limit: str, value: object = "") -> Exceeded:
+        return Exceeded(f"{self.name}: {message}", limit, str(value), self.name)
 
     def doctype(self, *_args: Any) -> None:
         raise self.refuse("declares a document type (entities); a workbook has none",
@@ -156,14 +158,15 @@ class _Member:
         self.depth += 1
         self.text = 0
         if self.depth > MAX_DEPTH:
-            raise self.refuse(f"XML nested more than {MAX_DEPTH} elements deep", "depth")
+            raise self.refuse(f"XML nested more than {MAX_DEPTH} elements deep", "depth",
+                              MAX_DEPTH)
         kind = self.kind
         if self.depth == 1:
             # judged by what the part is, not by where it sits in the archive
-            local = tag[tag.find("}") + 1:]
+            local = tag[tag.find(":") + 1:]
             kind = self.kind = _ROOTS.get(local, kind)
         if kind == "sheet":
-            local = tag[tag.find("}") + 1:]
+            local = tag[tag.find(":") + 1:]
             if local == "c":
                 ref = attrs.get("r")
                 col = _column(ref) if ref else self.col + 1
@@ -172,7 +175,7 @@ class _Member:
                 if col > LAST_COLUMN:
                     raise self.refuse(
                         f"a cell at column {col:,}, past Excel's last column "
-                        f"({LAST_COLUMN:,})", "columns")
+                        f"({LAST_COLUMN:,})", "columns", f"{LAST_COLUMN:,}")
                 self.col = col
                 if col > self.row_width:
                     self.row_width = col
@@ -181,7 +184,8 @@ class _Member:
                 if self.elements > MAX_STYLE_ELEMENTS:
                     raise self.refuse(
                         f"the sheet holds more than {MAX_STYLE_ELEMENTS:,} elements outside "
-                        f"its rows (limit {MAX_STYLE_ELEMENTS:,})", "elements")
+                        f"its rows (limit {MAX_STYLE_ELEMENTS:,})", "elements",
+                        f"{MAX_STYLE_ELEMENTS:,}")
             if local == "row":
                 ref = attrs.get("r")
                 number = _row_number(ref) if ref else self.row + 1
@@ -189,14 +193,15 @@ class _Member:
                     number = self.row + 1
                 if number > LAST_ROW:
                     raise self.refuse(
-                        f"row {number:,} is past Excel's last row ({LAST_ROW:,})", "rows")
+                        f"row {number:,} is past Excel's last row ({LAST_ROW:,})", "rows",
+                        f"{LAST_ROW:,}")
                 self.row = number
                 self.in_row = True
                 self.row_width = 0
                 self.col = 0
                 self.scan.result.rows += 1
         elif kind == "strings":
-            local = tag[tag.find("}") + 1:]
+            local = tag[tag.find(":") + 1:]
             if local == "si":
                 self.in_si = True
                 result = self.scan.result
@@ -205,7 +210,7 @@ class _Member:
                 if limit and result.strings > limit:
                     raise self.refuse(
                         f"the shared-string table holds more than {limit:,} strings "
-                        f"(limit {limit:,}); save the sheet as CSV", "strings")
+                        f"(limit {limit:,}); save the sheet as CSV", "strings", f"{limit:,}")
             elif local == "rPh":
                 self.in_rph += 1
         elif kind == "styles":
@@ -213,14 +218,14 @@ class _Member:
             if self.elements > MAX_STYLE_ELEMENTS:
                 raise self.refuse(
                     f"the styles hold more than {MAX_STYLE_ELEMENTS:,} elements "
-                    f"(limit {MAX_STYLE_ELEMENTS:,})", "styles")
+                    f"(limit {MAX_STYLE_ELEMENTS:,})", "styles", f"{MAX_STYLE_ELEMENTS:,}")
 
     def end(self, tag: str) -> None:
         self.last_event = self.parser.CurrentByteIndex
         self.depth -= 1
         self.text = 0
         if self.kind == "sheet" and self.in_row:
-            if tag.endswith("}row") or tag == "row":
+            if tag == "row" or tag.endswith(":row"):
                 self.in_row = False
                 result = self.scan.result
                 result.cells += self.row_width
@@ -229,9 +234,9 @@ class _Member:
                     raise self.refuse(
                         f"the sheets hold more than {limit:,} cells (limit {limit:,}, "
                         "counting the empty cells before the last one of each row)",
-                        "cells")
+                        "cells", f"{limit:,}")
         elif self.kind == "strings":
-            local = tag[tag.find("}") + 1:]
+            local = tag[tag.find(":") + 1:]
             if local == "si":
                 self.in_si = False
             elif local == "rPh":
@@ -243,7 +248,7 @@ class _Member:
         if self.text > MAX_TEXT:
             raise self.refuse(
                 f"one element holds more than {MAX_TEXT:,} characters of text "
-                f"(limit {MAX_TEXT:,})", "text")
+                f"(limit {MAX_TEXT:,})", "text", f"{MAX_TEXT:,}")
         if self.kind == "strings" and self.in_si and not self.in_rph:
             result = self.scan.result
             result.shared_text += len(data.encode("utf-8", "surrogatepass"))
@@ -251,7 +256,8 @@ class _Member:
             if limit and result.shared_text > limit:
                 raise self.refuse(
                     f"the shared-string table holds more than {_mib(limit)} of text "
-                    f"(limit {_mib(limit)}); save the sheet as CSV", "shared_text")
+                    f"(limit {_mib(limit)}); save the sheet as CSV", "shared_text",
+                    _mib(limit))
 
 
 _ROOTS = {"worksheet": "sheet", "sst": "strings", "styleSheet": "styles"}
@@ -276,16 +282,18 @@ class _Scan:
                     raise Exceeded(
                         f"its XML inflates past {_mib(budget.max_inflated)} "
                         f"(limit {_mib(budget.max_inflated)}, reached in {info.filename})",
-                        "inflated")
+                        "inflated", _mib(budget.max_inflated), info.filename)
                 m.parser.Parse(chunk, False)
                 if fed - m.last_event > MAX_MARKUP:
                     raise m.refuse(
                         f"one piece of markup (a tag, comment or instruction) is longer "
-                        f"than {_mib(MAX_MARKUP)} (limit {_mib(MAX_MARKUP)})", "markup")
+                        f"than {_mib(MAX_MARKUP)} (limit {_mib(MAX_MARKUP)})", "markup",
+                        _mib(MAX_MARKUP))
                 if budget.max_seconds and time.monotonic() - self.started > budget.max_seconds:
                     raise Exceeded(
                         f"reading it took longer than {budget.max_seconds:g} seconds "
-                        f"(limit {budget.max_seconds:g} s, in {info.filename})", "seconds")
+                        f"(limit {budget.max_seconds:g} s, in {info.filename})", "seconds",
+                        f"{budget.max_seconds:g}", info.filename)
             m.parser.Parse(b"", True)
 
 
@@ -310,7 +318,8 @@ def scan_workbook(archive: zipfile.ZipFile, budget: Budget) -> ScanResult:
         if kind in ("other", "styles") and info.file_size > MAX_WHOLE_PART:
             raise Exceeded(
                 f"{info.filename}: declares {_mib(info.file_size)}; a part read whole "
-                f"may hold {_mib(MAX_WHOLE_PART)} (limit {_mib(MAX_WHOLE_PART)})", "part")
+                f"may hold {_mib(MAX_WHOLE_PART)} (limit {_mib(MAX_WHOLE_PART)})", "part",
+                _mib(MAX_WHOLE_PART), info.filename)
     # the small parts first, the sheets last: a bad one is refused before the long read
     order = {"other": 0, "styles": 1, "strings": 2, "sheet": 3}
     members.sort(key=lambda pair: (order[pair[1]], pair[0].file_size))
@@ -320,6 +329,6 @@ def scan_workbook(archive: zipfile.ZipFile, budget: Budget) -> ScanResult:
         except expat.ExpatError as exc:
             raise Exceeded(
                 f"{info.filename} is not well-formed XML ({expat.ErrorString(exc.code)}, "
-                f"line {exc.lineno})", "xml") from None
+                f"line {exc.lineno})", "xml", "", info.filename) from None
     scan.result.seconds = time.monotonic() - scan.started
     return scan.result

@@ -26,6 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.services import import_firearms, import_roster, imports
+from resguardo.services.import_gate import gate
 from resguardo.web.i18n import N_
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -140,7 +141,7 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
 
 def _run(site: Site, ctx: Ctx, path: Path, kind: str,
          options: imports.ImportOptions) -> imports.ImportReport:
-    with site.rg.work(ctx.actor) as uow:
+    with gate().slot(ctx.actor.username), site.rg.work(ctx.actor) as uow:
         report = imports.import_file(uow, kind, path, options)
         if report.commit:
             uow.commit()
@@ -206,7 +207,8 @@ def register(router: APIRouter, site: Site) -> None:
             if kind not in SCHEMAS:
                 raise ValidationFailed("choose what the file holds", field="kind")
             path, meta = _stored(form_value(form, "token"), ctx.actor.username)
-            with site.rg.work(ctx.actor) as uow:  # a dry run: nothing is committed
+            # a dry run: nothing is committed
+            with gate().slot(ctx.actor.username), site.rg.work(ctx.actor) as uow:
                 refused = imports.rejected_rows(uow, kind, path,
                                                 _options(form, meta, dry_run=True),
                                                 ctx.lang.code, "web")
