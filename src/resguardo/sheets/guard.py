@@ -83,7 +83,7 @@ class SheetLimits:
     """Strings in a workbook's shared-string table."""
     max_shared_text: int = 64 * 1024 * 1024
     """Bytes of text (UTF-8) in a workbook's shared-string table."""
-    max_seconds: int = 60
+    max_seconds: int = 120
     """Seconds the streaming check of a workbook may take before it is refused."""
 
     @classmethod
