@@ -478,9 +478,11 @@ def explain(exc: DomainError, lang: Lang) -> str:
             return _("You waited in the import queue at position %(position)s, behind "
                      "%(running)s imports being read, for too long. Try again later.",
                      position=d["position"], running=d.get("running", 0))
-        return _("The server is reading %(running)s imports and %(waiting)s more wait: the "
-                 "queue is full. Try again in a minute.", running=d.get("running", 0),
-                 waiting=d.get("waiting", 0))
+        return lang.ngettext("The server is reading %(num)s import and %(waiting)s more "
+                             "wait: the queue is full. Try again in a minute.",
+                             "The server is reading %(num)s imports and %(waiting)s more "
+                             "wait: the queue is full. Try again in a minute.",
+                             int(d.get("running", 0)), waiting=d.get("waiting", 0))
     if code == "account_locked":
         return _("This account is locked after wrong authenticator codes. Ask an "
                  "administrator to unlock it.")

@@ -134,7 +134,8 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
     values.setdefault("token", "")
     values.setdefault("chosen", {})
     values.setdefault("result", None)
-    return ctx.render("imports.html", status=status, error=error, agencies=agencies,
+    queue = gate().state(ctx.actor.username)
+    return ctx.render("imports.html", status=status, error=error, agencies=agencies, queue=queue,
                       locations=locations, kinds=KIND_LABELS, fields=IMPORT_FIELDS,
                       schemas=SCHEMAS, shown=SHOWN_PROBLEMS, chosen_keys=CHOSEN, **values)
 
