@@ -1,4 +1,4 @@
-"""Twenty hostile workbooks, made with ``zipfile``: small on disk, hostile when inflated.
+"""Twenty-four hostile workbooks, made with ``zipfile``: small on disk, hostile when inflated.
 
 Each ``Case`` names the limit that must refuse it (``limit``, as in the refusal's
 ``details["limit"]``), or ``None`` for a workbook that is accepted or refused
@@ -289,6 +289,33 @@ def many_tall_rows() -> bytes:
                            header=False))
 
 
+def row_of_repeated_cells() -> bytes:
+    """One row holding 20,000 cells all at A2 (never past a column, more than a row holds)."""
+    return workbook(_sheet(salted(iter([b'<row r="2">', b'<c r="A2"><v>1</v></c>' * 20_000,
+                                        b"</row>"]))))
+
+
+def one_long_row() -> bytes:
+    """One row of 40 cells, each under the text limit, 24 MB together."""
+    def row() -> Iterator[bytes]:
+        yield b'<row r="2">'
+        for n in range(40):
+            yield b'<c r="%s2" t="inlineStr"><is><t>' % chr(65 + n % 26).encode()
+            yield from salted(iter([b"revista " * 75_000]), inline=True)
+            yield b"</t></is></c>"
+        yield b"</row>"
+    return workbook(_sheet(row()))
+
+
+def properties_bomb() -> bytes:
+    """Document properties of 300,000 elements (a part that readers parse whole)."""
+    def props() -> Iterator[bytes]:
+        yield b'<?xml version="1.0"?><Properties>'
+        yield from salted(_repeat(b"<p/>", 300_000 * 4))
+        yield b"</Properties>"
+    return workbook(_sheet(iter([])), extra={"docProps/app.xml": props()})
+
+
 def broken_xml() -> bytes:
     """Rows that never close, then the end of the sheet."""
     return workbook(_sheet(iter([b'<row r="2"><c r="A2"><v>1</c></row>'])))
@@ -323,6 +350,9 @@ CASES: tuple[Case, ...] = (
     Case("columns_bomb", columns_bomb, "elements"),
     Case("many_empty_rows", many_empty_rows, None),
     Case("many_tall_rows", many_tall_rows, None),
+    Case("row_of_repeated_cells", row_of_repeated_cells, "columns"),
+    Case("one_long_row", one_long_row, "item"),
+    Case("properties_bomb", properties_bomb, "elements"),
     Case("broken_xml", broken_xml, "xml"),
 )
 #: Budgets the test server lowers so that the suite runs in seconds (the defaults are

@@ -15,10 +15,12 @@ exceeded and the limit, when:
 - the XML is nested deeper than 64 elements (a sheet needs about eight), one
   piece of markup (a tag, a comment, a processing instruction) is longer than
   1 MiB, or one element's text is longer than 1 MiB;
+- one row, or one shared string, is longer than 16 MiB of XML (a reader
+  holds it whole), or a row has more cells than Excel's 16,384 columns;
 - the styles hold more than 50,000 elements (Excel itself keeps under 65,000
-  formats), or a part that readers load whole (workbook, styles, relations,
-  theme...) declares more than 16 MiB; or it declares a document type
-  (entities; no workbook has one).
+  formats), another part (workbook, relations, theme...) more than 200,000,
+  or a part that readers load whole declares more than 16 MiB; or it declares
+  a document type (entities; no workbook has one).
 
 expat before 2.6 parses a token that spans chunks again with every chunk, so a
 long comment costs time quadratic in its length; the 1 MiB markup limit is
@@ -38,6 +40,8 @@ MAX_DEPTH = 64
 MAX_MARKUP = 1 << 20
 MAX_TEXT = 1 << 20
 MAX_STYLE_ELEMENTS = 50_000
+MAX_PART_ELEMENTS = 200_000
+MAX_ITEM = 16 << 20
 MAX_WHOLE_PART = 16 << 20
 #: Excel's last column (XFD) and last row.
 LAST_COLUMN = 16_384
@@ -121,10 +125,13 @@ class _Member:
         self.row = 0
         self.in_row = False
         self.row_width = 0
+        self.row_cells = 0
         self.col = 0
         # shared strings: inside <si>, inside a phonetic run <rPh>
         self.in_si = False
         self.in_rph = 0
+        # where the row or shared string being read began (a reader holds it whole)
+        self.item_start = -1
         p = expat.ParserCreate()
         p.buffer_text = True
         p.buffer_size = _CHUNK
@@ -153,8 +160,15 @@ class _Member:
     def pi(self, *_args: Any) -> None:
         self.last_event = self.parser.CurrentByteIndex
 
+    def long_item(self) -> Exceeded:
+        what = "row" if self.kind == "sheet" else "shared string"
+        return self.refuse(f"one {what} is longer than {_mib(MAX_ITEM)} of XML "
+                           f"(limit {_mib(MAX_ITEM)})", "item", _mib(MAX_ITEM))
+
     def start(self, tag: str, attrs: dict[str, str]) -> None:
-        self.last_event = self.parser.CurrentByteIndex
+        at = self.last_event = self.parser.CurrentByteIndex
+        if self.item_start >= 0 and at - self.item_start > MAX_ITEM:
+            raise self.long_item()
         self.depth += 1
         self.text = 0
         if self.depth > MAX_DEPTH:
@@ -168,6 +182,11 @@ class _Member:
         if kind == "sheet":
             local = tag[tag.find(":") + 1:]
             if local == "c":
+                self.row_cells += 1
+                if self.row_cells > LAST_COLUMN:
+                    raise self.refuse(
+                        f"a row holds more than {LAST_COLUMN:,} cells, Excel's last column",
+                        "columns", f"{LAST_COLUMN:,}")
                 ref = attrs.get("r")
                 col = _column(ref) if ref else self.col + 1
                 if col == 0:
@@ -197,13 +216,16 @@ class _Member:
                         f"{LAST_ROW:,}")
                 self.row = number
                 self.in_row = True
+                self.item_start = at
                 self.row_width = 0
+                self.row_cells = 0
                 self.col = 0
                 self.scan.result.rows += 1
         elif kind == "strings":
             local = tag[tag.find(":") + 1:]
             if local == "si":
                 self.in_si = True
+                self.item_start = at
                 result = self.scan.result
                 result.strings += 1
                 limit = self.scan.budget.max_strings
@@ -219,6 +241,12 @@ class _Member:
                 raise self.refuse(
                     f"the styles hold more than {MAX_STYLE_ELEMENTS:,} elements "
                     f"(limit {MAX_STYLE_ELEMENTS:,})", "styles", f"{MAX_STYLE_ELEMENTS:,}")
+        else:
+            self.elements += 1
+            if self.elements > MAX_PART_ELEMENTS:
+                raise self.refuse(
+                    f"the part holds more than {MAX_PART_ELEMENTS:,} elements "
+                    f"(limit {MAX_PART_ELEMENTS:,})", "elements", f"{MAX_PART_ELEMENTS:,}")
 
     def end(self, tag: str) -> None:
         self.last_event = self.parser.CurrentByteIndex
@@ -227,6 +255,7 @@ class _Member:
         if self.kind == "sheet" and self.in_row:
             if tag == "row" or tag.endswith(":row"):
                 self.in_row = False
+                self.item_start = -1
                 result = self.scan.result
                 result.cells += self.row_width
                 limit = self.scan.budget.max_cells
@@ -239,11 +268,14 @@ class _Member:
             local = tag[tag.find(":") + 1:]
             if local == "si":
                 self.in_si = False
+                self.item_start = -1
             elif local == "rPh":
                 self.in_rph -= 1
 
     def chars(self, data: str) -> None:
-        self.last_event = self.parser.CurrentByteIndex
+        at = self.last_event = self.parser.CurrentByteIndex
+        if self.item_start >= 0 and at - self.item_start > MAX_ITEM:
+            raise self.long_item()
         self.text += len(data)
         if self.text > MAX_TEXT:
             raise self.refuse(

@@ -336,10 +336,12 @@ _WORKBOOK_LIMITS = {
                  "is longer than %(value)s, the limit."),
     "text": N_("The workbook %(file)s was refused: one cell or text holds more than %(value)s "
                "characters, the limit."),
+    "item": N_("The workbook %(file)s was refused: one row or text of it is longer than "
+               "%(value)s of XML, the limit."),
     "styles": N_("The workbook %(file)s was refused: its styles hold more than %(value)s "
                  "elements, the limit."),
-    "elements": N_("The workbook %(file)s was refused: its sheet holds more than %(value)s "
-                   "elements outside its rows, the limit."),
+    "elements": N_("The workbook %(file)s was refused: %(part)s holds more than %(value)s "
+                   "elements, the limit."),
     "part": N_("The workbook %(file)s was refused: its part %(part)s is larger than "
                "%(value)s, the limit for a part read whole."),
     "doctype": N_("The workbook %(file)s was refused: it declares a document type "
