@@ -60,6 +60,10 @@ def _setting(name: str, default: int) -> int:
     return value
 
 
+def _imports(n: int) -> str:
+    return f"{n} import" if n == 1 else f"{n} imports"
+
+
 def _trimmer() -> Any:
     name = ctypes.util.find_library("c")
     if not name:
@@ -112,7 +116,7 @@ class ImportGate:
             else:
                 if len(self._queue) >= self.places:
                     raise ImportsBusy(
-                        f"the server is reading {self._running} imports and "
+                        f"the server is reading {_imports(self._running)} and "
                         f"{len(self._queue)} wait (the queue holds {self.places}); "
                         "try again in a minute",
                         running=self._running, waiting=len(self._queue), retry_after=60)
