@@ -426,7 +426,8 @@ class QueueOut(BaseModel):
     yours: list[int] = Field(description="Where your waiting requests stand (1 = next).")
 
 
-@imports.get("/queue", response_model=QueueOut, name="import_queue")
+@imports.get("/queue", response_model=QueueOut, name="import_queue",
+             openapi_extra=needs("none"))
 def import_queue(caller: Reader) -> QueueOut:
     """The import queue: how many imports are read now, how many wait, and where yours
     stand. An upload, preview, rejects or commit that finds every slot taken waits here."""
