@@ -189,3 +189,17 @@ def test_budgets_come_from_the_environment(monkeypatch):
     gate = ImportGate.from_env()
     assert (gate.slots, gate.places) == (3, 0)
 
+
+
+def test_a_revista_count_file_and_a_reconciliation_registry_are_checked_too(tmp_path):
+    from resguardo.sheets import read_count
+    from resguardo.sheets.firearms import prepare_registry
+
+    path = tmp_path / "conteo.xlsx"
+    path.write_bytes(next(c for c in CASES if c.name == "long_comment").make())
+    with pytest.raises(ValidationFailed) as caught:
+        list(read_count(path))
+    assert caught.value.details["limit"] == "markup"
+    with pytest.raises(ValidationFailed) as caught:
+        prepare_registry(path)
+    assert caught.value.details["limit"] == "markup"

@@ -193,6 +193,24 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):,.1f} MiB"
 
 
+def check_workbook(path: str | os.PathLike[str], limits: SheetLimits | None = None) -> None:
+    """Refuse a hostile ``.xlsx`` (see ``check_file``); anything else is left alone.
+
+    For readers of sheets other than an import (a revista's count file, a
+    reconciliation's registry), which take CSV as it comes but must not let a
+    workbook cost more than its budget.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return  # the reader says it cannot read it
+    if head == b"PK\x03\x04":
+        limits = limits or SheetLimits.from_env()
+        _check_workbook(path, Path(path).name, os.path.getsize(path), limits)
+
+
 def _check_workbook(path: str, label: str, size: int, limits: SheetLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
