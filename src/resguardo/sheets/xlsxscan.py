@@ -18,9 +18,12 @@ exceeded and the limit, when:
 - one row, or one shared string, is longer than 16 MiB of XML (a reader
   holds it whole), or a row has more cells than Excel's 16,384 columns;
 - the styles hold more than 50,000 elements (Excel itself keeps under 65,000
-  formats), another part (workbook, relations, theme...) more than 200,000,
-  or a part that readers load whole declares more than 16 MiB; or it declares
-  a document type (entities; no workbook has one).
+  formats), another part the reader parses whole (the list of parts, the
+  relations, the workbook, external links) more than 200,000, or one of these
+  declares more than 16 MiB; or it declares a document type (entities; no
+  workbook has one). Parts the reader never opens (properties, theme,
+  drawings, comments, pivot caches) are only checked for their XML's shape
+  and counted in the inflated bytes.
 
 expat before 2.6 parses a token that spans chunks again with every chunk, so a
 long comment costs time quadratic in its length; the 1 MiB markup limit is
@@ -113,10 +116,13 @@ def _row_number(ref: str) -> int:
 class _Member:
     """Scanning one member: the expat callbacks and their counters."""
 
-    def __init__(self, scan: _Scan, name: str, kind: str) -> None:
+    def __init__(self, scan: _Scan, name: str, kind: str, size: int = 0) -> None:
         self.scan = scan
         self.name = name
         self.kind = kind  # "sheet", "strings", "styles" or "other"
+        self.size = size
+        #: a part the reader parses whole (a tree in memory): its elements are counted
+        self.whole = _whole(name)
         self.depth = 0
         self.text = 0
         self.elements = 0
@@ -179,6 +185,13 @@ class _Member:
             # judged by what the part is, not by where it sits in the archive
             local = tag[tag.find(":") + 1:]
             kind = self.kind = _ROOTS.get(local, kind)
+            if local == "workbook":  # the workbook part, wherever the package puts it
+                self.whole = True
+                if self.size > MAX_WHOLE_PART:
+                    raise self.refuse(
+                        f"declares {_mib(self.size)}; a part read whole may hold "
+                        f"{_mib(MAX_WHOLE_PART)} (limit {_mib(MAX_WHOLE_PART)})", "part",
+                        _mib(MAX_WHOLE_PART))
         if kind == "sheet":
             local = tag[tag.find(":") + 1:]
             if local == "c":
@@ -241,7 +254,7 @@ class _Member:
                 raise self.refuse(
                     f"the styles hold more than {MAX_STYLE_ELEMENTS:,} elements "
                     f"(limit {MAX_STYLE_ELEMENTS:,})", "styles", f"{MAX_STYLE_ELEMENTS:,}")
-        else:
+        elif self.whole:
             self.elements += 1
             if self.elements > MAX_PART_ELEMENTS:
                 raise self.refuse(
@@ -304,7 +317,7 @@ class _Scan:
     def member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
         budget = self.budget
         result = self.result
-        m = _Member(self, info.filename, kind)
+        m = _Member(self, info.filename, kind, info.file_size)
         fed = 0
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
@@ -329,6 +342,15 @@ class _Scan:
             m.parser.Parse(b"", True)
 
 
+def _whole(name: str) -> bool:
+    """Whether the reader parses this part whole: the package's list of parts, the
+    relations, the workbook and its external links (styles are counted apart; the
+    properties, theme, drawings, comments and pivot caches are never read)."""
+    low = name.lower()
+    return (low == "[content_types].xml" or low.endswith(".rels")
+            or low == "xl/workbook.xml" or low.startswith("xl/externallinks/"))
+
+
 def _kind(name: str) -> str | None:
     low = name.lower()
     if not (low.endswith(".xml") or low.endswith(".rels") or low.endswith(".vml")):
@@ -347,7 +369,7 @@ def scan_workbook(archive: zipfile.ZipFile, budget: Budget) -> ScanResult:
     scan = _Scan(budget)
     members = [(info, kind) for info in archive.infolist() if (kind := _kind(info.filename))]
     for info, kind in members:
-        if kind in ("other", "styles") and info.file_size > MAX_WHOLE_PART:
+        if (kind == "styles" or _whole(info.filename)) and info.file_size > MAX_WHOLE_PART:
             raise Exceeded(
                 f"{info.filename}: declares {_mib(info.file_size)}; a part read whole "
                 f"may hold {_mib(MAX_WHOLE_PART)} (limit {_mib(MAX_WHOLE_PART)})", "part",
