@@ -208,3 +208,39 @@ def test_a_file_with_no_rows_is_refused_by_name_and_records_nothing(client, worl
         assert error["message"] == "vacio.csv: no rows to import"
         assert error["details"]["field"] == "file"
     assert log_size(world) == before
+
+
+def test_the_import_queue_is_shown_and_a_full_one_answers_429_with_the_counts(
+        client, world, monkeypatch):
+    from resguardo.services import import_gate
+
+    gate = import_gate.ImportGate(slots=1, places=0, wait=0)
+    monkeypatch.setattr(import_gate, "_GATE", gate)
+    r = client.call("armero1", "GET", "/imports/queue")
+    assert r.status_code == 200
+    assert r.json() == {"running": 0, "waiting": 0, "slots": 1, "places": 0, "yours": []}
+    before = log_size(world)
+    with gate.slot("jefe1"):  # another import is being read
+        assert client.call("armero1", "GET", "/imports/queue").json()["running"] == 1
+        r = upload(client, INVENTORY)
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "60"
+    error = r.json()["error"]
+    assert error["code"] == "imports_busy"
+    assert error["details"]["running"] == 1
+    assert "the server is reading 1 import and 0 wait" in error["message"]
+    assert log_size(world) == before
+    assert upload(client, INVENTORY).status_code == 201  # its turn, once the other is done
+
+
+def test_a_hostile_workbook_upload_names_the_limit_and_keeps_nothing(client, world, tmp_path):
+    from hostile_workbooks import CASES
+
+    data = next(c for c in CASES if c.name == "deeply_nested_sheet").make()
+    r = upload(client, data, name="anidado.xlsx")
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["details"]["limit"] == "depth"
+    assert error["message"] == ("anidado.xlsx: refused while reading it: "
+                                "xl/worksheets/sheet1.xml: XML nested more than 64 elements deep")
+    assert list((tmp_path / "uploads").iterdir()) == []

@@ -89,15 +89,17 @@ def test_a_truncated_workbook_is_refused(tmp_path):
 
 
 def bomb(member_size: int) -> bytes:
-    """A tiny workbook whose sheet inflates to ``member_size`` bytes of blanks."""
+    """A tiny workbook whose sheet inflates to ``member_size`` bytes of empty rows."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
         with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            chunk = b" " * (1 << 20)
+            chunk = b"<row/>" * ((1 << 20) // 6) + b"    "
+            sheet.write(b"<worksheet><sheetData>")
             for _ in range(member_size // len(chunk)):
                 sheet.write(chunk)
+            sheet.write(b"</sheetData></worksheet>")
     return out.getvalue()
 
 

@@ -171,3 +171,39 @@ def test_a_formula_cell_is_named_on_the_preview_and_asks_for_the_value(signed_in
     shown = words(page.text)
     assert "C2 contiene una fórmula (=B2); escriba el valor en su lugar" in shown
     assert "falta este dato obligatorio" not in shown
+
+
+def test_a_hostile_workbook_is_refused_in_spanish_naming_the_limit(signed_in, sqlite_world):
+    from hostile_workbooks import CASES
+
+    armorer = signed_in("armero1")
+    with sqlite_world.read(None) as uow:
+        before = uow.repo.log_size()
+    data = next(c for c in CASES if c.name == "long_comment").make()
+    token = csrf_of(armorer.get("/import").text)
+    page = armorer.client.post("/import/preview", data={"csrf": token, "kind": "firearms"},
+                               files={"file": ("comentario.xlsx", data, "application/zip")})
+    assert page.status_code == 422
+    assert ("Se rechazó el libro comentario.xlsx: una pieza de su XML (una etiqueta o un "
+            "comentario) mide más de 1.0 MiB, el límite.") in words(page.text)
+    with sqlite_world.read(None) as uow:
+        assert uow.repo.log_size() == before
+
+
+def test_a_busy_server_says_so_and_a_full_queue_refuses_in_spanish(signed_in, sqlite_world,
+                                                                  monkeypatch):
+    from resguardo.services import import_gate
+
+    gate = import_gate.ImportGate(slots=1, places=0, wait=0)
+    monkeypatch.setattr(import_gate, "_GATE", gate)
+    armorer = signed_in("armero1")
+    with gate.slot("jefe1"):  # someone else's import is being read
+        page = armorer.get("/import")
+        assert "El servidor está leyendo 1 importación." in words(page.text)
+        refused = preview(armorer)
+    assert refused.status_code == 422
+    assert ("El servidor está leyendo 1 importación y 0 más esperan: la fila está llena. "
+            "Intente de nuevo en un minuto.") in words(refused.text)
+    assert "El servidor está leyendo" not in words(armorer.get("/import").text)
+    assert look(sqlite_world, "armero1",
+                lambda uow: uow.repo.firearms(search="IMP").total) == 0

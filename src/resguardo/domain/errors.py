@@ -95,6 +95,14 @@ class Lockdown(DomainError):
     status = 423
 
 
+class ImportsBusy(DomainError):
+    """Every import slot of the server is taken and its queue is full, or the wait was
+    too long (``services.import_gate``)."""
+
+    code = "imports_busy"
+    status = 429
+
+
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
     status = 401

@@ -29,6 +29,7 @@ from resguardo.domain.vocabulary import parse_kind, parse_status
 from resguardo.sheets.columnar import release_unused
 from resguardo.sheets.dates import DateError, parse_moment
 from resguardo.sheets.firearms_columns import ColumnRows, count_columns, registry_columns
+from resguardo.sheets.guard import check_workbook
 from resguardo.sheets.reader import Sheet, is_blank, open_sheet
 from resguardo.sheets.schema import COUNT_SHEET, REGISTRY_SHEET, SheetSchema
 from resguardo.sheets.shards import SEPARATORS, Shard
@@ -86,6 +87,7 @@ def read_count(
 
     ``shard``: only the scans whose serial key falls in it (every row is still checked).
     """
+    check_workbook(path)
     return count_scans(
         open_sheet(path, COUNT_SHEET, sheet_name=sheet_name),
         month_first=month_first,
@@ -111,6 +113,7 @@ def _prepare(path: str | os.PathLike[str], schema: SheetSchema, sheet_name: str 
              ) -> PreparedSheet[_T]:
     """Open the sheet; read it whole with ``columns`` when it can (a large plain CSV),
     else give ``rows``, which read it anew row by row each time."""
+    check_workbook(path)  # once: ``rows`` reads the sheet anew for each shard
     sheet = open_sheet(path, schema, sheet_name=sheet_name)
     try:
         fast = columns(sheet)

@@ -21,10 +21,12 @@ import codecs
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from resguardo.domain.errors import ValidationFailed
+from resguardo.sheets.xlsxscan import Budget, Exceeded, scan_workbook
 
 _CHUNK = 1 << 20
 
@@ -72,11 +74,24 @@ class SheetLimits:
     """Sum of the declared uncompressed sizes of a workbook's members."""
     max_ratio: int = 200
     """Declared uncompressed size over compressed size, for any member above 1 MiB."""
+    max_inflated: int = 1024 * 1024 * 1024
+    """Bytes of a workbook's XML actually inflated while it is read (all members)."""
+    max_cells: int = 40_000_000
+    """Cells in a workbook's sheets, counted as a reader fills them (empty ones before
+    a row's last cell included)."""
+    max_strings: int = 4_000_000
+    """Strings in a workbook's shared-string table."""
+    max_shared_text: int = 64 * 1024 * 1024
+    """Bytes of text (UTF-8) in a workbook's shared-string table."""
+    max_seconds: int = 120
+    """Seconds the streaming check of a workbook may take before it is refused."""
 
     @classmethod
     def from_env(cls) -> SheetLimits:
         """Defaults, overridden by ``RESGUARDO_IMPORT_MAX_BYTES``, ``..._MAX_ROWS``,
-        ``..._MAX_CELL``, ``..._MAX_COLUMNS``, ``..._MAX_UNCOMPRESSED``, ``..._MAX_RATIO``."""
+        ``..._MAX_CELL``, ``..._MAX_COLUMNS``, ``..._MAX_UNCOMPRESSED``, ``..._MAX_RATIO``,
+        ``..._MAX_INFLATED``, ``..._MAX_CELLS``, ``..._MAX_STRINGS``,
+        ``..._MAX_SHARED_TEXT``, ``..._MAX_SECONDS``."""
         limits = cls()
         changes: dict[str, int] = {}
         for name in (
@@ -86,6 +101,11 @@ class SheetLimits:
             "max_columns",
             "max_uncompressed",
             "max_ratio",
+            "max_inflated",
+            "max_cells",
+            "max_strings",
+            "max_shared_text",
+            "max_seconds",
         ):
             raw = os.environ.get(f"RESGUARDO_IMPORT_{name.upper()}")
             if raw is None or not raw.strip():
@@ -102,9 +122,15 @@ class SheetLimits:
         return replace(limits, **changes) if changes else limits
 
 
-def _refuse(label: str, message: str, line: int | None = None) -> ValidationFailed:
+def _refuse(
+    label: str, message: str, line: int | None = None, limit: str | None = None,
+    value: object = "", part: str = "",
+) -> ValidationFailed:
     where = f"{label}, line {line}" if line is not None else label
     details: dict[str, object] = {"file": label, "hostile": True}
+    if limit is not None:
+        # which limit, its value as said in the message, and the workbook part
+        details.update(limit=limit, limit_value=str(value), part=part)
     if line is not None:
         details["line"] = line
     return ValidationFailed(f"{where}: {message}", **details)
@@ -167,14 +193,45 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):,.1f} MiB"
 
 
+def check_workbook(path: str | os.PathLike[str], limits: SheetLimits | None = None) -> None:
+    """Refuse a hostile ``.xlsx`` (see ``check_file``); anything else is left alone.
+
+    For readers of sheets other than an import (a revista's count file, a
+    reconciliation's registry), which take CSV as it comes but must not let a
+    workbook cost more than its budget.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return  # the reader says it cannot read it
+    if head == b"PK\x03\x04":
+        limits = limits or SheetLimits.from_env()
+        _check_workbook(path, Path(path).name, os.path.getsize(path), limits)
+
+
 def _check_workbook(path: str, label: str, size: int, limits: SheetLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            _check_members(members, label, size, limits)
+            budget = Budget(limits.max_inflated, limits.max_cells, limits.max_strings,
+                            limits.max_shared_text, limits.max_seconds)
+            try:
+                scan_workbook(archive, budget)
+            except Exceeded as exc:
+                raise _refuse(label, f"refused while reading it: {exc.message}",
+                              limit=exc.limit, value=exc.value, part=exc.part) from None
     except zipfile.BadZipFile as exc:
         raise _refuse(label, f"a damaged or truncated workbook ({exc})") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise _refuse(label, f"a damaged or truncated workbook ({exc})") from None
+
+
+def _check_members(
+    members: list[zipfile.ZipInfo], label: str, size: int, limits: SheetLimits
+) -> None:
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
         raise _refuse(label, "a ZIP archive, but not an Excel workbook")
@@ -192,12 +249,14 @@ def _check_workbook(path: str, label: str, size: int, limits: SheetLimits) -> No
                     label,
                     f"refused as a decompression bomb: {member.filename} would inflate "
                     f"{ratio:,.0f} times (limit {limits.max_ratio})",
+                    limit="ratio", value=limits.max_ratio, part=member.filename,
                 )
     if limits.max_uncompressed and total > limits.max_uncompressed:
         raise _refuse(
             label,
             f"refused as a decompression bomb: its contents would inflate to "
             f"{_mib(total)} (limit {_mib(limits.max_uncompressed)})",
+            limit="uncompressed", value=_mib(limits.max_uncompressed),
         )
 
 

@@ -16,11 +16,17 @@ which cell holds one and ask for the value instead of guessing.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+import zlib
+from array import array
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import IO, Any, overload
+from xml.etree.ElementTree import ParseError, iterparse
 
 from resguardo.domain.errors import ValidationFailed
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_LAST_COLUMN = 16_384
 
 
 def _fail(path: str, message: str) -> ValidationFailed:
@@ -80,15 +86,102 @@ def _zero_padding(cell: Any) -> int:
     return 0
 
 
+class SharedStrings(Sequence[str]):
+    """A workbook's shared-string table, kept compact: one UTF-8 buffer and the ends.
+
+    openpyxl keeps a Python list (about 60 bytes a string besides its text);
+    this keeps the text and 8 bytes a string, so that a table of millions of
+    serial numbers costs tens of megabytes, not hundreds.
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self._data += text.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self._ends)
+        end = self._ends[index]
+        start = self._ends[index - 1] if index else 0
+        return self._data[start:end].decode("utf-8", "surrogatepass")
+
+
+def read_shared_strings(source: IO[bytes]) -> SharedStrings:
+    """The text of each ``<si>`` (plain or in runs, phonetic runs left out), streamed."""
+    strings = SharedStrings()
+    si_tag = f"{{{_MAIN}}}si"
+    t_tag = f"{{{_MAIN}}}t"
+    r_tag = f"{{{_MAIN}}}r"
+    root: Any = None
+    for event, node in iterparse(source, events=("start", "end")):
+        if event == "start":
+            if root is None:
+                root = node
+            continue
+        if node.tag != si_tag:
+            continue
+        parts: list[str] = []
+        for child in node:
+            if child.tag == t_tag:
+                parts.append(child.text or "")
+            elif child.tag == r_tag:
+                parts.extend(t.text or "" for t in child.iter(t_tag))
+        strings.append("".join(parts).replace("x005F_", ""))
+        node.clear()
+        root.clear()  # the cleared <si> would stay attached to the table otherwise
+    return strings
+
+
+def _load(raw: IO[bytes], formulas: bool) -> Any:
+    """openpyxl's read-only load, with the shared strings kept compact."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(raw, read_only=True, data_only=not formulas)
+    try:
+        reader.read_manifest()
+        found = reader.package.find(SHARED_STRINGS)
+        if found is not None:
+            with reader.archive.open(found.PartName[1:]) as src:
+                reader.shared_strings = read_shared_strings(src)
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        reader.read_worksheets()
+        reader.parser.assign_names()
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb
+
+
 class XlsxSource:
-    """An open workbook sheet: ``records()`` yields ``(line, cells)`` for every row."""
+    """An open workbook sheet: ``records()`` yields ``(line, cells)`` for every row.
+
+    Rows stream from the sheet's XML: each row is dropped from the parsed tree
+    once read (openpyxl's own reader empties a row but leaves it attached, about
+    a hundred bytes a row for the whole read), and reading stops where the rows
+    end.
+    """
 
     def __init__(
         self, path: str, sheet_name: str | None = None, *, label: str | None = None,
         formulas: bool = False,
     ) -> None:
-        # Imported here so that CSV-only runs do not pay for openpyxl.
-        from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
         self.path = label or path
@@ -96,8 +189,9 @@ class XlsxSource:
         self._raw = open(path, "rb")  # noqa: SIM115
         try:
             # formulas=True reads formulas instead of the values they last computed
-            self._book = load_workbook(self._raw, read_only=True, data_only=not formulas)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            self._book = _load(self._raw, formulas)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
+                TypeError, ParseError) as exc:
             self._raw.close()
             raise _fail(self.path, f"not a readable .xlsx workbook ({exc})") from None
         try:
@@ -131,9 +225,49 @@ class XlsxSource:
             return 0
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
-        text = cell_text
         try:
-            for number, row in enumerate(self._sheet.iter_rows(), start=1):
-                yield number, [text(c) for c in row]
-        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            yield from self._rows()
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, ParseError,
+                zlib.error) as exc:
             raise _fail(self.path, f"damaged workbook ({exc})") from None
+
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
+        from openpyxl.cell.read_only import EMPTY_CELL, ReadOnlyCell
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        sheet = self._sheet
+        book = self._book
+        text = cell_text
+        row_tag = f"{{{_MAIN}}}row"
+        data_tag = f"{{{_MAIN}}}sheetData"
+        with book._archive.open(sheet._worksheet_path) as src:
+            parser = WorkSheetParser(src, sheet._shared_strings, data_only=book.data_only,
+                                     epoch=book.epoch, date_formats=book._date_formats,
+                                     timedelta_formats=book._timedelta_formats)
+            data: Any = None
+            for event, element in iterparse(src, events=("start", "end")):
+                if event == "start":
+                    if data is None and element.tag == data_tag:
+                        data = element
+                    continue
+                tag = element.tag
+                if tag == row_tag:
+                    number, cells = parser.parse_row(element)
+                    parser.row_dimensions.clear()  # a row's height, kept per row otherwise
+                    element.clear()
+                    if data is not None:
+                        data.clear()  # drop the emptied row from the tree
+                    if not cells:
+                        yield number, []
+                        continue
+                    width = cells[-1]["column"]
+                    if width > _LAST_COLUMN:
+                        raise _fail(self.path, f"row {number}: a cell past Excel's last column")
+                    row: list[Any] = [EMPTY_CELL] * width
+                    for cell in cells:
+                        column = cell["column"]
+                        if 1 <= column <= width:
+                            row[column - 1] = ReadOnlyCell(sheet, **cell)
+                    yield number, [text(c) for c in row]
+                elif tag == data_tag:
+                    return  # what follows the rows (merged cells, validations...) is not read

@@ -383,6 +383,47 @@ _DYNAMIC = [
      N_("The file %(file)s has no rows to import: it holds a header and nothing below it.")),
 ]
 
+#: A workbook refused while it was read as a stream, by the limit it passed
+#: (``details["limit"]``; ``value`` is the limit, ``part`` the workbook part).
+_WORKBOOK_LIMITS = {
+    "inflated": N_("The workbook %(file)s was refused: its contents inflate past %(value)s, "
+                   "the limit."),
+    "uncompressed": N_("The workbook %(file)s was refused: its contents would inflate past "
+                       "%(value)s, the limit."),
+    "ratio": N_("The workbook %(file)s was refused as a decompression bomb: %(part)s would "
+                "inflate more than %(value)s times its size."),
+    "cells": N_("The workbook %(file)s was refused: its sheets hold more than %(value)s "
+                "cells, the limit."),
+    "rows": N_("The workbook %(file)s was refused: it has a row past Excel's last row "
+               "(%(value)s)."),
+    "columns": N_("The workbook %(file)s was refused: it has a cell past Excel's last column "
+                  "(%(value)s)."),
+    "strings": N_("The workbook %(file)s was refused: its table of texts holds more than "
+                  "%(value)s texts, the limit. Save the sheet as CSV."),
+    "shared_text": N_("The workbook %(file)s was refused: its table of texts holds more than "
+                      "%(value)s of text, the limit. Save the sheet as CSV."),
+    "seconds": N_("The workbook %(file)s was refused: reading it took longer than %(value)s "
+                  "seconds, the limit."),
+    "depth": N_("The workbook %(file)s was refused: its XML is nested more than %(value)s "
+                "levels deep, the limit."),
+    "markup": N_("The workbook %(file)s was refused: one piece of its XML (a tag or comment) "
+                 "is longer than %(value)s, the limit."),
+    "text": N_("The workbook %(file)s was refused: one cell or text holds more than %(value)s "
+               "characters, the limit."),
+    "item": N_("The workbook %(file)s was refused: one row or text of it is longer than "
+               "%(value)s of XML, the limit."),
+    "styles": N_("The workbook %(file)s was refused: its styles hold more than %(value)s "
+                 "elements, the limit."),
+    "elements": N_("The workbook %(file)s was refused: %(part)s holds more than %(value)s "
+                   "elements, the limit."),
+    "part": N_("The workbook %(file)s was refused: its part %(part)s is larger than "
+               "%(value)s, the limit for a part read whole."),
+    "doctype": N_("The workbook %(file)s was refused: it declares a document type "
+                  "(entities), which no workbook has."),
+    "xml": N_("The workbook %(file)s is damaged: %(part)s is not well-formed XML."),
+}
+
+
 #: Shortfalls of rounds, with the counts the armorer needs to see.
 _ROUNDS = [
     (re.compile(r"^only (?P<n>\d+) rounds of (?P<calibre>.+) lot (?P<lot>.+) at "
@@ -509,6 +550,19 @@ def explain(exc: DomainError, lang: Lang) -> str:
             return _("Too many wrong PINs: the PIN of %(badge)s is locked for a while. Ask a "
                      "chief.", badge=d.get("badge", ""))
         return _("Wrong PIN. The officer must type their own PIN.")
+    if code == "validation_failed" and d.get("limit") in _WORKBOOK_LIMITS:
+        return _(_WORKBOOK_LIMITS[d["limit"]], file=d.get("file", ""),
+                 value=d.get("limit_value", ""), part=d.get("part", ""))
+    if code == "imports_busy":
+        if "position" in d:
+            return _("You waited in the import queue at position %(position)s, behind "
+                     "%(running)s imports being read, for too long. Try again later.",
+                     position=d["position"], running=d.get("running", 0))
+        return lang.ngettext("The server is reading %(num)s import and %(waiting)s more "
+                             "wait: the queue is full. Try again in a minute.",
+                             "The server is reading %(num)s imports and %(waiting)s more "
+                             "wait: the queue is full. Try again in a minute.",
+                             int(d.get("running", 0)), waiting=d.get("waiting", 0))
     if code == "account_locked":
         return _("This account is locked after wrong authenticator codes. Ask an "
                  "administrator to unlock it.")

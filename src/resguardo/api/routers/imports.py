@@ -38,13 +38,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
-from resguardo.api.dependencies import Caller, Writer
+from resguardo.api.dependencies import Caller, Reader, Writer
 from resguardo.api.errors import error_responses
 from resguardo.api.routing import AgencyFilter, needs, router
 from resguardo.api.schemas.common import PRINTABLE, Code, Name, _Encodable
 from resguardo.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import imports as import_service
+from resguardo.services.import_gate import gate
 from resguardo.services.imports import ImportOptions, ImportReport, agency_for, file_sha256
 from resguardo.sheets import SheetSchema, open_sheet
 from resguardo.sheets.guard import SheetLimits, check_file
@@ -235,6 +236,12 @@ def _allowed(caller: Caller, kind: str, agency: str | None) -> str:
         uow.__exit__(None, None, None)
 
 
+def _gated_describe(user: str, path: Path, kind: str, name: str,
+                    limits: SheetLimits) -> dict[str, Any]:
+    with gate().slot(user):
+        return _describe(path, kind, name, limits)
+
+
 def _describe(path: Path, kind: str, name: str, limits: SheetLimits) -> dict[str, Any]:
     fmt = check_file(path, limits, name=name)
     schema = _schema(kind)
@@ -287,7 +294,8 @@ async def _upload(request: Request, caller: Caller, kind: str, agency: str | Non
             with open(data, "rb") as f:
                 filename = f"upload.{'xlsx' if f.read(2) == b'PK' else 'csv'}"
         name = filename
-        described = await run_in_threadpool(_describe, data, kind, name, limits)
+        described = await run_in_threadpool(_gated_describe, caller.username, data, kind,
+                                            name, limits)
         sha256 = await run_in_threadpool(file_sha256, data)
         meta = {"user": caller.username, "kind": kind, "agency": code, "file": name,
                 "size": size, "sha256": sha256}
@@ -314,15 +322,16 @@ def _report(report: ImportReport, lang: str) -> ReportOut:
 def _dry_run(caller: Caller, kind: str, body: ImportIn,
              work: Callable[[UnitOfWork, Path, ImportOptions], T]) -> T:
     """``work`` on an upload, with its options as a dry run, in a unit of work that is
-    rolled back."""
-    uow = _enter(_unit(caller))
-    try:
-        assert uow.actor is not None
-        authorize(uow.actor, ACTIONS[kind])
-        path, meta = _stored(body.upload, caller.username, kind)
-        return work(uow, path, _options(body, meta, True))
-    finally:
-        uow.__exit__(None, None, None)  # a dry run writes nothing: rolled back
+    rolled back; in its turn in the import queue."""
+    with gate().slot(caller.username):
+        uow = _enter(_unit(caller))
+        try:
+            assert uow.actor is not None
+            authorize(uow.actor, ACTIONS[kind])
+            path, meta = _stored(body.upload, caller.username, kind)
+            return work(uow, path, _options(body, meta, True))
+        finally:
+            uow.__exit__(None, None, None)  # a dry run writes nothing: rolled back
 
 
 def _preview(caller: Caller, kind: str, body: ImportIn) -> ReportOut:
@@ -351,7 +360,8 @@ def _commit(caller: Caller, kind: str, body: ImportIn) -> Response:
                 report=report.as_dict(body.lang, "api"))
         return report
 
-    response = caller.write(run, lambda uow, report: _report(report, body.lang), body=body)
+    with gate().slot(caller.username):
+        response = caller.write(run, lambda uow, report: _report(report, body.lang), body=body)
     if response.status_code == 201:
         _remove(body.upload)
     return response
@@ -401,6 +411,29 @@ def _register(method: Callable[..., Any], path: str, endpoint: Callable[..., Any
     endpoint.__name__ = name
     method(path, response_model=model, status_code=status, openapi_extra=extra,
            name=name)(endpoint)
+
+
+class QueueOut(BaseModel):
+    """The server's import queue as it is now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"running": 2, "waiting": 1, "slots": 2, "places": 8, "yours": [1]}]})
+
+    running: int = Field(description="Imports being read now.")
+    waiting: int = Field(description="Imports waiting for a slot.")
+    slots: int = Field(description="Imports read at once (RESGUARDO_IMPORT_CONCURRENT).")
+    places: int = Field(description="Places in the queue (RESGUARDO_IMPORT_QUEUE).")
+    yours: list[int] = Field(description="Where your waiting requests stand (1 = next).")
+
+
+@imports.get("/queue", response_model=QueueOut, name="import_queue",
+             openapi_extra=needs("none"))
+def import_queue(caller: Reader) -> QueueOut:
+    """The import queue: how many imports are read now, how many wait, and where yours
+    stand. An upload, preview, rejects or commit that finds every slot taken waits here."""
+    state = gate().state(caller.username)
+    return QueueOut(running=state.running, waiting=state.waiting, slots=state.slots,
+                    places=state.places, yours=list(state.mine))
 
 
 _operations("firearms", "an agency's firearms")

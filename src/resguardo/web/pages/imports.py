@@ -26,6 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
 from resguardo.services import import_firearms, import_roster, imports
+from resguardo.services.import_gate import gate
 from resguardo.sheets import template
 from resguardo.sheets.schema import fold_header
 from resguardo.web.i18n import N_
@@ -135,7 +136,8 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
     values.setdefault("token", "")
     values.setdefault("chosen", {})
     values.setdefault("result", None)
-    return ctx.render("imports.html", status=status, error=error, agencies=agencies,
+    queue = gate().state(ctx.actor.username)
+    return ctx.render("imports.html", status=status, error=error, agencies=agencies, queue=queue,
                       locations=locations, kinds=KIND_LABELS, fields=IMPORT_FIELDS,
                       schemas=SCHEMAS, shown=SHOWN_PROBLEMS, chosen_keys=CHOSEN,
                       accepted=accepted(ctx), **values)
@@ -143,7 +145,7 @@ def _form_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
 
 def _run(site: Site, ctx: Ctx, path: Path, kind: str,
          options: imports.ImportOptions) -> imports.ImportReport:
-    with site.rg.work(ctx.actor) as uow:
+    with gate().slot(ctx.actor.username), site.rg.work(ctx.actor) as uow:
         report = imports.import_file(uow, kind, path, options)
         if report.commit:
             uow.commit()
@@ -263,7 +265,8 @@ def register(router: APIRouter, site: Site) -> None:
             if kind not in SCHEMAS:
                 raise ValidationFailed("choose what the file holds", field="kind")
             path, meta = _stored(form_value(form, "token"), ctx.actor.username)
-            with site.rg.work(ctx.actor) as uow:  # a dry run: nothing is committed
+            # a dry run: nothing is committed
+            with gate().slot(ctx.actor.username), site.rg.work(ctx.actor) as uow:
                 refused = imports.rejected_rows(uow, kind, path,
                                                 _options(form, meta, dry_run=True),
                                                 ctx.lang.code, "web")
