@@ -376,7 +376,7 @@ def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None
     size = max(report.size, 1)
     try:
         scratch = rebuild.replay(
-            uow.repo.iter_events(),
+            rebuild.events(uow.conn),
             progress=None if progress is None else (lambda n: progress("projection", n, size)))
     except Exception as exc:  # noqa: BLE001 - a tampered log may break the replay: a finding
         report.add(Finding("projection", f"the log cannot be replayed into a projection: {exc}"))
