@@ -8,14 +8,13 @@ comparison walks both projections in primary-key order, holding one key's rows a
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, select
+from sqlalchemy import Connection, Index, MetaData, Table, UniqueConstraint, create_engine
 from sqlalchemy.pool import NullPool
 
 from resguardo.domain.events import Event
@@ -25,6 +24,8 @@ from resguardo.storage.database import driver_connection
 
 PAGE = 4096
 """Event rows read per query while replaying."""
+WINDOW = 4096
+"""Key values compared per window (ids: a window holds at most this many rows)."""
 SCRATCH_CACHE_KIB = 64 * 1024
 """The scratch projection's page cache; past it, its pages go to a temporary file."""
 
@@ -82,6 +83,23 @@ def _scratch_connection() -> sqlite3.Connection:
     return db
 
 
+def _scratch_schema() -> MetaData:
+    """The projection's tables with their primary keys and no other index or unique
+    constraint: the handlers find rows by primary key (and loss reports by weapon), and a
+    duplicate the live tables would have refused shows as a row the live one lacks."""
+    schema = MetaData()
+    for table in t.PROJECTION:
+        copy = table.to_metadata(schema)
+        copy.indexes.clear()
+        for constraint in [c for c in copy.constraints if isinstance(c, UniqueConstraint)]:
+            copy.constraints.discard(constraint)
+    Index("ix_loss_reports_firearm_id", schema.tables["loss_reports"].c.firearm_id)
+    return schema
+
+
+_SCRATCH = _scratch_schema()
+
+
 def replay(events: Iterable[Event], *, progress: Callable[[int], None] | None = None
            ) -> Connection:
     """A scratch database holding the projection replayed from ``events``."""
@@ -89,7 +107,7 @@ def replay(events: Iterable[Event], *, progress: Callable[[int], None] | None = 
     conn = engine.connect()  # the only one: closing it removes the scratch database
     apply = projector.apply
     with conn.begin():
-        t.metadata.create_all(conn, tables=list(t.PROJECTION))
+        _SCRATCH.create_all(conn)
         for n, ev in enumerate(events, 1):
             apply(conn, ev)
             if progress is not None and n % 4096 == 0:
@@ -103,29 +121,8 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _groups(conn: Connection, table: Table) -> Iterator[tuple[Any, dict[tuple, tuple]]]:
-    """The table's rows as (first key value, {full key: row}), in order of the first key
-    column when it is a number (the same order on every engine); a table keyed by text
-    comes as a single group (such tables stay small: ammunition lots, alert keys)."""
-    pk = [c.name for c in table.primary_key.columns]
-    cols = [c.name for c in table.columns]
-    key_at = [cols.index(k) for k in pk]
-    first = table.primary_key.columns[pk[0]]
-    numeric = first.type.python_type is int
-    stmt = select(*[table.c[c] for c in cols])
-    if numeric:
-        stmt = stmt.order_by(first)
-    result = conn.execution_options(stream_results=True, yield_per=PAGE).execute(stmt)
-    rows = (tuple(_norm(v) for v in row) for row in result)
-    if not numeric:
-        yield None, {tuple(r[i] for i in key_at): r for r in rows}
-        return
-    for value, group in itertools.groupby(rows, key=lambda r: _order(r[key_at[0]])):
-        yield value, {tuple(r[i] for i in key_at): r for r in group}
-
-
 def _order(value: Any) -> tuple[int, Any]:
-    """SQLite's order of values (null, numbers, then text, then anything else): a row tampered
+    """SQLite's order of values (null, numbers, text, then anything else): a row tampered
     with can hold text in a number column."""
     if value is None:
         return -1, 0
@@ -136,36 +133,88 @@ def _order(value: Any) -> tuple[int, Any]:
     return 2, repr(value)
 
 
-def _compare_group(table: Table, a: dict[tuple, tuple], b: dict[tuple, tuple]
-                   ) -> Iterator[Difference]:
+class _Side:
+    """One projection's rows of a table, read on the driver's cursor in windows of the
+    first key column."""
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.dbapi = driver_connection(conn)
+        self.qmark = conn.dialect.paramstyle == "qmark"
+        self.table = table
+        self.columns = ", ".join(c.name for c in table.columns)
+        self.first = next(iter(table.primary_key.columns)).name
+        self.order = ", ".join(c.name for c in table.primary_key.columns)
+        self.booleans = [i for i, c in enumerate(table.columns)
+                         if c.type.python_type is bool]
+
+    def _fetch(self, sql: str, params: tuple) -> list[tuple]:
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(sql if self.qmark else sql.replace("?", "%s"), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if self.booleans and not self.qmark:  # PostgreSQL's booleans; SQLite keeps 0 and 1
+            rows = [tuple(_norm(v) for v in row) for row in rows]
+        return rows
+
+    def all(self) -> list[tuple]:
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name}", ())
+
+    def window(self, lo: int, hi: int) -> list[tuple]:
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name} WHERE "
+                           f"{self.first} >= ? AND {self.first} < ? ORDER BY {self.order}",
+                           (lo, hi))
+
+    def next_key(self, lo: int) -> int | None:
+        rows = self._fetch(f"SELECT min({self.first}) FROM {self.table.name} WHERE "
+                           f"{self.first} >= ?", (lo,))
+        return None if rows[0][0] is None else rows[0][0]
+
+    def strays(self) -> list[tuple]:
+        """Rows whose first key is not a whole number (only a row edited on SQLite)."""
+        if not self.qmark:
+            return []
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name} WHERE "
+                           f"typeof({self.first}) != 'integer'", ())
+
+
+def _compare_rows(table: Table, a: list[tuple], b: list[tuple]) -> Iterator[Difference]:
     cols = [c.name for c in table.columns]
-    for key in sorted(a.keys() | b.keys(), key=repr):
+    key_at = [cols.index(c.name) for c in table.primary_key.columns]
+    left = {tuple(r[i] for i in key_at): r for r in a}
+    right = {tuple(r[i] for i in key_at): r for r in b}
+    for key in sorted(left.keys() | right.keys(),
+                      key=lambda k: tuple(_order(v) for v in k)):
         name = "/".join(str(k) for k in key)
-        if key not in b:
+        if key not in right:
             yield Difference(table.name, name, "extra", {})
-        elif key not in a:
+        elif key not in left:
             yield Difference(table.name, name, "missing", {})
-        elif a[key] != b[key]:
-            diff = {c: (x, y) for c, x, y in zip(cols, a[key], b[key], strict=True) if x != y}
+        elif left[key] != right[key]:
+            diff = {c: (x, y) for c, x, y in zip(cols, left[key], right[key], strict=True)
+                    if x != y}
             yield Difference(table.name, name, "differs", diff)
 
 
 def _differences(table: Table, live: Connection, replayed: Connection) -> Iterator[Difference]:
-    """A merge of both projections' rows of `table` by the first key column."""
-    left, right = _groups(live, table), _groups(replayed, table)
-    a, b = next(left, None), next(right, None)
-    while a is not None or b is not None:
-        if b is None or (a is not None and a[0] is not None and b[0] is not None
-                         and a[0] < b[0]):
-            assert a is not None
-            yield from _compare_group(table, a[1], {})
-            a = next(left, None)
-        elif a is None or (a[0] is not None and b[0] is not None and b[0] < a[0]):
-            yield from _compare_group(table, {}, b[1])
-            b = next(right, None)
-        else:
-            yield from _compare_group(table, a[1], b[1])
-            a, b = next(left, None), next(right, None)
+    """Both projections' rows of `table`, a window of the first key column at a time:
+    equal windows (nearly all) cost one list comparison; a window that differs is
+    compared row by row. A table keyed by text (ammunition lots, alert keys: small) is
+    read whole."""
+    a, b = _Side(live, table), _Side(replayed, table)
+    if next(iter(table.primary_key.columns)).type.python_type is not int:
+        yield from _compare_rows(table, a.all(), b.all())
+        return
+    yield from _compare_rows(table, a.strays(), b.strays())
+    lo = min((k for k in (a.next_key(-(2 ** 63)), b.next_key(-(2 ** 63))) if k is not None),
+             default=None)
+    while lo is not None:
+        hi = lo + WINDOW
+        rows_a, rows_b = a.window(lo, hi), b.window(lo, hi)
+        if rows_a != rows_b:
+            yield from _compare_rows(table, rows_a, rows_b)
+        lo = min((k for k in (a.next_key(hi), b.next_key(hi)) if k is not None), default=None)
 
 
 def compare(live: Connection, replayed: Connection, limit: int = 1000) -> list[Difference]:
