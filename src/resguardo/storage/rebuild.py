@@ -167,8 +167,9 @@ class _Side:
                            (lo, hi))
 
     def next_key(self, lo: int) -> int | None:
+        # the upper bound leaves out text (greater than any number on SQLite): `strays`
         rows = self._fetch(f"SELECT min({self.first}) FROM {self.table.name} WHERE "
-                           f"{self.first} >= ?", (lo,))
+                           f"{self.first} >= ? AND {self.first} <= ?", (lo, 2 ** 63 - 1))
         return None if rows[0][0] is None else rows[0][0]
 
     def strays(self) -> list[tuple]:
