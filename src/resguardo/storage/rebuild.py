@@ -69,7 +69,8 @@ def events(conn: Connection, page: int = PAGE) -> Iterator[Event]:
         finally:
             cursor.close()
         for row in rows:
-            yield Event(*row[:11], payload=loads(row[11]), secret=row[12])
+            yield Event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                        row[8], row[9], row[10], loads(row[11]), row[12])
         if len(rows) < page:
             return
         position = rows[-1][0] + 1
