@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resguardo.domain.errors import DomainError, all_error_classes
+from resguardo.services import storage_health
 from resguardo.storage.database import STORAGE_FULL, database_errors, is_storage_full
 
 log = logging.getLogger("resguardo.api")
@@ -143,6 +144,9 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if is_storage_full(exc):
         # retrying will not help until someone frees space: say so, and log it loudly
         log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        deployment = getattr(request.app.state, "resguardo", None)
+        if deployment is not None:  # an alert for the administrators (services.storage_health)
+            storage_health.note_full(deployment.engine, f"{request.method} {request.url.path}")
         return error_json(503, "storage_full", STORAGE_FULL, {}, {"Retry-After": "60"})
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc)
     return error_json(503, "unavailable", "the database is busy or unreachable; retry",

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     WITNESS_REFUSED = "witness_refused"
     WITNESS_UNREACHABLE = "witness_unreachable"
     POWER_CHANGE = "power_change"
+    STORAGE_FULL = "storage_full"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,14 @@ from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
-from resguardo.services import inspections, powers, witnessing
+from resguardo.services import inspections, powers, storage_health, witnessing
 from resguardo.storage.uow import UnitOfWork
 
 #: Alerts beside losses and custody: revistas' open findings, witnesses' refusals, grants
-#: of power awaiting or given.
+#: of power awaiting or given, writes refused for a full disk.
 SOURCES: tuple[Callable[[UnitOfWork], list[Alert]], ...] = (
-    inspections.finding_alerts, witnessing.witness_alerts, powers.power_alerts)
+    inspections.finding_alerts, witnessing.witness_alerts, powers.power_alerts,
+    storage_health.storage_alerts)
 
 
 def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore[no-untyped-def]
