@@ -67,7 +67,8 @@ _TITLES = {400: "Bad request", 401: "Not signed in, or the credentials were refu
            405: "Method not allowed", 409: "Conflicts with recorded state",
            422: "The payload is not valid", 423: "Locked", 429: "Too many attempts",
            500: "Unexpected server error",
-           503: "The database is busy or unreachable (retry), or its storage is full"}
+           503: "The database is busy or unreachable (retry), its storage is full, or the "
+                "deployment cannot sign checkpoints (writes refused)"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
