@@ -8,9 +8,9 @@ import dataclasses
 from resguardo.api import create_app
 from resguardo.services import backup, ledger
 from resguardo.services.app import Resguardo
+from resguardo.services.auth import AuthSettings
 
-from conftest import SETTINGS, Api
-from world import build_world
+from world import PASSWORD, build_world
 
 
 def test_writes_get_503_with_the_reason_and_reads_go_on(sqlite_url, clock, tmp_path,
@@ -23,16 +23,21 @@ def test_writes_get_503_with_the_reason_and_reads_go_on(sqlite_url, clock, tmp_p
                                    signing_key=tmp_path / "not-restored.key")
     app = Resguardo(settings, clock=clock)
     ledger.attach(app)
-    api = Api(app, asgi_client(create_app(app, auth_settings=SETTINGS, webhooks=False)))
+    client = asgi_client(create_app(app, auth_settings=AuthSettings(), webhooks=False))
+    signed_in = client.post("/api/v1/auth/token", json={"username": "armero1",
+                                                        "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text  # a sign-in only records a read
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     with app.read(None) as uow:
         fid = uow.repo.firearm("GLK-A100").id
-    answer = api.post("armero1", f"/firearms/{fid}/issue", {"badge": "P1"})
+    answer = client.post(f"/api/v1/firearms/{fid}/issue", json={"badge": "P1"},
+                         headers=headers)
     assert answer.status_code == 503
     error = answer.json()["error"]
     assert error["code"] == "signing_unavailable"
     assert error["details"] == {"reason": "no_key"}
     assert "cannot sign checkpoints" in error["message"]
     assert "not-restored.key" in error["message"]
-    read = api.get("armero1", f"/firearms/{fid}")
+    read = client.get(f"/api/v1/firearms/{fid}", headers=headers)
     assert read.status_code == 200 and read.json()["status"] == "in_storage"
     app.engine.dispose()
