@@ -15,6 +15,16 @@
    hashlib computing the same RFC 9162 root over the same canonical leaves held in memory
    (leaf hashes, then each level pairwise). Target: verify within 3x of the anchor.
 
+4. Full verify at 1M (`ledger verify`, the projection replayed and compared as well), run
+   as the command an auditor runs, `resguardo ledger verify --json`, in a child process:
+   wall time, CPU time and peak memory (the resident memory of the command and its worker
+   processes together, sampled every 20 ms), on two logs of 1,000,000 entries: the custody
+   log above (200 weapons issued and returned) and a registry log, 1,000,000 weapons
+   registered by `resguardo import firearms` (bench/import.py's file), whose projection
+   holds a million rows. Next to it the anchor of the same run: the hashlib root above,
+   plus a raw scan with sqlite3 of what any replay must read (every event row with its
+   payload parsed, every projection row). Targets: under 60 s and under 500 MB.
+
     .venv/bin/python bench/ledger.py                    # SQLite files in bench/out/
     .venv/bin/python bench/ledger.py --sizes 10000 100000 --ops 300
     .venv/bin/python bench/ledger.py --url postgresql://user@host/db   # an empty database
@@ -29,12 +39,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -59,7 +73,7 @@ from resguardo.ledger import (
 )
 from resguardo.services import custody, ledger, ledger_scan, ledger_verify, registry, setup, users
 from resguardo.services.app import Resguardo
-from resguardo.storage import ledger_store
+from resguardo.storage import ledger_store, projector
 from resguardo.storage import tables as t
 from resguardo.storage.database import make_engine
 
@@ -141,13 +155,17 @@ def fill(world: World, target: int, start_at: datetime) -> None:
     origin = app.settings.log_origin
     with app.read(None) as uow:
         size = uow.repo.log_size()
+    issued_last: int | None = None
     with progress() as bar:
         task = bar.add_task(f"Filling to {target:,} entries", total=target - size)
         while size < target:
             n = min(CHECKPOINT_EVERY - size % CHECKPOINT_EVERY, target - size)
             rows = []
             for position in range(size, size + n):
-                firearm = rng.choice(world.firearm_ids)
+                # an issue, then the return of the same weapon: the log a desk writes
+                if position % 2 == 0 or issued_last is None:
+                    issued_last = rng.choice(world.firearm_ids)
+                firearm = issued_last
                 at = (start_at + timedelta(seconds=position)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 issued = position % 2 == 0
                 payload = ({"firearm_id": firearm, "from_location_id": world.location_id,
@@ -162,8 +180,13 @@ def fill(world: World, target: int, start_at: datetime) -> None:
                              "request_id": None, "payload": canonical(payload),
                              "secret": new_secret()})
             leaves = [leaf_hash(leaf_text(r).encode("utf-8")) for r in rows]
+            # The projection as the events leave it: each weapon's row is set by its last
+            # custody event, so applying the batch's last one per weapon is the same.
+            last = {row["subject_id"]: row for row in rows}
             with app.engine.begin() as conn:
                 conn.execute(t.events.insert(), rows)
+                for row in last.values():
+                    projector.apply(conn, Event(**{**row, "payload": json.loads(row["payload"])}))
                 ledger_store.append_leaf_hashes(conn, size, leaves)
                 size += n
                 conn.execute(t.log_head.update().values(size=size))
@@ -292,6 +315,126 @@ def spot_check(world: World, count: int = 300) -> None:
                 raise SystemExit(f"entry {position}: bulk-loaded leaf is not Event.leaf()")
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            with open(f"/proc/{current}/status", encoding="ascii") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def full_verify(url: str, key_path: Path) -> dict[str, Any]:
+    """`resguardo ledger verify --json` (projection included) in a child process: wall and
+    CPU seconds, peak memory of its process tree, the report."""
+    env = {**os.environ, "RESGUARDO_DATABASE_URL": url,
+           "RESGUARDO_SIGNING_KEY": str(key_path),
+           # the bench's entries carry old timestamps: the unsigned-tail limit is not measured
+           "RESGUARDO_UNSIGNED_TAIL_MINUTES": str(10 ** 9)}
+    exe = Path(sys.executable).with_name("resguardo")
+    args = [str(exe)] if exe.exists() else [sys.executable, "-m", "resguardo.cli.main"]
+    resource_children()  # what earlier children (verify's own workers above) spent is not this
+    start = time.perf_counter()
+    proc = subprocess.Popen([*args, "--as", "admin", "ledger", "verify", "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    usage = resource_children()
+    try:
+        report = json.loads(out)
+    except ValueError:
+        sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
+        raise SystemExit("ledger verify did not answer with a report") from None
+    if not report["ok"] or not report["projection"]:
+        print(json.dumps(report, indent=2)[:3000], file=sys.stderr)
+        raise SystemExit("full verify found disagreements in the benchmark's own log")
+    return {"wall": wall, "cpu": usage, "peak_mb": peak[0], "report": report}
+
+
+_CHILD_CPU = [0.0]
+
+
+def resource_children() -> float:
+    """CPU seconds of the children waited for since the last call."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    spent, _CHILD_CPU[0] = total - _CHILD_CPU[0], total
+    return spent
+
+
+def raw_scan(path: Path) -> float:
+    """Seconds for sqlite3 to read what any replay must: every event row with its payload
+    parsed, then every projection row."""
+    db = sqlite3.connect(path)
+    loads = json.loads
+    start = time.perf_counter()
+    cursor = db.execute("SELECT position, type, at, actor_id, actor, org_id, subject_type, "
+                        "subject_id, corrects, reason, request_id, payload, secret FROM events "
+                        "ORDER BY position")
+    while rows := cursor.fetchmany(4096):
+        for row in rows:
+            loads(row[11])
+    for table in t.PROJECTION:
+        cursor = db.execute(f"SELECT * FROM {table.name}")
+        while cursor.fetchmany(4096):
+            pass
+    elapsed = time.perf_counter() - start
+    db.close()
+    return elapsed
+
+
+def registry_log(directory: Path, rows: int) -> tuple[Path, Path]:
+    """A deployment whose log registers `rows` weapons through `resguardo import firearms`
+    (bench/import.py's generated registry); (database path, key path)."""
+    spec = importlib.util.spec_from_file_location("bench_import",
+                                                  Path(__file__).with_name("import.py"))
+    assert spec is not None and spec.loader is not None
+    bench_import = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_import)
+    where = directory / "ledger-registry"
+    shutil.rmtree(where, ignore_errors=True)
+    saved = dict(os.environ)
+    env = bench_import.prepare(where)
+    os.environ.clear()
+    os.environ.update(saved)
+    bench_import.generate(where / "registry.csv", rows)
+    exe = Path(sys.executable).with_name("resguardo")
+    args = [str(exe)] if exe.exists() else [sys.executable, "-m", "resguardo.cli.main"]
+    subprocess.run([*args, "--as", "armero", "import", "firearms", str(where / "registry.csv"),
+                    "--json"], env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*args, "ledger", "publish"], env={**os.environ, **env},
+                   check=True, stdout=subprocess.DEVNULL)
+    resource_children()  # the import's CPU is not the verify's
+    (where / "registry.csv").unlink()
+    return where / "resguardo.db", Path(env["RESGUARDO_SIGNING_KEY"])
+
+
 def worlds_for(args: argparse.Namespace) -> dict[int, World]:
     """One deployment per size. On SQLite each size gets its own copy of one set-up, so
     that their appends can be measured in turns; on another database (--url), one
@@ -325,10 +468,15 @@ def main() -> int:
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--url", help="an empty database to use instead of SQLite files")
     parser.add_argument("--dir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--registry-rows", type=int, default=1_000_000,
+                        help="weapons in the registry log for the full verify (0: skip it)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     for path in args.dir.glob("ledger*"):
-        path.unlink()
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
     worlds = worlds_for(args)
     timer = Timed()
@@ -380,7 +528,41 @@ def main() -> int:
     print(f"anchor (hashlib, same canonical leaves in memory): {anchor:.2f} s")
     print(f"ratio verify / anchor: {timed['verify'] / anchor:.2f} "
           f"(one process: {timed['verify_one_process'] / anchor:.2f}; target <= 3)")
-    return 0
+    if args.url:
+        return 0
+    logs = [("custody", Path(largest.app.engine.url.database or ""),
+             args.dir / "ledger.key")]
+    largest.app.engine.dispose()
+    if args.registry_rows:
+        logs.append(("registry", *registry_log(args.dir, args.registry_rows)))
+    missed = False
+    print("full verify, projection included (`resguardo ledger verify --json`, child process; "
+          "memory: the command and its workers together):")
+    for label, path, key_path in logs:
+        full = full_verify(f"sqlite:///{path}", key_path)
+        scan = raw_scan(path)
+        size = full["report"]["size"]
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            leaves = [text.encode("utf-8") for lo in range(0, size, 100_000)
+                      for _, text in ledger_store.leaf_texts(conn, lo, min(size, lo + 100_000))]
+            stored_root = tree_root(ledger_store.DbNodeStore(conn), size)
+        engine.dispose()
+        start = time.perf_counter()
+        if anchor_root(leaves) != stored_root:
+            raise SystemExit("the anchor's root differs from the ledger's: the bench is wrong")
+        hashed = time.perf_counter() - start
+        del leaves
+        within = full["wall"] < 60 and full["peak_mb"] < 500
+        missed |= not within
+        print(f"  {label} log, {size:,} entries: {full['wall']:6.1f} s wall, {full['cpu']:6.1f} s "
+              f"CPU, peak {full['peak_mb']:5.0f} MB (targets < 60 s, < 500 MB: "
+              f"{'met' if within else 'MISSED'})")
+        print(f"    anchor: hashlib root over the same leaves {hashed:.1f} s + sqlite3 raw scan "
+              f"(events parsed, projection rows) {scan:.1f} s = {hashed + scan:.1f} s; ratio "
+              f"{full['wall'] / (hashed + scan):.2f}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from resguardo.domain.errors import (
     InvalidTransition,
     NotFound,
     OfficerNotEligible,
+    SigningUnavailable,
     ValidationFailed,
 )
 from resguardo.web.i18n import Lang
@@ -64,6 +65,20 @@ CASES = [
      "ver qué no coincide."),
     (ValidationFailed("a missing finding needs no answer", field="finding"),
      "Este tipo de hallazgo no necesita respuesta."),
+    (SigningUnavailable("writes are refused: no signing key at /srv/ledger.key",
+                        reason="no_key"),
+     "No se puede registrar nada: este servidor no tiene la llave de firma de su bitácora (una "
+     "base de datos restaurada sin su llave). La consulta sigue funcionando. Avise al "
+     "administrador."),
+    (SigningUnavailable("writes are refused: the key did not sign checkpoint 4",
+                        reason="wrong_key"),
+     "No se puede registrar nada: la llave de firma de este servidor no es la que firmó la "
+     "bitácora de este registro (una base de datos restaurada sin su propia llave). La consulta "
+     "sigue funcionando. Avise al administrador."),
+    (SigningUnavailable("writes are refused: the signer unix:/run/s.sock does not answer",
+                        reason="signer_unreachable"),
+     "No se puede registrar nada: el firmador que firma la bitácora no responde. La consulta "
+     "sigue funcionando. Avise al administrador."),
 ]
 
 

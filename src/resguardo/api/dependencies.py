@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import AuthenticationFailed, Conflict, NotFound
 from resguardo.domain.timefmt import iso
-from resguardo.services import auth
+from resguardo.services import auth, storage_health
 from resguardo.services.app import Resguardo
 from resguardo.storage import api_queries as q
 from resguardo.storage import positions
@@ -287,6 +287,7 @@ class Caller:
                 q.store_idempotent_response(uow.repo, user_id, key, status, text)
             # a refusal rolls back the key's claim with everything else: a retry runs anew
             uow.commit()
+        storage_health.note_written(self.app.engine)  # after a full disk: room again
         return Response(text, status_code=status, media_type="application/json")
 
     def recorded_read(self, fn: Callable[[UnitOfWork], T],

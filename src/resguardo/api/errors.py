@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resguardo.domain.errors import DomainError, all_error_classes
+from resguardo.services import storage_health
 from resguardo.storage.database import STORAGE_FULL, database_errors, is_storage_full
 
 log = logging.getLogger("resguardo.api")
@@ -66,7 +67,8 @@ _TITLES = {400: "Bad request", 401: "Not signed in, or the credentials were refu
            405: "Method not allowed", 409: "Conflicts with recorded state",
            422: "The payload is not valid", 423: "Locked", 429: "Too many attempts",
            500: "Unexpected server error",
-           503: "The database is busy or unreachable (retry), or its storage is full"}
+           503: "The database is busy or unreachable (retry), its storage is full, or the "
+                "deployment cannot sign checkpoints (writes refused)"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -143,6 +145,9 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if is_storage_full(exc):
         # retrying will not help until someone frees space: say so, and log it loudly
         log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        deployment = getattr(request.app.state, "resguardo", None)
+        if deployment is not None:  # an alert for the administrators (services.storage_health)
+            storage_health.note_full(deployment.engine, f"{request.method} {request.url.path}")
         return error_json(503, "storage_full", STORAGE_FULL, {}, {"Retry-After": "60"})
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc)
     return error_json(503, "unavailable", "the database is busy or unreachable; retry",

@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     """Acquired more than 30 days ago and on no collective licence (Reglamento LFAFE art. 11)."""
     NO_CREDENTIAL_FOLIO = "no_credential_folio"
     """A weapon issued to an officer with no credential folio (LFAFE art. 29)."""
+    STORAGE_FULL = "storage_full"
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,14 @@ class AuthenticationFailed(DomainError):
     status = 401
 
 
+class SigningUnavailable(DomainError):
+    """The deployment cannot sign checkpoints for its log (no key, another key, the signer
+    unreachable): it refuses writes until it can, and says why; reads go on."""
+
+    code = "signing_unavailable"
+    status = 503
+
+
 def all_error_classes() -> list[type[DomainError]]:
     """Every error class, for documentation and the OpenAPI document."""
     seen: list[type[DomainError]] = []

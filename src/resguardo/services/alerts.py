@@ -11,15 +11,15 @@ from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
-from resguardo.services import inspections, licences, powers, witnessing
+from resguardo.services import inspections, licences, powers, storage_health, witnessing
 from resguardo.storage.uow import UnitOfWork
 
 #: Alerts beside losses and custody: revistas' open findings, witnesses' refusals, grants
 #: of power awaiting or given, weapons not declared on a licence and officers carrying
-#: without a credential folio.
+#: without a credential folio, writes refused for a full disk.
 SOURCES: tuple[Callable[[UnitOfWork], list[Alert]], ...] = (
     inspections.finding_alerts, witnessing.witness_alerts, powers.power_alerts,
-    licences.licence_alerts)
+    licences.licence_alerts, storage_health.storage_alerts)
 
 
 def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore[no-untyped-def]

@@ -15,9 +15,17 @@ RESGUARDO_CHECKPOINT_EVERY entries (default 1000) or RESGUARDO_CHECKPOINT_MINUTE
 minutes (default 1: the unsigned tail stays short) have passed since the last one. The
 append path knows only the database connection, so it finds the deployment's key
 through `attach(app)` (done by `resguardo init` and by every ledger command) or, failing
-that, through the settings in the environment when they name the same database. A
-deployment whose key file is missing keeps recording events but signs nothing, says so
-once in the log, and `ledger verify` shows how many entries no checkpoint covers.
+that, through the settings in the environment when they name the same database.
+
+A deployment that cannot sign checkpoints for its log refuses writes (`SigningUnavailable`,
+503 `signing_unavailable`) and says why, while reads go on: the key file is missing or
+unreadable (a database restored without its key), the key is not the one that signed the
+log's checkpoints (a database restored beside another deployment's key), or the signer
+(RESGUARDO_SIGNER) does not answer. Entries accepted then could never be checkpointed.
+Entries that only record a read (`READ_RECORDS`: sign-ins, accesses, exports) still go in,
+unsigned until the key is back, so that people can sign in and read.
+The check runs at a unit of work's first entry and holds for `SIGNING_CHECK_SECONDS`;
+a log with no checkpoint yet (`resguardo init` at work) is not checked.
 """
 
 from __future__ import annotations
@@ -26,13 +34,14 @@ import base64
 import logging
 import os
 import stat
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from resguardo.config import Settings
-from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.errors import Conflict, NotFound, SigningUnavailable, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
@@ -46,6 +55,7 @@ from resguardo.ledger import (
     consistency_proof,
     generate_signer,
     tree_root,
+    verify_checkpoint,
     verify_consistency,
 )
 from resguardo.ledger.signer import CheckpointSigner, LocalSigner, SignerRefused, SocketSigner
@@ -183,6 +193,8 @@ class _Deployment:
     warned: bool = field(default=False)
     refused_at: int | None = field(default=None)
     """The checkpoint the log was last found not to extend (reported once)."""
+    able_until: float = field(default=0.0)
+    """Until when (time.monotonic) the key is known to sign for the log."""
 
 
 _BY_DATABASE: dict[str, _Deployment | None] = {}
@@ -321,10 +333,66 @@ def checkpoint_dict(stored: StoredCheckpoint) -> dict[str, Any]:
             "created_at": stored.created_at, "note": stored.note}
 
 
-def auto_checkpoint(conn: Any, event: Event) -> None:
-    """Append hook: sign a checkpoint in the event's transaction when one is due."""
+SIGNING_CHECK_SECONDS = 10.0
+
+
+def signing_problem(conn: Any, key: LedgerKey) -> tuple[str, str] | None:
+    """(reason, message) when `key` cannot sign checkpoints for the log on `conn`: reason
+    `no_key`, `wrong_key` or `signer_unreachable`. None when it can, or when the log has
+    no checkpoint yet (nothing to match)."""
+    last = ledger_store.latest_checkpoint(conn)
+    if last is None:
+        return None
+    try:
+        verifier = key.checkpoint_signer().verifier() if key.is_remote \
+            else key.signer().verifier()
+    except NotFound as exc:
+        return "no_key", exc.message
+    except (Conflict, SignerRefused, OSError) as exc:
+        text = exc.message if isinstance(exc, Conflict) else str(exc)
+        if key.is_remote:
+            return "signer_unreachable", f"the signer {key.remote} does not answer: {text}"
+        return "no_key", text
+    try:
+        verify_checkpoint(last.note, verifier)
+    except LedgerError:
+        where = key.remote if key.is_remote else str(key.path)
+        return "wrong_key", (f"the key of {where} ({verifier.name}+{verifier.key_hash:08x}) "
+                             f"did not sign this log's checkpoint {last.id}: the database was "
+                             "restored or copied without its own signing key")
+    return None
+
+
+#: Entries that record a read (a sign-in, an access, an export): still written while
+#: checkpoints cannot be signed, so that people can sign in and read; nothing is signed.
+READ_RECORDS = ("access.", "auth.", "export.")
+
+
+def require_signing(conn: Any, event: Event | None = None) -> bool:
+    """Refuse (SigningUnavailable) a write the deployment could never checkpoint; False
+    when `event` only records a read and goes in unsigned, True when signing works."""
     deployment = _deployment_of(conn.engine)
-    if deployment is None:
+    if deployment is None or time.monotonic() < deployment.able_until:
+        return True
+    problem = signing_problem(conn, deployment.key)
+    if problem is None:
+        deployment.able_until = time.monotonic() + SIGNING_CHECK_SECONDS
+        return True
+    if event is not None and event.type.startswith(READ_RECORDS):
+        return False
+    reason, message = problem
+    log.error("ledger: writes refused: %s", message)
+    raise SigningUnavailable(
+        f"writes are refused: this deployment cannot sign checkpoints for its log ({message}); "
+        "restore the signing key or the signer, then retry; reading goes on",
+        reason=reason)
+
+
+def auto_checkpoint(conn: Any, event: Event) -> None:
+    """Append hook: sign a checkpoint in the event's transaction when one is due; refuse
+    the entry when checkpoints cannot be signed (`require_signing`)."""
+    deployment = _deployment_of(conn.engine)
+    if deployment is None or not require_signing(conn, event):
         return
     size = event.position + 1
     last = ledger_store.latest_checkpoint_head(conn)

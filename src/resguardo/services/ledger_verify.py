@@ -176,8 +176,12 @@ class _Verifier:
         i = bisect.bisect_left(self.bad_leaves, lo)
         return i < len(self.bad_leaves) and self.bad_leaves[i] < hi
 
-    def scan(self, sizes: Sequence[int]) -> dict[int, bytes | None]:
-        """Check rows and tree; return the recomputed root at each of `sizes` (None: unknown)."""
+    def scan(self, sizes: Sequence[int], meanwhile: Callable[[], None] | None = None
+             ) -> dict[int, bytes | None]:
+        """Check rows and tree; return the recomputed root at each of `sizes` (None: unknown).
+
+        `meanwhile` runs once the first chunk is back: with worker processes, they go on
+        hashing the rest of the log while it runs here."""
         wanted = sorted(s for s in set(sizes) if 0 < s <= self.end)
         roots: dict[int, bytes | None] = {0: EMPTY_ROOT}
         upper: dict[NodeKey, bytes | None] = {}
@@ -205,6 +209,11 @@ class _Verifier:
                     roots[size] = None  # a leaf is gone from both the log and the tree
             if self.progress is not None:
                 self.progress("leaves", chunk.hi, self.end)
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
+        if meanwhile is not None:  # an empty log
+            meanwhile()
         stored_upper = ledger_store.nodes_above(self.conn, top_level)
         for (level, idx), value in sorted(upper.items()):
             if level > top_level:
@@ -345,7 +354,12 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
                                "columns do not say what its signed note says (edited)",
                                None, None, False, {"checkpoint_id": cp.id}))
     given = [v.claim(name, "supplied", text, verifier, origin) for name, text in supplied]
-    roots = v.scan([c.size for c in stored + given if c.size >= 0])
+    # The replay runs while worker processes hash the log; its findings join the report
+    # at the end, as they always have.
+    replayed = VerifyReport()
+    roots = v.scan([c.size for c in stored + given if c.size >= 0],
+                   meanwhile=(lambda: _projection(uow, replayed, progress)) if projection
+                   else None)
     v.judge(stored + given, roots)
     report.checkpoints = len(stored)
     good_stored = [c for c in stored if c.good]
@@ -365,7 +379,10 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
                                               kept[-1] if kept else None):
             report.add(finding)
     if projection:
-        _projection(uow, report, progress)
+        report.projection = True
+        for finding in replayed.findings:
+            report.add(finding)
+        report.omitted.update(replayed.omitted)
     # Entries in log order, then what implicates no single entry.
     report.findings.sort(key=lambda f: (f.first is None, f.first or 0, f.kind))
     return report
@@ -376,7 +393,7 @@ def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None
     size = max(report.size, 1)
     try:
         scratch = rebuild.replay(
-            uow.repo.iter_events(),
+            rebuild.events(uow.conn),
             progress=None if progress is None else (lambda n: progress("projection", n, size)))
     except Exception as exc:  # noqa: BLE001 - a tampered log may break the replay: a finding
         report.add(Finding("projection", f"the log cannot be replayed into a projection: {exc}"))

@@ -1,17 +1,36 @@
-"""Replay the log into a scratch projection and compare it with the live one."""
+"""Replay the log into a scratch projection and compare it with the live one.
+
+Both halves are bounded in memory whatever the size of the log: the events are read in
+pages on the driver's cursor, the scratch projection is SQLite's private temporary
+database (on disk past its page cache, deleted when its connection closes), and the
+comparison walks both projections in primary-key order, holding one key's rows at a time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, select
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Connection, Index, MetaData, Table, UniqueConstraint, create_engine
+from sqlalchemy.pool import NullPool
 
 from resguardo.domain.events import Event
 from resguardo.storage import projector
 from resguardo.storage import tables as t
+from resguardo.storage.database import driver_connection
+
+PAGE = 4096
+"""Event rows read per query while replaying."""
+WINDOW = 4096
+"""Key values compared per window (ids: a window holds at most this many rows)."""
+SCRATCH_CACHE_KIB = 64 * 1024
+"""The scratch projection's page cache; past it, its pages go to a temporary file."""
+
+_EVENT_COLUMNS = ("position, type, at, actor_id, actor, org_id, subject_type, subject_id, "
+                  "corrects, reason, request_id, payload, secret")
 
 
 @dataclass(frozen=True)
@@ -34,17 +53,65 @@ class Difference:
         return f"{self.table} {self.key}: the log creates this row but it is missing"
 
 
-def replay(events: Iterator[Event], *, progress: Callable[[int], None] | None = None
+def events(conn: Connection, page: int = PAGE) -> Iterator[Event]:
+    """Every event row in position order, read `page` rows at a time on the driver's
+    cursor (the replay's share of SQLAlchemy's row handling would be most of its time)."""
+    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    loads = json.loads
+    position = 0
+    while True:
+        cursor = driver_connection(conn).cursor()
+        try:
+            cursor.execute(sql, (position, page))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        for row in rows:
+            yield Event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                        row[8], row[9], row[10], loads(row[11]), row[12])
+        if len(rows) < page:
+            return
+        position = rows[-1][0] + 1
+
+
+def _scratch_connection() -> sqlite3.Connection:
+    # "": SQLite's private temporary database, removed when the connection closes.
+    db = sqlite3.connect("", check_same_thread=False)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{SCRATCH_CACHE_KIB}"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+def _scratch_schema() -> MetaData:
+    """The projection's tables with their primary keys and no other index or unique
+    constraint: the handlers find rows by primary key (and loss reports by weapon), and a
+    duplicate the live tables would have refused shows as a row the live one lacks."""
+    schema = MetaData()
+    for table in t.PROJECTION:
+        copy = table.to_metadata(schema)
+        copy.indexes.clear()
+        for constraint in [c for c in copy.constraints if isinstance(c, UniqueConstraint)]:
+            copy.constraints.discard(constraint)
+    Index("ix_loss_reports_firearm_id", schema.tables["loss_reports"].c.firearm_id)
+    return schema
+
+
+_SCRATCH = _scratch_schema()
+
+
+def replay(events: Iterable[Event], *, progress: Callable[[int], None] | None = None
            ) -> Connection:
-    """A scratch in-memory database holding the projection replayed from ``events``."""
-    engine = create_engine("sqlite://", poolclass=StaticPool,
-                           connect_args={"check_same_thread": False})
-    t.metadata.create_all(engine, tables=list(t.PROJECTION))
-    conn = engine.connect()
+    """A scratch database holding the projection replayed from ``events``."""
+    engine = create_engine("sqlite://", poolclass=NullPool, creator=_scratch_connection)
+    conn = engine.connect()  # the only one: closing it removes the scratch database
+    apply = projector.apply
     with conn.begin():
+        _SCRATCH.create_all(conn)
         for n, ev in enumerate(events, 1):
-            projector.apply(conn, ev)
-            if progress is not None and n % 1000 == 0:
+            apply(conn, ev)
+            if progress is not None and n % 4096 == 0:
                 progress(n)
     return conn
 
@@ -55,31 +122,109 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _rows(conn: Connection, table: Table) -> dict[tuple, tuple]:
-    pk = [c.name for c in table.primary_key.columns]
+def _order(value: Any) -> tuple[int, Any]:
+    """SQLite's order of values (null, numbers, text, then anything else): a row tampered
+    with can hold text in a number column."""
+    if value is None:
+        return -1, 0
+    if isinstance(value, int | float):
+        return 0, value
+    if isinstance(value, str):
+        return 1, value
+    return 2, repr(value)
+
+
+class _Side:
+    """One projection's rows of a table, read on the driver's cursor in windows of the
+    first key column."""
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.dbapi = driver_connection(conn)
+        self.qmark = conn.dialect.paramstyle == "qmark"
+        self.table = table
+        self.columns = ", ".join(c.name for c in table.columns)
+        self.first = next(iter(table.primary_key.columns)).name
+        self.order = ", ".join(c.name for c in table.primary_key.columns)
+        self.booleans = [i for i, c in enumerate(table.columns)
+                         if c.type.python_type is bool]
+
+    def _fetch(self, sql: str, params: tuple) -> list[tuple]:
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(sql if self.qmark else sql.replace("?", "%s"), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if self.booleans and not self.qmark:  # PostgreSQL's booleans; SQLite keeps 0 and 1
+            rows = [tuple(_norm(v) for v in row) for row in rows]
+        return rows
+
+    def all(self) -> list[tuple]:
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name}", ())
+
+    def window(self, lo: int, hi: int) -> list[tuple]:
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name} WHERE "
+                           f"{self.first} >= ? AND {self.first} < ? ORDER BY {self.order}",
+                           (lo, hi))
+
+    def next_key(self, lo: int) -> int | None:
+        # the upper bound leaves out text (greater than any number on SQLite): `strays`
+        rows = self._fetch(f"SELECT min({self.first}) FROM {self.table.name} WHERE "
+                           f"{self.first} >= ? AND {self.first} <= ?", (lo, 2 ** 63 - 1))
+        return None if rows[0][0] is None else rows[0][0]
+
+    def strays(self) -> list[tuple]:
+        """Rows whose first key is not a whole number (only a row edited on SQLite)."""
+        if not self.qmark:
+            return []
+        return self._fetch(f"SELECT {self.columns} FROM {self.table.name} WHERE "
+                           f"typeof({self.first}) != 'integer'", ())
+
+
+def _compare_rows(table: Table, a: list[tuple], b: list[tuple]) -> Iterator[Difference]:
     cols = [c.name for c in table.columns]
-    out = {}
-    for row in conn.execute(select(table)):
-        m = row._mapping
-        out[tuple(_norm(m[k]) for k in pk)] = tuple(_norm(m[c]) for c in cols)
-    return out
+    key_at = [cols.index(c.name) for c in table.primary_key.columns]
+    left = {tuple(r[i] for i in key_at): r for r in a}
+    right = {tuple(r[i] for i in key_at): r for r in b}
+    for key in sorted(left.keys() | right.keys(),
+                      key=lambda k: tuple(_order(v) for v in k)):
+        name = "/".join(str(k) for k in key)
+        if key not in right:
+            yield Difference(table.name, name, "extra", {})
+        elif key not in left:
+            yield Difference(table.name, name, "missing", {})
+        elif left[key] != right[key]:
+            diff = {c: (x, y) for c, x, y in zip(cols, left[key], right[key], strict=True)
+                    if x != y}
+            yield Difference(table.name, name, "differs", diff)
+
+
+def _differences(table: Table, live: Connection, replayed: Connection) -> Iterator[Difference]:
+    """Both projections' rows of `table`, a window of the first key column at a time:
+    equal windows (nearly all) cost one list comparison; a window that differs is
+    compared row by row. A table keyed by text (ammunition lots, alert keys: small) is
+    read whole."""
+    a, b = _Side(live, table), _Side(replayed, table)
+    if next(iter(table.primary_key.columns)).type.python_type is not int:
+        yield from _compare_rows(table, a.all(), b.all())
+        return
+    yield from _compare_rows(table, a.strays(), b.strays())
+    lo = min((k for k in (a.next_key(-(2 ** 63)), b.next_key(-(2 ** 63))) if k is not None),
+             default=None)
+    while lo is not None:
+        hi = lo + WINDOW
+        rows_a, rows_b = a.window(lo, hi), b.window(lo, hi)
+        if rows_a != rows_b:
+            yield from _compare_rows(table, rows_a, rows_b)
+        lo = min((k for k in (a.next_key(hi), b.next_key(hi)) if k is not None), default=None)
 
 
 def compare(live: Connection, replayed: Connection, limit: int = 1000) -> list[Difference]:
     """Every row (up to ``limit``) where the live projection and the replay disagree."""
     found: list[Difference] = []
     for table in t.PROJECTION:
-        cols = [c.name for c in table.columns]
-        a, b = _rows(live, table), _rows(replayed, table)
-        for key in sorted(a.keys() | b.keys(), key=repr):
-            name = "/".join(str(k) for k in key)
-            if key not in b:
-                found.append(Difference(table.name, name, "extra", {}))
-            elif key not in a:
-                found.append(Difference(table.name, name, "missing", {}))
-            elif a[key] != b[key]:
-                diff = {c: (x, y) for c, x, y in zip(cols, a[key], b[key], strict=True) if x != y}
-                found.append(Difference(table.name, name, "differs", diff))
+        for difference in _differences(table, live, replayed):
+            found.append(difference)
             if len(found) >= limit:
                 return found
     return found

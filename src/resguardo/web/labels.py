@@ -74,6 +74,7 @@ ALERT_KIND = {
     "open_finding": N_("Open finding"),
     "witness_refused": N_("A witness refused the ledger"),
     "witness_unreachable": N_("A witness could not be reached"),
+    "storage_full": N_("The storage is full: writes are refused"),
     "power_change": N_("Grant of power"),
     "undeclared_weapon": N_("Weapon not declared on a licence"),
     "no_credential_folio": N_("Carrying without a credential folio"),

@@ -566,6 +566,18 @@ def explain(exc: DomainError, lang: Lang) -> str:
     if code == "account_locked":
         return _("This account is locked after wrong authenticator codes. Ask an "
                  "administrator to unlock it.")
+    if code == "signing_unavailable":
+        reason = d.get("reason")
+        if reason == "wrong_key":
+            return _("Nothing can be recorded: the signing key on this server is not the one "
+                     "that signed this registry's log (a database restored without its own "
+                     "key). Consulting still works. Tell the administrator.")
+        if reason == "signer_unreachable":
+            return _("Nothing can be recorded: the signer that signs the log does not answer. "
+                     "Consulting still works. Tell the administrator.")
+        return _("Nothing can be recorded: this server has no signing key for its log (a "
+                 "database restored without its key). Consulting still works. Tell the "
+                 "administrator.")
     if code == "too_many_attempts":
         return _("Too many failed sign-ins from this computer. Wait a little and try again.")
     if code == "totp_not_enrolled":
