@@ -104,6 +104,7 @@ def publish(app: Any, *, transport: Transport = post_checkpoint,
     with app.read(None) as uow:  # most runs find nothing new: no write lock for them
         last = ledger_store.latest_checkpoint(uow.conn)
         covered = last is not None and last.size == uow.repo.log_size()
+        uow.wait_until_durable()  # a witness never cosigns what a crash could still undo
     if covered:
         assert last is not None
         stored = last

@@ -15,7 +15,7 @@ from resguardo.domain.entities import Actor, NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.timefmt import iso, utcnow
 from resguardo.storage import account_tables, ledger_store, positions, projector
-from resguardo.storage.database import WRITE, database_errors, is_sqlite
+from resguardo.storage.database import WRITE, database_errors, is_sqlite, wait_until_durable
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
@@ -228,12 +228,20 @@ class UnitOfWork:
         return ev
 
     def commit(self) -> None:
+        # On PostgreSQL the log head's row lock is released at commit: committed without
+        # waiting for the disk, then waited for (``wait_until_durable``), so writers queue
+        # on the head for their work, not for each other's WAL flush.
+        early = self._dirty and not is_sqlite(self.engine)
         if self._dirty:
             self.repo.raw.execute("UPDATE log_head SET size = ? WHERE id = 1", (self._size,))
             first, end = self._first, self._size
             if self.credential and first is not None and end is not None and end > first:
                 account_tables.record_credential(self.conn, first, end, self.credential)
+            if early:
+                self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         self._tx.commit()
+        if early:
+            wait_until_durable(self.conn)
         if self._dirty and self._size is not None:
             positions.note_commit(self._size)
         self._dirty = False
@@ -241,6 +249,16 @@ class UnitOfWork:
         if self._refusals:
             self._record_refusals()
             self._size = self._first = None  # the record moved the log's head
+
+    def wait_until_durable(self) -> None:
+        """Wait until what this unit of work read is on disk, before an outsider is shown it
+        (a checkpoint pushed to a witness or downloaded): on PostgreSQL a writer's commit
+        is visible a moment before its WAL is flushed (``commit``). A replica serves only
+        what its primary flushed; SQLite commits durably."""
+        if is_sqlite(self.engine) or self.served_by == "replica":
+            return
+        with self.engine.connect() as conn:
+            wait_until_durable(conn)
 
     def rollback(self) -> None:
         self._tx.rollback()

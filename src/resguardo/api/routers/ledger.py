@@ -38,6 +38,7 @@ MAX_ENTRIES = 2000
 def latest_checkpoint(caller: Reader) -> CheckpointOut:
     """The newest signed checkpoint (C2SP signed note) with its witness cosignatures."""
     with caller.read(may_lag=True) as uow:
+        uow.wait_until_durable()
         return CheckpointOut.model_validate(ledger_proofs.cosigned(uow).as_dict())
 
 
@@ -45,6 +46,7 @@ def latest_checkpoint(caller: Reader) -> CheckpointOut:
             openapi_extra=needs(Action.LEDGER_READ))
 def get_checkpoint(checkpoint_id: CheckpointId, caller: Reader) -> CheckpointOut:
     with caller.read(may_lag=True) as uow:
+        uow.wait_until_durable()
         return CheckpointOut.model_validate(ledger_proofs.cosigned(uow, checkpoint_id).as_dict())
 
 
