@@ -43,6 +43,9 @@ class Settings:
     #: The command line must prove who acts (a server), instead of trusting ``--as``
     #: (a laptop with one operator): RESGUARDO_CLI_SIGN_IN
     cli_sign_in: bool = False
+    #: How long a SQLite writer waits for the write lock before failing "database is
+    #: locked" (RESGUARDO_BUSY_TIMEOUT_SECONDS, default 60).
+    busy_timeout: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +74,7 @@ class Settings:
             cosignature_limit=timedelta(minutes=_float("RESGUARDO_COSIGN_MINUTES", 10)),
             cli_sign_in=(os.environ.get("RESGUARDO_CLI_SIGN_IN") or "").strip().lower()
             in {"1", "true", "yes", "on"},
+            busy_timeout=_float("RESGUARDO_BUSY_TIMEOUT_SECONDS", 60),
         )
 
 

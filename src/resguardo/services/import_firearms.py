@@ -413,6 +413,10 @@ class FirearmImport(PlainRows, CustodyRows):
         pending = self.pending
         if not pending:
             return
+        slices = self.report.slices
+        if slices is not None and self.writer.import_entry is None:
+            self.writer.wait()
+            self.writer.import_entry = slices.start()
         self.pending = []
         self.batch_keys = {}
         self.check_plain(pending)
@@ -456,6 +460,9 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.write(batch)
             self.ids.extend(batch.ids)
             self.lines.extend(planned.line for planned in accepted)
+            if slices is not None and slices.due():
+                self.writer.wait()
+                slices.commit()  # the desk gets in between two slices
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])

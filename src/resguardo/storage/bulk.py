@@ -66,7 +66,8 @@ EVENT_OWN = tuple(c for c in EVENT_COLUMNS if c not in COMMON_COLUMNS)
 FIREARM_COLUMNS = (
     "id", "serial", "serial_key", "make", "make_key", "model", "calibre", "kind", "folio",
     "barrel_serial", "ballistic_id", "licence_id", "acquired_on", "supplier", "purchase_ref",
-    "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event")
+    "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event",
+    "import_id")
 NODE_COLUMNS = ("level", "idx", "hash")
 _STAGES = (("events", EVENT_OWN), ("firearms", FIREARM_COLUMNS), ("common", COMMON_COLUMNS))
 #: A batch's tree nodes in one statement: runs of consecutive indexes of one level
@@ -91,7 +92,7 @@ _FIREARM_SELECT = ", ".join(
     ["s.position"]
     + [f"json_extract(s.payload, '$.{name}')" for name in FIREARM_COLUMNS[1:16]]
     + ["json_extract(s.payload, '$.status')", "json_extract(s.payload, '$.location_id')",
-       "NULL", "c.at", "s.position"])
+       "NULL", "c.at", "s.position", "json_extract(s.payload, '$.import_entry')"])
 #: Page cache while importing, in KiB (SQLite's negative ``cache_size``): the indexes'
 #: insertion points of a million-row import stay in memory.
 CACHE_KIB = 64 * 1024
@@ -303,6 +304,12 @@ class BatchWriter:
         for name, _ in found:
             cur.execute(f'DROP INDEX "{name}"')
         self._deferred = [sql for _, sql in found]
+
+    def keep_indexes(self) -> None:
+        """Set no index aside (a writer whose transaction commits in slices)."""
+        if self._deferred is not None:
+            raise RuntimeError("indexes were set aside already")
+        self._may_defer = False
 
     def restore_indexes(self) -> None:
         """Build again the indexes set aside, and set none aside any more.

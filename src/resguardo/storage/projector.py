@@ -152,7 +152,43 @@ def _registered(conn: Connection, ev: Event) -> None:
         licence_id=p["licence_id"], acquired_on=p["acquired_on"], supplier=p["supplier"],
         purchase_ref=p["purchase_ref"], agency_id=p["agency_id"], status=p["status"],
         location_id=p["location_id"], custodian_id=None, status_since=ev.at,
-        last_event=ev.position))
+        last_event=ev.position, import_id=p.get("import_entry")))
+
+
+# --- imports written in slices (services.imports) ---------------------------------
+
+@handles("import.started")
+def _import_started(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.imports.insert().values(
+        id=ev.position, agency_id=ev.org_id, kind=p["kind"], file=p["file"],
+        sha256=p["sha256"], state="running", started_at=ev.at))
+
+
+@handles("import.completed")
+def _import_completed(conn: Connection, ev: Event) -> None:
+    started = ev.payload.get("started")
+    if started is not None:  # an import in one transaction has no row
+        conn.execute(t.imports.update().where(t.imports.c.id == started)
+                     .values(state="completed", ended_at=ev.at, ended_by=ev.position))
+
+
+@handles("import.voided")
+def _import_voided(conn: Connection, ev: Event) -> None:
+    """Take back the weapons one slice of a failed import registered (positions
+    ``first_position`` to ``last_position``): as if they had never been registered."""
+    p = ev.payload
+    started, first, last = p["started"], p["first_position"], p["last_position"]
+    f = t.firearms.c
+    mine = and_(f.import_id == started, f.id >= first, f.id <= last)
+    # an override the import used is free again (its weapon never moved since: no entry
+    # may touch a weapon of an unfinished import)
+    conn.execute(t.overrides.update()
+                 .where(t.overrides.c.used_by_event.in_(select(f.last_event).where(mine)))
+                 .values(used_by_event=None))
+    conn.execute(t.firearms.delete().where(mine))
+    conn.execute(t.imports.update().where(t.imports.c.id == started).values(
+        state="voided" if p["complete"] else "voiding", ended_at=ev.at, ended_by=ev.position))
 
 
 @handles("custody.issued")
