@@ -13,8 +13,8 @@ The entry point commits only when the report says so (``ImportReport.commit``):
 never on a dry run, and never in the default all-or-nothing mode when a row was
 refused.
 
-A firearms import (not a dry run, not ``--update`` nor ``--create-missing``) is
-written in slices, so that the desk never waits for it long: an
+A firearms import of a file of 1 MiB or more (``SLICED_FROM_BYTES``; not a dry
+run, not ``--update`` nor ``--create-missing``) is written in slices, so that the desk never waits for it long: an
 ``import.started`` entry opens it (the ``imports`` row, ``running``); every
 weapon it registers names that entry (``import_entry``, ``firearms.import_id``)
 and takes no entry of anyone while the import runs (``UnitOfWork.
@@ -66,6 +66,9 @@ from resguardo.storage.uow import UnitOfWork
 
 #: Rows between two progress reports.
 PROGRESS_EVERY = 1000
+#: Files from this size on are imported in slices (when ``is_sliced``); a smaller one is
+#: written in about one slice's time anyway, and stays one unit of work.
+SLICED_FROM_BYTES = 1 << 20
 #: Weapons taken back by one ``import.voided`` entry (one transaction).
 VOID_SLICE = 20_000
 #: Seconds a sliced import waits, on SQLite, before taking the writer's lock again: longer
@@ -302,7 +305,7 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     sheet = open_sheet(path, runner.SCHEMAS[kind], sheet_name=options.sheet,
                        mapping=options.mapping, max_columns=options.limits.max_columns,
                        label=name, formulas=True)
-    if is_sliced(kind, options):
+    if is_sliced(kind, options) and os.path.getsize(path) >= SLICED_FROM_BYTES:
         void_abandoned(uow, agency.id)
         report.slices = Slices(uow, agency, report, options)
     report.first_position = log_position(uow)  # where this import's entries begin

@@ -269,8 +269,10 @@ class BatchWriter:
                 self._cache = int(cur.execute("PRAGMA cache_size").fetchone()[0])
                 cur.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
                 for table, columns in _STAGES:
-                    # Created in the transaction: a rollback takes them away as well.
-                    cur.execute(f"CREATE TEMP TABLE {_stage_name(table)} "
+                    # Created in the transaction: a rollback takes them away as well. (A
+                    # sliced import commits them; a rollback after its close brings them
+                    # back: the next writer on the connection takes them as they are.)
+                    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_stage_name(table)} "
                                 f"({', '.join(columns)})")
                 # A batch's staged rows stay in memory rather than spill to a file.
                 self._temp_cache = int(cur.execute("PRAGMA temp.cache_size").fetchone()[0])
