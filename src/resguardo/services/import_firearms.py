@@ -145,6 +145,8 @@ class FirearmImport(PlainRows, CustodyRows):
     def run(self) -> None:
         try:
             self._run()
+            if self.report.slices is not None:
+                self.report.slices.resume()  # the import's last entry comes next
         except BaseException:
             self.writer.close(failed=True)  # never leave a batch being written behind
             raise
@@ -311,6 +313,8 @@ class FirearmImport(PlainRows, CustodyRows):
             return None
         if text not in self.licences:
             self.sync()
+            if self.report.slices is not None:
+                self.report.slices.resume()
             try:
                 self.licences[text] = self.uow.repo.licence_id(text)
             except DomainError:
@@ -414,6 +418,8 @@ class FirearmImport(PlainRows, CustodyRows):
         if not pending:
             return
         slices = self.report.slices
+        if slices is not None:
+            slices.resume()
         if slices is not None and self.writer.import_entry is None:
             self.writer.wait()
             self.writer.import_entry = slices.start()
@@ -462,7 +468,7 @@ class FirearmImport(PlainRows, CustodyRows):
             self.lines.extend(planned.line for planned in accepted)
             if slices is not None and slices.due():
                 self.writer.wait()
-                slices.commit()  # the desk gets in between two slices
+                slices.release()  # the desk gets in while the next rows are read
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])

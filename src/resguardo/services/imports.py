@@ -305,8 +305,9 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     sheet = open_sheet(path, runner.SCHEMAS[kind], sheet_name=options.sheet,
                        mapping=options.mapping, max_columns=options.limits.max_columns,
                        label=name, formulas=True)
+    if kind == "firearms" and not options.dry_run:
+        void_abandoned(uow, agency.id)  # a dead import's weapons would hold their serials
     if is_sliced(kind, options) and os.path.getsize(path) >= SLICED_FROM_BYTES:
-        void_abandoned(uow, agency.id)
         report.slices = Slices(uow, agency, report, options)
     report.first_position = log_position(uow)  # where this import's entries begin
     try:
@@ -388,17 +389,25 @@ class Slices:
         hold = import_liveness.Hold(self.uow.conn, ev.position)  # before it is seen running
         self.uow.on_exit(hold.release)
         report.started = ev.position
+        self.began = time.monotonic()
         return ev.position
 
     def due(self) -> bool:
         """Whether the slice has held the writer's lock long enough."""
         return time.monotonic() - self.began >= self.seconds
 
-    def commit(self) -> None:
-        """Commit the slice and take the lock again; an inspection opened at the agency
-        since refuses the rest (and the import is voided)."""
-        self.uow.commit_and_continue(self.pause)
+    def release(self) -> None:
+        """Commit the slice and let the writer's lock go: the next rows are read and judged
+        without it (``resume`` takes it again)."""
+        self.uow.commit_and_release()
         self.committed += 1
+
+    def resume(self) -> None:
+        """Take the writer's lock again for the next slice; an inspection opened at the
+        agency since refuses the rest (and the import is voided)."""
+        if not self.uow.released:
+            return
+        self.uow.resume(self.pause)
         self.uow.refuse_if_frozen(self.agency.id, "import.firearms", self.report.file)
         self.began = time.monotonic()
 

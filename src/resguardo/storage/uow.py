@@ -68,6 +68,8 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         #: Run when the unit of work ends, whatever became of it (``on_exit``).
         self._on_exit: list[Callable[[], None]] = []
+        #: When ``commit_and_release`` let the writer's lock go (None: in a transaction).
+        self._released_at: float | None = None
 
     def __enter__(self) -> UnitOfWork:
         conn = self.engine.connect()
@@ -110,6 +112,8 @@ class UnitOfWork:
     # --- the log ------------------------------------------------------------------
 
     def _head(self) -> int:
+        if self._released_at is not None:
+            self.resume()
         if self._size is None:
             if not self.write:
                 raise RuntimeError("a read-only unit of work cannot append events")
@@ -261,21 +265,37 @@ class UnitOfWork:
     def restart(self) -> None:
         """Roll back what is not committed and begin a new transaction."""
         self.rollback()
+        self._released_at = None
+        self._tx = self.conn.begin()
+
+    def commit_and_release(self) -> None:
+        """Commit what is appended so far and take no new transaction yet: the writer's lock
+        is free until ``resume`` (a slice of a long write; appending resumes by itself)."""
+        self.commit()
+        self._size = self._first = None  # others may append before the next slice
+        self._released_at = time.monotonic()
+
+    @property
+    def released(self) -> bool:
+        return self._released_at is not None
+
+    def resume(self, pause: float = 0.0) -> None:
+        """Begin the next transaction after ``commit_and_release``, no sooner than ``pause``
+        seconds after the release (so that a writer waiting for the lock gets in: SQLite's
+        busy handler retries every 100 ms at most)."""
+        if self._released_at is None:
+            return
+        left = pause - (time.monotonic() - self._released_at)
+        if left > 0:
+            time.sleep(left)
+        self._released_at = None
         self._tx = self.conn.begin()
 
     def commit_and_continue(self, pause: float = 0.0) -> None:
         """Commit what is appended so far, then begin a new transaction on the same
-        connection (a slice of a long write: the writer's lock is released in between).
-
-        ``pause``: seconds to wait before taking the lock again, so that a writer waiting
-        for it gets in (SQLite's busy handler retries every 100 ms at most; PostgreSQL
-        queues the waiters on the log head's row in order and needs none).
-        """
-        self.commit()
-        self._size = self._first = None  # others may append before the next slice
-        if pause > 0:
-            time.sleep(pause)
-        self._tx = self.conn.begin()
+        connection, ``pause`` seconds later (``resume``)."""
+        self.commit_and_release()
+        self.resume(pause)
 
     def rollback(self) -> None:
         self._after_commit.clear()
