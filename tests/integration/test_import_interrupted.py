@@ -1,8 +1,12 @@
-"""An import killed half-way (SIGKILL, or Ctrl-C) leaves the database exactly as it was.
+"""An import killed half-way (SIGKILL, or Ctrl-C) leaves the registry as it was.
 
 The import runs as ``resguardo import firearms`` in a child process against
 the test deployment (SQLite and PostgreSQL); the test waits until the child
-is writing rows inside its transaction, stops it, and compares.
+is writing rows, stops it, and compares. The file is large enough to be written
+in slices (``services.imports``): Ctrl-C voids the slices committed so far at
+once; after SIGKILL the next import finds the dead one and voids it. The log
+keeps what happened (``import.started``, ``import.voided``), the registry has
+not one weapon of it.
 """
 
 from __future__ import annotations
@@ -88,7 +92,8 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
         deadline = time.monotonic() + 60
         while writing(world, url, None, 0) and time.monotonic() < deadline:
             time.sleep(0.2)
-    assert snapshot(world) == before
+    if how == signal.SIGINT:  # voided on its way out
+        assert snapshot(world)[1] == before[1]
     with world.read("auditor") as uow:
         report = verify(uow, verifier=None, origin=world.settings.log_origin)
     assert [f.kind for f in report.findings if f.kind not in ("no_key",
@@ -100,3 +105,6 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
         uow.commit()
     assert report.imported == 10
     assert snapshot(world)[1] == before[1] + 10
+    with world.read(None) as uow:
+        states = [row[0] for row in uow.conn.execute(text("SELECT state FROM imports"))]
+    assert states in ([], ["voided"])  # voided, or stopped before its first slice

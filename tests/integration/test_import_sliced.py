@@ -22,7 +22,7 @@ from sqlalchemy import text
 from test_import_api import Client
 
 from resguardo.domain.errors import Conflict
-from resguardo.services import custody, imports
+from resguardo.services import custody, imports, trace
 from resguardo.services.imports import ImportOptions, import_file
 from resguardo.services.ledger_verify import verify
 from resguardo.storage.rebuild import compare, replay
@@ -191,6 +191,11 @@ def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_the
     # its weapons are not the registry's: no custody movement hangs on them
     with world.work("armero1") as uow, pytest.raises(Conflict, match="being imported"):
         custody.issue(uow, "K0000001", "P2")
+    # and trace says so
+    with world.work("jefe1") as uow:
+        [found] = trace.trace(uow, trace.TraceInput("K0000001"), reason="prueba")["candidates"]
+        uow.commit()
+    assert found["import_running"] == started
     check_log(world)  # what was committed is a consistent log and projection
     # the next import finds the dead one and takes it back first
     small = inventory(tmp_path / "pequeño.csv", 10)
@@ -200,4 +205,8 @@ def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_the
     assert report.imported == 10
     assert imports_rows(world)[0] == (started, "voided")
     assert counts(world)[0] == before[0] + 10
+    with world.work("jefe1") as uow:  # the voided weapon is gone; the new one is the registry's
+        [found] = trace.trace(uow, trace.TraceInput("K0000001"), reason="prueba")["candidates"]
+        uow.commit()
+    assert found["import_running"] is None and found["custody"][0]["at"] is not None
     check_log(world)

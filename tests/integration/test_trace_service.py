@@ -110,7 +110,7 @@ def test_the_answer_has_the_trace_shape_of_formats_md(world):
         "custody": [{"at": "2025-03-03T08:00:00.000000Z", "event": "firearm.registered",
                      "officer": None, "location": "ARM1", "to_agency": "MUN1"}],
         "kind": "pistol", "status_on_date": "in_storage", "location_on_date": "ARM1",
-        "former_serial": None}
+        "former_serial": None, "import_running": None}
 
 
 # --- custody on a date ---------------------------------------------------------------------------

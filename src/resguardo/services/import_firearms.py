@@ -53,6 +53,9 @@ from resguardo.storage.uow import UnitOfWork
 
 #: Firearms appended per batch.
 BATCH = 5000
+#: Firearms appended per batch of an import written in slices: a slice ends after a
+#: batch, so a smaller batch keeps the slices near their time.
+SLICED_BATCH = 2000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
@@ -137,6 +140,7 @@ class FirearmImport(PlainRows, CustodyRows):
         self.plain_dates: dict[str, str] = {}
         self.make_keys: dict[str, str] = {}
         self.planned_type = _Planned
+        self.batch = BATCH if self.report.slices is None else SLICED_BATCH
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -168,7 +172,7 @@ class FirearmImport(PlainRows, CustodyRows):
                 continue
             self.batch_keys[planned.key] = line
             self.pending.append(planned)
-            if len(self.pending) >= BATCH:
+            if len(self.pending) >= self.batch:
                 self.flush()
         self.flush()
         self.sync()

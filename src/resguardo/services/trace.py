@@ -283,6 +283,7 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "kind": hit["kind"],
         "status_on_date": on_date.state.status,
         "location_on_date": names.location(on_date.state.location_id),
+        "import_running": hit.get("import_running"),
     }
 
 
