@@ -473,6 +473,7 @@ class FirearmImport(PlainRows, CustodyRows):
             if slices is not None and slices.due():
                 self.writer.wait()
                 slices.release()  # the desk gets in while the next rows are read
+                self.writer.between_slices()
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])

@@ -208,6 +208,10 @@ class BatchWriter:
         #: next has the table's statistics taken again (doubling: a few times an import).
         self._firearms_written = 0
         self._analyze_at = ANALYZE_AFTER
+        #: A writer whose transaction commits in slices (``keep_indexes``), and whether the
+        #: statistics are to be taken at the next pause between slices.
+        self._sliced = False
+        self._analyze_due = False
 
     def write(self, events: list[tuple], common: Common, firearms: list[tuple],
               nodes: Sequence[tuple], after: Callable[[], None] | None = None) -> None:
@@ -235,7 +239,9 @@ class BatchWriter:
                             for row in rows:
                                 copy.write_row(row)
                 self._firearms_written += len(firearms)
-                if self._firearms_written >= self._analyze_at:
+                if self._firearms_written >= self._analyze_at and self._sliced:
+                    self._analyze_due = True  # between two slices, without the log's lock
+                elif self._firearms_written >= self._analyze_at:
                     # What the planner knows of the table is what it was before the import
                     # (for a new table: nothing). Look-ups by (make, serial) would read
                     # every weapon of a make, more at each batch; counted again, they
@@ -308,10 +314,27 @@ class BatchWriter:
         self._deferred = [sql for _, sql in found]
 
     def keep_indexes(self) -> None:
-        """Set no index aside (a writer whose transaction commits in slices)."""
+        """Set no index aside (a writer whose transaction commits in slices); on PostgreSQL
+        take the table's statistics between slices (``between_slices``)."""
         if self._deferred is not None:
             raise RuntimeError("indexes were set aside already")
         self._may_defer = False
+        self._sliced = True
+
+    def between_slices(self) -> None:
+        """After a slice is committed, before the next one begins: on PostgreSQL, take the
+        statistics of ``firearms`` again when due, in a transaction of its own (ANALYZE
+        blocks no writer; inside a slice it would hold the log's lock meanwhile)."""
+        if not self._analyze_due:
+            return
+        self._analyze_due = False
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute("ANALYZE firearms")
+        finally:
+            cur.close()
+        self._dbapi.commit()
+        self._analyze_at = 2 * self._firearms_written
 
     def restore_indexes(self) -> None:
         """Build again the indexes set aside, and set none aside any more.

@@ -422,6 +422,11 @@ class LogWriter:
         frontier = {key: known[key] for key in root_node_keys(start + len(leaves))}
         return nodes, frontier
 
+    def between_slices(self) -> None:
+        """Call after a slice is committed, before the next one begins (see
+        ``BatchWriter.between_slices``)."""
+        self._rows.between_slices()
+
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).
 
