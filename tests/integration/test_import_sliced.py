@@ -164,6 +164,29 @@ def test_an_import_that_fails_after_slices_is_voided_and_the_registry_is_as_befo
     check_log(world)
 
 
+def test_an_interrupted_import_is_voided_on_its_way_out(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "SLICED_FROM_BYTES", 0)
+    monkeypatch.setenv("RESGUARDO_IMPORT_SLICE_SECONDS", "0.000001")
+    monkeypatch.setattr(imports, "SLICE_PAUSE", 0.0)
+    path = inventory(tmp_path / "inventario.csv", 12_000)
+    before = counts(world)
+
+    def ctrl_c(rows: int, *_: int) -> None:
+        if rows >= 9000:
+            raise KeyboardInterrupt
+
+    with world.work("armero1") as uow, pytest.raises(KeyboardInterrupt):
+        import_file(uow, "firearms", path, ImportOptions(), progress=ctrl_c)
+    assert counts(world)[0] == before[0]
+    [(started, state)] = imports_rows(world)
+    assert state == "voided"
+    with world.read(None) as uow:
+        [voided] = [e for e in uow.repo.iter_events() if e.type == "import.voided"]
+    assert voided.payload["reason"] == "the import failed: interrupted"
+    assert voided.payload["started"] == started and voided.payload["weapons"] >= 8000
+    check_log(world)
+
+
 def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_them(
         world, tmp_path):
     path = inventory(tmp_path / "inventario.csv", 60_000)  # 1.9 MB: sliced
@@ -192,7 +215,7 @@ def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_the
     with world.work("armero1") as uow, pytest.raises(Conflict, match="being imported"):
         custody.issue(uow, "K0000001", "P2")
     # and trace says so
-    with world.work("jefe1") as uow:
+    with world.work("investigador") as uow:
         [found] = trace.trace(uow, trace.TraceInput("K0000001"), reason="prueba")["candidates"]
         uow.commit()
     assert found["import_running"] == started
@@ -205,7 +228,7 @@ def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_the
     assert report.imported == 10
     assert imports_rows(world)[0] == (started, "voided")
     assert counts(world)[0] == before[0] + 10
-    with world.work("jefe1") as uow:  # the voided weapon is gone; the new one is the registry's
+    with world.work("investigador") as uow:  # the voided one is gone, the new one is there
         [found] = trace.trace(uow, trace.TraceInput("K0000001"), reason="prueba")["candidates"]
         uow.commit()
     assert found["import_running"] is None and found["custody"][0]["at"] is not None

@@ -267,6 +267,9 @@ class UnitOfWork:
         self.rollback()
         self._released_at = None
         self._tx = self.conn.begin()
+        # an interruption (Ctrl-C) inside a statement makes SQLAlchemy drop the driver's
+        # connection and open another: the repositories speak through the new one
+        self.repo = Repositories(self.conn, self.actor)
 
     def commit_and_release(self) -> None:
         """Commit what is appended so far and take no new transaction yet: the writer's lock
