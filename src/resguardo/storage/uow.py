@@ -302,7 +302,8 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._after_commit.clear()
-        self._tx.rollback()
+        if self._released_at is None:  # after ``commit_and_release`` nothing is open
+            self._tx.rollback()
         self._size = None
         self._first = None
         self._dirty = False
