@@ -7,7 +7,9 @@ wall time and peak memory are measured alike:
 
 - ``resguardo import firearms FILE --json``: every row validated, one
   ``firearm.registered`` event per row with its ledger leaf and Merkle
-  nodes, the projection, the import's own event, all in one transaction;
+  nodes, the projection, the import's own events, committed in slices so
+  that the desk's writes get in between (``services.imports``; how long
+  they wait meanwhile is ``bench/import_desk.py``'s);
 - the anchor: the same file parsed with Python's ``csv`` module and written
   with ``sqlite3`` ``executemany`` into a table of its columns, in one
   transaction (no validation, no events), with the product's PRAGMAs.

@@ -59,6 +59,9 @@ class Settings:
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             return Path(url.removeprefix("sqlite:///") + ".credential.key")
         return Path("resguardo-credential.key")
+    #: How long a SQLite writer waits for the write lock before failing "database is
+    #: locked" (RESGUARDO_BUSY_TIMEOUT_SECONDS, default 60).
+    busy_timeout: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -90,6 +93,7 @@ class Settings:
             in {"1", "true", "yes", "on"},
             read_database_url=(os.environ.get("RESGUARDO_READ_DATABASE_URL") or "").strip(),
             credential_key=Path(credential_key) if credential_key else None,
+            busy_timeout=_float("RESGUARDO_BUSY_TIMEOUT_SECONDS", 60),
         )
 
 

@@ -111,7 +111,7 @@ def test_the_answer_has_the_trace_shape_of_formats_md(world):
                      "officer": None, "location": "ARM1", "to_agency": "MUN1"}],
         "kind": "pistol", "status_on_date": "in_storage", "location_on_date": "ARM1",
         "former_serial": None, "officer_of_record_on_date": None,
-        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}}
+        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}, "import_running": None}
 
 
 # --- custody on a date ---------------------------------------------------------------------------

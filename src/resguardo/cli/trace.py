@@ -207,8 +207,10 @@ def _print_answer(answer: dict[str, Any], when: str | None) -> None:
                 else " ".join(v for v in (c["status_on_date"], c["location_on_date"]) if v)
                 or "not yet registered")
         serial = c["serial"] + (f" (was {c['former_serial']})" if c.get("former_serial") else "")
+        status = c["status"] + (f" (being imported, entry {c['import_running']})"
+                                if c.get("import_running") is not None else "")
         rows.append((n, serial, c["make"], c["model"], c["calibre"], f"{c['distance']:g}",
-                     c["agency"], c["status"], then))
+                     c["agency"], status, then))
     print_table(f"Trace {answer['query']}: {len(found)} candidate(s)",
                 ["#", "serial", "make", "model", "calibre", "distance", "agency", "status",
                  f"held or stored{moment}"], rows)

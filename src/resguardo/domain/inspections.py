@@ -108,8 +108,10 @@ FROZEN_PREFIXES = ("firearm.", "custody.issued", "custody.returned", "ammunition
                    "location.", "import.", "licence.")
 #: Kept possible while frozen: a loss or theft must always be reportable and notified,
 #: and a chief's negligence finding on it changes nothing the count is checked against.
+#: A failed import's weapons, never the registry's, are taken back (``import.voided``).
 ALLOWED_WHILE_FROZEN = frozenset({"firearm.reported_lost", "firearm.reported_stolen",
-                                  "firearm.loss_notified", "firearm.negligence_determined"})
+                                  "firearm.loss_notified", "firearm.negligence_determined",
+                                  "import.voided"})
 
 
 def frozen_while_open(event_type: str) -> bool:

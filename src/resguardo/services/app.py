@@ -52,7 +52,8 @@ class Resguardo:
         if self._engine is not None:
             return self._engine
         return make_engine(self.settings.database_url,
-                           synchronous=self.settings.sqlite_synchronous)
+                           synchronous=self.settings.sqlite_synchronous,
+                           busy_timeout=self.settings.busy_timeout)
 
     def work(self, actor: Actor | str | ActorResolver | None, *, write: bool = True,
              request_id: str | None = None, credential: str | None = None) -> UnitOfWork:

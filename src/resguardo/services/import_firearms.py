@@ -55,6 +55,9 @@ from resguardo.storage.uow import UnitOfWork
 
 #: Firearms appended per batch.
 BATCH = 5000
+#: Firearms appended per batch of an import written in slices: a slice ends after a
+#: batch, so a smaller batch keeps the slices near their time.
+SLICED_BATCH = 1000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
@@ -140,6 +143,7 @@ class FirearmImport(PlainRows, CustodyRows):
         self.make_keys: dict[str, str] = {}
         self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
+        self.batch = BATCH if self.report.slices is None else SLICED_BATCH
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -148,6 +152,8 @@ class FirearmImport(PlainRows, CustodyRows):
     def run(self) -> None:
         try:
             self._run()
+            if self.report.slices is not None:
+                self.report.slices.resume()  # the import's last entry comes next
         except BaseException:
             self.writer.close(failed=True)  # never leave a batch being written behind
             raise
@@ -169,7 +175,7 @@ class FirearmImport(PlainRows, CustodyRows):
                 continue
             self.batch_keys[planned.key] = line
             self.pending.append(planned)
-            if len(self.pending) >= BATCH:
+            if len(self.pending) >= self.batch:
                 self.flush()
         self.flush()
         self.sync()
@@ -317,6 +323,8 @@ class FirearmImport(PlainRows, CustodyRows):
             return None
         if text not in self.licences:
             self.sync()
+            if self.report.slices is not None:
+                self.report.slices.resume()
             try:
                 ref = self.uow.repo.licence_ref(text)
             except DomainError:
@@ -425,6 +433,12 @@ class FirearmImport(PlainRows, CustodyRows):
         pending = self.pending
         if not pending:
             return
+        slices = self.report.slices
+        if slices is not None:
+            slices.resume()
+        if slices is not None and self.writer.import_entry is None:
+            self.writer.wait()
+            self.writer.import_entry = slices.start()
         self.pending = []
         self.batch_keys = {}
         self.check_plain(pending)
@@ -468,6 +482,10 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.write(batch)
             self.ids.extend(batch.ids)
             self.lines.extend(planned.line for planned in accepted)
+            if slices is not None and slices.due():
+                self.writer.wait()
+                slices.release()  # the desk gets in while the next rows are read
+                self.writer.between_slices()
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])

@@ -9,10 +9,25 @@ unique in the whole system); a weapon the sheet shows issued or in repair
 gets the custody event the custody service would append. The import itself
 is an ``import.completed`` event with the file's name and SHA-256.
 
-One import is one unit of work. The entry point commits only when the report
-says so (``ImportReport.commit``): never on a dry run, and never in the
-default all-or-nothing mode when a row was refused. An interrupted import
-leaves the database as it was, since nothing is committed before the end.
+The entry point commits only when the report says so (``ImportReport.commit``):
+never on a dry run, and never in the default all-or-nothing mode when a row was
+refused.
+
+A firearms import of a file of 1 MiB or more (``SLICED_FROM_BYTES``; not a dry
+run, not ``--update`` nor ``--create-missing``) is written in slices, so that the desk never waits for it long: an
+``import.started`` entry opens it (the ``imports`` row, ``running``); every
+weapon it registers names that entry (``import_entry``, ``firearms.import_id``)
+and takes no entry of anyone while the import runs (``UnitOfWork.
+refuse_if_importing``); about every ``RESGUARDO_IMPORT_SLICE_SECONDS`` the
+slice written so far is committed and the writer's lock let go for a moment. The
+``import.completed`` entry, committed by the entry point, makes the weapons the
+registry's. An import that fails after a slice was committed (a refused row in
+all-or-nothing mode, an error, Ctrl-C) is taken back by ``import.voided``
+entries, a slice of weapons each, which the projection honours by removing them
+(``storage.projector``); one whose process died is taken back by the next import
+(``void_abandoned``, ``storage.import_liveness``). Either way the registry is
+as it was, and the log says what happened. Other imports are one unit of work,
+which an interruption leaves as it was.
 
 Firearms stream through in batches (``import_firearms``,
 ``storage.import_batch``); memory stays flat whatever the file size.
@@ -27,6 +42,7 @@ import hashlib
 import io
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +58,37 @@ from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
 from resguardo.sheets.xlsxfile import Formula
+from resguardo.storage import import_liveness
+from resguardo.storage.database import checkpoint_wal as storage_checkpoint
+from resguardo.storage.database import is_sqlite
 from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
 #: Rows between two progress reports.
 PROGRESS_EVERY = 1000
+#: Files from this size on are imported in slices (when ``is_sliced``); a smaller one is
+#: written in about one slice's time anyway, and stays one unit of work.
+SLICED_FROM_BYTES = 1 << 20
+#: Weapons taken back by one ``import.voided`` entry (one transaction).
+VOID_SLICE = 20_000
+#: Seconds a sliced import waits, on SQLite, before taking the writer's lock again: longer
+#: than the busy handler's longest sleep (100 ms), so a waiting writer gets in.
+SLICE_PAUSE = 0.12
+
+
+def slice_seconds() -> float:
+    """RESGUARDO_IMPORT_SLICE_SECONDS: how long a sliced import holds the writer's lock
+    before it commits what it wrote and lets the desk in (default 0.5)."""
+    raw = os.environ.get("RESGUARDO_IMPORT_SLICE_SECONDS") or "0.5"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(f"RESGUARDO_IMPORT_SLICE_SECONDS must be a number, got {raw!r}",
+                               field="RESGUARDO_IMPORT_SLICE_SECONDS") from None
+    if not value > 0:
+        raise ValidationFailed("RESGUARDO_IMPORT_SLICE_SECONDS must be more than 0",
+                               field="RESGUARDO_IMPORT_SLICE_SECONDS")
+    return value
 KINDS = ("firearms", "officers", "locations")
 #: Header of the column the rejected-rows file adds; left out when such a file is re-imported.
 ERROR_COLUMN = "error"
@@ -176,6 +218,12 @@ class ImportReport:
     """Header as written -> the field it was read as (``note`` for notes)."""
     entry: int | None = None
     """Position of the ``import.completed`` event (when committed)."""
+    started: int | None = None
+    """Position of the ``import.started`` event of an import written in slices."""
+    voided: bool = False
+    """A sliced import that failed and was taken back (``import.voided``)."""
+    slices: Slices | None = field(default=None, repr=False, compare=False)
+    """How a sliced import commits as it goes (None: one unit of work)."""
     first_position: int | None = None
     last_position: int | None = None
 
@@ -198,7 +246,8 @@ class ImportReport:
             "rows": self.rows, "imported": self.imported, "updated": self.updated,
             "unchanged": self.unchanged, "rejected": self.rejected,
             "created": {"locations": self.created_locations, "officers": self.created_officers},
-            "entry": self.entry, "headers": self.headers, "mapping": self.mapping,
+            "entry": self.entry, "started": self.started, "voided": self.voided,
+            "headers": self.headers, "mapping": self.mapping,
             "problem_count": self.problem_count,
             "problems": [p.as_dict(lang, surface) for p in self.problems],
         }
@@ -249,7 +298,6 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     report = ImportReport(kind=kind, file=name, sha256=file_sha256(path), agency=agency.code,
                           dry_run=options.dry_run, skip_invalid=options.skip_invalid,
                           update=options.update)
-    report.first_position = log_position(uow)  # where this import's entries begin
     if kind == "firearms":
         from resguardo.services import import_firearms as runner
     else:
@@ -257,29 +305,185 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     sheet = open_sheet(path, runner.SCHEMAS[kind], sheet_name=options.sheet,
                        mapping=options.mapping, max_columns=options.limits.max_columns,
                        label=name, formulas=True)
-    with sheet:
-        describe(sheet, report)
-        if rejects is not None:
-            rejects.header(sheet.headers)
-        runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
-    if report.rows == 0:
-        # a header alone is not an import: refused whole, so that no entry says it happened
-        raise ValidationFailed(f"{name}: no rows to import", field="file", file=name)
-    report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
-    if report.commit:
-        report.last_position = log_position(uow) - 1
-        ev = uow.append(NewEvent("import.completed", {
-            "kind": kind, "file": name, "sha256": report.sha256, "rows": report.rows,
-            "imported": report.imported, "updated": report.updated,
-            "unchanged": report.unchanged, "rejected": report.rejected,
-            "skip_invalid": options.skip_invalid, "update": options.update,
-            "first_position": report.first_position,
-            "last_position": report.last_position,
-            "created_locations": report.created_locations,
-            "created_officers": report.created_officers,
-        }, org_id=agency.id))
-        report.entry = ev.position
+    if kind == "firearms" and not options.dry_run:
+        void_abandoned(uow, agency.id)  # a dead import's weapons would hold their serials
+    if is_sliced(kind, options) and os.path.getsize(path) >= SLICED_FROM_BYTES:
+        report.slices = Slices(uow, agency, report, options)
+    report.first_position = log_position(uow)  # where this import's entries begin
+    try:
+        with sheet:
+            describe(sheet, report)
+            if rejects is not None:
+                rejects.header(sheet.headers)
+            runner.run(kind, uow, agency, sheet, options, report, progress, rejects)
+        if report.rows == 0:
+            # a header alone is not an import: refused whole, so that no entry says it
+            # happened
+            raise ValidationFailed(f"{name}: no rows to import", field="file", file=name)
+        report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
+        if report.commit:
+            report.last_position = log_position(uow) - 1
+            payload: dict[str, Any] = {
+                "kind": kind, "file": name, "sha256": report.sha256, "rows": report.rows,
+                "imported": report.imported, "updated": report.updated,
+                "unchanged": report.unchanged, "rejected": report.rejected,
+                "skip_invalid": options.skip_invalid, "update": options.update,
+                "first_position": report.first_position,
+                "last_position": report.last_position,
+                "created_locations": report.created_locations,
+                "created_officers": report.created_officers,
+            }
+            if report.started is not None:
+                payload["started"] = report.started
+                if report.slices is not None and report.slices.committed:
+                    uow.after_commit(lambda: checkpoint_wal(uow))
+            ev = uow.append(NewEvent("import.completed", payload, org_id=agency.id))
+            report.entry = ev.position
+    except BaseException as exc:
+        if report.started is not None:
+            _void_after(uow, report, f"the import failed: {_why(exc)}")
+        raise
+    if report.started is not None and report.failed:
+        _void_after(uow, report, f"{report.rejected} of {report.rows} rows were refused "
+                                 "(all or nothing)")
     return report
+
+
+# --- imports written in slices ------------------------------------------------------------
+
+
+def is_sliced(kind: str, options: ImportOptions) -> bool:
+    """Whether an import is written in slices (see the module docstring): a firearms import
+    that only adds weapons. A dry run writes nothing; ``--update`` changes weapons already
+    the registry's and ``--create-missing`` adds locations and officers, which a voided
+    import could not take back: those stay one unit of work."""
+    return (kind == "firearms" and not options.dry_run and not options.update
+            and not options.create_missing)
+
+
+class Slices:
+    """A sliced import's ``import.started`` entry, and when it commits what it wrote and
+    lets the desk in."""
+
+    def __init__(self, uow: UnitOfWork, agency: Organization, report: ImportReport,
+                 options: ImportOptions) -> None:
+        self.uow = uow
+        self.agency = agency
+        self.report = report
+        self.options = options
+        self.seconds = slice_seconds()
+        self.pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
+        self.began = time.monotonic()
+        self.committed = 0
+
+    def start(self) -> int:
+        """Append ``import.started`` (once, before the first weapon) and hold the import's
+        liveness lock until the unit of work ends; returns its position."""
+        report = self.report
+        if report.started is not None:
+            return report.started
+        ev = self.uow.append(NewEvent("import.started", {
+            "kind": report.kind, "file": report.file, "sha256": report.sha256,
+            "skip_invalid": self.options.skip_invalid, "update": self.options.update,
+        }, org_id=self.agency.id))
+        hold = import_liveness.Hold(self.uow.conn, ev.position)  # before it is seen running
+        self.uow.on_exit(hold.release)
+        report.started = ev.position
+        self.began = time.monotonic()
+        return ev.position
+
+    def due(self) -> bool:
+        """Whether the slice has held the writer's lock long enough."""
+        return time.monotonic() - self.began >= self.seconds
+
+    def release(self) -> None:
+        """Commit the slice and let the writer's lock go: the next rows are read and judged
+        without it (``resume`` takes it again)."""
+        self.uow.commit_and_release()
+        self.committed += 1
+
+    def resume(self) -> None:
+        """Take the writer's lock again for the next slice; an inspection opened at the
+        agency since refuses the rest (and the import is voided)."""
+        if not self.uow.released:
+            return
+        self.uow.resume(self.pause)
+        self.uow.refuse_if_frozen(self.agency.id, "import.firearms", self.report.file)
+        self.began = time.monotonic()
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return type(exc).__name__
+
+
+def _void_after(uow: UnitOfWork, report: ImportReport, reason: str) -> None:
+    """Take back a sliced import that failed: its uncommitted slice is rolled back, its
+    committed slices voided (each ``import.voided`` entry commits)."""
+    assert report.started is not None
+    uow.restart()
+    started, report.started = report.started, None
+    if uow.repo.raw.scalar("SELECT id FROM imports WHERE id = ?", (started,)) is None:
+        return  # nothing was committed yet: rolled back, as if it never happened
+    report.started = started
+    void_import(uow, started, reason)
+    report.voided = True
+
+
+def void_import(uow: UnitOfWork, started: int, reason: str) -> int:
+    """Append and commit the ``import.voided`` entries that take back every weapon of the
+    import started at ``started``, ``VOID_SLICE`` at a time (each its own transaction,
+    the last one marks it voided); returns how many weapons were taken back."""
+    agency_id = uow.repo.raw.scalar("SELECT agency_id FROM imports WHERE id = ?", (started,))
+    if agency_id is None:
+        raise ValueError(f"no sliced import started at entry {started}")
+    pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
+    total = 0
+    while True:
+        uow.lock()
+        ids = [int(row.id) for row in uow.repo.raw.rows(
+            "SELECT id FROM firearms WHERE import_id = ? ORDER BY id LIMIT ?",
+            (started, VOID_SLICE))]
+        complete = len(ids) < VOID_SLICE
+        uow.append(NewEvent("import.voided", {
+            "started": started, "reason": reason, "weapons": len(ids),
+            "first_position": ids[0] if ids else started,
+            "last_position": ids[-1] if ids else started, "complete": complete,
+        }, org_id=int(agency_id)))
+        total += len(ids)
+        uow.commit_and_continue(0.0 if complete else pause)
+        if complete:
+            return total
+
+
+def void_abandoned(uow: UnitOfWork, agency_id: int | None = None) -> list[int]:
+    """Void the sliced imports whose process died before finishing (``running`` or
+    ``voiding`` with no live holder); returns their ``import.started`` entries."""
+    sql = "SELECT id FROM imports WHERE state IN ('running', 'voiding')"
+    params: tuple = ()
+    if agency_id is not None:
+        sql += " AND agency_id = ?"
+        params = (agency_id,)
+    done = []
+    for row in uow.repo.raw.rows(sql + " ORDER BY id", params):
+        started = int(row.id)
+        if import_liveness.alive(uow.conn, started):
+            continue
+        void_import(uow, started, "the process running the import stopped before it ended")
+        done.append(started)
+    return done
+
+
+def checkpoint_wal(uow: UnitOfWork) -> None:
+    """After a large write on SQLite: copy the write-ahead log back into the database and
+    cut it to nothing (``wal_checkpoint(TRUNCATE)``), so it does not stay hundreds of
+    megabytes beside it until the last connection closes."""
+    if not is_sqlite(uow.engine):
+        return
+    storage_checkpoint(uow.conn)
 
 
 class RejectedRows(NamedTuple):

@@ -301,6 +301,7 @@ _CHANGE_TYPES = ("firearm.registered", "entry.corrected", "entry.correction_requ
                  "firearm.reported_stolen", "firearm.recovered", "firearm.transfer_requested",
                  "firearm.transfer_sent", "firearm.transfer_received",
                  "firearm.decommission_requested", "firearm.decommissioned", "import.completed",
+                 "import.voided",
                  "location.created", "firearm.moved", "firearm.repair_sent",
                  "firearm.repair_returned", "firearm.released",
                  "firearm.negligence_determined")

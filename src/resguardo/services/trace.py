@@ -296,6 +296,7 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
         "differences": {"unreadable": told.unreadable, "lookalike": told.lookalike,
                         "other": told.other},
         "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
+        "import_running": hit.get("import_running"),
     }
 
 

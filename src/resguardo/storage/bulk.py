@@ -66,7 +66,8 @@ EVENT_OWN = tuple(c for c in EVENT_COLUMNS if c not in COMMON_COLUMNS)
 FIREARM_COLUMNS = (
     "id", "serial", "serial_key", "make", "make_key", "model", "calibre", "kind", "folio",
     "barrel_serial", "ballistic_id", "licence_id", "acquired_on", "supplier", "purchase_ref",
-    "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event")
+    "agency_id", "status", "location_id", "custodian_id", "status_since", "last_event",
+    "import_id")
 NODE_COLUMNS = ("level", "idx", "hash")
 _STAGES = (("events", EVENT_OWN), ("firearms", FIREARM_COLUMNS), ("common", COMMON_COLUMNS))
 #: A batch's tree nodes in one statement: runs of consecutive indexes of one level
@@ -91,7 +92,7 @@ _FIREARM_SELECT = ", ".join(
     ["s.position"]
     + [f"json_extract(s.payload, '$.{name}')" for name in FIREARM_COLUMNS[1:16]]
     + ["json_extract(s.payload, '$.status')", "json_extract(s.payload, '$.location_id')",
-       "NULL", "c.at", "s.position"])
+       "NULL", "c.at", "s.position", "json_extract(s.payload, '$.import_entry')"])
 #: Page cache while importing, in KiB (SQLite's negative ``cache_size``): the indexes'
 #: insertion points of a million-row import stay in memory.
 CACHE_KIB = 64 * 1024
@@ -207,6 +208,10 @@ class BatchWriter:
         #: next has the table's statistics taken again (doubling: a few times an import).
         self._firearms_written = 0
         self._analyze_at = ANALYZE_AFTER
+        #: A writer whose transaction commits in slices (``keep_indexes``), and whether the
+        #: statistics are to be taken at the next pause between slices.
+        self._sliced = False
+        self._analyze_due = False
 
     def write(self, events: list[tuple], common: Common, firearms: list[tuple],
               nodes: Sequence[tuple], after: Callable[[], None] | None = None) -> None:
@@ -234,7 +239,9 @@ class BatchWriter:
                             for row in rows:
                                 copy.write_row(row)
                 self._firearms_written += len(firearms)
-                if self._firearms_written >= self._analyze_at:
+                if self._firearms_written >= self._analyze_at and self._sliced:
+                    self._analyze_due = True  # between two slices, without the log's lock
+                elif self._firearms_written >= self._analyze_at:
                     # What the planner knows of the table is what it was before the import
                     # (for a new table: nothing). Look-ups by (make, serial) would read
                     # every weapon of a make, more at each batch; counted again, they
@@ -268,8 +275,10 @@ class BatchWriter:
                 self._cache = int(cur.execute("PRAGMA cache_size").fetchone()[0])
                 cur.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
                 for table, columns in _STAGES:
-                    # Created in the transaction: a rollback takes them away as well.
-                    cur.execute(f"CREATE TEMP TABLE {_stage_name(table)} "
+                    # Created in the transaction: a rollback takes them away as well. (A
+                    # sliced import commits them; a rollback after its close brings them
+                    # back: the next writer on the connection takes them as they are.)
+                    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_stage_name(table)} "
                                 f"({', '.join(columns)})")
                 # A batch's staged rows stay in memory rather than spill to a file.
                 self._temp_cache = int(cur.execute("PRAGMA temp.cache_size").fetchone()[0])
@@ -303,6 +312,29 @@ class BatchWriter:
         for name, _ in found:
             cur.execute(f'DROP INDEX "{name}"')
         self._deferred = [sql for _, sql in found]
+
+    def keep_indexes(self) -> None:
+        """Set no index aside (a writer whose transaction commits in slices); on PostgreSQL
+        take the table's statistics between slices (``between_slices``)."""
+        if self._deferred is not None:
+            raise RuntimeError("indexes were set aside already")
+        self._may_defer = False
+        self._sliced = True
+
+    def between_slices(self) -> None:
+        """After a slice is committed, before the next one begins: on PostgreSQL, take the
+        statistics of ``firearms`` again when due, in a transaction of its own (ANALYZE
+        blocks no writer; inside a slice it would hold the log's lock meanwhile)."""
+        if not self._analyze_due:
+            return
+        self._analyze_due = False
+        cur = self._dbapi.cursor()
+        try:
+            cur.execute("ANALYZE firearms")
+        finally:
+            cur.close()
+        self._dbapi.commit()
+        self._analyze_at = 2 * self._firearms_written
 
     def restore_indexes(self) -> None:
         """Build again the indexes set aside, and set none aside any more.

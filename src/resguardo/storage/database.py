@@ -120,21 +120,24 @@ def create_private_file(path: str) -> None:
         os.close(fd)
 
 
-def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL", busy_timeout: float = 60.0) -> Engine:
+    """An engine for ``url``; on SQLite a writer waits up to ``busy_timeout`` seconds for the
+    write lock (``RESGUARDO_BUSY_TIMEOUT_SECONDS``)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             create_private_file(path)
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+        engine = create_engine(url, connect_args={"timeout": busy_timeout,
+                                                  "check_same_thread": False},
                                poolclass=NullPool if path == ":memory:" else None)
-        _sqlite_setup(engine, synchronous)
+        _sqlite_setup(engine, synchronous, busy_timeout)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _sqlite_setup(engine: Engine, synchronous: str) -> None:
+def _sqlite_setup(engine: Engine, synchronous: str, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -142,7 +145,7 @@ def _sqlite_setup(engine: Engine, synchronous: str) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA synchronous={synchronous}")
-        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -228,3 +231,17 @@ def wait_until_durable(conn: Connection) -> None:
     """
     with conn.begin():
         conn.exec_driver_sql("SELECT pg_logical_emit_message(true, 'resguardo', 'durable')")
+def checkpoint_wal(conn: Connection) -> None:
+    """Copy SQLite's write-ahead log back into the database and truncate it to nothing
+    (``PRAGMA wal_checkpoint(TRUNCATE)``), outside any transaction of ``conn``: waits (the
+    busy timeout) for readers on older snapshots. A no-op on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        return
+    raw = driver_connection(conn)
+    if raw.in_transaction:
+        return
+    cur = raw.cursor()
+    try:
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        cur.close()

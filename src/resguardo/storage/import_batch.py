@@ -236,6 +236,20 @@ class LogWriter:
         #: The tree's right edge after this writer's last batch, and that batch's end.
         self._frontier: dict[tuple[int, int], bytes] | None = None
         self._tree_size = -1
+        self._import_entry: int | None = None
+
+    @property
+    def import_entry(self) -> int | None:
+        """The ``import.started`` entry of a sliced import: every registration names it
+        (``import_entry``), and the weapon's row carries it (``firearms.import_id``)."""
+        return self._import_entry
+
+    @import_entry.setter
+    def import_entry(self, entry: int | None) -> None:
+        self._import_entry = entry
+        if entry is not None:
+            # a slice commits: no index may be set aside across a commit, the desk reads it
+            self._rows.keep_indexes()
 
     def _cursor(self) -> Any:
         return self._dbapi.cursor()
@@ -310,8 +324,14 @@ class LogWriter:
         last: tuple[int, str, str | None, int | None, str | None, int | None, str, str
                     ] | None = None
         location_id: int | None
+        import_entry = self._import_entry
+        marker = None if import_entry is None else f',"import_entry":{int(import_entry)},"kind":'
         for text, fields, location_id, follow in items:
             fid = position
+            if marker is not None:
+                # the sliced import's weapons name it (RFC 8785 order: after "folio", before
+                # "kind"; the first ',"kind":' is the payload's own, nested objects come later)
+                text = text.replace(',"kind":', marker, 1)
             org = fields[14]
             own = secret()
             event_rows.append((fid, "firearm.registered", org, "firearm", fid, None, None, text,
@@ -349,7 +369,7 @@ class LogWriter:
                 last = (fid, "firearm.registered", "firearm", fid, None, org, text, own)
             if not derived or last_event != fid:  # else: the registration's own row
                 firearm_rows.append((fid, *fields, status, location_id, custodian_id, at,
-                                     last_event))
+                                     last_event, import_entry))
         common = (at, actor_id, actor, request_id)
         self._check(event_rows[0], common, leaves[0])
         assert last is not None
@@ -401,6 +421,11 @@ class LogWriter:
         known.update(((level, index), h) for level, index, h in nodes)
         frontier = {key: known[key] for key in root_node_keys(start + len(leaves))}
         return nodes, frontier
+
+    def between_slices(self) -> None:
+        """Call after a slice is committed, before the next one begins (see
+        ``BatchWriter.between_slices``)."""
+        self._rows.between_slices()
 
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).

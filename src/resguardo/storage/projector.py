@@ -166,7 +166,7 @@ def _override(conn: Connection, ev: Event) -> None:
 _REGISTERED_COLUMNS = ("id", "serial", "serial_key", "make", "make_key", "model", "calibre",
                        "kind", "folio", "barrel_serial", "ballistic_id", "licence_id",
                        "acquired_on", "supplier", "purchase_ref", "agency_id", "status",
-                       "location_id", "custodian_id", "status_since", "last_event")
+                       "location_id", "custodian_id", "status_since", "last_event", "import_id")
 _REGISTERED_SQL = (f"INSERT INTO firearms ({', '.join(_REGISTERED_COLUMNS)}) "
                    f"VALUES ({', '.join('?' for _ in _REGISTERED_COLUMNS)})")
 
@@ -180,7 +180,43 @@ def _registered(conn: Connection, ev: Event) -> None:
         ev.position, p["serial"], p["serial_key"], p["make"], p["make_key"], p["model"],
         p["calibre"], p["kind"], p["folio"], p["barrel_serial"], p["ballistic_id"],
         p["licence_id"], p["acquired_on"], p["supplier"], p["purchase_ref"], p["agency_id"],
-        p["status"], p["location_id"], None, ev.at, ev.position))
+        p["status"], p["location_id"], None, ev.at, ev.position, p.get("import_entry")))
+
+
+# --- imports written in slices (services.imports) ---------------------------------
+
+@handles("import.started")
+def _import_started(conn: Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(t.imports.insert().values(
+        id=ev.position, agency_id=ev.org_id, kind=p["kind"], file=p["file"],
+        sha256=p["sha256"], state="running", started_at=ev.at))
+
+
+@handles("import.completed")
+def _import_completed(conn: Connection, ev: Event) -> None:
+    started = ev.payload.get("started")
+    if started is not None:  # an import in one transaction has no row
+        conn.execute(t.imports.update().where(t.imports.c.id == started)
+                     .values(state="completed", ended_at=ev.at, ended_by=ev.position))
+
+
+@handles("import.voided")
+def _import_voided(conn: Connection, ev: Event) -> None:
+    """Take back the weapons one slice of a failed import registered (positions
+    ``first_position`` to ``last_position``): as if they had never been registered."""
+    p = ev.payload
+    started, first, last = p["started"], p["first_position"], p["last_position"]
+    f = t.firearms.c
+    mine = and_(f.import_id == started, f.id >= first, f.id <= last)
+    # an override the import used is free again (its weapon never moved since: no entry
+    # may touch a weapon of an unfinished import)
+    conn.execute(t.overrides.update()
+                 .where(t.overrides.c.used_by_event.in_(select(f.last_event).where(mine)))
+                 .values(used_by_event=None))
+    conn.execute(t.firearms.delete().where(mine))
+    conn.execute(t.imports.update().where(t.imports.c.id == started).values(
+        state="voided" if p["complete"] else "voiding", ended_at=ev.at, ended_by=ev.position))
 
 
 @handles("custody.issued")

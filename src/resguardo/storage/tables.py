@@ -178,12 +178,32 @@ firearms = Table(
     # the officer whose weapon of record (arma de cargo) it is, and since when
     Column("record_officer_id", BigInteger, nullable=True, index=True),
     Column("record_since", Instant, nullable=True),
+    #: The import that registered the weapon in slices (``imports``), if any: until that
+    #: import is completed the weapon is in no one's custody and takes no entry.
+    Column("import_id", BigInteger, nullable=True),
     UniqueConstraint("make_key", "serial_key"),
     Index("ix_firearms_agency_status", "agency_id", "status"),
     Index("ix_firearms_custodian", "custodian_id"),
     # the weapons on no licence (the 30-day declaration alert), migration 0017
     Index("ix_firearms_undeclared", "agency_id", "status", sqlite_where=text("licence_id IS NULL"),
           postgresql_where=text("licence_id IS NULL")),
+    Index("ix_firearms_import", "import_id", "id"),
+)
+
+#: Imports written in slices (``services.imports``): one row per ``import.started``,
+#: ``running`` until its ``import.completed`` (``completed``) or its ``import.voided``
+#: entries (``voiding``, then ``voided`` once every slice is taken back).
+imports = Table(
+    "imports", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("agency_id", BigInteger, ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("file", String(1000), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("started_at", Instant, nullable=False),
+    Column("ended_at", Instant, nullable=True),
+    Column("ended_by", BigInteger, nullable=True),
 )
 
 loss_reports = Table(
@@ -337,7 +357,7 @@ inspection_actas = Table(  # the signed document itself; its hash is in the ledg
 
 #: Tables derived from the log; the rebuild check replays and compares them.
 PROJECTION: tuple[Table, ...] = (
-    organizations, oversight, locations, licences, licence_agencies, officers, firearms,
+    organizations, oversight, locations, licences, licence_agencies, officers, firearms, imports,
     loss_reports, requests, overrides, ammo_stock, ammo_out, alert_acks, inspections, inspection_scans,
     inspection_rounds, inspection_findings,
 )

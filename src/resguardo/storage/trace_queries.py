@@ -144,15 +144,23 @@ def entry_hash(conn: Connection, position: int) -> str | None:
 
 def candidate_rows(repo: Repositories, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Firearms with these ids that lie in the actor's scope, with their agency code and path."""
-    f, o = t.firearms.c, t.organizations.c
+    f, o, i = t.firearms.c, t.organizations.c, t.imports.c
     out: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(ids):
         stmt = (select(f.id, f.serial, f.make, f.model, f.calibre, f.kind, f.status,
-                       f.agency_id, o.code.label("agency"), o.path.label("agency_path"))
+                       f.agency_id, o.code.label("agency"), o.path.label("agency_path"),
+                       f.import_id, i.state.label("import_state"))
                 .join(t.organizations, o.id == f.agency_id)
+                .outerjoin(t.imports, i.id == f.import_id)
                 .where(f.id.in_(chunk), repo.in_scope(f.agency_id)))
         for row in repo.conn.execute(stmt):
-            out[int(row.id)] = dict(row._mapping)
+            found = dict(row._mapping)
+            state = found.pop("import_state")
+            import_id = found.pop("import_id")
+            # a weapon whose import has not completed is not yet the registry's: said so
+            found["import_running"] = (int(import_id) if import_id is not None
+                                       and state != "completed" else None)
+            out[int(row.id)] = found
     return out
 
 

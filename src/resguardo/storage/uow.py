@@ -4,6 +4,7 @@ the repositories. Entry points commit; services never do."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
+from resguardo.domain.errors import Conflict
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.timefmt import iso, utcnow
 from resguardo.storage import account_tables, ledger_store, positions, projector
@@ -20,6 +22,8 @@ from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
 _OPEN_INSPECTION = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
+_UNFINISHED_IMPORT = ("SELECT i.id, i.file, i.state FROM firearms AS f JOIN imports AS i "
+                      "ON i.id = f.import_id WHERE f.id = ? AND i.state <> 'completed'")
 _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type,"
                  " subject_id, corrects, reason, request_id, payload, secret)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -65,6 +69,12 @@ class UnitOfWork:
         #: Attempts the freeze refused: recorded in their own transaction (``_record_refusals``)
         #: whatever becomes of this one, so no refusal commits or loses the caller's work.
         self._refusals: list[NewEvent] = []
+        #: Run once after the next commit (``after_commit``).
+        self._after_commit: list[Callable[[], None]] = []
+        #: Run when the unit of work ends, whatever became of it (``on_exit``).
+        self._on_exit: list[Callable[[], None]] = []
+        #: When ``commit_and_release`` let the writer's lock go (None: in a transaction).
+        self._released_at: float | None = None
 
     def __enter__(self) -> UnitOfWork:
         if self.fallback is not None and not self.write:
@@ -119,7 +129,12 @@ class UnitOfWork:
             if self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self.conn.close()
+            try:
+                on_exit, self._on_exit = self._on_exit, []
+                for fn in on_exit:
+                    fn()
+            finally:
+                self.conn.close()
         self._record_refusals()
 
     # --- time -------------------------------------------------------------------
@@ -130,6 +145,8 @@ class UnitOfWork:
     # --- the log ------------------------------------------------------------------
 
     def _head(self) -> int:
+        if self._released_at is not None:
+            self.resume()
         if self._size is None:
             if not self.write:
                 raise RuntimeError("a read-only unit of work cannot append events")
@@ -188,6 +205,28 @@ class UnitOfWork:
                 record.append(new)
             record.commit()
 
+    # --- weapons of an unfinished import ---------------------------------------------------
+
+    def refuse_if_importing(self, firearm_id: int) -> None:
+        """Refuse (``Conflict``) any entry about a weapon whose import is not completed.
+
+        A sliced import (``services.imports``) commits its weapons slice by slice; until its
+        ``import.completed`` entry they are not the registry's, and a failed import takes
+        them back (``import.voided``): no custody movement, correction or report may
+        hang on them meanwhile.
+        """
+        found = self.repo.raw.first(_UNFINISHED_IMPORT, (firearm_id,))
+        if found is None:
+            return
+        import_id, file, state = found.id, found.file, found.state
+        if state == "running":
+            raise Conflict(f"firearm {firearm_id} is being imported (import {import_id}, "
+                           f"{file}): it takes no entry until the import is completed",
+                           firearm=firearm_id, import_entry=int(import_id))
+        raise Conflict(f"firearm {firearm_id} came in import {import_id} ({file}), which "
+                       "failed and was voided: it is not in the registry",
+                       firearm=firearm_id, import_entry=int(import_id))
+
     # --- appending ------------------------------------------------------------------------
 
     def append(self, new: NewEvent, *, at: datetime | None = None) -> Event:
@@ -200,6 +239,10 @@ class UnitOfWork:
         if (new.org_id is not None and inspection_rules.frozen_while_open(new.type)
                 and self.open_inspection(new.org_id) is not None):
             self.refuse_if_frozen(new.org_id, new.type, self._subject(new))
+        firearm_id = (new.subject_id if new.subject_type == "firearm"
+                      else new.payload.get("firearm_id"))
+        if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):
+            self.refuse_if_importing(firearm_id)
         actor = self.actor
         subject_id = new.subject_id
         if subject_id is None and new.subject_type is not None:
@@ -249,6 +292,56 @@ class UnitOfWork:
         if self._refusals:
             self._record_refusals()
             self._size = self._first = None  # the record moved the log's head
+        after, self._after_commit = self._after_commit, []
+        for fn in after:
+            fn()
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once, after the next commit (never after a rollback)."""
+        self._after_commit.append(fn)
+
+    def on_exit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` when this unit of work ends (after its rollback, before its connection
+        goes back to the pool)."""
+        self._on_exit.append(fn)
+
+    def restart(self) -> None:
+        """Roll back what is not committed and begin a new transaction."""
+        self.rollback()
+        self._released_at = None
+        self._tx = self.conn.begin()
+        # an interruption (Ctrl-C) inside a statement makes SQLAlchemy drop the driver's
+        # connection and open another: the repositories speak through the new one
+        self.repo = Repositories(self.conn, self.actor)
+
+    def commit_and_release(self) -> None:
+        """Commit what is appended so far and take no new transaction yet: the writer's lock
+        is free until ``resume`` (a slice of a long write; appending resumes by itself)."""
+        self.commit()
+        self._size = self._first = None  # others may append before the next slice
+        self._released_at = time.monotonic()
+
+    @property
+    def released(self) -> bool:
+        return self._released_at is not None
+
+    def resume(self, pause: float = 0.0) -> None:
+        """Begin the next transaction after ``commit_and_release``, no sooner than ``pause``
+        seconds after the release (so that a writer waiting for the lock gets in: SQLite's
+        busy handler retries every 100 ms at most)."""
+        if self._released_at is None:
+            return
+        left = pause - (time.monotonic() - self._released_at)
+        if left > 0:
+            time.sleep(left)
+        self._released_at = None
+        self._tx = self.conn.begin()
+
+    def commit_and_continue(self, pause: float = 0.0) -> None:
+        """Commit what is appended so far, then begin a new transaction on the same
+        connection, ``pause`` seconds later (``resume``)."""
+        self.commit_and_release()
+        self.resume(pause)
 
     def wait_until_durable(self) -> None:
         """Wait until what this unit of work read is on disk, before an outsider is shown it
@@ -261,7 +354,9 @@ class UnitOfWork:
             wait_until_durable(conn)
 
     def rollback(self) -> None:
-        self._tx.rollback()
+        self._after_commit.clear()
+        if self._released_at is None:  # after ``commit_and_release`` nothing is open
+            self._tx.rollback()
         self._size = None
         self._first = None
         self._dirty = False

@@ -124,6 +124,8 @@ EVENT = {
     "inspection.finding_reviewed": N_("Inspection finding reviewed"),
     "inspection.finding_verified": N_("Weapon verified after the inspection"),
     "import.completed": N_("Imported"),
+    "import.started": N_("Import started"),
+    "import.voided": N_("Import voided"),
     "location.created": N_("Location added"),
     "licence.created": N_("Licence added"),
     "import.firearms": N_("Import of weapons"),

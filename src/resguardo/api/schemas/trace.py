@@ -105,6 +105,11 @@ class TraceCandidateOut(BaseModel):
     kind: str
     status_on_date: str | None = Field(description="Status on the date (null: not registered).")
     location_on_date: str | None = Field(description="Where it was stored on the date.")
+    import_running: int | None = Field(
+        None, description="The import.started entry of the import that is still writing "
+                          "this weapon (it is not yet the registry's and takes no entry "
+                          "until that import completes; a failed import's weapons are "
+                          "never candidates); null for a registered weapon.")
 
 
 class TraceOut(BaseModel):
