@@ -75,7 +75,7 @@ def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no
     """The small test deployment of tests/world.py, fresh for each test (SQLite and PostgreSQL)."""
     import shutil
 
-    from world import build_world, make_app
+    from world import build_world, make_app, with_key
 
     kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     if kind not in world_templates:
@@ -90,13 +90,15 @@ def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no
             app = build_world(url, clock, tmp_path)
             app.engine.dispose()
             world_templates[kind] = url.split("@/", 1)[1].split("?", 1)[0]
+        world_templates[kind + "-key"] = app.settings.signing_key
     if kind == "sqlite":
         target = db_url.split("///", 1)[1]
         shutil.copy(world_templates[kind], target)
-        return make_app(db_url, clock, tmp_path)
+        return with_key(make_app(db_url, clock, tmp_path), world_templates[kind + "-key"])
     server = request.getfixturevalue("postgres")
     url = server.new_database(template=world_templates[kind])
-    return make_app(url, clock, tmp_path)
+    return with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
+
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -95,3 +96,12 @@ def do(app: Resguardo, user: str, fn, *args, **kwargs):  # type: ignore[no-untyp
 def look(app: Resguardo, user: str | None, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     with app.read(user) as uow:
         return fn(uow, *args, **kwargs)
+
+
+def with_key(app, key):  # type: ignore[no-untyped-def]
+    """A copy of the template world keeps the template's signing key, as a restored
+    deployment must (without it, every write is refused: ``ledger.require_signing``)."""
+    if key.exists() and not app.settings.signing_key.exists():
+        shutil.copy(key, app.settings.signing_key)
+        app.settings.signing_key.chmod(0o600)
+    return app

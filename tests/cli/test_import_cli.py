@@ -18,7 +18,7 @@ from resguardo.cli.main import app
 
 runner = CliRunner()
 
-GOOD = "Serie;Marca;Calibre;Tipo;Ubicación\r\nC-1;Glock;9mm;pistola;ARM1\r\nC-2;Colt;.38;revólver;ARM2\r\n"
+GOOD = "Serie;Marca;Calibre;Tipo;Ubicación\r\nC-1;Glock;9mm;pistola;ARM1\r\nC-2;Colt;.38 Special;revólver;ARM2\r\n"
 BAD = GOOD + "C-3;Glock;9mm;pistolón;ARM1\r\nC-4;Glock;;pistola;ARM1\r\n"
 
 

@@ -161,7 +161,7 @@ def trace_file(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
     """``resguardo trace --file`` answers as CSV (the query echoed, the candidates)."""
     with app.work("armero1") as uow:
         registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
-            serial="=QX100", make="@Arms", model="+M1", calibre="-9mm", kind="pistol"))
+            serial="=QX100", make="@Arms", model="+M1", calibre="9x19mm", kind="pistol"))
         uow.commit()
     queries = tmp_path / "consultas.csv"
     queries.write_text("serial\n=QX100\n-QX100\n", encoding="utf-8")
@@ -170,7 +170,27 @@ def trace_file(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
     cells = _cells_of_csv(result.stdout)
     live = [c for c in cells if c.startswith(TRIGGERS)]
     assert not live, f"trace --file: cells a spreadsheet would run: {live}"
-    assert {"'=QX100", "'@Arms", "'+M1", "'-9mm", "'-QX100"} <= set(cells)
+    assert {"'=QX100", "'@Arms", "'+M1", "'-QX100"} <= set(cells)
+
+
+def import_templates(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
+    """The blank import templates: the sheet's and guide's words come from a translation,
+    which a hostile catalogue could turn into formulas; not one cell comes out live."""
+    from resguardo.reports.import_template import template_csv, template_xlsx
+    from resguardo.services.import_firearms import SCHEMAS
+    schema = SCHEMAS["firearms"]
+    book = tmp_path / "plantilla.xlsx"
+    book.write_bytes(template_xlsx(schema, {"serial": HOSTILE[0]}, sheet="=Armas",
+                                   guide="@Columnas", guide_headers=("=a", "+b", "-c"),
+                                   yes="@si", no="-no"))
+    from openpyxl import load_workbook
+    cells = [c for sheet in load_workbook(book).worksheets for row in sheet.iter_rows()
+             for c in row if isinstance(c.value, str)]
+    assert cells and not [c.value for c in cells if c.data_type == "f"]
+    risky = [c for c in cells if c.value.startswith(TRIGGERS)]
+    assert risky and all(c.quotePrefix for c in risky)
+    text = template_csv(schema, {"serial": HOSTILE[0]}).decode("utf-8-sig")
+    assert "serial" in text.splitlines()[0]  # a header the importer does not read is not used
 
 
 def licence_sheets(tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
@@ -212,6 +232,7 @@ WRITERS: dict[str, tuple[Callable[[Path, object], None], ...]] = {
     "reports/reconciliation.py": (reconcile_csv,),
     "cli/trace.py": (duplicates_csv, trace_file),
     "cli/licences.py": (licence_sheets,),
+    "reports/import_template.py": (import_templates,),
 }
 
 

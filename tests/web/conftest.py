@@ -14,7 +14,7 @@ from web_support import CHROMIUM, Browser, LiveServer
 
 from resguardo.services.app import Resguardo
 
-from world import build_world, make_app
+from world import build_world, make_app, with_key
 
 
 @pytest.fixture
@@ -25,8 +25,9 @@ def sqlite_world(clock, tmp_path, world_templates, sqlite_url) -> Resguardo:  # 
         app = build_world(f"sqlite:///{path}", clock, tmp_path)
         app.engine.dispose()
         world_templates["sqlite"] = path
+        world_templates["sqlite-key"] = app.settings.signing_key
     shutil.copy(world_templates["sqlite"], sqlite_url.split("///", 1)[1])
-    return make_app(sqlite_url, clock, tmp_path)
+    return with_key(make_app(sqlite_url, clock, tmp_path), world_templates["sqlite-key"])
 
 
 @pytest.fixture

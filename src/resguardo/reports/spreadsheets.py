@@ -56,6 +56,9 @@ class Table:
     preamble: Sequence[str] = ()
     """Lines above the header (a form's heading: which licence, which period), the first
     in bold; a blank row separates them from the header."""
+    marked: Sequence[bool] | None = None
+    """Which headers stand out (bold on a shaded background): all when None; an import
+    template marks only its required columns."""
 
 
 def csv_cell(value: Value) -> str:
@@ -170,10 +173,13 @@ def _write_sheet(book: Any, table: Table) -> int:
     if table.preamble:
         sheet.append([])
     header = []
-    for text in table.headers:
+    for n, text in enumerate(table.headers):
         cell = WriteOnlyCell(sheet, value=str(text))
         cell.data_type = "s"
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        cell.quotePrefix = is_risky(str(text))
+        cell.alignment = wrap
+        if table.marked is None or table.marked[n]:
+            cell.font, cell.fill = bold, fill
         header.append(cell)
     sheet.append(header)
     count = 0

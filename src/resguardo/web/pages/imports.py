@@ -25,6 +25,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.reports import import_template as template_files
 from resguardo.services import import_firearms, import_roster, imports
 from resguardo.services.import_gate import gate
 from resguardo.sheets import template
@@ -197,10 +198,10 @@ def register(router: APIRouter, site: Site) -> None:
             raise NotFound("no such template")
         schema, _ = SCHEMAS[kind], ctx.lang.gettext
         if fmt == "csv":
-            body = template.template_csv(schema, titles(ctx))
+            body = template_files.template_csv(schema, titles(ctx))
             media = "text/csv; charset=utf-8"
         else:
-            body = template.template_xlsx(
+            body = template_files.template_xlsx(
                 schema, titles(ctx), sheet=_(KIND_LABELS[kind]), guide=_("Columns"),
                 guide_headers=(_("Column"), _("Required"), _("Also accepted")),
                 yes=_("Yes"), no=_("No"))
