@@ -126,12 +126,18 @@ def free_port() -> int:
 
 
 def start_server(db: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    port = free_port()
     env = {**os.environ, "RESGUARDO_DATABASE_URL": f"sqlite:///{db}",
            "RESGUARDO_SIGNING_KEY": str(db.with_suffix(".key"))}
     env.pop("RESGUARDO_SQLITE_SYNCHRONOUS", None)  # the product default: FULL
+    return spawn(__file__, env, workers)
+
+
+def spawn(script: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
+    """Run ``script --serve`` (a benchmark's server) on a free port; its address once its
+    health endpoint answers."""
+    port = free_port()
     # its own process group: stopping it stops every uvicorn worker it started
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, script, "--serve", "--port", str(port),
                              "--workers", str(workers)], env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -140,7 +146,7 @@ def start_server(db: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
             stop_server(proc)
             raise SystemExit("the server exited")
         try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
             pass

@@ -56,7 +56,7 @@ import psycopg
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from api import free_port, run_phase, stop_server  # noqa: E402
+from api import free_port, run_phase, spawn, stop_server  # noqa: E402
 
 PASSWORD = "national-bench-1"
 STATES = 32
@@ -109,24 +109,9 @@ def serve(port: int, workers: int) -> None:
 
 
 def start_server(url: str, key: Path, workers: int, ledgerless: bool) -> tuple[subprocess.Popen, str]:
-    port = free_port()
     env = {**os.environ, "RESGUARDO_DATABASE_URL": url, "RESGUARDO_SIGNING_KEY": str(key),
            "BENCH_NO_LEDGER": "1" if ledgerless else "0"}
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port),
-                             "--workers", str(workers)], env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited")
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit("the server did not start")
+    return spawn(__file__, env, workers)
 
 
 # --- a private PostgreSQL server ------------------------------------------------------------
