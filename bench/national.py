@@ -167,6 +167,17 @@ def database_exists(url: str, name: str) -> bool:
                             (name,)).fetchone() is not None
 
 
+def upgrade(url: str) -> None:
+    """Apply the schema migrations a kept deployment lacks (as ``resguardo db upgrade``)."""
+    from resguardo.storage import schema
+    from resguardo.storage.database import make_engine
+    engine = make_engine(url)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def copy_database(url: str, source: str, target: str) -> None:
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}"')
@@ -365,6 +376,7 @@ def main() -> int:
         if args.reuse and database_exists(admin_url, name) and key.exists():
             print(f"reusing {name}", file=sys.stderr)
             built = None
+            upgrade(with_database(admin_url, name))  # a deployment kept from an older version
         else:
             key.unlink(missing_ok=True)
             built = build(admin_url, name, key, args.agencies, args.officers, args.weapons)
