@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +25,14 @@ from typing import Any
 from resguardo.config import Settings
 from resguardo.domain import credential as rules
 from resguardo.domain.entities import Firearm, NewEvent, Officer, Organization
-from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.errors import Conflict, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.ledger import canonical_json
-from resguardo.ledger.keys import SIG_TYPE_ED25519, Signer, Verifier, generate_signer
+from resguardo.ledger.keys import Signer, Verifier
 from resguardo.services import custody
+from resguardo.services.ledger import read_key_file, write_key_file
 from resguardo.storage.uow import UnitOfWork
-
-KEY_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -54,40 +51,12 @@ class CredentialKey:
 
     def create(self) -> Signer:
         """A new key file readable only by its owner; an existing one is never replaced."""
-        signer = generate_signer(self.name, SIG_TYPE_ED25519)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-        except FileExistsError:
-            raise Conflict(f"credential key {self.path} already exists; it is never replaced",
-                           path=str(self.path)) from None
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            os.fchmod(f.fileno(), KEY_FILE_MODE)
-            f.write(signer.to_key_string() + "\n")
-        return signer
+        return write_key_file(self.path, self.name, "credential key")
 
     def signer(self) -> Signer:
-        try:
-            mode = stat.S_IMODE(self.path.stat().st_mode)
-            text = self.path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            raise NotFound(f"no credential key at {self.path}: run `resguardo credential key "
-                           "--create` (or `resguardo init`), or point RESGUARDO_CREDENTIAL_KEY "
-                           "at the key file", path=str(self.path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Conflict(f"cannot read credential key {self.path}: {exc}",
-                           path=str(self.path)) from None
-        if mode & 0o077:
-            raise Conflict(f"credential key {self.path} is readable by others (mode "
-                           f"{mode:04o}); run `chmod 600` on it", path=str(self.path))
-        try:
-            signer = Signer.from_key_string(text)
-        except ValueError as exc:
-            raise Conflict(f"credential key {self.path} is not a key file: {exc}",
-                           path=str(self.path)) from None
-        if signer.sig_type != SIG_TYPE_ED25519:
-            raise Conflict(f"credential key {self.path} is not an Ed25519 key (type 0x01)")
-        return signer
+        return read_key_file(self.path, "credential key", "an Ed25519 key", (
+            "run `resguardo credential key --create` (or `resguardo init`), or point "
+            "RESGUARDO_CREDENTIAL_KEY at the key file"))
 
     def verifier(self) -> Verifier:
         return self.signer().verifier()

@@ -66,6 +66,44 @@ from resguardo.storage.uow import UnitOfWork
 log = logging.getLogger("resguardo.ledger")
 
 KEY_FILE_MODE = 0o600
+
+
+def write_key_file(path: Path, name: str, what: str) -> Signer:
+    """A new Ed25519 key named ``name`` in a file readable only by its owner (whatever the
+    umask says); an existing file is never replaced. ``what`` names the key in refusals."""
+    signer = generate_signer(name, SIG_TYPE_ED25519)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
+    except FileExistsError:
+        raise Conflict(f"{what} {path} already exists; it is never replaced",
+                       path=str(path)) from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        os.fchmod(f.fileno(), KEY_FILE_MODE)
+        f.write(signer.to_key_string() + "\n")
+    return signer
+
+
+def read_key_file(path: Path, what: str, kind: str, missing: str) -> Signer:
+    """The Ed25519 key in ``path``: NotFound without the file (``missing`` says what to do),
+    Conflict when others may read it or it holds no Ed25519 key (``kind``: "a note key")."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise NotFound(f"no {what} at {path}: {missing}", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Conflict(f"cannot read {what} {path}: {exc}", path=str(path)) from None
+    if mode & 0o077:
+        raise Conflict(f"{what} {path} is readable by others (mode {mode:04o}); "
+                       "run `chmod 600` on it", path=str(path))
+    try:
+        signer = Signer.from_key_string(text)
+    except ValueError as exc:
+        raise Conflict(f"{what} {path} is not a key file: {exc}", path=str(path)) from None
+    if signer.sig_type != SIG_TYPE_ED25519:
+        raise Conflict(f"{what} {path} is not {kind} (type 0x01)", path=str(path))
+    return signer
 DEFAULT_CHECKPOINT_EVERY = 1000
 DEFAULT_CHECKPOINT_MINUTES = 1.0
 
@@ -107,43 +145,15 @@ class LedgerKey:
         if self.is_remote:
             raise Conflict(f"the signer {self.remote} keeps its own key; no key file is made",
                            signer=self.remote)
-        signer = generate_signer(self.origin, SIG_TYPE_ED25519)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-        except FileExistsError:
-            raise Conflict(f"signing key {self.path} already exists; it is never replaced",
-                           path=str(self.path)) from None
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            os.fchmod(f.fileno(), KEY_FILE_MODE)  # whatever the umask said
-            f.write(signer.to_key_string() + "\n")
-        return signer
+        return write_key_file(self.path, self.origin, "signing key")
 
     def signer(self) -> Signer:
         """The private key; NotFound without the file, Conflict if others may read it."""
         if self.is_remote:
             raise Conflict(f"the key is held by the signer {self.remote}, not by this process",
                            signer=self.remote)
-        try:
-            mode = stat.S_IMODE(self.path.stat().st_mode)
-            text = self.path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            raise NotFound(f"no signing key at {self.path}: run `resguardo init`, or point "
-                           "RESGUARDO_SIGNING_KEY at the key file", path=str(self.path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Conflict(f"cannot read signing key {self.path}: {exc}",
-                           path=str(self.path)) from None
-        if mode & 0o077:
-            raise Conflict(f"signing key {self.path} is readable by others (mode {mode:04o}); "
-                           "run `chmod 600` on it", path=str(self.path))
-        try:
-            signer = Signer.from_key_string(text)
-        except ValueError as exc:
-            raise Conflict(f"signing key {self.path} is not a key file: {exc}",
-                           path=str(self.path)) from None
-        if signer.sig_type != SIG_TYPE_ED25519:
-            raise Conflict(f"signing key {self.path} is not a note key (type 0x01)")
-        return signer
+        return read_key_file(self.path, "signing key", "a note key", (
+            "run `resguardo init`, or point RESGUARDO_SIGNING_KEY at the key file"))
 
     def checkpoint_signer(self) -> CheckpointSigner:
         """What signs this deployment's checkpoints."""
