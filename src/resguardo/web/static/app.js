@@ -11,6 +11,11 @@
     }
   }
 
+  // The browser honours autofocus only at its next rendering step, which may come after
+  // the page has loaded: a scan read in that moment would lose its first characters.
+  // Deferred scripts run before the load event, so the cursor is in place by then.
+  focusFirst(document);
+
   // Escape leaves the current step (the page names where with data-escape).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
@@ -76,8 +81,15 @@
     });
   });
 
-  // After htmx swaps a fragment in, put the cursor where the next scan goes.
-  document.addEventListener("htmx:afterSettle", function () { focusFirst(document); });
+  // After htmx swaps a fragment in, put the cursor where the next scan goes, unless the
+  // person has already chosen a field of the new page (settling ends a moment after the
+  // swap: a PIN typed into the field just clicked must not land in another one).
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected &&
+        /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { return; }
+    focusFirst(document);
+  });
 
   // A "choose every row" box (data-check-all="NAME") ticks the NAME boxes of its form.
   document.addEventListener("change", function (event) {
