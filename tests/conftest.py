@@ -20,6 +20,24 @@ users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+#: Fixtures whose tests need a server process or a browser: they are marked as such, and
+#: ``slow``, so ``pytest -m "not slow"`` is the quick subset (README, "Tests").
+_SLOW_FIXTURES = {"postgres": "postgres", "chromium": "browser", "live": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        kinds = {mark for fixture, mark in _SLOW_FIXTURES.items() if fixture in names}
+        if "postgresql" in params.values():
+            kinds.add("postgres")
+        for kind in kinds:
+            item.add_marker(kind)
+        if kinds:
+            item.add_marker("slow")
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer()

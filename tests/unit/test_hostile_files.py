@@ -116,6 +116,7 @@ def test_a_decompression_bomb_is_refused_before_openpyxl_reads_it(tmp_path, monk
     assert "decompression bomb" in message and "xl/worksheets/sheet1.xml" in message
 
 
+@pytest.mark.slow
 def test_the_total_inflated_size_has_a_limit_too(tmp_path):
     path = write(tmp_path, "grande.xlsx", bomb(4 << 20))
     check_file(path, SheetLimits(max_ratio=0))  # the ratio alone is switched off: accepted

@@ -23,6 +23,7 @@ LIMITS = SheetLimits(**TEST_LIMITS)
 REFUSED = [c for c in CASES if c.limit is not None]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", REFUSED, ids=[c.name for c in REFUSED])
 def test_a_hostile_workbook_is_refused_naming_the_limit(tmp_path, monkeypatch, case):
     import openpyxl

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "resguardo"
 
 
@@ -45,6 +47,7 @@ def test_only_the_storage_package_imports_sqlalchemy():
     assert sorted(offenders) == []
 
 
+@pytest.mark.slow
 def test_no_module_registers_itself_into_another_modules_list_when_imported():
     """Wiring is explicit (``services.app.Wiring``): a module-level statement that adds to
     a list, dict or set of another module (``other.HOOKS.append(...)``) would make what

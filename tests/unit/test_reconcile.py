@@ -534,6 +534,7 @@ def registries_and_counts(draw):  # type: ignore[no-untyped-def]
     return registry, scans, agency
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(registries_and_counts())
 def test_every_weapon_lands_in_at_most_one_class_and_the_summary_counts_the_findings(case):
@@ -560,6 +561,7 @@ def test_every_weapon_lands_in_at_most_one_class_and_the_summary_counts_the_find
     assert result.summary["scans"] == len(scans)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(registries_and_counts())
 def test_scans_of_registered_weapons_never_become_unregistered(case):
@@ -576,6 +578,7 @@ def test_scans_of_registered_weapons_never_become_unregistered(case):
             assert (key, scan.make.upper()) not in registered
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(registries_and_counts())
 def test_a_weapon_seen_once_or_at_one_place_is_never_a_duplicate_scan(case):
@@ -593,6 +596,7 @@ def test_a_weapon_seen_once_or_at_one_place_is_never_a_duplicate_scan(case):
         assert len(seen) > 1
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(registries_and_counts(), st.integers(2, 3))
 def test_tallies_of_disjoint_serial_key_shards_combine_into_the_whole(case, shards):

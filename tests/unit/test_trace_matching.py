@@ -337,6 +337,7 @@ def scenarios(
     return ops, query, max_distance, make, limit, split
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.sampled_from([1, 3, 20_000]))
 def test_the_index_finds_exactly_what_a_full_scan_finds(
@@ -361,6 +362,7 @@ def test_the_index_finds_exactly_what_a_full_scan_finds(
     assert index.search(query, max_distance=max_distance, make=make, limit=limit) == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
@@ -416,6 +418,7 @@ def reference_tenths(query: str, serial: str) -> int:
     return min(table(parsed.body, piece) for piece in pieces)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(serials, st.data(), st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 4.5]))
 def test_the_banded_distance_equals_the_full_table_for_every_kind_of_query(
@@ -478,6 +481,7 @@ def test_differences_count_the_characters_an_investigator_reads() -> None:
     assert differences("*2345", "PX12345").exact
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(serials, st.data())
 def test_the_differences_weigh_exactly_the_trace_distance(serial: str, data: st.DataObject) -> None:

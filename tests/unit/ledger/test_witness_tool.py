@@ -145,6 +145,7 @@ def test_check_accepts_a_checkpoint_that_extends_the_one_held(log: Log) -> None:
     assert "extends" in result.stdout
 
 
+@pytest.mark.slow
 def test_check_agrees_with_the_library_for_many_size_pairs(log: Log) -> None:
     log.grow(40)
     for size1, size2 in [(1, 2), (1, 40), (2, 3), (7, 8), (8, 40), (31, 33), (40, 40)]:
