@@ -122,7 +122,7 @@ overrides = st.lists(st.builds(
     max_size=6, unique_by=lambda o: o.id)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(overrides, st.sets(st.integers(1, 40), max_size=4), st.booleans())
 def test_the_override_picked_is_the_newest_one_the_issue_accepts(found, spent, single_use):
     """Whatever storage hands over: the pick is one that the issue's own rule accepts for

@@ -128,7 +128,7 @@ def _org(ids: list[int]) -> Organization:
                         "/" + "/".join(map(str, ids)) + "/")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(paths, paths, st.lists(paths, max_size=2))
 def test_in_scope_is_exactly_the_subtree_of_the_scope_or_of_an_overseen_agency(
         scope, target, overseen):

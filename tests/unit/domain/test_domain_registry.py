@@ -76,7 +76,7 @@ def test_a_weapon_is_registered_into_an_agency_only():
 TEXT_FIELDS = [f.name for f in fields(FirearmInput) if f.name in FIREARM_TEXT_LIMITS]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.sampled_from(TEXT_FIELDS), st.text(max_size=80))
 def test_whatever_is_typed_into_a_field_is_accepted_or_refused_naming_a_field(name, typed):
     """No input makes the check fail any other way than a ValidationFailed naming the
