@@ -7,9 +7,10 @@ applies the event to the projection; nothing here writes anything.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from resguardo.domain import credential
+from resguardo.domain import credential, requests
 from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
 from resguardo.domain.errors import (
@@ -135,6 +136,21 @@ def covering_override(officer: Officer, now: datetime, override: Override | None
         )
     assert override is not None
     return override.id
+
+
+def override_to_use(officer: Officer, now: datetime, overrides: Iterable[Override], *,
+                    single_use: bool = True, spent: Collection[int] = ()) -> Override | None:
+    """Which of the chief's overrides an issue to ``officer`` at ``now`` goes under: the
+    latest one granted to this officer that has not expired and, for a weapon
+    (``single_use``), was not used by an earlier issue nor by an issue not yet recorded
+    (``spent``: an import's earlier rows). None when none is left; whether it is needed
+    at all, and whether it may cover this officer, is ``covering_override``'s decision.
+
+    ``overrides`` are the facts storage found (any officer's, in any order)."""
+    usable = [o for o in overrides
+              if o.officer_id == officer.id and o.expires_at >= now
+              and not (single_use and (o.used or o.id in spent))]
+    return max(usable, key=lambda o: o.id, default=None)
 
 
 def _same_agency(firearm: Firearm, other_agency_id: int, what: str) -> None:
@@ -264,8 +280,13 @@ def report_missing(
 
 
 def record_notification(report_id: int, firearm: Firearm, notified_at: datetime,
-                        now: datetime, reference: str | None) -> NewEvent:
-    """Record when the military authority was told of a loss or theft."""
+                        now: datetime, reference: str | None, *,
+                        notified_before: str | None) -> NewEvent:
+    """Record when the military authority was told of a loss or theft: once per report
+    (``notified_before``: the time already recorded for it, if any)."""
+    if notified_before is not None:
+        raise ValidationFailed(f"the military authority was already notified at {notified_before}",
+                               field="notified_at")
     if notified_at > now:
         raise ValidationFailed("the notification time cannot be in the future", field="notified_at")
     return NewEvent(
@@ -329,7 +350,9 @@ def release(firearm: Firearm, location: Location, reference: str) -> NewEvent:
     )
 
 
-def request_decommission(firearm: Firearm, reason: str) -> NewEvent:
+def request_decommission(firearm: Firearm, reason: str, *, pending: bool) -> NewEvent:
+    """Ask for a weapon's decommission (``pending``: one is already waiting)."""
+    requests.refuse_if_pending("decommission", firearm.serial, pending)
     check_transition(firearm, "firearm.decommission_requested")
     if not reason.strip():
         raise ValidationFailed("a decommission needs a written reason", field="reason")
@@ -356,7 +379,10 @@ def decommission(firearm: Firearm, request_id: int, requested_by: int | None,
     )
 
 
-def request_transfer(firearm: Firearm, to_agency: Organization, reason: str) -> NewEvent:
+def request_transfer(firearm: Firearm, to_agency: Organization, reason: str, *,
+                     pending: bool) -> NewEvent:
+    """Ask for a weapon's transfer to another agency (``pending``: one is already waiting)."""
+    requests.refuse_if_pending("transfer", firearm.serial, pending)
     check_transition(firearm, "firearm.transfer_requested")
     if not to_agency.holds_weapons:
         raise ValidationFailed(f"{to_agency.code} is not an agency that holds weapons",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from resguardo.domain import ammunition, custody
+from resguardo.domain import ammunition
 from resguardo.domain.entities import Location
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import iso
+from resguardo.services.custody import override_for
 from resguardo.storage.uow import UnitOfWork
 
 
@@ -31,9 +31,8 @@ def issue(uow: UnitOfWork, agency_code: str, location_code: str, badge: str, cal
     officer = uow.repo.officer(location.agency_id, badge)
     balance = uow.repo.ammo_balance(location.id, calibre.strip(), lot.strip())
     now = uow.now()
-    override = None
-    if custody.eligibility_problems(officer, now.date()):
-        override = uow.repo.usable_override(officer.id, iso(now), used_ok=True)
+    # rounds go out under an override a weapon issue already used (the rounds of that weapon)
+    override = override_for(uow, officer, now, single_use=False)
     return uow.append(ammunition.issue(location, officer, calibre, lot, quantity, balance, now,
                                        override))
 

@@ -8,10 +8,11 @@ entry it covers when it is appended (``UnitOfWork.append``), whichever path asks
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
-from resguardo.domain import corrections, custody
-from resguardo.domain.entities import Firearm, Location, Officer
+from resguardo.domain import corrections, custody, requests
+from resguardo.domain.entities import Firearm, Location, Officer, Override
 from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
@@ -42,15 +43,26 @@ def record_holder(uow: UnitOfWork, firearm: Firearm) -> Officer | None:
     return uow.repo.officers_by_id([firearm.record_officer_id]).get(firearm.record_officer_id)
 
 
+def override_for(uow: UnitOfWork, officer: Officer, now: datetime, *, single_use: bool = True,
+                 spent: Collection[int] = ()) -> Override | None:
+    """The chief's override an issue to ``officer`` at ``now`` would go under, or None (he
+    needs none, or has none left): the one look-up of the override, for a weapon at the
+    desk or by command, in an import (``spent``: overrides its earlier rows used) and for
+    rounds (``single_use=False``). Storage reads the officer's overrides that have not
+    expired; ``domain.custody.override_to_use`` picks one, and the decision that issues
+    (``custody.issue``, ``ammunition.issue``) says whether it covers him."""
+    if not custody.eligibility_problems(officer, now.date()):
+        return None
+    return custody.override_to_use(officer, now, uow.repo.overrides_of(officer.id, iso(now)),
+                                   single_use=single_use, spent=spent)
+
+
 def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) -> Event:
     """Issue a weapon from storage to an officer of the same agency."""
     firearm = _load(uow, serial, make, Action.CUSTODY_ISSUE)
     officer = uow.repo.officer(firearm.agency_id, badge)
     now = uow.now()
-    override = None
-    if custody.eligibility_problems(officer, now.date()):
-        override = uow.repo.usable_override(officer.id, iso(now))
-    return uow.append(custody.issue(firearm, officer, now, override,
+    return uow.append(custody.issue(firearm, officer, now, override_for(uow, officer, now),
                                     record_holder=record_holder(uow, firearm)))
 
 
@@ -100,11 +112,8 @@ def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,
                         reference: str | None = None, make: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.FIREARM_NOTIFY_LOSS)
     report = uow.repo.open_loss_report(firearm.id)
-    if report["notified_at"] is not None:
-        raise ValidationFailed(f"the military authority was already notified at {report['notified_at']}",
-                               field="notified_at")
     return uow.append(custody.record_notification(report["id"], firearm, notified_at, uow.now(),
-                                                  reference))
+                                                  reference, notified_before=report["notified_at"]))
 
 
 def determine_negligence(uow: UnitOfWork, serial: str, negligent: bool, reason: str, *,
@@ -135,12 +144,18 @@ def release(uow: UnitOfWork, serial: str, location_code: str, reference: str, *,
 def request_decommission(uow: UnitOfWork, serial: str, reason: str, *,
                          make: str | None = None) -> Event:
     firearm = _load(uow, serial, make, Action.DECOMMISSION_REQUEST)
+    return uow.append(custody.request_decommission(
+        firearm, reason, pending=_pending(uow, firearm.id, "decommission")))
+
+
+def _pending(uow: UnitOfWork, firearm_id: int, kind: str) -> bool:
+    """Whether a request of this kind already waits for the weapon (the fact the domain's
+    ``requests.refuse_if_pending`` judges)."""
     try:
-        uow.repo.pending_request(firearm.id, "decommission")
+        uow.repo.pending_request(firearm_id, kind)
     except NotFound:
-        return uow.append(custody.request_decommission(firearm, reason))
-    raise ValidationFailed(f"a decommission of {firearm.serial} is already awaiting approval",
-                           field="serial")
+        return False
+    return True
 
 
 def approve_decommission(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
@@ -163,13 +178,7 @@ def reject_request(uow: UnitOfWork, serial: str, kind: str, reason: str, *,
                                field="kind")
     firearm = _load(uow, serial, make, APPROVERS[kind])
     request = uow.repo.pending_request(firearm.id, kind)
-    if not reason.strip():
-        raise ValidationFailed("say why the request is rejected", field="reason")
-    from resguardo.domain.entities import NewEvent
-    return uow.append(NewEvent("request.rejected", {"request_id": request["id"],
-                                                    "firearm_id": firearm.id, "kind": kind},
-                               reason=reason.strip(), org_id=firearm.agency_id,
-                               subject_type="firearm", subject_id=firearm.id))
+    return uow.append(requests.reject(request["id"], firearm, kind, reason))
 
 
 def request_transfer(uow: UnitOfWork, serial: str, to_agency_code: str, reason: str, *,
@@ -177,12 +186,8 @@ def request_transfer(uow: UnitOfWork, serial: str, to_agency_code: str, reason: 
     firearm = _load(uow, serial, make, Action.TRANSFER_REQUEST)
     # the receiving agency may lie outside the armorer's scope: look it up system-wide
     to_agency = _org_anywhere(uow, to_agency_code)
-    try:
-        uow.repo.pending_request(firearm.id, "transfer")
-    except NotFound:
-        return uow.append(custody.request_transfer(firearm, to_agency, reason))
-    raise ValidationFailed(f"a transfer of {firearm.serial} is already awaiting approval",
-                           field="serial")
+    return uow.append(custody.request_transfer(firearm, to_agency, reason,
+                                               pending=_pending(uow, firearm.id, "transfer")))
 
 
 def _org_anywhere(uow: UnitOfWork, code: str):  # type: ignore[no-untyped-def]
@@ -274,13 +279,9 @@ def _identity_free(uow: UnitOfWork, changes: dict, current: dict) -> None:
 
 
 def _no_pending_correction(uow: UnitOfWork, firearm_id: int) -> None:
-    try:
-        uow.repo.pending_request(firearm_id, "correction")
-    except NotFound:
-        return
-    serial = uow.repo.firearm_by_id(firearm_id).serial
-    raise ValidationFailed(f"a correction of {serial} is already awaiting approval",
-                           field="serial")
+    if _pending(uow, firearm_id, "correction"):
+        requests.refuse_if_pending("correction", uow.repo.firearm_by_id(firearm_id).serial,
+                                   True)
 
 
 def approve_correction(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:

@@ -19,7 +19,6 @@ from resguardo.domain.entities import Firearm, Location, Officer, Organization
 from resguardo.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import iso
 from resguardo.services import custody, pins
 from resguardo.storage.uow import UnitOfWork
 
@@ -78,7 +77,7 @@ def officer_card(uow: UnitOfWork, badge: str) -> OfficerCard:
     officer = uow.repo.officer(agency.id, badge)
     now = uow.now()
     problems = rules.eligibility_problems(officer, now.date())
-    override = bool(problems) and uow.repo.usable_override(officer.id, iso(now)) is not None
+    override = custody.override_for(uow, officer, now) is not None
     return OfficerCard(officer=officer, held=uow.repo.weapons_held(officer.id),
                        problems=problems, has_pin=bool(pins.has_pin(uow, [officer.id])),
                        today=now.date(), override=override,
@@ -110,9 +109,7 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
         rules.return_(firearm, location)
         return DeskPlan(RETURN, card, firearm, location)
     now = uow.now()
-    override = None
-    if card.problems:
-        override = uow.repo.usable_override(officer.id, iso(now))
+    override = custody.override_for(uow, officer, now)
     rules.issue(firearm, officer, now, override,
                 record_holder=custody.record_holder(uow, firearm))
     kept = (uow.repo.location_by_id(firearm.location_id)

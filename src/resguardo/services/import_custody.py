@@ -17,7 +17,6 @@ from resguardo.domain import custody as custody_rules
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, OfficerNotEligible
-from resguardo.domain.timefmt import iso
 from resguardo.services import custody as custody_service
 from resguardo.services import registry as registry_service
 from resguardo.services.imports import Problem, RowImport
@@ -67,13 +66,14 @@ class CustodyRows(RowImport):
                 now = self.uow.now()
                 override = None
                 if custody_rules.eligibility_problems(officer, now.date()):
-                    self.sync()
-                    override = self.uow.repo.usable_override(officer.id, iso(now))
-                    if override is not None and override.id in self.used_overrides:
-                        override = None
+                    self.sync()  # the look-up reads on the connection the batch writer uses
+                    # rows before this one may have used an override their entries,
+                    # not yet projected, do not show as used
+                    override = custody_service.override_for(self.uow, officer, now,
+                                                            spent=self.used_overrides)
                 event = custody_rules.issue(snapshot, officer, now, override)
-                if override is not None:
-                    self.used_overrides.add(override.id)
+                if event.payload.get("override_id") is not None:
+                    self.used_overrides.add(event.payload["override_id"])
                 return event
             return custody_rules.send_to_repair(snapshot, shop or NO_SHOP, self.reason)
         except OfficerNotEligible as exc:

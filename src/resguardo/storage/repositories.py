@@ -298,19 +298,15 @@ class Repositories(EventQueries):
                                  .order_by(c.make, c.serial))
         return [firearm_from_row(r) for r in rows]
 
-    def usable_override(self, officer_id: int, now_iso: str, *,
-                        used_ok: bool = False) -> Override | None:
-        """The latest override of this officer not expired at ``now_iso`` (and not used by a
-        weapon issue, unless ``used_ok``: rounds may go out under a used one)."""
+    def overrides_of(self, officer_id: int, now_iso: str) -> list[Override]:
+        """This officer's overrides not expired at ``now_iso``, used or not, newest first
+        (``domain.custody.override_to_use`` decides which, if any, an issue goes under)."""
         c = t.overrides.c
-        stmt = select(t.overrides).where(c.officer_id == officer_id, c.expires_at >= now_iso)
-        if not used_ok:
-            stmt = stmt.where(c.used_by_event.is_(None))
-        row = self.conn.execute(stmt.order_by(c.id.desc())).first()
-        if row is None:
-            return None
-        return Override(row.id, row.officer_id, row.granted_by, row.reason,
-                        parse_instant(row.expires_at), row.used_by_event is not None)
+        stmt = (select(t.overrides).where(c.officer_id == officer_id, c.expires_at >= now_iso)
+                .order_by(c.id.desc()))
+        return [Override(row.id, row.officer_id, row.granted_by, row.reason,
+                         parse_instant(row.expires_at), row.used_by_event is not None)
+                for row in self.conn.execute(stmt)]
 
     # --- firearms ----------------------------------------------------------------------------
 
