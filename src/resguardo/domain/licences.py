@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from resguardo.domain.codes import FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, NewEvent, Officer
-from resguardo.domain.errors import Conflict, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, ValidationFailed
 
 #: Reglamento de la LFAFE, art. 11: weapons are declared within 30 days of acquisition.
 DECLARATION_DAYS = 30
@@ -39,8 +39,8 @@ class LicenceRef:
 
 def _check_covers(licence: LicenceRef, agency_id: int, agency_code: str) -> None:
     if agency_id not in licence.agency_ids:
-        raise ValidationFailed(f"licence {licence.number} does not cover {agency_code}",
-                               field="licence")
+        raise ValidationFailed(T_("licence %(number)s does not cover %(code)s"),
+                               field="licence", number=licence.number, code=agency_code)
 
 
 def _reason(reason: str) -> str:
@@ -62,15 +62,16 @@ def attach_firearm(firearm: Firearm, agency_code: str, licence: LicenceRef | Non
                        "or off a licence", field="serial")
     if licence is None:
         if firearm.licence_id is None:
-            raise Conflict(f"firearm {firearm.serial} is on no licence", field="licence")
+            raise Conflict(T_("firearm %(serial)s is on no licence"), field="licence",
+                           serial=firearm.serial)
     else:
         _check_covers(licence, firearm.agency_id, agency_code)
         if licence.valid_to < today:
-            raise ValidationFailed(f"licence {licence.number} expired on "
-                                   f"{licence.valid_to.isoformat()}", field="licence")
+            raise ValidationFailed(T_("licence %(number)s expired on %(date)s"), field="licence",
+                                   number=licence.number, date=licence.valid_to.isoformat())
         if firearm.licence_id == licence.id:
-            raise Conflict(f"firearm {firearm.serial} is already on licence {licence.number}",
-                           field="licence")
+            raise Conflict(T_("firearm %(serial)s is already on licence %(number)s"),
+                           field="licence", serial=firearm.serial, number=licence.number)
     return NewEvent(
         "licence.firearm_attached",
         {"firearm_id": firearm.id, "serial": firearm.serial,
@@ -87,15 +88,16 @@ def attach_officer(officer: Officer, agency_code: str, licence: LicenceRef | Non
         raise Conflict(f"officer {officer.badge} is separated", field="badge")
     if licence is None:
         if officer.licence_id is None:
-            raise Conflict(f"officer {officer.badge} is on no licence", field="licence")
+            raise Conflict(T_("officer %(badge)s is on no licence"), field="licence",
+                           badge=officer.badge)
     else:
         _check_covers(licence, officer.agency_id, agency_code)
         if licence.valid_to < today:
-            raise ValidationFailed(f"licence {licence.number} expired on "
-                                   f"{licence.valid_to.isoformat()}", field="licence")
+            raise ValidationFailed(T_("licence %(number)s expired on %(date)s"), field="licence",
+                                   number=licence.number, date=licence.valid_to.isoformat())
         if officer.licence_id == licence.id:
-            raise Conflict(f"officer {officer.badge} is already on licence {licence.number}",
-                           field="licence")
+            raise Conflict(T_("officer %(badge)s is already on licence %(number)s"),
+                           field="licence", badge=officer.badge, number=licence.number)
     return NewEvent(
         "licence.officer_attached",
         {"officer_id": officer.id, "badge": officer.badge,

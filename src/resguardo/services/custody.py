@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from resguardo.domain import corrections, custody
 from resguardo.domain.entities import Firearm, Location, Officer
-from resguardo.domain.errors import NotFound, ValidationFailed
+from resguardo.domain.errors import T_, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso
@@ -101,8 +101,8 @@ def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,
     firearm = _load(uow, serial, make, Action.FIREARM_NOTIFY_LOSS)
     report = uow.repo.open_loss_report(firearm.id)
     if report["notified_at"] is not None:
-        raise ValidationFailed(f"the military authority was already notified at {report['notified_at']}",
-                               field="notified_at")
+        raise ValidationFailed(T_("the military authority was already notified at %(when)s"),
+                               field="notified_at", when=report["notified_at"])
     return uow.append(custody.record_notification(report["id"], firearm, notified_at, uow.now(),
                                                   reference))
 
@@ -139,8 +139,8 @@ def request_decommission(uow: UnitOfWork, serial: str, reason: str, *,
         uow.repo.pending_request(firearm.id, "decommission")
     except NotFound:
         return uow.append(custody.request_decommission(firearm, reason))
-    raise ValidationFailed(f"a decommission of {firearm.serial} is already awaiting approval",
-                           field="serial")
+    raise ValidationFailed(T_("a decommission of %(serial)s is already awaiting approval"),
+                           field="serial", serial=firearm.serial)
 
 
 def approve_decommission(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
@@ -181,8 +181,8 @@ def request_transfer(uow: UnitOfWork, serial: str, to_agency_code: str, reason: 
         uow.repo.pending_request(firearm.id, "transfer")
     except NotFound:
         return uow.append(custody.request_transfer(firearm, to_agency, reason))
-    raise ValidationFailed(f"a transfer of {firearm.serial} is already awaiting approval",
-                           field="serial")
+    raise ValidationFailed(T_("a transfer of %(serial)s is already awaiting approval"),
+                           field="serial", serial=firearm.serial)
 
 
 def _org_anywhere(uow: UnitOfWork, code: str):  # type: ignore[no-untyped-def]
@@ -279,8 +279,8 @@ def _no_pending_correction(uow: UnitOfWork, firearm_id: int) -> None:
     except NotFound:
         return
     serial = uow.repo.firearm_by_id(firearm_id).serial
-    raise ValidationFailed(f"a correction of {serial} is already awaiting approval",
-                           field="serial")
+    raise ValidationFailed(T_("a correction of %(serial)s is already awaiting approval"),
+                           field="serial", serial=serial)
 
 
 def approve_correction(uow: UnitOfWork, serial: str, *, make: str | None = None) -> Event:
