@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import T_, DomainError, PermissionDenied, ValidationFailed
+from resguardo.domain.errors import T_, DomainError, PermissionDenied, Phrase, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.vocabulary import fold_text
 from resguardo.reports.spreadsheets import CsvWriter
@@ -631,7 +631,8 @@ class RowImport:
         if isinstance(exc, PermissionDenied) and {"role", "action"} <= exc.details.keys():
             return self.problem(line, column, "not_permitted", role=exc.details["role"],
                                 action=exc.details["action"])
-        return self.problem(line, column, "refused", message=exc.message)
+        message = Phrase(exc.template, **exc.params) if exc.templated else exc.message
+        return self.problem(line, column, "refused", message=message)
 
     def reject(self, line: int, cells: list[str], problems: list[Problem]) -> None:
         report = self.report

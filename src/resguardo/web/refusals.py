@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from resguardo.domain.errors import DomainError, Phrase, shown
+from resguardo.domain.vocabulary import status_name
 from resguardo.web import labels
 from resguardo.web.i18n import N_, Lang
 
@@ -390,6 +391,8 @@ def _value(name: str, value: Any, lang: Lang) -> Any:
         return lang.date(value)
     if name in _COUNTS and isinstance(value, int):
         return lang.number(value)
+    if name == "status" and isinstance(value, str):
+        return status_name(value, lang.code)
     return shown(value)
 
 
