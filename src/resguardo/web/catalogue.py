@@ -46,7 +46,7 @@ def extract() -> Catalog:
     return catalog
 
 
-def refusal_templates() -> list[tuple[str, int, str, list[str], str | None]]:
+def refusal_templates() -> list[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:
     """Every template a refusal is raised with outside the interface (``T_``), as
     (file, line, template, comments, context)."""
     found = []
