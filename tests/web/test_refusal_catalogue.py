@@ -178,3 +178,27 @@ def test_every_status_word_reads_back_to_its_code():
         for code, word in STATUS_NAMES[language].items():
             assert parse_status(word) == FirearmStatus(code)
             assert parse_status(word.upper()) == FirearmStatus(code)
+
+
+def _refusal(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    return caught.value
+
+
+def test_refusals_the_rules_raise_reach_a_spanish_page_in_spanish():
+    """Raised by the rules themselves (not built by hand): each one a page can meet is
+    said in Spanish, its values in place; the English stays what the CLI printed."""
+    from resguardo.domain import corrections, licences, people
+
+    long_reason = _refusal(lambda: licences._reason("x" * 501))
+    assert long_reason.message == "reason is longer than 500 characters"
+    assert explain(long_reason, SPANISH) == "Motivo tiene más de 500 caracteres."
+    bad_date = _refusal(lambda: corrections._normalize("acquired_on", "ayer"))
+    assert bad_date.message == "acquired_on must be a date YYYY-MM-DD"
+    assert explain(bad_date, SPANISH) == "Fecha de adquisición debe ser una fecha."
+    unknown = _refusal(lambda: people.parse_person(
+        {"name": "A", "post": "B", "identification": "C", "rank": "x", "age": 3}, 2))
+    assert unknown.message == "person 2 present has unknown field(s) age, rank"
+    assert explain(unknown, SPANISH) == (
+        "La persona presente 2 tiene campos desconocidos: age, rank.")

@@ -140,7 +140,7 @@ def _normalize(field: str, raw: str) -> str | bool | None:
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ValidationFailed(f"{field} must be a date YYYY-MM-DD", field=field) from None
+            raise ValidationFailed(T_("%(field)s must be a date YYYY-MM-DD"), field=field) from None
     if field == "on_duty":
         if value.lower() in {"yes", "true", "1", "si", "sí"}:
             return True

@@ -276,7 +276,7 @@ def close(inspection: Inspection, summary: dict[str, int], findings: list[dict[s
 def witnessed(inspection: Inspection, seen: dict[str, Any]) -> NewEvent:
     """The overseer's witness cosigned (or did not) a checkpoint covering the closing."""
     if inspection.state != InspectionState.CLOSED:
-        raise InvalidTransition(f"inspection {inspection.id} is not closed")
+        raise InvalidTransition(T_("inspection %(n)s is not closed"), n=inspection.id)
     return NewEvent("inspection.witnessed", {"inspection_id": inspection.id, **seen},
                     org_id=inspection.agency_id, subject_type="inspection",
                     subject_id=inspection.id)
@@ -324,7 +324,7 @@ def answer(inspection_id: int, agency_id: int, finding_id: int, kind: str, state
         raise InvalidTransition(T_("finding %(n)s is already answered and awaits the "
                                    "inspector's review"), n=finding_id)
     if state == FindingState.CLOSED:
-        raise InvalidTransition(f"finding {finding_id} is closed")
+        raise InvalidTransition(T_("finding %(n)s is closed"), n=finding_id)
     try:
         res = Resolution(resolution)
     except ValueError:
@@ -352,8 +352,8 @@ def review(inspection_id: int, agency_id: int, finding_id: int, state: str, acce
            note: str) -> NewEvent:
     """The overseer accepts an answer (the finding closes) or reopens the finding."""
     if state != FindingState.ANSWERED:
-        raise InvalidTransition(f"finding {finding_id} is {state}; only an answered finding "
-                                "is reviewed")
+        raise InvalidTransition(T_("finding %(n)s is %(state)s; only an answered finding is "
+                                   "reviewed"), n=finding_id, state=str(state))
     if not accept and len(note.strip()) < 5:
         raise ValidationFailed("say why the answer is not accepted", field="note")
     return NewEvent("inspection.finding_reviewed",
@@ -370,7 +370,7 @@ def verify(inspection_id: int, agency_id: int, finding_id: int, kind: str, state
     if kind not in VERIFIABLE:
         raise ValidationFailed(f"a {kind} finding is not settled by a scan", field="finding")
     if state == FindingState.CLOSED:
-        raise InvalidTransition(f"finding {finding_id} is already closed")
+        raise InvalidTransition(T_("finding %(n)s is already closed"), n=finding_id)
     return NewEvent("inspection.finding_verified",
                     {"inspection_id": inspection_id, "finding_id": finding_id,
                      "serial": serial.strip(), "holder": (holder or "").strip().upper() or None,

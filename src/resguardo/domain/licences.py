@@ -49,7 +49,8 @@ def _reason(reason: str) -> str:
         raise ValidationFailed("give the reason (the military zone's acknowledgement, the "
                                "purchase, the error corrected)", field="reason")
     if len(text) > 500:
-        raise ValidationFailed("reason is longer than 500 characters", field="reason")
+        raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"), field="reason",
+                               limit=500)
     return text
 
 
@@ -58,8 +59,8 @@ def attach_firearm(firearm: Firearm, agency_code: str, licence: LicenceRef | Non
     """Put a weapon on ``licence`` (an alta), or take it off its licence when ``None``
     (a baja by correction: the weapon stays in the registry)."""
     if firearm.status in _FINAL:
-        raise Conflict(f"firearm {firearm.serial} is {firearm.status.value}: it cannot go on "
-                       "or off a licence", field="serial")
+        raise Conflict(T_("firearm %(serial)s is %(status)s: it cannot go on or off a licence"),
+                       field="serial", serial=firearm.serial, status=firearm.status.value)
     if licence is None:
         if firearm.licence_id is None:
             raise Conflict(T_("firearm %(serial)s is on no licence"), field="licence",
@@ -85,7 +86,7 @@ def attach_officer(officer: Officer, agency_code: str, licence: LicenceRef | Non
                    reason: str, today: date) -> NewEvent:
     """Put an officer on ``licence`` (an alta of personnel), or take him off when ``None``."""
     if officer.status == OfficerStatus.SEPARATED and licence is not None:
-        raise Conflict(f"officer {officer.badge} is separated", field="badge")
+        raise Conflict(T_("officer %(badge)s is separated"), field="badge", badge=officer.badge)
     if licence is None:
         if officer.licence_id is None:
             raise Conflict(T_("officer %(badge)s is on no licence"), field="licence",

@@ -55,9 +55,9 @@ def parse_person(value: str | dict[str, Any], n: int) -> Person:
     if isinstance(value, dict):
         unknown = set(value) - set(FIELDS)
         if unknown:
-            raise ValidationFailed(f"person {n} present has unknown field(s) "
-                                   f"{', '.join(sorted(unknown))}", field=f"people[{n}]",
-                                   person=n)
+            raise ValidationFailed(T_("person %(person)s present has unknown field(s) "
+                                      "%(unknown)s"), field=f"people[{n}]", person=n,
+                                   unknown=sorted(unknown))
         parts = [value.get(k) for k in FIELDS]
     else:
         parts = [p for p in str(value).split("|")]

@@ -90,16 +90,17 @@ def add_oversight(overseer: Organization, agency: Organization,
                   already: bool) -> NewEvent:
     """``overseer`` oversees ``agency`` (the military zone over an agency under its LOC)."""
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency; only agencies are overseen",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency; only agencies are overseen"),
+                               field="agency", code=agency.code)
     if overseer.holds_weapons:
-        raise ValidationFailed(f"{overseer.code} is an agency; an agency oversees no other",
-                               field="overseer")
+        raise ValidationFailed(T_("%(code)s is an agency; an agency oversees no other"),
+                               field="overseer", code=overseer.code)
     if overseer.contains(agency.path):
-        raise ValidationFailed(f"{agency.code} already lies below {overseer.code}",
-                               field="agency")
+        raise ValidationFailed(T_("%(agency)s already lies below %(overseer)s"),
+                               field="agency", agency=agency.code, overseer=overseer.code)
     if already:
-        raise ValidationFailed(f"{overseer.code} already oversees {agency.code}", field="agency")
+        raise ValidationFailed(T_("%(overseer)s already oversees %(agency)s"), field="agency",
+                               overseer=overseer.code, agency=agency.code)
     return NewEvent("organization.oversight_added",
                     {"overseer_id": overseer.id, "agency_id": agency.id},
                     org_id=agency.id, subject_type="organization", subject_id=agency.id)
@@ -108,8 +109,8 @@ def add_oversight(overseer: Organization, agency: Organization,
 def remove_oversight(overseer: Organization, agency: Organization, present: bool,
                      reason: str) -> NewEvent:
     if not present:
-        raise ValidationFailed(f"{overseer.code} does not oversee {agency.code}",
-                               field="agency")
+        raise ValidationFailed(T_("%(overseer)s does not oversee %(agency)s"),
+                               field="agency", overseer=overseer.code, agency=agency.code)
     if len(reason.strip()) < 5:
         raise ValidationFailed("say why the oversight ends", field="reason")
     return NewEvent("organization.oversight_removed",

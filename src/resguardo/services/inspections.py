@@ -191,9 +191,9 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     from resguardo.reports import acta as acta_report
     inspection = _conducting(uow, inspection_id, "close")
     if inspection.state != InspectionState.OPEN:
-        raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; only an "
-                                "open inspection can be closed (a closed one is never reopened: "
-                                "plan a new one)")
+        raise InvalidTransition(T_("inspection %(n)s is %(state)s; only an open inspection can be "
+                                   "closed (a closed one is never reopened: plan a new one)"),
+                                n=inspection.id, state=inspection.state.value)
     closed_at = uow.now()
     deadline = rules.present_by(closed_at, present_by)
     result = _reconcile(uow, inspection)

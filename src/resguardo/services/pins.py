@@ -167,7 +167,8 @@ def issue_slips(uow: UnitOfWork, agency_code: str, badges: list[str] | None = No
     if not wanted:
         raise ValidationFailed("every officer chosen already has a PIN", field="badges")
     if len(wanted) > MAX_SLIPS:
-        raise ValidationFailed(f"at most {MAX_SLIPS} slips at a time", field="badges")
+        raise ValidationFailed(T_("at most %(most)s slips at a time"), field="badges",
+                               most=MAX_SLIPS)
     slips = [Slip(o, _random_pin()) for o in sorted(wanted, key=lambda o: o.badge)]
     for slip in slips:
         _store(uow, slip.officer, slip.pin, slip=True)

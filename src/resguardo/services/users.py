@@ -106,7 +106,7 @@ def set_password(uow: UnitOfWork, username: str, password: str, *,
     check_password_strength(password)
     row = uow.repo.user_row(username)
     if row is None:
-        raise ValidationFailed(f"user {username} not found", field="username")
+        raise ValidationFailed(T_("user %(user)s not found"), field="username", user=username)
     own = uow.actor is not None and uow.actor.username == row.username
     if uow.actor is not None and not own:
         authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(row.scope_id).path, "user")

@@ -260,6 +260,7 @@ WORDING: dict[str, str] = {
     "%(field)s must be a whole number of rounds": N_("%(field)s: write a whole number of rounds"),
     "%(field)s must be a positive number of rounds":
         N_("%(field)s: write a number of rounds above zero"),
+    "%(field)s must be a date YYYY-MM-DD": N_("%(field)s must be a date"),
     "%(field)s is implausibly large":
         N_("%(field)s is far larger than any real count; check the number"),
     # registry, accounts and PINs

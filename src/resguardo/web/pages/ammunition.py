@@ -112,7 +112,7 @@ def register(router: APIRouter, site: Site) -> None:
                                            "agency)", field="agency")
                 values["agency"] = ctx.actor.scope.code
             if not values["location"]:
-                raise ValidationFailed("location is required", field="location")
+                raise ValidationFailed(T_("%(field)s is required"), field="location")
             with site.rg.work(ctx.actor) as uow:
                 _call(uow, action, values)
                 uow.commit()
