@@ -1,12 +1,14 @@
 """Refusals the services raise reach a Spanish page in Spanish: sentences built
-around a name or a number are matched by shape and translated, and the ones a
-page meets are checked here one by one."""
+around a name or a number are raised as a template and its parameters and
+translated by template from the catalogue; the ones a page meets are checked
+here one by one."""
 
 from __future__ import annotations
 
 import pytest
 
 from resguardo.domain.errors import (
+    T_,
     Conflict,
     InsufficientAmmunition,
     InvalidTransition,
@@ -21,49 +23,63 @@ from resguardo.web.refusals import explain
 SPANISH = Lang("es")
 
 CASES = [
-    (InsufficientAmmunition("only 10 rounds of 9x19mm lot L1 at ARM1; cannot issue 1200",
-                            balance=10),
+    (InsufficientAmmunition(T_("only %(balance)s rounds of %(calibre)s lot %(lot)s at "
+                               "%(location)s; cannot issue %(quantity)s"), balance=10,
+                            calibre="9x19mm", lot="L1", location="ARM1", quantity=1200),
      "Solo hay 10 cartuchos de 9x19mm lote L1 en ARM1."),
-    (InsufficientAmmunition("officer P1 holds 1500 rounds of 9x19mm lot L1; cannot account "
-                            "for 1600", outstanding=1500),
+    (InsufficientAmmunition(T_("officer %(badge)s holds %(outstanding)s rounds of %(calibre)s "
+                               "lot %(lot)s; cannot account for %(quantity)s"),
+                            outstanding=1500, badge="P1", calibre="9x19mm", lot="L1",
+                            quantity=1600),
      "El elemento P1 solo tiene 1,500 cartuchos de 9x19mm lote L1."),
-    (ValidationFailed("quantity must be a positive number of rounds", field="quantity"),
+    (ValidationFailed(T_("%(field)s must be a positive number of rounds"), field="quantity"),
      "Cartuchos: escriba un número de cartuchos mayor que cero."),
-    (ValidationFailed("returned is implausibly large", field="returned"),
+    (ValidationFailed(T_("%(field)s is implausibly large"), field="returned"),
      "Cartuchos devueltos es mucho mayor que cualquier conteo real; revise el número."),
     (ValidationFailed("nothing returned or consumed", field="returned"),
      "No se devolvió ni se justificó ningún cartucho."),
-    (ValidationFailed("consumed rounds need a justification: training, duty_discharge, damaged",
-                      field="justification"),
+    (ValidationFailed(T_("consumed rounds need a justification: %(accepted)s"),
+                      field="justification", accepted=["training", "duty_discharge", "damaged"]),
      "Los cartuchos no devueltos necesitan justificación: entrenamiento, disparo en servicio o "
      "dañados."),
-    (ValidationFailed("lot is required", field="lot"), "Falta Lote."),
-    (ValidationFailed("a transfer of GLK-A100 is already awaiting approval", field="serial"),
+    (ValidationFailed(T_("%(field)s is required"), field="lot"), "Falta Lote."),
+    (ValidationFailed(T_("a transfer of %(serial)s is already awaiting approval"), field="serial",
+                      serial="GLK-A100"),
      "Ya hay una solicitud de GLK-A100 en espera de aprobación."),
-    (InvalidTransition("firearm GLK-A100 is already at ARM1"), "GLK-A100 ya está en ARM1."),
-    (InvalidTransition("inspection 12 is closed; only a planned inspection can be opened"),
+    (InvalidTransition(T_("firearm %(serial)s is already at %(location)s"), serial="GLK-A100",
+                       location="ARM1"), "GLK-A100 ya está en ARM1."),
+    (InvalidTransition(T_("inspection %(n)s is %(state)s; only a planned inspection can be "
+                          "opened"), n=12, state="closed"),
      "Solo se puede abrir una revista programada."),
-    (InvalidTransition("inspection 12 is planned; only an open inspection can be closed (a "
-                       "closed one is never reopened: plan a new one)"),
+    (InvalidTransition(T_("inspection %(n)s is %(state)s; only an open inspection can be "
+                          "closed (a closed one is never reopened: plan a new one)"), n=12,
+                       state="planned"),
      "Solo se puede cerrar una revista abierta."),
-    (InvalidTransition("finding 3 is already answered"), "Este hallazgo ya tiene respuesta."),
-    (OfficerNotEligible("officer P3 is separated: no override possible"),
+    (InvalidTransition(T_("finding %(n)s is already answered and awaits the inspector's "
+                          "review"), n=3), "Este hallazgo ya tiene respuesta."),
+    (OfficerNotEligible(T_("officer %(badge)s is separated: no override possible"), badge="P3"),
      "El elemento P3 causó baja: no es posible una autorización excepcional."),
-    (Conflict("alert loss:12 is already acknowledged"), "Esta alerta ya fue atendida."),
-    (ValidationFailed("the military authority was already notified at 2025-03-02T10:00:00Z"),
+    (Conflict(T_("alert %(key)s is already acknowledged"), key="loss:12"),
+     "Esta alerta ya fue atendida."),
+    (ValidationFailed(T_("the military authority was already notified at %(when)s"),
+                      when="2025-03-02T10:00:00Z"),
      "El aviso a la autoridad militar ya está registrado."),
     (NotFound("no pending transfer request for this firearm"),
      "Esta arma no tiene una solicitud de transferencia pendiente."),
-    (ValidationFailed("MUN9 is not an agency; locations belong to agencies"),
+    (ValidationFailed(T_("%(code)s is not an agency; locations belong to agencies"),
+                      code="MUN9"),
      "MUN9 no es una corporación: las ubicaciones pertenecen a corporaciones."),
-    (ValidationFailed("max_distance must be between 0 and 3", field="max_distance"),
+    (ValidationFailed(T_("%(field)s must be between %(low)s and %(high)s"),
+                      field="max_distance", low=0, high="3"),
      "Distancia máxima debe estar entre 0 y 3."),
     (ValidationFailed("date must be YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)", field="date"),
      "La fecha debe escribirse AAAA-MM-DD o AAAA-MM-DDTHH:MM (UTC)."),
-    (Conflict("refusing to sign a checkpoint: entry 7 differs; run `resguardo ledger verify`"),
+    (Conflict(T_("refusing to sign a checkpoint: %(reason)s; run `resguardo ledger verify`"),
+              reason="entry 7 differs"),
      "No se firmó el punto de control: la bitácora no es íntegra. Verifique la bitácora para "
      "ver qué no coincide."),
-    (ValidationFailed("a missing finding needs no answer", field="finding"),
+    (ValidationFailed(T_("a %(kind)s finding needs no answer"), field="finding",
+                      kind="missing"),
      "Este tipo de hallazgo no necesita respuesta."),
     (SigningUnavailable("writes are refused: no signing key at /srv/ledger.key",
                         reason="no_key"),
@@ -88,8 +104,10 @@ def test_a_refusal_reaches_a_spanish_page_in_spanish(error, spanish):
 
 
 def test_english_keeps_the_sense_of_the_refusal():
-    error = InsufficientAmmunition("only 1200 rounds of 9x19mm lot L1 at ARM1; cannot issue "
-                                   "1500", balance=1200)
+    error = InsufficientAmmunition(T_("only %(balance)s rounds of %(calibre)s lot %(lot)s at "
+                                      "%(location)s; cannot issue %(quantity)s"), balance=1200,
+                                   calibre="9x19mm", lot="L1", location="ARM1", quantity=1500)
+    assert error.message == "only 1200 rounds of 9x19mm lot L1 at ARM1; cannot issue 1500"
     assert explain(error, Lang("en")) == "Only 1,200 rounds of 9x19mm lot L1 at ARM1."
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from resguardo.domain.custody import covering_override
 from resguardo.domain.entities import Location, NewEvent, Officer, Override
-from resguardo.domain.errors import InsufficientAmmunition, ValidationFailed
+from resguardo.domain.errors import T_, InsufficientAmmunition, ValidationFailed
 
 
 class Justification(StrEnum):
@@ -24,17 +24,17 @@ class Justification(StrEnum):
 def _lot(calibre: str, lot: str) -> tuple[str, str]:
     calibre, lot = (calibre or "").strip(), (lot or "").strip()
     if not calibre:
-        raise ValidationFailed("calibre is required", field="calibre")
+        raise ValidationFailed(T_("%(field)s is required"), field="calibre")
     if not lot:
-        raise ValidationFailed("lot is required", field="lot")
+        raise ValidationFailed(T_("%(field)s is required"), field="lot")
     return calibre, lot
 
 
 def _quantity(quantity: int, field: str = "quantity", *, allow_zero: bool = False) -> int:
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise ValidationFailed(f"{field} must be a positive number of rounds", field=field)
+        raise ValidationFailed(T_("%(field)s must be a positive number of rounds"), field=field)
     if quantity > 10_000_000:
-        raise ValidationFailed(f"{field} is implausibly large", field=field)
+        raise ValidationFailed(T_("%(field)s is implausibly large"), field=field)
     return quantity
 
 
@@ -60,8 +60,9 @@ def issue(location: Location, officer: Officer, calibre: str, lot: str, quantity
                                     single_use=False)
     if quantity > balance:
         raise InsufficientAmmunition(
-            f"only {balance} rounds of {calibre} lot {lot} at {location.code}; cannot issue {quantity}",
-            balance=balance)
+            T_("only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s; "
+               "cannot issue %(quantity)s"),
+            balance=balance, calibre=calibre, lot=lot, location=location.code, quantity=quantity)
     payload = {"location_id": location.id, "officer_id": officer.id, "calibre": calibre,
                "lot": lot, "quantity": quantity}
     if override_id is not None:
@@ -83,8 +84,9 @@ def give_back(location: Location, officer: Officer, calibre: str, lot: str, retu
         raise ValidationFailed("nothing returned or consumed", field="returned")
     if returned + consumed > outstanding:
         raise InsufficientAmmunition(
-            f"officer {officer.badge} holds {outstanding} rounds of {calibre} lot {lot}; "
-            f"cannot account for {returned + consumed}", outstanding=outstanding)
+            T_("officer %(badge)s holds %(outstanding)s rounds of %(calibre)s lot %(lot)s; "
+               "cannot account for %(quantity)s"), outstanding=outstanding,
+            badge=officer.badge, calibre=calibre, lot=lot, quantity=returned + consumed)
     payload = {"location_id": location.id, "officer_id": officer.id, "calibre": calibre,
                "lot": lot, "returned": returned, "consumed": consumed}
     if consumed:
@@ -100,8 +102,9 @@ def consume(location: Location, calibre: str, lot: str, quantity: int, balance: 
     _quantity(quantity)
     if quantity > balance:
         raise InsufficientAmmunition(
-            f"only {balance} rounds of {calibre} lot {lot} at {location.code}; cannot consume {quantity}",
-            balance=balance)
+            T_("only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s; "
+               "cannot consume %(quantity)s"),
+            balance=balance, calibre=calibre, lot=lot, location=location.code, quantity=quantity)
     payload = {"location_id": location.id, "calibre": calibre, "lot": lot, "quantity": quantity}
     payload.update(_justify(justification, incident_number))
     return NewEvent("ammunition.consumed", payload, org_id=location.agency_id,
@@ -113,8 +116,8 @@ def _justify(justification: str | None, incident_number: str | None) -> dict:
         why = Justification((justification or "").strip().lower())
     except ValueError:
         raise ValidationFailed(
-            "consumed rounds need a justification: " + ", ".join(j.value for j in Justification),
-            field="justification") from None
+            T_("consumed rounds need a justification: %(accepted)s"),
+            field="justification", accepted=[j.value for j in Justification]) from None
     incident = (incident_number or "").strip() or None
     if why == Justification.DUTY_DISCHARGE and not incident:
         raise ValidationFailed("a duty discharge needs the incident number", field="incident")

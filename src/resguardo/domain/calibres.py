@@ -17,7 +17,7 @@ import difflib
 import unicodedata
 from dataclasses import dataclass
 
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +120,12 @@ def parse_calibre(text: str, field: str = "calibre") -> str:
     code = known(text)
     if code is None:
         near = closest(text)
-        hint = ("; closest: " + ", ".join(near)) if near else \
-            "; see `resguardo calibres` for the list"
-        raise ValidationFailed(f"unknown calibre {text!r}{hint}", field=field, value=text,
-                               closest=near)
+        if near:
+            raise ValidationFailed(T_("unknown calibre %(given)s; closest: %(closest)s"),
+                                   field=field, value=text, closest=near, given=repr(text))
+        raise ValidationFailed(T_("unknown calibre %(given)s; see `resguardo calibres` for "
+                                  "the list"), field=field, value=text, closest=near,
+                               given=repr(text))
     return code
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.custody import approve
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 from resguardo.domain.registry import parse_kind
 from resguardo.domain.serials import make_key, serial_key
 
@@ -140,7 +140,7 @@ def _normalize(field: str, raw: str) -> str | bool | None:
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ValidationFailed(f"{field} must be a date YYYY-MM-DD", field=field) from None
+            raise ValidationFailed(T_("%(field)s must be a date YYYY-MM-DD"), field=field) from None
     if field == "on_duty":
         if value.lower() in {"yes", "true", "1", "si", "sí"}:
             return True
@@ -150,7 +150,7 @@ def _normalize(field: str, raw: str) -> str | bool | None:
     if field == "kind":
         return parse_kind(value).value
     if field in {"serial", "make", "calibre", "name"} and not value:
-        raise ValidationFailed(f"{field} cannot be empty", field=field)
+        raise ValidationFailed(T_("%(field)s cannot be empty"), field=field)
     if field == "calibre":
         return parse_calibre(value)  # a word of the list, as at registration
     return value or None

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from resguardo.domain.codes import FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, NewEvent, Officer
-from resguardo.domain.errors import InvalidTransition, ValidationFailed
+from resguardo.domain.errors import T_, InvalidTransition, ValidationFailed
 
 S = FirearmStatus
 
@@ -69,21 +69,23 @@ def assign(firearm: Firearm, officer: Officer, today: date, holder: Officer | No
     if firearm.record_officer_id is not None:
         who = _who(holder) if holder is not None else "another officer"
         if firearm.record_officer_id == officer.id:
-            raise ValidationFailed(f"firearm {firearm.serial} is already {who}'s weapon of "
-                                   "record", field="serial")
-        raise ValidationFailed(f"firearm {firearm.serial} is the weapon of record of {who}; "
-                               "withdraw it first", field="serial")
+            raise ValidationFailed(T_("firearm %(serial)s is already %(who)s's weapon of record"),
+                                   field="serial", serial=firearm.serial, who=who)
+        raise ValidationFailed(T_("firearm %(serial)s is the weapon of record of %(who)s; "
+                                  "withdraw it first"), field="serial", serial=firearm.serial,
+                               who=who)
     if officer.status != OfficerStatus.ACTIVE:
-        raise ValidationFailed(f"officer {officer.badge} is {officer.status.value}; only an "
-                               "active officer is assigned a weapon of record", field="badge")
+        raise ValidationFailed(T_("officer %(badge)s is %(status)s; only an active officer is "
+                                  "assigned a weapon of record"), field="badge",
+                               badge=officer.badge, status=officer.status.value)
     if not officer.credential_folio or officer.credential_expiry is None:
-        raise ValidationFailed(f"officer {officer.badge} has no credential folio and expiry on "
-                               "record: the weapon of record is printed on the credential",
-                               field="badge")
+        raise ValidationFailed(T_("officer %(badge)s has no credential folio and expiry on "
+                                  "record: the weapon of record is printed on the credential"),
+                               field="badge", badge=officer.badge)
     if officer.credential_expiry < today:
-        raise ValidationFailed(f"the credential of officer {officer.badge} expired on "
-                               f"{officer.credential_expiry.isoformat()}; renew it first",
-                               field="badge")
+        raise ValidationFailed(T_("the credential of officer %(badge)s expired on %(date)s; "
+                                  "renew it first"), field="badge", badge=officer.badge,
+                               date=officer.credential_expiry.isoformat())
     return NewEvent(
         "firearm.assigned_of_record", {"firearm_id": firearm.id, "officer_id": officer.id},
         reason=(reason or "").strip() or None,
@@ -93,8 +95,8 @@ def assign(firearm: Firearm, officer: Officer, today: date, holder: Officer | No
 def unassign(firearm: Firearm, officer: Officer, reason: str) -> NewEvent:
     """Withdraw ``firearm`` from ``officer``'s weapons of record (a written reason)."""
     if firearm.record_officer_id != officer.id:
-        raise ValidationFailed(f"firearm {firearm.serial} is not a weapon of record of "
-                               f"{_who(officer)}", field="serial")
+        raise ValidationFailed(T_("firearm %(serial)s is not a weapon of record of %(who)s"),
+                               field="serial", serial=firearm.serial, who=_who(officer))
     if not (reason or "").strip():
         raise ValidationFailed("withdrawing a weapon of record needs a written reason",
                                field="reason")

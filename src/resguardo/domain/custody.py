@@ -14,9 +14,11 @@ from resguardo.domain import credential, requests
 from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
 from resguardo.domain.errors import (
+    T_,
     InvalidTransition,
     OfficerHoldsWeapons,
     OfficerNotEligible,
+    Phrase,
     SeparationOfDuties,
     ValidationFailed,
 )
@@ -95,17 +97,19 @@ def eligibility_problems(officer: Officer, today: date) -> list[str]:
     """Why an officer may not receive a weapon today (empty when eligible)."""
     problems: list[str] = []
     if officer.status == OfficerStatus.SUSPENDED:
-        problems.append("officer is suspended")
+        problems.append(Phrase(T_("officer is suspended")))
     elif officer.status == OfficerStatus.SEPARATED:
-        problems.append("officer is separated from the agency")
+        problems.append(Phrase(T_("officer is separated from the agency")))
     if officer.credential_expiry is None:
-        problems.append("officer has no carry credential on record")
+        problems.append(Phrase(T_("officer has no carry credential on record")))
     elif officer.credential_expiry < today:
-        problems.append(f"carry credential expired on {officer.credential_expiry.isoformat()}")
+        problems.append(Phrase(T_("carry credential expired on %(date)s"),
+                               date=officer.credential_expiry.isoformat()))
     if officer.qualification_expiry is None:
-        problems.append("officer has no firearms qualification on record")
+        problems.append(Phrase(T_("officer has no firearms qualification on record")))
     elif officer.qualification_expiry < today:
-        problems.append(f"qualification expired on {officer.qualification_expiry.isoformat()}")
+        problems.append(Phrase(T_("qualification expired on %(date)s"),
+                               date=officer.qualification_expiry.isoformat()))
     return problems
 
 
@@ -200,7 +204,8 @@ def move(firearm: Firearm, location: Location, reason: str | None = None) -> New
     check_transition(firearm, "firearm.moved")
     _same_agency(firearm, location.agency_id, "location")
     if location.id == firearm.location_id:
-        raise InvalidTransition(f"firearm {firearm.serial} is already at {location.code}")
+        raise InvalidTransition(T_("firearm %(serial)s is already at %(location)s"),
+                                serial=firearm.serial, location=location.code)
     return NewEvent(
         "firearm.moved",
         {"firearm_id": firearm.id, "from_location_id": firearm.location_id, "location_id": location.id},
@@ -285,8 +290,8 @@ def record_notification(report_id: int, firearm: Firearm, notified_at: datetime,
     """Record when the military authority was told of a loss or theft: once per report
     (``notified_before``: the time already recorded for it, if any)."""
     if notified_before is not None:
-        raise ValidationFailed(f"the military authority was already notified at {notified_before}",
-                               field="notified_at")
+        raise ValidationFailed(T_("the military authority was already notified at %(when)s"),
+                               field="notified_at", when=notified_before)
     if notified_at > now:
         raise ValidationFailed("the notification time cannot be in the future", field="notified_at")
     return NewEvent(
@@ -385,8 +390,8 @@ def request_transfer(firearm: Firearm, to_agency: Organization, reason: str, *,
     requests.refuse_if_pending("transfer", firearm.serial, pending)
     check_transition(firearm, "firearm.transfer_requested")
     if not to_agency.holds_weapons:
-        raise ValidationFailed(f"{to_agency.code} is not an agency that holds weapons",
-                               field="to_agency")
+        raise ValidationFailed(T_("%(code)s is not an agency that holds weapons"),
+                               field="to_agency", code=to_agency.code)
     if to_agency.id == firearm.agency_id:
         raise ValidationFailed("a transfer must go to another agency", field="to_agency")
     if not reason.strip():
@@ -428,7 +433,7 @@ def separate(officer: Officer, weapons_held: int, reason: str,
     """Separate an officer; refused while any weapon is still issued to them or is still
     their weapon of record (its credential would go on naming them)."""
     if officer.status == OfficerStatus.SEPARATED:
-        raise InvalidTransition(f"officer {officer.badge} is already separated")
+        raise InvalidTransition(T_("officer %(badge)s is already separated"), badge=officer.badge)
     if weapons_held:
         raise OfficerHoldsWeapons(
             f"officer {officer.badge} still holds {weapons_held} issued weapon(s); "
@@ -449,7 +454,8 @@ def separate(officer: Officer, weapons_held: int, reason: str,
 
 def suspend(officer: Officer, reason: str) -> NewEvent:
     if officer.status != OfficerStatus.ACTIVE:
-        raise InvalidTransition(f"officer {officer.badge} is {officer.status.value}, not active")
+        raise InvalidTransition(T_("officer %(badge)s is %(status)s, not active"),
+                                badge=officer.badge, status=officer.status.value)
     if not reason.strip():
         raise ValidationFailed("a suspension needs a written reason", field="reason")
     return NewEvent("officer.suspended", {"officer_id": officer.id}, reason=reason.strip(),
@@ -458,7 +464,8 @@ def suspend(officer: Officer, reason: str) -> NewEvent:
 
 def reinstate(officer: Officer, reason: str) -> NewEvent:
     if officer.status != OfficerStatus.SUSPENDED:
-        raise InvalidTransition(f"officer {officer.badge} is {officer.status.value}, not suspended")
+        raise InvalidTransition(T_("officer %(badge)s is %(status)s, not suspended"),
+                                badge=officer.badge, status=officer.status.value)
     return NewEvent("officer.reinstated", {"officer_id": officer.id}, reason=reason.strip() or None,
                     org_id=officer.agency_id, subject_type="officer", subject_id=officer.id)
 
@@ -466,7 +473,8 @@ def reinstate(officer: Officer, reason: str) -> NewEvent:
 def grant_override(officer: Officer, reason: str, now: datetime, expires_at: datetime) -> NewEvent:
     """A chief's written permission to issue to an officer who is not eligible."""
     if officer.status == OfficerStatus.SEPARATED:
-        raise OfficerNotEligible(f"officer {officer.badge} is separated: no override possible")
+        raise OfficerNotEligible(T_("officer %(badge)s is separated: no override possible"),
+                                 badge=officer.badge)
     if len(reason.strip()) < 10:
         raise ValidationFailed("an override needs a written reason (at least 10 characters)",
                                field="reason")

@@ -3,6 +3,19 @@
 Every refusal is a ``DomainError`` subclass with a stable ``code`` (never
 renamed once released) and the HTTP status the API answers with. The CLI maps
 any of them to exit code 1 and prints the message on one line.
+
+A refusal built around a name or a number is raised with a *template*: an English
+sentence with named ``%(name)s`` placeholders, marked ``T_`` so the web catalogue
+extracts it, and its parameters as keyword arguments (they are also its
+``details``)::
+
+    raise InvalidTransition(T_("firearm %(serial)s is already at %(location)s"),
+                            serial=firearm.serial, location=location.code)
+
+``message`` is the English sentence rendered (what the CLI prints and the API's JSON
+says); every surface that speaks another language translates ``template`` from its
+catalogue and fills in ``params`` -- never the English text. A fixed sentence
+(``NotFound("no such firearm")``) is a template with no parameters.
 """
 
 from __future__ import annotations
@@ -10,15 +23,73 @@ from __future__ import annotations
 from typing import Any
 
 
+class Template(str):
+    """An English sentence with named ``%(name)s`` placeholders (see ``T_``)."""
+
+    __slots__ = ()
+
+
+def T_(template: str) -> Template:
+    """Mark a refusal's template for extraction into the catalogue; its placeholders are
+    filled from the error's keyword arguments."""
+    return Template(template)
+
+
+class Phrase(str):
+    """A sentence rendered from a template and its parameters that keeps both, so a list
+    of reasons (``OfficerNotEligible.details["problems"]``) stays a list of English
+    strings for the API while each surface can translate them from the catalogue."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Phrase:
+        text = super().__new__(cls, render(template, params))
+        text.template = str(template)
+        text.params = params
+        return text
+
+    def __reduce__(self) -> Any:  # copy and pickle keep the template
+        return (_phrase, (self.template, self.params))
+
+
+def _phrase(template: str, params: dict[str, Any]) -> Phrase:
+    return Phrase(template, **params)
+
+
+def shown(value: Any) -> Any:
+    """A parameter as a sentence shows it: a list as its items separated by commas."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def render(template: str, params: dict[str, Any]) -> str:
+    """The English sentence: ``template`` with its placeholders filled from ``params``."""
+    return template % {k: shown(v) for k, v in params.items()} if params else template
+
+
 class DomainError(Exception):
-    """A refused operation, with a stable machine code and a human message."""
+    """A refused operation, with a stable machine code and a human message.
+
+    ``template`` is the sentence before its parameters were filled in and ``params`` the
+    values (empty for a fixed sentence or a message not raised with ``T_``)."""
 
     code = "domain_error"
     status = 400
 
     def __init__(self, message: str, **details: Any) -> None:
+        #: raised with ``T_``: ``template`` has placeholders filled from ``params``
+        self.templated = isinstance(message, Template)
+        if self.templated:
+            self.template: str = str(message)
+            self.params: dict[str, Any] = details
+            message = render(message, details)
+        else:
+            self.template = message
+            self.params = {}
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
         self.details = details
 
     def as_dict(self) -> dict[str, Any]:

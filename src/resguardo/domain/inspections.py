@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from resguardo.domain.entities import Actor, NewEvent, Organization
-from resguardo.domain.errors import InvalidTransition, Lockdown, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, InvalidTransition, Lockdown, NotFound, ValidationFailed
 from resguardo.domain.people import Person
 from resguardo.domain.serials import serial_key
 
@@ -159,8 +159,8 @@ def plan(authority: Organization, agency: Organization, location_codes: list[str
          planned_on: date, sealed: bool, today: date,
          people: list[Person] | None = None) -> NewEvent:
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency that holds weapons",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency that holds weapons"),
+                               field="agency", code=agency.code)
     if planned_on < today:
         raise ValidationFailed("the planned date is in the past", field="planned_on")
     codes = sorted({c.strip() for c in location_codes if c.strip()})
@@ -175,8 +175,8 @@ def plan(authority: Organization, agency: Organization, location_codes: list[str
 
 def open_(inspection: Inspection, people: list[Person]) -> NewEvent:
     if inspection.state != InspectionState.PLANNED:
-        raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; "
-                                "only a planned inspection can be opened")
+        raise InvalidTransition(T_("inspection %(n)s is %(state)s; only a planned inspection can "
+                                   "be opened"), n=inspection.id, state=inspection.state.value)
     return NewEvent("inspection.opened",
                     {"inspection_id": inspection.id,
                      "people": [p.as_dict() for p in people]},
@@ -187,16 +187,17 @@ def open_(inspection: Inspection, people: list[Person]) -> NewEvent:
 def scan(inspection: Inspection, serial: str, *, location: str | None, holder: str | None,
          make: str | None, note: str | None, source: str, observed_at: datetime) -> NewEvent:
     if inspection.state != InspectionState.OPEN:
-        raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; "
-                                "scans are recorded only while it is open")
+        raise InvalidTransition(T_("inspection %(n)s is %(state)s; scans are recorded only while "
+                                   "it is open"), n=inspection.id, state=inspection.state.value)
     text = (serial or "").strip()
     if not serial_key(text):
         raise ValidationFailed("the scanned serial is empty", field="serial")
     if len(text) > 60:
         raise ValidationFailed("the scanned serial is longer than 60 characters", field="serial")
     if inspection.locations and location and location not in inspection.locations:
-        raise ValidationFailed(f"location {location} is outside this inspection's scope "
-                               f"({', '.join(inspection.locations)})", field="location")
+        raise ValidationFailed(T_("location %(location)s is outside this inspection's scope "
+                                  "(%(locations)s)"), field="location", location=location,
+                               locations=list(inspection.locations))
     return NewEvent(
         "inspection.scanned",
         {"inspection_id": inspection.id, "serial": text, "location": (location or "").strip() or None,
@@ -210,7 +211,7 @@ def scan(inspection: Inspection, serial: str, *, location: str | None, holder: s
 def count_rounds(inspection: Inspection, location: str, calibre: str, lot: str,
                  quantity: int) -> NewEvent:
     if inspection.state != InspectionState.OPEN:
-        raise InvalidTransition(f"inspection {inspection.id} is not open")
+        raise InvalidTransition(T_("inspection %(n)s is not open"), n=inspection.id)
     if quantity < 0:
         raise ValidationFailed("quantity cannot be negative", field="quantity")
     if not calibre.strip() or not lot.strip() or not location.strip():
@@ -260,9 +261,9 @@ def rounds_differences(expected: dict[tuple[str, str, str], int],
 def close(inspection: Inspection, summary: dict[str, int], findings: list[dict[str, Any]],
           acta_sha256: str, closed_at: datetime, deadline: datetime) -> NewEvent:
     if inspection.state != InspectionState.OPEN:
-        raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; "
-                                "only an open inspection can be closed (a closed one is never "
-                                "reopened: plan a new one)")
+        raise InvalidTransition(T_("inspection %(n)s is %(state)s; only an open inspection can be "
+                                   "closed (a closed one is never reopened: plan a new one)"),
+                                n=inspection.id, state=inspection.state.value)
     return NewEvent(
         "inspection.closed",
         {"inspection_id": inspection.id, "summary": dict(summary), "findings": findings,
@@ -275,7 +276,7 @@ def close(inspection: Inspection, summary: dict[str, int], findings: list[dict[s
 def witnessed(inspection: Inspection, seen: dict[str, Any]) -> NewEvent:
     """The overseer's witness cosigned (or did not) a checkpoint covering the closing."""
     if inspection.state != InspectionState.CLOSED:
-        raise InvalidTransition(f"inspection {inspection.id} is not closed")
+        raise InvalidTransition(T_("inspection %(n)s is not closed"), n=inspection.id)
     return NewEvent("inspection.witnessed", {"inspection_id": inspection.id, **seen},
                     org_id=inspection.agency_id, subject_type="inspection",
                     subject_id=inspection.id)
@@ -318,12 +319,12 @@ def answer(inspection_id: int, agency_id: int, finding_id: int, kind: str, state
            resolution: str, reason: str, evidence: str) -> NewEvent:
     """The agency's answer; it waits for the overseer's review (``review``)."""
     if kind not in ACTIONABLE:
-        raise ValidationFailed(f"a {kind} finding needs no answer", field="finding")
+        raise ValidationFailed(T_("a %(kind)s finding needs no answer"), field="finding", kind=kind)
     if state == FindingState.ANSWERED:
-        raise InvalidTransition(f"finding {finding_id} is already answered and awaits the "
-                                "inspector's review")
+        raise InvalidTransition(T_("finding %(n)s is already answered and awaits the "
+                                   "inspector's review"), n=finding_id)
     if state == FindingState.CLOSED:
-        raise InvalidTransition(f"finding {finding_id} is closed")
+        raise InvalidTransition(T_("finding %(n)s is closed"), n=finding_id)
     try:
         res = Resolution(resolution)
     except ValueError:
@@ -351,8 +352,8 @@ def review(inspection_id: int, agency_id: int, finding_id: int, state: str, acce
            note: str) -> NewEvent:
     """The overseer accepts an answer (the finding closes) or reopens the finding."""
     if state != FindingState.ANSWERED:
-        raise InvalidTransition(f"finding {finding_id} is {state}; only an answered finding "
-                                "is reviewed")
+        raise InvalidTransition(T_("finding %(n)s is %(state)s; only an answered finding is "
+                                   "reviewed"), n=finding_id, state=str(state))
     if not accept and len(note.strip()) < 5:
         raise ValidationFailed("say why the answer is not accepted", field="note")
     return NewEvent("inspection.finding_reviewed",
@@ -369,7 +370,7 @@ def verify(inspection_id: int, agency_id: int, finding_id: int, kind: str, state
     if kind not in VERIFIABLE:
         raise ValidationFailed(f"a {kind} finding is not settled by a scan", field="finding")
     if state == FindingState.CLOSED:
-        raise InvalidTransition(f"finding {finding_id} is already closed")
+        raise InvalidTransition(T_("finding %(n)s is already closed"), n=finding_id)
     return NewEvent("inspection.finding_verified",
                     {"inspection_id": inspection_id, "finding_id": finding_id,
                      "serial": serial.strip(), "holder": (holder or "").strip().upper() or None,

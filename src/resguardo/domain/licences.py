@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from resguardo.domain.codes import FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, NewEvent, Officer
-from resguardo.domain.errors import Conflict, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, ValidationFailed
 
 #: Reglamento de la LFAFE, art. 11: weapons are declared within 30 days of acquisition.
 DECLARATION_DAYS = 30
@@ -39,8 +39,8 @@ class LicenceRef:
 
 def _check_covers(licence: LicenceRef, agency_id: int, agency_code: str) -> None:
     if agency_id not in licence.agency_ids:
-        raise ValidationFailed(f"licence {licence.number} does not cover {agency_code}",
-                               field="licence")
+        raise ValidationFailed(T_("licence %(number)s does not cover %(code)s"),
+                               field="licence", number=licence.number, code=agency_code)
 
 
 def _reason(reason: str) -> str:
@@ -49,7 +49,8 @@ def _reason(reason: str) -> str:
         raise ValidationFailed("give the reason (the military zone's acknowledgement, the "
                                "purchase, the error corrected)", field="reason")
     if len(text) > 500:
-        raise ValidationFailed("reason is longer than 500 characters", field="reason")
+        raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"), field="reason",
+                               limit=500)
     return text
 
 
@@ -58,19 +59,20 @@ def attach_firearm(firearm: Firearm, agency_code: str, licence: LicenceRef | Non
     """Put a weapon on ``licence`` (an alta), or take it off its licence when ``None``
     (a baja by correction: the weapon stays in the registry)."""
     if firearm.status in _FINAL:
-        raise Conflict(f"firearm {firearm.serial} is {firearm.status.value}: it cannot go on "
-                       "or off a licence", field="serial")
+        raise Conflict(T_("firearm %(serial)s is %(status)s: it cannot go on or off a licence"),
+                       field="serial", serial=firearm.serial, status=firearm.status.value)
     if licence is None:
         if firearm.licence_id is None:
-            raise Conflict(f"firearm {firearm.serial} is on no licence", field="licence")
+            raise Conflict(T_("firearm %(serial)s is on no licence"), field="licence",
+                           serial=firearm.serial)
     else:
         _check_covers(licence, firearm.agency_id, agency_code)
         if licence.valid_to < today:
-            raise ValidationFailed(f"licence {licence.number} expired on "
-                                   f"{licence.valid_to.isoformat()}", field="licence")
+            raise ValidationFailed(T_("licence %(number)s expired on %(date)s"), field="licence",
+                                   number=licence.number, date=licence.valid_to.isoformat())
         if firearm.licence_id == licence.id:
-            raise Conflict(f"firearm {firearm.serial} is already on licence {licence.number}",
-                           field="licence")
+            raise Conflict(T_("firearm %(serial)s is already on licence %(number)s"),
+                           field="licence", serial=firearm.serial, number=licence.number)
     return NewEvent(
         "licence.firearm_attached",
         {"firearm_id": firearm.id, "serial": firearm.serial,
@@ -84,18 +86,19 @@ def attach_officer(officer: Officer, agency_code: str, licence: LicenceRef | Non
                    reason: str, today: date) -> NewEvent:
     """Put an officer on ``licence`` (an alta of personnel), or take him off when ``None``."""
     if officer.status == OfficerStatus.SEPARATED and licence is not None:
-        raise Conflict(f"officer {officer.badge} is separated", field="badge")
+        raise Conflict(T_("officer %(badge)s is separated"), field="badge", badge=officer.badge)
     if licence is None:
         if officer.licence_id is None:
-            raise Conflict(f"officer {officer.badge} is on no licence", field="licence")
+            raise Conflict(T_("officer %(badge)s is on no licence"), field="licence",
+                           badge=officer.badge)
     else:
         _check_covers(licence, officer.agency_id, agency_code)
         if licence.valid_to < today:
-            raise ValidationFailed(f"licence {licence.number} expired on "
-                                   f"{licence.valid_to.isoformat()}", field="licence")
+            raise ValidationFailed(T_("licence %(number)s expired on %(date)s"), field="licence",
+                                   number=licence.number, date=licence.valid_to.isoformat())
         if officer.licence_id == licence.id:
-            raise Conflict(f"officer {officer.badge} is already on licence {licence.number}",
-                           field="licence")
+            raise Conflict(T_("officer %(badge)s is already on licence %(number)s"),
+                           field="licence", badge=officer.badge, number=licence.number)
     return NewEvent(
         "licence.officer_attached",
         {"officer_id": officer.id, "badge": officer.badge,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 
 #: Longest name, post or identification accepted.
 LIMIT = 200
@@ -40,12 +40,13 @@ class Person:
 def _clean(value: Any, field: str, n: int) -> str:
     text = " ".join(str(value or "").split())
     if not text:
-        raise ValidationFailed(f"person {n} present has no {field}; give each person as "
-                               "'name | post | identification'", field=f"people[{n}].{field}",
-                               person=n)
+        raise ValidationFailed(T_("person %(person)s present has no %(part)s; give each person "
+                                  "as 'name | post | identification'"),
+                               field=f"people[{n}].{field}", person=n, part=field)
     if len(text) > LIMIT:
-        raise ValidationFailed(f"the {field} of person {n} present is longer than {LIMIT} "
-                               "characters", field=f"people[{n}].{field}", person=n)
+        raise ValidationFailed(T_("the %(part)s of person %(person)s present is longer than "
+                                  "%(limit)s characters"), field=f"people[{n}].{field}",
+                               person=n, part=field, limit=LIMIT)
     return text
 
 
@@ -54,18 +55,18 @@ def parse_person(value: str | dict[str, Any], n: int) -> Person:
     if isinstance(value, dict):
         unknown = set(value) - set(FIELDS)
         if unknown:
-            raise ValidationFailed(f"person {n} present has unknown field(s) "
-                                   f"{', '.join(sorted(unknown))}", field=f"people[{n}]",
-                                   person=n)
+            raise ValidationFailed(T_("person %(person)s present has unknown field(s) "
+                                      "%(unknown)s"), field=f"people[{n}]", person=n,
+                                   unknown=sorted(unknown))
         parts = [value.get(k) for k in FIELDS]
     else:
         parts = [p for p in str(value).split("|")]
         if len(parts) != 3:
             raise ValidationFailed(
-                f"person {n} present ({str(value).strip()[:60]!r}) must be written "
-                "'name | post | identification', e.g. 'Cap. Juan Ruiz Soto | Inspector de la "
-                "15/a. Zona Militar | Credencial SEDENA A-123456'", field=f"people[{n}]",
-                person=n)
+                T_("person %(person)s present (%(given)s) must be written "
+                   "'name | post | identification', e.g. 'Cap. Juan Ruiz Soto | Inspector de "
+                   "la 15/a. Zona Militar | Credencial SEDENA A-123456'"), field=f"people[{n}]",
+                person=n, given=repr(str(value).strip()[:60]))
     name, post, ident = (_clean(v, f, n) for v, f in zip(parts, FIELDS, strict=True))
     return Person(name, post, ident)
 
@@ -74,8 +75,9 @@ def parse_people(values: Iterable[str | dict[str, Any]]) -> list[Person]:
     """Every person given (blank lines skipped), numbered from 1 in errors."""
     given = [v for v in values if not (isinstance(v, str) and not v.strip())]
     if len(given) > MOST:
-        raise ValidationFailed(f"at most {MOST} people present can sign the acta; "
-                               f"{len(given)} were given", field="people")
+        raise ValidationFailed(T_("at most %(most)s people present can sign the acta; "
+                                  "%(given)s were given"), field="people", most=MOST,
+                               given=len(given))
     return [parse_person(v, n) for n, v in enumerate(given, 1)]
 
 

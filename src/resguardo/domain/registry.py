@@ -11,7 +11,7 @@ from typing import Any
 from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
 from resguardo.domain.entities import NewEvent, Officer, Organization
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import iso_date, zone_named
 
@@ -23,12 +23,13 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
     text = (value or "").strip()
     if not text:
         if required:
-            raise ValidationFailed(f"{field} is required", field=field)
+            raise ValidationFailed(T_("%(field)s is required"), field=field)
         return None
     if len(text) > limit:
-        raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
+        raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"), field=field,
+                               limit=limit)
     if not text.isprintable() and any(ord(c) < 32 for c in text):  # printable: the fast case
-        raise ValidationFailed(f"{field} contains control characters", field=field)
+        raise ValidationFailed(T_("%(field)s contains control characters"), field=field)
     return text
 
 
@@ -36,7 +37,8 @@ def _code(value: str, field: str = "code") -> str:
     code = (value or "").strip()
     if not _CODE.match(code):
         raise ValidationFailed(
-            f"{field} must be 1-64 letters, digits, dots, hyphens or underscores", field=field
+            T_("%(field)s must be 1-64 letters, digits, dots, hyphens or underscores"),
+            field=field
         )
     return code
 
@@ -88,16 +90,17 @@ def add_oversight(overseer: Organization, agency: Organization,
                   already: bool) -> NewEvent:
     """``overseer`` oversees ``agency`` (the military zone over an agency under its LOC)."""
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency; only agencies are overseen",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency; only agencies are overseen"),
+                               field="agency", code=agency.code)
     if overseer.holds_weapons:
-        raise ValidationFailed(f"{overseer.code} is an agency; an agency oversees no other",
-                               field="overseer")
+        raise ValidationFailed(T_("%(code)s is an agency; an agency oversees no other"),
+                               field="overseer", code=overseer.code)
     if overseer.contains(agency.path):
-        raise ValidationFailed(f"{agency.code} already lies below {overseer.code}",
-                               field="agency")
+        raise ValidationFailed(T_("%(agency)s already lies below %(overseer)s"),
+                               field="agency", agency=agency.code, overseer=overseer.code)
     if already:
-        raise ValidationFailed(f"{overseer.code} already oversees {agency.code}", field="agency")
+        raise ValidationFailed(T_("%(overseer)s already oversees %(agency)s"), field="agency",
+                               overseer=overseer.code, agency=agency.code)
     return NewEvent("organization.oversight_added",
                     {"overseer_id": overseer.id, "agency_id": agency.id},
                     org_id=agency.id, subject_type="organization", subject_id=agency.id)
@@ -106,8 +109,8 @@ def add_oversight(overseer: Organization, agency: Organization,
 def remove_oversight(overseer: Organization, agency: Organization, present: bool,
                      reason: str) -> NewEvent:
     if not present:
-        raise ValidationFailed(f"{overseer.code} does not oversee {agency.code}",
-                               field="agency")
+        raise ValidationFailed(T_("%(overseer)s does not oversee %(agency)s"),
+                               field="agency", overseer=overseer.code, agency=agency.code)
     if len(reason.strip()) < 5:
         raise ValidationFailed("say why the oversight ends", field="reason")
     return NewEvent("organization.oversight_removed",
@@ -118,8 +121,8 @@ def remove_oversight(overseer: Organization, agency: Organization, present: bool
 
 def create_location(agency: Organization, code: str, name: str, kind: str) -> NewEvent:
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency; locations belong to agencies",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency; locations belong to agencies"),
+                               field="agency", code=agency.code)
     try:
         kind_code = LocationKind(kind).value
     except ValueError:
@@ -140,10 +143,11 @@ def create_licence(number: str, holder: Organization, agencies: list[Organizatio
         raise ValidationFailed("the licence ends before it starts", field="valid_to")
     for agency in agencies:
         if not agency.holds_weapons:
-            raise ValidationFailed(f"{agency.code} is not an agency", field="agencies")
+            raise ValidationFailed(T_("%(code)s is not an agency"), field="agencies",
+                                   code=agency.code)
         if not holder.contains(agency.path):
-            raise ValidationFailed(f"{agency.code} is not below the holder {holder.code}",
-                                   field="agencies")
+            raise ValidationFailed(T_("%(code)s is not below the holder %(holder)s"),
+                                   field="agencies", code=agency.code, holder=holder.code)
     return NewEvent(
         "licence.created",
         {"number": _text(number, "number", required=True), "holder_id": holder.id,
@@ -166,7 +170,7 @@ class OfficerInput:
 
 def register_officer(agency: Organization, data: OfficerInput) -> NewEvent:
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency", field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency"), field="agency", code=agency.code)
     badge = _text(data.badge, "badge", required=True, limit=32)
     assert badge is not None
     return NewEvent(
@@ -292,8 +296,8 @@ def register_firearm(agency: Organization, data: FirearmInput, location_id: int,
                      today: date) -> NewEvent:
     """Register a weapon into storage at one of the agency's locations."""
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency that holds weapons",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency that holds weapons"),
+                               field="agency", code=agency.code)
     payload = validate_firearm(data, today)
     payload.update({"agency_id": agency.id, "location_id": location_id,
                     "status": FirearmStatus.IN_STORAGE.value})

@@ -10,10 +10,15 @@ two-person rule of ``custody.approve``); what is common to every kind lives here
 from __future__ import annotations
 
 from resguardo.domain.entities import Firearm, NewEvent
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 
-#: The kinds of request a weapon may have waiting.
-KINDS = ("decommission", "transfer", "correction")
+#: The kinds of request a weapon may have waiting, and how a twin of each is refused.
+_ALREADY_WAITING = {
+    "decommission": T_("a decommission of %(serial)s is already awaiting approval"),
+    "transfer": T_("a transfer of %(serial)s is already awaiting approval"),
+    "correction": T_("a correction of %(serial)s is already awaiting approval"),
+}
+KINDS = tuple(_ALREADY_WAITING)
 
 
 def refuse_if_pending(kind: str, serial: str, pending: bool) -> None:
@@ -22,8 +27,7 @@ def refuse_if_pending(kind: str, serial: str, pending: bool) -> None:
     another approver signs. Once decided (approved or rejected), a new one may be made;
     it is a new request, with the two-person rule of its own."""
     if pending:
-        raise ValidationFailed(f"a {kind} of {serial} is already awaiting approval",
-                               field="serial")
+        raise ValidationFailed(_ALREADY_WAITING[kind], field="serial", serial=serial)
 
 
 def reject(request_id: int, firearm: Firearm, kind: str, reason: str) -> NewEvent:

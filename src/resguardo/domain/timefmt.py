@@ -51,17 +51,18 @@ DEFAULT_ZONE = "America/Mexico_City"
 def zone_named(name: str | None) -> ZoneInfo:
     """The IANA zone ``name`` (``America/Hermosillo``); ValidationFailed naming the field
     when it is not one this system knows."""
-    from resguardo.domain.errors import ValidationFailed
+    from resguardo.domain.errors import T_, ValidationFailed
     text = (name or "").strip()
     if not text or "/" not in text or text.startswith(("/", ".")) or ".." in text:
-        raise ValidationFailed(f"time zone {text!r} is not an IANA zone such as "
-                               "America/Mexico_City or America/Hermosillo", field="time_zone")
+        raise ValidationFailed(T_("time zone %(zone)s is not an IANA zone such as "
+                                  "America/Mexico_City or America/Hermosillo"),
+                               field="time_zone", zone=repr(text))
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"time zone {text!r} is not an IANA zone such as "
-                               "America/Mexico_City or America/Hermosillo",
-                               field="time_zone") from None
+        raise ValidationFailed(T_("time zone %(zone)s is not an IANA zone such as "
+                                  "America/Mexico_City or America/Hermosillo"),
+                               field="time_zone", zone=repr(text)) from None
 
 
 def local(instant: datetime | str, zone: str, *, seconds: bool = False) -> str:

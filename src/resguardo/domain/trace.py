@@ -50,7 +50,7 @@ import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 from resguardo.domain.serials import lookalikes, serial_key
 
 UNREADABLE = "?"
@@ -118,9 +118,9 @@ def parse_query(raw: str) -> TraceQuery:
 def max_tenths_of(max_distance: float) -> int:
     if not 0.0 <= max_distance <= MAX_MAX_DISTANCE:
         raise ValidationFailed(
-            f"max_distance must be between 0 and {MAX_MAX_DISTANCE:g}",
+            T_("%(field)s must be between %(low)s and %(high)s"),
             field="max_distance",
-            value=max_distance,
+            value=max_distance, low=0, high=f"{MAX_MAX_DISTANCE:g}",
         )
     return math.floor(max_distance * TENTHS + 1e-9)
 

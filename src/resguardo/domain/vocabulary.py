@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from resguardo.domain.codes import FirearmKind, FirearmStatus
+from resguardo.domain.codes import FirearmKind, FirearmStatus, OfficerStatus
 from resguardo.domain.errors import ValidationFailed
 
 
@@ -25,6 +25,31 @@ def fold_text(text: str) -> str:
 
 def _fold_word(text: str) -> str:
     return fold_text(text.replace("_", " ").replace("-", " "))
+
+
+#: The one word for each status of a weapon, per language. Exports, import messages, the
+#: printed reports and the web pages (their catalogue, checked by a test) all say these;
+#: every word reads back to its code (``parse_status``).
+STATUS_NAMES: dict[str, dict[str, str]] = {
+    "es": {"in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
+           "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
+           "decommissioned": "dada de baja",
+           "held_as_evidence": "asegurada (resguardo ministerial)"},
+    "en": {s.value: s.value.replace("_", " ") for s in FirearmStatus},
+}
+#: The one word for each status of an officer, per language (as ``STATUS_NAMES``).
+OFFICER_STATUS_NAMES: dict[str, dict[str, str]] = {
+    "es": {"active": "activo", "suspended": "suspendido", "separated": "baja"},
+    "en": {s.value: s.value for s in OfficerStatus},
+}
+
+
+def status_name(code: str, language: str) -> str:
+    """The word for a weapon's or an officer's status ``code`` in ``language`` (``es`` or
+    ``en``); an unknown code is spelled out."""
+    lang = "es" if language == "es" else "en"
+    return (STATUS_NAMES[lang].get(code) or OFFICER_STATUS_NAMES[lang].get(code)
+            or code.replace("_", " "))
 
 
 _STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
@@ -48,7 +73,8 @@ _STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
     FirearmStatus.STOLEN: ("stolen", "robada", "robado"),
     FirearmStatus.DECOMMISSIONED: ("decommissioned", "baja", "dada de baja", "de baja"),
     FirearmStatus.HELD_AS_EVIDENCE: ("held as evidence", "asegurada", "asegurado",
-                                     "en resguardo ministerial"),
+                                     "en resguardo ministerial",
+                                     "asegurada (resguardo ministerial)"),
 }
 
 _KIND_WORDS: dict[FirearmKind, tuple[str, ...]] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from resguardo.domain.timefmt import DEFAULT_ZONE, local, parse_instant
+from resguardo.domain.vocabulary import STATUS_NAMES
 from resguardo.reports.pdf_text import fit, new_pdf
 
 TEXT: dict[str, dict[str, str]] = {
@@ -39,11 +40,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kind.pistol": "pistola", "kind.revolver": "revólver", "kind.rifle": "fusil",
         "kind.carbine": "carabina", "kind.shotgun": "escopeta",
         "kind.submachine_gun": "subametralladora", "kind.other": "otra",
-        "status.in_storage": "en depósito", "status.issued": "asignada",
-        "status.in_repair": "en reparación", "status.in_transit": "en tránsito",
-        "status.lost": "extraviada", "status.stolen": "robada",
-        "status.decommissioned": "dada de baja",
-        "status.held_as_evidence": "asegurada (en resguardo ministerial)",
+        **{f"status.{code}": word for code, word in STATUS_NAMES["es"].items()},
         "holder_note": "Situación y resguardante en la fecha de recuperación.",
     },
     "en": {
@@ -69,11 +66,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kind.pistol": "pistol", "kind.revolver": "revolver", "kind.rifle": "rifle",
         "kind.carbine": "carbine", "kind.shotgun": "shotgun",
         "kind.submachine_gun": "submachine gun", "kind.other": "other",
-        "status.in_storage": "in storage", "status.issued": "issued",
-        "status.in_repair": "in repair", "status.in_transit": "in transit",
-        "status.lost": "lost", "status.stolen": "stolen",
-        "status.decommissioned": "decommissioned",
-        "status.held_as_evidence": "held as evidence",
+        **{f"status.{code}": word for code, word in STATUS_NAMES["en"].items()},
         "holder_note": "Status and holder on the recovery date.",
     },
 }

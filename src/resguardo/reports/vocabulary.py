@@ -6,7 +6,8 @@ The words are ones the import reads back (``domain.vocabulary``,
 
 from __future__ import annotations
 
-from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OfficerStatus
+from resguardo.domain.codes import FirearmKind, LocationKind
+from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES
 
 KIND_WORDS = {
     "es": {"pistol": "pistola", "revolver": "revólver", "rifle": "fusil",
@@ -14,16 +15,9 @@ KIND_WORDS = {
            "submachine_gun": "subametralladora", "other": "otra"},
     "en": {k.value: k.value.replace("_", " ") for k in FirearmKind},
 }
-STATUS_WORDS = {
-    "es": {"in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
-           "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
-           "decommissioned": "baja", "held_as_evidence": "asegurada"},
-    "en": {s.value: s.value.replace("_", " ") for s in FirearmStatus},
-}
-OFFICER_STATUS_WORDS = {
-    "es": {"active": "activo", "suspended": "suspendido", "separated": "separado"},
-    "en": {s.value: s.value for s in OfficerStatus},
-}
+#: Statuses in the one vocabulary (``domain.vocabulary.STATUS_NAMES``).
+STATUS_WORDS = STATUS_NAMES
+OFFICER_STATUS_WORDS = OFFICER_STATUS_NAMES
 LOCATION_KIND_WORDS = {
     "es": {"armory": "armería", "vault": "bóveda", "station": "estación",
            "vehicle": "vehículo", "repair_shop": "taller"},

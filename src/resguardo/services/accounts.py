@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import powers, sessions, users
 from resguardo.storage import account_tables
@@ -46,7 +46,8 @@ def disable(uow: UnitOfWork, username: str, reason: str) -> dict:
     if uow.actor is not None and uow.actor.user_id == target["id"]:
         raise Conflict("an admin cannot disable their own account", field="username")
     if not target["active"]:
-        raise Conflict(f"user {target['username']} is already disabled", field="username")
+        raise Conflict(T_("user %(user)s is already disabled"), field="username",
+                       user=target["username"])
     uow.lock()
     _set(uow, target["username"], active=False)
     uow.append(NewEvent("user.disabled", {"user_id": target["id"],
@@ -64,7 +65,8 @@ def enable(uow: UnitOfWork, username: str, reason: str) -> dict:
     if not why:
         raise ValidationFailed("say why the account is enabled again", field="reason")
     if target["active"]:
-        raise Conflict(f"user {target['username']} is already enabled", field="username")
+        raise Conflict(T_("user %(user)s is already enabled"), field="username",
+                       user=target["username"])
     uow.lock()
     _set(uow, target["username"], active=True)
     uow.append(NewEvent("user.enabled", {"user_id": target["id"],

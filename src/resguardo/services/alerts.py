@@ -7,7 +7,7 @@ from collections.abc import Callable
 from resguardo.domain import alerts
 from resguardo.domain.alerts import Alert
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
@@ -65,6 +65,6 @@ def acknowledge(uow: UnitOfWork, key: str, note: str, *, loss_deadline,  # type:
     if uow.actor is not None:
         authorize(uow.actor, Action.ALERT_ACK, uow.repo.org_unscoped(alert.agency_id).path, "alert")
     if alert.acknowledged:
-        raise Conflict(f"alert {key} is already acknowledged")
+        raise Conflict(T_("alert %(key)s is already acknowledged"), key=key)
     return uow.append(NewEvent("alert.acknowledged", {"alert_key": key, "kind": alert.kind.value},
                                reason=note.strip(), org_id=alert.agency_id))

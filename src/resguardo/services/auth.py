@@ -27,7 +27,13 @@ import pyotp
 
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import Actor, NewEvent
-from resguardo.domain.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
+from resguardo.domain.errors import (
+    T_,
+    AuthenticationFailed,
+    DomainError,
+    NotFound,
+    ValidationFailed,
+)
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
 from resguardo.services import sessions, users
@@ -388,8 +394,9 @@ def create_api_token(uow: UnitOfWork, username: str, name: str, *,
         authorize(uow.actor, Action.USER_MANAGE)
     owner = _managed_user(uow, username)
     if uow.repo.user_row(owner["username"]).kind != "service":
-        raise ValidationFailed(f"{owner['username']} is a person: tokens are only for service "
-                               "accounts (a person signs in)", field="username")
+        raise ValidationFailed(T_("%(user)s is a person: tokens are only for service "
+                                  "accounts (a person signs in)"), field="username",
+                               user=owner["username"])
     now = uow.now()
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("the expiry is in the past", field="expires_at")

@@ -2,15 +2,19 @@
 
 Each problem has a stable code (for scripts and the API) and a message per
 language built from its parameters. Refusals that come from the shared
-domain rules arrive in English; the usual ones are translated here by
-pattern, the rest keep their English text.
+domain rules are translated from the web catalogue by their template
+(``domain.errors.T_``, kept by ``Phrase``) and parameters, as the web pages
+translate them; statuses are said in the one vocabulary
+(``domain.vocabulary.STATUS_NAMES``).
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
+
+from resguardo.domain.errors import Phrase
+from resguardo.domain.vocabulary import status_name
 
 LANGS = ("es", "en")
 
@@ -193,36 +197,6 @@ def options_named(surface: str, lang: str) -> dict[str, str]:
     return {key: phrase.format(**names) for key, phrase in asking.items()}
 
 
-_STATUS_ES = {
-    "in_storage": "en armería", "issued": "asignada", "in_repair": "en reparación",
-    "in_transit": "en tránsito", "lost": "extraviada", "stolen": "robada",
-    "decommissioned": "de baja", "held_as_evidence": "asegurada", "active": "activo", "suspended": "suspendido",
-    "separated": "separado",
-}
-
-# Domain refusals (English) and their Spanish, by pattern.
-_DOMAIN_ES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), r) for p, r in (
-        (r"^(\w+) is required$", r"falta \1"),
-        (r"^(\w+) is longer than (\d+) characters$", r"\1 tiene más de \2 caracteres"),
-        (r"^(\w+) contains control characters$", r"\1 contiene caracteres de control"),
-        (r"^serial has no letters or digits$", "la matrícula no tiene letras ni dígitos"),
-        (r"^the acquisition date is in the future$", "la fecha de adquisición es futura"),
-        (r"^(\w+) must be 1-64 letters, digits, dots, hyphens or underscores$",
-         r"\1 debe tener de 1 a 64 letras, dígitos, puntos, guiones o guiones bajos"),
-        (r"^officer is suspended$", "el elemento está suspendido"),
-        (r"^officer is separated from the agency$", "el elemento está separado de la corporación"),
-        (r"^officer has no carry credential on record$",
-         "el elemento no tiene credencial de portación registrada"),
-        (r"^carry credential expired on (.+)$", r"la credencial de portación venció el \1"),
-        (r"^officer has no firearms qualification on record$",
-         "el elemento no tiene evaluación de armas registrada"),
-        (r"^qualification expired on (.+)$", r"la evaluación venció el \1"),
-        (r"^role (\w+) may not (.+)$", r"el rol \1 no puede: \2"),
-    )
-)
-
-
 _ROLE_ES = {
     "armorer": "armero", "chief": "jefe", "supervisor": "supervisor", "inspector": "inspector",
     "investigator": "investigador", "auditor": "auditor", "admin": "administrador",
@@ -241,15 +215,20 @@ _ACTIONS = {
 
 
 def spanish(message: str) -> str:
-    """The Spanish of a domain refusal when it is one of the usual ones (else as given)."""
-    for pattern, replacement in _DOMAIN_ES:
-        if pattern.match(message):
-            return pattern.sub(replacement, message)
-    return message
+    """The Spanish of a domain refusal, from the web catalogue: by its template and
+    parameters when it keeps them (``Phrase``), else the fixed sentence (as given when the
+    catalogue has no translation)."""
+    from resguardo.web.i18n import Lang  # the catalogue lives with the web interface
+    from resguardo.web.refusals import said
+
+    lang = Lang("es")
+    if isinstance(message, Phrase):
+        return said(message.template, message.params, lang, page=False)
+    return lang.gettext(message)
 
 
 def status_es(code: str) -> str:
-    return _STATUS_ES.get(code, code.replace("_", " "))
+    return status_name(code, "es")
 
 
 def render(code: str, params: dict[str, Any], lang: str, surface: str = "cli") -> str:
@@ -267,7 +246,7 @@ def render(code: str, params: dict[str, Any], lang: str, surface: str = "cli") -
         values["problems_es"] = "; ".join(spanish(p) for p in problems)
         values["problems"] = "; ".join(problems)
     if "message" in values:
-        values["message_es"] = spanish(str(values["message"]))
+        values["message_es"] = spanish(values["message"])
     if "role" in values:
         values["role_es"] = _ROLE_ES.get(str(values["role"]), str(values["role"]))
     if "action" in values:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from resguardo.domain.errors import T_, DomainError, PermissionDenied, Phrase, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.vocabulary import fold_text
 from resguardo.reports.spreadsheets import CsvWriter
@@ -290,8 +290,8 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     if uow.actor is not None:
         authorize(uow.actor, action, agency.path, "organization")
     if not agency.holds_weapons:
-        raise ValidationFailed(f"{agency.code} is not an agency; imports are per agency",
-                               field="agency")
+        raise ValidationFailed(T_("%(code)s is not an agency; imports are per agency"),
+                               field="agency", code=agency.code)
     # an open inspection freezes the agency's books: the whole file is refused, recorded
     uow.refuse_if_frozen(agency.id, f"import.{kind}", name)
     check_file(path, options.limits, name=name)
@@ -319,7 +319,7 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
         if report.rows == 0:
             # a header alone is not an import: refused whole, so that no entry says it
             # happened
-            raise ValidationFailed(f"{name}: no rows to import", field="file", file=name)
+            raise ValidationFailed(T_("%(file)s: no rows to import"), field="file", file=name)
         report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
         if report.commit:
             report.last_position = log_position(uow) - 1
@@ -631,7 +631,8 @@ class RowImport:
         if isinstance(exc, PermissionDenied) and {"role", "action"} <= exc.details.keys():
             return self.problem(line, column, "not_permitted", role=exc.details["role"],
                                 action=exc.details["action"])
-        return self.problem(line, column, "refused", message=exc.message)
+        message = Phrase(exc.template, **exc.params) if exc.templated else exc.message
+        return self.problem(line, column, "refused", message=message)
 
     def reject(self, line: int, cells: list[str], problems: list[Problem]) -> None:
         report = self.report

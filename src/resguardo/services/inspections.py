@@ -17,7 +17,7 @@ from resguardo.domain import inspections as rules
 from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, DomainError, InvalidTransition, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.inspections import Inspection, InspectionState
 from resguardo.domain.people import parse_people
@@ -82,7 +82,7 @@ def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
     would silently widen the revista to all of the agency's locations."""
     ref = ref.strip()
     owner, _, code = ref.rpartition(":")
-    mismatch = ValidationFailed(f"location {ref} belongs to another agency than {agency.code}",
+    mismatch = ValidationFailed(T_("location %(location)s belongs to another agency than %(agency)s"),
                                 field="locations", location=ref, agency=agency.code)
     if owner and owner.strip().upper() != agency.code.upper():
         raise mismatch
@@ -103,8 +103,8 @@ def open_(uow: UnitOfWork, inspection_id: int,
     _authorize(uow, Action.INSPECTION_CONDUCT, inspection.agency_path)
     already = q.open_at(uow.repo, inspection.agency_id)
     if already is not None:
-        raise ValidationFailed(f"inspection {already.id} is already open at this agency",
-                               field="inspection")
+        raise ValidationFailed(T_("inspection %(n)s is already open at this agency"),
+                               field="inspection", n=already.id)
     return uow.append(rules.open_(inspection, parse_people(people)))
 
 
@@ -191,9 +191,9 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     from resguardo.reports import acta as acta_report
     inspection = _conducting(uow, inspection_id, "close")
     if inspection.state != InspectionState.OPEN:
-        raise InvalidTransition(f"inspection {inspection.id} is {inspection.state.value}; only an "
-                                "open inspection can be closed (a closed one is never reopened: "
-                                "plan a new one)")
+        raise InvalidTransition(T_("inspection %(n)s is %(state)s; only an open inspection can be "
+                                   "closed (a closed one is never reopened: plan a new one)"),
+                                n=inspection.id, state=inspection.state.value)
     closed_at = uow.now()
     deadline = rules.present_by(closed_at, present_by)
     result = _reconcile(uow, inspection)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from resguardo.config import Settings
-from resguardo.domain.errors import Conflict, NotFound, SigningUnavailable, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, NotFound, SigningUnavailable, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import iso, parse_instant
@@ -296,8 +296,8 @@ def _sign(conn: Any, signer: CheckpointSigner, origin: str, size: int, created_a
     last = ledger_store.latest_checkpoint(conn)
     reason = None if last is None else _refusal(conn, last, size, root)
     if reason is not None:
-        raise Conflict(f"refusing to sign a checkpoint: {reason}; run `resguardo ledger verify`",
-                       size=size, checkpoint_id=last.id if last else None)
+        raise Conflict(T_("refusing to sign a checkpoint: %(reason)s; run `resguardo ledger verify`"),
+                       size=size, checkpoint_id=last.id if last else None, reason=reason)
     try:
         note = signer.sign_checkpoint(Checkpoint(origin, size, root),
                                       lambda old: consistency_proof(DbNodeStore(conn), old, size))

@@ -33,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from resguardo.domain.entities import NewEvent, Officer
 from resguardo.domain.errors import (
+    T_,
     AuthenticationFailed,
     Conflict,
     PermissionDenied,
@@ -110,7 +111,7 @@ def set_first_pin(uow: UnitOfWork, agency_code: str, badge: str, pin: str, *,
     uow.lock()
     officer = uow.repo.officer(agency.id, badge)
     if WebStore(uow.conn).pin(officer.id) is not None:
-        raise Conflict(f"{officer.badge} already has a PIN: only a chief can replace it",
+        raise Conflict(T_("%(badge)s already has a PIN: only a chief can replace it"),
                        field="pin", badge=officer.badge)
     return _store(uow, officer, pin, first=True, identity_checked=True,
                   confirmed_by=actor.role.value)
@@ -160,13 +161,14 @@ def issue_slips(uow: UnitOfWork, agency_code: str, badges: list[str] | None = No
     if badges:
         taken = [o.badge for o in officers if o.id in have]
         if taken:
-            raise Conflict(f"these officers already have a PIN: {', '.join(taken)}; a chief "
-                           "replaces a PIN on the officer's page", field="badges", badges=taken)
+            raise Conflict(T_("these officers already have a PIN: %(badges)s; a chief "
+                              "replaces a PIN on the officer's page"), field="badges", badges=taken)
     wanted = [o for o in officers if o.id not in have]
     if not wanted:
         raise ValidationFailed("every officer chosen already has a PIN", field="badges")
     if len(wanted) > MAX_SLIPS:
-        raise ValidationFailed(f"at most {MAX_SLIPS} slips at a time", field="badges")
+        raise ValidationFailed(T_("at most %(most)s slips at a time"), field="badges",
+                               most=MAX_SLIPS)
     slips = [Slip(o, _random_pin()) for o in sorted(wanted, key=lambda o: o.badge)]
     for slip in slips:
         _store(uow, slip.officer, slip.pin, slip=True)
@@ -194,7 +196,8 @@ def lift_lock(uow: UnitOfWork, agency_code: str, badge: str, reason: str) -> Eve
     officer = uow.repo.officer(agency.id, badge)
     until = locked_until(uow, officer.id)
     if until is None:
-        raise ValidationFailed(f"the PIN of {officer.badge} is not locked", field="pin")
+        raise ValidationFailed(T_("the PIN of %(badge)s is not locked"), field="pin",
+                               badge=officer.badge)
     WebStore(uow.conn).pin_failed(officer.id, 0, None)
     return uow.append(NewEvent("auth.pin_unlocked",
                                {"officer_id": officer.id, "badge": officer.badge,

@@ -28,6 +28,7 @@ from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import (
+    T_,
     Conflict,
     DomainError,
     NotFound,
@@ -110,7 +111,7 @@ def request(uow: UnitOfWork, kind: str, username: str, *, role: str | None = Non
     if kind in ("account", "service_account"):
         users.check_username(name)
         if existing is not None:
-            raise Conflict(f"user {name} already exists", field="username")
+            raise Conflict(T_("user %(user)s already exists"), field="username", user=name)
         if not scope:
             raise ValidationFailed("give the scope of the account", field="scope")
         target_scope = uow.repo.org(scope)
@@ -163,8 +164,8 @@ def _pending(uow: UnitOfWork, request_id: int) -> dict[str, Any]:
     authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(found["scope_id"]).path,
               "request")
     if found["status"] != "pending":
-        raise Conflict(f"request {request_id} is already {found['status']}",
-                       status=found["status"])
+        raise Conflict(T_("request %(n)s is already %(status)s"),
+                       status=found["status"], n=request_id)
     return found
 
 

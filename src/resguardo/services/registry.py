@@ -8,7 +8,7 @@ from datetime import date
 from resguardo.domain import custody, licences, registry
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import Organization
-from resguardo.domain.errors import Conflict, DuplicateSerial, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, DuplicateSerial, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.registry import FirearmInput, OfficerInput
@@ -29,7 +29,7 @@ def add_organization(uow: UnitOfWork, code: str, name: str, kind: OrgKind | str,
         authorize(uow.actor, Action.ORG_MANAGE, "/", "organization")
     uow.lock()
     if uow.repo.org_code_taken(code.strip()):
-        raise Conflict(f"organization code {code} is already in use", field="code")
+        raise Conflict(T_("organization code %(code)s is already in use"), field="code", code=code)
     try:
         kind = OrgKind(kind)
     except ValueError:
@@ -75,7 +75,8 @@ def add_location(uow: UnitOfWork, agency_code: str, code: str, name: str, kind: 
     uow.lock()
     try:
         uow.repo.location(agency.id, code.strip())
-        raise Conflict(f"location {code} already exists in {agency.code}", field="code")
+        raise Conflict(T_("location %(code)s already exists in %(agency)s"), field="code", code=code,
+                       agency=agency.code)
     except NotFound:
         pass
     return uow.append(registry.create_location(agency, code, name, kind))
@@ -88,7 +89,7 @@ def add_licence(uow: UnitOfWork, number: str, holder_code: str, agency_codes: li
     agencies = [uow.repo.org(code) for code in agency_codes]
     uow.lock()
     if uow.repo.licence_taken(number.strip()):
-        raise Conflict(f"licence {number} already exists", field="number")
+        raise Conflict(T_("licence %(number)s already exists"), field="number", number=number)
     return uow.append(registry.create_licence(number, holder, agencies, valid_from, valid_to))
 
 
@@ -96,8 +97,8 @@ def _covering(uow: UnitOfWork, number: str, agency: Organization) -> int:
     """The licence ``number`` in scope, refused unless it covers ``agency``."""
     ref = uow.repo.licence_ref(number)
     if agency.id not in ref.agency_ids:
-        raise ValidationFailed(f"licence {ref.number} does not cover {agency.code}",
-                               field="licence")
+        raise ValidationFailed(T_("licence %(number)s does not cover %(code)s"),
+                               field="licence", number=ref.number, code=agency.code)
     return ref.id
 
 
@@ -109,7 +110,8 @@ def add_officer(uow: UnitOfWork, agency_code: str, data: OfficerInput,
         data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
     uow.lock()
     if uow.repo.badge_taken(agency.id, data.badge):
-        raise Conflict(f"badge {data.badge} is already registered in {agency.code}", field="badge")
+        raise Conflict(T_("badge %(badge)s is already registered in %(agency)s"), field="badge",
+                       badge=data.badge, agency=agency.code)
     return uow.append(registry.register_officer(agency, data))
 
 

@@ -47,7 +47,7 @@ from typing import Any
 from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from resguardo.domain.errors import T_, NotFound, PermissionDenied, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.registry import parse_kind
@@ -122,12 +122,13 @@ def may_trace(uow: UnitOfWork) -> None:
 def _plan(uow: UnitOfWork, ask: TraceInput) -> _Plan:
     """Validate one question (nothing is searched or recorded when any part is wrong)."""
     if not 1 <= ask.limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", field="limit",
-                               value=ask.limit)
+        raise ValidationFailed(T_("%(field)s must be between %(low)s and %(high)s"), field="limit",
+                               value=ask.limit, low=1, high=MAX_LIMIT)
     query = parse_query(ask.serial)
     if not 0.0 <= ask.max_distance <= MAX_MAX_DISTANCE:  # also refuses NaN
-        raise ValidationFailed(f"max_distance must be between 0 and {MAX_MAX_DISTANCE:g}",
-                               field="max_distance", value=ask.max_distance)
+        raise ValidationFailed(T_("%(field)s must be between %(low)s and %(high)s"),
+                               field="max_distance", value=ask.max_distance, low=0,
+                               high=f"{MAX_MAX_DISTANCE:g}")
     moment = parse_moment(ask.date) if ask.date else moment_at(uow.now())
     kind = parse_kind(ask.kind).value if ask.kind else None
     calibre = calibre_key(ask.calibre) if ask.calibre and ask.calibre.strip() else None
@@ -436,16 +437,18 @@ def _request_fields(data: RecoveredFirearm) -> dict[str, Any]:
     fields: dict[str, Any] = {"serial": (data.serial or "").strip(),
                               "obliterated": bool(data.obliterated)}
     if len(fields["serial"]) > 40:
-        raise ValidationFailed("serial is longer than 40 characters", field="serial")
+        raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"), field="serial",
+                               limit=40)
     if not fields["serial"] and not data.obliterated:
         raise ValidationFailed("give the serial as read, or say it is obliterated",
                                field="serial")
     for name, limit in _REQUEST_TEXT:
         value = (getattr(data, name) or "").strip()
         if len(value) > limit:
-            raise ValidationFailed(f"{name} is longer than {limit} characters", field=name)
+            raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"), field=name,
+                                   limit=limit)
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise ValidationFailed(f"{name} contains control characters", field=name)
+            raise ValidationFailed(T_("%(field)s contains control characters"), field=name)
         fields[name] = value or None
     fields["kind"] = parse_kind(data.kind).value if data.kind else None
     fields["recovered_on"] = data.recovered_on.isoformat() if data.recovered_on else None

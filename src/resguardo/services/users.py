@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from resguardo.domain.codes import OrgKind, Role
 from resguardo.domain.entities import NewEvent, Organization
-from resguardo.domain.errors import Conflict, ValidationFailed
+from resguardo.domain.errors import T_, Conflict, ValidationFailed
 from resguardo.domain.policy import AGENCY_ROLES, Action, authorize
 from resguardo.domain.timefmt import iso
 from resguardo.services import powers, sessions
@@ -34,8 +34,8 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
-                               field="password")
+        raise ValidationFailed(T_("the password needs at least %(n)s characters"),
+                               field="password", n=MIN_PASSWORD)
 
 
 KINDS = ("person", "service")
@@ -49,7 +49,8 @@ def check_username(name: str) -> None:
 
 def check_scope(role: Role, scope: Organization) -> None:
     if role in AGENCY_ROLES and scope.kind != OrgKind.AGENCY:
-        raise ValidationFailed(f"a {role.value} must be scoped to one agency", field="scope")
+        raise ValidationFailed(T_("a %(role)s must be scoped to one agency"), field="scope",
+                               role=role.value)
 
 
 def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, scope_code: str,
@@ -78,7 +79,7 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: Role | str, sc
         authorize(uow.actor, Action.USER_MANAGE, scope.path, "organization")
     check_scope(role, scope)
     if uow.repo.user_row(name) is not None:
-        raise Conflict(f"user {name} already exists", field="username")
+        raise Conflict(T_("user %(user)s already exists"), field="username", user=name)
     uow.lock()
     powers.guard(uow, "account" if kind == "person" else "service_account", role,
                  approved=approved)
@@ -105,7 +106,7 @@ def set_password(uow: UnitOfWork, username: str, password: str, *,
     check_password_strength(password)
     row = uow.repo.user_row(username)
     if row is None:
-        raise ValidationFailed(f"user {username} not found", field="username")
+        raise ValidationFailed(T_("user %(user)s not found"), field="username", user=username)
     own = uow.actor is not None and uow.actor.username == row.username
     if uow.actor is not None and not own:
         authorize(uow.actor, Action.USER_MANAGE, uow.repo.org_unscoped(row.scope_id).path, "user")

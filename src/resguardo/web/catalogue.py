@@ -1,7 +1,9 @@
 """The interface's translation catalogues: extraction and upkeep.
 
 Source strings are English, marked with ``_``/``gettext``/``ngettext`` (pages
-and templates) or ``N_`` (labels and fixed messages, translated where shown).
+and templates), ``N_`` (labels and fixed messages, translated where shown) or
+``T_`` (the templates refusals are raised with, anywhere in the code base:
+``domain.errors``).
 ``python -m resguardo.web.catalogue`` extracts them and merges them into each
 language's ``.po`` file, keeping existing translations; a test checks that
 the Spanish catalogue translates every one of them.
@@ -21,7 +23,9 @@ from resguardo.web.i18n import LANGUAGES, TRANSLATIONS
 WEB = Path(__file__).parent
 #: Reports whose sentences are translated through this catalogue.
 REPORTS = (WEB.parent / "reports" / "receipt.py", WEB.parent / "reports" / "pin_slips.py")
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "T_": None}
+#: Outside the interface only refusal templates are marked (``domain.errors.T_``).
+TEMPLATE_KEYWORDS = {"T_": None}
 JINJA = "jinja2.ext:babel_extract"
 
 
@@ -35,10 +39,27 @@ def extract() -> Catalog:
         for lineno, message, comments, context in extract_from_file(
                 "python", str(report), keywords=KEYWORDS):
             found.append((str(report), lineno, message, comments, context))
+    found.extend(refusal_templates())
     for filename, lineno, message, comments, context in found:
         catalog.add(message, None, [(Path(filename).name, lineno)], auto_comments=comments,
                     context=context)
     return catalog
+
+
+def refusal_templates() -> list[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:
+    """Every template a refusal is raised with outside the interface (``T_``), as
+    (file, line, template, comments, context)."""
+    found = []
+    for path in sorted(WEB.parent.rglob("*.py")):
+        if WEB in path.parents or path.name == "errors.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        if "T_(" not in source:
+            continue
+        for lineno, message, comments, context in extract_from_file(
+                "python", str(path), keywords=TEMPLATE_KEYWORDS):
+            found.append((str(path), lineno, message, comments, context))
+    return found
 
 
 def po_path(language: str) -> Path:

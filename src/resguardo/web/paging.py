@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.errors import T_, ValidationFailed
 from resguardo.web.i18n import timezone
 
 PER_PAGE = 50
@@ -75,7 +75,7 @@ def parse_day(value: str, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"{field} must be a date", field=field) from None
+        raise ValidationFailed(T_("%(field)s must be a date"), field=field) from None
 
 
 def parse_local_instant(value: str, field: str) -> datetime | None:
@@ -85,7 +85,7 @@ def parse_local_instant(value: str, field: str) -> datetime | None:
     try:
         local = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"{field} must be a date and time", field=field) from None
+        raise ValidationFailed(T_("%(field)s must be a date and time"), field=field) from None
     if local.tzinfo is None:
         local = local.replace(tzinfo=timezone())
     return local

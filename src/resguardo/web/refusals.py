@@ -1,18 +1,20 @@
 """Refusals in words an armorer understands, translated by error code.
 
 Every ``DomainError`` carries a stable ``code`` and details; the sentence shown
-is chosen here from the code and details, in the visitor's language. Messages
-the domain writes as fixed sentences are listed below so they are extracted
-into the catalogue and translated as they are.
+is chosen here from the code and details, in the visitor's language. A refusal
+raised with a template (``domain.errors.T_``) is translated from the catalogue
+by its template and filled with its parameters (``said``); messages the domain
+writes as fixed sentences are listed below so they are extracted into the
+catalogue and translated as they are. Nothing here reads the English text a
+refusal was rendered into (``tests/web/test_refusal_catalogue.py`` keeps it so).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from resguardo.domain.errors import DomainError
+from resguardo.domain.errors import DomainError, Phrase, shown
+from resguardo.domain.vocabulary import status_name
 from resguardo.web import labels
 from resguardo.web.i18n import N_, Lang
 
@@ -196,193 +198,6 @@ _VERBS = {
     "firearm.decommissioned": N_("decommissioned"),
 }
 
-_PROBLEMS = [
-    (re.compile(r"^officer is suspended$"), N_("the officer is suspended")),
-    (re.compile(r"^officer is separated from the agency$"),
-     N_("the officer is separated from the agency")),
-    (re.compile(r"^officer has no carry credential on record$"),
-     N_("there is no carry credential on record")),
-    (re.compile(r"^carry credential expired on (?P<date>[\d-]+)$"),
-     N_("the carry credential expired on %(date)s")),
-    (re.compile(r"^officer has no firearms qualification on record$"),
-     N_("there is no firearms qualification on record")),
-    (re.compile(r"^qualification expired on (?P<date>[\d-]+)$"),
-     N_("the firearms qualification expired on %(date)s")),
-]
-
-_FIELD_PATTERNS = [
-    (re.compile(r"^(?P<field>[a-z_]+) is required$"), N_("%(field)s is required")),
-    (re.compile(r"^(?P<field>[a-z_]+) is longer than (?P<n>\d+) characters$"),
-     N_("%(field)s is longer than %(n)s characters")),
-    (re.compile(r"^(?P<field>[a-z_]+) contains control characters$"),
-     N_("%(field)s contains characters that are not allowed")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be a date$"), N_("%(field)s must be a date")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be 1-64 letters, digits, dots, hyphens or "
-                r"underscores$"),
-     N_("%(field)s: use 1 to 64 letters, digits, dots, hyphens or underscores")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be a date and time$"),
-     N_("%(field)s must be a date and time")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be a whole number of rounds$"),
-     N_("%(field)s: write a whole number of rounds")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be a positive number of rounds$"),
-     N_("%(field)s: write a number of rounds above zero")),
-    (re.compile(r"^(?P<field>[a-z_]+) is implausibly large$"),
-     N_("%(field)s is far larger than any real count; check the number")),
-    (re.compile(r"^(?P<field>[a-z_]+) cannot be empty$"), N_("%(field)s cannot be empty")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be a date YYYY-MM-DD$"),
-     N_("%(field)s must be a date")),
-]
-
-
-#: Sentences the services build around a name or number, matched to translate them.
-_DYNAMIC = [
-    (re.compile(r"^location (?P<location>\S+) belongs to another agency than (?P<agency>\S+)$"),
-     N_("The location %(location)s is not one of %(agency)s: an inspection counts the "
-        "locations of the agency it inspects. Untick it, or plan the inspection of its own "
-        "agency.")),
-    (re.compile(r"^the PIN of (?P<badge>\S+) is not locked$"),
-     N_("The PIN of %(badge)s is not locked.")),
-    (re.compile(r"^(?P<badge>\S+) already has a PIN: only a chief can replace it$"),
-     N_("%(badge)s already has a PIN: only a chief can replace it, on the officer's page.")),
-    (re.compile(r"^these officers already have a PIN: (?P<badges>.+); a chief replaces a PIN "
-                r"on the officer's page$"),
-     N_("These officers already have a PIN: %(badges)s. A chief replaces a PIN on the "
-        "officer's page.")),
-    (re.compile(r"^organization code (?P<code>\S+) is already in use$"),
-     N_("The code %(code)s is already in use by another organization.")),
-    (re.compile(r"^location (?P<code>\S+) already exists in (?P<agency>\S+)$"),
-     N_("%(agency)s already has a location %(code)s.")),
-    (re.compile(r"^licence (?P<number>.+) does not cover (?P<code>\S+)$"),
-     N_("Licence %(number)s does not cover %(code)s.")),
-    (re.compile(r"^licence (?P<number>.+) expired on (?P<date>\S+)$"),
-     N_("Licence %(number)s expired on %(date)s.")),
-    (re.compile(r"^firearm (?P<serial>.+) is already on licence (?P<number>.+)$"),
-     N_("%(serial)s is already on licence %(number)s.")),
-    (re.compile(r"^firearm (?P<serial>.+) is on no licence$"),
-     N_("%(serial)s is on no licence.")),
-    (re.compile(r"^officer (?P<badge>\S+) is already on licence (?P<number>.+)$"),
-     N_("Officer %(badge)s is already on licence %(number)s.")),
-    (re.compile(r"^officer (?P<badge>\S+) is on no licence$"),
-     N_("Officer %(badge)s is on no licence.")),
-    (re.compile(r"^licence (?P<number>.+) already exists$"),
-     N_("Licence %(number)s already exists.")),
-    (re.compile(r"^badge (?P<badge>\S+) is already registered in (?P<agency>\S+)$"),
-     N_("Badge %(badge)s is already registered in %(agency)s.")),
-    (re.compile(r"^user (?P<user>\S+) already exists$"), N_("User %(user)s already exists.")),
-    (re.compile(r"^request (?P<n>\d+) is already (?P<status>approved|rejected)$"),
-     N_("Request %(n)s was already decided.")),
-    (re.compile(r"^user (?P<user>\S+) is already disabled$"),
-     N_("The account %(user)s is already disabled.")),
-    (re.compile(r"^user (?P<user>\S+) is already enabled$"),
-     N_("The account %(user)s is already enabled.")),
-    (re.compile(r"^(?P<user>\S+) is a person: tokens are only for service accounts"),
-     N_("%(user)s is a person: tokens are only for service accounts (a person signs in).")),
-    (re.compile(r"^a (?P<role>[a-z]+) must be scoped to one agency$"),
-     N_("This role works within one agency: choose an agency as its scope.")),
-    (re.compile(r"^the password needs at least (?P<n>\d+) characters$"),
-     N_("The password needs at least %(n)s characters.")),
-    (re.compile(r"^inspection (?P<n>\d+) is already open at this agency$"),
-     N_("Another inspection is already open at this agency.")),
-    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+), not active$"),
-     N_("Officer %(badge)s is not active.")),
-    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+), not suspended$"),
-     N_("Officer %(badge)s is not suspended.")),
-    (re.compile(r"^officer (?P<badge>\S+) is already separated$"),
-     N_("Officer %(badge)s is already separated.")),
-    (re.compile(r"^(?P<code>\S+) is not an agency that holds weapons$"),
-     N_("%(code)s is not an agency that holds weapons.")),
-    (re.compile(r"^(?P<code>\S+) is not an agency; locations belong to agencies$"),
-     N_("%(code)s is not an agency: locations belong to agencies.")),
-    (re.compile(r"^(?P<code>\S+) is not an agency(; imports are per agency)?$"),
-     N_("%(code)s is not an agency.")),
-    (re.compile(r"^(?P<code>\S+) is not below the holder (?P<holder>\S+)$"),
-     N_("%(code)s is not below the licence holder %(holder)s.")),
-    (re.compile(r"^a (?P<what>transfer|decommission|correction) of (?P<serial>.+) is already "
-                r"awaiting "
-                r"approval$"),
-     N_("A request for %(serial)s is already awaiting approval.")),
-    (re.compile(r"^firearm (?P<serial>.+) is already at (?P<location>\S+)$"),
-     N_("%(serial)s is already at %(location)s.")),
-    (re.compile(r"^the military authority was already notified at (?P<when>.+)$"),
-     N_("The military authority's notification is already recorded.")),
-    (re.compile(r"^firearm (?P<serial>.+) is issued to another officer$"),
-     N_("%(serial)s is issued to another officer.")),
-    (re.compile(r"^firearm (?P<serial>.+) \((?P<make>.+)\) cannot be assigned as a weapon of "
-                r"record while (?P<status>.+)$"),
-     N_("%(serial)s cannot be a weapon of record: it is lost, stolen, held as evidence, "
-        "decommissioned or in transit.")),
-    (re.compile(r"^firearm (?P<serial>.+) is issued to another officer; it must come back "
-                r"first$"),
-     N_("%(serial)s is issued to another officer: it must come back first.")),
-    (re.compile(r"^firearm (?P<serial>.+) is already (?P<who>.+)'s weapon of record$"),
-     N_("%(serial)s is already this officer's weapon of record.")),
-    (re.compile(r"^firearm (?P<serial>.+) is the weapon of record of (?P<who>.+); withdraw it "
-                r"first$"),
-     N_("%(serial)s is the weapon of record of %(who)s: withdraw it first.")),
-    (re.compile(r"^firearm (?P<serial>.+) is the weapon of record of (?P<who>.+); it is issued "
-                r"only to that officer$"),
-     N_("%(serial)s is the weapon of record of %(who)s: it is issued only to that officer.")),
-    (re.compile(r"^officer (?P<badge>\S+) is (?P<status>[a-z]+); only an active officer is "
-                r"assigned a weapon of record$"),
-     N_("Officer %(badge)s is not active: only an active officer is assigned a weapon of "
-        "record.")),
-    (re.compile(r"^officer (?P<badge>\S+) has no credential folio and expiry on record"),
-     N_("Officer %(badge)s has no credential folio and expiry on record: the weapon of record "
-        "is printed on the credential.")),
-    (re.compile(r"^the credential of officer (?P<badge>\S+) expired on (?P<date>[\d-]+); "
-                r"renew it first$"),
-     N_("The credential of officer %(badge)s expired on %(date)s: renew it first.")),
-    (re.compile(r"^firearm (?P<serial>.+) is not a weapon of record of (?P<who>.+)$"),
-     N_("%(serial)s is not a weapon of record of %(who)s.")),
-    (re.compile(r"^officer (?P<badge>\S+) still has (?P<n>\d+) weapon\(s\) of record; a chief "
-                r"withdraws them before the separation$"),
-     N_("Officer %(badge)s still has weapons of record: a chief withdraws them before the "
-        "separation.")),
-    (re.compile(r"^unknown calibre '(?P<value>.*)'; closest: (?P<closest>.+)$"),
-     N_("The calibre %(value)s is not in the list; the closest: %(closest)s.")),
-    (re.compile(r"^unknown calibre '(?P<value>.*)'; see `resguardo calibres` for the list$"),
-     N_("The calibre %(value)s is not in the list of calibres.")),
-    (re.compile(r"^alert (?P<key>.+) is already acknowledged$"),
-     N_("This alert is already acknowledged.")),
-    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only a planned inspection can "
-                r"be opened$"), N_("Only a planned inspection can be opened.")),
-    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); scans are recorded only while "
-                r"it is open$"), N_("Scans are recorded only while the inspection is open.")),
-    (re.compile(r"^inspection (?P<n>\d+) is not open$"), N_("The inspection is not open.")),
-    (re.compile(r"^inspection (?P<n>\d+) is (?P<state>[a-z]+); only an open inspection can be "
-                r"closed"), N_("Only an open inspection can be closed.")),
-    (re.compile(r"^location (?P<location>\S+) is outside this inspection's scope"),
-     N_("Location %(location)s is outside this inspection's scope.")),
-    (re.compile(r"^finding (?P<n>\d+) is already answered$"),
-     N_("This finding is already answered.")),
-    (re.compile(r"^a (?P<kind>[a-z_]+) finding needs no answer$"),
-     N_("This kind of finding needs no answer.")),
-    (re.compile(r"^officer (?P<badge>\S+) is separated: no override possible$"),
-     N_("Officer %(badge)s is separated: no override is possible.")),
-    (re.compile(r"^refusing to sign a checkpoint: (?P<reason>.+); run `resguardo ledger verify`$"),
-     N_("No checkpoint was signed: the log does not verify. Verify the ledger to see what "
-        "disagrees.")),
-    (re.compile(r"^consumed rounds need a justification"),
-     N_("Rounds not returned need a justification: training, duty discharge or damaged.")),
-    (re.compile(r"^(?P<field>[a-z_]+) must be between (?P<a>[\d.]+) and (?P<b>[\d.]+)$"),
-     N_("%(field)s must be between %(a)s and %(b)s.")),
-    (re.compile(r"^person (?P<n>\d+) present \(.*\) must be written 'name \| post \| "
-                r"identification'"),
-     N_("Person %(n)s present: write name | post | identification, one person per line.")),
-    (re.compile(r"^person (?P<n>\d+) present has no (?P<part>[a-z]+); "),
-     N_("Person %(n)s present lacks a part: write name | post | identification.")),
-    (re.compile(r"^the (?P<part>[a-z]+) of person (?P<n>\d+) present is longer than "
-                r"(?P<limit>\d+) characters$"),
-     N_("Person %(n)s present: each part takes at most %(limit)s characters.")),
-    (re.compile(r"^at most (?P<most>\d+) people present can sign the acta; "),
-     N_("At most %(most)s people present can sign the acta.")),
-    (re.compile(r"^time zone (?P<zone>.+) is not an IANA zone"),
-     N_("%(zone)s is not a time zone: write one such as America/Mexico_City or "
-        "America/Hermosillo.")),
-    (re.compile(r"^(?P<file>.+): no rows to import$"),
-     N_("The file %(file)s has no rows to import: it holds a header and nothing below it.")),
-]
-
 #: A workbook refused while it was read as a stream, by the limit it passed
 #: (``details["limit"]``; ``value`` is the limit, ``part`` the workbook part).
 _WORKBOOK_LIMITS = {
@@ -424,36 +239,169 @@ _WORKBOOK_LIMITS = {
 }
 
 
-#: Shortfalls of rounds, with the counts the armorer needs to see.
-_ROUNDS = [
-    (re.compile(r"^only (?P<n>\d+) rounds of (?P<calibre>.+) lot (?P<lot>.+) at "
-                r"(?P<location>\S+); cannot (issue|consume) (?P<q>\d+)$"),
-     N_("Only %(n)s rounds of %(calibre)s lot %(lot)s at %(location)s.")),
-    (re.compile(r"^officer (?P<badge>\S+) holds (?P<n>\d+) rounds of (?P<calibre>.+) lot "
-                r"(?P<lot>.+); cannot account for (?P<q>\d+)$"),
-     N_("Officer %(badge)s holds only %(n)s rounds of %(calibre)s lot %(lot)s.")),
-]
+#: How the page says a refusal raised with a template (``domain.errors.T_``) when it says
+#: more than the template's own sentence (what to do next, a friendlier subject), by
+#: template. Every other template is translated as it is. Looked up by the template, never
+#: by the English text the parameters were filled into.
+WORDING: dict[str, str] = {
+    # eligibility (``domain.custody.eligibility_problems``)
+    "officer is suspended": N_("the officer is suspended"),
+    "officer is separated from the agency": N_("the officer is separated from the agency"),
+    "officer has no carry credential on record": N_("there is no carry credential on record"),
+    "carry credential expired on %(date)s": N_("the carry credential expired on %(date)s"),
+    "officer has no firearms qualification on record":
+        N_("there is no firearms qualification on record"),
+    "qualification expired on %(date)s": N_("the firearms qualification expired on %(date)s"),
+    # fields
+    "%(field)s contains control characters":
+        N_("%(field)s contains characters that are not allowed"),
+    "%(field)s must be 1-64 letters, digits, dots, hyphens or underscores":
+        N_("%(field)s: use 1 to 64 letters, digits, dots, hyphens or underscores"),
+    "%(field)s must be a whole number of rounds": N_("%(field)s: write a whole number of rounds"),
+    "%(field)s must be a positive number of rounds":
+        N_("%(field)s: write a number of rounds above zero"),
+    "%(field)s must be a date YYYY-MM-DD": N_("%(field)s must be a date"),
+    "%(field)s is implausibly large":
+        N_("%(field)s is far larger than any real count; check the number"),
+    # registry, accounts and PINs
+    "location %(location)s belongs to another agency than %(agency)s":
+        N_("The location %(location)s is not one of %(agency)s: an inspection counts the "
+           "locations of the agency it inspects. Untick it, or plan the inspection of its own "
+           "agency."),
+    "%(badge)s already has a PIN: only a chief can replace it":
+        N_("%(badge)s already has a PIN: only a chief can replace it, on the officer's page."),
+    "these officers already have a PIN: %(badges)s; a chief replaces a PIN on the officer's "
+    "page": N_("These officers already have a PIN: %(badges)s. A chief replaces a PIN on the "
+               "officer's page."),
+    "organization code %(code)s is already in use":
+        N_("The code %(code)s is already in use by another organization."),
+    "location %(code)s already exists in %(agency)s":
+        N_("%(agency)s already has a location %(code)s."),
+    "firearm %(serial)s is already on licence %(number)s":
+        N_("%(serial)s is already on licence %(number)s."),
+    "firearm %(serial)s is on no licence": N_("%(serial)s is on no licence."),
+    "request %(n)s is already %(status)s": N_("Request %(n)s was already decided."),
+    "user %(user)s is already disabled": N_("The account %(user)s is already disabled."),
+    "user %(user)s is already enabled": N_("The account %(user)s is already enabled."),
+    "a %(role)s must be scoped to one agency":
+        N_("This role works within one agency: choose an agency as its scope."),
+    "%(code)s is not an agency; locations belong to agencies":
+        N_("%(code)s is not an agency: locations belong to agencies."),
+    "%(code)s is not an agency; imports are per agency": N_("%(code)s is not an agency."),
+    "%(code)s is not below the holder %(holder)s":
+        N_("%(code)s is not below the licence holder %(holder)s."),
+    "%(file)s: no rows to import":
+        N_("The file %(file)s has no rows to import: it holds a header and nothing below it."),
+    "time zone %(zone)s is not an IANA zone such as America/Mexico_City or America/Hermosillo":
+        N_("%(zone)s is not a time zone: write one such as America/Mexico_City or "
+           "America/Hermosillo."),
+    "unknown calibre %(given)s; closest: %(closest)s":
+        N_("The calibre %(value)s is not in the list; the closest: %(closest)s."),
+    "unknown calibre %(given)s; see `resguardo calibres` for the list":
+        N_("The calibre %(value)s is not in the list of calibres."),
+    "alert %(key)s is already acknowledged": N_("This alert is already acknowledged."),
+    "refusing to sign a checkpoint: %(reason)s; run `resguardo ledger verify`":
+        N_("No checkpoint was signed: the log does not verify. Verify the ledger to see what "
+           "disagrees."),
+    # officers and custody
+    "officer %(badge)s is %(status)s, not active": N_("Officer %(badge)s is not active."),
+    "officer %(badge)s is %(status)s, not suspended": N_("Officer %(badge)s is not suspended."),
+    "officer %(badge)s is separated: no override possible":
+        N_("Officer %(badge)s is separated: no override is possible."),
+    "a transfer of %(serial)s is already awaiting approval":
+        N_("A request for %(serial)s is already awaiting approval."),
+    "a decommission of %(serial)s is already awaiting approval":
+        N_("A request for %(serial)s is already awaiting approval."),
+    "a correction of %(serial)s is already awaiting approval":
+        N_("A request for %(serial)s is already awaiting approval."),
+    "firearm %(serial)s is already at %(location)s":
+        N_("%(serial)s is already at %(location)s."),
+    "the military authority was already notified at %(when)s":
+        N_("The military authority's notification is already recorded."),
+    "firearm %(serial)s is already %(who)s's weapon of record":
+        N_("%(serial)s is already this officer's weapon of record."),
+    "firearm %(serial)s is the weapon of record of %(who)s; withdraw it first":
+        N_("%(serial)s is the weapon of record of %(who)s: withdraw it first."),
+    "officer %(badge)s is %(status)s; only an active officer is assigned a weapon of record":
+        N_("Officer %(badge)s is not active: only an active officer is assigned a weapon of "
+           "record."),
+    "officer %(badge)s has no credential folio and expiry on record: the weapon of record is "
+    "printed on the credential":
+        N_("Officer %(badge)s has no credential folio and expiry on record: the weapon of "
+           "record is printed on the credential."),
+    "the credential of officer %(badge)s expired on %(date)s; renew it first":
+        N_("The credential of officer %(badge)s expired on %(date)s: renew it first."),
+    "firearm %(serial)s is not a weapon of record of %(who)s":
+        N_("%(serial)s is not a weapon of record of %(who)s."),
+    # ammunition
+    "only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s; cannot issue "
+    "%(quantity)s": N_("Only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s."),
+    "only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s; cannot consume "
+    "%(quantity)s": N_("Only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s."),
+    "officer %(badge)s holds %(outstanding)s rounds of %(calibre)s lot %(lot)s; cannot account "
+    "for %(quantity)s":
+        N_("Officer %(badge)s holds only %(outstanding)s rounds of %(calibre)s lot %(lot)s."),
+    "consumed rounds need a justification: %(accepted)s":
+        N_("Rounds not returned need a justification: training, duty discharge or damaged."),
+    # inspections
+    "inspection %(n)s is already open at this agency":
+        N_("Another inspection is already open at this agency."),
+    "inspection %(n)s is %(state)s; only a planned inspection can be opened":
+        N_("Only a planned inspection can be opened."),
+    "inspection %(n)s is %(state)s; scans are recorded only while it is open":
+        N_("Scans are recorded only while the inspection is open."),
+    "inspection %(n)s is not open": N_("The inspection is not open."),
+    "inspection %(n)s is %(state)s; only an open inspection can be closed (a closed one is "
+    "never reopened: plan a new one)": N_("Only an open inspection can be closed."),
+    "location %(location)s is outside this inspection's scope (%(locations)s)":
+        N_("Location %(location)s is outside this inspection's scope."),
+    "finding %(n)s is already answered and awaits the inspector's review":
+        N_("This finding is already answered."),
+    "a %(kind)s finding needs no answer": N_("This kind of finding needs no answer."),
+    "person %(person)s present (%(given)s) must be written 'name | post | identification', "
+    "e.g. 'Cap. Juan Ruiz Soto | Inspector de la 15/a. Zona Militar | Credencial SEDENA "
+    "A-123456'": N_("Person %(person)s present: write name | post | identification, one person "
+                    "per line."),
+    "person %(person)s present has no %(part)s; give each person as 'name | post | "
+    "identification'": N_("Person %(person)s present lacks a part: write name | post | "
+                          "identification."),
+    "the %(part)s of person %(person)s present is longer than %(limit)s characters":
+        N_("Person %(person)s present: each part takes at most %(limit)s characters."),
+    "at most %(most)s people present can sign the acta; %(given)s were given":
+        N_("At most %(most)s people present can sign the acta."),
+}
+
+#: Parameters that are counts of rounds, written as numbers in the visitor's locale.
+_COUNTS = frozenset({"balance", "outstanding", "quantity"})
 
 
-Patterns = Sequence[tuple[re.Pattern[str], str]]
-"""English sentences by shape (named parts), each with the message that says it translated."""
+def said(template: str, params: dict[str, Any], lang: Lang, *, page: bool = True) -> str:
+    """A refusal raised with a template, in the visitor's language: the template (or how
+    the page says it, ``WORDING``, when ``page``) from the catalogue, filled with its
+    parameters said for a person (a field by its label, a date and a count of rounds in the
+    locale, a status in the one vocabulary, a list as its items)."""
+    message = WORDING.get(template, template) if page else template
+    values = {name: _value(name, value, lang) for name, value in params.items()}
+    return lang.gettext(message, **values) if values else lang.gettext(message)
 
 
-def translated(patterns: Patterns, text: str, lang: Lang,
-               convert: Callable[[str, Any], Any] = lambda _name, value: value) -> str | None:
-    """The message of the first pattern ``text`` matches, in the visitor's language, its
-    named parts passed through ``convert(name, value)``; None when none matches."""
-    for pattern, message in patterns:
-        m = pattern.match(text)
-        if m:
-            return lang.gettext(message, **{k: convert(k, v) for k, v in m.groupdict().items()})
-    return None
+def _value(name: str, value: Any, lang: Lang) -> Any:
+    if name == "field" and isinstance(value, str) and value:
+        return lang.gettext(labels.label(labels.FIELD, value))
+    if name == "date" and value:
+        return lang.date(value)
+    if name in _COUNTS and isinstance(value, int):
+        return lang.number(value)
+    if name == "status" and isinstance(value, str):
+        return status_name(value, lang.code)
+    return shown(value)
 
 
 def problem(text: str, lang: Lang) -> str:
     """One reason an officer may not receive a weapon, in the visitor's language."""
-    known = translated(_PROBLEMS, text, lang, lambda _name, value: lang.date(value))
-    return lang.gettext(text) if known is None else known
+    if isinstance(text, Phrase):
+        return said(text.template, text.params, lang)
+    return lang.gettext(text)
 
 
 def explain(exc: DomainError, lang: Lang) -> str:
@@ -486,14 +434,13 @@ def explain(exc: DomainError, lang: Lang) -> str:
         role = _(labels.label(labels.ROLE, d.get("role")))
         action = _(ACTIONS.get(d.get("action", ""), SOMETHING))
         return _("Your role (%(role)s) may not %(action)s.", role=role, action=action)
+    if exc.templated:
+        return sentence(said(exc.template, exc.params, lang))
     if code in ("invalid_transition", "officer_not_eligible") and not d:
-        # raised with a sentence and no details: translate the sentence by its shape
+        # raised with a fixed sentence and no details: translate the sentence
         known = _(exc.message)
         if known != exc.message:
             return sentence(known)
-        dynamic = _dynamic(exc.message, lang)
-        if dynamic is not None:
-            return dynamic
     if code == "invalid_transition":
         serial = d.get("serial", "")
         status = _(labels.label(labels.STATUS, d.get("status"))).lower()
@@ -531,14 +478,6 @@ def explain(exc: DomainError, lang: Lang) -> str:
                      serial=d["serial"])
         return _("That make and serial are already registered.")
     if code == "insufficient_ammunition":
-        for pattern, message in _ROUNDS:
-            m = pattern.match(exc.message)
-            if m:
-                values = {k: v for k, v in m.groupdict().items()}
-                for k in ("n", "q"):
-                    if values.get(k):
-                        values[k] = lang.number(int(values[k]))
-                return _(message, **values)
         return _("There are not enough rounds for that.")
     if code == "authentication_failed" and d.get("pin"):
         reason = d.get("reason")
@@ -586,30 +525,7 @@ def explain(exc: DomainError, lang: Lang) -> str:
     if code in ("authentication_failed", "totp_required"):
         text = _(exc.message)
         return sentence(text) if text != exc.message else _("Wrong username or password.")
-    text = _(exc.message)
-    if text == exc.message:
-        dynamic = _dynamic(exc.message, lang)
-        if dynamic is not None:
-            return dynamic
-        shaped = translated(_FIELD_PATTERNS, exc.message, lang, _field_label(lang))
-        if shaped is not None:
-            return sentence(shaped)
-    return sentence(text)
-
-
-def _field_label(lang: Lang) -> Callable[[str, Any], Any]:
-    """A ``translated`` conversion: the part named ``field`` said as its label."""
-    def convert(name: str, value: Any) -> Any:
-        if name == "field" and value:
-            return lang.gettext(labels.label(labels.FIELD, value))
-        return value
-    return convert
-
-
-def _dynamic(message: str, lang: Lang) -> str | None:
-    """A sentence built around a name or number, translated; None when none matches."""
-    text = translated(_DYNAMIC, message, lang, _field_label(lang))
-    return None if text is None else sentence(text)
+    return sentence(_(exc.message))
 
 
 def sentence(text: str) -> str:

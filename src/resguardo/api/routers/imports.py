@@ -42,7 +42,7 @@ from resguardo.api.dependencies import Caller, Reader, Writer
 from resguardo.api.errors import error_responses
 from resguardo.api.routing import AgencyFilter, needs, router
 from resguardo.api.schemas.common import PRINTABLE, Code, Name, _Encodable
-from resguardo.domain.errors import AuthenticationFailed, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, AuthenticationFailed, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import imports as import_service
 from resguardo.services.import_gate import gate
@@ -229,8 +229,8 @@ def _allowed(caller: Caller, kind: str, agency: str | None) -> str:
         found = agency_for(uow, agency)
         authorize(uow.actor, ACTIONS[kind], found.path, "organization")
         if not found.holds_weapons:
-            raise ValidationFailed(f"{found.code} is not an agency; imports are per agency",
-                                   field="agency")
+            raise ValidationFailed(T_("%(code)s is not an agency; imports are per agency"),
+                                   field="agency", code=found.code)
         return found.code
     finally:
         uow.__exit__(None, None, None)

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from resguardo.domain.ammunition import Justification
 from resguardo.domain.codes import OrgKind
-from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize
 from resguardo.services import ammunition
 from resguardo.storage import web_queries
@@ -36,7 +36,7 @@ def _rounds(text: str, field: str, *, allow_empty: bool = False) -> int:
     if not text and allow_empty:
         return 0
     if not text.isdigit():
-        raise ValidationFailed(f"{field} must be a whole number of rounds", field=field)
+        raise ValidationFailed(T_("%(field)s must be a whole number of rounds"), field=field)
     return int(text)
 
 
@@ -112,7 +112,7 @@ def register(router: APIRouter, site: Site) -> None:
                                            "agency)", field="agency")
                 values["agency"] = ctx.actor.scope.code
             if not values["location"]:
-                raise ValidationFailed("location is required", field="location")
+                raise ValidationFailed(T_("%(field)s is required"), field="location")
             with site.rg.work(ctx.actor) as uow:
                 _call(uow, action, values)
                 uow.commit()

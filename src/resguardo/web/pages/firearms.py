@@ -13,7 +13,7 @@ from resguardo.domain import corrections
 from resguardo.domain.calibres import CALIBRES
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
 from resguardo.domain.corrections import IDENTITY
-from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
+from resguardo.domain.errors import T_, DomainError, NotFound, ValidationFailed
 from resguardo.domain.policy import Action, authorize, may
 from resguardo.domain.registry import FirearmInput
 from resguardo.services import custody, history, registry
@@ -207,7 +207,7 @@ def register(router: APIRouter, site: Site) -> None:
                 firearm = uow.repo.firearm_by_id(firearm_id)
                 occurred = parse_day(values["occurred_on"], "occurred_on")
                 if occurred is None:
-                    raise ValidationFailed("occurred_on is required", field="occurred_on")
+                    raise ValidationFailed(T_("%(field)s is required"), field="occurred_on")
                 if values["what"] not in ("lost", "stolen"):
                     raise ValidationFailed("say whether it was lost or stolen", field="what")
                 if values["on_duty"] not in ("yes", "no"):

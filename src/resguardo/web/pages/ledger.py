@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +17,6 @@ from resguardo.domain.policy import Action, may
 from resguardo.domain.visibility import may_see_log_shape
 from resguardo.services import ledger, ledger_freshness, ledger_proofs, ledger_verify, witnessing
 from resguardo.web.i18n import N_, Lang
-from resguardo.web.refusals import translated
 from resguardo.web.site import Ctx, Site, form_data
 
 #: The verification's notes (``VerifyReport.notes``, English for the CLI and JSON), as the
@@ -33,6 +33,17 @@ _NOTES = (
      N_("%(label)s could not be checked: an entry it covers is gone from both the log and "
         "the tree.")),
 )
+
+
+def translated(patterns: tuple[tuple[re.Pattern[str], str], ...], text: str, lang: Lang,
+               convert: Callable[[str, Any], Any] = lambda _name, value: value) -> str | None:
+    """The message of the first pattern ``text`` matches, in the visitor's language, its
+    named parts passed through ``convert(name, value)``; None when none matches."""
+    for pattern, message in patterns:
+        m = pattern.match(text)
+        if m:
+            return lang.gettext(message, **{k: convert(k, v) for k, v in m.groupdict().items()})
+    return None
 
 
 def note(text: str, lang: Lang) -> str:
