@@ -24,7 +24,7 @@ def test_a_second_request_while_one_waits_is_refused_naming_the_weapon(ask):
     ask(False)
     with pytest.raises(ValidationFailed) as refused:
         ask(True)
-    assert refused.value.details == {"field": "serial"}
+    assert refused.value.details == {"field": "serial", "serial": GUN.serial}
     assert GUN.serial in str(refused.value) and "already awaiting approval" in str(refused.value)
 
 
@@ -84,7 +84,7 @@ def test_the_military_authority_is_notified_once_per_report():
     with pytest.raises(ValidationFailed) as again:
         custody.record_notification(3, LOST, NOW, NOW, "Oficio 8",
                                     notified_before="2025-03-03T07:00:00Z")
-    assert again.value.details == {"field": "notified_at"}
+    assert again.value.details == {"field": "notified_at", "when": "2025-03-03T07:00:00Z"}
     assert "2025-03-03T07:00:00Z" in str(again.value)  # the time already on record
 
 
