@@ -111,3 +111,12 @@ def test_the_plain_reading_uses_the_domains_own_limits(field):                # 
         else:
             with pytest.raises(ValidationFailed):
                 rules.register_firearm(AGENCY, data, 4, TODAY)
+
+
+def test_a_serial_whose_recorded_form_outgrows_the_limit_is_refused():
+    """"ß" is "SS" in upper case: 30 typed characters would record 60."""
+    data = rules.FirearmInput(serial="ß" * 30, make="Glock", calibre="9x19mm", kind="pistol")
+    with pytest.raises(ValidationFailed, match="serial is longer than 40 characters"):
+        rules.register_firearm(AGENCY, data, 4, TODAY)
+    fits = rules.FirearmInput(serial="ß" * 20, make="Glock", calibre="9x19mm", kind="pistol")
+    assert rules.register_firearm(AGENCY, fits, 4, TODAY).payload["serial"] == "SS" * 20

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from resguardo.domain import corrections as rules
+from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.serials import serial_display, serial_key
 
 # Letters of any case and script, digits, every kind of separator and whitespace.
@@ -52,3 +54,36 @@ def test_serials_differing_only_in_punctuation_keep_apart_in_the_shown_form():
     """An investigator reads "AB-12" and "AB.12" as stamped; both match one key."""
     assert serial_display("ab-12") != serial_display("ab.12")
     assert serial_key("ab-12") == serial_key("ab.12")
+
+
+REGISTERED = {"serial": "GLK-A100", "serial_key": "GLKA100", "make": "Glock",
+              "make_key": "GLOCK", "serial_as_typed": "glk-a100"}
+
+
+def test_a_corrected_serial_is_recorded_in_its_form_with_what_was_typed():
+    [asked] = rules.correct(7, "firearm.registered", REGISTERED, {"serial": " zz 99 "},
+                            "Serie mal capturada", "firearm", 7, 3)
+    assert asked.payload["changes"] == {"serial": "ZZ99", "serial_key": "ZZ99"}
+    assert asked.payload["serial_as_typed"] == "zz 99"
+    approved = rules.approve_identity(asked.payload, REGISTERED, 9, 1, 2, "ok", 3, 7)
+    assert approved.payload["serial_as_typed"] == "zz 99"
+    now = rules.apply_corrections(REGISTERED, [approved.payload])
+    assert (now["serial"], now["serial_as_typed"]) == ("ZZ99", "zz 99")
+
+
+def test_a_serial_corrected_as_shown_drops_the_registrations_as_typed():
+    [asked] = rules.correct(7, "firearm.registered", REGISTERED, {"serial": "ZZ-99"},
+                            "Serie mal capturada", "firearm", 7, 3)
+    assert "serial_as_typed" not in asked.payload
+    approved = rules.approve_identity(asked.payload, REGISTERED, 9, 1, 2, "ok", 3, 7)
+    now = rules.apply_corrections(REGISTERED, [approved.payload])
+    assert now["serial"] == "ZZ-99" and "serial_as_typed" not in now
+    # a correction of another field leaves the as-typed serial alone
+    kept = rules.apply_corrections(REGISTERED, [{"changes": {"model": "17"}}])
+    assert kept["serial_as_typed"] == "glk-a100"
+
+
+def test_a_correction_to_the_same_serial_typed_another_way_is_refused():
+    with pytest.raises(ValidationFailed, match="equal the recorded"):
+        rules.correct(7, "firearm.registered", REGISTERED, {"serial": "glk-a 100"},
+                      "Serie mal capturada", "firearm", 7, 3)

@@ -16,7 +16,7 @@ from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.custody import approve
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import ValidationFailed
-from resguardo.domain.registry import parse_kind
+from resguardo.domain.registry import check_shown_serial, parse_kind
 from resguardo.domain.serials import make_key, serial_display, serial_key
 
 #: Which fields of which recorded event may be corrected.
@@ -75,6 +75,7 @@ def correct(position: int, event_type: str, current: dict, changes: dict[str, st
         new["serial"], new["serial_key"] = serial_display(typed), serial_key(typed)
         if not new["serial_key"]:
             raise ValidationFailed("serial has no letters or digits", field="serial")
+        check_shown_serial(typed)
         if new["serial"] == typed:
             typed = None
     if "make" in new:

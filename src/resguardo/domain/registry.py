@@ -268,6 +268,7 @@ def validate_firearm(data: FirearmInput, today: date) -> dict[str, Any]:
     assert serial is not None
     if not serial_key(serial):
         raise ValidationFailed("serial has no letters or digits", field="serial")
+    check_shown_serial(serial)
     make = text("make", required=True)
     assert make is not None
     calibre = parse_calibre(text("calibre", required=True) or "")
@@ -281,6 +282,14 @@ def validate_firearm(data: FirearmInput, today: date) -> dict[str, Any]:
         "supplier": text("supplier"), "purchase_ref": text("purchase_ref"),
         "notes": {str(k): str(v) for k, v in data.notes.items()} if data.notes else None,
     }
+
+
+def check_shown_serial(serial: str) -> None:
+    """Refuse a serial whose recorded form outgrows the limit (``"ß"`` is ``"SS"`` in upper
+    case): the limit holds for what is recorded, not only for what was typed."""
+    limit = FIREARM_TEXT_LIMITS["serial"]
+    if len(serial_display(serial)) > limit:
+        raise ValidationFailed(f"serial is longer than {limit} characters", field="serial")
 
 
 #: The values of a ``firearm.registered`` payload that describe the weapon and its owner, in

@@ -131,7 +131,7 @@ class PlainRows:
             ballistic or None, licence_id, acquired, supplier or None, purchase_ref or None,
             self.agency.id)
         key = fields[1]
-        if not key:
+        if not key or len(fields[0]) > _SERIAL:  # plan() refuses it, naming the field
             return None
         notes_text = None
         if self.notes:
