@@ -246,5 +246,7 @@ def test_an_identity_correction_is_not_approved_while_a_revista_is_open(world):
 def test_correcting_only_how_a_serial_is_written_is_not_a_duplicate_of_itself(world):
     fid = registration(world)
     do(world, "armero1", custody.correct, fid, {"serial": "GLK A100"}, "Sin guion en la placa")
-    do(world, "jefe1", custody.approve_correction, "GLK-A100")
-    assert serial_of(world, fid) == "GLK A100"
+    approved = do(world, "jefe1", custody.approve_correction, "GLK-A100")
+    # recorded in its one form (no spaces), what was typed kept in the entry
+    assert serial_of(world, fid) == "GLKA100"
+    assert approved.payload["serial_as_typed"] == "GLK A100"

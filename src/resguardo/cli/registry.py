@@ -267,6 +267,8 @@ def firearm_show(
         if key == "custodian" and value:
             value = f"{value['badge']} {value['name']}"
         typer.echo(f"{key:10} {value if value is not None else '-'}")
+        if key == "serial" and data.get("serial_as_typed"):
+            typer.echo(f"{'as typed':10} {data['serial_as_typed']}")
     rows = []
     for e in data["history"]:
         detail = ", ".join(f"{k}={e[k]}" for k in ("officer", "location", "to_agency", "place",

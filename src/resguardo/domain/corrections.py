@@ -16,8 +16,8 @@ from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.custody import approve
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.errors import T_, ValidationFailed
-from resguardo.domain.registry import parse_kind
-from resguardo.domain.serials import make_key, serial_key
+from resguardo.domain.registry import check_shown_serial, parse_kind
+from resguardo.domain.serials import make_key, serial_display, serial_key
 
 #: Which fields of which recorded event may be corrected.
 CORRECTABLE: dict[str, frozenset[str]] = {
@@ -68,10 +68,16 @@ def correct(position: int, event_type: str, current: dict, changes: dict[str, st
                 f"{field} cannot be corrected on {event_type}; correctable: "
                 + ", ".join(sorted(allowed)), field=field)
         new[field] = _normalize(field, raw)
+    typed = None
     if "serial" in new:
-        new["serial_key"] = serial_key(new["serial"])
+        # recorded in its shown form, as at registration; the typed text kept when it differs
+        typed = new["serial"]
+        new["serial"], new["serial_key"] = serial_display(typed), serial_key(typed)
         if not new["serial_key"]:
             raise ValidationFailed("serial has no letters or digits", field="serial")
+        check_shown_serial(typed)
+        if new["serial"] == typed:
+            typed = None
     if "make" in new:
         new["make_key"] = make_key(new["make"])
     _previous(current, new)  # refuses a correction that changes nothing
@@ -84,6 +90,8 @@ def correct(position: int, event_type: str, current: dict, changes: dict[str, st
             continue
         payload = {"corrects": position, "corrected_type": event_type, "changes": part,
                    "previous": {k: current.get(k) for k in part}}
+        if typed is not None and "serial" in part:
+            payload["serial_as_typed"] = typed
         if part is identity:
             # the weapon keeps its identity until a second person approves: nothing changes yet
             decided.append(NewEvent(REQUESTED, {**payload, "firearm_id": subject_id},
@@ -123,10 +131,13 @@ def approve_identity(request: dict, current: dict, request_id: int, requested_by
     """
     approve(requested_by, approver_id, "identity correction")
     changes = request["changes"]
+    payload = {"corrects": request["corrects"], "corrected_type": request["corrected_type"],
+               "changes": changes, "previous": _previous(current, changes),
+               "request_id": request_id}
+    if "serial_as_typed" in request:
+        payload["serial_as_typed"] = request["serial_as_typed"]
     return NewEvent(
-        "entry.corrected",
-        {"corrects": request["corrects"], "corrected_type": request["corrected_type"],
-         "changes": changes, "previous": _previous(current, changes), "request_id": request_id},
+        "entry.corrected", payload,
         reason=reason, org_id=org_id, subject_type="firearm", subject_id=firearm_id,
         corrects=request["corrects"],
     )
@@ -157,10 +168,17 @@ def _normalize(field: str, raw: str) -> str | bool | None:
 
 
 def apply_corrections(recorded: dict, corrections: list[dict]) -> dict:
-    """The payload of an event as corrected by the given correction payloads, in order."""
+    """The payload of an event as corrected by the given correction payloads, in order.
+
+    A corrected serial brings its own ``serial_as_typed`` (none when it was typed in the
+    form it is shown in): the registration's no longer describes it."""
     result = dict(recorded)
     for correction in corrections:
         result.update(correction["changes"])
+        if "serial" in correction["changes"]:
+            result.pop("serial_as_typed", None)
+            if correction.get("serial_as_typed") is not None:
+                result["serial_as_typed"] = correction["serial_as_typed"]
     return result
 
 

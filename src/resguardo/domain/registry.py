@@ -12,7 +12,7 @@ from resguardo.domain.calibres import parse_calibre
 from resguardo.domain.codes import FirearmKind, FirearmStatus, LocationKind, OrgKind
 from resguardo.domain.entities import NewEvent, Officer, Organization
 from resguardo.domain.errors import T_, ValidationFailed
-from resguardo.domain.serials import make_key, serial_key
+from resguardo.domain.serials import make_key, serial_display, serial_key
 from resguardo.domain.timefmt import iso_date, zone_named
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -261,34 +261,84 @@ FIREARM_TEXT_LIMITS = {"serial": 40, "make": 60, "calibre": 40, "model": 60, "fo
                        "purchase_ref": 64}
 
 
-def validate_firearm(data: FirearmInput, today: date) -> dict:
-    """Check a firearm's fields and return the normalized registration payload part."""
+def validate_firearm(data: FirearmInput, today: date) -> dict[str, Any]:
+    """Check a firearm's fields; return them as ``registration_payload`` takes them
+    (text stripped, empty text None, the calibre's word, the kind's code, the date ISO)."""
     def text(name: str, *, required: bool = False) -> str | None:
         return _text(getattr(data, name), name, required=required,
                      limit=FIREARM_TEXT_LIMITS[name])
 
     serial = text("serial", required=True)
     assert serial is not None
-    key = serial_key(serial)
-    if not key:
+    if not serial_key(serial):
         raise ValidationFailed("serial has no letters or digits", field="serial")
+    check_shown_serial(serial)
     make = text("make", required=True)
     assert make is not None
     calibre = parse_calibre(text("calibre", required=True) or "")
     if data.acquired_on is not None and data.acquired_on > today:
         raise ValidationFailed("the acquisition date is in the future", field="acquired")
-    payload: dict[str, Any] = {
-        "serial": serial, "serial_key": key, "make": make, "make_key": make_key(make),
-        "model": text("model"), "calibre": calibre,
+    return {
+        "serial": serial, "make": make, "model": text("model"), "calibre": calibre,
         "kind": parse_kind(data.kind).value, "folio": text("folio"),
-        "barrel_serial": text("barrel_serial"),
-        "ballistic_id": text("ballistic_id"),
+        "barrel_serial": text("barrel_serial"), "ballistic_id": text("ballistic_id"),
         "licence_id": data.licence_id, "acquired_on": iso_date(data.acquired_on),
-        "supplier": text("supplier"),
-        "purchase_ref": text("purchase_ref"),
+        "supplier": text("supplier"), "purchase_ref": text("purchase_ref"),
+        "notes": {str(k): str(v) for k, v in data.notes.items()} if data.notes else None,
     }
-    if data.notes:
-        payload["notes"] = {str(k): str(v) for k, v in data.notes.items()}
+
+
+def check_shown_serial(serial: str) -> None:
+    """Refuse a serial whose recorded form outgrows the limit (``"ß"`` is ``"SS"`` in upper
+    case): the limit holds for what is recorded, not only for what was typed."""
+    limit = FIREARM_TEXT_LIMITS["serial"]
+    if len(serial_display(serial)) > limit:
+        raise ValidationFailed(T_("%(field)s is longer than %(limit)s characters"),
+                               field="serial", limit=limit)
+
+
+#: The values of a ``firearm.registered`` payload that describe the weapon and its owner, in
+#: the order ``registration_fields`` gives them (the ``firearms`` table's column order).
+#: Besides them every registration payload has ``location_id`` and ``status``, and may have
+#: ``serial_as_typed`` and ``notes`` (``registration_payload``).
+REGISTRATION_FIELDS = ("serial", "serial_key", "make", "make_key", "model", "calibre", "kind",
+                       "folio", "barrel_serial", "ballistic_id", "licence_id", "acquired_on",
+                       "supplier", "purchase_ref", "agency_id")
+
+
+def registration_fields(serial: str, make: str, model: str | None, calibre: str, kind: str,
+                        folio: str | None, barrel_serial: str | None, ballistic_id: str | None,
+                        licence_id: int | None, acquired_on: str | None, supplier: str | None,
+                        purchase_ref: str | None, agency_id: int
+                        ) -> tuple[tuple[Any, ...], str | None]:
+    """The ``REGISTRATION_FIELDS`` values of a registration, and the serial as typed when the
+    form it is recorded in differs from it (else None), from the fields as checked.
+
+    The one place where a registration's derived values are decided: the serial recorded
+    is its shown form (``serial_display``), the keys the duplicate check and trace match
+    by are the typed serial's and make's. The bulk import's plain rows call it too
+    (``services.import_plain``).
+    """
+    shown = serial_display(serial)
+    return ((shown, serial_key(serial), make, make_key(make), model, calibre, kind, folio,
+             barrel_serial, ballistic_id, licence_id, acquired_on, supplier, purchase_ref,
+             agency_id), None if shown == serial else serial)
+
+
+def registration_payload(fields: tuple[Any, ...], location_id: int,
+                         serial_as_typed: str | None = None,
+                         notes: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ``firearm.registered`` payload of a weapon into storage: the
+    ``registration_fields`` values, the location, the status, and the serial as typed and
+    the notes when there are any. ``storage.import_batch.registration_text`` writes its
+    canonical text directly (checked against this when it is imported, and in the tests)."""
+    payload = dict(zip(REGISTRATION_FIELDS, fields, strict=True))
+    payload["location_id"] = location_id
+    payload["status"] = FirearmStatus.IN_STORAGE.value
+    if serial_as_typed is not None:
+        payload["serial_as_typed"] = serial_as_typed
+    if notes:
+        payload["notes"] = dict(notes)
     return payload
 
 
@@ -298,7 +348,9 @@ def register_firearm(agency: Organization, data: FirearmInput, location_id: int,
     if not agency.holds_weapons:
         raise ValidationFailed(T_("%(code)s is not an agency that holds weapons"),
                                field="agency", code=agency.code)
-    payload = validate_firearm(data, today)
-    payload.update({"agency_id": agency.id, "location_id": location_id,
-                    "status": FirearmStatus.IN_STORAGE.value})
-    return NewEvent("firearm.registered", payload, org_id=agency.id, subject_type="firearm")
+    checked = validate_firearm(data, today)
+    notes = checked.pop("notes")
+    fields, as_typed = registration_fields(**checked, agency_id=agency.id)
+    return NewEvent("firearm.registered",
+                    registration_payload(fields, location_id, as_typed, notes),
+                    org_id=agency.id, subject_type="firearm")

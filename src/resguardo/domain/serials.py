@@ -1,6 +1,9 @@
-"""Serial numbers: the normalized matching key and look-alike characters.
+"""Serial numbers: the form they are shown in, the matching key, look-alike characters.
 
-Two serials that differ only in case or separators are the same serial.
+Two serials that differ only in case or separators are the same serial
+(``serial_key``). A registered serial is recorded and shown in one form
+(``serial_display``: upper case, no spaces, punctuation kept); what was typed,
+when it differs, is kept beside it in the registration (``serial_as_typed``).
 Look-alike characters are *not* folded for exact matching; they are cheap
 substitutions when suggesting matches (reconciliation) and in trace.
 """
@@ -23,6 +26,13 @@ for _group in LOOKALIKE_GROUPS:
 def serial_key(serial: str) -> str:
     """Normalized key: upper case, spaces, hyphens, dots, slashes and underscores removed."""
     return _SEPARATORS.sub("", serial).upper()
+
+
+def serial_display(serial: str) -> str:
+    """The form a registered serial is shown in: upper case, runs of whitespace removed,
+    dashes and other punctuation kept (``"glk 900 01"`` -> ``"GLK90001"``, ``"GLK-A100"``
+    stays). Its ``serial_key`` is the typed serial's: shown and typed match alike."""
+    return "".join(serial.split()).upper()
 
 
 def is_lookalike(a: str, b: str) -> bool:

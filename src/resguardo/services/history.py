@@ -43,7 +43,9 @@ def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
         entries.append(_entry(ev, fixes.get(ev.position, []), officers, locations, orgs, view))
     custodian = officers.get(firearm.custodian_id or -1)
     return {
-        "id": firearm.id, "serial": firearm.serial, "make": firearm.make, "model": firearm.model,
+        "id": firearm.id, "serial": firearm.serial,
+        "serial_as_typed": serial_as_typed(uow, firearm.id),
+        "make": firearm.make, "model": firearm.model,
         "calibre": firearm.calibre, "kind": firearm.kind.value, "folio": firearm.folio,
         "barrel_serial": firearm.barrel_serial, "ballistic_id": firearm.ballistic_id,
         "acquired_on": firearm.acquired_on, "supplier": firearm.supplier,
@@ -55,6 +57,17 @@ def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
         "history": entries,
         "older": older,
     }
+
+
+def serial_as_typed(uow: UnitOfWork, firearm_id: int) -> str | None:
+    """The weapon's serial as it was typed, when that differs from the form it is recorded and
+    shown in: kept by its registration, or by the correction that gave it its serial."""
+    # A weapon's id is the position of its registration (storage.projector).
+    registered = uow.repo.event(firearm_id)
+    fixes = uow.repo.corrections_of([firearm_id]).get(firearm_id, [])
+    typed = apply_corrections(registered.payload, [f.payload for f in fixes]).get(
+        "serial_as_typed")
+    return typed if isinstance(typed, str) else None
 
 
 def _entry(ev: Event, fixes: list[Event], officers: dict, locations: dict, orgs: dict,
@@ -71,7 +84,7 @@ def _entry(ev: Event, fixes: list[Event], officers: dict, locations: dict, orgs:
     if shown.get("to_agency_id"):
         entry["to_agency"] = orgs.get(shown["to_agency_id"])
     for key in ("place", "complaint_number", "occurred_on", "shop", "notified_at", "serial",
-                "make", "model", "received_by"):
+                "serial_as_typed", "make", "model", "received_by"):
         if shown.get(key) is not None:
             entry[key] = shown[key]
     if ev.type == REQUESTED:  # an identity correction asked for: what it would change

@@ -140,7 +140,6 @@ class FirearmImport(PlainRows, CustodyRows):
         self.used_overrides: set[int] = set()
         self.status_memo: dict[str, FirearmStatus | None] = {}
         self.plain_dates: dict[str, str] = {}
-        self.make_keys: dict[str, str] = {}
         self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
         self.batch = BATCH if self.report.slices is None else SLICED_BATCH

@@ -9,7 +9,9 @@ for any other row it returns None and the row goes through
 ``domain.custody``) and names every problem.
 
 ``plain`` never refuses a row, it only declines: whatever it accepts the
-domain accepts, with the same payload. The words it recognizes are those
+domain accepts, with the same payload: its values come from the domain's
+``registration_fields`` (the recorded serial, the keys) and its text from
+``storage.import_batch.registration_text``. The words it recognizes are those
 ``plan`` has already judged (its memos), and the lengths are the domain's
 limits. The import checks the first plain row of every batch against the
 domain's own registration (``FirearmImport.check_plain``), and the tests
@@ -22,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.codes import FirearmStatus
-from resguardo.domain.registry import FIREARM_TEXT_LIMITS
-from resguardo.domain.serials import make_key, serial_key
+from resguardo.domain.registry import FIREARM_TEXT_LIMITS, registration_fields
 from resguardo.storage.import_batch import flat_canonical, registration_text
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ class PlainRows:
     default_location: Any
     _agency_seen: dict[str, bool]
     plain_dates: dict[str, str]
-    make_keys: dict[str, str]
     calibre_memo: dict[str, str | None]
     planned_type: Any
     #: Column index of each field the plain reading looks at (-1: the sheet has none).
@@ -118,9 +118,6 @@ class PlainRows:
                 and (serial + make + calibre + model + folio + barrel + ballistic + supplier
                      + purchase_ref).isprintable()):
             return None
-        key = serial_key(serial)
-        if not key:
-            return None
         if calibre in self.calibre_memo:
             canonical = self.calibre_memo[calibre]
         else:
@@ -129,21 +126,20 @@ class PlainRows:
                 self.calibre_memo[calibre] = canonical
         if canonical is None:
             return None  # plan() refuses it, naming the closest calibres
-        calibre = canonical
-        mkey = self.make_keys.get(make)
-        if mkey is None:
-            mkey = make_key(make)
-            if len(self.make_keys) < MEMO:
-                self.make_keys[make] = mkey
+        fields, as_typed = registration_fields(
+            serial, make, model or None, canonical, kind.value, folio or None, barrel or None,
+            ballistic or None, licence_id, acquired, supplier or None, purchase_ref or None,
+            self.agency.id)
+        key = fields[1]
+        if not key or len(fields[0]) > _SERIAL:  # plan() refuses it, naming the field
+            return None
         notes_text = None
         if self.notes:
             notes = {label: v[i] for i, label in self.notes if v[i]}
             if notes:
                 notes_text = flat_canonical(notes)
         location_id = location.id
-        fields = (serial, key, make, mkey, model or None, calibre, kind.value, folio or None,
-                  barrel or None, ballistic or None, licence_id, acquired, supplier or None,
-                  purchase_ref or None, self.agency.id)
-        return self.planned_type(line, cells, (mkey, key), None, None, _IN_STORAGE, location,
-                                 None, None, (registration_text(fields, location_id, notes_text),
-                                              fields, location_id, None))
+        return self.planned_type(line, cells, (fields[3], key), None, None, _IN_STORAGE,
+                                 location, None, None,
+                                 (registration_text(fields, location_id, notes_text, as_typed),
+                                  fields, location_id, None))

@@ -49,6 +49,7 @@ from typing import Any
 
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
+from resguardo.domain.registry import REGISTRATION_FIELDS, registration_fields, registration_payload
 from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
@@ -107,20 +108,23 @@ def _flat_text(value: dict[Any, Any]) -> bool:
 
 
 def registration_text(fields: Sequence[Any], location_id: int,
-                      notes_text: str | None = None) -> str:
-    """RFC 8785 text of a ``firearm.registered`` payload into storage, from its parts.
+                      notes_text: str | None = None, serial_as_typed: str | None = None) -> str:
+    """RFC 8785 text of ``canonical(registration_payload(fields, location_id,
+    serial_as_typed, notes))``, written directly.
 
-    ``fields`` are the ``REGISTRATION_FIELDS`` values (text or None, the licence and
-    agency ids as integers), ``notes_text`` the canonical text of the notes object
-    (None: no notes). The keys are written in their RFC 8785 order; text goes through
-    the JSON string encoder, which escapes as RFC 8785 does. The import checks this
-    text against ``canonical`` of the payload the domain decides once per batch, and
-    the tests compare them on hostile text.
+    ``fields`` are the values ``domain.registry.registration_fields`` gives (text or None,
+    the licence and agency ids as integers), ``notes_text`` the canonical text of the
+    notes object (None: no notes). The domain decides the values and which keys there
+    are; this only writes them, the keys in their RFC 8785 order and text through the
+    JSON string encoder, which escapes as RFC 8785 does. ``_check_registration_text``
+    compares the two when this module is loaded, the import compares them once per batch
+    (``FirearmImport.check_plain``) and the tests on arbitrary text.
     """
     (serial, serial_key, make, make_key, model, calibre, kind, folio, barrel_serial,
      ballistic_id, licence_id, acquired_on, supplier, purchase_ref, agency_id) = fields
     e = encode_basestring
     notes = "" if notes_text is None else f'"notes":{notes_text},'
+    typed = "" if serial_as_typed is None else f',"serial_as_typed":{e(serial_as_typed)}'
     return (
         f'{{"acquired_on":{"null" if acquired_on is None else e(acquired_on)},'
         f'"agency_id":{int(agency_id)},'
@@ -131,8 +135,27 @@ def registration_text(fields: Sequence[Any], location_id: int,
         f'"location_id":{int(location_id)},"make":{e(make)},"make_key":{e(make_key)},'
         f'"model":{"null" if model is None else e(model)},{notes}'
         f'"purchase_ref":{"null" if purchase_ref is None else e(purchase_ref)},'
-        f'"serial":{e(serial)},"serial_key":{e(serial_key)},"status":"in_storage",'
+        f'"serial":{e(serial)}{typed},"serial_key":{e(serial_key)},"status":"in_storage",'
         f'"supplier":{"null" if supplier is None else e(supplier)}}}')
+
+
+def _check_registration_text() -> None:
+    """``registration_text`` writes the payload ``registration_payload`` describes: the same
+    keys, in the same order, with and without the optional ones (else the module fails to
+    load, rather than an import writing entries the domain would not)."""
+    samples = [
+        (registration_fields("glk 900-01", "Glock", "17", "9mm", "pistol", "F-1", "B 1",
+                             "BI-1", 7, "2024-01-02", "Ñandú", "OC-1", 3), {"lote": "Sí"}),
+        (registration_fields("GLK-1", "Glock", None, "9mm", "pistol", None, None, None, None,
+                             None, None, None, 3), None),
+    ]
+    for (fields, typed), notes in samples:
+        payload = registration_payload(fields, 5, typed, notes)
+        text = registration_text(fields, 5, None if notes is None else canonical(notes), typed)
+        if text != canonical(payload):
+            raise AssertionError("registration_text differs from domain.registry's payload")
+    if _FIREARM_COLUMNS[1:16] != REGISTRATION_FIELDS:
+        raise AssertionError("the registration fields are not the firearms columns in order")
 
 
 def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: str,
@@ -173,12 +196,12 @@ class Registered:
 
 
 Registration = tuple[str, tuple, int, "NewEvent | None"]
-"""One firearm to register: (canonical payload text, its ``REGISTRATION_FIELDS`` values,
+"""One firearm to register: (canonical payload text, its ``REGISTRATION_FIELDS`` values
+(``domain.registry``, in ``firearms`` column order),
 location id, the custody event that follows it or None). The registration is the event
 ``domain.registry.register_firearm`` decides: organization the agency, no reason."""
 
-#: The registration payload's values a ``Registration`` carries, in ``firearms`` column order.
-REGISTRATION_FIELDS = _FIREARM_COLUMNS[1:16]
+_check_registration_text()
 
 
 def registration_of(new: NewEvent) -> Registration:

@@ -258,6 +258,7 @@ class HistoryEntryOut(BaseModel):
     shop: str | None = None
     notified_at: str | None = None
     serial: str | None = None
+    serial_as_typed: str | None = None
     make: str | None = None
     model: str | None = None
     #: "armorer" on a return the armorer received at the shift desk without the officer's PIN
@@ -274,6 +275,9 @@ class CustodianOut(BaseModel):
 class FirearmHistoryOut(BaseModel):
     id: int
     serial: str
+    serial_as_typed: str | None = Field(
+        None, description="The serial as it was typed, when it differs from the form it is "
+                          "recorded and shown in (upper case, no spaces).")
     make: str
     agency: str | None
     status: str
