@@ -33,9 +33,12 @@ def field_of(call) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_good_firearm_comes_back_normalized():
-    payload = validate_firearm(replace(GOOD, serial="  glk a100 ", kind="Pistol"), TODAY)
+    event = registry.register_firearm(MUN1, replace(GOOD, serial="  glk a100 ", kind="Pistol"),
+                                      7, TODAY)
+    payload = event.payload
     assert (payload["serial"], payload["serial_key"], payload["make_key"]) == (
-        "glk a100", "GLKA100", "GLOCK")
+        "GLKA100", "GLKA100", "GLOCK")
+    assert payload["serial_as_typed"] == "glk a100"  # the shown form; the typed one kept
     assert (payload["calibre"], payload["kind"], payload["acquired_on"]) == (
         "9x19mm", "pistol", "2024-05-01")
 
