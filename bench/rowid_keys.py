@@ -66,7 +66,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                "status_since, last_event, record_officer_id, record_since, import_id)")
     db.execute("BEGIN")
     for position in range(10, 10 + rows):
-        serial = f"{rnd.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}-{rnd.randrange(10**9):09d}"
+        # unique, in no order (x -> x * odd mod 10**10 is one-to-one), as a file lists them
+        serial = f"{rnd.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}-{position * 2654435761 % 10**10:010d}"
         make = rnd.choice(MAKES)
         location = 1 + position % 3
         payload = json.dumps({"serial": serial, "make": make, "model": "17",

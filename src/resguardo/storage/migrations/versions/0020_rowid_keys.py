@@ -20,6 +20,9 @@ way SQLite documents for a change ``ALTER TABLE`` cannot make:
 3. the triggers and views created again, each from its own SQL, in their order;
 4. ``PRAGMA foreign_key_check`` must find nothing (``schema.upgrade`` also checks).
 
+Statistics taken with ``ANALYZE`` (``sqlite_stat1``) go with a dropped table; those of a
+rebuilt table are taken again.
+
 All in the upgrade's one transaction: a failure leaves the database as it was. Foreign
 keys must not be enforced meanwhile (a table being dropped is still the parent of other
 tables' rows): ``schema.upgrade`` runs the migrations with ``PRAGMA foreign_keys=OFF``,
@@ -90,10 +93,15 @@ def _rekey(old_type: str, new_type: str) -> None:
         "AND sql IS NOT NULL ORDER BY type = 'trigger', rowid").all()
     for kind, name, _ in reversed(aside):
         conn.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
+    # Statistics someone took with ANALYZE go with the dropped table: taken again.
+    analyzed = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")
+                } if "sqlite_stat1" in tables else set()
     for table, column in todo.items():
         sql = _retyped(table, tables[table], column, old_type, new_type)
         if sql is not None:
             _rebuild(conn, table, column, sql)
+            if table in analyzed:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
     for _, _, sql in aside:
         conn.exec_driver_sql(sql)
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
