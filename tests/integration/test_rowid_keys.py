@@ -222,3 +222,33 @@ def test_the_migrated_schema_equals_the_models(db_url):
         assert isinstance(metadata.tables[table], Table)
         assert str(columns[table][column]) == ("INTEGER" if sqlite else "BIGINT"), table
     engine.dispose()
+
+
+def test_the_downgrade_declares_the_keys_bigint_again_with_every_row(tmp_path):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from resguardo.storage.database import driver_connection
+    cfg = schema.alembic_config()
+    migration = ScriptDirectory.from_config(cfg).get_revision("0020")
+    assert migration is not None and isinstance(migration.down_revision, str)
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.db'}")
+    schema.upgrade(engine, "0020")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO organizations (id, code, name, kind, path) "
+                             "VALUES (0, 'N', 'Nacional', 'national', '0')")
+        conn.exec_driver_sql("INSERT INTO locations (id, agency_id, code, name, kind) "
+                             "VALUES (1, 0, 'ARM1', 'Armería', 'armory')")
+    with engine.connect() as conn:
+        driver_connection(conn).execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, migration.down_revision)
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "db.db") as db:
+        for table, column in REKEYED.items():
+            assert _key_type(db, table, column) == ("BIGINT", 1), table
+            assert len(_pk_indexes(db, table)) == 1, table
+        assert db.execute("SELECT id, agency_id, code FROM locations").fetchall() == [
+            (1, 0, "ARM1")]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
