@@ -11,7 +11,8 @@ rounds each, and the fastest round of each counts (the others carry the load of 
 else the machine does). No Python touches a row while it is timed: the difference is the
 database's own, per row.
 
-Prints CPU and wall time per row for both and the ratios (0020 / before; below 1: cheaper).
+Prints CPU and wall time per row for both, the bytes each weapon's rows take in the
+database, and the ratios (0020 / before; below 1: cheaper).
 
     .venv/bin/python bench/rowid_keys.py                 # 200,000 weapons, 4 rounds each
     .venv/bin/python bench/rowid_keys.py --rows 50000 --rounds 2
@@ -85,8 +86,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     db.close()
 
 
-def copy(target: Path, source: Path) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of SQLite copying the rows of ``source`` into ``target``."""
+def copy(target: Path, source: Path) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds) of SQLite copying the rows of ``source`` into ``target``,
+    and the bytes the database holds then."""
     db = sqlite3.connect(target, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
                    f"cache_size=-{CACHE_KIB}"):
@@ -98,8 +100,11 @@ def copy(target: Path, source: Path) -> tuple[float, float]:
     db.execute("INSERT INTO main.firearms SELECT * FROM imported.firearms ORDER BY id")
     db.execute("COMMIT")
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = db.execute("PRAGMA page_count").fetchone()[0] * db.execute(
+        "PRAGMA page_size").fetchone()[0]
     db.close()
-    return cpu, wall
+    return cpu, wall, size
 
 
 def main() -> int:
@@ -121,7 +126,8 @@ def main() -> int:
         for name, revision in schemas.items():
             empty[name] = directory / f"empty-{name}.db"
             deployment(empty[name], revision)
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in schemas}
+        base = {name: path.stat().st_size for name, path in empty.items()}
+        times: dict[str, list[tuple[float, float, int]]] = {name: [] for name in schemas}
         for n in range(args.rounds):
             for name in (("before", "rowid") if n % 2 == 0 else ("rowid", "before")):
                 target = directory / f"{name}.db"
@@ -129,15 +135,18 @@ def main() -> int:
                     Path(f"{target}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(empty[name], target)
                 times[name].append(copy(target, source))
-                cpu, wall = times[name][-1]
+                cpu, wall, _ = times[name][-1]
                 print(f"round {n + 1} {name:7} CPU {cpu:6.2f} s  wall {wall:6.2f} s", flush=True)
-        best = {name: (min(c for c, _ in runs), min(w for _, w in runs))
+        best = {name: (min(r[0] for r in runs), min(r[1] for r in runs),
+                       (runs[-1][2] - base[name]) / args.rows)
                 for name, runs in times.items()}
-        for name, (cpu, wall) in best.items():
+        for name, (cpu, wall, size) in best.items():
             print(f"{name} ({schemas[name]}): CPU {cpu / args.rows * 1e6:5.1f} µs/row, "
-                  f"wall {wall / args.rows * 1e6:6.1f} µs/row (fastest of {args.rounds})")
-        print(f"ratio {REVISION} / before: CPU {best['rowid'][0] / best['before'][0]:.3f}, "
-              f"wall {best['rowid'][1] / best['before'][1]:.3f}")
+                  f"wall {wall / args.rows * 1e6:6.1f} µs/row (fastest of {args.rounds}), "
+                  f"{size:,.0f} bytes/row")
+        b, r = best["before"], best["rowid"]
+        print(f"ratio {REVISION} / before: CPU {r[0] / b[0]:.3f}, wall {r[1] / b[1]:.3f}, "
+              f"bytes {r[2] / b[2]:.3f}")
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return 0
