@@ -5,6 +5,7 @@ narrowest range they allow), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from ledger_world import (
     CHECKPOINT_EVERY,
@@ -263,14 +264,18 @@ def test_a_value_of_the_wrong_type_in_a_sqlite_column_is_reported(sqlite_url, cl
     assert report.first_bad_index == 3 and "leaf_mismatch" in kinds(report)
 
 
-def test_a_row_at_a_fractional_position_in_sqlite_is_reported(sqlite_url, clock, tmp_path,
-                                                              monkeypatch):
+def test_sqlite_refuses_a_row_at_a_fractional_position(sqlite_url, clock, tmp_path,
+                                                       monkeypatch):
+    # The position is the table's rowid (INTEGER PRIMARY KEY, migration 0020): SQLite itself
+    # refuses anything but an integer there, so no such row can stand beside entry 12.
     app = build_ledger_world(sqlite_url, clock, tmp_path, monkeypatch, rounds=1)
-    sql(app, "INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type, "
-             "subject_id, payload) SELECT 12.5, type, at, actor_id, actor, org_id, subject_type,"
-             " subject_id, payload FROM events WHERE position = 12")
-    report = run_verify(app, projection=False)
-    assert report.first_bad_index == 12 and kinds(report) == {"bad_row"}
+    with pytest.raises(IntegrityError, match="datatype mismatch"):
+        sql(app, "INSERT INTO events (position, type, at, actor_id, actor, org_id, "
+                 "subject_type, subject_id, payload) SELECT 12.5, type, at, actor_id, actor, "
+                 "org_id, subject_type, subject_id, payload FROM events WHERE position = 12")
+    with pytest.raises(IntegrityError, match="datatype mismatch"):
+        sql(app, "UPDATE events SET position = 'doce' WHERE position = 12")
+    assert run_verify(app, projection=False).ok
 
 
 def test_a_tree_hash_stored_as_text_in_sqlite_is_reported_not_a_crash(sqlite_url, clock,

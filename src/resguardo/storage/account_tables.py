@@ -33,11 +33,11 @@ from sqlalchemy import (
 )
 
 from resguardo.storage import tables as t
-from resguardo.storage.tables import Instant, metadata
+from resguardo.storage.tables import Instant, RowKey, metadata
 
 event_credentials = Table(
     "event_credentials", metadata,
-    Column("first_position", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_position", RowKey, primary_key=True, autoincrement=False),
     Column("end_position", BigInteger, nullable=False),
     Column("credential", String(80), nullable=False),
 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Connection,
     Index,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 
 from resguardo.storage.fast import Raw
-from resguardo.storage.tables import Instant, metadata
+from resguardo.storage.tables import Instant, RowKey, metadata
 
 web_sessions = Table(
     "web_sessions", metadata,
@@ -44,7 +43,7 @@ web_sessions = Table(
 
 officer_pins = Table(
     "officer_pins", metadata,
-    Column("officer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("officer_id", RowKey, primary_key=True, autoincrement=False),
     Column("pin_hash", String(200), nullable=False),
     Column("set_at", Instant, nullable=False),
     Column("set_by", Integer, nullable=True),
