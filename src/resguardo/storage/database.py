@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,18 @@ def driver_connection(conn: Connection) -> Any:
     if raw is None:
         raise RuntimeError("the connection is closed")
     return raw
+
+
+@lru_cache(maxsize=512)
+def _pyformat(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+def driver_sql(sql: str, *, qmark: bool) -> str:
+    """A statement written with ``?`` placeholders, in the driver's own style: sqlite3
+    takes ``?`` (qmark), psycopg ``%s``. The one place where one becomes the other; the
+    driver-cursor paths write their SQL once, with ``?``, and pass it through here."""
+    return sql if qmark else _pyformat(sql)
 
 
 def normalize_url(url: str) -> str:

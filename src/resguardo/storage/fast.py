@@ -8,18 +8,12 @@ transaction. Written once with ``?`` placeholders; psycopg gets ``%s``.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
 
-from resguardo.storage.database import driver_connection
-
-
-@lru_cache(maxsize=256)
-def _for_postgres(sql: str) -> str:
-    return sql.replace("?", "%s")
+from resguardo.storage.database import driver_connection, driver_sql
 
 
 class Raw:
@@ -32,7 +26,7 @@ class Raw:
         self._pg = conn.dialect.name == "postgresql"
 
     def _sql(self, sql: str) -> str:
-        return _for_postgres(sql) if self._pg else sql
+        return driver_sql(sql, qmark=not self._pg)
 
     def rows(self, sql: str, params: tuple = ()) -> list[SimpleNamespace]:
         cur = self._dbapi.cursor()

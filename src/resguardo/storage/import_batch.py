@@ -54,7 +54,7 @@ from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
 from resguardo.storage.bulk import BatchWriter, Common
-from resguardo.storage.database import driver_connection
+from resguardo.storage.database import driver_connection, driver_sql
 from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import UnitOfWork
 
@@ -184,7 +184,7 @@ def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: s
 
 
 def _sql(pg: bool, text: str) -> str:
-    return text.replace("?", "%s") if pg else text
+    return driver_sql(text, qmark=not pg)
 
 
 @dataclass(frozen=True, slots=True)

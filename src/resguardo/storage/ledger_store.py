@@ -33,7 +33,7 @@ from resguardo.domain.events import Event
 from resguardo.ledger import LEAF_PREFIX, Node, NodeKey, append_leaves, leaf_hash
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
-from resguardo.storage.database import driver_connection, make_engine, normalize_url
+from resguardo.storage.database import driver_connection, driver_sql, make_engine, normalize_url
 from resguardo.storage.event_queries import event_from_row
 
 _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
@@ -150,7 +150,7 @@ def _one_leaf_hash(row: tuple[Any, ...]) -> bytes:
 
 def _sql(conn: Connection, text: str) -> str:
     """`?` placeholders in the DB-API's own style (psycopg takes `%s`)."""
-    return text if conn.dialect.paramstyle == "qmark" else text.replace("?", "%s")
+    return driver_sql(text, qmark=conn.dialect.paramstyle == "qmark")
 
 
 def _raw_fetch(conn: Connection, text: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

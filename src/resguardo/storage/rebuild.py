@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from resguardo.domain.events import Event
 from resguardo.storage import projector
 from resguardo.storage import tables as t
-from resguardo.storage.database import driver_connection
+from resguardo.storage.database import driver_connection, driver_sql
 
 PAGE = 4096
 """Event rows read per query while replaying."""
@@ -57,8 +57,7 @@ def events(conn: Connection, page: int = PAGE) -> Iterator[Event]:
     """Every event row in position order, read `page` rows at a time on the driver's
     cursor (the replay's share of SQLAlchemy's row handling would be most of its time)."""
     sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
+    sql = driver_sql(sql, qmark=conn.dialect.paramstyle == "qmark")
     loads = json.loads
     position = 0
     while True:
@@ -151,7 +150,7 @@ class _Side:
     def _fetch(self, sql: str, params: tuple) -> list[tuple]:
         cursor = self.dbapi.cursor()
         try:
-            cursor.execute(sql if self.qmark else sql.replace("?", "%s"), params)
+            cursor.execute(driver_sql(sql, qmark=self.qmark), params)
             rows = cursor.fetchall()
         finally:
             cursor.close()
