@@ -21,19 +21,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from resguardo.domain.errors import ValidationFailed
-from resguardo.domain.firearm_state import WeaponState, fold
+from resguardo.domain.firearm_state import ROW_EVENTS, WeaponState, fold
 from resguardo.domain.timefmt import iso, parse_instant
 
-#: Entries that change where a firearm is, who holds it or its status, or that a
-#: person tracing it must see (a loss, its notification). Requests, rejections and
-#: corrections are not custody.
-CUSTODY_EVENTS = frozenset({
-    "firearm.registered", "custody.issued", "custody.returned", "firearm.moved",
-    "firearm.repair_sent", "firearm.repair_returned", "firearm.transfer_sent",
-    "firearm.transfer_received", "firearm.reported_lost", "firearm.reported_stolen",
-    "firearm.loss_notified", "firearm.recovered", "firearm.released", "firearm.decommissioned",
-    "firearm.assigned_of_record", "firearm.unassigned_of_record",
-})
+#: Entries that change where a firearm is, who holds it or its status (every entry of
+#: ``firearm_state.RULES`` that changes its row, but a licence), or that a person tracing
+#: it must see (a loss's notification). Requests, rejections and corrections are not
+#: custody.
+CUSTODY_EVENTS = (ROW_EVENTS - {"licence.firearm_attached"}) | {"firearm.loss_notified"}
 
 
 @dataclass(frozen=True, slots=True)
