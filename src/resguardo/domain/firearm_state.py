@@ -71,18 +71,26 @@ Source = Any
 COLUMNS = ("status", "agency_id", "location_id", "custodian_id", "record_officer_id",
            "record_since", "licence_id", "status_since", "last_event")
 
-Getter = Callable[[Mapping[str, Any], Any, Any], Any]
+Values = Callable[[Mapping[str, Any], Any, Any], tuple[Any, ...]]
 
 
-def _getter(source: Source) -> Getter:
+def _expression(source: Source) -> str:
     if isinstance(source, Field):
-        name = source.name
-        return lambda p, at, position: p[name]
+        return f"p[{source.name!r}]"
     if source is AT:
-        return lambda p, at, position: at
+        return "at"
     if source is POSITION:
-        return lambda p, at, position: position
-    return lambda p, at, position: source
+        return "position"
+    if source is None or isinstance(source, (str, int)):
+        return repr(source)
+    raise ValueError(f"a rule may not set a column to {source!r}")
+
+
+def _compile(sources: tuple[Source, ...]) -> Values:
+    """One function that returns the values of a rule's columns: the projector runs it on
+    every custody entry, and one call costs less than a call per column."""
+    body = "".join(f"{_expression(source)}, " for source in sources)
+    return eval(f"lambda p, at, position: ({body})")  # noqa: S307 (built from the rule above)
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ class Rule:
     designation: bool = False
     """A weapon of record or a licence: not a movement; its own module refuses it."""
     columns: tuple[str, ...] = field(init=False)
-    _getters: tuple[Getter, ...] = field(init=False, repr=False)
+    _values: Values = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in self.sets:
@@ -108,7 +116,7 @@ class Rule:
                 raise ValueError(f"a rule may not set {name!r}")
         columns = tuple(sorted(self.sets))
         object.__setattr__(self, "columns", columns)
-        object.__setattr__(self, "_getters", tuple(_getter(self.sets[c]) for c in columns))
+        object.__setattr__(self, "_values", _compile(tuple(self.sets[c] for c in columns)))
 
     @property
     def to(self) -> FirearmStatus | None:
@@ -119,7 +127,7 @@ class Rule:
     def values(self, payload: Mapping[str, Any], at: Any = None,
                position: Any = None) -> tuple[Any, ...]:
         """The values of ``columns`` for one entry."""
-        return tuple(g(payload, at, position) for g in self._getters)
+        return self._values(payload, at, position)
 
 
 def _movement(allowed_from: set[FirearmStatus], to: FirearmStatus | None = None,
