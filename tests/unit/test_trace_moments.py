@@ -8,7 +8,8 @@ from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.trace_custody import custody_on, parse_moment
 
 REGISTERED = ("firearm.registered", "2025-03-03T08:00:00.000000Z",
-              {"status": "in_storage", "agency_id": 1, "location_id": 10})
+              {"status": "in_storage", "agency_id": 1, "location_id": 10,
+               "licence_id": None})
 ISSUED = ("custody.issued", "2025-03-04T09:00:00.000000Z", {"officer_id": 7})
 RETURNED = ("custody.returned", "2025-03-04T21:00:00.000000Z", {"officer_id": 7,
                                                                 "location_id": 11})

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from resguardo.domain import firearm_state
 from resguardo.domain.codes import FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, NewEvent, Officer
 from resguardo.domain.errors import T_, InvalidTransition, ValidationFailed
@@ -25,12 +26,10 @@ from resguardo.domain.errors import T_, InvalidTransition, ValidationFailed
 S = FirearmStatus
 
 #: Statuses from which a weapon may become someone's weapon of record.
-ASSIGNABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
+ASSIGNABLE = firearm_state.ALLOWED_FROM["firearm.assigned_of_record"]
 
 #: Entries after which a weapon is nobody's weapon of record any more.
-ENDS_RECORD = frozenset({"firearm.unassigned_of_record", "firearm.reported_lost",
-                         "firearm.reported_stolen", "firearm.decommissioned",
-                         "firearm.transfer_sent"})
+ENDS_RECORD = firearm_state.ENDS_RECORD
 
 #: What the signature covers: this line, then the statement's canonical JSON. The
 #: prefix keeps a credential signature from ever meaning anything else.
@@ -114,15 +113,6 @@ def may_issue(firearm: Firearm, officer: Officer, holder: Officer | None) -> Non
             f"firearm {firearm.serial} is the weapon of record of {who}; it is issued only "
             "to that officer", serial=firearm.serial, status=firearm.status.value,
             action="custody.issued")
-
-
-def record_holder_after(current: int | None, event_type: str, payload: dict) -> int | None:
-    """The officer of record after one entry (the projector's and trace's one rule)."""
-    if event_type == "firearm.assigned_of_record":
-        return int(payload["officer_id"])
-    if event_type in ENDS_RECORD:
-        return None
-    return current
 
 
 def statement(*, issuer: str, agency_code: str, agency_name: str, officer: Officer,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from resguardo.domain import credential, requests
+from resguardo.domain import credential, firearm_state, requests
 from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
 from resguardo.domain.errors import (
@@ -26,35 +26,8 @@ from resguardo.domain.timefmt import iso, iso_date
 
 S = FirearmStatus
 
-#: event type -> statuses it may start from -> status it leads to
-TRANSITIONS: dict[str, tuple[frozenset[FirearmStatus], FirearmStatus | None]] = {
-    "custody.issued": (frozenset({S.IN_STORAGE}), S.ISSUED),
-    "custody.returned": (frozenset({S.ISSUED}), S.IN_STORAGE),
-    "firearm.moved": (frozenset({S.IN_STORAGE}), S.IN_STORAGE),
-    "firearm.repair_sent": (frozenset({S.IN_STORAGE}), S.IN_REPAIR),
-    "firearm.repair_returned": (frozenset({S.IN_REPAIR}), S.IN_STORAGE),
-    "firearm.transfer_requested": (frozenset({S.IN_STORAGE}), None),
-    "firearm.transfer_sent": (frozenset({S.IN_STORAGE}), S.IN_TRANSIT),
-    "firearm.transfer_received": (frozenset({S.IN_TRANSIT}), S.IN_STORAGE),
-    "firearm.reported_lost": (
-        frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR, S.IN_TRANSIT}),
-        S.LOST,
-    ),
-    "firearm.reported_stolen": (
-        frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR, S.IN_TRANSIT, S.LOST}),
-        S.STOLEN,
-    ),
-    "firearm.recovered": (frozenset({S.LOST, S.STOLEN}), S.HELD_AS_EVIDENCE),
-    "firearm.released": (frozenset({S.HELD_AS_EVIDENCE}), S.IN_STORAGE),
-    "firearm.decommission_requested": (
-        frozenset({S.IN_STORAGE, S.IN_REPAIR, S.LOST, S.STOLEN}),
-        None,
-    ),
-    "firearm.decommissioned": (
-        frozenset({S.IN_STORAGE, S.IN_REPAIR, S.LOST, S.STOLEN}),
-        S.DECOMMISSIONED,
-    ),
-}
+#: event type -> statuses it may start from -> status it leads to (from ``firearm_state.RULES``)
+TRANSITIONS = firearm_state.TRANSITIONS
 
 _VERBS = {
     "custody.issued": "issued",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from resguardo.domain import firearm_state
 from resguardo.domain.codes import FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, NewEvent, Officer
 from resguardo.domain.errors import T_, Conflict, ValidationFailed
@@ -24,7 +25,7 @@ DECLARATION_DAYS = 30
 
 #: A weapon in one of these is off every licence for good (the entry that put it there
 #: was a removal); it is neither attached nor detached any more.
-_FINAL = frozenset({FirearmStatus.DECOMMISSIONED, FirearmStatus.IN_TRANSIT})
+_FINAL = frozenset(FirearmStatus) - firearm_state.ALLOWED_FROM["licence.firearm_attached"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,23 +17,18 @@ the armory.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from resguardo.domain.credential import record_holder_after
 from resguardo.domain.errors import ValidationFailed
+from resguardo.domain.firearm_state import ROW_EVENTS, WeaponState, fold
 from resguardo.domain.timefmt import iso, parse_instant
 
-#: Entries that change where a firearm is, who holds it or its status, or that a
-#: person tracing it must see (a loss, its notification). Requests, rejections and
-#: corrections are not custody.
-CUSTODY_EVENTS = frozenset({
-    "firearm.registered", "custody.issued", "custody.returned", "firearm.moved",
-    "firearm.repair_sent", "firearm.repair_returned", "firearm.transfer_sent",
-    "firearm.transfer_received", "firearm.reported_lost", "firearm.reported_stolen",
-    "firearm.loss_notified", "firearm.recovered", "firearm.released", "firearm.decommissioned",
-    "firearm.assigned_of_record", "firearm.unassigned_of_record",
-})
+#: Entries that change where a firearm is, who holds it or its status (every entry of
+#: ``firearm_state.RULES`` that changes its row, but a licence), or that a person tracing
+#: it must see (a loss's notification). Requests, rejections and corrections are not
+#: custody.
+CUSTODY_EVENTS = (ROW_EVENTS - {"licence.firearm_attached"}) | {"firearm.loss_notified"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,54 +76,14 @@ def _bad_moment(text: str) -> ValidationFailed:
                             value=text)
 
 
-@dataclass(frozen=True, slots=True)
-class CustodyState:
-    """Where a firearm was and who held it; ``status`` is None before it was registered."""
-
-    status: str | None = None
-    agency_id: int | None = None
-    location_id: int | None = None
-    custodian_id: int | None = None
-    record_officer_id: int | None = None
-    """The officer whose weapon of record it was (arma de cargo), apart from who held it."""
+CustodyState = WeaponState
+"""Where a firearm was and who held it (``record_officer_id``: the officer whose weapon of
+record it was, apart from who held it); ``status`` is None before it was registered."""
 
 
 def step(state: CustodyState, event_type: str, payload: dict) -> CustodyState:
-    """The state after one entry (the projector's rules for the firearms table)."""
-    record = record_holder_after(state.record_officer_id, event_type, payload)
-    if record != state.record_officer_id:
-        state = replace(state, record_officer_id=record)
-    p = payload
-    if event_type == "firearm.registered":
-        return CustodyState(p.get("status") or "in_storage", p.get("agency_id"),
-                            p.get("location_id"), None)
-    if event_type == "custody.issued":
-        return replace(state, status="issued", custodian_id=p.get("officer_id"), location_id=None)
-    if event_type in ("custody.returned", "firearm.repair_returned"):
-        return replace(state, status="in_storage", custodian_id=None,
-                       location_id=p.get("location_id"))
-    if event_type == "firearm.moved":
-        return replace(state, location_id=p.get("location_id"))
-    if event_type == "firearm.repair_sent":
-        return replace(state, status="in_repair", location_id=None)
-    if event_type == "firearm.transfer_sent":
-        return replace(state, status="in_transit", location_id=None)
-    if event_type == "firearm.transfer_received":
-        return replace(state, status="in_storage", agency_id=p.get("to_agency_id"),
-                       location_id=p.get("location_id"))
-    if event_type == "firearm.decommissioned":
-        return replace(state, status="decommissioned", location_id=None, custodian_id=None)
-    if event_type in ("firearm.reported_lost", "firearm.reported_stolen"):
-        status = "stolen" if event_type == "firearm.reported_stolen" else "lost"
-        return replace(state, status=status, location_id=None, custodian_id=None)
-    if event_type == "firearm.recovered":
-        # an entry recorded before weapons were held as evidence named the armory it went to
-        if p.get("location_id") is not None:
-            return replace(state, status="in_storage", location_id=p["location_id"])
-        return replace(state, status="held_as_evidence", location_id=None, custodian_id=None)
-    if event_type == "firearm.released":
-        return replace(state, status="in_storage", location_id=p.get("location_id"))
-    return state
+    """The state after one entry: ``firearm_state.fold``, the projector's own rules."""
+    return fold(state, event_type, payload)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from resguardo.domain import firearm_state
 from resguardo.storage.database import driver_connection
 
 EVENT_COLUMNS = ("position", "type", "at", "actor_id", "actor", "org_id", "subject_type",
@@ -87,12 +88,48 @@ Common = tuple[str, "int | None", str, "str | None"]
 #: From the staged events (``s``) and their common columns (``c``): the events' rows.
 _EVENT_SELECT = ", ".join(f"c.{name}" if name in COMMON_COLUMNS else f"s.{name}"
                           for name in EVENT_COLUMNS)
+
+
+def _sql_source(source: object) -> str:
+    """One source of a ``firearm_state`` rule as SQL over a staged event (``s``) and its
+    common columns (``c``)."""
+    if isinstance(source, firearm_state.Field):
+        return f"json_extract(s.payload, '$.{source.name}')"
+    if source is firearm_state.AT:
+        return "c.at"
+    if source is firearm_state.POSITION:
+        return "s.position"
+    if source is None:
+        return "NULL"
+    if isinstance(source, str) and "'" not in source:
+        return f"'{source}'"
+    raise ValueError(f"no SQL for the rule's source {source!r}")
+
+
+def firearm_select(rule: firearm_state.Rule) -> str:
+    """The ``firearms`` row of a staged registration in SQL, generated from ``rule`` (the
+    ``firearm.registered`` rule of ``domain.firearm_state``, which ``projector`` applies
+    too): the id is the position, the import's entry its ``import_entry``, the weapon's
+    own columns its payload's. A column of the rule that the row leaves out must be one
+    the rule leaves empty (its default)."""
+    for name in rule.columns:
+        if name not in FIREARM_COLUMNS and rule.sets[name] is not None:
+            raise ValueError(f"the registration's row leaves out {name!r}, which it sets")
+    sources = []
+    for name in FIREARM_COLUMNS:
+        if name == "id":
+            sources.append("s.position")
+        elif name == "import_id":
+            sources.append("json_extract(s.payload, '$.import_entry')")
+        elif name in rule.sets:
+            sources.append(_sql_source(rule.sets[name]))
+        else:
+            sources.append(f"json_extract(s.payload, '$.{name}')")
+    return ", ".join(sources)
+
+
 #: The registration's own ``firearms`` row, as ``projector`` derives it from the payload.
-_FIREARM_SELECT = ", ".join(
-    ["s.position"]
-    + [f"json_extract(s.payload, '$.{name}')" for name in FIREARM_COLUMNS[1:16]]
-    + ["json_extract(s.payload, '$.status')", "json_extract(s.payload, '$.location_id')",
-       "NULL", "c.at", "s.position", "json_extract(s.payload, '$.import_entry')"])
+_FIREARM_SELECT = firearm_select(firearm_state.RULES["firearm.registered"])
 #: Page cache while importing, in KiB (SQLite's negative ``cache_size``): the indexes'
 #: insertion points of a million-row import stay in memory.
 CACHE_KIB = 64 * 1024

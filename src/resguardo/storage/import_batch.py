@@ -10,8 +10,10 @@ table and batch on the driver cursor of the unit of work's own transaction:
   payload text, position, instant, actor, organization, request id);
 - the projection: the ``firearms`` row ``projector`` derives from
   ``firearm.registered``, already carrying the effect of the custody event
-  that may follow it in the same batch (``custody.issued`` without an
-  override, ``firearm.repair_sent``); any other follow-up event goes through
+  that may follow it in the same batch, folded in by ``domain.firearm_state``'s
+  rule when that event changes nothing but the weapon's row
+  (``projector.row_only``: ``custody.issued`` without an override,
+  ``firearm.repair_sent``); any other follow-up event goes through
   ``projector.apply`` itself;
 - the ledger: each event's leaf hash and the Merkle nodes it completes, as
   ``ledger_store.append`` would write them one by one (the tree's right edge
@@ -47,6 +49,7 @@ from dataclasses import dataclass, replace
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+from resguardo.domain import firearm_state
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.registry import REGISTRATION_FIELDS, registration_fields, registration_payload
@@ -59,6 +62,21 @@ from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import UnitOfWork
 
 _MAX_SAFE = 2**53 - 1
+#: The columns of a weapon's row that an entry following its registration in the same
+#: batch may set and still be written in the row itself (its instant is the batch's).
+_FOLDABLE = frozenset({"status", "location_id", "custodian_id", "status_since", "last_event"})
+
+
+def _folded(event_type: str, payload: dict) -> firearm_state.Rule | None:
+    """The ``firearm_state`` rule of an entry that follows a registration in its batch, when
+    the row written can carry its effect (it changes nothing but that row, and only
+    ``_FOLDABLE`` columns); None when it goes through ``projector.apply``."""
+    rule = firearm_state.rule_for(event_type, payload)
+    if (rule is None or not rule.columns or not _FOLDABLE.issuperset(rule.columns)
+            or not projector.row_only(event_type, payload)):
+        return None
+    return rule
+
 _KEY_CHUNK = 400
 _LEAF_PREFIX = LEAF_PREFIX
 _SHA256 = hashlib.sha256
@@ -378,11 +396,13 @@ class LogWriter:
                     position, follow.type, at, actor_id, actor, follow.org_id,
                     follow.subject_type, fid, follow.corrects, follow.reason, request_id,
                     ftext, own).encode("utf-8")).digest())
-                if follow.type == "custody.issued" and f.get("override_id") is None:
-                    status, location_id, custodian_id = "issued", None, f["officer_id"]
-                    last_event = position
-                elif follow.type == "firearm.repair_sent":
-                    status, location_id, last_event = "in_repair", None, position
+                rule = _folded(follow.type, f)
+                if rule is not None:  # what the projector would write, in the row itself
+                    row = dict(zip(rule.columns, rule.values(f, at, position), strict=True))
+                    status = row.get("status", status)
+                    location_id = row.get("location_id", location_id)
+                    custodian_id = row.get("custodian_id", custodian_id)
+                    last_event = row.get("last_event", last_event)
                 else:
                     later.append(self._event(position, follow, at, own))
                 last = (position, follow.type, follow.subject_type, fid, follow.reason,

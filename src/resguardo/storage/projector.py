@@ -13,6 +13,7 @@ from functools import cache
 
 from sqlalchemy import Connection, and_, select
 
+from resguardo.domain import firearm_state
 from resguardo.domain.events import AUDIT_PREFIXES, Event, canonical
 from resguardo.storage import tables as t
 from resguardo.storage.fast import Raw
@@ -46,13 +47,22 @@ def _firearm_update(columns: tuple[str, ...]) -> str:
     return f"UPDATE firearms SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
 
 
-def _firearm(conn: Connection, ev: Event, **values: object) -> None:
-    """Update the firearm's row (on the driver's cursor: every custody operation runs this)."""
-    values.setdefault("status_since", ev.at)
-    values["last_event"] = ev.position
-    columns = tuple(sorted(values))
-    Raw(conn).execute(_firearm_update(columns),
-                      (*(values[c] for c in columns), ev.payload["firearm_id"]))
+def _firearm(conn: Connection, ev: Event) -> None:
+    """Write what the entry does to its weapon's row, as ``domain.firearm_state`` says
+    (on the driver's cursor: every custody operation runs this)."""
+    rule = firearm_state.rule_for(ev.type, ev.payload)
+    if rule is None or not rule.columns:
+        return
+    Raw(conn).execute(_firearm_update(rule.columns),
+                      (*rule.values(ev.payload, ev.at, ev.position), ev.payload["firearm_id"]))
+
+
+def row_only(event_type: str, payload: dict) -> bool:
+    """Whether the entry changes nothing but its weapon's row (a movement without an
+    override, a weapon of record, a licence): the bulk import folds such an entry into
+    the row it writes for a weapon registered in the same batch."""
+    handler = HANDLERS.get(event_type)
+    return handler is _firearm or (handler is _issued and payload.get("override_id") is None)
 
 
 # --- organizations -------------------------------------------------------------
@@ -109,12 +119,6 @@ def _licence_created(conn: Connection, ev: Event) -> None:
         conn.execute(t.licence_agencies.insert().values(licence_id=ev.position, agency_id=agency_id))
 
 
-@handles("licence.firearm_attached")
-def _firearm_licence(conn: Connection, ev: Event) -> None:
-    conn.execute(t.firearms.update().where(t.firearms.c.id == ev.payload["firearm_id"])
-                 .values(licence_id=ev.payload["licence_id"], last_event=ev.position))
-
-
 @handles("licence.officer_attached")
 def _officer_licence(conn: Connection, ev: Event) -> None:
     conn.execute(t.officers.update().where(t.officers.c.id == ev.payload["officer_id"])
@@ -163,10 +167,12 @@ def _override(conn: Connection, ev: Event) -> None:
 
 # --- firearms and custody --------------------------------------------------------
 
-_REGISTERED_COLUMNS = ("id", "serial", "serial_key", "make", "make_key", "model", "calibre",
-                       "kind", "folio", "barrel_serial", "ballistic_id", "licence_id",
-                       "acquired_on", "supplier", "purchase_ref", "agency_id", "status",
-                       "location_id", "custodian_id", "status_since", "last_event", "import_id")
+#: The weapon's own columns, from the payload; the rest from ``firearm_state``'s rule.
+_IDENTITY_COLUMNS = ("serial", "serial_key", "make", "make_key", "model", "calibre", "kind",
+                     "folio", "barrel_serial", "ballistic_id", "acquired_on", "supplier",
+                     "purchase_ref")
+_REGISTERED = firearm_state.RULES["firearm.registered"]
+_REGISTERED_COLUMNS = ("id", *_IDENTITY_COLUMNS, *_REGISTERED.columns, "import_id")
 _REGISTERED_SQL = (f"INSERT INTO firearms ({', '.join(_REGISTERED_COLUMNS)}) "
                    f"VALUES ({', '.join('?' for _ in _REGISTERED_COLUMNS)})")
 
@@ -177,10 +183,8 @@ def _registered(conn: Connection, ev: Event) -> None:
     # and building the statement with SQLAlchemy costs ten times the insert itself.
     p = ev.payload
     Raw(conn).execute(_REGISTERED_SQL, (
-        ev.position, p["serial"], p["serial_key"], p["make"], p["make_key"], p["model"],
-        p["calibre"], p["kind"], p["folio"], p["barrel_serial"], p["ballistic_id"],
-        p["licence_id"], p["acquired_on"], p["supplier"], p["purchase_ref"], p["agency_id"],
-        p["status"], p["location_id"], None, ev.at, ev.position, p.get("import_entry")))
+        ev.position, *[p[c] for c in _IDENTITY_COLUMNS],
+        *_REGISTERED.values(p, ev.at, ev.position), p.get("import_entry")))
 
 
 # --- imports written in slices (services.imports) ---------------------------------
@@ -221,26 +225,10 @@ def _import_voided(conn: Connection, ev: Event) -> None:
 
 @handles("custody.issued")
 def _issued(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="issued", custodian_id=ev.payload["officer_id"], location_id=None)
+    _firearm(conn, ev)
     if ev.payload.get("override_id") is not None:
         conn.execute(t.overrides.update().where(t.overrides.c.id == ev.payload["override_id"])
                      .values(used_by_event=ev.position))
-
-
-@handles("custody.returned", "firearm.repair_returned")
-def _to_storage(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_storage", custodian_id=None,
-             location_id=ev.payload["location_id"])
-
-
-@handles("firearm.moved")
-def _moved(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, location_id=ev.payload["location_id"])
-
-
-@handles("firearm.repair_sent")
-def _repair_sent(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_repair", location_id=None)
 
 
 def _open_request(kind: str) -> Handler:
@@ -269,28 +257,9 @@ def _rejected(conn: Connection, ev: Event) -> None:
     _close_request(conn, ev, "rejected")
 
 
-@handles("firearm.transfer_sent")
-def _transfer_sent(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_transit", location_id=None, record_officer_id=None,
-             record_since=None)
-    _close_request(conn, ev, "approved")
-
-
-@handles("firearm.transfer_received")
-def _transfer_received(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_storage", agency_id=ev.payload["to_agency_id"],
-             location_id=ev.payload["location_id"])
-
-
-@handles("firearm.released")
-def _released(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
-
-
-@handles("firearm.decommissioned")
-def _decommissioned(conn: Connection, ev: Event) -> None:
-    _firearm(conn, ev, status="decommissioned", location_id=None, custodian_id=None,
-             record_officer_id=None, record_since=None)
+@handles("firearm.transfer_sent", "firearm.decommissioned")
+def _request_approved(conn: Connection, ev: Event) -> None:
+    _firearm(conn, ev)
     _close_request(conn, ev, "approved")
 
 
@@ -298,8 +267,7 @@ def _decommissioned(conn: Connection, ev: Event) -> None:
 def _reported(conn: Connection, ev: Event) -> None:
     p = ev.payload
     stolen = ev.type == "firearm.reported_stolen"
-    _firearm(conn, ev, status="stolen" if stolen else "lost", location_id=None, custodian_id=None,
-             record_officer_id=None, record_since=None)
+    _firearm(conn, ev)
     agency_id = conn.execute(select(t.firearms.c.agency_id)
                              .where(t.firearms.c.id == p["firearm_id"])).scalar_one()
     if stolen and p["previous_status"] == "lost":
@@ -314,15 +282,6 @@ def _reported(conn: Connection, ev: Event) -> None:
         complaint_authority=p.get("complaint_authority"), officer_id=p["officer_id"],
         reported_by=ev.actor_id, reported_at=ev.at,
         notified_at=p["notified_at"]))
-
-
-@handles("firearm.assigned_of_record", "firearm.unassigned_of_record")
-def _of_record(conn: Connection, ev: Event) -> None:
-    # the status and its time stay: a weapon of record is a designation, not a movement
-    assigned = ev.type == "firearm.assigned_of_record"
-    conn.execute(t.firearms.update().where(t.firearms.c.id == ev.payload["firearm_id"]).values(
-        record_officer_id=ev.payload["officer_id"] if assigned else None,
-        record_since=ev.at if assigned else None, last_event=ev.position))
 
 
 @handles("firearm.loss_notified")
@@ -340,13 +299,17 @@ def _negligence(conn: Connection, ev: Event) -> None:
 
 @handles("firearm.recovered")
 def _recovered(conn: Connection, ev: Event) -> None:
-    if ev.payload.get("location_id") is not None:  # recorded before evidence holding existed
-        _firearm(conn, ev, status="in_storage", location_id=ev.payload["location_id"])
-    else:
-        _firearm(conn, ev, status="held_as_evidence", location_id=None, custodian_id=None)
+    _firearm(conn, ev)
     conn.execute(t.loss_reports.update().where(and_(
         t.loss_reports.c.firearm_id == ev.payload["firearm_id"],
         t.loss_reports.c.recovered_at.is_(None))).values(recovered_at=ev.at))
+
+
+# Every other entry of ``firearm_state.RULES`` changes the weapon's row and nothing else
+# (a movement, a weapon of record, a licence); one that only asks for a change has its
+# request's handler above.
+for _type in firearm_state.ROW_EVENTS:
+    HANDLERS.setdefault(_type, _firearm)
 
 
 # --- ammunition --------------------------------------------------------------------

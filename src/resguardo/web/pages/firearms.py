@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from resguardo.domain import corrections
+from resguardo.domain import corrections, firearm_state
 from resguardo.domain.calibres import CALIBRES
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
 from resguardo.domain.corrections import IDENTITY
@@ -117,9 +117,10 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
                                       for k, v in asked["changes"].items()
                                       if not k.endswith("_key")]
             pending.append(request)
+        actions = firearm_state.actions_for(firearm.status)
         transit = None
         receive_at: list = []
-        if firearm.status == FirearmStatus.IN_TRANSIT:
+        if "transfer_receive" in actions:
             transit = web_queries.transfer_in_transit(uow.repo, firearm.id)
         ids = [p["to_agency_id"] for p in [*pending, *([transit] if transit else [])]
                if p.get("to_agency_id")]
@@ -131,8 +132,7 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
         on_licence = next((r["number"] for r in uow.repo.licences()
                            if r["id"] == firearm.licence_id), None)
         destinations_known = []
-        if firearm.status == FirearmStatus.IN_STORAGE and may(ctx.actor,
-                                                              Action.TRANSFER_REQUEST):
+        if "transfer_request" in actions and may(ctx.actor, Action.TRANSFER_REQUEST):
             destinations_known = [a for a in web_queries.agencies_anywhere(uow.repo)
                                   if a["code"] != agency.code]
     history_rows = list(reversed(detail["history"]))
@@ -143,7 +143,7 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
             "locations": locations, "agency": agency, "view": view, "pending": pending,
             "destinations": destinations, "transit": transit, "receive_at": receive_at,
             "agency_choices": destinations_known, "covering": covering,
-            "on_licence": on_licence}
+            "on_licence": on_licence, "actions": actions}
 
 
 def register(router: APIRouter, site: Site) -> None:
