@@ -6,7 +6,11 @@ ledger append.
 The deployment (built once per size and kept, ``--reuse``): ``--agencies`` agencies
 (default 2,000) under 32 states, each with an armory, an armorer, ``--officers``
 officers (default 200: 400,000 in all) and ``--weapons`` weapons (default 250:
-500,000), the weapons through the bulk import path. Two copies of it are made
+500,000), both through the product's import (``resguardo import officers``, whose new
+officers enter the log in batches, ``registry.add_officers``; ``resguardo import
+firearms``, the bulk path). ``--build-only`` stops after the build: it may run on a
+server started with ``fsync=off`` (a bulk load), the measurement then on the same
+data after a restart with fsync on. Two copies of it are made
 with ``CREATE DATABASE ... TEMPLATE`` so each phase starts from the same state:
 
 - **Resguardo**: ``resguardo serve`` (one uvicorn process) on the first copy.
