@@ -6,7 +6,11 @@ ledger append.
 The deployment (built once per size and kept, ``--reuse``): ``--agencies`` agencies
 (default 2,000) under 32 states, each with an armory, an armorer, ``--officers``
 officers (default 200: 400,000 in all) and ``--weapons`` weapons (default 250:
-500,000), the weapons through the bulk import path. Two copies of it are made
+500,000), both through the product's import (``resguardo import officers``, whose new
+officers enter the log in batches, ``registry.add_officers``; ``resguardo import
+firearms``, the bulk path). ``--build-only`` stops after the build: it may run on a
+server started with ``fsync=off`` (a bulk load), the measurement then on the same
+data after a restart with fsync on. Two copies of it are made
 with ``CREATE DATABASE ... TEMPLATE`` so each phase starts from the same state:
 
 - **Resguardo**: ``resguardo serve`` (one uvicorn process) on the first copy.
@@ -48,7 +52,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -191,7 +194,6 @@ def build(url: str, name: str, key: Path, agencies: int, officers: int, weapons:
     from argon2 import PasswordHasher
 
     from resguardo.config import Settings
-    from resguardo.domain.registry import OfficerInput
     from resguardo.services import imports, registry, setup, users
     from resguardo.services.app import Resguardo
 
@@ -207,7 +209,7 @@ def build(url: str, name: str, key: Path, agencies: int, officers: int, weapons:
     app = Resguardo(Settings.from_env())
     started = time.perf_counter()
     setup.initialize(app, "admin", PASSWORD, "NACIONAL", "Autoridad nacional")
-    far = date(2099, 1, 1)
+    far = "2099-01-01"
     work = Path(tempfile.mkdtemp(prefix="national-csv-"))
     columns = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), transient=False)
@@ -226,12 +228,20 @@ def build(url: str, name: str, key: Path, agencies: int, officers: int, weapons:
             uow.commit()
         for a in range(agencies):
             code = f"A{a:04d}"
-            with app.work("admin") as uow:
+            roster = work / f"{code}-elementos.csv"
+            with open(roster, "w", newline="", encoding="utf-8") as f:
+                out = csv.writer(f)
+                out.writerow(["badge", "name", "credential_expiry", "qualification_expiry"])
                 for o in range(officers):
-                    registry.add_officer(uow, code, OfficerInput(
-                        f"{code}-{o:04d}", f"Elemento {a}-{o}", credential_expiry=far,
-                        qualification_expiry=far))
+                    out.writerow([f"{code}-{o:04d}", f"Elemento {a}-{o}", far, far])
+            with app.work("admin") as uow:  # `resguardo import officers`: batches of rows
+                report = imports.import_file(uow, "officers", roster,
+                                             imports.ImportOptions(agency=code))
+                if not report.commit or report.imported != officers:
+                    raise SystemExit(f"{code}: the roster import was refused: "
+                                     f"{report.problems[:3]}")
                 uow.commit()
+            roster.unlink()
             sheet = work / f"{code}.csv"
             with open(sheet, "w", newline="", encoding="utf-8") as f:
                 out = csv.writer(f)
@@ -360,6 +370,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn processes")
     parser.add_argument("--reuse", action="store_true",
                         help="keep and reuse the built deployment of this size")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build (or keep, with --reuse) the deployment and stop: a build "
+                        "may run on a server started with fsync off, the measurement then "
+                        "on the same data with fsync on")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -381,6 +395,8 @@ def main() -> int:
             key.unlink(missing_ok=True)
             built = build(admin_url, name, key, args.agencies, args.officers, args.weapons)
             print(f"built {name} in {built:.0f} s", file=sys.stderr)
+        if args.build_only:
+            return 0
         copy_database(admin_url, name, name + "_ledger")
         copy_database(admin_url, name, name + "_anchor")
         ours, ours_wait = phase("issue/return (Resguardo)", admin_url, name + "_ledger", key,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date
 
 from resguardo.domain import custody, licences, registry
@@ -113,6 +114,32 @@ def add_officer(uow: UnitOfWork, agency_code: str, data: OfficerInput,
         raise Conflict(T_("badge %(badge)s is already registered in %(agency)s"), field="badge",
                        badge=data.badge, agency=agency.code)
     return uow.append(registry.register_officer(agency, data))
+
+
+def add_officers(uow: UnitOfWork, agency_code: str, items: Sequence[OfficerInput]) -> list[Event]:
+    """Register many officers of one agency at once (a roster import): each decided and
+    checked as ``add_officer`` decides and checks one (no licence: a row naming one goes
+    through ``add_officer``), appended together (``UnitOfWork.append_many``). A badge
+    already registered in the agency, or given twice, refuses the whole call naming it."""
+    agency = uow.repo.org(agency_code)
+    _check(uow, Action.OFFICER_MANAGE, agency, "organization")
+    news = [registry.register_officer(agency, data) for data in items]
+    for data in items:
+        if data.licence_id is not None:
+            raise ValidationFailed("add_officers registers officers without a licence; "
+                                   "use add_officer", field="licence")
+    badges = [new.payload["badge"] for new in news]
+    seen: set[str] = set()
+    for badge in badges:
+        if badge in seen:
+            raise Conflict(f"badge {badge} is given twice", field="badge")
+        seen.add(badge)
+    uow.lock()
+    taken = uow.repo.badges_taken(agency.id, badges)
+    if taken:
+        badge = min(taken)
+        raise Conflict(f"badge {badge} is already registered in {agency.code}", field="badge")
+    return uow.append_many(news)
 
 
 def _officer(uow: UnitOfWork, agency_code: str, badge: str):  # type: ignore[no-untyped-def]

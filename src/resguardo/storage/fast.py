@@ -57,3 +57,13 @@ class Raw:
             return cur.rowcount
         finally:
             cur.close()
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        """One statement for many rows (psycopg sends them in one pipeline)."""
+        if not rows:
+            return
+        cur = self._dbapi.cursor()
+        try:
+            cur.executemany(self._sql(sql), rows)
+        finally:
+            cur.close()

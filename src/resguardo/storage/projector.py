@@ -39,6 +39,22 @@ def apply(conn: Connection, ev: Event) -> None:
         raise ValueError(f"no projection rule for event type {ev.type!r}")
 
 
+def apply_many(conn: Connection, events: list[Event]) -> None:
+    """Apply events in order, as ``apply`` does each; a run of ``officer.registered``
+    events becomes one multi-row insert (the same rows ``apply`` writes one by one)."""
+    officers: list[dict[str, object]] = []
+    for ev in events:
+        if ev.type == "officer.registered":
+            officers.append(_officer_row(ev))
+            continue
+        if officers:
+            conn.execute(t.officers.insert(), officers)
+            officers = []
+        apply(conn, ev)
+    if officers:
+        conn.execute(t.officers.insert(), officers)
+
+
 @cache
 def _firearm_update(columns: tuple[str, ...]) -> str:
     for name in columns:  # column names come from this module; refuse anything else
@@ -127,14 +143,18 @@ def _officer_licence(conn: Connection, ev: Event) -> None:
 
 # --- officers ------------------------------------------------------------------
 
-@handles("officer.registered")
-def _officer_registered(conn: Connection, ev: Event) -> None:
+def _officer_row(ev: Event) -> dict[str, object]:
     p = ev.payload
-    conn.execute(t.officers.insert().values(
+    return dict(
         id=ev.position, agency_id=p["agency_id"], badge=p["badge"], name=p["name"],
         cuip=p["cuip"], status="active", credential_folio=p["credential_folio"],
         credential_expiry=p["credential_expiry"], qualification_expiry=p["qualification_expiry"],
-        licence_id=p["licence_id"]))
+        licence_id=p["licence_id"])
+
+
+@handles("officer.registered")
+def _officer_registered(conn: Connection, ev: Event) -> None:
+    conn.execute(t.officers.insert().values(**_officer_row(ev)))
 
 
 def _officer_status(status: str) -> Handler:

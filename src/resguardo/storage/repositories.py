@@ -265,6 +265,22 @@ class Repositories(EventQueries):
         return self.conn.execute(select(c.id).where(
             c.agency_id == agency_id, c.badge == badge.strip().upper())).first() is not None
 
+    def agency_badges(self, agency_id: int) -> set[str]:
+        """Every badge the agency's officers hold (upper case)."""
+        c = t.officers.c
+        return {row[0] for row in self.conn.execute(
+            select(c.badge).where(c.agency_id == agency_id))}
+
+    def badges_taken(self, agency_id: int, badges: list[str]) -> set[str]:
+        """Which of these badges (upper case) the agency's officers already hold."""
+        c = t.officers.c
+        taken: set[str] = set()
+        for start in range(0, len(badges), 1000):
+            chunk = badges[start:start + 1000]
+            taken.update(row[0] for row in self.conn.execute(select(c.badge).where(
+                c.agency_id == agency_id, c.badge.in_(chunk))))
+        return taken
+
     def officers(self, *, agency_id: int | None = None, status: str | None = None,
                  offset: int = 0, limit: int = 100) -> Page:
         c = t.officers.c
