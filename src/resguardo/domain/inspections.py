@@ -152,7 +152,7 @@ def visible_to(actor: Actor | None, inspection: Inspection) -> bool:
 def require_visible(actor: Actor | None, inspection: Inspection) -> None:
     """Answer exactly as for a missing inspection when the actor may not see it."""
     if not visible_to(actor, inspection):
-        raise NotFound(f"inspection {inspection.id} not found")
+        raise NotFound(T_("inspection %(inspection)s not found"), inspection=inspection.id)
 
 
 def plan(authority: Organization, agency: Organization, location_codes: list[str],

@@ -55,7 +55,7 @@ def load(uow: UnitOfWork, inspection_id: int, what: str = "show") -> Inspection:
     """The inspection if the actor may see it (recording the read when sealed)."""
     found = q.get(uow.repo, inspection_id)
     if found is None:
-        raise NotFound(f"inspection {inspection_id} not found")
+        raise NotFound(T_("inspection %(inspection)s not found"), inspection=inspection_id)
     rules.require_visible(uow.actor, found)
     _record_read(uow, found, what)
     return found

@@ -204,7 +204,7 @@ def receive_transfer(firearm_id: FirearmId, body: LocationRefIn, caller: Writer)
         try:
             return custody.receive_transfer(uow, serial[0], body.location, make=serial[1])
         except NotFound as exc:
-            if exc.message.startswith("location"):
+            if "location" in exc.details:  # the armory named: say so
                 raise
             raise NotFound("firearm not found") from None
     return caller.write(run, render.event, body=body)

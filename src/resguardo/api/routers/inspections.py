@@ -55,7 +55,7 @@ def _same_404(fn):  # type: ignore[no-untyped-def]
         try:
             return fn(uow)
         except NotFound as exc:
-            if exc.message.startswith("inspection "):
+            if set(exc.details) == {"inspection"}:  # the inspection itself, not a part of it
                 raise NotFound("inspection not found") from None
             raise
     return run
