@@ -81,3 +81,15 @@ def test_with_no_writer_waiting_the_long_write_goes_on_at_once(tmp_path):  # typ
 def test_an_in_memory_database_has_no_turn_to_give(tmp_path):  # type: ignore[no-untyped-def]
     engine = make_engine("sqlite:///:memory:")
     assert not let_waiting_writers_in(engine, 1)
+
+
+def test_a_request_queued_at_the_apis_writer_gate_counts_as_waiting(tmp_path):  # type: ignore[no-untyped-def]
+    from resguardo.api.dependencies import _WriterGate
+
+    path = tmp_path / "db.sqlite"
+    _engine(path)
+    gate = _WriterGate(str(path))
+    writers = Path(f"{path}-writers")
+    with gate:
+        assert _someone_waits(writers)
+    assert not _someone_waits(writers)

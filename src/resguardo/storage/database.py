@@ -202,6 +202,15 @@ def _waiting(writers: str | None) -> int | None:
     return fd
 
 
+def say_writer_waits(database: str | None) -> int | None:
+    """For a writer that queues before ``BEGIN IMMEDIATE`` (the API's writer gate): say
+    it waits for the SQLite database at path ``database`` until the descriptor returned
+    is closed (None: nothing to close)."""
+    if not database or database == ":memory:":
+        return None
+    return _waiting(database + WRITERS_SUFFIX)
+
+
 def let_waiting_writers_in(engine: Engine, most: float) -> bool:
     """Return once no writer waits for SQLite's write lock (see ``WRITERS_SUFFIX``), or
     after ``most`` seconds, so that a long write taken in slices never starves others;
