@@ -311,15 +311,22 @@ def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None
     if not isinstance(scratch, sqlite3.Connection) or scratch.in_transaction:
         return None
     uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-    scratch.execute("ATTACH DATABASE ? AS live", (uri,))
-    scratch.execute("BEGIN")
-    cursor = driver_connection(live).cursor()
     try:
-        same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
-    finally:
-        cursor.close()
+        scratch.execute("ATTACH DATABASE ? AS live", (uri,))
+    except sqlite3.Error:  # cannot be opened a second time (permissions, a lock): windows
+        return None
+    try:
+        scratch.execute("BEGIN")
+        cursor = driver_connection(live).cursor()
+        try:
+            same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
+        finally:
+            cursor.close()
+    except sqlite3.Error:
+        same = False
     if not same:
-        scratch.execute("ROLLBACK")
+        if scratch.in_transaction:
+            scratch.execute("ROLLBACK")
         scratch.execute("DETACH DATABASE live")
         return None
     return scratch
