@@ -170,7 +170,7 @@ def main() -> int:
         "anchor": anchor.as_dict(), "during_import": during.as_dict(),
         "longest_wait_ms": round(longest * 1000, 1), "p99_ratio": round(ratio, 2),
         "wal_bytes_after": wal_size, "database_bytes": db_size, "target_met": met,
-        "slice_seconds": os.environ.get("RESGUARDO_IMPORT_SLICE_SECONDS", "0.5 (default)"),
+        "slice_seconds": os.environ.get("RESGUARDO_IMPORT_SLICE_SECONDS", "0.25 (default)"),
     }
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -37,7 +37,7 @@ from resguardo.services import auth, storage_health
 from resguardo.services.app import Resguardo
 from resguardo.storage import api_queries as q
 from resguardo.storage import positions
-from resguardo.storage.database import is_sqlite
+from resguardo.storage.database import is_sqlite, say_writer_waits
 from resguardo.storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -65,17 +65,29 @@ class _WriterGate:
     def __init__(self, path: str | None) -> None:
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._path = path
+        self._waiting = threading.local()  # this thread's "I wait" descriptor
         if path and path != ":memory:":
             self._fd = os.open(path + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
-        self._lock.acquire()
-        if self._fd is not None:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            except BaseException:
-                self._lock.release()
-                raise
+        # A writer queued here waits for the database too: it says so from now until it
+        # is done, so that a large import lets it in before its next slice
+        # (``storage.database.let_waiting_writers_in``).
+        waiting = say_writer_waits(self._path)
+        try:
+            self._lock.acquire()
+            if self._fd is not None:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX)
+                except BaseException:
+                    self._lock.release()
+                    raise
+        except BaseException:
+            if waiting is not None:
+                os.close(waiting)
+            raise
+        self._waiting.fd = waiting
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -83,6 +95,9 @@ class _WriterGate:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._lock.release()
+            waiting, self._waiting.fd = getattr(self._waiting, "fd", None), None
+            if waiting is not None:
+                os.close(waiting)
 
 
 _GATES: dict[str, _WriterGate] = {}

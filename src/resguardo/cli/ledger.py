@@ -354,8 +354,8 @@ def rebuild_command(
         size = uow.repo.log_size()
         with _progress(not as_json) as bar:
             task = bar.add_task("Replaying the log", total=size)
-            scratch = rebuild.replay(rebuild.events(uow.conn),
-                                     progress=lambda n: bar.update(task, completed=n))
+            scratch = rebuild.replay_log(uow.conn,
+                                         progress=lambda n: bar.update(task, completed=n))
         try:
             return size, rebuild.compare(uow.conn, scratch)
         finally:

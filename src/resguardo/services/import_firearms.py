@@ -57,7 +57,7 @@ from resguardo.storage.uow import UnitOfWork
 BATCH = 5000
 #: Firearms appended per batch of an import written in slices: a slice ends after a
 #: batch, so a smaller batch keeps the slices near their time.
-SLICED_BATCH = 1000
+SLICED_BATCH = 500
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})

@@ -59,6 +59,7 @@ from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
 from resguardo.sheets.xlsxfile import Formula
 from resguardo.storage import import_liveness
+from resguardo.storage.database import checkpoint_passive as storage_checkpoint_passive
 from resguardo.storage.database import checkpoint_wal as storage_checkpoint
 from resguardo.storage.database import is_sqlite
 from resguardo.storage.import_batch import log_position
@@ -71,15 +72,17 @@ PROGRESS_EVERY = 1000
 SLICED_FROM_BYTES = 1 << 20
 #: Weapons taken back by one ``import.voided`` entry (one transaction).
 VOID_SLICE = 20_000
-#: Seconds a sliced import waits, on SQLite, before taking the writer's lock again: longer
-#: than the busy handler's longest sleep (100 ms), so a waiting writer gets in.
+#: Between two slices on SQLite, every writer waiting for the lock goes first
+#: (``UnitOfWork.resume``); where writers cannot say they wait, the import waits this many
+#: seconds before taking the lock again: longer than the busy handler's longest sleep
+#: (100 ms), so a waiting writer gets in.
 SLICE_PAUSE = 0.12
 
 
 def slice_seconds() -> float:
     """RESGUARDO_IMPORT_SLICE_SECONDS: how long a sliced import holds the writer's lock
-    before it commits what it wrote and lets the desk in (default 0.5)."""
-    raw = os.environ.get("RESGUARDO_IMPORT_SLICE_SECONDS") or "0.5"
+    before it commits what it wrote and lets the desk in (default 0.25)."""
+    raw = os.environ.get("RESGUARDO_IMPORT_SLICE_SECONDS") or "0.25"
     try:
         value = float(raw)
     except ValueError:
@@ -401,6 +404,10 @@ class Slices:
         without it (``resume`` takes it again)."""
         self.uow.commit_and_release()
         self.committed += 1
+        # The slice's pages go into the database now, while the desk writes, rather than
+        # in the commit of the desk's next write (SQLite checkpoints in the commit that
+        # finds the write-ahead log past 1,000 pages).
+        storage_checkpoint_passive(self.uow.conn)
 
     def resume(self) -> None:
         """Take the writer's lock again for the next slice; an inspection opened at the

@@ -392,8 +392,8 @@ def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None
     report.projection = True
     size = max(report.size, 1)
     try:
-        scratch = rebuild.replay(
-            rebuild.events(uow.conn),
+        scratch = rebuild.replay_log(
+            uow.conn,
             progress=None if progress is None else (lambda n: progress("projection", n, size)))
     except Exception as exc:  # noqa: BLE001 - a tampered log may break the replay: a finding
         report.add(Finding("projection", f"the log cannot be replayed into a projection: {exc}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: writers take turns by SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
+#: Beside a SQLite database ``X``, the file ``X-writers``: every writer holds a shared lock
+#: on it while it waits for SQLite's write lock (``BEGIN IMMEDIATE``), and lets it go once
+#: it has the lock. A long write that lets the lock go between slices (a large import)
+#: takes it exclusively before its next slice (``let_waiting_writers_in``): it begins
+#: again only once every writer that was waiting has got in. SQLite itself keeps no
+#: queue: a waiter polls (its busy handler sleeps up to 100 ms), and on a busy machine it
+#: could miss a short gap between two slices and wait a whole slice more.
+WRITERS_SUFFIX = "-writers"
 
 _ERRORS: tuple[type[Exception], ...] = (OperationalError, ProgrammingError,
                                         sqlite3.OperationalError)
@@ -145,12 +160,14 @@ def make_engine(url: str, *, synchronous: str = "FULL", busy_timeout: float = 60
         engine = create_engine(url, connect_args={"timeout": busy_timeout,
                                                   "check_same_thread": False},
                                poolclass=NullPool if path == ":memory:" else None)
-        _sqlite_setup(engine, synchronous, busy_timeout)
+        writers = path + WRITERS_SUFFIX if path and path != ":memory:" else None
+        _sqlite_setup(engine, synchronous, busy_timeout, writers)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _sqlite_setup(engine: Engine, synchronous: str, busy_timeout: float) -> None:
+def _sqlite_setup(engine: Engine, synchronous: str, busy_timeout: float,
+                  writers: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -166,9 +183,90 @@ def _sqlite_setup(engine: Engine, synchronous: str, busy_timeout: float) -> None
         # Writers take the write lock up front, so two writers never both read
         # the same state and then race to change it.
         if conn.get_execution_options().get(WRITE):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            waiting = _waiting(writers)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                if waiting is not None:
+                    os.close(waiting)  # the lock is ours (or the wait failed): not waiting
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _writers_file(path: str) -> int | None:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # a read-only directory: writers take turns without it
+        return None
+
+
+def _waiting(writers: str | None) -> int | None:
+    """Say "a writer waits" (a shared lock on the writers file) until the descriptor
+    returned is closed; None where there is no such file."""
+    if writers is None or fcntl is None:
+        return None
+    fd = _writers_file(writers)
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError:
+            os.close(fd)
+            return None
+    return fd
+
+
+def say_writer_waits(database: str | None) -> int | None:
+    """For a writer that queues before ``BEGIN IMMEDIATE`` (the API's writer gate): say
+    it waits for the SQLite database at path ``database`` until the descriptor returned
+    is closed (None: nothing to close)."""
+    if not database or database == ":memory:":
+        return None
+    return _waiting(database + WRITERS_SUFFIX)
+
+
+def let_waiting_writers_in(engine: Engine, most: float) -> bool:
+    """Return once no writer waits for SQLite's write lock (see ``WRITERS_SUFFIX``), or
+    after ``most`` seconds, so that a long write taken in slices never starves others;
+    False where writers cannot say they wait (PostgreSQL, which queues them; an in-memory
+    database; no ``fcntl``): the caller then pauses instead."""
+    if not is_sqlite(engine) or fcntl is None:
+        return False
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return False
+    fd = _writers_file(path + WRITERS_SUFFIX)
+    if fd is None:
+        return False
+    try:
+        deadline = time.monotonic() + most
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return True
+                time.sleep(0.005)
+    finally:
+        os.close(fd)
+
+
+def checkpoint_passive(conn: Connection) -> None:
+    """Copy what SQLite's write-ahead log holds back into the database without waiting for
+    anyone (``PRAGMA wal_checkpoint(PASSIVE)``), outside any transaction of ``conn``: a
+    long write does it between its slices, so that the next writer's commit does not
+    (SQLite checkpoints in the commit that finds the log past 1,000 pages). A no-op on
+    PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        return
+    raw = driver_connection(conn)
+    if raw.in_transaction:
+        return
+    cur = raw.cursor()
+    try:
+        cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        cur.close()
 
 
 def has_schema(engine: Engine) -> bool:

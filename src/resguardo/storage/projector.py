@@ -197,14 +197,23 @@ _REGISTERED_SQL = (f"INSERT INTO firearms ({', '.join(_REGISTERED_COLUMNS)}) "
                    f"VALUES ({', '.join('?' for _ in _REGISTERED_COLUMNS)})")
 
 
+def registered_row(position: int, at: str, p: dict) -> tuple:
+    """The firearms row a ``firearm.registered`` event (its position, time and payload)
+    inserts, ``REGISTERED_SQL``'s parameters: the weapon's identity, then the columns the
+    registration's rule (``firearm_state.RULES``) sets. The replay of a large registry
+    inserts many at once with them."""
+    return (position, *[p[c] for c in _IDENTITY_COLUMNS],
+            *_REGISTERED.values(p, at, position), p.get("import_entry"))
+
+
+REGISTERED_SQL = _REGISTERED_SQL
+
+
 @handles("firearm.registered")
 def _registered(conn: Connection, ev: Event) -> None:
     # On the driver's cursor: an import or a replay of a large registry runs this per weapon,
     # and building the statement with SQLAlchemy costs ten times the insert itself.
-    p = ev.payload
-    Raw(conn).execute(_REGISTERED_SQL, (
-        ev.position, *[p[c] for c in _IDENTITY_COLUMNS],
-        *_REGISTERED.values(p, ev.at, ev.position), p.get("import_entry")))
+    Raw(conn).execute(_REGISTERED_SQL, registered_row(ev.position, ev.at, ev.payload))
 
 
 # --- imports written in slices (services.imports) ---------------------------------
