@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 sh scripts/setup.sh test
 .venv/bin/ruff check src tests bench tools
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+# Two processes or more (one per CPU, pytest-xdist); the failover cluster's tests share one.
+exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 
 from resguardo.services import users
 
@@ -16,6 +17,13 @@ from pg import PostgresServer
 # Password hashing stays argon2, with the cheapest parameters: tests check who may
 # do what, not how long a hash takes to compute.
 users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+# No timed assertion in the suite: a property test is judged by its examples, not by how
+# fast a loaded machine draws or runs them (Hypothesis's deadline and its too-slow health
+# check are clocks). Tests that set their own settings inherit these.
+settings.register_profile("resguardo", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("resguardo")
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

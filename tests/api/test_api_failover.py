@@ -44,6 +44,10 @@ CLIENTS = 6
 PER_CLIENT = 2
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# One cluster on fixed ports serves the module: with the suite spread over processes
+# (pytest-xdist, scripts/test.sh), its tests run in one of them.
+pytestmark = pytest.mark.xdist_group("pg_auto_failover")
+
 
 @dataclasses.dataclass
 class Movement:
