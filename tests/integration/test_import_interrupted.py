@@ -75,7 +75,7 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
             assert time.monotonic() < deadline, "the import never started writing"
             time.sleep(0.1)
         child.send_signal(how)
-        child.communicate(timeout=300)
+        said = child.communicate(timeout=300)[1].decode(errors="replace")
     finally:
         if child.poll() is None:
             child.kill()
@@ -85,7 +85,7 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
     if not url.startswith("sqlite"):
         time.sleep(1.0)  # PostgreSQL lets the dead connection's locks go once it notices
     if how == signal.SIGINT:  # voided on its way out
-        assert snapshot(world)[1] == before[1]
+        assert snapshot(world)[1] == before[1], said[-3000:]
     with world.read("auditor") as uow:
         report = verify(uow, verifier=None, origin=world.settings.log_origin)
     assert [f.kind for f in report.findings if f.kind not in ("no_key",

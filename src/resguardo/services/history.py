@@ -62,8 +62,12 @@ def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
 def serial_as_typed(uow: UnitOfWork, firearm_id: int) -> str | None:
     """The weapon's serial as it was typed, when that differs from the form it is recorded and
     shown in: kept by its registration, or by the correction that gave it its serial."""
-    # A weapon's id is the position of its registration (storage.projector).
-    registered = uow.repo.event(firearm_id)
+    # A weapon's id is the position of its registration (storage.projector). Read whoever
+    # recorded it: the caller already sees the weapon (its page, its whole history), and a
+    # weapon transferred in was registered by another agency, whose entries are not theirs.
+    registered = uow.repo.event_unscoped(firearm_id)
+    if registered.type != "firearm.registered":
+        return None
     fixes = uow.repo.corrections_of([firearm_id]).get(firearm_id, [])
     typed = apply_corrections(registered.payload, [f.payload for f in fixes]).get(
         "serial_as_typed")
