@@ -105,3 +105,17 @@ def with_key(app, key):  # type: ignore[no-untyped-def]
         shutil.copy(key, app.settings.signing_key)
         app.settings.signing_key.chmod(0o600)
     return app
+
+
+def check_log(app: Resguardo) -> None:
+    """``ledger rebuild --check`` and ``ledger verify`` are clean: the projection replays
+    from the log, and the log verifies (without a verifier key: signatures aside)."""
+    from resguardo.services.ledger_verify import verify
+    from resguardo.storage.rebuild import compare, replay
+
+    with app.read(None) as uow:
+        assert compare(uow.conn, replay(uow.repo.iter_events())) == []
+    with app.read("auditor") as uow:
+        report = verify(uow, verifier=None, origin=app.settings.log_origin, projection=False)
+        assert [f for f in report.findings
+                if f.kind not in ("checkpoint_signature", "no_key")] == []

@@ -18,10 +18,8 @@ from resguardo.domain.errors import PermissionDenied, ValidationFailed
 from resguardo.domain.registry import OfficerInput
 from resguardo.services import import_firearms, imports, registry
 from resguardo.services.imports import ImportOptions, import_file
-from resguardo.services.ledger_verify import verify
-from resguardo.storage.rebuild import compare, replay
 
-from world import do
+from world import check_log, do
 
 
 def run(app, path: Path, user: str = "armero1", **options):  # type: ignore[no-untyped-def]
@@ -58,17 +56,6 @@ def events(app, start: int):  # type: ignore[no-untyped-def]
     with app.read(None) as uow:
         return list(uow.repo.iter_events(start))
 
-
-def check_log(app) -> None:  # type: ignore[no-untyped-def]
-    """The projection replays from the log and the ledger verifies."""
-    with app.read(None) as uow:
-        scratch = replay(uow.repo.iter_events())
-        assert compare(uow.conn, scratch) == []
-    with app.read("auditor") as uow:
-        report = verify(uow, verifier=None,
-                        origin=app.settings.log_origin, projection=False)
-        # (the test deployment's copy has no signing key to check checkpoint signatures with)
-        assert [f for f in report.findings if f.kind not in ("checkpoint_signature", "no_key")] == []
 
 
 # --- the quirks ---------------------------------------------------------------------------

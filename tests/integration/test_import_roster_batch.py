@@ -13,9 +13,9 @@ from resguardo.domain.registry import OfficerInput
 from resguardo.services import import_roster
 from resguardo.services import registry as registry_service
 from resguardo.services.imports import ImportOptions, import_file
-from resguardo.services.ledger_verify import verify
 from resguardo.storage import tables as t
-from resguardo.storage.rebuild import compare, replay
+
+from world import check_log
 
 
 def run(app, path: Path, user: str = "jefe1", **options):  # type: ignore[no-untyped-def]
@@ -32,14 +32,6 @@ def roster(tmp_path: Path, rows: list[str], name: str = "elementos.csv") -> Path
                     encoding="utf-8")
     return path
 
-
-def check_log(app) -> None:  # type: ignore[no-untyped-def]
-    with app.read(None) as uow:
-        assert compare(uow.conn, replay(uow.repo.iter_events())) == []
-    with app.read("auditor") as uow:
-        report = verify(uow, verifier=None, origin=app.settings.log_origin, projection=False)
-        assert [f for f in report.findings
-                if f.kind not in ("checkpoint_signature", "no_key")] == []
 
 
 def officer_events(app, start: int):  # type: ignore[no-untyped-def]

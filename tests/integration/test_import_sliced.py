@@ -24,8 +24,8 @@ from test_import_api import Client
 from resguardo.domain.errors import Conflict
 from resguardo.services import custody, imports, trace
 from resguardo.services.imports import ImportOptions, import_file
-from resguardo.services.ledger_verify import verify
-from resguardo.storage.rebuild import compare, replay
+
+from world import check_log
 
 pytestmark = pytest.mark.slow
 
@@ -67,15 +67,6 @@ def imports_rows(app) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
         return [(int(r[0]), r[1]) for r in uow.conn.execute(
             text("SELECT id, state FROM imports ORDER BY id"))]
 
-
-def check_log(app) -> None:  # type: ignore[no-untyped-def]
-    """``ledger rebuild --check`` and ``ledger verify`` are clean."""
-    with app.read(None) as uow:
-        assert compare(uow.conn, replay(uow.repo.iter_events())) == []
-    with app.read("auditor") as uow:
-        report = verify(uow, verifier=None, origin=app.settings.log_origin, projection=False)
-        assert [f for f in report.findings
-                if f.kind not in ("checkpoint_signature", "no_key")] == []
 
 
 def exact(answer: dict) -> dict:

@@ -257,6 +257,11 @@ def checkpoint_passive(conn: Connection) -> None:
     long write does it between its slices, so that the next writer's commit does not
     (SQLite checkpoints in the commit that finds the log past 1,000 pages). A no-op on
     PostgreSQL."""
+    _wal_checkpoint(conn, "PASSIVE")
+
+
+def _wal_checkpoint(conn: Connection, mode: str) -> None:
+    """``PRAGMA wal_checkpoint(mode)`` on SQLite, outside any transaction of ``conn``."""
     if conn.dialect.name != "sqlite":
         return
     raw = driver_connection(conn)
@@ -264,7 +269,7 @@ def checkpoint_passive(conn: Connection) -> None:
         return
     cur = raw.cursor()
     try:
-        cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        cur.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
     finally:
         cur.close()
 
@@ -346,13 +351,4 @@ def checkpoint_wal(conn: Connection) -> None:
     """Copy SQLite's write-ahead log back into the database and truncate it to nothing
     (``PRAGMA wal_checkpoint(TRUNCATE)``), outside any transaction of ``conn``: waits (the
     busy timeout) for readers on older snapshots. A no-op on PostgreSQL."""
-    if conn.dialect.name != "sqlite":
-        return
-    raw = driver_connection(conn)
-    if raw.in_transaction:
-        return
-    cur = raw.cursor()
-    try:
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    finally:
-        cur.close()
+    _wal_checkpoint(conn, "TRUNCATE")
