@@ -345,16 +345,48 @@ def full_verify(url: str, key_path: Path) -> dict[str, Any]:
            "RESGUARDO_SIGNING_KEY": str(key_path),
            # the bench's entries carry old timestamps: the unsigned-tail limit is not measured
            "RESGUARDO_UNSIGNED_TAIL_MINUTES": str(10 ** 9)}
+    run = run_cli(["--as", "admin", "ledger", "verify", "--json"], env, interval=0.02)
+    report = run.report("ledger verify did not answer with a report")
+    if not report["ok"] or not report["projection"]:
+        print(json.dumps(report, indent=2)[:3000], file=sys.stderr)
+        raise SystemExit("full verify found disagreements in the benchmark's own log")
+    return {"wall": run.wall, "cpu": run.cpu, "peak_mb": run.peak_mb, "report": report}
+
+
+@dataclasses.dataclass
+class ChildRun:
+    """What ``run_cli`` saw of one ``resguardo`` child: its output, exit code, wall and CPU
+    seconds, and the peak memory of its process tree."""
+
+    out: bytes
+    err: bytes
+    returncode: int
+    wall: float
+    cpu: float
+    peak_mb: float
+
+    def report(self, refusal: str) -> Any:
+        """The child's JSON answer; exits with `refusal` (and its stderr) when it gave none."""
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            sys.stderr.write(self.err.decode("utf-8", "replace")[-3000:])
+            raise SystemExit(refusal) from None
+
+
+def run_cli(args: list[str], env: dict[str, str], *, interval: float) -> ChildRun:
+    """Run ``resguardo ARGS`` as a child process, sampling its tree's memory every
+    `interval` seconds (CPU counted from this call: earlier children's is not this)."""
     exe = Path(sys.executable).with_name("resguardo")
-    args = [str(exe)] if exe.exists() else [sys.executable, "-m", "resguardo.cli.main"]
-    resource_children()  # what earlier children (verify's own workers above) spent is not this
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "resguardo.cli.main"]
+    resource_children()
     start = time.perf_counter()
-    proc = subprocess.Popen([*args, "--as", "admin", "ledger", "verify", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*cmd, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     peak, done = [0.0], threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.02):
+        while not done.wait(interval):
             peak[0] = max(peak[0], tree_rss_mb(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -363,16 +395,7 @@ def full_verify(url: str, key_path: Path) -> dict[str, Any]:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    usage = resource_children()
-    try:
-        report = json.loads(out)
-    except ValueError:
-        sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
-        raise SystemExit("ledger verify did not answer with a report") from None
-    if not report["ok"] or not report["projection"]:
-        print(json.dumps(report, indent=2)[:3000], file=sys.stderr)
-        raise SystemExit("full verify found disagreements in the benchmark's own log")
-    return {"wall": wall, "cpu": usage, "peak_mb": peak[0], "report": report}
+    return ChildRun(out, err, proc.returncode, wall, resource_children(), peak[0])
 
 
 _CHILD_CPU = [0.0]

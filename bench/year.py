@@ -43,10 +43,8 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -212,34 +210,13 @@ BATCH = 10_000
 
 def child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``resguardo ARGS`` as a child: wall, CPU, peak memory of its tree, its JSON."""
-    exe = Path(sys.executable).with_name("resguardo")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "resguardo.cli.main"]
-    BL.resource_children()
-    start = time.perf_counter()
-    proc = subprocess.Popen([*cmd, *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    peak, done = [0.0], threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], BL.tree_rss_mb(proc.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    cpu = BL.resource_children()
-    try:
-        report = json.loads(out)
-    except ValueError:
-        sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
-        raise SystemExit(f"resguardo {' '.join(args)} did not answer with a report") from None
-    if proc.returncode != 0:
+    run = BL.run_cli(args, env, interval=0.05)
+    report = run.report(f"resguardo {' '.join(args)} did not answer with a report")
+    if run.returncode != 0:
         print(json.dumps(report, indent=2)[:3000], file=sys.stderr)
         raise SystemExit(f"resguardo {' '.join(args)} found disagreements in the bench's log")
-    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_mb": round(peak[0])}
+    return {"wall_s": round(run.wall, 1), "cpu_s": round(run.cpu, 1),
+            "peak_mb": round(run.peak_mb)}
 
 
 def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
