@@ -7,10 +7,10 @@ applies the event to the projection; nothing here writes anything.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 
-from resguardo.domain import credential, firearm_state, requests
+from resguardo.domain import credential, firearm_state, movements, requests
 from resguardo.domain.codes import GONE_STATUSES, FirearmStatus, OfficerStatus
 from resguardo.domain.entities import Firearm, Location, NewEvent, Officer, Organization, Override
 from resguardo.domain.errors import (
@@ -22,6 +22,7 @@ from resguardo.domain.errors import (
     SeparationOfDuties,
     ValidationFailed,
 )
+from resguardo.domain.movements import LOCATION, REASON, Movement
 from resguardo.domain.timefmt import iso, iso_date
 
 S = FirearmStatus
@@ -47,6 +48,11 @@ _VERBS = {
 }
 
 
+def _verb(event_type: str) -> str:
+    known = _VERBS.get(event_type)
+    return known if known is not None else movements.BY_ENTRY[event_type].words["en"].verb
+
+
 def check_transition(firearm: Firearm, event_type: str) -> FirearmStatus:
     """Refuse a change the state machine does not allow; return the status it leads to."""
     allowed_from, to = TRANSITIONS[event_type]
@@ -57,7 +63,7 @@ def check_transition(firearm: Firearm, event_type: str) -> FirearmStatus:
         elif firearm.status == S.HELD_AS_EVIDENCE:
             why = "; a chief must record its release first"
         raise InvalidTransition(
-            f"firearm {firearm.serial} ({firearm.make}) cannot be {_VERBS[event_type]} "
+            f"firearm {firearm.serial} ({firearm.make}) cannot be {_verb(event_type)} "
             f"while {firearm.status.value.replace('_', ' ')}{why}",
             serial=firearm.serial,
             status=firearm.status.value,
@@ -173,37 +179,56 @@ def return_(firearm: Firearm, location: Location) -> NewEvent:
     )
 
 
+def perform(movement: Movement, firearm: Firearm,
+            given: Mapping[str, Location | str | None]) -> NewEvent:
+    """The one decision of every movement of ``movements.MOVEMENTS``: the state machine
+    allows it from the weapon's status, then each field in its order (a location of the
+    weapon's agency, elsewhere when it must be; a required text not blank). ``given`` holds
+    the locations the service found by their codes (None when none was given) and the
+    texts as typed."""
+    check_transition(firearm, movement.entry)
+    payload: dict = {"firearm_id": firearm.id}
+    if movement.from_location:
+        payload["from_location_id"] = firearm.location_id
+    reason = None
+    for field in movement.inputs:
+        value = given.get(field.name)
+        if field.kind == LOCATION:
+            if not isinstance(value, Location):
+                if field.required:
+                    raise ValidationFailed(T_("%(field)s is required"), field=field.name)
+                payload[field.key or field.name] = None
+                continue
+            _same_agency(firearm, value.agency_id, field.name)
+            if field.elsewhere and value.id == firearm.location_id:
+                raise InvalidTransition(T_("firearm %(serial)s is already at %(location)s"),
+                                        serial=firearm.serial, location=value.code)
+            payload[field.key or field.name] = value.id
+            continue
+        text = value if isinstance(value, str) else ""
+        if field.kind == REASON:
+            if field.required and not text.strip():
+                raise ValidationFailed(field.missing or T_("%(field)s is required"),
+                                       field=field.name)
+            reason = text or None
+            continue
+        if field.required and not text.strip():
+            raise ValidationFailed(field.missing or T_("%(field)s is required"), field=field.name)
+        payload[field.key or field.name] = text.strip() or None
+    return NewEvent(movement.entry, payload, reason=reason, org_id=firearm.agency_id,
+                    subject_type="firearm", subject_id=firearm.id)
+
+
 def move(firearm: Firearm, location: Location, reason: str | None = None) -> NewEvent:
-    check_transition(firearm, "firearm.moved")
-    _same_agency(firearm, location.agency_id, "location")
-    if location.id == firearm.location_id:
-        raise InvalidTransition(T_("firearm %(serial)s is already at %(location)s"),
-                                serial=firearm.serial, location=location.code)
-    return NewEvent(
-        "firearm.moved",
-        {"firearm_id": firearm.id, "from_location_id": firearm.location_id, "location_id": location.id},
-        reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
-    )
+    return perform(movements.MOVEMENTS["move"], firearm, {"location": location, "reason": reason})
 
 
 def send_to_repair(firearm: Firearm, shop: str, reason: str | None) -> NewEvent:
-    check_transition(firearm, "firearm.repair_sent")
-    if not shop.strip():
-        raise ValidationFailed("the repair shop is required", field="shop")
-    return NewEvent(
-        "firearm.repair_sent",
-        {"firearm_id": firearm.id, "from_location_id": firearm.location_id, "shop": shop.strip()},
-        reason=reason, org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
-    )
+    return perform(movements.MOVEMENTS["repair_send"], firearm, {"shop": shop, "reason": reason})
 
 
 def return_from_repair(firearm: Firearm, location: Location) -> NewEvent:
-    check_transition(firearm, "firearm.repair_returned")
-    _same_agency(firearm, location.agency_id, "location")
-    return NewEvent(
-        "firearm.repair_returned", {"firearm_id": firearm.id, "location_id": location.id},
-        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
-    )
+    return perform(movements.MOVEMENTS["repair_return"], firearm, {"location": location})
 
 
 def report_missing(
@@ -316,16 +341,8 @@ def recover(firearm: Firearm, held_by: str, circumstances: str) -> NewEvent:
 
 def release(firearm: Firearm, location: Location, reference: str) -> NewEvent:
     """The authority gave the weapon back: it returns to storage at a location of its agency."""
-    check_transition(firearm, "firearm.released")
-    _same_agency(firearm, location.agency_id, "location")
-    if not reference.strip():
-        raise ValidationFailed("a release needs the release document's reference",
-                               field="reference")
-    return NewEvent(
-        "firearm.released",
-        {"firearm_id": firearm.id, "location_id": location.id, "reference": reference.strip()},
-        org_id=firearm.agency_id, subject_type="firearm", subject_id=firearm.id,
-    )
+    return perform(movements.MOVEMENTS["release"], firearm,
+                   {"location": location, "reference": reference})
 
 
 def request_decommission(firearm: Firearm, reason: str, *, pending: bool) -> NewEvent:

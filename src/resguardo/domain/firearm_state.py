@@ -26,9 +26,10 @@ its entries leave the status and ``status_since`` as they were. Every
 movement stamps ``status_since`` with its instant, even one that keeps the
 status (a weapon moved between armories).
 
-Adding a status: add it to ``codes.FirearmStatus``, add the entries that lead
-to and from it here (and the decision that records them, in ``custody``), and
-say in ``ACTIONS`` which forms the weapon's page offers in it. The projector,
+Adding a status: add it to ``codes.FirearmStatus`` and its words to
+``vocabulary.STATUS_NAMES``, add the entries that lead to and from it here, and
+the movements that record them to ``movements.MOVEMENTS`` (one line each: the
+generic decision, service, page form and API route follow). The projector,
 trace's replay, the import and the rebuild check follow from this table.
 """
 
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resguardo.domain.codes import FirearmStatus
+from resguardo.domain.movements import MOVEMENTS
 
 S = FirearmStatus
 
@@ -262,22 +264,20 @@ def fold(state: WeaponState, event_type: str, payload: Mapping[str, Any], at: An
 
 # --- what the weapon's page offers ------------------------------------------------------
 
-#: action (a form of the weapon's page) -> the entry it records
+#: action (a form of the weapon's page) -> the entry it records; every movement of
+#: ``movements.MOVEMENTS`` is one
 ACTIONS: dict[str, str] = {
     "issue": "custody.issued",
     "return": "custody.returned",
-    "move": "firearm.moved",
-    "repair_send": "firearm.repair_sent",
-    "repair_return": "firearm.repair_returned",
     "transfer_request": "firearm.transfer_requested",
     "transfer_receive": "firearm.transfer_received",
     "report_loss": "firearm.reported_lost",
     "report_theft": "firearm.reported_stolen",
     "recover": "firearm.recovered",
-    "release": "firearm.released",
     "decommission_request": "firearm.decommission_requested",
     "assign_of_record": "firearm.assigned_of_record",
     "licence_declare": "licence.firearm_attached",
+    **{name: movement.entry for name, movement in MOVEMENTS.items()},
 }
 
 

@@ -52,7 +52,7 @@ def status_name(code: str, language: str) -> str:
             or code.replace("_", " "))
 
 
-_STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
+_STATUS_SYNONYMS: dict[FirearmStatus, tuple[str, ...]] = {
     FirearmStatus.IN_STORAGE: (
         "in storage",
         "stored",
@@ -75,6 +75,14 @@ _STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
     FirearmStatus.HELD_AS_EVIDENCE: ("held as evidence", "asegurada", "asegurado",
                                      "en resguardo ministerial",
                                      "asegurada (resguardo ministerial)"),
+}
+
+#: The accepted spellings of each status: its synonyms, then its words in ``STATUS_NAMES``
+#: (a new status is read in both languages from its one word per language alone).
+_STATUS_WORDS: dict[FirearmStatus, tuple[str, ...]] = {
+    code: tuple(dict.fromkeys((*_STATUS_SYNONYMS.get(code, ()),
+                               *(STATUS_NAMES[lang][code] for lang in ("en", "es")))))
+    for code in FirearmStatus
 }
 
 _KIND_WORDS: dict[FirearmKind, tuple[str, ...]] = {

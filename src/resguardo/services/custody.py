@@ -8,10 +8,10 @@ entry it covers when it is appended (``UnitOfWork.append``), whichever path asks
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 
-from resguardo.domain import corrections, custody, requests
+from resguardo.domain import corrections, custody, movements, requests
 from resguardo.domain.entities import Firearm, Location, Officer, Override
 from resguardo.domain.errors import NotFound, ValidationFailed
 from resguardo.domain.events import Event
@@ -78,22 +78,38 @@ def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | Non
     return uow.append(decided)
 
 
+def perform(uow: UnitOfWork, action: str, serial: str, values: Mapping[str, str | None], *,
+            make: str | None = None) -> Event:
+    """Record a movement of the domain's table (``domain.movements``) from the fields as
+    typed (``values``: field name -> text): the one use case of every movement there, so a
+    new one needs no function here. The weapon and its locations are looked up in the
+    actor's scope, the movement's permission is checked where the weapon is, and
+    ``custody.perform`` decides."""
+    movement = movements.find(action)
+    firearm = _load(uow, serial, make, movement.permission)
+    given: dict[str, Location | str | None] = {}
+    for field in movement.inputs:
+        value = values.get(field.name)
+        if field.kind == movements.LOCATION:
+            given[field.name] = _location(uow, firearm, value) if value else None
+        else:
+            given[field.name] = value
+    return uow.append(custody.perform(movement, firearm, given))
+
+
 def move(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,
          reason: str | None = None) -> Event:
-    firearm = _load(uow, serial, make, Action.FIREARM_MOVE)
-    return uow.append(custody.move(firearm, _location(uow, firearm, location_code), reason))
+    return perform(uow, "move", serial, {"location": location_code, "reason": reason}, make=make)
 
 
 def send_to_repair(uow: UnitOfWork, serial: str, shop: str, *, make: str | None = None,
                    reason: str | None = None) -> Event:
-    firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
-    return uow.append(custody.send_to_repair(firearm, shop, reason))
+    return perform(uow, "repair_send", serial, {"shop": shop, "reason": reason}, make=make)
 
 
 def return_from_repair(uow: UnitOfWork, serial: str, location_code: str, *,
                        make: str | None = None) -> Event:
-    firearm = _load(uow, serial, make, Action.FIREARM_REPAIR)
-    return uow.append(custody.return_from_repair(firearm, _location(uow, firearm, location_code)))
+    return perform(uow, "repair_return", serial, {"location": location_code}, make=make)
 
 
 def report_missing(uow: UnitOfWork, serial: str, *, stolen: bool, occurred_on: date, place: str,
@@ -137,8 +153,8 @@ def recover(uow: UnitOfWork, serial: str, held_by: str, circumstances: str, *,
 def release(uow: UnitOfWork, serial: str, location_code: str, reference: str, *,
             make: str | None = None) -> Event:
     """A chief records that the authority gave back a weapon held as evidence."""
-    firearm = _load(uow, serial, make, Action.FIREARM_RELEASE)
-    return uow.append(custody.release(firearm, _location(uow, firearm, location_code), reference))
+    return perform(uow, "release", serial, {"location": location_code, "reference": reference},
+                   make=make)
 
 
 def request_decommission(uow: UnitOfWork, serial: str, reason: str, *,

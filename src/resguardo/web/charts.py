@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-STATUS_COLOURS = {
+from resguardo.domain.codes import FirearmStatus
+
+_CHOSEN = {
     "in_storage": "#2e8b57",
     "issued": "#2a6f97",
     "in_repair": "#d39e00",
@@ -22,6 +24,9 @@ STATUS_COLOURS = {
     "held_as_evidence": "#6c4f9c",
 }
 PALETTE = ("#2a6f97", "#2e8b57", "#d39e00", "#c0392b", "#6c4f9c", "#3aa6a6", "#98a2ad")
+#: Every status of the domain has a colour: the chosen one, else one of the palette.
+STATUS_COLOURS = {status.value: _CHOSEN.get(status.value, PALETTE[i % len(PALETTE)])
+                  for i, status in enumerate(FirearmStatus)}
 
 Fmt = Callable[[float], str]
 

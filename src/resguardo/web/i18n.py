@@ -1,7 +1,11 @@
 """Languages of the interface: Babel catalogues, compiled when the site starts.
 
 The source strings are English; ``translations/es/LC_MESSAGES/messages.po``
-holds the Spanish the interface shows by default. Catalogues are compiled in
+holds the Spanish the interface shows by default, and the domain's own words are
+added to it (``domain_words``: the status of a weapon or an officer from
+``domain.vocabulary``, a movement's words from ``domain.movements``), so a new
+status or movement needs no entry in the ``.po`` file; where both say a word,
+the domain's wins (one vocabulary per language). Catalogues are compiled in
 memory from the ``.po`` files, so no binary ``.mo`` is kept in the repository.
 Dates, times and numbers are formatted by Babel for the visitor's locale, in
 the deployment's time zone (``RESGUARDO_TIMEZONE``, default America/Mexico_City).
@@ -26,6 +30,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from resguardo.domain import movements
+from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 #: The date types, under names that ``Lang``'s methods of the same names do not hide.
 Day = date
@@ -44,14 +51,32 @@ def N_(message: str) -> str:
     return message
 
 
+def capitalized(word: str) -> str:
+    """A word of the vocabulary as a label shows it (``en armería`` -> ``En armería``)."""
+    return word[:1].upper() + word[1:]
+
+
+def domain_words(language: str) -> dict[str, str]:
+    """The words the domain says in every language, as a catalogue's entries: the English
+    label of a status (``In storage``) -> its label in ``language``, and a movement's
+    words (title, notice, timeline entry, verb, field labels)."""
+    words = {capitalized(names["en"][code]): capitalized(names[language][code])
+             for names in (STATUS_NAMES, OFFICER_STATUS_NAMES) for code in names["en"]}
+    words.update(movements.said(language))
+    return words
+
+
 @cache
 def catalogue(language: str) -> NullTranslations:
-    """The compiled catalogue of one language (English is the source: no catalogue needed)."""
+    """The compiled catalogue of one language: its ``.po`` file and the domain's words
+    (English is the source: no catalogue needed)."""
     po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
     if not po.exists():
         return NullTranslations()
     with po.open("rb") as fh:
         cat = read_po(fh, locale=LANGUAGES[language][0])
+    for source, word in domain_words(language).items():
+        cat.add(source, word)
     buf = io.BytesIO()
     write_mo(buf, cat, use_fuzzy=False)
     buf.seek(0)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from resguardo.web.i18n import N_
+from resguardo.domain.movements import MOVEMENTS
+from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES
+from resguardo.web.i18n import N_, capitalized
 
-STATUS = {
-    "in_storage": N_("In storage"),
-    "issued": N_("Issued"),
-    "in_repair": N_("In repair"),
-    "in_transit": N_("In transit"),
-    "lost": N_("Lost"),
-    "stolen": N_("Stolen"),
-    "decommissioned": N_("Decommissioned"),
-    "held_as_evidence": N_("Held as evidence"),
-}
+#: A weapon's status: the English word of the one vocabulary, which the catalogue says in
+#: each language (``i18n.domain_words``).
+STATUS = {code: capitalized(word) for code, word in STATUS_NAMES["en"].items()}
 
 KIND = {
     "pistol": N_("Pistol"),
@@ -25,11 +20,7 @@ KIND = {
     "other": N_("Other"),
 }
 
-OFFICER_STATUS = {
-    "active": N_("Active"),
-    "suspended": N_("Suspended"),
-    "separated": N_("Separated"),
-}
+OFFICER_STATUS = {code: capitalized(word) for code, word in OFFICER_STATUS_NAMES["en"].items()}
 
 ROLE = {
     "armorer": N_("Armorer"),
@@ -131,6 +122,8 @@ EVENT = {
     "import.firearms": N_("Import of weapons"),
     "import.officers": N_("Import of officers"),
     "import.locations": N_("Import of locations"),
+    # a movement that brings its words (``domain.movements``)
+    **{m.entry: m.words["en"].entry for m in MOVEMENTS.values() if m.words},
 }
 
 #: Why rounds did not come back (ammunition justifications).
@@ -183,6 +176,10 @@ FIELD = {
     "max_distance": N_("Maximum distance"),
     "limit": N_("Number of candidates"),
 }
+#: the fields of a movement that brings its words (``domain.movements``); a field named here
+#: already keeps its label
+FIELD = {**{f.name: f.label["en"] for m in MOVEMENTS.values() for f in m.inputs if f.label},
+         **FIELD}
 
 
 def label(table: dict[str, str], code: str | None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from resguardo.domain.errors import DomainError, Phrase, shown
+from resguardo.domain.movements import MOVEMENTS
 from resguardo.domain.vocabulary import status_name
 from resguardo.web import labels
 from resguardo.web.i18n import N_, Lang
@@ -196,6 +197,8 @@ _VERBS = {
     "firearm.released": N_("released from evidence"),
     "firearm.decommission_requested": N_("put up for decommission"),
     "firearm.decommissioned": N_("decommissioned"),
+    # a movement that brings its words (``domain.movements``)
+    **{m.entry: m.words["en"].verb for m in MOVEMENTS.values() if m.words},
 }
 
 #: A workbook refused while it was read as a stream, by the limit it passed
@@ -443,7 +446,7 @@ def explain(exc: DomainError, lang: Lang) -> str:
             return sentence(known)
     if code == "invalid_transition":
         serial = d.get("serial", "")
-        status = _(labels.label(labels.STATUS, d.get("status"))).lower()
+        status = status_name(d.get("status") or "", lang.code)
         if d.get("holder"):
             return _("%(serial)s is issued to %(holder)s. It must be returned by that officer "
                      "first.", serial=serial, holder=d["holder"])

@@ -30,6 +30,7 @@ from starlette.datastructures import FormData
 from resguardo.domain.codes import Role
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import DomainError, NotFound
+from resguardo.domain.movements import MOVEMENTS
 from resguardo.domain.policy import Action, may
 from resguardo.services import sessions
 from resguardo.services.app import Resguardo
@@ -352,6 +353,8 @@ NOTICES = {
     "token_revoked": N_("Token revoked: it stopped working at once."),
     "power_requested": N_("Requested: another administrator must approve it."),
     "power_decided": N_("Request decided."),
+    # a movement that brings its words (``domain.movements``), by its name
+    **{m.name: m.words["en"].done for m in MOVEMENTS.values() if m.words},
 }
 
 

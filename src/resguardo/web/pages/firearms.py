@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from resguardo.domain import corrections, firearm_state
+from resguardo.domain import corrections, firearm_state, movements
 from resguardo.domain.calibres import CALIBRES
 from resguardo.domain.codes import FirearmKind, FirearmStatus, OrgKind
 from resguardo.domain.corrections import IDENTITY
@@ -131,6 +131,9 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
         covering = uow.repo.licences_covering(firearm.agency_id)
         on_licence = next((r["number"] for r in uow.repo.licences()
                            if r["id"] == firearm.licence_id), None)
+        # the movements whose form the page draws from the domain's table (their own words)
+        offered = [m for m in movements.MOVEMENTS.values()
+                   if m.words and m.name in actions and may(ctx.actor, m.permission)]
         destinations_known = []
         if "transfer_request" in actions and may(ctx.actor, Action.TRANSFER_REQUEST):
             destinations_known = [a for a in web_queries.agencies_anywhere(uow.repo)
@@ -143,7 +146,7 @@ def firearm_record(site: Site, ctx: Ctx, firearm_id: int, view: str, history_pag
             "locations": locations, "agency": agency, "view": view, "pending": pending,
             "destinations": destinations, "transit": transit, "receive_at": receive_at,
             "agency_choices": destinations_known, "covering": covering,
-            "on_licence": on_licence, "actions": actions}
+            "on_licence": on_licence, "actions": actions, "offered": offered}
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -245,8 +248,10 @@ def register(router: APIRouter, site: Site) -> None:
     def movement(request: Request, firearm_id: int,
                  form: FormData = Depends(form_data)) -> Response:
         ctx = site.viewer(request, form)
+        chosen = movements.MOVEMENTS.get(form_value(form, "action"))
         values = {k: form_value(form, k) for k in (
-            "action", "location", "shop", "reason", "to_agency", "kind")}
+            "action", "location", "shop", "reason", "to_agency", "kind",
+            *(f.name for f in (chosen.inputs if chosen else ())))}
         try:
             if values["action"] not in MOVEMENTS:
                 raise ValidationFailed("choose what to do", field="action")
@@ -356,14 +361,19 @@ def _identification(firearm: Any) -> dict[str, str]:
             for k in CORRECTABLE}
 
 
-#: Movements recorded from the weapon's page: action -> (service call, notice).
+def _perform(name: str) -> Any:
+    return lambda uow, f, v: custody.perform(uow, name, f.serial, v, make=f.make)
+
+
+#: The notices of the movements that predate ``domain.movements`` (the web's catalogue
+#: says them); a movement that brings its words is noticed by its name (``site.NOTICES``).
+_NOTICE = {"move": "moved", "repair_send": "repair_sent", "repair_return": "repair_returned",
+           "release": "released"}
+
+#: Movements recorded from the weapon's page: action -> (service call, notice). Every
+#: movement of the domain's table is one, recorded by the one generic service.
 MOVEMENTS: dict[str, tuple[Any, str]] = {
-    "move": (lambda uow, f, v: custody.move(uow, f.serial, v["location"], make=f.make,
-                                            reason=v["reason"] or None), "moved"),
-    "repair_send": (lambda uow, f, v: custody.send_to_repair(
-        uow, f.serial, v["shop"], make=f.make, reason=v["reason"] or None), "repair_sent"),
-    "repair_return": (lambda uow, f, v: custody.return_from_repair(
-        uow, f.serial, v["location"], make=f.make), "repair_returned"),
+    **{name: (_perform(name), _NOTICE.get(name, name)) for name in movements.MOVEMENTS},
     "decommission_request": (lambda uow, f, v: custody.request_decommission(
         uow, f.serial, v["reason"], make=f.make), "decommission_requested"),
     "decommission_approve": (lambda uow, f, v: custody.approve_decommission(
