@@ -53,6 +53,8 @@ class Input:
     label: Mapping[str, str] = field(default_factory=dict)
     """The field's label per language (empty: the web's catalogue has it)."""
     example: str = ""
+    about: str = ""
+    """What it is, for the API's documentation (default: its English label)."""
 
     def __post_init__(self) -> None:
         if self.kind not in (LOCATION, TEXT, REASON):
@@ -101,25 +103,31 @@ class Movement:
                 raise ValueError(f"{self.name}: label {given.name} in {', '.join(LANGUAGES)}")
 
 
-_REASON = Input("reason", REASON, required=False, example="Reorganización de armería")
+_REASON = Input("reason", REASON, required=False, example="Reorganización de armería",
+                about="Why (optional)")
+_BACK_TO = Input("location", LOCATION, example="ARM1", about="The location it goes back to")
 
 #: action name -> the movement (the name is the form's ``action`` and the API's path)
 MOVEMENTS: dict[str, Movement] = {m.name: m for m in (
     Movement("move", "firearm.moved", Action.FIREARM_MOVE,
-             (Input("location", LOCATION, elsewhere=True, example="ARM2"), _REASON),
+             (Input("location", LOCATION, elsewhere=True, example="ARM2",
+                    about="The location it goes to"), _REASON),
              from_location=True,
              summary="Move a stored weapon to another location of its agency."),
     Movement("repair_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
-             (Input("shop", missing="the repair shop is required", example="Taller SEDENA"),
-              Input("reason", REASON, required=False, example="Percutor roto")),
+             (Input("shop", missing="the repair shop is required", example="Taller SEDENA",
+                    about="The repair shop that receives it"),
+              Input("reason", REASON, required=False, example="Percutor roto",
+                    about="What is wrong (optional)")),
              from_location=True, summary="Send a stored weapon to a repair shop."),
     Movement("repair_return", "firearm.repair_returned", Action.FIREARM_REPAIR,
-             (Input("location", LOCATION, example="ARM1"),),
+             (_BACK_TO,),
              summary="Book a weapon back from repair into a location of its agency."),
     Movement("release", "firearm.released", Action.FIREARM_RELEASE,
-             (Input("location", LOCATION, example="ARM1"),
+             (_BACK_TO,
               Input("reference", missing="a release needs the release document's reference",
-                    example="Oficio FGE/JAL/LIB/221/2026")),
+                    example="Oficio FGE/JAL/LIB/221/2026",
+                    about="The release document (oficio de liberación)")),
              summary="Record that the authority gave back a weapon held as evidence: back to "
                      "storage at a location of its agency."),
 )}

@@ -2,10 +2,16 @@
 
 Every action looks the firearm up in the caller's scope first: a weapon of
 another agency answers 404 exactly like one that does not exist.
+
+Every movement of the domain's table (``domain.movements``) also has its route,
+``POST /firearms/{firearm_id}/actions/{name}``, generated from the table (its body, its
+permission, its summary) and recorded by the one generic service
+(``services.custody.perform``): a new movement needs no code here.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +34,10 @@ from resguardo.api.schemas.custody import (
     ReleaseIn,
     RepairIn,
     TransferIn,
+    movement_body,
 )
 from resguardo.domain.errors import NotFound
+from resguardo.domain.movements import MOVEMENTS, Movement
 from resguardo.domain.policy import Action
 from resguardo.services import custody, registry
 from resguardo.storage import api_queries as q
@@ -208,6 +216,34 @@ def receive_transfer(firearm_id: FirearmId, body: LocationRefIn, caller: Writer)
                 raise
             raise NotFound("firearm not found") from None
     return caller.write(run, render.event, body=body)
+
+
+def _movement_route(movement: Movement) -> None:
+    """``POST /firearms/{firearm_id}/actions/<name>`` for one movement of the domain's table."""
+    body_type = movement_body(movement)
+
+    def act(firearm_id: int, body: BaseModel, caller: Any) -> object:
+        values = body.model_dump()
+        return _act(caller, firearm_id, body=body, run=lambda uow, serial, make: (
+            custody.perform(uow, movement.name, serial, values, make=make)))
+
+    # the parameters' types are the generated body's (FastAPI reads the signature)
+    act.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("firearm_id", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          annotation=FirearmId),
+        inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body_type),
+        inspect.Parameter("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Writer),
+    ], return_annotation=object)
+    act.__name__ = f"{movement.name}_action"
+    actions.post(f"/{{firearm_id}}/actions/{movement.name}", response_model=EventOut,
+                 status_code=201, openapi_extra=needs(movement.permission),
+                 summary=movement.summary or None,
+                 description=(f"{movement.summary} Records `{movement.entry}` (the same "
+                              f"rules as every route that records it)."))(act)
+
+
+for _movement in MOVEMENTS.values():
+    _movement_route(_movement)
 
 
 def _act(caller: Writer, firearm_id: int, *, body: BaseModel | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from resguardo.api.schemas.common import (
     PRINTABLE,
@@ -18,6 +18,7 @@ from resguardo.api.schemas.common import (
     Ref,
     _Encodable,
 )
+from resguardo.domain.movements import LOCATION, REASON, TEXT, Movement
 
 Calibre = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=PRINTABLE),
                     _Encodable]
@@ -255,3 +256,23 @@ class LossReportOut(BaseModel):
     notified_at: str | None
     notification_ref: str | None
     recovered_at: str | None
+
+
+def movement_body(movement: Movement) -> type[BaseModel]:
+    """The request body of a movement of ``domain.movements``: one field per field it takes
+    (a location code, a line of text, a reason), its example from the table."""
+    fields: dict[str, Any] = {}
+    example: dict[str, str] = {}
+    for given in movement.inputs:
+        kind: Any = {LOCATION: Code, TEXT: Name, REASON: Reason}[given.kind]
+        about = given.about or given.label.get("en") or given.name.replace("_", " ")
+        if given.kind == LOCATION:
+            about = f"{about}: a location code of the firearm's agency"
+        about = about[:1].upper() + about[1:] + "."
+        if given.required:
+            fields[given.name] = (kind, Field(description=about))
+        else:
+            fields[given.name] = (kind | None, Field(None, description=about))
+        example[given.name] = given.example
+    name = "".join(part.capitalize() for part in movement.name.split("_")) + "ActionIn"
+    return create_model(name, __config__=_examples(example), **fields)
