@@ -157,6 +157,47 @@ def test_the_web_labels_say_the_status_words_of_the_one_vocabulary(language):
                          for code, word in names[language].items()}
 
 
+def test_every_status_of_the_domain_has_its_label_and_chart_colour():
+    """Derived from the domain: a new status needs no line in the web's tables."""
+    from resguardo.web import charts
+    from resguardo.web.i18n import domain_words
+
+    codes = {s.value for s in FirearmStatus}
+    assert set(labels.STATUS) == set(charts.STATUS_COLOURS) == codes
+    assert charts.STATUS_COLOURS["in_storage"] == "#2e8b57"  # the chosen colours stay
+    assert set(labels.OFFICER_STATUS) == {s.value for s in OfficerStatus}
+    # the vocabulary is the catalogue's source for these words, whatever the .po says
+    spanish = domain_words("es")
+    for code, word in STATUS_NAMES["es"].items():
+        assert spanish[labels.STATUS[code]] == word[:1].upper() + word[1:]
+
+
+def test_the_words_a_movement_brings_are_said_by_the_pages_without_the_po(monkeypatch):
+    from resguardo.domain import movements
+    from resguardo.domain.movements import Input, Movement, Words
+    from resguardo.domain.policy import Action
+    from resguardo.web.i18n import catalogue
+
+    words = {"en": Words("Send to calibration", "Sent to calibration.",
+                         "Sent to calibration", "sent to calibration"),
+             "es": Words("Enviar a calibración", "Enviada a calibración.",
+                         "Enviada a calibración", "enviada a calibración")}
+    sent = Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
+                    (Input("lab", label={"en": "Calibration laboratory",
+                                         "es": "Laboratorio de calibración"}),), words=words)
+    monkeypatch.setitem(movements.MOVEMENTS, sent.name, sent)
+    catalogue.cache_clear()
+    try:
+        assert SPANISH.gettext("Sent to calibration.") == "Enviada a calibración."
+        assert SPANISH.gettext("Calibration laboratory") == "Laboratorio de calibración"
+        assert SPANISH.gettext("In storage") == "En armería"
+        assert ENGLISH.gettext("Send to calibration") == "Send to calibration"
+    finally:
+        monkeypatch.undo()
+        catalogue.cache_clear()
+    assert SPANISH.gettext("Sent to calibration.") == "Sent to calibration."
+
+
 def test_exports_reports_and_import_messages_use_the_one_vocabulary():
     from resguardo.reports import trace_request
     from resguardo.reports.vocabulary import OFFICER_STATUS_WORDS, STATUS_WORDS
