@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from world import check_log
-
 from resguardo.api import create_app
 from resguardo.config import Settings
 from resguardo.domain.movements import MOVEMENTS
 from resguardo.services.app import Resguardo
+
+from world import check_log
 
 
 def test_every_movement_has_its_documented_route():
