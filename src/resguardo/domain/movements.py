@@ -105,13 +105,16 @@ class Movement:
 
 _REASON = Input("reason", REASON, required=False, example="Reorganización de armería",
                 about="Why (optional)")
-_BACK_TO = Input("location", LOCATION, example="ARM1", about="The location it goes back to")
+#: The label every page already gives a location (the catalogue says the same).
+_LOCATION = {"en": "Location", "es": "Ubicación"}
+_BACK_TO = Input("location", LOCATION, example="ARM1", about="The location it goes back to",
+                 label=_LOCATION)
 
 #: action name -> the movement (the name is the form's ``action`` and the API's path)
 MOVEMENTS: dict[str, Movement] = {m.name: m for m in (
     Movement("move", "firearm.moved", Action.FIREARM_MOVE,
              (Input("location", LOCATION, elsewhere=True, example="ARM2",
-                    about="The location it goes to"), _REASON),
+                    about="The location it goes to", label=_LOCATION), _REASON),
              from_location=True,
              summary="Move a stored weapon to another location of its agency."),
     Movement("repair_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
