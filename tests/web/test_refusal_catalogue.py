@@ -178,24 +178,24 @@ def test_the_words_a_movement_brings_are_said_by_the_pages_without_the_po(monkey
     from resguardo.domain.policy import Action
     from resguardo.web.i18n import catalogue
 
-    words = {"en": Words("Send to calibration", "Sent to calibration.",
-                         "Sent to calibration", "sent to calibration"),
-             "es": Words("Enviar a calibración", "Enviada a calibración.",
-                         "Enviada a calibración", "enviada a calibración")}
-    sent = Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
-                    (Input("lab", label={"en": "Calibration laboratory",
-                                         "es": "Laboratorio de calibración"}),), words=words)
+    words = {"en": Words("Send to engraving", "Sent to engraving.",
+                         "Sent to engraving", "sent to engraving"),
+             "es": Words("Enviar a grabado", "Enviada a grabado.",
+                         "Enviada a grabado", "enviada a grabado")}
+    sent = Movement("engraving_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
+                    (Input("workshop", label={"en": "Engraving workshop",
+                                         "es": "Taller de grabado"}),), words=words)
     monkeypatch.setitem(movements.MOVEMENTS, sent.name, sent)
     catalogue.cache_clear()
     try:
-        assert SPANISH.gettext("Sent to calibration.") == "Enviada a calibración."
-        assert SPANISH.gettext("Calibration laboratory") == "Laboratorio de calibración"
+        assert SPANISH.gettext("Sent to engraving.") == "Enviada a grabado."
+        assert SPANISH.gettext("Engraving workshop") == "Taller de grabado"
         assert SPANISH.gettext("In storage") == "En armería"
-        assert ENGLISH.gettext("Send to calibration") == "Send to calibration"
+        assert ENGLISH.gettext("Send to engraving") == "Send to engraving"
     finally:
         monkeypatch.undo()
         catalogue.cache_clear()
-    assert SPANISH.gettext("Sent to calibration.") == "Sent to calibration."
+    assert SPANISH.gettext("Sent to engraving.") == "Sent to engraving."
 
 
 def test_exports_reports_and_import_messages_use_the_one_vocabulary():

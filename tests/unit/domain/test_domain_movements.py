@@ -103,36 +103,36 @@ def test_any_text_typed_is_recorded_trimmed_or_refused_naming_its_field(shop):
         assert event.payload["shop"] == shop.strip() != ""
 
 
-WORDS = {"en": Words("Send to calibration", "Sent to calibration.", "Sent to calibration",
-                     "sent to calibration"),
-         "es": Words("Enviar a calibración", "Enviada a calibración.", "Enviada a calibración",
-                     "enviada a calibración")}
-LAB = Input("lab", label={"en": "Calibration laboratory", "es": "Laboratorio de calibración"})
+WORDS = {"en": Words("Send to engraving", "Sent to engraving.", "Sent to engraving",
+                     "sent to engraving"),
+         "es": Words("Enviar a grabado", "Enviada a grabado.", "Enviada a grabado",
+                     "enviada a grabado")}
+WORKSHOP = Input("workshop", label={"en": "Engraving workshop", "es": "Taller de grabado"})
 
 
 def test_a_movement_that_brings_its_words_says_them_in_every_language_and_labels_its_fields():
     with pytest.raises(ValueError, match="say it in en, es"):
-        Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR, (LAB,),
+        Movement("engraving_send", "firearm.repair_sent", Action.FIREARM_REPAIR, (WORKSHOP,),
                  words={"en": WORDS["en"]})
-    with pytest.raises(ValueError, match="label lab in en, es"):
-        Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
-                 (Input("lab", label={"en": "Laboratory"}),), words=WORDS)
+    with pytest.raises(ValueError, match="label workshop in en, es"):
+        Movement("engraving_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
+                 (Input("workshop", label={"en": "Laboratory"}),), words=WORDS)
     with pytest.raises(ValueError, match="a location, a text or a reason"):
-        Input("lab", kind="date")
+        Input("workshop", kind="date")
     # a reason needs no label: the pages already say "Reason"
-    Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
-             (LAB, Input("reason", REASON, required=False)), words=WORDS)
+    Movement("engraving_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
+             (WORKSHOP, Input("reason", REASON, required=False)), words=WORDS)
 
 
 def test_the_words_a_movement_brings_reach_the_catalogue(monkeypatch):
-    sent = Movement("calibration_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
-                    (LAB, Input("back", LOCATION,
+    sent = Movement("engraving_send", "firearm.repair_sent", Action.FIREARM_REPAIR,
+                    (WORKSHOP, Input("back", LOCATION,
                                 label={"en": "Back to", "es": "Regresa a"})), words=WORDS)
     monkeypatch.setitem(MOVEMENTS, sent.name, sent)
     said = movements.said("es")
-    assert said["Send to calibration"] == "Enviar a calibración"
-    assert said["Sent to calibration."] == "Enviada a calibración."
-    assert said["sent to calibration"] == "enviada a calibración"
-    assert said["Calibration laboratory"] == "Laboratorio de calibración"
-    assert movements.said("en")["Sent to calibration"] == "Sent to calibration"
-    assert LAB.key == "lab" and sent.inputs[1].key == "back_id"
+    assert said["Send to engraving"] == "Enviar a grabado"
+    assert said["Sent to engraving."] == "Enviada a grabado."
+    assert said["sent to engraving"] == "enviada a grabado"
+    assert said["Engraving workshop"] == "Taller de grabado"
+    assert movements.said("en")["Sent to engraving"] == "Sent to engraving"
+    assert WORKSHOP.key == "workshop" and sent.inputs[1].key == "back_id"
