@@ -146,12 +146,15 @@ def _why(move: Movement, lang: str) -> str:
                       t["negligence"].format(answer=negligence)))
 
 
-def _cells(section: str, move: Movement, lang: str) -> list[Any]:
+def _cells(section: str, move: Movement, lang: str, *, detail: bool = False) -> list[Any]:
+    """A row's values; ``detail``: a loss's complaint, duty and negligence follow its
+    reason (the PDF, whose reader has no other column for them)."""
     f = move.fields
     if section.startswith("weapons"):
         kind = KIND_WORDS[lang].get(f["kind"], f["kind"])
         return [move.at.date(), move.agency, f["serial"], f["make"], f["model"],
-                f["calibre"], kind, f["folio"], _why(move, lang), move.entry]
+                f["calibre"], kind, f["folio"], _why(move, lang) if detail else
+                reason(move, lang), move.entry]
     return [move.at.date(), move.agency, f["badge"], f["name"], f["cuip"],
             f["credential_folio"], reason(move, lang), move.entry]
 
@@ -249,7 +252,8 @@ def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str 
         head()
         for n, move in enumerate(moves, 1):
             cells = [wrap(pdf, text(v), w - 2) for v, w in
-                     zip([n, *_cells(section, move, lang)], sizes, strict=True)]
+                     zip([n, *_cells(section, move, lang, detail=True)], sizes,
+                         strict=True)]
             height = 4 * max(len(lines) for lines in cells) + 1.5
             if pdf.will_page_break(height):
                 pdf.add_page(orientation="L")
