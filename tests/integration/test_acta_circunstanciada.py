@@ -162,3 +162,34 @@ def test_places_and_people_present_replay_from_the_log(world):
         assert uow.repo.place(uow.repo.org("MUN9").id)["time_zone"] == "America/Cancun"
         scratch = rebuild.replay(uow.repo.iter_events())
         assert rebuild.compare(uow.conn, scratch) == []
+
+
+def test_nothing_in_the_acta_is_cut_short_a_long_post_make_or_holder_wraps(world):
+    """A post, a make and model or a holder's name too long for its column used to be cut
+    with '...' (the inspector's post lost its zone, a finding lost the holder's badge):
+    the row grows instead, in the people present, the findings, the annex and the
+    signatures."""
+    post = "Inspector de armamento de la Cuarta Zona Militar con sede en Hermosillo, Sonora"
+    with world.work("armero1") as uow:
+        registry.register_firearm(uow, "MUN1", "ARM1", FirearmInput(
+            serial="HK-0001", make="Heckler & Koch", model="MP5A3 culata retráctil",
+            calibre="9x19mm", kind="submachine_gun", folio="RFA-0000001"))
+        uow.commit()
+    do(world, "armero1", custody.issue, "HK-0001", "P1")
+    iid = do(world, "inspector", inspections.plan, "MUN1", date(2025, 3, 4)).position
+    do(world, "inspector", inspections.open_, iid, [
+        f"Cap. 2/o. Luis Moreno Chávez | {post} | Credencial SEDENA A-4471203",
+        "Lic. Verónica Ruiz Domínguez | Directora jurídica de la Policía Municipal de "
+        "Hermosillo | INE IDMEX2231847765"])
+    do(world, "inspector", inspections.scan, iid, "GLK-A100", location="ARM1")
+    do(world, "inspector", inspections.close, iid)
+    pdf, _ = do(world, "inspector", inspections.acta, iid)
+    pages = _pages(pdf)
+    text = "\n".join(pages)
+    flat = " ".join(text.split())
+    assert "..." not in text
+    assert flat.count(post) == 2  # among those present and under the signature line
+    assert "Directora jurídica de la Policía Municipal de Hermosillo" in flat
+    assert "Heckler & Koch MP5A3 culata retráctil" in flat  # in the annex, whole
+    holder = look(world, None, lambda uow: uow.repo.officer(uow.repo.org("MUN1").id, "P1"))
+    assert f"{holder.badge} {holder.name}" in flat  # the weapon to present: who holds it

@@ -227,3 +227,46 @@ def test_modelo_4_and_the_periodic_report_read_back(world, clock, tmp_path):
     text = "".join(p.extract_text() for p in PdfReader(tmp_path / "inf.pdf").pages)
     assert "INFORME PERIÓDICO" in text and "CP-9" in text and "GLK-A100" in text
     assert "José Ñúñez" in text and "Por el titular de la licencia" in text
+
+
+def test_modelo_4_gives_each_loss_its_complaint_authority_duty_and_negligence(world, clock,
+                                                                               tmp_path):
+    """SEDENA-02-031: a loss or theft is removed with its complaint and whether it happened
+    on duty or through negligence; the Modelo 4 row says so (the negligence as a chief
+    determined it, or that it is not yet determined)."""
+    state_loc(world)
+    start = clock.now.date()
+    for serial in ("GLK-A100", "GLK-A200"):
+        do(world, "armero1", registry.attach_firearm, serial, "LOC-SSP-1", "Manifestada")
+    do(world, "armero1", custody.report_missing, "GLK-A100", stolen=True, occurred_on=start,
+       place="Centro", on_duty=True, complaint_number="FGE/JAL/77/2025",
+       complaint_authority="FGE Jalisco")
+    do(world, "armero1", custody.report_missing, "GLK-A200", stolen=False, occurred_on=start,
+       place="Domicilio", on_duty=False, complaint_number="CI-9", complaint_authority="MP Zapopan")
+    do(world, "jefe1", custody.determine_negligence, "GLK-A100", False, "Robo con violencia")
+    with world.read("supervisor") as uow:
+        moves = exports.licence_movements(uow, "LOC-SSP-1", start, start)
+    write_xlsx(tmp_path / "m4.xlsx", licence_report.modelo4_tables(moves))
+    arms = [[c.value for c in row]
+            for row in load_workbook(tmp_path / "m4.xlsx")["Modelo 4 armamento"].iter_rows()]
+    assert arms[7][10:15] == ["Motivo", "Denuncia", "Autoridad de la denuncia", "En servicio",
+                              "Negligencia"]
+    rows = {(r[1], r[8]): r for r in arms[8:]}
+    assert rows[("BAJA", "GLK-A100")][10:15] == ["robo", "FGE/JAL/77/2025", "FGE Jalisco", "sí",
+                                                "no"]
+    assert rows[("BAJA", "GLK-A200")][10:15] == ["extravío", "CI-9", "MP Zapopan", "no",
+                                                "sin determinar"]
+    assert rows[("ALTA", "GLK-A100")][11:15] == [None, None, None, None]
+    write_xlsx(tmp_path / "m4en.xlsx", licence_report.modelo4_tables(moves, "en"))
+    english = [[c.value for c in row] for row in
+               load_workbook(tmp_path / "m4en.xlsx")["Model 4 weapons"].iter_rows()]
+    assert english[7][11:15] == ["Complaint", "Complaint authority", "On duty", "Negligence"]
+    assert ["stolen", "FGE/JAL/77/2025", "FGE Jalisco", "yes", "no"] in [r[10:15]
+                                                                          for r in english[8:]]
+    # the sheet to sign says it too, whole
+    licence_report.write_pdf(moves, tmp_path / "m4.pdf")
+    from pypdf import PdfReader
+    text = " ".join(" ".join(p.extract_text().split())
+                    for p in PdfReader(tmp_path / "m4.pdf").pages)
+    assert "FGE/JAL/77/2025" in text and "MP Zapopan" in text
+    assert "negligencia: sin determinar" in text and "fuera de servicio" in text

@@ -11,7 +11,7 @@ import base64
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -242,3 +242,17 @@ def test_trace_names_the_officer_of_record_beside_the_holder(app):
     assert hit["custodian_on_date"] == {"badge": "P1", "name": "Ana Ruiz"}
     assert any(c["event"] == "firearm.assigned_of_record" and c["officer"] == "P1 Ana Ruiz"
                for c in hit["custody"])
+
+
+def test_the_statement_is_dated_on_the_agencys_calendar_not_utcs(app, clock):
+    """Signed at 21:30 in Guadalajara on 3 March (03:30 UTC on the 4th): the paper printed
+    that evening says the 3rd, and so must its QR; in Hermosillo, an hour behind, 23:30 of
+    the 3rd is still the 3rd when Mexico City is already on the 4th."""
+    do(app, "jefe1", credential.assign, "P1", "GLK-A100")
+    clock.now = datetime(2025, 3, 4, 3, 30, tzinfo=UTC)
+    assert sign(app).statement["d"] == "2025-03-03"
+    do(app, "admin", registry.set_place, "MUN1", time_zone="America/Hermosillo")
+    clock.now = datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
+    assert sign(app).statement["d"] == "2025-03-03"
+    clock.now = datetime(2025, 3, 4, 7, 30, tzinfo=UTC)
+    assert sign(app).statement["d"] == "2025-03-04"

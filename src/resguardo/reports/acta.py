@@ -5,6 +5,7 @@ be matched against the log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from fpdf import FPDF
 from resguardo.domain.people import Person
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import DEFAULT_ZONE, local, parse_instant
+from resguardo.reports.pdf_text import wrap
 from resguardo.reports.reconciliation import _latin1, labels
 from resguardo.reports.vocabulary import KIND_WORDS
 
@@ -352,12 +354,12 @@ def render(data: ActaData, lang: str = "es") -> bytes:
         pdf.set_font(family, "", 9)
         pdf.cell(width, 6, fix(t["no_findings"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = (6, 19, 19, 13, 18, 16, 18, 26, width - 135)
+        widths = (7, 19, 19, 17, 18, 16, 18, 26, width - 140)
         heads = ("col_no", "col_kind", "col_serial", "col_type", "col_make", "col_calibre",
                  "col_folio", "col_books", "col_seen")
         _head(pdf, t, family, fix, widths, heads)
         pdf.set_font(family, "", 6.5)
-        fitted: dict[tuple[str, float], str] = {}
+        fitted: dict[tuple[str, float], list[str]] = {}
         for n, f in enumerate(weapon_findings, 1):
             reg, seen, sug = f.get("registry") or {}, f.get("observed") or {}, f.get("suggested_match")
             w = weapons.get(serial_key(f.get("serial") or "")) or {}
@@ -369,11 +371,8 @@ def render(data: ActaData, lang: str = "es") -> bytes:
             cells = (str(n), kinds.get(f"kind.{f['kind']}", f["kind"]), f.get("serial") or "",
                      KIND_WORDS[lang].get(w.get("kind") or "", ""), f.get("make") or "",
                      w.get("calibre") or "", w.get("folio") or "", books, observed)
-            if pdf.will_page_break(5.5):
-                pdf.add_page()
-                _head(pdf, t, family, fix, widths, heads)
-                pdf.set_font(family, "", 6.5)
-            _row(pdf, widths, [fix(v) for v in cells], 5.5, fitted)
+            _row(pdf, widths, [fix(v) for v in cells], 5.5, fitted,
+                 lambda: _head(pdf, t, family, fix, widths, heads))
     if rounds:
         pdf.ln(4)
         pdf.set_font(family, "B", 11)
@@ -417,18 +416,21 @@ def render(data: ActaData, lang: str = "es") -> bytes:
             pdf.add_page()
         pdf.ln(14)
         y = pdf.get_y()
-        for j, (name, post, ident) in enumerate(signers[i:i + 2]):
+        pdf.set_font(family, "", 7)
+        posts = [wrap(pdf, fix(post), col - 2) for _, post, _ in signers[i:i + 2]]
+        for j, (name, _, ident) in enumerate(signers[i:i + 2]):
             x = pdf.l_margin + j * (col + 8)
             pdf.line(x, y, x + col, y)
             pdf.set_xy(x, y + 1)
             pdf.set_font(family, "B", 8)
             pdf.cell(col, 4.5, _fit(pdf, fix(name), col), align="C")
             pdf.set_font(family, "", 7)
-            pdf.set_xy(x, y + 5.5)
-            pdf.cell(col, 4, _fit(pdf, fix(post), col), align="C")
-            pdf.set_xy(x, y + 9.5)
+            for k, line in enumerate(posts[j]):  # the post whole, on as many lines as it takes
+                pdf.set_xy(x, y + 5.5 + 3.5 * k)
+                pdf.cell(col, 4, line, align="C")
+            pdf.set_xy(x, y + 6 + 3.5 * len(posts[j]))
             pdf.cell(col, 4, _fit(pdf, fix(ident), col), align="C")
-        pdf.set_xy(pdf.l_margin, y + 14)
+        pdf.set_xy(pdf.l_margin, y + 10.5 + 3.5 * max(len(lines) for lines in posts))
     pdf.ln(3)
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["hash_note"]))
@@ -456,11 +458,11 @@ def _people(pdf: FPDF, t: dict[str, str], family: str, fix: Any, people: list[Pe
     widths = (56, 58, width - 114)
     _head(pdf, t, family, fix, widths, ("col_name", "col_post", "col_id"))
     pdf.set_font(family, "", 7.5)
+    fitted: dict[tuple[str, float], list[str]] = {}
     for p in people:
-        for w, value in zip(widths, (p.name, p.post or "-", p.identification or "-"),
-                            strict=True):
-            pdf.cell(w, 5.5, _fit(pdf, fix(value), w), border=1)
-        pdf.ln(5.5)
+        _row(pdf, widths, [fix(v) for v in (p.name, p.post or "-", p.identification or "-")],
+             5.5, fitted, lambda: _head(pdf, t, family, fix, widths,
+                                        ("col_name", "col_post", "col_id")))
 
 
 def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
@@ -473,12 +475,12 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
     pdf.set_font(family, "", 7.5)
     pdf.multi_cell(width, 4, fix(t["annex_note"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    widths = (8, 22, 13, 23, 16, 20, 24, width - 126)
+    widths = (8, 22, 17, 25, 16, 20, 26, width - 134)
     heads = ("col_no", "col_serial", "col_type", "col_make", "col_calibre", "col_folio",
              "col_where", "col_how")
     _head(pdf, t, family, fix, widths, heads)
     pdf.set_font(family, "", 6.5)
-    fitted: dict[tuple[str, float], str] = {}
+    fitted: dict[tuple[str, float], list[str]] = {}
     for n, w in enumerate(annex, 1):
         status = kinds.get(f"status.{w['status']}", w["status"]) if w["status"] else ""
         where = " / ".join(x for x in (w["where"], status if w["status"] != "in_storage" else "")
@@ -491,11 +493,8 @@ def _annex(pdf: FPDF, t: dict[str, str], family: str, fix: Any,
         cells = (str(n), w["serial"], KIND_WORDS[lang].get(w["kind"] or "", ""),
                  " ".join(x for x in (w["make"], w["model"]) if x), w["calibre"] or "",
                  w["folio"] or "", where, how)
-        if pdf.will_page_break(5):
-            pdf.add_page()
-            _head(pdf, t, family, fix, widths, heads)
-            pdf.set_font(family, "", 6.5)
-        _row(pdf, widths, [fix(v) for v in cells], 5, fitted)
+        _row(pdf, widths, [fix(v) for v in cells], 5, fitted,
+             lambda: _head(pdf, t, family, fix, widths, heads))
 
 
 def _entries(pdf: FPDF, t: dict[str, str], family: str, fix: Any, title: str,
@@ -526,19 +525,35 @@ def _entries(pdf: FPDF, t: dict[str, str], family: str, fix: Any, title: str,
 
 
 def _row(pdf: FPDF, widths: tuple[float, ...], cells: list[str], height: float,
-         fitted: dict[tuple[str, float], str]) -> None:
+         fitted: dict[tuple[str, float], list[str]],
+         head: Callable[[], None] | None = None) -> None:
     """One table row drawn with plain rectangles and text: the annex has a row per weapon
-    (1,000 and more at a large agency), and ``cell`` costs ten times as much."""
-    x, y = pdf.l_margin, pdf.get_y()
-    baseline = y + height / 2 + pdf.font_size * 0.35
+    (1,000 and more at a large agency), and ``cell`` costs ten times as much. A value too
+    wide for its column wraps onto more lines (the row grows), never cut; a row that would
+    cross the foot of the page starts the next one, under ``head``."""
+    lines = []
     for width, value in zip(widths, cells, strict=True):
+        key = (value, width)
+        wrapped = fitted.get(key)
+        if wrapped is None:
+            wrapped = fitted[key] = wrap(pdf, value, width - 2) if value else []
+        lines.append(wrapped)
+    step = pdf.font_size * 1.25
+    most = max((len(x) for x in lines), default=1)
+    if most > 1:
+        height = max(height, most * step + 1.5)
+    if head is not None and pdf.will_page_break(height):
+        size = pdf.font_size_pt
+        pdf.add_page()
+        head()
+        pdf.set_font_size(size)
+    x, y = pdf.l_margin, pdf.get_y()
+    first = y + (height - (most - 1) * step) / 2 + pdf.font_size * 0.35 if most > 1 else \
+        y + height / 2 + pdf.font_size * 0.35
+    for width, wrapped in zip(widths, lines, strict=True):
         pdf.rect(x, y, width, height)
-        if value:
-            key = (value, width)
-            text = fitted.get(key)
-            if text is None:
-                text = fitted[key] = _fit(pdf, value, width)
-            pdf.text(x + 1, baseline, text)
+        for i, text in enumerate(wrapped):
+            pdf.text(x + 1, first + i * step, text)
         x += width
     pdf.set_xy(pdf.l_margin, y + height)
 

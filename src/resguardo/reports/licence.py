@@ -36,6 +36,9 @@ TEXT = {
         "sign_holder": "Por el titular de la licencia", "sign_authority": "Recibe",
         "sign_name": "Nombre, cargo y firma", "page": "Página {page} de {pages}",
         "to": "al",
+        "complaint": "denuncia {number} ante {authority}", "on_duty": "en servicio",
+        "off_duty": "fuera de servicio", "negligence": "negligencia: {answer}",
+        "answer_yes": "sí", "answer_no": "no", "undetermined": "sin determinar",
     },
     "en": {
         "title": "COLLECTIVE LICENCE: ADDITIONS AND REMOVALS",
@@ -56,8 +59,23 @@ TEXT = {
         "sign_holder": "For the licence holder", "sign_authority": "Received by",
         "sign_name": "Name, position and signature", "page": "Page {page} of {pages}",
         "to": "to",
+        "complaint": "complaint {number} with {authority}", "on_duty": "on duty",
+        "off_duty": "off duty", "negligence": "negligence: {answer}",
+        "answer_yes": "yes", "answer_no": "no", "undetermined": "not yet determined",
     },
 }
+
+@dataclass(frozen=True)
+class LossFacts:
+    """What SEDENA-02-031 asks of a loss or theft taken off the licence: the complaint, the
+    authority it was filed with, on duty or off, and negligence (None: not yet determined
+    by a chief)."""
+
+    complaint_number: str | None
+    complaint_authority: str | None
+    on_duty: bool
+    negligent: bool | None
+
 
 @dataclass
 class Movement:
@@ -72,6 +90,8 @@ class Movement:
     fields: dict[str, Any]
     note: str = ""
     """The reason written with the entry, when it has one."""
+    loss: LossFacts | None = None
+    """For a removal by loss or theft, its complaint, duty and negligence."""
 
 
 @dataclass
@@ -104,12 +124,37 @@ def reason(move: Movement, lang: str) -> str:
     return t[word]
 
 
-def _cells(section: str, move: Movement, lang: str) -> list[Any]:
+def loss_answers(loss: LossFacts, lang: str) -> tuple[str, str]:
+    """(on duty: yes or no, negligence: yes, no or not yet determined) in words."""
+    t = TEXT[lang]
+    negligence = t["undetermined"] if loss.negligent is None else t[
+        "answer_yes" if loss.negligent else "answer_no"]
+    return t["answer_yes" if loss.on_duty else "answer_no"], negligence
+
+
+def _why(move: Movement, lang: str) -> str:
+    """The reason, and for a loss or theft its complaint, duty and negligence (the PDF)."""
+    words = reason(move, lang)
+    if move.loss is None:
+        return words
+    t = TEXT[lang]
+    loss = move.loss
+    _, negligence = loss_answers(loss, lang)
+    return "; ".join((words, t["complaint"].format(number=loss.complaint_number or "-",
+                                                   authority=loss.complaint_authority or "-"),
+                      t["on_duty" if loss.on_duty else "off_duty"],
+                      t["negligence"].format(answer=negligence)))
+
+
+def _cells(section: str, move: Movement, lang: str, *, detail: bool = False) -> list[Any]:
+    """A row's values; ``detail``: a loss's complaint, duty and negligence follow its
+    reason (the PDF, whose reader has no other column for them)."""
     f = move.fields
     if section.startswith("weapons"):
         kind = KIND_WORDS[lang].get(f["kind"], f["kind"])
         return [move.at.date(), move.agency, f["serial"], f["make"], f["model"],
-                f["calibre"], kind, f["folio"], reason(move, lang), move.entry]
+                f["calibre"], kind, f["folio"], _why(move, lang) if detail else
+                reason(move, lang), move.entry]
     return [move.at.date(), move.agency, f["badge"], f["name"], f["cuip"],
             f["credential_folio"], reason(move, lang), move.entry]
 
@@ -148,7 +193,7 @@ def flat_table(data: LicenceMovements, lang: str = "es") -> Table:
 def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str = "es",
               issued_at: datetime | None = None) -> None:
     """The printable sheet: header, the four lists, totals and signature lines."""
-    from resguardo.reports.pdf_text import fit, new_pdf  # fpdf2 only when a PDF is made
+    from resguardo.reports.pdf_text import fit, new_pdf, wrap  # fpdf2 only for a PDF
 
     t = TEXT[lang]
     pdf, family, unicode_font = new_pdf(t["title"])
@@ -179,7 +224,7 @@ def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str 
         ("generated", when),
     ):
         pdf.cell(0, 5.5, text(f"{t[key]}: {value}"), new_x="LMARGIN", new_y="NEXT")
-    widths = {"weapons": (8, 20, 22, 34, 28, 26, 22, 24, 28, 38, 14),
+    widths = {"weapons": (8, 19, 22, 26, 26, 22, 22, 28, 25, 60, 14),
               "officers": (8, 20, 24, 30, 70, 40, 30, 36, 15)}
     for section in _SECTIONS:
         moves: list[Movement] = getattr(data, section)
@@ -206,15 +251,20 @@ def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str 
 
         head()
         for n, move in enumerate(moves, 1):
-            if pdf.will_page_break(6):
+            cells = [wrap(pdf, text(v), w - 2) for v, w in
+                     zip([n, *_cells(section, move, lang, detail=True)], sizes,
+                         strict=True)]
+            height = 4 * max(len(lines) for lines in cells) + 1.5
+            if pdf.will_page_break(height):
                 pdf.add_page(orientation="L")
                 head()
-            for value, width in zip([n, *_cells(section, move, lang)], sizes, strict=True):
-                shown = text(value)
-                while shown and pdf.get_string_width(shown) > width - 2:
-                    shown = shown[:-1]
-                pdf.cell(width, 5.5, shown, border=1)
-            pdf.ln()
+            x, y = pdf.l_margin, pdf.get_y()
+            for lines, width in zip(cells, sizes, strict=True):
+                pdf.rect(x, y, width, height)
+                for i, line in enumerate(lines):
+                    pdf.text(x + 1, y + 3.6 + 4 * i, line)
+                x += width
+            pdf.set_xy(pdf.l_margin, y + height)
     if pdf.will_page_break(40):
         pdf.add_page(orientation="L")
     pdf.ln(22)
@@ -243,7 +293,8 @@ MODELO4: dict[str, dict[str, Any]] = {
         "alta": "ALTA", "baja": "BAJA",
         "weapon_headers": ("No.", "Movimiento", "Fecha", "Corporación", "Tipo", "Marca",
                            "Modelo", "Calibre", "Matrícula", "Folio de manifestación",
-                           "Motivo", "Observaciones", "Asiento"),
+                           "Motivo", "Denuncia", "Autoridad de la denuncia", "En servicio",
+                           "Negligencia", "Observaciones", "Asiento"),
         "officer_headers": ("No.", "Movimiento", "Fecha", "Corporación", "Nombre", "CUIP",
                             "Placa", "Folio de credencial", "Motivo", "Observaciones",
                             "Asiento"),
@@ -257,8 +308,8 @@ MODELO4: dict[str, dict[str, Any]] = {
         "period": "Period: {start} to {end}", "counts": "Added: {added}   Removed: {removed}",
         "alta": "ADDED", "baja": "REMOVED",
         "weapon_headers": ("No.", "Movement", "Date", "Agency", "Kind", "Make", "Model",
-                           "Calibre", "Serial", "Registration folio", "Reason", "Remarks",
-                           "Entry"),
+                           "Calibre", "Serial", "Registration folio", "Reason", "Complaint",
+                           "Complaint authority", "On duty", "Negligence", "Remarks", "Entry"),
         "officer_headers": ("No.", "Movement", "Date", "Agency", "Name", "CUIP", "Badge",
                             "Credential folio", "Reason", "Remarks", "Entry"),
     },
@@ -282,11 +333,15 @@ def modelo4_tables(data: LicenceMovements, lang: str = "es") -> list[Table]:
     for word, moves in (("alta", data.weapons_added), ("baja", data.weapons_removed)):
         for move in moves:
             f = move.fields
+            loss: list[Any] = [None] * 4
+            if move.loss is not None:
+                loss = [move.loss.complaint_number, move.loss.complaint_authority,
+                        *loss_answers(move.loss, lang)]
             weapon_rows.append([
                 len(weapon_rows) + 1, m[word], move.at.date(), move.agency,
                 KIND_WORDS[lang].get(f["kind"], f["kind"]), f["make"], f["model"],
-                f["calibre"], f["serial"], f["folio"], reason(move, lang), move.note or None,
-                move.entry])
+                f["calibre"], f["serial"], f["folio"], reason(move, lang), *loss,
+                move.note or None, move.entry])
     officer_rows: list[list[Any]] = []
     for word, moves in (("alta", data.officers_added), ("baja", data.officers_removed)):
         for move in moves:

@@ -45,6 +45,30 @@ def fit(text: str | None, unicode_font: bool) -> str:
     return "".join(out)
 
 
+def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` in the current font: broken between words,
+    and inside a word only when the word alone is wider (a table cell shows all of it)."""
+    if pdf.get_string_width(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if pdf.get_string_width(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:
+            if line and pdf.get_string_width(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+    lines.append(line)
+    return lines
+
+
 def draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float, border: int = 3) -> None:
     """A QR code (never a Micro QR: phone cameras and most scanners need the full symbol)."""
     qr = segno.make_qr(data, error="m")

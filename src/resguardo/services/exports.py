@@ -25,7 +25,7 @@ from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
 from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.domain.vocabulary import parse_status
-from resguardo.reports.licence import LicenceMovements, Movement
+from resguardo.reports.licence import LicenceMovements, LossFacts, Movement
 from resguardo.reports.reconciliation import kind_label
 from resguardo.reports.vocabulary import (
     KIND_WORDS,
@@ -308,6 +308,9 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
     numbers = q.licence_numbers(uow.repo, [e.payload["licence_id"] for e in events
                                            if e.type.startswith("licence.")
                                            and e.payload.get("licence_id")])
+    losses = {r["id"]: r for r in uow.repo.loss_reports()}
+    """Each loss or theft by its entry: the complaint, its authority, on duty, negligence
+    (as corrected and as a chief determined it since)."""
     out = LicenceMovements(number=info["number"], holder=info["holder"],
                            holder_name=info["holder_name"], agencies=info["agencies"],
                            valid_from=info["valid_from"], valid_to=info["valid_to"],
@@ -333,10 +336,14 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
                 continue
             if ev.type == "firearm.transfer_sent":
                 change = f"transferred:{orgs.get(ev.payload.get('to_agency_id', -1), '')}"
+            loss = losses.get(ev.position) if change in ("lost", "stolen") else None
             move = Movement(at, ev.position, change, orgs.get(weapon["agency_id"], ""), {
                 "serial": weapon["serial"], "make": weapon["make"], "model": weapon["model"],
                 "calibre": weapon["calibre"], "kind": weapon["kind"], "folio": weapon["folio"]},
-                note=ev.reason or "")
+                note=ev.reason or "", loss=None if loss is None else LossFacts(
+                    loss["complaint_number"], loss["complaint_authority"],
+                    bool(loss["on_duty"]),
+                    None if loss["negligent"] is None else bool(loss["negligent"])))
             (out.weapons_added if now else out.weapons_removed).append(move)
         else:
             person = people.get(subject)
