@@ -31,8 +31,10 @@ from what the product writes would be reported (the bench stops on any finding).
 
 ``--reuse`` keeps the grown database (and grows it further); ``--key`` is the
 deployment's signing key (``bench/national.py`` keeps it in the temporary
-directory). Sizes the run cannot reach in its time (``--stop-after`` seconds of
-filling) are reported as not reached; the figures of the sizes reached stand.
+directory). A size the run cannot reach in its time (``--stop-after`` seconds of
+filling, counted from the start) is reported as not reached, and the size the log
+did reach is measured in its place (its row has ``"target"``); no larger size is
+attempted.
 """
 
 from __future__ import annotations
@@ -358,15 +360,20 @@ def main() -> int:
     deadline = time.monotonic() + args.stop_after
     figures: list[dict[str, Any]] = []
     index_path = Path(tempfile.mkdtemp(prefix="year-trace-")) / "trace-index"
+    measured = 0
     for target in sorted(args.sizes):
         print(f"filling to {target:,} ({load()})", file=sys.stderr)
         t0 = time.perf_counter()
         size = fill(url, args.key, args.origin, target, deadline)
         filled = time.perf_counter() - t0
-        if size < target:
+        short = size < target
+        if short:
             print(f"{target:,} not reached in the time given (at {size:,})", file=sys.stderr)
-            break
+            if size <= measured:
+                break
         row: dict[str, Any] = {"entries": size, "fill_s": round(filled), "fill_load": load()}
+        if short:
+            row["target"] = target
         with psycopg.connect(_libpq(url), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE events")
             conn.execute("VACUUM ANALYZE merkle_nodes")
@@ -387,6 +394,9 @@ def main() -> int:
         figures.append(row)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2))
+        measured = size
+        if short:  # the size reached was measured; no larger one is attempted
+            break
     return 0
 
 
