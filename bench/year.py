@@ -13,7 +13,9 @@ entries (in all), measuring at each size:
 - inclusion and consistency proofs read from the database and verified (mean ms);
 - ``trace``: a serial read at a checkpoint stop (exact, then with two characters
   damaged) through ``services.trace`` as an auditor, the trace recorded, as the API
-  answers it (p50 and the slowest, ms); the first, which loads the trace index, apart.
+  answers it (p50 and the slowest, ms); the first, which loads the trace index, apart;
+  with the custody entries an answer carries (every candidate's whole chain) and the
+  answer's size as JSON (p50).
 
 The movements are those a desk writes: a weapon issued to an officer of its agency,
 then returned to its armory, one after the other, spread over a year (365 days /
@@ -258,15 +260,21 @@ def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
             chars[i] = "?"
         return "".join(chars)
 
+    chains: list[int] = []  # custody entries an answer carries (all its candidates')
+    sizes: list[int] = []  # bytes of the answer as JSON
+
     def one(serial: str) -> float:
         t0 = time.perf_counter()
         with app.work(auditor) as uow:
             answer = trace_service.trace(uow, trace_service.TraceInput(serial=serial),
                                          reason="bench/year.py")
             uow.commit()
+        took = (time.perf_counter() - t0) * 1000
         if not answer["candidates"]:
             raise SystemExit(f"trace of {serial!r} found nothing")
-        return (time.perf_counter() - t0) * 1000
+        chains.append(sum(len(c["custody"]) for c in answer["candidates"]))
+        sizes.append(len(json.dumps(answer, default=str)))
+        return took
 
     first = one(serials[0])
     exact = [one(s) for s in serials]
@@ -275,7 +283,9 @@ def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
     return {"first_ms": round(first), "exact_p50_ms": round(statistics.median(exact), 1),
             "exact_max_ms": round(max(exact), 1),
             "damaged_p50_ms": round(statistics.median(hurt), 1),
-            "damaged_max_ms": round(max(hurt), 1)}
+            "damaged_max_ms": round(max(hurt), 1),
+            "custody_entries_p50": round(statistics.median(chains)),
+            "answer_kb_p50": round(statistics.median(sizes) / 1024)}
 
 
 def proofs(url: str, count: int) -> dict[str, float]:
