@@ -8,6 +8,8 @@ entries (in all), measuring at each size:
 - the full ``resguardo ledger verify --json`` (every leaf rehashed, every tree node
   and checkpoint checked, the projection replayed and compared), in a child process:
   wall and CPU seconds, peak memory of the command and its workers;
+- with ``--verify-tree``, ``resguardo ledger verify --no-projection`` too (the leaves,
+  tree and checkpoints alone: what the hashing workers share), the same figures;
 - ``resguardo ledger rebuild --check`` (the log replayed into a scratch database and
   compared row by row), in a child process, the same figures;
 - inclusion and consistency proofs read from the database and verified (mean ms);
@@ -30,6 +32,7 @@ from what the product writes would be reported (the bench stops on any finding).
     python bench/national.py --postgresql URL --reuse --build-only     # the deployment
     python bench/year.py --postgresql URL --sizes 1000000 3000000 10000000
     python bench/year.py --postgresql URL --sizes 3000000 --reuse --skip-rebuild
+    python bench/year.py --postgresql URL --sizes 3000000 --reuse --skip-trace --verify-tree
 
 ``--reuse`` keeps the grown database (and grows it further); ``--key`` is the
 deployment's signing key (``bench/national.py`` keeps it in the temporary
@@ -351,6 +354,10 @@ def main() -> int:
     parser.add_argument("--traces", type=int, default=100)
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--verify-tree", action="store_true",
+                        help="also run ledger verify --no-projection: the leaves, tree and "
+                             "checkpoints alone, to tell them from the projection's replay")
+    parser.add_argument("--skip-trace", action="store_true")
     parser.add_argument("--stop-after", type=float, default=float("inf"),
                         help="seconds of filling after which no larger size is attempted")
     parser.add_argument("--reuse", action="store_true", help="grow the kept database further")
@@ -391,11 +398,16 @@ def main() -> int:
         row["gib"] = table_sizes(url)
         row["proofs"] = proofs(url, args.proofs)
         row["proofs_load"] = load()
-        row["trace"] = trace_latency(url, args.key, index_path, args.traces)
-        row["trace_load"] = load()
+        if not args.skip_trace:
+            row["trace"] = trace_latency(url, args.key, index_path, args.traces)
+            row["trace_load"] = load()
         if not args.skip_verify:
             row["verify"] = child(["--as", "admin", "ledger", "verify", "--json"], env)
             row["verify_load"] = load()
+        if args.verify_tree:
+            row["verify_tree"] = child(["--as", "admin", "ledger", "verify", "--no-projection",
+                                        "--json"], env)
+            row["verify_tree_load"] = load()
         if not args.skip_rebuild:
             row["rebuild_check"] = child(["--as", "admin", "ledger", "rebuild", "--check",
                                           "--json"], env)
