@@ -8,12 +8,16 @@ entries (in all), measuring at each size:
 - the full ``resguardo ledger verify --json`` (every leaf rehashed, every tree node
   and checkpoint checked, the projection replayed and compared), in a child process:
   wall and CPU seconds, peak memory of the command and its workers;
+- with ``--verify-tree``, ``resguardo ledger verify --no-projection`` too (the leaves,
+  tree and checkpoints alone: what the hashing workers share), the same figures;
 - ``resguardo ledger rebuild --check`` (the log replayed into a scratch database and
   compared row by row), in a child process, the same figures;
 - inclusion and consistency proofs read from the database and verified (mean ms);
 - ``trace``: a serial read at a checkpoint stop (exact, then with two characters
   damaged) through ``services.trace`` as an auditor, the trace recorded, as the API
-  answers it (p50 and the slowest, ms); the first, which loads the trace index, apart.
+  answers it (p50 and the slowest, ms); the first, which loads the trace index, apart;
+  with the custody entries an answer carries (every candidate's whole chain) and the
+  answer's size as JSON (p50).
 
 The movements are those a desk writes: a weapon issued to an officer of its agency,
 then returned to its armory, one after the other, spread over a year (365 days /
@@ -28,11 +32,14 @@ from what the product writes would be reported (the bench stops on any finding).
     python bench/national.py --postgresql URL --reuse --build-only     # the deployment
     python bench/year.py --postgresql URL --sizes 1000000 3000000 10000000
     python bench/year.py --postgresql URL --sizes 3000000 --reuse --skip-rebuild
+    python bench/year.py --postgresql URL --sizes 3000000 --reuse --skip-trace --verify-tree
 
 ``--reuse`` keeps the grown database (and grows it further); ``--key`` is the
 deployment's signing key (``bench/national.py`` keeps it in the temporary
-directory). Sizes the run cannot reach in its time (``--stop-after`` seconds of
-filling) are reported as not reached; the figures of the sizes reached stand.
+directory). A size the run cannot reach in its time (``--stop-after`` seconds of
+filling, counted from the start) is reported as not reached, and the size the log
+did reach is measured in its place (its row has ``"target"``); no larger size is
+attempted.
 """
 
 from __future__ import annotations
@@ -256,15 +263,21 @@ def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
             chars[i] = "?"
         return "".join(chars)
 
+    chains: list[int] = []  # custody entries an answer carries (all its candidates')
+    sizes: list[int] = []  # bytes of the answer as JSON
+
     def one(serial: str) -> float:
         t0 = time.perf_counter()
         with app.work(auditor) as uow:
             answer = trace_service.trace(uow, trace_service.TraceInput(serial=serial),
                                          reason="bench/year.py")
             uow.commit()
+        took = (time.perf_counter() - t0) * 1000
         if not answer["candidates"]:
             raise SystemExit(f"trace of {serial!r} found nothing")
-        return (time.perf_counter() - t0) * 1000
+        chains.append(sum(len(c["custody"]) for c in answer["candidates"]))
+        sizes.append(len(json.dumps(answer, default=str)))
+        return took
 
     first = one(serials[0])
     exact = [one(s) for s in serials]
@@ -273,7 +286,9 @@ def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
     return {"first_ms": round(first), "exact_p50_ms": round(statistics.median(exact), 1),
             "exact_max_ms": round(max(exact), 1),
             "damaged_p50_ms": round(statistics.median(hurt), 1),
-            "damaged_max_ms": round(max(hurt), 1)}
+            "damaged_max_ms": round(max(hurt), 1),
+            "custody_entries_p50": round(statistics.median(chains)),
+            "answer_kb_p50": round(statistics.median(sizes) / 1024)}
 
 
 def proofs(url: str, count: int) -> dict[str, float]:
@@ -339,6 +354,10 @@ def main() -> int:
     parser.add_argument("--traces", type=int, default=100)
     parser.add_argument("--skip-rebuild", action="store_true")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--verify-tree", action="store_true",
+                        help="also run ledger verify --no-projection: the leaves, tree and "
+                             "checkpoints alone, to tell them from the projection's replay")
+    parser.add_argument("--skip-trace", action="store_true")
     parser.add_argument("--stop-after", type=float, default=float("inf"),
                         help="seconds of filling after which no larger size is attempted")
     parser.add_argument("--reuse", action="store_true", help="grow the kept database further")
@@ -358,15 +377,20 @@ def main() -> int:
     deadline = time.monotonic() + args.stop_after
     figures: list[dict[str, Any]] = []
     index_path = Path(tempfile.mkdtemp(prefix="year-trace-")) / "trace-index"
+    measured = 0
     for target in sorted(args.sizes):
         print(f"filling to {target:,} ({load()})", file=sys.stderr)
         t0 = time.perf_counter()
         size = fill(url, args.key, args.origin, target, deadline)
         filled = time.perf_counter() - t0
-        if size < target:
+        short = size < target
+        if short:
             print(f"{target:,} not reached in the time given (at {size:,})", file=sys.stderr)
-            break
+            if size <= measured:
+                break
         row: dict[str, Any] = {"entries": size, "fill_s": round(filled), "fill_load": load()}
+        if short:
+            row["target"] = target
         with psycopg.connect(_libpq(url), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE events")
             conn.execute("VACUUM ANALYZE merkle_nodes")
@@ -374,11 +398,16 @@ def main() -> int:
         row["gib"] = table_sizes(url)
         row["proofs"] = proofs(url, args.proofs)
         row["proofs_load"] = load()
-        row["trace"] = trace_latency(url, args.key, index_path, args.traces)
-        row["trace_load"] = load()
+        if not args.skip_trace:
+            row["trace"] = trace_latency(url, args.key, index_path, args.traces)
+            row["trace_load"] = load()
         if not args.skip_verify:
             row["verify"] = child(["--as", "admin", "ledger", "verify", "--json"], env)
             row["verify_load"] = load()
+        if args.verify_tree:
+            row["verify_tree"] = child(["--as", "admin", "ledger", "verify", "--no-projection",
+                                        "--json"], env)
+            row["verify_tree_load"] = load()
         if not args.skip_rebuild:
             row["rebuild_check"] = child(["--as", "admin", "ledger", "rebuild", "--check",
                                           "--json"], env)
@@ -387,6 +416,9 @@ def main() -> int:
         figures.append(row)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2))
+        measured = size
+        if short:  # the size reached was measured; no larger one is attempted
+            break
     return 0
 
 
