@@ -4,6 +4,11 @@ Both halves are bounded in memory whatever the size of the log: the events are r
 pages on the driver's cursor, the scratch projection is SQLite's private temporary
 database (on disk past its page cache, deleted when its connection closes), and the
 comparison walks both projections in primary-key order, holding one key's rows at a time.
+
+On a SQLite file most of the work stays inside SQLite: the live database is attached
+read only to the scratch one, runs of registrations (an imported registry: nearly the
+whole log) become rows with one ``INSERT ... SELECT`` each, and the rows that differ are
+found by a walk of each table with a primary-key lookup in the other.
 """
 
 from __future__ import annotations
@@ -135,15 +140,17 @@ def replay_log(log: Connection, *, progress: Callable[[int], None] | None = None
     into ``Event`` objects one by one but turned straight into the projector's own row
     and inserted many at once, before any other event is applied: the same rows in the
     same order as one insert each. On a SQLite file the live database is attached (read
-    only, in a read transaction that sees what ``log`` sees) to the scratch one and SQLite
-    itself makes those rows from the event rows (``projector.registered_select``); the
-    scratch connection keeps that transaction for ``compare``. Elsewhere the event rows are
-    read on ``log``'s cursor and each registration made into ``projector.registered_row``.
+    only) to the scratch one and SQLite itself makes those rows from the event rows
+    (``projector.registered_select``); the scratch connection keeps that read transaction
+    for ``compare``, which reads the live projection in it: the log replayed and the
+    projection compared are of one moment, even when a desk has committed since ``log``'s
+    transaction began. Elsewhere the event rows are read on ``log``'s cursor and each
+    registration made into ``projector.registered_row``.
     """
     conn, apply = _scratch()
     with conn.begin():
         _SCRATCH.create_all(conn)
-    attached = _attach(log, conn)
+    attached = _attach(log, conn, same_as_live=False)
     if attached is not None:
         try:
             _replay_attached(attached, apply, progress, page)
@@ -335,8 +342,10 @@ def _differences(table: Table, live: Connection, replayed: Connection) -> Iterat
         lo = min((k for k in (a.next_key(hi), b.next_key(hi)) if k is not None), default=None)
 
 
-def compare(live: Connection, replayed: Connection, limit: int = 1000) -> list[Difference]:
-    """Every row (up to ``limit``) where the live projection and the replay disagree.
+def compare(live: Connection, replayed: Connection, limit: int = 1000, *,
+            progress: Callable[[int, int], None] | None = None) -> list[Difference]:
+    """Every row (up to ``limit``) where the live projection and the replay disagree;
+    `progress` is told (tables compared, tables) after each table.
 
     A scratch database ``replay_log`` left attached to the live one is compared in that
     same read transaction (and detached); otherwise the live SQLite file is attached now
@@ -347,13 +356,15 @@ def compare(live: Connection, replayed: Connection, limit: int = 1000) -> list[D
     else:
         attached = _attach(live, replayed)
     try:
-        for table in t.PROJECTION:
+        for n, table in enumerate(t.PROJECTION, 1):
             differences = (_set_differences(table, attached, limit + 1) if attached is not None
                            else _differences(table, live, replayed))
             for difference in differences:
                 found.append(difference)
                 if len(found) >= limit:
                     return found
+            if progress is not None:
+                progress(n, len(t.PROJECTION))
         return found
     finally:
         if attached is not None:
@@ -377,12 +388,20 @@ def _snapshot(cursor: Any, schema: str) -> tuple:
                                 f"(SELECT count(*) FROM {schema}.events)").fetchone())
 
 
-def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None:
+def _attach(live: Connection, replayed: Connection, *, same_as_live: bool = True
+            ) -> sqlite3.Connection | None:
     """The scratch projection's driver connection with the live SQLite database attached
-    (read only) as ``live`` in a read transaction that sees what ``live`` sees, so that
-    SQLite itself finds the rows that differ; None where that cannot be (PostgreSQL, an
-    in-memory database, a write committed since ``live``'s transaction began): the rows
-    are then compared here, a window at a time."""
+    (read only) as ``live`` in a read transaction, so that SQLite itself reads the log or
+    finds the rows that differ; None where that cannot be (PostgreSQL, an in-memory
+    database, a file SQLite cannot open a second time): the log is then read and the rows
+    compared on ``live``'s own connection.
+
+    With `same_as_live` the transaction must see what ``live``'s sees (None if a write was
+    committed since that began): a scratch projection replayed on ``live`` is compared
+    with the state it was replayed from. Without it (``replay_log``, which replays the
+    attached log and leaves the transaction for ``compare``) the transaction sees the
+    newest state: the log and the projection it is compared with are read in the same
+    transaction, whatever a desk commits meanwhile."""
     path = live.engine.url.database
     if live.dialect.name != "sqlite" or not path or path == ":memory:" or "?" in path:
         return None
@@ -396,11 +415,14 @@ def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None
         return None
     try:
         scratch.execute("BEGIN")
-        cursor = driver_connection(live).cursor()
-        try:
-            same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
-        finally:
-            cursor.close()
+        if same_as_live:
+            cursor = driver_connection(live).cursor()
+            try:
+                same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
+            finally:
+                cursor.close()
+        else:  # the first read sets what the transaction sees
+            same = scratch.execute("SELECT count(*) FROM live.log_head").fetchone() is not None
     except sqlite3.Error:
         same = False
     if not same:
