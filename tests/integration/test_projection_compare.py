@@ -179,3 +179,23 @@ def test_a_live_database_that_cannot_be_attached_is_compared_in_windows(world, m
     monkeypatch.setattr(rebuild.urllib.parse, "quote", lambda path: path + "-not-there")
     assert ("firearms", str(firearms[2]), "missing") in _check(world)
     assert len(_check(world)) == 4
+
+
+def test_a_write_committed_before_the_replay_is_replayed_and_compared_alike(world):  # type: ignore[no-untyped-def]
+    # The replay of a SQLite file reads the log in the transaction the comparison then
+    # uses: a desk's write committed after verify's own transaction began is in both
+    # halves (and the replay still takes SQLite's fast way).
+    if world.engine.dialect.name != "sqlite":
+        pytest.skip("the attached replay is SQLite's")
+    with world.read(None) as uow:
+        before = uow.repo.log_size()
+        do(world, "armero1", ammunition.receive, "MUN1", "ARM1", "9x19mm", "L-8", 100)
+        scratch = rebuild.replay_log(uow.conn)
+        try:
+            assert scratch.info.get(rebuild._ATTACHED)
+            lots = scratch.exec_driver_sql("SELECT lot FROM ammo_stock").fetchall()
+            diffs = rebuild.compare(uow.conn, scratch)
+        finally:
+            scratch.close()
+        assert uow.repo.log_size() == before  # verify's own transaction did not move
+    assert ("L-8",) in lots and diffs == []

@@ -72,8 +72,9 @@ def db_restore(
 
             def progress(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:
-                    label = ("Verifying: hashing the log" if phase == "leaves" else
-                             "Verifying: replaying the log")
+                    label = {"leaves": "Verifying: hashing the log",
+                             "compare": "Verifying: comparing the projection"}.get(
+                                 phase, "Verifying: replaying the log")
                     tasks[phase] = bar.add_task(label, total=total)
                 bar.update(tasks[phase], completed=done)
 

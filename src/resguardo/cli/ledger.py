@@ -130,7 +130,8 @@ def verify_command(
 
             def progress(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:
-                    label = "Hashing the log" if phase == "leaves" else "Replaying the log"
+                    label = {"leaves": "Hashing the log", "projection": "Replaying the log",
+                             "compare": "Comparing the projection"}[phase]
                     tasks[phase] = bar.add_task(label, total=total)
                 bar.update(tasks[phase], completed=done)
 

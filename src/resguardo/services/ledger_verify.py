@@ -392,14 +392,17 @@ def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None
     report.projection = True
     size = max(report.size, 1)
     try:
-        scratch = rebuild.replay_log(
-            uow.conn,
-            progress=None if progress is None else (lambda n: progress("projection", n, size)))
+        scratch = rebuild.replay_log(uow.conn, progress=None if progress is None else (
+            lambda n: progress("projection", min(n, size), size)))
     except Exception as exc:  # noqa: BLE001 - a tampered log may break the replay: a finding
         report.add(Finding("projection", f"the log cannot be replayed into a projection: {exc}"))
         return
+    if progress is not None:
+        progress("projection", size, size)
     try:
-        diffs = rebuild.compare(uow.conn, scratch, limit=LISTED * 5)
+        diffs = rebuild.compare(
+            uow.conn, scratch, limit=LISTED * 5,
+            progress=None if progress is None else (lambda n, of: progress("compare", n, of)))
     finally:
         scratch.close()
     last_events = ledger_store.firearm_last_events(
@@ -414,5 +417,3 @@ def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None
         report.add(Finding("projection", f"projection row {diff}{written}: it disagrees with "
                            "the replayed log", None, None, False,
                            {**diff.as_dict(), "entry": entry}))
-    if progress is not None:
-        progress("projection", size, size)

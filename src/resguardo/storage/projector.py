@@ -207,6 +207,37 @@ def registered_row(position: int, at: str, p: dict) -> tuple:
 
 
 REGISTERED_SQL = _REGISTERED_SQL
+REGISTERED_COLUMNS = _REGISTERED_COLUMNS
+
+
+def _registered_source(source: object, payload: str, at: str, position: str) -> str:
+    if isinstance(source, firearm_state.Field):
+        return f"json_extract({payload}, '$.{source.name}')"
+    if source is firearm_state.AT:
+        return at
+    if source is firearm_state.POSITION:
+        return position
+    if source is None:
+        return "NULL"
+    if isinstance(source, int) and not isinstance(source, bool):
+        return str(source)
+    if isinstance(source, str):
+        return "'" + source.replace("'", "''") + "'"
+    raise ValueError(f"no SQL for a rule's source {source!r}")
+
+
+def registered_select(payload: str, at: str, position: str) -> str:
+    """``registered_row`` as SQLite expressions over an events row's columns (the names
+    given), in ``REGISTERED_SQL``'s order: the replay of a large registry on SQLite
+    inserts it with ``INSERT ... SELECT`` from the event rows, without a Python object per
+    weapon. On the payloads the application writes (canonical JSON, every field there)
+    ``json_extract`` gives the values ``registered_row`` gives, type for type."""
+    sources = [position, *[_registered_source(firearm_state.Field(c), payload, at, position)
+                           for c in _IDENTITY_COLUMNS],
+               *[_registered_source(_REGISTERED.sets[c], payload, at, position)
+                 for c in _REGISTERED.columns],
+               f"json_extract({payload}, '$.import_entry')"]
+    return ", ".join(sources)
 
 
 @handles("firearm.registered")

@@ -4,6 +4,11 @@ Both halves are bounded in memory whatever the size of the log: the events are r
 pages on the driver's cursor, the scratch projection is SQLite's private temporary
 database (on disk past its page cache, deleted when its connection closes), and the
 comparison walks both projections in primary-key order, holding one key's rows at a time.
+
+On a SQLite file most of the work stays inside SQLite: the live database is attached
+read only to the scratch one, runs of registrations (an imported registry: nearly the
+whole log) become rows with one ``INSERT ... SELECT`` each, and the rows that differ are
+found by a walk of each table with a primary-key lookup in the other.
 """
 
 from __future__ import annotations
@@ -133,18 +138,36 @@ def replay_log(log: Connection, *, progress: Callable[[int], None] | None = None
 
     Registrations in a row (an imported registry: nearly the whole log) are not made
     into ``Event`` objects one by one but turned straight into the projector's own row
-    (``projector.registered_row``) and inserted many at once, before any other event is
-    applied: the same rows in the same order as one insert each."""
+    and inserted many at once, before any other event is applied: the same rows in the
+    same order as one insert each. On a SQLite file the live database is attached (read
+    only) to the scratch one and SQLite itself makes those rows from the event rows
+    (``projector.registered_select``); the scratch connection keeps that read transaction
+    for ``compare``, which reads the live projection in it: the log replayed and the
+    projection compared are of one moment, even when a desk has committed since ``log``'s
+    transaction began. Elsewhere the event rows are read on ``log``'s cursor and each
+    registration made into ``projector.registered_row``.
+    """
     conn, apply = _scratch()
+    with conn.begin():
+        _SCRATCH.create_all(conn)
+    attached = _attach(log, conn, same_as_live=False)
+    if attached is not None:
+        try:
+            _replay_attached(attached, apply, progress, page)
+        except BaseException:
+            _detach(attached)
+            conn.close()
+            raise
+        conn.info[_ATTACHED] = True
+        return conn
     row_of, insert, loads = projector.registered_row, projector.REGISTERED_SQL, json.loads
     dbapi = driver_connection(conn)
     n = 0
     with conn.begin():
-        _SCRATCH.create_all(conn)
         for rows in _pages(log, page):
             registered: list[tuple] = []
             for row in rows:
-                if row[1] == "firearm.registered":
+                if row[1] == _REGISTERED:
                     registered.append(row_of(row[0], row[2], loads(row[11])))
                     continue
                 if registered:
@@ -157,6 +180,55 @@ def replay_log(log: Connection, *, progress: Callable[[int], None] | None = None
             if progress is not None and n // 4096 > before // 4096:
                 progress(n)
     return conn
+
+
+_REGISTERED = "firearm.registered"
+_ATTACHED = "resguardo.live_attached"
+"""Set in a scratch connection's info while the live database is attached to it."""
+REGISTERED_RUN = 65_536
+"""Registrations inserted per statement on SQLite (the progress moves between them)."""
+# SQLite's JSON functions end a string at an escaped NUL (\u0000) where Python keeps it:
+# a registration holding one is applied here like any other entry.
+_ESCAPED_NUL = "instr(payload, '\\u0000') > 0"
+_OTHERS = (f"SELECT {_EVENT_COLUMNS} FROM live.events WHERE position >= ? "
+           f"AND (type != '{_REGISTERED}' OR {_ESCAPED_NUL}) ORDER BY position LIMIT ?")
+_REGISTER_RUN = (
+    f"INSERT INTO main.firearms ({', '.join(projector.REGISTERED_COLUMNS)}) SELECT {projector.registered_select('payload', 'at', 'position')} FROM live.events "
+    f"WHERE position >= ? AND position < ? AND type = '{_REGISTERED}' AND NOT {_ESCAPED_NUL} "
+    "ORDER BY position")
+
+
+def _replay_attached(db: sqlite3.Connection, apply: Callable[[Event], None],
+                     progress: Callable[[int], None] | None, page: int) -> None:
+    """Replay the attached live log into the scratch database of `db`: the entries that
+    are not registrations are read a page at a time and applied one by one; every run of
+    registrations between them is one ``INSERT ... SELECT`` per `REGISTERED_RUN`."""
+    end = db.execute("SELECT max(position) + 1 FROM live.events").fetchone()[0] or 0
+    loads = json.loads
+
+    def register(lo: int, hi: int) -> None:
+        """Insert the registrations at positions lo..hi-1 (nothing else is there)."""
+        while lo < hi:
+            step = min(hi, lo + REGISTERED_RUN)
+            db.execute(_REGISTER_RUN, (lo, step))
+            lo = step
+            if progress is not None:
+                progress(lo)
+
+    position = 0
+    while True:
+        rows = db.execute(_OTHERS, (position, page)).fetchall()
+        for row in rows:
+            if type(row[0]) is not int:  # a position SQLite could not keep as a rowid
+                raise ValueError(f"an event row sits at position {row[0]!r}")
+            register(position, row[0])
+            apply(_event(row, loads(row[11])))
+            position = row[0] + 1
+        if progress is not None and rows:
+            progress(position)
+        if len(rows) < page:
+            break
+    register(position, end)
 
 
 def _scratch() -> tuple[Connection, Callable[[Event], None]]:
@@ -270,23 +342,42 @@ def _differences(table: Table, live: Connection, replayed: Connection) -> Iterat
         lo = min((k for k in (a.next_key(hi), b.next_key(hi)) if k is not None), default=None)
 
 
-def compare(live: Connection, replayed: Connection, limit: int = 1000) -> list[Difference]:
-    """Every row (up to ``limit``) where the live projection and the replay disagree."""
+def compare(live: Connection, replayed: Connection, limit: int = 1000, *,
+            progress: Callable[[int, int], None] | None = None) -> list[Difference]:
+    """Every row (up to ``limit``) where the live projection and the replay disagree;
+    `progress` is told (tables compared, tables) after each table.
+
+    A scratch database ``replay_log`` left attached to the live one is compared in that
+    same read transaction (and detached); otherwise the live SQLite file is attached now
+    when it can be, or both are read a window at a time."""
     found: list[Difference] = []
-    attached = _attach(live, replayed)
+    if replayed.info.pop(_ATTACHED, False):
+        attached: sqlite3.Connection | None = driver_connection(replayed)
+    else:
+        attached = _attach(live, replayed)
     try:
-        for table in t.PROJECTION:
+        for n, table in enumerate(t.PROJECTION, 1):
             differences = (_set_differences(table, attached, limit + 1) if attached is not None
                            else _differences(table, live, replayed))
             for difference in differences:
                 found.append(difference)
                 if len(found) >= limit:
                     return found
+            if progress is not None:
+                progress(n, len(t.PROJECTION))
         return found
     finally:
         if attached is not None:
-            attached.execute("ROLLBACK")
-            attached.execute("DETACH DATABASE live")
+            _detach(attached)
+
+
+def _detach(db: sqlite3.Connection) -> None:
+    """End the read transaction on the attached live database and detach it. COMMIT, not
+    ROLLBACK: the transaction also holds the replay's writes to the scratch database,
+    whose journal is off (a rollback there is undefined); the live one is read only."""
+    if db.in_transaction:
+        db.execute("COMMIT")
+    db.execute("DETACH DATABASE live")
 
 
 def _snapshot(cursor: Any, schema: str) -> tuple:
@@ -297,12 +388,20 @@ def _snapshot(cursor: Any, schema: str) -> tuple:
                                 f"(SELECT count(*) FROM {schema}.events)").fetchone())
 
 
-def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None:
+def _attach(live: Connection, replayed: Connection, *, same_as_live: bool = True
+            ) -> sqlite3.Connection | None:
     """The scratch projection's driver connection with the live SQLite database attached
-    (read only) as ``live`` in a read transaction that sees what ``live`` sees, so that
-    SQLite itself finds the rows that differ; None where that cannot be (PostgreSQL, an
-    in-memory database, a write committed since ``live``'s transaction began): the rows
-    are then compared here, a window at a time."""
+    (read only) as ``live`` in a read transaction, so that SQLite itself reads the log or
+    finds the rows that differ; None where that cannot be (PostgreSQL, an in-memory
+    database, a file SQLite cannot open a second time): the log is then read and the rows
+    compared on ``live``'s own connection.
+
+    With `same_as_live` the transaction must see what ``live``'s sees (None if a write was
+    committed since that began): a scratch projection replayed on ``live`` is compared
+    with the state it was replayed from. Without it (``replay_log``, which replays the
+    attached log and leaves the transaction for ``compare``) the transaction sees the
+    newest state: the log and the projection it is compared with are read in the same
+    transaction, whatever a desk commits meanwhile."""
     path = live.engine.url.database
     if live.dialect.name != "sqlite" or not path or path == ":memory:" or "?" in path:
         return None
@@ -316,11 +415,14 @@ def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None
         return None
     try:
         scratch.execute("BEGIN")
-        cursor = driver_connection(live).cursor()
-        try:
-            same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
-        finally:
-            cursor.close()
+        if same_as_live:
+            cursor = driver_connection(live).cursor()
+            try:
+                same = _snapshot(scratch, "live") == _snapshot(cursor, "main")
+            finally:
+                cursor.close()
+        else:  # the first read sets what the transaction sees
+            same = scratch.execute("SELECT count(*) FROM live.log_head").fetchone() is not None
     except sqlite3.Error:
         same = False
     if not same:
@@ -334,17 +436,32 @@ def _attach(live: Connection, replayed: Connection) -> sqlite3.Connection | None
 def _set_differences(table: Table, db: sqlite3.Connection, limit: int
                      ) -> Iterator[Difference]:
     """The rows of `table` that differ between the attached live projection and the
-    scratch one, found by SQLite (``EXCEPT`` both ways: a row is the same only when every
-    value is, of the same type, compared byte for byte), the first `limit` of each side
-    in key order, then paired by key."""
-    columns = ", ".join(f"{c.name} COLLATE BINARY" for c in table.columns)
-    order = ", ".join(str(n) for n, c in enumerate(table.columns, 1) if c.primary_key)
+    scratch one, found by SQLite: the rows of each side that the other side has no
+    identical row for (a row is the same only when every value is, of the same type,
+    compared byte for byte), the first `limit` of each side in key order, then paired by
+    key.
+
+    Each side is one walk of its table with a primary-key lookup in the other per row
+    (what ``EXCEPT`` both ways finds, without sorting both tables into temporary
+    indexes): both tables have the same primary key, so an identical row can only be the
+    one with the same key. The values are compared as they are stored: a unary ``+``
+    leaves a column without affinity, so SQLite converts neither side, and ``IS`` holds
+    nulls equal, as ``EXCEPT`` does."""
+    names = [c.name for c in table.columns]
+    keys = [c.name for c in table.columns if c.primary_key]
+    order = ", ".join(f"x.{k}" for k in keys)
     sides = []
     for left, right in (("live", "main"), ("main", "live")):
+        # the key columns unaltered (the lookup uses the key's index; both sides have the
+        # declared type of the key, so neither is converted), the rest without affinity
+        same = " AND ".join([f"y.{k} IS x.{k}" for k in keys]
+                            + [f"+y.{c} IS +x.{c} COLLATE BINARY" for c in names
+                               if c not in keys])
+        columns = ", ".join(f"x.{c}" for c in names)
         sides.append(db.execute(
-            f"SELECT * FROM (SELECT {columns} FROM {left}.{table.name} EXCEPT "
-            f"SELECT {columns} FROM {right}.{table.name}) ORDER BY {order} LIMIT ?",
-            (limit,)).fetchall())
+            f"SELECT {columns} FROM {left}.{table.name} AS x WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {right}.{table.name} AS y WHERE {same}) ORDER BY {order} "
+            "LIMIT ?", (limit,)).fetchall())
     extra, missing = sides
     key_at = [n for n, c in enumerate(table.columns) if c.primary_key]
 
