@@ -186,7 +186,7 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
         data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
     new = registry.register_firearm(agency, data, location.id, uow.now().date())
     uow.lock()
-    holder = uow.repo.firearm_holder_anywhere(new.payload["make_key"], new.payload["serial_key"])
+    holder = uow.repo.firearm_holder_unscoped(new.payload["make_key"], new.payload["serial_key"])
     if holder is not None:
         where = ("this agency" if holder == agency.id
                  else f"another agency ({uow.repo.org_unscoped(holder).code})")

@@ -13,8 +13,10 @@ from resguardo.domain.inspections import Inspection, InspectionState
 from resguardo.domain.people import stored
 from resguardo.domain.reconciliation import RegistryEntry
 from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.repositories import Repositories
+from resguardo.storage.scoped import Scope
 
 
 def _inspection(row: Any) -> Inspection:
@@ -82,8 +84,8 @@ def scan_counts(repo: Repositories, inspection_id: int) -> tuple[int, int]:
 def registry_for(repo: Repositories, inspection: Inspection) -> list[RegistryEntry]:
     """The agency's books for the count: every weapon, or those stored at the scoped locations."""
     f, loc, off = t.firearms.c, t.locations.c, t.officers.c
-    stmt = (select(f.serial, f.make, f.model, f.calibre, f.kind, f.status,
-                   loc.code.label("location"), off.badge)
+    stmt = (scoped.firearms(repo.scope, f.serial, f.make, f.model, f.calibre, f.kind, f.status,
+                            loc.code.label("location"), off.badge)
             .outerjoin(t.locations, loc.id == f.location_id)
             .outerjoin(t.officers, off.id == f.custodian_id)
             .where(f.agency_id == inspection.agency_id).order_by(f.id))
@@ -96,16 +98,19 @@ def registry_for(repo: Repositories, inspection: Inspection) -> list[RegistryEnt
                           calibre=r.calibre) for r in repo.conn.execute(stmt)]
 
 
-def others_with_keys(repo: Repositories, agency_id: int,
-                     keys: Iterable[str]) -> list[RegistryEntry]:
-    """Weapons of other agencies whose serial keys were scanned (they are ``foreign``)."""
+def others_with_keys_unscoped(repo: Repositories, agency_id: int,
+                              keys: Iterable[str]) -> list[RegistryEntry]:
+    """Weapons of other agencies whose serial keys were scanned (they are ``foreign``).
+
+    Unscoped on purpose (reviewed): a revista that finds another agency's weapon says
+    whose it is, whoever counts; only the serials scanned at the count are looked up."""
     wanted = sorted(set(keys))
     if not wanted:
         return []
     f, o = t.firearms.c, t.organizations.c
     out: list[RegistryEntry] = []
     for start in range(0, len(wanted), 500):
-        stmt = (select(f.serial, f.make, f.status, o.code)
+        stmt = (scoped.firearms(Scope(None), f.serial, f.make, f.status, o.code)
                 .join(t.organizations, o.id == f.agency_id)
                 .where(f.agency_id != agency_id, f.serial_key.in_(wanted[start:start + 500])))
         out.extend(RegistryEntry(serial=r.serial, make=r.make, status=FirearmStatus(r.status),
@@ -200,10 +205,14 @@ def open_findings(repo: Repositories) -> list[dict]:
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
 
 
-def agency_entries(repo: Repositories, agency_id: int, after: int, before: int | None,
-                   types: Iterable[str], *, limit: int) -> tuple[list[dict], int]:
+def agency_entries_unscoped(repo: Repositories, agency_id: int, after: int, before: int | None,
+                            types: Iterable[str], *, limit: int) -> tuple[list[dict], int]:
     """Entries of these types at an agency strictly between two log positions (the first
-    ``limit`` of them, and how many there are)."""
+    ``limit`` of them, and how many there are).
+
+    Unscoped on purpose (reviewed): the caller shows them only to whom may see the
+    inspection (``visible_to``); each entry names its weapon by serial, even one since
+    transferred to an agency outside the viewer's scope."""
     e = t.events.c
     cond = [e.type.in_(sorted(set(types))), e.position > after, e.org_id == agency_id]
     if before is not None:
@@ -267,8 +276,9 @@ def annex_books(repo: Repositories, inspection: Inspection) -> list[dict[str, An
     """The weapons on the books for the count (as ``registry_for``) with what the acta's
     annex prints of each: kind, calibre, folio, where it is and who holds it."""
     f, loc, off = t.firearms.c, t.locations.c, t.officers.c
-    stmt = (select(f.serial, f.serial_key, f.make, f.model, f.calibre, f.kind, f.folio,
-                   f.status, loc.code.label("location"), off.badge, off.name.label("holder"))
+    stmt = (scoped.firearms(repo.scope, f.serial, f.serial_key, f.make, f.model, f.calibre,
+                            f.kind, f.folio, f.status, loc.code.label("location"), off.badge,
+                            off.name.label("holder"))
             .outerjoin(t.locations, loc.id == f.location_id)
             .outerjoin(t.officers, off.id == f.custodian_id)
             .where(f.agency_id == inspection.agency_id).order_by(f.id))

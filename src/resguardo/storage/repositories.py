@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import (
@@ -25,9 +25,11 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.licences import LicenceRef
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import DEFAULT_ZONE, parse_date, parse_instant
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import EventQueries
 from resguardo.storage.fast import Raw
+from resguardo.storage.scoped import Scope
 
 
 def org_from_row(row: Any) -> Organization:
@@ -76,34 +78,14 @@ class Repositories(EventQueries):
         self.conn = conn
         self.actor = actor
         self.raw = Raw(conn)
-        self._scope_args: tuple[Any, ...]
-        if actor is None:
-            self._scope_sql, self._scope_args = "", ()
-        elif actor.scope.kind == OrgKind.AGENCY:
-            self._scope_sql, self._scope_args = " AND agency_id = ?", (actor.scope.id,)
-        else:
-            tree = "agency_id IN (SELECT id FROM organizations WHERE path LIKE ?)"
-            overseen = actor.overseen_ids
-            if overseen:
-                marks = ", ".join("?" * len(overseen))
-                self._scope_sql = f" AND ({tree} OR agency_id IN ({marks}))"
-            else:
-                self._scope_sql = f" AND {tree}"
-            self._scope_args = (actor.scope.path + "%", *overseen)
+        self.scope = Scope(actor)
+        self._scope_sql, self._scope_args = self.scope.sql, self.scope.args
 
     # --- scope ---------------------------------------------------------------------
 
     def in_scope(self, org_col: ColumnElement) -> ColumnElement[bool]:
         """A clause true for rows whose organization lies in the actor's scope."""
-        if self.actor is None:
-            return true()
-        scope = self.actor.scope
-        if scope.kind == OrgKind.AGENCY:
-            return org_col == scope.id
-        sub = select(t.organizations.c.id).where(t.organizations.c.path.startswith(scope.path))
-        if self.actor.overseen:
-            return or_(org_col.in_(sub), org_col.in_(self.actor.overseen_ids))
-        return org_col.in_(sub)
+        return self.scope.of(org_col)
 
     # --- organizations ------------------------------------------------------------------
 
@@ -238,38 +220,48 @@ class Repositories(EventQueries):
     # --- officers -----------------------------------------------------------------------
 
     def officer(self, agency_id: int, badge: str) -> Officer:
-        row = self.raw.first("SELECT * FROM officers WHERE agency_id = ? AND badge = ?"
-                             + self._scope_sql,
-                             (agency_id, badge.strip().upper(), *self._scope_args))
+        row = self.raw.first(*scoped.officers_sql(self.scope, "agency_id = ? AND badge = ?",
+                                                  (agency_id, badge.strip().upper())))
         if row is None:
             raise NotFound(f"officer with badge {badge} not found in this agency", badge=badge)
         return officer_from_row(row)
 
     def officer_by_id(self, officer_id: int) -> Officer:
-        c = t.officers.c
-        row = self.conn.execute(select(t.officers).where(
-            c.id == officer_id, self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.officers(self.scope)
+                                .where(t.officers.c.id == officer_id)).first()
         if row is None:
             raise NotFound("officer not found")
         return officer_from_row(row)
 
     def officers_by_id(self, ids: Sequence[int | None]) -> dict[int, Officer]:
+        """Officers in scope by id (the custodians of weapons in scope, say)."""
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        rows = self.conn.execute(select(t.officers).where(t.officers.c.id.in_(wanted)))
+        rows = self.conn.execute(scoped.officers(self.scope).where(t.officers.c.id.in_(wanted)))
+        return {r.id: officer_from_row(r) for r in rows}
+
+    def officers_by_id_unscoped(self, ids: Sequence[int | None]) -> dict[int, Officer]:
+        """Officers by id wherever they serve (reviewed): the officers named by entries the
+        viewer may already read, such as the custody history of a weapon that came from
+        another agency, or a trace's chain of custody. Callers pass only ids taken from
+        such entries."""
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = self.conn.execute(scoped.officers(Scope(None)).where(t.officers.c.id.in_(wanted)))
         return {r.id: officer_from_row(r) for r in rows}
 
     def badge_taken(self, agency_id: int, badge: str) -> bool:
         c = t.officers.c
-        return self.conn.execute(select(c.id).where(
+        return self.conn.execute(scoped.officers(self.scope, c.id).where(
             c.agency_id == agency_id, c.badge == badge.strip().upper())).first() is not None
 
     def agency_badges(self, agency_id: int) -> set[str]:
         """Every badge the agency's officers hold (upper case)."""
         c = t.officers.c
         return {row[0] for row in self.conn.execute(
-            select(c.badge).where(c.agency_id == agency_id))}
+            scoped.officers(self.scope, c.badge).where(c.agency_id == agency_id))}
 
     def badges_taken(self, agency_id: int, badges: list[str]) -> set[str]:
         """Which of these badges (upper case) the agency's officers already hold."""
@@ -277,40 +269,39 @@ class Repositories(EventQueries):
         taken: set[str] = set()
         for start in range(0, len(badges), 1000):
             chunk = badges[start:start + 1000]
-            taken.update(row[0] for row in self.conn.execute(select(c.badge).where(
-                c.agency_id == agency_id, c.badge.in_(chunk))))
+            taken.update(row[0] for row in self.conn.execute(scoped.officers(
+                self.scope, c.badge).where(c.agency_id == agency_id, c.badge.in_(chunk))))
         return taken
 
     def officers(self, *, agency_id: int | None = None, status: str | None = None,
                  offset: int = 0, limit: int = 100) -> Page:
         c = t.officers.c
-        cond = [self.in_scope(c.agency_id)]
+        stmt = scoped.officers(self.scope)
         if agency_id is not None:
-            cond.append(c.agency_id == agency_id)
+            stmt = stmt.where(c.agency_id == agency_id)
         if status:
-            cond.append(c.status == status)
-        total = self.conn.execute(select(func.count()).select_from(t.officers).where(*cond)).scalar_one()
-        rows = self.conn.execute(select(t.officers).where(*cond)
-                                 .order_by(c.agency_id, c.badge).offset(offset).limit(limit))
+            stmt = stmt.where(c.status == status)
+        total = self.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = self.conn.execute(stmt.order_by(c.agency_id, c.badge).offset(offset).limit(limit))
         return Page([officer_from_row(r) for r in rows], total, offset, limit)
 
     def weapons_held(self, officer_id: int) -> list[Firearm]:
         c = t.firearms.c
-        rows = self.conn.execute(select(t.firearms).where(c.custodian_id == officer_id,
-                                                          c.status == "issued"))
+        rows = self.conn.execute(scoped.firearms(self.scope).where(
+            c.custodian_id == officer_id, c.status == "issued"))
         return [firearm_from_row(r) for r in rows]
 
     def calibre_counts(self) -> list[tuple[str, int]]:
         """Each calibre as stored on the weapons in scope, with how many weapons carry it."""
         c = t.firearms.c
-        rows = self.conn.execute(select(c.calibre, func.count()).where(self.in_scope(c.agency_id))
+        rows = self.conn.execute(scoped.firearms(self.scope, c.calibre, func.count())
                                  .group_by(c.calibre).order_by(c.calibre))
         return [(r[0], int(r[1])) for r in rows]
 
     def weapons_of_record(self, officer_id: int) -> list[Firearm]:
         """The officer's weapons of record (arma de cargo), whatever their status."""
         c = t.firearms.c
-        rows = self.conn.execute(select(t.firearms).where(c.record_officer_id == officer_id)
+        rows = self.conn.execute(scoped.firearms(self.scope).where(c.record_officer_id == officer_id)
                                  .order_by(c.make, c.serial))
         return [firearm_from_row(r) for r in rows]
 
@@ -328,12 +319,12 @@ class Repositories(EventQueries):
 
     def firearm(self, serial: str, make: str | None = None) -> Firearm:
         """The firearm with this serial (and make, when several makes share it) in scope."""
-        sql = "SELECT * FROM firearms WHERE serial_key = ?" + self._scope_sql
-        args: tuple = (serial_key(serial), *self._scope_args)
+        where = "serial_key = ?"
+        args: tuple[str, ...] = (serial_key(serial),)
         if make:
-            sql += " AND make_key = ?"
-            args += (make_key(make),)
-        rows = self.raw.rows(sql + " LIMIT 3", args)
+            where, args = "serial_key = ? AND make_key = ?", (*args, make_key(make))
+        sql, params = scoped.firearms_sql(self.scope, where, args)
+        rows = self.raw.rows(sql + " LIMIT 3", params)
         if not rows:
             raise NotFound(f"firearm {serial} not found", serial=serial)
         if len(rows) > 1:
@@ -344,17 +335,18 @@ class Repositories(EventQueries):
         return firearm_from_row(rows[0])
 
     def firearm_by_id(self, firearm_id: int) -> Firearm:
-        c = t.firearms.c
-        row = self.conn.execute(select(t.firearms).where(
-            c.id == firearm_id, self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.firearms(self.scope)
+                                .where(t.firearms.c.id == firearm_id)).first()
         if row is None:
             raise NotFound("firearm not found")
         return firearm_from_row(row)
 
-    def firearm_holder_anywhere(self, make_key_: str, serial_key_: str) -> int | None:
-        """The agency holding (make, serial) anywhere in the system (uniqueness is global)."""
+    def firearm_holder_unscoped(self, make_key_: str, serial_key_: str) -> int | None:
+        """The agency holding (make, serial) anywhere in the system (reviewed: a weapon's
+        identity is unique nationally, so registering one checks every agency; only
+        whether it is taken, and by whom, is told)."""
         c = t.firearms.c
-        row = self.conn.execute(select(c.agency_id).where(
+        row = self.conn.execute(scoped.firearms(Scope(None), c.agency_id).where(
             c.make_key == make_key_, c.serial_key == serial_key_)).first()
         return None if row is None else int(row.agency_id)
 
@@ -364,7 +356,7 @@ class Repositories(EventQueries):
                        custodian_id: int | None = None, search: str | None = None,
                        exact_serial: str | None = None) -> Select:
         c = t.firearms.c
-        cond: list[ColumnElement[bool]] = [self.in_scope(c.agency_id)]
+        cond: list[ColumnElement[bool]] = []
         if exact_serial:
             cond.append(c.serial_key == serial_key(exact_serial))
         if agency_id is not None:
@@ -385,7 +377,7 @@ class Repositories(EventQueries):
             key = serial_key(search)
             cond.append(or_(c.serial_key.contains(key, autoescape=True),
                             c.folio == search.strip()))
-        return select(t.firearms).where(and_(*cond))
+        return scoped.firearms(self.scope).where(*cond)
 
     def firearms(self, *, offset: int = 0, limit: int = 100, order: str = "serial",
                  **filters: Any) -> Page:
@@ -403,16 +395,16 @@ class Repositories(EventQueries):
 
     def status_counts(self) -> dict[tuple[int, str], int]:
         c = t.firearms.c
-        rows = self.conn.execute(select(c.agency_id, c.status, func.count())
-                                 .where(self.in_scope(c.agency_id)).group_by(c.agency_id, c.status))
+        rows = self.conn.execute(scoped.firearms(self.scope, c.agency_id, c.status, func.count())
+                                 .group_by(c.agency_id, c.status))
         return {(r[0], r[1]): r[2] for r in rows}
 
     # --- loss reports and requests ---------------------------------------------------------------
 
     def open_loss_report(self, firearm_id: int) -> dict:
         c = t.loss_reports.c
-        row = self.conn.execute(select(t.loss_reports).where(
-            c.firearm_id == firearm_id, c.recovered_at.is_(None), self.in_scope(c.agency_id))
+        row = self.conn.execute(scoped.loss_reports(self.scope).where(
+            c.firearm_id == firearm_id, c.recovered_at.is_(None))
             .order_by(c.id.desc())).first()
         if row is None:
             raise NotFound("no open loss or theft report for this firearm")
@@ -421,35 +413,31 @@ class Repositories(EventQueries):
     def last_loss_report(self, firearm_id: int) -> dict:
         """The weapon's latest loss or theft report, recovered or not."""
         c = t.loss_reports.c
-        row = self.conn.execute(select(t.loss_reports).where(
-            c.firearm_id == firearm_id, self.in_scope(c.agency_id))
-            .order_by(c.id.desc())).first()
+        row = self.conn.execute(scoped.loss_reports(self.scope).where(c.firearm_id == firearm_id)
+                                .order_by(c.id.desc())).first()
         if row is None:
             raise NotFound("no loss or theft report for this firearm")
         return dict(row._mapping)
 
     def loss_reports(self, *, open_only: bool = False) -> list[dict]:
         c = t.loss_reports.c
-        stmt = select(t.loss_reports, t.firearms.c.serial, t.firearms.c.make).join(
-            t.firearms, t.firearms.c.id == c.firearm_id).where(self.in_scope(c.agency_id))
+        stmt = scoped.loss_reports(self.scope, t.loss_reports, t.firearms.c.serial,
+                                   t.firearms.c.make)
         if open_only:
             stmt = stmt.where(c.recovered_at.is_(None))
         return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
 
     def pending_request(self, firearm_id: int, kind: str) -> dict:
         c = t.requests.c
-        row = self.conn.execute(select(t.requests).where(
-            c.firearm_id == firearm_id, c.kind == kind, c.state == "pending",
-            self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.requests(self.scope, side="from").where(
+            c.firearm_id == firearm_id, c.kind == kind, c.state == "pending")).first()
         if row is None:
             raise NotFound(f"no pending {kind} request for this firearm")
         return dict(row._mapping)
 
     def requests(self, state: str | None = "pending") -> list[dict]:
         c = t.requests.c
-        stmt = select(t.requests, t.firearms.c.serial, t.firearms.c.make).join(
-            t.firearms, t.firearms.c.id == c.firearm_id).where(
-            or_(self.in_scope(c.agency_id), self.in_scope(c.to_agency_id)))
+        stmt = scoped.requests(self.scope, t.requests, t.firearms.c.serial, t.firearms.c.make)
         if state:
             stmt = stmt.where(c.state == state)
         return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
@@ -480,9 +468,9 @@ class Repositories(EventQueries):
 
     def ammo_held(self, agency_id: int | None = None) -> list[dict]:
         a, o = t.ammo_out.c, t.officers.c
-        stmt = (select(o.agency_id, o.badge, a.calibre, a.lot, a.quantity)
-                .join(t.officers, o.id == a.officer_id)
-                .where(self.in_scope(o.agency_id), a.quantity != 0)
+        stmt = (scoped.officers(self.scope, o.agency_id, o.badge, a.calibre, a.lot, a.quantity)
+                .join(t.ammo_out, o.id == a.officer_id)
+                .where(a.quantity != 0)
                 .order_by(o.agency_id, o.badge))
         if agency_id is not None:
             stmt = stmt.where(o.agency_id == agency_id)
@@ -492,22 +480,22 @@ class Repositories(EventQueries):
 
     def unnotified_losses(self) -> list[dict]:
         c, f, o = t.loss_reports.c, t.firearms.c, t.organizations.c
-        stmt = (select(c.id, c.agency_id, o.code.label("agency"), f.serial, f.make, c.stolen,
-                       c.reported_at)
-                .join(t.firearms, f.id == c.firearm_id).join(t.organizations, o.id == c.agency_id)
-                .where(c.notified_at.is_(None), c.recovered_at.is_(None),
-                       self.in_scope(c.agency_id)))
+        stmt = (scoped.loss_reports(self.scope, c.id, c.agency_id, o.code.label("agency"),
+                                    f.serial, f.make, c.stolen, c.reported_at)
+                .join(t.organizations, o.id == c.agency_id)
+                .where(c.notified_at.is_(None), c.recovered_at.is_(None)))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def issued_weapons(self) -> list[dict]:
         f, of, o = t.firearms.c, t.officers.c, t.organizations.c
-        stmt = (select(f.id.label("firearm_id"), f.agency_id, o.code.label("agency"), f.serial,
-                       f.make, of.badge, of.name.label("officer_name"),
-                       of.status.label("officer_status"), of.credential_expiry,
-                       of.qualification_expiry, f.status_since.label("issued_at"))
+        stmt = (scoped.firearms(self.scope, f.id.label("firearm_id"), f.agency_id,
+                                o.code.label("agency"), f.serial, f.make, of.badge,
+                                of.name.label("officer_name"), of.status.label("officer_status"),
+                                of.credential_expiry, of.qualification_expiry,
+                                f.status_since.label("issued_at"))
                 .join(t.officers, of.id == f.custodian_id)
                 .join(t.organizations, o.id == f.agency_id)
-                .where(f.status == "issued", self.in_scope(f.agency_id)))
+                .where(f.status == "issued"))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def acknowledged(self) -> set[str]:
