@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import NoResultFound
 
 from resguardo.domain.errors import NotFound
 from resguardo.domain.registry import FirearmInput, OfficerInput
@@ -66,10 +67,14 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         q2 = repo.officer(mun2.id, "Q2").id
         registered = ids["BER-B200"]  # a weapon's id is the position of its registration
     do(app, "armero2", custody.correct, registered, {"serial": "BER-B201"}, "error de captura")
+    done = do(app, "inspector", inspections.plan, "MUN2", clock.now.date())
+    do(app, "inspector", inspections.open_, done.position)
+    do(app, "inspector", inspections.close, done.position)
     planned = do(app, "inspector", inspections.plan, "MUN2", clock.now.date(), sealed=True)
     with app.read(None) as uow:
         revista = inspection_queries.get(uow.repo, planned.position)
     return {"mun2": mun2.id, "ids": ids, "q1": q1, "q2": q2, "revista": revista,
+            "closed": done.position,
             "b100": ids["BER-B100"], "b300": ids["BER-B300"], "b400": ids["BER-B400"],
             "b500": ids["BER-B500"]}
 
@@ -86,6 +91,9 @@ def _reads() -> dict[str, tuple[Read, Callable[[Any, dict[str, Any]], bool]]]:
     """name -> (the read, given MUN2's objects; whether its answer shows any of them)."""
     shows = lambda result, w: _mentions_mun2(result)  # noqa: E731
     agency_in = lambda result, w: w["mun2"] in {k[0] for k in result}  # noqa: E731
+    at_mun2 = lambda result, w: any(i.agency_id == w["mun2"] for i in result)  # noqa: E731
+    agency_is = lambda result, w: any(  # noqa: E731
+        row["agency_id"] == w["mun2"] for row in result)
     q = export_queries
     return {
         # weapons
@@ -148,6 +156,24 @@ def _reads() -> dict[str, tuple[Read, Callable[[Any, dict[str, Any]], bool]]]:
         "web transfers_pending": (lambda r, w: web_queries.transfers_pending(r), shows),
         "web transfer_in_transit": (lambda r, w: web_queries.transfer_in_transit(r, w["b400"]),
                                     lambda result, w: result is not None),
+        # revistas
+        "revista get": (lambda r, w: inspection_queries.get(r, w["revista"].id),
+                        lambda result, w: result is not None),
+        "revista get(closed)": (lambda r, w: inspection_queries.get(r, w["closed"]),
+                                lambda result, w: result is not None),
+        "revista details": (lambda r, w: inspection_queries.details(r, w["closed"]),
+                            lambda result, w: True),
+        "revista in_scope": (lambda r, w: inspection_queries.in_scope(r), at_mun2),
+        "revista planned_or_open": (lambda r, w: inspection_queries.planned_or_open(r),
+                                    lambda result, w: w["mun2"] in result),
+        "revista last_closed": (lambda r, w: inspection_queries.last_closed(r),
+                                lambda result, w: w["mun2"] in result),
+        "revista closed_before": (lambda r, w: inspection_queries.closed_before(
+            r, w["mun2"], w["revista"].id), lambda result, w: result != []),
+        "revista open_findings": (lambda r, w: inspection_queries.open_findings(r), agency_is),
+        "revista acta": (lambda r, w: r.acta(w["closed"]), lambda result, w: True),
+        "export finding_rows": (lambda r, w: list(q.finding_rows(r, agency_id=w["mun2"])),
+                                lambda result, w: result != []),
         "corrections correction_requests": (lambda r, w: correction_queries.correction_requests(
             r, w["mun2"], "2000-01-01", "2100-01-01"), lambda result, w: result != []),
     }
@@ -156,7 +182,7 @@ def _reads() -> dict[str, tuple[Read, Callable[[Any, dict[str, Any]], bool]]]:
 def _answer(read: Read, repo: Repositories, w: dict[str, Any]) -> tuple[bool, Any]:
     try:
         return True, read(repo, w)
-    except NotFound:
+    except (NotFound, NoResultFound):
         return False, None
 
 
@@ -222,3 +248,21 @@ def test_the_unscoped_reads_tell_only_what_they_are_reviewed_for(world, clock):
         # a revista that scans another agency's weapon says whose it is
         [other] = inspection_queries.others_with_keys_unscoped(repo, 0, [found.serial_key])
         assert (other.serial, other.agency) == ("BER-B100", "MUN2")
+
+
+@pytest.mark.parametrize("staff", ["armero2", "jefe2"])
+def test_the_inspected_agency_does_not_learn_of_a_sealed_revista_until_it_opens(
+        world, clock, staff):
+    w = _mun2_world(world, clock)
+    sealed = w["revista"].id
+    with world.read(staff) as uow:
+        repo = uow.repo
+        assert inspection_queries.get(repo, sealed) is None
+        assert sealed not in [i.id for i in inspection_queries.in_scope(repo)]
+        assert inspection_queries.planned_or_open(repo) == {}
+        assert inspection_queries.get(repo, w["closed"]) is not None   # a closed one it sees
+    with world.read("inspector") as uow:     # the inspectors see it
+        assert inspection_queries.get(uow.repo, sealed) is not None
+    do(world, "inspector", inspections.open_, sealed)
+    with world.read(staff) as uow:           # open: the agency is told, the count begins
+        assert inspection_queries.get(uow.repo, sealed) is not None

@@ -88,10 +88,9 @@ def finding_rows(repo: Repositories, *, agency_id: int | None = None,
                  resolution: str | None = None) -> Iterator[dict[str, Any]]:
     """Findings of closed inspections at agencies in scope, with the inspection's dates."""
     fi, i, o = t.inspection_findings.c, t.inspections.c, t.organizations.c
-    stmt = (select(t.inspection_findings, o.code.label("agency"), i.closed_at, i.planned_on)
-            .join(t.inspections, i.id == fi.inspection_id)
-            .join(t.organizations, o.id == fi.agency_id)
-            .where(repo.in_scope(fi.agency_id))
+    stmt = (scoped.inspections(repo.scope, t.inspection_findings, o.code.label("agency"),
+                               i.closed_at, i.planned_on)
+            .join(t.inspection_findings, i.id == fi.inspection_id)
             .order_by(o.code, fi.inspection_id, fi.seq))
     if agency_id is not None:
         stmt = stmt.where(fi.agency_id == agency_id)

@@ -32,34 +32,34 @@ def _inspection(row: Any) -> Inspection:
         present_by=parse_instant(row.present_by) if row.present_by else None)
 
 
-def _base():  # type: ignore[no-untyped-def]
-    i, o = t.inspections.c, t.organizations.c
-    return select(t.inspections, o.path).join(t.organizations, o.id == i.agency_id)
-
-
 def get(repo: Repositories, inspection_id: int) -> Inspection | None:
-    """The inspection by id, ignoring scope (callers apply ``visible_to``)."""
-    row = repo.conn.execute(_base().where(t.inspections.c.id == inspection_id)).first()
+    """The inspection by id, if the actor may know of it (``scoped.inspections``: in
+    scope, and not a sealed revista still planned at the actor's own agency)."""
+    row = repo.conn.execute(scoped.inspections(repo.scope)
+                            .where(t.inspections.c.id == inspection_id)).first()
     return None if row is None else _inspection(row)
 
 
 def in_scope(repo: Repositories, state: str | None = None) -> list[Inspection]:
     i = t.inspections.c
-    stmt = _base().where(repo.in_scope(i.agency_id)).order_by(i.id.desc())
+    stmt = scoped.inspections(repo.scope).order_by(i.id.desc())
     if state:
         stmt = stmt.where(i.state == state)
     return [_inspection(r) for r in repo.conn.execute(stmt)]
 
 
 def open_at(repo: Repositories, agency_id: int) -> Inspection | None:
-    """The inspection open at an agency, if any (checked before every custody movement)."""
-    found = repo.raw.scalar("SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'",
-                            (agency_id,))
-    return None if found is None else get(repo, int(found))
+    """The inspection open at an agency in scope, if any (the custody movements' freeze
+    reads it unscoped: ``UnitOfWork.open_inspection``)."""
+    i = t.inspections.c
+    row = repo.conn.execute(scoped.inspections(repo.scope).where(
+        i.agency_id == agency_id, i.state == "open")).first()
+    return None if row is None else _inspection(row)
 
 
 def details(repo: Repositories, inspection_id: int) -> dict:
-    row = repo.conn.execute(select(t.inspections).where(t.inspections.c.id == inspection_id)).one()
+    row = repo.conn.execute(scoped.inspections(repo.scope, t.inspections)
+                            .where(t.inspections.c.id == inspection_id)).one()
     return dict(row._mapping)
 
 
@@ -194,11 +194,11 @@ def findings_with_key(repo: Repositories, inspection_id: int, key: str) -> list[
 def open_findings(repo: Repositories) -> list[dict]:
     """Per closed inspection in scope: its findings not yet closed, by state and kind."""
     c, o, i = t.inspection_findings.c, t.organizations.c, t.inspections.c
-    stmt = (select(c.inspection_id, c.agency_id, o.code.label("agency"), i.closed_at,
-                   i.present_by, c.state, c.kind, func.count().label("n"))
-            .join(t.organizations, o.id == c.agency_id)
-            .join(t.inspections, i.id == c.inspection_id)
-            .where(c.actionable.is_(True), c.state != "closed", repo.in_scope(c.agency_id))
+    stmt = (scoped.inspections(repo.scope, c.inspection_id, c.agency_id, o.code.label("agency"),
+                               i.closed_at, i.present_by, c.state, c.kind,
+                               func.count().label("n"))
+            .join(t.inspection_findings, i.id == c.inspection_id)
+            .where(c.actionable.is_(True), c.state != "closed")
             .group_by(c.inspection_id, c.agency_id, o.code, i.closed_at, i.present_by, c.state,
                       c.kind)
             .order_by(c.inspection_id))
@@ -249,7 +249,7 @@ def witness_record(repo: Repositories, inspection_id: int) -> dict | None:
 def closed_before(repo: Repositories, agency_id: int, inspection_id: int) -> list[tuple[int, str]]:
     """(id, closed_at) of the agency's inspections closed before this one was planned."""
     i = t.inspections.c
-    rows = repo.conn.execute(select(i.id, i.closed_at).where(
+    rows = repo.conn.execute(scoped.inspections(repo.scope, i.id, i.closed_at).where(
         i.agency_id == agency_id, i.state == "closed", i.id < inspection_id))
     return [(int(r.id), str(r.closed_at)) for r in rows]
 
@@ -257,9 +257,8 @@ def closed_before(repo: Repositories, agency_id: int, inspection_id: int) -> lis
 def last_closed(repo: Repositories) -> dict[int, str]:
     """{agency id: when its last inspection closed}, for the agencies in scope."""
     i = t.inspections.c
-    rows = repo.conn.execute(select(i.agency_id, func.max(i.closed_at))
-                             .where(i.state == "closed", repo.in_scope(i.agency_id))
-                             .group_by(i.agency_id))
+    rows = repo.conn.execute(scoped.inspections(repo.scope, i.agency_id, func.max(i.closed_at))
+                             .where(i.state == "closed").group_by(i.agency_id))
     return {int(a): str(at) for a, at in rows}
 
 

@@ -566,6 +566,7 @@ class Repositories(EventQueries):
         """The stored acta and the hash recorded by the closing entry."""
         pdf = self.conn.execute(select(t.inspection_actas.c.pdf).where(
             t.inspection_actas.c.inspection_id == inspection_id)).scalar_one()
-        recorded = self.conn.execute(select(t.inspections.c.acta_sha256).where(
-            t.inspections.c.id == inspection_id)).scalar_one()
+        i = t.inspections.c
+        recorded = self.conn.execute(scoped.inspections(self.scope, i.acta_sha256)
+                                     .where(i.id == inspection_id)).scalar_one()
         return bytes(pdf), recorded

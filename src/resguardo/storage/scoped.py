@@ -1,8 +1,8 @@
 """The one scoped base query of each aggregate: every read of it starts here.
 
 A read of a weapon, an officer, a loss or theft report or a request begins with
-``firearms(scope, ...)``, ``officers(scope, ...)``, ``loss_reports(scope, ...)``
-or ``requests(scope, ...)`` and narrows that statement; none writes its own
+``firearms(scope, ...)``, ``officers(scope, ...)``, ``loss_reports(scope, ...)``,
+``requests(scope, ...)`` or ``inspections(scope, ...)`` and narrows that statement; none writes its own
 ``select`` over the aggregate's table, so no read can forget the actor's scope.
 The few reads that deliberately ignore scope are named ``..._unscoped`` (or live
 in a module that is the system's own: the projector, the ledger, the import's
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, true
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import OrgKind
@@ -152,10 +152,28 @@ def requests(scope: Scope, *columns: Any, side: Side = "either") -> Select:
             .where(cond))
 
 
+def inspections(scope: Scope, *columns: Any) -> Select:
+    """Revistas at agencies in scope, joined to their agency (``columns`` may name its
+    ``path``; whole rows come with it): every read of an inspection starts here.
+
+    A sealed revista not yet open is not there for the inspected agency's own staff
+    (``domain.inspections.visible_to``): the agency must not learn of it before the
+    inspectors arrive."""
+    i, o = t.inspections, t.organizations
+    stmt = (select(*(columns or (i, o.c.path))).select_from(i).join(o, o.c.id == i.c.agency_id)
+            .where(scope.of(i.c.agency_id)))
+    actor = scope.actor
+    if actor is not None:
+        stmt = stmt.where(~and_(i.c.sealed.is_(True), i.c.state == "planned",
+                                i.c.agency_id == actor.scope.id))
+    return stmt
+
+
 #: aggregate -> its table and its base; what ``tests/unit/test_scoped_reads.py`` checks
 BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "firearms": ("firearms", ("firearms", "firearms_sql")),
     "officers": ("officers", ("officers", "officers_sql")),
     "loss_reports": ("loss_reports", ("loss_reports",)),
     "requests": ("requests", ("requests",)),
+    "inspections": ("inspections", ("inspections",)),
 }

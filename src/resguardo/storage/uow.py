@@ -31,7 +31,10 @@ _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
 #: Seconds a long write taken in slices lets waiting writers go first, at most, before its
 #: next slice (``UnitOfWork.resume``): a steady stream of them never starves it.
 YIELD_MOST = 1.0
-_OPEN_INSPECTION = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
+#: The inspection open at an agency: the freeze refuses every writer's movement there,
+#: whoever writes (unscoped: the writer's own reads applied scope; the freeze is the
+#: system's rule)
+_OPEN_INSPECTION_UNSCOPED = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
 #: The import a weapon came in, when it is not completed: the guard before any entry about
 #: the weapon (unscoped: the entry's own reads applied the actor's scope already)
 _UNFINISHED_IMPORT_UNSCOPED = (
@@ -178,7 +181,7 @@ class UnitOfWork:
 
     def open_inspection(self, agency_id: int) -> int | None:
         """The inspection open at ``agency_id`` (its registry is frozen), if any."""
-        found = self.repo.raw.scalar(_OPEN_INSPECTION, (agency_id,))
+        found = self.repo.raw.scalar(_OPEN_INSPECTION_UNSCOPED, (agency_id,))
         return None if found is None else int(found)
 
     def refuse_if_frozen(self, agency_id: int, what: str, subject: str | None = None) -> None:
