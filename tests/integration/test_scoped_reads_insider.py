@@ -23,7 +23,7 @@ from sqlalchemy.exc import NoResultFound
 from resguardo.domain.errors import NotFound
 from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.domain.serials import make_key
-from resguardo.services import credential, custody, inspections, registry
+from resguardo.services import ammunition, credential, custody, inspections, registry
 from resguardo.storage import (
     api_queries,
     correction_queries,
@@ -51,6 +51,8 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         qualification_expiry=date(2030, 1, 1)))
     do(app, "jefe2", credential.assign, "Q2", "BER-B200", reason="arma de cargo")
     do(app, "armero2", custody.issue, "BER-B100", "Q1")
+    do(app, "armero2", ammunition.receive, "MUN2", "ARM1", "9x19mm", "L-7", 500)
+    do(app, "armero2", ammunition.issue, "MUN2", "ARM1", "Q1", "9x19mm", "L-7", 50)
     do(app, "armero2", custody.report_missing, "BER-B300", stolen=True,
        occurred_on=date(2025, 3, 2), place="Centro", on_duty=True, complaint_number="X-1",
        complaint_authority="FGE Jalisco")
@@ -65,6 +67,7 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                ("BER-B100", "BER-B200", "BER-B300", "BER-B400", "BER-B500")}
         q1 = repo.officer(mun2.id, "Q1").id
         q2 = repo.officer(mun2.id, "Q2").id
+        arm1 = repo.location(mun2.id, "ARM1").id
         registered = ids["BER-B200"]  # a weapon's id is the position of its registration
     do(app, "armero2", custody.correct, registered, {"serial": "BER-B201"}, "error de captura")
     done = do(app, "inspector", inspections.plan, "MUN2", clock.now.date())
@@ -73,7 +76,7 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     planned = do(app, "inspector", inspections.plan, "MUN2", clock.now.date(), sealed=True)
     with app.read(None) as uow:
         revista = inspection_queries.get(uow.repo, planned.position)
-    return {"mun2": mun2.id, "ids": ids, "q1": q1, "q2": q2, "revista": revista,
+    return {"mun2": mun2.id, "ids": ids, "q1": q1, "q2": q2, "arm1": arm1, "revista": revista,
             "closed": done.position,
             "b100": ids["BER-B100"], "b300": ids["BER-B300"], "b400": ids["BER-B400"],
             "b500": ids["BER-B500"]}
@@ -156,6 +159,23 @@ def _reads() -> dict[str, tuple[Read, Callable[[Any, dict[str, Any]], bool]]]:
         "web transfers_pending": (lambda r, w: web_queries.transfers_pending(r), shows),
         "web transfer_in_transit": (lambda r, w: web_queries.transfer_in_transit(r, w["b400"]),
                                     lambda result, w: result is not None),
+        # locations (MUN1 has an ARM1 too: these look for MUN2's by agency and id)
+        "location": (lambda r, w: r.location(w["mun2"], "ARM1"), lambda result, w: True),
+        "location_by_id": (lambda r, w: r.location_by_id(w["arm1"]), lambda result, w: True),
+        "locations(agency)": (lambda r, w: r.locations(w["mun2"]),
+                              lambda result, w: result != []),
+        "location_codes": (lambda r, w: r.location_codes([w["arm1"]]),
+                           lambda result, w: result != {}),
+        "api locations_page": (lambda r, w: api_queries.locations_page(
+            r, agency_id=w["mun2"]).items, lambda result, w: result != []),
+        "api location_in_scope": (lambda r, w: api_queries.location_in_scope(r, w["arm1"]),
+                                  lambda result, w: result is not None),
+        "export location_rows": (lambda r, w: list(q.location_rows(r, agency_id=w["mun2"])),
+                                 lambda result, w: result != []),
+        "ammo_stock": (lambda r, w: r.ammo_stock(w["mun2"]), lambda result, w: result != []),
+        "ammo_held": (lambda r, w: r.ammo_held(w["mun2"]), shows),
+        "revista expected_rounds": (lambda r, w: inspection_queries.expected_rounds(
+            r, w["mun2"]), lambda result, w: result != {}),
         # revistas
         "revista get": (lambda r, w: inspection_queries.get(r, w["revista"].id),
                         lambda result, w: result is not None),
@@ -245,6 +265,7 @@ def test_the_unscoped_reads_tell_only_what_they_are_reviewed_for(world, clock):
         # names for entries the viewer could already read (a received weapon's history)
         assert set(repo.officers_by_id_unscoped([w["q1"]])) == {w["q1"]}
         assert set(web_queries.firearm_names_unscoped(repo, [b100])) == {b100}
+        assert repo.location_codes_unscoped([w["arm1"]]) == {w["arm1"]: "ARM1"}
         # a revista that scans another agency's weapon says whose it is
         [other] = inspection_queries.others_with_keys_unscoped(repo, 0, [found.serial_key])
         assert (other.serial, other.agency) == ("BER-B100", "MUN2")

@@ -263,7 +263,7 @@ def organizations_page(repo: Repositories, *, kind: str | None = None, q: str | 
 def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: str | None = None,
                    offset: int = 0, limit: int = 100) -> Page:
     c = t.locations.c
-    stmt = select(t.locations).where(repo.in_scope(c.agency_id))
+    stmt = scoped.locations(repo.scope)
     if agency_id is not None:
         stmt = stmt.where(c.agency_id == agency_id)
     if kind:
@@ -273,8 +273,7 @@ def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: st
 
 def location_in_scope(repo: Repositories, location_id: int) -> dict | None:
     c = t.locations.c
-    row = repo.conn.execute(select(t.locations).where(
-        c.id == location_id, repo.in_scope(c.agency_id))).first()
+    row = repo.conn.execute(scoped.locations(repo.scope).where(c.id == location_id)).first()
     return None if row is None else dict(row._mapping)
 
 

@@ -75,9 +75,8 @@ def location_rows(repo: Repositories, *,
                   agency_id: int | None = None) -> Iterator[dict[str, Any]]:
     """Locations in scope with their agency."""
     loc, o = t.locations.c, t.organizations.c
-    stmt = (select(t.locations, o.code.label("agency"))
+    stmt = (scoped.locations(repo.scope, t.locations, o.code.label("agency"))
             .join(t.organizations, o.id == loc.agency_id)
-            .where(repo.in_scope(loc.agency_id))
             .order_by(o.code, loc.code))
     if agency_id is not None:
         stmt = stmt.where(loc.agency_id == agency_id)

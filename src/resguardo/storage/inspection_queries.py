@@ -120,8 +120,8 @@ def others_with_keys_unscoped(repo: Repositories, agency_id: int,
 
 def expected_rounds(repo: Repositories, agency_id: int) -> dict[tuple[str, str, str], int]:
     s, loc = t.ammo_stock.c, t.locations.c
-    rows = repo.conn.execute(select(loc.code, s.calibre, s.lot, s.quantity)
-                             .join(t.locations, loc.id == s.location_id)
+    rows = repo.conn.execute(scoped.locations(repo.scope, loc.code, s.calibre, s.lot, s.quantity)
+                             .join(t.ammo_stock, loc.id == s.location_id)
                              .where(loc.agency_id == agency_id))
     return {(r.code, r.calibre, r.lot): int(r.quantity) for r in rows}
 

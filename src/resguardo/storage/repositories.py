@@ -79,7 +79,6 @@ class Repositories(EventQueries):
         self.actor = actor
         self.raw = Raw(conn)
         self.scope = Scope(actor)
-        self._scope_sql, self._scope_args = self.scope.sql, self.scope.args
 
     # --- scope ---------------------------------------------------------------------
 
@@ -146,29 +145,43 @@ class Repositories(EventQueries):
     # --- locations ------------------------------------------------------------------
 
     def location(self, agency_id: int, code: str) -> Location:
-        row = self.raw.first("SELECT * FROM locations WHERE agency_id = ? AND code = ?"
-                             + self._scope_sql, (agency_id, code, *self._scope_args))
+        row = self.raw.first(*scoped.locations_sql(self.scope, "agency_id = ? AND code = ?",
+                                                   (agency_id, code)))
         if row is None:
             raise NotFound(f"location {code} not found in this agency", location=code)
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
 
     def location_by_id(self, location_id: int) -> Location:
-        row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).one()
+        row = self.conn.execute(scoped.locations(self.scope)
+                                .where(t.locations.c.id == location_id)).first()
+        if row is None:
+            raise NotFound("location not found")
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
 
     def locations(self, agency_id: int | None = None) -> list[Location]:
         c = t.locations.c
-        stmt = select(t.locations).where(self.in_scope(c.agency_id)).order_by(c.agency_id, c.code)
+        stmt = scoped.locations(self.scope).order_by(c.agency_id, c.code)
         if agency_id is not None:
             stmt = stmt.where(c.agency_id == agency_id)
         return [Location(r.id, r.agency_id, r.code, r.name, r.kind) for r in self.conn.execute(stmt)]
 
     def location_codes(self, ids: Sequence[int | None]) -> dict[int, str]:
+        """Codes of locations in scope by id (where weapons in scope are kept, say)."""
+        return self._location_codes(self.scope, ids)
+
+    def location_codes_unscoped(self, ids: Sequence[int | None]) -> dict[int, str]:
+        """Codes of locations by id wherever they are (reviewed): the places named by
+        entries the viewer may already read, such as the history of a weapon received
+        from another agency, or a trace's chain of custody."""
+        return self._location_codes(Scope(None), ids)
+
+    def _location_codes(self, scope: Scope, ids: Sequence[int | None]) -> dict[int, str]:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
         c = t.locations.c
-        return {r.id: r.code for r in self.conn.execute(select(c.id, c.code).where(c.id.in_(wanted)))}
+        return {r.id: r.code for r in self.conn.execute(
+            scoped.locations(scope, c.id, c.code).where(c.id.in_(wanted)))}
 
     # --- licences --------------------------------------------------------------------
 
@@ -458,9 +471,10 @@ class Repositories(EventQueries):
 
     def ammo_stock(self, agency_id: int | None = None) -> list[dict]:
         s, loc = t.ammo_stock.c, t.locations.c
-        stmt = (select(loc.agency_id, loc.code.label("location"), s.calibre, s.lot, s.quantity)
-                .join(t.locations, loc.id == s.location_id)
-                .where(self.in_scope(loc.agency_id), s.quantity != 0)
+        stmt = (scoped.locations(self.scope, loc.agency_id, loc.code.label("location"),
+                                 s.calibre, s.lot, s.quantity)
+                .join(t.ammo_stock, loc.id == s.location_id)
+                .where(s.quantity != 0)
                 .order_by(loc.agency_id, loc.code, s.calibre, s.lot))
         if agency_id is not None:
             stmt = stmt.where(loc.agency_id == agency_id)

@@ -2,7 +2,8 @@
 
 A read of a weapon, an officer, a loss or theft report or a request begins with
 ``firearms(scope, ...)``, ``officers(scope, ...)``, ``loss_reports(scope, ...)``,
-``requests(scope, ...)`` or ``inspections(scope, ...)`` and narrows that statement; none writes its own
+``requests(scope, ...)``, ``inspections(scope, ...)`` or ``locations(scope, ...)``
+and narrows that statement; none writes its own
 ``select`` over the aggregate's table, so no read can forget the actor's scope.
 The few reads that deliberately ignore scope are named ``..._unscoped`` (or live
 in a module that is the system's own: the projector, the ledger, the import's
@@ -125,6 +126,18 @@ def officers_sql(scope: Scope, where: str, args: tuple = ()) -> tuple[str, tuple
     return f"SELECT * FROM officers WHERE {where}{scope.sql}", (*args, *scope.args)
 
 
+def locations(scope: Scope, *columns: Any) -> Select:
+    """Locations (armories, posts, repair shops) of agencies in scope: every read of a
+    location starts here."""
+    loc = t.locations
+    return select(*(columns or (loc,))).select_from(loc).where(scope.of(loc.c.agency_id))
+
+
+def locations_sql(scope: Scope, where: str, args: tuple = ()) -> tuple[str, tuple]:
+    """``locations`` in plain SQL for the custody hot path (see ``firearms_sql``)."""
+    return f"SELECT * FROM locations WHERE {where}{scope.sql}", (*args, *scope.args)
+
+
 def loss_reports(scope: Scope, *columns: Any) -> Select:
     """Loss and theft reports of agencies in scope, joined to their weapon (``columns``
     may name the weapon's): every read of a report starts here."""
@@ -176,4 +189,5 @@ BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "loss_reports": ("loss_reports", ("loss_reports",)),
     "requests": ("requests", ("requests",)),
     "inspections": ("inspections", ("inspections",)),
+    "locations": ("locations", ("locations", "locations_sql")),
 }
