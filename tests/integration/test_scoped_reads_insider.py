@@ -37,7 +37,7 @@ from resguardo.storage.repositories import Repositories
 from world import do
 
 #: Text that names something of MUN2 (its weapons' serials, its officer's badge and name).
-MUN2_MARKS = ("BER-B", "'Q1'", "Raúl Díaz")
+MUN2_MARKS = ("BER-B", "'Q1'", "Raúl Díaz", "LOC-M2")
 
 
 def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -50,6 +50,10 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "Q2", "Marta Gil", credential_folio="CP-2", credential_expiry=date(2030, 1, 1),
         qualification_expiry=date(2030, 1, 1)))
     do(app, "jefe2", credential.assign, "Q2", "BER-B200", reason="arma de cargo")
+    do(app, "admin", registry.add_licence, "LOC-M2", "MUN2", ["MUN2"], date(2025, 1, 1),
+       date(2030, 1, 1))
+    do(app, "jefe2", registry.attach_firearm, "BER-B200", "LOC-M2", "alta")
+    do(app, "jefe2", registry.attach_officer, "MUN2", "Q2", "LOC-M2", "alta")
     do(app, "armero2", custody.issue, "BER-B100", "Q1")
     do(app, "armero2", ammunition.receive, "MUN2", "ARM1", "9x19mm", "L-7", 500)
     do(app, "armero2", ammunition.issue, "MUN2", "ARM1", "Q1", "9x19mm", "L-7", 50)
@@ -68,6 +72,7 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         q1 = repo.officer(mun2.id, "Q1").id
         q2 = repo.officer(mun2.id, "Q2").id
         arm1 = repo.location(mun2.id, "ARM1").id
+        loc_m2 = repo.licence_id("LOC-M2")
         registered = ids["BER-B200"]  # a weapon's id is the position of its registration
     do(app, "armero2", custody.correct, registered, {"serial": "BER-B201"}, "error de captura")
     done = do(app, "inspector", inspections.plan, "MUN2", clock.now.date())
@@ -76,7 +81,8 @@ def _mun2_world(app, clock) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     planned = do(app, "inspector", inspections.plan, "MUN2", clock.now.date(), sealed=True)
     with app.read(None) as uow:
         revista = inspection_queries.get(uow.repo, planned.position)
-    return {"mun2": mun2.id, "ids": ids, "q1": q1, "q2": q2, "arm1": arm1, "revista": revista,
+    return {"mun2": mun2.id, "ids": ids, "q1": q1, "q2": q2, "arm1": arm1, "licence": loc_m2,
+            "revista": revista,
             "closed": done.position,
             "b100": ids["BER-B100"], "b300": ids["BER-B300"], "b400": ids["BER-B400"],
             "b500": ids["BER-B500"]}
@@ -176,6 +182,20 @@ def _reads() -> dict[str, tuple[Read, Callable[[Any, dict[str, Any]], bool]]]:
         "ammo_held": (lambda r, w: r.ammo_held(w["mun2"]), shows),
         "revista expected_rounds": (lambda r, w: inspection_queries.expected_rounds(
             r, w["mun2"]), lambda result, w: result != {}),
+        # licences
+        "licence_id": (lambda r, w: r.licence_id("LOC-M2"), lambda result, w: True),
+        "licence_ref": (lambda r, w: r.licence_ref("LOC-M2"), shows),
+        "licences": (lambda r, w: r.licences(), shows),
+        "licences_covering": (lambda r, w: r.licences_covering(w["mun2"]), shows),
+        "api licences_page": (lambda r, w: api_queries.licences_page(r).items, shows),
+        "api licence_in_scope": (lambda r, w: api_queries.licence_in_scope(r, w["licence"]),
+                                 shows),
+        "export licence": (lambda r, w: q.licence(r, "LOC-M2"), shows),
+        "export licence_weapons": (lambda r, w: q.licence_weapons(r, w["licence"]), shows),
+        "export licence_officers": (lambda r, w: q.licence_officers(r, w["licence"]),
+                                    lambda result, w: result != []),
+        "revista agency_licences": (lambda r, w: inspection_queries.agency_licences(
+            r, w["mun2"]), shows),
         # revistas
         "revista get": (lambda r, w: inspection_queries.get(r, w["revista"].id),
                         lambda result, w: result is not None),
@@ -266,6 +286,10 @@ def test_the_unscoped_reads_tell_only_what_they_are_reviewed_for(world, clock):
         assert set(repo.officers_by_id_unscoped([w["q1"]])) == {w["q1"]}
         assert set(web_queries.firearm_names_unscoped(repo, [b100])) == {b100}
         assert repo.location_codes_unscoped([w["arm1"]]) == {w["arm1"]: "ARM1"}
+        # a licence number is national; a licence's movements name where a weapon went
+        assert repo.licence_taken_unscoped("LOC-M2")
+        assert export_queries.licence_numbers_unscoped(repo, [w["licence"]]) == {
+            w["licence"]: "LOC-M2"}
         # a revista that scans another agency's weapon says whose it is
         [other] = inspection_queries.others_with_keys_unscoped(repo, 0, [found.serial_key])
         assert (other.serial, other.agency) == ("BER-B100", "MUN2")

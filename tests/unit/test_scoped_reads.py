@@ -235,6 +235,6 @@ def test_every_unscoped_read_and_system_module_is_named_in_the_architecture_page
 def test_each_aggregate_has_one_base_per_read_path():
     for table, bases in TABLES.items():
         assert table in {"firearms", "officers", "loss_reports", "requests", "inspections",
-                         "locations"}
+                         "locations", "licences"}
         for name in bases:
             assert callable(getattr(scoped, name)), name

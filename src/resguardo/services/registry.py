@@ -89,7 +89,7 @@ def add_licence(uow: UnitOfWork, number: str, holder_code: str, agency_codes: li
     _check(uow, Action.LICENCE_MANAGE, holder, "organization")
     agencies = [uow.repo.org(code) for code in agency_codes]
     uow.lock()
-    if uow.repo.licence_taken(number.strip()):
+    if uow.repo.licence_taken_unscoped(number.strip()):
         raise Conflict(T_("licence %(number)s already exists"), field="number", number=number)
     return uow.append(registry.create_licence(number, holder, agencies, valid_from, valid_to))
 

@@ -292,8 +292,8 @@ def _licence_agencies(repo: Repositories, licence_ids: Sequence[int]) -> dict[in
 
 def _licences_stmt(repo: Repositories) -> Select:
     c, o = t.licences.c, t.organizations.c
-    return (select(t.licences, o.code.label("holder"))
-            .join(t.organizations, o.id == c.holder_id).where(repo.licence_visible()))
+    return (scoped.licences(repo.scope, t.licences, o.code.label("holder"))
+            .join(t.organizations, o.id == c.holder_id))
 
 
 def licences_page(repo: Repositories, *, offset: int = 0, limit: int = 100) -> Page:

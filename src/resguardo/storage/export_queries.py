@@ -21,6 +21,7 @@ from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
 from resguardo.storage.repositories import Repositories
+from resguardo.storage.scoped import Scope
 
 #: Rows fetched per round trip while streaming.
 STREAM = 2000
@@ -138,8 +139,8 @@ def licence(repo: Repositories, number: str) -> dict[str, Any]:
     """A licence in scope by number, with its holder and the agencies it covers."""
     lic, o, la = t.licences.c, t.organizations.c, t.licence_agencies.c
     licence_id = repo.licence_id(number)
-    row = repo.conn.execute(select(t.licences, o.code.label("holder"),
-                                   o.name.label("holder_name"))
+    row = repo.conn.execute(scoped.licences(repo.scope, t.licences, o.code.label("holder"),
+                                            o.name.label("holder_name"))
                             .join(t.organizations, o.id == lic.holder_id)
                             .where(lic.id == licence_id)).one()
     agencies = [r.code for r in repo.conn.execute(
@@ -191,13 +192,15 @@ def officers_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str
     return out
 
 
-def licence_numbers(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
-    """Licence numbers by id (to name the licence a weapon moved to)."""
+def licence_numbers_unscoped(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
+    """Licence numbers by id (reviewed: a licence's movements name the licence a weapon
+    moved to, which may cover no agency in the viewer's scope; callers pass only ids
+    from the entries the report reads)."""
     if not ids:
         return {}
     c = t.licences.c
     return {r.id: r.number for r in repo.conn.execute(
-        select(c.id, c.number).where(c.id.in_(set(ids))))}
+        scoped.licences(Scope(None), c.id, c.number).where(c.id.in_(set(ids))))}
 
 
 #: Statuses of a weapon that stands on its licence today (a loss, theft, decommission or

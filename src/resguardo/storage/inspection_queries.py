@@ -290,7 +290,8 @@ def annex_books(repo: Repositories, inspection: Inspection) -> list[dict[str, An
 def agency_licences(repo: Repositories, agency_id: int) -> list[dict[str, Any]]:
     """The collective licences (LOC) covering an agency: number and validity."""
     lic, la = t.licences.c, t.licence_agencies.c
-    rows = repo.conn.execute(select(lic.number, lic.valid_from, lic.valid_to)
+    rows = repo.conn.execute(scoped.licences(repo.scope, lic.number, lic.valid_from,
+                                             lic.valid_to)
                              .join(t.licence_agencies, la.licence_id == lic.id)
                              .where(la.agency_id == agency_id).order_by(lic.number))
     return [dict(r._mapping) for r in rows]

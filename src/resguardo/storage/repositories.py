@@ -185,17 +185,10 @@ class Repositories(EventQueries):
 
     # --- licences --------------------------------------------------------------------
 
-    def licence_visible(self) -> ColumnElement[bool]:
-        """A licence is in scope when its holder is, or when it covers an agency that is
-        (an agency's armorer sees the state's LOC it carries under)."""
-        c, la = t.licences.c, t.licence_agencies.c
-        covers = select(la.licence_id).where(self.in_scope(la.agency_id))
-        return or_(self.in_scope(c.holder_id), c.id.in_(covers))
-
     def licence_id(self, number: str) -> int:
         c = t.licences.c
-        row = self.conn.execute(select(c.id).where(c.number == (number or "").strip(),
-                                                   self.licence_visible())).first()
+        row = self.conn.execute(scoped.licences(self.scope, c.id)
+                                .where(c.number == (number or "").strip())).first()
         if row is None:
             raise NotFound(f"licence {number} not found", licence=number)
         return int(row.id)
@@ -204,30 +197,33 @@ class Repositories(EventQueries):
         """A licence in scope with the agencies it covers (to check an attachment)."""
         c, la = t.licences.c, t.licence_agencies.c
         licence_id = self.licence_id(number)
-        row = self.conn.execute(select(c.number, c.valid_to).where(c.id == licence_id)).one()
+        row = self.conn.execute(scoped.licences(self.scope, c.number, c.valid_to)
+                                .where(c.id == licence_id)).one()
         agencies = frozenset(int(r[0]) for r in self.conn.execute(
             select(la.agency_id).where(la.licence_id == licence_id)))
         valid_to = parse_date(row.valid_to)
         assert valid_to is not None
         return LicenceRef(licence_id, row.number, agencies, valid_to)
 
-    def licence_taken(self, number: str) -> bool:
+    def licence_taken_unscoped(self, number: str) -> bool:
+        """Whether any organization holds a licence with this number (reviewed: the
+        number is unique nationally; only whether it is taken is told)."""
         c = t.licences.c
-        return self.conn.execute(select(c.id).where(c.number == number)).first() is not None
+        return self.conn.execute(scoped.licences(Scope(None), c.id)
+                                 .where(c.number == number)).first() is not None
 
     def licences_covering(self, agency_id: int) -> list[dict]:
         """Licences in scope that cover an agency (those its weapons and officers may go on)."""
         c, la = t.licences.c, t.licence_agencies.c
         rows = self.conn.execute(
-            select(c.id, c.number, c.valid_to)
+            scoped.licences(self.scope, c.id, c.number, c.valid_to)
             .join(t.licence_agencies, la.licence_id == c.id)
-            .where(la.agency_id == agency_id, self.licence_visible()).order_by(c.number))
+            .where(la.agency_id == agency_id).order_by(c.number))
         return [dict(r._mapping) for r in rows]
 
     def licences(self) -> list[dict]:
         c = t.licences.c
-        rows = self.conn.execute(select(t.licences).where(self.licence_visible())
-                                 .order_by(c.number))
+        rows = self.conn.execute(scoped.licences(self.scope).order_by(c.number))
         return [dict(r._mapping) for r in rows]
 
     # --- officers -----------------------------------------------------------------------

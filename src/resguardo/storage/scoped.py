@@ -2,8 +2,8 @@
 
 A read of a weapon, an officer, a loss or theft report or a request begins with
 ``firearms(scope, ...)``, ``officers(scope, ...)``, ``loss_reports(scope, ...)``,
-``requests(scope, ...)``, ``inspections(scope, ...)`` or ``locations(scope, ...)``
-and narrows that statement; none writes its own
+``requests(scope, ...)``, ``inspections(scope, ...)``, ``locations(scope, ...)`` or
+``licences(scope, ...)`` and narrows that statement; none writes its own
 ``select`` over the aggregate's table, so no read can forget the actor's scope.
 The few reads that deliberately ignore scope are named ``..._unscoped`` (or live
 in a module that is the system's own: the projector, the ledger, the import's
@@ -138,6 +138,16 @@ def locations_sql(scope: Scope, where: str, args: tuple = ()) -> tuple[str, tupl
     return f"SELECT * FROM locations WHERE {where}{scope.sql}", (*args, *scope.args)
 
 
+def licences(scope: Scope, *columns: Any) -> Select:
+    """Collective licences (LOC) in scope: held by an organization in scope, or covering
+    an agency in scope (an agency's armorer sees the state's LOC it carries under).
+    Every read of a licence starts here."""
+    lic, la = t.licences, t.licence_agencies
+    covers = select(la.c.licence_id).where(scope.of(la.c.agency_id))
+    return (select(*(columns or (lic,))).select_from(lic)
+            .where(or_(scope.of(lic.c.holder_id), lic.c.id.in_(covers))))
+
+
 def loss_reports(scope: Scope, *columns: Any) -> Select:
     """Loss and theft reports of agencies in scope, joined to their weapon (``columns``
     may name the weapon's): every read of a report starts here."""
@@ -190,4 +200,5 @@ BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "requests": ("requests", ("requests",)),
     "inspections": ("inspections", ("inspections",)),
     "locations": ("locations", ("locations", "locations_sql")),
+    "licences": ("licences", ("licences",)),
 }
