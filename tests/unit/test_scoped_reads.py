@@ -273,6 +273,36 @@ def test_no_layer_but_storage_writes_sql_over_an_aggregate():
     assert found == [], "\n" + "\n".join(found)
 
 
+#: Places outside storage that read as the system inside a person's unit of work
+#: (``Repositories(conn, None)``), each reviewed in docs/architecture.md.
+SYSTEM_READS = {
+    "services/auth.py:session_actor": "who a session's user is, before any scope exists",
+    "services/custody.py:_org_anywhere": "a transfer may go to an agency outside the scope",
+    "services/custody.py:receive_transfer": "the receiving agency books in a weapon that is "
+                                            "still the sender's until then",
+    "services/custody.py:_last_transfer": "the transfer that weapon is on",
+}
+
+
+def test_a_person_reads_as_the_system_only_where_reviewed():
+    found = set()
+    for path in sorted((ROOT / "src" / "resguardo").rglob("*.py")):
+        if STORAGE in path.parents:
+            continue
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id == "Repositories" and len(node.args) > 1
+                        and isinstance(node.args[1], ast.Constant)
+                        and node.args[1].value is None):
+                    rel = path.relative_to(ROOT / "src" / "resguardo")
+                    found.add(f"{rel}:{function.name}")
+    assert found == set(SYSTEM_READS)
+
+
 def test_every_unscoped_read_and_system_module_is_named_in_the_architecture_page():
     page = ARCHITECTURE.read_text()
     section = page[page.index("## Scoped reads"):]
