@@ -288,7 +288,7 @@ def _identity_free(uow: UnitOfWork, changes: dict, current: dict) -> None:
         sk = changes["serial_key"] if "serial_key" in changes else current["serial_key"]
         if (mk, sk) == (current["make_key"], current["serial_key"]):
             return  # only how it is written changes (GLK A100 -> GLK-A100): the same weapon
-        holder = uow.repo.firearm_holder_anywhere(mk, sk)
+        holder = uow.repo.firearm_holder_unscoped(mk, sk)
         if holder is not None:
             from resguardo.domain.errors import DuplicateSerial
             raise DuplicateSerial("the corrected make and serial are already registered")

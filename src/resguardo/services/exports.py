@@ -305,12 +305,12 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
                               + [o["agency_id"] for o in people.values()]
                               + [e.payload["to_agency_id"] for e in events
                                  if e.type == "firearm.transfer_sent"])
-    numbers = q.licence_numbers(uow.repo, [e.payload["licence_id"] for e in events
-                                           if e.type.startswith("licence.")
-                                           and e.payload.get("licence_id")])
+    numbers = q.licence_numbers_unscoped(uow.repo, [
+        e.payload["licence_id"] for e in events
+        if e.type.startswith("licence.") and e.payload.get("licence_id")])
+    # Each loss or theft by its entry: the complaint, its authority, on duty, negligence
+    # (as corrected and as a chief determined it since).
     losses = {r["id"]: r for r in uow.repo.loss_reports()}
-    """Each loss or theft by its entry: the complaint, its authority, on duty, negligence
-    (as corrected and as a chief determined it since)."""
     out = LicenceMovements(number=info["number"], holder=info["holder"],
                            holder_name=info["holder_name"], agencies=info["agencies"],
                            valid_from=info["valid_from"], valid_to=info["valid_to"],

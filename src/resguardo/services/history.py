@@ -30,10 +30,10 @@ def firearm_detail(uow: UnitOfWork, serial: str, *, make: str | None = None,
         events, older = uow.repo.firearm_history_page(firearm.id, *page)
         events.reverse()
     fixes = uow.repo.corrections_of([e.position for e in events])
-    officers = uow.repo.officers_by_id([e.payload.get("officer_id") for e in events]
-                                       + [firearm.custodian_id])
-    locations = uow.repo.location_codes([e.payload.get("location_id") for e in events]
-                                        + [firearm.location_id])
+    officers = uow.repo.officers_by_id_unscoped([e.payload.get("officer_id") for e in events]
+                                                + [firearm.custodian_id])
+    locations = uow.repo.location_codes_unscoped(
+        [e.payload.get("location_id") for e in events] + [firearm.location_id])
     orgs = uow.repo.org_names([firearm.agency_id] + [e.payload.get("to_agency_id") or 0
                                                     for e in events])
     entries = []

@@ -58,7 +58,7 @@ from resguardo.sheets import Sheet, SheetSchema, open_sheet
 from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
 from resguardo.sheets.xlsxfile import Formula
-from resguardo.storage import import_liveness
+from resguardo.storage import import_liveness, import_queries
 from resguardo.storage.database import checkpoint_passive as storage_checkpoint_passive
 from resguardo.storage.database import checkpoint_wal as storage_checkpoint
 from resguardo.storage.database import is_sqlite
@@ -433,7 +433,7 @@ def _void_after(uow: UnitOfWork, report: ImportReport, reason: str) -> None:
     assert report.started is not None
     uow.restart()
     started, report.started = report.started, None
-    if uow.repo.raw.scalar("SELECT id FROM imports WHERE id = ?", (started,)) is None:
+    if import_queries.import_agency_unscoped(uow.repo.raw, started) is None:
         return  # nothing was committed yet: rolled back, as if it never happened
     report.started = started
     void_import(uow, started, reason)
@@ -444,16 +444,14 @@ def void_import(uow: UnitOfWork, started: int, reason: str) -> int:
     """Append and commit the ``import.voided`` entries that take back every weapon of the
     import started at ``started``, ``VOID_SLICE`` at a time (each its own transaction,
     the last one marks it voided); returns how many weapons were taken back."""
-    agency_id = uow.repo.raw.scalar("SELECT agency_id FROM imports WHERE id = ?", (started,))
+    agency_id = import_queries.import_agency_unscoped(uow.repo.raw, started)
     if agency_id is None:
         raise ValueError(f"no sliced import started at entry {started}")
     pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
     total = 0
     while True:
         uow.lock()
-        ids = [int(row.id) for row in uow.repo.raw.rows(
-            "SELECT id FROM firearms WHERE import_id = ? ORDER BY id LIMIT ?",
-            (started, VOID_SLICE))]
+        ids = import_queries.import_weapons_unscoped(uow.repo.raw, started, VOID_SLICE)
         complete = len(ids) < VOID_SLICE
         uow.append(NewEvent("import.voided", {
             "started": started, "reason": reason, "weapons": len(ids),
@@ -469,14 +467,8 @@ def void_import(uow: UnitOfWork, started: int, reason: str) -> int:
 def void_abandoned(uow: UnitOfWork, agency_id: int | None = None) -> list[int]:
     """Void the sliced imports whose process died before finishing (``running`` or
     ``voiding`` with no live holder); returns their ``import.started`` entries."""
-    sql = "SELECT id FROM imports WHERE state IN ('running', 'voiding')"
-    params: tuple = ()
-    if agency_id is not None:
-        sql += " AND agency_id = ?"
-        params = (agency_id,)
     done = []
-    for row in uow.repo.raw.rows(sql + " ORDER BY id", params):
-        started = int(row.id)
+    for started in import_queries.unfinished_imports_unscoped(uow.repo.raw, agency_id):
         if import_liveness.alive(uow.conn, started):
             continue
         void_import(uow, started, "the process running the import stopped before it ended")

@@ -175,8 +175,8 @@ def _reconcile(uow: UnitOfWork, inspection: Inspection) -> Any:
                   order=n) for n, s in enumerate(q.scans(uow.repo, inspection.id), 1)]
     books: list[RegistryEntry] = q.registry_for(uow.repo, inspection)
     known = {serial_key(e.serial) for e in books}
-    others = q.others_with_keys(uow.repo, inspection.agency_id,
-                                {serial_key(s.serial) for s in scans} - known)
+    others = q.others_with_keys_unscoped(uow.repo, inspection.agency_id,
+                                         {serial_key(s.serial) for s in scans} - known)
     agency = uow.repo.org_unscoped(inspection.agency_id).code
     return reconcile(books + others, scans, agency=agency)
 
@@ -353,13 +353,14 @@ def _record(uow: UnitOfWork, inspection: Inspection, *, closing: bool = False
     the freeze refused (who, what, when)."""
     opened = q.entry_position(uow.repo, inspection.id, "inspection.opened")
     closed = None if closing else q.entry_position(uow.repo, inspection.id, "inspection.closed")
-    changes, n_changes = q.agency_entries(uow.repo, inspection.agency_id, inspection.id, opened,
-                                          _CHANGE_TYPES, limit=RECORD_LIMIT)
-    losses, n_losses = q.agency_entries(uow.repo, inspection.agency_id, inspection.id, closed,
-                                        _LOSS_TYPES, limit=RECORD_LIMIT)
-    refusals, n_refusals = q.agency_entries(uow.repo, inspection.agency_id, inspection.id,
-                                            closed, ("inspection.lockdown_refused",),
-                                            limit=RECORD_LIMIT)
+    entries = q.agency_entries_unscoped
+    agency = inspection.agency_id
+    changes, n_changes = entries(uow.repo, agency, inspection.id, opened, _CHANGE_TYPES,
+                                 limit=RECORD_LIMIT)
+    losses, n_losses = entries(uow.repo, agency, inspection.id, closed, _LOSS_TYPES,
+                               limit=RECORD_LIMIT)
+    refusals, n_refusals = entries(uow.repo, agency, inspection.id, closed,
+                                   ("inspection.lockdown_refused",), limit=RECORD_LIMIT)
     return {"identity": _identity_corrections(uow, inspection),
             "changes": [_entry_row(e) for e in changes], "changes_total": n_changes,
             "losses": [_entry_row(e) for e in losses], "losses_total": n_losses,

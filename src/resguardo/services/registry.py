@@ -89,7 +89,7 @@ def add_licence(uow: UnitOfWork, number: str, holder_code: str, agency_codes: li
     _check(uow, Action.LICENCE_MANAGE, holder, "organization")
     agencies = [uow.repo.org(code) for code in agency_codes]
     uow.lock()
-    if uow.repo.licence_taken(number.strip()):
+    if uow.repo.licence_taken_unscoped(number.strip()):
         raise Conflict(T_("licence %(number)s already exists"), field="number", number=number)
     return uow.append(registry.create_licence(number, holder, agencies, valid_from, valid_to))
 
@@ -186,7 +186,7 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
         data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
     new = registry.register_firearm(agency, data, location.id, uow.now().date())
     uow.lock()
-    holder = uow.repo.firearm_holder_anywhere(new.payload["make_key"], new.payload["serial_key"])
+    holder = uow.repo.firearm_holder_unscoped(new.payload["make_key"], new.payload["serial_key"])
     if holder is not None:
         where = ("this agency" if holder == agency.id
                  else f"another agency ({uow.repo.org_unscoped(holder).code})")

@@ -245,8 +245,8 @@ class _Names:
                     value = p.get(key)
                     if isinstance(value, int):
                         into.add(value)
-        self.officers = uow.repo.officers_by_id(sorted(officers))
-        self.locations = uow.repo.location_codes(sorted(locations))
+        self.officers = uow.repo.officers_by_id_unscoped(sorted(officers))
+        self.locations = uow.repo.location_codes_unscoped(sorted(locations))
         self.orgs = uow.repo.org_names(sorted(orgs))
 
     def officer(self, officer_id: int | None) -> dict[str, str] | None:

@@ -153,7 +153,7 @@ def build(uow: UnitOfWork, entry: TraceIndex) -> None:
     size = uow.repo.log_size()  # read before the firearms: everything below it is in them
     index = SerialIndex()
     count = 0
-    for firearm_id, key, make in q.registry_keys(uow.conn):
+    for firearm_id, key, make in q.registry_keys_unscoped(uow.conn):
         index.add(firearm_id, key, make)
         count += 1
     corrected = set(q.identity_corrected(uow.conn, size))
@@ -183,7 +183,7 @@ def catch_up(uow: UnitOfWork, entry: TraceIndex) -> int:
         elif q.changes_identity(payload):
             corrected.add(firearm_id)
     # A corrected serial is re-read from the projection: it holds the latest correction.
-    for firearm_id, (key, make) in q.firearm_keys(uow.conn, sorted(corrected)).items():
+    for firearm_id, (key, make) in q.firearm_keys_unscoped(uow.conn, sorted(corrected)).items():
         if firearm_id in index:
             index.remove(firearm_id)
         index.add(firearm_id, key, make)

@@ -16,18 +16,16 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    and_,
     bindparam,
     delete,
     func,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from resguardo.domain.codes import OrgKind
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.api_tables import (
     api_secrets,
@@ -36,6 +34,7 @@ from resguardo.storage.api_tables import (
     idempotency_keys,
 )
 from resguardo.storage.repositories import Page, Repositories, officer_from_row
+from resguardo.storage.scoped import BoundScope, ScopeKind
 
 #: Rows a list answers with at most, whatever the client asks.
 MAX_LIMIT = 500
@@ -264,7 +263,7 @@ def organizations_page(repo: Repositories, *, kind: str | None = None, q: str | 
 def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: str | None = None,
                    offset: int = 0, limit: int = 100) -> Page:
     c = t.locations.c
-    stmt = select(t.locations).where(repo.in_scope(c.agency_id))
+    stmt = scoped.locations(repo.scope)
     if agency_id is not None:
         stmt = stmt.where(c.agency_id == agency_id)
     if kind:
@@ -274,8 +273,7 @@ def locations_page(repo: Repositories, *, agency_id: int | None = None, kind: st
 
 def location_in_scope(repo: Repositories, location_id: int) -> dict | None:
     c = t.locations.c
-    row = repo.conn.execute(select(t.locations).where(
-        c.id == location_id, repo.in_scope(c.agency_id))).first()
+    row = repo.conn.execute(scoped.locations(repo.scope).where(c.id == location_id)).first()
     return None if row is None else dict(row._mapping)
 
 
@@ -294,8 +292,8 @@ def _licence_agencies(repo: Repositories, licence_ids: Sequence[int]) -> dict[in
 
 def _licences_stmt(repo: Repositories) -> Select:
     c, o = t.licences.c, t.organizations.c
-    return (select(t.licences, o.code.label("holder"))
-            .join(t.organizations, o.id == c.holder_id).where(repo.licence_visible()))
+    return (scoped.licences(repo.scope, t.licences, o.code.label("holder"))
+            .join(t.organizations, o.id == c.holder_id))
 
 
 def licences_page(repo: Repositories, *, offset: int = 0, limit: int = 100) -> Page:
@@ -320,7 +318,7 @@ def officers_matching(repo: Repositories, *, agency_id: int | None = None,
                       limit: int = 100) -> Page:
     """Officers in scope, filtered; ``q`` matches the badge, the name or the CUIP."""
     c = t.officers.c
-    cond: list[ColumnElement[bool]] = [repo.in_scope(c.agency_id)]
+    cond: list[ColumnElement[bool]] = []
     if agency_id is not None:
         cond.append(c.agency_id == agency_id)
     if status:
@@ -330,55 +328,29 @@ def officers_matching(repo: Repositories, *, agency_id: int | None = None,
         cond.append(or_(func.lower(c.badge).contains(needle, autoescape=True),
                         func.lower(c.name).contains(needle, autoescape=True),
                         func.lower(c.cuip).contains(needle, autoescape=True)))
-    rows, total = page_rows(repo, select(t.officers).where(and_(*cond)), [c.agency_id, c.badge],
-                        offset, limit)
+    rows, total = page_rows(repo, scoped.officers(repo.scope).where(*cond),
+                            [c.agency_id, c.badge], offset, limit)
     return Page([officer_from_row(r) for r in rows], total, offset, limit)
 
 
-def _scope_args(repo: Repositories) -> tuple[str, dict[str, Any]]:
-    """The kind of the actor's scope and the parameters ``_scoped`` binds for it."""
-    actor = repo.actor
-    if actor is None:
-        return "all", {}
-    if actor.scope.kind == OrgKind.AGENCY:
-        return "agency", {"scope_id": actor.scope.id}
-    if actor.overseen:
-        return "tree+overseen", {"scope_like": actor.scope.path + "%",
-                                 "overseen_ids": list(actor.overseen_ids)}
-    return "tree", {"scope_like": actor.scope.path + "%"}
-
-
-def _scoped(kind: str, org_col: ColumnElement) -> ColumnElement[bool]:
-    """The actor's scope (the same rule as ``Repositories.in_scope``) as bound parameters,
-    so a statement using it is built once and stays in SQLAlchemy's compiled cache."""
-    if kind == "all":
-        return true()
-    if kind == "agency":
-        return org_col == bindparam("scope_id")
-    sub = select(t.organizations.c.id).where(t.organizations.c.path.like(bindparam("scope_like")))
-    if kind == "tree+overseen":
-        return or_(org_col.in_(sub), org_col.in_(bindparam("overseen_ids", expanding=True)))
-    return org_col.in_(sub)
-
-
 @cache
-def _firearm_ref(kind: str) -> Select:
+def _firearm_ref(kind: ScopeKind) -> Select:
     c = t.firearms.c
-    return select(c.serial, c.make).where(c.id == bindparam("firearm_id"),
-                                          _scoped(kind, c.agency_id))
+    return (scoped.firearms(BoundScope(kind), c.serial, c.make)
+            .where(c.id == bindparam("firearm_id")))
 
 
 def firearm_ref(repo: Repositories, firearm_id: int) -> tuple[str, str] | None:
     """Serial and make of a firearm in the caller's scope (the hot path of custody writes)."""
-    kind, args = _scope_args(repo)
-    row = repo.conn.execute(_firearm_ref(kind), {"firearm_id": firearm_id, **args}).first()
+    scope = repo.scope
+    row = repo.conn.execute(_firearm_ref(scope.kind),
+                            {"firearm_id": firearm_id, **scope.params}).first()
     return None if row is None else (row.serial, row.make)
 
 
 def _requests_stmt(repo: Repositories) -> Select:
-    c, f = t.requests.c, t.firearms.c
-    return (select(t.requests, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
-            .where(or_(repo.in_scope(c.agency_id), repo.in_scope(c.to_agency_id))))
+    f = t.firearms.c
+    return scoped.requests(repo.scope, t.requests, f.serial, f.make)
 
 
 def requests_page(repo: Repositories, *, state: str | None = None, kind: str | None = None,
@@ -396,9 +368,8 @@ def transfer_to_scope(repo: Repositories, firearm_id: int) -> dict | None:
     """The latest approved transfer of this firearm to an agency in the caller's scope."""
     c, f = t.requests.c, t.firearms.c
     row = repo.conn.execute(
-        select(c.id, c.to_agency_id, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
-        .where(c.firearm_id == firearm_id, c.kind == "transfer", c.state == "approved",
-               repo.in_scope(c.to_agency_id))
+        scoped.requests(repo.scope, c.id, c.to_agency_id, f.serial, f.make, side="to")
+        .where(c.firearm_id == firearm_id, c.kind == "transfer", c.state == "approved")
         .order_by(c.id.desc()).limit(1)).first()
     return None if row is None else dict(row._mapping)
 
@@ -406,8 +377,7 @@ def transfer_to_scope(repo: Repositories, firearm_id: int) -> dict | None:
 def loss_reports_page(repo: Repositories, *, open_only: bool = False, offset: int = 0,
                       limit: int = 100) -> Page:
     c, f = t.loss_reports.c, t.firearms.c
-    stmt = (select(t.loss_reports, f.serial, f.make).join(t.firearms, f.id == c.firearm_id)
-            .where(repo.in_scope(c.agency_id)))
+    stmt = scoped.loss_reports(repo.scope, t.loss_reports, f.serial, f.make)
     if open_only:
         stmt = stmt.where(c.recovered_at.is_(None))
     return rows_page(repo, stmt, [c.id], offset, limit)

@@ -12,18 +12,20 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, and_, or_, select
 
 from resguardo.domain.events import Event
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
+from resguardo.storage.repositories import Repositories
 
 #: Entries that decide a request (an approved correction names it; so does a rejection).
 DECISIONS = ("entry.corrected", "request.rejected")
 
 
-def correction_requests(conn: Connection, agency_id: int, start: str, end: str) -> list[dict]:
+def correction_requests(repo: Repositories, agency_id: int, start: str, end: str) -> list[dict]:
     """The agency's identity correction requests pending at some moment of [start, end)
     (asked for before ``end`` and not decided before ``start``), oldest first."""
     c = t.requests.c
-    rows = conn.execute(select(t.requests).where(
+    rows = repo.conn.execute(scoped.requests(repo.scope, side="from").where(
         c.kind == "correction", c.agency_id == agency_id, c.requested_at < end,
         or_(c.decided_at.is_(None), c.decided_at >= start)).order_by(c.id))
     return [dict(r._mapping) for r in rows]
@@ -69,12 +71,14 @@ def direct_corrections(conn: Connection, agency_id: int, start: str, end: str) -
             and ev.payload.get("corrected_type") == "firearm.registered"]
 
 
-def firearm_names(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """(serial, make) as registered now of these firearms (corrections of the agency's
-    weapons: named even after a transfer took one out of the caller's scope)."""
+def firearm_names_unscoped(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """(serial, make) as registered now of these firearms (reviewed: corrections of the
+    agency's weapons are named even after a transfer took one out of the caller's scope;
+    callers pass only ids from the agency's own correction requests)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     c = t.firearms.c
-    rows = conn.execute(select(c.id, c.serial, c.make).where(c.id.in_(wanted)))
+    rows = conn.execute(scoped.firearms(scoped.Scope(None), c.id, c.serial, c.make)
+                        .where(c.id.in_(wanted)))
     return {int(r.id): (r.serial, r.make) for r in rows}

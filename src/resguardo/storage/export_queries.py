@@ -17,9 +17,11 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql import Select
 
 from resguardo.domain.events import Event
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
 from resguardo.storage.repositories import Repositories
+from resguardo.storage.scoped import Scope
 
 #: Rows fetched per round trip while streaming.
 STREAM = 2000
@@ -39,14 +41,13 @@ def firearm_rows(repo: Repositories, *, agency_id: int | None = None,
     """Firearms in scope with their agency, location, custodian and licence."""
     f, o, loc, of, lic = (t.firearms.c, t.organizations.c, t.locations.c, t.officers.c,
                           t.licences.c)
-    stmt = (select(t.firearms, o.code.label("agency"), loc.code.label("location"),
-                   of.badge.label("custodian"), of.name.label("custodian_name"),
-                   lic.number.label("licence"))
+    stmt = (scoped.firearms(repo.scope, t.firearms, o.code.label("agency"),
+                            loc.code.label("location"), of.badge.label("custodian"),
+                            of.name.label("custodian_name"), lic.number.label("licence"))
             .join(t.organizations, o.id == f.agency_id)
             .outerjoin(t.locations, loc.id == f.location_id)
             .outerjoin(t.officers, of.id == f.custodian_id)
             .outerjoin(t.licences, lic.id == f.licence_id)
-            .where(repo.in_scope(f.agency_id))
             .order_by(o.code, f.serial_key, f.make_key, f.id))
     if agency_id is not None:
         stmt = stmt.where(f.agency_id == agency_id)
@@ -59,10 +60,10 @@ def officer_rows(repo: Repositories, *, agency_id: int | None = None,
                  status: str | None = None) -> Iterator[dict[str, Any]]:
     """Officers in scope with their agency and licence."""
     of, o, lic = t.officers.c, t.organizations.c, t.licences.c
-    stmt = (select(t.officers, o.code.label("agency"), lic.number.label("licence"))
+    stmt = (scoped.officers(repo.scope, t.officers, o.code.label("agency"),
+                            lic.number.label("licence"))
             .join(t.organizations, o.id == of.agency_id)
             .outerjoin(t.licences, lic.id == of.licence_id)
-            .where(repo.in_scope(of.agency_id))
             .order_by(o.code, of.badge))
     if agency_id is not None:
         stmt = stmt.where(of.agency_id == agency_id)
@@ -75,9 +76,8 @@ def location_rows(repo: Repositories, *,
                   agency_id: int | None = None) -> Iterator[dict[str, Any]]:
     """Locations in scope with their agency."""
     loc, o = t.locations.c, t.organizations.c
-    stmt = (select(t.locations, o.code.label("agency"))
+    stmt = (scoped.locations(repo.scope, t.locations, o.code.label("agency"))
             .join(t.organizations, o.id == loc.agency_id)
-            .where(repo.in_scope(loc.agency_id))
             .order_by(o.code, loc.code))
     if agency_id is not None:
         stmt = stmt.where(loc.agency_id == agency_id)
@@ -88,10 +88,9 @@ def finding_rows(repo: Repositories, *, agency_id: int | None = None,
                  resolution: str | None = None) -> Iterator[dict[str, Any]]:
     """Findings of closed inspections at agencies in scope, with the inspection's dates."""
     fi, i, o = t.inspection_findings.c, t.inspections.c, t.organizations.c
-    stmt = (select(t.inspection_findings, o.code.label("agency"), i.closed_at, i.planned_on)
-            .join(t.inspections, i.id == fi.inspection_id)
-            .join(t.organizations, o.id == fi.agency_id)
-            .where(repo.in_scope(fi.agency_id))
+    stmt = (scoped.inspections(repo.scope, t.inspection_findings, o.code.label("agency"),
+                               i.closed_at, i.planned_on)
+            .join(t.inspection_findings, i.id == fi.inspection_id)
             .order_by(o.code, fi.inspection_id, fi.seq))
     if agency_id is not None:
         stmt = stmt.where(fi.agency_id == agency_id)
@@ -140,8 +139,8 @@ def licence(repo: Repositories, number: str) -> dict[str, Any]:
     """A licence in scope by number, with its holder and the agencies it covers."""
     lic, o, la = t.licences.c, t.organizations.c, t.licence_agencies.c
     licence_id = repo.licence_id(number)
-    row = repo.conn.execute(select(t.licences, o.code.label("holder"),
-                                   o.name.label("holder_name"))
+    row = repo.conn.execute(scoped.licences(repo.scope, t.licences, o.code.label("holder"),
+                                            o.name.label("holder_name"))
                             .join(t.organizations, o.id == lic.holder_id)
                             .where(lic.id == licence_id)).one()
     agencies = [r.code for r in repo.conn.execute(
@@ -172,9 +171,9 @@ def firearms_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = repo.conn.execute(select(t.firearms, o.code.label("agency"))
+        rows = repo.conn.execute(scoped.firearms(repo.scope, t.firearms, o.code.label("agency"))
                                  .join(t.organizations, o.id == f.agency_id)
-                                 .where(f.id.in_(chunk), repo.in_scope(f.agency_id)))
+                                 .where(f.id.in_(chunk)))
         out.update((r.id, dict(r._mapping)) for r in rows)
     return out
 
@@ -186,20 +185,22 @@ def officers_by_id(repo: Repositories, ids: Sequence[int]) -> dict[int, dict[str
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = repo.conn.execute(select(t.officers, o.code.label("agency"))
+        rows = repo.conn.execute(scoped.officers(repo.scope, t.officers, o.code.label("agency"))
                                  .join(t.organizations, o.id == of.agency_id)
-                                 .where(of.id.in_(chunk), repo.in_scope(of.agency_id)))
+                                 .where(of.id.in_(chunk)))
         out.update((r.id, dict(r._mapping)) for r in rows)
     return out
 
 
-def licence_numbers(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
-    """Licence numbers by id (to name the licence a weapon moved to)."""
+def licence_numbers_unscoped(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
+    """Licence numbers by id (reviewed: a licence's movements name the licence a weapon
+    moved to, which may cover no agency in the viewer's scope; callers pass only ids
+    from the entries the report reads)."""
     if not ids:
         return {}
     c = t.licences.c
     return {r.id: r.number for r in repo.conn.execute(
-        select(c.id, c.number).where(c.id.in_(set(ids))))}
+        scoped.licences(Scope(None), c.id, c.number).where(c.id.in_(set(ids))))}
 
 
 #: Statuses of a weapon that stands on its licence today (a loss, theft, decommission or
@@ -210,16 +211,16 @@ ON_LICENCE_STATUSES = ("in_storage", "issued", "in_repair")
 def licence_weapons(repo: Repositories, licence_id: int) -> list[dict[str, Any]]:
     """Weapons in scope standing on a licence, with where they are or who carries them."""
     f, o, loc, of = t.firearms.c, t.organizations.c, t.locations.c, t.officers.c
-    stmt = (select(f.id, f.serial, f.make, f.model, f.calibre, f.kind, f.folio, f.status,
-                   f.acquired_on, o.code.label("agency"), o.name.label("agency_name"),
-                   loc.code.label("location"), loc.name.label("location_name"),
-                   loc.kind.label("location_kind"), of.badge, of.name.label("officer_name"),
-                   of.credential_folio, of.credential_expiry)
+    stmt = (scoped.firearms(repo.scope, f.id, f.serial, f.make, f.model, f.calibre, f.kind,
+                            f.folio, f.status, f.acquired_on, o.code.label("agency"),
+                            o.name.label("agency_name"), loc.code.label("location"),
+                            loc.name.label("location_name"), loc.kind.label("location_kind"),
+                            of.badge, of.name.label("officer_name"), of.credential_folio,
+                            of.credential_expiry)
             .join(t.organizations, o.id == f.agency_id)
             .outerjoin(t.locations, loc.id == f.location_id)
             .outerjoin(t.officers, of.id == f.custodian_id)
-            .where(f.licence_id == licence_id, f.status.in_(ON_LICENCE_STATUSES),
-                   repo.in_scope(f.agency_id))
+            .where(f.licence_id == licence_id, f.status.in_(ON_LICENCE_STATUSES))
             .order_by(o.code, loc.code, of.badge, f.make, f.serial))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
 
@@ -227,16 +228,15 @@ def licence_weapons(repo: Repositories, licence_id: int) -> list[dict[str, Any]]
 def licence_officers(repo: Repositories, licence_id: int) -> list[dict[str, Any]]:
     """Officers in scope on a licence (not separated), with the weapons they carry now."""
     of, o, f = t.officers.c, t.organizations.c, t.firearms.c
-    stmt = (select(of.id, of.badge, of.name, of.cuip, of.status, of.credential_folio,
-                   of.credential_expiry, o.code.label("agency"))
+    stmt = (scoped.officers(repo.scope, of.id, of.badge, of.name, of.cuip, of.status,
+                            of.credential_folio, of.credential_expiry, o.code.label("agency"))
             .join(t.organizations, o.id == of.agency_id)
-            .where(of.licence_id == licence_id, of.status != "separated",
-                   repo.in_scope(of.agency_id))
+            .where(of.licence_id == licence_id, of.status != "separated")
             .order_by(o.code, of.badge))
     people = [dict(r._mapping) for r in repo.conn.execute(stmt)]
     carried: dict[int, list[str]] = {}
-    for r in repo.conn.execute(select(f.custodian_id, f.make, f.serial).where(
-            f.status == "issued", f.custodian_id.is_not(None), repo.in_scope(f.agency_id))):
+    for r in repo.conn.execute(scoped.firearms(repo.scope, f.custodian_id, f.make, f.serial)
+                               .where(f.status == "issued", f.custodian_id.is_not(None))):
         carried.setdefault(r.custodian_id, []).append(f"{r.make} {r.serial}")
     for person in people:
         person["carries"] = ", ".join(sorted(carried.get(person["id"], [])))
@@ -249,22 +249,22 @@ def undeclared_weapons(repo: Repositories) -> list[dict[str, Any]]:
     were acquired or, unknown, registered. An agency no recorded licence covers is left
     out: its weapons have nothing to be declared on in Resguardo."""
     f, o, e, la = t.firearms.c, t.organizations.c, t.events.c, t.licence_agencies.c
-    stmt = (select(f.id, f.serial, f.make, f.agency_id, f.acquired_on,
-                   o.code.label("agency"), e.at.label("registered_at"))
+    stmt = (scoped.firearms(repo.scope, f.id, f.serial, f.make, f.agency_id, f.acquired_on,
+                            o.code.label("agency"), e.at.label("registered_at"))
             .join(t.organizations, o.id == f.agency_id)
             .join(t.events, e.position == f.id)
             .where(f.licence_id.is_(None), f.status.in_(ON_LICENCE_STATUSES),
-                   f.agency_id.in_(select(la.agency_id)), repo.in_scope(f.agency_id)))
+                   f.agency_id.in_(select(la.agency_id))))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
 
 
 def carrying_without_folio(repo: Repositories) -> list[dict[str, Any]]:
     """Weapons in scope issued to an officer who has no credential folio recorded."""
     f, of, o = t.firearms.c, t.officers.c, t.organizations.c
-    stmt = (select(f.id.label("firearm_id"), f.serial, f.make, f.agency_id,
-                   o.code.label("agency"), of.badge, of.name, f.status_since)
+    stmt = (scoped.firearms(repo.scope, f.id.label("firearm_id"), f.serial, f.make,
+                            f.agency_id, o.code.label("agency"), of.badge, of.name,
+                            f.status_since)
             .join(t.officers, of.id == f.custodian_id)
             .join(t.organizations, o.id == f.agency_id)
-            .where(f.status == "issued", of.credential_folio.is_(None),
-                   repo.in_scope(f.agency_id)))
+            .where(f.status == "issued", of.credential_folio.is_(None)))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, bindparam, func, or_, select
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import (
@@ -25,9 +25,11 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.licences import LicenceRef
 from resguardo.domain.serials import make_key, serial_key
 from resguardo.domain.timefmt import DEFAULT_ZONE, parse_date, parse_instant
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import EventQueries
 from resguardo.storage.fast import Raw
+from resguardo.storage.scoped import Scope
 
 
 def org_from_row(row: Any) -> Organization:
@@ -76,34 +78,13 @@ class Repositories(EventQueries):
         self.conn = conn
         self.actor = actor
         self.raw = Raw(conn)
-        self._scope_args: tuple[Any, ...]
-        if actor is None:
-            self._scope_sql, self._scope_args = "", ()
-        elif actor.scope.kind == OrgKind.AGENCY:
-            self._scope_sql, self._scope_args = " AND agency_id = ?", (actor.scope.id,)
-        else:
-            tree = "agency_id IN (SELECT id FROM organizations WHERE path LIKE ?)"
-            overseen = actor.overseen_ids
-            if overseen:
-                marks = ", ".join("?" * len(overseen))
-                self._scope_sql = f" AND ({tree} OR agency_id IN ({marks}))"
-            else:
-                self._scope_sql = f" AND {tree}"
-            self._scope_args = (actor.scope.path + "%", *overseen)
+        self.scope = Scope(actor)
 
     # --- scope ---------------------------------------------------------------------
 
     def in_scope(self, org_col: ColumnElement) -> ColumnElement[bool]:
         """A clause true for rows whose organization lies in the actor's scope."""
-        if self.actor is None:
-            return true()
-        scope = self.actor.scope
-        if scope.kind == OrgKind.AGENCY:
-            return org_col == scope.id
-        sub = select(t.organizations.c.id).where(t.organizations.c.path.startswith(scope.path))
-        if self.actor.overseen:
-            return or_(org_col.in_(sub), org_col.in_(self.actor.overseen_ids))
-        return org_col.in_(sub)
+        return self.scope.of(org_col)
 
     # --- organizations ------------------------------------------------------------------
 
@@ -164,43 +145,50 @@ class Repositories(EventQueries):
     # --- locations ------------------------------------------------------------------
 
     def location(self, agency_id: int, code: str) -> Location:
-        row = self.raw.first("SELECT * FROM locations WHERE agency_id = ? AND code = ?"
-                             + self._scope_sql, (agency_id, code, *self._scope_args))
+        row = self.raw.first(*scoped.locations_sql(self.scope, "agency_id = ? AND code = ?",
+                                                   (agency_id, code)))
         if row is None:
             raise NotFound(f"location {code} not found in this agency", location=code)
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
 
     def location_by_id(self, location_id: int) -> Location:
-        row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).one()
+        row = self.conn.execute(scoped.locations(self.scope)
+                                .where(t.locations.c.id == location_id)).first()
+        if row is None:
+            raise NotFound("location not found")
         return Location(row.id, row.agency_id, row.code, row.name, row.kind)
 
     def locations(self, agency_id: int | None = None) -> list[Location]:
         c = t.locations.c
-        stmt = select(t.locations).where(self.in_scope(c.agency_id)).order_by(c.agency_id, c.code)
+        stmt = scoped.locations(self.scope).order_by(c.agency_id, c.code)
         if agency_id is not None:
             stmt = stmt.where(c.agency_id == agency_id)
         return [Location(r.id, r.agency_id, r.code, r.name, r.kind) for r in self.conn.execute(stmt)]
 
     def location_codes(self, ids: Sequence[int | None]) -> dict[int, str]:
+        """Codes of locations in scope by id (where weapons in scope are kept, say)."""
+        return self._location_codes(self.scope, ids)
+
+    def location_codes_unscoped(self, ids: Sequence[int | None]) -> dict[int, str]:
+        """Codes of locations by id wherever they are (reviewed): the places named by
+        entries the viewer may already read, such as the history of a weapon received
+        from another agency, or a trace's chain of custody."""
+        return self._location_codes(Scope(None), ids)
+
+    def _location_codes(self, scope: Scope, ids: Sequence[int | None]) -> dict[int, str]:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
         c = t.locations.c
-        return {r.id: r.code for r in self.conn.execute(select(c.id, c.code).where(c.id.in_(wanted)))}
+        return {r.id: r.code for r in self.conn.execute(
+            scoped.locations(scope, c.id, c.code).where(c.id.in_(wanted)))}
 
     # --- licences --------------------------------------------------------------------
 
-    def licence_visible(self) -> ColumnElement[bool]:
-        """A licence is in scope when its holder is, or when it covers an agency that is
-        (an agency's armorer sees the state's LOC it carries under)."""
-        c, la = t.licences.c, t.licence_agencies.c
-        covers = select(la.licence_id).where(self.in_scope(la.agency_id))
-        return or_(self.in_scope(c.holder_id), c.id.in_(covers))
-
     def licence_id(self, number: str) -> int:
         c = t.licences.c
-        row = self.conn.execute(select(c.id).where(c.number == (number or "").strip(),
-                                                   self.licence_visible())).first()
+        row = self.conn.execute(scoped.licences(self.scope, c.id)
+                                .where(c.number == (number or "").strip())).first()
         if row is None:
             raise NotFound(f"licence {number} not found", licence=number)
         return int(row.id)
@@ -209,67 +197,80 @@ class Repositories(EventQueries):
         """A licence in scope with the agencies it covers (to check an attachment)."""
         c, la = t.licences.c, t.licence_agencies.c
         licence_id = self.licence_id(number)
-        row = self.conn.execute(select(c.number, c.valid_to).where(c.id == licence_id)).one()
+        row = self.conn.execute(scoped.licences(self.scope, c.number, c.valid_to)
+                                .where(c.id == licence_id)).one()
         agencies = frozenset(int(r[0]) for r in self.conn.execute(
             select(la.agency_id).where(la.licence_id == licence_id)))
         valid_to = parse_date(row.valid_to)
         assert valid_to is not None
         return LicenceRef(licence_id, row.number, agencies, valid_to)
 
-    def licence_taken(self, number: str) -> bool:
+    def licence_taken_unscoped(self, number: str) -> bool:
+        """Whether any organization holds a licence with this number (reviewed: the
+        number is unique nationally; only whether it is taken is told)."""
         c = t.licences.c
-        return self.conn.execute(select(c.id).where(c.number == number)).first() is not None
+        return self.conn.execute(scoped.licences(Scope(None), c.id)
+                                 .where(c.number == number)).first() is not None
 
     def licences_covering(self, agency_id: int) -> list[dict]:
         """Licences in scope that cover an agency (those its weapons and officers may go on)."""
         c, la = t.licences.c, t.licence_agencies.c
         rows = self.conn.execute(
-            select(c.id, c.number, c.valid_to)
+            scoped.licences(self.scope, c.id, c.number, c.valid_to)
             .join(t.licence_agencies, la.licence_id == c.id)
-            .where(la.agency_id == agency_id, self.licence_visible()).order_by(c.number))
+            .where(la.agency_id == agency_id).order_by(c.number))
         return [dict(r._mapping) for r in rows]
 
     def licences(self) -> list[dict]:
         c = t.licences.c
-        rows = self.conn.execute(select(t.licences).where(self.licence_visible())
-                                 .order_by(c.number))
+        rows = self.conn.execute(scoped.licences(self.scope).order_by(c.number))
         return [dict(r._mapping) for r in rows]
 
     # --- officers -----------------------------------------------------------------------
 
     def officer(self, agency_id: int, badge: str) -> Officer:
-        row = self.raw.first("SELECT * FROM officers WHERE agency_id = ? AND badge = ?"
-                             + self._scope_sql,
-                             (agency_id, badge.strip().upper(), *self._scope_args))
+        row = self.raw.first(*scoped.officers_sql(self.scope, "agency_id = ? AND badge = ?",
+                                                  (agency_id, badge.strip().upper())))
         if row is None:
             raise NotFound(f"officer with badge {badge} not found in this agency", badge=badge)
         return officer_from_row(row)
 
     def officer_by_id(self, officer_id: int) -> Officer:
-        c = t.officers.c
-        row = self.conn.execute(select(t.officers).where(
-            c.id == officer_id, self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.officers(self.scope)
+                                .where(t.officers.c.id == officer_id)).first()
         if row is None:
             raise NotFound("officer not found")
         return officer_from_row(row)
 
     def officers_by_id(self, ids: Sequence[int | None]) -> dict[int, Officer]:
+        """Officers in scope by id (the custodians of weapons in scope, say)."""
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        rows = self.conn.execute(select(t.officers).where(t.officers.c.id.in_(wanted)))
+        rows = self.conn.execute(scoped.officers(self.scope).where(t.officers.c.id.in_(wanted)))
+        return {r.id: officer_from_row(r) for r in rows}
+
+    def officers_by_id_unscoped(self, ids: Sequence[int | None]) -> dict[int, Officer]:
+        """Officers by id wherever they serve (reviewed): the officers named by entries the
+        viewer may already read, such as the custody history of a weapon that came from
+        another agency, or a trace's chain of custody. Callers pass only ids taken from
+        such entries."""
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = self.conn.execute(scoped.officers(Scope(None)).where(t.officers.c.id.in_(wanted)))
         return {r.id: officer_from_row(r) for r in rows}
 
     def badge_taken(self, agency_id: int, badge: str) -> bool:
         c = t.officers.c
-        return self.conn.execute(select(c.id).where(
+        return self.conn.execute(scoped.officers(self.scope, c.id).where(
             c.agency_id == agency_id, c.badge == badge.strip().upper())).first() is not None
 
     def agency_badges(self, agency_id: int) -> set[str]:
         """Every badge the agency's officers hold (upper case)."""
         c = t.officers.c
         return {row[0] for row in self.conn.execute(
-            select(c.badge).where(c.agency_id == agency_id))}
+            scoped.officers(self.scope, c.badge).where(c.agency_id == agency_id))}
 
     def badges_taken(self, agency_id: int, badges: list[str]) -> set[str]:
         """Which of these badges (upper case) the agency's officers already hold."""
@@ -277,40 +278,39 @@ class Repositories(EventQueries):
         taken: set[str] = set()
         for start in range(0, len(badges), 1000):
             chunk = badges[start:start + 1000]
-            taken.update(row[0] for row in self.conn.execute(select(c.badge).where(
-                c.agency_id == agency_id, c.badge.in_(chunk))))
+            taken.update(row[0] for row in self.conn.execute(scoped.officers(
+                self.scope, c.badge).where(c.agency_id == agency_id, c.badge.in_(chunk))))
         return taken
 
     def officers(self, *, agency_id: int | None = None, status: str | None = None,
                  offset: int = 0, limit: int = 100) -> Page:
         c = t.officers.c
-        cond = [self.in_scope(c.agency_id)]
+        stmt = scoped.officers(self.scope)
         if agency_id is not None:
-            cond.append(c.agency_id == agency_id)
+            stmt = stmt.where(c.agency_id == agency_id)
         if status:
-            cond.append(c.status == status)
-        total = self.conn.execute(select(func.count()).select_from(t.officers).where(*cond)).scalar_one()
-        rows = self.conn.execute(select(t.officers).where(*cond)
-                                 .order_by(c.agency_id, c.badge).offset(offset).limit(limit))
+            stmt = stmt.where(c.status == status)
+        total = self.conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = self.conn.execute(stmt.order_by(c.agency_id, c.badge).offset(offset).limit(limit))
         return Page([officer_from_row(r) for r in rows], total, offset, limit)
 
     def weapons_held(self, officer_id: int) -> list[Firearm]:
         c = t.firearms.c
-        rows = self.conn.execute(select(t.firearms).where(c.custodian_id == officer_id,
-                                                          c.status == "issued"))
+        rows = self.conn.execute(scoped.firearms(self.scope).where(
+            c.custodian_id == officer_id, c.status == "issued"))
         return [firearm_from_row(r) for r in rows]
 
     def calibre_counts(self) -> list[tuple[str, int]]:
         """Each calibre as stored on the weapons in scope, with how many weapons carry it."""
         c = t.firearms.c
-        rows = self.conn.execute(select(c.calibre, func.count()).where(self.in_scope(c.agency_id))
+        rows = self.conn.execute(scoped.firearms(self.scope, c.calibre, func.count())
                                  .group_by(c.calibre).order_by(c.calibre))
         return [(r[0], int(r[1])) for r in rows]
 
     def weapons_of_record(self, officer_id: int) -> list[Firearm]:
         """The officer's weapons of record (arma de cargo), whatever their status."""
         c = t.firearms.c
-        rows = self.conn.execute(select(t.firearms).where(c.record_officer_id == officer_id)
+        rows = self.conn.execute(scoped.firearms(self.scope).where(c.record_officer_id == officer_id)
                                  .order_by(c.make, c.serial))
         return [firearm_from_row(r) for r in rows]
 
@@ -328,12 +328,12 @@ class Repositories(EventQueries):
 
     def firearm(self, serial: str, make: str | None = None) -> Firearm:
         """The firearm with this serial (and make, when several makes share it) in scope."""
-        sql = "SELECT * FROM firearms WHERE serial_key = ?" + self._scope_sql
-        args: tuple = (serial_key(serial), *self._scope_args)
+        where = "serial_key = ?"
+        args: tuple[str, ...] = (serial_key(serial),)
         if make:
-            sql += " AND make_key = ?"
-            args += (make_key(make),)
-        rows = self.raw.rows(sql + " LIMIT 3", args)
+            where, args = "serial_key = ? AND make_key = ?", (*args, make_key(make))
+        sql, params = scoped.firearms_sql(self.scope, where, args)
+        rows = self.raw.rows(sql + " LIMIT 3", params)
         if not rows:
             raise NotFound(f"firearm {serial} not found", serial=serial)
         if len(rows) > 1:
@@ -344,17 +344,18 @@ class Repositories(EventQueries):
         return firearm_from_row(rows[0])
 
     def firearm_by_id(self, firearm_id: int) -> Firearm:
-        c = t.firearms.c
-        row = self.conn.execute(select(t.firearms).where(
-            c.id == firearm_id, self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.firearms(self.scope)
+                                .where(t.firearms.c.id == firearm_id)).first()
         if row is None:
             raise NotFound("firearm not found")
         return firearm_from_row(row)
 
-    def firearm_holder_anywhere(self, make_key_: str, serial_key_: str) -> int | None:
-        """The agency holding (make, serial) anywhere in the system (uniqueness is global)."""
+    def firearm_holder_unscoped(self, make_key_: str, serial_key_: str) -> int | None:
+        """The agency holding (make, serial) anywhere in the system (reviewed: a weapon's
+        identity is unique nationally, so registering one checks every agency; only
+        whether it is taken, and by whom, is told)."""
         c = t.firearms.c
-        row = self.conn.execute(select(c.agency_id).where(
+        row = self.conn.execute(scoped.firearms(Scope(None), c.agency_id).where(
             c.make_key == make_key_, c.serial_key == serial_key_)).first()
         return None if row is None else int(row.agency_id)
 
@@ -364,7 +365,7 @@ class Repositories(EventQueries):
                        custodian_id: int | None = None, search: str | None = None,
                        exact_serial: str | None = None) -> Select:
         c = t.firearms.c
-        cond: list[ColumnElement[bool]] = [self.in_scope(c.agency_id)]
+        cond: list[ColumnElement[bool]] = []
         if exact_serial:
             cond.append(c.serial_key == serial_key(exact_serial))
         if agency_id is not None:
@@ -385,7 +386,7 @@ class Repositories(EventQueries):
             key = serial_key(search)
             cond.append(or_(c.serial_key.contains(key, autoescape=True),
                             c.folio == search.strip()))
-        return select(t.firearms).where(and_(*cond))
+        return scoped.firearms(self.scope).where(*cond)
 
     def firearms(self, *, offset: int = 0, limit: int = 100, order: str = "serial",
                  **filters: Any) -> Page:
@@ -403,16 +404,16 @@ class Repositories(EventQueries):
 
     def status_counts(self) -> dict[tuple[int, str], int]:
         c = t.firearms.c
-        rows = self.conn.execute(select(c.agency_id, c.status, func.count())
-                                 .where(self.in_scope(c.agency_id)).group_by(c.agency_id, c.status))
+        rows = self.conn.execute(scoped.firearms(self.scope, c.agency_id, c.status, func.count())
+                                 .group_by(c.agency_id, c.status))
         return {(r[0], r[1]): r[2] for r in rows}
 
     # --- loss reports and requests ---------------------------------------------------------------
 
     def open_loss_report(self, firearm_id: int) -> dict:
         c = t.loss_reports.c
-        row = self.conn.execute(select(t.loss_reports).where(
-            c.firearm_id == firearm_id, c.recovered_at.is_(None), self.in_scope(c.agency_id))
+        row = self.conn.execute(scoped.loss_reports(self.scope).where(
+            c.firearm_id == firearm_id, c.recovered_at.is_(None))
             .order_by(c.id.desc())).first()
         if row is None:
             raise NotFound("no open loss or theft report for this firearm")
@@ -421,35 +422,31 @@ class Repositories(EventQueries):
     def last_loss_report(self, firearm_id: int) -> dict:
         """The weapon's latest loss or theft report, recovered or not."""
         c = t.loss_reports.c
-        row = self.conn.execute(select(t.loss_reports).where(
-            c.firearm_id == firearm_id, self.in_scope(c.agency_id))
-            .order_by(c.id.desc())).first()
+        row = self.conn.execute(scoped.loss_reports(self.scope).where(c.firearm_id == firearm_id)
+                                .order_by(c.id.desc())).first()
         if row is None:
             raise NotFound("no loss or theft report for this firearm")
         return dict(row._mapping)
 
     def loss_reports(self, *, open_only: bool = False) -> list[dict]:
         c = t.loss_reports.c
-        stmt = select(t.loss_reports, t.firearms.c.serial, t.firearms.c.make).join(
-            t.firearms, t.firearms.c.id == c.firearm_id).where(self.in_scope(c.agency_id))
+        stmt = scoped.loss_reports(self.scope, t.loss_reports, t.firearms.c.serial,
+                                   t.firearms.c.make)
         if open_only:
             stmt = stmt.where(c.recovered_at.is_(None))
         return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
 
     def pending_request(self, firearm_id: int, kind: str) -> dict:
         c = t.requests.c
-        row = self.conn.execute(select(t.requests).where(
-            c.firearm_id == firearm_id, c.kind == kind, c.state == "pending",
-            self.in_scope(c.agency_id))).first()
+        row = self.conn.execute(scoped.requests(self.scope, side="from").where(
+            c.firearm_id == firearm_id, c.kind == kind, c.state == "pending")).first()
         if row is None:
             raise NotFound(f"no pending {kind} request for this firearm")
         return dict(row._mapping)
 
     def requests(self, state: str | None = "pending") -> list[dict]:
         c = t.requests.c
-        stmt = select(t.requests, t.firearms.c.serial, t.firearms.c.make).join(
-            t.firearms, t.firearms.c.id == c.firearm_id).where(
-            or_(self.in_scope(c.agency_id), self.in_scope(c.to_agency_id)))
+        stmt = scoped.requests(self.scope, t.requests, t.firearms.c.serial, t.firearms.c.make)
         if state:
             stmt = stmt.where(c.state == state)
         return [dict(r._mapping) for r in self.conn.execute(stmt.order_by(c.id))]
@@ -470,9 +467,10 @@ class Repositories(EventQueries):
 
     def ammo_stock(self, agency_id: int | None = None) -> list[dict]:
         s, loc = t.ammo_stock.c, t.locations.c
-        stmt = (select(loc.agency_id, loc.code.label("location"), s.calibre, s.lot, s.quantity)
-                .join(t.locations, loc.id == s.location_id)
-                .where(self.in_scope(loc.agency_id), s.quantity != 0)
+        stmt = (scoped.locations(self.scope, loc.agency_id, loc.code.label("location"),
+                                 s.calibre, s.lot, s.quantity)
+                .join(t.ammo_stock, loc.id == s.location_id)
+                .where(s.quantity != 0)
                 .order_by(loc.agency_id, loc.code, s.calibre, s.lot))
         if agency_id is not None:
             stmt = stmt.where(loc.agency_id == agency_id)
@@ -480,9 +478,9 @@ class Repositories(EventQueries):
 
     def ammo_held(self, agency_id: int | None = None) -> list[dict]:
         a, o = t.ammo_out.c, t.officers.c
-        stmt = (select(o.agency_id, o.badge, a.calibre, a.lot, a.quantity)
-                .join(t.officers, o.id == a.officer_id)
-                .where(self.in_scope(o.agency_id), a.quantity != 0)
+        stmt = (scoped.officers(self.scope, o.agency_id, o.badge, a.calibre, a.lot, a.quantity)
+                .join(t.ammo_out, o.id == a.officer_id)
+                .where(a.quantity != 0)
                 .order_by(o.agency_id, o.badge))
         if agency_id is not None:
             stmt = stmt.where(o.agency_id == agency_id)
@@ -492,22 +490,22 @@ class Repositories(EventQueries):
 
     def unnotified_losses(self) -> list[dict]:
         c, f, o = t.loss_reports.c, t.firearms.c, t.organizations.c
-        stmt = (select(c.id, c.agency_id, o.code.label("agency"), f.serial, f.make, c.stolen,
-                       c.reported_at)
-                .join(t.firearms, f.id == c.firearm_id).join(t.organizations, o.id == c.agency_id)
-                .where(c.notified_at.is_(None), c.recovered_at.is_(None),
-                       self.in_scope(c.agency_id)))
+        stmt = (scoped.loss_reports(self.scope, c.id, c.agency_id, o.code.label("agency"),
+                                    f.serial, f.make, c.stolen, c.reported_at)
+                .join(t.organizations, o.id == c.agency_id)
+                .where(c.notified_at.is_(None), c.recovered_at.is_(None)))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def issued_weapons(self) -> list[dict]:
         f, of, o = t.firearms.c, t.officers.c, t.organizations.c
-        stmt = (select(f.id.label("firearm_id"), f.agency_id, o.code.label("agency"), f.serial,
-                       f.make, of.badge, of.name.label("officer_name"),
-                       of.status.label("officer_status"), of.credential_expiry,
-                       of.qualification_expiry, f.status_since.label("issued_at"))
+        stmt = (scoped.firearms(self.scope, f.id.label("firearm_id"), f.agency_id,
+                                o.code.label("agency"), f.serial, f.make, of.badge,
+                                of.name.label("officer_name"), of.status.label("officer_status"),
+                                of.credential_expiry, of.qualification_expiry,
+                                f.status_since.label("issued_at"))
                 .join(t.officers, of.id == f.custodian_id)
                 .join(t.organizations, o.id == f.agency_id)
-                .where(f.status == "issued", self.in_scope(f.agency_id)))
+                .where(f.status == "issued"))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def acknowledged(self) -> set[str]:
@@ -578,6 +576,7 @@ class Repositories(EventQueries):
         """The stored acta and the hash recorded by the closing entry."""
         pdf = self.conn.execute(select(t.inspection_actas.c.pdf).where(
             t.inspection_actas.c.inspection_id == inspection_id)).scalar_one()
-        recorded = self.conn.execute(select(t.inspections.c.acta_sha256).where(
-            t.inspections.c.id == inspection_id)).scalar_one()
+        i = t.inspections.c
+        recorded = self.conn.execute(scoped.inspections(self.scope, i.acta_sha256)
+                                     .where(i.id == inspection_id)).scalar_one()
         return bytes(pdf), recorded

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.events import Event
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
 from resguardo.storage.repositories import Repositories
@@ -40,12 +41,14 @@ def _chunks(ids: Iterable[int], size: int = _IN_CHUNK) -> Iterator[list[int]]:
 
 # --- the system-wide index (unscoped: filtered by scope after every search) ------------
 
-def registry_keys(conn: Connection) -> Iterator[tuple[int, str, str]]:
-    """(firearm id, serial key, make key) of every registered firearm, by id, in batches."""
+def registry_keys_unscoped(conn: Connection) -> Iterator[tuple[int, str, str]]:
+    """(firearm id, serial key, make key) of every registered firearm, by id, in batches
+    (the trace index is the system's: every search through it is filtered by scope)."""
     c = t.firearms.c
     last = -1
+    base = scoped.firearms(scoped.Scope(None), c.id, c.serial_key, c.make_key)
     while True:
-        rows = conn.execute(select(c.id, c.serial_key, c.make_key).where(c.id > last)
+        rows = conn.execute(base.where(c.id > last)
                             .order_by(c.id).limit(_BATCH)).all()
         if not rows:
             return
@@ -122,12 +125,14 @@ def former_identities(conn: Connection, ids: Iterable[int]
     return out
 
 
-def firearm_keys(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """Current (serial key, make key) of these firearms, wherever they are."""
+def firearm_keys_unscoped(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Current (serial key, make key) of these firearms, wherever they are (for the
+    system-wide trace index)."""
     c = t.firearms.c
     out: dict[int, tuple[str, str]] = {}
+    base = scoped.firearms(scoped.Scope(None), c.id, c.serial_key, c.make_key)
     for chunk in _chunks(ids):
-        for row in conn.execute(select(c.id, c.serial_key, c.make_key).where(c.id.in_(chunk))):
+        for row in conn.execute(base.where(c.id.in_(chunk))):
             out[int(row.id)] = (row.serial_key, row.make_key)
     return out
 
@@ -147,12 +152,13 @@ def candidate_rows(repo: Repositories, ids: Iterable[int]) -> dict[int, dict[str
     f, o, i = t.firearms.c, t.organizations.c, t.imports.c
     out: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(ids):
-        stmt = (select(f.id, f.serial, f.make, f.model, f.calibre, f.kind, f.status,
-                       f.agency_id, o.code.label("agency"), o.path.label("agency_path"),
-                       f.import_id, i.state.label("import_state"))
+        stmt = (scoped.firearms(repo.scope, f.id, f.serial, f.make, f.model, f.calibre, f.kind,
+                                f.status, f.agency_id, o.code.label("agency"),
+                                o.path.label("agency_path"), f.import_id,
+                                i.state.label("import_state"))
                 .join(t.organizations, o.id == f.agency_id)
                 .outerjoin(t.imports, i.id == f.import_id)
-                .where(f.id.in_(chunk), repo.in_scope(f.agency_id)))
+                .where(f.id.in_(chunk)))
         for row in repo.conn.execute(stmt):
             found = dict(row._mapping)
             state = found.pop("import_state")
@@ -203,10 +209,10 @@ def registry_in_scope(repo: Repositories) -> Iterator[dict[str, Any]]:
     last = -1
     while True:
         rows = repo.conn.execute(
-            select(f.id, f.serial, f.serial_key, f.make, f.make_key, f.status,
-                   o.code.label("agency"))
+            scoped.firearms(repo.scope, f.id, f.serial, f.serial_key, f.make, f.make_key,
+                            f.status, o.code.label("agency"))
             .join(t.organizations, o.id == f.agency_id)
-            .where(repo.in_scope(f.agency_id), f.id > last).order_by(f.id).limit(_BATCH)).all()
+            .where(f.id > last).order_by(f.id).limit(_BATCH)).all()
         if not rows:
             return
         for row in rows:

@@ -31,9 +31,15 @@ _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
 #: Seconds a long write taken in slices lets waiting writers go first, at most, before its
 #: next slice (``UnitOfWork.resume``): a steady stream of them never starves it.
 YIELD_MOST = 1.0
-_OPEN_INSPECTION = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
-_UNFINISHED_IMPORT = ("SELECT i.id, i.file, i.state FROM firearms AS f JOIN imports AS i "
-                      "ON i.id = f.import_id WHERE f.id = ? AND i.state <> 'completed'")
+#: The inspection open at an agency: the freeze refuses every writer's movement there,
+#: whoever writes (unscoped: the writer's own reads applied scope; the freeze is the
+#: system's rule)
+_OPEN_INSPECTION_UNSCOPED = "SELECT id FROM inspections WHERE agency_id = ? AND state = 'open'"
+#: The import a weapon came in, when it is not completed: the guard before any entry about
+#: the weapon (unscoped: the entry's own reads applied the actor's scope already)
+_UNFINISHED_IMPORT_UNSCOPED = (
+    "SELECT i.id, i.file, i.state FROM firearms AS f JOIN imports AS i "
+    "ON i.id = f.import_id WHERE f.id = ? AND i.state <> 'completed'")
 _INSERT_EVENT = ("INSERT INTO events (position, type, at, actor_id, actor, org_id, subject_type,"
                  " subject_id, corrects, reason, request_id, payload, secret)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -175,7 +181,7 @@ class UnitOfWork:
 
     def open_inspection(self, agency_id: int) -> int | None:
         """The inspection open at ``agency_id`` (its registry is frozen), if any."""
-        found = self.repo.raw.scalar(_OPEN_INSPECTION, (agency_id,))
+        found = self.repo.raw.scalar(_OPEN_INSPECTION_UNSCOPED, (agency_id,))
         return None if found is None else int(found)
 
     def refuse_if_frozen(self, agency_id: int, what: str, subject: str | None = None) -> None:
@@ -192,8 +198,9 @@ class UnitOfWork:
                                                                subject))
         raise inspection_rules.lockdown(inspection_id)
 
-    def _subject(self, new: NewEvent) -> str | None:
-        """The weapon (serial) or file a refused entry was about, for the record."""
+    def _subject_unscoped(self, new: NewEvent) -> str | None:
+        """The weapon (serial) or file a refused entry was about, for the record (the
+        system's own read: the refusal names what was attempted, wherever it is)."""
         for key in ("serial", "file", "code"):
             value = new.payload.get(key)
             if isinstance(value, str):
@@ -225,7 +232,7 @@ class UnitOfWork:
         them back (``import.voided``): no custody movement, correction or report may
         hang on them meanwhile.
         """
-        found = self.repo.raw.first(_UNFINISHED_IMPORT, (firearm_id,))
+        found = self.repo.raw.first(_UNFINISHED_IMPORT_UNSCOPED, (firearm_id,))
         if found is None:
             return
         import_id, file, state = found.id, found.file, found.state
@@ -248,7 +255,7 @@ class UnitOfWork:
         position = self._head()
         if (new.org_id is not None and inspection_rules.frozen_while_open(new.type)
                 and self.open_inspection(new.org_id) is not None):
-            self.refuse_if_frozen(new.org_id, new.type, self._subject(new))
+            self.refuse_if_frozen(new.org_id, new.type, self._subject_unscoped(new))
         firearm_id = (new.subject_id if new.subject_type == "firearm"
                       else new.payload.get("firearm_id"))
         if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):
@@ -306,7 +313,7 @@ class UnitOfWork:
                 if key not in frozen_checked:
                     frozen_checked.add(key)
                     if self.open_inspection(new.org_id) is not None:
-                        self.refuse_if_frozen(new.org_id, new.type, self._subject(new))
+                        self.refuse_if_frozen(new.org_id, new.type, self._subject_unscoped(new))
             firearm_id = (new.subject_id if new.subject_type == "firearm"
                           else new.payload.get("firearm_id"))
             if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):

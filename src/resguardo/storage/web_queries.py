@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, literal_column, select, text
 
 from resguardo.domain.events import Event
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 from resguardo.storage.event_queries import event_from_row
 from resguardo.storage.repositories import Repositories
+from resguardo.storage.scoped import Scope
 
 CUSTODY_TYPES = ("custody.issued", "custody.returned")
 AMMO_TYPES = ("ammunition.received", "ammunition.issued", "ammunition.returned",
@@ -80,8 +82,8 @@ def firearm_names_unscoped(repo: Repositories, ids: Sequence[int | None]) -> dic
     if not wanted:
         return {}
     f = t.firearms.c
-    rows = repo.conn.execute(select(f.id, f.serial, f.make, f.model, f.calibre, f.agency_id)
-                             .where(f.id.in_(wanted)))
+    rows = repo.conn.execute(scoped.firearms(Scope(None), f.id, f.serial, f.make, f.model,
+                                             f.calibre, f.agency_id).where(f.id.in_(wanted)))
     return {r.id: dict(r._mapping) for r in rows}
 
 
@@ -93,16 +95,15 @@ def transfers_in_transit(repo: Repositories, *, incoming: bool, limit: int = 200
     is received, so this is the receiving side's only view of it.
     """
     r, f = t.requests.c, t.firearms.c
-    side = r.to_agency_id if incoming else r.agency_id
     latest = t.requests.alias("later")
     newer = (select(latest.c.id).where(latest.c.firearm_id == r.firearm_id,
                                        latest.c.kind == "transfer", latest.c.id > r.id)
              .exists())
-    stmt = (select(r.id, r.firearm_id, r.agency_id, r.to_agency_id, r.reason, r.requested_at,
-                   r.decided_at, f.serial, f.make, f.model, f.calibre, f.kind)
-            .join(t.firearms, f.id == r.firearm_id)
+    stmt = (scoped.requests(repo.scope, r.id, r.firearm_id, r.agency_id, r.to_agency_id,
+                            r.reason, r.requested_at, r.decided_at, f.serial, f.make, f.model,
+                            f.calibre, f.kind, side="to" if incoming else "from")
             .where(r.kind == "transfer", r.state == "approved", f.status == "in_transit",
-                   f.agency_id == r.agency_id, ~newer, repo.in_scope(side))
+                   f.agency_id == r.agency_id, ~newer)
             .order_by(r.decided_at, r.id).limit(limit))
     return [dict(row._mapping) for row in repo.conn.execute(stmt)]
 
@@ -110,20 +111,19 @@ def transfers_in_transit(repo: Repositories, *, incoming: bool, limit: int = 200
 def transfers_pending(repo: Repositories, limit: int = 200) -> list[dict]:
     """Transfer requests awaiting a second person, sent from or addressed to the viewer's scope."""
     r, f = t.requests.c, t.firearms.c
-    stmt = (select(r.id, r.firearm_id, r.agency_id, r.to_agency_id, r.reason, r.requested_at,
-                   f.serial, f.make, f.model)
-            .join(t.firearms, f.id == r.firearm_id)
-            .where(r.kind == "transfer", r.state == "pending",
-                   or_(repo.in_scope(r.agency_id), repo.in_scope(r.to_agency_id)))
+    stmt = (scoped.requests(repo.scope, r.id, r.firearm_id, r.agency_id, r.to_agency_id,
+                            r.reason, r.requested_at, f.serial, f.make, f.model)
+            .where(r.kind == "transfer", r.state == "pending")
             .order_by(r.requested_at, r.id).limit(limit))
     return [dict(row._mapping) for row in repo.conn.execute(stmt)]
 
 
 def transfer_in_transit(repo: Repositories, firearm_id: int) -> dict | None:
-    """The approved transfer a weapon in transit is on (None when it is not travelling)."""
+    """The approved transfer a weapon in transit is on (None when it is not travelling),
+    sent from or addressed to the viewer's scope."""
     r = t.requests.c
     row = repo.conn.execute(
-        select(r.id, r.agency_id, r.to_agency_id, r.decided_at)
+        scoped.requests(repo.scope, r.id, r.agency_id, r.to_agency_id, r.decided_at)
         .where(r.firearm_id == firearm_id, r.kind == "transfer", r.state == "approved")
         .order_by(r.id.desc()).limit(1)).first()
     return None if row is None else dict(row._mapping)
