@@ -35,7 +35,7 @@ the canonical text it already is. The RFC 9162 prefix a leaf is hashed after is
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import attrgetter
@@ -93,6 +93,10 @@ class Layout:
         self._get = attrgetter(*self.names)
         self._optional = tuple(m.name for m in self.members if m.optional)
         self._by_name = {m.name: m for m in self.members}
+        # The helpers the writers call, and the keys of the optional members (written per
+        # row), bound as defaults: local names, the fastest to look up.
+        self._fast = ", ".join([*(f"{n}={n}" for n in ("_e", "_I", "_S", "_X")), *(
+            f"{k}={k}" for k in self._constants() if k.split("_", 2)[2] in self._optional)])
 
     def document(self, source: Any) -> dict[str, Any]:
         """The object (a dict, in declaration order) of the attributes of ``source`` named
@@ -111,8 +115,7 @@ class Layout:
         Values are not checked: the callers write what they built themselves."""
         params = self.names if params is None else tuple(params)
         self._check_params(params, ())
-        source = (f"def write({', '.join((*params, _FAST))}):\n"
-                  f"{self._optionals(checked=False)}"
+        source = (f"def write({', '.join((*params, self._fast))}):\n"
                   f"    return {self._fstring(checked=False)}\n")
         return self._compile(source, "write", {})
 
@@ -132,7 +135,7 @@ class Layout:
                 current.append(self._concat(m, key, checked=False))
                 continue
             if m.optional:  # written whole (key and value, or nothing) by `write`
-                hole = f"_o_{m.name}"
+                hole = self._concat(m, key, checked=False)
             else:
                 current.append(key)
                 hole = self._hole(m, m.name, checked=False)
@@ -144,9 +147,7 @@ class Layout:
         lines = [f"def bind({'*, ' if fixed else ''}{', '.join(fixed)}):"]
         lines += [f"    _r{i} = {run}" for i, run in enumerate(runs)]
         body = "".join(f"{{_r{i}}}{{{hole}}}" for i, hole in enumerate(holes))
-        lines.append(f"    def write({', '.join((*params, _FAST))}):")
-        lines += ["    " + line for line in self._optionals(checked=False, only=params)
-                  .splitlines()]
+        lines.append(f"    def write({', '.join((*params, self._fast))}):")
         lines.append(f"        return f'{body}{{_r{len(holes)}}}'")
         lines.append("    return write")
         return self._compile("\n".join(lines) + "\n", "bind", {})
@@ -158,10 +159,8 @@ class Layout:
         its place), text a str (else TypeError), JSON text a str (else `NOT_CANONICAL`)."""
         columns = tuple(columns)
         self._check_params(columns, ())
-        source = (f"def texts(_rows, _lead='', {_FAST}):\n"
+        source = (f"def texts(_rows, _lead='', {self._fast}):\n"
                   f"    for {', '.join(columns)}, in _rows:\n"
-                  + "".join("    " + line + "\n"
-                            for line in self._optionals(checked=True).splitlines())
                   + f"        yield {self._fstring(checked=True, lead=True)}\n")
         return self._compile(source, "texts", {})
 
@@ -230,22 +229,13 @@ class Layout:
             return f'("" if {m.name} is None else {key} + {value})'
         return f"{key} + {value}"
 
-    def _optionals(self, *, checked: bool, only: Iterable[str] | None = None) -> str:
-        """Lines computing ``_o_<name>``, an optional member's key and value or nothing."""
-        wanted = None if only is None else set(only)
-        lines = []
-        for i, m in enumerate(self.ordered):
-            if m.optional and (wanted is None or m.name in wanted):
-                key = f"_k_{m.name}" if i else f"_ko_{m.name}"
-                lines.append(f"    _o_{m.name} = {self._concat(m, key, checked=checked)}\n")
-        return "".join(lines)
-
     def _fstring(self, *, checked: bool, lead: bool = False) -> str:
         """One f-string writing the whole object from the members' local names."""
         body = "{_lead}" if lead else ""
         for i, m in enumerate(self.ordered):
             if m.optional:
-                body += f"{{_o_{m.name}}}"
+                key = f"_k_{m.name}" if i else f"_ko_{m.name}"
+                body += "{" + self._concat(m, key, checked=checked) + "}"
                 continue
             body += ("{{" if i == 0 else ",") + f'"{m.name}":'
             body += "{" + self._hole(m, m.name, checked=checked) + "}"
@@ -261,10 +251,6 @@ class Layout:
         function = namespace[name]
         function.__source__ = source  # what was compiled, for a reader tracing a leaf
         return function
-
-
-# The helpers the writers call, bound as defaults: local names, the fastest to look up.
-_FAST = "_e=_e, _I=_I, _S=_S, _X=_X"
 
 
 def _sql_literal(text: str) -> str:

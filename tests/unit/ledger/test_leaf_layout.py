@@ -34,6 +34,7 @@ def test_the_leaf_layout_is_the_events_every_field() -> None:
     assert [m.name for m in LEAF.ordered] == sorted(LEAF.names)  # ASCII: code point order
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(ev=events())
 def test_every_python_leaf_writer_writes_event_leaf(ev: Event) -> None:
@@ -106,6 +107,7 @@ def layouts(draw: Any) -> tuple[Layout, dict[str, Any]]:
     return Layout(members), values
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(layout_values=layouts(), data=st.data())
 def test_any_layout_is_written_as_rfc_8785(layout_values: Any, data: Any) -> None:
