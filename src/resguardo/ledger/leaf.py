@@ -8,8 +8,9 @@ out when absent. Everything that writes a leaf takes it from here:
 - ``domain.events.Event.document()`` is `LEAF.document`, and ``Event.leaf()`` its
   canonical JSON by ``ledger.jcs``: the definition every other path is checked against;
 - ``Layout.writer``: a Python function writing the text from the values, the payload
-  already canonical text (the bulk import's leaves, one call per event; with ``fixed``,
-  a factory binding the members a whole batch shares, written once);
+  already canonical text (the bulk import's leaves, one call per event), and
+  ``Layout.bound_writer``, a factory binding the members a whole batch shares, whose
+  text it writes once;
 - ``Layout.rows_writer``: a generator writing the text of each row of a query
   (``storage.ledger_store``'s pass over SQLite rows when the log is verified), checking
   the type of each column, since SQLite keeps any value in any column;
@@ -35,7 +36,7 @@ the canonical text it already is. The RFC 9162 prefix a leaf is hashed after is
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import attrgetter
@@ -95,8 +96,12 @@ class Layout:
         self._by_name = {m.name: m for m in self.members}
         # The helpers the writers call, and the keys of the optional members (written per
         # row), bound as defaults: local names, the fastest to look up.
-        self._fast = ", ".join([*(f"{n}={n}" for n in ("_e", "_I", "_S", "_X")), *(
-            f"{k}={k}" for k in self._constants() if k.split("_", 2)[2] in self._optional)])
+        self._fast = ", ".join(f"{n}={n}" for n in ("_e", "_I", "_S", "_X", *(
+            f"_k_{name}" for name in self._optional)))
+        # The text before each member's value: "{" or ",", the name, ":" (the one place
+        # the separators are written); in the generated source as constants ``_k_<name>``.
+        self._keys = {m.name: ("{" if i == 0 else ",") + f'"{m.name}":'
+                      for i, m in enumerate(self.ordered)}
 
     def document(self, source: Any) -> dict[str, Any]:
         """The object (a dict, in declaration order) of the attributes of ``source`` named
@@ -117,7 +122,7 @@ class Layout:
         self._check_params(params, ())
         source = (f"def write({', '.join((*params, self._fast))}):\n"
                   f"    return {self._fstring(checked=False)}\n")
-        return self._compile(source, "write", {})
+        return self._compile(source, "write")
 
     def bound_writer(self, fixed: Sequence[str], params: Sequence[str]
                      ) -> Callable[..., Callable[..., str]]:
@@ -129,8 +134,8 @@ class Layout:
         runs: list[str] = []  # the text around the free members, as str expressions
         holes: list[str] = []
         current: list[str] = []
-        for i, m in enumerate(self.ordered):
-            key = self._key_const(m, i == 0)
+        for m in self.ordered:
+            key = f"_k_{m.name}"
             if m.name in fixed:
                 current.append(self._concat(m, key, checked=False))
                 continue
@@ -150,7 +155,7 @@ class Layout:
         lines.append(f"    def write({', '.join((*params, self._fast))}):")
         lines.append(f"        return f'{body}{{_r{len(holes)}}}'")
         lines.append("    return write")
-        return self._compile("\n".join(lines) + "\n", "bind", {})
+        return self._compile("\n".join(lines) + "\n", "bind")
 
     def rows_writer(self, columns: Sequence[str]) -> Callable[..., Iterator[str]]:
         """A generator function ``(rows, lead="")`` yielding ``lead`` and the text of each
@@ -162,7 +167,7 @@ class Layout:
         source = (f"def texts(_rows, _lead='', {self._fast}):\n"
                   f"    for {', '.join(columns)}, in _rows:\n"
                   + f"        yield {self._fstring(checked=True, lead=True)}\n")
-        return self._compile(source, "texts", {})
+        return self._compile(source, "texts")
 
     # -- PostgreSQL -----------------------------------------------------------------------
 
@@ -172,21 +177,18 @@ class Layout:
         RFC 8785 does; every function is schema-qualified so that a search_path cannot
         redirect it."""
         parts: list[str] = []
-        opens = True
         for m in self.ordered:
-            key = _sql_literal(("{" if opens else ",") + f'"{m.name}":')
-            opens = False
-            if m.kind == JSON:
-                value = m.name
-            else:
-                value = f"pg_catalog.to_json({m.name})"
+            key = _sql_literal(self._keys[m.name])
+            value = m.name if m.kind == JSON else f"pg_catalog.to_json({m.name})"
             if m.optional:
                 parts.append(f"CASE WHEN {m.name} IS NULL THEN '' ELSE pg_catalog.concat("
                              f"{key}, {value}) END")
                 continue
             parts.append(key)
-            parts.append(f"coalesce({value}, 'null'::pg_catalog.json)"
-                         if m.kind != JSON or m.nullable else value)
+            if m.kind != JSON:
+                parts.append(f"coalesce({value}, 'null'::pg_catalog.json)")
+            else:
+                parts.append(f"coalesce({value}, 'null')" if m.nullable else value)
         parts.append(_sql_literal("}"))
         return f"pg_catalog.concat({', '.join(parts)})"
 
@@ -195,17 +197,6 @@ class Layout:
     def _check_params(self, params: tuple[str, ...], fixed: tuple[str, ...]) -> None:
         if sorted(params + fixed) != sorted(self.names):
             raise ValueError(f"the writer must take each member once: {params + fixed}")
-
-    def _key_const(self, m: Member, opens: bool) -> str:
-        """The name of the constant holding the text before ``m``'s value."""
-        return f"_k_{m.name}" if not opens else f"_ko_{m.name}"
-
-    def _constants(self) -> dict[str, str]:
-        consts = {}
-        for i, m in enumerate(self.ordered):
-            consts[f"_k_{m.name}" if i else f"_ko_{m.name}"] = (
-                ("{" if i == 0 else ",") + f'"{m.name}":')
-        return consts
 
     @staticmethod
     def _hole(m: Member, v: str, *, checked: bool) -> str:
@@ -232,20 +223,19 @@ class Layout:
     def _fstring(self, *, checked: bool, lead: bool = False) -> str:
         """One f-string writing the whole object from the members' local names."""
         body = "{_lead}" if lead else ""
-        for i, m in enumerate(self.ordered):
+        for m in self.ordered:
             if m.optional:
-                key = f"_k_{m.name}" if i else f"_ko_{m.name}"
-                body += "{" + self._concat(m, key, checked=checked) + "}"
+                body += "{" + self._concat(m, f"_k_{m.name}", checked=checked) + "}"
                 continue
-            body += ("{{" if i == 0 else ",") + f'"{m.name}":'
+            body += self._keys[m.name].replace("{", "{{")  # a name holds no quote nor brace
             body += "{" + self._hole(m, m.name, checked=checked) + "}"
         return f"f'{body}}}}}'"
 
-    def _compile(self, source: str, name: str, extra: Mapping[str, Any]) -> Any:
+    def _compile(self, source: str, name: str) -> Any:
         namespace: dict[str, Any] = {
             "_e": encode_basestring, "_I": int, "_S": str, "_X": NOT_CANONICAL,
             "_close": "}", "_str": str,
-            **self._constants(), **extra}
+            **{f"_k_{name}": key for name, key in self._keys.items()}}
         code = compile(source, f"<resguardo.ledger.leaf {name}>", "exec")
         exec(code, namespace)  # the source holds member names and helper names only
         function = namespace[name]
