@@ -55,7 +55,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,7 @@ from resguardo.config import Settings
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.ledger import (
+    LEAF_PREFIX,
     Checkpoint,
     consistency_proof,
     inclusion_proof,
@@ -74,6 +74,7 @@ from resguardo.ledger import (
     verify_consistency,
     verify_inclusion,
 )
+from resguardo.ledger.leaf import LEAF
 from resguardo.services import custody, ledger, ledger_scan, ledger_verify, registry, setup, users
 from resguardo.services.app import Resguardo
 from resguardo.storage import ledger_store, projector
@@ -91,20 +92,14 @@ def progress() -> Progress:
                     TimeRemainingColumn(), transient=True)
 
 
-def _json(value: Any) -> str:
-    if value is None:
-        return "null"
-    return str(value) if isinstance(value, int) else encode_basestring(value)
+_write_leaf = LEAF.writer()
 
 
 def leaf_text(row: dict[str, Any]) -> str:
-    """The canonical leaf of a row whose payload text is already canonical (bulk loading
-    only; the product hashes Event.leaf(), and verify checks every one of these)."""
-    return "{" + ",".join(f'"{k}":{row[k] if k == "payload" else _json(row[k])}'
-                          for k in ("actor", "actor_id", "at", "corrects", "org_id", "payload",
-                                    "position", "reason", "request_id", "secret", "subject_id",
-                                    "subject_type", "type")
-                          if k != "secret" or row[k] is not None) + "}"
+    """The canonical leaf of a row whose payload text is already canonical, written by
+    ``ledger.leaf``'s writer (bulk loading only; the product hashes Event.leaf(), and verify
+    checks every one of these)."""
+    return _write_leaf(**row)
 
 
 @dataclasses.dataclass
@@ -262,7 +257,7 @@ def proofs(world: World, count: int) -> tuple[float, float]:
 
 def anchor_root(leaves: list[bytes]) -> bytes:
     """RFC 9162 root with hashlib over leaves in memory: leaf hashes, then each level."""
-    level = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    level = [sha256(LEAF_PREFIX + leaf).digest() for leaf in leaves]
     tail: list[bytes] = []  # the right edge: unpaired nodes, lowest level first
     while len(level) > 1:
         if len(level) % 2:
@@ -314,7 +309,7 @@ def spot_check(world: World, count: int = 300) -> None:
         for position in (rng.randrange(size) for _ in range(count)):
             event = uow.repo.event(position)
             stored = ledger_store.node_rows(uow.conn, 0, position, position + 1)[position]
-            if sha256(b"\x00" + event.leaf()).digest() != stored:
+            if sha256(LEAF_PREFIX + event.leaf()).digest() != stored:
                 raise SystemExit(f"entry {position}: bulk-loaded leaf is not Event.leaf()")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resguardo.ledger import canonical_json
+from resguardo.ledger.leaf import LEAF
 
 #: Event types that only record reads or sign-ins; they change no projection.
 AUDIT_PREFIXES = ("access.", "auth.", "user.", "token.", "import.", "export.", "ledger.")
@@ -46,19 +47,11 @@ class Event:
     before secrets existed: their leaf has no ``secret`` member, as it always had."""
 
     def document(self) -> dict[str, Any]:
-        """The event as the ledger hashes it (every stored column, payload as an object;
-        ``secret`` only when the entry has one)."""
-        doc = {
-            "position": self.position, "type": self.type, "at": self.at,
-            "actor_id": self.actor_id, "actor": self.actor, "org_id": self.org_id,
-            "subject_type": self.subject_type, "subject_id": self.subject_id,
-            "corrects": self.corrects, "reason": self.reason, "request_id": self.request_id,
-            "payload": self.payload,
-        }
-        if self.secret is not None:
-            doc["secret"] = self.secret
-        return doc
+        """The event as the ledger hashes it: the members of ``ledger.leaf.LEAF`` (every
+        stored column, payload as an object; ``secret`` only when the entry has one)."""
+        return LEAF.document(self)
 
     def leaf(self) -> bytes:
-        """The ledger leaf: RFC 8785 canonical JSON of `document()`."""
+        """The ledger leaf: RFC 8785 canonical JSON of `document()` (the definition the
+        fast writers of ``ledger.leaf`` are checked against)."""
         return canonical_json(self.document())

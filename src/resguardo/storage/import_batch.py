@@ -29,7 +29,8 @@ anything else touches the connection (``registered`` does so itself).
 
 The payload text comes from ``registration_text`` (plain rows) or
 ``flat_canonical``, which give the RFC 8785 text ``canonical`` gives (the
-tests compare them on hostile text), and the leaf text is checked against
+tests compare them on hostile text), and the leaf text, written by the writers
+``ledger.leaf`` builds from the leaf's one layout, is checked against
 ``Event.leaf()`` on the first event of every batch, so the ledger reads these
 events exactly as any other. Replaying the log rebuilds the same projection
 (tested).
@@ -46,14 +47,15 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from resguardo.domain import firearm_state
+from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.entities import NewEvent
 from resguardo.domain.events import Event, canonical, new_secret
 from resguardo.domain.registry import REGISTRATION_FIELDS, registration_fields, registration_payload
 from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
+from resguardo.ledger.leaf import INT, JSON, LEAF, TEXT, Layout, Member
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
 from resguardo.storage.bulk import BatchWriter, Common
@@ -62,6 +64,9 @@ from resguardo.storage.ledger_store import DbNodeStore
 from resguardo.storage.uow import UnitOfWork
 
 _MAX_SAFE = 2**53 - 1
+#: The registration fields that are never None (``domain.registry.registration_fields``).
+_REQUIRED = frozenset({"serial", "serial_key", "make", "make_key", "calibre", "kind",
+                       "agency_id"})
 #: The columns of a weapon's row that an entry following its registration in the same
 #: batch may set and still be written in the row itself (its instant is the batch's).
 _FOLDABLE = frozenset({"status", "location_id", "custodian_id", "status_since", "last_event"})
@@ -125,6 +130,18 @@ def _flat_text(value: dict[Any, Any]) -> bool:
                for k, v in value.items())
 
 
+# The registration payload's members, as ``domain.registry.registration_payload`` writes
+# them (``_check_registration_text`` compares the two when this module loads).
+_REGISTRATION = Layout((
+    *(Member(name, INT if name in ("licence_id", "agency_id") else TEXT,
+             nullable=name not in _REQUIRED) for name in REGISTRATION_FIELDS),
+    Member("location_id", INT), Member("status", TEXT),
+    Member("serial_as_typed", TEXT, optional=True), Member("notes", JSON, optional=True)))
+_registration_text = _REGISTRATION.bound_writer(
+    ("status",), (*REGISTRATION_FIELDS, "location_id", "notes", "serial_as_typed"))(
+        status=FirearmStatus.IN_STORAGE.value)
+
+
 def registration_text(fields: Sequence[Any], location_id: int,
                       notes_text: str | None = None, serial_as_typed: str | None = None) -> str:
     """RFC 8785 text of ``canonical(registration_payload(fields, location_id,
@@ -133,28 +150,12 @@ def registration_text(fields: Sequence[Any], location_id: int,
     ``fields`` are the values ``domain.registry.registration_fields`` gives (text or None,
     the licence and agency ids as integers), ``notes_text`` the canonical text of the
     notes object (None: no notes). The domain decides the values and which keys there
-    are; this only writes them, the keys in their RFC 8785 order and text through the
-    JSON string encoder, which escapes as RFC 8785 does. ``_check_registration_text``
-    compares the two when this module is loaded, the import compares them once per batch
-    (``FirearmImport.check_plain``) and the tests on arbitrary text.
+    are; this only writes them, with a writer ``ledger.leaf`` builds from the members
+    (``_REGISTRATION``). ``_check_registration_text`` compares the two when this module is
+    loaded, the import compares them once per batch (``FirearmImport.check_plain``) and
+    the tests on arbitrary text.
     """
-    (serial, serial_key, make, make_key, model, calibre, kind, folio, barrel_serial,
-     ballistic_id, licence_id, acquired_on, supplier, purchase_ref, agency_id) = fields
-    e = encode_basestring
-    notes = "" if notes_text is None else f'"notes":{notes_text},'
-    typed = "" if serial_as_typed is None else f',"serial_as_typed":{e(serial_as_typed)}'
-    return (
-        f'{{"acquired_on":{"null" if acquired_on is None else e(acquired_on)},'
-        f'"agency_id":{int(agency_id)},'
-        f'"ballistic_id":{"null" if ballistic_id is None else e(ballistic_id)},'
-        f'"barrel_serial":{"null" if barrel_serial is None else e(barrel_serial)},'
-        f'"calibre":{e(calibre)},"folio":{"null" if folio is None else e(folio)},'
-        f'"kind":{e(kind)},"licence_id":{"null" if licence_id is None else int(licence_id)},'
-        f'"location_id":{int(location_id)},"make":{e(make)},"make_key":{e(make_key)},'
-        f'"model":{"null" if model is None else e(model)},{notes}'
-        f'"purchase_ref":{"null" if purchase_ref is None else e(purchase_ref)},'
-        f'"serial":{e(serial)}{typed},"serial_key":{e(serial_key)},"status":"in_storage",'
-        f'"supplier":{"null" if supplier is None else e(supplier)}}}')
+    return _registration_text(*fields, location_id, notes_text, serial_as_typed)
 
 
 def _check_registration_text() -> None:
@@ -176,26 +177,16 @@ def _check_registration_text() -> None:
         raise AssertionError("the registration fields are not the firearms columns in order")
 
 
-def leaf_text(position: int, type_: str, at: str, actor_id: int | None, actor: str,
-              org_id: int | None, subject_type: str | None, subject_id: int | None,
-              corrects: int | None, reason: str | None, request_id: str | None,
-              payload_text: str, secret: str) -> str:
-    """The ledger leaf of an event (``Event.leaf()``), its payload already canonical text.
-
-    The keys of ``Event.document()`` in RFC 8785 order; integers are ids and
-    positions, far below 2**53; the secret is hex (``new_secret``), which needs no escape.
-    """
-    enc = encode_basestring
-    return (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
-            f'"at":{enc(at)},"corrects":{"null" if corrects is None else corrects},'
-            f'"org_id":{"null" if org_id is None else org_id},'
-            f'"payload":{payload_text},"position":{position},'
-            f'"reason":{"null" if reason is None else enc(reason)},'
-            f'"request_id":{"null" if request_id is None else enc(request_id)},'
-            f'"secret":"{secret}",'
-            f'"subject_id":{"null" if subject_id is None else subject_id},'
-            f'"subject_type":{"null" if subject_type is None else enc(subject_type)},'
-            f'"type":{enc(type_)}}}')
+leaf_text = LEAF.writer()
+"""The ledger leaf of an event (``Event.leaf()``), its payload already canonical text: a
+function of ``ledger.leaf.LEAF``'s members in their declared order (position, type, at,
+actor_id, actor, org_id, subject_type, subject_id, corrects, reason, request_id, payload
+text, secret). Integers are ids and positions, far below 2**53."""
+#: The leaf of a ``firearm.registered`` entry of a batch: called with what the batch's
+#: entries share, it gives a function of (org_id, payload text, position, secret, subject_id).
+_registration_leaf = LEAF.bound_writer(
+    ("actor", "actor_id", "at", "corrects", "reason", "request_id", "subject_type", "type"),
+    ("org_id", "payload", "position", "secret", "subject_id"))
 
 
 # --- looking up what is already registered ------------------------------------------------
@@ -349,12 +340,10 @@ class LogWriter:
         actor_id, actor = self._actor_id, self._actor
         request_id = self.uow.request_id
         sha256, prefix = _SHA256, _LEAF_PREFIX
-        enc = encode_basestring
-        # The leaf of a registration: what leaf_text() writes, its constant parts once.
-        head = (f'{{"actor":{enc(actor)},"actor_id":{"null" if actor_id is None else actor_id},'
-                f'"at":{enc(at)},"corrects":null,"org_id":')
-        tail_text = (f',"reason":null,"request_id":'
-                     f'{"null" if request_id is None else enc(request_id)},"secret":"')
+        # The leaf of a registration: what leaf_text() writes, its shared parts once.
+        registration_leaf = _registration_leaf(
+            actor=actor, actor_id=actor_id, at=at, corrects=None, reason=None,
+            request_id=request_id, subject_type="firearm", type="firearm.registered")
         secret = new_secret
         derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
@@ -377,10 +366,8 @@ class LogWriter:
             own = secret()
             event_rows.append((fid, "firearm.registered", org, "firearm", fid, None, None, text,
                                own))
-            leaves.append(sha256(prefix + (
-                f'{head}{org},"payload":{text},"position":{fid}{tail_text}{own}","subject_id":'
-                f'{fid},"subject_type":"firearm","type":"firearm.registered"}}').encode()
-                ).digest())
+            leaves.append(sha256(prefix + registration_leaf(org, text, fid, own, fid).encode()
+                                 ).digest())
             status, custodian_id, last_event = "in_storage", None, fid
             position += 1
             ids.append(fid)

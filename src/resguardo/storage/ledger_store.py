@@ -7,11 +7,12 @@ functions with one query per root or proof.
 
 The verification reads (`leaf_hashes`, `leaf_texts`, `node_hashes`, ...) go through the
 raw DB-API cursor in bounded position ranges and assemble each event's canonical JSON
-leaf straight from its columns, without a SQLAlchemy row or a general serializer:
-PostgreSQL builds the text itself (`pg_catalog.to_json` quotes exactly as RFC 8785
-does); on SQLite, whose JSON functions (and string building in SQL generally) cost more
-than Python's string escaping, the columns come back as a tuple and one format string
-builds it, hashed in the same pass (`leaf_hashes`). Where the result does not match the
+leaf straight from its columns, without a SQLAlchemy row or a general serializer, with
+the writers `ledger.leaf.LEAF` generates from the leaf's one layout: PostgreSQL builds the
+text itself (`Layout.postgresql`: `pg_catalog.to_json` quotes exactly as RFC 8785 does);
+on SQLite, whose JSON functions (and string building in SQL generally) cost more than
+Python's string escaping, the columns come back as a tuple and one format string per row
+builds it (`Layout.rows_writer`), hashed in the same pass (`leaf_hashes`). Where the result does not match the
 stored leaf hash, the caller recomputes the leaf with `Event.leaf()`, which defines it,
 so this fast path can only cost time, never a verdict.
 """
@@ -23,7 +24,6 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, make_url, select
@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from resguardo.domain.events import Event
 from resguardo.ledger import LEAF_PREFIX, Node, NodeKey, append_leaves, leaf_hash
+from resguardo.ledger.leaf import LEAF, NOT_CANONICAL
 from resguardo.storage import ledger_tables as lt
 from resguardo.storage import tables as t
 from resguardo.storage.database import driver_connection, driver_sql, make_engine, normalize_url
@@ -39,11 +40,6 @@ from resguardo.storage.event_queries import event_from_row
 _NODE_INSERT = "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _LATEST = "SELECT size, created_at FROM checkpoints ORDER BY id DESC LIMIT 1"
 
-# The keys of Event.document() in RFC 8785 order (UTF-16 code units; all ASCII here).
-# "secret" is there only when the entry has one (entries written before 0009 have none).
-_LEAF_FIELDS = ("actor", "actor_id", "at", "corrects", "org_id", "payload", "position",
-                "reason", "request_id", "secret", "subject_id", "subject_type", "type")
-
 
 def database_identity(target: Engine | str) -> str:
     """One string per database, from an engine or a settings URL (password hidden)."""
@@ -51,37 +47,17 @@ def database_identity(target: Engine | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _leaf_sql() -> str:
-    """PostgreSQL expression building an event row's canonical leaf text from its columns.
-
-    Strings and numbers go through PostgreSQL's JSON quoting, which escapes exactly as
-    RFC 8785 does (tests compare it with `canonical_json` on hostile text); the payload
-    column already holds canonical JSON and is spliced in as it is. Every function is
-    schema-qualified so that a search_path cannot redirect it.
-    """
-    parts = []
-    for i, name in enumerate(_LEAF_FIELDS):
-        if name == "secret":  # a member only when the entry has one
-            parts.append("CASE WHEN secret IS NULL THEN '' ELSE pg_catalog.concat("
-                         "',\"secret\":', pg_catalog.to_json(secret)) END")
-            continue
-        parts.append("'" + ("{" if i == 0 else ",") + f'"{name}":' + "'")
-        parts.append("payload" if name == "payload" else
-                     f"coalesce(pg_catalog.to_json({name}), 'null'::pg_catalog.json)")
-    parts.append("'}'")
-    return f"pg_catalog.concat({', '.join(parts)})"
-
-
-def _pg_leaf_texts() -> str:
-    return (f"SELECT position, {_leaf_sql()} FROM events "
-            "WHERE position >= ? AND position < ? ORDER BY position")
-
-
-_LEAF_COLUMNS = ("SELECT position, actor, actor_id, at, corrects, org_id, payload, reason, "
-                 "request_id, secret, subject_id, subject_type, type FROM events "
+# The leaf's text is written by `ledger.leaf.LEAF`'s writers: the PostgreSQL expression
+# over the columns, and on SQLite a generator over the columns read as a tuple.
+_PG_LEAF_TEXTS = (f"SELECT position, {LEAF.postgresql()} FROM events "
+                  "WHERE position >= ? AND position < ? ORDER BY position")
+_COLUMNS = ("position", *(name for name in LEAF.names if name != "position"))
+_LEAF_COLUMNS = (f"SELECT {', '.join(_COLUMNS)} FROM events "
                  "WHERE position >= ? AND position < ? ORDER BY position")
-_NOT_CANONICAL = "\x00"  # never in canonical JSON unescaped: such a row takes the slow path
-_I = int
+_leaf_text_strings = LEAF.rows_writer(_COLUMNS)
+"""The canonical leaf text of each row of `_LEAF_COLUMNS`, after `lead` (a type that is
+not the application's yields `NOT_CANONICAL` in its place, or TypeError for text)."""
+_NOT_CANONICAL = NOT_CANONICAL  # such a row takes the slow path
 _LEAD = LEAF_PREFIX.decode("ascii")  # the prefix as text, to hash leaf and prefix in one
 _NOT_CANONICAL_LEAF = leaf_hash(_NOT_CANONICAL.encode())
 _sha256 = hashlib.sha256
@@ -111,24 +87,6 @@ def _one_leaf_text(row: tuple[Any, ...]) -> tuple[int, str]:
         return _leaf_texts_of([row])[0]
     except TypeError:
         return row[0], _NOT_CANONICAL
-
-
-def _leaf_text_strings(rows: list[tuple[Any, ...]], lead: str = "") -> Iterator[str]:
-    """The canonical leaf text of each row of `_LEAF_COLUMNS`, after `lead`."""
-    e, x = encode_basestring, _NOT_CANONICAL
-    for p, a, ai, at, c, o, pl, r, rq, se, si, st, ty in rows:
-        secret = "" if se is None else f'"secret":{e(se)},'
-        yield (f'{lead}{{"actor":{e(a)},'
-               f'"actor_id":{"null" if ai is None else ai if ai.__class__ is _I else x},'
-               f'"at":{e(at)},"corrects":{"null" if c is None else c if c.__class__ is _I else x},'
-               f'"org_id":{"null" if o is None else o if o.__class__ is _I else x},'
-               f'"payload":{pl if pl.__class__ is str else x},'
-               f'"position":{p if p.__class__ is _I else x},'
-               f'"reason":{"null" if r is None else e(r)},'
-               f'"request_id":{"null" if rq is None else e(rq)},'
-               f'{secret}'
-               f'"subject_id":{"null" if si is None else si if si.__class__ is _I else x},'
-               f'"subject_type":{"null" if st is None else e(st)},"type":{e(ty)}}}')
 
 
 def _leaf_texts_of(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
@@ -429,7 +387,7 @@ def leaf_texts(conn: Connection, lo: int, hi: int) -> list[tuple[int, str]]:
     """
     if conn.dialect.name == "sqlite":
         return _sqlite_leaf_texts(_raw_fetch(conn, _LEAF_COLUMNS, (lo, hi)))
-    return _raw_fetch(conn, _pg_leaf_texts(), (lo, hi))
+    return _raw_fetch(conn, _PG_LEAF_TEXTS, (lo, hi))
 
 
 def leaf_hashes(conn: Connection, lo: int, hi: int) -> list[bytes] | None:
@@ -457,7 +415,7 @@ def leaf_hashes(conn: Connection, lo: int, hi: int) -> list[bytes] | None:
             return _leaf_hashes_of(rows)
         except (TypeError, UnicodeEncodeError):  # a column holds something else
             return [_one_leaf_hash(row) for row in rows]
-    texts = _raw_fetch(conn, _pg_leaf_texts(), (lo, hi))
+    texts = _raw_fetch(conn, _PG_LEAF_TEXTS, (lo, hi))
     if [row[0] for row in texts] != expected:
         return None
     h = _sha256
