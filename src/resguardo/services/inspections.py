@@ -71,10 +71,14 @@ def plan(uow: UnitOfWork, agency_code: str, planned_on: date, *, sealed: bool = 
     _authorize(uow, Action.INSPECTION_ORDER, agency.path)
     codes = [_planned_location(uow, agency, ref) for ref in locations if ref.strip()]
     authority = uow.actor.scope if uow.actor is not None else uow.repo.org_unscoped(agency.id)
-    # "in the past" on the inspected agency's calendar: its evening is still its today
-    today = in_zone(uow.now(), str(uow.repo.place(agency.id)["time_zone"])).date()
-    return uow.append(rules.plan(authority, agency, codes, planned_on, sealed, today,
-                                 parse_people(people)))
+    return uow.append(rules.plan(authority, agency, codes, planned_on, sealed,
+                                 agency_today(uow, agency.id), parse_people(people)))
+
+
+def agency_today(uow: UnitOfWork, agency_id: int) -> date:
+    """Today on the agency's calendar (its time zone): what a planned date may not be
+    before; its evening is still its today when UTC is already tomorrow."""
+    return in_zone(uow.now(), str(uow.repo.place(agency_id)["time_zone"])).date()
 
 
 def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
