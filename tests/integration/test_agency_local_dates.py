@@ -116,3 +116,7 @@ def test_a_deadline_given_as_a_day_ends_that_night_in_the_agencys_time(app, cloc
     do(app, "inspector", inspections.open_, iid)
     with pytest.raises(ValidationFailed, match="after the closing"):
         do(app, "inspector", inspections.close, iid, present_by=date(2026, 12, 8))
+    # the last day there is, west of UTC, would end in year 10000: refused, naming the field
+    with pytest.raises(ValidationFailed, match="out of range") as no:
+        do(app, "inspector", inspections.close, iid, present_by=date(9999, 12, 31))
+    assert no.value.details["field"] == "present_by"

@@ -204,7 +204,11 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     closed_at = uow.now()
     place = uow.repo.place(inspection.agency_id)
     if isinstance(present_by, date) and not isinstance(present_by, datetime):
-        present_by = end_of_day(present_by, str(place["time_zone"]))
+        try:
+            present_by = end_of_day(present_by, str(place["time_zone"]))
+        except OverflowError:  # 9999-12-31 west of UTC ends in year 10000
+            raise ValidationFailed(T_("%(field)s is out of range"),
+                                   field="present_by") from None
     deadline = rules.present_by(closed_at, present_by)
     result = _reconcile(uow, inspection)
     rounds = rules.rounds_differences(q.expected_rounds(uow.repo, inspection.agency_id),
