@@ -57,6 +57,7 @@ def test_modelo_4_dates_each_row_on_its_agencys_calendar(app, clock, tmp_path):
         ("GLK-A100", DEC6), ("BER-B100", DEC6)]
     # ... and not in the one that starts on the 7th (UTC's day for both)
     assert movements(app, DEC7, date(2026, 12, 31)).weapons_added == []
+    assert movements(app, DEC7, date.max).weapons_added == []  # to the end of time: no crash
     # the workbook's Fecha says the 6th, so does the sheet to sign, issued in local time
     write_xlsx(tmp_path / "m4.xlsx", licence_report.modelo4_tables(moves))
     arms = [[c.value for c in row]

@@ -297,7 +297,9 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
     licence_id = info["id"]
     # the period is of local days: read a day past its UTC end (no agency is a whole day
     # behind UTC) and keep each entry whose day, where its agency is, falls in the period
-    events = list(q.licence_events(uow.conn, "", cutoff(end + timedelta(days=1))))
+    # (a period to 9999-12-31 reads to the log's end: nothing is recorded in year 9999)
+    read_to = min(end, date.max - timedelta(days=2)) + timedelta(days=1)
+    events = list(q.licence_events(uow.conn, "", cutoff(read_to)))
     weapons = q.firearms_by_id(uow.repo, [e.subject_id for e in events
                                           if e.subject_type == "firearm" and e.subject_id])
     people = q.officers_by_id(uow.repo, [e.subject_id for e in events
