@@ -41,6 +41,26 @@ def test_planning_refuses_a_date_in_the_past(signed_in):
     assert "La fecha programada ya pasó." in refused.text
 
 
+def test_the_plan_form_offers_the_agencys_today_in_its_evening(sqlite_world, signed_in, clock):
+    """17:50 on 6 December in Hermosillo is 00:50 UTC on the 7th: the form's date picker
+    starts on the 6th and the 6th is accepted for Hermosillo's agency, not for Mexico
+    City's, where the 6th is over once it is past midnight there."""
+    from datetime import UTC, datetime
+
+    from resguardo.services import registry
+    clock.now = datetime(2026, 12, 7, 0, 50, tzinfo=UTC)
+    do(sqlite_world, "admin", registry.set_place, "MUN2", time_zone="America/Hermosillo")
+    inspector = signed_in("inspector")
+    assert 'min="2026-12-06"' in inspector.get("/inspections").text
+    done = inspector.post("/inspections", {"agency": "MUN2", "planned_on": "2026-12-06"})
+    assert done.status_code == 200 and "La fecha programada ya pasó." not in done.text
+    clock.now = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)  # 23:30 in Hermosillo, 00:30 in CDMX
+    refused = signed_in("inspector").post("/inspections", {"agency": "MUN1",
+                                                           "planned_on": "2026-12-06"})
+    assert refused.status_code == 422 and "La fecha programada ya pasó." in refused.text
+    assert [p["agency"] for p in look(sqlite_world, "inspector", inspections.list_)] == ["MUN2"]
+
+
 def test_planning_refuses_a_location_of_another_agency_instead_of_counting_all(sqlite_world):
     day = date(2025, 3, 10)
     for given in (["MUN2:ARM1"], ["ARM2", "mun2:ARM1"]):

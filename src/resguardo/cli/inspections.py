@@ -174,8 +174,10 @@ def close(inspection: Id,
           lang: Annotated[str, typer.Option(help="Language of the acta: es or en.")] = "es",
           pdf: Annotated[Path | None, typer.Option(help="Also write the acta PDF here.")] = None,
           present_by: Annotated[str | None, typer.Option(
-              help="Deadline (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC) for weapons issued to "
-                   "officers on duty to be presented; default 72 hours.")] = None,
+              help="Deadline for weapons issued to officers on duty to be presented: "
+                   "YYYY-MM-DD (the end of that day in the inspected agency's time zone) or "
+                   "YYYY-MM-DDTHH:MM (UTC unless it gives an offset, e.g. -07:00); "
+                   "default 72 hours.")] = None,
           as_user: AsUser = None, as_json: Json = False) -> None:
     """Close an inspection: findings frozen, acta issued and its hash recorded. Weapons
     recorded as issued and not seen are "to present" by the deadline, then missing.
@@ -269,9 +271,12 @@ def _record_tables(record: dict) -> None:
 
 
 def _instant(text: str, option: str):  # type: ignore[no-untyped-def]
+    """A day (the service ends it on the agency's clock) or an instant."""
+    from datetime import date
+
     from resguardo.domain.timefmt import parse_instant
     try:
-        return parse_instant(text if "T" in text else text + "T23:59:59Z")
+        return parse_instant(text) if "T" in text else date.fromisoformat(text.strip())
     except ValueError:
         raise fail(f"{option} must be YYYY-MM-DD or YYYY-MM-DDTHH:MM", code=2) from None
 

@@ -6,7 +6,7 @@ as text and hash the same in every implementation of the ledger.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -65,13 +65,28 @@ def zone_named(name: str | None) -> ZoneInfo:
                                field="time_zone", zone=repr(text)) from None
 
 
-def local(instant: datetime | str, zone: str, *, seconds: bool = False) -> str:
-    """An instant in ``zone``'s wall-clock time, saying the zone and its offset:
-    ``2026-12-06 10:45 (America/Hermosillo, UTC-07:00)``."""
+def in_zone(instant: datetime | str, zone: str) -> datetime:
+    """An instant (stored text, aware, or naive UTC) as ``zone``'s wall clock shows it.
+
+    The one conversion from the log's UTC to an agency's own time: its ``date()`` is the
+    agency's calendar day (18:07 on 6 December in Guadalajara is 00:07 UTC on the 7th).
+    The zone is the organization's ``repo.place(org_id)["time_zone"]``."""
     dt = parse_instant(instant) if isinstance(instant, str) else instant
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    here = dt.astimezone(ZoneInfo(zone))
+    return dt.astimezone(ZoneInfo(zone))
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """The last second of ``day`` on ``zone``'s calendar (23:59:59 there), in UTC: a
+    deadline given as a date ("present them by the 8th") in the agency's own time."""
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(zone)).astimezone(UTC)
+
+
+def local(instant: datetime | str, zone: str, *, seconds: bool = False) -> str:
+    """An instant in ``zone``'s wall-clock time, saying the zone and its offset:
+    ``2026-12-06 10:45 (America/Hermosillo, UTC-07:00)``."""
+    here = in_zone(instant, zone)
     offset = here.utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"

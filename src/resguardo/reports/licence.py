@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
+from resguardo.domain.timefmt import DEFAULT_ZONE, local
 from resguardo.reports.spreadsheets import Table
 from resguardo.reports.vocabulary import KIND_WORDS
 
@@ -82,6 +83,8 @@ class Movement:
     """A weapon or an officer added to or removed from a licence."""
 
     at: datetime
+    """When, on the clock of the row's agency (naive wall-clock time in its zone): the
+    row's date is the agency's day, as the period's limits are."""
     entry: int
     change: str
     """What happened: registered, recovered, decommissioned, lost, stolen, transferred,
@@ -108,6 +111,10 @@ class LicenceMovements:
     weapons_removed: list[Movement]
     officers_added: list[Movement]
     officers_removed: list[Movement]
+    issued_at: datetime
+    """When the export was made (aware), printed on the holder's clock."""
+    time_zone: str = DEFAULT_ZONE
+    """The licence holder's zone: the sheet's "Emitido" is its wall-clock time."""
 
 
 _WEAPON_KEYS = ("date", "agency", "serial", "make", "model", "calibre", "kind", "folio",
@@ -190,8 +197,7 @@ def flat_table(data: LicenceMovements, lang: str = "es") -> Table:
     return Table(t["title"], headers, rows)
 
 
-def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str = "es",
-              issued_at: datetime | None = None) -> None:
+def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str = "es") -> None:
     """The printable sheet: header, the four lists, totals and signature lines."""
     from resguardo.reports.pdf_text import fit, new_pdf, wrap  # fpdf2 only for a PDF
 
@@ -214,7 +220,7 @@ def write_pdf(data: LicenceMovements, out: str | os.PathLike[str], *, lang: str 
     pdf.set_font(family, "B", 14)
     pdf.cell(0, 8, text(t["title"]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
-    when = (issued_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    when = local(data.issued_at, data.time_zone)
     for key, value in (
         ("licence", data.number),
         ("holder", f"{data.holder} — {data.holder_name}"),
@@ -400,11 +406,16 @@ class LicenceReport:
     valid_from: str
     valid_to: str
     as_of: date
+    """The cut-off day: today on the licence holder's calendar (its time zone)."""
     weapons: list[dict[str, Any]]
     officers: list[dict[str, Any]]
     undeclared: list[dict[str, Any]]
     """Weapons past the 30 days with no licence, each with agency, serial, make, acquired,
     due."""
+    issued_at: datetime
+    """When the report was made (aware), printed on the holder's clock."""
+    time_zone: str = DEFAULT_ZONE
+    """The licence holder's zone."""
 
 
 def _current(person: dict[str, Any], day: date) -> bool:
@@ -465,8 +476,7 @@ def summary_rows(data: LicenceReport) -> list[list[Any]]:
 REPORT_TOTAL = "Total"
 
 
-def write_report_pdf(data: LicenceReport, out: str | os.PathLike[str], *,
-                     issued_at: datetime | None = None) -> None:
+def write_report_pdf(data: LicenceReport, out: str | os.PathLike[str]) -> None:
     """The report to sign: heading, the summary, then agency by agency the weapons place by
     place (and those carried, with the carrier's credential folio), the officers with
     their folios, the undeclared weapons, and the signature lines."""
@@ -529,7 +539,7 @@ def write_report_pdf(data: LicenceReport, out: str | os.PathLike[str], *,
     pdf.set_font(family, "B", 14)
     pdf.cell(0, 8, text(REPORT["title"]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
-    when = (issued_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    when = local(data.issued_at, data.time_zone)
     for line in (f"Licencia Oficial Colectiva No. {data.number}",
                  f"Titular: {data.holder} — {data.holder_name}",
                  f"Corporaciones amparadas: {', '.join(data.agencies)}",

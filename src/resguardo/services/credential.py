@@ -21,7 +21,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from resguardo.config import Settings
 from resguardo.domain import credential as rules
@@ -29,7 +28,7 @@ from resguardo.domain.entities import Firearm, NewEvent, Officer, Organization
 from resguardo.domain.errors import Conflict, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import DEFAULT_ZONE
+from resguardo.domain.timefmt import in_zone
 from resguardo.ledger import canonical_json
 from resguardo.ledger.keys import Signer, Verifier
 from resguardo.services import custody
@@ -161,7 +160,7 @@ def credential(uow: UnitOfWork, key: CredentialKey, badge: str, *,
         authorize(uow.actor, Action.OFFICER_MANAGE, agency.path, "officer")
     weapons = of_record(uow, officer)
     # dated on the agency's calendar, as the paper it is printed on (not UTC's)
-    here = uow.now().astimezone(ZoneInfo(uow.repo.place(agency.id)["time_zone"] or DEFAULT_ZONE))
+    here = in_zone(uow.now(), str(uow.repo.place(agency.id)["time_zone"]))
     statement = rules.statement(issuer=key.name, agency_code=agency.code,
                                 agency_name=agency.name, officer=officer, weapons=weapons,
                                 at=here)

@@ -23,7 +23,7 @@ from typing import Any
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.domain.timefmt import in_zone, parse_date, parse_instant
 from resguardo.domain.vocabulary import parse_status
 from resguardo.reports.licence import LicenceMovements, LossFacts, Movement
 from resguardo.reports.reconciliation import kind_label
@@ -295,8 +295,11 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
         raise ValidationFailed("the period ends before it starts", field="to")
     info = q.licence(uow.repo, number)
     licence_id = info["id"]
-    first = f"{start.isoformat()}T00:00:00.000000Z"
-    events = list(q.licence_events(uow.conn, "", cutoff(end)))
+    # the period is of local days: read a day past its UTC end (no agency is a whole day
+    # behind UTC) and keep each entry whose day, where its agency is, falls in the period
+    # (a period to 9999-12-31 reads to the log's end: nothing is recorded in year 9999)
+    read_to = min(end, date.max - timedelta(days=2)) + timedelta(days=1)
+    events = list(q.licence_events(uow.conn, "", cutoff(read_to)))
     weapons = q.firearms_by_id(uow.repo, [e.subject_id for e in events
                                           if e.subject_type == "firearm" and e.subject_id])
     people = q.officers_by_id(uow.repo, [e.subject_id for e in events
@@ -311,11 +314,21 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
     # Each loss or theft by its entry: the complaint, its authority, on duty, negligence
     # (as corrected and as a chief determined it since).
     losses = {r["id"]: r for r in uow.repo.loss_reports()}
+    zones: dict[int, str] = {}
+
+    def local_at(instant: str, agency_id: int) -> datetime:
+        """An entry's instant on its agency's clock (naive: the wall-clock time there)."""
+        if agency_id not in zones:
+            zones[agency_id] = str(uow.repo.place(agency_id)["time_zone"])
+        return in_zone(instant, zones[agency_id]).replace(tzinfo=None, microsecond=0)
+
+    holder_zone = str(uow.repo.place(info["holder_id"])["time_zone"])
     out = LicenceMovements(number=info["number"], holder=info["holder"],
                            holder_name=info["holder_name"], agencies=info["agencies"],
                            valid_from=info["valid_from"], valid_to=info["valid_to"],
                            start=start, end=end, weapons_added=[], weapons_removed=[],
-                           officers_added=[], officers_removed=[])
+                           officers_added=[], officers_removed=[],
+                           issued_at=uow.now(), time_zone=holder_zone)
     on: dict[int, bool] = {}
     """Whether each weapon or officer (by id; ids are positions, never shared) stands on
     the licence after the entries read so far."""
@@ -327,12 +340,14 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
         before = on.get(subject, False)
         now, change = _standing(ev, licence_id, before, attached, numbers)
         on[subject] = now
-        if now == before or ev.at < first:
+        if now == before:
             continue
-        at = parse_instant(ev.at).replace(tzinfo=None, microsecond=0)
         if ev.subject_type == "firearm":
             weapon = weapons.get(subject)
             if weapon is None:
+                continue
+            at = local_at(ev.at, weapon["agency_id"])
+            if not start <= at.date() <= end:
                 continue
             if ev.type == "firearm.transfer_sent":
                 change = f"transferred:{orgs.get(ev.payload.get('to_agency_id', -1), '')}"
@@ -348,6 +363,9 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
         else:
             person = people.get(subject)
             if person is None:
+                continue
+            at = local_at(ev.at, person["agency_id"])
+            if not start <= at.date() <= end:
                 continue
             move = Movement(at, ev.position, change, orgs.get(person["agency_id"], ""), {
                 "badge": person["badge"], "name": person["name"], "cuip": person["cuip"],

@@ -25,7 +25,7 @@ from resguardo.domain.policy import Action, authorize
 from resguardo.domain.reconcile import reconcile
 from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
-from resguardo.domain.timefmt import iso, parse_instant
+from resguardo.domain.timefmt import end_of_day, in_zone, iso, parse_instant
 from resguardo.ledger import tree_root
 from resguardo.services import accounts
 from resguardo.services.ledger import b64 as ledger_b64
@@ -71,8 +71,14 @@ def plan(uow: UnitOfWork, agency_code: str, planned_on: date, *, sealed: bool = 
     _authorize(uow, Action.INSPECTION_ORDER, agency.path)
     codes = [_planned_location(uow, agency, ref) for ref in locations if ref.strip()]
     authority = uow.actor.scope if uow.actor is not None else uow.repo.org_unscoped(agency.id)
-    return uow.append(rules.plan(authority, agency, codes, planned_on, sealed, uow.now().date(),
-                                 parse_people(people)))
+    return uow.append(rules.plan(authority, agency, codes, planned_on, sealed,
+                                 agency_today(uow, agency.id), parse_people(people)))
+
+
+def agency_today(uow: UnitOfWork, agency_id: int) -> date:
+    """Today on the agency's calendar (its time zone): what a planned date may not be
+    before; its evening is still its today when UTC is already tomorrow."""
+    return in_zone(uow.now(), str(uow.repo.place(agency_id)["time_zone"])).date()
 
 
 def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
@@ -182,11 +188,12 @@ def _reconcile(uow: UnitOfWork, inspection: Inspection) -> Any:
 
 
 def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
-          present_by: datetime | None = None) -> dict[str, Any]:
+          present_by: datetime | date | None = None) -> dict[str, Any]:
     """Freeze the findings, render the acta and record its SHA-256 with the closing event.
 
     Weapons recorded as issued and not seen are "to present" by ``present_by``
-    (default: 72 hours after closing), not missing.
+    (default: 72 hours after closing), not missing. A ``date`` is the end of that day
+    (23:59:59) in the inspected agency's time zone; an instant is taken as it is.
     """
     from resguardo.reports import acta as acta_report
     inspection = _conducting(uow, inspection_id, "close")
@@ -195,6 +202,13 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
                                    "closed (a closed one is never reopened: plan a new one)"),
                                 n=inspection.id, state=inspection.state.value)
     closed_at = uow.now()
+    place = uow.repo.place(inspection.agency_id)
+    if isinstance(present_by, date) and not isinstance(present_by, datetime):
+        try:
+            present_by = end_of_day(present_by, str(place["time_zone"]))
+        except OverflowError:  # 9999-12-31 west of UTC ends in year 10000
+            raise ValidationFailed(T_("%(field)s is out of range"),
+                                   field="present_by") from None
     deadline = rules.present_by(closed_at, present_by)
     result = _reconcile(uow, inspection)
     rounds = rules.rounds_differences(q.expected_rounds(uow.repo, inspection.agency_id),
@@ -208,7 +222,6 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     # that a paper copy can be held against any later checkpoint by a consistency proof
     log_size = log_position(uow)
     log_root = ledger_b64(tree_root(DbNodeStore(uow.conn), log_size))
-    place = uow.repo.place(inspection.agency_id)
     data = acta_report.ActaData(
         inspection_id=inspection.id,
         authority=_org_label(uow, inspection.authority_id),

@@ -10,7 +10,7 @@ from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.errors import NotFound
 from resguardo.domain.licences import DECLARATION_DAYS, declaration_due
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import parse_date, parse_instant
+from resguardo.domain.timefmt import in_zone, parse_date, parse_instant
 from resguardo.reports.licence import LicenceReport
 from resguardo.storage import export_queries as q
 from resguardo.storage.uow import UnitOfWork
@@ -33,8 +33,10 @@ def licence_report(uow: UnitOfWork, number: str) -> LicenceReport:
     scope shows)."""
     if uow.actor is not None:
         authorize(uow.actor, Action.READ)
-    today = uow.now().date()
     info = q.licence(uow.repo, number)
+    now = uow.now()
+    zone = str(uow.repo.place(info["holder_id"])["time_zone"])
+    today = in_zone(now, zone).date()  # the holder's day, the one printed on the paper
     weapons = q.licence_weapons(uow.repo, info["id"])
     officers = q.licence_officers(uow.repo, info["id"])
     for row in (*officers, *weapons):
@@ -44,7 +46,8 @@ def licence_report(uow: UnitOfWork, number: str) -> LicenceReport:
     return LicenceReport(number=info["number"], holder=info["holder"],
                          holder_name=info["holder_name"], agencies=agencies,
                          valid_from=info["valid_from"], valid_to=info["valid_to"], as_of=today,
-                         weapons=weapons, officers=officers, undeclared=undeclared)
+                         weapons=weapons, officers=officers, undeclared=undeclared,
+                         issued_at=now, time_zone=zone)
 
 
 def _in_scope(uow: UnitOfWork, code: str) -> bool:

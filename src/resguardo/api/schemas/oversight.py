@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from resguardo.api.schemas.common import PRINTABLE, Code, Name, Reason, Ref, Serial, _Encodable
 from resguardo.domain.inspections import Resolution
@@ -95,13 +95,26 @@ class RevealIn(BaseModel):
     reason: Reason
 
 
+def _day(value: Any) -> Any:
+    """A day only as ``YYYY-MM-DD`` (a time of day with no offset is no day)."""
+    if isinstance(value, str) and len(value.strip()) != 10:
+        raise ValueError("a day is YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day)]
+"""A calendar day, written YYYY-MM-DD."""
+
+
 class CloseIn(BaseModel):
     model_config = _examples({"lang": "es", "present_by": "2026-12-08T18:00:00Z"})
 
     lang: Literal["es", "en"] = Field("es", description="Language of the acta.")
-    present_by: datetime | None = Field(
+    present_by: AwareDatetime | Day | None = Field(
         None, description="Deadline for weapons recorded as issued (officers on duty) to be "
-                          "presented; default 72 hours after closing. Then they count as missing.")
+                          "presented: an instant with its offset, or a day (YYYY-MM-DD: the end "
+                          "of that day in the inspected agency's time zone); default 72 hours "
+                          "after closing. Then they count as missing.")
 
 
 class AnswerIn(BaseModel):

@@ -43,7 +43,10 @@ def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
             else []
         locations = uow.repo.locations() if agencies else []
         names = {o.code: o.name for o in uow.repo.orgs(OrgKind.AGENCY)}
-        today = uow.now().date()
+        # the form's earliest date: the earliest today among the agencies it may plan
+        # (Hermosillo's evening is still its today); the service checks each agency's own
+        today = min((inspections.agency_today(uow, a.id) for a in agencies),
+                    default=uow.now().date())
         uow.commit()  # the reads of sealed inspections are on record
     found.sort(key=lambda i: ({"open": 0, "planned": 1, "closed": 2}[i["state"]],
                               i["planned_on"]))
