@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import typer.testing
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 from resguardo.services import users
 
-from pg import PostgresServer
+from pg import PostgresServer, database_name
 
 # Password hashing stays argon2, with the cheapest parameters: tests check who may
 # do what, not how long a hash takes to compute.
@@ -24,6 +25,23 @@ users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 settings.register_profile("resguardo", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("resguardo")
+
+# Typer's CliRunner turns the application into its Click command on every ``invoke``: for
+# this command line (over a hundred commands) that is most of what a test's ``cli(...)``
+# costs, seconds on a loaded machine. The tests run the same command that a real process
+# builds once, so it is built once per application object here too.
+_built: dict[int, tuple[object, object]] = {}
+_get_command = typer.testing._get_command
+
+
+def _command_once(app):  # type: ignore[no-untyped-def]
+    app_and_command = _built.get(id(app))
+    if app_and_command is None or app_and_command[0] is not app:
+        app_and_command = _built[id(app)] = (app, _get_command(app))
+    return app_and_command[1]
+
+
+typer.testing._get_command = _command_once  # type: ignore[assignment]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -60,11 +78,21 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: it runs once on each."""
+    return request.param
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, db_kind: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh, empty database URL, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'resguardo.db'}"
-    return request.getfixturevalue("postgres").new_database()
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'resguardo.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture
@@ -97,13 +125,15 @@ def world_templates(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no-untyped-def]
-    """The small test deployment of tests/world.py, fresh for each test (SQLite and PostgreSQL)."""
+def world(request, db_kind, clock, tmp_path, world_templates):  # type: ignore[no-untyped-def]
+    """The small test deployment of tests/world.py, fresh for each test (SQLite and PostgreSQL):
+    a copy of one built per worker and database kind (a file copy on SQLite, a database made
+    from a template on PostgreSQL)."""
     import shutil
 
     from world import build_world, make_app, with_key
 
-    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    kind = db_kind
     if kind not in world_templates:
         if kind == "sqlite":
             path = tmp_path.parent / "world-template.db"
@@ -115,16 +145,21 @@ def world(request, db_url, clock, tmp_path, world_templates):  # type: ignore[no
             url = server.new_database()
             app = build_world(url, clock, tmp_path)
             app.engine.dispose()
-            world_templates[kind] = url.split("@/", 1)[1].split("?", 1)[0]
+            world_templates[kind] = database_name(url)
         world_templates[kind + "-key"] = app.settings.signing_key
     if kind == "sqlite":
-        target = db_url.split("///", 1)[1]
-        shutil.copy(world_templates[kind], target)
-        return with_key(make_app(db_url, clock, tmp_path), world_templates[kind + "-key"])
+        url = f"sqlite:///{tmp_path / 'resguardo.db'}"
+        shutil.copy(world_templates[kind], tmp_path / "resguardo.db")
+        app = with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
+        yield app
+        app.engine.dispose()
+        return
     server = request.getfixturevalue("postgres")
     url = server.new_database(template=world_templates[kind])
-    return with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
-
+    app = with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
+    yield app
+    app.engine.dispose()
+    server.drop_database(url)
 
 
 @pytest.fixture
