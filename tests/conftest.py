@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import typer.testing
@@ -12,6 +13,8 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 from resguardo.services import users
+from resguardo.storage import schema
+from resguardo.storage.database import make_engine
 
 from pg import PostgresServer, database_name
 
@@ -93,6 +96,15 @@ def db_url(request: pytest.FixtureRequest, db_kind: str, tmp_path) -> Iterator[s
     url = server.new_database()
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Any]:
+    """An engine on `db_url` with the schema at its head, disposed after the test."""
+    engine = make_engine(db_url)
+    schema.upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -11,28 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 
 from resguardo.domain.events import Event
 from resguardo.ledger import leaf_hash
 from resguardo.ledger.leaf import LEAF
-from resguardo.storage import ledger_store, schema
-from resguardo.storage.database import make_engine
+from resguardo.storage import ledger_store
 
 from leaf_events import columns, events
 
 _INSERT = text(f"INSERT INTO events ({', '.join(LEAF.names)}) "
                f"VALUES ({', '.join(':' + name for name in LEAF.names)})")
-
-
-@pytest.fixture
-def engine(db_url):  # type: ignore[no-untyped-def]
-    engine = make_engine(db_url)
-    schema.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @settings(max_examples=150, deadline=None,

@@ -136,14 +136,6 @@ hostile = st.text(alphabet=st.characters(blacklist_characters="\x00",
 maybe_int = st.none() | st.integers(0, 2**53 - 1)
 
 
-@pytest.fixture
-def engine(db_url):  # type: ignore[no-untyped-def]
-    engine = make_engine(db_url)
-    schema.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 @settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())

@@ -253,13 +253,7 @@ class UnitOfWork:
         inspection counts against is appended at its agency, whichever path asks.
         """
         position = self._head()
-        if (new.org_id is not None and inspection_rules.frozen_while_open(new.type)
-                and self.open_inspection(new.org_id) is not None):
-            self.refuse_if_frozen(new.org_id, new.type, self._subject_unscoped(new))
-        firearm_id = (new.subject_id if new.subject_type == "firearm"
-                      else new.payload.get("firearm_id"))
-        if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):
-            self.refuse_if_importing(firearm_id)
+        self._refuse_if_held(new)
         actor = self.actor
         subject_id = new.subject_id
         if subject_id is None and new.subject_type is not None:
@@ -287,6 +281,23 @@ class UnitOfWork:
         self.appended.append(ev)
         return ev
 
+    def _refuse_if_held(self, new: NewEvent,
+                        frozen_checked: set[tuple[int, str]] | None = None) -> None:
+        """The guards every appended entry passes: an open revista's freeze at its agency,
+        and a weapon whose import has not finished. ``frozen_checked`` (a batch's) asks
+        about each agency and entry type once."""
+        if new.org_id is not None and inspection_rules.frozen_while_open(new.type):
+            key = (new.org_id, new.type)
+            if frozen_checked is None or key not in frozen_checked:
+                if frozen_checked is not None:
+                    frozen_checked.add(key)
+                if self.open_inspection(new.org_id) is not None:
+                    self.refuse_if_frozen(new.org_id, new.type, self._subject_unscoped(new))
+        firearm_id = (new.subject_id if new.subject_type == "firearm"
+                      else new.payload.get("firearm_id"))
+        if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):
+            self.refuse_if_importing(firearm_id)
+
     def append_many(self, news: Sequence[NewEvent], *, at: datetime | None = None) -> list[Event]:
         """Record events one after the other, as ``append`` does each, with one statement
         per table for all of them (a roster import's registrations: ``services.registry.
@@ -308,16 +319,7 @@ class UnitOfWork:
         events: list[Event] = []
         rows: list[tuple] = []
         for new in news:
-            if new.org_id is not None and inspection_rules.frozen_while_open(new.type):
-                key = (new.org_id, new.type)
-                if key not in frozen_checked:
-                    frozen_checked.add(key)
-                    if self.open_inspection(new.org_id) is not None:
-                        self.refuse_if_frozen(new.org_id, new.type, self._subject_unscoped(new))
-            firearm_id = (new.subject_id if new.subject_type == "firearm"
-                          else new.payload.get("firearm_id"))
-            if isinstance(firearm_id, int) and not isinstance(firearm_id, bool):
-                self.refuse_if_importing(firearm_id)
+            self._refuse_if_held(new, frozen_checked)
             subject_id = new.subject_id
             if subject_id is None and new.subject_type is not None:
                 subject_id = position
