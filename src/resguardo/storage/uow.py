@@ -96,11 +96,8 @@ class UnitOfWork:
         if self.fallback is not None and not self.write:
             self._open_replica()
         else:
-            conn = self.engine.connect()
-            if self.write:
-                conn = conn.execution_options(**{WRITE: True})
-            self.conn = conn
-            self._tx = conn.begin()
+            self.conn = self._connect(self.engine)
+            self._tx = self.conn.begin()
         conn = self.conn
         try:
             if isinstance(self._actor_spec, str):
@@ -115,13 +112,29 @@ class UnitOfWork:
         self.repo = Repositories(conn, self.actor)
         return self
 
+    def _connect(self, engine: Engine) -> Connection:
+        """A connection for this unit of work. A writer says so (SQLite then takes the write
+        lock up front). A reader reads one moment of the database from its first statement to
+        its end, on either engine: SQLite's read transaction is a snapshot already; on
+        PostgreSQL a read runs REPEATABLE READ, READ ONLY. Without it a long read (``ledger
+        verify``, ``rebuild --check``, an export, a report) would mix states: the replay would
+        read the log as it was and the comparison the projection as the desk left it a
+        moment later, and a verify of a working deployment would report rows no one touched."""
+        conn = engine.connect()
+        if self.write:
+            return conn.execution_options(**{WRITE: True})
+        if conn.dialect.name == "postgresql":
+            return conn.execution_options(isolation_level="REPEATABLE READ",
+                                          postgresql_readonly=True)
+        return conn
+
     def _open_replica(self) -> None:
         """Read on the replica when it has replayed the request's position, else on the
         primary (a replica that is down or far behind slows reads, never loses them)."""
         assert self.fallback is not None
         wanted = positions.read_after()
         try:
-            conn = self.engine.connect()
+            conn = self._connect(self.engine)
         except database_errors(postgresql=True):
             conn = None
         if conn is not None:
@@ -136,7 +149,7 @@ class UnitOfWork:
             tx.rollback()
             conn.close()
         self.engine = self.fallback
-        self.conn = self.engine.connect()
+        self.conn = self._connect(self.engine)
         self._tx = self.conn.begin()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
