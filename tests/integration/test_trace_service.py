@@ -112,7 +112,8 @@ def test_the_answer_has_the_trace_shape_of_formats_md(world):
         "custody_total": 1, "custody_complete": True,
         "kind": "pistol", "status_on_date": "in_storage", "location_on_date": "ARM1",
         "former_serial": None, "officer_of_record_on_date": None,
-        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}, "import_running": None}
+        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}, "import_running": None,
+        "firearm_id": candidate["firearm_id"]}
 
 
 # --- custody on a date ---------------------------------------------------------------------------

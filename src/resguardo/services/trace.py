@@ -400,6 +400,7 @@ def _candidate(hit: dict[str, Any], view: _View, names: _Names, query: TraceQuer
                         "other": told.other},
         "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
         "import_running": hit.get("import_running"),
+        "firearm_id": int(hit["id"]),
     }
 
 
