@@ -65,6 +65,6 @@ def test_a_long_chain_shows_its_window_and_links_to_the_paged_history(sqlite_wor
     older = investigator.get(f"/firearms/{firearm_id}?page=2")
     assert older.status_code == 200
     # a short chain is shown whole, without the link
-    short = investigator.post("/trace", {"serial": "GLK-A300", "reason": "CI/0079/2025"})
+    short = investigator.post("/trace", {"serial": "BER-B100", "reason": "CI/0079/2025"})
     assert "Cadena de resguardo (1 asiento)" in short.text
     assert "data-full-history" not in short.text.split("Rastreos recientes")[0]
