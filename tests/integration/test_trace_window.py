@@ -74,11 +74,14 @@ class Weapon:
         self.status = "in_storage"
         self.location = "ARM1"
         self.record: str | None = None
+        self.keep_record = False  # moves instead of withdrawing the designation or a loss
 
     def act(self, choice: int, badge: str, place: str) -> None:
         app, serial = self.app, self.serial
         if self.status == "in_storage":
             kind = choice % 6
+            if self.keep_record and kind in (4, 5):
+                kind = 2
             if kind in (0, 1):
                 do(app, "armero1", custody.issue, serial, self.record or badge)
                 self.status = "issued"
@@ -97,7 +100,7 @@ class Weapon:
             else:
                 self._lose()
         elif self.status == "issued":
-            if choice % 5 == 4:
+            if choice % 5 == 4 and not self.keep_record:
                 self._lose()
             else:
                 do(app, "armero1", custody.return_, serial, place)
@@ -122,30 +125,39 @@ class Weapon:
 
 #: minutes the clock moves between two entries: 0 gives entries at the same instant
 _STEPS = st.sampled_from([0, 0, 1, 30, 60 * 5, 60 * 20, 60 * 24 * 2])
-_HISTORY = st.lists(st.tuples(st.integers(0, 59), st.sampled_from(["P1", "P2", "P3"]),
-                              st.sampled_from(["ARM1", "ARM2"]), _STEPS),
-                    min_size=0, max_size=40)
-#: moments, as minutes after the registration (negative: before it) and as instant or day
-_MOMENTS = st.lists(st.tuples(st.integers(-60 * 24 * 2, 60 * 24 * 40), st.booleans()),
+_MOVE = st.tuples(st.integers(0, 59), st.sampled_from(["P1", "P2", "P3"]),
+                  st.sampled_from(["ARM1", "ARM2"]), _STEPS)
+#: short histories, and longer than a window (so that the state is read further back)
+_HISTORY = st.one_of(st.lists(_MOVE, max_size=8), st.lists(_MOVE, min_size=26, max_size=45))
+#: moments: at (or a minute before or after) the instant of one of the history's entries,
+#: chosen by its place in the history, as that instant or as its whole day
+_MOMENTS = st.lists(st.tuples(st.floats(0, 1), st.sampled_from([-1, 0, 1]), st.booleans()),
                     min_size=1, max_size=3)
 
 
 # no shrinking: each example writes a history to a real database (a failure prints it whole)
-@settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=20, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(history=_HISTORY, moments=_MOMENTS)
+@given(of_record=st.sampled_from([None, "P1", "P3"]), history=_HISTORY, moments=_MOMENTS)
 def test_the_bounded_answer_is_the_whole_replay_s_for_any_history_and_moment(
-        world, folios, clock, history, moments):
+        world, folios, clock, of_record, history, moments):
     serial = f"HYP-{next(_serials):05d}"
     register(world, serial)
-    start = clock.now
+    instants = [clock.now]
     weapon = Weapon(world, clock, serial)
+    if of_record is not None:  # a weapon of record from the start: its officer is far back
+        clock.advance(minutes=1)
+        do(world, "jefe1", credential.assign, of_record, serial)
+        weapon.record, weapon.keep_record = of_record, True
+        instants.append(clock.now)
     for choice, badge, place, minutes in history:
         clock.advance(minutes=minutes)
         weapon.act(choice, badge, place)
-    asked: list[str | None] = [None]
-    for minutes, whole_day in moments:
-        instant = start + timedelta(minutes=minutes)
+        instants.append(clock.now)
+    asked: list[str | None] = [None, (instants[0] - timedelta(days=1)).date().isoformat()]
+    for where, minutes, whole_day in moments:
+        instant = instants[min(len(instants) - 1, int(where * len(instants)))]
+        instant += timedelta(minutes=minutes)
         asked.append(instant.date().isoformat() if whole_day
                      else instant.strftime("%Y-%m-%dT%H:%M"))
     clock.advance(minutes=1)
