@@ -12,11 +12,15 @@ A trace runs in four steps:
    another state's weapons, not even as a count. When scope or filters remove
    candidates the index is asked for more (up to ``MAX_WINDOW`` system-wide),
    so the ranking is the one a full scan of the caller's scope would give.
-3. **Custody on the date**: each candidate's entries are replayed
-   (:mod:`resguardo.domain.trace_custody`) up to the date asked about (now
-   when none is given) for who held it or where it was stored, and listed as
-   its full custody chain, with loss and theft reports (place, date, complaint
-   number, whether and when the military authority was notified).
+3. **Custody on the date**: who held each candidate or where it was stored on
+   the date asked about (now when none is given), by the rules of
+   :mod:`resguardo.domain.trace_custody`, and the custody entries around that
+   moment (:func:`custody_window`: the last ``CUSTODY_BEFORE`` at or before it,
+   the first ``CUSTODY_AFTER`` after it, read without the rest of the history,
+   with ``custody_total`` and ``custody_complete``), or, with ``full_custody``,
+   the whole chain replayed from the registration; with loss and theft reports
+   (place, date, complaint number, whether and when the military authority was
+   notified).
 4. **Record**: every trace appends ``access.trace`` (who, the query, its
    filters and the candidates returned) in the caller's transaction; the
    entry point commits it with the answer. Investigators read back their own
@@ -25,7 +29,8 @@ A trace runs in four steps:
 The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 ``candidates`` with serial, make, model, calibre, distance, agency, status,
 ``custodian_on_date`` ({badge, name} or null) and ``custody`` ({at, event,
-officer, location}); each candidate also carries ``former_serial`` (the
+officer, location}), ``custody_total`` and ``custody_complete``, ``firearm_id``;
+each candidate also carries ``former_serial`` (the
 serial it was once recorded under that the query matched, before a correction;
 null when its serial now matched), ``kind``,
 ``status_on_date`` and ``location_on_date`` (where it was stored),
