@@ -16,8 +16,9 @@ entries (in all), measuring at each size:
 - ``trace``: a serial read at a checkpoint stop (exact, then with two characters
   damaged) through ``services.trace`` as an auditor, the trace recorded, as the API
   answers it (p50 and the slowest, ms); the first, which loads the trace index, apart;
-  with the custody entries an answer carries (every candidate's whole chain) and the
-  answer's size as JSON (p50).
+  with the custody entries an answer carries (each candidate's window around the
+  moment, the whole chain before docs/national-scale.md item 1) and the answer's size
+  as JSON (p50). ``bench/trace_window.py`` measures the same traces read-only.
 
 The movements are those a desk writes: a weapon issued to an officer of its agency,
 then returned to its armory, one after the other, spread over a year (365 days /

@@ -267,3 +267,19 @@ def test_a_trace_finds_a_damaged_serial_within_scope_and_is_recorded(api):
     assert api.post("armero1", "/trace", {"serial": "GLK-A100"}).status_code == 403
     log = api.get("investigador", "/trace/log").json()
     assert log["total"] == 1 and log["items"][0]["query"] == "GLK-A1?0"
+
+
+def test_a_weapon_s_history_comes_a_page_at_a_time_counted_from_the_newest(api, firearm_id):
+    fid = firearm_id("GLK-A100")
+    for _ in range(3):
+        assert api.post("armero1", f"/firearms/{fid}/issue", {"badge": "P2"}).status_code == 201
+        assert api.post("armero1", f"/firearms/{fid}/return",
+                        {"location": "ARM1"}).status_code == 201
+    whole = api.get("investigador", f"/firearms/{fid}/history").json()
+    assert len(whole["history"]) == 7 and whole["older"] is False
+    newest = api.get("investigador", f"/firearms/{fid}/history?newest=4").json()
+    assert newest["history"] == whole["history"][-4:] and newest["older"] is True
+    back = api.get("investigador", f"/firearms/{fid}/history?newest=4&skip=4").json()
+    assert back["history"] == whole["history"][:3] and back["older"] is False
+    assert api.get("investigador", f"/firearms/{fid}/history?newest=0").status_code == 422
+    assert api.get("investigador2", f"/firearms/{fid}/history?newest=4").status_code == 404

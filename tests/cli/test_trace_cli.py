@@ -202,3 +202,27 @@ def test_among_equally_near_serials_the_one_the_reading_comes_from_in_more_ways_
     answer = json.loads(cli("--as", "investigador", "trace", "LW690153", "--json").stdout)
     assert [(c["serial"], c["distance"]) for c in answer["candidates"]] == [
         ("LW604153", 2.0), ("LW090152", 2.0), ("LW600353", 2.0)]
+
+
+def test_a_long_chain_prints_its_window_and_full_custody_prints_it_whole(cli, world, clock):
+    for _ in range(15):
+        clock.advance(hours=1)
+        do(world, "armero1", custody.issue, "GLK-A100", "P1")
+        clock.advance(hours=1)
+        do(world, "armero1", custody.return_, "GLK-A100", "ARM2")
+    result = cli("--as", "investigador", "trace", "GLK-A100", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    assert "20 of 31 custody entries (--full-custody for all)" in result.stdout
+    window = json.loads(cli("--as", "investigador", "trace", "GLK-A100", "--limit", "1",
+                            "--json").stdout)["candidates"][0]
+    assert (len(window["custody"]), window["custody_total"], window["custody_complete"]) == (
+        20, 31, False)
+    full = json.loads(cli("--as", "investigador", "trace", "GLK-A100", "--limit", "1",
+                          "--full-custody", "--json").stdout)["candidates"][0]
+    assert (len(full["custody"]), full["custody_total"], full["custody_complete"]) == (
+        31, 31, True)
+    assert full["custody"][-20:] == window["custody"]
+    # a dated trace shows what came after the moment apart
+    result = cli("--as", "investigador", "trace", "GLK-A100", "--limit", "1", "--date",
+                 "2025-03-03T09:30")
+    assert "after on 2025-03-03T09:30:" in result.stdout

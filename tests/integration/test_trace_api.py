@@ -77,3 +77,25 @@ def test_get_trace_finds_a_weapon_by_the_serial_it_carried_before_a_correction(w
     best = r.json()["candidates"][0]
     assert (best["serial"], best["former_serial"], best["distance"]) == (
         "ZZ999999", "GLK-A100", 0.0)
+
+
+def test_get_trace_returns_the_window_and_custody_full_the_whole_chain(world, http, clock):
+    for _ in range(13):
+        clock.advance(hours=1)
+        do(world, "armero1", custody.issue, "GLK-A100", "P1")
+        clock.advance(hours=1)
+        do(world, "armero1", custody.return_, "GLK-A100", "ARM2")
+    window = http("investigador", "/trace", serial="GLK-A100", limit=1).json()["candidates"][0]
+    assert (len(window["custody"]), window["custody_total"], window["custody_complete"]) == (
+        20, 27, False)
+    full = http("investigador", "/trace", serial="GLK-A100", limit=1,
+                custody="full").json()["candidates"][0]
+    assert (len(full["custody"]), full["custody_total"], full["custody_complete"]) == (
+        27, 27, True)
+    assert full["custody"][-20:] == window["custody"]
+    assert full["custody"][0]["event"] == "firearm.registered"
+    r = http("investigador", "/trace", serial="GLK-A100", custody="all")
+    assert r.status_code == 422 and "custody" in r.text
+    # a weapon outside the scope: no window, no count, whatever is asked
+    assert http("investigador2", "/trace", serial="GLK-A100", custody="full"
+                ).json()["candidates"] == []

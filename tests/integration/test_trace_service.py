@@ -109,9 +109,11 @@ def test_the_answer_has_the_trace_shape_of_formats_md(world):
         "distance": 0.0, "agency": "MUN1", "status": "in_storage", "custodian_on_date": None,
         "custody": [{"at": "2025-03-03T08:00:00.000000Z", "event": "firearm.registered",
                      "officer": None, "location": "ARM1", "to_agency": "MUN1"}],
+        "custody_total": 1, "custody_complete": True,
         "kind": "pistol", "status_on_date": "in_storage", "location_on_date": "ARM1",
         "former_serial": None, "officer_of_record_on_date": None,
-        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}, "import_running": None}
+        "differences": {"unreadable": 0, "lookalike": 0, "other": 0}, "import_running": None,
+        "firearm_id": candidate["firearm_id"]}
 
 
 # --- custody on a date ---------------------------------------------------------------------------

@@ -43,3 +43,28 @@ def test_trace_results_say_how_many_characters_differ_not_a_distance(sqlite_worl
             "1 carácter ilegible (?)") in found
     exact = investigator.post("/trace", {"serial": "glk a200", "reason": "CI/0078/2025"})
     assert "Coincidencia exacta" in exact.text.split("Rastreos recientes")[0]
+
+
+def test_a_long_chain_shows_its_window_and_links_to_the_paged_history(sqlite_world, signed_in,
+                                                                      clock):
+    for _ in range(40):
+        clock.advance(hours=1)
+        do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")
+        clock.advance(hours=1)
+        do(sqlite_world, "armero1", custody.return_, "GLK-A200", "ARM2")
+    investigator = signed_in("investigador")
+    page = investigator.post("/trace", {"serial": "GLK-A200", "reason": "CI/0079/2025"})
+    found = page.text.split("Rastreos recientes")[0]
+    assert "Resguardo en torno a la fecha consultada: 20 movimientos de 81" in found
+    firearm_id = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A200").id)
+    assert f'href="/firearms/{firearm_id}" data-full-history' in found
+    assert "Historial completo del arma" in found
+    # the history page an investigator reaches is paged: 50 entries, then older ones
+    history = investigator.get(f"/firearms/{firearm_id}")
+    assert history.status_code == 200 and "page=2" in history.text
+    older = investigator.get(f"/firearms/{firearm_id}?page=2")
+    assert older.status_code == 200
+    # a short chain is shown whole, without the link
+    short = investigator.post("/trace", {"serial": "BER-B100", "reason": "CI/0079/2025"})
+    assert "Cadena de resguardo (1 asiento)" in short.text
+    assert "data-full-history" not in short.text.split("Rastreos recientes")[0]

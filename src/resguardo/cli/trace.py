@@ -22,6 +22,7 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, requ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import DomainError
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE
+from resguardo.domain.trace_custody import CUSTODY_AFTER, CUSTODY_BEFORE, parse_moment
 from resguardo.reports.spreadsheets import CsvWriter
 from resguardo.services import duplicates, trace_index
 from resguardo.services import trace as service
@@ -66,6 +67,10 @@ MaxDistance = Annotated[float, typer.Option(
     min=0.0, max=10.0, help="Largest weighted distance (look-alike 0.5, '?' 0.1, other edit 1).")]
 Limit = Annotated[int, typer.Option(min=1, max=service.MAX_LIMIT, help="Most candidates shown.")]
 Reason = Annotated[str | None, typer.Option(help="Case number or purpose, recorded with the trace.")]
+FullCustody = Annotated[bool, typer.Option(
+    "--full-custody",
+    help=f"Each candidate's whole custody chain (by default the {CUSTODY_BEFORE} movements "
+         f"at or before the moment and the {CUSTODY_AFTER} after it).")]
 
 
 @trace_app.command("search")
@@ -85,26 +90,33 @@ def search_command(
     max_distance: MaxDistance = DEFAULT_MAX_DISTANCE,
     limit: Limit = DEFAULT_LIMIT,
     reason: Reason = None,
+    full_custody: FullCustody = False,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
-    """Candidates for a serial, ranked, with their agency, custody chain and holder on a date.
+    """Candidates for a serial, ranked, with their agency, custody around the moment and
+    holder on a date.
 
-    With --file, one answer per row in file order: with --json one JSON object per line,
-    otherwise CSV (the best candidate and the others in one row per query).
+    Each candidate's custody is the window around the moment (the last movements at or
+    before it and the first after it, with the length of its whole chain); --full-custody
+    gives the whole chain. With --file, one answer per row in file order: with --json one
+    JSON object per line, otherwise CSV (the best candidate and the others in one row per
+    query).
 
     Example: resguardo --as investigador trace 'GLK-A1?0' --make Glock --date 2025-03-07T22:30 --json
+
+    Example: resguardo --as investigador trace 'GLK-A100' --full-custody --json
     """
     if (serial is None) == (file is None):
         raise fail("give a SERIAL or --file QUERIES.csv (one of them)", code=2)
     base = service.TraceInput(serial or "", make=make, calibre=calibre, kind=kind, agency=agency,
                               date=when, max_distance=max_distance, limit=limit)
     if file is not None:
-        _trace_file(file, base, as_user, as_json, reason)
+        _trace_file(file, base, as_user, as_json, reason, full_custody)
         return
     read(as_user, service.validate, base)  # a refusal costs nothing
     trace_index.prepare(deployment().engine)  # outside the write lock: it may take a while
-    answer = write(as_user, service.trace, base, reason=reason)
+    answer = write(as_user, service.trace, base, reason=reason, full_custody=full_custody)
     if as_json:
         print_json(answer)
     else:
@@ -112,7 +124,7 @@ def search_command(
 
 
 def _trace_file(path: Path, base: service.TraceInput, as_user: str | None, as_json: bool,
-                reason: str | None) -> None:
+                reason: str | None, full_custody: bool = False) -> None:
     user = require_user(as_user)
     asks = _read_queries(path, base)
     with deployment().read(user) as uow:  # refuse a bad row before anything is recorded
@@ -128,7 +140,8 @@ def _trace_file(path: Path, base: service.TraceInput, as_user: str | None, as_js
     for start in range(0, len(asks), FILE_CHUNK):
         chunk = asks[start:start + FILE_CHUNK]
         with deployment().work(user) as uow:
-            answers = service.trace_many(uow, [ask for _, ask in chunk], reason=reason)
+            answers = service.trace_many(uow, [ask for _, ask in chunk], reason=reason,
+                                         full_custody=full_custody)
             uow.commit()  # recorded before anything is shown
         for (line, ask), answer in zip(chunk, answers, strict=True):
             if writer is None:
@@ -214,9 +227,13 @@ def _print_answer(answer: dict[str, Any], when: str | None) -> None:
     print_table(f"Trace {answer['query']}: {len(found)} candidate(s)",
                 ["#", "serial", "make", "model", "calibre", "distance", "agency", "status",
                  f"held or stored{moment}"], rows)
+    moment_of = parse_moment(when) if when else None
     for n, c in enumerate(found, 1):
         chain = c["custody"]
-        typer.echo(f"{n}. {c['serial']} ({c['make']}): {len(chain)} custody entries")
+        total = c.get("custody_total", len(chain))
+        told = (f"{len(chain)} custody entries" if len(chain) == total else
+                f"{len(chain)} of {total} custody entries (--full-custody for all)")
+        typer.echo(f"{n}. {c['serial']} ({c['make']}): {told}")
         of_record = c.get("officer_of_record_on_date")
         if of_record:
             typer.echo(f"   weapon of record of {of_record['badge']} {of_record['name']}"
@@ -227,11 +244,21 @@ def _print_answer(answer: dict[str, Any], when: str | None) -> None:
                             else "NOT notified to the military authority")
                 typer.echo(f"   {entry['event']} {entry['occurred_on']} at {entry['place']}; "
                            f"complaint {entry['complaint_number'] or 'none'}; {notified}")
-        if len(chain) > SHOWN_CUSTODY:
-            typer.echo(f"   ... {len(chain) - SHOWN_CUSTODY} earlier entries (--json for all)")
-        for entry in chain[-SHOWN_CUSTODY:]:
-            who = entry["officer"] or entry["location"] or entry.get("to_agency") or ""
-            typer.echo(f"   {entry['at'][:16]}Z {entry['event']} {who}".rstrip())
+        before = [e for e in chain if moment_of is None or moment_of.includes(e["at"])]
+        after = chain[len(before):]
+        if len(before) > SHOWN_CUSTODY:
+            typer.echo(f"   ... {len(before) - SHOWN_CUSTODY} earlier entries shown with --json")
+        for entry in before[-SHOWN_CUSTODY:]:
+            typer.echo(_entry_line(entry))
+        if after:
+            typer.echo(f"   after{moment}:")
+            for entry in after:
+                typer.echo(_entry_line(entry))
+
+
+def _entry_line(entry: dict[str, Any]) -> str:
+    who = entry["officer"] or entry["location"] or entry.get("to_agency") or ""
+    return f"   {entry['at'][:16]}Z {entry['event']} {who}".rstrip()
 
 
 @trace_app.command("request")

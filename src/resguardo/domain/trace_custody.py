@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from resguardo.domain.errors import ValidationFailed
-from resguardo.domain.firearm_state import ROW_EVENTS, WeaponState, fold
+from resguardo.domain.firearm_state import COLUMNS, ROW_EVENTS, RULES, WeaponState, fold
 from resguardo.domain.timefmt import iso, parse_instant
 
 #: Entries that change where a firearm is, who holds it or its status (every entry of
@@ -29,6 +30,21 @@ from resguardo.domain.timefmt import iso, parse_instant
 #: it must see (a loss's notification). Requests, rejections and corrections are not
 #: custody.
 CUSTODY_EVENTS = (ROW_EVENTS - {"licence.firearm_attached"}) | {"firearm.loss_notified"}
+
+#: Entries about a weapon (``subject_type`` firearm) that are not custody: requests,
+#: their rejection, corrections, an override of a weapon of record, a negligence
+#: finding, a licence. A chain's length is the weapon's entries less these.
+NOT_CUSTODY = frozenset({
+    "firearm.transfer_requested", "firearm.decommission_requested", "request.rejected",
+    "entry.corrected", "entry.correction_requested", "licence.firearm_attached",
+    "custody.override_granted", "firearm.negligence_determined",
+})
+
+#: A trace's ``custody`` is the window of a weapon's custody entries around the moment
+#: asked about: the last ``CUSTODY_BEFORE`` at or before it and the first
+#: ``CUSTODY_AFTER`` after it (the whole chain on request).
+CUSTODY_BEFORE = 20
+CUSTODY_AFTER = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +110,17 @@ class CustodyOnDate:
     custodian_id: int | None
 
 
-def custody_on(entries: Iterable[tuple[str, str, dict]], moment: TraceMoment) -> CustodyOnDate:
+def custody_on(entries: Iterable[tuple[str, str, dict]], moment: TraceMoment,
+               start: CustodyState = CustodyState()) -> CustodyOnDate:
     """Replay ``(type, at, payload)`` entries, in log order, up to ``moment``.
 
     For an instant the custodian is the holder at that instant; for a whole
     day it is the last officer who held the weapon at any moment of the day.
+    ``start`` is the state before the first entry: nothing (the whole history
+    from its registration), or ``UNKNOWN_STATE`` for the last entries only
+    (see :func:`settled`).
     """
-    state = CustodyState()
+    state = start
     holder: int | None = None
     for event_type, at, payload in entries:
         if not moment.includes(at):
@@ -116,3 +136,52 @@ def custody_on(entries: Iterable[tuple[str, str, dict]], moment: TraceMoment) ->
     if not moment.whole_day or holder is None:
         holder = state.custodian_id
     return CustodyOnDate(state, holder)
+
+
+class _Unknown:
+    """A column whose value the entries replayed so far do not tell."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+#: The state before the last few entries of a history, every column unknown: the one
+#: fold (``step``) replaces a column with what an entry sets, so after replaying the
+#: last entries a column is known exactly when one of them set it, and its value is
+#: the one the whole history's replay gives (a rule depends on its entry only, never
+#: on the row it is applied to: ``firearm_state``).
+UNKNOWN_STATE = CustodyState(**{column: UNKNOWN for column in COLUMNS})
+
+#: What a trace shows of the state at the moment.
+SHOWN = ("status", "location_id", "custodian_id", "record_officer_id")
+
+
+def unknown_columns(on: CustodyOnDate) -> frozenset[str]:
+    """The shown columns the replay of the last entries left unknown (the custodian on
+    the date counts as ``custodian_id``)."""
+    missing = {column for column in SHOWN if getattr(on.state, column) is UNKNOWN}
+    if on.custodian_id is UNKNOWN:
+        missing.add("custodian_id")
+    return frozenset(missing)
+
+
+def settled(on: CustodyOnDate) -> bool:
+    """True when replaying the last entries from ``UNKNOWN_STATE`` told every shown column
+    and the custodian: the answer is then the one the whole history gives."""
+    return not unknown_columns(on)
+
+
+def setters(columns: Iterable[str]) -> frozenset[str]:
+    """The custody entries whose rule (or its legacy variant) may set any of ``columns``:
+    the entries to look for further back when the last ones left those unknown."""
+    wanted = set(columns)
+    found = set()
+    for event_type, rule in RULES.items():
+        variants = [rule] + ([rule.legacy[1]] if rule.legacy is not None else [])
+        if any(wanted & set(v.sets) for v in variants):
+            found.add(event_type)
+    return frozenset(found) & CUSTODY_EVENTS

@@ -12,11 +12,15 @@ A trace runs in four steps:
    another state's weapons, not even as a count. When scope or filters remove
    candidates the index is asked for more (up to ``MAX_WINDOW`` system-wide),
    so the ranking is the one a full scan of the caller's scope would give.
-3. **Custody on the date**: each candidate's entries are replayed
-   (:mod:`resguardo.domain.trace_custody`) up to the date asked about (now
-   when none is given) for who held it or where it was stored, and listed as
-   its full custody chain, with loss and theft reports (place, date, complaint
-   number, whether and when the military authority was notified).
+3. **Custody on the date**: who held each candidate or where it was stored on
+   the date asked about (now when none is given), by the rules of
+   :mod:`resguardo.domain.trace_custody`, and the custody entries around that
+   moment (:func:`custody_window`: the last ``CUSTODY_BEFORE`` at or before it,
+   the first ``CUSTODY_AFTER`` after it, read without the rest of the history,
+   with ``custody_total`` and ``custody_complete``), or, with ``full_custody``,
+   the whole chain replayed from the registration; with loss and theft reports
+   (place, date, complaint number, whether and when the military authority was
+   notified).
 4. **Record**: every trace appends ``access.trace`` (who, the query, its
    filters and the candidates returned) in the caller's transaction; the
    entry point commits it with the answer. Investigators read back their own
@@ -25,7 +29,8 @@ A trace runs in four steps:
 The answer has the shape of docs/formats.md ("Trace"): ``query`` and
 ``candidates`` with serial, make, model, calibre, distance, agency, status,
 ``custodian_on_date`` ({badge, name} or null) and ``custody`` ({at, event,
-officer, location}); each candidate also carries ``former_serial`` (the
+officer, location}), ``custody_total`` and ``custody_complete``, ``firearm_id``;
+each candidate also carries ``former_serial`` (the
 serial it was once recorded under that the query matched, before a correction;
 null when its serial now matched), ``kind``,
 ``status_on_date`` and ``location_on_date`` (where it was stored),
@@ -45,7 +50,7 @@ from datetime import date
 from typing import Any
 
 from resguardo.domain.calibres import known as known_calibre
-from resguardo.domain.corrections import apply_corrections, identities
+from resguardo.domain.corrections import apply_corrections
 from resguardo.domain.entities import NewEvent, Organization
 from resguardo.domain.errors import T_, NotFound, PermissionDenied, ValidationFailed
 from resguardo.domain.events import Event
@@ -62,11 +67,19 @@ from resguardo.domain.trace import (
     parse_query,
 )
 from resguardo.domain.trace_custody import (
+    CUSTODY_AFTER,
+    CUSTODY_BEFORE,
     CUSTODY_EVENTS,
+    NOT_CUSTODY,
+    UNKNOWN_STATE,
+    CustodyOnDate,
+    CustodyState,
     TraceMoment,
     custody_on,
     moment_at,
     parse_moment,
+    setters,
+    unknown_columns,
 )
 from resguardo.services import trace_index
 from resguardo.storage import trace_queries as q
@@ -147,28 +160,124 @@ def validate(uow: UnitOfWork, ask: TraceInput) -> None:
     _plan(uow, ask)
 
 
-def trace(uow: UnitOfWork, ask: TraceInput, *, reason: str | None = None) -> dict[str, Any]:
+def trace(uow: UnitOfWork, ask: TraceInput, *, reason: str | None = None,
+          full_custody: bool = False) -> dict[str, Any]:
     """Candidates for one serial, in the docs/formats.md trace shape; the trace is recorded."""
-    return trace_many(uow, [ask], reason=reason)[0]
+    return trace_many(uow, [ask], reason=reason, full_custody=full_custody)[0]
 
 
 def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
-               reason: str | None = None) -> list[dict[str, Any]]:
-    """One answer per question, in order; each question is recorded as its own entry."""
+               reason: str | None = None, full_custody: bool = False) -> list[dict[str, Any]]:
+    """One answer per question, in order; each question is recorded as its own entry.
+
+    Each candidate's ``custody`` is the window around the moment asked about
+    (:func:`custody_window`), or its whole chain with ``full_custody``.
+    """
     may_trace(uow)
     plans = [_plan(uow, ask) for ask in asks]
     found = _search(uow, plans)
-    histories = q.firearm_entries(uow.conn, sorted({c["id"] for hits in found for c in hits}))
-    names = _Names(uow, histories.values())
     answers = []
     for plan, hits in zip(plans, found, strict=True):
         answer = {"query": plan.ask.serial,
-                  "candidates": [_candidate(hit, histories.get(hit["id"], []), plan.moment, names,
-                                             plan.query)
-                                 for hit in hits]}
+                  "candidates": trace_candidates(uow, hits, plan, full_custody=full_custody)}
         uow.append(_record(uow, plan, hits, reason))
         answers.append(answer)
     return answers
+
+
+def trace_candidates(uow: UnitOfWork, hits: list[dict[str, Any]], plan: _Plan, *,
+               full_custody: bool = False) -> list[dict[str, Any]]:
+    """The answer's candidates: each hit with its custody on the date and its chain."""
+    if full_custody:
+        histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
+        views = {h["id"]: _full_view(histories.get(h["id"], []), plan.moment) for h in hits}
+    else:
+        dated = plan.ask.date is not None
+        through = (q.last_position_through(uow.conn, plan.moment.includes) if dated
+                   else q.head_position(uow.conn))
+        views = {h["id"]: custody_window(uow, h, plan.moment, through=through, dated=dated)
+                 for h in hits}
+    names = _Names(uow, [v.entries for v in views.values()],
+                   [h.get(k) for h in hits for k in ("custodian_id", "record_officer_id")],
+                   [h.get("location_id") for h in hits])
+    former = q.former_identities(uow.conn, [h["id"] for h in hits if h["former_key"]])
+    return [_candidate(hit, views[hit["id"]], names, plan.query, former.get(hit["id"], []))
+            for hit in hits]
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a trace shows of one candidate's history."""
+
+    on_date: CustodyOnDate
+    custody: list[Event]  # the custody entries shown, in log order
+    total: int  # custody entries in its whole history
+    entries: list[Event]  # every entry read (custody, and corrections of loss reports)
+
+
+def _full_view(events: list[Event], moment: TraceMoment) -> _View:
+    custody = [ev for ev in events if ev.type in CUSTODY_EVENTS]
+    on_date = custody_on(((ev.type, ev.at, ev.payload) for ev in custody), moment)
+    return _View(on_date, custody, len(custody), events)
+
+
+def custody_window(uow: UnitOfWork, hit: dict[str, Any], moment: TraceMoment, *,
+                   through: int, dated: bool) -> _View:
+    """One candidate's custody around the moment, read without its whole history.
+
+    - ``through``: the last position the moment includes (the head for a trace
+      of now). The window is the last ``CUSTODY_BEFORE`` custody entries at or
+      before it and the first ``CUSTODY_AFTER`` after it, each read through the
+      weapon's index from that position.
+    - The state at the moment: for a trace of now, the projection's row (the
+      state after every entry, which the projector folds with the same rules);
+      for a dated trace, the entries before the moment replayed from an unknown
+      state (:data:`~resguardo.domain.trace_custody.UNKNOWN_STATE`); a column
+      they leave unknown is looked for further back, as the last entry that may
+      set it (``setters``), until every shown column is told. The answer is
+      the one the replay of the whole history gives.
+    - The chain's length: the weapon's entries counted from its index, less
+      those that are not custody.
+    """
+    firearm_id = int(hit["id"])
+    conn = uow.conn
+    before = q.custody_before(conn, firearm_id, CUSTODY_EVENTS, through=through,
+                              limit=CUSTODY_BEFORE)[::-1]
+    after = (q.custody_after(conn, firearm_id, CUSTODY_EVENTS, after=through,
+                             limit=CUSTODY_AFTER) if dated else [])
+    if dated:
+        on_date = _on_date(conn, firearm_id, before, moment)
+    else:
+        state = CustodyState(status=hit["status"], location_id=hit["location_id"],
+                             custodian_id=hit["custodian_id"],
+                             record_officer_id=hit["record_officer_id"])
+        on_date = CustodyOnDate(state, state.custodian_id)
+    total, other = q.entry_counts(conn, firearm_id, NOT_CUSTODY)
+    shown = before + after
+    entries = list(shown)
+    if any(ev.type in LOSS_TYPES for ev in shown):  # their corrections and notification
+        entries += q.firearm_entries_of_types(conn, firearm_id,
+                                              ("entry.corrected", "firearm.loss_notified"))
+    return _View(on_date, shown, total - other, entries)
+
+
+def _on_date(conn: Any, firearm_id: int, recent: list[Event],
+             moment: TraceMoment) -> CustodyOnDate:
+    """The state at the moment from the last entries at or before it, looking further
+    back only for what they leave unknown."""
+    entries = list(recent)
+    while True:
+        on_date = custody_on(((ev.type, ev.at, ev.payload) for ev in entries), moment,
+                             start=UNKNOWN_STATE if entries else CustodyState())
+        missing = unknown_columns(on_date)
+        if not missing:
+            return on_date
+        oldest = entries[0].position if entries else None
+        found = (q.custody_before(conn, firearm_id, setters(missing), through=oldest - 1,
+                                  limit=1) if oldest is not None else [])
+        if not found:  # nothing before: the history starts here (as a full replay would)
+            return custody_on(((ev.type, ev.at, ev.payload) for ev in entries), moment)
+        entries.insert(0, found[0])
 
 
 def _search(uow: UnitOfWork, plans: list[_Plan]) -> list[list[dict[str, Any]]]:
@@ -232,9 +341,10 @@ def _id(hit: Candidate) -> int:
 class _Names:
     """Officers, locations and organizations named by a set of entries, loaded at once."""
 
-    def __init__(self, uow: UnitOfWork, histories: Iterable[list[Event]]) -> None:
-        officers: set[int] = set()
-        locations: set[int] = set()
+    def __init__(self, uow: UnitOfWork, histories: Iterable[list[Event]],
+                 officer_ids: Iterable[Any] = (), location_ids: Iterable[Any] = ()) -> None:
+        officers: set[int] = {i for i in officer_ids if isinstance(i, int)}
+        locations: set[int] = {i for i in location_ids if isinstance(i, int)}
         orgs: set[int] = set()
         for events in histories:
             for ev in events:
@@ -264,33 +374,30 @@ class _Names:
         return self.orgs.get(org_id) if org_id is not None else None
 
 
-def _former_serial(key: str | None, events: list[Event]) -> str | None:
+def _former_serial(key: str | None, former: list[tuple[str, str, str, str]]) -> str | None:
     """The serial, as it was written, of the former serial key a candidate matched."""
     if key is None:
         return None
-    registered = [ev for ev in events if ev.type == "firearm.registered"]
-    if not registered:
-        return key
-    fixes = [ev.payload for ev in events
-             if ev.type == "entry.corrected" and ev.corrects == registered[0].position]
-    for serial, serial_key, _make, _make_key in identities(registered[0].payload, fixes):
+    for serial, serial_key, _make, _make_key in former:
         if serial_key == key:
             return serial
     return key
 
 
-def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
-               names: _Names, query: TraceQuery) -> dict[str, Any]:
+def _candidate(hit: dict[str, Any], view: _View, names: _Names, query: TraceQuery,
+               former: list[tuple[str, str, str, str]]) -> dict[str, Any]:
     told = differences(query, hit["former_key"] or hit["serial"])
-    custody = [ev for ev in events if ev.type in CUSTODY_EVENTS]
-    on_date = custody_on(((ev.type, ev.at, ev.payload) for ev in custody), moment)
+    on_date = view.on_date
+    chain = custody_chain(view.entries, names, shown=view.custody)
     return {
         "serial": hit["serial"], "make": hit["make"], "model": hit["model"],
         "calibre": hit["calibre"], "distance": hit["distance"], "agency": hit["agency"],
         "status": hit["status"],
         "custodian_on_date": names.officer(on_date.custodian_id),
-        "custody": custody_chain(events, names),
-        "former_serial": _former_serial(hit["former_key"], events),
+        "custody": chain,
+        "custody_total": view.total,
+        "custody_complete": len(chain) == view.total,
+        "former_serial": _former_serial(hit["former_key"], former),
         "kind": hit["kind"],
         "status_on_date": on_date.state.status,
         "location_on_date": names.location(on_date.state.location_id),
@@ -298,11 +405,14 @@ def _candidate(hit: dict[str, Any], events: list[Event], moment: TraceMoment,
                         "other": told.other},
         "officer_of_record_on_date": names.officer(on_date.state.record_officer_id),
         "import_running": hit.get("import_running"),
+        "firearm_id": int(hit["id"]),
     }
 
 
-def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
-    """The custody entries of one firearm, oldest first, loss reports as corrected."""
+def custody_chain(events: list[Event], names: _Names,
+                  shown: list[Event] | None = None) -> list[dict[str, Any]]:
+    """The custody entries of one firearm (``shown``, or all of ``events``), oldest first,
+    loss reports as corrected (by the corrections and notifications among ``events``)."""
     fixes: dict[int, list[dict]] = {}
     notified: dict[int, str] = {}
     for ev in events:
@@ -311,7 +421,7 @@ def custody_chain(events: list[Event], names: _Names) -> list[dict[str, Any]]:
         elif ev.type == "firearm.loss_notified":
             notified.setdefault(int(ev.payload["report_id"]), ev.payload["notified_at"])
     chain = []
-    for ev in events:
+    for ev in (events if shown is None else shown):
         if ev.type not in CUSTODY_EVENTS:
             continue
         p = apply_corrections(ev.payload, fixes.get(ev.position, []))
@@ -494,9 +604,7 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, case_file: str | N
                                      date=fields["recovered_on"], max_distance=max_distance,
                                      limit=10))
         hits = _search(uow, [plan])[0]
-        histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
-        names = _Names(uow, histories.values())
-        shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names, plan.query) for h in hits]
+        shown = trace_candidates(uow, hits, plan)
     actor = uow.actor
     candidates = [{"firearm_id": h["id"], "serial": h["serial"], "make": h["make"],
                    "agency": h["agency"], "distance_tenths": _tenths(h["distance"])}

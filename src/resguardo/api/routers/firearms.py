@@ -29,6 +29,8 @@ from resguardo.domain.registry import FirearmInput
 from resguardo.services import history, registry
 
 firearms = router("/firearms", "firearms")
+#: Most entries one page of a weapon's history returns.
+HISTORY_PAGE_MAX = 500
 
 Order = Literal["serial", "-serial", "make", "-make", "status", "-status", "since", "-since",
                 "calibre", "-calibre", "kind", "-kind"]
@@ -72,12 +74,26 @@ def get_firearm(firearm_id: FirearmId, caller: Reader) -> FirearmOut:
 @firearms.get("/{firearm_id}/history", response_model=FirearmHistoryOut,
               openapi_extra=needs(Action.READ))
 def firearm_history(firearm_id: FirearmId, caller: Reader,
-                    view: Literal["recorded", "corrected", "both"] = "both") -> FirearmHistoryOut:
-    """Every entry about the weapon: as recorded, as corrected, or both side by side."""
+                    view: Literal["recorded", "corrected", "both"] = "both",
+                    newest: Annotated[int | None, Query(
+                        ge=1, le=HISTORY_PAGE_MAX,
+                        description="Only this many entries, counted from the newest (still "
+                                    "oldest first); `older` says whether there are more. "
+                                    "Without it, every entry.")] = None,
+                    skip: Annotated[int, Query(
+                        ge=0, le=1_000_000_000,
+                        description="With `newest`: entries to skip from the newest (the "
+                                    "next page back is `skip + newest`).")] = 0,
+                    ) -> FirearmHistoryOut:
+    """Every entry about the weapon: as recorded, as corrected, or both side by side; a
+    page of them counted from the newest with `newest` (and `skip`): a weapon taken every
+    shift gathers about 1,460 entries a year."""
     with caller.read(may_lag=True) as uow:
         may_read(uow)
         found = firearm(uow, firearm_id)
-        detail = history.firearm_detail(uow, found.serial, make=found.make, view=view)
+        page = (skip, newest) if newest is not None else None
+        detail = history.firearm_detail(uow, found.serial, make=found.make, view=view,
+                                        page=page)
         return FirearmHistoryOut.model_validate(detail)
 
 

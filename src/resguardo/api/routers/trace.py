@@ -16,9 +16,11 @@ from resguardo.api.dependencies import Caller, Reader
 from resguardo.api.routing import AgencyFilter, Limit, Offset, needs, router
 from resguardo.api.schemas.common import PRINTABLE, Page, _Encodable
 from resguardo.api.schemas.trace import (
+    CUSTODY_HELP,
     MAX_CANDIDATES,
     MOMENT_HELP,
     MOMENT_PATTERN,
+    CustodyExtent,
     TraceIn,
     TraceLogEntryOut,
     TraceOut,
@@ -54,15 +56,19 @@ def trace(
     reason: Annotated[str | None, Query(min_length=1, max_length=200, pattern=PRINTABLE,
                                         description="Case number or purpose, recorded."),
                       _Encodable] = None,
+    custody: Annotated[CustodyExtent, Query(description=CUSTODY_HELP)] = CustodyExtent.window,
 ) -> JSONResponse:
-    """Candidates in your scope, nearest first, each with its custody chain and holder on a date.
+    """Candidates in your scope, nearest first, each with its custody around the date and
+    holder on the date.
 
-    The trace is recorded (who, the query, the candidates returned).
+    Each candidate's `custody` is the window around the date (now by default) with the
+    length of its whole chain (`custody_total`, `custody_complete`); `custody=full` returns
+    the whole chain. The trace is recorded (who, the query, the candidates returned).
     """
     # The parameters are validated already, with the same limits as the body of the POST.
     return _answer(caller, TraceIn.model_construct(
         serial=serial, make=make, calibre=calibre, kind=kind, agency=agency, date=date,
-        max_distance=max_distance, limit=limit, reason=reason))
+        max_distance=max_distance, limit=limit, reason=reason, custody=custody))
 
 
 @traces.post("", response_model=TraceOut, openapi_extra=needs(Action.TRACE))
@@ -78,8 +84,10 @@ def _answer(caller: Caller, body: TraceIn) -> JSONResponse:
     with caller.read() as uow:
         service.validate(uow, ask)  # refused or invalid: nothing loaded, nothing recorded
     trace_index.prepare(caller.app.engine)  # outside the writer's lock: may take a while
-    answer = caller.recorded_read(lambda uow: service.trace(uow, ask, reason=body.reason),
-                                  lambda uow, found: found)
+    full = body.custody == CustodyExtent.full
+    answer = caller.recorded_read(
+        lambda uow: service.trace(uow, ask, reason=body.reason, full_custody=full),
+        lambda uow, found: found)
     # Returned as built: each custody entry carries only the details of its kind.
     return JSONResponse(jsonable_encoder(answer))
 

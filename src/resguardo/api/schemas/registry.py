@@ -285,6 +285,8 @@ class FirearmHistoryOut(BaseModel):
     custodian: CustodianOut | None
     since: datetime | None
     history: list[HistoryEntryOut]
+    older: bool = Field(False, description="With `newest`: whether older entries exist "
+                                           "(ask again with `skip` increased by `newest`).")
 
 
 # --- weapons of record and the credential ----------------------------------------------

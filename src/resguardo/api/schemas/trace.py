@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from resguardo.api.schemas.common import PRINTABLE, Code, _Encodable
 from resguardo.domain.codes import FirearmKind
 from resguardo.domain.trace import DEFAULT_LIMIT, DEFAULT_MAX_DISTANCE, MAX_MAX_DISTANCE
+from resguardo.domain.trace_custody import CUSTODY_AFTER, CUSTODY_BEFORE
 
 #: A date (a whole UTC day) or an instant (UTC unless an offset is given).
 MOMENT_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -26,6 +28,18 @@ Short = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=PR
 Note = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE),
                  _Encodable]
 Moment = Annotated[str, StringConstraints(pattern=MOMENT_PATTERN)]
+
+
+class CustodyExtent(StrEnum):
+    """How much of each candidate's custody chain a trace returns."""
+
+    window = "window"
+    full = "full"
+
+
+CUSTODY_HELP = (f"`window` (the default): each candidate's last {CUSTODY_BEFORE} custody "
+                f"entries at or before the date and the first {CUSTODY_AFTER} after it; "
+                "`full`: its whole chain (read whole: slower for a long history).")
 
 
 class TraceIn(BaseModel):
@@ -47,6 +61,7 @@ class TraceIn(BaseModel):
                                             "'?' 0.1, other edit 1).")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_CANDIDATES, description="Most candidates.")
     reason: Note | None = Field(None, description="Case number or purpose, recorded.")
+    custody: CustodyExtent = Field(CustodyExtent.window, description=CUSTODY_HELP)
 
 
 class CustodianOut(BaseModel):
@@ -97,7 +112,17 @@ class TraceCandidateOut(BaseModel):
     status: str = Field(description="Status now.")
     custodian_on_date: CustodianOut | None = Field(
         description="Who held it on the date asked (a whole day: its last holder that day).")
-    custody: list[CustodyEntryOut] = Field(description="The full custody chain, oldest first.")
+    custody: list[CustodyEntryOut] = Field(description=(
+        f"The custody entries around the date asked (now by default), oldest first: the last "
+        f"{CUSTODY_BEFORE} at or before it and the first {CUSTODY_AFTER} after it; the whole "
+        "chain with `custody=full`."))
+    firearm_id: int = Field(description="The weapon's id: its whole history is "
+                                         "`GET /api/v1/firearms/{firearm_id}/history`.")
+    custody_total: int = Field(description="How many entries the weapon's whole custody "
+                                            "chain has.")
+    custody_complete: bool = Field(description=(
+        "Whether `custody` is the whole chain (false: entries were left out; ask with "
+        "`custody=full`, or page the weapon's history)."))
     former_serial: str | None = Field(
         None, description="The serial the weapon was once recorded under (before a correction "
                           "of its serial or make) that the query matched; null when its serial "
