@@ -237,3 +237,34 @@ def test_export_as_of_18_07_in_guadalajara_includes_that_evening(app, clock):
     assert "GLK-E6" in firearms_as_of(app, "armero1", DEC6)
     with pytest.raises(ValidationFailed, match="in the future"):
         firearms_as_of(app, "armero1", DEC7)
+
+
+def test_an_inventory_import_in_the_agencys_evening_takes_its_day(app, clock, tmp_path):
+    """At 23:30 on the 6th in Tijuana: a row acquired on the 7th is refused as a future
+    date, one acquired on the 6th is taken, and a row that puts a weapon in the hands of
+    an officer whose credential runs through the 6th is imported (after midnight there it
+    is refused, naming the column)."""
+    from resguardo.services.imports import ImportOptions, import_file
+
+    def run(text: str):  # type: ignore[no-untyped-def]
+        path = tmp_path / "inv.csv"
+        path.write_text(text, encoding="utf-8")
+        with app.work("armero1") as uow:
+            report = import_file(uow, "firearms", path, ImportOptions(location="ARM1"))
+            if report.commit:
+                uow.commit()
+        return report
+
+    clock.now = TIJ_LATE
+    report = run("Serie,Marca,Calibre,Tipo,Fecha de alta\nI-1,Glock,9mm,pistola,07/12/2026\n")
+    assert [(p.line, p.code) for p in report.problems] == [(2, "future_date")]
+    report = run("Serie,Marca,Calibre,Tipo,Fecha de alta,Resguardante\n"
+                 "I-2,Glock,9mm,pistola,06/12/2026,\n"
+                 "I-3,Glock,9mm,pistola,,P5\n")
+    assert (report.problems, report.imported) == ([], 2)
+    officer = look(app, None, lambda uow: uow.repo.officer(uow.repo.org("MUN1").id, "P5"))
+    assert look(app, None, lambda uow: uow.repo.firearm("I-3")).custodian_id == officer.id
+    clock.now = TIJ_MIDNIGHT
+    report = run("Serie,Marca,Calibre,Tipo,Resguardante\nI-4,Glock,9mm,pistola,P5\n")
+    (problem,) = report.problems
+    assert (problem.code, problem.column) == ("not_eligible", "Resguardante")
