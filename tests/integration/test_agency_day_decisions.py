@@ -268,3 +268,27 @@ def test_an_inventory_import_in_the_agencys_evening_takes_its_day(app, clock, tm
     report = run("Serie,Marca,Calibre,Tipo,Resguardante\nI-4,Glock,9mm,pistola,P5\n")
     (problem,) = report.problems
     assert (problem.code, problem.column) == ("not_eligible", "Resguardante")
+
+
+def test_an_agencys_day_cannot_be_stretched_by_a_zone_outside_mexico(app, clock):
+    """The insider's move once days are local: set Tijuana's agency to Pago Pago's clock
+    (UTC-11) and an officer whose credential ended yesterday in Tijuana would still be "on
+    the 6th" until 03:00 in Tijuana. An organization keeps one of Mexico's zones; any
+    other is refused naming the field, nothing is recorded, and the desk still refuses."""
+    clock.now = TIJ_MIDNIGHT
+    size = look(app, None, lambda uow: uow.repo.log_size())
+    with pytest.raises(ValidationFailed, match="not an IANA zone"):
+        do(app, "admin", registry.set_place, "MUN1", time_zone="UTC")
+    for zone in ("Pacific/Pago_Pago", "Etc/GMT+12", "America/Los_Angeles"):
+        with pytest.raises(ValidationFailed, match="not one of Mexico's") as no:
+            do(app, "admin", registry.set_place, "MUN1", time_zone=zone)
+        assert no.value.details["field"] == "time_zone"
+        with pytest.raises(ValidationFailed, match="not one of Mexico's"):
+            do(app, "admin", registry.add_organization, "MUN9", "Policía 9", "agency", "SSP",
+               time_zone=zone)
+    assert look(app, None, lambda uow: uow.repo.log_size()) == size
+    with pytest.raises(OfficerNotEligible, match="credential expired on 2026-12-06"):
+        do(app, "armero1", custody.issue, "GLK-A100", "P5")
+    for zone in ("America/Cancun", "America/Ciudad_Juarez", "America/Bahia_Banderas"):
+        assert do(app, "admin", registry.set_place, "MUN2", time_zone=zone).payload[
+            "time_zone"] == zone
