@@ -292,3 +292,20 @@ def test_an_agencys_day_cannot_be_stretched_by_a_zone_outside_mexico(app, clock)
     for zone in ("America/Cancun", "America/Ciudad_Juarez", "America/Bahia_Banderas"):
         assert do(app, "admin", registry.set_place, "MUN2", time_zone=zone).payload[
             "time_zone"] == zone
+
+
+def test_the_zones_of_many_organizations_are_each_ones_place(app):
+    """``zones`` (a schedule or a dashboard over a country, in two queries) says for every
+    organization what ``place`` says: its own zone, the nearest ancestor's, the default."""
+    do(app, "admin", registry.set_place, "SSP2", time_zone="America/Cancun")
+    do(app, "admin", registry.set_place, "SSP", time_zone="America/Chihuahua")
+
+    def both(uow):  # type: ignore[no-untyped-def]
+        ids = [o.id for o in uow.repo.orgs()]
+        return uow.repo.zones(ids), {i: uow.repo.place(i)["time_zone"] for i in ids}
+
+    many, one_by_one = look(app, None, both)
+    assert many == one_by_one
+    assert set(many.values()) == {"America/Mexico_City", "America/Cancun",
+                                  "America/Chihuahua", "America/Tijuana",
+                                  "America/Hermosillo"}

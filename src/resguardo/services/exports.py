@@ -243,6 +243,7 @@ def _projections(uow: UnitOfWork, as_of: date | None, agency_id: int | None
         agencies = [uow.actor.scope]
     now = uow.now()
     by_zone: dict[str, set[str]] = {}
+    uow.zones_of(a.id for a in agencies)
     for agency in agencies:
         by_zone.setdefault(uow.zone_of(agency.id), set()).add(agency.code)
     if not by_zone:

@@ -574,7 +574,9 @@ def due(uow: UnitOfWork, months: int = 6) -> list[dict[str, Any]]:
     last = q.last_closed(uow.repo)
     pending = q.planned_or_open(uow.repo)
     out = []
-    for agency in uow.repo.orgs(OrgKind.AGENCY):
+    agencies = uow.repo.orgs(OrgKind.AGENCY)
+    uow.zones_of(a.id for a in agencies)  # read at once, not one agency at a time
+    for agency in agencies:
         # the agency's calendar: a revista closed at 23:30 on 6 December in Hermosillo
         # was closed on the 6th there, and the 6th of June is its last day
         today = uow.today(agency.id, now)

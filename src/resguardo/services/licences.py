@@ -22,7 +22,9 @@ def _undeclared(uow: UnitOfWork, now: datetime) -> list[dict]:
     Guadalajara was acquired on the 6th; its 30 days are over when 5 January is over
     there)."""
     out = []
-    for r in q.undeclared_weapons(uow.repo):
+    rows = q.undeclared_weapons(uow.repo)
+    uow.zones_of(r["agency_id"] for r in rows)
+    for r in rows:
         agency = r["agency_id"]
         acquired = (parse_date(r["acquired_on"])
                     or uow.today(agency, parse_instant(r["registered_at"])))

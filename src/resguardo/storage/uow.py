@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
 
@@ -168,6 +168,15 @@ class UnitOfWork:
         if zone is None:
             zone = self._zones[org_id] = str(self.repo.place(org_id)["time_zone"])
         return zone
+
+    def zones_of(self, org_ids: Iterable[int]) -> dict[int, str]:
+        """``zone_of`` for many organizations at once (two queries for those not read yet):
+        a schedule or a dashboard over a whole state or country."""
+        ids = set(org_ids)
+        missing = ids - self._zones.keys()
+        if missing:
+            self._zones.update(self.repo.zones(missing))
+        return {i: self._zones[i] for i in ids if i in self._zones}
 
     def today(self, org_id: int, at: datetime | None = None) -> date:
         """What day it is for organization ``org_id`` (at ``at``, default now): the one

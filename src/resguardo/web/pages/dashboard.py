@@ -51,6 +51,7 @@ def build(site: Site, ctx: Ctx) -> dict:
         now = uow.now()
         today = uow.today(ctx.actor.scope.id, now)  # the viewer's own day (the charts)
         # a planned revista is overdue once its day is over where the agency is
+        uow.zones_of(agencies)
         days = {a.code: uow.today(a.id, now) for a in agencies.values()}
     with site.rg.work(ctx.actor) as uow:
         # a read of a sealed inspection is itself recorded, so this commits

@@ -44,6 +44,7 @@ def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
         names = {o.code: o.name for o in uow.repo.orgs(OrgKind.AGENCY)}
         # the form's earliest date: the earliest today among the agencies it may plan
         # (Hermosillo's evening is still its today); the service checks each agency's own
+        uow.zones_of(a.id for a in agencies)
         today = min((uow.today(a.id) for a in agencies),
                     default=uow.today(ctx.actor.scope.id))
         uow.commit()  # the reads of sealed inspections are on record
