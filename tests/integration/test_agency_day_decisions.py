@@ -309,3 +309,18 @@ def test_the_zones_of_many_organizations_are_each_ones_place(app):
     assert set(many.values()) == {"America/Mexico_City", "America/Cancun",
                                   "America/Chihuahua", "America/Tijuana",
                                   "America/Hermosillo"}
+
+
+def test_the_zone_a_transaction_reads_is_each_ones_place_and_follows_a_change(app):
+    """``UnitOfWork.zone_of`` (the desk's look-up, on the driver's cursor) says what
+    ``place`` says, inherited or its own, and a zone set in the same transaction is read
+    again from then on."""
+    do(app, "admin", registry.set_place, "SSP", time_zone="America/Chihuahua")
+    with app.work("admin") as uow:
+        for org in uow.repo.orgs():
+            assert uow.zone_of(org.id) == uow.repo.place(org.id)["time_zone"]
+        mun3 = uow.repo.org("MUN3").id
+        assert uow.zone_of(mun3) == "America/Mexico_City"
+        registry.set_place(uow, "SSP2", time_zone="America/Merida")
+        assert uow.zone_of(mun3) == "America/Merida"
+        uow.rollback()

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Engine
 
 from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
-from resguardo.domain.errors import Conflict
+from resguardo.domain.errors import Conflict, NotFound
 from resguardo.domain.events import Event, canonical, new_secret
-from resguardo.domain.timefmt import in_zone, iso, utcnow
+from resguardo.domain.timefmt import DEFAULT_ZONE, in_zone, iso, utcnow
 from resguardo.ledger import leaf_hash
 from resguardo.storage import account_tables, ledger_store, positions, projector
 from resguardo.storage.database import (
@@ -166,7 +166,21 @@ class UnitOfWork:
         after an ``organization.*`` entry."""
         zone = self._zones.get(org_id)
         if zone is None:
-            zone = self._zones[org_id] = str(self.repo.place(org_id)["time_zone"])
+            # on the driver's cursor (storage/fast.py): an issue at the desk asks this
+            raw = self.repo.raw
+            row = raw.first("SELECT path, time_zone FROM organizations WHERE id = ?",
+                            (org_id,))
+            if row is None:
+                raise NotFound(f"organization {org_id} not found", organization=str(org_id))
+            zone = row.time_zone
+            ancestors = [int(x) for x in row.path.strip("/").split("/")[:-1]]
+            if zone is None and ancestors:
+                marks = ", ".join("?" * len(ancestors))
+                known = {r.id: r.time_zone for r in raw.rows(
+                    f"SELECT id, time_zone FROM organizations WHERE id IN ({marks}) "
+                    "AND time_zone IS NOT NULL", tuple(ancestors))}
+                zone = next((known[a] for a in reversed(ancestors) if a in known), None)
+            zone = self._zones[org_id] = zone or DEFAULT_ZONE
         return zone
 
     def zones_of(self, org_ids: Iterable[int]) -> dict[int, str]:
