@@ -41,24 +41,24 @@ OFFICER = Officer(20, MUN1.id, "P1", "Ana Ruiz", credential_expiry=FAR, qualific
 
 def test_issuing_a_lost_firearm_is_refused():
     with pytest.raises(InvalidTransition, match="recorded lost"):
-        custody.issue(replace(GUN, status=S.LOST), OFFICER, NOW)
+        custody.issue(replace(GUN, status=S.LOST), OFFICER, NOW, today=NOW.date())
 
 
 def test_issuing_to_a_suspended_officer_is_refused_unless_a_chief_overrides():
     suspended = replace(OFFICER, status=OfficerStatus.SUSPENDED)
     with pytest.raises(OfficerNotEligible, match="suspended"):
-        custody.issue(GUN, suspended, NOW)
+        custody.issue(GUN, suspended, NOW, today=NOW.date())
     override = Override(1, suspended.id, 99, "Operativo", NOW + timedelta(hours=2))
-    assert custody.issue(GUN, suspended, NOW, override).payload["override_id"] == 1
+    assert custody.issue(GUN, suspended, NOW, override, today=NOW.date()).payload["override_id"] == 1
     with pytest.raises(OfficerNotEligible):     # an expired override covers nothing
-        custody.issue(GUN, suspended, NOW + timedelta(hours=3), override)
+        custody.issue(GUN, suspended, NOW + timedelta(hours=3), override, today=(NOW + timedelta(hours=3)).date())
 
 
 def test_a_separated_officer_gets_no_weapon_even_with_an_override():
     separated = replace(OFFICER, status=OfficerStatus.SEPARATED)
     override = Override(1, separated.id, 99, "Operativo", NOW + timedelta(hours=2))
     with pytest.raises(OfficerNotEligible, match="separated"):
-        custody.issue(GUN, separated, NOW, override)
+        custody.issue(GUN, separated, NOW, override, today=NOW.date())
 
 
 def test_expired_credentials_and_qualifications_are_each_named():
@@ -70,7 +70,7 @@ def test_expired_credentials_and_qualifications_are_each_named():
 
 def test_a_weapon_goes_to_an_officer_of_its_own_agency_only():
     with pytest.raises(ValidationFailed, match="another agency"):
-        custody.issue(GUN, replace(OFFICER, agency_id=MUN2.id), NOW)
+        custody.issue(GUN, replace(OFFICER, agency_id=MUN2.id), NOW, today=NOW.date())
 
 
 def test_whoever_requests_a_decommission_cannot_approve_it():
@@ -167,7 +167,7 @@ def test_whoever_reported_a_loss_cannot_determine_its_negligence():
 
 def test_a_weapon_held_as_evidence_cannot_be_issued():
     with pytest.raises(InvalidTransition, match="must record its release"):
-        custody.issue(replace(GUN, status=S.HELD_AS_EVIDENCE), OFFICER, NOW)
+        custody.issue(replace(GUN, status=S.HELD_AS_EVIDENCE), OFFICER, NOW, today=NOW.date())
 
 
 # --- scope, oversight and the policy ----------------------------------------------------

@@ -65,8 +65,8 @@ def test_rounds_and_weapons_share_one_eligibility_rule():
     now = datetime(2025, 3, 3, 8, tzinfo=UTC)
     assert eligibility_problems(officer, now.date()) == ["officer is suspended"]
     with pytest.raises(OfficerNotEligible, match="cannot issue 30 rounds of 9x19mm to P1"):
-        covering_override(officer, now, None, "30 rounds of 9x19mm", single_use=False)
+        covering_override(officer, now, None, "30 rounds of 9x19mm", single_use=False, today=now.date())
     used = Override(5, 1, 2, "Operativo", datetime(2025, 3, 3, 20, tzinfo=UTC), used=True)
-    assert covering_override(officer, now, used, "rounds", single_use=False) == 5
+    assert covering_override(officer, now, used, "rounds", single_use=False, today=now.date()) == 5
     with pytest.raises(OfficerNotEligible):
-        covering_override(officer, now, used, "GLK-A100")  # a weapon needs an unused one
+        covering_override(officer, now, used, "GLK-A100", today=now.date())  # a weapon needs an unused one

@@ -181,3 +181,63 @@ def test_a_closed_revista_is_one_alert_that_leads_to_its_pending_findings(sqlite
     only = chief.get("/alerts?kind=open_finding").text
     assert f"Revista {number}" in only and "GLK-A500" not in only.split("<main")[1]
     assert "GLK-A500" in chief.get("/alerts?kind=loss_unnotified").text
+
+
+def test_the_close_form_deadline_is_a_day_that_ends_at_the_agencys_midnight(
+        sqlite_world, signed_in, clock):
+    """The deadline to present weapons on duty is typed as a day and ends at midnight where
+    the inspected agency is (Hermosillo: 06:59:59 UTC on the 9th for the 8th), as the CLI
+    and the API read it; not the start of that day in the deployment's display zone."""
+    from datetime import UTC, datetime
+
+    from resguardo.services import registry
+    clock.now = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+    do(sqlite_world, "admin", registry.set_place, "MUN2", time_zone="America/Hermosillo")
+    do(sqlite_world, "armero2", custody.issue, "BER-B100", "Q1")
+    number = do(sqlite_world, "inspector", inspections.plan, "MUN2", date(2026, 12, 6)).position
+    do(sqlite_world, "inspector", inspections.open_, number)
+    inspector = signed_in("inspector")
+    form = inspector.get(f"/inspections/{number}").text
+    assert '<input type="date" name="present_by">' in form
+    assert "hasta el fin de ese día en la zona horaria de la corporación" in form
+    closed = inspector.post(f"/inspections/{number}/close", {"present_by": "2026-12-08"},
+                            page=f"/inspections/{number}")
+    assert closed.status_code == 200
+    shown = look(sqlite_world, "inspector", inspections.show, number)
+    assert shown["present_by"] == "2026-12-09T06:59:59Z"
+    found = next(f for f in shown["findings"] if f.get("serial") == "BER-B100")
+    assert found["kind"] == "to_present"
+
+
+def test_a_revista_planned_for_today_is_overdue_only_when_the_agencys_day_is_over(
+        sqlite_world, signed_in, clock):
+    from datetime import UTC, datetime
+
+    from resguardo.services import registry
+    clock.now = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+    do(sqlite_world, "admin", registry.set_place, "MUN2", time_zone="America/Hermosillo")
+    do(sqlite_world, "inspector", inspections.plan, "MUN2", date(2026, 12, 6), sealed=False)
+    clock.now = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)  # 23:30 on the 6th in Hermosillo
+    assert 'st-lost">Atrasada' not in signed_in("inspector").get("/").text
+    clock.now = datetime(2026, 12, 7, 7, 30, tzinfo=UTC)  # 00:30 on the 7th there
+    assert 'st-lost">Atrasada' in signed_in("inspector").get("/").text
+
+
+def test_the_officer_page_shows_a_credential_valid_through_the_agencys_evening(
+        sqlite_world, signed_in, clock):
+    """23:30 on 6 December in Tijuana (07:30 UTC on the 7th): a credential that ends on the
+    6th is still "vigente" on the officer's page; after midnight there it "venció"."""
+    from datetime import UTC, datetime
+
+    from resguardo.domain.registry import OfficerInput
+    from resguardo.services import registry
+    clock.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    do(sqlite_world, "admin", registry.set_place, "MUN1", time_zone="America/Tijuana")
+    officer_id = do(sqlite_world, "jefe1", registry.add_officer, "MUN1", OfficerInput(
+        "P5", "Marta León", credential_expiry=date(2026, 12, 6),
+        qualification_expiry=date(2030, 1, 1))).position
+    clock.now = datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
+    page = signed_in("jefe1").get(f"/officers/{officer_id}").text
+    assert "vigente hasta el 6 dic 2026" in page and "venció el 6 dic 2026" not in page
+    clock.now = datetime(2026, 12, 7, 8, 5, tzinfo=UTC)
+    assert "venció el 6 dic 2026" in signed_in("jefe1").get(f"/officers/{officer_id}").text

@@ -262,7 +262,8 @@ def user_reject(request_id: int, reason: Reason, as_user: AsUser = None,
 
 
 TimeZone = Annotated[str | None, typer.Option(
-    help="IANA time zone its documents print times in (America/Hermosillo for Sonora).")]
+    help="IANA time zone its documents print times in and its days are decided on, one "
+         "of Mexico's (America/Hermosillo for Sonora).")]
 City = Annotated[str | None, typer.Option(help="City (and state) of its armory.")]
 Address = Annotated[str | None, typer.Option(help="Street address of its armory.")]
 

@@ -100,7 +100,8 @@ def _command(what: str, summary: str, example: str, statuses: str | None) -> Non
         status: str | None = typer.Option(None, help=status_help),
         as_of: str | None = typer.Option(
             None, "--as-of", metavar="DATE",
-            help="As it stood at the end of that day (UTC), replayed from the log."),
+            help="As it stood at the end of that day where each agency is (its time "
+                 "zone), replayed from the log."),
         lang: Lang = typer.Option(Lang.es, "--lang", help="Language of headers and values."),
         as_user: str | None = typer.Option(
             None, "--as", envvar="RESGUARDO_USER", metavar="USER",

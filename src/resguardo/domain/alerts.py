@@ -6,6 +6,7 @@ overdue) live here so every entry point raises the same alerts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -87,11 +88,14 @@ def loss_alerts(losses: list[OpenLoss], now: datetime, deadline: timedelta) -> l
     return out
 
 
-def custody_alerts(issued: list[IssuedWeapon], now: datetime, shift: timedelta) -> list[Alert]:
-    """Weapons held by ineligible officers, and weapons out longer than a shift."""
+def custody_alerts(issued: list[IssuedWeapon], now: datetime, shift: timedelta,
+                   days: Mapping[int, date]) -> list[Alert]:
+    """Weapons held by ineligible officers, and weapons out longer than a shift. A
+    credential or qualification is expired once its day is over at the weapon's agency:
+    ``days`` maps each agency id to its calendar day at ``now`` (``UnitOfWork.today``)."""
     out = []
-    today = now.date()
     for w in issued:
+        today = days[w.agency_id]
         subject = f"{w.make} {w.serial} / {w.badge} {w.officer_name}"
         if w.officer_status != "active":
             out.append(Alert(

@@ -7,7 +7,7 @@ balance may go negative.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from resguardo.domain.custody import covering_override
@@ -49,15 +49,17 @@ def receive(location: Location, calibre: str, lot: str, quantity: int, source: s
 
 
 def issue(location: Location, officer: Officer, calibre: str, lot: str, quantity: int,
-          balance: int, now: datetime, override: Override | None = None) -> NewEvent:
-    """Issue rounds from a location to an officer who may hold a weapon today, or whom a
-    chief's override in force covers (the same rule as a weapon: ``custody``)."""
+          balance: int, now: datetime, override: Override | None = None, *,
+          today: date) -> NewEvent:
+    """Issue rounds from a location to an officer who may hold a weapon ``today`` (the
+    agency's calendar day at ``now``), or whom a chief's override in force covers (the same
+    rule as a weapon: ``custody``)."""
     calibre, lot = _lot(calibre, lot)
     _quantity(quantity)
     if officer.agency_id != location.agency_id:
         raise ValidationFailed("officer belongs to another agency", field="officer")
     override_id = covering_override(officer, now, override, f"{quantity} rounds of {calibre}",
-                                    single_use=False)
+                                    today=today, single_use=False)
     if quantity > balance:
         raise InsufficientAmmunition(
             T_("only %(balance)s rounds of %(calibre)s lot %(lot)s at %(location)s; "

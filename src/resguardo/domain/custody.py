@@ -93,16 +93,17 @@ def eligibility_problems(officer: Officer, today: date) -> list[str]:
 
 
 def covering_override(officer: Officer, now: datetime, override: Override | None, what: str,
-                      *, single_use: bool = True) -> int | None:
+                      *, today: date, single_use: bool = True) -> int | None:
     """The one eligibility rule of weapons and rounds: None when the officer may hold a
-    weapon today, the id of the chief's override that covers an officer who may not, and
-    ``OfficerNotEligible`` otherwise (a separated officer is never covered).
+    weapon ``today`` (his agency's calendar day at ``now``: a credential valid through the
+    6th serves until midnight there), the id of the chief's override that covers an officer
+    who may not, and ``OfficerNotEligible`` otherwise (a separated officer is never covered).
 
     A weapon issue uses the override up (``single_use``); rounds go out under an override
     that has not expired, whether or not a weapon was already issued under it, and do not
     use it up: the rounds that go with the weapon the chief allowed.
     """
-    problems = eligibility_problems(officer, now.date())
+    problems = eligibility_problems(officer, today)
     if not problems:
         return None
     usable = (
@@ -148,9 +149,12 @@ def issue(
     override: Override | None = None,
     rounds: int = 0,
     record_holder: Officer | None = None,
+    *,
+    today: date,
 ) -> NewEvent:
     """Issue a stored weapon to an eligible officer (or one covered by a chief's override);
-    a weapon of record only to its own officer (``record_holder`` names him)."""
+    a weapon of record only to its own officer (``record_holder`` names him). ``today`` is
+    the agency's calendar day at ``now`` (``UnitOfWork.today``)."""
     check_transition(firearm, "custody.issued")
     _same_agency(firearm, officer.agency_id, "officer")
     credential.may_issue(firearm, officer, record_holder)
@@ -159,7 +163,7 @@ def issue(
         "officer_id": officer.id,
         "from_location_id": firearm.location_id,
     }
-    override_id = covering_override(officer, now, override, firearm.serial)
+    override_id = covering_override(officer, now, override, firearm.serial, today=today)
     if override_id is not None:
         payload["override_id"] = override_id
     return NewEvent(
@@ -242,16 +246,18 @@ def report_missing(
     complaint_authority: str | None,
     notified_at: datetime | None,
     now: datetime,
+    today: date,
     reason: str | None = None,
 ) -> NewEvent:
     """Report a loss or theft: date, place, on duty or off, and the complaint (denuncia)
     with the authority it was filed with, as the ministry's removal form (SEDENA-02-031)
-    asks for a loss and a theft alike."""
+    asks for a loss and a theft alike. ``occurred_on`` may not be after ``today``, the
+    agency's calendar day at ``now``."""
     event_type = "firearm.reported_stolen" if stolen else "firearm.reported_lost"
     check_transition(firearm, event_type)
     if not place.strip():
         raise ValidationFailed("the place where it happened is required", field="place")
-    if occurred_on > now.date():
+    if occurred_on > today:
         raise ValidationFailed("the date of the loss cannot be in the future", field="occurred_on")
     if on_duty is None:
         raise ValidationFailed("say whether it happened on duty or off duty", field="on_duty")

@@ -48,9 +48,21 @@ def parse_date(text: str | None) -> date | None:
 DEFAULT_ZONE = "America/Mexico_City"
 
 
+#: The zones an organization may keep: Mexico's (IANA's ``zone1970.tab`` for MX). Every
+#: day the system decides on is the agency's (``UnitOfWork.today``), so a zone elsewhere
+#: would move its midnight: Pago Pago's clock (UTC-11) keeps a credential that ended on the
+#: 6th in Tijuana valid until 03:00 there on the 7th.
+MEXICO_ZONES = (
+    "America/Mexico_City", "America/Cancun", "America/Merida", "America/Monterrey",
+    "America/Matamoros", "America/Chihuahua", "America/Ciudad_Juarez", "America/Ojinaga",
+    "America/Mazatlan", "America/Bahia_Banderas", "America/Hermosillo", "America/Tijuana",
+)
+
+
 def zone_named(name: str | None) -> ZoneInfo:
-    """The IANA zone ``name`` (``America/Hermosillo``); ValidationFailed naming the field
-    when it is not one this system knows."""
+    """The IANA zone ``name`` (``America/Hermosillo``), one of ``MEXICO_ZONES``;
+    ValidationFailed naming the field when it is not one this system knows, or not
+    Mexico's."""
     from resguardo.domain.errors import T_, ValidationFailed
     text = (name or "").strip()
     if not text or "/" not in text or text.startswith(("/", ".")) or ".." in text:
@@ -58,11 +70,16 @@ def zone_named(name: str | None) -> ZoneInfo:
                                   "America/Mexico_City or America/Hermosillo"),
                                field="time_zone", zone=repr(text))
     try:
-        return ZoneInfo(text)
+        zone = ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(T_("time zone %(zone)s is not an IANA zone such as "
                                   "America/Mexico_City or America/Hermosillo"),
                                field="time_zone", zone=repr(text)) from None
+    if text not in MEXICO_ZONES:
+        raise ValidationFailed(T_("time zone %(zone)s is not one of Mexico's: %(zones)s"),
+                               field="time_zone", zone=repr(text),
+                               zones=", ".join(MEXICO_ZONES))
+    return zone
 
 
 def in_zone(instant: datetime | str, zone: str) -> datetime:

@@ -36,8 +36,10 @@ def open_alerts(uow: UnitOfWork, *, loss_deadline, shift_length,  # type: ignore
         r["officer_name"], r["officer_status"], parse_date(r["credential_expiry"]),
         parse_date(r["qualification_expiry"]), parse_instant(r["issued_at"]))
         for r in uow.repo.issued_weapons()]
+    uow.zones_of(w.agency_id for w in issued)
+    days = {w.agency_id: uow.today(w.agency_id, now) for w in issued}
     found = alerts.loss_alerts(losses, now, loss_deadline) + alerts.custody_alerts(
-        issued, now, shift_length)
+        issued, now, shift_length, days)
     for source in SOURCES:
         found.extend(source(uow))
     acked = uow.repo.acknowledged()

@@ -34,7 +34,7 @@ def issue(uow: UnitOfWork, agency_code: str, location_code: str, badge: str, cal
     # rounds go out under an override a weapon issue already used (the rounds of that weapon)
     override = override_for(uow, officer, now, single_use=False)
     return uow.append(ammunition.issue(location, officer, calibre, lot, quantity, balance, now,
-                                       override))
+                                       override, today=uow.today(location.agency_id, now)))
 
 
 def give_back(uow: UnitOfWork, agency_code: str, location_code: str, badge: str, calibre: str,

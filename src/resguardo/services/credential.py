@@ -93,7 +93,7 @@ def assign(uow: UnitOfWork, badge: str, serial: str, *, make: str | None = None,
         authorize(uow.actor, Action.RECORD_ASSIGN)  # the role first: a 403 names no weapon
     firearm = custody._load(uow, serial, make, Action.RECORD_ASSIGN)
     officer = uow.repo.officer(firearm.agency_id, badge)
-    return uow.append(rules.assign(firearm, officer, uow.now().date(),
+    return uow.append(rules.assign(firearm, officer, uow.today(firearm.agency_id),
                                    custody.record_holder(uow, firearm), reason))
 
 
@@ -160,7 +160,7 @@ def credential(uow: UnitOfWork, key: CredentialKey, badge: str, *,
         authorize(uow.actor, Action.OFFICER_MANAGE, agency.path, "officer")
     weapons = of_record(uow, officer)
     # dated on the agency's calendar, as the paper it is printed on (not UTC's)
-    here = in_zone(uow.now(), str(uow.repo.place(agency.id)["time_zone"]))
+    here = in_zone(uow.now(), uow.zone_of(agency.id))
     statement = rules.statement(issuer=key.name, agency_code=agency.code,
                                 agency_name=agency.name, officer=officer, weapons=weapons,
                                 at=here)

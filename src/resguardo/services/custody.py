@@ -50,8 +50,9 @@ def override_for(uow: UnitOfWork, officer: Officer, now: datetime, *, single_use
     desk or by command, in an import (``spent``: overrides its earlier rows used) and for
     rounds (``single_use=False``). Storage reads the officer's overrides that have not
     expired; ``domain.custody.override_to_use`` picks one, and the decision that issues
-    (``custody.issue``, ``ammunition.issue``) says whether it covers him."""
-    if not custody.eligibility_problems(officer, now.date()):
+    (``custody.issue``, ``ammunition.issue``) says whether it covers him. Eligibility is
+    of the officer's agency's day at ``now`` (``UnitOfWork.today``)."""
+    if not custody.eligibility_problems(officer, uow.today(officer.agency_id, now)):
         return None
     return custody.override_to_use(officer, now, uow.repo.overrides_of(officer.id, iso(now)),
                                    single_use=single_use, spent=spent)
@@ -63,7 +64,8 @@ def issue(uow: UnitOfWork, serial: str, badge: str, *, make: str | None = None) 
     officer = uow.repo.officer(firearm.agency_id, badge)
     now = uow.now()
     return uow.append(custody.issue(firearm, officer, now, override_for(uow, officer, now),
-                                    record_holder=record_holder(uow, firearm)))
+                                    record_holder=record_holder(uow, firearm),
+                                    today=uow.today(firearm.agency_id, now)))
 
 
 def return_(uow: UnitOfWork, serial: str, location_code: str, *, make: str | None = None,
@@ -121,7 +123,8 @@ def report_missing(uow: UnitOfWork, serial: str, *, stolen: bool, occurred_on: d
     return uow.append(custody.report_missing(
         firearm, stolen=stolen, occurred_on=occurred_on, place=place, on_duty=on_duty,
         complaint_number=complaint_number, complaint_authority=complaint_authority,
-        notified_at=notified_at, now=uow.now(), reason=reason))
+        notified_at=notified_at, now=uow.now(), today=uow.today(firearm.agency_id),
+        reason=reason))
 
 
 def record_notification(uow: UnitOfWork, serial: str, notified_at: datetime, *,

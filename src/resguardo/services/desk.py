@@ -76,11 +76,12 @@ def officer_card(uow: UnitOfWork, badge: str) -> OfficerCard:
         raise ValidationFailed("scan or type the officer's badge", field="badge")
     officer = uow.repo.officer(agency.id, badge)
     now = uow.now()
-    problems = rules.eligibility_problems(officer, now.date())
+    today = uow.today(agency.id, now)  # the desk's day: its evening is not UTC's tomorrow
+    problems = rules.eligibility_problems(officer, today)
     override = custody.override_for(uow, officer, now) is not None
     return OfficerCard(officer=officer, held=uow.repo.weapons_held(officer.id),
                        problems=problems, has_pin=bool(pins.has_pin(uow, [officer.id])),
-                       today=now.date(), override=override,
+                       today=today, override=override,
                        of_record=uow.repo.weapons_of_record(officer.id))
 
 
@@ -111,7 +112,8 @@ def plan(uow: UnitOfWork, badge: str, serial: str, return_to: str | None = None)
     now = uow.now()
     override = custody.override_for(uow, officer, now)
     rules.issue(firearm, officer, now, override,
-                record_holder=custody.record_holder(uow, firearm))
+                record_holder=custody.record_holder(uow, firearm),
+                today=uow.today(firearm.agency_id, now))
     kept = (uow.repo.location_by_id(firearm.location_id)
             if firearm.location_id is not None else None)
     notes = ["override"] if override is not None else []

@@ -4,8 +4,10 @@ A table is a header row (Spanish or English) and a stream of rows; the
 entry points write it as CSV, XLSX or JSON (``reports.spreadsheets``). The
 headers and values are the ones the import reads back, so an exported
 registry re-imports to the same registry. ``as_of`` replays the log up to
-the end of that day (UTC) into a scratch projection and reads from it: the
-registry as it stood then.
+the end of that day into a scratch projection and reads from it: the
+registry as it stood then. The day is each agency's own (its time zone): 23:30
+on the 6th in Hermosillo is in the registry as of the 6th, though UTC's 7th
+had begun; agencies in different zones are read from a replay each.
 
 JSON rows use stable field names and codes (``in_storage``, ``pistol``);
 the spreadsheets use words in the chosen language (``en armería``).
@@ -13,17 +15,26 @@ the spreadsheets use words in the chosen language (``en armería``).
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from resguardo.domain.codes import OrgKind
 from resguardo.domain.errors import ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import in_zone, parse_date, parse_instant
+from resguardo.domain.timefmt import (
+    DEFAULT_ZONE,
+    end_of_day,
+    in_zone,
+    iso,
+    parse_date,
+    parse_instant,
+)
 from resguardo.domain.vocabulary import parse_status
 from resguardo.reports.licence import LicenceMovements, LossFacts, Movement
 from resguardo.reports.reconciliation import kind_label
@@ -171,10 +182,27 @@ def open_export(uow: UnitOfWork, what: str,
     agency_id = uow.repo.org(options.agency).id if options.agency else None
     status = _status(what, options.status)
     keys = tuple(c[0] for c in COLUMNS[what])
-    with _projection(uow, options.as_of) as repo:
-        rows = _ROWS[what](repo, agency_id, status)
+    with _projections(uow, options.as_of, agency_id) as parts:
+        rows = _merged([_rows_of(_ROWS[what](repo, agency_id, status), codes)
+                        for repo, codes in parts])
         yield Export(what, keys, headers(what, options.lang), rows, options.lang,
                      options.as_of)
+
+
+def _rows_of(rows: Iterator[dict[str, Any]],
+             codes: frozenset[str] | None) -> Iterator[dict[str, Any]]:
+    """The rows of the agencies ``codes`` (all of them when None)."""
+    if codes is None:
+        return rows
+    return (r for r in rows if r["agency"] in codes)
+
+
+def _merged(parts: list[Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """Rows of several projections in the order one would give (every export is ordered
+    by agency code first, and an agency's rows all come from one projection)."""
+    if len(parts) == 1:
+        return parts[0]
+    return heapq.merge(*parts, key=lambda r: str(r["agency"]))
 
 
 def _status(what: str, text: str | None) -> str | None:
@@ -190,24 +218,47 @@ def _status(what: str, text: str | None) -> str | None:
     raise ValidationFailed(f"--status does not apply to {what}", field="status")
 
 
-def cutoff(as_of: date) -> str:
-    """The first instant after the day ``as_of`` (UTC), as the log writes instants."""
-    return f"{(as_of + timedelta(days=1)).isoformat()}T00:00:00.000000Z"
+def cutoff(as_of: date, zone: str = "UTC") -> str:
+    """The first instant after the day ``as_of`` on ``zone``'s calendar, as the log writes
+    instants (the end of the 6th in Guadalajara is 06:00 UTC on the 7th)."""
+    try:
+        end = end_of_day(as_of, zone)
+    except OverflowError:  # 9999-12-31 west of UTC ends in year 10000: the log's end
+        return "9999-12-31T23:59:59.999999Z"
+    return iso(end + timedelta(seconds=1))
 
 
 @contextmanager
-def _projection(uow: UnitOfWork, as_of: date | None) -> Iterator[Repositories]:
+def _projections(uow: UnitOfWork, as_of: date | None, agency_id: int | None
+                 ) -> Iterator[list[tuple[Repositories, frozenset[str] | None]]]:
+    """Where to read the export from: the live projection, or, ``as_of`` a day, the log
+    replayed to the end of that day where each agency is (one replay per time zone among
+    the agencies exported, each read for its own agencies' rows)."""
     if as_of is None:
-        yield uow.repo
+        yield [(uow.repo, None)]
         return
-    if as_of > uow.now().date():
+    agencies = ([uow.repo.org_unscoped(agency_id)] if agency_id is not None
+                else uow.repo.orgs(OrgKind.AGENCY))
+    if not agencies and uow.actor is not None:
+        agencies = [uow.actor.scope]
+    now = uow.now()
+    by_zone: dict[str, set[str]] = {}
+    uow.zones_of(a.id for a in agencies)
+    for agency in agencies:
+        by_zone.setdefault(uow.zone_of(agency.id), set()).add(agency.code)
+    if not by_zone:
+        by_zone[DEFAULT_ZONE] = set()
+    if all(as_of > in_zone(now, zone).date() for zone in by_zone):
         raise ValidationFailed("--as-of is in the future", field="as_of")
-    scratch = replay(q.events_before(uow.conn, cutoff(as_of)))
-    try:
-        yield Repositories(scratch, uow.actor)
-    finally:
-        scratch.close()
-        scratch.engine.dispose()
+    with ExitStack() as stack:
+        parts: list[tuple[Repositories, frozenset[str] | None]] = []
+        for zone, codes in sorted(by_zone.items()):
+            scratch = replay(q.events_before(uow.conn, cutoff(as_of, zone)))
+            stack.callback(scratch.engine.dispose)
+            stack.callback(scratch.close)
+            parts.append((Repositories(scratch, uow.actor),
+                          frozenset(codes) if len(by_zone) > 1 else None))
+        yield parts
 
 
 def _firearms(repo: Repositories, agency_id: int | None,

@@ -64,14 +64,15 @@ class CustodyRows(RowImport):
             if status is S.ISSUED:
                 assert officer is not None
                 now = self.uow.now()
+                today = self.uow.today(self.agency.id, now)
                 override = None
-                if custody_rules.eligibility_problems(officer, now.date()):
+                if custody_rules.eligibility_problems(officer, today):
                     self.sync()  # the look-up reads on the connection the batch writer uses
                     # rows before this one may have used an override their entries,
                     # not yet projected, do not show as used
                     override = custody_service.override_for(self.uow, officer, now,
                                                             spent=self.used_overrides)
-                event = custody_rules.issue(snapshot, officer, now, override)
+                event = custody_rules.issue(snapshot, officer, now, override, today=today)
                 if event.payload.get("override_id") is not None:
                     self.used_overrides.add(event.payload["override_id"])
                 return event

@@ -545,7 +545,7 @@ class RowImport:
         self.width = sheet.width
         self.notes = [(i, label) for i, label in sheet.note_columns.items()
                       if not _is_error_column(label)]
-        self.today = uow.now().date()
+        self.today = uow.today(agency.id)  # the agency's day: its evening is not tomorrow
         self.reason = f"import of {report.file}"
         self._agency_names = {fold_text(agency.code), fold_text(agency.name)}
         self._agency_seen: dict[str, bool] = {}

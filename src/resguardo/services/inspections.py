@@ -25,7 +25,7 @@ from resguardo.domain.policy import Action, authorize
 from resguardo.domain.reconcile import reconcile
 from resguardo.domain.reconciliation import RegistryEntry, Scan
 from resguardo.domain.serials import serial_key
-from resguardo.domain.timefmt import end_of_day, in_zone, iso, parse_instant
+from resguardo.domain.timefmt import end_of_day, iso, parse_instant
 from resguardo.ledger import tree_root
 from resguardo.services import accounts
 from resguardo.services.ledger import b64 as ledger_b64
@@ -72,13 +72,7 @@ def plan(uow: UnitOfWork, agency_code: str, planned_on: date, *, sealed: bool = 
     codes = [_planned_location(uow, agency, ref) for ref in locations if ref.strip()]
     authority = uow.actor.scope if uow.actor is not None else uow.repo.org_unscoped(agency.id)
     return uow.append(rules.plan(authority, agency, codes, planned_on, sealed,
-                                 agency_today(uow, agency.id), parse_people(people)))
-
-
-def agency_today(uow: UnitOfWork, agency_id: int) -> date:
-    """Today on the agency's calendar (its time zone): what a planned date may not be
-    before; its evening is still its today when UTC is already tomorrow."""
-    return in_zone(uow.now(), str(uow.repo.place(agency_id)["time_zone"])).date()
+                                 uow.today(agency.id), parse_people(people)))
 
 
 def _planned_location(uow: UnitOfWork, agency: Organization, ref: str) -> str:
@@ -205,7 +199,7 @@ def close(uow: UnitOfWork, inspection_id: int, *, lang: str = "es",
     place = uow.repo.place(inspection.agency_id)
     if isinstance(present_by, date) and not isinstance(present_by, datetime):
         try:
-            present_by = end_of_day(present_by, str(place["time_zone"]))
+            present_by = end_of_day(present_by, uow.zone_of(inspection.agency_id))
         except OverflowError:  # 9999-12-31 west of UTC ends in year 10000
             raise ValidationFailed(T_("%(field)s is out of range"),
                                    field="present_by") from None
@@ -576,13 +570,19 @@ def due(uow: UnitOfWork, months: int = 6) -> list[dict[str, Any]]:
     (agencies never inspected are due now), most overdue first. Planned revistas the actor
     may see are listed beside (a sealed one stays hidden from the agency's own staff)."""
     _authorize(uow, Action.READ)
-    today = uow.now().date()
+    now = uow.now()
     last = q.last_closed(uow.repo)
     pending = q.planned_or_open(uow.repo)
     out = []
-    for agency in uow.repo.orgs(OrgKind.AGENCY):
+    agencies = uow.repo.orgs(OrgKind.AGENCY)
+    uow.zones_of(a.id for a in agencies)  # read at once, not one agency at a time
+    for agency in agencies:
+        # the agency's calendar: a revista closed at 23:30 on 6 December in Hermosillo
+        # was closed on the 6th there, and the 6th of June is its last day
+        today = uow.today(agency.id, now)
         closed = last.get(agency.id)
-        due_on = rules.next_due(parse_instant(closed).date() if closed else None, months, today)
+        closed_on = uow.today(agency.id, parse_instant(closed)) if closed else None
+        due_on = rules.next_due(closed_on, months, today)
         planned = [i.id for i in pending.get(agency.id, []) if rules.visible_to(uow.actor, i)]
         out.append({"agency": agency.code, "name": agency.name, "last_closed": closed,
                     "due_on": due_on.isoformat(), "planned": planned,

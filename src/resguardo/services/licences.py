@@ -4,25 +4,32 @@ days of its acquisition; an officer carries with a current credential folio)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from resguardo.domain.alerts import Alert, AlertKind
 from resguardo.domain.errors import NotFound
 from resguardo.domain.licences import DECLARATION_DAYS, declaration_due
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.timefmt import in_zone, parse_date, parse_instant
+from resguardo.domain.timefmt import parse_date, parse_instant
 from resguardo.reports.licence import LicenceReport
 from resguardo.storage import export_queries as q
 from resguardo.storage.uow import UnitOfWork
 
 
-def _undeclared(uow: UnitOfWork, today: date) -> list[dict]:
-    """Weapons on no licence whose 30 days have run out, oldest first."""
+def _undeclared(uow: UnitOfWork, now: datetime) -> list[dict]:
+    """Weapons on no licence whose 30 days have run out, oldest first: each on its agency's
+    calendar (a weapon registered, with no acquisition date, at 18:07 on 6 December in
+    Guadalajara was acquired on the 6th; its 30 days are over when 5 January is over
+    there)."""
     out = []
-    for r in q.undeclared_weapons(uow.repo):
-        acquired = parse_date(r["acquired_on"]) or parse_instant(r["registered_at"]).date()
+    rows = q.undeclared_weapons(uow.repo)
+    uow.zones_of(r["agency_id"] for r in rows)
+    for r in rows:
+        agency = r["agency_id"]
+        acquired = (parse_date(r["acquired_on"])
+                    or uow.today(agency, parse_instant(r["registered_at"])))
         due = declaration_due(acquired)
-        if due < today:
+        if due < uow.today(agency, now):
             out.append({**r, "acquired": acquired, "due": due})
     return sorted(out, key=lambda r: (r["due"], r["agency"], r["serial"]))
 
@@ -35,14 +42,14 @@ def licence_report(uow: UnitOfWork, number: str) -> LicenceReport:
         authorize(uow.actor, Action.READ)
     info = q.licence(uow.repo, number)
     now = uow.now()
-    zone = str(uow.repo.place(info["holder_id"])["time_zone"])
-    today = in_zone(now, zone).date()  # the holder's day, the one printed on the paper
+    zone = uow.zone_of(info["holder_id"])
+    today = uow.today(info["holder_id"], now)  # the holder's day, printed on the paper
     weapons = q.licence_weapons(uow.repo, info["id"])
     officers = q.licence_officers(uow.repo, info["id"])
     for row in (*officers, *weapons):
         row["credential_expiry"] = parse_date(row["credential_expiry"])
     agencies = [a for a in info["agencies"] if _in_scope(uow, a)]
-    undeclared = [u for u in _undeclared(uow, today) if u["agency"] in agencies]
+    undeclared = [u for u in _undeclared(uow, now) if u["agency"] in agencies]
     return LicenceReport(number=info["number"], holder=info["holder"],
                          holder_name=info["holder_name"], agencies=agencies,
                          valid_from=info["valid_from"], valid_to=info["valid_to"], as_of=today,
@@ -63,7 +70,7 @@ def licence_alerts(uow: UnitOfWork) -> list[Alert]:
     officer with no credential folio recorded (an expired credential has its own alert)."""
     now = uow.now()
     out = []
-    for r in _undeclared(uow, now.date()):
+    for r in _undeclared(uow, now):
         out.append(Alert(
             key=f"undeclared_weapon:{r['id']}", kind=AlertKind.UNDECLARED_WEAPON,
             agency_id=r["agency_id"], agency=r["agency"], subject=f"{r['make']} {r['serial']}",

@@ -171,7 +171,7 @@ def renew_officer(uow: UnitOfWork, agency_code: str, badge: str, *,
     """Record a renewal; fields left out, or given as recorded, keep their value."""
     officer = _officer(uow, agency_code, badge)
     return uow.append(registry.renew_officer(
-        officer, uow.now().date(), credential_folio=credential_folio,
+        officer, uow.today(officer.agency_id), credential_folio=credential_folio,
         credential_expiry=credential_expiry, qualification_expiry=qualification_expiry,
         credential_issued=credential_issued))
 
@@ -184,7 +184,7 @@ def register_firearm(uow: UnitOfWork, agency_code: str, location_code: str,
     location = uow.repo.location(agency.id, location_code)
     if licence_number:
         data = dataclasses.replace(data, licence_id=_covering(uow, licence_number, agency))
-    new = registry.register_firearm(agency, data, location.id, uow.now().date())
+    new = registry.register_firearm(agency, data, location.id, uow.today(agency.id))
     uow.lock()
     holder = uow.repo.firearm_holder_unscoped(new.payload["make_key"], new.payload["serial_key"])
     if holder is not None:
@@ -207,7 +207,7 @@ def attach_firearm(uow: UnitOfWork, serial: str, licence_number: str | None, rea
     uow.lock()
     firearm = uow.repo.firearm(serial, make)
     return uow.append(licences.attach_firearm(firearm, agency.code, ref, reason,
-                                              uow.now().date()))
+                                              uow.today(agency.id)))
 
 
 def attach_officer(uow: UnitOfWork, agency_code: str, badge: str, licence_number: str | None,
@@ -217,4 +217,4 @@ def attach_officer(uow: UnitOfWork, agency_code: str, badge: str, licence_number
     agency = uow.repo.org_unscoped(officer.agency_id)
     ref = uow.repo.licence_ref(licence_number) if licence_number else None
     return uow.append(licences.attach_officer(officer, agency.code, ref, reason,
-                                              uow.now().date()))
+                                              uow.today(agency.id)))

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
 from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
-from resguardo.domain.errors import Conflict
+from resguardo.domain.errors import Conflict, NotFound
 from resguardo.domain.events import Event, canonical, new_secret
-from resguardo.domain.timefmt import iso, utcnow
+from resguardo.domain.timefmt import DEFAULT_ZONE, in_zone, iso, utcnow
 from resguardo.ledger import leaf_hash
 from resguardo.storage import account_tables, ledger_store, positions, projector
 from resguardo.storage.database import (
@@ -91,6 +91,8 @@ class UnitOfWork:
         self._on_exit: list[Callable[[], None]] = []
         #: When ``commit_and_release`` let the writer's lock go (None: in a transaction).
         self._released_at: float | None = None
+        #: Each organization's time zone as read in this transaction (``zone_of``).
+        self._zones: dict[int, str] = {}
 
     def __enter__(self) -> UnitOfWork:
         if self.fallback is not None and not self.write:
@@ -170,6 +172,47 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def zone_of(self, org_id: int) -> str:
+        """The IANA zone organization ``org_id`` keeps: its own, its nearest ancestor's, or
+        ``timefmt.DEFAULT_ZONE`` (``repo.place``); read once per transaction and read again
+        after an ``organization.*`` entry."""
+        zone = self._zones.get(org_id)
+        if zone is None:
+            # on the driver's cursor (storage/fast.py): an issue at the desk asks this
+            raw = self.repo.raw
+            row = raw.first("SELECT path, time_zone FROM organizations WHERE id = ?",
+                            (org_id,))
+            if row is None:
+                raise NotFound(f"organization {org_id} not found", organization=str(org_id))
+            zone = row.time_zone
+            ancestors = [int(x) for x in row.path.strip("/").split("/")[:-1]]
+            if zone is None and ancestors:
+                marks = ", ".join("?" * len(ancestors))
+                known = {r.id: r.time_zone for r in raw.rows(
+                    f"SELECT id, time_zone FROM organizations WHERE id IN ({marks}) "
+                    "AND time_zone IS NOT NULL", tuple(ancestors))}
+                zone = next((known[a] for a in reversed(ancestors) if a in known), None)
+            zone = self._zones[org_id] = zone or DEFAULT_ZONE
+        return zone
+
+    def zones_of(self, org_ids: Iterable[int]) -> dict[int, str]:
+        """``zone_of`` for many organizations at once (two queries for those not read yet):
+        a schedule or a dashboard over a whole state or country."""
+        ids = set(org_ids)
+        missing = ids - self._zones.keys()
+        if missing:
+            self._zones.update(self.repo.zones(missing))
+        return {i: self._zones[i] for i in ids if i in self._zones}
+
+    def today(self, org_id: int, at: datetime | None = None) -> date:
+        """What day it is for organization ``org_id`` (at ``at``, default now): the one
+        answer every decision and paper that speaks of a day takes (a credential valid
+        through the 6th, a date "in the future", a revista's due day, ``--as-of``).
+
+        Mexico is west of UTC: 18:07 on 6 December in Guadalajara is 00:07 UTC on the 7th,
+        and it is still the 6th there. The domain takes this date as ``today``."""
+        return in_zone(at or self.now(), self.zone_of(org_id)).date()
 
     # --- the log ------------------------------------------------------------------
 
@@ -286,6 +329,8 @@ class UnitOfWork:
             ev.position, ev.type, ev.at, ev.actor_id, ev.actor, ev.org_id, ev.subject_type,
             ev.subject_id, ev.corrects, ev.reason, ev.request_id, text, ev.secret))
         projector.apply(self.conn, ev)
+        if ev.type.startswith("organization."):
+            self._zones.clear()  # a zone set on an organization reaches those below it
         ledger_store.append(self.conn, ev)
         for hook in self.hooks:
             hook(self.conn, ev)
@@ -349,6 +394,8 @@ class UnitOfWork:
             position += 1
         self.repo.raw.executemany(_INSERT_EVENT, rows)
         projector.apply_many(self.conn, events)
+        if any(ev.type.startswith("organization.") for ev in events):
+            self._zones.clear()
         ledger_store.append_leaf_hashes(self.conn, first,
                                         [leaf_hash(ev.leaf()) for ev in events])
         for hook in self.hooks:
@@ -371,6 +418,7 @@ class UnitOfWork:
             if early:
                 self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         self._tx.commit()
+        self._zones.clear()  # the next transaction may see another's change of zone
         if early:
             wait_until_durable(self.conn)
         if self._dirty and self._size is not None:
@@ -447,6 +495,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._after_commit.clear()
+        self._zones.clear()
         if self._released_at is None:  # after ``commit_and_release`` nothing is open
             self._tx.rollback()
         self._size = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from domain_facts import (
@@ -33,6 +33,7 @@ from resguardo.domain.entities import Firearm, Location, NewEvent, Officer
 from resguardo.domain.errors import (
     InvalidTransition,
     OfficerHoldsWeapons,
+    OfficerNotEligible,
     SeparationOfDuties,
     ValidationFailed,
 )
@@ -77,7 +78,7 @@ def _missing(firearm: Firearm, stolen: bool) -> NewEvent:
     return custody.report_missing(
         firearm, stolen=stolen, occurred_on=date(2025, 3, 1), place="Col. Centro", on_duty=True,
         complaint_number="FGE/123/2025", complaint_authority="FGE Jalisco", notified_at=None,
-        now=NOW)
+        now=NOW, today=NOW.date())
 
 
 def _elsewhere(firearm: Firearm) -> Location:
@@ -87,7 +88,7 @@ def _elsewhere(firearm: Firearm) -> Location:
 
 #: event type -> the decision that records it, given a weapon (the other facts valid)
 DECISIONS: dict[str, Callable[[Firearm], NewEvent]] = {
-    "custody.issued": lambda f: custody.issue(f, WHERE[f.agency_id].officer, NOW),
+    "custody.issued": lambda f: custody.issue(f, WHERE[f.agency_id].officer, NOW, today=NOW.date()),
     "custody.returned": lambda f: custody.return_(f, WHERE[f.agency_id].stores[0]),
     "firearm.moved": lambda f: custody.move(f, _elsewhere(f)),
     "firearm.repair_sent": lambda f: custody.send_to_repair(f, "Taller Armas del Norte", None),
@@ -152,7 +153,7 @@ def test_a_move_to_where_the_weapon_already_is_is_refused():
     lambda: custody.move(GUN, ARM_MUN2),
     lambda: custody.return_from_repair(weapon_in(S.IN_REPAIR), ARM_MUN2),
     lambda: custody.release(weapon_in(S.HELD_AS_EVIDENCE), ARM_MUN2, "Oficio 1"),
-    lambda: custody.issue(GUN, RAUL, NOW),
+    lambda: custody.issue(GUN, RAUL, NOW, today=NOW.date()),
 ], ids=["return", "move", "repair_return", "release", "issue"])
 def test_a_weapon_never_goes_to_a_place_or_officer_of_another_agency(decide):
     with pytest.raises(ValidationFailed) as refused:
@@ -253,3 +254,26 @@ def _apply(firearm: Firearm, ev: NewEvent, leads_to: S | None) -> Firearm:
         else (firearm.location_id if status == S.IN_STORAGE else None),
         agency_id=p["to_agency_id"] if ev.type == "firearm.transfer_received"
         else firearm.agency_id)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hours=st.integers(-48, 48), behind=st.integers(-1, 1),
+       credential=st.integers(-2, 2), qualification=st.integers(-2, 2))
+def test_eligibility_is_of_the_day_given_never_of_the_instants_utc_day(
+        hours: int, behind: int, credential: int, qualification: int) -> None:
+    """An issue at any instant is decided on the ``today`` the caller gives (the agency's
+    day: in Tijuana's evening UTC's day is already the next one): a credential or a
+    qualification valid through ``today`` serves, one that ended the day before does
+    not, whatever UTC's date of ``now`` is."""
+    now = NOW + timedelta(hours=hours)
+    today = now.date() + timedelta(days=behind)
+    officer = replace(ANA, credential_expiry=today + timedelta(days=credential),
+                      qualification_expiry=today + timedelta(days=qualification))
+    if credential >= 0 and qualification >= 0:
+        assert custody.issue(GUN, officer, now, today=today).type == "custody.issued"
+        return
+    with pytest.raises(OfficerNotEligible) as refused:
+        custody.issue(GUN, officer, now, today=today)
+    ended = [d for d in (officer.credential_expiry, officer.qualification_expiry) if d < today]
+    assert [p.split(" on ")[-1] for p in refused.value.details["problems"]] == [
+        d.isoformat() for d in ended]

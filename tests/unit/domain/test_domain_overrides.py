@@ -32,14 +32,14 @@ def granted(id_: int, officer_id: int = ANA.id, *, hours: float = 12, used: bool
 def test_an_override_lets_one_weapon_go_to_a_suspended_officer_and_names_itself():
     chosen = custody.override_to_use(SUSPENDED, NOW, [granted(7)])
     assert chosen is not None and chosen.id == 7
-    assert custody.issue(GUN, SUSPENDED, NOW, chosen).payload["override_id"] == 7
+    assert custody.issue(GUN, SUSPENDED, NOW, chosen, today=NOW.date()).payload["override_id"] == 7
 
 
 def test_a_used_override_covers_no_second_weapon():
     used = granted(7, used=True)  # the projection marks it once its issue is recorded
     assert custody.override_to_use(SUSPENDED, NOW, [used]) is None
     with pytest.raises(OfficerNotEligible, match="suspended"):
-        custody.issue(GUN, SUSPENDED, NOW, used)  # even when handed over directly
+        custody.issue(GUN, SUSPENDED, NOW, used, today=NOW.date())  # even when handed over directly
 
 
 def test_an_override_spent_earlier_in_the_same_import_covers_no_second_row():
@@ -64,10 +64,10 @@ def test_an_override_for_one_officer_never_covers_another():
     anas = granted(7, officer_id=ANA.id)
     assert custody.override_to_use(luis, NOW, [anas]) is None
     with pytest.raises(OfficerNotEligible) as refused:
-        custody.issue(GUN, luis, NOW, anas)
+        custody.issue(GUN, luis, NOW, anas, today=NOW.date())
     assert refused.value.details["badge"] == "P2"
     with pytest.raises(OfficerNotEligible):
-        ammunition.issue(ARM1, luis, "9x19mm", "L-1", 30, 100, NOW, anas)
+        ammunition.issue(ARM1, luis, "9x19mm", "L-1", 30, 100, NOW, anas, today=NOW.date())
 
 
 def test_an_override_covers_up_to_its_expiry_and_not_a_moment_later():
@@ -76,33 +76,33 @@ def test_an_override_covers_up_to_its_expiry_and_not_a_moment_later():
     assert custody.override_to_use(SUSPENDED, at_expiry, [override]) == override
     assert custody.override_to_use(SUSPENDED, after, [override]) is None
     with pytest.raises(OfficerNotEligible):
-        custody.issue(GUN, SUSPENDED, after, override)
+        custody.issue(GUN, SUSPENDED, after, override, today=after.date())
 
 
 def test_a_separated_officer_is_never_covered():
     separated = replace(ANA, status=OfficerStatus.SEPARATED)
     override = granted(7)
     with pytest.raises(OfficerNotEligible, match="separated"):
-        custody.issue(GUN, separated, NOW, override)
+        custody.issue(GUN, separated, NOW, override, today=NOW.date())
     with pytest.raises(OfficerNotEligible):
         custody.grant_override(separated, "Operativo especial autorizado", NOW, NOW + HOURS)
 
 
 def test_an_eligible_officer_takes_a_weapon_without_spending_the_chiefs_override():
-    issued = custody.issue(GUN, ANA, NOW, granted(7))
+    issued = custody.issue(GUN, ANA, NOW, granted(7), today=NOW.date())
     assert "override_id" not in issued.payload
 
 
 def test_an_officer_with_an_expired_qualification_is_covered_like_a_suspended_one():
     stale = replace(ANA, qualification_expiry=date(2025, 1, 1))
-    assert custody.issue(GUN, stale, NOW, granted(7)).payload["override_id"] == 7
+    assert custody.issue(GUN, stale, NOW, granted(7), today=NOW.date()).payload["override_id"] == 7
 
 
 def test_rounds_go_out_under_an_override_a_weapon_already_used():
     used = granted(7, used=True)
     chosen = custody.override_to_use(SUSPENDED, NOW, [used], single_use=False)
     assert chosen == used
-    rounds = ammunition.issue(ARM1, SUSPENDED, "9x19mm", "L-1", 30, 100, NOW, chosen)
+    rounds = ammunition.issue(ARM1, SUSPENDED, "9x19mm", "L-1", 30, 100, NOW, chosen, today=NOW.date())
     assert rounds.payload["override_id"] == 7
 
 
@@ -132,7 +132,7 @@ def test_the_override_picked_is_the_newest_one_the_issue_accepts(found, spent, s
         o = replace(o, used=o.used or o.id in spent)
         try:
             return custody.covering_override(SUSPENDED, NOW, o, "GLK-A100",
-                                             single_use=single_use) == o.id
+                                             single_use=single_use, today=NOW.date()) == o.id
         except OfficerNotEligible:
             return False
 

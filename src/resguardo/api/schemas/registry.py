@@ -31,8 +31,9 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 
 # --- organizations ---------------------------------------------------------------------------
 
-_ZONE = ("IANA time zone its documents print times in (America/Hermosillo: Sonora keeps "
-         "UTC-7 all year); without one, its parent's.")
+_ZONE = ("IANA time zone its documents print times in and its days are decided on, one of "
+         "Mexico's (America/Hermosillo: Sonora keeps UTC-7 all year); without one, its "
+         "parent's.")
 TimeZone = Annotated[str, StringConstraints(min_length=3, max_length=64,
                                             pattern=r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)+$")]
 Address = Annotated[str, StringConstraints(min_length=1, max_length=400, pattern=PRINTABLE),

@@ -48,7 +48,11 @@ def build(site: Site, ctx: Ctx) -> dict:
         losses = uow.repo.loss_reports()
         pending = uow.repo.requests("pending")
         incoming = web_queries.transfers_in_transit(uow.repo, incoming=True, limit=100)
-        today = uow.now().date()
+        now = uow.now()
+        today = uow.today(ctx.actor.scope.id, now)  # the viewer's own day (the charts)
+        # a planned revista is overdue once its day is over where the agency is
+        uow.zones_of(agencies)
+        days = {a.code: uow.today(a.id, now) for a in agencies.values()}
     with site.rg.work(ctx.actor) as uow:
         # a read of a sealed inspection is itself recorded, so this commits
         planned = inspections.list_(uow)
@@ -60,7 +64,8 @@ def build(site: Site, ctx: Ctx) -> dict:
                       key=lambda i: i["planned_on"])
     for item in planned:
         item["agency_name"] = agency_names.get(item["agency"], item["agency"])
-        item["overdue"] = item["state"] == "planned" and item["planned_on"] < today.isoformat()
+        item["overdue"] = (item["state"] == "planned"
+                           and item["planned_on"] < days.get(item["agency"], today).isoformat())
     by_status: Counter[str] = Counter()
     by_agency: dict[int, dict[str, int]] = {}
     for (agency_id, status), n in counts.items():

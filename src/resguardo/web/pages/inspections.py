@@ -29,7 +29,6 @@ from resguardo.web.paging import (
     clean_params,
     page_number,
     parse_day,
-    parse_local_instant,
 )
 from resguardo.web.site import Ctx, Site, form_data, form_value
 
@@ -45,8 +44,9 @@ def _list_page(site: Site, ctx: Ctx, *, status: int = 200, error: str | None = N
         names = {o.code: o.name for o in uow.repo.orgs(OrgKind.AGENCY)}
         # the form's earliest date: the earliest today among the agencies it may plan
         # (Hermosillo's evening is still its today); the service checks each agency's own
-        today = min((inspections.agency_today(uow, a.id) for a in agencies),
-                    default=uow.now().date())
+        uow.zones_of(a.id for a in agencies)
+        today = min((uow.today(a.id) for a in agencies),
+                    default=uow.today(ctx.actor.scope.id))
         uow.commit()  # the reads of sealed inspections are on record
     found.sort(key=lambda i: ({"open": 0, "planned": 1, "closed": 2}[i["state"]],
                               i["planned_on"]))
@@ -167,8 +167,9 @@ def register(router: APIRouter, site: Site) -> None:
                                       form_value(form, "people").splitlines())
                     target, notice = f"{target}/scan", "inspection_opened"
                 elif action == "close":
+                    # a day: the service ends it at midnight where the agency is
                     closed = inspections.close(uow, inspection_id, lang=ctx.lang.code,
-                                               present_by=parse_local_instant(
+                                               present_by=parse_day(
                                                    form_value(form, "present_by"),
                                                    "present_by"))
                     notice = "inspection_closed"

@@ -50,7 +50,7 @@ def officer_record(site: Site, ctx: Ctx, officer_id: int, custody_page: int = 1
         has_pin = bool(pins.has_pin(uow, [officer.id]))
         pin_locked_until = pins.locked_until(uow, officer.id) if has_pin else None
         licences = {row["id"]: row["number"] for row in uow.repo.licences()}
-        today = uow.now().date()
+        today = uow.today(officer.agency_id)  # expired once its day is over there
         moves, older = web_queries.officer_custody(uow.repo, officer.id, officer.agency_id,
                                                    offset=offset, limit=CUSTODY_PAGE)
         weapons = web_queries.firearm_names_unscoped(uow.repo, [e.payload.get("firearm_id")
