@@ -55,6 +55,11 @@ _SLOW_FIXTURES = {"postgres": "postgres", "chromium": "browser", "live": "browse
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests marked ``long`` (a minute or more of one process's time) go first, the rest
+    # keep their order. pytest-xdist hands tests out in collection order as each process
+    # asks for more; a long test handed out last would leave the other process idle while
+    # it runs alone. Every process collects the same order, as xdist requires.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pytest
+
 from resguardo.api import create_app
 from resguardo.api.webhooks import DeliveryWorker
 from resguardo.domain.codes import Role
@@ -396,6 +398,7 @@ class Walk:
                                      f"{seen} vs missing {absent}")
 
 
+@pytest.mark.long
 def test_every_route_for_every_role_keeps_to_scope_and_policy(world, clock, asgi_client):
     objs = build(world, clock)
     client = asgi_client(create_app(world, auth_settings=AuthSettings(), webhooks=False),

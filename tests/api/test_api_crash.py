@@ -56,6 +56,7 @@ def client_loop(base: str, token: str, firearms: list[int], badge: str, stop: th
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_a_sigkilled_server_keeps_every_confirmed_write_and_no_half_written_one(tmp_path):
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     world = build_world(url, lambda: datetime.now(UTC), tmp_path)

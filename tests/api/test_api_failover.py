@@ -46,7 +46,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # One cluster on fixed ports serves the module: with the suite spread over processes
 # (pytest-xdist, scripts/test.sh), its tests run in one of them.
-pytestmark = pytest.mark.xdist_group("pg_auto_failover")
+pytestmark = [pytest.mark.xdist_group("pg_auto_failover"), pytest.mark.long]
 
 
 @dataclasses.dataclass

@@ -72,6 +72,7 @@ def upload(base: str, token: str, name: str, data: bytes) -> httpx.Response:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_hostile_workbooks_keep_the_server_under_its_memory_budget(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'memoria.db'}"
     world = build_world(url, lambda: datetime.now(UTC), tmp_path)

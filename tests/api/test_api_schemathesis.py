@@ -19,6 +19,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup, as_reported_failure
+from schemathesis.core.result import Err
+from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -39,16 +42,25 @@ MAX_EXAMPLES = 5
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection]
 
-# The document does not depend on the database: build it once, unconnected.
-_DOC = create_app(Resguardo(dataclasses.replace(Settings.from_env(),
-                                                database_url="sqlite:///:memory:")),
-                  webhooks=False).openapi()
-schema = schemathesis.openapi.from_dict(_DOC)
-schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
-                                       schemathesis.GenerationMode.NEGATIVE])
-# The coverage phase sends every boundary value of every field (hundreds of requests per
-# operation); the suite keeps to a bounded number of generated examples instead.
-schema.config.phases.coverage.enabled = False
+#: Hypothesis's settings for each operation's generated requests.
+EXAMPLES = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(scope="session")
+def api_schema():  # type: ignore[no-untyped-def]
+    """The document does not depend on the database: built once, unconnected."""
+    doc = create_app(Resguardo(dataclasses.replace(Settings.from_env(),
+                                                   database_url="sqlite:///:memory:")),
+                     webhooks=False).openapi()
+    loaded = schemathesis.openapi.from_dict(doc)
+    loaded.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
+                                           schemathesis.GenerationMode.NEGATIVE])
+    # The coverage phase sends every boundary value of every field (hundreds of requests
+    # per operation); the suite keeps to a bounded number of generated examples instead.
+    loaded.config.phases.coverage.enabled = False
+    return loaded
+
 
 #: who sends each operation: the first of these whose role may perform it
 SENDERS = ("armero1", "jefe1", "supervisor", "inspector", "auditor", "admin")
@@ -98,10 +110,32 @@ def target(tmp_path_factory):  # type: ignore[no-untyped-def]
     made.close()
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_as_documented(case, target):
+@pytest.mark.long
+def test_every_operation_answers_as_documented(api_schema, target, subtests):
+    """Each operation of the document is a subtest (reported under its method and path).
+
+    The schema is a fixture, not built at import: the OpenAPI document costs seconds to
+    build, and at import every process that collects the suite (pytest-xdist) paid for it,
+    whichever one ran the test. (schemathesis's own lazy loader, ``from_fixture``, sets a
+    node attribute that pytest 9 no longer has.)
+    """
+    operations = list(get_all_tests(schema=api_schema, test_func=answers_as_documented,
+                                    settings=EXAMPLES, given_kwargs={}))
+    assert len(operations) >= 60
+    for result in operations:
+        if isinstance(result, Err):  # an operation the document cannot describe
+            with subtests.test(msg=str(result.err())):
+                raise result.err()
+            continue
+        operation, sub_test = result.ok()
+        with subtests.test(msg=f"{operation.method.upper()} {operation.path}"):
+            try:
+                sub_test(target=target)
+            except FailureGroup as failures:
+                raise as_reported_failure(failures) from None
+
+
+def answers_as_documented(case, target):  # type: ignore[no-untyped-def]
     action = case.operation.definition.raw.get("x-resguardo-action", "none")
     user = target.sender(action)
     kwargs = case.as_transport_kwargs(base_url="http://testserver",

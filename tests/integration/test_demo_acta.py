@@ -14,12 +14,9 @@ from pypdf import PdfReader
 from resguardo.services import demo, inspections
 from resguardo.storage import inspection_queries as q
 
-from world import make_app
 
-
-def test_the_demo_revista_in_sonora_has_a_complete_acta(sqlite_url, clock, tmp_path):
-    app = make_app(sqlite_url, clock, tmp_path)
-    result = demo.build(app, days=1, password="demo-password-long")
+def test_the_demo_revista_in_sonora_has_a_complete_acta(demo_app):
+    app, result = demo_app
     note = next(n for n in result.notes if "Sonora time" in n)
     iid = int(re.search(r"Revista (\d+)", note).group(1))  # type: ignore[union-attr]
     with app.read("inspector_son") as uow:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from resguardo.services import demo
 
-from world import make_app
-
-
-def test_the_demo_has_one_identity_correction_pending_approval(sqlite_url, clock, tmp_path):
-    app = make_app(sqlite_url, clock, tmp_path)
-    result = demo.build(app, days=1, password="demo-password-long")
+def test_the_demo_has_one_identity_correction_pending_approval(demo_app):
+    app, result = demo_app
     with app.read("jefe") as uow:
         pending = [r for r in uow.repo.requests("pending") if r["kind"] == "correction"]
         assert len(pending) == 1
@@ -21,9 +16,8 @@ def test_the_demo_has_one_identity_correction_pending_approval(sqlite_url, clock
     app.engine.dispose()
 
 
-def test_the_demo_recovery_was_held_as_evidence_judged_and_released(sqlite_url, clock, tmp_path):
-    app = make_app(sqlite_url, clock, tmp_path)
-    demo.build(app, days=1, password="demo-password-long")
+def test_the_demo_recovery_was_held_as_evidence_judged_and_released(demo_app):
+    app, _ = demo_app
     with app.read("jefe") as uow:
         types = {e.type for e in uow.repo.iter_events()}
         assert {"firearm.recovered", "firearm.negligence_determined",
@@ -34,11 +28,10 @@ def test_the_demo_recovery_was_held_as_evidence_judged_and_released(sqlite_url, 
     app.engine.dispose()
 
 
-def test_the_demo_officer_has_a_weapon_of_record_his_credential_names(sqlite_url, clock, tmp_path):
+def test_the_demo_officer_has_a_weapon_of_record_his_credential_names(demo_app):
     from resguardo.services import credential
 
-    app = make_app(sqlite_url, clock, tmp_path)
-    result = demo.build(app, days=1, password="demo-password-long")
+    app, result = demo_app
     key = credential.CredentialKey.of(app.settings)
     with app.work("jefe") as uow:
         card = credential.credential(uow, key, "GDL-0001")

@@ -11,16 +11,13 @@ from openpyxl import load_workbook
 
 from resguardo.reports import licence as licence_report
 from resguardo.reports.spreadsheets import write_xlsx
-from resguardo.services import alerts, demo, exports, licences
-
-from world import make_app
+from resguardo.services import alerts, exports, licences
 
 DEADLINES = {"loss_deadline": timedelta(hours=24), "shift_length": timedelta(hours=14)}
 
 
-def test_the_demo_loc_its_alerts_and_its_papers(sqlite_url, clock, tmp_path):
-    app = make_app(sqlite_url, clock, tmp_path)
-    result = demo.build(app, days=1, password="demo-password-long")
+def test_the_demo_loc_its_alerts_and_its_papers(demo_app, tmp_path):
+    app, result = demo_app
     undeclared = next(n for n in result.notes if "not declared" in n).split("Glock ")[1][:7]
     found = {}
     with app.read("jefe") as uow:

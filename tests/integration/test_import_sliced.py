@@ -80,6 +80,7 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+@pytest.mark.long
 def test_the_desk_issues_and_returns_while_a_large_import_runs(world, tmp_path, monkeypatch):
     monkeypatch.setenv("RESGUARDO_IMPORT_DIR", str(tmp_path / "uploads"))
     path = inventory(tmp_path / "inventario.csv", ROWS)

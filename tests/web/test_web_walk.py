@@ -280,6 +280,7 @@ def spanish_problems(text: str) -> list[str]:
     return found
 
 
+@pytest.mark.long
 def test_every_page_as_every_role_looks_finished_and_what_it_reaches_is_spanish(
         chromium, live, sqlite_world, clock):
     """Two walks, one signed-in page per role. The listed pages (``pages_for``: another
