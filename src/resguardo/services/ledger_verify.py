@@ -377,9 +377,12 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
         report.add(Finding("no_key", "the log's public key is not available (no key file; give "
                            "--vkey): checkpoint signatures cannot be checked"))
 
-    every = ledger_store.all_checkpoints(conn)
     # From a state, the checkpoints it covers were checked by the verify that wrote it.
-    kept = [cp for cp in every if cp.size >= verified] if base is not None else every
+    kept = ledger_store.all_checkpoints(conn, verified)
+    newest_kept = kept[-1] if kept else None
+    if base is not None:
+        newest_kept = ledger_store.latest_checkpoint(conn)
+        skipped = ledger_store.checkpoint_count(conn) - len(kept)
     stored = [v.claim(f"checkpoint {cp.id}", "checkpoint", cp.note, verifier, origin, cp.id)
               for cp in kept]
     for cp, claim in zip(kept, stored, strict=True):
@@ -388,7 +391,7 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
                                "columns do not say what its signed note says (edited)",
                                None, None, False, {"checkpoint_id": cp.id}))
     given = [v.claim(name, "supplied", text, verifier, origin) for name, text in supplied]
-    anchor = _anchor(report, base, every) if snapshot is not None else None
+    anchor = _anchor(report, base, newest_kept) if snapshot is not None else None
     anchor_size = anchor.size if anchor is not None else verified
     v.keep_frontiers = {verified, anchor_size}
     # The replay runs while worker processes hash the log; its findings join the report
@@ -409,17 +412,16 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
         if newest.good and newest.size < report.size:
             report.notes.append(f"entries {newest.size}..{report.size - 1} are not covered by a "
                                 "checkpoint yet")
-    elif report.size and not every:
+    elif report.size and newest_kept is None:
         report.notes.append("no checkpoint has been signed: nothing vouches for the log yet")
     if base is not None:
         _extends_state(v, base, roots, latest_good)
-        if len(every) > len(kept):
-            report.notes.append(f"{len(every) - len(kept)} checkpoint(s) of sizes up to "
-                                f"{verified} were checked by the verify that wrote the state")
+        if skipped:
+            report.notes.append(f"{skipped} checkpoint(s) of sizes up to {verified} were "
+                                "checked by the verify that wrote the state")
     v.consistency(given, latest_good)
     if freshness is not None:
-        for finding in ledger_freshness.check(uow, freshness, report.size,
-                                              every[-1] if every else None):
+        for finding in ledger_freshness.check(uow, freshness, report.size, newest_kept):
             report.add(finding)
     if projection:
         report.projection = True
@@ -444,10 +446,9 @@ class _Anchor:
 
 
 def _anchor(report: VerifyReport, base: ledger_state.VerifiedState | None,
-            every: Sequence[ledger_store.StoredCheckpoint]) -> _Anchor | None:
+            newest: ledger_store.StoredCheckpoint | None) -> _Anchor | None:
     """The checkpoint a new state will stand on: the newest stored one (checked with the
     rest; the state is written only if everything verifies)."""
-    newest = every[-1] if every else None
     if base is None:
         return None if newest is None else _Anchor(newest.id, newest.size, newest.note)
     if newest is None or newest.size < base.size:
