@@ -196,3 +196,29 @@ def test_consistency_text_and_refusal(cli, app):
 def test_the_rebuild_check_still_runs(cli):
     result = cli("rebuild", "--check", "--as", "auditor")
     assert result.exit_code == 0 and "matches the log" in result.stdout
+
+
+def test_verify_with_a_state_goes_on_from_it_and_refuses_a_tampered_one(cli, app, tmp_path):
+    state = tmp_path / "estado"
+    first = cli("verify", "--as", "auditor", "--state", str(state), "--json")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    assert (data["mode"], data["from_size"], data["state_updated"]) == ("full", 0, True)
+    custody_rounds(app, 5)
+    second = cli("verify", "--as", "auditor", "--state", str(state))
+    assert second.exit_code == 0, second.output
+    assert f"went on from the state's verified size {data['state']['size']}" in second.stdout
+    assert "State advanced to size" in second.stdout
+    kept = json.loads((state / "state.json").read_text(encoding="utf-8"))
+    (state / kept["projection"]["file"]).write_bytes(b"SQLite format 3\x00 forged")
+    refused = cli("verify", "--as", "auditor", "--state", str(state))
+    assert refused.exit_code == 1
+    assert "REFUSED" in refused.stderr and "does not hash to the SHA-256" in refused.stderr
+    as_json = json.loads(cli("verify", "--as", "auditor", "--state", str(state), "--json").stdout)
+    assert as_json["ok"] is False and "SHA-256" in as_json["state_refused"]
+
+
+def test_verify_with_a_state_needs_the_projection(cli, tmp_path):
+    result = cli("verify", "--as", "auditor", "--state", str(tmp_path / "s"), "--no-projection")
+    assert result.exit_code == 2 and "--no-projection" in result.output
+    assert "--state" in cli("verify", "--help").stdout

@@ -14,8 +14,15 @@ from resguardo.cli.context import AsUser, Json, deployment, read, refusals, writ
 from resguardo.cli.output import dumps, fail, print_json, print_table
 from resguardo.domain.errors import NotFound
 from resguardo.domain.policy import Action, authorize
-from resguardo.services import ledger, ledger_freshness, ledger_proofs, ledger_verify, witnessing
-from resguardo.storage import rebuild
+from resguardo.services import (
+    ledger,
+    ledger_freshness,
+    ledger_proofs,
+    ledger_state,
+    ledger_verify,
+    witnessing,
+)
+from resguardo.storage import ledger_store, rebuild
 from resguardo.storage.uow import UnitOfWork
 
 ledger_app = typer.Typer(
@@ -96,6 +103,14 @@ def verify_command(
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Processes that rehash the log in parallel (default: one "
                                  "per CPU, up to 4, for logs of 65,536 entries or more).")] = None,
+    state: Annotated[Path | None, typer.Option(
+        "--state", metavar="DIR", file_okay=False,
+        help="A directory on the auditor's own machine (never on the database server) "
+             "where the verify keeps what it proved: the checkpoint, the tree's frontier "
+             "and the replayed projection. The first run verifies the whole log and fills "
+             "it; later runs go on from it (every leaf still rehashed, the projection "
+             "replayed only from the snapshot) and advance it when the log verifies.")
+    ] = None,
     as_user: AsUser = None,
     as_json: Json = False,
 ) -> None:
@@ -107,8 +122,16 @@ def verify_command(
     lacks the witnesses' quorum for longer than RESGUARDO_COSIGN_MINUTES, and when a
     witness refused the log. Prints what was checked and, on failure, the first index
     that disagrees and why; exit status 1 on any disagreement (auditor, admin).
+
+    With --state DIR the verify is daily: it goes on from the size it verified last
+    time, refuses a state whose snapshot was changed (exit 1), and fails when the log
+    no longer extends the root it verified (a rewritten history).
     Example: resguardo --as auditor ledger verify --checkpoint copies/120.checkpoint
+    Example: resguardo --as auditor ledger verify --state ~/auditoria/resguardo-estado
     """
+    if state is not None and not projection:
+        raise fail("--state keeps the replayed projection: it cannot be used with "
+                   "--no-projection", code=2)
     key = _key()
     supplied = []
     for path in checkpoint or []:
@@ -131,16 +154,31 @@ def verify_command(
             def progress(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:
                     label = {"leaves": "Hashing the log", "projection": "Replaying the log",
-                             "compare": "Comparing the projection"}[phase]
+                             "compare": "Comparing the projection",
+                             "snapshot": "Checking the state's snapshot"}[phase]
                     tasks[phase] = bar.add_task(label, total=total)
                 bar.update(tasks[phase], completed=done)
 
-            return ledger_verify.verify(
-                uow, verifier=verifier, origin=key.origin, supplied=supplied,
-                projection=projection, progress=progress, workers=workers,
-                freshness=ledger_freshness.FreshnessPolicy.of(deployment().settings))
+            options: dict[str, Any] = {
+                "supplied": supplied, "projection": projection, "progress": progress,
+                "workers": workers,
+                "freshness": ledger_freshness.FreshnessPolicy.of(deployment().settings)}
+            if state is not None:
+                return ledger_verify.verify_with_state(
+                    uow, state, verifier=verifier, origin=key.origin,
+                    database=ledger_store.database_identity(deployment().engine), **options)
+            return ledger_verify.verify(uow, verifier=verifier, origin=key.origin, **options)
 
-    report = read(as_user, run)
+    try:
+        report = read(as_user, run)
+    except ledger_state.StateError as exc:
+        if as_json:
+            print_json({"ok": False, "mode": "incremental", "state_refused": str(exc)})
+        else:
+            typer.echo(f"REFUSED: the state in {state} cannot be used: {exc}. Nothing was "
+                       "verified; keep the directory for inquiry and verify the whole log "
+                       "into a new one.", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         print_json(report.as_dict())
     else:
@@ -155,6 +193,14 @@ def _print_report(report: ledger_verify.VerifyReport) -> None:
                f"checkpoint(s), {len(report.supplied)} supplied checkpoint(s)"
                + (", projection replayed." if report.projection else "; projection not replayed."))
     typer.echo(checked)
+    if report.mode == "incremental":
+        typer.echo(f"Incremental: went on from the state's verified size {report.from_size}; "
+                   "every leaf rehashed, the projection replayed from the state's snapshot.")
+    if report.state is not None:
+        verb = "advanced to" if report.state_updated else "left at"
+        typer.echo(f"State {verb} size {report.state['size']} (checkpoint "
+                   f"{report.state['checkpoint_id']}, projection SHA-256 "
+                   f"{report.state['projection_sha256'][:16]}...).")
     if report.latest is not None:
         state = "verifies" if report.latest["ok"] else "does NOT verify"
         typer.echo(f"Latest checkpoint {report.latest['id']} (size {report.latest['size']}) "

@@ -279,3 +279,46 @@ class MerkleTree:
         if size > self._size:
             raise ValueError(f"size {size} is beyond the tree's {self._size} leaves")
         return size
+
+
+# --- the frontier: what an auditor keeps to go on from a verified tree ---
+
+
+def frontier(store: NodeReader, size: int) -> dict[NodeKey, bytes]:
+    """The complete subtrees that make up the tree of `size` (`root_node_keys`: at most
+    log2(size) + 1 hashes): all an auditor needs to keep to fold later leaves into a tree
+    they verified, and to compute every later root, without the leaves before `size`."""
+    return dict(_fetch(store, root_node_keys(size)))
+
+
+def frontier_root(nodes: Mapping[NodeKey, bytes], size: int) -> bytes:
+    """Root of the tree of `size` from its frontier (raises MissingNodeError if a node is
+    missing)."""
+    keys = root_node_keys(size)
+    if not keys:
+        return EMPTY_ROOT
+    missing = [key for key in keys if key not in nodes]
+    if missing:
+        raise MissingNodeError(f"the frontier of size {size} lacks nodes {missing[:5]}")
+    return _fold(keys, nodes)
+
+
+def extend_frontier(nodes: Mapping[NodeKey, bytes], size: int, leaf_hashes: Iterable[bytes]
+                    ) -> tuple[dict[NodeKey, bytes], int]:
+    """Fold `leaf_hashes` into the frontier of a tree of `size`: the frontier of the grown
+    tree and its size. Memory stays O(log n) however many leaves are folded."""
+    keys = root_node_keys(size)
+    if any(key not in nodes for key in keys):
+        raise MissingNodeError(f"the frontier of size {size} is incomplete")
+    stack = [nodes[key] for key in keys]
+    n = size
+    for leaf in leaf_hashes:
+        if len(leaf) != HASH_SIZE:
+            raise ValueError(f"a leaf hash is {HASH_SIZE} bytes; hash the leaf with leaf_hash()")
+        acc, c = leaf, n
+        while c & 1:  # each trailing one bit of n closes a subtree with the new leaf
+            acc = node_hash(stack.pop(), acc)
+            c >>= 1
+        stack.append(acc)
+        n += 1
+    return dict(zip(root_node_keys(n), stack, strict=True)), n

@@ -80,8 +80,10 @@ def parent(left: bytes | None, right: bytes | None) -> bytes | None:
 
 
 class _ChunkScan:
-    def __init__(self, conn: Any, lo: int, hi: int, head: int, chunk_level: int) -> None:
+    def __init__(self, conn: Any, lo: int, hi: int, head: int, chunk_level: int,
+                 verified: int = 0) -> None:
         self.conn, self.lo, self.hi, self.head, self.chunk_level = conn, lo, hi, head, chunk_level
+        self.verified = verified
         self.result = ChunkResult(lo, hi)
 
     def add(self, finding: Finding) -> None:
@@ -192,6 +194,12 @@ class _ChunkScan:
     def compare_level(self, level: int, computed: list[bytes | None]) -> None:
         lo_idx = self.lo >> level
         hi_idx = lo_idx + len(computed)
+        # Nodes wholly inside the size an auditor's state verified are held against the
+        # state's frontier instead (their hashes are recomputed all the same).
+        first = max(lo_idx, below(self.verified, level))
+        if first >= hi_idx:
+            return
+        computed, lo_idx = computed[first - lo_idx:], first
         self.result.nodes += len(computed)
         stored = ledger_store.node_hashes(self.conn, level, lo_idx, hi_idx)
         if stored == computed:
@@ -250,24 +258,29 @@ def node_finding(level: int, idx: int, value: bytes | None, held: bytes | None
                    {"level": level, "idx": idx})
 
 
+def below(verified: int, level: int) -> int:
+    """The first node index of `level` not wholly inside the first `verified` leaves."""
+    return verified >> level
+
+
 def scan_chunk(conn: Any, lo: int, hi: int, head: int, sizes: Sequence[int],
-               chunk_level: int = CHUNK_LEVEL) -> ChunkResult:
+               chunk_level: int = CHUNK_LEVEL, verified: int = 0) -> ChunkResult:
     """Check the rows, leaves and in-chunk nodes of entries [lo, hi) (lo aligned)."""
     # A chunk allocates tens of thousands of short-lived row tuples, none of them in a
     # cycle: the cyclic collector would only walk them over and over.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _ChunkScan(conn, lo, hi, head, chunk_level).run(sizes)
+        return _ChunkScan(conn, lo, hi, head, chunk_level, verified).run(sizes)
     finally:
         if collecting:
             gc.enable()
 
 
-def _scan_in_worker(task: tuple[str, int, int, int, list[int], int]) -> ChunkResult:
-    url, lo, hi, head, sizes, chunk_level = task
+def _scan_in_worker(task: tuple[str, int, int, int, list[int], int, int]) -> ChunkResult:
+    url, lo, hi, head, sizes, chunk_level, verified = task
     with ledger_store.reader(url) as conn:
-        return scan_chunk(conn, lo, hi, head, sizes, chunk_level)
+        return scan_chunk(conn, lo, hi, head, sizes, chunk_level, verified)
 
 
 def default_workers() -> int:
@@ -275,12 +288,17 @@ def default_workers() -> int:
 
 
 def scan(conn: Any, *, head: int, end: int, sizes: Sequence[int], workers: int | None = None,
-         chunk_level: int = CHUNK_LEVEL) -> Iterator[ChunkResult]:
+         chunk_level: int = CHUNK_LEVEL, verified: int = 0) -> Iterator[ChunkResult]:
     """Chunk results for entries [0, end), in order, checked in up to `workers` processes.
 
     `sizes` are the tree sizes whose roots the caller will fold (each chunk reports the
     nodes of its own that those roots need). A database only this process can open (an
     in-memory SQLite) is always checked here, on `conn`.
+
+    `verified`: the size an auditor's state vouches for (`ledger_state`): every leaf is
+    still rehashed and held against its stored leaf, and every node recomputed, but the
+    stored interior nodes wholly inside the first `verified` leaves are not read (the
+    caller holds the recomputed ones against the state's frontier).
     """
     chunk = 1 << chunk_level
     tasks = []
@@ -291,7 +309,7 @@ def scan(conn: Any, *, head: int, end: int, sizes: Sequence[int], workers: int |
     count = default_workers() if workers is None else max(1, workers)
     if url is None or count == 1 or len(tasks) < min(PARALLEL_MIN_CHUNKS, 2 * count):
         for lo, hi, wanted in tasks:
-            yield scan_chunk(conn, lo, hi, head, wanted, chunk_level)
+            yield scan_chunk(conn, lo, hi, head, wanted, chunk_level, verified)
         return
     # fork: the workers start with everything imported. They open connections of their
     # own and never touch the ones they inherit, and leave with os._exit (no finalizers
@@ -299,5 +317,5 @@ def scan(conn: Any, *, head: int, end: int, sizes: Sequence[int], workers: int |
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=min(count, len(tasks)), mp_context=context) as pool:
-        yield from pool.map(_scan_in_worker, [(url, lo, hi, head, wanted, chunk_level)
+        yield from pool.map(_scan_in_worker, [(url, lo, hi, head, wanted, chunk_level, verified)
                                               for lo, hi, wanted in tasks])

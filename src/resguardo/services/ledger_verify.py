@@ -41,6 +41,7 @@ import bisect
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from resguardo.domain.policy import Action, authorize
@@ -52,11 +53,12 @@ from resguardo.ledger import (
     Verifier,
     consistency_proof,
     parse_note,
+    root_node_keys,
     tree_root,
     verify_checkpoint,
     verify_consistency,
 )
-from resguardo.services import ledger_freshness, ledger_scan
+from resguardo.services import ledger_freshness, ledger_scan, ledger_state
 from resguardo.services.ledger import b64
 from resguardo.services.ledger_scan import LISTED, Finding
 from resguardo.storage import ledger_store, rebuild
@@ -85,6 +87,15 @@ class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
     omitted: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    mode: str = "full"
+    """"full" (from entry 0) or "incremental" (from an auditor's verified state)."""
+    from_size: int = 0
+    """The size the verify went on from: 0, or the state's verified size."""
+    state: dict[str, Any] | None = None
+    """The auditor's state after the verify (`ledger_state`), when one was kept."""
+    state_updated: bool = False
+    pending: dict[str, Any] | None = field(default=None, repr=False)
+    """What the new state is made of, written only if the verify passes."""
 
     @property
     def ok(self) -> bool:
@@ -121,11 +132,12 @@ class VerifyReport:
             "first_bad_index": self.first_bad_index,
             "first_bad_range": list(bad_range) if bad_range else None,
             "findings": [f.as_dict() for f in self.findings], "omitted": dict(self.omitted),
-            "notes": self.notes,
+            "notes": self.notes, "mode": self.mode, "from_size": self.from_size,
+            "state": self.state, "state_updated": self.state_updated,
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Claim:
     """A signed statement of (size, root) to hold the log to: stored or supplied."""
 
@@ -158,7 +170,10 @@ class _Nodes:
 
 class _Verifier:
     def __init__(self, uow: UnitOfWork, progress: Progress | None, workers: int | None,
-                 chunk_level: int) -> None:
+                 chunk_level: int, verified: int = 0) -> None:
+        self.verified = verified
+        self.frontiers: dict[int, dict[NodeKey, bytes]] = {0: {}}
+        self.keep_frontiers: set[int] = set()
         self.uow = uow
         self.conn = uow.conn
         self.report = VerifyReport()
@@ -187,7 +202,8 @@ class _Verifier:
         upper: dict[NodeKey, bytes | None] = {}
         report, top_level = self.report, self.chunk_level
         for chunk in ledger_scan.scan(self.conn, head=self.head, end=self.end, sizes=wanted,
-                                      workers=self.workers, chunk_level=top_level):
+                                      workers=self.workers, chunk_level=top_level,
+                                      verified=self.verified):
             report.events += chunk.events
             report.leaves += chunk.events
             report.nodes += chunk.nodes
@@ -203,10 +219,13 @@ class _Verifier:
                                                                       upper[(level, idx)])
                     level, idx = level + 1, idx >> 1
             for size in (s for s in wanted if chunk.lo < s <= chunk.hi):
+                nodes = _Nodes(chunk.subtrees, upper)
                 try:
-                    roots[size] = tree_root(_Nodes(chunk.subtrees, upper), size)
+                    roots[size] = tree_root(nodes, size)
                 except LedgerError:
                     roots[size] = None  # a leaf is gone from both the log and the tree
+                if size in self.keep_frontiers:
+                    self.frontiers[size] = nodes.get_many(root_node_keys(size))
             if self.progress is not None:
                 self.progress("leaves", chunk.hi, self.end)
             if meanwhile is not None:
@@ -216,7 +235,7 @@ class _Verifier:
             meanwhile()
         stored_upper = ledger_store.nodes_above(self.conn, top_level)
         for (level, idx), value in sorted(upper.items()):
-            if level > top_level:
+            if level > top_level and (idx + 1) << level > self.verified:
                 report.nodes += 1
                 bad = ledger_scan.node_finding(level, idx, value, stored_upper.get((level, idx)))
                 if bad is not None and not self.explained(idx << level, (idx + 1) << level):
@@ -316,18 +335,31 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
            supplied: Sequence[tuple[str, str]] = (), projection: bool = True,
            progress: Progress | None = None, workers: int | None = None,
            chunk_level: int = ledger_scan.CHUNK_LEVEL,
-           freshness: ledger_freshness.FreshnessPolicy | None = None) -> VerifyReport:
+           freshness: ledger_freshness.FreshnessPolicy | None = None,
+           base: ledger_state.VerifiedState | None = None,
+           snapshot: Path | None = None) -> VerifyReport:
     """Check the whole ledger (auditor, admin).
 
     `supplied` is (name, note text) of checkpoints an overseer kept; `verifier` the log's
     public key (None: unknown); `freshness` the limits on unsigned entries and witness
     cosignatures (None: not checked); `workers` the processes that hash the log (default: one
     per CPU, up to 4, once the log has a few chunks; 1: this process only).
+
+    With `snapshot` (a file path in an auditor's state directory: `verify_with_state`) the
+    projection replayed up to the newest stored checkpoint is left in that file and what
+    the new state is made of in ``report.pending``. With `base` (the state a previous
+    verify left, its checks passed, and `snapshot` a copy of its projection snapshot) the
+    verify is incremental: every leaf is still rehashed and held against its stored leaf,
+    the recomputed tree must still produce the state's root at its size (the log extends
+    what the auditor verified), but only the stored nodes and checkpoints after that size
+    are checked, and the projection is replayed from the snapshot.
     """
     if uow.actor is not None:
         authorize(uow.actor, Action.LEDGER_VERIFY)
-    v = _Verifier(uow, progress, workers, chunk_level)
+    verified = base.size if base is not None else 0
+    v = _Verifier(uow, progress, workers, chunk_level, verified)
     report = v.report
+    report.mode, report.from_size = ("incremental", verified) if base else ("full", 0)
     conn = uow.conn
     bounds = ledger_store.log_bounds(conn)
     v.head = report.size = bounds.head
@@ -345,7 +377,12 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
         report.add(Finding("no_key", "the log's public key is not available (no key file; give "
                            "--vkey): checkpoint signatures cannot be checked"))
 
-    kept = ledger_store.all_checkpoints(conn)
+    # From a state, the checkpoints it covers were checked by the verify that wrote it.
+    kept = ledger_store.all_checkpoints(conn, verified)
+    newest_kept = kept[-1] if kept else None
+    if base is not None:
+        newest_kept = ledger_store.latest_checkpoint(conn)
+        skipped = ledger_store.checkpoint_count(conn) - len(kept)
     stored = [v.claim(f"checkpoint {cp.id}", "checkpoint", cp.note, verifier, origin, cp.id)
               for cp in kept]
     for cp, claim in zip(kept, stored, strict=True):
@@ -353,12 +390,19 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
             report.add(Finding("checkpoint_mismatch", f"checkpoint {cp.id}: its size and root "
                                "columns do not say what its signed note says (edited)",
                                None, None, False, {"checkpoint_id": cp.id}))
+    # The notes are not needed past their claims: a log keeps a checkpoint every 1,000
+    # entries, and a checkpoint's row is most of what a verify holds per checkpoint.
+    del kept
     given = [v.claim(name, "supplied", text, verifier, origin) for name, text in supplied]
+    anchor = _anchor(report, base, newest_kept) if snapshot is not None else None
+    anchor_size = anchor.size if anchor is not None else verified
+    v.keep_frontiers = {verified, anchor_size}
     # The replay runs while worker processes hash the log; its findings join the report
     # at the end, as they always have.
     replayed = VerifyReport()
-    roots = v.scan([c.size for c in stored + given if c.size >= 0],
-                   meanwhile=(lambda: _projection(uow, replayed, progress)) if projection
+    roots = v.scan([c.size for c in stored + given if c.size >= 0] + [verified, anchor_size],
+                   meanwhile=(lambda: _projection(uow, replayed, progress, verified,
+                                                  anchor_size, snapshot)) if projection
                    else None)
     v.judge(stored + given, roots)
     report.checkpoints = len(stored)
@@ -371,29 +415,161 @@ def verify(uow: UnitOfWork, *, verifier: Verifier | None, origin: str,
         if newest.good and newest.size < report.size:
             report.notes.append(f"entries {newest.size}..{report.size - 1} are not covered by a "
                                 "checkpoint yet")
-    elif report.size:
+    elif report.size and newest_kept is None:
         report.notes.append("no checkpoint has been signed: nothing vouches for the log yet")
+    if base is not None:
+        _extends_state(v, base, roots, latest_good)
+        if skipped:
+            report.notes.append(f"{skipped} checkpoint(s) of sizes up to {verified} were "
+                                "checked by the verify that wrote the state")
     v.consistency(given, latest_good)
     if freshness is not None:
-        for finding in ledger_freshness.check(uow, freshness, report.size,
-                                              kept[-1] if kept else None):
+        for finding in ledger_freshness.check(uow, freshness, report.size, newest_kept):
             report.add(finding)
     if projection:
         report.projection = True
         for finding in replayed.findings:
             report.add(finding)
         report.omitted.update(replayed.omitted)
+    if snapshot is not None and anchor_size in v.frontiers and roots.get(anchor_size):
+        report.pending = {"size": anchor_size, "root": roots[anchor_size],
+                          "frontier": v.frontiers[anchor_size],
+                          "checkpoint_id": anchor.checkpoint_id if anchor else None,
+                          "checkpoint": anchor.note if anchor else None}
     # Entries in log order, then what implicates no single entry.
     report.findings.sort(key=lambda f: (f.first is None, f.first or 0, f.kind))
     return report
 
 
-def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None) -> None:
+@dataclass(frozen=True)
+class _Anchor:
+    checkpoint_id: int | None
+    size: int
+    note: str | None
+
+
+def _anchor(report: VerifyReport, base: ledger_state.VerifiedState | None,
+            newest: ledger_store.StoredCheckpoint | None) -> _Anchor | None:
+    """The checkpoint a new state will stand on: the newest stored one (checked with the
+    rest; the state is written only if everything verifies)."""
+    if base is None:
+        return None if newest is None else _Anchor(newest.id, newest.size, newest.note)
+    if newest is None or newest.size < base.size:
+        what = "no checkpoint" if newest is None else \
+            f"its newest checkpoint {newest.id} is of size {newest.size}"
+        report.add(Finding(
+            "state_checkpoints_removed", f"the log keeps {what}, but this auditor verified "
+            f"checkpoint {base.checkpoint_id} of size {base.size}: checkpoints were removed "
+            "(the log never signs one that does not extend the last)", None, None, False,
+            {"state_size": base.size, "state_checkpoint_id": base.checkpoint_id}))
+        return None
+    return _Anchor(newest.id, newest.size, newest.note)
+
+
+def _extends_state(v: _Verifier, base: ledger_state.VerifiedState,
+                   roots: dict[int, bytes | None], latest: _Claim | None) -> None:
+    """The log must still produce the root this auditor verified at the state's size, and
+    its stored tree must prove the newest good checkpoint extends it."""
+    report, size = v.report, base.size
+    detail = {"state_size": size, "state_checkpoint_id": base.checkpoint_id,
+              "state_verified_at": base.verified_at}
+    if v.end < size:
+        report.add(Finding(
+            "state_beyond_log", f"the log now has {v.end} entries, but this auditor verified "
+            f"{size} (checkpoint {base.checkpoint_id}, {base.verified_at}): entries were "
+            f"removed; the first disagreement lies in entries {v.end}..{size - 1} or before",
+            0, size - 1, False, detail))
+        return
+    if roots.get(size) != base.root:
+        lo, hi = 0, size - 1
+        found = v.frontiers.get(size, {})
+        for level, idx in root_node_keys(size):  # left to right: the first subtree that differs
+            if found.get((level, idx)) != base.frontier[(level, idx)]:
+                lo, hi = idx << level, ((idx + 1) << level) - 1
+                break
+        report.add(Finding(
+            "state_fork", f"the log no longer extends the tree this auditor verified at size "
+            f"{size} (checkpoint {base.checkpoint_id}, {base.verified_at}): its first {size} "
+            f"entries no longer hash to the verified root; the history was rewritten in "
+            f"entries {lo}..{hi}", lo, hi, False, detail))
+        return
+    if latest is None or latest.size <= size:
+        return
+    assert latest.root is not None
+    try:
+        proof = consistency_proof(DbNodeStore(v.conn), size, latest.size)
+        verify_consistency(size, latest.size, proof, base.root, latest.root)
+    except LedgerError as exc:
+        report.add(Finding(
+            "state_inconsistent", f"the stored tree gives no consistency proof from the "
+            f"verified size {size} to {latest.label} (size {latest.size}) that verifies "
+            f"({exc}): its nodes were changed", size, latest.size - 1, False, detail))
+
+
+def verify_with_state(uow: UnitOfWork, directory: Path, *, verifier: Verifier | None,
+                      origin: str, database: str, **options: Any) -> VerifyReport:
+    """`verify` kept going from an auditor's state directory (`ledger_state`).
+
+    The first time (no state in `directory`) the whole log is verified and the state
+    written. Afterwards the state is checked first (its checkpoint's signature with the
+    state's own key, its frontier against its root, its projection snapshot against the
+    recorded SHA-256: `StateError`, and no verify, when any fails), the verify runs from
+    it, and only a verify that passes advances the state to the newest checkpoint."""
+    if not options.get("projection", True):
+        raise ledger_state.StateError("a state keeps the replayed projection: it cannot be "
+                                      "kept by a verify that does not replay it")
+    with ledger_state.locked(directory):
+        ledger_state.cleanup(directory)
+        base = ledger_state.load(directory)
+        if base is not None:
+            if verifier is None:  # the auditor's own copy of the key
+                verifier = Verifier.from_vkey(base.vkey)
+            ledger_state.check(base, verifier, origin)
+        snapshot = ledger_state.temporary(directory, "projection.sqlite")
+        try:
+            if base is not None:
+                progress = options.get("progress")
+                if progress is not None:
+                    progress("snapshot", 0, 1)
+                ledger_state.copy_snapshot(directory, base, snapshot)
+                if progress is not None:
+                    progress("snapshot", 1, 1)
+            report = verify(uow, verifier=verifier, origin=origin, base=base,
+                            snapshot=snapshot, **options)
+            pending = report.pending
+            if report.ok and pending is not None and verifier is not None:
+                state = ledger_state.save(
+                    directory, origin=origin, vkey=verifier.vkey(), snapshot=snapshot,
+                    database=database, mode=report.mode, previous=base, **pending)
+                report.state, report.state_updated = state.summary(), True
+            elif base is not None:
+                report.state = base.summary()
+            return report
+        finally:
+            snapshot.unlink(missing_ok=True)
+
+
+def _projection(uow: UnitOfWork, report: VerifyReport, progress: Progress | None,
+                start: int = 0, cut: int = 0, snapshot: Path | None = None) -> None:
+    """Replay the log into a scratch projection and compare it with the live one.
+
+    With `snapshot` (a file holding the projection replayed up to `start`, or a new file
+    when `start` is 0) the entries [start, cut) are replayed into that file, which is
+    then the projection snapshot at `cut`, and the rest into a scratch copy of it."""
     report.projection = True
     size = max(report.size, 1)
+    tell = None if progress is None else (lambda n: progress("projection", min(n, size), size))
     try:
-        scratch = rebuild.replay_log(uow.conn, progress=None if progress is None else (
-            lambda n: progress("projection", min(n, size), size)))
+        if snapshot is None:
+            scratch = rebuild.replay_log(uow.conn, progress=tell)
+        else:
+            kept = rebuild.open_scratch(str(snapshot))
+            try:
+                rebuild.replay_range(uow.conn, kept, start, cut, progress=tell)
+            finally:
+                kept.close()
+            scratch = rebuild.open_scratch(copy_of=str(snapshot))
+            rebuild.replay_range(uow.conn, scratch, cut, None, progress=tell, keep_attached=True)
     except Exception as exc:  # noqa: BLE001 - a tampered log may break the replay: a finding
         report.add(Finding("projection", f"the log cannot be replayed into a projection: {exc}"))
         return

@@ -209,10 +209,13 @@ def checkpoint_by_id(conn: Connection, checkpoint_id: int) -> StoredCheckpoint |
     return None if row is None else _checkpoint(row)
 
 
-def all_checkpoints(conn: Connection) -> list[StoredCheckpoint]:
-    """Every stored checkpoint, oldest first."""
+def all_checkpoints(conn: Connection, from_size: int = 0) -> list[StoredCheckpoint]:
+    """Every stored checkpoint (of `from_size` entries or more), oldest first."""
     c = lt.checkpoints.c
-    return [_checkpoint(r) for r in conn.execute(select(lt.checkpoints).order_by(c.id))]
+    query = select(lt.checkpoints).order_by(c.id)
+    if from_size:
+        query = query.where(c.size >= from_size)
+    return [_checkpoint(r) for r in conn.execute(query)]
 
 
 def checkpoint_count(conn: Connection) -> int:

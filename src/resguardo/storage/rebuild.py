@@ -60,15 +60,19 @@ class Difference:
         return f"{self.table} {self.key}: the log creates this row but it is missing"
 
 
-def _pages(conn: Connection, page: int) -> Iterator[list[tuple]]:
-    """Every event row (``_EVENT_COLUMNS``) in position order, `page` rows at a time."""
-    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+def _pages(conn: Connection, page: int, start: int = 0, stop: int | None = None
+           ) -> Iterator[list[tuple]]:
+    """Every event row (``_EVENT_COLUMNS``) at positions [start, stop) (stop None: to the
+    end) in position order, `page` rows at a time."""
+    bounded = "" if stop is None else "AND position < ? "
+    sql = (f"SELECT {_EVENT_COLUMNS} FROM events WHERE position >= ? {bounded}"
+           "ORDER BY position LIMIT ?")
     sql = driver_sql(sql, qmark=conn.dialect.paramstyle == "qmark")
-    position = 0
+    position = start
     while True:
         cursor = driver_connection(conn).cursor()
         try:
-            cursor.execute(sql, (position, page))
+            cursor.execute(sql, (position, page) if stop is None else (position, stop, page))
             rows = cursor.fetchall()
         finally:
             cursor.close()
@@ -93,9 +97,11 @@ def events(conn: Connection, page: int = PAGE) -> Iterator[Event]:
             yield _event(row, loads(row[11]))
 
 
-def _scratch_connection() -> sqlite3.Connection:
-    # "": SQLite's private temporary database, removed when the connection closes.
-    db = sqlite3.connect("", check_same_thread=False, uri=True)  # uri: attach read only
+def _scratch_connection(path: str = "") -> sqlite3.Connection:
+    # "": SQLite's private temporary database, removed when the connection closes; a path:
+    # a snapshot file (written without a journal: its writer renames it into place only
+    # once it is complete).
+    db = sqlite3.connect(path, check_same_thread=False, uri=True)  # uri: attach read only
     for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{SCRATCH_CACHE_KIB}"):
         db.execute(f"PRAGMA {pragma}")
     return db
@@ -147,24 +153,60 @@ def replay_log(log: Connection, *, progress: Callable[[int], None] | None = None
     transaction began. Elsewhere the event rows are read on ``log``'s cursor and each
     registration made into ``projector.registered_row``.
     """
-    conn, apply = _scratch()
-    with conn.begin():
-        _SCRATCH.create_all(conn)
-    attached = _attach(log, conn, same_as_live=False)
+    conn = open_scratch()
+    replay_range(log, conn, 0, None, progress=progress, page=page, keep_attached=True)
+    return conn
+
+
+def open_scratch(path: str | None = None, *, copy_of: str | None = None) -> Connection:
+    """A scratch projection: SQLite's private temporary database (`path` None) or the
+    file `path` (a projection snapshot being written); its tables are created, or, with
+    `copy_of`, copied whole from that snapshot file (SQLite's online backup)."""
+    engine = create_engine("sqlite://", poolclass=NullPool,
+                           creator=lambda: _scratch_connection(path or ""))
+    conn = engine.connect()
+    if copy_of is not None:
+        conn.commit()  # the backup needs the connection outside a transaction
+        source = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(copy_of))}?mode=ro",
+                                 uri=True)
+        try:
+            source.backup(driver_connection(conn))
+        finally:
+            source.close()
+    else:
+        with conn.begin():
+            _SCRATCH.create_all(conn)
+    return conn
+
+
+def replay_range(log: Connection, scratch: Connection, start: int, stop: int | None, *,
+                 progress: Callable[[int], None] | None = None, page: int = PAGE,
+                 keep_attached: bool = False) -> None:
+    """Apply the events at positions [start, stop) of ``log`` (stop None: to the end) to
+    the scratch projection ``scratch``, which holds the projection replayed up to `start`
+    (``replay_log`` when start is 0 and stop None). `progress` is told the position
+    reached. On a SQLite file the live database is attached for the replay; with
+    `keep_attached` it stays attached, its read transaction open, for ``compare``;
+    otherwise the replay is committed and the live database detached."""
+    apply = _applier(scratch)
+    attached = _attach(log, scratch, same_as_live=False)
     if attached is not None:
         try:
-            _replay_attached(attached, apply, progress, page)
+            _replay_attached(attached, apply, progress, page, start, stop)
         except BaseException:
             _detach(attached)
-            conn.close()
+            scratch.close()
             raise
-        conn.info[_ATTACHED] = True
-        return conn
+        if keep_attached:
+            scratch.info[_ATTACHED] = True
+        else:
+            _detach(attached)
+        return
     row_of, insert, loads = projector.registered_row, projector.REGISTERED_SQL, json.loads
-    dbapi = driver_connection(conn)
-    n = 0
-    with conn.begin():
-        for rows in _pages(log, page):
+    dbapi = driver_connection(scratch)
+    n = start
+    with scratch.begin():
+        for rows in _pages(log, page, start, stop):
             registered: list[tuple] = []
             for row in rows:
                 if row[1] == _REGISTERED:
@@ -179,7 +221,6 @@ def replay_log(log: Connection, *, progress: Callable[[int], None] | None = None
             before, n = n, n + len(rows)
             if progress is not None and n // 4096 > before // 4096:
                 progress(n)
-    return conn
 
 
 _REGISTERED = "firearm.registered"
@@ -192,6 +233,7 @@ REGISTERED_RUN = 65_536
 _ESCAPED_NUL = "instr(payload, '\\u0000') > 0"
 _OTHERS = (f"SELECT {_EVENT_COLUMNS} FROM live.events WHERE position >= ? "
            f"AND (type != '{_REGISTERED}' OR {_ESCAPED_NUL}) ORDER BY position LIMIT ?")
+_OTHERS_TO = _OTHERS.replace("WHERE position >= ? ", "WHERE position >= ? AND position < ? ")
 _REGISTER_RUN = (
     f"INSERT INTO main.firearms ({', '.join(projector.REGISTERED_COLUMNS)}) SELECT {projector.registered_select('payload', 'at', 'position')} FROM live.events "
     f"WHERE position >= ? AND position < ? AND type = '{_REGISTERED}' AND NOT {_ESCAPED_NUL} "
@@ -199,11 +241,15 @@ _REGISTER_RUN = (
 
 
 def _replay_attached(db: sqlite3.Connection, apply: Callable[[Event], None],
-                     progress: Callable[[int], None] | None, page: int) -> None:
-    """Replay the attached live log into the scratch database of `db`: the entries that
-    are not registrations are read a page at a time and applied one by one; every run of
-    registrations between them is one ``INSERT ... SELECT`` per `REGISTERED_RUN`."""
+                     progress: Callable[[int], None] | None, page: int, start: int = 0,
+                     stop: int | None = None) -> None:
+    """Replay the entries [start, stop) of the attached live log into the scratch
+    database of `db`: the entries that are not registrations are read a page at a time
+    and applied one by one; every run of registrations between them is one
+    ``INSERT ... SELECT`` per `REGISTERED_RUN`."""
     end = db.execute("SELECT max(position) + 1 FROM live.events").fetchone()[0] or 0
+    if stop is not None:
+        end = min(end, stop)
     loads = json.loads
 
     def register(lo: int, hi: int) -> None:
@@ -215,9 +261,10 @@ def _replay_attached(db: sqlite3.Connection, apply: Callable[[Event], None],
             if progress is not None:
                 progress(lo)
 
-    position = 0
-    while True:
-        rows = db.execute(_OTHERS, (position, page)).fetchall()
+    position = start
+    while stop is None or position < end:
+        rows = (db.execute(_OTHERS, (position, page)) if stop is None
+                else db.execute(_OTHERS_TO, (position, end, page))).fetchall()
         for row in rows:
             if type(row[0]) is not int:  # a position SQLite could not keep as a rowid
                 raise ValueError(f"an event row sits at position {row[0]!r}")
@@ -236,7 +283,11 @@ def _scratch() -> tuple[Connection, Callable[[Event], None]]:
     database) and the projector applying one event to it."""
     engine = create_engine("sqlite://", poolclass=NullPool, creator=_scratch_connection)
     conn = engine.connect()
-    return conn, lambda ev: projector.apply(conn, ev)
+    return conn, _applier(conn)
+
+
+def _applier(conn: Connection) -> Callable[[Event], None]:
+    return lambda ev: projector.apply(conn, ev)
 
 
 def _norm(value: Any) -> Any:
