@@ -58,6 +58,9 @@ BATCH = 5000
 #: Firearms appended per batch of an import written in slices: a slice ends after a
 #: batch, so a smaller batch keeps the slices near their time.
 SLICED_BATCH = 500
+#: Rows an import written in slices reads and judges ahead, between two slices, at most
+#: (``FirearmImport.ahead``): memory stays bounded whatever a slice could take.
+AHEAD_MOST = 20_000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
@@ -143,6 +146,13 @@ class FirearmImport(PlainRows, CustodyRows):
         self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
         self.batch = BATCH if self.report.slices is None else SLICED_BATCH
+        #: Rows read and judged before the next slice takes the writer's lock (an import
+        #: written in slices, between two slices): as many as the last slice wrote, so
+        #: that a slice's time goes into writing rather than into reading rows while the
+        #: desk waits, and fewer slices (each rewrites the pages of the random-keyed
+        #: indexes it touches) carry the import.
+        self.ahead = self.batch
+        self.slice_rows = 0
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -174,7 +184,8 @@ class FirearmImport(PlainRows, CustodyRows):
                 continue
             self.batch_keys[planned.key] = line
             self.pending.append(planned)
-            if len(self.pending) >= self.batch:
+            if len(self.pending) >= self.batch and (
+                    len(self.pending) >= self.ahead or not self.uow.released):
                 self.flush()
         self.flush()
         self.sync()
@@ -417,10 +428,14 @@ class FirearmImport(PlainRows, CustodyRows):
             self.flush()
 
     def flush(self) -> None:
-        """Append the pending rows, then report the refused ones in line order."""
+        """Append the pending rows, a batch at a time, then report the refused ones in
+        line order."""
         self.flushing = True
         try:
-            self._flush()
+            pending, self.pending = self.pending, []
+            self.batch_keys = {}
+            for start in range(0, len(pending), self.batch):
+                self._flush(pending[start:start + self.batch])
         finally:
             self.flushing = False
         held, self.held = self.held, []
@@ -428,8 +443,7 @@ class FirearmImport(PlainRows, CustodyRows):
         for line, cells, problems in held:
             super().reject(line, cells, problems)
 
-    def _flush(self) -> None:
-        pending = self.pending
+    def _flush(self, pending: list[_Planned]) -> None:
         if not pending:
             return
         slices = self.report.slices
@@ -438,8 +452,6 @@ class FirearmImport(PlainRows, CustodyRows):
         if slices is not None and self.writer.import_entry is None:
             self.writer.wait()
             self.writer.import_entry = slices.start()
-        self.pending = []
-        self.batch_keys = {}
         self.check_plain(pending)
         at = iso(self.uow.now())
         # Prepared while the previous batch is still being written, on the likely
@@ -481,10 +493,13 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.write(batch)
             self.ids.extend(batch.ids)
             self.lines.extend(planned.line for planned in accepted)
+            self.slice_rows += len(accepted)
             if slices is not None and slices.due():
                 self.writer.wait()
                 slices.release()  # the desk gets in while the next rows are read
                 self.writer.between_slices()
+                self.ahead = min(AHEAD_MOST, max(self.batch, self.slice_rows))
+                self.slice_rows = 0
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])

@@ -588,9 +588,12 @@ class RowImport:
             if formulas:
                 return formulas
         limit = self.limits.max_cell
-        if (not limit or max(map(len, cells)) <= limit) and CONTROL_CHARACTERS.search(
-                "\n".join(cells)) is None:
-            return []
+        if not limit or max(map(len, cells)) <= limit:
+            # Every character of CONTROL_CHARACTERS is unprintable: a printable row (most
+            # are) holds none, and the search is only needed for the others.
+            joined = " ".join(cells)  # a space is neither unprintable nor in the class
+            if joined.isprintable() or CONTROL_CHARACTERS.search(joined) is None:
+                return []
         found = []
         for index, cell in enumerate(cells):
             if limit and len(cell) > limit:

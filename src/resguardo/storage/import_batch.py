@@ -52,7 +52,7 @@ from typing import Any
 from resguardo.domain import firearm_state
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.events import Event, canonical, new_secret
+from resguardo.domain.events import Event, canonical, new_secrets
 from resguardo.domain.registry import REGISTRATION_FIELDS, registration_fields, registration_payload
 from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
 from resguardo.ledger.leaf import INT, JSON, LEAF, TEXT, Layout, Member
@@ -344,7 +344,9 @@ class LogWriter:
         registration_leaf = _registration_leaf(
             actor=actor, actor_id=actor_id, at=at, corrects=None, reason=None,
             request_id=request_id, subject_type="firearm", type="firearm.registered")
-        secret = new_secret
+        # one secret per event: a registration's and its custody event's, if any
+        secret = new_secrets(len(items) + sum(1 for item in items if item[3] is not None)
+                             ).__next__
         derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
