@@ -153,6 +153,9 @@ class FirearmImport(PlainRows, CustodyRows):
         #: indexes it touches) carry the import.
         self.ahead = self.batch
         self.slice_rows = 0
+        #: Between two slices: the last one was released (its commit may still be running on
+        #: the writer's thread) and the next has not taken the lock yet.
+        self.between = False
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -169,23 +172,26 @@ class FirearmImport(PlainRows, CustodyRows):
         self.writer.close()
 
     def _run(self) -> None:
+        # ``flush`` empties these two in place
+        pending, batch_keys = self.pending, self.batch_keys
+        cell_problems, plain, batch = self.cell_problems, self.plain, self.batch
         for line, cells in self.rows():
-            problems = self.cell_problems(line, cells)
-            planned = None if problems else self.plain(line, cells)
+            problems = cell_problems(line, cells)
+            planned = None if problems else plain(line, cells)
             if planned is None:
                 planned = None if problems else self.plan(line, cells, problems)
                 if planned is None:
                     self.reject(line, cells, problems)
                     continue
-            first = self.batch_keys.get(planned.key)
+            key = planned.key
+            first = batch_keys.get(key)
             if first is not None:
                 self.reject(line, cells, [self.problem(
                     line, "serial", "repeated_in_file", what=planned.what, first=first)])
                 continue
-            self.batch_keys[planned.key] = line
-            self.pending.append(planned)
-            if len(self.pending) >= self.batch and (
-                    len(self.pending) >= self.ahead or not self.uow.released):
+            batch_keys[key] = line
+            pending.append(planned)
+            if len(pending) >= batch and (len(pending) >= self.ahead or not self.between):
                 self.flush()
         self.flush()
         self.sync()
@@ -335,6 +341,7 @@ class FirearmImport(PlainRows, CustodyRows):
             self.sync()
             if self.report.slices is not None:
                 self.report.slices.resume()
+                self.between = False
             try:
                 ref = self.uow.repo.licence_ref(text)
             except DomainError:
@@ -432,8 +439,9 @@ class FirearmImport(PlainRows, CustodyRows):
         line order."""
         self.flushing = True
         try:
-            pending, self.pending = self.pending, []
-            self.batch_keys = {}
+            pending = self.pending[:]
+            self.pending.clear()
+            self.batch_keys.clear()
             for start in range(0, len(pending), self.batch):
                 self._flush(pending[start:start + self.batch])
         finally:
@@ -448,7 +456,9 @@ class FirearmImport(PlainRows, CustodyRows):
             return
         slices = self.report.slices
         if slices is not None:
+            self.writer.wait()  # the last slice's commit, which may still be running
             slices.resume()
+            self.between = False
         if slices is not None and self.writer.import_entry is None:
             self.writer.wait()
             self.writer.import_entry = slices.start()
@@ -495,9 +505,11 @@ class FirearmImport(PlainRows, CustodyRows):
             self.lines.extend(planned.line for planned in accepted)
             self.slice_rows += len(accepted)
             if slices is not None and slices.due():
-                self.writer.wait()
-                slices.release()  # the desk gets in while the next rows are read
-                self.writer.between_slices()
+                # The slice is committed and the writer's lock let go on the writer's
+                # thread, after the batch: the next rows are read and judged meanwhile,
+                # and the desk gets in before the next slice (which waits for the commit).
+                self.writer.in_background(self._end_slice)
+                self.between = True
                 self.ahead = min(AHEAD_MOST, max(self.batch, self.slice_rows))
                 self.slice_rows = 0
         self.report.imported += len(accepted)
@@ -507,6 +519,12 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.restore_indexes()  # the services look weapons up by serial
         for planned, hit in updates:
             self.update(self.full(planned), hit)
+
+    def _end_slice(self) -> None:
+        slices = self.report.slices
+        assert slices is not None
+        slices.release()
+        self.writer.between_slices()
 
     def full(self, planned: _Planned) -> _Planned:
         """The row as the domain judges it (``plan``); a plain row is judged again."""

@@ -425,6 +425,17 @@ class BatchWriter:
         if after is not None:
             after()
 
+    def in_background(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the writer's thread once the batch in flight is written (on the
+        caller's thread when there is no writer thread): the caller goes on meanwhile, and
+        ``wait`` returns once ``fn`` has run, raising what made it fail. ``fn`` may use the
+        connection: nothing else does until ``wait``."""
+        self.wait()
+        if self._pool is None:
+            fn()
+            return
+        self._pending = self._pool.submit(fn)
+
     def wait(self) -> None:
         """Return once the batch in flight is written (raising what made it fail)."""
         pending, self._pending = self._pending, None
