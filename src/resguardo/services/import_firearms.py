@@ -60,7 +60,7 @@ BATCH = 5000
 SLICED_BATCH = 500
 #: Rows an import written in slices reads and judges ahead, between two slices, at most
 #: (``FirearmImport.ahead``): memory stays bounded whatever a slice could take.
-AHEAD_MOST = 20_000
+AHEAD_MOST = 10_000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
