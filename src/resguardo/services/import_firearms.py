@@ -153,8 +153,8 @@ class FirearmImport(PlainRows, CustodyRows):
         #: indexes it touches) carry the import.
         self.ahead = self.batch
         self.slice_rows = 0
-        #: Between two slices: the last one was released (its commit may still be running on
-        #: the writer's thread) and the next has not taken the lock yet.
+        #: Between two slices: the last one was released (its checkpoint may still be running
+        #: on the writer's thread) and the next has not taken the lock yet.
         self.between = False
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
@@ -456,7 +456,7 @@ class FirearmImport(PlainRows, CustodyRows):
             return
         slices = self.report.slices
         if slices is not None:
-            self.writer.wait()  # the last slice's commit, which may still be running
+            self.writer.wait()  # the last slice's checkpoint, which may still be running
             slices.resume()
             self.between = False
         if slices is not None and self.writer.import_entry is None:
@@ -505,10 +505,14 @@ class FirearmImport(PlainRows, CustodyRows):
             self.lines.extend(planned.line for planned in accepted)
             self.slice_rows += len(accepted)
             if slices is not None and slices.due():
-                # The slice is committed and the writer's lock let go on the writer's
-                # thread, after the batch: the next rows are read and judged meanwhile,
-                # and the desk gets in before the next slice (which waits for the commit).
-                self.writer.in_background(self._end_slice)
+                # The slice is committed and the writer's lock let go here, once the batch
+                # is written (on a loaded machine, a commit on the writer's thread would
+                # wait for the interpreter lock at each step while the desk waits); its
+                # pages go into the database on the writer's thread while the next rows
+                # are read and judged, and the desk gets in before the next slice.
+                self.writer.wait()
+                slices.release(checkpoint=False)
+                self.writer.in_background(self._after_slice)
                 self.between = True
                 self.ahead = min(AHEAD_MOST, max(self.batch, self.slice_rows))
                 self.slice_rows = 0
@@ -520,10 +524,10 @@ class FirearmImport(PlainRows, CustodyRows):
         for planned, hit in updates:
             self.update(self.full(planned), hit)
 
-    def _end_slice(self) -> None:
+    def _after_slice(self) -> None:
         slices = self.report.slices
         assert slices is not None
-        slices.release()
+        slices.checkpoint()
         self.writer.between_slices()
 
     def full(self, planned: _Planned) -> _Planned:
