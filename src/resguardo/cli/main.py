@@ -69,12 +69,27 @@ COMMAND_MODULES: list[str] = [
 
 
 #: Commands that need no other module: run alone, ``resguardo reconcile`` (no database)
-#: skips importing the rest (SQLAlchemy, FastAPI, ...), a second or two of start-up.
-STANDALONE: dict[str, str] = {"reconcile": "resguardo.cli.reconcile"}
+#: skips importing the rest (SQLAlchemy, FastAPI, ...), a second or two of start-up, and
+#: ``resguardo import`` the PDF, label and server modules it never uses (about a second
+#: of CPU before a large import starts).
+STANDALONE: dict[str, str] = {"reconcile": "resguardo.cli.reconcile",
+                              "import": "resguardo.cli.imports"}
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command a command line names: its first word after the root's own option
+    (``--as USER``), or None when it names none."""
+    words = iter(argv)
+    for word in words:
+        if word == "--as":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _load() -> None:
-    alone = STANDALONE.get(sys.argv[1]) if len(sys.argv) > 1 else None
+    alone = STANDALONE.get(_command(sys.argv[1:]) or "")
     for name in [alone] if alone else COMMAND_MODULES:
         importlib.import_module(name).register(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,15 @@ SECRET_BYTES = 16
 def new_secret() -> str:
     """A fresh entry secret: 128 random bits from the operating system, as hex."""
     return secrets.token_hex(SECRET_BYTES)
+
+
+def new_secrets(count: int) -> Iterator[str]:
+    """``count`` fresh entry secrets, each as ``new_secret`` makes it (128 random bits from
+    the operating system, as hex), drawn from the operating system in one call (a batch of
+    entries: one system call instead of one per entry)."""
+    width = 2 * SECRET_BYTES
+    text = secrets.token_hex(SECRET_BYTES * count)
+    return (text[i:i + width] for i in range(0, width * count, width))
 
 
 def canonical(obj: Any) -> str:

@@ -167,7 +167,22 @@ def append_leaves(store: NodeReader, size: int, leaf_hashes: Iterable[bytes]) ->
     Reads only the current right frontier (`root_node_keys(size)`) in one `get_many`, so a
     database can append a batch and write the returned nodes in its own transaction.
     """
-    known: dict[NodeKey, bytes] = dict(_fetch(store, root_node_keys(size)))
+    return extend_frontier(_fetch(store, root_node_keys(size)), size, leaf_hashes)[0]
+
+
+def extend_frontier(frontier: Mapping[NodeKey, bytes], size: int, leaf_hashes: Iterable[bytes]
+                    ) -> tuple[list[Node], dict[NodeKey, bytes]]:
+    """`append_leaves` given the tree's right frontier (the nodes of `root_node_keys(size)`):
+    the nodes to write, and the frontier of the tree they make (a bulk writer keeps it in
+    memory from one batch to the next)."""
+    # The frontier has one node per level at most: the last one of its level, whose
+    # index is even (a left child still without its sibling). Appending a leaf pairs the
+    # last node of each level whose new node has an odd index with it.
+    keys = root_node_keys(size)
+    missing = [key for key in keys if key not in frontier]
+    if missing:
+        raise MissingNodeError(f"the frontier lacks nodes {missing[:5]} (of {len(missing)})")
+    edge = {level: frontier[(level, index)] for level, index in keys}
     written: list[Node] = []
     n = size
     for leaf in leaf_hashes:
@@ -175,14 +190,13 @@ def append_leaves(store: NodeReader, size: int, leaf_hashes: Iterable[bytes]) ->
             raise ValueError(f"a leaf hash is {HASH_SIZE} bytes; hash the leaf with leaf_hash()")
         level, index, acc = 0, n, leaf
         written.append((0, n, leaf))
-        known[(0, n)] = leaf
         while index & 1:
-            acc = node_hash(known[(level, index - 1)], acc)
+            acc = node_hash(edge[level], acc)
             level, index = level + 1, index >> 1
             written.append((level, index, acc))
-            known[(level, index)] = acc
+        edge[level] = acc
         n += 1
-    return written
+    return written, {(level, index): edge[level] for level, index in root_node_keys(n)}
 
 
 def append_leaf(store: NodeReader, size: int, leaf_hash: bytes) -> list[Node]:
@@ -301,24 +315,3 @@ def frontier_root(nodes: Mapping[NodeKey, bytes], size: int) -> bytes:
     if missing:
         raise MissingNodeError(f"the frontier of size {size} lacks nodes {missing[:5]}")
     return _fold(keys, nodes)
-
-
-def extend_frontier(nodes: Mapping[NodeKey, bytes], size: int, leaf_hashes: Iterable[bytes]
-                    ) -> tuple[dict[NodeKey, bytes], int]:
-    """Fold `leaf_hashes` into the frontier of a tree of `size`: the frontier of the grown
-    tree and its size. Memory stays O(log n) however many leaves are folded."""
-    keys = root_node_keys(size)
-    if any(key not in nodes for key in keys):
-        raise MissingNodeError(f"the frontier of size {size} is incomplete")
-    stack = [nodes[key] for key in keys]
-    n = size
-    for leaf in leaf_hashes:
-        if len(leaf) != HASH_SIZE:
-            raise ValueError(f"a leaf hash is {HASH_SIZE} bytes; hash the leaf with leaf_hash()")
-        acc, c = leaf, n
-        while c & 1:  # each trailing one bit of n closes a subtree with the new leaf
-            acc = node_hash(stack.pop(), acc)
-            c >>= 1
-        stack.append(acc)
-        n += 1
-    return dict(zip(root_node_keys(n), stack, strict=True)), n

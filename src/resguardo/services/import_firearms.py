@@ -58,6 +58,9 @@ BATCH = 5000
 #: Firearms appended per batch of an import written in slices: a slice ends after a
 #: batch, so a smaller batch keeps the slices near their time.
 SLICED_BATCH = 500
+#: Rows an import written in slices reads and judges ahead, between two slices, at most
+#: (``FirearmImport.ahead``): memory stays bounded whatever a slice could take.
+AHEAD_MOST = 10_000
 
 S = FirearmStatus
 _IMPORTABLE = frozenset({S.IN_STORAGE, S.ISSUED, S.IN_REPAIR})
@@ -143,6 +146,16 @@ class FirearmImport(PlainRows, CustodyRows):
         self.calibre_memo: dict[str, str | None] = {}
         self.planned_type = _Planned
         self.batch = BATCH if self.report.slices is None else SLICED_BATCH
+        #: Rows read and judged before the next slice takes the writer's lock (an import
+        #: written in slices, between two slices): as many as the last slice wrote, so
+        #: that a slice's time goes into writing rather than into reading rows while the
+        #: desk waits, and fewer slices (each rewrites the pages of the random-keyed
+        #: indexes it touches) carry the import.
+        self.ahead = self.batch
+        self.slice_rows = 0
+        #: Between two slices: the last one was released (its checkpoint may still be running
+        #: on the writer's thread) and the next has not taken the lock yet.
+        self.between = False
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -159,22 +172,26 @@ class FirearmImport(PlainRows, CustodyRows):
         self.writer.close()
 
     def _run(self) -> None:
+        # ``flush`` empties these two in place
+        pending, batch_keys = self.pending, self.batch_keys
+        cell_problems, plain, batch = self.cell_problems, self.plain, self.batch
         for line, cells in self.rows():
-            problems = self.cell_problems(line, cells)
-            planned = None if problems else self.plain(line, cells)
+            problems = cell_problems(line, cells)
+            planned = None if problems else plain(line, cells)
             if planned is None:
                 planned = None if problems else self.plan(line, cells, problems)
                 if planned is None:
                     self.reject(line, cells, problems)
                     continue
-            first = self.batch_keys.get(planned.key)
+            key = planned.key
+            first = batch_keys.get(key)
             if first is not None:
                 self.reject(line, cells, [self.problem(
                     line, "serial", "repeated_in_file", what=planned.what, first=first)])
                 continue
-            self.batch_keys[planned.key] = line
-            self.pending.append(planned)
-            if len(self.pending) >= self.batch:
+            batch_keys[key] = line
+            pending.append(planned)
+            if len(pending) >= batch and (len(pending) >= self.ahead or not self.between):
                 self.flush()
         self.flush()
         self.sync()
@@ -324,6 +341,7 @@ class FirearmImport(PlainRows, CustodyRows):
             self.sync()
             if self.report.slices is not None:
                 self.report.slices.resume()
+                self.between = False
             try:
                 ref = self.uow.repo.licence_ref(text)
             except DomainError:
@@ -417,10 +435,15 @@ class FirearmImport(PlainRows, CustodyRows):
             self.flush()
 
     def flush(self) -> None:
-        """Append the pending rows, then report the refused ones in line order."""
+        """Append the pending rows, a batch at a time, then report the refused ones in
+        line order."""
         self.flushing = True
         try:
-            self._flush()
+            pending = self.pending[:]
+            self.pending.clear()
+            self.batch_keys.clear()
+            for start in range(0, len(pending), self.batch):
+                self._flush(pending[start:start + self.batch])
         finally:
             self.flushing = False
         held, self.held = self.held, []
@@ -428,18 +451,17 @@ class FirearmImport(PlainRows, CustodyRows):
         for line, cells, problems in held:
             super().reject(line, cells, problems)
 
-    def _flush(self) -> None:
-        pending = self.pending
+    def _flush(self, pending: list[_Planned]) -> None:
         if not pending:
             return
         slices = self.report.slices
         if slices is not None:
+            self.writer.wait()  # the last slice's checkpoint, which may still be running
             slices.resume()
+            self.between = False
         if slices is not None and self.writer.import_entry is None:
             self.writer.wait()
             self.writer.import_entry = slices.start()
-        self.pending = []
-        self.batch_keys = {}
         self.check_plain(pending)
         at = iso(self.uow.now())
         # Prepared while the previous batch is still being written, on the likely
@@ -481,10 +503,19 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.write(batch)
             self.ids.extend(batch.ids)
             self.lines.extend(planned.line for planned in accepted)
+            self.slice_rows += len(accepted)
             if slices is not None and slices.due():
+                # The slice is committed and the writer's lock let go here, once the batch
+                # is written (on a loaded machine, a commit on the writer's thread would
+                # wait for the interpreter lock at each step while the desk waits); its
+                # pages go into the database on the writer's thread while the next rows
+                # are read and judged, and the desk gets in before the next slice.
                 self.writer.wait()
-                slices.release()  # the desk gets in while the next rows are read
-                self.writer.between_slices()
+                slices.release(checkpoint=False)
+                self.writer.in_background(self._after_slice)
+                self.between = True
+                self.ahead = min(AHEAD_MOST, max(self.batch, self.slice_rows))
+                self.slice_rows = 0
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):
             self.reject(planned.line, planned.cells, [problem])
@@ -492,6 +523,12 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.restore_indexes()  # the services look weapons up by serial
         for planned, hit in updates:
             self.update(self.full(planned), hit)
+
+    def _after_slice(self) -> None:
+        slices = self.report.slices
+        assert slices is not None
+        slices.checkpoint()
+        self.writer.between_slices()
 
     def full(self, planned: _Planned) -> _Planned:
         """The row as the domain judges it (``plan``); a plain row is judged again."""

@@ -399,14 +399,19 @@ class Slices:
         """Whether the slice has held the writer's lock long enough."""
         return time.monotonic() - self.began >= self.seconds
 
-    def release(self) -> None:
+    def release(self, *, checkpoint: bool = True) -> None:
         """Commit the slice and let the writer's lock go: the next rows are read and judged
-        without it (``resume`` takes it again)."""
+        without it (``resume`` takes it again). ``checkpoint=False``: the caller runs
+        ``checkpoint`` itself (on a thread of its own: the lock is free meanwhile)."""
         self.uow.commit_and_release()
         self.committed += 1
-        # The slice's pages go into the database now, while the desk writes, rather than
-        # in the commit of the desk's next write (SQLite checkpoints in the commit that
-        # finds the write-ahead log past 1,000 pages).
+        if checkpoint:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """The slice's pages go into the database now, while the desk writes, rather than
+        in the commit of the desk's next write (SQLite checkpoints in the commit that finds
+        the write-ahead log past 1,000 pages)."""
         storage_checkpoint_passive(self.uow.conn)
 
     def resume(self) -> None:
@@ -588,9 +593,12 @@ class RowImport:
             if formulas:
                 return formulas
         limit = self.limits.max_cell
-        if (not limit or max(map(len, cells)) <= limit) and CONTROL_CHARACTERS.search(
-                "\n".join(cells)) is None:
-            return []
+        if not limit or max(map(len, cells)) <= limit:
+            # Every character of CONTROL_CHARACTERS is unprintable: a printable row (most
+            # are) holds none, and the search is only needed for the others.
+            joined = " ".join(cells)  # a space is neither unprintable nor in the class
+            if joined.isprintable() or CONTROL_CHARACTERS.search(joined) is None:
+                return []
         found = []
         for index, cell in enumerate(cells):
             if limit and len(cell) > limit:

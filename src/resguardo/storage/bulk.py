@@ -163,23 +163,35 @@ def node_runs(nodes: Iterable[tuple[int, int, bytes]]) -> dict[str, Any]:
     apart there, off the caller's thread, in one statement (the nodes a batch of
     leaves completes are consecutive at each level: one run per level).
     """
-    by_level: dict[int, list[tuple[int, bytes]]] = {}
+    by_level: dict[int, tuple[list[int], list[bytes]]] = {}
     for level, idx, digest in nodes:
-        if len(digest) != _HASH_SIZE:
-            raise ValueError(f"node ({level}, {idx}): a tree hash is {_HASH_SIZE} bytes")
-        by_level.setdefault(level, []).append((idx, digest))
+        found = by_level.get(level)
+        if found is None:
+            found = by_level[level] = ([], [])
+        found[0].append(idx)
+        found[1].append(digest)
     runs: list[list[int]] = []
     hashes: list[bytes] = []
     offset = 0
-    for level, items in sorted(by_level.items()):
-        items.sort()
+    for level, (indexes, digests) in sorted(by_level.items()):
+        if set(map(len, digests)) != {_HASH_SIZE}:
+            idx = next(i for i, d in zip(indexes, digests, strict=True) if len(d) != _HASH_SIZE)
+            raise ValueError(f"node ({level}, {idx}): a tree hash is {_HASH_SIZE} bytes")
+        count = len(indexes)
+        if indexes == list(range(indexes[0], indexes[0] + count)):
+            runs.append([level, indexes[0], count, offset])  # a batch's nodes, at each level
+            offset += count * _HASH_SIZE
+            hashes.extend(digests)
+            continue
+        items = sorted(zip(indexes, digests, strict=True))
+        indexes, digests = [i for i, _ in items], [d for _, d in items]
         begin = 0
-        for end in range(1, len(items) + 1):
-            if end == len(items) or items[end][0] != items[end - 1][0] + 1:
-                runs.append([level, items[begin][0], end - begin, offset])
+        for end in range(1, count + 1):
+            if end == count or indexes[end] != indexes[end - 1] + 1:
+                runs.append([level, indexes[begin], end - begin, offset])
                 offset += (end - begin) * _HASH_SIZE
                 begin = end
-        hashes.extend(digest for _, digest in items)
+        hashes.extend(digests)
     return {"runs": json.dumps(runs), "hashes": b"".join(hashes)}
 
 
@@ -412,6 +424,17 @@ class BatchWriter:
             cur.close()
         if after is not None:
             after()
+
+    def in_background(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the writer's thread once the batch in flight is written (on the
+        caller's thread when there is no writer thread): the caller goes on meanwhile, and
+        ``wait`` returns once ``fn`` has run, raising what made it fail. ``fn`` may use the
+        connection: nothing else does until ``wait``."""
+        self.wait()
+        if self._pool is None:
+            fn()
+            return
+        self._pending = self._pool.submit(fn)
 
     def wait(self) -> None:
         """Return once the batch in flight is written (raising what made it fail)."""

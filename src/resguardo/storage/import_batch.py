@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,9 +52,9 @@ from typing import Any
 from resguardo.domain import firearm_state
 from resguardo.domain.codes import FirearmStatus
 from resguardo.domain.entities import NewEvent
-from resguardo.domain.events import Event, canonical, new_secret
+from resguardo.domain.events import Event, canonical, new_secrets
 from resguardo.domain.registry import REGISTRATION_FIELDS, registration_fields, registration_payload
-from resguardo.ledger import LEAF_PREFIX, append_leaves, root_node_keys
+from resguardo.ledger import LEAF_PREFIX, extend_frontier, root_node_keys
 from resguardo.ledger.leaf import INT, JSON, LEAF, TEXT, Layout, Member
 from resguardo.storage import projector
 from resguardo.storage.bulk import FIREARM_COLUMNS as _FIREARM_COLUMNS
@@ -240,17 +240,6 @@ class Batch:
     tail: Event
 
 
-class _Frontier:
-    """The tree's right edge kept in memory between batches (a NodeReader)."""
-
-    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
-        self.nodes = nodes
-
-    def get_many(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        nodes = self.nodes
-        return {k: nodes[k] for k in keys if k in nodes}
-
-
 class LogWriter:
     """Bulk appends in one unit of work (see the module docstring)."""
 
@@ -344,7 +333,9 @@ class LogWriter:
         registration_leaf = _registration_leaf(
             actor=actor, actor_id=actor_id, at=at, corrects=None, reason=None,
             request_id=request_id, subject_type="firearm", type="firearm.registered")
-        secret = new_secret
+        # one secret per event: a registration's and its custody event's, if any
+        secret = new_secrets(len(items) + sum(1 for item in items if item[3] is not None)
+                             ).__next__
         derived = self._rows.derives_firearms
         event_rows: list[tuple] = []
         firearm_rows: list[tuple] = []
@@ -442,20 +433,23 @@ class LogWriter:
                ) -> tuple[list[tuple], dict[tuple[int, int], bytes]]:
         """Tree nodes the leaves complete, and the tree's right edge after them."""
         if self._frontier is not None and self._tree_size == start:
-            store: Any = _Frontier(self._frontier)
+            edge = self._frontier
         else:  # events were appended one by one since: read the edge from the database
             self.wait()
-            store = _Frontier(DbNodeStore(self.conn).get_many(root_node_keys(start)))
-        nodes = append_leaves(store, start, leaves)
-        known = dict(store.nodes)
-        known.update(((level, index), h) for level, index, h in nodes)
-        frontier = {key: known[key] for key in root_node_keys(start + len(leaves))}
+            edge = DbNodeStore(self.conn).get_many(root_node_keys(start))
+        nodes, frontier = extend_frontier(edge, start, leaves)
         return nodes, frontier
 
     def between_slices(self) -> None:
         """Call after a slice is committed, before the next one begins (see
         ``BatchWriter.between_slices``)."""
         self._rows.between_slices()
+
+    def in_background(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (which may use the connection) after the batch being written, on the
+        writer's thread when there is one (``BatchWriter.in_background``); ``wait`` returns
+        once it has run."""
+        self._rows.in_background(fn)
 
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).

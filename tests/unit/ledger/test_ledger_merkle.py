@@ -22,6 +22,7 @@ from resguardo.ledger import (
     consistency_proof,
     consistency_proof_from_leaves,
     consistency_proof_node_keys,
+    extend_frontier,
     inclusion_proof,
     inclusion_proof_from_leaves,
     inclusion_proof_node_keys,
@@ -327,6 +328,41 @@ def test_appending_a_batch_writes_the_same_nodes_as_appending_one_by_one(a: int,
     assert batched.get_many(keys) == one_by_one.store.get_many(keys)
     assert tree_root(batched, a + b) == one_by_one.root() == naive_mth(leaves)
     assert len(batched) == len(one_by_one.store.get_many(keys))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 70), min_size=1, max_size=5))
+def test_extending_the_frontier_batch_after_batch_writes_the_tree_and_keeps_its_edge(
+        batches: list[int]) -> None:
+    """The bulk import keeps only the right frontier between batches (``extend_frontier``):
+    the nodes it writes are the one-by-one tree's, and the frontier it hands on is the
+    tree's own right edge, whatever the batch sizes."""
+    leaves = make_leaves(sum(batches))
+    one_by_one = MerkleTree()
+    written = MemoryNodeStore()
+    frontier: dict[NodeKey, bytes] = {}
+    size = 0
+    for count in batches:
+        nodes, frontier = extend_frontier(frontier, size, leaves[size:size + count])
+        written.put_many(nodes)
+        one_by_one.extend(leaves[size:size + count])
+        size += count
+        keys = root_node_keys(size)
+        assert frontier == one_by_one.store.get_many(keys) and len(frontier) == len(keys)
+    keys = _all_keys(size)
+    assert written.get_many(keys) == one_by_one.store.get_many(keys)
+    assert len(written) == len(keys)
+    assert tree_root(written, size) == naive_mth(leaves)
+
+
+def test_extending_a_frontier_that_lacks_a_node_is_refused() -> None:
+    leaves = make_leaves(3)
+    _, frontier = extend_frontier({}, 0, leaves)
+    with pytest.raises(MissingNodeError):
+        extend_frontier({}, 3, make_leaves(1))
+    del frontier[(0, 2)]
+    with pytest.raises(MissingNodeError):
+        extend_frontier(frontier, 3, make_leaves(1))
 
 
 def _all_keys(n: int) -> list[NodeKey]:
