@@ -17,7 +17,7 @@ from resguardo.domain.trace_custody import CUSTODY_AFTER, CUSTODY_BEFORE, parse_
 from resguardo.services import credential, custody, registry
 from resguardo.services import trace as service
 
-from world import do
+from world import do, look
 
 _serials = itertools.count(1)
 SHOWN = ("custodian_on_date", "status_on_date", "location_on_date", "officer_of_record_on_date")
@@ -116,8 +116,10 @@ class Weapon:
             self.status, self.location = "in_storage", place
 
     def _lose(self) -> None:
+        # the day it happened is the agency's (west of UTC: the evening is still "today")
+        today = look(self.app, None, lambda uow: uow.today(uow.repo.org("MUN1").id))
         do(self.app, "armero1", custody.report_missing, self.serial, stolen=False,
-           occurred_on=self.clock.now.date(), place="Col. Centro", on_duty=True,
+           occurred_on=today, place="Col. Centro", on_duty=True,
            complaint_number="FGE/7/2025", complaint_authority="FGE Jalisco")
         self.status = "lost"
         self.record = None
