@@ -158,7 +158,7 @@ def trace_many(uow: UnitOfWork, asks: Sequence[TraceInput], *,
     may_trace(uow)
     plans = [_plan(uow, ask) for ask in asks]
     found = _search(uow, plans)
-    histories = q.firearm_entries(uow.conn, sorted({c["id"] for hits in found for c in hits}))
+    histories = q.firearm_entries(uow.repo, sorted({c["id"] for hits in found for c in hits}))
     names = _Names(uow, histories.values())
     answers = []
     for plan, hits in zip(plans, found, strict=True):
@@ -494,7 +494,7 @@ def trace_request(uow: UnitOfWork, data: RecoveredFirearm, *, case_file: str | N
                                      date=fields["recovered_on"], max_distance=max_distance,
                                      limit=10))
         hits = _search(uow, [plan])[0]
-        histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
+        histories = q.firearm_entries(uow.repo, [h["id"] for h in hits])
         names = _Names(uow, histories.values())
         shown = [_candidate(h, histories.get(h["id"], []), plan.moment, names, plan.query) for h in hits]
     actor = uow.actor

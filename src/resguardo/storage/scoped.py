@@ -3,8 +3,10 @@
 A read of a weapon, an officer, a loss or theft report or a request begins with
 ``firearms(scope, ...)``, ``officers(scope, ...)``, ``loss_reports(scope, ...)``,
 ``requests(scope, ...)``, ``inspections(scope, ...)``, ``locations(scope, ...)`` or
-``licences(scope, ...)`` and narrows that statement; none writes its own
-``select`` over the aggregate's table, so no read can forget the actor's scope.
+``licences(scope, ...)`` and narrows that statement; so does a read of the log's
+entries (``entries``), of a revista's count and findings (``scans``, ``rounds``,
+``findings``) and of a licence's covered agencies (``licence_agencies``). None writes
+its own ``select`` over the table, so no read can forget the actor's scope.
 The few reads that deliberately ignore scope are named ``..._unscoped`` (or live
 in a module that is the system's own: the projector, the ledger, the import's
 batch writer) and are listed, each with its reason, in docs/architecture.md
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import OrgKind
 from resguardo.domain.entities import Actor
+from resguardo.domain.visibility import OWN_RECORDS, hidden_kinds, is_national
 from resguardo.storage import tables as t
 
 #: How a scope reaches organizations: everything, one agency, a tree, or a tree and the
@@ -192,6 +195,87 @@ def inspections(scope: Scope, *columns: Any) -> Select:
     return stmt
 
 
+def count_hidden_from(scope: Scope) -> ColumnElement[bool]:
+    """True for the revistas (rows of ``t.inspections``) whose count the scope's actor may
+    not follow: an agency's own staff, while its revista is not closed (DESIGN: "nor
+    follow its count while it is open"); ``domain.inspections.count_visible_to`` is the
+    same rule in Python."""
+    actor = scope.actor
+    if actor is None:
+        return false()
+    i = t.inspections.c
+    return and_(i.agency_id == actor.scope.id, i.state != "closed")
+
+
+def scans(scope: Scope, *columns: Any) -> Select:
+    """The scans of revistas the actor may know (``inspections``) and whose count the
+    actor may follow (``count_hidden_from``): every read of a revista's scans starts here."""
+    s, i = t.inspection_scans, t.inspections
+    return (inspections(scope, *(columns or (s,))).join(s, s.c.inspection_id == i.c.id)
+            .where(~count_hidden_from(scope)))
+
+
+def rounds(scope: Scope, *columns: Any) -> Select:
+    """The rounds a revista counted, as ``scans``: every read of them starts here."""
+    r, i = t.inspection_rounds, t.inspections
+    return (inspections(scope, *(columns or (r,))).join(r, r.c.inspection_id == i.c.id)
+            .where(~count_hidden_from(scope)))
+
+
+def findings(scope: Scope, *columns: Any) -> Select:
+    """The findings of revistas the actor may know (``inspections``; findings exist once a
+    revista is closed, when the agency answers them): every read of a finding starts here."""
+    f, i = t.inspection_findings, t.inspections
+    return inspections(scope, *(columns or (f,))).join(f, f.c.inspection_id == i.c.id)
+
+
+def licence_agencies(scope: Scope, *columns: Any) -> Select:
+    """The agencies each licence in scope (``licences``) covers, all of them: a licence's
+    coverage is part of the licence. Every read of a licence's agencies starts here."""
+    la = t.licence_agencies
+    return (select(*(columns or (la,))).select_from(la)
+            .where(la.c.licence_id.in_(licences(scope, t.licences.c.id))))
+
+
+def entries(scope: Scope, *columns: Any) -> Select:
+    """The log's entries the actor may read (whole rows, or ``columns``): every read of
+    entries as history starts here, and narrows it (by subject, kind, position).
+
+    An entry is readable when its kind is open to the actor's role (``domain.visibility``:
+    inspections for the roles that order, conduct or audit them, reads of sealed
+    revistas and traces for those that audit access, accounts for those and admins; a
+    reader's own traces always) and it lies in scope:
+
+    - its organization is in scope (an entry about no organization: national readers);
+    - or its subject is a weapon in scope (``firearms``): a weapon's history follows it
+      to the agency that holds it now, what its former agency recorded included;
+    - and, when its subject is a revista, the revista is one the actor may know
+      (``inspections``: a sealed revista not yet open is hidden from the inspected
+      agency's own accounts, its entries with it).
+    """
+    e = t.events
+    stmt = select(*(columns or (e,))).select_from(e)
+    actor = scope.actor
+    if actor is None:
+        return stmt
+    c = e.c
+    hidden = hidden_kinds(actor.role)
+    if hidden:
+        closed = or_(*(c.type.startswith(p, autoescape=True) for p in hidden))
+        own = false() if actor.user_id is None else and_(
+            c.actor_id == actor.user_id,
+            or_(*(c.type.startswith(p, autoescape=True) for p in OWN_RECORDS)))
+        stmt = stmt.where(or_(~closed, own))
+    place = [scope.of(c.org_id),
+             and_(c.subject_type == "firearm",
+                  c.subject_id.in_(firearms(scope, t.firearms.c.id)))]
+    if is_national(actor):
+        place.append(c.org_id.is_(None))
+    return stmt.where(or_(*place), or_(
+        c.subject_type.is_(None), c.subject_type != "inspection",
+        c.subject_id.in_(inspections(scope, t.inspections.c.id))))
+
+
 #: aggregate -> its table and its base; what ``tests/unit/test_scoped_reads.py`` checks
 BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "firearms": ("firearms", ("firearms", "firearms_sql")),
@@ -201,6 +285,13 @@ BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "inspections": ("inspections", ("inspections",)),
     "locations": ("locations", ("locations", "locations_sql")),
     "licences": ("licences", ("licences",)),
+    "entries": ("events", ("entries",)),
+    "scans": ("inspection_scans", ("scans",)),
+    "rounds": ("inspection_rounds", ("rounds",)),
+    "findings": ("inspection_findings", ("findings",)),
+    # a revista's signed acta is read with the revista, from its base
+    "actas": ("inspection_actas", ("inspections",)),
+    "licence_agencies": ("licence_agencies", ("licence_agencies",)),
     # no person reads a sliced import's row (one sees its entries and its weapons): every
     # read of it is the system's own and says ``_unscoped`` (``storage.import_queries``)
     "imports": ("imports", ()),
