@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from resguardo.api import create_app
 from resguardo.domain.errors import NotFound
+from resguardo.domain.inspections import count_visible_to
 from resguardo.domain.registry import FirearmInput
 from resguardo.domain.serials import serial_key
 from resguardo.services import ammunition, custody, inspections, registry, users
@@ -214,6 +215,7 @@ def test_the_inspected_agency_does_not_follow_the_count_while_it_runs(world, clo
     do(world, "inspector", inspections.scan, rid, "BER-B100", holder="Q1")
     do(world, "inspector", inspections.count_rounds, rid, "ARM1", "9x19mm", "L-7", 440)
     q = inspection_queries
+    _python_and_sql_agree_on_the_count(world, rid)
     with world.read(staff) as uow:
         assert q.get(uow.repo, rid) is not None          # the agency knows it is open
         assert q.scans(uow.repo, rid) == []
@@ -224,10 +226,25 @@ def test_the_inspected_agency_does_not_follow_the_count_while_it_runs(world, clo
         assert [s["serial"] for s in q.scans(uow.repo, rid)] == ["BER-B100"]
         assert q.scan_counts(uow.repo, rid) == (1, 1)
     do(world, "inspector", inspections.close, rid)
+    _python_and_sql_agree_on_the_count(world, rid)
     with world.read(staff) as uow:
         assert [s["serial"] for s in q.scans(uow.repo, rid)] == ["BER-B100"]
         assert q.counted_rounds(uow.repo, rid) == {("ARM1", "9x19mm", "L-7"): 440}
     assert w["closed"] != rid
+
+
+def _python_and_sql_agree_on_the_count(world, rid: int) -> None:  # type: ignore[no-untyped-def]
+    """``domain.inspections.count_visible_to`` and ``scoped.scans`` are one rule: for each
+    reader, the count is there in SQL exactly when the Python rule says it may be followed."""
+    with world.read(None) as uow:
+        revista = inspection_queries.get(uow.repo, rid)
+    assert revista is not None
+    for reader in ("armero1", "jefe1", "armero2", "jefe2", "armero3", "supervisor", "inspector",
+                   "inspector_zm", "auditor"):
+        with world.read(reader) as uow:
+            follows = count_visible_to(uow.actor, revista)
+            assert bool(inspection_queries.scans(uow.repo, rid)) == follows, reader
+            assert bool(inspection_queries.counted_rounds(uow.repo, rid)) == follows, reader
 
 
 def test_an_account_scoped_at_the_agency_learns_nothing_of_a_sealed_revista_from_the_log(
