@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, bindparam, false, or_, select, true
 from sqlalchemy.sql import Select
 
 from resguardo.domain.codes import OrgKind
@@ -71,7 +71,18 @@ class Scope:
         self.args = (like, *overseen)
 
     def of(self, org_col: ColumnElement) -> ColumnElement[bool]:
-        """A clause true for rows whose organization lies in the scope."""
+        """A clause true for rows whose organization lies in the scope (built once per
+        column and scope: the clauses are immutable, every statement may share them)."""
+        table = getattr(org_col, "table", None)
+        if not isinstance(table, Table):   # an alias or a subquery's column: not kept
+            return self._of(org_col)
+        key = f"of:{table.name}.{getattr(org_col, 'key', '')}"
+        cached = self.clauses.get(key)
+        if cached is None:
+            cached = self.clauses[key] = (self._of(org_col),)
+        return cached[0]
+
+    def _of(self, org_col: ColumnElement) -> ColumnElement[bool]:
         actor = self.actor
         if actor is None:
             return true()
@@ -189,13 +200,16 @@ def inspections(scope: Scope, *columns: Any) -> Select:
     (``domain.inspections.visible_to``): the agency must not learn of it before the
     inspectors arrive."""
     i, o = t.inspections, t.organizations
-    stmt = (select(*(columns or (i, o.c.path))).select_from(i).join(o, o.c.id == i.c.agency_id)
-            .where(scope.of(i.c.agency_id)))
-    actor = scope.actor
-    if actor is not None:
-        stmt = stmt.where(~and_(i.c.sealed.is_(True), i.c.state == "planned",
-                                i.c.agency_id == actor.scope.id))
-    return stmt
+    stmt = select(*(columns or (i, o.c.path))).select_from(i).join(o, o.c.id == i.c.agency_id)
+    clauses = scope.clauses.get("inspections")
+    if clauses is None:
+        clauses = (scope.of(i.c.agency_id),)
+        actor = scope.actor
+        if actor is not None:
+            clauses += (~and_(i.c.sealed.is_(True), i.c.state == "planned",
+                              i.c.agency_id == actor.scope.id),)
+        scope.clauses["inspections"] = clauses
+    return stmt.where(*clauses)
 
 
 def count_hidden_from(scope: Scope) -> ColumnElement[bool]:
