@@ -26,7 +26,7 @@ from resguardo.domain.errors import NotFound
 from resguardo.domain.inspections import count_visible_to
 from resguardo.domain.registry import FirearmInput
 from resguardo.domain.serials import serial_key
-from resguardo.services import ammunition, custody, inspections, registry, users
+from resguardo.services import ammunition, custody, inspections, ledger_proofs, registry, users
 from resguardo.services.auth import AuthSettings
 from resguardo.storage import (
     api_queries,
@@ -265,8 +265,13 @@ def test_an_account_scoped_at_the_agency_learns_nothing_of_a_sealed_revista_from
         assert repo.history("inspection", pid) == []
         assert q.entry_position(repo, pid, "inspection.planned") is None
         assert [e for e in repo.iter_events(pid) if e.subject_type == "inspection"] == []
+        # the ledger's export for a rehash: the entry's leaf hash, nothing of the entry
+        [exported] = ledger_proofs.export_events(uow, pid, pid + 1)
+        assert "leaf_hash" in exported and "event" not in exported and "leaf" not in exported
     with world.read("auditor") as uow:           # the national auditor sees it
         assert uow.repo.event(pid).type == "inspection.planned"
+        [exported] = ledger_proofs.export_events(uow, pid, pid + 1)
+        assert exported["event"]["type"] == "inspection.planned"
     do(world, "inspector", inspections.open_, pid)
     with world.read("contralor2") as uow:         # open: the agency is told
         assert uow.repo.event(pid).type == "inspection.planned"
