@@ -149,6 +149,18 @@ def visible_to(actor: Actor | None, inspection: Inspection) -> bool:
     return not (inspection.under_seal and is_agency_staff(actor, inspection.agency_id))
 
 
+def count_visible_to(actor: Actor | None, inspection: Inspection) -> bool:
+    """Whether ``actor`` may follow the revista's count (its scans and counted rounds):
+    whoever may know the revista, except the inspected agency's own staff until it closes
+    (DESIGN: they may not "follow its count while it is open"). In SQL:
+    ``storage.scoped.count_hidden_from``, under ``scoped.scans`` and ``scoped.rounds``."""
+    if actor is None:
+        return True
+    return visible_to(actor, inspection) and (
+        inspection.state == InspectionState.CLOSED
+        or not is_agency_staff(actor, inspection.agency_id))
+
+
 def require_visible(actor: Actor | None, inspection: Inspection) -> None:
     """Answer exactly as for a missing inspection when the actor may not see it."""
     if not visible_to(actor, inspection):

@@ -1,4 +1,4 @@
-"""Which entries of the log a reader may see: the one rule behind every look-up by position.
+"""Which entries of the log a reader may see: the kinds and places behind every read of them.
 
 An entry the reader may not see is answered exactly as an entry that does not exist
 (`storage.event_queries.EventQueries.event` raises the same `NotFound` for both), so a
@@ -12,8 +12,17 @@ guessed position tells nothing. The rule:
   conduct or audit them (a sealed inspection must stay hidden from the inspected
   agency: its armorer and chief never see an `inspection.*` entry by position; they see
   an inspection, once it may be known, through the inspection itself). Reads of sealed
-  inspections and traces (`access.*`) are for the roles that audit access. Entries about
-  accounts, tokens and sign-ins are for those roles and for admins.
+  inspections and traces (`access.*`) are for the roles that audit access, and a trace's
+  record for the investigator who ran it (`OWN_RECORDS`). Entries about accounts, tokens
+  and sign-ins are for those roles and for admins.
+
+Every read of entries from the database starts from ``storage.scoped.entries``, which
+builds this rule in SQL from `hidden_kinds` and `OWN_RECORDS` and adds what only the
+database knows: a weapon's entries follow the weapon to the agency that holds it now, and
+an inspection's entries are there only for whom may know the inspection
+(``storage.scoped.inspections``: a sealed revista stays hidden from the inspected agency's
+own accounts until it opens). The webhooks, which read the whole log as the system for
+an owner's role and scope, apply `kind_visible_to` to each entry.
 
 The ledger's shape (its size, checkpoints, consistency proofs, proofs of entries one may
 not read) is for the oversight roles: see `may_see_log_shape`.
@@ -34,6 +43,19 @@ _RESTRICTED: tuple[tuple[tuple[str, ...], tuple[Action, ...]], ...] = (
 )
 
 
+#: Kinds (prefixes) a reader always reads when the reader recorded them, whatever the role:
+#: an investigator reads the record of their own traces (`services.trace.trace_log`).
+OWN_RECORDS: tuple[str, ...] = ("access.trace",)
+
+
+def hidden_kinds(role: Role) -> tuple[str, ...]:
+    """The prefixes of the entry kinds closed to ``role`` (`storage.scoped.entries` turns
+    them into SQL)."""
+    return tuple(prefix for prefixes, actions in _RESTRICTED
+                 if not any(action in PERMISSIONS[role] for action in actions)
+                 for prefix in prefixes)
+
+
 def kind_visible_to(role: Role, national: bool, ev: Event) -> bool:
     """The part of the rule that does not depend on where the reader's scope lies: the
     entry's kind for this role, and national entries for national readers only."""
@@ -48,18 +70,6 @@ def kind_visible_to(role: Role, national: bool, ev: Event) -> bool:
 def is_national(actor: Actor) -> bool:
     """Whether the actor's scope is the whole country (the root of the tree)."""
     return actor.scope.parent_id is None
-
-
-def entry_visible(actor: Actor | None, ev: Event, org_path: str | None) -> bool:
-    """Whether `actor` may see entry `ev`, about the organization at `org_path` (None when
-    the entry names no organization, or names one that does not exist)."""
-    if actor is None:
-        return True
-    if not kind_visible_to(actor.role, is_national(actor), ev):
-        return False
-    if ev.org_id is None:
-        return True
-    return org_path is not None and actor.in_scope(org_path)
 
 
 def may_see_log_shape(actor: Actor | None) -> bool:

@@ -43,9 +43,9 @@ def identity_corrections(uow: UnitOfWork, agency: str | int, start: datetime,
         authorize(uow.actor, Action.READ, org.path, "organization")
     since, until = iso(start), iso(end)
     requests = q.correction_requests(uow.repo, org.id, since, until)
-    asked = q.entries(uow.conn, [int(r["id"]) for r in requests])
-    decided = q.decisions(uow.conn, requests)
-    direct = [ev for ev in q.direct_corrections(uow.conn, org.id, since, until)
+    asked = q.entries(uow.repo, [int(r["id"]) for r in requests])
+    decided = q.decisions(uow.repo, requests)
+    direct = [ev for ev in q.direct_corrections(uow.repo, org.id, since, until)
               if is_identity(ev.payload["corrected_type"], ev.payload["changes"])]
     firearms = q.firearm_names_unscoped(uow.conn, [int(r["firearm_id"]) for r in requests]
                                         + [int(ev.subject_id or 0) for ev in direct])

@@ -107,9 +107,9 @@ def _former_serials(uow: UnitOfWork, same: dict[tuple[str, str], list[_Row]]
     """Firearms in scope registered under a serial another one in scope was once recorded
     under (the duplicate check compares every serial a weapon ever carried)."""
     rows = {row[0]: row for group in same.values() for row in group}
-    corrected = {i for i in q.identity_corrected(uow.conn, uow.repo.log_size()) if i in rows}
+    corrected = {i for i in q.identity_corrected_unscoped(uow.conn, uow.repo.log_size()) if i in rows}
     findings = []
-    for firearm_id, former in sorted(q.former_identities(uow.conn, corrected).items()):
+    for firearm_id, former in sorted(q.former_identities_unscoped(uow.conn, corrected).items()):
         seen: set[tuple[str, str]] = set()
         for serial, key, _make, mkey in former:
             group = (loose_make(mkey), key)

@@ -253,7 +253,7 @@ def _projections(uow: UnitOfWork, as_of: date | None, agency_id: int | None
     with ExitStack() as stack:
         parts: list[tuple[Repositories, frozenset[str] | None]] = []
         for zone, codes in sorted(by_zone.items()):
-            scratch = replay(q.events_before(uow.conn, cutoff(as_of, zone)))
+            scratch = replay(q.events_before_unscoped(uow.conn, cutoff(as_of, zone)))
             stack.callback(scratch.engine.dispose)
             stack.callback(scratch.close)
             parts.append((Repositories(scratch, uow.actor),
@@ -350,7 +350,7 @@ def licence_movements(uow: UnitOfWork, number: str, start: date,
     # behind UTC) and keep each entry whose day, where its agency is, falls in the period
     # (a period to 9999-12-31 reads to the log's end: nothing is recorded in year 9999)
     read_to = min(end, date.max - timedelta(days=2)) + timedelta(days=1)
-    events = list(q.licence_events(uow.conn, "", cutoff(read_to)))
+    events = list(q.licence_events(uow.repo, "", cutoff(read_to)))
     weapons = q.firearms_by_id(uow.repo, [e.subject_id for e in events
                                           if e.subject_type == "firearm" and e.subject_id])
     people = q.officers_by_id(uow.repo, [e.subject_id for e in events

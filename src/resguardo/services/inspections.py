@@ -413,7 +413,7 @@ def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[
     overseer = not _agency_staff(uow, inspection)
     if inspection.state == InspectionState.OPEN:
         data["frozen"] = True
-        if overseer:
+        if rules.count_visible_to(uow.actor, inspection):
             data["count"] = blind_view(uow, inspection)
     if overseer and inspection.state != InspectionState.PLANNED:
         data["refused_movements"] = row["refused_movements"]
@@ -422,7 +422,7 @@ def show(uow: UnitOfWork, inspection_id: int, *, findings: bool = True) -> dict[
         data["summary"] = json.loads(row["summary"])
         data["acta_sha256"] = row["acta_sha256"]
         data["open_findings"] = q.finding_counts(uow.repo, inspection.id)
-        data["witnessed"] = q.witness_record(uow.repo, inspection.id)
+        data["witnessed"] = q.witness_record_unscoped(uow.repo, inspection.id)
         if findings:
             rows, _total = q.findings_page(uow.repo, inspection.id)
             data["findings"] = [finding_view(uow, inspection, f) for f in rows]

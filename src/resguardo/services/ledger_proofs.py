@@ -12,7 +12,7 @@ from typing import Any
 from resguardo.domain.errors import Conflict, NotFound, ValidationFailed
 from resguardo.domain.events import Event
 from resguardo.domain.policy import Action, authorize
-from resguardo.domain.visibility import entry_visible, may_see_log_shape
+from resguardo.domain.visibility import may_see_log_shape
 from resguardo.ledger import (
     SIG_TYPE_COSIGNATURE,
     LedgerError,
@@ -208,7 +208,7 @@ _EXPORT_BATCH = 2000
 def export_events(uow: UnitOfWork, start: int, stop: int) -> Iterator[dict[str, Any]]:
     """Entries start..stop-1 with their leaves, for an auditor to rehash (auditor, admin).
 
-    Entries the reader may not see (`domain.visibility`) come as their leaf hash only,
+    Entries the reader may not read (``storage.scoped.entries``) come as their leaf hash only,
     which is all a root needs (and, with the entry's secret, says nothing of it). A missing entry comes as {"index": i, "missing": true}.
     """
     if uow.actor is not None:
@@ -217,10 +217,10 @@ def export_events(uow: UnitOfWork, start: int, stop: int) -> Iterator[dict[str, 
     if not 0 <= start <= stop <= size:
         raise ValidationFailed(f"the range must satisfy 0 <= from <= to <= {size} (the log's "
                                f"size), got {start} and {stop}", field="from")
-    paths = ledger_store.organization_paths(uow.conn)
-    actor = uow.actor
     for lo in range(start, stop, _EXPORT_BATCH):
         hi = min(stop, lo + _EXPORT_BATCH)
+        # which of them the reader may read: the one rule of ``storage.scoped.entries``
+        readable = None if uow.actor is None else uow.repo.readable_positions(lo, hi)
         rows = {int(r.position): r for r in ledger_store.event_rows(uow.conn, lo, hi)}
         texts = dict(ledger_store.leaf_texts(uow.conn, lo, hi))
         stored = ledger_store.node_rows(uow.conn, 0, lo, hi)
@@ -240,12 +240,7 @@ def export_events(uow: UnitOfWork, start: int, stop: int) -> Iterator[dict[str, 
                 except ValueError as exc:
                     yield {"index": position, "unreadable": str(exc)}
                     continue
-            if actor is not None:
-                event = event or ledger_store.event_of_row(row)
-                org = event.org_id
-                visible = entry_visible(actor, event, None if org is None else paths.get(org))
-            else:
-                visible = True
+            visible = readable is None or position in readable
             item: dict[str, Any] = {"index": position, "leaf_hash": b64(digest)}
             if visible:
                 item["leaf"] = leaf.decode("utf-8")

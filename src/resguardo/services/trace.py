@@ -83,6 +83,7 @@ from resguardo.domain.trace_custody import (
 )
 from resguardo.services import trace_index
 from resguardo.storage import trace_queries as q
+from resguardo.storage.repositories import Repositories
 from resguardo.storage.uow import UnitOfWork
 
 #: Most candidates one trace returns.
@@ -189,18 +190,18 @@ def trace_candidates(uow: UnitOfWork, hits: list[dict[str, Any]], plan: _Plan, *
                full_custody: bool = False) -> list[dict[str, Any]]:
     """The answer's candidates: each hit with its custody on the date and its chain."""
     if full_custody:
-        histories = q.firearm_entries(uow.conn, [h["id"] for h in hits])
+        histories = q.firearm_entries(uow.repo, [h["id"] for h in hits])
         views = {h["id"]: _full_view(histories.get(h["id"], []), plan.moment) for h in hits}
     else:
         dated = plan.ask.date is not None
-        through = (q.last_position_through(uow.conn, plan.moment.includes) if dated
-                   else q.head_position(uow.conn))
+        through = (q.last_position_through_unscoped(uow.conn, plan.moment.includes) if dated
+                   else q.head_position_unscoped(uow.conn))
         views = {h["id"]: custody_window(uow, h, plan.moment, through=through, dated=dated)
                  for h in hits}
     names = _Names(uow, [v.entries for v in views.values()],
                    [h.get(k) for h in hits for k in ("custodian_id", "record_officer_id")],
                    [h.get("location_id") for h in hits])
-    former = q.former_identities(uow.conn, [h["id"] for h in hits if h["former_key"]])
+    former = q.former_identities_unscoped(uow.conn, [h["id"] for h in hits if h["former_key"]])
     return [_candidate(hit, views[hit["id"]], names, plan.query, former.get(hit["id"], []))
             for hit in hits]
 
@@ -241,27 +242,27 @@ def custody_window(uow: UnitOfWork, hit: dict[str, Any], moment: TraceMoment, *,
     """
     firearm_id = int(hit["id"])
     conn = uow.conn
-    before = q.custody_before(conn, firearm_id, CUSTODY_EVENTS, through=through,
+    before = q.custody_before(uow.repo, firearm_id, CUSTODY_EVENTS, through=through,
                               limit=CUSTODY_BEFORE)[::-1]
-    after = (q.custody_after(conn, firearm_id, CUSTODY_EVENTS, after=through,
+    after = (q.custody_after(uow.repo, firearm_id, CUSTODY_EVENTS, after=through,
                              limit=CUSTODY_AFTER) if dated else [])
     if dated:
-        on_date = _on_date(conn, firearm_id, before, moment)
+        on_date = _on_date(uow.repo, firearm_id, before, moment)
     else:
         state = CustodyState(status=hit["status"], location_id=hit["location_id"],
                              custodian_id=hit["custodian_id"],
                              record_officer_id=hit["record_officer_id"])
         on_date = CustodyOnDate(state, state.custodian_id)
-    total, other = q.entry_counts(conn, firearm_id, NOT_CUSTODY)
+    total, other = q.entry_counts_unscoped(conn, firearm_id, NOT_CUSTODY)
     shown = before + after
     entries = list(shown)
     if any(ev.type in LOSS_TYPES for ev in shown):  # their corrections and notification
-        entries += q.firearm_entries_of_types(conn, firearm_id,
+        entries += q.firearm_entries_of_types(uow.repo, firearm_id,
                                               ("entry.corrected", "firearm.loss_notified"))
     return _View(on_date, shown, total - other, entries)
 
 
-def _on_date(conn: Any, firearm_id: int, recent: list[Event],
+def _on_date(repo: Repositories, firearm_id: int, recent: list[Event],
              moment: TraceMoment) -> CustodyOnDate:
     """The state at the moment from the last entries at or before it, looking further
     back only for what they leave unknown."""
@@ -273,7 +274,7 @@ def _on_date(conn: Any, firearm_id: int, recent: list[Event],
         if not missing:
             return on_date
         oldest = entries[0].position if entries else None
-        found = (q.custody_before(conn, firearm_id, setters(missing), through=oldest - 1,
+        found = (q.custody_before(repo, firearm_id, setters(missing), through=oldest - 1,
                                   limit=1) if oldest is not None else [])
         if not found:  # nothing before: the history starts here (as a full replay would)
             return custody_on(((ev.type, ev.at, ev.payload) for ev in entries), moment)

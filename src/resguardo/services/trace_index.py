@@ -156,14 +156,14 @@ def build(uow: UnitOfWork, entry: TraceIndex) -> None:
     for firearm_id, key, make in q.registry_keys_unscoped(uow.conn):
         index.add(firearm_id, key, make)
         count += 1
-    corrected = set(q.identity_corrected(uow.conn, size))
+    corrected = set(q.identity_corrected_unscoped(uow.conn, size))
     for firearm_id, former in q.former_keys(uow.conn, corrected).items():
         for key, make in sorted(former):
             index.add(former_id(firearm_id, key, make), key, make)
             count += 1
     index.compact()
     entry.index, entry.watermark = index, size
-    entry.genesis = q.entry_hash(uow.conn, 0)
+    entry.genesis = q.entry_hash_unscoped(uow.conn, 0)
     entry.unsaved, entry.source = max(count, 1), "built"
 
 
@@ -175,7 +175,7 @@ def catch_up(uow: UnitOfWork, entry: TraceIndex) -> int:
     index = entry.index
     corrected: set[int] = set()
     applied = 0
-    for _, event_type, firearm_id, payload in q.registry_changes(uow.conn, entry.watermark, size):
+    for _, event_type, firearm_id, payload in q.registry_changes_unscoped(uow.conn, entry.watermark, size):
         if event_type == "firearm.registered":
             if firearm_id not in index:
                 index.add(firearm_id, payload["serial"], payload["make"])
@@ -220,7 +220,7 @@ def save(uow: UnitOfWork, entry: TraceIndex, path: Path) -> None:
     Additions not yet merged into the packed arrays are saved as they are; the
     index merges them itself when there are enough of them.
     """
-    tail = q.entry_hash(uow.conn, entry.watermark - 1) if entry.watermark > 0 else None
+    tail = q.entry_hash_unscoped(uow.conn, entry.watermark - 1) if entry.watermark > 0 else None
     data = {"format": FILE_FORMAT, "watermark": entry.watermark, "genesis": entry.genesis,
             "tail": tail, "index": entry.index}
     try:
@@ -290,9 +290,9 @@ def load(path: Path, uow: UnitOfWork) -> _Loaded | None:
         return None
     if watermark > uow.repo.log_size():
         return None  # the log is shorter than the file remembers: restored or replaced
-    genesis = q.entry_hash(uow.conn, 0)
+    genesis = q.entry_hash_unscoped(uow.conn, 0)
     if data.get("genesis") != genesis:
         return None  # another database's index
-    if watermark > 0 and data.get("tail") != q.entry_hash(uow.conn, watermark - 1):
+    if watermark > 0 and data.get("tail") != q.entry_hash_unscoped(uow.conn, watermark - 1):
         return None  # same start, different history
     return _Loaded(index, watermark, genesis)

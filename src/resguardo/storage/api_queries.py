@@ -277,11 +277,12 @@ def location_in_scope(repo: Repositories, location_id: int) -> dict | None:
     return None if row is None else dict(row._mapping)
 
 
-def _licence_agencies(repo: Repositories, licence_ids: Sequence[int]) -> dict[int, list[str]]:
+def licence_agencies(repo: Repositories, licence_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The codes of the agencies each of these licences covers, for licences in scope."""
     if not licence_ids:
         return {}
     la, o = t.licence_agencies.c, t.organizations.c
-    rows = repo.conn.execute(select(la.licence_id, o.code).join(
+    rows = repo.conn.execute(scoped.licence_agencies(repo.scope, la.licence_id, o.code).join(
         t.organizations, o.id == la.agency_id).where(la.licence_id.in_(set(licence_ids)))
         .order_by(o.code))
     out: dict[int, list[str]] = {}
@@ -298,7 +299,7 @@ def _licences_stmt(repo: Repositories) -> Select:
 
 def licences_page(repo: Repositories, *, offset: int = 0, limit: int = 100) -> Page:
     page = rows_page(repo, _licences_stmt(repo), [t.licences.c.number], offset, limit)
-    agencies = _licence_agencies(repo, [r["id"] for r in page.items])
+    agencies = licence_agencies(repo, [r["id"] for r in page.items])
     for item in page.items:
         item["agencies"] = agencies.get(item["id"], [])
     return page
@@ -309,7 +310,7 @@ def licence_in_scope(repo: Repositories, licence_id: int) -> dict | None:
     if row is None:
         return None
     item = dict(row._mapping)
-    item["agencies"] = _licence_agencies(repo, [licence_id]).get(licence_id, [])
+    item["agencies"] = licence_agencies(repo, [licence_id]).get(licence_id, [])
     return item
 
 
@@ -416,7 +417,7 @@ def events_with_request_ids(repo: Repositories, request_ids: Sequence[str]) -> d
     out: dict[str, int] = {}
     for start in range(0, len(request_ids), 500):
         chunk = list(request_ids[start:start + 500])
-        rows = repo.conn.execute(select(c.request_id, func.count()).where(
+        rows = repo.conn.execute(scoped.entries(repo.scope, c.request_id, func.count()).where(
             c.request_id.in_(chunk)).group_by(c.request_id))
         for rid, n in rows:
             out[rid] = int(n)
@@ -424,7 +425,8 @@ def events_with_request_ids(repo: Repositories, request_ids: Sequence[str]) -> d
 
 
 def event_count(repo: Repositories) -> tuple[int, int | None, int | None]:
-    """Number of event rows, the smallest and the largest position."""
+    """Number of event rows the actor may read, the smallest and the largest position."""
     c = t.events.c
-    row = repo.conn.execute(select(func.count(), func.min(c.position), func.max(c.position))).one()
+    row = repo.conn.execute(scoped.entries(repo.scope, func.count(), func.min(c.position),
+                                           func.max(c.position))).one()
     return int(row[0]), row[1], row[2]

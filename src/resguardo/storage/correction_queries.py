@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, or_
 
 from resguardo.domain.events import Event
 from resguardo.storage import scoped
@@ -31,23 +31,23 @@ def correction_requests(repo: Repositories, agency_id: int, start: str, end: str
     return [dict(r._mapping) for r in rows]
 
 
-def entries(conn: Connection, positions: Iterable[int]) -> dict[int, Event]:
-    """The entries at these positions."""
+def entries(repo: Repositories, positions: Iterable[int]) -> dict[int, Event]:
+    """The entries at these positions that the actor may read."""
     wanted = sorted(set(positions))
     if not wanted:
         return {}
-    rows = conn.execute(select(t.events).where(t.events.c.position.in_(wanted)))
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(t.events.c.position.in_(wanted)))
     return {int(r.position): event_from_row(r) for r in rows}
 
 
-def decisions(conn: Connection, requests: list[dict]) -> dict[int, Event]:
+def decisions(repo: Repositories, requests: list[dict]) -> dict[int, Event]:
     """The entry that approved or rejected each decided request, by request id."""
     decided = [r for r in requests if r["state"] != "pending"]
     if not decided:
         return {}
     c = t.events.c
     ids = {int(r["id"]) for r in decided}
-    rows = conn.execute(select(t.events).where(
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(
         c.type.in_(DECISIONS), c.subject_type == "firearm",
         c.subject_id.in_({int(r["firearm_id"]) for r in decided}), c.position > min(ids)))
     out: dict[int, Event] = {}
@@ -59,11 +59,12 @@ def decisions(conn: Connection, requests: list[dict]) -> dict[int, Event]:
     return out
 
 
-def direct_corrections(conn: Connection, agency_id: int, start: str, end: str) -> list[Event]:
+def direct_corrections(repo: Repositories, agency_id: int, start: str,
+                       end: str) -> list[Event]:
     """Corrections of the agency's registrations applied without a request in [start, end)
     (made before identity corrections needed a second person), oldest first."""
     c = t.events.c
-    rows = conn.execute(select(t.events).where(and_(
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(and_(
         c.type == "entry.corrected", c.org_id == agency_id, c.at >= start, c.at < end))
         .order_by(c.position))
     return [ev for ev in map(event_from_row, rows)

@@ -1,6 +1,7 @@
 """Reads of the event log: the row-to-``Event`` mapping, and ``EventQueries``,
 the entry, history, correction, replay and log-size reads ``Repositories`` inherits.
-A single entry is shown only to an actor who may see it (``domain.visibility``)."""
+Every one starts from ``scoped.entries`` (the entries the actor may read); the system
+(``actor=None``) reads them all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, select
 from resguardo.domain.entities import Actor
 from resguardo.domain.errors import NotFound
 from resguardo.domain.events import Event
-from resguardo.domain.visibility import entry_visible
+from resguardo.storage import scoped
 from resguardo.storage import tables as t
 
 
@@ -30,21 +31,26 @@ class EventQueries:
 
     conn: Connection
     actor: Actor | None
+    scope: scoped.Scope
 
     def event(self, position: int) -> Event:
-        """The entry at `position`, if the actor may see it (`domain.visibility`).
+        """The entry at `position`, if the actor may read it (``scoped.entries``).
 
-        Every look-up of an entry by its position goes through here: an entry the actor
-        may not see raises the very `NotFound` a position that does not exist raises.
+        Every person's look-up of an entry by its position goes through here: an entry the
+        actor may not see raises the very `NotFound` a position that does not exist raises.
         """
-        ev = self.event_unscoped(position)
-        path = None
-        if ev.org_id is not None and self.actor is not None:
-            path = self.conn.execute(select(t.organizations.c.path).where(
-                t.organizations.c.id == ev.org_id)).scalar_one_or_none()
-        if not entry_visible(self.actor, ev, path):
+        row = self.conn.execute(scoped.entries(self.scope)
+                                .where(t.events.c.position == position)).first()
+        if row is None:
             raise NotFound(f"entry {position} not found", position=position)
-        return ev
+        return event_from_row(row)
+
+    def readable_positions(self, start: int, stop: int) -> set[int]:
+        """The positions in [start, stop) of the entries the actor may read (the ledger's
+        export shows those whole and the others as their leaf hash)."""
+        c = t.events.c
+        return {int(p) for p in self.conn.execute(scoped.entries(self.scope, c.position).where(
+            c.position >= start, c.position < stop)).scalars()}
 
     def event_unscoped(self, position: int) -> Event:
         """The entry at `position` whoever asks (the system's own reads: webhooks, verify)."""
@@ -54,8 +60,9 @@ class EventQueries:
         return event_from_row(row)
 
     def history(self, subject_type: str, subject_id: int) -> list[Event]:
+        """The entries about one subject the actor may read, oldest first."""
         c = t.events.c
-        rows = self.conn.execute(select(t.events).where(
+        rows = self.conn.execute(scoped.entries(self.scope).where(
             c.subject_type == subject_type, c.subject_id == subject_id).order_by(c.position))
         return [event_from_row(r) for r in rows]
 
@@ -68,15 +75,16 @@ class EventQueries:
         """A page of the events about a firearm, newest first, and whether older ones exist."""
         c = t.events.c
         rows = list(self.conn.execute(
-            select(t.events).where(c.subject_type == "firearm", c.subject_id == firearm_id)
-            .order_by(c.position.desc()).offset(offset).limit(limit + 1)))
+            scoped.entries(self.scope)
+            .where(c.subject_type == "firearm", c.subject_id == firearm_id).order_by(c.position.desc()).offset(offset).limit(limit + 1)))
         return [event_from_row(r) for r in rows[:limit]], len(rows) > limit
 
     def corrections_of(self, positions: Sequence[int]) -> dict[int, list[Event]]:
+        """The corrections of each of these entries the actor may read, by position."""
         if not positions:
             return {}
         c = t.events.c
-        rows = self.conn.execute(select(t.events).where(
+        rows = self.conn.execute(scoped.entries(self.scope).where(
             c.type == "entry.corrected", c.corrects.in_(set(positions))).order_by(c.position))
         out: dict[int, list[Event]] = {}
         for row in rows:
@@ -86,10 +94,13 @@ class EventQueries:
 
     def iter_events(self, start: int = 0, stop: int | None = None,
                     batch: int = 5000) -> Iterator[Event]:
+        """The entries the actor may read from ``start`` (to ``stop``), in log order: the
+        whole log for the system (replay, webhooks)."""
         c = t.events.c
         pos = start
+        base = scoped.entries(self.scope)
         while True:
-            stmt = select(t.events).where(c.position >= pos).order_by(c.position).limit(batch)
+            stmt = base.where(c.position >= pos).order_by(c.position).limit(batch)
             if stop is not None:
                 stmt = stmt.where(c.position < stop)
             rows = self.conn.execute(stmt).all()

@@ -104,11 +104,13 @@ def finding_rows(repo: Repositories, *, agency_id: int | None = None,
 # --- the log up to a moment -------------------------------------------------------------
 
 
-def events_before(conn: Connection, cutoff: str) -> Iterator[Event]:
+def events_before_unscoped(conn: Connection, cutoff: str) -> Iterator[Event]:
     """The log's entries in order up to the first one recorded at or after ``cutoff``.
 
     The log is appended in time order, so this prefix is the log as it stood
-    at that instant.
+    at that instant. Unscoped on purpose (reviewed): an export "as of" a date replays the
+    whole log into a scratch projection, which the export then reads through the bases
+    with the actor's scope (``services.exports._projection``).
     """
     c = t.events.c
     position = 0
@@ -144,19 +146,20 @@ def licence(repo: Repositories, number: str) -> dict[str, Any]:
                             .join(t.organizations, o.id == lic.holder_id)
                             .where(lic.id == licence_id)).one()
     agencies = [r.code for r in repo.conn.execute(
-        select(o.code).join(t.licence_agencies, la.agency_id == o.id)
+        scoped.licence_agencies(repo.scope, o.code).join(t.organizations, la.agency_id == o.id)
         .where(la.licence_id == licence_id).order_by(o.code))]
     return {**dict(row._mapping), "agencies": agencies}
 
 
-def licence_events(conn: Connection, start: str, end: str) -> Iterator[Event]:
-    """Entries that may change a licence's weapons or officers, recorded in [start, end)."""
+def licence_events(repo: Repositories, start: str, end: str) -> Iterator[Event]:
+    """Entries the actor may read that may change a licence's weapons or officers,
+    recorded in [start, end)."""
     c = t.events.c
-    stmt = (select(t.events).where(c.type.in_(LICENCE_EVENTS), c.at < end)
+    stmt = (scoped.entries(repo.scope).where(c.type.in_(LICENCE_EVENTS), c.at < end)
             .order_by(c.position))
     if start:
         stmt = stmt.where(c.at >= start)
-    for row in _stream(conn, stmt):
+    for row in _stream(repo.conn, stmt):
         yield Event(position=row["position"], type=row["type"], at=row["at"],
                     actor_id=row["actor_id"], actor=row["actor"], org_id=row["org_id"],
                     subject_type=row["subject_type"], subject_id=row["subject_id"],
@@ -254,7 +257,7 @@ def undeclared_weapons(repo: Repositories) -> list[dict[str, Any]]:
             .join(t.organizations, o.id == f.agency_id)
             .join(t.events, e.position == f.id)
             .where(f.licence_id.is_(None), f.status.in_(ON_LICENCE_STATUSES),
-                   f.agency_id.in_(select(la.agency_id))))
+                   f.agency_id.in_(scoped.licence_agencies(repo.scope, la.agency_id))))
     return [dict(r._mapping) for r in repo.conn.execute(stmt)]
 
 

@@ -65,7 +65,7 @@ def details(repo: Repositories, inspection_id: int) -> dict:
 
 def scans(repo: Repositories, inspection_id: int, *, last: int | None = None) -> list[dict]:
     s = t.inspection_scans.c
-    stmt = select(t.inspection_scans).where(s.inspection_id == inspection_id)
+    stmt = scoped.scans(repo.scope).where(s.inspection_id == inspection_id)
     if last is not None:
         stmt = stmt.order_by(s.id.desc()).limit(last)
     else:
@@ -76,7 +76,8 @@ def scans(repo: Repositories, inspection_id: int, *, last: int | None = None) ->
 def scan_counts(repo: Repositories, inspection_id: int) -> tuple[int, int]:
     """(scans recorded, distinct serials seen)."""
     s = t.inspection_scans.c
-    row = repo.conn.execute(select(func.count(), func.count(s.serial_key.distinct()))
+    row = repo.conn.execute(scoped.scans(repo.scope, func.count(),
+                                         func.count(s.serial_key.distinct()))
                             .where(s.inspection_id == inspection_id)).one()
     return int(row[0]), int(row[1])
 
@@ -128,13 +129,13 @@ def expected_rounds(repo: Repositories, agency_id: int) -> dict[tuple[str, str, 
 
 def counted_rounds(repo: Repositories, inspection_id: int) -> dict[tuple[str, str, str], int]:
     c = t.inspection_rounds.c
-    rows = repo.conn.execute(select(t.inspection_rounds).where(c.inspection_id == inspection_id))
+    rows = repo.conn.execute(scoped.rounds(repo.scope).where(c.inspection_id == inspection_id))
     return {(r.location, r.calibre, r.lot): int(r.quantity) for r in rows}
 
 
 def findings(repo: Repositories, inspection_id: int) -> list[dict]:
     c = t.inspection_findings.c
-    rows = repo.conn.execute(select(t.inspection_findings)
+    rows = repo.conn.execute(scoped.findings(repo.scope)
                              .where(c.inspection_id == inspection_id).order_by(c.seq))
     return [dict(r._mapping) for r in rows]
 
@@ -150,9 +151,9 @@ def findings_page(repo: Repositories, inspection_id: int, *, states: Iterable[st
         cond.append(c.state.in_(wanted))
     if kind:
         cond.append(c.kind == kind)
-    total = int(repo.conn.execute(select(func.count()).select_from(t.inspection_findings)
+    total = int(repo.conn.execute(scoped.findings(repo.scope, func.count())
                                   .where(*cond)).scalar_one())
-    stmt = select(t.inspection_findings).where(*cond).order_by(c.seq).offset(offset)
+    stmt = scoped.findings(repo.scope).where(*cond).order_by(c.seq).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [dict(r._mapping) for r in repo.conn.execute(stmt)], total
@@ -161,7 +162,7 @@ def findings_page(repo: Repositories, inspection_id: int, *, states: Iterable[st
 def finding_counts(repo: Repositories, inspection_id: int) -> dict[str, dict[str, int]]:
     """{state: {kind: count}} of an inspection's actionable findings."""
     c = t.inspection_findings.c
-    rows = repo.conn.execute(select(c.state, c.kind, func.count())
+    rows = repo.conn.execute(scoped.findings(repo.scope, c.state, c.kind, func.count())
                              .where(c.inspection_id == inspection_id, c.actionable.is_(True))
                              .group_by(c.state, c.kind))
     out: dict[str, dict[str, int]] = {}
@@ -175,7 +176,7 @@ def findings_by_id(repo: Repositories, inspection_id: int, seqs: Iterable[int]) 
     wanted = sorted(set(seqs))
     out: dict[int, dict] = {}
     for start in range(0, len(wanted), 500):
-        rows = repo.conn.execute(select(t.inspection_findings).where(
+        rows = repo.conn.execute(scoped.findings(repo.scope).where(
             c.inspection_id == inspection_id, c.seq.in_(wanted[start:start + 500])))
         out.update({int(r.seq): dict(r._mapping) for r in rows})
     return out
@@ -184,7 +185,7 @@ def findings_by_id(repo: Repositories, inspection_id: int, seqs: Iterable[int]) 
 def findings_with_key(repo: Repositories, inspection_id: int, key: str) -> list[dict]:
     """Findings of an inspection whose weapon has this serial key (for a scan after closing)."""
     c = t.inspection_findings.c
-    rows = repo.conn.execute(select(t.inspection_findings)
+    rows = repo.conn.execute(scoped.findings(repo.scope)
                              .where(c.inspection_id == inspection_id, c.serial.is_not(None))
                              .order_by(c.seq))
     from resguardo.domain.serials import serial_key
@@ -229,16 +230,22 @@ def agency_entries_unscoped(repo: Repositories, agency_id: int, after: int, befo
 
 
 def entry_position(repo: Repositories, inspection_id: int, event_type: str) -> int | None:
-    """Where an inspection's entry of this type (opened, closed) sits in the log."""
+    """Where an inspection's entry of this type (opened, closed) sits in the log, if the
+    actor may read it."""
     e = t.events.c
-    found = repo.conn.execute(select(e.position).where(
+    found = repo.conn.execute(scoped.entries(repo.scope, e.position).where(
         e.subject_type == "inspection", e.subject_id == inspection_id,
         e.type == event_type).order_by(e.position).limit(1)).scalar()
     return None if found is None else int(found)
 
 
-def witness_record(repo: Repositories, inspection_id: int) -> dict | None:
-    """What the overseer's witness answered for the closing (``inspection.witnessed``)."""
+def witness_record_unscoped(repo: Repositories, inspection_id: int) -> dict | None:
+    """What the overseer's witness answered for the closing (``inspection.witnessed``).
+
+    Unscoped on purpose (reviewed): the witness is part of a closed revista's record,
+    shown to whoever may see the revista (the caller loaded it through its base and
+    ``visible_to``), the agency's staff included, who read no ``inspection.*`` entry by
+    itself; only the answer for this revista is read."""
     e = t.events.c
     found = repo.conn.execute(select(e.payload).where(
         e.subject_type == "inspection", e.subject_id == inspection_id,

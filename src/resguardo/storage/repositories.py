@@ -216,7 +216,7 @@ class Repositories(EventQueries):
         row = self.conn.execute(scoped.licences(self.scope, c.number, c.valid_to)
                                 .where(c.id == licence_id)).one()
         agencies = frozenset(int(r[0]) for r in self.conn.execute(
-            select(la.agency_id).where(la.licence_id == licence_id)))
+            scoped.licence_agencies(self.scope, la.agency_id).where(la.licence_id == licence_id)))
         valid_to = parse_date(row.valid_to)
         assert valid_to is not None
         return LicenceRef(licence_id, row.number, agencies, valid_to)
@@ -590,9 +590,8 @@ class Repositories(EventQueries):
 
     def acta(self, inspection_id: int) -> tuple[bytes, str]:
         """The stored acta and the hash recorded by the closing entry."""
-        pdf = self.conn.execute(select(t.inspection_actas.c.pdf).where(
-            t.inspection_actas.c.inspection_id == inspection_id)).scalar_one()
-        i = t.inspections.c
-        recorded = self.conn.execute(scoped.inspections(self.scope, i.acta_sha256)
-                                     .where(i.id == inspection_id)).scalar_one()
-        return bytes(pdf), recorded
+        i, a = t.inspections.c, t.inspection_actas.c
+        row = self.conn.execute(scoped.inspections(self.scope, a.pdf, i.acta_sha256)
+                                .join(t.inspection_actas, a.inspection_id == i.id)
+                                .where(i.id == inspection_id)).one()
+        return bytes(row.pdf), row.acta_sha256

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.events import Event
@@ -57,8 +57,9 @@ def registry_keys_unscoped(conn: Connection) -> Iterator[tuple[int, str, str]]:
         last = int(rows[-1].id)
 
 
-def registry_changes(conn: Connection, start: int, stop: int) -> Iterator[tuple[int, str, int, dict]]:
-    """(position, type, subject id, payload) of registrations and corrections in [start, stop)."""
+def registry_changes_unscoped(conn: Connection, start: int, stop: int) -> Iterator[tuple[int, str, int, dict]]:
+    """(position, type, subject id, payload) of registrations and corrections in [start, stop)
+    (the system-wide trace index, which every search then narrows by scope)."""
     c = t.events.c
     pos = start
     while pos < stop:
@@ -72,8 +73,9 @@ def registry_changes(conn: Connection, start: int, stop: int) -> Iterator[tuple[
         pos = int(rows[-1].position) + 1
 
 
-def identity_corrected(conn: Connection, stop: int) -> Iterator[int]:
-    """Ids of the firearms whose serial or make a correction before ``stop`` changed."""
+def identity_corrected_unscoped(conn: Connection, stop: int) -> Iterator[int]:
+    """Ids of the firearms whose serial or make a correction before ``stop`` changed (the
+    trace index's; the duplicate check keeps those among the weapons it read in scope)."""
     c = t.events.c
     pos = 0
     while True:
@@ -99,13 +101,14 @@ def former_keys(conn: Connection, ids: Iterable[int]) -> dict[int, set[tuple[str
     """Every (serial key, make key) each firearm was recorded under and is no longer:
     as registered, and as each correction of its serial or make left it."""
     return {firearm_id: {(sk, mk) for _, sk, _, mk in former}
-            for firearm_id, former in former_identities(conn, ids).items()}
+            for firearm_id, former in former_identities_unscoped(conn, ids).items()}
 
 
-def former_identities(conn: Connection, ids: Iterable[int]
+def former_identities_unscoped(conn: Connection, ids: Iterable[int]
                       ) -> dict[int, list[tuple[str, str, str, str]]]:
     """Every (serial, serial key, make, make key) each firearm was recorded under and is
-    no longer, first the one it was registered with."""
+    no longer, first the one it was registered with (for the trace index, and for the
+    duplicate check of weapons it read in scope: callers pass those ids only)."""
     c = t.events.c
     out: dict[int, list[tuple[str, str, str, str]]] = {}
     for chunk in _chunks(sorted(set(ids))):
@@ -137,8 +140,9 @@ def firearm_keys_unscoped(conn: Connection, ids: Iterable[int]) -> dict[int, tup
     return out
 
 
-def entry_hash(conn: Connection, position: int) -> str | None:
-    """SHA-256 of the ledger leaf at ``position`` (None when the log is shorter)."""
+def entry_hash_unscoped(conn: Connection, position: int) -> str | None:
+    """SHA-256 of the ledger leaf at ``position`` (None when the log is shorter): the trace
+    index's own check that it was built from this log."""
     row = conn.execute(select(t.events).where(t.events.c.position == position)).first()
     if row is None:
         return None
@@ -171,15 +175,13 @@ def candidate_rows(repo: Repositories, ids: Iterable[int]) -> dict[int, dict[str
     return out
 
 
-def firearm_entries(conn: Connection, ids: Iterable[int]) -> dict[int, list[Event]]:
-    """Every entry about each of these firearms (custody, requests, corrections), in log order.
-
-    Callers pass only firearms already found in the actor's scope.
-    """
+def firearm_entries(repo: Repositories, ids: Iterable[int]) -> dict[int, list[Event]]:
+    """Every entry the actor may read about each of these firearms (custody, requests,
+    corrections), in log order: of a weapon in scope, its whole history."""
     c = t.events.c
     out: dict[int, list[Event]] = {}
     for chunk in _chunks(ids, 100):
-        rows = conn.execute(select(t.events).where(
+        rows = repo.conn.execute(scoped.entries(repo.scope).where(
             c.subject_type == "firearm", c.subject_id.in_(chunk))
             .order_by(c.subject_id, c.position))
         for row in rows:
@@ -187,32 +189,34 @@ def firearm_entries(conn: Connection, ids: Iterable[int]) -> dict[int, list[Even
     return out
 
 
-def custody_before(conn: Connection, firearm_id: int, types: Iterable[str], *,
+def custody_before(repo: Repositories, firearm_id: int, types: Iterable[str], *,
                    through: int | None, limit: int) -> list[Event]:
     """The last ``limit`` entries of these types about one firearm at or before position
-    ``through`` (all when None), newest first: read backwards through
-    ``ix_events_subject (subject_type, subject_id, position)``, so only those are read."""
+    ``through`` (all when None) that the actor may read, newest first: read backwards
+    through ``ix_events_subject (subject_type, subject_id, position)``, so only those are
+    read."""
     c = t.events.c
     cond = [c.subject_type == "firearm", c.subject_id == firearm_id, c.type.in_(sorted(types))]
     if through is not None:
         cond.append(c.position <= through)
-    rows = conn.execute(select(t.events).where(*cond)
-                        .order_by(c.position.desc()).limit(limit))
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(*cond)
+                             .order_by(c.position.desc()).limit(limit))
     return [event_from_row(row) for row in rows]
 
 
-def custody_after(conn: Connection, firearm_id: int, types: Iterable[str], *,
+def custody_after(repo: Repositories, firearm_id: int, types: Iterable[str], *,
                   after: int, limit: int) -> list[Event]:
     """The first ``limit`` entries of these types about one firearm after position
-    ``after``, oldest first (forwards through the same index)."""
+    ``after`` that the actor may read, oldest first (forwards through the same index)."""
     c = t.events.c
-    rows = conn.execute(select(t.events).where(
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(
         c.subject_type == "firearm", c.subject_id == firearm_id, c.type.in_(sorted(types)),
         c.position > after).order_by(c.position).limit(limit))
     return [event_from_row(row) for row in rows]
 
 
-def entry_counts(conn: Connection, firearm_id: int, other_types: Iterable[str]) -> tuple[int, int]:
+def entry_counts_unscoped(conn: Connection, firearm_id: int, other_types: Iterable[str]
+                          ) -> tuple[int, int]:
     """How many entries are about one firearm, and how many of them are of ``other_types``.
 
     The first is counted from ``ix_events_subject`` alone (an index-only scan on
@@ -228,23 +232,24 @@ def entry_counts(conn: Connection, firearm_id: int, other_types: Iterable[str]) 
     return int(total), int(other)
 
 
-def firearm_entries_of_types(conn: Connection, firearm_id: int, types: Iterable[str]
+def firearm_entries_of_types(repo: Repositories, firearm_id: int, types: Iterable[str]
                              ) -> list[Event]:
-    """Every entry of these (rare) types about one firearm, in log order."""
+    """Every entry of these (rare) types about one firearm the actor may read, in log
+    order."""
     c = t.events.c
-    rows = conn.execute(select(t.events).where(
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(
         c.subject_type == "firearm", c.subject_id == firearm_id, c.type.in_(sorted(types)))
         .order_by(c.position))
     return [event_from_row(row) for row in rows]
 
 
-def head_position(conn: Connection) -> int:
+def head_position_unscoped(conn: Connection) -> int:
     """The position of the last entry in the log (-1 when it is empty)."""
     last = conn.execute(select(func.max(t.events.c.position))).scalar_one()
     return -1 if last is None else int(last)
 
 
-def last_position_through(conn: Connection, includes: Callable[[str], bool]) -> int:
+def last_position_through_unscoped(conn: Connection, includes: Callable[[str], bool]) -> int:
     """The last position whose entry's instant ``includes`` accepts (-1: none).
 
     Instants never decrease along the log (each entry takes its instant while it
@@ -253,7 +258,7 @@ def last_position_through(conn: Connection, includes: Callable[[str], bool]) -> 
     10 million entries, whatever the moment.
     """
     c = t.events.c
-    low, high = -1, head_position(conn)  # includes(at[low]) holds; nothing past high
+    low, high = -1, head_position_unscoped(conn)  # includes(at[low]) holds; nothing past high
     while low < high:
         middle = (low + high + 1) // 2
         row = conn.execute(select(c.position, c.at).where(c.position >= middle)
@@ -271,11 +276,11 @@ def trace_log(repo: Repositories, *, actor_id: int | None, offset: int, limit: i
               ) -> tuple[list[Event], int]:
     """Recorded traces in scope, newest first (only ``actor_id``'s when given), and the total."""
     c = t.events.c
-    cond = [c.type.in_(TRACE_EVENTS), repo.in_scope(c.org_id)]
+    cond: list[ColumnElement[bool]] = [c.type.in_(TRACE_EVENTS)]
     if actor_id is not None:
         cond.append(c.actor_id == actor_id)
-    total = repo.conn.execute(select(func.count()).select_from(t.events).where(*cond)).scalar_one()
-    rows = repo.conn.execute(select(t.events).where(*cond).order_by(c.position.desc())
+    total = repo.conn.execute(scoped.entries(repo.scope, func.count()).where(*cond)).scalar_one()
+    rows = repo.conn.execute(scoped.entries(repo.scope).where(*cond).order_by(c.position.desc())
                              .offset(offset).limit(limit))
     return [event_from_row(r) for r in rows], int(total)
 

@@ -1,6 +1,6 @@
 """Read queries the web pages need beyond the shared repositories: an officer's
 custody history, transfers on their way, ammunition movements. Each is one
-bounded statement, scoped through ``Repositories.in_scope`` like every read.
+bounded statement, starting from its scoped base (``storage.scoped``) like every read.
 
 Pages of entries are fetched one row beyond the page, so a page knows whether
 an older one exists without counting the whole log.
@@ -54,9 +54,8 @@ def officer_custody(repo: Repositories, officer_id: int, agency_id: int, *, offs
     dialect = repo.conn.dialect.name
     officer: ColumnElement[Any] = literal_column(_OFFICER_EXPRESSION[dialect])
     wanted = int(officer_id) if dialect == "sqlite" else str(int(officer_id))
-    stmt = (select(t.events)
-            .where(text(_CUSTODY_WHERE), officer == wanted, c.org_id == agency_id,
-                   repo.in_scope(c.org_id))
+    stmt = (scoped.entries(repo.scope)
+            .where(text(_CUSTODY_WHERE), officer == wanted, c.org_id == agency_id)
             .order_by(c.position.desc()).offset(offset).limit(limit + 1))
     return _page(list(repo.conn.execute(stmt)), limit)
 
@@ -65,7 +64,7 @@ def ammunition_movements(repo: Repositories, agency_id: int | None = None, *, of
                          limit: int = 50) -> tuple[list[Event], bool]:
     """Ammunition received, issued, returned and consumed, newest first."""
     c = t.events.c
-    stmt = (select(t.events).where(c.type.in_(AMMO_TYPES), repo.in_scope(c.org_id))
+    stmt = (scoped.entries(repo.scope).where(c.type.in_(AMMO_TYPES))
             .order_by(c.position.desc()).offset(offset).limit(limit + 1))
     if agency_id is not None:
         stmt = stmt.where(c.org_id == agency_id)
@@ -141,12 +140,10 @@ def org_labels(repo: Repositories, ids: Sequence[int | None]) -> dict[int, dict]
 
 def subject_events(repo: Repositories, subject_type: str, subject_id: int, *,
                    limit: int = 50) -> tuple[list[Event], bool]:
-    """The latest entries about one subject, newest first, and whether older ones exist.
-
-    The caller has already read the subject through its scoped look-up.
-    """
+    """The latest entries about one subject the actor may read, newest first, and whether
+    older ones exist."""
     c = t.events.c
-    stmt = (select(t.events).where(c.subject_type == subject_type, c.subject_id == subject_id)
+    stmt = (scoped.entries(repo.scope).where(c.subject_type == subject_type, c.subject_id == subject_id)
             .order_by(c.position.desc()).limit(limit + 1))
     return _page(list(repo.conn.execute(stmt)), limit)
 
