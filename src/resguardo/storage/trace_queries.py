@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, TextClause, func, select, text
 
 from resguardo.domain.corrections import apply_corrections, identities
 from resguardo.domain.events import Event
@@ -196,7 +196,11 @@ def custody_before(repo: Repositories, firearm_id: int, types: Iterable[str], *,
     through ``ix_events_subject (subject_type, subject_id, position)``, so only those are
     read."""
     c = t.events.c
-    cond = [c.subject_type == "firearm", c.subject_id == firearm_id, c.type.in_(sorted(types))]
+    wanted = frozenset(types)
+    cond: list[ColumnElement[bool] | TextClause] = [
+        c.subject_type == "firearm", c.subject_id == firearm_id, c.type.in_(sorted(wanted))]
+    if not wanted & t.FREQUENT_CUSTODY:  # the weapon's rare entries: their own index
+        cond.append(text(t.FIREARM_RARE))
     if through is not None:
         cond.append(c.position <= through)
     rows = repo.conn.execute(scoped.entries(repo.scope).where(*cond)
@@ -221,14 +225,16 @@ def entry_counts_unscoped(conn: Connection, firearm_id: int, other_types: Iterab
 
     The first is counted from ``ix_events_subject`` alone (an index-only scan on
     PostgreSQL: no entry is loaded); the second names the few kinds of entry that
-    are not custody (requests, corrections, overrides), which the planner finds by
-    ``ix_events_type_position`` or the weapon's own index, whichever is cheaper.
+    are not custody (requests, corrections, overrides), read through the weapon's
+    rare entries (``ix_events_firearm_rare``: no issue or return is among them).
     """
     c = t.events.c
     mine = (c.subject_type == "firearm", c.subject_id == firearm_id)
     total = conn.execute(select(func.count()).select_from(t.events).where(*mine)).scalar_one()
+    rare = frozenset(other_types)
     other = conn.execute(select(func.count()).select_from(t.events).where(
-        *mine, c.type.in_(sorted(other_types)))).scalar_one()
+        *mine, c.type.in_(sorted(rare)),
+        *([text(t.FIREARM_RARE)] if not rare & t.FREQUENT_CUSTODY else []))).scalar_one()
     return int(total), int(other)
 
 
