@@ -6,10 +6,11 @@ correction of a serial awaiting the chief's approval."""
 
 from __future__ import annotations
 
+import heapq
 import random
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -118,6 +119,39 @@ class DemoClock:
         return self.now
 
 
+#: A story of the demo told step by step: it yields the instant of its next step and runs that
+#: step when resumed (with the demo clock set to that instant).
+Story = Generator[datetime, None, None]
+
+
+class _Stories:
+    """Stories (the incidents, the Sonora revista) told at their own instants between the
+    year's shifts, so the demo writes its log in time order: a trace for a past date finds
+    the entries a moment includes by bisection on the position, which assumes an entry's
+    instant never goes before the previous entry's (``UnitOfWork.entry_instant``)."""
+
+    def __init__(self, clock: DemoClock, stories: Iterable[Story]) -> None:
+        self.clock = clock
+        self.due: list[tuple[datetime, int, Story]] = []
+        for n, story in enumerate(stories):
+            self._next(n, story)
+
+    def _next(self, n: int, story: Story) -> None:
+        """Run ``story`` up to the instant of its next step."""
+        instant = next(story, None)
+        if instant is not None:
+            heapq.heappush(self.due, (instant, n, story))
+
+    def until(self, moment: datetime | None) -> datetime:
+        """Run every step due at ``moment`` or before (all of them: None); return the instant
+        the next entry may take (``moment``, or later when a step ran past it)."""
+        while self.due and (moment is None or self.due[0][0] <= moment):
+            instant, n, story = heapq.heappop(self.due)
+            self.clock.now = max(instant, self.clock.now)  # a step never goes back in time
+            self._next(n, story)
+        return self.clock.now if moment is None else max(moment, self.clock.now)
+
+
 @dataclass
 class DemoResult:
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -224,15 +258,30 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
         armory[code] = serials
     result.firearms, result.officers = len(seen), sum(len(b) for b in officers.values())
 
-    # a year of shifts: day shift out at 07:00, back at 19:00
+    # a year of shifts: day shift out at 07:00, back at 19:00; the incidents and the Sonora
+    # revista happen between them, at their own instants. The weapons and officers the
+    # incidents use never go out on a shift (a step would find them out, or a suspended
+    # officer in the pool).
+    spared = {"MUN-GDL": {*_INCIDENT_WEAPONS}, "MUN-ZAP": {3}}
+    pools = {code: [s for n, s in enumerate(armory[code]) if n not in spared.get(code, ())]
+             for code in armory}
+    crews = {code: [b for n, b in enumerate(officers[code])
+                    if code != "MUN-GDL" or n not in _INCIDENT_OFFICERS]
+             for code in officers}
+    stories = _Stories(clock, [_incidents(app, clock, rng, today, armory, officers, result),
+                               _sonora_revista(app, clock, rng, today, seen, result)])
     for day in range(days):
         base = start + timedelta(days=day)
+        # every agency's shift goes out (07:xx) before any comes back (19:xx), in time order
+        shifts: list[tuple[datetime, str, list[str], list[tuple[str, str]]]] = []
         for code, *_ in AGENCIES:
-            on_duty = rng.sample(officers[code], max(2, int(len(officers[code]) * shift_share)))
-            issued: list[tuple[str, str]] = []
-            clock.now = base + timedelta(hours=1, minutes=rng.randint(0, 50))
+            count = max(2, int(len(officers[code]) * shift_share))
+            shifts.append((base + timedelta(hours=1, minutes=rng.randint(0, 50)), code,
+                           rng.sample(crews[code], count), []))
+        for out, code, on_duty, issued in sorted(shifts, key=lambda shift: shift[0]):
+            clock.now = stories.until(out)
             with app.work(None) as uow:
-                pool = rng.sample(armory[code], len(on_duty) * 2)
+                pool = rng.sample(pools[code], len(on_duty) * 2)
                 for badge in on_duty:
                     while pool:
                         serial = pool.pop()
@@ -243,7 +292,10 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
                         except DomainError:
                             continue
                 uow.commit()
-            clock.now = base + timedelta(hours=13, minutes=rng.randint(0, 50))
+        backs = [(base + timedelta(hours=13, minutes=rng.randint(0, 50)), code, issued)
+                 for _out, code, _on_duty, issued in shifts]
+        for back, code, issued in sorted(backs, key=lambda shift: shift[0]):
+            clock.now = stories.until(back)
             with app.work(None) as uow:
                 for serial, _badge in issued:
                     custody.return_(uow, serial, "ARM-1")
@@ -252,9 +304,8 @@ def build(app, *, days: int = 365, shift_share: float = 0.04, seed: int = 7,  # 
                 uow.commit()
         note("A year of shifts", day + 1, days)
 
-    _incidents(app, clock, rng, today, armory, officers, result)
-    _sonora_revista(app, clock, rng, today, seen, result)
-    clock.now = datetime.now(UTC)  # the revista went back in time; the demo ends today
+    stories.until(None)  # the steps after the last shift (the last night's)
+    clock.now = datetime.now(UTC)  # the demo ends today
     key = ledger.attach(app)
     if key.exists():  # the last entries signed too: `ledger verify` passes on a fresh demo
         with app.work(None) as uow:
@@ -280,13 +331,13 @@ def _sonora_organizations(uow, start: datetime, today: datetime) -> None:  # typ
                          date(start.year - 1, 1, 1), date(today.year + 1, 12, 31))
 
 
-def _sonora_revista(app, clock, rng, today, seen, result) -> None:  # type: ignore[no-untyped-def]
+def _sonora_revista(app, clock, rng, today, seen, result) -> Story:  # type: ignore[no-untyped-def]
     """The Hermosillo agency's weapons and officers, and a revista of them by the 4th
     military zone, closed: its acta prints Sonora's time, the armory's address, the LOC,
     those present and every weapon in its annex."""
     from resguardo.services import inspections
     code, _name, n_arms, n_officers = SONORA
-    clock.now = today - timedelta(days=20)
+    yield today - timedelta(days=20)
     weights = [c[5] for c in CATALOGUE]
     serials: list[str] = []
     with app.work(None) as uow:
@@ -313,11 +364,11 @@ def _sonora_revista(app, clock, rng, today, seen, result) -> None:  # type: igno
         uow.commit()
     result.firearms += n_arms
     result.officers += n_officers
-    clock.now = today - timedelta(days=6, hours=-1)
+    yield today - timedelta(days=6, hours=-1)
     with app.work("inspector_son") as uow:
         iid = inspections.plan(uow, code, (today - timedelta(days=3)).date()).position
         uow.commit()
-    clock.now = today - timedelta(days=3, hours=-10)  # 09:xx in Hermosillo (UTC-7)
+    yield today - timedelta(days=3, hours=-10)  # 09:xx in Hermosillo (UTC-7)
     with app.work("inspector_son") as uow:
         inspections.open_(uow, iid, SONORA_PRESENT)
         uow.commit()
@@ -335,56 +386,67 @@ def _sonora_revista(app, clock, rng, today, seen, result) -> None:  # type: igno
                         f"`resguardo --as inspector_son inspection acta {iid} --pdf acta.pdf` writes its acta.")
 
 
-def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # type: ignore[no-untyped-def]
+#: The Guadalajara weapons (indices in the agency's list) and officers the incidents use: they
+#: never go out on a shift.
+_INCIDENT_WEAPONS = (10, 11, 20, 30, 40, *range(50, 90))
+_INCIDENT_OFFICERS = (0, 5)
+
+
+def _incidents(app, clock, rng, today, armory, officers, result) -> Story:  # type: ignore[no-untyped-def]
     """Losses (one not notified), a recovery, a decommission, a suspended officer holding a
-    weapon, a serial correction awaiting approval."""
+    weapon, a serial correction awaiting approval (a story: yields the instant of each step)."""
     gdl, zap = armory["MUN-GDL"], armory["MUN-ZAP"]
 
-    def at(days_ago: float) -> None:
-        clock.now = today - timedelta(days=days_ago)
+    def at(days_ago: float) -> datetime:
+        return today - timedelta(days=days_ago)
 
-    def notify(serial: str, hours: float, reference: str) -> None:
-        clock.now += timedelta(hours=hours)
+    def later(hours: float) -> datetime:
+        return clock.now + timedelta(hours=hours)
+
+    def notify(serial: str, reference: str) -> None:
         with app.work("armero" if serial in gdl else None) as uow:
             custody.record_notification(uow, serial, clock.now, reference=reference)
             uow.commit()
 
-    at(200)
+    yield at(200)
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[10], stolen=True, occurred_on=clock.now.date(),
                                place="Av. Vallarta y Av. Chapultepec, Guadalajara", on_duty=True,
                                complaint_number="FGE/JAL/UIDV/1182/2026",
                                complaint_authority="FGE Jalisco")
         uow.commit()
-    notify(gdl[10], 3, "OF-ZM15-0311/2026")
-    at(120)
+    yield later(3)
+    notify(gdl[10], "OF-ZM15-0311/2026")
+    yield at(120)
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[11], stolen=False, occurred_on=clock.now.date(),
                                place="Patrulla GDL-214, colonia Oblatos", on_duty=True,
                                complaint_number="FGE/JAL/4410/2026",
                                complaint_authority="FGE Jalisco")
         uow.commit()
-    notify(gdl[11], 20, "OF-ZM15-0588/2026")
-    at(60)
+    yield later(20)
+    notify(gdl[11], "OF-ZM15-0588/2026")
+    yield at(60)
     with app.work("armero") as uow:
         custody.recover(uow, gdl[11], "FGE Jalisco, carpeta FGE/JAL/4410/2026",
                         "Entregada por un vecino en la base Oblatos")
         uow.commit()
-    at(30)
-    with app.work("jefe") as uow:
-        custody.determine_negligence(uow, gdl[11], True,
-                                     "Dejada sin custodia en la patrulla, dictamen de asuntos internos")
-        custody.release(uow, gdl[11], "ARM-1", "Oficio FGE/JAL/LIB/221/2026")
-        uow.commit()
-    at(45)
+    yield at(45)
     with app.work(None) as uow:
         custody.report_missing(uow, zap[3], stolen=True, occurred_on=clock.now.date(),
                                place="Domicilio particular, Zapopan", on_duty=False,
                                complaint_number="FGE/JAL/ZAP/877/2026",
                                complaint_authority="FGE Jalisco")
         uow.commit()
-    notify(zap[3], 10, "OF-ZM15-0702/2026")
-    at(30)
+    yield later(10)
+    notify(zap[3], "OF-ZM15-0702/2026")
+    yield at(30)
+    with app.work("jefe") as uow:
+        custody.determine_negligence(uow, gdl[11], True,
+                                     "Dejada sin custodia en la patrulla, dictamen de asuntos internos")
+        custody.release(uow, gdl[11], "ARM-1", "Oficio FGE/JAL/LIB/221/2026")
+        uow.commit()
+    yield at(30)
     with app.work("armero") as uow:
         custody.request_decommission(uow, gdl[20], "Corredera fracturada, dictamen técnico DT-77")
         uow.commit()
@@ -392,7 +454,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
         custody.approve_decommission(uow, gdl[20])
         uow.commit()
     # the unnotified loss: three days ago, nobody told the military zone
-    at(3)
+    yield at(3)
     with app.work("armero") as uow:
         custody.report_missing(uow, gdl[30], stolen=False, occurred_on=clock.now.date(),
                                place="Estación Centro, Guadalajara", on_duty=True,
@@ -402,7 +464,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
     # weapons bought lately: one declared on the LOC after its registration, one never
     # declared (its 30 days ran out: the alert shows it); a recruit with no credential folio
     # yet, carrying (the other alert)
-    at(2.5)
+    yield at(2.5)
     undeclared = _demo_serial(rng, "AAAA999", armory)
     declared = _demo_serial(rng, "AAAA999", armory)
     with app.work("armero") as uow:
@@ -413,12 +475,12 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
                 folio=f"RFA-{rng.randint(1000000, 9999999)}", acquired_on=bought,
                 supplier="DCAM SEDENA", purchase_ref=f"OC-{bought.year}-214"))
         uow.commit()
-    at(2)
+    yield at(2)
     with app.work("armero") as uow:
         registry.attach_firearm(uow, declared, "LOC-JAL-0042",
                                 "Manifestada a la 15a Zona Militar, oficio ZM15/LOC/0412")
         uow.commit()
-    at(1.8)
+    yield at(1.8)
     recruit = f"GDL-{len(officers['MUN-GDL']) + 1:04d}"
     with app.work("jefe") as uow:
         registry.add_officer(uow, "MUN-GDL", OfficerInput(
@@ -426,22 +488,22 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
             credential_expiry=(today + timedelta(days=700)).date(),
             qualification_expiry=(today + timedelta(days=300)).date()), "LOC-JAL-0042")
         uow.commit()
-    at(1.5)
+    yield at(1.5)
     with app.work("armero") as uow:
         custody.issue(uow, gdl[70], recruit)
         uow.commit()
     # an officer suspended while still holding a weapon
-    at(1)
+    yield at(1)
     holder = officers["MUN-GDL"][5]
     with app.work("armero") as uow:
         custody.issue(uow, gdl[40], holder)
         uow.commit()
-    at(0.5)
+    yield at(0.5)
     with app.work("jefe") as uow:
         registry.suspend_officer(uow, "MUN-GDL", holder, "Investigación de asuntos internos AI-311")
         uow.commit()
     # the armorer asks to correct a serial (two characters transposed); the chief has not decided
-    at(0.25)
+    yield at(0.25)
     corrected = _pending_correction(app, gdl[50:60])
     # the first officer's weapon of record (arma de cargo), printed on his credential
     first = officers["MUN-GDL"][0]
@@ -450,20 +512,20 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> None:  # typ
         for serial in stored[:1]:
             credential.assign(uow, first, serial, reason="Arma de cargo por adscripción")
         uow.commit()
-    clock.now = datetime.now(UTC)
-    result.notes = [
+    notes = [
         f"Unnotified loss: {gdl[30]} (Guadalajara), reported 3 days ago",
         f"Suspended officer {holder} still holds {gdl[40]}",
         f"Weapon not declared on LOC-JAL-0042 after 30 days: Glock {undeclared} (Guadalajara)",
         f"Recruit {recruit} carries {gdl[70]} with no credential folio yet",
     ]
     if stored:
-        result.notes.append(f"{stored[0]} is the weapon of record of {first}: resguardo --as "
-                            f"jefe credential print {first} --out credencial.pdf")
+        notes.append(f"{stored[0]} is the weapon of record of {first}: resguardo --as "
+                     f"jefe credential print {first} --out credencial.pdf")
     if corrected is not None:
-        result.notes.append(f"Serial correction of {corrected[0]} to {corrected[1]} awaits the "
-                            "chief's approval (resguardo --as jefe approve correction "
-                            f"{corrected[0]})")
+        notes.append(f"Serial correction of {corrected[0]} to {corrected[1]} awaits the "
+                     "chief's approval (resguardo --as jefe approve correction "
+                     f"{corrected[0]})")
+    result.notes[:0] = notes  # before the revista's, written three days ago
 
 
 def _demo_serial(rng: random.Random, pattern: str,  # type: ignore[type-arg]

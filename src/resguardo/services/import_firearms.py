@@ -28,7 +28,7 @@ from resguardo.domain.calibres import known as known_calibre
 from resguardo.domain.codes import FirearmKind, FirearmStatus
 from resguardo.domain.entities import Location, NewEvent, Officer
 from resguardo.domain.errors import DomainError, NotFound, ValidationFailed
-from resguardo.domain.timefmt import iso, iso_date
+from resguardo.domain.timefmt import iso_date
 from resguardo.domain.vocabulary import fold_text, kind_words, parse_kind, parse_status
 from resguardo.domain.vocabulary import status_words as _status_words
 from resguardo.services import registry as registry_service
@@ -463,7 +463,7 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.wait()
             self.writer.import_entry = slices.start()
         self.check_plain(pending)
-        at = iso(self.uow.now())
+        at = self.uow.entry_instant()  # under the lock: never before the last entry
         # Prepared while the previous batch is still being written, on the likely
         # outcome (no row is already registered); prepared again if some row is.
         hopeful = [planned for planned in pending if planned.location is not None]

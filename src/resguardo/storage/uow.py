@@ -28,6 +28,7 @@ from resguardo.storage.database import (
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
+_INSTANT_SQL = "SELECT at FROM events WHERE position = ?"
 #: Seconds a long write taken in slices lets waiting writers go first, at most, before its
 #: next slice (``UnitOfWork.resume``): a steady stream of them never starves it.
 YIELD_MOST = 1.0
@@ -80,6 +81,8 @@ class UnitOfWork:
                                          else None)
         self._size: int | None = None
         self._first: int | None = None
+        #: The instant of the newest entry (``entry_instant``), read once under the lock.
+        self._last_instant: str | None = None
         self._dirty = False
         self.appended: list[Event] = []
         #: Attempts the freeze refused: recorded in their own transaction (``_record_refusals``)
@@ -227,11 +230,30 @@ class UnitOfWork:
             sql = _HEAD_SQL if is_sqlite(self.engine) else _HEAD_SQL + " FOR UPDATE"
             self._size = int(self.repo.raw.scalar(sql))
             self._first = self._size
+            self._last_instant = None  # others may have appended since it was read
         return self._size
 
     def lock(self) -> None:
         """Take the writer's lock now (before reading state that a decision depends on)."""
         self._head()
+
+    def entry_instant(self, at: datetime | None = None) -> str:
+        """The instant the next entry records: now (or ``at``), never earlier than the entry
+        before it.
+
+        Taken while holding the log head, so instants never decrease along the log: a trace
+        finds the entries a moment includes by bisection on the position, and a server whose
+        clock was set back (by NTP, a failover to a machine whose clock lags, or an insider
+        who wants a movement dated before a weapon was recovered) cannot date an entry before
+        one already recorded: the entry takes the last recorded instant instead.
+        """
+        position = self._head()
+        if self._last_instant is None:
+            self._last_instant = (self.repo.raw.scalar(_INSTANT_SQL, (position - 1,)) or ""
+                                  if position else "")
+        instant = max(iso(at or self.now()), self._last_instant)
+        self._last_instant = instant
+        return instant
 
     # --- the freeze of an inspected agency -----------------------------------------------
 
@@ -317,7 +339,7 @@ class UnitOfWork:
         text = canonical(new.payload)
         payload = json.loads(text)  # plain JSON types only, as a reader of the log sees them
         ev = Event(
-            position=position, type=new.type, at=iso(at or self.now()),
+            position=position, type=new.type, at=self.entry_instant(at),
             actor_id=actor.user_id if actor else None,
             actor=actor.username if actor else self.system_name,
             org_id=new.org_id, subject_type=new.subject_type, subject_id=subject_id,
@@ -373,7 +395,7 @@ class UnitOfWork:
         actor = self.actor
         actor_id = actor.user_id if actor else None
         actor_name = actor.username if actor else self.system_name
-        instant = iso(at or self.now())
+        instant = self.entry_instant(at)
         events: list[Event] = []
         rows: list[tuple] = []
         for new in news:
