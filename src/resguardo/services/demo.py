@@ -26,6 +26,7 @@ from resguardo.services import (
     setup,
     users,
 )
+from resguardo.storage.uow import UnitOfWork
 
 # (make, model, calibre, kind, serial pattern, share) - patterns: A letter, 9 digit, literal else
 CATALOGUE = [
@@ -122,6 +123,11 @@ class DemoClock:
 #: A story of the demo told step by step: it yields the instant of its next step and runs that
 #: step when resumed (with the demo clock set to that instant).
 Story = Generator[datetime, None, None]
+
+
+def _day(uow: UnitOfWork, code: str) -> date:
+    """The agency's own day now (a loss happened "today" where the agency is)."""
+    return uow.today(uow.repo.org(code).id)
 
 
 class _Stories:
@@ -410,7 +416,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> Story:  # ty
 
     yield at(200)
     with app.work("armero") as uow:
-        custody.report_missing(uow, gdl[10], stolen=True, occurred_on=clock.now.date(),
+        custody.report_missing(uow, gdl[10], stolen=True, occurred_on=_day(uow, "MUN-GDL"),
                                place="Av. Vallarta y Av. Chapultepec, Guadalajara", on_duty=True,
                                complaint_number="FGE/JAL/UIDV/1182/2026",
                                complaint_authority="FGE Jalisco")
@@ -419,7 +425,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> Story:  # ty
     notify(gdl[10], "OF-ZM15-0311/2026")
     yield at(120)
     with app.work("armero") as uow:
-        custody.report_missing(uow, gdl[11], stolen=False, occurred_on=clock.now.date(),
+        custody.report_missing(uow, gdl[11], stolen=False, occurred_on=_day(uow, "MUN-GDL"),
                                place="Patrulla GDL-214, colonia Oblatos", on_duty=True,
                                complaint_number="FGE/JAL/4410/2026",
                                complaint_authority="FGE Jalisco")
@@ -433,7 +439,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> Story:  # ty
         uow.commit()
     yield at(45)
     with app.work(None) as uow:
-        custody.report_missing(uow, zap[3], stolen=True, occurred_on=clock.now.date(),
+        custody.report_missing(uow, zap[3], stolen=True, occurred_on=_day(uow, "MUN-ZAP"),
                                place="Domicilio particular, Zapopan", on_duty=False,
                                complaint_number="FGE/JAL/ZAP/877/2026",
                                complaint_authority="FGE Jalisco")
@@ -456,7 +462,7 @@ def _incidents(app, clock, rng, today, armory, officers, result) -> Story:  # ty
     # the unnotified loss: three days ago, nobody told the military zone
     yield at(3)
     with app.work("armero") as uow:
-        custody.report_missing(uow, gdl[30], stolen=False, occurred_on=clock.now.date(),
+        custody.report_missing(uow, gdl[30], stolen=False, occurred_on=_day(uow, "MUN-GDL"),
                                place="Estación Centro, Guadalajara", on_duty=True,
                                complaint_number="FGE/JAL/9921/2026",
                                complaint_authority="FGE Jalisco")

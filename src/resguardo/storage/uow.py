@@ -28,7 +28,7 @@ from resguardo.storage.database import (
 from resguardo.storage.repositories import Repositories
 
 _HEAD_SQL = "SELECT size FROM log_head WHERE id = 1"
-_INSTANT_SQL = "SELECT at FROM events WHERE position = ?"
+_LAST_INSTANT_UNSCOPED = "SELECT at FROM events WHERE position = ?"
 #: Seconds a long write taken in slices lets waiting writers go first, at most, before its
 #: next slice (``UnitOfWork.resume``): a steady stream of them never starves it.
 YIELD_MOST = 1.0
@@ -249,8 +249,9 @@ class UnitOfWork:
         """
         position = self._head()
         if self._last_instant is None:
-            self._last_instant = (self.repo.raw.scalar(_INSTANT_SQL, (position - 1,)) or ""
-                                  if position else "")
+            last = (self.repo.raw.scalar(_LAST_INSTANT_UNSCOPED, (position - 1,))
+                    if position else None)
+            self._last_instant = last or ""
         instant = max(iso(at or self.now()), self._last_instant)
         self._last_instant = instant
         return instant
