@@ -39,6 +39,10 @@ _RESTRICTED: tuple[tuple[tuple[str, ...], tuple[Action, ...]], ...] = (
     (("inspection.",), (Action.ACCESS_LOG_READ, Action.INSPECTION_ORDER,
                         Action.INSPECTION_CONDUCT)),
     (("access.",), (Action.ACCESS_LOG_READ,)),
+    # an officer's desk PIN history (set, wrong, unlocked: never the PIN itself) is part of
+    # the officer's record for those who keep the desk and the roster (the officer's page)
+    (("auth.pin_",), (Action.ACCESS_LOG_READ, Action.USER_MANAGE, Action.CUSTODY_ISSUE,
+                      Action.OFFICER_MANAGE)),
     (("auth.", "token.", "user."), (Action.ACCESS_LOG_READ, Action.USER_MANAGE)),
 )
 
@@ -48,12 +52,26 @@ _RESTRICTED: tuple[tuple[tuple[str, ...], tuple[Action, ...]], ...] = (
 OWN_RECORDS: tuple[str, ...] = ("access.trace",)
 
 
-def hidden_kinds(role: Role) -> tuple[str, ...]:
-    """The prefixes of the entry kinds closed to ``role`` (`storage.scoped.entries` turns
-    them into SQL)."""
-    return tuple(prefix for prefixes, actions in _RESTRICTED
-                 if not any(action in PERMISSIONS[role] for action in actions)
-                 for prefix in prefixes)
+def hidden_kinds(role: Role) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The prefixes of the entry kinds closed to ``role``, each with the prefixes inside it
+    that an earlier row of the table opens to the role (the first row a kind matches
+    decides): `storage.scoped.entries` turns them into SQL."""
+    hidden: list[tuple[str, tuple[str, ...]]] = []
+    opened: list[str] = []
+    for prefixes, actions in _RESTRICTED:
+        allowed = any(action in PERMISSIONS[role] for action in actions)
+        for prefix in prefixes:
+            if allowed:
+                opened.append(prefix)
+            else:
+                hidden.append((prefix, tuple(o for o in opened if o.startswith(prefix))))
+    return tuple(hidden)
+
+
+def kind_hidden(role: Role, kind: str) -> bool:
+    """Whether ``hidden_kinds`` closes ``kind`` to ``role`` (what the SQL says of it)."""
+    return any(kind.startswith(prefix) and not kind.startswith(opened)
+               for prefix, opened in hidden_kinds(role))
 
 
 def kind_visible_to(role: Role, national: bool, ev: Event) -> bool:

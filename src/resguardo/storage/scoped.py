@@ -285,7 +285,9 @@ def _entries_clauses(scope: Scope, actor: Actor) -> tuple[ColumnElement[bool], .
     out = []
     hidden = hidden_kinds(actor.role)
     if hidden:
-        closed = or_(*(c.type.startswith(p, autoescape=True) for p in hidden))
+        closed = or_(*(and_(c.type.startswith(p, autoescape=True),
+                            *(~c.type.startswith(o, autoescape=True) for o in opened))
+                       for p, opened in hidden))
         own = false() if actor.user_id is None else and_(
             c.actor_id == actor.user_id,
             or_(*(c.type.startswith(p, autoescape=True) for p in OWN_RECORDS)))

@@ -121,7 +121,7 @@ class UnitOfWork:
         """A connection for this unit of work. A writer says so (SQLite then takes the write
         lock up front). A reader reads one moment of the database from its first statement to
         its end, on either engine: SQLite's read transaction is a snapshot already; on
-        PostgreSQL a read runs REPEATABLE READ, READ ONLY. Without it a long read (``ledger
+        PostgreSQL a read runs REPEATABLE READ. Without it a long read (``ledger
         verify``, ``rebuild --check``, an export, a report) would mix states: the replay would
         read the log as it was and the comparison the projection as the desk left it a
         moment later, and a verify of a working deployment would report rows no one touched."""
@@ -129,8 +129,9 @@ class UnitOfWork:
         if self.write:
             return conn.execution_options(**{WRITE: True})
         if conn.dialect.name == "postgresql":
-            return conn.execution_options(isolation_level="REPEATABLE READ",
-                                          postgresql_readonly=True)
+            # Not READ ONLY as well: the pool then resets the connection to READ WRITE,
+            # which a hot standby (the read replica) refuses for its next transaction.
+            return conn.execution_options(isolation_level="REPEATABLE READ")
         return conn
 
     def _open_replica(self) -> None:
