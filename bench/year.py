@@ -50,6 +50,7 @@ import importlib.util
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -227,21 +228,77 @@ def child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
             "peak_mb": round(run.peak_mb)}
 
 
-def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
-                  ) -> dict[str, float]:
-    """Traces through the service as an auditor (recorded), exact and damaged serials."""
+def trace_app(url: str, key_path: Path, index_path: Path) -> Any:
+    """The product on ``url``, its trace index at ``index_path`` (``bench/trace_window.py``
+    measures with it too)."""
     os.environ.update({"RESGUARDO_DATABASE_URL": url, "RESGUARDO_SIGNING_KEY": str(key_path),
                        "RESGUARDO_TRACE_INDEX": str(index_path)})
     from resguardo.config import Settings
-    from resguardo.services import trace as trace_service
     from resguardo.services.app import Resguardo
 
-    app = Resguardo(Settings.from_env())
+    return Resguardo(Settings.from_env())
+
+
+def measure_traces(app: Any, queries: int, trace: Any) -> dict[str, Any]:
+    """``trace(serial)`` (the answer) for ``queries`` serials of weapons returned among the
+    last 5,000 entries, exact and then with two characters unreadable; the first apart (it
+    loads the trace index). Milliseconds, the custody entries and JSON size of an answer,
+    and the CPU seconds of the first and of the rest."""
     rng = random.Random(11)
     with app.engine.connect() as conn:
         serials = [r[0] for r in conn.exec_driver_sql(
             "SELECT serial FROM firearms WHERE id IN (SELECT subject_id FROM events "
-            f"WHERE type = 'custody.returned' ORDER BY position DESC LIMIT 5000) LIMIT {queries}")]
+            f"WHERE type = 'custody.returned' ORDER BY position DESC LIMIT 5000) "
+            f"LIMIT {int(queries)}")]
+
+    def damaged(serial: str) -> str:
+        chars = list(serial)
+        for i in rng.sample(range(len(chars)), 2):
+            chars[i] = "?"
+        return "".join(chars)
+
+    chains: list[int] = []  # custody entries an answer carries (all its candidates')
+    sizes: list[int] = []  # bytes of the answer as JSON
+
+    def one(serial: str) -> float:
+        t0 = time.perf_counter()
+        answer = trace(serial)
+        took = (time.perf_counter() - t0) * 1000
+        if not answer["candidates"]:
+            raise SystemExit(f"trace of {serial!r} found nothing")
+        chains.append(sum(len(c["custody"]) for c in answer["candidates"]))
+        sizes.append(len(json.dumps(answer, default=str)))
+        return took
+
+    cpu0 = _process_cpu()
+    first = one(serials[0])
+    wall1, cpu1 = time.perf_counter(), _process_cpu()
+    exact = [one(s) for s in serials]
+    hurt = [one(damaged(s)) for s in serials]
+    wall2, cpu2 = time.perf_counter(), _process_cpu()
+    return {"traces": len(serials), "first_ms": round(first),
+            "first_cpu_s": round(cpu1 - cpu0, 1),
+            "exact_p50_ms": round(statistics.median(exact), 1),
+            "exact_max_ms": round(max(exact), 1),
+            "damaged_p50_ms": round(statistics.median(hurt), 1),
+            "damaged_max_ms": round(max(hurt), 1),
+            "custody_entries_p50": round(statistics.median(chains)),
+            "answer_kb_p50": round(statistics.median(sizes) / 1024, 1),
+            "rest_wall_s": round(wall2 - wall1, 1), "rest_cpu_s": round(cpu2 - cpu1, 1)}
+
+
+def _process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
+                  ) -> dict[str, Any]:
+    """Traces through the service as an auditor (recorded), exact and damaged serials."""
+    from resguardo.services import trace as trace_service
+
+    app = trace_app(url, key_path, index_path)
+    with app.engine.connect() as conn:
         auditor = conn.exec_driver_sql(
             "SELECT username FROM users WHERE role = 'auditor' LIMIT 1").scalar()
         admin, scope = conn.exec_driver_sql(
@@ -258,38 +315,16 @@ def trace_latency(url: str, key_path: Path, index_path: Path, queries: int
                            approved=True)
             uow.commit()
 
-    def damaged(serial: str) -> str:
-        chars = list(serial)
-        for i in rng.sample(range(len(chars)), 2):
-            chars[i] = "?"
-        return "".join(chars)
-
-    chains: list[int] = []  # custody entries an answer carries (all its candidates')
-    sizes: list[int] = []  # bytes of the answer as JSON
-
-    def one(serial: str) -> float:
-        t0 = time.perf_counter()
+    def recorded(serial: str) -> dict[str, Any]:
         with app.work(auditor) as uow:
             answer = trace_service.trace(uow, trace_service.TraceInput(serial=serial),
                                          reason="bench/year.py")
             uow.commit()
-        took = (time.perf_counter() - t0) * 1000
-        if not answer["candidates"]:
-            raise SystemExit(f"trace of {serial!r} found nothing")
-        chains.append(sum(len(c["custody"]) for c in answer["candidates"]))
-        sizes.append(len(json.dumps(answer, default=str)))
-        return took
+        return answer
 
-    first = one(serials[0])
-    exact = [one(s) for s in serials]
-    hurt = [one(damaged(s)) for s in serials]
+    figures = measure_traces(app, queries, recorded)
     app.engine.dispose()
-    return {"first_ms": round(first), "exact_p50_ms": round(statistics.median(exact), 1),
-            "exact_max_ms": round(max(exact), 1),
-            "damaged_p50_ms": round(statistics.median(hurt), 1),
-            "damaged_max_ms": round(max(hurt), 1),
-            "custody_entries_p50": round(statistics.median(chains)),
-            "answer_kb_p50": round(statistics.median(sizes) / 1024)}
+    return figures
 
 
 def proofs(url: str, count: int) -> dict[str, float]:
