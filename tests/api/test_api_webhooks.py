@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from resguardo.api import create_app
 from resguardo.api.webhooks import SIGNATURE_HEADER, DeliveryWorker, matches
 from resguardo.domain.registry import OfficerInput
-from resguardo.services import registry, users
+from resguardo.services import accounts, registry, users
 from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD
@@ -207,3 +207,63 @@ def test_only_http_urls_and_known_pattern_shapes_are_accepted(api):
         assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
     assert api.post("jefe1", "/webhooks", {"url": "https://example.org/x",
                                            "event_types": ["*"]}).status_code == 403
+
+
+def _delivered_positions(receiver: Receiver) -> list[int]:
+    return [e["position"] for e in receiver.events()]
+
+
+def test_a_disabled_admins_subscription_sends_nothing_more_not_even_what_was_queued(
+        api, receiver, firearm_id):
+    """An admin about to be let go subscribes their own URL to every entry of the state:
+    once the account is disabled, the subscription streams nothing more, and a delivery
+    queued before (its receiver was failing, a retry due later) is not sent either."""
+    with api.app.work(None) as uow:
+        users.add_user(uow, "admin-ssp", PASSWORD, "admin", "SSP")
+        uow.commit()
+    hook = api.post("admin-ssp", "/webhooks", {"url": receiver.url,
+                                               "event_types": ["custody.*"]}).json()
+    receiver.statuses = [500]  # the first attempt fails: a retry waits in the queue
+    first = api.post("armero1", f"/firearms/{firearm_id('GLK-A100')}/issue",
+                     {"badge": "P1"}).json()["position"]
+    worker = DeliveryWorker(api.app, poll_interval=0.02, backoff_base=0.3, timeout=2)
+    try:
+        _drain(worker, lambda: len(receiver.received) >= 1)
+        assert _delivered_positions(receiver) == [first]  # attempted once, failed
+        with api.app.work("admin") as uow:
+            accounts.disable(uow, "admin-ssp", "baja del servicio")
+            uow.commit()
+        api.post("armero1", f"/firearms/{firearm_id('GLK-A200')}/issue", {"badge": "P2"})
+        _drain(worker, lambda: all(d["state"] != "pending" for d in api.get(
+            "admin", f"/webhooks/{hook['id']}/deliveries").json()["items"]))
+        for _ in range(3):
+            worker.run_once()
+    finally:
+        worker.stop()
+    assert _delivered_positions(receiver) == [first]  # the one failed attempt, nothing more
+    log = api.get("admin", f"/webhooks/{hook['id']}/deliveries").json()
+    assert log["total"] == 1
+    [delivery] = log["items"]
+    assert delivery["state"] == "failed"
+    assert "owner" in delivery["attempt_log"][-1]["error"]
+
+
+def test_a_subscription_follows_its_owner_when_the_owner_moves_to_one_agency(
+        api, receiver, firearm_id):
+    """A state admin's subscription, and the admin is moved to MUN2 (a second admin
+    approves): the subscription no longer streams the state's entries, MUN1's included."""
+    with api.app.work(None) as uow:
+        users.add_user(uow, "admin-ssp", PASSWORD, "admin", "SSP")
+        uow.commit()
+    api.post("admin-ssp", "/webhooks", {"url": receiver.url, "event_types": ["custody.*"]})
+    with api.app.work("admin") as uow:
+        accounts.change_role(uow, "admin-ssp", "admin", "MUN2", approved=True)
+        uow.commit()
+    api.post("armero1", f"/firearms/{firearm_id('GLK-A100')}/issue", {"badge": "P1"})
+    worker = _worker(api.app)
+    try:
+        for _ in range(3):
+            worker.run_once()
+    finally:
+        worker.stop()
+    assert receiver.received == []

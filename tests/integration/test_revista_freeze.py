@@ -192,3 +192,55 @@ def test_a_release_from_evidence_waits_for_the_revista_and_a_negligence_finding_
     do(world, "jefe1", custody.determine_negligence, "GLK-A500", False, "Robo con violencia")
     with world.read(None) as uow:
         assert uow.repo.firearm("GLK-A500").status == "held_as_evidence"
+
+
+@pytest.mark.parametrize("when", ["before_the_first_slice", "between_two_slices"])
+def test_a_revista_opened_while_a_large_import_runs_stops_it_and_takes_it_back(
+        world, tmp_path, monkeypatch, when):
+    """A chief starts a large import just before the inspectors lock the armory: the
+    import reads its rows without the writer's lock (so the desk is not held), and the
+    inspection opens meanwhile. The import must not write a weapon into the frozen books:
+    refused and recorded, and whatever slice it had committed taken back."""
+    from resguardo.services import imports
+    sheet = tmp_path / "alta.csv"
+    with open(sheet, "w", encoding="utf-8") as f:
+        f.write("serie,marca,calibre,tipo,ubicación\n")
+        f.writelines(f"IMP-{n:05d},Glock,9x19mm,pistola,ARM1\n" for n in range(3_000))
+    monkeypatch.setattr(imports, "SLICED_FROM_BYTES", 0)  # this small file in slices
+    monkeypatch.setenv("RESGUARDO_IMPORT_SLICE_SECONDS", "0.000001")  # a slice a batch
+    opened: list[int] = []
+
+    def open_once() -> None:
+        if not opened:
+            opened.append(open_revista(world))
+
+    if when == "before_the_first_slice":
+        read_first = imports.Slices.read_first
+
+        def read_then_open(self: imports.Slices) -> None:
+            read_first(self)
+            open_once()  # the lock is free: the inspector's opening gets in
+        monkeypatch.setattr(imports.Slices, "read_first", read_then_open)
+    else:
+        release = imports.Slices.release
+
+        def release_then_open(self: imports.Slices, **kw: bool) -> None:
+            release(self, **kw)
+            open_once()
+        monkeypatch.setattr(imports.Slices, "release", release_then_open)
+    before = look(world, None, lambda uow: uow.repo.log_size())
+    with pytest.raises(Lockdown):
+        do(world, "armero1", imports.import_file, "firearms", sheet,
+           imports.ImportOptions(agency="MUN1"))
+    assert opened, "the inspection was not opened during the import"
+    assert refusals(world) == [("armero1", "import.firearms")]
+    # no weapon of the file is in the registry: never written, or written and taken back
+    with world.read(None) as uow:
+        for serial in ("IMP-00000", "IMP-02999"):
+            with pytest.raises(Exception, match="not found"):
+                uow.repo.firearm(serial)
+        types = [e.type for e in uow.repo.iter_events(start=before)]
+    if when == "before_the_first_slice":
+        assert "import.started" not in types and "firearm.registered" not in types
+    else:
+        assert "import.started" in types and "import.voided" in types

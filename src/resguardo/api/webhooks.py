@@ -23,18 +23,18 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
 
-from resguardo.domain.codes import Role
 from resguardo.domain.errors import NotFound
 from resguardo.domain.events import Event, canonical
 from resguardo.domain.timefmt import iso
-from resguardo.domain.visibility import kind_visible_to
 from resguardo.storage import api_queries as q
 from resguardo.storage import webhook_queries as wq
+from resguardo.storage.repositories import Repositories
 from resguardo.storage.uow import UnitOfWork
 
 log = logging.getLogger("resguardo.webhooks")
@@ -83,6 +83,35 @@ def retry(uow: UnitOfWork, webhook: dict, delivery_id: int) -> dict:
     wq.redeliver(uow.repo, delivery_id, iso(datetime.now(UTC)))
     page = wq.deliveries_page(uow.repo, webhook["id"], offset=0, limit=q.MAX_LIMIT)
     return next(d for d in page.items if d["id"] == delivery_id)
+
+
+#: The error recorded for a queued delivery the subscription's owner may no longer read.
+NOT_READABLE = ("not sent: the subscription's owner may not read this entry now (account "
+                "disabled, moved to another scope or role, or the entry hidden from it)")
+
+
+def owner_reads(repo: Repositories, hook: dict) -> Repositories | None:
+    """What a subscription may read: its owner's reads as the owner stands now (enabled,
+    with the owner's present role), narrowed to the subscription's scope; None when the
+    owner may read nothing of it (disabled or gone, or no longer over that scope).
+
+    Every entry a subscription is sent passes through ``storage.scoped.entries`` for this
+    reader, as each of the owner's own reads does: the kinds open to the role, the scope,
+    a sealed revista hidden from the inspected agency's own accounts. An admin let go, or
+    moved to one agency, takes no stream of the state's entries along."""
+    username = hook.get("owner_username")
+    if not username:
+        return None
+    try:
+        owner = repo.actor_for(username)
+    except NotFound:  # disabled, or no such account
+        return None
+    scope = repo.org_unscoped(int(hook["scope_id"]))
+    if not owner.in_scope(scope.path):
+        return None
+    if scope.id != owner.scope.id:
+        owner = replace(owner, scope=scope, overseen=())
+    return Repositories(repo.conn, owner)
 
 
 class DeliveryWorker:
@@ -155,31 +184,17 @@ class DeliveryWorker:
     def _enqueue_batch(self, hook: dict, stop: int) -> int:
         queued = 0
         with self.app.work(None) as uow:
-            events = list(uow.repo.iter_events(hook["cursor"], stop))
-            paths = q.org_paths(uow.repo, [e.org_id for e in events if e.org_id is not None])
-            role = Role(hook["owner_role"]) if hook.get("owner_role") else Role.ADMIN
-            root = hook["scope_path"].count("/") == 2
+            reads = owner_reads(uow.repo, hook)
             now = iso(self.now())
-            for ev in events:
-                if not matches(hook["event_types"], ev.type):
-                    continue
-                if (not self._in_scope(hook, ev, paths, root)
-                        or not kind_visible_to(role, root, ev)):
-                    continue
-                wq.enqueue_delivery(uow.repo, hook["id"], ev.position, ev.type, now)
-                queued += 1
+            for ev in [] if reads is None else reads.iter_events(hook["cursor"], stop):
+                if matches(hook["event_types"], ev.type):
+                    wq.enqueue_delivery(uow.repo, hook["id"], ev.position, ev.type, now)
+                    queued += 1
             if wq.advance_webhook_cursor(uow.repo, hook["id"], hook["cursor"], stop):
                 uow.commit()
             else:
                 queued = 0  # another worker queued this batch first
         return queued
-
-    @staticmethod
-    def _in_scope(hook: dict, ev: Event, paths: dict[int, str], root: bool) -> bool:
-        if ev.org_id is None:
-            return root
-        path = paths.get(ev.org_id)
-        return path is not None and path.startswith(hook["scope_path"])
 
     # --- sending -------------------------------------------------------------------------
 
@@ -194,14 +209,30 @@ class DeliveryWorker:
             with self.app.work(None) as uow:
                 claimed = wq.claim_delivery(uow.repo, delivery["id"], iso(self.now()),
                                            iso(self.now() + self.lease))
-                hook = wq.webhook_by_id(uow.repo, delivery["webhook_id"])
-                ev = uow.repo.event(delivery["event_position"]) if claimed else None
+                hook = wq.webhook_by_id(uow.repo, delivery["webhook_id"]) if claimed else None
+                ev = None if hook is None else self._readable(uow, hook, delivery)
                 uow.commit()
-            if not claimed or hook is None or ev is None:
+            if hook is None or ev is None:
                 continue
             self._attempt(delivery, hook, ev)
             attempts += 1
         return attempts
+
+    def _readable(self, uow: UnitOfWork, hook: dict, delivery: dict) -> Event | None:
+        """The delivery's entry, read as the subscription's owner stands at the moment of
+        sending (a delivery queued before the owner was disabled or moved is not sent:
+        it ends ``failed`` with ``NOT_READABLE``)."""
+        reads = owner_reads(uow.repo, hook)
+        try:
+            if reads is not None:
+                return reads.event(delivery["event_position"])
+        except NotFound:
+            pass
+        now = self.now()
+        wq.record_attempt(uow.repo, delivery["id"], attempt=int(delivery["attempts"]) + 1,
+                          at=iso(now), status_code=None, error=NOT_READABLE, duration_ms=0,
+                          state="failed", next_attempt_at=iso(now), delivered_at=None)
+        return None
 
     def body(self, delivery: dict, hook: dict, ev: Event) -> bytes:
         return canonical({"delivery_id": delivery["id"], "webhook_id": hook["id"],

@@ -21,8 +21,9 @@ builds this rule in SQL from `hidden_kinds` and `OWN_RECORDS` and adds what only
 database knows: a weapon's entries follow the weapon to the agency that holds it now, and
 an inspection's entries are there only for whom may know the inspection
 (``storage.scoped.inspections``: a sealed revista stays hidden from the inspected agency's
-own accounts until it opens). The webhooks, which read the whole log as the system for
-an owner's role and scope, apply `kind_visible_to` to each entry.
+own accounts until it opens). The webhooks read through it as their owner
+(``api.webhooks.owner_reads``). `kind_visible_to` states the kind part of the rule for
+one entry: the tests check `hidden_kinds` against it.
 
 The ledger's shape (its size, checkpoints, consistency proofs, proofs of entries one may
 not read) is for the oversight roles: see `may_see_log_shape`.

@@ -163,6 +163,8 @@ class FirearmImport(PlainRows, CustodyRows):
 
     def run(self) -> None:
         try:
+            if self.report.slices is not None:
+                self.report.slices.read_first()
             self._run()
             if self.report.slices is not None:
                 self.report.slices.resume()  # the import's last entry comes next

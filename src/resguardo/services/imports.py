@@ -311,8 +311,11 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
     if kind == "firearms" and not options.dry_run:
         void_abandoned(uow, agency.id)  # a dead import's weapons would hold their serials
     if is_sliced(kind, options) and os.path.getsize(path) >= SLICED_FROM_BYTES:
+        # The import's entries begin at its ``import.started`` (``Slices.start``); its
+        # first rows are read without the writer's lock (``Slices.read_first``).
         report.slices = Slices(uow, agency, report, options)
-    report.first_position = log_position(uow)  # where this import's entries begin
+    else:
+        report.first_position = log_position(uow)  # where this import's entries begin
     try:
         with sheet:
             describe(sheet, report)
@@ -325,6 +328,8 @@ def import_file(uow: UnitOfWork, kind: str, path: str | os.PathLike[str],
             raise ValidationFailed(T_("%(file)s: no rows to import"), field="file", file=name)
         report.problems.sort(key=lambda p: (p.line, p.index if p.index is not None else -1))
         if report.commit:
+            if report.first_position is None:  # a sliced import that wrote no weapon
+                report.first_position = log_position(uow)
             report.last_position = log_position(uow) - 1
             payload: dict[str, Any] = {
                 "kind": kind, "file": name, "sha256": report.sha256, "rows": report.rows,
@@ -391,9 +396,16 @@ class Slices:
         }, org_id=self.agency.id))
         hold = import_liveness.Hold(self.uow.conn, ev.position)  # before it is seen running
         self.uow.on_exit(hold.release)
-        report.started = ev.position
+        report.started = report.first_position = ev.position
         self.began = time.monotonic()
         return ev.position
+
+    def read_first(self) -> None:
+        """Let the writer's lock go before the first rows are read and judged, as between
+        two slices: the desk waits for a slice's writing, never for the reading before it
+        (the first ``resume`` takes the lock and looks for an open inspection again)."""
+        if self.report.started is None and not self.uow.released:
+            self.uow.commit_and_release()
 
     def due(self) -> bool:
         """Whether the slice has held the writer's lock long enough."""
@@ -420,6 +432,7 @@ class Slices:
         if not self.uow.released:
             return
         self.uow.resume(self.pause)
+        self.uow.lock()  # then the inspections: one opened while it waited is seen
         self.uow.refuse_if_frozen(self.agency.id, "import.firearms", self.report.file)
         self.began = time.monotonic()
 

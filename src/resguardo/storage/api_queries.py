@@ -399,16 +399,6 @@ def org_codes(repo: Repositories, ids: Sequence[int | None]) -> dict[int, str]:
 
 # --- the log --------------------------------------------------------------------------------------------
 
-def org_paths(repo: Repositories, ids: Sequence[int]) -> dict[int, str]:
-    """Paths of organizations by id (for matching events against a subscriber's scope)."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    o = t.organizations.c
-    return {int(r.id): r.path
-            for r in repo.conn.execute(select(o.id, o.path).where(o.id.in_(wanted)))}
-
-
 def events_with_request_ids(repo: Repositories, request_ids: Sequence[str]) -> dict[str, int]:
     """How many events carry each of these request ids (for crash-recovery checks)."""
     if not request_ids:

@@ -37,14 +37,19 @@ def _webhook_dict(row: Any) -> dict:
     return item
 
 
-def _webhooks_stmt(repo: Repositories) -> Select:
+def _webhooks_select() -> Select:
+    """Subscriptions with their scope and their owner (who they read as)."""
     w = webhooks.c
     return (select(webhooks, t.organizations.c.code.label("scope"),
                    t.organizations.c.path.label("scope_path"),
-                   t.users.c.role.label("owner_role"))
+                   t.users.c.role.label("owner_role"),
+                   t.users.c.username.label("owner_username"))
             .join(t.organizations, t.organizations.c.id == w.scope_id)
-            .outerjoin(t.users, t.users.c.id == w.owner_id)
-            .where(repo.in_scope(w.scope_id)))
+            .outerjoin(t.users, t.users.c.id == w.owner_id))
+
+
+def _webhooks_stmt(repo: Repositories) -> Select:
+    return _webhooks_select().where(repo.in_scope(webhooks.c.scope_id))
 
 
 def webhooks_page(repo: Repositories, *, active_only: bool = False, offset: int = 0,
@@ -104,7 +109,8 @@ def claim_delivery(repo: Repositories, delivery_id: int, now: str, lease_until: 
 
 
 def webhook_by_id(repo: Repositories, webhook_id: int) -> dict | None:
-    row = repo.conn.execute(select(webhooks).where(webhooks.c.id == webhook_id)).first()
+    """A subscription whatever its scope (the delivery worker's, which reads as the system)."""
+    row = repo.conn.execute(_webhooks_select().where(webhooks.c.id == webhook_id)).first()
     return None if row is None else _webhook_dict(row)
 
 
