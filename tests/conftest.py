@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +18,7 @@ from resguardo.services import users
 from resguardo.storage import schema
 from resguardo.storage.database import make_engine
 
-from pg import PostgresServer, database_name
+from pg import PostgresServer, database_name, memory_dir
 
 # Password hashing stays argon2, with the cheapest parameters: tests check who may
 # do what, not how long a hash takes to compute.
@@ -49,6 +51,31 @@ typer.testing._get_command = _command_once  # type: ignore[assignment]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' temporary files (their SQLite databases among them) in memory when it has
+    room, as the PostgreSQL server's are (``pg.memory_dir``): SQLite commits with
+    ``synchronous=FULL``, and a commit on this project's disks waits for the disk (about a
+    sixth of a database test's time); deleting thousands of files on a disk mounted with
+    ``discard`` costs seconds more. ``--basetemp DIR`` chooses another place; the
+    pytest-xdist processes make theirs inside this one. Removed when the session ends."""
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return
+    parent = memory_dir()
+    if parent is not None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="resguardo-tests-", dir=parent)
+        config.stash[_MADE_BASETEMP] = config.option.basetemp
+
+
+_MADE_BASETEMP = pytest.StashKey[str]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    made = config.stash.get(_MADE_BASETEMP, None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
 #: Fixtures whose tests need a server process or a browser: they are marked as such, and
 #: ``slow``, so ``pytest -m "not slow"`` is the quick subset (README, "Tests").
 _SLOW_FIXTURES = {"postgres": "postgres", "chromium": "browser", "live": "browser"}
@@ -70,6 +97,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(kind)
         if kinds:
             item.add_marker("slow")
+        if "demo_app" in names:
+            # one process builds the demo (a minute of a loaded machine) and runs every test
+            # that reads it, rather than each process building its own
+            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.fixture(scope="session")

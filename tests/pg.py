@@ -20,11 +20,11 @@ def find_bin(name: str) -> str | None:
     return shutil.which(name)
 
 
-#: Room the data directory should find in memory before it is put there (see ``_parent``).
+#: Room the data directory should find in memory before it is put there (see ``memory_dir``).
 _MEMORY_NEEDED = 2 << 30
 
 
-def _parent() -> str | None:
+def memory_dir() -> str | None:
     """Where the server's files go: memory (``/dev/shm``) when it has room, else the
     temporary directory.
 
@@ -48,7 +48,7 @@ def database_name(url: str) -> str:
 
 class PostgresServer:
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="resguardo-pg-", dir=_parent()))
+        self.dir = Path(tempfile.mkdtemp(prefix="resguardo-pg-", dir=memory_dir()))
         self.port = 55000 + os.getpid() % 1000
         self.as_root = os.geteuid() == 0
 

@@ -1,10 +1,11 @@
 """Helpers the web tests share, imported by this unique name (``conftest`` is
 ambiguous across test directories): a test client that signs in like a person,
 CSRF tokens from pages, the site served by uvicorn on a free port, and
-screenshots under test-artifacts/web/."""
+screenshots under test-artifacts/web/ (with ``RESGUARDO_TEST_SCREENSHOTS=1``)."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -19,6 +20,11 @@ from resguardo.web import create_site
 from world import PASSWORD, do
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+#: Whether ``shot`` saves its screenshots (``RESGUARDO_TEST_SCREENSHOTS=1``, for a person to
+#: look at the pages): a full-page PNG of each page costs about a third of the walk of every
+#: page as every role, and no test reads them, so the suite runs without them. The guides'
+#: pictures (``test_guides.py``) are taken every run: they are the guides' own.
+SCREENSHOTS = os.environ.get("RESGUARDO_TEST_SCREENSHOTS", "") not in ("", "0")
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -92,8 +98,10 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
-    """Save a full-page screenshot under test-artifacts/web/."""
+def shot(page, name: str) -> Path | None:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot under test-artifacts/web/ (``SCREENSHOTS``)."""
+    if not SCREENSHOTS:
+        return None
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

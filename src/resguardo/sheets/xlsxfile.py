@@ -161,12 +161,35 @@ def _load(raw: IO[bytes], formulas: bool) -> Any:
                 reader.shared_strings = read_shared_strings(src)
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
-        reader.read_worksheets()
+        _read_sheets(reader)
         reader.parser.assign_names()
     except BaseException:
         reader.archive.close()
         raise
     return reader.wb
+
+
+def _read_sheets(reader: Any) -> None:
+    """The workbook's sheets, as ``ExcelReader.read_worksheets`` reads them for a read-only
+    load, but unsized: openpyxl's read-only sheet finds its size when it is made, and a
+    sheet that declares none (``<dimension>``: files from many tools other than Excel, and
+    every hostile one) is parsed to its end for it, every row once more before the first
+    is read. The rows are read here (``XlsxSource._rows``), and the size is never asked."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class UnsizedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        def _get_size(self) -> None:
+            """Its size unknown (``reset_dimensions``'s state), without reading it."""
+
+    for sheet, rel in reader.parser.find_sheets():
+        if rel.target not in reader.valid_files:
+            continue
+        if "chartsheet" in rel.Type:
+            reader.read_chartsheet(sheet, rel)
+            continue
+        made = UnsizedSheet(reader.wb, sheet.name, rel.target, reader.shared_strings)
+        made.sheet_state = sheet.state
+        reader.wb._sheets.append(made)
 
 
 class XlsxSource:
