@@ -82,7 +82,10 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+# The two engines' runs in one process, one after the other: each measures how long the desk
+# waits beside one import, not beside the other engine's import on the second CPU.
 @pytest.mark.long
+@pytest.mark.xdist_group("desk_beside_an_import")
 def test_the_desk_issues_and_returns_while_a_large_import_runs(world, tmp_path, monkeypatch):
     monkeypatch.setenv("RESGUARDO_IMPORT_DIR", str(tmp_path / "uploads"))
     path = inventory(tmp_path / "inventario.csv", ROWS)
