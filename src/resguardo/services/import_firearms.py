@@ -457,7 +457,7 @@ class FirearmImport(PlainRows, CustodyRows):
         if not pending:
             return
         slices = self.report.slices
-        if slices is not None:
+        if slices is not None and self.uow.released:
             self.writer.wait()  # the last slice's checkpoint, which may still be running
             slices.resume()
             self.between = False
@@ -468,9 +468,11 @@ class FirearmImport(PlainRows, CustodyRows):
         at = self.uow.entry_instant()  # under the lock: never before the last entry
         # Prepared while the previous batch is still being written, on the likely
         # outcome (no row is already registered); prepared again if some row is.
+        # The look-up runs on the writer's thread after the batch in flight, meanwhile.
+        registered = self.writer.registered_later(planned.key for planned in pending)
         hopeful = [planned for planned in pending if planned.location is not None]
         batch = self.writer.prepare([planned.item for planned in hopeful], at)
-        found = self.writer.registered(planned.key for planned in pending)
+        found = registered()
         first = self.report.first_position or 0
         accepted: list[_Planned] = []
         updates: list[tuple[_Planned, Registered]] = []
@@ -516,7 +518,11 @@ class FirearmImport(PlainRows, CustodyRows):
                 slices.release(checkpoint=False)
                 self.writer.in_background(self._after_slice)
                 self.between = True
-                self.ahead = min(AHEAD_MOST, max(self.batch, self.slice_rows))
+                # Rows read ahead only when a writer was let in (it writes meanwhile); a
+                # slice that ended at its longest lets in no one, and the next one begins
+                # with the next batch.
+                self.ahead = (min(AHEAD_MOST, max(self.batch, self.slice_rows))
+                              if slices.yielded else self.batch)
                 self.slice_rows = 0
         self.report.imported += len(accepted)
         for planned, problem in sorted(refused, key=lambda item: item[0].line):

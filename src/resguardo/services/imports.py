@@ -59,9 +59,9 @@ from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
 from resguardo.sheets.xlsxfile import Formula
 from resguardo.storage import import_liveness, import_queries
+from resguardo.storage.database import WaitingWriters, is_sqlite
 from resguardo.storage.database import checkpoint_passive as storage_checkpoint_passive
 from resguardo.storage.database import checkpoint_wal as storage_checkpoint
-from resguardo.storage.database import is_sqlite
 from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
@@ -77,6 +77,10 @@ VOID_SLICE = 20_000
 #: seconds before taking the lock again: longer than the busy handler's longest sleep
 #: (100 ms), so a waiting writer gets in.
 SLICE_PAUSE = 0.12
+#: On SQLite, while no writer waits for the lock, a slice goes on up to this many times
+#: ``RESGUARDO_IMPORT_SLICE_SECONDS`` (``Slices.due``; 5 s by default): a writer that
+#: cannot say it waits (another program) gets in within about that long.
+SLICE_LONGEST = 20
 
 
 def slice_seconds() -> float:
@@ -380,9 +384,17 @@ class Slices:
         self.report = report
         self.options = options
         self.seconds = slice_seconds()
+        #: Where writers say they wait (SQLite): a slice goes on past ``seconds`` while
+        #: none does, up to ``longest``; elsewhere every slice is ``seconds`` long.
+        self.waiting = WaitingWriters.of(uow.engine)
+        if self.waiting is not None:
+            uow.on_exit(self.waiting.close)
+        self.longest = self.seconds * SLICE_LONGEST
         self.pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
         self.began = time.monotonic()
         self.committed = 0
+        #: Whether the last slice ended because a writer was waiting.
+        self.yielded = False
 
     def start(self) -> int:
         """Append ``import.started`` (once, before the first weapon) and hold the import's
@@ -408,8 +420,19 @@ class Slices:
             self.uow.commit_and_release()
 
     def due(self) -> bool:
-        """Whether the slice has held the writer's lock long enough."""
-        return time.monotonic() - self.began >= self.seconds
+        """Whether the slice has held the writer's lock long enough: ``seconds`` where
+        writers cannot say they wait; on SQLite, ``seconds`` when a writer waits (asked
+        after each batch: ``WaitingWriters``), else ``longest``. Every commit rewrites
+        the pages of the random-keyed serial indexes that its slice touched, so an import
+        that nobody waits for commits a few times rather than four times a second."""
+        held = time.monotonic() - self.began
+        if held < self.seconds:
+            return False
+        if self.waiting is None or held >= self.longest:
+            self.yielded = self.waiting is None
+            return True
+        self.yielded = self.waiting()
+        return self.yielded
 
     def release(self, *, checkpoint: bool = True) -> None:
         """Commit the slice and let the writer's lock go: the next rows are read and judged
