@@ -106,6 +106,20 @@ def test_a_slice_goes_on_while_no_writer_waits(world, tmp_path, counted_clock):
     check_log(world)
 
 
+def test_a_slice_at_its_longest_commits_on_the_writers_thread_and_the_import_goes_on(
+        world, tmp_path, counted_clock, monkeypatch):
+    monkeypatch.setenv("RESGUARDO_IMPORT_SLICE_SECONDS", "0.1")  # longest: 2 counted seconds
+    before = imports_count(world)
+    with world.work("armero1") as uow:
+        report = import_file(uow, "firearms", inventory(tmp_path / "inv.csv", ROWS),
+                             ImportOptions())
+        uow.commit()
+    assert report.imported == ROWS and report.slices is not None
+    assert report.slices.committed >= 5  # a commit every batch or two, whoever waits
+    assert imports_count(world) == before + 1
+    check_log(world)  # every slice's weapons once, in order, as one import
+
+
 def test_a_waiting_writer_ends_the_slice_after_its_seconds(world, tmp_path, counted_clock):
     path = database_path(world)
     if path is None:

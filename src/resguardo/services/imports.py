@@ -81,6 +81,8 @@ SLICE_PAUSE = 0.12
 #: ``RESGUARDO_IMPORT_SLICE_SECONDS`` (``Slices.due``; 5 s by default): a writer that
 #: cannot say it waits (another program) gets in within about that long.
 SLICE_LONGEST = 20
+#: How a slice ends (``Slices.due``): letting waiting writers in, or at its longest.
+YIELD, LONGEST = "yield", "longest"
 
 
 def slice_seconds() -> float:
@@ -393,8 +395,6 @@ class Slices:
         self.pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
         self.began = time.monotonic()
         self.committed = 0
-        #: Whether the last slice ended because a writer was waiting.
-        self.yielded = False
 
     def start(self) -> int:
         """Append ``import.started`` (once, before the first weapon) and hold the import's
@@ -419,20 +419,23 @@ class Slices:
         if self.report.started is None and not self.uow.released:
             self.uow.commit_and_release()
 
-    def due(self) -> bool:
-        """Whether the slice has held the writer's lock long enough: ``seconds`` where
-        writers cannot say they wait; on SQLite, ``seconds`` when a writer waits (asked
-        after each batch: ``WaitingWriters``), else ``longest``. Every commit rewrites
-        the pages of the random-keyed serial indexes that its slice touched, so an import
-        that nobody waits for commits a few times rather than four times a second."""
+    def due(self) -> str | None:
+        """Whether the slice ends now, and how: None (it goes on), ``YIELD`` (a writer
+        waits, or writers cannot say whether they wait: commit and let them in before the
+        next slice) or ``LONGEST`` (nobody waits and the slice has held the lock
+        ``longest``: commit, and go on).
+
+        A slice lasts ``seconds`` where writers cannot say they wait; on SQLite, ``seconds``
+        when a writer waits (asked after each batch: ``WaitingWriters``), else ``longest``.
+        Every commit rewrites the pages of the random-keyed serial indexes that its slice
+        touched, so an import that nobody waits for commits a few times rather than four
+        times a second."""
         held = time.monotonic() - self.began
         if held < self.seconds:
-            return False
-        if self.waiting is None or held >= self.longest:
-            self.yielded = self.waiting is None
-            return True
-        self.yielded = self.waiting()
-        return self.yielded
+            return None
+        if self.waiting is None or self.waiting():
+            return YIELD
+        return LONGEST if held >= self.longest else None
 
     def release(self, *, checkpoint: bool = True) -> None:
         """Commit the slice and let the writer's lock go: the next rows are read and judged

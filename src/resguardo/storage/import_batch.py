@@ -471,6 +471,12 @@ class LogWriter:
         once it has run."""
         self._rows.in_background(fn)
 
+    def then(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (which may use the connection) on the writer's thread right after the
+        batch in flight, without waiting for it here (``BatchWriter.then``); ``wait``
+        returns once it has run, raising what made it fail."""
+        self._rows.then(fn)
+
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).
 
