@@ -18,8 +18,11 @@ run, not ``--update`` nor ``--create-missing``) is written in slices, so that th
 ``import.started`` entry opens it (the ``imports`` row, ``running``); every
 weapon it registers names that entry (``import_entry``, ``firearms.import_id``)
 and takes no entry of anyone while the import runs (``UnitOfWork.
-refuse_if_importing``); about every ``RESGUARDO_IMPORT_SLICE_SECONDS`` the
-slice written so far is committed and the writer's lock let go for a moment. The
+refuse_if_importing``); once a slice has held the writer's lock
+``RESGUARDO_IMPORT_SLICE_SECONDS`` and another writer waits (on SQLite; on PostgreSQL,
+which cannot tell, every ``RESGUARDO_IMPORT_SLICE_SECONDS``), or at ``SLICE_LONGEST``
+times that, the slice written so far is committed and the writer's lock let go for a
+moment (``Slices.due``). The
 ``import.completed`` entry, committed by the entry point, makes the weapons the
 registry's. An import that fails after a slice was committed (a refused row in
 all-or-nothing mode, an error, Ctrl-C) is taken back by ``import.voided``
