@@ -546,7 +546,7 @@ def test_on_postgresql_the_registered_look_up_is_planned_for_the_table_as_it_gro
     monkeypatch.setattr(import_firearms, "BATCH", 7)
     monkeypatch.setattr(import_batch, "_KEY_CHUNK", 2)  # many look-ups of the same text
     prepared: list[int] = []
-    original = import_batch.LogWriter.registered
+    original = import_batch.LogWriter._registered  # the look-up itself
 
     def spy(self, keys):  # type: ignore[no-untyped-def]
         found = original(self, keys)
@@ -560,7 +560,7 @@ def test_on_postgresql_the_registered_look_up_is_planned_for_the_table_as_it_gro
             cur.close()
         return found
 
-    monkeypatch.setattr(import_batch.LogWriter, "registered", spy)
+    monkeypatch.setattr(import_batch.LogWriter, "_registered", spy)
     lines = [f"PLAN-{n},Glock,9mm,pistola,ARM1" for n in range(40)]
     path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\n" + "\n".join(lines) + "\n")
     report = run(world, path)
@@ -583,7 +583,7 @@ def test_on_postgresql_a_growing_import_looks_weapons_up_by_make_and_serial(worl
     monkeypatch.setattr(bulk, "ANALYZE_AFTER", 1_000)
     serials = [f"GROW-{n:05d}" for n in range(4_000)]
     plans: list[str] = []
-    original = import_batch.LogWriter.registered
+    original = import_batch.LogWriter._registered  # the look-up itself
 
     def spy(self, keys):  # type: ignore[no-untyped-def]
         found = original(self, keys)
@@ -599,7 +599,7 @@ def test_on_postgresql_a_growing_import_looks_weapons_up_by_make_and_serial(worl
             cur.close()
         return found
 
-    monkeypatch.setattr(import_batch.LogWriter, "registered", spy)
+    monkeypatch.setattr(import_batch.LogWriter, "_registered", spy)
     lines = [f"{serial},Glock,9mm,pistola,ARM1" for serial in serials]
     path = csv_file(tmp_path, "Serie,Marca,Calibre,Tipo,Ubicación\n" + "\n".join(lines) + "\n")
     report = run(world, path)

@@ -35,6 +35,8 @@ from resguardo.services import registry as registry_service
 from resguardo.services.import_custody import NO_SHOP, CustodyRows
 from resguardo.services.import_plain import MEMO, PlainRows
 from resguardo.services.imports import (
+    LONGEST,
+    YIELD,
     ImportOptions,
     ImportReport,
     Problem,
@@ -156,6 +158,9 @@ class FirearmImport(PlainRows, CustodyRows):
         #: Between two slices: the last one was released (its checkpoint may still be running
         #: on the writer's thread) and the next has not taken the lock yet.
         self.between = False
+        #: A slice's commit and the next slice's beginning are queued on the writer's
+        #: thread (``_next_slice``): the connection is the writer's until ``wait``.
+        self.committing = False
         x = self.x
         self.plain_columns = (x.serial, x.make, x.model, x.calibre, x.kind, x.folio, x.status,
                               x.location, x.custodian, x.agency, x.acquired, x.barrel_serial,
@@ -457,8 +462,10 @@ class FirearmImport(PlainRows, CustodyRows):
         if not pending:
             return
         slices = self.report.slices
-        if slices is not None:
-            self.writer.wait()  # the last slice's checkpoint, which may still be running
+        if slices is not None and (self.committing or self.uow.released):
+            # the last slice's checkpoint, or its commit, which may still be running
+            self.writer.wait()
+            self.committing = False
             slices.resume()
             self.between = False
         if slices is not None and self.writer.import_entry is None:
@@ -468,9 +475,11 @@ class FirearmImport(PlainRows, CustodyRows):
         at = self.uow.entry_instant()  # under the lock: never before the last entry
         # Prepared while the previous batch is still being written, on the likely
         # outcome (no row is already registered); prepared again if some row is.
+        # The look-up runs on the writer's thread after the batch in flight, meanwhile.
+        registered = self.writer.registered_later(planned.key for planned in pending)
         hopeful = [planned for planned in pending if planned.location is not None]
         batch = self.writer.prepare([planned.item for planned in hopeful], at)
-        found = self.writer.registered(planned.key for planned in pending)
+        found = registered()
         first = self.report.first_position or 0
         accepted: list[_Planned] = []
         updates: list[tuple[_Planned, Registered]] = []
@@ -506,12 +515,22 @@ class FirearmImport(PlainRows, CustodyRows):
             self.ids.extend(batch.ids)
             self.lines.extend(planned.line for planned in accepted)
             self.slice_rows += len(accepted)
-            if slices is not None and slices.due():
-                # The slice is committed and the writer's lock let go here, once the batch
-                # is written (on a loaded machine, a commit on the writer's thread would
-                # wait for the interpreter lock at each step while the desk waits); its
-                # pages go into the database on the writer's thread while the next rows
-                # are read and judged, and the desk gets in before the next slice.
+            end = slices.due() if slices is not None else None
+            if end == LONGEST:
+                # Nobody waits for the lock (a slice at its longest, on SQLite): the slice
+                # is committed, checkpointed and the next one begun on the writer's thread
+                # once the batch is written, while the next rows are read and judged.
+                self.writer.then(self._next_slice)
+                self.committing = True
+                self.slice_rows = 0
+            elif end == YIELD:
+                assert slices is not None
+                # A writer waits (or writers cannot say whether they do: PostgreSQL): the
+                # slice is committed and the writer's lock let go here, once the batch is
+                # written (on a loaded machine, a commit on the writer's thread would wait
+                # for the interpreter lock at each step while the desk waits); its pages
+                # go into the database on the writer's thread while the next rows are read
+                # and judged, and the desk gets in before the next slice.
                 self.writer.wait()
                 slices.release(checkpoint=False)
                 self.writer.in_background(self._after_slice)
@@ -525,6 +544,16 @@ class FirearmImport(PlainRows, CustodyRows):
             self.writer.restore_indexes()  # the services look weapons up by serial
         for planned, hit in updates:
             self.update(self.full(planned), hit)
+
+    def _next_slice(self) -> None:
+        """On the writer's thread: commit the slice, checkpoint, and take the lock again for
+        the next one (a writer that came meanwhile goes first; an inspection opened at the
+        agency refuses the rest, raised at the next ``wait``)."""
+        slices = self.report.slices
+        assert slices is not None
+        slices.release()
+        self.writer.between_slices()
+        slices.resume()
 
     def _after_slice(self) -> None:
         slices = self.report.slices

@@ -18,8 +18,11 @@ run, not ``--update`` nor ``--create-missing``) is written in slices, so that th
 ``import.started`` entry opens it (the ``imports`` row, ``running``); every
 weapon it registers names that entry (``import_entry``, ``firearms.import_id``)
 and takes no entry of anyone while the import runs (``UnitOfWork.
-refuse_if_importing``); about every ``RESGUARDO_IMPORT_SLICE_SECONDS`` the
-slice written so far is committed and the writer's lock let go for a moment. The
+refuse_if_importing``); once a slice has held the writer's lock
+``RESGUARDO_IMPORT_SLICE_SECONDS`` and another writer waits (on SQLite; on PostgreSQL,
+which cannot tell, every ``RESGUARDO_IMPORT_SLICE_SECONDS``), or at ``SLICE_LONGEST``
+times that, the slice written so far is committed and the writer's lock let go for a
+moment (``Slices.due``). The
 ``import.completed`` entry, committed by the entry point, makes the weapons the
 registry's. An import that fails after a slice was committed (a refused row in
 all-or-nothing mode, an error, Ctrl-C) is taken back by ``import.voided``
@@ -59,9 +62,9 @@ from resguardo.sheets.formulas import restore
 from resguardo.sheets.guard import CONTROL_CHARACTERS, SheetLimits, check_file
 from resguardo.sheets.xlsxfile import Formula
 from resguardo.storage import import_liveness, import_queries
+from resguardo.storage.database import WaitingWriters, is_sqlite
 from resguardo.storage.database import checkpoint_passive as storage_checkpoint_passive
 from resguardo.storage.database import checkpoint_wal as storage_checkpoint
-from resguardo.storage.database import is_sqlite
 from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
@@ -77,6 +80,12 @@ VOID_SLICE = 20_000
 #: seconds before taking the lock again: longer than the busy handler's longest sleep
 #: (100 ms), so a waiting writer gets in.
 SLICE_PAUSE = 0.12
+#: On SQLite, while no writer waits for the lock, a slice goes on up to this many times
+#: ``RESGUARDO_IMPORT_SLICE_SECONDS`` (``Slices.due``; 5 s by default): a writer that
+#: cannot say it waits (another program) gets in within about that long.
+SLICE_LONGEST = 20
+#: How a slice ends (``Slices.due``): letting waiting writers in, or at its longest.
+YIELD, LONGEST = "yield", "longest"
 
 
 def slice_seconds() -> float:
@@ -380,6 +389,12 @@ class Slices:
         self.report = report
         self.options = options
         self.seconds = slice_seconds()
+        #: Where writers say they wait (SQLite): a slice goes on past ``seconds`` while
+        #: none does, up to ``longest``; elsewhere every slice is ``seconds`` long.
+        self.waiting = WaitingWriters.of(uow.engine)
+        if self.waiting is not None:
+            uow.on_exit(self.waiting.close)
+        self.longest = self.seconds * SLICE_LONGEST
         self.pause = SLICE_PAUSE if is_sqlite(uow.engine) else 0.0
         self.began = time.monotonic()
         self.committed = 0
@@ -407,9 +422,23 @@ class Slices:
         if self.report.started is None and not self.uow.released:
             self.uow.commit_and_release()
 
-    def due(self) -> bool:
-        """Whether the slice has held the writer's lock long enough."""
-        return time.monotonic() - self.began >= self.seconds
+    def due(self) -> str | None:
+        """Whether the slice ends now, and how: None (it goes on), ``YIELD`` (a writer
+        waits, or writers cannot say whether they wait: commit and let them in before the
+        next slice) or ``LONGEST`` (nobody waits and the slice has held the lock
+        ``longest``: commit, and go on).
+
+        A slice lasts ``seconds`` where writers cannot say they wait; on SQLite, ``seconds``
+        when a writer waits (asked after each batch: ``WaitingWriters``), else ``longest``.
+        Every commit rewrites the pages of the random-keyed serial indexes that its slice
+        touched, so an import that nobody waits for commits a few times rather than four
+        times a second."""
+        held = time.monotonic() - self.began
+        if held < self.seconds:
+            return None
+        if self.waiting is None or self.waiting():
+            return YIELD
+        return LONGEST if held >= self.longest else None
 
     def release(self, *, checkpoint: bool = True) -> None:
         """Commit the slice and let the writer's lock go: the next rows are read and judged

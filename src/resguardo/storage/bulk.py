@@ -436,6 +436,24 @@ class BatchWriter:
             return
         self._pending = self._pool.submit(fn)
 
+    def then(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (which may use the connection) on the writer's thread right after
+        what it has in hand (the batch in flight), without waiting for it here; on the
+        caller's thread when there is no writer thread. ``wait`` returns once both have
+        run, raising what made either fail (``fn`` does not run after a failed batch)."""
+        if self._pool is None:
+            self.wait()
+            fn()
+            return
+        previous = self._pending
+
+        def run() -> None:
+            if previous is not None:
+                previous.result()  # done already (one worker, in order); raises its failure
+            fn()
+
+        self._pending = self._pool.submit(run)
+
     def wait(self) -> None:
         """Return once the batch in flight is written (raising what made it fail)."""
         pending, self._pending = self._pending, None

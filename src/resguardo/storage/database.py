@@ -251,6 +251,47 @@ def let_waiting_writers_in(engine: Engine, most: float) -> bool:
         os.close(fd)
 
 
+class WaitingWriters:
+    """Whether a writer waits for SQLite's write lock now (see ``WRITERS_SUFFIX``): a long
+    write taken in slices asks after each batch and lets the lock go as soon as one does,
+    rather than every few hundred milliseconds whether anyone waits or not.
+
+    ``WaitingWriters.of(engine)`` is None where writers cannot say they wait (PostgreSQL,
+    an in-memory database, no ``fcntl``, a writers file that cannot be opened)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    @classmethod
+    def of(cls, engine: Engine) -> WaitingWriters | None:
+        if not is_sqlite(engine) or fcntl is None:
+            return None
+        path = engine.url.database
+        if not path or path == ":memory:":
+            return None
+        fd = _writers_file(path + WRITERS_SUFFIX)
+        return None if fd is None else cls(fd)
+
+    def __call__(self) -> bool:
+        """True while some writer holds its shared lock on the writers file (it waits for,
+        or is just taking, the write lock); one non-blocking ``flock`` call."""
+        if self._fd is None or fcntl is None:
+            return False
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return False
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
 def checkpoint_passive(conn: Connection) -> None:
     """Copy what SQLite's write-ahead log holds back into the database without waiting for
     anyone (``PRAGMA wal_checkpoint(PASSIVE)``), outside any transaction of ``conn``: a

@@ -284,6 +284,26 @@ class LogWriter:
         ``firearms`` a large import keeps up as it goes (``BatchWriter``).
         """
         self.wait()
+        return self._registered(keys)
+
+    def registered_later(self, keys: Iterable[tuple[str, str]]
+                         ) -> Callable[[], dict[tuple[str, str], Registered]]:
+        """``registered``, looked up on the writer's thread once the batch in flight is
+        written (``BatchWriter.then``): the caller prepares the next batch meanwhile, and
+        the function returned waits for the answer. Nothing else may use the connection
+        before it is called."""
+        wanted = list(keys)
+        found: dict[tuple[str, str], Registered] = {}
+        self._rows.then(lambda: found.update(self._registered(wanted)))
+
+        def answer() -> dict[tuple[str, str], Registered]:
+            self.wait()
+            return found
+
+        return answer
+
+    def _registered(self, keys: Iterable[tuple[str, str]]
+                    ) -> dict[tuple[str, str], Registered]:
         by_make: dict[str, list[str]] = {}
         for make, serial in set(keys):
             by_make.setdefault(make, []).append(serial)
@@ -450,6 +470,12 @@ class LogWriter:
         writer's thread when there is one (``BatchWriter.in_background``); ``wait`` returns
         once it has run."""
         self._rows.in_background(fn)
+
+    def then(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (which may use the connection) on the writer's thread right after the
+        batch in flight, without waiting for it here (``BatchWriter.then``); ``wait``
+        returns once it has run, raising what made it fail."""
+        self._rows.then(fn)
 
     def wait(self) -> None:
         """Return once the batch being written is written (raising what made it fail).
