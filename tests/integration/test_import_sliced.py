@@ -205,7 +205,8 @@ def test_a_killed_import_leaves_unusable_weapons_until_the_next_import_voids_the
         world, tmp_path):
     path = inventory(tmp_path / "inventario.csv", 60_000)  # 1.9 MB: sliced
     before = counts(world)
-    proc = child(world, path, RESGUARDO_IMPORT_SLICE_SECONDS="0.2")
+    # slices of at most 20 x 0.01 s with nobody waiting: many commits before the import ends
+    proc = child(world, path, RESGUARDO_IMPORT_SLICE_SECONDS="0.01")
     try:
         deadline = time.monotonic() + 300
         while True:  # wait until a few slices are committed
