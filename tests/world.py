@@ -9,7 +9,7 @@ from pathlib import Path
 
 from resguardo.config import Settings
 from resguardo.domain.registry import FirearmInput, OfficerInput
-from resguardo.services import registry, setup, users
+from resguardo.services import custody, registry, setup, users
 from resguardo.services.app import Resguardo
 
 PASSWORD = "correct-horse-battery"
@@ -91,6 +91,16 @@ def do(app: Resguardo, user: str, fn, *args, **kwargs):  # type: ignore[no-untyp
         result = fn(uow, *args, **kwargs)
         uow.commit()
         return result
+
+
+def shifts(app: Resguardo, clock, serial: str, badge: str, location: str, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` shifts of MUN1's weapon ``serial``: an hour later issued to ``badge``, an hour
+    after that returned to ``location`` (two custody entries a shift)."""
+    for _ in range(n):
+        clock.advance(hours=1)
+        do(app, "armero1", custody.issue, serial, badge)
+        clock.advance(hours=1)
+        do(app, "armero1", custody.return_, serial, location)
 
 
 def look(app: Resguardo, user: str | None, fn, *args, **kwargs):  # type: ignore[no-untyped-def]

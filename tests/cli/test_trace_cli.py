@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from resguardo.domain.registry import FirearmInput
 from resguardo.services import accounts, custody, registry
 
-from world import do
+from world import do, shifts
 
 FORMAT_KEYS = ["serial", "make", "model", "calibre", "distance", "agency", "status",
                "custodian_on_date", "custody"]
@@ -205,11 +205,7 @@ def test_among_equally_near_serials_the_one_the_reading_comes_from_in_more_ways_
 
 
 def test_a_long_chain_prints_its_window_and_full_custody_prints_it_whole(cli, world, clock):
-    for _ in range(15):
-        clock.advance(hours=1)
-        do(world, "armero1", custody.issue, "GLK-A100", "P1")
-        clock.advance(hours=1)
-        do(world, "armero1", custody.return_, "GLK-A100", "ARM2")
+    shifts(world, clock, "GLK-A100", "P1", "ARM2", 15)
     result = cli("--as", "investigador", "trace", "GLK-A100", "--limit", "1")
     assert result.exit_code == 0, result.output
     assert "20 of 31 custody entries (--full-custody for all)" in result.stdout

@@ -16,10 +16,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from test_import_sliced import inventory
 
 from resguardo.services.imports import ImportOptions, import_file
 from resguardo.services.ledger_verify import verify
@@ -35,13 +35,6 @@ AS_FROM_A_TERMINAL = ("import runpy, signal, sys; "
                       "sys.argv[0] = 'resguardo'; "
                       "runpy.run_module('resguardo.cli.main', run_name='__main__')")
 
-
-def inventory(path: Path, rows: int) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write("No. de serie,Marca,Calibre,Tipo,Ubicación\r\n")
-        for n in range(rows):
-            f.write(f"K{n:07d},Glock,9x19mm,pistola,{'ARM1' if n % 2 else 'ARM2'}\r\n")
-    return path
 
 
 def snapshot(app) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]

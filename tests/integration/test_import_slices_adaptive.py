@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from test_import_sliced import inventory
 
 from resguardo.services import imports
 from resguardo.services.imports import ImportOptions, import_file
@@ -28,12 +29,14 @@ from world import check_log
 ROWS = 12_000  # 24 batches of ``SLICED_BATCH``
 
 
-def inventory(path: Path, rows: int) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write("No. de serie,Marca,Calibre,Tipo,Ubicación\r\n")
-        for n in range(rows):
-            f.write(f"AD{n:07d},Glock,9x19mm,pistola,{'ARM1' if n % 2 else 'ARM2'}\r\n")
-    return path
+def import_all(world, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Import ``ROWS`` weapons as MUN1's armorer in one unit of work; its report."""
+    with world.work("armero1") as uow:
+        report = import_file(uow, "firearms", inventory(tmp_path / "inv.csv", ROWS,
+                                                        prefix="AD"), ImportOptions())
+        uow.commit()
+    assert report.imported == ROWS and report.slices is not None
+    return report
 
 
 def database_path(world) -> str | None:  # type: ignore[no-untyped-def]
@@ -91,11 +94,7 @@ def test_a_writer_says_it_waits_and_the_import_sees_it(world):
 
 def test_a_slice_goes_on_while_no_writer_waits(world, tmp_path, counted_clock):
     before = imports_count(world)
-    with world.work("armero1") as uow:
-        report = import_file(uow, "firearms", inventory(tmp_path / "inv.csv", ROWS),
-                             ImportOptions())
-        uow.commit()
-    assert report.imported == ROWS and report.slices is not None
+    report = import_all(world, tmp_path)
     if database_path(world) is None:
         # every 3 seconds of the counter (about 3 batches), as RESGUARDO_IMPORT_SLICE_SECONDS
         assert report.slices.committed >= 5
@@ -110,11 +109,7 @@ def test_a_slice_at_its_longest_commits_on_the_writers_thread_and_the_import_goe
         world, tmp_path, counted_clock, monkeypatch):
     monkeypatch.setenv("RESGUARDO_IMPORT_SLICE_SECONDS", "0.1")  # longest: 2 counted seconds
     before = imports_count(world)
-    with world.work("armero1") as uow:
-        report = import_file(uow, "firearms", inventory(tmp_path / "inv.csv", ROWS),
-                             ImportOptions())
-        uow.commit()
-    assert report.imported == ROWS and report.slices is not None
+    report = import_all(world, tmp_path)
     assert report.slices.committed >= 5  # a commit every batch or two, whoever waits
     assert imports_count(world) == before + 1
     check_log(world)  # every slice's weapons once, in order, as one import
@@ -127,13 +122,9 @@ def test_a_waiting_writer_ends_the_slice_after_its_seconds(world, tmp_path, coun
     fd = say_writer_waits(path)  # a desk write waiting for the whole import
     assert fd is not None
     try:
-        with world.work("armero1") as uow:
-            report = import_file(uow, "firearms", inventory(tmp_path / "inv.csv", ROWS),
-                                 ImportOptions())
-            uow.commit()
+        report = import_all(world, tmp_path)
     finally:
         os.close(fd)
-    assert report.imported == ROWS and report.slices is not None
     # a slice lets the lock go as soon as it has held it 3 counted seconds and sees the
     # writer: about every 3 batches, as slices did on a timer before
     assert report.slices.committed >= 5

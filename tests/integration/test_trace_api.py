@@ -11,7 +11,7 @@ from resguardo.api import create_app
 from resguardo.services import custody
 from resguardo.services.auth import AuthSettings
 
-from world import PASSWORD, do, look
+from world import PASSWORD, do, look, shifts
 
 
 @pytest.fixture
@@ -80,11 +80,7 @@ def test_get_trace_finds_a_weapon_by_the_serial_it_carried_before_a_correction(w
 
 
 def test_get_trace_returns_the_window_and_custody_full_the_whole_chain(world, http, clock):
-    for _ in range(13):
-        clock.advance(hours=1)
-        do(world, "armero1", custody.issue, "GLK-A100", "P1")
-        clock.advance(hours=1)
-        do(world, "armero1", custody.return_, "GLK-A100", "ARM2")
+    shifts(world, clock, "GLK-A100", "P1", "ARM2", 13)
     window = http("investigador", "/trace", serial="GLK-A100", limit=1).json()["candidates"][0]
     assert (len(window["custody"]), window["custody_total"], window["custody_complete"]) == (
         20, 27, False)

@@ -191,12 +191,18 @@ def test_a_malformed_date_is_refused(world):
 
 # --- loss and theft reports ---------------------------------------------------------------------
 
-def test_a_theft_shows_its_complaint_number_and_whether_the_military_was_notified(world, clock):
+def stolen_on_duty(world, clock) -> None:  # type: ignore[no-untyped-def]
+    """GLK-A200 issued to P2, and two hours later reported stolen on duty (complaint
+    FGE/123/2025 before the FGE Jalisco)."""
     do(world, "armero1", custody.issue, "GLK-A200", "P2")
     clock.advance(hours=2)
     do(world, "armero1", custody.report_missing, "GLK-A200", stolen=True,
        occurred_on=date(2025, 3, 3), place="Col. Centro", on_duty=True,
        complaint_number="FGE/123/2025", complaint_authority="FGE Jalisco")
+
+
+def test_a_theft_shows_its_complaint_number_and_whether_the_military_was_notified(world, clock):
+    stolen_on_duty(world, clock)
     c = trace(world, "GLK-A2OO", limit=1)["candidates"][0]
     report = c["custody"][-1]
     assert c["status"] == "stolen"

@@ -6,18 +6,19 @@ of the whole history gives (``--full-custody`` / ``custody=full``, which is that
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from test_trace_service import stolen_on_duty
 
 from resguardo.domain.registry import FirearmInput
 from resguardo.domain.trace_custody import CUSTODY_AFTER, CUSTODY_BEFORE, parse_moment
 from resguardo.services import credential, custody, registry
 from resguardo.services import trace as service
 
-from world import do, look
+from world import do, look, shifts
 
 _serials = itertools.count(1)
 SHOWN = ("custodian_on_date", "status_on_date", "location_on_date", "officer_of_record_on_date")
@@ -171,11 +172,7 @@ def test_the_bounded_answer_is_the_whole_replay_s_for_any_history_and_moment(
 def long_history(world, folios, clock):  # type: ignore[no-untyped-def]
     """GLK-A100 issued to P1 and returned 30 times, one movement an hour, then assigned of
     record to P2 and issued to P2 (a moment a whole window back needs the walk back)."""
-    for _ in range(30):
-        clock.advance(hours=1)
-        do(world, "armero1", custody.issue, "GLK-A100", "P1")
-        clock.advance(hours=1)
-        do(world, "armero1", custody.return_, "GLK-A100", "ARM2")
+    shifts(world, clock, "GLK-A100", "P1", "ARM2", 30)
     clock.advance(hours=1)
     do(world, "jefe1", credential.assign, "P2", "GLK-A100")
     clock.advance(hours=1)
@@ -215,11 +212,7 @@ def test_a_dated_window_shows_the_entries_before_and_the_first_after(long_histor
 
 def test_a_dated_trace_finds_a_weapon_of_record_assigned_far_back(world, folios, clock):
     do(world, "jefe1", credential.assign, "P3", "GLK-A100")
-    for _ in range(CUSTODY_BEFORE + 5):
-        clock.advance(hours=1)
-        do(world, "armero1", custody.issue, "GLK-A100", "P3")
-        clock.advance(hours=1)
-        do(world, "armero1", custody.return_, "GLK-A100", "ARM1")
+    shifts(world, clock, "GLK-A100", "P3", "ARM1", CUSTODY_BEFORE + 5)
     clock.advance(hours=1)
     when = (clock.now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
     c = trace(world, "GLK-A100", date_=when)
@@ -258,11 +251,7 @@ def test_many_entries_at_the_same_instant_do_not_hide_who_held_the_weapon(world,
 
 
 def test_a_loss_report_in_the_window_shows_its_correction_and_notification(world, clock):
-    do(world, "armero1", custody.issue, "GLK-A200", "P2")
-    clock.advance(hours=2)
-    do(world, "armero1", custody.report_missing, "GLK-A200", stolen=True,
-       occurred_on=date(2025, 3, 3), place="Col. Centro", on_duty=True,
-       complaint_number="FGE/123/2025", complaint_authority="FGE Jalisco")
+    stolen_on_duty(world, clock)
     clock.advance(hours=3)
     do(world, "armero1", custody.record_notification, "GLK-A200", clock.now,
        reference="SEDENA/55")

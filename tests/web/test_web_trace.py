@@ -6,7 +6,7 @@ import pytest
 
 from resguardo.services import custody
 
-from world import do, look
+from world import do, look, shifts
 
 pytest.importorskip("resguardo.services.trace")
 
@@ -47,11 +47,7 @@ def test_trace_results_say_how_many_characters_differ_not_a_distance(sqlite_worl
 
 def test_a_long_chain_shows_its_window_and_links_to_the_paged_history(sqlite_world, signed_in,
                                                                       clock):
-    for _ in range(40):
-        clock.advance(hours=1)
-        do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")
-        clock.advance(hours=1)
-        do(sqlite_world, "armero1", custody.return_, "GLK-A200", "ARM2")
+    shifts(sqlite_world, clock, "GLK-A200", "P2", "ARM2", 40)
     investigator = signed_in("investigador")
     page = investigator.post("/trace", {"serial": "GLK-A200", "reason": "CI/0079/2025"})
     found = page.text.split("Rastreos recientes")[0]

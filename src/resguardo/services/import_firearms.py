@@ -551,11 +551,12 @@ class FirearmImport(PlainRows, CustodyRows):
         agency refuses the rest, raised at the next ``wait``)."""
         slices = self.report.slices
         assert slices is not None
-        slices.release()
-        self.writer.between_slices()
+        slices.release(checkpoint=False)
+        self._after_slice()
         slices.resume()
 
     def _after_slice(self) -> None:
+        """A committed slice's pages into the database, and the writer ready for the next."""
         slices = self.report.slices
         assert slices is not None
         slices.checkpoint()

@@ -224,17 +224,24 @@ def say_writer_waits(database: str | None) -> int | None:
     return _waiting(database + WRITERS_SUFFIX)
 
 
+def _engine_writers_file(engine: Engine) -> int | None:
+    """The writers file of ``engine``'s SQLite database, open (see ``WRITERS_SUFFIX``);
+    None where writers cannot say they wait (PostgreSQL, an in-memory database, no
+    ``fcntl``, a file that cannot be opened)."""
+    if not is_sqlite(engine) or fcntl is None:
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return None
+    return _writers_file(path + WRITERS_SUFFIX)
+
+
 def let_waiting_writers_in(engine: Engine, most: float) -> bool:
     """Return once no writer waits for SQLite's write lock (see ``WRITERS_SUFFIX``), or
     after ``most`` seconds, so that a long write taken in slices never starves others;
     False where writers cannot say they wait (PostgreSQL, which queues them; an in-memory
     database; no ``fcntl``): the caller then pauses instead."""
-    if not is_sqlite(engine) or fcntl is None:
-        return False
-    path = engine.url.database
-    if not path or path == ":memory:":
-        return False
-    fd = _writers_file(path + WRITERS_SUFFIX)
+    fd = _engine_writers_file(engine)
     if fd is None:
         return False
     try:
@@ -264,12 +271,7 @@ class WaitingWriters:
 
     @classmethod
     def of(cls, engine: Engine) -> WaitingWriters | None:
-        if not is_sqlite(engine) or fcntl is None:
-            return None
-        path = engine.url.database
-        if not path or path == ":memory:":
-            return None
-        fd = _writers_file(path + WRITERS_SUFFIX)
+        fd = _engine_writers_file(engine)
         return None if fd is None else cls(fd)
 
     def __call__(self) -> bool:

@@ -42,7 +42,6 @@ def _webhooks_select() -> Select:
     w = webhooks.c
     return (select(webhooks, t.organizations.c.code.label("scope"),
                    t.organizations.c.path.label("scope_path"),
-                   t.users.c.role.label("owner_role"),
                    t.users.c.username.label("owner_username"))
             .join(t.organizations, t.organizations.c.id == w.scope_id)
             .outerjoin(t.users, t.users.c.id == w.owner_id))
