@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from resguardo.services import users
 from resguardo.storage import schema
 from resguardo.storage.database import make_engine
 
-from pg import PostgresServer, database_name, memory_dir
+from pg import PostgresServer, memory_dir
 
 # Password hashing stays argon2, with the cheapest parameters: tests check who may
 # do what, not how long a hash takes to compute.
@@ -166,48 +167,26 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(scope="session")
-def world_templates(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """One built world per database kind; each test gets a copy."""
-    return {}
-
-
 @pytest.fixture
-def world(request, db_kind, clock, tmp_path, world_templates):  # type: ignore[no-untyped-def]
+def world(request, db_kind, clock, tmp_path):  # type: ignore[no-untyped-def]
     """The small test deployment of tests/world.py, fresh for each test (SQLite and PostgreSQL):
-    a copy of one built per worker and database kind (a file copy on SQLite, a database made
-    from a template on PostgreSQL)."""
-    import shutil
+    a copy of one built per process and database kind (``templates.built_once``: a file
+    copy on SQLite, a database made from a template on PostgreSQL)."""
+    from templates import built_once
 
-    from world import build_world, make_app, with_key
+    from world import build_world, make_app
 
-    kind = db_kind
-    if kind not in world_templates:
-        if kind == "sqlite":
-            path = tmp_path.parent / "world-template.db"
-            app = build_world(f"sqlite:///{path}", clock, tmp_path)
-            app.engine.dispose()
-            world_templates[kind] = path
-        else:
-            server = request.getfixturevalue("postgres")
-            url = server.new_database()
-            app = build_world(url, clock, tmp_path)
-            app.engine.dispose()
-            world_templates[kind] = database_name(url)
-        world_templates[kind + "-key"] = app.settings.signing_key
-    if kind == "sqlite":
+    if db_kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'resguardo.db'}"
-        shutil.copy(world_templates[kind], tmp_path / "resguardo.db")
-        app = with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
-        yield app
-        app.engine.dispose()
-        return
-    server = request.getfixturevalue("postgres")
-    url = server.new_database(template=world_templates[kind])
-    app = with_key(make_app(url, clock, tmp_path), world_templates[kind + "-key"])
+    else:
+        server = request.getfixturevalue("postgres")
+        url = server.url("t_" + uuid.uuid4().hex[:12])  # made by built_once
+    app = built_once("world", url, clock, tmp_path, lambda at: build_world(at, clock, tmp_path),
+                     lambda: make_app(url, clock, tmp_path))
     yield app
     app.engine.dispose()
-    server.drop_database(url)
+    if db_kind != "sqlite":
+        server.drop_database(url)
 
 
 @pytest.fixture

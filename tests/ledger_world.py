@@ -13,20 +13,35 @@ from resguardo.services import ledger as ledger_service
 from resguardo.services.app import Resguardo
 from resguardo.services.ledger_verify import VerifyReport, verify
 from resguardo.storage import ledger_store
+from templates import built_once
 
-from world import build_world, do
+from world import build_world, do, make_app
 
 CHECKPOINT_EVERY = 8
 
 
 def build_ledger_world(url: str, clock: Any, tmp: Path, monkeypatch: Any,
-                       rounds: int = 3) -> Resguardo:
+                       rounds: int = 3, *, fresh: bool = False) -> Resguardo:
     """tests/world.py's deployment, its key made by `init`, a checkpoint every 8 entries,
     and a few issues and returns on top (about 40 entries, 5 checkpoints)."""
     monkeypatch.setenv("RESGUARDO_CHECKPOINT_EVERY", str(CHECKPOINT_EVERY))
     monkeypatch.delenv("RESGUARDO_CHECKPOINT_MINUTES", raising=False)
-    app = build_world(url, clock, tmp)
-    custody_rounds(app, rounds)
+
+    def build(at: str) -> Resguardo:
+        app = build_world(at, clock, tmp)
+        custody_rounds(app, rounds)
+        return app
+
+    if fresh:  # what `init` itself leaves behind
+        return build(url)
+    # built once per process (and database kind, rounds, clock, settings), copied after
+    app = built_once(f"ledger-{rounds}", url, clock, tmp, build,
+                     lambda: make_app(url, clock, tmp))
+    # as when it was built: `init` attached the key (its appends sign checkpoints), and the
+    # last append found that signing works (it is not looked at again for a while)
+    ledger_service.attach(app)
+    with app.engine.connect() as conn:
+        ledger_service.require_signing(conn)
     return app
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -106,15 +105,6 @@ def shifts(app: Resguardo, clock, serial: str, badge: str, location: str, n: int
 def look(app: Resguardo, user: str | None, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     with app.read(user) as uow:
         return fn(uow, *args, **kwargs)
-
-
-def with_key(app, key):  # type: ignore[no-untyped-def]
-    """A copy of the template world keeps the template's signing key, as a restored
-    deployment must (without it, every write is refused: ``ledger.require_signing``)."""
-    if key.exists() and not app.settings.signing_key.exists():
-        shutil.copy(key, app.settings.signing_key)
-        app.settings.signing_key.chmod(0o600)
-    return app
 
 
 def check_log(app: Resguardo) -> None:

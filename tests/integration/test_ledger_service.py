@@ -44,7 +44,14 @@ def sign_now(app, user="auditor"):  # type: ignore[no-untyped-def]
 # --- the key ---------------------------------------------------------------------------
 
 
-def test_init_creates_a_signing_key_only_its_owner_can_read(app):
+@pytest.fixture
+def fresh_app(db_url, clock, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Built here, not copied: the key file is the one `init` made."""
+    return build_ledger_world(db_url, clock, tmp_path, monkeypatch, fresh=True)
+
+
+def test_init_creates_a_signing_key_only_its_owner_can_read(fresh_app):
+    app = fresh_app
     path = app.settings.signing_key
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     signer = key(app).signer()

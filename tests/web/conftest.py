@@ -5,7 +5,6 @@ headless Chromium driven by Playwright. Helpers live in ``web_support``."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,21 +12,17 @@ import pytest
 from web_support import CHROMIUM, Browser, LiveServer
 
 from resguardo.services.app import Resguardo
+from templates import built_once
 
-from world import build_world, make_app, with_key
+from world import build_world, make_app
 
 
 @pytest.fixture
-def sqlite_world(clock, tmp_path, world_templates, sqlite_url) -> Resguardo:  # type: ignore[no-untyped-def]
-    """The world of tests/world.py on SQLite only (copied from the session's template)."""
-    if "sqlite" not in world_templates:
-        path = tmp_path.parent / "world-template.db"
-        app = build_world(f"sqlite:///{path}", clock, tmp_path)
-        app.engine.dispose()
-        world_templates["sqlite"] = path
-        world_templates["sqlite-key"] = app.settings.signing_key
-    shutil.copy(world_templates["sqlite"], sqlite_url.split("///", 1)[1])
-    return with_key(make_app(sqlite_url, clock, tmp_path), world_templates["sqlite-key"])
+def sqlite_world(clock, tmp_path, sqlite_url) -> Resguardo:  # type: ignore[no-untyped-def]
+    """The world of tests/world.py on SQLite only (a copy of the process's template)."""
+    return built_once("world", sqlite_url, clock, tmp_path,
+                      lambda at: build_world(at, clock, tmp_path),
+                      lambda: make_app(sqlite_url, clock, tmp_path))
 
 
 @pytest.fixture
