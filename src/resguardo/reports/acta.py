@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,11 +16,9 @@ from fpdf import FPDF
 from resguardo.domain.people import Person
 from resguardo.domain.serials import serial_key
 from resguardo.domain.timefmt import DEFAULT_ZONE, local, parse_instant
-from resguardo.reports.pdf_text import wrap
+from resguardo.reports.pdf_text import add_dejavu, has_dejavu, wrap
 from resguardo.reports.reconciliation import _latin1, labels
 from resguardo.reports.vocabulary import KIND_WORDS
-
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 TEXT = {
     "es": {
@@ -272,13 +269,12 @@ def render(data: ActaData, lang: str = "es") -> bytes:
     """The acta as PDF bytes (deterministic for the same data and fonts)."""
     t = TEXT[lang]
     kinds = labels(lang)
-    unicode_font = (_DEJAVU / "DejaVuSans.ttf").is_file() and (_DEJAVU / "DejaVuSans-Bold.ttf").is_file()
+    unicode_font = has_dejavu()
     fix = (lambda s: s) if unicode_font else _latin1
     family = "DejaVu" if unicode_font else "Helvetica"
     pdf = _Acta(t, family, fix, _signers(data, t))
     if unicode_font:
-        pdf.add_font("DejaVu", "", str(_DEJAVU / "DejaVuSans.ttf"))
-        pdf.add_font("DejaVu", "B", str(_DEJAVU / "DejaVuSans-Bold.ttf"))
+        add_dejavu(pdf)
     pdf.set_creation_date(data.closed_at)
     pdf.set_title(f"{t['title']} {data.inspection_id}")
     pdf.set_author(data.authority)

@@ -218,7 +218,6 @@ def write_csv(
 
 # -- PDF --------------------------------------------------------------------------------
 
-_DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 #: Findings table: (column, width in mm) on an A4 landscape page (277 mm usable).
 _PDF_COLUMNS: tuple[tuple[str, float], ...] = (
@@ -269,9 +268,7 @@ def write_pdf(
     from fpdf import FPDF  # imported here: only PDF output pays for fpdf2
 
     t = labels(lang)
-    fonts = Path(font_dir) if font_dir is not None else _DEJAVU_DIR
-    regular, bold = fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
-    unicode_font = regular.is_file() and bold.is_file()
+    from resguardo.reports.pdf_text import DEJAVU, add_dejavu
 
     class _Report(FPDF):
         def footer(self) -> None:
@@ -280,9 +277,7 @@ def write_pdf(
             self.cell(0, 6, fix(t["page"].format(page=self.page_no(), pages="{nb}")), align="C")
 
     pdf = _Report(orientation="L", unit="mm", format="A4")
-    if unicode_font:
-        pdf.add_font("DejaVu", "", str(regular))
-        pdf.add_font("DejaVu", "B", str(bold))
+    if add_dejavu(pdf, Path(font_dir) if font_dir is not None else DEJAVU):
         family = "DejaVu"
 
         def fix(text: str) -> str:
