@@ -212,14 +212,19 @@ class Repositories(EventQueries):
     def licence_ref(self, number: str) -> LicenceRef:
         """A licence in scope with the agencies it covers (to check an attachment)."""
         c, la = t.licences.c, t.licence_agencies.c
-        licence_id = self.licence_id(number)
-        row = self.conn.execute(scoped.licences(self.scope, c.number, c.valid_to)
-                                .where(c.id == licence_id)).one()
-        agencies = frozenset(int(r[0]) for r in self.conn.execute(
-            scoped.licence_agencies(self.scope, la.agency_id).where(la.licence_id == licence_id)))
-        valid_to = parse_date(row.valid_to)
+        # one statement: the licence in scope and every agency it covers (a licence's
+        # coverage is part of the licence, as ``scoped.licence_agencies`` reads it)
+        rows = self.conn.execute(
+            scoped.licences(self.scope, c.id, c.number, c.valid_to, la.agency_id)
+            .outerjoin(t.licence_agencies, la.licence_id == c.id)
+            .where(c.number == (number or "").strip())).all()
+        if not rows:
+            raise NotFound(f"licence {number} not found", licence=number)
+        first = rows[0]
+        valid_to = parse_date(first.valid_to)
         assert valid_to is not None
-        return LicenceRef(licence_id, row.number, agencies, valid_to)
+        agencies = frozenset(int(r.agency_id) for r in rows if r.agency_id is not None)
+        return LicenceRef(int(first.id), first.number, agencies, valid_to)
 
     def licence_taken_unscoped(self, number: str) -> bool:
         """Whether any organization holds a licence with this number (reviewed: the
