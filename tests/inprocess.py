@@ -17,11 +17,13 @@ class AsgiClient:
     """
 
     def __init__(self, app: Any, *, raise_server_exceptions: bool = True,
-                 address: str = "testclient", port: int = 50000) -> None:
+                 address: str = "testclient", port: int = 50000,
+                 follow_redirects: bool = False) -> None:
         self._loop = asyncio.new_event_loop()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_server_exceptions,
                                         client=(address, port))
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                         follow_redirects=follow_redirects)
         self._calls: asyncio.Queue[tuple[Any, asyncio.Future[Any]]] = asyncio.Queue()
         self._root = self._loop.create_task(self._serve())
 
