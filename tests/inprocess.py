@@ -6,6 +6,10 @@ import asyncio
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+
+from resguardo.api import create_app
+from resguardo.services.auth import AuthSettings
 
 
 class AsgiClient:
@@ -73,3 +77,24 @@ class AsgiClient:
         self._loop.run_until_complete(asyncio.gather(self._root, return_exceptions=True))
         self._loop.run_until_complete(self._client.aclose())
         self._loop.close()
+
+
+#: One application per process and kind of deployment (with a read replica or without), its
+#: deployment replaced for each test: see ``api_app``.
+_APPS: dict[bool, FastAPI] = {}
+
+
+def api_app(world) -> FastAPI:  # type: ignore[no-untyped-def]
+    """The API application serving ``world``, with the default sign-in settings.
+
+    An application keeps nothing of its deployment but ``app.state.resguardo`` (every route
+    and dependency reads the deployment there), while FastAPI builds each application's
+    routes anew on its first requests: about half a second of CPU, once per test when every
+    test made its own. The tests share one application and hand it the test's world.
+    """
+    key = bool(world.settings.read_database_url)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(world, auth_settings=AuthSettings(), webhooks=False)
+    app.state.resguardo = world
+    return app

@@ -6,15 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
-from inprocess import AsgiClient
-from resguardo.api import create_app
-from resguardo.services.auth import AuthSettings
+from inprocess import AsgiClient, api_app
 
 from world import PASSWORD
-
-SETTINGS = AuthSettings()
 
 
 class Api:
@@ -68,27 +63,6 @@ def asgi_client() -> Iterator[Callable[..., AsgiClient]]:
     yield make
     for client in made:
         client.close()
-
-
-#: One application per process and kind of deployment (with a read replica or without), its
-#: deployment replaced for each test: see ``api_app``.
-_APPS: dict[bool, FastAPI] = {}
-
-
-def api_app(world) -> FastAPI:  # type: ignore[no-untyped-def]
-    """The API application serving ``world``.
-
-    An application keeps nothing of its deployment but ``app.state.resguardo`` (every route
-    and dependency reads the deployment there), while FastAPI builds each application's
-    routes anew on its first requests: about half a second of CPU, once per test when every
-    test made its own. The tests share one application and hand it the test's world.
-    """
-    key = bool(world.settings.read_database_url)
-    app = _APPS.get(key)
-    if app is None:
-        app = _APPS[key] = create_app(world, auth_settings=SETTINGS, webhooks=False)
-    app.state.resguardo = world
-    return app
 
 
 @pytest.fixture

@@ -27,13 +27,12 @@ from typing import Any
 
 import pytest
 
-from resguardo.api import create_app
+from inprocess import api_app
 from resguardo.api.webhooks import DeliveryWorker
 from resguardo.domain.codes import Role
 from resguardo.domain.policy import PERMISSIONS, Action
 from resguardo.domain.registry import FirearmInput, OfficerInput
 from resguardo.services import custody, inspections, ledger, registry, users
-from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, USERS
 
@@ -420,7 +419,7 @@ class Walk:
 @pytest.mark.long
 def test_every_route_for_every_role_keeps_to_scope_and_policy(world, clock, asgi_client):
     objs = build(world, clock)
-    client = asgi_client(create_app(world, auth_settings=AuthSettings(), webhooks=False),
+    client = asgi_client(api_app(world),
                          raise_server_exceptions=False)
     walk = Walk(world, objs, client)
     assert len(walk.ops) >= 60
