@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from resguardo.api import create_app
-from resguardo.services.auth import AuthSettings
+from inprocess import AsgiClient, api_app
 
 from world import PASSWORD
-
-SETTINGS = AuthSettings()
-
-
-class AsgiClient:
-    """A synchronous client calling the ASGI app in-process.
-
-    Starlette's TestClient hops threads on every request (several milliseconds
-    each here); this drives ``httpx.ASGITransport`` on a private event loop.
-    The application's lifespan does not run (no webhook worker).
-    """
-
-    def __init__(self, app: Any, *, raise_server_exceptions: bool = True,
-                 address: str = "testclient") -> None:
-        self._loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_server_exceptions,
-                                        client=(address, 50000))
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
 
 
 class Api:
@@ -104,7 +67,7 @@ def asgi_client() -> Iterator[Callable[..., AsgiClient]]:
 
 @pytest.fixture
 def api(world, asgi_client) -> Iterator[Api]:  # type: ignore[no-untyped-def]
-    yield Api(world, asgi_client(create_app(world, auth_settings=SETTINGS, webhooks=False)))
+    yield Api(world, asgi_client(api_app(world)))
     world.engine.dispose()
 
 

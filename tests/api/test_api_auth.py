@@ -10,6 +10,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 
+from inprocess import api_app
 from resguardo.api import create_app
 from resguardo.services import accounts, auth
 from resguardo.storage.api_tables import api_tokens
@@ -67,7 +68,7 @@ def test_failures_slow_the_name_at_that_address_without_locking_the_account(api,
 
 def test_eight_failures_for_the_inspector_from_one_address_slow_only_that_address(
         world, clock, asgi_client):
-    app = create_app(world, auth_settings=auth.AuthSettings(), webhooks=False)
+    app = api_app(world)
     attacker = asgi_client(app, address="203.0.113.9")
     inspector = asgi_client(app, address="198.51.100.7")
 

@@ -8,11 +8,10 @@ import pyotp
 import pytest
 from typer.testing import CliRunner
 
-from resguardo.api import create_app
+from inprocess import api_app
 from resguardo.cli import context
 from resguardo.cli.main import app
 from resguardo.services import accounts, auth
-from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD
 
@@ -27,7 +26,7 @@ def test_an_admin_creates_lists_and_revokes_an_integration_token(cli, world, asg
                "--expires", "2030-01-01", "--json")
     assert made.exit_code == 0, made.output
     created = json.loads(made.stdout)
-    client = asgi_client(create_app(world, auth_settings=AuthSettings(), webhooks=False))
+    client = asgi_client(api_app(world))
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {created['token']}"})
     assert me.json()["username"] == "cerradura1"
     listed = json.loads(cli("--as", "admin", "token", "list", "--json").stdout)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from resguardo.api import create_app
+from inprocess import api_app
 from resguardo.services import inspections
-from resguardo.services.auth import AuthSettings
 from resguardo.storage.api_tables import idempotency_keys
 
 
@@ -82,7 +81,7 @@ def test_a_lockdown_refusal_is_recorded_but_its_key_is_not_kept(api, firearm_id)
 
 def test_concurrent_retries_with_one_key_write_once(world, firearm_id, asgi_client, api):
     fid = firearm_id("GLK-A300")
-    app = create_app(world, auth_settings=AuthSettings(), webhooks=False)
+    app = api_app(world)
     token = api.token("armero1")
     clients = [asgi_client(app) for _ in range(8)]
     answers: list = [None] * len(clients)

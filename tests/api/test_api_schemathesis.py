@@ -9,7 +9,6 @@ and its body must match the document. Invalid payloads must be refused.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from inprocess import AsgiClient
 from resguardo.api import create_app
 from resguardo.config import Settings
 from resguardo.domain.policy import PERMISSIONS, Action
@@ -72,13 +72,9 @@ class Target:
     def __init__(self, tmp) -> None:  # type: ignore[no-untyped-def]
         self.world = build_world(f"sqlite:///{tmp / 'fuzz.db'}",
                                  lambda: datetime(2025, 3, 3, 8, 0, tzinfo=UTC), tmp)
-        self.loop = asyncio.new_event_loop()
         app = create_app(self.world, auth_settings=AuthSettings(address_limit=10_000),
                          webhooks=False)
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False,
-                                          client=("fuzzer", 1)),
-            base_url="http://testserver")
+        self.client = AsgiClient(app, raise_server_exceptions=False, address="fuzzer", port=1)
         self.tokens = {}
         for user in SENDERS:
             r = self.request("POST", "/api/v1/auth/token",
@@ -86,7 +82,7 @@ class Target:
             self.tokens[user] = r.json()["access_token"]
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.client.request(method, url, **kwargs))
+        return self.client.request(method, url, **kwargs)
 
     def sender(self, action: str) -> str:
         if action == "none":
@@ -98,8 +94,7 @@ class Target:
         return SENDERS[-1]
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
-        self.loop.close()
+        self.client.close()
         self.world.engine.dispose()
 
 

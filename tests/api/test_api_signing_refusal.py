@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from resguardo.api import create_app
+from inprocess import api_app
 from resguardo.services import backup, ledger
 from resguardo.services.app import Resguardo
-from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, build_world
 
@@ -23,7 +22,7 @@ def test_writes_get_503_with_the_reason_and_reads_go_on(sqlite_url, clock, tmp_p
                                    signing_key=tmp_path / "not-restored.key")
     app = Resguardo(settings, clock=clock)
     ledger.attach(app)
-    client = asgi_client(create_app(app, auth_settings=AuthSettings(), webhooks=False))
+    client = asgi_client(api_app(app))
     signed_in = client.post("/api/v1/auth/token", json={"username": "armero1",
                                                         "password": PASSWORD})
     assert signed_in.status_code == 200, signed_in.text  # a sign-in only records a read

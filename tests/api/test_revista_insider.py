@@ -9,9 +9,8 @@ import json
 
 from pypdf import PdfReader
 
-from resguardo.api import create_app
+from inprocess import api_app
 from resguardo.services import inspections
-from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, do, look
 
@@ -53,7 +52,7 @@ def test_the_armorer_and_chief_change_nothing_and_see_nothing_of_an_open_revista
         assert cli("--as", user, "inspection", "scan", str(iid), "GLK-A300").exit_code == 1
 
     # the API, with the same people's credentials
-    client = asgi_client(create_app(world, auth_settings=AuthSettings(), webhooks=False))
+    client = asgi_client(api_app(world))
 
     def token(user: str) -> dict[str, str]:
         r = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD})

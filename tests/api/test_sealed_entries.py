@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from resguardo.cli import context
@@ -64,9 +63,9 @@ def _csrf(html: str) -> str:
 class Surfaces:
     """Every way of asking for an entry by its position, as one user."""
 
-    def __init__(self, app: Any, api: Any, user: str) -> None:
+    def __init__(self, app: Any, api: Any, user: str, browser: Callable[[], Any]) -> None:
         self.app, self.api, self.user = app, api, user
-        self.site = TestClient(create_site(app), follow_redirects=True)
+        self.site = browser()
         page = self.site.get("/login")
         signed = self.site.post("/login", data={"csrf": _csrf(page.text), "username": user,
                                                 "password": PASSWORD})
@@ -110,6 +109,14 @@ class Surfaces:
 
 
 @pytest.fixture
+def browser(world, asgi_client):  # type: ignore[no-untyped-def]
+    """Opens a browser of its own (cookies) on the web interface of the world: one site for
+    the test, so that its pages are compiled once, not once per person."""
+    site = create_site(world)
+    return lambda: asgi_client(site, follow_redirects=True)
+
+
+@pytest.fixture
 def walk(world, api, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """The world with a sealed inspection planned at MUN1 and a checkpoint covering it."""
     monkeypatch.delenv("RESGUARDO_USER", raising=False)
@@ -135,10 +142,11 @@ def walk(world, api, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     os.environ.pop("RESGUARDO_USER", None)
 
 
-def test_every_position_route_answers_a_hidden_entry_as_a_missing_one(world, api, walk):
+def test_every_position_route_answers_a_hidden_entry_as_a_missing_one(world, api, walk,
+                                                                    browser):
     differences = []
     for user in ROLES:
-        surfaces = Surfaces(world, api, user)
+        surfaces = Surfaces(world, api, user, browser)
         missing = _log_size(world) + 50
         absent = surfaces.answers(missing)
         for name, (_answer, recorded) in absent.items():
@@ -184,7 +192,8 @@ def test_the_entry_export_gives_an_entry_one_may_not_see_as_its_leaf_hash_only(w
 # --- an agency role tries to recover the sealed plan from everything it can fetch -----------
 
 
-def _collect(world: Any, api: Any, user: str, size: int) -> tuple[list[str], set[bytes]]:
+def _collect(world: Any, api: Any, user: str, size: int,
+             browser: Callable[[], Any]) -> tuple[list[str], set[bytes]]:
     """Every answer `user` gets from the API, the CLI and the web that could say anything of
     the log, and every hash among them."""
     texts: list[str] = []
@@ -205,14 +214,15 @@ def _collect(world: Any, api: Any, user: str, size: int) -> tuple[list[str], set
                  ["ledger", "consistency", "1"], ["inspection", "list"]):
         result = runner.invoke(cli_app, ["--as", user, *args])
         texts.append(result.stdout + result.stderr)
-    site = Surfaces(world, api, user).site
+    site = Surfaces(world, api, user, browser).site
     for page in ("/", "/ledger", "/ledger/checkpoint.txt", "/inspections"):
         texts.append(site.get(page).text)
     return texts, hashes
 
 
 def test_an_agency_role_cannot_recover_its_sealed_plan_from_anything_it_can_fetch(world, api,
-                                                                                   monkeypatch):
+                                                                                   monkeypatch,
+                                                                                   browser):
     monkeypatch.delenv("RESGUARDO_USER", raising=False)
     from resguardo.domain.registry import FirearmInput
     from resguardo.services import registry
@@ -240,7 +250,7 @@ def test_an_agency_role_cannot_recover_its_sealed_plan_from_anything_it_can_fetc
     context.set_deployment(world)
     try:
         for user in ("armero1", "jefe1"):
-            texts, hashes = _collect(world, api, user, size)
+            texts, hashes = _collect(world, api, user, size, browser)
             everything = "\n".join(texts)
             # nothing names the plan, its date or its secret
             for said in ("inspection.planned", planned_on.isoformat(), plan.secret or "?!"):
@@ -252,7 +262,7 @@ def test_an_agency_role_cannot_recover_its_sealed_plan_from_anything_it_can_fetc
                 assert api.get(user, path).status_code == 403, (user, path)
             for args in (["ledger", "checkpoint", "--latest"], ["ledger", "consistency", "1"]):
                 assert runner.invoke(cli_app, ["--as", user, *args]).exit_code == 1, args
-            site = Surfaces(world, api, user).site
+            site = Surfaces(world, api, user, browser).site
             assert world.settings.log_origin not in site.get("/ledger").text
             assert site.get("/ledger/checkpoint.txt").status_code in (403, 404)
             if user == "armero1":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from typing import Any
@@ -10,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resguardo.api import create_app
-from resguardo.services.auth import AuthSettings
+from inprocess import AsgiClient, api_app
 
 from world import PASSWORD
 
@@ -28,28 +26,21 @@ class Client:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.loop = asyncio.new_event_loop()
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(app, auth_settings=AuthSettings(),
-                                                         webhooks=False),
-                                          client=("testclient", 50000)),
-            base_url="http://testserver")
+        self.http = AsgiClient(api_app(app))
         self.tokens: dict[str, str] = {}
 
     def call(self, user: str | None, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = kwargs.pop("headers", {})
         if user is not None:
             if user not in self.tokens:
-                r = self.loop.run_until_complete(self.http.post(
-                    "/api/v1/auth/token", json={"username": user, "password": PASSWORD}))
+                r = self.http.post("/api/v1/auth/token",
+                                   json={"username": user, "password": PASSWORD})
                 self.tokens[user] = r.json()["access_token"]
             headers["Authorization"] = f"Bearer {self.tokens[user]}"
-        return self.loop.run_until_complete(
-            self.http.request(method, "/api/v1" + path, headers=headers, **kwargs))
+        return self.http.request(method, "/api/v1" + path, headers=headers, **kwargs)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
-        self.loop.close()
+        self.http.close()
 
 
 @pytest.fixture

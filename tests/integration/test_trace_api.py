@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import httpx
 import pytest
 
-from resguardo.api import create_app
+from inprocess import AsgiClient, api_app
 from resguardo.services import custody
-from resguardo.services.auth import AuthSettings
 
 from world import PASSWORD, do, look, shifts
 
 
 @pytest.fixture
 def http(world):  # type: ignore[no-untyped-def]
-    loop = asyncio.new_event_loop()
-    app = create_app(world, auth_settings=AuthSettings(), webhooks=False)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("t", 1)),
-                               base_url="http://testserver/api/v1")
+    client = AsgiClient(api_app(world), address="t", port=1)
     tokens: dict[str, str] = {}
 
     def get(user: str, path: str, **params):  # type: ignore[no-untyped-def]
         if user not in tokens:
-            r = loop.run_until_complete(client.post(
-                "/auth/token", json={"username": user, "password": PASSWORD}))
+            r = client.post("/api/v1/auth/token",
+                            json={"username": user, "password": PASSWORD})
             tokens[user] = r.json()["access_token"]
-        return loop.run_until_complete(client.get(
-            path, params=params, headers={"Authorization": f"Bearer {tokens[user]}"}))
+        return client.get("/api/v1" + path, params=params,
+                          headers={"Authorization": f"Bearer {tokens[user]}"})
     yield get
-    loop.run_until_complete(client.aclose())
-    loop.close()
+    client.close()
     world.engine.dispose()
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from resguardo import __version__
@@ -100,11 +100,12 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
     app.include_router(trace_routes.traces, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", include_in_schema=False)
-    def health() -> JSONResponse:
+    def health(request: Request) -> JSONResponse:
         """Liveness and database reachability, for load balancers and operators (no
         sign-in): which database this process writes to, whether it is the primary, and
         how far each streaming replica lags."""
         from resguardo.storage.database import replica_status, status
+        resguardo = request.app.state.resguardo  # the app's deployment, as every route's
         with resguardo.read(None) as uow:
             size = uow.repo.log_size()
             database = status(uow.conn)
@@ -115,10 +116,11 @@ def create_app(resguardo: Resguardo, *, auth_settings: AuthSettings | None = Non
         return JSONResponse(body)
 
     @app.get(f"{PREFIX}/metrics", include_in_schema=False)
-    def metrics() -> PlainTextResponse:
+    def metrics(request: Request) -> PlainTextResponse:
         """Prometheus metrics (no sign-in, nothing secret): the log's size, the streaming
         replicas' lag as the primary sees it, and the read replica's lag."""
         from resguardo.storage.database import replica_status, status
+        resguardo = request.app.state.resguardo
         with resguardo.read(None) as uow:
             size = uow.repo.log_size()
             database = status(uow.conn)

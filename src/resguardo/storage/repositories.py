@@ -67,6 +67,13 @@ class Page:
     limit: int
 
 
+#: The agencies overseen from within a subtree and outside it (``overseen_by``): both
+#: parameters are the subtree's path followed by ``%``
+_OVERSEEN = (
+    "SELECT DISTINCT a.id, a.code, a.name, a.kind, a.parent_id, a.path"
+    " FROM organizations AS a JOIN oversight AS ov ON ov.agency_id = a.id"
+    " JOIN organizations AS o ON o.id = ov.overseer_id"
+    " WHERE o.path LIKE ? AND a.path NOT LIKE ? ORDER BY a.code")
 _ORG_BY_ID = select(t.organizations).where(t.organizations.c.id == bindparam("org_id"))
 _PATH_CACHE = "resguardo_org_paths"
 
@@ -554,12 +561,12 @@ class Repositories(EventQueries):
 
     def overseen_by(self, scope: Organization) -> tuple[Organization, ...]:
         """Agencies overseen by ``scope`` or an authority below it (outside its own tree)."""
-        a, o, ov = t.organizations.alias("agency"), t.organizations.alias("overseer"), t.oversight
-        rows = self.conn.execute(
-            select(a).join(ov, ov.c.agency_id == a.c.id).join(o, o.c.id == ov.c.overseer_id)
-            .where(o.c.path.startswith(scope.path), ~a.c.path.startswith(scope.path))
-            .distinct().order_by(a.c.code))
-        return tuple(org_from_row(r) for r in rows)
+        # every request of an oversight role asks this (``actor_for``): one plain statement
+        # on the driver's cursor, not an expression built and compiled each time
+        below = scope.path + "%"
+        return tuple(Organization(id=r.id, code=r.code, name=r.name, kind=OrgKind(r.kind),
+                                  parent_id=r.parent_id, path=r.path)
+                     for r in self.raw.rows(_OVERSEEN, (below, below)))
 
     def oversight(self, agency_id: int) -> list[Organization]:
         """The authorities that oversee an agency (any scope: callers check the agency's)."""
