@@ -66,8 +66,7 @@ def open_desk(browser, live, **context_args):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.locator("input[name=serial]").wait_for()
@@ -154,8 +153,7 @@ def test_an_inspector_counts_a_weapon_with_the_camera_once(playwright, live, sql
     try:
         context = browser.new_context(locale="es-MX")
         page = context.new_page()
-        sign_in(page, live.url, "inspector_zm")
-        page.goto(f"{live.url}/inspections/{number}/scan")
+        sign_in(page, live, "inspector_zm", f"/inspections/{number}/scan")
         page.get_by_role("button", name="Usar la cámara").click()
         page.get_by_text("Registrada: GLK-A300").wait_for(timeout=20000)
         # the camera stays open for the next label, and the same label held in front of it
