@@ -7,6 +7,7 @@ main page under test-artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from pathlib import Path
@@ -331,3 +332,14 @@ def test_investigator_traces_a_damaged_serial(chromium, live, sqlite_world):
     page.locator("details.panel summary").first.click()
     shot(page, "trace-result")
     context.close()
+
+
+def test_a_test_after_a_browser_test_runs_an_event_loop_of_its_own(chromium_session):
+    """The process's Chromium stays up between tests (conftest's ``chromium_session``), and
+    its Playwright loop is not this thread's running loop between them: a test that runs
+    its own loop (the API's async clients do) is not refused."""
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    assert asyncio.run(answer()) == 42

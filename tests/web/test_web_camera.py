@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,15 +48,15 @@ def qr_video(text: str, path: Path, frames: int = 15) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[object]:
+@pytest.fixture
+def playwright(playwright_turn):  # type: ignore[no-untyped-def]
+    """The process's Playwright (conftest): each test launches a Chromium of its own, with
+    the camera it needs."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     if vendor_path(VENDOR["zxing-browser.min.js"]) is None:
         pytest.fail("node_modules/@zxing/browser is missing: run npm install (scripts/setup.sh)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        yield p
+    return playwright_turn
 
 
 def open_desk(browser, live, **context_args):  # type: ignore[no-untyped-def]
