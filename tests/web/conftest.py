@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_support import CHROMIUM, Browser, LiveServer
+from web_support import CHROMIUM, Browser, LiveServer, web_session
 
 from resguardo.services.app import Resguardo
+from resguardo.web.site import SESSION_COOKIE
 
 from world import build_world, make_app, with_key
 
@@ -39,11 +40,13 @@ def web(sqlite_world) -> Browser:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def signed_in(sqlite_world):  # type: ignore[no-untyped-def]
-    """``signed_in("armero1")``: a client already signed in as that user."""
+    """``signed_in("armero1")``: a client already signed in as that user, holding the cookie
+    of a session the product's session service opened (``web_support.web_session``); the
+    sign-in form itself is tested with ``Browser.sign_in`` (test_web_sessions.py,
+    test_web_pages.py)."""
     def make(username: str) -> Browser:
         browser = Browser(sqlite_world)
-        response = browser.sign_in(username)
-        assert response.status_code == 200, response.text
+        browser.client.cookies.set(SESSION_COOKIE, web_session(sqlite_world, username))
         return browser
     return make
 
