@@ -79,7 +79,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 #: Fixtures whose tests need a server process or a browser: they are marked as such, and
 #: ``slow``, so ``pytest -m "not slow"`` is the quick subset (README, "Tests").
-_SLOW_FIXTURES = {"postgres": "postgres", "chromium": "browser", "live": "browser"}
+_SLOW_FIXTURES = {"postgres": "postgres", "chromium": "browser", "live": "browser",
+                   "playwright_session": "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

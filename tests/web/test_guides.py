@@ -56,13 +56,14 @@ def test_the_guides_pictures_show_each_role_at_work(chromium, tmp_path, clock):
     taken: list[Path] = []
 
     with LiveServer(app) as live:
-        def person(username: str):  # type: ignore[no-untyped-def]
-            context, page = new_page(chromium, viewport=VIEWPORT)
-            sign_in(page, live.url, username)
-            return context, page
+        # one browser, each person signed in in turn (``sign_in``)
+        context, page = new_page(chromium, viewport=VIEWPORT)
+
+        def person(username: str, path: str = "/") -> None:
+            sign_in(page, live, username, path)
 
         # --- armorer: the shift desk, a weapon's record, an import ---------------------
-        context, page = person("armero1")
+        person("armero1")
         page.get_by_role("heading", name=re.compile("^Tablero")).wait_for()
         taken.append(picture(page, "armero-1-tablero"))
         page.get_by_role("link", name="Abrir entrega y recepción").click()
@@ -93,10 +94,9 @@ def test_the_guides_pictures_show_each_role_at_work(chromium, tmp_path, clock):
         page.get_by_role("heading", name="Plantillas y columnas aceptadas").scroll_into_view_if_needed()
         taken.append(picture(page, "armero-6-importar"))
         assert not page.errors, page.errors
-        context.close()
 
         # --- chief: alerts, a transfer to approve, an officer's record -----------------
-        context, page = person("jefe1")
+        person("jefe1")
         page.get_by_role("link", name="Alertas", exact=True).click()
         page.get_by_role("heading", name="Alertas").wait_for()
         expect(page.locator("main")).to_contain_text("GLK-A300")  # the stolen weapon
@@ -111,11 +111,9 @@ def test_the_guides_pictures_show_each_role_at_work(chromium, tmp_path, clock):
         expect(page.get_by_label("Credencial vigente hasta")).to_be_visible()
         taken.append(picture(page, "jefe-3-elemento"))
         assert not page.errors, page.errors
-        context.close()
 
         # --- inspector: a revista opened, counted and closed ---------------------------
-        context, page = person("inspector")
-        page.goto(f"{live.url}/inspections")
+        person("inspector", "/inspections")
         page.get_by_role("heading", name="Revistas").first.wait_for()
         taken.append(picture(page, "inspector-1-revistas"))
         page.goto(f"{live.url}/inspections/{revista}")
@@ -131,10 +129,9 @@ def test_the_guides_pictures_show_each_role_at_work(chromium, tmp_path, clock):
         page.get_by_text("Revista cerrada").wait_for()
         taken.append(picture(page, "inspector-3-cerrada"))
         assert not page.errors, page.errors
-        context.close()
 
         # --- investigator: a recovered weapon traced by a damaged serial ---------------
-        context, page = person("investigador")
+        person("investigador")
         page.get_by_role("link", name="Rastreo", exact=True).click()
         page.get_by_label("Matrícula leída").fill("GLK-A2?0")
         page.get_by_label("Carpeta de investigación o motivo").fill("CI/0077/2025")
@@ -145,22 +142,18 @@ def test_the_guides_pictures_show_each_role_at_work(chromium, tmp_path, clock):
         page.locator("#found-h").scroll_into_view_if_needed()
         taken.append(picture(page, "investigador-1-rastreo"))
         assert not page.errors, page.errors
-        context.close()
 
         # --- auditor: a checkpoint signed, the ledger verified --------------------------
-        context, page = person("auditor")
-        page.goto(f"{live.url}/ledger")
+        person("auditor", "/ledger")
         page.get_by_role("button", name="Firmar un punto de control ahora").click()
         page.get_by_text("Punto de control firmado.").wait_for()
         page.get_by_role("button", name="Verificar la bitácora ahora").click()
         page.get_by_text("La bitácora es íntegra.").wait_for()
         taken.append(picture(page, "auditor-1-bitacora"))
         assert not page.errors, page.errors
-        context.close()
 
         # --- administrator: users and places -------------------------------------------
-        context, page = person("admin")
-        page.goto(f"{live.url}/admin/users")
+        person("admin", "/admin/users")
         page.get_by_role("heading", name="Agregar un usuario").wait_for()
         expect(page.locator("main")).to_contain_text("armero1")
         taken.append(picture(page, "administrador-1-usuarios"))

@@ -7,15 +7,17 @@ main page under test-artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from web_support import LiveServer, set_pin, shot
+from web_support import LiveServer, set_pin, shot, web_session
 
 from resguardo.services import custody, ledger, registry
+from resguardo.web.site import SESSION_COOKIE
 
 from world import PASSWORD, build_world, do, look
 
@@ -25,12 +27,31 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 
 
-def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in_with_the_form(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as a person does: the sign-in page, name, password, Enter, the dashboard."""
     page.goto(f"{base}/login")
     page.get_by_label("Usuario").fill(username)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/")
+
+
+def sign_in(page, live: LiveServer, username: str, path: str | None = "/"):  # type: ignore[no-untyped-def]
+    """``page``'s browser signed in as ``username``, showing ``path`` (None: where it was);
+    returns the page's response.
+
+    The session is the product's own (``web_support.web_session``) and reaches the browser
+    as the cookie the sign-in form's answer sets: a test about something else does not pay
+    for the sign-in page, the form and the dashboard it leads to. The form itself is signed
+    in with by the desk's keyboard journey and the sessions' browser test
+    (``sign_in_with_the_form``), and tested in test_web_sessions.py and test_web_pages.py.
+    The browser's other cookies (the previous person's session, a language) go, as they
+    would for a person who signs out and closes the browser: one page serves several people
+    in turn."""
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": web_session(live.app, username),
+                               "url": live.url, "httpOnly": True, "sameSite": "Lax"}])
+    return page.goto(f"{live.url}{path}") if path is not None else None
 
 
 def new_page(chromium, viewport=DESKTOP):  # type: ignore[no-untyped-def]
@@ -48,7 +69,7 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
     set_pin(sqlite_world, "MUN1", "P1", "4821")
     do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P3", "asuntos internos")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
+    sign_in_with_the_form(page, live.url, "armero1")
     shot(page, "dashboard-armorer")
     page.goto(f"{live.url}/desk")
     shot(page, "desk-1-badge")
@@ -119,8 +140,7 @@ def test_armorer_issues_and_returns_at_the_desk_with_the_keyboard_only(chromium,
 
 def test_inspector_runs_a_sealed_inspection_the_agency_cannot_see(chromium, live, sqlite_world):
     context, page = new_page(chromium)
-    sign_in(page, live.url, "inspector")
-    page.goto(f"{live.url}/inspections")
+    sign_in(page, live, "inspector", "/inspections")
     page.locator("select[name=agency]").select_option("MUN1")
     page.get_by_label("Fecha").fill("2025-03-10")
     page.get_by_label("Sellada (sorpresa)", exact=False).check()
@@ -130,8 +150,7 @@ def test_inspector_runs_a_sealed_inspection_the_agency_cannot_see(chromium, live
     shot(page, "inspection-planned")
 
     armorer_context, armorer = new_page(chromium)
-    sign_in(armorer, live.url, "armero1")
-    armorer.goto(f"{live.url}/inspections")
+    sign_in(armorer, live, "armero1", "/inspections")
     assert "No hay revistas que mostrar." in armorer.content()
     shot(armorer, "inspections-armorer-sealed-hidden")
     hidden = armorer.goto(inspection_url)
@@ -167,7 +186,7 @@ def test_supervisor_sees_every_agency_and_english_translates_the_page(chromium, 
        occurred_on=clock.now.date(), place="Centro", on_duty=False, complaint_number="FGE/7",
        complaint_authority="FGE Jalisco")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "supervisor")
+    sign_in(page, live, "supervisor")
     chart = page.get_by_role("img", name="Armas por corporación y estatus")
     assert "Policía Municipal 1" in chart.inner_html()
     assert "Policía Municipal 2" in chart.inner_html()
@@ -194,7 +213,7 @@ def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
     number = do(sqlite_world, "inspector", inspections.plan, "MUN2", date(2025, 3, 3)).position
     do(sqlite_world, "inspector", inspections.open_, number)
     context, page = new_page(chromium, PHONE)
-    sign_in(page, live.url, "jefe1")
+    sign_in(page, live, "jefe1", None)
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
     officer = look(sqlite_world, None,
                    lambda uow: uow.repo.officer(uow.repo.org("MUN1").id, "P1").id)
@@ -208,11 +227,8 @@ def test_the_main_pages_fit_a_phone(chromium, live, sqlite_world):
         assert width <= 360, (path, width)
         shot(page, f"phone-{name}")
     assert not page.errors, page.errors
-    context.close()
     # the inspector counts with a phone
-    context, page = new_page(chromium, PHONE)
-    sign_in(page, live.url, "inspector")
-    page.goto(f"{live.url}/inspections/{number}/scan")
+    sign_in(page, live, "inspector", f"/inspections/{number}/scan")
     page.get_by_label("Matrícula").fill("BER-B100")
     page.keyboard.press("Enter")
     page.get_by_text("Registrada: BER-B100").wait_for()
@@ -227,14 +243,13 @@ def test_admin_and_auditor_pages(chromium, tmp_path, clock):
     app = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", clock, tmp_path)
     assert ledger.init_hook in app.wiring.init_hooks
     with LiveServer(app) as live:
-        admin_and_auditor_journey(chromium, live)
+        context, page = new_page(chromium)
+        admin_and_auditor_journey(page, live)
         # an entry edited behind the application's back: the auditor is told which and what
         with app.engine.begin() as conn:
             conn.exec_driver_sql("UPDATE events SET payload = replace(payload, 'Glock', 'Gl0ck') "
                                  "WHERE position = (SELECT min(position) FROM events "
                                  "WHERE type = 'firearm.registered')")
-        context, page = new_page(chromium)
-        sign_in(page, live.url, "auditor")
         page.goto(f"{live.url}/ledger")
         page.get_by_role("button", name="Verificar la bitácora ahora").click()
         page.get_by_text("La bitácora NO es íntegra.").wait_for()
@@ -245,22 +260,19 @@ def test_admin_and_auditor_pages(chromium, tmp_path, clock):
         context.close()
 
 
-def admin_and_auditor_journey(chromium, live) -> None:  # type: ignore[no-untyped-def]
-    context, page = new_page(chromium)
-    sign_in(page, live.url, "admin")
+def admin_and_auditor_journey(page, live) -> None:  # type: ignore[no-untyped-def]
+    """The administrator's tabs, then the auditor signs a checkpoint and verifies the log
+    (``page`` is left signed in as the auditor)."""
+    sign_in(page, live, "admin", None)
     for tab in ("users", "tokens", "organizations", "locations", "licences"):
         page.goto(f"{live.url}/admin/{tab}")
         shot(page, f"admin-{tab}")
-    context.close()
-    context, page = new_page(chromium)
-    sign_in(page, live.url, "auditor")
-    page.goto(f"{live.url}/ledger")
+    sign_in(page, live, "auditor", "/ledger")
     page.get_by_role("button", name="Firmar un punto de control ahora").click()
     page.get_by_text("Punto de control firmado.").wait_for()
     page.get_by_role("button", name="Verificar la bitácora ahora").click()
     page.get_by_text("La bitácora es íntegra.").wait_for()
     shot(page, "ledger-verified")
-    context.close()
 
 
 def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world, tmp_path):
@@ -269,8 +281,7 @@ def test_armorer_previews_and_imports_a_spreadsheet(chromium, live, sqlite_world
                      "IMP-001,Glock,17,9x19mm,pistola,ARM1\r\n"
                      "GLK-A100,Glock,17,9x19mm,pistola,ARM1\r\n", encoding="utf-8")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/import")
+    sign_in(page, live, "armero1", "/import")
     shot(page, "import-1-upload")
     page.get_by_label("Archivo", exact=True).set_input_files(str(sheet))
     page.get_by_role("button", name="Vista previa").click()
@@ -313,8 +324,7 @@ def test_investigator_traces_a_damaged_serial(chromium, live, sqlite_world):
     pytest.importorskip("resguardo.services.trace")
     do(sqlite_world, "armero1", custody.issue, "GLK-A200", "P2")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "investigador")
-    page.goto(f"{live.url}/trace")
+    sign_in(page, live, "investigador", "/trace")
     page.get_by_label("Matrícula leída").fill("GLK-A2?0")
     page.get_by_label("Carpeta de investigación o motivo").fill("CI/0077/2025")
     page.keyboard.press("Enter")
@@ -322,3 +332,14 @@ def test_investigator_traces_a_damaged_serial(chromium, live, sqlite_world):
     page.locator("details.panel summary").first.click()
     shot(page, "trace-result")
     context.close()
+
+
+def test_a_test_after_a_browser_test_runs_an_event_loop_of_its_own(chromium_session):
+    """The process's Chromium stays up between tests (conftest's ``chromium_session``), and
+    its Playwright loop is not this thread's running loop between them: a test that runs
+    its own loop (the API's async clients do) is not refused."""
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    assert asyncio.run(answer()) == 42

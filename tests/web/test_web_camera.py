@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,15 +48,15 @@ def qr_video(text: str, path: Path, frames: int = 15) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[object]:
+@pytest.fixture
+def playwright(playwright_turn):  # type: ignore[no-untyped-def]
+    """The process's Playwright (conftest): each test launches a Chromium of its own, with
+    the camera it needs."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     if vendor_path(VENDOR["zxing-browser.min.js"]) is None:
         pytest.fail("node_modules/@zxing/browser is missing: run npm install (scripts/setup.sh)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        yield p
+    return playwright_turn
 
 
 def open_desk(browser, live, **context_args):  # type: ignore[no-untyped-def]
@@ -66,8 +65,7 @@ def open_desk(browser, live, **context_args):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.locator("input[name=serial]").wait_for()
@@ -154,8 +152,7 @@ def test_an_inspector_counts_a_weapon_with_the_camera_once(playwright, live, sql
     try:
         context = browser.new_context(locale="es-MX")
         page = context.new_page()
-        sign_in(page, live.url, "inspector_zm")
-        page.goto(f"{live.url}/inspections/{number}/scan")
+        sign_in(page, live, "inspector_zm", f"/inspections/{number}/scan")
         page.get_by_role("button", name="Usar la cámara").click()
         page.get_by_text("Registrada: GLK-A300").wait_for(timeout=20000)
         # the camera stays open for the next label, and the same label held in front of it

@@ -26,8 +26,7 @@ def test_the_desk_card_says_an_expired_credential_expired(chromium, live, sqlite
        credential_expiry=date(2025, 3, 31))
     clock.advance(days=30)
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     card = page.get_by_role("region", name="Elemento")
@@ -40,8 +39,7 @@ def test_the_desk_card_says_an_expired_credential_expired(chromium, live, sqlite
 def test_an_officer_sets_a_first_pin_at_the_desk_and_takes_a_weapon(chromium, live,
                                                                     sqlite_world):
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P2")  # Luis Mora: no PIN yet
     page.keyboard.press("Enter")
     expect(page.locator("input[name=serial]")).to_be_focused()
@@ -85,8 +83,7 @@ def test_an_officer_sets_a_first_pin_at_the_desk_and_takes_a_weapon(chromium, li
 def test_the_desk_offers_no_pin_form_for_an_officer_who_has_one(chromium, live, sqlite_world):
     set_pin(sqlite_world, "MUN1", "P1", "4821")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P1")
     page.keyboard.press("Enter")
     page.locator("input[name=serial]").wait_for()
@@ -97,8 +94,7 @@ def test_the_desk_offers_no_pin_form_for_an_officer_who_has_one(chromium, live, 
 def test_a_chief_prints_pin_slips_for_the_officers_without_one(chromium, live, sqlite_world):
     set_pin(sqlite_world, "MUN1", "P1", "4821")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "jefe1")
-    page.goto(f"{live.url}/officers")
+    sign_in(page, live, "jefe1", "/officers")
     page.get_by_role("link", name="Volantes de NIP").click()
     expect(page.locator("#slips-count")).to_contain_text(
         "2 elementos activos de Policía Municipal 1 aún no tienen NIP.")
@@ -123,35 +119,37 @@ def test_a_chief_prints_pin_slips_for_the_officers_without_one(chromium, live, s
 
 def test_the_new_pages_are_spanish_and_finished_for_each_role(chromium, live, sqlite_world):
     """The label, PIN-slip and desk pages this work added, under the walk's checks."""
-    from test_web_walk import ENGLISH, RAW
+    from test_web_walk import ENGLISH, RAW, look_at
 
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A100").id)
     paths = [f"/firearms/{fid}/label", "/firearms/labels", "/officers/pin-slips", "/desk"]
     problems = []
+    context, page = new_page(chromium)
     for username in ("armero1", "jefe1", "admin", "inspector"):
-        context, page = new_page(chromium)
-        sign_in(page, live.url, username)
-        for path in paths:
-            response = page.goto(f"{live.url}{path}")
+        for n, path in enumerate(paths):
+            response = sign_in(page, live, username, path) if n == 0 else \
+                page.goto(f"{live.url}{path}")
             assert response is not None
-            text = page.inner_text("main")
+            seen = look_at(page)
+            text = seen["plain"]
             where = f"{username} {path} ({response.status})"
+            assert text is not None, f"{where}: no main part"
             if response.status >= 500:
                 problems.append(f"{where}: server error")
-            if response.status in (403, 404) and not page.locator(".refusal, .empty").count():
+            if response.status in (403, 404) and not seen["explained"]:
                 problems.append(f"{where}: refused without saying why")
             if RAW.search(text) or ENGLISH.findall(text):
                 problems.append(f"{where}: {RAW.findall(text)} {ENGLISH.findall(text)}")
-            if page.locator("h1").count() == 0:
+            if seen["headings"] == 0:
                 problems.append(f"{where}: no heading")
         if username == "armero1":  # the desk's serial step, with the first-PIN form
             page.goto(f"{live.url}/desk")
             page.keyboard.type("P2")
             page.keyboard.press("Enter")
             expect(page.locator("#pin-first")).to_be_visible()
-            found = ENGLISH.findall(page.inner_text("main"))
+            found = ENGLISH.findall(look_at(page)["plain"])
             if found:
                 problems.append(f"desk serial step: {found}")
         assert not page.errors, (username, page.errors)
-        context.close()
+    context.close()
     assert not problems, "\n".join(problems)

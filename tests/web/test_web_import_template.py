@@ -22,8 +22,7 @@ pytestmark = pytest.mark.browser
 def test_a_downloaded_template_filled_with_one_row_imports(chromium, live, sqlite_world,
                                                           tmp_path):
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/import")
+    sign_in(page, live, "armero1", "/import")
     columns = page.locator("details[data-kind=firearms]")
     # the required columns are marked, with words for a screen reader
     serial_row = columns.locator("tr", has_text="Matrícula").first

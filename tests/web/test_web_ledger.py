@@ -31,8 +31,7 @@ def test_a_bad_kept_file_is_told_apart_from_a_log_that_is_not_intact(chromium, t
     assert ledger.init_hook in app.wiring.init_hooks
     with LiveServer(app) as live:
         context, page = new_page(chromium)
-        sign_in(page, live.url, "auditor")
-        page.goto(f"{live.url}/ledger")
+        sign_in(page, live, "auditor", "/ledger")
         page.get_by_role("button", name="Firmar un punto de control ahora").click()
         page.get_by_text("Punto de control firmado.").wait_for()
         with page.expect_download() as info:

@@ -33,8 +33,7 @@ def test_an_armorer_declares_a_weapon_on_the_licence_from_its_page(
 
     assert "Glock GLK-A100" in undeclared()
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/firearms/{fid}")
+    sign_in(page, live, "armero1", f"/firearms/{fid}")
     expect(page.locator("#on-licence")).to_have_text("Sin manifestar en una licencia")
     form = page.locator("form[action$='/licence']")
     expect(form.get_by_label("Licencia")).to_have_value("LOC-SSP-1")

@@ -36,8 +36,7 @@ def test_a_chief_renews_a_credential_with_only_a_new_date_and_the_folio_is_kept(
     do(sqlite_world, "jefe1", registry.renew_officer, "MUN1", "P1", credential_folio="CRED-501")
     officer = _officer(sqlite_world, "P1")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "jefe1")
-    page.goto(f"{live.url}/officers/{officer.id}")
+    sign_in(page, live, "jefe1", f"/officers/{officer.id}")
     page.get_by_text("Renovar credencial o evaluación").click()
     folio = page.get_by_label("Folio de la credencial de portación")
     expect(folio).to_have_value("CRED-501")  # the form opens with what is recorded
@@ -68,8 +67,7 @@ def test_the_armorer_takes_back_a_suspended_officers_weapon_without_a_pin(chromi
     do(sqlite_world, "armero1", custody.issue, "GLK-A300", "P3")  # P3 has no PIN
     do(sqlite_world, "jefe1", registry.suspend_officer, "MUN1", "P3", "asuntos internos")
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/desk")
+    sign_in(page, live, "armero1", "/desk")
     page.keyboard.type("P3")
     page.keyboard.press("Enter")
     page.get_by_text("El elemento sí puede devolver lo que tiene.").wait_for()
@@ -97,8 +95,7 @@ def test_a_chief_lifts_a_pin_lock_from_the_officers_page(chromium, live, sqlite_
             pins.count_failure(uow, officer.id, officer.agency_id)
         uow.commit()
     context, page = new_page(chromium)
-    sign_in(page, live.url, "jefe1")
-    page.goto(f"{live.url}/officers/{officer.id}")
+    sign_in(page, live, "jefe1", f"/officers/{officer.id}")
     expect(page.locator("#pin-locked")).to_contain_text("Bloqueado por demasiados NIP erróneos")
     page.get_by_label("Motivo por escrito").first.fill("Identidad comprobada en persona")
     page.get_by_role("button", name="Desbloquear", exact=True).click()
@@ -113,8 +110,7 @@ def test_a_chief_lifts_a_pin_lock_from_the_officers_page(chromium, live, sqlite_
 def test_planning_a_revista_offers_only_the_chosen_agencys_locations(chromium, live,
                                                                       sqlite_world):
     context, page = new_page(chromium)
-    sign_in(page, live.url, "inspector")
-    page.goto(f"{live.url}/inspections")
+    sign_in(page, live, "inspector", "/inspections")
     boxes = page.locator("[data-agency-locations] label.check")
     agency = page.locator("select[name=agency]")
     agency.select_option("MUN1")

@@ -52,8 +52,7 @@ def test_every_form_marks_its_required_fields_and_only_those(chromium, live, sql
     context, page = new_page(chromium)
     page.goto(f"{live.url}/login")
     assert page.locator(".required").count() == 0  # all required: nothing to tell apart
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/firearms/new")
+    sign_in(page, live, "armero1", "/firearms/new")
     form = page.locator("form", has=page.get_by_label("Matrícula", exact=True))
     expect(form.locator(".required-note")).to_have_text("campo obligatorio")
     star = "e => getComputedStyle(e, '::before').content"

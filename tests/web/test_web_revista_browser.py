@@ -30,8 +30,7 @@ def test_a_revista_from_the_freeze_to_the_inspectors_review(chromium, live, sqli
 
     # the zone's inspector opens it and counts two weapons
     context, inspector = new_page(chromium)
-    sign_in(inspector, live.url, "inspector_zm")
-    inspector.goto(f"{live.url}/inspections/{number}")
+    sign_in(inspector, live, "inspector_zm", f"/inspections/{number}")
     inspector.get_by_role("button", name="Abrir ahora").click()
     inspector.wait_for_url(re.compile(rf".*/inspections/{number}/scan\b.*"))
     for serial in ("GLK-A100", "GLK-A200"):
@@ -41,8 +40,7 @@ def test_a_revista_from_the_freeze_to_the_inspectors_review(chromium, live, sqli
 
     # the armorer: the banner before any scan, and the refusal when he tries anyway
     armorer_context, armorer = new_page(chromium)
-    sign_in(armorer, live.url, "armero1")
-    armorer.goto(f"{live.url}/desk")
+    sign_in(armorer, live, "armero1", "/desk")
     armorer.get_by_text("Hay una revista abierta en esta corporación.").wait_for()
     shot(armorer, "revista-desk-frozen")
     armorer.locator("input[name=badge]").fill("P1")
@@ -54,8 +52,7 @@ def test_a_revista_from_the_freeze_to_the_inspectors_review(chromium, live, sqli
 
     # the chief: the revista is open, nothing of the count; the scanning page does not exist
     chief_context, chief = new_page(chromium)
-    sign_in(chief, live.url, "jefe1")
-    chief.goto(f"{live.url}/inspections/{number}")
+    sign_in(chief, live, "jefe1", f"/inspections/{number}")
     chief.get_by_role("heading", name="Revista en curso").wait_for()
     body = chief.locator("main").inner_text()
     assert "GLK-A100" not in body and "Conteo hasta ahora" not in body and "Lecturas" not in body

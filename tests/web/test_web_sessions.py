@@ -40,7 +40,7 @@ def _change_role(app, username: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.browser
 def test_a_browser_signed_in_before_a_reset_lock_disable_or_role_change_is_refused(
         chromium, live, sqlite_world):
-    from test_web_browser import new_page, sign_in
+    from test_web_browser import new_page, sign_in_with_the_form
     for username, end in (
             ("armero1", lambda: do(sqlite_world, "admin", users.set_password, "armero1",
                                    NEW_PASSWORD)),
@@ -49,7 +49,7 @@ def test_a_browser_signed_in_before_a_reset_lock_disable_or_role_change_is_refus
             ("armero2", lambda: _lock(sqlite_world, "armero2")),
             ("jefe2", lambda: _change_role(sqlite_world, "jefe2"))):
         context, page = new_page(chromium)
-        sign_in(page, live.url, username)
+        sign_in_with_the_form(page, live.url, username)
         page.goto(f"{live.url}/firearms")
         assert page.url == f"{live.url}/firearms"
         end()

@@ -29,12 +29,51 @@ ENGLISH = re.compile(r"\b(the|and|with|weapon|officer|agency|rounds|found|must|c
                      r"should|page)\b", re.IGNORECASE)
 
 
+#: What the walks read of the page a browser shows, in one call (each call to the browser
+#: costs, and the first that finds elements by a selector costs more on every page):
+#: ``links``, the paths of its links (downloads aside); ``plain``, what its main part says;
+#: ``text``, the same in the interface's words, literal spellings a person types (the
+#: headers an import accepts, in both languages: ``data-literal``) left out (``said``);
+#: ``said``, that again without the codes shown on purpose (technical details, serials,
+#: keys, header spellings), with what a person reads but the text omits (buttons' values,
+#: placeholders, titles and labels for screen readers); ``explained``, whether a refusal or
+#: an empty list says something; ``headings``, how many <h1>. ``plain`` and ``text`` are
+#: null without a main part. The page is left as it was (a screenshot after shows it whole).
+LOOK = """() => {
+    const hidden = [];
+    const hide = (root, selector) => root.querySelectorAll(selector).forEach(e => {
+        hidden.push([e, e.style.display]);
+        e.style.display = 'none';
+    });
+    const links = [...document.querySelectorAll('a[href]:not([download])')]
+        .map(e => e.getAttribute('href'));
+    const main = document.querySelector('main');
+    const plain = main ? main.innerText : null;
+    hide(document, 'main [data-literal]');
+    const text = main ? main.innerText : null;
+    const area = main || document.body;
+    const extra = [...area.querySelectorAll('[placeholder],[title],[aria-label]')]
+        .map(e => [e.getAttribute('placeholder'), e.getAttribute('title'),
+                   e.getAttribute('aria-label')].filter(Boolean).join(' '));
+    hide(area, '[lang=en], [data-literal], .mono, .serial, pre');
+    const said = area.innerText + '\\n' + extra.join('\\n');
+    hidden.reverse().forEach(([e, display]) => { e.style.display = display; });
+    return {links, plain, text, said,
+            explained: document.querySelectorAll('.refusal, .empty').length > 0,
+            headings: document.querySelectorAll('h1').length};
+}"""
+
+
+def look_at(page) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """``LOOK`` at the page ``page`` shows."""
+    return dict(page.evaluate(LOOK))
+
+
 def said(page) -> str:  # type: ignore[no-untyped-def]
-    """What the page's main part says in the interface's words: literal spellings a person
-    types (the headers an import accepts, in both languages: ``data-literal``) left out."""
-    page.evaluate("""() => document.querySelectorAll('main [data-literal]')
-                      .forEach(e => { e.style.display = 'none'; })""")
-    return str(page.inner_text("main"))
+    """What the page's main part says in the interface's words (``LOOK``'s ``text``)."""
+    text = look_at(page)["text"]
+    assert text is not None, f"{page.url}: the page has no main part"
+    return str(text)
 
 
 def lived_in(app, clock) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -76,17 +115,20 @@ def pages_for(ids: dict[str, int]) -> list[tuple[str, str]]:
     ]
 
 
-def looks_finished(page, username: str, name: str, path: str, status: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """What a person would notice at once on a listed page (``page`` shows it): an error
-    page, a refusal that does not say why, a raw code, English, no heading. Saves a
-    screenshot (walk-<role>-<page>)."""
+def looks_finished(page, seen: dict, username: str, name: str, path: str,  # type: ignore[no-untyped-def,type-arg]
+                   status: int) -> list[str]:
+    """What a person would notice at once on a listed page (``page`` shows it, ``seen`` is
+    what ``LOOK`` read of it): an error page, a refusal that does not say why, a raw code,
+    English, no heading. Saves a screenshot (walk-<role>-<page>)."""
     problems = []
     shot(page, f"walk-{username}-{name}")
-    text = said(page)
     where = f"{username} {path} ({status})"
+    if seen["text"] is None:
+        return [f"{where}: no main part"]
+    text = seen["text"]
     if status >= 500:
         problems.append(f"{where}: server error")
-    if status in (403, 404) and not page.locator(".refusal, .empty").count():
+    if status in (403, 404) and not seen["explained"]:
         problems.append(f"{where}: refused without saying why")
     found = RAW.search(text)
     if found:
@@ -94,7 +136,7 @@ def looks_finished(page, username: str, name: str, path: str, status: int) -> li
     english = ENGLISH.findall(text)
     if english:
         problems.append(f"{where}: English on a Spanish page: {sorted(set(english))}")
-    if page.locator("h1").count() == 0:
+    if seen["headings"] == 0:
         problems.append(f"{where}: no heading")
     return problems
 
@@ -103,27 +145,21 @@ def test_a_transfer_is_asked_approved_and_received_in_the_browser(chromium, live
                                                                   sqlite_world):
     fid = look(sqlite_world, None, lambda uow: uow.repo.firearm("GLK-A400").id)
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
-    page.goto(f"{live.url}/firearms/{fid}")
+    sign_in(page, live, "armero1", f"/firearms/{fid}")
     page.locator("summary", has_text="Otros movimientos").click()
     page.get_by_label("Corporación que recibe (clave)").fill("MUN2")
     form = page.locator("form", has=page.get_by_label("Corporación que recibe (clave)"))
     form.get_by_label("Motivo por escrito").fill("Reasignación a zona sur")
     page.get_by_role("button", name="Solicitar la transferencia").click()
     page.get_by_text("Transferencia solicitada: un jefe o supervisor debe aprobarla.").wait_for()
-    context.close()
 
-    context, page = new_page(chromium)
-    sign_in(page, live.url, "jefe1")
-    page.goto(f"{live.url}/transfers")
+    sign_in(page, live, "jefe1", "/transfers")
     page.get_by_role("link", name="GLK-A400").click()
     page.get_by_role("button", name="Aprobar").click()
     page.get_by_text("Transferencia aprobada").wait_for()
     shot(page, "transfer-1-sent")
-    context.close()
 
-    context, page = new_page(chromium)
-    sign_in(page, live.url, "armero2")
+    sign_in(page, live, "armero2")
     page.get_by_text("1 arma en tránsito espera que la reciban.").wait_for()
     page.get_by_role("link", name="Vea la página Transferencias").click()
     page.get_by_role("heading", name="En camino a su corporación").wait_for()
@@ -143,7 +179,7 @@ def test_a_transfer_is_asked_approved_and_received_in_the_browser(chromium, live
 
 def test_the_armorer_receives_issues_and_takes_back_rounds_in_the_browser(chromium, live, sqlite_world):
     context, page = new_page(chromium)
-    sign_in(page, live.url, "armero1")
+    sign_in(page, live, "armero1")
     page.get_by_role("link", name="Cartuchos").click()
     page.get_by_role("heading", name="Cartuchos").first.wait_for()
     shot(page, "ammunition-1-empty")
@@ -195,9 +231,9 @@ def test_every_page_in_english_for_the_armorer_and_the_supervisor(chromium, live
                                                                   clock):
     ids = lived_in(sqlite_world, clock)
     problems: list[str] = []
+    context, page = new_page(chromium)
     for username in ("armero2", "supervisor"):
-        context, page = new_page(chromium)
-        sign_in(page, live.url, username)
+        sign_in(page, live, username)
         page.get_by_role("button", name="English").click()
         page.get_by_role("heading", name="Dashboard").wait_for()
         for name, path in pages_for(ids):
@@ -210,7 +246,7 @@ def test_every_page_in_english_for_the_armorer_and_the_supervisor(chromium, live
             if found:
                 problems.append(f"{username} {path}: {sorted(set(found))}")
         assert not page.errors, (username, page.errors)
-        context.close()
+    context.close()
     assert not problems, "\n".join(problems)
 
 
@@ -241,11 +277,12 @@ def _kind(path: str) -> str:
     return re.sub(r"\d+", "N", path.split("?", 1)[0]) + ("?" if "?" in path else "")
 
 
-def crawl(page, base: str, limit: int = 80) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def crawl(page, base: str, limit: int = 80) -> Iterator[tuple[str, int, dict]]:  # type: ignore[no-untyped-def,type-arg]
     """Every page reachable from the dashboard by links (a couple of each kind): (path,
-    status) in the order visited, each given while ``page`` shows it (its links already
-    taken, so what the caller does to the page does not change the walk)."""
-    queue, seen, kinds, visited = ["/"], {"/"}, {}, 0
+    status, what ``LOOK`` read of it) in the order visited, each given while ``page`` shows
+    it (its links already taken, so what the caller does to the page does not change the
+    walk)."""
+    queue, taken, kinds, visited = ["/"], {"/"}, {}, 0
     while queue and visited < limit:
         path = queue.pop(0)
         kind = _kind(path)
@@ -255,17 +292,16 @@ def crawl(page, base: str, limit: int = 80) -> Iterator[tuple[str, int]]:  # typ
         response = page.goto(f"{base}{path}")
         status = response.status if response else 0
         visited += 1
-        links = page.eval_on_selector_all(
-            "a[href]:not([download])", "els => els.map(e => e.getAttribute('href'))")
-        for href in links:
+        seen = look_at(page)
+        for href in seen["links"]:
             if not href or not href.startswith("/") or href.startswith("//"):
                 continue
             href = href.split("#", 1)[0]
-            if href in seen or SKIP.search(href):
+            if href in taken or SKIP.search(href):
                 continue
-            seen.add(href)
+            taken.add(href)
             queue.append(href)
-        yield path, status
+        yield path, status, seen
 
 
 def spanish_problems(text: str) -> list[str]:
@@ -292,31 +328,21 @@ def test_every_page_as_every_role_looks_finished_and_what_it_reaches_is_spanish(
     listed = {path: name for name, path in pages_for(ids)}
     problems: list[str] = []
     walked = 0
+    context, page = new_page(chromium)
     for username in ("admin", *USERS):
         if username in ("armero3", "jefe2", "investigador2"):
             continue  # the same roles as others, in another scope
-        context, page = new_page(chromium)
-        sign_in(page, live.url, username)
+        sign_in(page, live, username, None)  # the crawl starts at the dashboard
         looked = set()
         # the zone's inspector is the listed walk's only: the crawl's is the state's
         crawled = crawl(page, live.url) if username != "inspector_zm" else iter(())
-        for path, status in crawled:
+        for path, status, seen in crawled:
             walked += 1
             if path in listed and path not in looked:
                 looked.add(path)
-                problems += looks_finished(page, username, listed[path], path, status)
-            # what the page says, with what a person reads but the text omits: buttons'
-            # values, placeholders, titles and labels for screen readers
-            said = page.evaluate("""() => {
-                const main = document.querySelector('main') || document.body;
-                const extra = [...main.querySelectorAll('[placeholder],[title],[aria-label]')]
-                  .map(e => [e.getAttribute('placeholder'), e.getAttribute('title'),
-                             e.getAttribute('aria-label')].filter(Boolean).join(' '));
-                // codes shown on purpose: technical details, serials, keys, header spellings
-                main.querySelectorAll('[lang=en], [data-literal], .mono, .serial, pre')
-                  .forEach(e => { e.style.display = 'none'; });
-                return main.innerText + '\\n' + extra.join('\\n');
-            }""")
+                problems += looks_finished(page, seen, username, listed[path], path, status)
+            # what the page says, with what a person reads but the text omits (``LOOK``)
+            said = seen["said"]
             where = f"{username} {path} ({status})"
             if status >= 500:
                 problems.append(f"{where}: server error")
@@ -329,10 +355,11 @@ def test_every_page_as_every_role_looks_finished_and_what_it_reaches_is_spanish(
                 continue
             response = page.goto(f"{live.url}{path}")
             assert response is not None
-            problems += looks_finished(page, username, name, path, response.status)
+            problems += looks_finished(page, look_at(page), username, name, path,
+                                       response.status)
             looked.add(path)
         assert looked == set(listed), (username, set(listed) - looked)
         assert not page.errors, (username, page.errors)
-        context.close()
+    context.close()
     assert walked > 100, walked  # the walk went through the site, not one page per role
     assert not problems, "\n".join(problems)

@@ -66,6 +66,18 @@ def set_pin(app: Resguardo, agency: str, badge: str, pin: str, chief: str = "jef
     do(app, chief, pins.set_pin, agency, badge, pin)
 
 
+def web_session(app: Resguardo, username: str) -> str:
+    """The token of a new web session for ``username``, opened by the product's own session
+    service as the sign-in form's answer opens one once the password is right: the cookie a
+    browser would hold after signing in (``test_web_browser.sign_in``)."""
+    from resguardo.services import sessions
+    with app.work(username) as uow:
+        assert uow.actor is not None
+        token = sessions.open_session(uow, uow.actor)
+        uow.commit()
+    return token
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,6 +89,7 @@ class LiveServer:
 
     def __init__(self, app: Resguardo) -> None:
         import uvicorn
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_site(app), host="127.0.0.1", port=self.port,

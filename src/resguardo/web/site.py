@@ -11,6 +11,7 @@ never decided here: pages call the services, which refuse.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -167,6 +168,26 @@ def secure(request: Request, response: Response) -> None:
         h["Strict-Transport-Security"] = "max-age=31536000"
 
 
+@functools.cache
+def templates() -> jinja2.Environment:
+    """The interface's templates, one environment for every ``Site`` of the process.
+
+    Nothing in it belongs to a deployment (the values a page needs come with each
+    rendering), and compiling a template is most of what its first rendering costs: a
+    process that builds several sites (the API's and the pages' ``mount``, the demo, the
+    tests' site per test) compiles each template once. Jinja still reloads a template
+    whose file changed."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(labels=labels, label=labels.label, who=labels.who,
+                       LANGUAGES=LANGUAGES, quote=quote)
+    return env
+
+
 class Site:
     """The pages of one deployment."""
 
@@ -174,15 +195,7 @@ class Site:
         self.rg = resguardo
         #: Pages that exist only when their service is installed add their path here.
         self.available: set[str] = set()
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(["html", "svg"]),
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-        )
-        self.env.globals.update(labels=labels, label=labels.label, who=labels.who,
-                                LANGUAGES=LANGUAGES,
-                                quote=quote)
+        self.env = templates()
 
     # --- who is looking ---------------------------------------------------------------
 
