@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from resguardo.cli.main import STANDALONE, _command
+from resguardo.cli.main import STANDALONE, _alone, _command
 
 PROBE = """
 import json, sys
@@ -44,3 +44,12 @@ def test_an_import_loads_neither_the_pdf_nor_the_label_modules() -> None:
     every = probe("--as", "armero", "firearms", "list")
     assert "import" in every["groups"] and len(every["groups"]) > 1
     assert every["labels"]
+
+
+def test_only_resguardo_itself_is_told_by_its_arguments() -> None:
+    """A test runner's ``-k import`` once left a process with the import command only."""
+    assert _alone(["/usr/local/bin/resguardo", "import", "x.csv"]) == "resguardo.cli.imports"
+    assert _alone(["/src/resguardo/cli/main.py", "reconcile", "a", "b"]) == STANDALONE["reconcile"]
+    assert _alone(["/venv/lib/pytest/__main__.py", "-k", "import"]) is None
+    assert _alone(["pytest", "import"]) is None
+    assert _alone([]) is None

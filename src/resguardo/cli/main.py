@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -88,8 +89,18 @@ def _command(argv: list[str]) -> str | None:
     return None
 
 
+def _alone(argv: list[str]) -> str | None:
+    """The one command module a process running ``argv`` needs, or None for all of them.
+    Only a process started as ``resguardo`` (or ``python -m resguardo.cli.main``) is told
+    by its arguments: another program that imports the command line (a test runner whose
+    own arguments may hold the word ``import``) gets every command."""
+    program = Path(argv[0]) if argv else Path()
+    ours = program.name == "resguardo" or program.parts[-3:] == ("resguardo", "cli", "main.py")
+    return STANDALONE.get(_command(argv[1:]) or "") if ours else None
+
+
 def _load() -> None:
-    alone = STANDALONE.get(_command(sys.argv[1:]) or "")
+    alone = _alone(sys.argv)
     for name in [alone] if alone else COMMAND_MODULES:
         importlib.import_module(name).register(app)
 
