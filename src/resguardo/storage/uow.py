@@ -10,6 +10,7 @@ from datetime import date, datetime
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from resguardo.domain import inspections as inspection_rules
 from resguardo.domain.entities import Actor, NewEvent
@@ -467,7 +468,14 @@ class UnitOfWork:
 
     def restart(self) -> None:
         """Roll back what is not committed and begin a new transaction."""
-        self.rollback()
+        try:
+            self.rollback()
+        except DBAPIError:
+            # an interruption (Ctrl-C) between a statement's sending and its answer leaves
+            # the driver's connection busy with it (PostgreSQL: "another command is already
+            # in progress"): that connection is dropped and the transaction begins on a new one
+            self.conn.invalidate()  # the failed rollback ended the transaction already
+            self._forget()
         self._released_at = None
         self._tx = self.conn.begin()
         # an interruption (Ctrl-C) inside a statement makes SQLAlchemy drop the driver's
@@ -522,6 +530,10 @@ class UnitOfWork:
         self._zones.clear()
         if self._released_at is None:  # after ``commit_and_release`` nothing is open
             self._tx.rollback()
+        self._forget()
+
+    def _forget(self) -> None:
+        """Nothing appended any more: what a rollback leaves."""
         self._size = None
         self._first = None
         self._dirty = False
