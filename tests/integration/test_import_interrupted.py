@@ -56,8 +56,11 @@ def test_an_interrupted_import_leaves_the_database_as_before(world, tmp_path, ho
     url = world.settings.database_url
     world.engine.dispose()
     before = snapshot(world)
+    # short slices: with nobody waiting a slice may last twenty times this, and a slice of
+    # several seconds let a fast machine write every row before the test saw one committed
     env = {**os.environ, "RESGUARDO_DATABASE_URL": url,
-           "RESGUARDO_SIGNING_KEY": str(world.settings.signing_key)}
+           "RESGUARDO_SIGNING_KEY": str(world.settings.signing_key),
+           "RESGUARDO_IMPORT_SLICE_SECONDS": "0.01"}
     child = subprocess.Popen(
         [sys.executable, "-c", AS_FROM_A_TERMINAL, "--as", "armero1", "import", "firearms",
          str(path), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
