@@ -41,6 +41,18 @@ def memory_dir() -> str | None:
     return shm if room >= _MEMORY_NEEDED and os.access(shm, os.W_OK) else None
 
 
+def create_database(dsn: str, name: str, template: str | None = None) -> None:
+    """Make database ``name`` (a copy of ``template``) on the server of ``dsn``, replacing
+    one of that name."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # PostgreSQL 15's default copies a template through the write-ahead log; copying
+        # its files is twice as fast for the small databases of the tests
+        strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+        suffix = f' TEMPLATE "{template}"{strategy}' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+
+
 def database_name(url: str) -> str:
     """The database's name in a URL of :meth:`PostgresServer.url`."""
     return url.split("@/", 1)[1].split("?", 1)[0]
@@ -72,16 +84,12 @@ class PostgresServer:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-                    version = conn.info.server_version
-                break
+                with psycopg.connect(self.dsn("postgres"), autocommit=True):
+                    break
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        # PostgreSQL 15's default copies a template through the write-ahead log; copying its
-        # files is twice as fast for the small databases of the tests.
-        self.strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
 
     def dsn(self, db: str) -> str:
         return f"host={self.dir} port={self.port} user=postgres dbname={db}"
@@ -91,9 +99,7 @@ class PostgresServer:
 
     def new_database(self, template: str | None = None) -> str:
         name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-            suffix = f' TEMPLATE "{template}"' if template else ""
-            conn.execute(f'CREATE DATABASE "{name}"{suffix}{self.strategy}')
+        create_database(self.dsn("postgres"), name, template)
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

@@ -24,9 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from resguardo.services.app import Resguardo
+
+from pg import create_database
 
 #: (what, kind, clock reading, settings) -> (the template database, its key files)
 _MADE: dict[tuple, tuple[str, tuple[Path, Path]]] = {}
@@ -41,17 +41,6 @@ def _pg(url: str) -> tuple[str, str]:
     name, query = url.split("@/", 1)[1].split("?", 1)
     params = dict(part.split("=", 1) for part in query.split("&"))
     return f"host={params['host']} port={params['port']} user=postgres dbname=postgres", name
-
-
-def _pg_create(dsn: str, name: str, template: str | None = None) -> None:
-    """Make database ``name`` (a copy of ``template``), replacing one of that name."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        # PostgreSQL 15's default copies through the write-ahead log; copying the files is
-        # twice as fast for databases this small
-        strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
-        suffix = f' TEMPLATE "{template}"{strategy}' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
 
 
 def _keys(app: Resguardo) -> tuple[Path, Path]:
@@ -79,7 +68,7 @@ def built_once(what: str, url: str, clock: Any, tmp: Path,
         else:
             dsn, name = _pg(url)
             template = "tpl_" + uuid.uuid4().hex[:12]
-            _pg_create(dsn, template)
+            create_database(dsn, template)
             template_url = url.replace(f"@/{name}?", f"@/{template}?")
         app = build(template_url)
         app.engine.dispose()
@@ -91,10 +80,16 @@ def built_once(what: str, url: str, clock: Any, tmp: Path,
         shutil.copy(template, _sqlite_path(url))
     else:
         dsn, name = _pg(url)
-        _pg_create(dsn, name, template)
+        create_database(dsn, name, template)
     app = reopen()
+    copy_keys(keys, app)
+    return app
+
+
+def copy_keys(keys: tuple[Path, Path], app: Resguardo) -> None:
+    """The template's key files (signing key, credential key) for ``app``, as a restored
+    deployment keeps them."""
     for source, target in zip(keys, _keys(app), strict=True):
         if source.exists() and not target.exists():
             shutil.copy(source, target)
             target.chmod(0o600)
-    return app

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from resguardo.services import demo, ledger
 from resguardo.services.app import Resguardo
+from templates import copy_keys
 
 from world import make_app
 
@@ -38,12 +38,7 @@ def demo_app(demo_template, tmp_path) -> Iterator[tuple[Resguardo, demo.DemoResu
     (a copy made minutes after the build reads the demo's "today" as the build did)."""
     shutil.copy(demo_template["db"], tmp_path / "demo.db")
     app = make_app(f"sqlite:///{tmp_path / 'demo.db'}", None, tmp_path)
-    for built, copied in zip(demo_template["keys"],
-                             (app.settings.signing_key, app.settings.credential_key_path),
-                             strict=True):
-        if Path(built).exists():
-            shutil.copy(built, copied)
-            Path(copied).chmod(0o600)
+    copy_keys(demo_template["keys"], app)
     app.clock = demo.DemoClock(demo_template["now"])
     ledger.attach(app)  # as the build left its app: the append path knows the signing key
     yield app, copy.deepcopy(demo_template["result"])

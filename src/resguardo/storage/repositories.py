@@ -564,9 +564,7 @@ class Repositories(EventQueries):
         # every request of an oversight role asks this (``actor_for``): one plain statement
         # on the driver's cursor, not an expression built and compiled each time
         below = scope.path + "%"
-        return tuple(Organization(id=r.id, code=r.code, name=r.name, kind=OrgKind(r.kind),
-                                  parent_id=r.parent_id, path=r.path)
-                     for r in self.raw.rows(_OVERSEEN, (below, below)))
+        return tuple(org_from_row(r) for r in self.raw.rows(_OVERSEEN, (below, below)))
 
     def oversight(self, agency_id: int) -> list[Organization]:
         """The authorities that oversee an agency (any scope: callers check the agency's)."""
