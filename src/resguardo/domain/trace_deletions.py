@@ -206,7 +206,6 @@ def deletion_plan(
     return None
 
 
-
 def _prefix_starts(merged: array[int]) -> array[int]:
     """For every 16-bit prefix ``top`` (and one past the last), the index in the sorted
     ``merged`` of its first entry at or above ``top << 48``.
@@ -220,6 +219,7 @@ def _prefix_starts(merged: array[int]) -> array[int]:
             counts[(entry >> 48) + 1] += 1
         return array("I", itertools.accumulate(counts))
     return array("I", (bisect_left(merged, top << 48) for top in range(1 << 16 | 1)))
+
 
 class DeletionIndex:
     """Packed sorted runs of (variant hash, gaps, slot) plus a small side table for recent serials."""
