@@ -19,14 +19,16 @@ from types import SimpleNamespace
 import pytest
 from test_import_sliced import inventory
 
-from resguardo.services import imports
+from resguardo.services import import_firearms, imports
 from resguardo.services.imports import ImportOptions, import_file
 from resguardo.storage import uow as uow_module
 from resguardo.storage.database import WaitingWriters, say_writer_waits
 
 from world import check_log
 
-ROWS = 12_000  # 24 batches of ``SLICED_BATCH``
+ROWS = 12_000  # 24 batches of ``BATCH`` (``counted_clock``)
+#: Rows per batch here: the slices' clock moves once per batch, and the rule is the slices'.
+BATCH = 500
 
 
 def import_all(world, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -50,6 +52,7 @@ def counted_clock(monkeypatch):  # type: ignore[no-untyped-def]
     ticks = iter(range(10**9))
     monkeypatch.setattr(imports, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))
     monkeypatch.setattr(imports, "SLICED_FROM_BYTES", 0)
+    monkeypatch.setattr(import_firearms, "SLICED_BATCH", BATCH)
     monkeypatch.setenv("RESGUARDO_IMPORT_SLICE_SECONDS", "3")
     monkeypatch.setattr(uow_module, "YIELD_MOST", 0.0)  # a waiter that never gets in
 

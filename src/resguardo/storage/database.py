@@ -176,6 +176,11 @@ def _sqlite_setup(engine: Engine, synchronous: str, busy_timeout: float,
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
+        # Temporary tables and statement journals in memory: a statement that changes many
+        # rows of a table with foreign keys inside a larger transaction (a sliced import's
+        # batch) journals the pages it changes, and past 64 KiB SQLite would write them
+        # into a file, two writes per page (tests/integration/test_sqlite_temp_files.py).
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")
