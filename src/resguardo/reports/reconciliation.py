@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from resguardo.domain.reconciliation import SUMMARY_KEYS, Finding, FindingKind, Reconciliation
+from resguardo.domain.vocabulary import status_name
 from resguardo.reports.spreadsheets import CsvWriter
 
 LANGUAGES = ("es", "en")
@@ -72,14 +73,6 @@ LABELS: dict[str, dict[str, str]] = {
         "kind.duplicate_scan": "Lectura duplicada",
         "kind.explained": "Ausencia justificada",
         "kind.to_present": "Por presentar",
-        "status.in_storage": "En armería",
-        "status.issued": "Asignada",
-        "status.in_repair": "En reparación",
-        "status.in_transit": "En tránsito",
-        "status.lost": "Extraviada",
-        "status.stolen": "Robada",
-        "status.decommissioned": "Baja",
-        "status.held_as_evidence": "Asegurada",
     },
     "en": {
         "title": "Firearms reconciliation report",
@@ -133,14 +126,6 @@ LABELS: dict[str, dict[str, str]] = {
         "kind.duplicate_scan": "Seen in two places",
         "kind.explained": "Explained absence",
         "kind.to_present": "To present",
-        "status.in_storage": "In storage",
-        "status.issued": "Issued",
-        "status.in_repair": "In repair",
-        "status.in_transit": "In transit",
-        "status.lost": "Lost",
-        "status.stolen": "Stolen",
-        "status.decommissioned": "Decommissioned",
-        "status.held_as_evidence": "Held as evidence",
     },
 }
 
@@ -153,6 +138,13 @@ def labels(lang: str) -> dict[str, str]:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}") from None
 
 
+def _status_word(code: str, lang: str) -> str:
+    """A weapon's status as the report prints it: the one vocabulary's word
+    (``domain.vocabulary.status_name``), capitalized as a cell."""
+    word = status_name(code, lang)
+    return word[:1].upper() + word[1:]
+
+
 def finding_cells(finding: Finding, lang: str = "es") -> dict[str, str]:
     """The printable fields of one finding, keyed by column label code."""
     t = labels(lang)
@@ -163,7 +155,7 @@ def finding_cells(finding: Finding, lang: str = "es") -> dict[str, str]:
         "col_kind": t[f"kind.{finding.kind.value}"],
         "col_serial": finding.serial,
         "col_make": finding.make or "",
-        "col_status": t[f"status.{reg.status.value}"] if reg is not None else "",
+        "col_status": _status_word(reg.status.value, lang) if reg is not None else "",
         "col_location": (reg.location or "") if reg is not None else "",
         "col_custodian": (reg.custodian or "") if reg is not None else "",
         "col_agency": (reg.agency or "") if reg is not None else "",
