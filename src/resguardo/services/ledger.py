@@ -429,7 +429,6 @@ def auto_checkpoint(conn: Any, event: Event) -> None:
             deployment.refused_at = exc.details.get("checkpoint_id")
 
 
-
 def init_hook(app: Any) -> list[str]:
     """`resguardo init`: create the signing key if needed and sign the first checkpoint."""
     key = attach(app)
