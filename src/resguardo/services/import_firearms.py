@@ -60,7 +60,7 @@ BATCH = 5000
 #: Firearms appended per batch of an import written in slices: a slice ends after a
 #: batch, so a batch bounds how long past its time a slice may hold the lock (4,000 rows:
 #: about 0.1 s). Each batch's statements journal the random-keyed index pages they touch
-#: (``storage.database``, temp_store): 500-row batches made a million-row import a fifth
+#: (``storage.database.temp_in_memory``): 500-row batches made a million-row import a fifth
 #: slower (``bench/import.py``); the desk's p99 beside it stayed the same
 #: (``bench/import_desk.py``).
 SLICED_BATCH = 4000

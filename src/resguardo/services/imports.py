@@ -65,6 +65,7 @@ from resguardo.storage import import_liveness, import_queries
 from resguardo.storage.database import WaitingWriters, is_sqlite
 from resguardo.storage.database import checkpoint_passive as storage_checkpoint_passive
 from resguardo.storage.database import checkpoint_wal as storage_checkpoint
+from resguardo.storage.database import temp_in_memory as storage_temp_in_memory
 from resguardo.storage.import_batch import log_position
 from resguardo.storage.uow import UnitOfWork
 
@@ -421,6 +422,9 @@ class Slices:
         (the first ``resume`` takes the lock and looks for an open inspection again)."""
         if self.report.started is None and not self.uow.released:
             self.uow.commit_and_release()
+        if self.uow.released:
+            # the slices' statement journals in memory, not in files (storage.database)
+            storage_temp_in_memory(self.uow.conn)
 
     def due(self) -> str | None:
         """Whether the slice ends now, and how: None (it goes on), ``YIELD`` (a writer
