@@ -244,6 +244,8 @@ def test_report_a_loss_notify_it_and_recover_the_weapon(sqlite_world, signed_in,
     assert f'action="{page}/release"' not in recovered.text   # the armorer may not release
     losses = browser.get("/losses").text
     assert "GLK-A300" in losses
+    # what happened, in the status words of the one vocabulary
+    assert '<span class="badge st-lost">Extraviada</span>' in losses
     chief = signed_in("jefe1")
     decided = chief.post(f"{page}/negligence", {"negligent": "yes",
                                                 "reason": "Dejada sin custodia"}, page=page)
