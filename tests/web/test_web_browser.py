@@ -264,8 +264,17 @@ def admin_and_auditor_journey(page, live) -> None:  # type: ignore[no-untyped-de
     """The administrator's tabs, then the auditor signs a checkpoint and verifies the log
     (``page`` is left signed in as the auditor)."""
     sign_in(page, live, "admin", None)
-    for tab in ("users", "tokens", "organizations", "locations", "licences"):
+    # each tab: its own form, and what the world holds where the administrator looks for it
+    for tab, form, holds in (("users", "Agregar un usuario", "armero1"),
+                             ("tokens", "Crear un token", "Aún no hay tokens de la API."),
+                             ("organizations", "Agregar una dependencia", "MUN1"),
+                             ("locations", "Agregar una ubicación", "ARM1"),
+                             ("licences", "Agregar una licencia", "Aún no hay licencias.")):
         page.goto(f"{live.url}/admin/{tab}")
+        page.get_by_role("heading", name=form).wait_for()
+        expect(page.locator(f'a[href="/admin/{tab}"]')).to_have_attribute("aria-current", "true")
+        expect(page.locator("main")).to_contain_text(holds)
+        assert not page.errors, (tab, page.errors)
         shot(page, f"admin-{tab}")
     sign_in(page, live, "auditor", "/ledger")
     page.get_by_role("button", name="Firmar un punto de control ahora").click()
