@@ -19,9 +19,9 @@
 # commands, --hostname set to the machine's name and --ssl-self-signed or real
 # certificates instead of --no-ssl (README, "High availability").
 #
-# HA_FAST=1 shortens the monitor's health checks and the demotion wait so that a
-# lost primary is replaced in seconds instead of about a minute; the tests use
-# it. Leave it unset in production: the defaults give a primary cut off from the
+# HA_FAST=1 shortens the monitor's health checks and the demotion wait, once both
+# nodes are up, so that a lost primary is replaced in seconds instead of about a
+# minute; the tests use it. Leave it unset in production: the defaults give a primary cut off from the
 # monitor time to stop taking writes before its standby is promoted.
 #
 # As root, the servers run as the postgres user (PostgreSQL refuses root).
@@ -111,6 +111,14 @@ up)
     i=$((i + 1)); [ $i -le 120 ] || { echo "the monitor did not start; see $dir/monitor.log" >&2; exit 1; }
     sleep 0.5
   done
+  start_node node1 "$((base + 1))" postgres --monitor "$(monitor_uri)"
+  wait_for 1 "single single" 120
+  start_node node2 "$((base + 2))" postgres --monitor "$(monitor_uri)"
+  wait_for 2 "secondary secondary" 180
+  wait_for 1 "primary primary" 60
+  # The short health checks only once both nodes are up: set before, a standby still
+  # copying the primary (several seconds) was marked unhealthy, and on a busy machine
+  # a one-second check kept failing, leaving it "catchingup" for minutes.
   if [ "${HA_FAST:-}" = 1 ]; then
     for setting in health_check_period=1000 health_check_timeout=1000 \
         health_check_max_retries=1 health_check_retry_delay=500 \
@@ -121,11 +129,6 @@ up)
     as_owner "$PGBIN/psql" -X -q -h localhost -p "$base" -U postgres -d pg_auto_failover \
       -c "select pg_reload_conf()" >/dev/null
   fi
-  start_node node1 "$((base + 1))" postgres --monitor "$(monitor_uri)"
-  wait_for 1 "single single" 120
-  start_node node2 "$((base + 2))" postgres --monitor "$(monitor_uri)"
-  wait_for 2 "secondary secondary" 180
-  wait_for 1 "primary primary" 60
   "$0" url "$dir"
   ;;
 url)
