@@ -21,8 +21,9 @@
 #
 # HA_FAST=1 shortens the monitor's health checks and the demotion wait, once both
 # nodes are up, so that a lost primary is replaced in seconds instead of about a
-# minute; the tests use it. Leave it unset in production: the defaults give a primary cut off from the
-# monitor time to stop taking writes before its standby is promoted.
+# minute; the tests use it. Leave it unset in production: the defaults give a
+# primary cut off from the monitor time to stop taking writes before its standby
+# is promoted.
 #
 # As root, the servers run as the postgres user (PostgreSQL refuses root).
 set -eu

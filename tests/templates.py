@@ -26,7 +26,7 @@ from typing import Any
 
 from resguardo.services.app import Resguardo
 
-from pg import create_database
+from pg import create_database, database_name
 
 #: (what, kind, clock reading, settings) -> (the template database, its key files)
 _MADE: dict[tuple, tuple[str, tuple[Path, Path]]] = {}
@@ -38,9 +38,9 @@ def _sqlite_path(url: str) -> Path:
 
 def _pg(url: str) -> tuple[str, str]:
     """(the server's maintenance DSN, the database's name) of a tests/pg.py URL."""
-    name, query = url.split("@/", 1)[1].split("?", 1)
-    params = dict(part.split("=", 1) for part in query.split("&"))
-    return f"host={params['host']} port={params['port']} user=postgres dbname=postgres", name
+    params = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    dsn = f"host={params['host']} port={params['port']} user=postgres dbname=postgres"
+    return dsn, database_name(url)
 
 
 def _keys(app: Resguardo) -> tuple[Path, Path]:

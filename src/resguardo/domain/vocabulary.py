@@ -44,6 +44,12 @@ OFFICER_STATUS_NAMES: dict[str, dict[str, str]] = {
 }
 
 
+def capitalized(word: str) -> str:
+    """A word of the vocabulary as a label or a table's cell shows it (``en armería`` ->
+    ``En armería``)."""
+    return word[:1].upper() + word[1:]
+
+
 def status_name(code: str, language: str) -> str:
     """The word for a weapon's or an officer's status ``code`` in ``language`` (``es`` or
     ``en``); an unknown code is spelled out."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from resguardo.domain.reconciliation import SUMMARY_KEYS, Finding, FindingKind, Reconciliation
-from resguardo.domain.vocabulary import status_name
+from resguardo.domain.vocabulary import capitalized, status_name
 from resguardo.reports.spreadsheets import CsvWriter
 
 LANGUAGES = ("es", "en")
@@ -138,13 +138,6 @@ def labels(lang: str) -> dict[str, str]:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}") from None
 
 
-def _status_word(code: str, lang: str) -> str:
-    """A weapon's status as the report prints it: the one vocabulary's word
-    (``domain.vocabulary.status_name``), capitalized as a cell."""
-    word = status_name(code, lang)
-    return word[:1].upper() + word[1:]
-
-
 def finding_cells(finding: Finding, lang: str = "es") -> dict[str, str]:
     """The printable fields of one finding, keyed by column label code."""
     t = labels(lang)
@@ -155,7 +148,8 @@ def finding_cells(finding: Finding, lang: str = "es") -> dict[str, str]:
         "col_kind": t[f"kind.{finding.kind.value}"],
         "col_serial": finding.serial,
         "col_make": finding.make or "",
-        "col_status": _status_word(reg.status.value, lang) if reg is not None else "",
+        "col_status": capitalized(status_name(reg.status.value, lang)) if reg is not None
+                      else "",
         "col_location": (reg.location or "") if reg is not None else "",
         "col_custodian": (reg.custodian or "") if reg is not None else "",
         "col_agency": (reg.agency or "") if reg is not None else "",

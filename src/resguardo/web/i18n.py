@@ -31,7 +31,7 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from resguardo.domain import movements
-from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES
+from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES, capitalized
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 #: The date types, under names that ``Lang``'s methods of the same names do not hide.
@@ -49,11 +49,6 @@ DEFAULT = "es"
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
-
-
-def capitalized(word: str) -> str:
-    """A word of the vocabulary as a label shows it (``en armería`` -> ``En armería``)."""
-    return word[:1].upper() + word[1:]
 
 
 def domain_words(language: str) -> dict[str, str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from resguardo.domain.movements import MOVEMENTS
-from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES
-from resguardo.web.i18n import N_, capitalized
+from resguardo.domain.vocabulary import OFFICER_STATUS_NAMES, STATUS_NAMES, capitalized
+from resguardo.web.i18n import N_
 
 #: A weapon's status: the English word of the one vocabulary, which the catalogue says in
 #: each language (``i18n.domain_words``).
